@@ -1,0 +1,84 @@
+package server_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"lodestone/server"
+)
+
+// TestOptionsPrecedence checks defaults < file < env < flags.
+func TestOptionsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "lodestone.json")
+	if err := os.WriteFile(cfg, []byte(`{"data_dir":"from-file","http_addr":":9000","max_body_bytes":2048,"shutdown_timeout":"3s"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := server.DefaultOptions()
+	if err := o.LoadFile(cfg); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"LODESTONE_HTTP_ADDR": ":9100", "LODESTONE_LOAD_DEMO": "true"}
+	if err := o.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	want := server.DefaultOptions()
+	want.DataDir = "from-file"
+	want.HTTPAddr = "127.0.0.1:0"
+	want.MaxBodyBytes = 2048
+	want.ShutdownTimeout = server.Duration(3 * time.Second)
+	want.LoadDemo = true
+	if diff := cmp.Diff(want, o, cmpopts.IgnoreFields(server.Options{}, "Logger")); diff != "" {
+		t.Errorf("options (-want +got):\n%s", diff)
+	}
+	if err := o.Validate(); err != nil {
+		t.Errorf("Validate() = %v, want nil", err)
+	}
+}
+
+func TestOptionsErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string
+		edit  func(*server.Options)
+		field string
+	}{
+		{name: "unknown key", file: `{"data_dri":"x"}`, field: `unknown field "data_dri"`},
+		{name: "bad duration", file: `{"shutdown_timeout":"soon"}`, field: "soon"},
+		{name: "empty data dir", edit: func(o *server.Options) { o.DataDir = "" }, field: "data_dir"},
+		{name: "bad addr", edit: func(o *server.Options) { o.HTTPAddr = "8080" }, field: "http_addr"},
+		{name: "bad store", edit: func(o *server.Options) { o.StoreDSN = "mysql://x" }, field: "store_dsn"},
+		{name: "nats port 4222", edit: func(o *server.Options) { o.NATSListen = "127.0.0.1:4222" }, field: "nats_listen"},
+		{name: "zero body", edit: func(o *server.Options) { o.MaxBodyBytes = 0 }, field: "max_body_bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := server.DefaultOptions()
+			var err error
+			if tt.file != "" {
+				p := filepath.Join(t.TempDir(), "c.json")
+				os.WriteFile(p, []byte(tt.file), 0o644)
+				err = o.LoadFile(p)
+			}
+			if err == nil && tt.edit != nil {
+				tt.edit(&o)
+				err = o.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("error = %v, want one naming %q", err, tt.field)
+			}
+		})
+	}
+}
