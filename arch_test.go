@@ -29,6 +29,7 @@ type rule struct {
 var rules = []rule{
 	{pkg: ".", internal: nil},
 	{pkg: "twin", internal: nil},
+	{pkg: "bulk", internal: []string{"twin"}},
 	{pkg: "dtdl/...", internal: []string{"twin", "dtdl/..."}},
 	{pkg: "tql/...", internal: []string{"twin", "tql/..."}},
 	{pkg: "store/...", internal: []string{"twin", "tql/...", "dtdl/...", "store/..."}, anyExt: true},
@@ -40,10 +41,10 @@ var rules = []rule{
 	{pkg: "trust/...", internal: []string{"twin", "trust/..."}, external: []string{"golang.org/x/crypto"}},
 	{pkg: "world/...", internal: []string{"supply/...", "process/...", "world/...", "twin", "dtdl/..."}},
 	{pkg: "models", internal: nil},
-	{pkg: "api/...", internal: []string{"twin", "dtdl/...", "tql/...", "store", "event", "process/...", "plant/...", "supply/...", "org/...", "trust/...", "world/...", "models", "web", "api/..."}, anyExt: true},
+	{pkg: "api/...", internal: []string{"twin", "dtdl/...", "tql/...", "store", "event", "process/...", "plant/...", "supply/...", "org/...", "trust/...", "world/...", "models", "web", "bulk", "api/..."}, anyExt: true},
 	{pkg: "web", internal: nil},
 	{pkg: "server/...", internal: []string{"..."}, anyExt: true},
-	{pkg: "client/...", internal: []string{"api", "twin", "client/..."}},
+	{pkg: "client/...", internal: []string{"api", "twin", "bulk", "client/..."}},
 	{pkg: "cmd/...", internal: []string{"..."}, anyExt: true},
 	{pkg: "internal/...", internal: []string{"..."}, anyExt: true},
 }
