@@ -1,0 +1,391 @@
+package twin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ID identifies a twin ("$dtId"). It is unique in a twin graph.
+type ID string
+
+// Twin is a digital twin: an instance of a DTDL model with property values.
+// Its JSON form is ADT's (see the package documentation).
+type Twin struct {
+	// ID is the twin's "$dtId".
+	ID ID
+	// ETag is the entity tag of the stored version; the store sets it.
+	ETag ETag
+	// Metadata is the twin's "$metadata": its model and update times.
+	Metadata Metadata
+	// Properties holds the property and component values, keyed by name.
+	// Component values are map[string]any holding a "$metadata" object.
+	Properties map[string]any
+}
+
+// Metadata is the "$metadata" object of a twin.
+type Metadata struct {
+	// Model is the DTMI of the twin's model ("$model").
+	Model string
+	// LastUpdateTime is when the twin was last written ("$lastUpdateTime").
+	LastUpdateTime time.Time
+	// Properties holds per-property metadata, keyed by property name.
+	Properties map[string]PropertyMetadata
+}
+
+// PropertyMetadata is the metadata of one property value.
+type PropertyMetadata struct {
+	// LastUpdateTime is when the value was last written (transaction time).
+	LastUpdateTime time.Time
+	// SourceTime is when the value was observed at its source, as given by
+	// the writer; the zero time means none was given.
+	SourceTime time.Time
+}
+
+// Errors of JSON decoding, checked with errors.Is.
+var (
+	// ErrInvalidJSON is returned when a twin or relationship document is
+	// malformed or misuses a system property.
+	ErrInvalidJSON = errors.New("twin: invalid document")
+)
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidJSON}, args...)...)
+}
+
+// formatTime writes times the way ADT does: RFC 3339 in UTC with the
+// fractional seconds that are present.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(raw json.RawMessage, what string) (time.Time, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return time.Time{}, invalidf("%s is not a string", what)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, invalidf("%s %q is not an RFC 3339 time", what, s)
+	}
+	return t, nil
+}
+
+// MarshalJSON implements json.Marshaler. System properties come first, then
+// the properties in key order.
+func (m PropertyMetadata) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	if !m.LastUpdateTime.IsZero() {
+		b.WriteString(`"lastUpdateTime":"` + formatTime(m.LastUpdateTime) + `"`)
+	}
+	if !m.SourceTime.IsZero() {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"sourceTime":"` + formatTime(m.SourceTime) + `"`)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler. Unknown keys are ignored, as
+// ADT adds keys (such as "desiredValue") that Lodestone does not keep.
+func (m *PropertyMetadata) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return invalidf("property metadata is not an object")
+	}
+	*m = PropertyMetadata{}
+	var err error
+	if v, ok := raw["lastUpdateTime"]; ok && string(v) != "null" {
+		if m.LastUpdateTime, err = parseTime(v, "lastUpdateTime"); err != nil {
+			return err
+		}
+	}
+	if v, ok := raw["sourceTime"]; ok && string(v) != "null" {
+		if m.SourceTime, err = parseTime(v, "sourceTime"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler.
+func (m Metadata) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"$model":`)
+	writeJSONString(&b, m.Model)
+	if !m.LastUpdateTime.IsZero() {
+		b.WriteString(`,"$lastUpdateTime":"` + formatTime(m.LastUpdateTime) + `"`)
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Properties)) {
+		b.WriteByte(',')
+		writeJSONString(&b, k)
+		b.WriteByte(':')
+		v, _ := m.Properties[k].MarshalJSON()
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *Metadata) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+		return invalidf("$metadata is not an object")
+	}
+	*m = Metadata{}
+	for k, v := range raw {
+		switch {
+		case k == "$model":
+			if err := json.Unmarshal(v, &m.Model); err != nil {
+				return invalidf("$metadata.$model is not a string")
+			}
+		case k == "$lastUpdateTime":
+			t, err := parseTime(v, "$metadata.$lastUpdateTime")
+			if err != nil {
+				return err
+			}
+			m.LastUpdateTime = t
+		case strings.HasPrefix(k, "$"):
+			// ADT adds read-only keys here in some versions; keep none.
+		default:
+			var pm PropertyMetadata
+			if err := pm.UnmarshalJSON(v); err != nil {
+				return fmt.Errorf("$metadata.%s: %w", k, err)
+			}
+			if m.Properties == nil {
+				m.Properties = make(map[string]PropertyMetadata)
+			}
+			m.Properties[k] = pm
+		}
+	}
+	return nil
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	v, _ := json.Marshal(s) // a string always marshals
+	b.Write(v)
+}
+
+// writeProps appends ,"k":v for every property in key order.
+func writeProps(b *bytes.Buffer, props map[string]any) error {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		v, err := json.Marshal(props[k])
+		if err != nil {
+			return fmt.Errorf("twin: property %q: %w", k, err)
+		}
+		b.WriteByte(',')
+		writeJSONString(b, k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler with ADT's twin shape.
+func (t Twin) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"$dtId":`)
+	writeJSONString(&b, string(t.ID))
+	if t.ETag != "" {
+		b.WriteString(`,"$etag":`)
+		writeJSONString(&b, string(t.ETag))
+	}
+	b.WriteString(`,"$metadata":`)
+	md, _ := t.Metadata.MarshalJSON()
+	b.Write(md)
+	if err := writeProps(&b, t.Properties); err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler with ADT's twin shape. Every key
+// not starting with "$" is a property or component. Unknown system keys
+// (starting with "$") are an error, so that a typo such as "$dtid" is not
+// silently stored as a property. "$dtId" and "$metadata" may be absent (the
+// API takes the id from the URL).
+func (t *Twin) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return invalidf("twin is not a JSON object: %v", err)
+	}
+	if raw == nil {
+		return invalidf("twin is null")
+	}
+	*t = Twin{}
+	for k, v := range raw {
+		switch {
+		case k == "$dtId":
+			var s string
+			if err := json.Unmarshal(v, &s); err != nil {
+				return invalidf("$dtId is not a string")
+			}
+			t.ID = ID(s)
+		case k == "$etag":
+			var s string
+			if err := json.Unmarshal(v, &s); err != nil {
+				return invalidf("$etag is not a string")
+			}
+			t.ETag = ETag(s)
+		case k == "$metadata":
+			if err := t.Metadata.UnmarshalJSON(v); err != nil {
+				return err
+			}
+		case strings.HasPrefix(k, "$"):
+			return invalidf("unknown system property %q", k)
+		default:
+			if err := setProp(&t.Properties, k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func setProp(props *map[string]any, k string, v json.RawMessage) error {
+	var val any
+	if err := json.Unmarshal(v, &val); err != nil {
+		return invalidf("property %q: %v", k, err)
+	}
+	if *props == nil {
+		*props = make(map[string]any)
+	}
+	(*props)[k] = val
+	return nil
+}
+
+// Clone returns a deep copy of t; the copy shares no maps or slices with t.
+func (t Twin) Clone() Twin {
+	c := t
+	c.Properties = cloneMap(t.Properties)
+	c.Metadata.Properties = maps.Clone(t.Metadata.Properties)
+	return c
+}
+
+// Doc returns the twin as the JSON document a patch applies to: the
+// properties plus "$metadata" with "$model" and the per-property metadata.
+// "$dtId" and "$etag" are left out because patches may not change them. The
+// result shares nothing with t.
+func (t Twin) Doc() map[string]any {
+	doc := cloneMap(t.Properties)
+	if doc == nil {
+		doc = make(map[string]any, 1)
+	}
+	md := map[string]any{"$model": t.Metadata.Model}
+	for k, pm := range t.Metadata.Properties {
+		m := map[string]any{}
+		if !pm.LastUpdateTime.IsZero() {
+			m["lastUpdateTime"] = formatTime(pm.LastUpdateTime)
+		}
+		if !pm.SourceTime.IsZero() {
+			m["sourceTime"] = formatTime(pm.SourceTime)
+		}
+		md[k] = m
+	}
+	doc["$metadata"] = md
+	return doc
+}
+
+// ApplyPatch returns the twin that results from applying p to t at time now.
+// Every property or component property that the patch touches gets
+// lastUpdateTime now, as does the twin; a removed property loses its
+// metadata. Patching "$dtId" or "$etag" is an error. The ETag is left
+// unchanged for the store to set. t is not modified.
+func (t Twin) ApplyPatch(p Patch, now time.Time) (Twin, error) {
+	for i, op := range p {
+		tok, err := splitPointer(op.Path)
+		if err != nil {
+			return Twin{}, &PatchError{Index: i, Op: op.Op, Path: op.Path, Err: err}
+		}
+		if len(tok) > 0 && (tok[0] == "$dtId" || tok[0] == "$etag") {
+			return Twin{}, &PatchError{Index: i, Op: op.Op, Path: op.Path, Err: errors.New("read-only system property")}
+		}
+	}
+	doc, err := p.Apply(t.Doc())
+	if err != nil {
+		return Twin{}, err
+	}
+	out := Twin{ID: t.ID, ETag: t.ETag}
+	mdRaw, ok := doc["$metadata"].(map[string]any)
+	if !ok {
+		return Twin{}, &PatchError{Index: -1, Path: "/$metadata", Err: errors.New("$metadata must stay an object")}
+	}
+	delete(doc, "$metadata")
+	model, ok := mdRaw["$model"].(string)
+	if !ok || model == "" {
+		return Twin{}, &PatchError{Index: -1, Path: "/$metadata/$model", Err: errors.New("$model must be a non-empty string")}
+	}
+	out.Metadata.Model = model
+	out.Metadata.LastUpdateTime = now
+	for k, v := range mdRaw {
+		if strings.HasPrefix(k, "$") {
+			continue
+		}
+		if _, live := doc[k]; !live {
+			continue // metadata of a removed property goes with it
+		}
+		b, _ := json.Marshal(v)
+		var pm PropertyMetadata
+		if err := pm.UnmarshalJSON(b); err != nil {
+			return Twin{}, &PatchError{Index: -1, Path: "/$metadata/" + escapeToken(k), Err: err}
+		}
+		if out.Metadata.Properties == nil {
+			out.Metadata.Properties = make(map[string]PropertyMetadata)
+		}
+		out.Metadata.Properties[k] = pm
+	}
+	if len(doc) > 0 {
+		out.Properties = doc
+	}
+	for _, op := range p {
+		tok, _ := splitPointer(op.Path)
+		if len(tok) == 0 || tok[0] == "$metadata" {
+			continue
+		}
+		name := tok[0]
+		if _, live := out.Properties[name]; !live {
+			continue
+		}
+		if out.Metadata.Properties == nil {
+			out.Metadata.Properties = make(map[string]PropertyMetadata)
+		}
+		pm := out.Metadata.Properties[name]
+		pm.LastUpdateTime = now
+		out.Metadata.Properties[name] = pm
+		if len(tok) >= 2 {
+			touchComponent(out.Properties[name], tok[1], now)
+		}
+	}
+	return out, nil
+}
+
+// touchComponent sets lastUpdateTime of property prop in the "$metadata" of
+// a component value, if v is a component (an object with "$metadata").
+func touchComponent(v any, prop string, now time.Time) {
+	c, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	md, ok := c["$metadata"].(map[string]any)
+	if !ok || strings.HasPrefix(prop, "$") {
+		return
+	}
+	if _, live := c[prop]; !live {
+		delete(md, prop)
+		return
+	}
+	pm, _ := md[prop].(map[string]any)
+	if pm == nil {
+		pm = map[string]any{}
+	}
+	pm["lastUpdateTime"] = formatTime(now)
+	md[prop] = pm
+}
