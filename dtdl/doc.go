@@ -1,0 +1,54 @@
+// Package dtdl parses and validates models written in the Digital Twins
+// Definition Language (DTDL), versions 2 and 3, and validates twin documents
+// against them.
+//
+// The parser follows the DTDL metamodel: every class, property, cardinality,
+// datatype, pattern and limit of each language version is held in compact Go
+// tables (meta.go) taken from the machine-readable metamodels published with
+// the language, and the QuantitativeTypes units are generated from them
+// (units_gen.go, by dtdl/internal/gen).
+//
+// # Parsing
+//
+// [Parse] takes one or more [Document] values (each a JSON object, or an
+// array of objects, optionally starting with a UTF-8 byte-order mark) and
+// parses them as one model set, so that extends, Component schemas and
+// schema references resolve across documents:
+//
+//	ms, err := dtdl.Parse([]dtdl.Document{{Name: "mine.json", Data: data}}, nil)
+//	var el *dtdl.ErrorList
+//	if errors.As(err, &el) {
+//		for _, e := range el.Errors {
+//			fmt.Println(e) // file: id: path: rule: message
+//		}
+//	}
+//	mine := ms.Interface("dtmi:lodestone:Mine;1")
+//
+// Errors are collected, not stopped at: an [ErrorList] holds every [Error]
+// found, each naming the document, the element (@id, or its nearest
+// identified ancestor), the JSON path, the rule and a message.
+//
+// [Options] mirror the corpus options: AllowUndefinedExtensions accepts
+// unknown extension contexts; Resolve supplies models that are referenced but
+// not given (those it does not know are reported in ErrorList.Unresolved).
+// Hostile input is bounded: documents above Options.MaxDocumentSize
+// (default 32 MiB) and JSON nested deeper than Options.MaxDepth (default 128)
+// are rejected with an error.
+//
+// # The model
+//
+// A [ModelSet] holds resolved [Interface] values. Interface.Contents returns
+// own and inherited contents by name ([Property], [Telemetry],
+// [Relationship], [Component], [Command]); schemas are [Primitive] (including
+// the geospatial schemas), [Array], [Enum], [Map] and [Object]. Semantic
+// types and units (QuantitativeTypes in v3, core in v2) are on [Semantic].
+//
+// # Validating twins
+//
+// [Interface.ValidateTwin] checks a twin document (ADT shape: properties,
+// components, $metadata) against an Interface; [Interface.ValidateProperty]
+// checks one property path and value, as a JSON Patch would write it;
+// [Interface.ValidateRelationship] checks an edge's target model,
+// multiplicity and properties; [Interface.ValidateTelemetry] checks a
+// telemetry message. They return a [*ValidationError] listing every problem.
+package dtdl

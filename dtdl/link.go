@@ -1,0 +1,369 @@
+package dtdl
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+)
+
+var durationPattern = regexp.MustCompile(`^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$`)
+
+// resolveMissing asks Options.Resolve for referenced identifiers that no
+// document defined, until nothing new arrives.
+func (p *parser) resolveMissing() {
+	if p.opts.Resolve == nil {
+		return
+	}
+	for {
+		progress := false
+		for i := 0; i < len(p.refs); i++ {
+			id := p.refs[i].id
+			if p.byID[id] != nil || p.tried[id] {
+				continue
+			}
+			p.tried[id] = true
+			data, ok := p.opts.Resolve(id)
+			if !ok {
+				continue
+			}
+			p.parseDocument(Document{Name: id, Data: data})
+			progress = true
+		}
+		if !progress {
+			return
+		}
+	}
+}
+
+// targets returns the elements a property of e points to, inline or by
+// reference (references that did not resolve are skipped).
+func (p *parser) targets(e *elem, prop string) []*elem {
+	vs := e.props[prop]
+	if len(vs) == 0 {
+		return nil
+	}
+	out := make([]*elem, 0, len(vs))
+	for _, v := range vs {
+		switch {
+		case v.elem != nil:
+			out = append(out, v.elem)
+		case v.ref != "" && v.lit == nil:
+			if t := p.byID[v.ref]; t != nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// schemaChildren are the properties through which schemas nest.
+var schemaChildren = []string{"elementSchema", "schema", "fields", "mapValue", "enumValues", "mapKey"}
+
+// link resolves references and checks the rules that span elements.
+func (p *parser) link() {
+	unresolved := map[string]bool{}
+	for _, r := range p.refs {
+		t := p.byID[r.id]
+		if t == nil {
+			if !unresolved[r.id] {
+				unresolved[r.id] = true
+				p.errs.Unresolved = append(p.errs.Unresolved, r.id)
+			}
+			p.elemErr(r.from, r.path, "unresolved-reference", "%q refers to %s, which no model in the set defines", r.prop.name, r.id)
+			continue
+		}
+		fits := false
+		for _, c := range r.prop.classes {
+			if t.lang.isA(t.class, c) {
+				fits = true
+			}
+		}
+		if r.from.lang.version < t.lang.version {
+			fits = false
+		}
+		if !fits {
+			p.elemErr(r.from, r.path, "reference-class", "%q refers to %s, a %s (DTDL v%d); expected %v", r.prop.name, r.id, t.class, t.lang.version, r.prop.classes)
+		}
+	}
+	sort.Strings(p.errs.Unresolved)
+	if len(p.errs.Errors) > 0 {
+		return
+	}
+	p.checkExtends()
+	p.checkSchemas()
+	p.checkContents()
+	p.checkValues()
+}
+
+// checkExtends finds cycles and enforces depth and size limits of the
+// inheritance hierarchy.
+func (p *parser) checkExtends() {
+	const (
+		white = iota
+		grey
+		black
+	)
+	state := map[*elem]int{}
+	depth := map[*elem]int{}
+	var visit func(e *elem) bool
+	visit = func(e *elem) bool {
+		switch state[e] {
+		case grey:
+			return false
+		case black:
+			return true
+		}
+		state[e] = grey
+		d := 0
+		for _, s := range p.targets(e, "extends") {
+			if !visit(s) {
+				if state[e] == grey {
+					p.elemErr(e, e.path+".extends", "extends-cycle", "Interface %s extends itself through its chain of extends", e.id)
+				}
+				state[e] = black
+				depth[e] = 0
+				return false
+			}
+			if depth[s]+1 > d {
+				d = depth[s] + 1
+			}
+		}
+		state[e] = black
+		depth[e] = d
+		return true
+	}
+	for _, e := range p.all {
+		if e.class != "Interface" {
+			continue
+		}
+		if state[e] == white {
+			visit(e)
+		}
+	}
+	for _, e := range p.all {
+		if e.class != "Interface" {
+			continue
+		}
+		if depth[e] > e.lang.maxExtendsDepth {
+			p.elemErr(e, e.path+".extends", "extends-depth", "Interface %s has an inheritance chain %d deep; DTDL v%d allows %d", e.id, depth[e], e.lang.version, e.lang.maxExtendsDepth)
+		}
+		if e.lang.maxExtendsCount > 0 {
+			if n := len(p.ancestors(e)); n > e.lang.maxExtendsCount {
+				p.elemErr(e, e.path+".extends", "extends-count", "Interface %s inherits from %d Interfaces; DTDL v%d allows %d", e.id, n, e.lang.version, e.lang.maxExtendsCount)
+			}
+		}
+	}
+}
+
+// ancestors returns every Interface e extends, directly or not.
+func (p *parser) ancestors(e *elem) []*elem {
+	seen := map[*elem]bool{e: true}
+	var out []*elem
+	stack := []*elem{e}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, s := range p.targets(x, "extends") {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+				stack = append(stack, s)
+			}
+		}
+	}
+	return out
+}
+
+// checkSchemas enforces schema nesting depth, no self-reference and, in v2,
+// no Array in a Property.
+func (p *parser) checkSchemas() {
+	for _, e := range p.all {
+		if !e.lang.isA(e.class, "ComplexSchema") {
+			continue
+		}
+		if p.schemaReaches(e, e) {
+			p.elemErr(e, e.path, "schema-cycle", "schema %s contains itself", orDefault(e.id, e.class))
+			continue
+		}
+		if d := p.schemaDepth(e, 0); d > e.lang.maxSchemaDepth {
+			// Report once, at the outermost schema.
+			if e.parent == nil || !e.parent.lang.isA(e.parent.class, "ComplexSchema") && !e.parent.lang.isA(e.parent.class, "SchemaField") || e.parent.class == "CommandPayload" || e.parent.class == "CommandRequest" || e.parent.class == "CommandResponse" {
+				p.elemErr(e, e.path, "schema-depth", "complex schemas are nested %d deep; DTDL v%d allows %d", d, e.lang.version, e.lang.maxSchemaDepth)
+			}
+		}
+	}
+	for _, e := range p.all {
+		if e.lang.propertyNoArray && e.class == "Property" {
+			for _, s := range p.targets(e, "schema") {
+				if p.containsClass(s, "Array", map[*elem]bool{}) {
+					p.elemErr(e, e.path+".schema", "property-array", "in DTDL v2 a Property's schema may not be or contain an Array")
+				}
+			}
+		}
+	}
+}
+
+func (p *parser) schemaReaches(from, target *elem) bool {
+	seen := map[*elem]bool{}
+	var walk func(x *elem) bool
+	walk = func(x *elem) bool {
+		for _, prop := range schemaChildren {
+			for _, c := range p.targets(x, prop) {
+				if c == target {
+					return true
+				}
+				if !seen[c] {
+					seen[c] = true
+					if walk(c) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	return walk(from)
+}
+
+// schemaDepth is the nesting depth of complex schemas at e (1 for a complex
+// schema with only primitive children).
+func (p *parser) schemaDepth(e *elem, guard int) int {
+	if guard > 64 {
+		return guard
+	}
+	d := 0
+	for _, prop := range schemaChildren {
+		for _, c := range p.targets(e, prop) {
+			if x := p.schemaDepth(c, guard+1); x > d {
+				d = x
+			}
+		}
+	}
+	if e.lang.isA(e.class, "ComplexSchema") {
+		d++
+	}
+	return d
+}
+
+func (p *parser) containsClass(e *elem, class string, seen map[*elem]bool) bool {
+	if seen[e] {
+		return false
+	}
+	seen[e] = true
+	if e.class == class {
+		return true
+	}
+	for _, prop := range schemaChildren {
+		for _, c := range p.targets(e, prop) {
+			if p.containsClass(c, class, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// allContents returns the contents of an Interface including inherited ones.
+func (p *parser) allContents(e *elem) []*elem {
+	out := append([]*elem(nil), p.targets(e, "contents")...)
+	for _, a := range p.ancestors(e) {
+		out = append(out, p.targets(a, "contents")...)
+	}
+	return out
+}
+
+// checkContents enforces name uniqueness across inheritance, the content
+// limits and Component nesting rules.
+func (p *parser) checkContents() {
+	for _, e := range p.all {
+		if e.class != "Interface" {
+			continue
+		}
+		all := p.allContents(e)
+		names := map[string]*elem{}
+		for _, c := range all {
+			n := c.name()
+			if prev, dup := names[n]; dup && prev != c {
+				p.elemErr(e, e.path, "contents-name", "Interface %s has two contents named %q (one inherited)", e.id, n)
+			}
+			names[n] = c
+		}
+		if e.lang.maxContents > 0 && len(all) > e.lang.maxContents {
+			p.elemErr(e, e.path+".contents", "contents-count", "Interface %s has %d contents including inherited ones; DTDL v%d allows %d", e.id, len(all), e.lang.version, e.lang.maxContents)
+		}
+		for _, c := range p.targets(e, "contents") {
+			if c.class != "Component" {
+				continue
+			}
+			for _, s := range p.targets(c, "schema") {
+				for _, sc := range p.allContents(s) {
+					if sc.class == "Component" {
+						p.elemErr(c, c.path+".schema", "component-nesting", "Component %q uses Interface %s, which itself has a Component (%q)", c.name(), s.id, sc.name())
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+func (e *elem) name() string {
+	if v := e.props["name"]; len(v) > 0 && v[0].lit != nil {
+		return v[0].lit.str
+	}
+	return ""
+}
+
+// checkValues checks enum values against their value schema and units
+// against semantic types.
+func (p *parser) checkValues() {
+	for _, e := range p.all {
+		if e.class == "Enum" {
+			vs := e.props["valueSchema"]
+			if len(vs) == 0 {
+				continue
+			}
+			want := vs[0].term
+			for _, ev := range p.targets(e, "enumValues") {
+				lv := ev.props["enumValue"]
+				if len(lv) == 0 || lv[0].lit == nil {
+					continue
+				}
+				n := lv[0].lit
+				ok := false
+				switch want {
+				case "integer":
+					if n.isInt() {
+						x, err := strconv.ParseInt(n.str, 10, 32)
+						ok = err == nil && x == int64(int32(x))
+					}
+				case "string":
+					ok = n.kind == kString
+				}
+				if !ok {
+					p.elemErr(ev, lv[0].path, "enum-value-type", "enumValue %s does not match the Enum's valueSchema %s", n.str, want)
+				}
+			}
+		}
+		for _, t := range e.cotypes {
+			ut := qtSemanticUnitType[t]
+			if ut == "" {
+				continue
+			}
+			uv := e.props["unit"]
+			if len(uv) == 0 {
+				continue
+			}
+			u := uv[0].term
+			found := false
+			for _, x := range qtUnits[ut] {
+				if x == u && (e.lang.version == 3 || v2Terms[u]) {
+					found = true
+				}
+			}
+			if !found {
+				p.elemErr(e, uv[0].path, "unit", "unit %q is not a %s, as semantic type %s requires", u, ut, t)
+			}
+		}
+	}
+}
