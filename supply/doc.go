@@ -1,0 +1,2 @@
+// Package supply is the supply-chain engine of Lodestone.
+package supply

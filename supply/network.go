@@ -1,0 +1,331 @@
+package supply
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// NodeID names a node of a network.
+type NodeID string
+
+// Stage names of the mine-to-magnet chain. A node's stage is free text; these
+// are the ones the default world uses.
+const (
+	StageMine        = "mine"
+	StageConcentrate = "concentrator"
+	StageSeparation  = "separation"
+	StageMetal       = "metal"
+	StageMagnet      = "magnet"
+	StageOEM         = "oem"
+	StageStockpile   = "stockpile"
+	StageWarehouse   = "warehouse"
+)
+
+// Node is a site of the network: a mine, a plant, a warehouse, a stockpile or
+// a demand point. Quantities are in units of the node's output per period (a
+// period is whatever unit the caller uses consistently: a day in simulations,
+// often a week or month in stress tests).
+type Node struct {
+	ID                NodeID  `json:"id" req:"true"`
+	Stage             string  `json:"stage,omitempty"`
+	Country           string  `json:"country,omitempty"`
+	CapacityPerPeriod float64 `json:"capacity_per_period"`         // output units per period
+	Inventory         float64 `json:"inventory"`                   // output units on hand (and in pipeline toward the node, as in Simchi-Levi et al.)
+	DemandPerPeriod   float64 `json:"demand_per_period,omitempty"` // external demand, output units per period
+	LossPerUnit       float64 `json:"loss_per_unit,omitempty"`     // loss (margin or penalty) per unit of lost demand
+	HoldingCost       float64 `json:"holding_cost,omitempty"`      // cost per unit of strategic stock (stock sizing LP); 0 means 1
+}
+
+// Arc is a supply lane from one node to another.
+type Arc struct {
+	From NodeID `json:"from" req:"true"`
+	To   NodeID `json:"to" req:"true"`
+	// Ratio is the units of the upstream material consumed per unit of the
+	// downstream node's output.
+	Ratio float64 `json:"ratio" req:"true"`
+	// Material names what the arc carries. Arcs into a node with the same
+	// material are alternative sources of it; different materials are all
+	// required (a bill of materials). Empty means the upstream node's ID, so
+	// by default every input is a distinct required material.
+	Material string `json:"material,omitempty"`
+	// LeadTimeDays is the transit time in days (simulation only).
+	LeadTimeDays int `json:"lead_time_days,omitempty"`
+}
+
+// material returns the material group key of the arc.
+func (a Arc) material() string {
+	if a.Material != "" {
+		return a.Material
+	}
+	return "node:" + string(a.From)
+}
+
+// Scenario is one disruption of the stress test: the nodes in Disrupted lose
+// their capacity (all of it, or the share 1−CapacityFactor) for TTRPeriods.
+type Scenario struct {
+	Name       string   `json:"name" req:"true"`
+	Disrupted  []NodeID `json:"disrupted" req:"true"`
+	TTRPeriods float64  `json:"ttr_periods" req:"true"`
+	// CapacityFactor is the share of capacity the disrupted nodes keep
+	// (0, the default, is a full outage).
+	CapacityFactor float64 `json:"capacity_factor,omitempty"`
+}
+
+// Network is a supply network with optional stress-test scenarios. It is the
+// NETWORK document of `lodestone supply stress`.
+type Network struct {
+	Nodes     []Node     `json:"nodes" req:"true"`
+	Arcs      []Arc      `json:"arcs"`
+	Scenarios []Scenario `json:"scenarios,omitempty"`
+	// TTSCapPeriods caps the time-to-survive LP (T_max); 0 means DefaultTTSCap.
+	TTSCapPeriods float64 `json:"tts_cap_periods,omitempty"`
+	// DefaultTTRPeriods is the TTR used for the one-node-at-a-time scenarios
+	// when Scenarios is empty; 0 means DefaultTTR.
+	DefaultTTRPeriods float64 `json:"default_ttr_periods,omitempty"`
+}
+
+// DefaultTTSCap is the time-to-survive cap T_max used when a network sets
+// none, as in the teaching notebook of the research note (b.2).
+const DefaultTTSCap = 999
+
+// DefaultTTR is the time to recover given to every node in the
+// node-by-node stress test when the network names no scenarios. It is a
+// modelling choice (no source gives a universal TTR): 4 periods.
+const DefaultTTR = 4
+
+// DecodeNetwork decodes a NETWORK JSON document strictly (unknown and missing
+// required fields are errors naming the field) and validates it.
+func DecodeNetwork(data []byte) (*Network, error) {
+	var n Network
+	if err := decodeStrict(data, &n); err != nil {
+		return nil, err
+	}
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+func checkNum(field string, v float64, positive bool) error {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fieldErr(field, "must be a finite number")
+	case positive && v <= 0:
+		return fieldErr(field, "must be > 0")
+	case v < 0:
+		return fieldErr(field, "must be >= 0")
+	}
+	return nil
+}
+
+// Validate checks the network: unique non-empty node ids, finite
+// non-negative quantities, arcs between known nodes with a positive ratio,
+// no cycle whose nodes hold no stock, and scenarios naming known nodes.
+// The error is a *FieldError naming the field.
+func (n *Network) Validate() error {
+	if len(n.Nodes) == 0 {
+		return fieldErr("nodes", "at least one node is required")
+	}
+	idx := make(map[NodeID]int, len(n.Nodes))
+	for i, nd := range n.Nodes {
+		p := fmt.Sprintf("nodes[%d]", i)
+		if nd.ID == "" {
+			return fieldErr(p+".id", "must not be empty")
+		}
+		if j, dup := idx[nd.ID]; dup {
+			return fieldErr(p+".id", "duplicate id %q (also nodes[%d])", nd.ID, j)
+		}
+		idx[nd.ID] = i
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{
+			{"capacity_per_period", nd.CapacityPerPeriod},
+			{"inventory", nd.Inventory},
+			{"demand_per_period", nd.DemandPerPeriod},
+			{"loss_per_unit", nd.LossPerUnit},
+			{"holding_cost", nd.HoldingCost},
+		} {
+			if err := checkNum(p+"."+f.name, f.v, false); err != nil {
+				return err
+			}
+		}
+	}
+	for i, a := range n.Arcs {
+		p := fmt.Sprintf("arcs[%d]", i)
+		if _, ok := idx[a.From]; !ok {
+			return fieldErr(p+".from", "unknown node %q", a.From)
+		}
+		if _, ok := idx[a.To]; !ok {
+			return fieldErr(p+".to", "unknown node %q", a.To)
+		}
+		if a.From == a.To {
+			return fieldErr(p+".to", "arc from %q to itself", a.To)
+		}
+		if err := checkNum(p+".ratio", a.Ratio, true); err != nil {
+			return err
+		}
+		if a.LeadTimeDays < 0 {
+			return fieldErr(p+".lead_time_days", "must be >= 0")
+		}
+	}
+	if err := n.checkCycles(idx); err != nil {
+		return err
+	}
+	if err := checkNum("tts_cap_periods", n.TTSCapPeriods, false); err != nil {
+		return err
+	}
+	if err := checkNum("default_ttr_periods", n.DefaultTTRPeriods, false); err != nil {
+		return err
+	}
+	for i, s := range n.Scenarios {
+		p := fmt.Sprintf("scenarios[%d]", i)
+		if s.Name == "" {
+			return fieldErr(p+".name", "must not be empty")
+		}
+		if len(s.Disrupted) == 0 {
+			return fieldErr(p+".disrupted", "must name at least one node")
+		}
+		for j, id := range s.Disrupted {
+			if _, ok := idx[id]; !ok {
+				return fieldErr(fmt.Sprintf("%s.disrupted[%d]", p, j), "unknown node %q", id)
+			}
+		}
+		if err := checkNum(p+".ttr_periods", s.TTRPeriods, true); err != nil {
+			return err
+		}
+		if err := checkNum(p+".capacity_factor", s.CapacityFactor, false); err != nil {
+			return err
+		}
+		if s.CapacityFactor > 1 {
+			return fieldErr(p+".capacity_factor", "must be <= 1")
+		}
+	}
+	return nil
+}
+
+// checkCycles rejects a directed cycle of arcs whose nodes all hold zero
+// inventory: such a loop can never start producing. Cycles with stock
+// (recycling loops) are allowed. It uses Tarjan's strongly connected
+// components.
+func (n *Network) checkCycles(idx map[NodeID]int) error {
+	N := len(n.Nodes)
+	adj := make([][]int, N)
+	arcOf := make(map[[2]int]int)
+	for i, a := range n.Arcs {
+		f, t := idx[a.From], idx[a.To]
+		adj[f] = append(adj[f], t)
+		if _, ok := arcOf[[2]int{f, t}]; !ok {
+			arcOf[[2]int{f, t}] = i
+		}
+	}
+	index := make([]int, N)
+	low := make([]int, N)
+	on := make([]bool, N)
+	for i := range index {
+		index[i] = -1
+	}
+	var stack []int
+	next := 0
+	var bad []int
+	var strong func(v int)
+	strong = func(v int) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		on[v] = true
+		for _, w := range adj[v] {
+			if index[w] < 0 {
+				strong(w)
+				low[v] = min(low[v], low[w])
+			} else if on[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var comp []int
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				on[w] = false
+				comp = append(comp, w)
+				if w == v {
+					break
+				}
+			}
+			if len(comp) > 1 && bad == nil {
+				stock := 0.0
+				for _, c := range comp {
+					stock += n.Nodes[c].Inventory
+				}
+				if stock == 0 {
+					bad = comp
+				}
+			}
+		}
+	}
+	for v := range N {
+		if index[v] < 0 {
+			strong(v)
+		}
+	}
+	if bad == nil {
+		return nil
+	}
+	slices.Sort(bad)
+	in := make(map[int]bool, len(bad))
+	names := make([]string, len(bad))
+	for i, c := range bad {
+		in[c] = true
+		names[i] = string(n.Nodes[c].ID)
+	}
+	first := len(n.Arcs)
+	for k, i := range arcOf {
+		if in[k[0]] && in[k[1]] {
+			first = min(first, i)
+		}
+	}
+	return fieldErr(fmt.Sprintf("arcs[%d]", first), "cycle through %s with no stock", strings.Join(names, ", "))
+}
+
+// topology is the index form of a network used by the solvers.
+type topology struct {
+	idx    map[NodeID]int
+	in     [][]int   // arcs into each node
+	out    [][]int   // arcs out of each node
+	groups [][][]int // per node, its input arcs grouped by material (in first-seen order)
+}
+
+func newTopology(n *Network) *topology {
+	t := &topology{idx: make(map[NodeID]int, len(n.Nodes))}
+	for i, nd := range n.Nodes {
+		t.idx[nd.ID] = i
+	}
+	N := len(n.Nodes)
+	t.in = make([][]int, N)
+	t.out = make([][]int, N)
+	t.groups = make([][][]int, N)
+	for i, a := range n.Arcs {
+		f, to := t.idx[a.From], t.idx[a.To]
+		t.out[f] = append(t.out[f], i)
+		t.in[to] = append(t.in[to], i)
+	}
+	for j := range N {
+		var keys []string
+		pos := map[string]int{}
+		for _, a := range t.in[j] {
+			k := n.Arcs[a].material()
+			g, ok := pos[k]
+			if !ok {
+				g = len(keys)
+				pos[k] = g
+				keys = append(keys, k)
+				t.groups[j] = append(t.groups[j], nil)
+			}
+			t.groups[j][g] = append(t.groups[j][g], a)
+		}
+	}
+	return t
+}
