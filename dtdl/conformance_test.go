@@ -142,7 +142,10 @@ func TestConformance(t *testing.T) {
 						msg += " accepted, want rejected"
 					}
 					if *verboseConformance {
-						msg += "\n    input: " + string(c.Input[0])
+						var buf bytes.Buffer
+						if json.Compact(&buf, c.Input[0]) == nil {
+							msg += "\n    input: " + buf.String()
+						}
 					}
 					failures = append(failures, msg)
 				}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 )
 
+var numericTerms = map[string]bool{"double": true, "float": true, "integer": true, "long": true}
+
 var durationPattern = regexp.MustCompile(`^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$`)
 
 // resolveMissing asks Options.Resolve for referenced identifiers that no
@@ -80,6 +82,10 @@ func (p *parser) link() {
 		}
 		if r.from.lang.version < t.lang.version {
 			fits = false
+		}
+		if fits && t.class != "Interface" && partition(t) != partition(r.from) && t.parent != nil && t.parent.class == "Interface" && t.prop != "schemas" {
+			p.elemErr(r.from, r.path, "reference-partition", "%q refers to %s, which is defined inside Interface %s and cannot be referenced from elsewhere", r.prop.name, r.id, partition(t).id)
+			continue
 		}
 		if !fits {
 			p.elemErr(r.from, r.path, "reference-class", "%q refers to %s, a %s (DTDL v%d); expected %v", r.prop.name, r.id, t.class, t.lang.version, r.prop.classes)
@@ -194,6 +200,9 @@ func (p *parser) checkSchemas() {
 	}
 	for _, e := range p.all {
 		if e.lang.propertyNoArray && e.class == "Property" {
+			if vs := e.props["schema"]; len(vs) > 0 && geoTerms[vs[0].term] {
+				p.elemErr(e, vs[0].path, "property-array", "in DTDL v2 a Property's schema may not be a geospatial schema (they contain Arrays)")
+			}
 			for _, s := range p.targets(e, "schema") {
 				if p.containsClass(s, "Array", map[*elem]bool{}) {
 					p.elemErr(e, e.path+".schema", "property-array", "in DTDL v2 a Property's schema may not be or contain an Array")
@@ -350,6 +359,11 @@ func (p *parser) checkValues() {
 			if ut == "" {
 				continue
 			}
+			if sv := e.props["schema"]; len(sv) > 0 && (e.lang.version == 2 || e.class != "Relationship") {
+				if !numericTerms[sv[0].term] {
+					p.elemErr(e, sv[0].path, "semantic-schema", "semantic type %s requires a numeric schema (double, float, integer or long)", t)
+				}
+			}
 			uv := e.props["unit"]
 			if len(uv) == 0 {
 				continue
@@ -366,4 +380,14 @@ func (p *parser) checkValues() {
 			}
 		}
 	}
+}
+
+// partition returns the Interface that contains e (e itself if it is one).
+func partition(e *elem) *elem {
+	for x := e; x != nil; x = x.parent {
+		if x.class == "Interface" {
+			return x
+		}
+	}
+	return nil
 }

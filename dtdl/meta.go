@@ -60,13 +60,13 @@ type langDef struct {
 	instances map[string]string
 	idPattern *regexp.Regexp
 	// Limits (dtmm:descendants and friends).
-	maxNameLen      int
-	maxExtendsDepth int
-	maxExtendsCount int // 0 = unlimited
-	maxContents     int // v2: contents per Interface including inherited; 0 = unlimited
-	maxDescendants  int // v3: elements in an Interface hierarchy
-	maxSchemaDepth  int
-	propertyNoArray bool // v2: a Property's schema may not contain an Array
+	maxNameLen            int
+	maxExtendsDepth       int
+	maxExtendsCount       int // 0 = unlimited
+	maxContents           int // v2: contents per Interface including inherited; 0 = unlimited
+	maxDescendants        int // v3: elements in an Interface hierarchy
+	maxSchemaDepth        int
+	propertyNoArray       bool // v2: a Property's schema may not contain an Array
 	defaultAllowUndefined bool
 }
 
@@ -77,7 +77,7 @@ var (
 	// dtmiAny accepts every DTMI form any version allows; it classifies
 	// strings that are not terms.
 	dtmiAny      = dtmiV3
-	langPattern  = regexp.MustCompile(`^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$`)
+	langPattern  = regexp.MustCompile(`^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*$`)
 	mqttTopic    = regexp.MustCompile(`^(?:(?:[!%-*,-.0-z|~][!$-*,-.0-z|~]*)|(?:{(?:[A-Za-z]+:)?[A-Za-z]+}))(?:\/(?:(?:[!$-*,-.0-z|~]+)|(?:{(?:[A-Za-z]+:)?[A-Za-z]+})))*$`)
 	patternDescr = "contains only alphanumerics and underscore, starting with a letter, ending with alphanumeric"
 )
@@ -233,6 +233,10 @@ func buildLang(v int) *langDef {
 	}
 	for t := range geoTerms {
 		l.instances[t] = "Object"
+	}
+	if v == 2 {
+		l.instances["vector"] = "Object"   // IoT Central partner schema
+		l.instances["geopoint"] = "Object" // IoT Central partner schema
 	}
 	l.instances["asynchronous"] = "CommandType"
 	l.instances["synchronous"] = "CommandType"

@@ -76,6 +76,7 @@ const (
 	extAnnotation
 	extOverriding
 	extMqtt
+	extIOTC
 )
 
 var extContexts = map[string]uint8{
@@ -253,22 +254,52 @@ func (p *parser) rootContext(doc, id, path string, c *node) (ctxState, bool) {
 		p.errorf(doc, id, path, "context-syntax", "@context must be a string or an array of strings")
 		return ctxState{}, false
 	}
-	if len(entries) == 0 {
-		p.errorf(doc, id, path, "context-required", "@context must name the DTDL context")
+	// The DTDL context comes first (a partner context such as IoT Central's
+	// may precede it in v2); repeating it immediately is tolerated and the
+	// last one wins.
+	start := 0
+	var pre []string
+	for start < len(entries) && entries[start] == iotcContext {
+		pre = append(pre, entries[start])
+		start++
+	}
+	v, isDTDL := 0, false
+	if start < len(entries) {
+		v, isDTDL = dtdlContextVersion(entries[start])
+	}
+	if !isDTDL {
+		first := ""
+		if len(entries) > 0 {
+			first = entries[0]
+		}
+		p.errorf(doc, id, path, "context-dtdl-first", "the first @context entry must be the DTDL context (e.g. \"dtmi:dtdl:context;3\"), not %q", first)
 		return ctxState{}, false
 	}
-	v, isDTDL := dtdlContextVersion(entries[0])
-	if !isDTDL {
-		p.errorf(doc, id, path, "context-dtdl-first", "the first @context entry must be the DTDL context (e.g. \"dtmi:dtdl:context;3\"), not %q", entries[0])
-		return ctxState{}, false
+	for start+1 < len(entries) {
+		v2, again := dtdlContextVersion(entries[start+1])
+		if !again {
+			break
+		}
+		v = v2
+		start++
 	}
 	if langs[v] == nil {
-		p.errorf(doc, id, path, "context-version", "DTDL context %q names an unsupported language version; this parser supports versions 2 and 3", entries[0])
+		p.errorf(doc, id, path, "context-version", "DTDL context %q names an unsupported language version; this parser supports versions 2 and 3", entries[start])
+		return ctxState{}, false
+	}
+	if len(pre) > 0 && v != 2 {
+		p.errorf(doc, id, path, "context-dtdl-first", "the DTDL context must be the first @context entry")
 		return ctxState{}, false
 	}
 	ctx := ctxState{version: v}
-	return p.moreContext(doc, id, path, ctx, entries[1:], 1)
+	ctx, ok = p.moreContext(doc, id, path, ctx, pre, 0)
+	if !ok {
+		return ctx, false
+	}
+	return p.moreContext(doc, id, path, ctx, entries[start+1:], start+1)
 }
+
+const iotcContext = "dtmi:iotcentral:context;2"
 
 // moreContext applies extension context entries to ctx.
 func (p *parser) moreContext(doc, id, path string, ctx ctxState, entries []string, offset int) (ctxState, bool) {
@@ -277,7 +308,7 @@ func (p *parser) moreContext(doc, id, path string, ctx ctxState, entries []strin
 	for i, s := range entries {
 		ep := path + "[" + strconv.Itoa(i+offset) + "]"
 		if _, isDTDL := dtdlContextVersion(s); isDTDL {
-			p.errorf(doc, id, ep, "context-dtdl-first", "the DTDL context may appear only once, as the first @context entry of a top-level element")
+			p.errorf(doc, id, ep, "context-dtdl-first", "the DTDL context may appear only at the start of the @context of a top-level element")
 			ok = false
 			continue
 		}
@@ -290,16 +321,20 @@ func (p *parser) moreContext(doc, id, path string, ctx ctxState, entries []strin
 			continue
 		}
 		seen[s] = true
+		if s == iotcContext && ctx.version == 2 {
+			ctx.exts |= extIOTC
+			continue
+		}
 		if bit, known := extContexts[s]; known && ctx.version >= 3 {
 			ctx.exts |= bit
 			continue
 		}
-		if base, _, _ := strings.Cut(s, ";"); strings.HasPrefix(base, "dtmi:dtdl:extension:") && ctx.version >= 3 {
-			p.errorf(doc, id, ep, "context-extension", "%q is not a known version of a DTDL extension", s)
+		if base, _, _ := strings.Cut(s, ";"); strings.HasPrefix(base, "dtmi:dtdl:") {
+			p.errorf(doc, id, ep, "context-extension", "%q is not a known version of a DTDL context or extension", s)
 			ok = false
 			continue
 		}
-		if !p.opts.AllowUndefinedExtensions && !langs[ctx.version].defaultAllowUndefined {
+		if !p.opts.AllowUndefinedExtensions {
 			p.errorf(doc, id, ep, "context-undefined-extension", "@context names %q, which is not a known extension; set AllowUndefinedExtensions to accept it", s)
 			ok = false
 			continue
@@ -313,10 +348,10 @@ func (p *parser) moreContext(doc, id, path string, ctx ctxState, entries []strin
 type typeCategory uint8
 
 const (
-	tMaterial typeCategory = iota
-	tSemantic              // semantic type (QuantitativeTypes or v2 core)
-	tAdjunct               // extension adjunct type, e.g. Historized
-	tIrrelevant            // a defined term or DTMI that is not usable here
+	tMaterial   typeCategory = iota
+	tSemantic                // semantic type (QuantitativeTypes or v2 core)
+	tAdjunct                 // extension adjunct type, e.g. Historized
+	tIrrelevant              // a defined term or DTMI that is not usable here
 	tUndefinedTerm
 	tNotDtmiNorTerm
 	tInvalidDtmi
@@ -338,6 +373,8 @@ func resolveType(s string, ctx ctxState) (string, typeCategory) {
 			name = n
 		} else if rest, ok := strings.CutPrefix(s, "dtmi:dtdl:extension:quantitativeTypes:v1:class:"); ok && ctx.exts&extQT != 0 {
 			name = rest
+		} else if rest, ok := strings.CutPrefix(s, "dtmi:standard:class:"); ok && strings.HasSuffix(rest, ";"+strconv.Itoa(ctx.version)) && isSemanticType(strings.TrimSuffix(rest, ";"+strconv.Itoa(ctx.version)), ctx) {
+			return strings.TrimSuffix(rest, ";"+strconv.Itoa(ctx.version)), tSemantic
 		} else {
 			return s, tIrrelevant
 		}
@@ -357,7 +394,8 @@ func resolveType(s string, ctx ctxState) (string, typeCategory) {
 	case name == "Historized" && ctx.exts&extHistorization != 0,
 		name == "ValueAnnotation" && ctx.exts&extAnnotation != 0,
 		name == "Override" && ctx.exts&extOverriding != 0,
-		(name == "Mqtt" || name == "Idempotent" || name == "Cacheable" || name == "Indexed") && ctx.exts&extMqtt != 0:
+		(name == "Mqtt" || name == "Idempotent" || name == "Cacheable" || name == "Indexed") && ctx.exts&extMqtt != 0,
+		iotcTypes[name] && ctx.exts&extIOTC != 0:
 		return name, tAdjunct
 	}
 	if isDefinedTerm(name, ctx) {
@@ -401,6 +439,9 @@ func isDefinedTerm(name string, ctx ctxState) bool {
 	return false
 }
 
+// iotcTypes are the semantic types of the IoT Central partner extension of DTDL v2.
+var iotcTypes = map[string]bool{"State": true, "Event": true, "Location": true, "VelocityVector": true, "AccelerationVector": true}
+
 // semanticDomain reports whether a semantic type may co-type class.
 func semanticDomain(l *langDef, class string) bool {
 	if l.version == 2 {
@@ -422,13 +463,16 @@ func adjunctDomain(l *langDef, t, class string) bool {
 	case "Indexed":
 		return class == "Telemetry" || class == "Field" || class == "EnumValue"
 	}
+	if iotcTypes[t] {
+		return class == "Property" || class == "Telemetry"
+	}
 	return false
 }
 
 // extraProps are properties contributed by co-types.
 var (
 	unitPropV3   = propDef{name: "unit", kind: pElement, min: 1, max: 1}
-	unitPropV2   = propDef{name: "unit", kind: pElement, max: 1}
+	unitPropV2   = propDef{name: "unit", kind: pElement, min: 1, max: 1}
 	annotatesDef = propDef{name: "annotates", kind: pString, min: 1, max: 1}
 	overridesDef = propDef{name: "overrides", kind: pIRI, min: 1, max: 1}
 	mqttProps    = []propDef{
@@ -561,6 +605,9 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 			continue
 		}
 		if strings.HasPrefix(key, "@") {
+			if l.version == 2 && key != "@graph" {
+				continue // DTDL v2 does not restrict JSON-LD keywords
+			}
 			p.elemErr(e, kp, "keyword", "keyword %q is not allowed in a DTDL element", key)
 			okAll = false
 			continue
@@ -683,7 +730,9 @@ func (p *parser) classify(e *elem, types []string, pd *propDef, root bool, path 
 			}
 			material = name
 		case tSemantic, tAdjunct:
-			e.cotypes = append(e.cotypes, name)
+			if !e.has(name) {
+				e.cotypes = append(e.cotypes, name)
+			}
 		case tInvalidDtmi:
 			p.elemErr(e, path+".@type", "type-invalid", "@type entry %q is not a valid DTMI", t)
 			ok = false
@@ -738,6 +787,16 @@ func (p *parser) classify(e *elem, types []string, pd *propDef, root bool, path 
 		}
 		p.elemErr(e, path+".@type", "type-position", "a %s is not allowed %s; expected %s", material, where, strings.Join(allowed, " or "))
 		return false
+	}
+	semantics := 0
+	for _, t := range e.cotypes {
+		if qtSemanticUnitType[t] != "" {
+			semantics++
+			if semantics == 2 {
+				p.elemErr(e, path+".@type", "type-cotype", "an element may have only one semantic type")
+				ok = false
+			}
+		}
 	}
 	for _, t := range e.cotypes {
 		switch {
@@ -856,7 +915,13 @@ func (p *parser) parseElemValue(e *elem, d *propDef, it *node, ip string) (value
 			return p.checkInstance(e, d, s, cls, ip)
 		}
 		if d.name == "unit" {
-			return value{term: s}, true
+			return p.unitValue(e, s, ip)
+		}
+		if rest, ok := strings.CutPrefix(s, "dtmi:standard:schema:geospatial:"); ok {
+			name, ver, _ := strings.Cut(rest, ";")
+			if geoTerms[name] && ver == strconv.Itoa(l.version) {
+				return p.checkInstance(e, d, name, "Object", ip)
+			}
 		}
 		if strings.HasPrefix(s, "dtmi:dtdl:instance:") {
 			// dtmi:dtdl:instance:Schema:double;3 and friends.
@@ -963,7 +1028,15 @@ func (p *parser) unwrapValue(e *elem, d *propDef, it *node, ip string) (*node, b
 		case "@value":
 		case "@type":
 			t := it.vals[i]
+			if t.kind == kArray && len(t.arr) == 1 {
+				t = t.arr[0]
+			}
 			want := map[propKind]string{pString: "xsd:string", pBool: "xsd:boolean", pInt: "xsd:integer", pDuration: "xsd:duration"}[d.kind]
+			if d.kind == pLiteral && val.kind == kString {
+				want = "xsd:string"
+			} else if d.kind == pLiteral && val.kind == kNumber {
+				want = "xsd:integer"
+			}
 			if t.kind != kString || want == "" || (t.str != want && t.str != "http://www.w3.org/2001/XMLSchema#"+strings.TrimPrefix(want, "xsd:")) {
 				p.elemErr(e, ip+".@type", "literal-type", "@type of the %q value must be %s", d.name, orDefault(want, "the datatype of the property"))
 				return nil, false
@@ -1046,7 +1119,11 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 			p.elemErr(e, ip, "language-tag", "%q is not a valid language code", lang)
 			return false
 		}
-		if langs[lang] {
+		key := lang
+		if key == "" && e.lang.version >= 3 {
+			key = "en" // the default language
+		}
+		if langs[key] {
 			if lang == "" {
 				p.elemErr(e, ip, "language-unique", "%q may have only one string without a language", d.name)
 			} else {
@@ -1054,7 +1131,7 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 			}
 			return false
 		}
-		langs[lang] = true
+		langs[key] = true
 		if !checkLen(s, ip) {
 			return false
 		}
@@ -1068,6 +1145,10 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 		}
 	case kObject:
 		if v.get("@value") != nil {
+			if e.lang.version >= 3 {
+				p.elemErr(e, path, "literal-syntax", "%q must be a string, a language map or an array; a bare value object is not allowed", d.name)
+				return nil, false
+			}
 			if !p.langValueObject(e, d, v, path, addLang) {
 				return nil, false
 			}
@@ -1141,4 +1222,27 @@ func (p *parser) langValueObject(e *elem, d *propDef, x *node, ip string, add fu
 		}
 	}
 	return add(lang, val.str, ip)
+}
+
+// unitValue parses a unit reference: a unit term or its standard DTMI.
+func (p *parser) unitValue(e *elem, s, ip string) (value, bool) {
+	name := s
+	for _, prefix := range []string{"dtmi:standard:unit:", "dtmi:dtdl:extension:quantitativeTypes:v1:unit:"} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok {
+			name = rest
+			if prefix == "dtmi:standard:unit:" {
+				n, ver, _ := strings.Cut(rest, ";")
+				if ver != strconv.Itoa(e.lang.version) {
+					name = s
+				} else {
+					name = n
+				}
+			}
+		}
+	}
+	if _, ok := qtSymbols[name]; !ok || (e.lang.version == 2 && !v2Terms[name]) {
+		p.elemErr(e, ip, "unit", "%q is not a unit", s)
+		return value{}, false
+	}
+	return value{term: name}, true
 }
