@@ -80,7 +80,7 @@ func (p *parser) link() {
 				fits = true
 			}
 		}
-		if r.from.lang.version < t.lang.version {
+		if r.from.lang.version < t.lang.version || (r.from.lang.version > t.lang.version && !r.prop.older) {
 			fits = false
 		}
 		if fits && t.class != "Interface" && partition(t) != partition(r.from) && t.parent != nil && t.parent.class == "Interface" && t.prop != "schemas" {

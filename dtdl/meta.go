@@ -39,6 +39,9 @@ type propDef struct {
 	infer     string // class assumed when an inline value has no @type (dtmm:typeInferable)
 	unique    []string
 	deprecate bool
+	// older is true when the property also accepts elements of the previous
+	// language version (sh:or of the ;3 and ;2 classes in the v3 metamodel).
+	older bool
 }
 
 // classDef is one DTDL class (an sh:NodeShape).
@@ -240,6 +243,17 @@ func buildLang(v int) *langDef {
 	}
 	l.instances["asynchronous"] = "CommandType"
 	l.instances["synchronous"] = "CommandType"
+	if v == 3 {
+		for _, cp := range [][2]string{{"Interface", "contents"}, {"Interface", "extends"}, {"SchemaField", "schema"},
+			{"Array", "elementSchema"}, {"Enum", "valueSchema"}, {"MapKey", "schema"}, {"Component", "schema"},
+			{"Property", "schema"}, {"Telemetry", "schema"}, {"Relationship", "properties"}} {
+			for i := range l.classes[cp[0]].props {
+				if l.classes[cp[0]].props[i].name == cp[1] {
+					l.classes[cp[0]].props[i].older = true
+				}
+			}
+		}
+	}
 	return l
 }
 

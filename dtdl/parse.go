@@ -524,7 +524,18 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 				return nil
 			}
 			var okc bool
-			ctx, okc = p.moreContext(doc, e.ownerID(), path+".@context", ctx, entries, 0)
+			offset := 0
+			if len(entries) > 0 {
+				if v, isDTDL := dtdlContextVersion(entries[0]); isDTDL {
+					if langs[v] == nil || v > ctx.version || (v < ctx.version && (pd == nil || !pd.older)) {
+						p.errorf(doc, e.ownerID(), path+".@context", "context-version", "a nested @context may not switch to DTDL context %q inside a v%d model", entries[0], ctx.version)
+						return nil
+					}
+					ctx = ctxState{version: v}
+					entries, offset = entries[1:], 1
+				}
+			}
+			ctx, okc = p.moreContext(doc, e.ownerID(), path+".@context", ctx, entries, offset)
 			if !okc {
 				return nil
 			}
@@ -1042,6 +1053,9 @@ func (p *parser) unwrapValue(e *elem, d *propDef, it *node, ip string) (*node, b
 				return nil, false
 			}
 		default:
+			if e.lang.version == 2 && strings.HasPrefix(k, "@") && k != "@id" && k != "@context" && k != "@graph" {
+				continue // DTDL v2 does not restrict JSON-LD keywords
+			}
 			p.elemErr(e, ip+"."+k, "literal-syntax", "a value object may hold only @value and @type, not %q", k)
 			return nil, false
 		}
@@ -1120,7 +1134,7 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 			return false
 		}
 		key := lang
-		if key == "" && e.lang.version >= 3 {
+		if key == "" {
 			key = "en" // the default language
 		}
 		if langs[key] {
@@ -1145,14 +1159,8 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 		}
 	case kObject:
 		if v.get("@value") != nil {
-			if e.lang.version >= 3 {
-				p.elemErr(e, path, "literal-syntax", "%q must be a string, a language map or an array; a bare value object is not allowed", d.name)
-				return nil, false
-			}
-			if !p.langValueObject(e, d, v, path, addLang) {
-				return nil, false
-			}
-			break
+			p.elemErr(e, path, "literal-syntax", "%q must be a string, a language map or an array; a bare value object is not allowed", d.name)
+			return nil, false
 		}
 		for i, k := range v.keys {
 			x := v.vals[i]
@@ -1217,6 +1225,9 @@ func (p *parser) langValueObject(e *elem, d *propDef, x *node, ip string, add fu
 				return false
 			}
 		default:
+			if e.lang.version == 2 && strings.HasPrefix(k, "@") && k != "@id" && k != "@context" && k != "@graph" {
+				continue // DTDL v2 does not restrict JSON-LD keywords
+			}
 			p.elemErr(e, ip+"."+k, "literal-syntax", "an entry of %q may hold only @value and @language, not %q", d.name, k)
 			return false
 		}
