@@ -50,5 +50,6 @@
 // checks one property path and value, as a JSON Patch would write it;
 // [Interface.ValidateRelationship] checks an edge's target model,
 // multiplicity and properties; [Interface.ValidateTelemetry] checks a
-// telemetry message. They return a [*ValidationError] listing every problem.
+// telemetry message. They return nil or an [*ErrorList] listing every problem, each with a JSON
+// pointer as its Path.
 package dtdl

@@ -32,6 +32,7 @@ type node struct {
 	arr  []*node
 	keys []string
 	vals []*node
+	size int // bytes of JSON text an object spans
 }
 
 // get returns the member named key of an object node, or nil.
@@ -157,12 +158,15 @@ func (p *jsonParser) object() (*node, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
+	start := p.pos
 	p.pos++ // '{'
 	n := &node{kind: kObject}
+	var index map[string]bool // member names, once the object is large
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
 		p.depth--
+		n.size = 2
 		return n, nil
 	}
 	for {
@@ -174,9 +178,22 @@ func (p *jsonParser) object() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, prev := range n.keys {
-			if prev == k {
+		if index == nil && len(n.keys) >= 16 {
+			index = make(map[string]bool, 32)
+			for _, prev := range n.keys {
+				index[prev] = true
+			}
+		}
+		if index != nil {
+			if index[k] {
 				return nil, p.errf("duplicate member name %q", k)
+			}
+			index[k] = true
+		} else {
+			for _, prev := range n.keys {
+				if prev == k {
+					return nil, p.errf("duplicate member name %q", k)
+				}
 			}
 		}
 		p.skipWS()
@@ -201,6 +218,7 @@ func (p *jsonParser) object() (*node, error) {
 		case '}':
 			p.pos++
 			p.depth--
+			n.size = p.pos - start
 			return n, nil
 		default:
 			return nil, p.errf("expected ',' or '}'")

@@ -99,6 +99,104 @@ func (p *parser) link() {
 	p.checkSchemas()
 	p.checkContents()
 	p.checkValues()
+	p.checkExtensions()
+	p.checkDescendants()
+}
+
+// checkExtensions enforces the sibling and co-type rules of the v3 feature
+// extensions (Annotation, Overriding, MQTT), from their RDF-SHACL metamodels.
+func (p *parser) checkExtensions() {
+	for _, e := range p.all {
+		if e.has("Override") && !e.has("ValueAnnotation") {
+			p.elemErr(e, e.path+".@type", "type-cotype", "Override requires the ValueAnnotation co-type as well")
+		}
+		if e.has("Cacheable") && !e.has("Idempotent") {
+			p.elemErr(e, e.path+".@type", "type-cotype", "Cacheable requires the Idempotent co-type as well")
+		}
+		if e.has("ValueAnnotation") && e.parent != nil {
+			vs := e.props["annotates"]
+			if len(vs) == 0 || vs[0].lit == nil {
+				continue
+			}
+			target := vs[0].lit.str
+			var found *elem
+			for _, sib := range p.targets(e.parent, e.prop) {
+				if sib != e && sib.name() == target {
+					found = sib
+				}
+			}
+			switch {
+			case found == nil:
+				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, but no sibling Property or Telemetry has that name", target)
+			case found.class != "Property" && found.class != "Telemetry":
+				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, a %s; only a Property or Telemetry can be annotated", target, found.class)
+			case found.has("ValueAnnotation"):
+				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, which is itself a ValueAnnotation", target)
+			}
+		}
+	}
+	// Indexed: index values are unique among siblings.
+	for _, e := range p.all {
+		for prop := range e.props {
+			seen := map[string]bool{}
+			for _, c := range p.targets(e, prop) {
+				if c.parent != e || !c.has("Indexed") {
+					continue
+				}
+				iv := c.props["index"]
+				if len(iv) == 0 || iv[0].lit == nil {
+					continue
+				}
+				if seen[iv[0].lit.str] {
+					p.elemErr(c, iv[0].path, "unique-index", "index %s is used by two siblings", iv[0].lit.str)
+				}
+				seen[iv[0].lit.str] = true
+			}
+		}
+	}
+}
+
+// descendantProps are the properties whose elements count toward the DTDL v3
+// limit on elements in an Interface hierarchy (dtmm:descendants of Interface).
+var descendantProps = []string{"contents", "fields", "enumValues", "request", "response", "properties", "schema", "elementSchema", "mapValue"}
+
+// checkDescendants enforces the DTDL v3 limit on the number of elements in
+// an Interface and everything it inherits.
+func (p *parser) checkDescendants() {
+	own := map[*elem]int{}
+	count := func(root *elem) int {
+		if n, ok := own[root]; ok {
+			return n
+		}
+		seen := map[*elem]bool{}
+		var walk func(x *elem)
+		walk = func(x *elem) {
+			for _, prop := range descendantProps {
+				for _, c := range p.targets(x, prop) {
+					if c.class == "Interface" || seen[c] {
+						continue
+					}
+					seen[c] = true
+					walk(c)
+				}
+			}
+		}
+		walk(root)
+		own[root] = len(seen)
+		return len(seen)
+	}
+	for _, e := range p.all {
+		if e.class != "Interface" || e.lang.maxDescendants == 0 {
+			continue
+		}
+		n := count(e)
+		for _, a := range p.ancestors(e) {
+			n += count(a)
+		}
+		if n > e.lang.maxDescendants {
+			p.elemErr(e, e.path, "contents-count", "Interface %s has %d elements including inherited ones; DTDL v%d allows %d", e.id, n, e.lang.version, e.lang.maxDescendants)
+		}
+	}
 }
 
 // checkExtends finds cycles and enforces depth and size limits of the

@@ -299,6 +299,10 @@ func (p *parser) rootContext(doc, id, path string, c *node) (ctxState, bool) {
 	return p.moreContext(doc, id, path, ctx, entries[start+1:], start+1)
 }
 
+// maxPartitionBytes is the DTDL v3 limit on the text of one Interface
+// (dtmm:partition dtmm:maxBytes in DTDL.v3.ModelRDF-SHACL.json).
+const maxPartitionBytes = 1048576
+
 const iotcContext = "dtmi:iotcentral:context;2"
 
 // moreContext applies extension context entries to ctx.
@@ -591,6 +595,10 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 		}
 	}
 	if !p.classify(e, types, pd, root, path) {
+		return nil
+	}
+	if e.class == "Interface" && l.version >= 3 && n.size > maxPartitionBytes {
+		p.elemErr(e, path, "interface-size", "the JSON text of Interface %s is %d bytes; DTDL v3 allows %d", e.id, n.size, maxPartitionBytes)
 		return nil
 	}
 	if e.hasID && e.class == "Interface" && len(e.id) > 128 {
