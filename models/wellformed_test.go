@@ -506,3 +506,32 @@ func TestSemanticUnitsMatchSpec(t *testing.T) {
 		}
 	}
 }
+
+// TestOntologyDocumented checks that docs/ontology.md has a section for
+// every interface and names each of its contents, so the page keeps up with
+// the models.
+func TestOntologyDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "ontology.md"))
+	if err != nil {
+		t.Fatalf("read docs/ontology.md: %v", err)
+	}
+	text := string(doc)
+	for _, in := range loadInterfaces(t) {
+		name := strings.TrimSuffix(in.file, ".json")
+		head := "\n#### " + name + "\n"
+		i := strings.Index(text, head)
+		if i < 0 {
+			t.Errorf("docs/ontology.md has no %q section", strings.TrimSpace(head))
+			continue
+		}
+		section := text[i+len(head):]
+		if j := strings.Index(section, "\n#"); j >= 0 {
+			section = section[:j]
+		}
+		for _, c := range in.contents {
+			if n, _ := c["name"].(string); !strings.Contains(section, "`"+n+"`") {
+				t.Errorf("docs/ontology.md, section %s, does not list content %q", name, n)
+			}
+		}
+	}
+}
