@@ -106,6 +106,7 @@ func (p *parser) link() {
 // checkExtensions enforces the sibling and co-type rules of the v3 feature
 // extensions (Annotation, Overriding, MQTT), from their RDF-SHACL metamodels.
 func (p *parser) checkExtensions() {
+	overridden := map[string]bool{}
 	for _, e := range p.all {
 		if e.has("Override") && !e.has("ValueAnnotation") {
 			p.elemErr(e, e.path+".@type", "type-cotype", "Override requires the ValueAnnotation co-type as well")
@@ -119,8 +120,12 @@ func (p *parser) checkExtensions() {
 				continue
 			}
 			target := vs[0].lit.str
+			siblings := p.targets(e.parent, e.prop)
+			if e.prop == "contents" {
+				siblings = p.allContents(e.parent)
+			}
 			var found *elem
-			for _, sib := range p.targets(e.parent, e.prop) {
+			for _, sib := range siblings {
 				if sib != e && sib.name() == target {
 					found = sib
 				}
@@ -128,10 +133,31 @@ func (p *parser) checkExtensions() {
 			switch {
 			case found == nil:
 				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, but no sibling Property or Telemetry has that name", target)
+				continue
 			case found.class != "Property" && found.class != "Telemetry":
 				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, a %s; only a Property or Telemetry can be annotated", target, found.class)
+				continue
 			case found.has("ValueAnnotation"):
 				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, which is itself a ValueAnnotation", target)
+				continue
+			}
+			if ov := e.props["overrides"]; e.has("Override") && len(ov) > 0 && ov[0].lit != nil {
+				what := ov[0].lit.str
+				if len(found.props[what]) == 0 || e.lang.prop(found.class, what) != nil {
+					p.elemErr(e, ov[0].path, "overrides", "Override names %q, which is not an extension property set on %q", what, target)
+					continue
+				}
+				key := partition(e).id + "\x00" + target + "\x00" + what
+				if overridden[key] {
+					p.elemErr(e, ov[0].path, "overrides", "property %q of %q is overridden twice", what, target)
+				}
+				overridden[key] = true
+				if what == "unit" {
+					st := p.semantic(found).SemanticType
+					if sv := e.props["schema"]; len(sv) > 0 && sv[0].term != qtSemanticUnitType[st] {
+						p.elemErr(e, sv[0].path, "overrides", "an Override of the unit of %q (a %s) must have schema %s", target, st, qtSemanticUnitType[st])
+					}
+				}
 			}
 		}
 	}

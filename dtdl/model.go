@@ -503,6 +503,9 @@ func (p *parser) schemaProp(e *elem, prop string) Schema {
 	}
 	v := vs[0]
 	if v.term != "" {
+		if units, ok := qtUnits[v.term]; ok {
+			return unitEnum(v.term, units)
+		}
 		return primitives[v.term]
 	}
 	if ts := p.targets(e, prop); len(ts) > 0 {
@@ -580,4 +583,13 @@ func (p *parser) buildField(e *elem) *Field {
 	f := &Field{Entity: p.entity(e), Semantic: p.semantic(e), Name: e.name()}
 	f.Schema = p.schemaProp(e, "schema")
 	return f
+}
+
+// unitEnum is the string Enum a QuantitativeTypes unit type stands for.
+func unitEnum(name string, units []string) *Enum {
+	en := &Enum{Entity: Entity{ID: "dtmi:dtdl:extension:quantitativeTypes:v1:enum:" + name}, ValueSchema: "string"}
+	for _, u := range units {
+		en.Values = append(en.Values, &EnumValue{Name: u, Value: u})
+	}
+	return en
 }

@@ -478,7 +478,8 @@ var (
 	unitPropV3   = propDef{name: "unit", kind: pElement, min: 1, max: 1}
 	unitPropV2   = propDef{name: "unit", kind: pElement, min: 1, max: 1}
 	annotatesDef = propDef{name: "annotates", kind: pString, min: 1, max: 1}
-	overridesDef = propDef{name: "overrides", kind: pIRI, min: 1, max: 1}
+	overridesDef = propDef{name: "overrides", kind: pString, min: 1, max: 1}
+	iotcUnitDef  = propDef{name: "unit", kind: pElement, max: 1}
 	mqttProps    = []propDef{
 		{name: "telemetryTopic", kind: pString, max: 1, pattern: mqttTopic, patDesc: "slash-separated sequence of character-restricted labels and/or brace-enclosed tokens"},
 		{name: "commandTopic", kind: pString, max: 1, pattern: mqttTopic, patDesc: "slash-separated sequence of character-restricted labels and/or brace-enclosed tokens"},
@@ -498,6 +499,8 @@ func cotypeProps(l *langDef, cotypes []string) []*propDef {
 			} else {
 				out = append(out, &unitPropV3)
 			}
+		case t == "VelocityVector" || t == "AccelerationVector":
+			out = append(out, &iotcUnitDef)
 		case t == "ValueAnnotation":
 			out = append(out, &annotatesDef)
 		case t == "Override":
@@ -932,6 +935,10 @@ func (p *parser) parseElemValue(e *elem, d *propDef, it *node, ip string) (value
 		s := it.str
 		if cls := l.instances[s]; cls != "" {
 			return p.checkInstance(e, d, s, cls, ip)
+		}
+		if _, isUnitType := qtUnits[s]; isUnitType && e.ctx.exts&extQT != 0 && s != "DecimalPrefix" && s != "BinaryPrefix" {
+			// QuantitativeTypes unit types are string Enums usable as schemas.
+			return p.checkInstance(e, d, s, "Enum", ip)
 		}
 		if d.name == "unit" {
 			return p.unitValue(e, s, ip)
