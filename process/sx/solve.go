@@ -1,0 +1,879 @@
+package sx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Status is the outcome of a solve, as in gonum's optimize.Status.
+type Status int
+
+// The statuses.
+const (
+	NotTerminated  Status = iota
+	Converged             // the scaled residual is below Settings.Tolerance
+	IterationLimit        // Settings.MaxIterations reached first
+	Stagnated             // the line search could not reduce the residual
+	Singular              // the Newton matrix was singular
+	Canceled              // the context was canceled
+)
+
+// String names the status.
+func (s Status) String() string {
+	switch s {
+	case NotTerminated:
+		return "not terminated"
+	case Converged:
+		return "converged"
+	case IterationLimit:
+		return "iteration limit"
+	case Stagnated:
+		return "stagnated"
+	case Singular:
+		return "singular"
+	case Canceled:
+		return "canceled"
+	}
+	return fmt.Sprintf("status(%d)", int(s))
+}
+
+// ConvergenceError reports a solve that did not converge. The Result
+// returned with it holds the best iterate.
+type ConvergenceError struct {
+	Status   Status
+	Iter     int     // Newton iterations done
+	Residual float64 // largest scaled residual of the best iterate
+}
+
+// Error describes the failure.
+func (e *ConvergenceError) Error() string {
+	return fmt.Sprintf("sx: no convergence (%v) after %d iterations, scaled residual %.3g", e.Status, e.Iter, e.Residual)
+}
+
+// Settings are the knobs of Solve. A nil *Settings means the defaults.
+type Settings struct {
+	MaxSubstitutions int     // successive-substitution sweeps before Newton; 0 means 25, <0 none
+	MaxIterations    int     // Newton iterations; 0 means 200
+	Tolerance        float64 // largest scaled residual accepted; 0 means 1e-12
+}
+
+func (s *Settings) defaults() Settings {
+	var d Settings
+	if s != nil {
+		d = *s
+	}
+	if d.MaxSubstitutions == 0 {
+		d.MaxSubstitutions = 25
+	}
+	if d.MaxIterations == 0 {
+		d.MaxIterations = 200
+	}
+	if d.Tolerance == 0 {
+		d.Tolerance = 1e-12
+	}
+	return d
+}
+
+// Stats counts the work of a solve.
+type Stats struct {
+	Substitutions    int           // successive-substitution sweeps
+	NewtonIterations int           // Newton steps
+	Evaluations      int           // residual evaluations
+	Residual         float64       // largest scaled residual at the end
+	Runtime          time.Duration // measured by the caller's clock; Solve leaves it 0 (no wall clock in engines)
+}
+
+// Stream is an outlet stream.
+type Stream struct {
+	Phase Phase
+	Stage int       // stage it leaves
+	Flow  float64   // L/h
+	Conc  []float64 // mol/L per component
+	// Aqueous: free H⁺, HSO4⁻ and SO4²⁻ (mol/L). Organic: free extractant
+	// (mol/L of HA monomer).
+	H, HSO4, SO4, Extractant float64
+}
+
+// Reagents summarises acid, base and extractant use, all in mol/h.
+type Reagents struct {
+	AcidIn        float64 // acidity fed (H⁺ + HSO4⁻ of aqueous inlets)
+	AcidOut       float64 // acidity leaving in the raffinate
+	AcidConsumed  float64 // AcidIn − AcidOut; negative when extraction releases acid
+	Base          float64 // counter-ion (Na⁺/NH4⁺) fed on the organic: NaOH or NH3 used for saponification
+	ExtractantIn  float64 // HA fed on organic inlets, free plus bound
+	ExtractantOut float64 // HA leaving in the extract
+}
+
+// Result is the steady state of a cascade. Per-stage slices are indexed by
+// stage−1.
+type Result struct {
+	Status Status
+	Stats  Stats
+
+	Components  []Component
+	Aqueous     [][]float64 // [stage][component] mol/L
+	Organic     [][]float64 // [stage][component] mol/L
+	D           [][]float64 // distribution ratios
+	H           []float64   // free H⁺, mol/L
+	HSO4, SO4   []float64   // mol/L (zero in chloride media)
+	Extractant  []float64   // free extractant, mol/L HA monomer
+	AqueousFlow []float64   // L/h leaving each stage
+	OrganicFlow []float64   // L/h leaving each stage
+
+	Raffinate Stream // aqueous leaving stage 1
+	Extract   Stream // organic leaving stage N
+
+	In      []float64 // mol/h of each component fed
+	Closure []float64 // |in − out|/in per component (0 when nothing is fed)
+	// Recovery[c] and Purity[c] per product: index 0 the raffinate, 1 the
+	// extract. Recovery is the fraction of the feed of c leaving in the
+	// product; purity is the mass (or mole) fraction of c among the
+	// non-counter-ion metals of the product.
+	Recovery [2][]float64
+	Purity   [2][]float64
+	Reagents Reagents
+}
+
+// PH returns −log10 of the free H⁺ of each stage.
+func (r *Result) PH() []float64 {
+	out := make([]float64, len(r.H))
+	for i, h := range r.H {
+		out[i] = -math.Log10(h)
+	}
+	return out
+}
+
+// MaxClosure returns the largest closure error over the components.
+func (r *Result) MaxClosure() float64 {
+	var m float64
+	for _, c := range r.Closure {
+		m = math.Max(m, c)
+	}
+	return m
+}
+
+// Solve computes the steady state of the cascade p. With a nil error the
+// Result has Status Converged. When the solver does not converge it returns
+// the best iterate together with a *ConvergenceError; a bad problem gives a
+// nil Result and an error naming the field. A canceled ctx stops the solve
+// with the best iterate and ctx.Err().
+func Solve(ctx context.Context, p Problem, s *Settings) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	set := s.defaults()
+	w := newWorkspace(&p)
+	status, err := w.run(ctx, set)
+	res := w.result(status)
+	if err != nil {
+		return res, err
+	}
+	if status != Converged {
+		return res, &ConvergenceError{Status: status, Iter: w.stats.NewtonIterations, Residual: w.stats.Residual}
+	}
+	return res, nil
+}
+
+// workspace holds every buffer of a solve, so that iterations do not
+// allocate.
+type workspace struct {
+	p      *Problem
+	comps  []Component
+	z      []float64 // charges
+	N, C   int
+	n      int // block size C+2
+	ka     float64
+	nu     float64
+	sulf   bool
+	A, O   []float64 // flows leaving each stage
+	qa, qo []float64 // inlet mol/h per stage and component [k*C+i]
+	qH     []float64 // inlet acidity per stage
+	S      []float64 // total sulfate per stage (mol/L)
+	T      []float64 // total extractant per stage (mol/L HA)
+	in     []float64 // total mol/h per component
+
+	sc []float64 // residual scale per row of a block
+
+	v, vt, vb, dv []float64 // unknowns: x (C), ln h, ln f per stage
+	r, rt         []float64
+	D, Dh, Df     []float64 // per stage and component
+	HT, dHT       []float64
+
+	jd, jl []float64 // diagonal and lower blocks, n×n per stage
+	ju     []float64 // diagonal of the upper blocks
+	G      []float64 // block Thomas: B'^{-1} U per stage
+	g      []float64
+	lu     []float64 // n×n scratch
+	piv    []int
+	col    []float64
+
+	tri [3][]float64 // tridiagonal scratch for substitution
+
+	stats Stats
+}
+
+func newWorkspace(p *Problem) *workspace {
+	N, C := p.Stages, len(p.Components)
+	n := C + 2
+	w := &workspace{p: p, comps: p.Components, N: N, C: C, n: n, nu: p.Model.SitesPerCharge(), sulf: p.Media == Sulfate}
+	w.ka = p.Ka2
+	if w.ka == 0 {
+		w.ka = DefaultKa2
+	}
+	f := func(k int) []float64 { return make([]float64, k) }
+	w.z = f(C)
+	for i, c := range p.Components {
+		w.z[i] = float64(c.Charge)
+	}
+	w.A, w.O, w.qH, w.S, w.T = f(N), f(N), f(N), f(N), f(N)
+	w.qa, w.qo = f(N*C), f(N*C)
+	w.in = f(C)
+	w.sc = f(n)
+	w.v, w.vt, w.vb, w.dv, w.r, w.rt = f(N*n), f(N*n), f(N*n), f(N*n), f(N*n), f(N*n)
+	w.D, w.Dh, w.Df = f(N*C), f(N*C), f(N*C)
+	w.HT, w.dHT = f(N), f(N)
+	w.jd, w.jl, w.G = f(N*n*n), f(N*n*n), f(N*n*n)
+	w.ju, w.g = f(N*n), f(N*n)
+	w.lu, w.col = f(n*n), f(n)
+	w.piv = make([]int, n)
+	for i := range w.tri {
+		w.tri[i] = f(N)
+	}
+
+	// Flows and a-priori balances of sulfate and extractant.
+	sIn := f(N) // sulfate fed per stage, mol/h
+	tIn := f(N) // extractant fed per stage, mol/h
+	for _, in := range p.Inlets {
+		k := in.Stage - 1
+		if in.Phase == Aqueous {
+			w.A[k] += in.Flow
+			w.qH[k] += in.Flow * (in.H + in.HSO4)
+			sIn[k] += in.Flow * (in.HSO4 + in.SO4)
+		} else {
+			w.O[k] += in.Flow
+			tIn[k] += in.Flow * in.Extractant
+		}
+		for i, c := range in.Conc {
+			q := in.Flow * c
+			if in.Phase == Aqueous {
+				w.qa[k*C+i] += q
+			} else {
+				w.qo[k*C+i] += q
+				tIn[k] += w.nu * w.z[i] * q
+			}
+			w.in[i] += q
+		}
+	}
+	for k := N - 2; k >= 0; k-- {
+		w.A[k] += w.A[k+1]
+	}
+	for k := 1; k < N; k++ {
+		w.O[k] += w.O[k-1]
+	}
+	var sAcc, tAcc float64
+	for k := N - 1; k >= 0; k-- {
+		sAcc += sIn[k]
+		w.S[k] = sAcc / w.A[k]
+	}
+	for k := 0; k < N; k++ {
+		tAcc += tIn[k]
+		w.T[k] = tAcc / w.O[k]
+	}
+	// Residual scales: the feed of each component, the acidity and charge
+	// fed, and the extractant fed.
+	var hs, ts float64
+	for k := 0; k < N; k++ {
+		hs += w.qH[k]
+		ts = math.Max(ts, w.O[k]*w.T[k])
+	}
+	for i := 0; i < C; i++ {
+		w.sc[i] = math.Max(w.in[i], 1e-300)
+		hs += w.z[i] * w.in[i]
+	}
+	w.sc[C] = math.Max(hs, 1e-300)
+	w.sc[C+1] = math.Max(ts, 1e-300)
+	return w
+}
+
+// hFromHT solves HT = h + S·h/(h+Ka) for the free H⁺ h > 0.
+func (w *workspace) hFromHT(ht, s float64) float64 {
+	if ht <= 0 {
+		return 0
+	}
+	if !w.sulf || s == 0 {
+		return ht
+	}
+	b := s - ht + w.ka
+	c := -w.ka * ht
+	// Stable positive root of h² + b·h + c = 0.
+	if b >= 0 {
+		return 2 * -c / (b + math.Sqrt(b*b-4*c))
+	}
+	return (-b + math.Sqrt(b*b-4*c)) / 2
+}
+
+// htOf returns total acidity and its derivative with respect to h.
+func (w *workspace) htOf(h, s float64) (float64, float64) {
+	if !w.sulf {
+		return h, 1
+	}
+	den := h + w.ka
+	return h + s*h/den, 1 + s*w.ka/(den*den)
+}
+
+// distribution evaluates the model at every stage of v.
+func (w *workspace) distribution(v []float64) {
+	C, n := w.C, w.n
+	for k := 0; k < w.N; k++ {
+		h, f := math.Exp(v[k*n+C]), math.Exp(v[k*n+C+1])
+		w.p.Model.Distribution(w.comps, k+1, h, f, w.D[k*C:(k+1)*C], w.Dh[k*C:(k+1)*C], w.Df[k*C:(k+1)*C])
+		w.HT[k], w.dHT[k] = w.htOf(h, w.S[k])
+	}
+}
+
+// residual fills r from v (after distribution(v)) and returns the largest
+// scaled residual and half the sum of squares of the scaled residuals.
+func (w *workspace) residual(v, r []float64) (maxAbs, phi float64) {
+	w.stats.Evaluations++
+	N, C, n := w.N, w.C, w.n
+	for k := 0; k < N; k++ {
+		row := r[k*n : (k+1)*n]
+		var aUp, oDn float64
+		if k+1 < N {
+			aUp = w.A[k+1]
+		}
+		if k > 0 {
+			oDn = w.O[k-1]
+		}
+		rh := w.qH[k] - w.A[k]*w.HT[k]
+		if k+1 < N {
+			rh += aUp * w.HT[k+1]
+		}
+		re := w.O[k] * (w.T[k] - math.Exp(v[k*n+C+1]))
+		for i := 0; i < C; i++ {
+			x := v[k*n+i]
+			y := w.D[k*C+i] * x
+			var ri float64 = w.qa[k*C+i] + w.qo[k*C+i] - w.A[k]*x - w.O[k]*y
+			var yDn float64
+			if k > 0 {
+				yDn = w.D[(k-1)*C+i] * v[(k-1)*n+i]
+				ri += oDn * yDn
+			}
+			if k+1 < N {
+				ri += aUp * v[(k+1)*n+i]
+			}
+			row[i] = ri
+			t := w.O[k]*y - oDn*yDn - w.qo[k*C+i]
+			rh += w.z[i] * t
+			re -= w.O[k] * w.nu * w.z[i] * y
+		}
+		row[C] = rh
+		row[C+1] = re
+		for j := 0; j < n; j++ {
+			s := row[j] / w.sc[j]
+			maxAbs = math.Max(maxAbs, math.Abs(s))
+			phi += 0.5 * s * s
+		}
+	}
+	return maxAbs, phi
+}
+
+// jacobian fills the blocks at v (after distribution(v)). Columns are
+// x_i, ln h, ln f of a stage.
+func (w *workspace) jacobian(v []float64) {
+	N, C, n := w.N, w.C, w.n
+	clear(w.jd)
+	clear(w.jl)
+	clear(w.ju)
+	for k := 0; k < N; k++ {
+		jd := w.jd[k*n*n : (k+1)*n*n]
+		h, f := math.Exp(v[k*n+C]), math.Exp(v[k*n+C+1])
+		O := w.O[k]
+		var sh, sf float64 // Σ z·O·∂y/∂ln h, ∂ln f
+		for i := 0; i < C; i++ {
+			x := v[k*n+i]
+			D := w.D[k*C+i]
+			dyh := w.Dh[k*C+i] * x * h
+			dyf := w.Df[k*C+i] * x * f
+			jd[i*n+i] = -w.A[k] - O*D
+			jd[i*n+C] = -O * dyh
+			jd[i*n+C+1] = -O * dyf
+			jd[C*n+i] = w.z[i] * O * D
+			jd[(C+1)*n+i] = -O * w.nu * w.z[i] * D
+			sh += w.z[i] * O * dyh
+			sf += w.z[i] * O * dyf
+		}
+		jd[C*n+C] = -w.A[k]*w.dHT[k]*h + sh
+		jd[C*n+C+1] = sf
+		jd[(C+1)*n+C] = -w.nu * sh
+		jd[(C+1)*n+C+1] = -O*f - w.nu*sf
+		if k > 0 {
+			jl := w.jl[k*n*n : (k+1)*n*n]
+			hp, fp := math.Exp(v[(k-1)*n+C]), math.Exp(v[(k-1)*n+C+1])
+			Op := w.O[k-1]
+			var lh, lf float64
+			for i := 0; i < C; i++ {
+				x := v[(k-1)*n+i]
+				D := w.D[(k-1)*C+i]
+				dyh := w.Dh[(k-1)*C+i] * x * hp
+				dyf := w.Df[(k-1)*C+i] * x * fp
+				jl[i*n+i] = Op * D
+				jl[i*n+C] = Op * dyh
+				jl[i*n+C+1] = Op * dyf
+				jl[C*n+i] = -w.z[i] * Op * D
+				lh += w.z[i] * Op * dyh
+				lf += w.z[i] * Op * dyf
+			}
+			jl[C*n+C] = -lh
+			jl[C*n+C+1] = -lf
+		}
+		if k+1 < N {
+			u := w.ju[k*n : (k+1)*n]
+			for i := 0; i < C; i++ {
+				u[i] = w.A[k+1]
+			}
+			u[C] = w.A[k+1] * w.dHT[k+1] * math.Exp(v[(k+1)*n+C])
+		}
+	}
+}
+
+var errSingular = errors.New("sx: singular block")
+
+// lu factors the n×n matrix a in place with partial pivoting.
+func lu(a []float64, piv []int, n int) error {
+	for c := 0; c < n; c++ {
+		p := c
+		m := math.Abs(a[c*n+c])
+		for r := c + 1; r < n; r++ {
+			if v := math.Abs(a[r*n+c]); v > m {
+				p, m = r, v
+			}
+		}
+		piv[c] = p
+		if m == 0 || math.IsNaN(m) {
+			return errSingular
+		}
+		if p != c {
+			for j := 0; j < n; j++ {
+				a[c*n+j], a[p*n+j] = a[p*n+j], a[c*n+j]
+			}
+		}
+		inv := 1 / a[c*n+c]
+		for r := c + 1; r < n; r++ {
+			l := a[r*n+c] * inv
+			if l == 0 {
+				continue
+			}
+			a[r*n+c] = l
+			for j := c + 1; j < n; j++ {
+				a[r*n+j] -= l * a[c*n+j]
+			}
+		}
+	}
+	return nil
+}
+
+// luSolve solves in place with the factors of lu.
+func luSolve(a []float64, piv []int, n int, b []float64) {
+	for c := 0; c < n; c++ {
+		if p := piv[c]; p != c {
+			b[c], b[p] = b[p], b[c]
+		}
+	}
+	for r := 1; r < n; r++ {
+		s := b[r]
+		for j := 0; j < r; j++ {
+			s -= a[r*n+j] * b[j]
+		}
+		b[r] = s
+	}
+	for r := n - 1; r >= 0; r-- {
+		s := b[r]
+		for j := r + 1; j < n; j++ {
+			s -= a[r*n+j] * b[j]
+		}
+		b[r] = s / a[r*n+r]
+	}
+}
+
+// newtonStep solves J·dv = −r by the block Thomas algorithm.
+func (w *workspace) newtonStep() error {
+	N, n := w.N, w.n
+	for k := 0; k < N; k++ {
+		B := w.lu
+		copy(B, w.jd[k*n*n:(k+1)*n*n])
+		gk := w.g[k*n : (k+1)*n]
+		for i := 0; i < n; i++ {
+			gk[i] = -w.r[k*n+i]
+		}
+		if k > 0 {
+			L := w.jl[k*n*n : (k+1)*n*n]
+			Gp := w.G[(k-1)*n*n : k*n*n]
+			gp := w.g[(k-1)*n : k*n]
+			for i := 0; i < n; i++ {
+				for m := 0; m < n; m++ {
+					l := L[i*n+m]
+					if l == 0 {
+						continue
+					}
+					gk[i] -= l * gp[m]
+					for j := 0; j < n; j++ {
+						B[i*n+j] -= l * Gp[m*n+j]
+					}
+				}
+			}
+		}
+		if err := lu(B, w.piv, n); err != nil {
+			return err
+		}
+		luSolve(B, w.piv, n, gk)
+		if k+1 < N {
+			G := w.G[k*n*n : (k+1)*n*n]
+			clear(G)
+			u := w.ju[k*n : (k+1)*n]
+			for j := 0; j < n; j++ {
+				if u[j] == 0 {
+					continue
+				}
+				clear(w.col)
+				w.col[j] = u[j]
+				luSolve(B, w.piv, n, w.col)
+				for i := 0; i < n; i++ {
+					G[i*n+j] = w.col[i]
+				}
+			}
+		}
+	}
+	copy(w.dv[(N-1)*n:], w.g[(N-1)*n:])
+	for k := N - 2; k >= 0; k-- {
+		G := w.G[k*n*n : (k+1)*n*n]
+		for i := 0; i < n; i++ {
+			s := w.g[k*n+i]
+			for j := 0; j < n; j++ {
+				s -= G[i*n+j] * w.dv[(k+1)*n+j]
+			}
+			w.dv[k*n+i] = s
+		}
+	}
+	for _, d := range w.dv {
+		if math.IsNaN(d) || math.IsInf(d, 0) {
+			return errSingular
+		}
+	}
+	return nil
+}
+
+// initial sets h and f from the inlets and x from one substitution.
+func (w *workspace) initial() {
+	N, C, n := w.N, w.C, w.n
+	var acc float64
+	for k := N - 1; k >= 0; k-- {
+		acc += w.qH[k]
+		h := w.hFromHT(acc/w.A[k], w.S[k])
+		if h <= 0 {
+			h = 1e-7
+		}
+		w.v[k*n+C] = math.Log(h)
+		w.v[k*n+C+1] = math.Log(math.Max(w.T[k], 1e-300))
+	}
+}
+
+// substitute does one successive-substitution sweep with damping omega and
+// returns the largest change of ln h or ln f.
+func (w *workspace) substitute(omega float64) float64 {
+	N, C, n := w.N, w.C, w.n
+	v := w.v
+	w.distribution(v)
+	a, b, c := w.tri[0], w.tri[1], w.tri[2]
+	// Components: tridiagonal systems with D fixed (Thomas algorithm).
+	for i := 0; i < C; i++ {
+		// Forward sweep: a = sub-diagonal, b = diagonal, c = super-diagonal.
+		// Row k: O[k-1]D[k-1] x[k-1] − (A[k]+O[k]D[k]) x[k] + A[k+1] x[k+1] = −q[k].
+		for k := 0; k < N; k++ {
+			var sub, sup float64
+			if k > 0 {
+				sub = w.O[k-1] * w.D[(k-1)*C+i]
+			}
+			if k+1 < N {
+				sup = w.A[k+1]
+			}
+			diag := -(w.A[k] + w.O[k]*w.D[k*C+i])
+			rhs := -(w.qa[k*C+i] + w.qo[k*C+i])
+			if k > 0 {
+				m := sub / b[k-1]
+				diag -= m * c[k-1]
+				rhs -= m * a[k-1]
+			}
+			b[k], c[k], a[k] = diag, sup, rhs // a holds the modified right-hand side
+		}
+		for k := N - 1; k >= 0; k-- {
+			x := a[k]
+			if k+1 < N {
+				x -= c[k] * v[(k+1)*n+i]
+			}
+			x /= b[k]
+			if x < 0 {
+				x = 0
+			}
+			v[k*n+i] = x
+		}
+	}
+	// Acidity swept down the cascade, then the free extractant per stage.
+	var change float64
+	var htUp float64
+	for k := N - 1; k >= 0; k-- {
+		ht := w.qH[k]
+		if k+1 < N {
+			ht += w.A[k+1] * htUp
+		}
+		for i := 0; i < C; i++ {
+			y := w.D[k*C+i] * v[k*n+i]
+			t := w.O[k] * y
+			if k > 0 {
+				t -= w.O[k-1] * w.D[(k-1)*C+i] * v[(k-1)*n+i]
+			}
+			t -= w.qo[k*C+i]
+			ht += w.z[i] * t
+		}
+		ht /= w.A[k]
+		lnh := v[k*n+C]
+		h := w.hFromHT(ht, w.S[k])
+		var lnNew float64
+		if h > 0 {
+			lnNew = math.Log(h)
+		} else {
+			lnNew = lnh - 2
+		}
+		d := omega * (lnNew - lnh)
+		v[k*n+C] = lnh + d
+		change = math.Max(change, math.Abs(d))
+		// Recompute the acidity of this stage from the damped h so that the
+		// sweep stays consistent.
+		htUp, _ = w.htOf(math.Exp(v[k*n+C]), w.S[k])
+		lnf := v[k*n+C+1]
+		lnfNew := w.freeExtractant(k, math.Exp(v[k*n+C]), lnf)
+		d = omega * (lnfNew - lnf)
+		v[k*n+C+1] = lnf + d
+		change = math.Max(change, math.Abs(d))
+	}
+	return change
+}
+
+// freeExtractant solves f + ν Σ z D(h,f) x = T for stage k with x fixed,
+// by Newton's method in ln f safeguarded by bisection.
+func (w *workspace) freeExtractant(k int, h, lnf0 float64) float64 {
+	C, n := w.C, w.n
+	T := w.T[k]
+	if T <= 0 {
+		return lnf0
+	}
+	d, dh, df := w.D[k*C:(k+1)*C], w.Dh[k*C:(k+1)*C], w.Df[k*C:(k+1)*C]
+	lo, hi := math.Log(T)-700, math.Log(T)
+	lnf := math.Min(lnf0, hi)
+	for it := 0; it < 60; it++ {
+		f := math.Exp(lnf)
+		w.p.Model.Distribution(w.comps, k+1, h, f, d, dh, df)
+		g, dg := f-T, f
+		for i := 0; i < C; i++ {
+			x := w.v[k*n+i]
+			g += w.nu * w.z[i] * d[i] * x
+			dg += w.nu * w.z[i] * df[i] * x * f
+		}
+		if g > 0 {
+			hi = lnf
+		} else {
+			lo = lnf
+		}
+		if math.Abs(g) <= 1e-14*T {
+			break
+		}
+		next := lnf - g/dg
+		if !(next > lo && next < hi) || dg <= 0 {
+			next = 0.5 * (lo + hi)
+		}
+		if math.Abs(next-lnf) < 1e-15 {
+			lnf = next
+			break
+		}
+		lnf = next
+	}
+	return lnf
+}
+
+// run solves; it leaves the best iterate in w.v.
+func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
+	w.initial()
+	for it := 0; it < set.MaxSubstitutions; it++ {
+		if err := ctx.Err(); err != nil {
+			w.distribution(w.v)
+			w.stats.Residual, _ = w.residual(w.v, w.r)
+			return Canceled, err
+		}
+		w.stats.Substitutions++
+		if w.substitute(0.5) < 1e-10 {
+			break
+		}
+	}
+	w.distribution(w.v)
+	maxR, phi := w.residual(w.v, w.r)
+	bestMax, bestPhi := maxR, phi
+	copy(w.vb, w.v)
+	status := IterationLimit
+	N, C, n := w.N, w.C, w.n
+	for it := 0; it < set.MaxIterations; it++ {
+		if maxR <= set.Tolerance {
+			status = Converged
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			copy(w.v, w.vb)
+			w.stats.Residual = bestMax
+			return Canceled, err
+		}
+		w.jacobian(w.v)
+		if err := w.newtonStep(); err != nil {
+			status = Singular
+			break
+		}
+		w.stats.NewtonIterations++
+		// Step limits: at most a factor e³ in h or f per step.
+		alpha := 1.0
+		for k := 0; k < N; k++ {
+			for j := C; j < n; j++ {
+				if d := math.Abs(w.dv[k*n+j]); d*alpha > 3 {
+					alpha = 3 / d
+				}
+			}
+		}
+		accepted := false
+		for ls := 0; ls < 40; ls++ {
+			for k := 0; k < N; k++ {
+				for j := 0; j < n; j++ {
+					i := k*n + j
+					nv := w.v[i] + alpha*w.dv[i]
+					if j < C && nv < 0 {
+						nv = 0.1 * w.v[i]
+					}
+					w.vt[i] = nv
+				}
+			}
+			w.distribution(w.vt)
+			mt, pt := w.residual(w.vt, w.rt)
+			if pt <= phi*(1-2e-4*alpha) || mt <= set.Tolerance {
+				copy(w.v, w.vt)
+				copy(w.r, w.rt)
+				maxR, phi = mt, pt
+				accepted = true
+				break
+			}
+			alpha *= 0.5
+		}
+		if !accepted {
+			status = Stagnated
+			break
+		}
+		if phi < bestPhi || maxR < bestMax {
+			bestMax, bestPhi = maxR, phi
+			copy(w.vb, w.v)
+		}
+	}
+	if status != Converged {
+		copy(w.v, w.vb)
+		maxR = bestMax
+	}
+	w.distribution(w.v)
+	w.stats.Residual = maxR
+	return status, nil
+}
+
+// result builds the Result from w.v.
+func (w *workspace) result(status Status) *Result {
+	N, C, n := w.N, w.C, w.n
+	res := &Result{Status: status, Stats: w.stats, Components: append([]Component(nil), w.comps...)}
+	mat := func() [][]float64 {
+		m := make([][]float64, N)
+		back := make([]float64, N*C)
+		for k := range m {
+			m[k] = back[k*C : (k+1)*C]
+		}
+		return m
+	}
+	res.Aqueous, res.Organic, res.D = mat(), mat(), mat()
+	res.H, res.HSO4, res.SO4, res.Extractant = make([]float64, N), make([]float64, N), make([]float64, N), make([]float64, N)
+	res.AqueousFlow = append([]float64(nil), w.A...)
+	res.OrganicFlow = append([]float64(nil), w.O...)
+	for k := 0; k < N; k++ {
+		h := math.Exp(w.v[k*n+C])
+		res.H[k] = h
+		res.Extractant[k] = math.Exp(w.v[k*n+C+1])
+		if w.sulf {
+			res.HSO4[k] = w.S[k] * h / (h + w.ka)
+			res.SO4[k] = w.S[k] - res.HSO4[k]
+		}
+		for i := 0; i < C; i++ {
+			x := w.v[k*n+i]
+			res.Aqueous[k][i] = x
+			res.D[k][i] = w.D[k*C+i]
+			res.Organic[k][i] = w.D[k*C+i] * x
+		}
+	}
+	res.Raffinate = Stream{Phase: Aqueous, Stage: 1, Flow: w.A[0], Conc: append([]float64(nil), res.Aqueous[0]...),
+		H: res.H[0], HSO4: res.HSO4[0], SO4: res.SO4[0]}
+	res.Extract = Stream{Phase: Organic, Stage: N, Flow: w.O[N-1], Conc: append([]float64(nil), res.Organic[N-1]...),
+		Extractant: res.Extractant[N-1]}
+	res.In = append([]float64(nil), w.in...)
+	res.Closure = make([]float64, C)
+	for p := range res.Recovery {
+		res.Recovery[p] = make([]float64, C)
+		res.Purity[p] = make([]float64, C)
+	}
+	var tot [2]float64
+	for i, c := range w.comps {
+		out := [2]float64{w.A[0] * res.Aqueous[0][i], w.O[N-1] * res.Organic[N-1][i]}
+		if w.in[i] > 0 {
+			res.Closure[i] = math.Abs(w.in[i]-out[0]-out[1]) / w.in[i]
+			for p := range out {
+				res.Recovery[p][i] = out[p] / w.in[i]
+			}
+		}
+		if c.CounterIon {
+			res.Reagents.Base += w.qoTotal(i)
+			continue
+		}
+		mm := c.MolarMass
+		if mm == 0 {
+			mm = 1
+		}
+		for p := range out {
+			res.Purity[p][i] = out[p] * mm
+			tot[p] += out[p] * mm
+		}
+	}
+	for p := range tot {
+		for i := range res.Purity[p] {
+			if tot[p] > 0 {
+				res.Purity[p][i] /= tot[p]
+			}
+		}
+	}
+	for k := 0; k < N; k++ {
+		res.Reagents.AcidIn += w.qH[k]
+	}
+	ht, _ := w.htOf(res.H[0], w.S[0])
+	res.Reagents.AcidOut = w.A[0] * ht
+	res.Reagents.AcidConsumed = res.Reagents.AcidIn - res.Reagents.AcidOut
+	res.Reagents.ExtractantIn = w.O[N-1] * w.T[N-1]
+	res.Reagents.ExtractantOut = w.O[N-1] * w.T[N-1]
+	return res
+}
+
+func (w *workspace) qoTotal(i int) float64 {
+	var s float64
+	for k := 0; k < w.N; k++ {
+		s += w.qo[k*w.C+i]
+	}
+	return s
+}
