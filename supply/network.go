@@ -40,6 +40,9 @@ type Node struct {
 
 // Arc is a supply lane from one node to another.
 type Arc struct {
+	// ID optionally names the arc for shocks and qualifications; an arc is
+	// also known as "FROM->TO".
+	ID   string `json:"id,omitempty"`
 	From NodeID `json:"from" req:"true"`
 	To   NodeID `json:"to" req:"true"`
 	// Ratio is the units of the upstream material consumed per unit of the

@@ -1,0 +1,554 @@
+package supply
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+)
+
+// MonthKPI is one month of a node's KPIs.
+type MonthKPI struct {
+	Month        string  `json:"month"`         // "2025-06"
+	FillRate     float64 `json:"fill_rate"`     // filled / requested in the month (1 with no request)
+	Lost         float64 `json:"lost"`          // requested but not filled, units
+	InventoryEnd float64 `json:"inventory_end"` // output stock on hand at the month's last simulated day
+}
+
+// NodeKPI holds one node's KPIs over a run. Requests are external demand
+// plus orders from downstream nodes; external demand not met is lost (no
+// backorders), unfilled orders are placed again the next day.
+type NodeKPI struct {
+	FirstStockout *Date      `json:"first_stockout"` // first day with an unfilled request; null if none
+	StockoutDays  int        `json:"stockout_days"`
+	FillRate      float64    `json:"fill_rate"`
+	Requested     float64    `json:"requested"`
+	Lost          float64    `json:"lost"`
+	Monthly       []MonthKPI `json:"monthly"`
+}
+
+// Result is the outcome of one simulated run.
+type Result struct {
+	Start Date                `json:"start"`
+	Days  int                 `json:"days"`
+	Nodes map[NodeID]*NodeKPI `json:"nodes"`
+}
+
+// workspace holds all per-run state; Run reuses it so a day step does not
+// allocate.
+type workspace struct {
+	m *model
+
+	capF, demF []float64 // today's node capacity and demand factors
+	arcF       []float64 // today's lane factor
+	arcDelay   []int
+	allow      []float64 // share of an arc's flow export controls allow today
+	needLic    []int     // control whose missing licence blocks the arc (−1)
+	qualF      []float64
+
+	out   []float64 // output stock
+	inBuf []float64 // input stock per group, output-equivalent units
+	pipe  []float64 // arc × ringLen, upstream units arriving on that slot
+	pSum  []float64 // per group, in transit, output-equivalent units
+	order []float64 // per arc, upstream units ordered yesterday
+	short []float64 // per group, today's unfilled orders, output-equivalent
+	ordIn []float64 // per node, orders received today
+
+	// Content tracking for content-scoped controls: share of a stock that
+	// contains controlled-origin material (c × node, c × group, c × arc × slot).
+	tOut, tIn, tPipe []float64
+
+	licState []int8 // control × arc: 0 none, 1 pending, 2 approved
+	licDay   []int  // decision day (pending) or expiry (approved)
+	qUsed    []float64
+	qStart   []int
+
+	events []cshock // sampled random shocks of this run
+	ctlRng []*rand.Rand
+	ctlSrc []*rand.PCG
+	shkRng []*rand.Rand
+	shkSrc []*rand.PCG
+
+	// KPIs.
+	req, fill, lost   []float64 // per node over the run
+	soDays, firstSO   []int
+	mReq, mFill, mInv []float64 // node × month
+	win               []float64 // node × 7 × 2 trailing window (request, fill)
+	recovered         []int     // day the trailing fill rate came back ≥ 95% after the first stockout
+	firstOnset        int
+}
+
+// window is the trailing window of the empirical time to recover, days.
+const window = 7
+
+func newWorkspace(m *model) *workspace {
+	ng := len(m.groupNode)
+	w := &workspace{m: m,
+		capF: make([]float64, m.n), demF: make([]float64, m.n), arcF: make([]float64, m.na), arcDelay: make([]int, m.na),
+		allow: make([]float64, m.na), needLic: make([]int, m.na), qualF: make([]float64, m.na),
+		out: make([]float64, m.n), inBuf: make([]float64, ng), pipe: make([]float64, m.na*m.ringLen), pSum: make([]float64, ng),
+		order: make([]float64, m.na), short: make([]float64, ng), ordIn: make([]float64, m.n),
+		tOut: make([]float64, m.nContent*m.n), tIn: make([]float64, m.nContent*ng), tPipe: make([]float64, m.nContent*m.na*m.ringLen),
+		licState: make([]int8, len(m.controls)*m.na), licDay: make([]int, len(m.controls)*m.na),
+		qUsed: make([]float64, len(m.controls)), qStart: make([]int, len(m.controls)),
+		req: make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
+		soDays: make([]int, m.n), firstSO: make([]int, m.n),
+		mReq: make([]float64, m.n*len(m.monthLabel)), mFill: make([]float64, m.n*len(m.monthLabel)), mInv: make([]float64, m.n*len(m.monthLabel)),
+		win: make([]float64, m.n*window*2), recovered: make([]int, m.n),
+	}
+	for range m.controls {
+		src := rand.NewPCG(0, 0)
+		w.ctlSrc = append(w.ctlSrc, src)
+		w.ctlRng = append(w.ctlRng, rand.New(src))
+	}
+	for range m.random {
+		src := rand.NewPCG(0, 0)
+		w.shkSrc = append(w.shkSrc, src)
+		w.shkRng = append(w.shkRng, rand.New(src))
+	}
+	return w
+}
+
+func clear64(s []float64) {
+	for i := range s {
+		s[i] = 0
+	}
+}
+
+// reset prepares a new run; rng seeds the per-entity streams (one per
+// control and per random shock, in file order: common random numbers).
+func (w *workspace) reset(rng *rand.Rand) {
+	m := w.m
+	copy(w.out, m.inv0)
+	copy(w.inBuf, m.levelS)
+	for _, s := range [][]float64{w.pipe, w.pSum, w.order, w.short, w.tOut, w.tIn, w.tPipe, w.qUsed,
+		w.req, w.fill, w.lost, w.mReq, w.mFill, w.mInv, w.win} {
+		clear64(s)
+	}
+	for i := range w.licState {
+		w.licState[i] = 0
+	}
+	for i := range w.qStart {
+		w.qStart[i] = 0
+	}
+	for i := range w.soDays {
+		w.soDays[i] = 0
+		w.firstSO[i] = -1
+		w.recovered[i] = -1
+	}
+	for c, ctl := range m.controls {
+		if ctl.contentIdx < 0 {
+			continue
+		}
+		for i := range m.n {
+			if ctl.originNode[i] {
+				w.tOut[ctl.contentIdx*m.n+i] = 1
+			}
+		}
+		_ = c
+	}
+	for i := range m.controls {
+		w.ctlSrc[i].Seed(rng.Uint64(), rng.Uint64())
+	}
+	for i := range m.random {
+		w.shkSrc[i].Seed(rng.Uint64(), rng.Uint64())
+	}
+	w.events = w.events[:0]
+	w.firstOnset = never
+	for _, s := range m.shocks {
+		w.firstOnset = min(w.firstOnset, s.from)
+	}
+	for _, c := range m.controls {
+		w.firstOnset = min(w.firstOnset, c.effective)
+	}
+	for k, r := range m.random {
+		rg := w.shkRng[k]
+		d := 0
+		for r.p > 0 {
+			gap := 0
+			if r.p < 1 {
+				gap = int(math.Floor(math.Log(1-rg.Float64()) / math.Log(1-r.p)))
+			}
+			on := d + gap
+			if on >= m.days || gap < 0 {
+				break
+			}
+			dur := r.median
+			if r.sig > 0 {
+				dur *= math.Exp(r.sig * rg.NormFloat64())
+			}
+			n := max(1, int(math.Round(dur)))
+			for _, j := range r.nodes {
+				w.events = append(w.events, cshock{kind: 0, node: j, arc: -1, from: on, to: on + n - 1, factor: r.factor})
+			}
+			w.firstOnset = min(w.firstOnset, on)
+			d = on + n
+		}
+	}
+}
+
+// Run simulates the scenario once. rng drives licence decisions and random
+// shocks (each control and random shock gets its own stream seeded from rng,
+// so runs of two scenarios that share them see the same draws). The same
+// scenario and rng state give the same bits.
+func Run(ctx context.Context, s *SimScenario, rng *rand.Rand) (*Result, error) {
+	m, err := compile(s)
+	if err != nil {
+		return nil, err
+	}
+	w := newWorkspace(m)
+	w.reset(rng)
+	if err := w.run(ctx); err != nil {
+		return nil, err
+	}
+	return w.result(), nil
+}
+
+func (w *workspace) run(ctx context.Context) error {
+	for d := range w.m.days {
+		if d%256 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.step(d)
+	}
+	return nil
+}
+
+// step advances one day through the fixed phase order documented in doc.go.
+func (w *workspace) step(d int) {
+	m := w.m
+	n, na, nc := m.n, m.na, m.nContent
+	// Phase 1: regimes.
+	for i := range n {
+		w.capF[i], w.demF[i] = 1, 1
+	}
+	for a := range na {
+		w.arcF[a], w.arcDelay[a], w.allow[a], w.needLic[a], w.qualF[a] = 1, 0, 1, -1, 1
+	}
+	for k := range m.shocks {
+		w.applyShock(&m.shocks[k], d)
+	}
+	for k := range w.events {
+		w.applyShock(&w.events[k], d)
+	}
+	for a := range na {
+		if q := m.qualArc[a]; q >= 0 {
+			_, w.qualF[a] = m.quals[q].State(d - m.qualDay0[q])
+		}
+	}
+	for c := range m.controls {
+		ctl := &m.controls[c]
+		if ctl.mode == 2 && ctl.quotaPeriod > 0 && d-w.qStart[c] >= ctl.quotaPeriod {
+			w.qUsed[c], w.qStart[c] = 0, d
+		}
+		active := d >= ctl.effective && !(d >= ctl.suspended && d < ctl.resumes)
+		for k, a := range ctl.arcs {
+			li := c*na + a
+			switch w.licState[li] {
+			case 1:
+				if d >= w.licDay[li] {
+					if w.ctlRng[c].Float64() < ctl.approve {
+						w.licState[li] = 2
+						w.licDay[li] = never
+						if ctl.valid > 0 {
+							w.licDay[li] = d + ctl.valid
+						}
+					} else {
+						w.licState[li] = 0
+					}
+				}
+			case 2:
+				if d >= w.licDay[li] {
+					w.licState[li] = 0
+				}
+			}
+			if !active || ctl.mode == 2 {
+				continue
+			}
+			share := 0.0 // share of the flow not allowed without a licence
+			if ctl.byOrigin[k] {
+				share = 1
+			} else if t := w.tOut[ctl.contentIdx*n+m.from[a]]; t > ctl.threshold {
+				share = t
+			}
+			if share == 0 || (ctl.mode == 0 && w.licState[li] == 2) {
+				continue
+			}
+			w.allow[a] = min(w.allow[a], 1-share)
+			if ctl.mode == 0 && w.licState[li] == 0 {
+				w.needLic[a] = c
+			}
+		}
+	}
+	// Phase 2: arrivals.
+	slot := d % m.ringLen
+	for a := range na {
+		pi := a*m.ringLen + slot
+		q := w.pipe[pi]
+		if q == 0 {
+			continue
+		}
+		g := m.arcGroup[a]
+		eq := q / m.ratio[a]
+		old := w.inBuf[g]
+		w.inBuf[g] = old + eq
+		w.pSum[g] = max(0, w.pSum[g]-eq)
+		for c := range nc {
+			ti := c*len(m.groupNode) + g
+			w.tIn[ti] = (old*w.tIn[ti] + eq*w.tPipe[c*na*m.ringLen+pi]/q) / w.inBuf[g]
+			w.tPipe[c*na*m.ringLen+pi] = 0
+		}
+		w.pipe[pi] = 0
+	}
+	// Phase 3: production, limited by capacity, the scarcest input and need.
+	for j := range n {
+		if m.capacity[j] == 0 {
+			continue
+		}
+		want := w.ordIn[j] + m.demand[j]*w.demF[j] + m.inv0[j] - w.out[j]
+		u := min(m.capacity[j]*w.capF[j], want)
+		for _, g := range m.nodeGrp[j] {
+			u = min(u, w.inBuf[g])
+		}
+		if u <= 0 {
+			continue
+		}
+		for _, g := range m.nodeGrp[j] {
+			w.inBuf[g] -= u
+		}
+		old := w.out[j]
+		w.out[j] = old + u
+		for c := range nc {
+			ti := c*n + j
+			tu := 0.0
+			if m.controls[w.contentControl(c)].originNode[j] {
+				tu = 1
+			} else {
+				clean := 1.0
+				for _, g := range m.nodeGrp[j] {
+					clean *= 1 - w.tIn[c*len(m.groupNode)+g]
+				}
+				tu = 1 - clean
+			}
+			w.tOut[ti] = (old*w.tOut[ti] + u*tu) / w.out[j]
+		}
+	}
+	// Phase 4: allocation and shipping.
+	clear64(w.short)
+	for i := range n {
+		ext := m.demand[i] * w.demF[i]
+		total := ext
+		for _, a := range m.outArcs[i] {
+			total += w.order[a] * min(w.arcF[a], w.allow[a])
+		}
+		avail := max(w.out[i], 0)
+		frac := 1.0
+		if total > avail && total > 0 {
+			frac = avail / total
+		}
+		served := ext
+		left := avail
+		if m.priority {
+			served = min(ext, left)
+			left -= served
+		} else {
+			served = ext * frac
+		}
+		filled := served
+		for _, a := range m.outArcs[i] {
+			r := w.order[a] * min(w.arcF[a], w.allow[a])
+			var s float64
+			if m.priority {
+				s = min(r, left)
+				left -= s
+			} else {
+				s = r * frac
+			}
+			for c := range m.controls {
+				if m.controls[c].mode == 2 && w.inQuota(c, a, d) {
+					s = min(s, max(0, m.controls[c].quota-w.qUsed[c]))
+				}
+			}
+			for c := range m.controls {
+				if m.controls[c].mode == 2 && w.inQuota(c, a, d) {
+					w.qUsed[c] += s
+				}
+			}
+			if unf := w.order[a] - s; unf > 0 {
+				w.short[m.arcGroup[a]] += unf / m.ratio[a]
+			}
+			if s <= 0 {
+				continue
+			}
+			filled += s
+			pi := a*m.ringLen + (d+max(1, m.lead[a]+w.arcDelay[a]))%m.ringLen
+			w.pipe[pi] += s
+			w.pSum[m.arcGroup[a]] += s / m.ratio[a]
+			for c := range nc {
+				w.tPipe[c*na*m.ringLen+pi] += s * w.tOut[c*n+i]
+			}
+		}
+		w.out[i] = max(0, w.out[i]-filled)
+		// KPIs of the day (phase 6 for this node; recorded here while the
+		// numbers are at hand, which does not change the order of effects).
+		req := ext
+		for _, a := range m.outArcs[i] {
+			req += w.order[a]
+		}
+		w.kpi(i, d, req, filled, ext-served)
+	}
+	// Phase 5: ordering.
+	clear64(w.ordIn)
+	for g, j := range m.groupNode {
+		ip := w.inBuf[g] + w.pSum[g]
+		q := 0.0
+		if r := m.levelR[g]; r < 0 || ip <= r {
+			q = max(0, m.levelS[g]-ip)
+		}
+		wsum := 0.0
+		for _, a := range m.groupArcs[g] {
+			w.order[a] = 0
+			i := m.from[a]
+			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) {
+				continue
+			}
+			if c := w.needLic[a]; c >= 0 {
+				li := c*na + a
+				w.licState[li] = 1
+				w.licDay[li] = d + m.controls[c].review
+			}
+			wt := (m.capacity[i]*w.capF[i] + w.out[i]) * min(w.arcF[a], w.allow[a]) * w.qualF[a]
+			w.order[a] = wt // weight for now
+			wsum += wt
+		}
+		short := w.short[g]
+		if wsum == 0 {
+			short += q
+		}
+		nsp := 0
+		for _, a := range m.groupArcs[g] {
+			i := m.from[a]
+			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) && w.out[i] > 0 {
+				nsp++
+			}
+		}
+		for _, a := range m.groupArcs[g] {
+			i := m.from[a]
+			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) {
+				if w.out[i] > 0 && short > 0 {
+					v := short / float64(nsp)
+					if r := m.releasePerDay[i]; r > 0 {
+						v = min(v, r/m.ratio[a])
+					}
+					w.order[a] = v * m.ratio[a]
+				}
+			} else if wsum > 0 {
+				w.order[a] = q * w.order[a] / wsum * m.ratio[a]
+			}
+			w.ordIn[i] += w.order[a]
+		}
+		_ = j
+	}
+}
+
+// contentControl maps a content-tracking index to its control.
+func (w *workspace) contentControl(ci int) int {
+	for c := range w.m.controls {
+		if w.m.controls[c].contentIdx == ci {
+			return c
+		}
+	}
+	return -1
+}
+
+// inQuota reports whether arc a falls under quota control c on day d.
+func (w *workspace) inQuota(c, a, d int) bool {
+	ctl := &w.m.controls[c]
+	if d < ctl.effective || (d >= ctl.suspended && d < ctl.resumes) {
+		return false
+	}
+	for k, b := range ctl.arcs {
+		if b == a {
+			return ctl.byOrigin[k] || w.tOut[ctl.contentIdx*w.m.n+w.m.from[a]] > ctl.threshold
+		}
+	}
+	return false
+}
+
+func (w *workspace) applyShock(s *cshock, d int) {
+	if d < s.from || d > s.to {
+		return
+	}
+	switch s.kind {
+	case 0:
+		w.capF[s.node] *= s.factor
+	case 1:
+		w.arcF[s.arc] *= s.factor
+	case 2:
+		w.arcDelay[s.arc] += s.delay
+	case 3:
+		w.demF[s.node] *= s.factor
+	}
+}
+
+// stockoutTol is the unfilled share of a day's requests below which the day
+// does not count as a stockout (floating-point noise).
+const stockoutTol = 1e-9
+
+func (w *workspace) kpi(i, d int, req, filled, lostExt float64) {
+	m := w.m
+	unf := max(0, req-filled)
+	w.req[i] += req
+	w.fill[i] += min(filled, req)
+	w.lost[i] += unf
+	mi := i*len(m.monthLabel) + m.month[d]
+	w.mReq[mi] += req
+	w.mFill[mi] += min(filled, req)
+	w.mInv[mi] = w.out[i]
+	so := req > 0 && unf > stockoutTol*req
+	if so {
+		w.soDays[i]++
+		if w.firstSO[i] < 0 {
+			w.firstSO[i] = d
+		}
+	}
+	k := i*window*2 + (d%window)*2
+	w.win[k], w.win[k+1] = req, min(filled, req)
+	if w.firstSO[i] >= 0 && w.recovered[i] < 0 && d > w.firstSO[i] {
+		r, f := 0.0, 0.0
+		for j := range window {
+			r += w.win[i*window*2+2*j]
+			f += w.win[i*window*2+2*j+1]
+		}
+		if r == 0 || f >= 0.95*r {
+			w.recovered[i] = d
+		}
+	}
+	_ = lostExt
+}
+
+func ratio(f, r float64) float64 {
+	if r <= 0 {
+		return 1
+	}
+	return f / r
+}
+
+func (w *workspace) result() *Result {
+	m := w.m
+	res := &Result{Start: Date(m.start.Format(dateLayout)), Days: m.days, Nodes: make(map[NodeID]*NodeKPI, m.n)}
+	nm := len(m.monthLabel)
+	for i, id := range m.ids {
+		k := &NodeKPI{StockoutDays: w.soDays[i], FillRate: ratio(w.fill[i], w.req[i]), Requested: w.req[i], Lost: w.lost[i]}
+		if w.firstSO[i] >= 0 {
+			dt := Date(m.start.AddDate(0, 0, w.firstSO[i]).Format(dateLayout))
+			k.FirstStockout = &dt
+		}
+		k.Monthly = make([]MonthKPI, nm)
+		for mo := range nm {
+			x := i*nm + mo
+			k.Monthly[mo] = MonthKPI{Month: m.monthLabel[mo], FillRate: ratio(w.mFill[x], w.mReq[x]), Lost: w.mReq[x] - w.mFill[x], InventoryEnd: w.mInv[x]}
+		}
+		res.Nodes[id] = k
+	}
+	return res
+}

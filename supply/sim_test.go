@@ -1,0 +1,58 @@
+package supply_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"lodestone/supply"
+)
+
+func chain() supply.SimScenario {
+	return supply.SimScenario{
+		Start: "2025-01-01",
+		Days:  60,
+		Network: supply.Network{
+			Nodes: []supply.Node{
+				{ID: "M", Stage: "mine", Country: "CN", CapacityPerPeriod: 10},
+				{ID: "O", Stage: "oem", Country: "US", CapacityPerPeriod: 10, Inventory: 50, DemandPerPeriod: 10},
+			},
+			Arcs: []supply.Arc{{ID: "MO", From: "M", To: "O", Ratio: 1, Material: "Dy oxide", LeadTimeDays: 1}},
+		},
+	}
+}
+
+func TestRunHandChain(t *testing.T) {
+	// Default policy: O holds 15 days of input (lead 1 + 14), 150 units,
+	// of which 130 on hand and 10 in transit in steady state. M is down on
+	// days 10–39: arrivals stop after day 10, the input buffer lasts to day
+	// 23, the 50 finished units to day 28: the first stockout is day 29
+	// (30 Jan). O places no orders on a source with no capacity and no
+	// stock, so its first order after the outage goes out on day 40, ships
+	// on day 41 and arrives on day 42: stockout days 29–41, 130 lost.
+	sc := chain()
+	sc.Shocks = []supply.Shock{{Node: "M", From: "2025-01-11", To: "2025-02-09", CapacityFactor: 0}}
+	res, err := supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := res.Nodes["O"]
+	first := supply.Date("2025-01-30")
+	want := struct {
+		First *supply.Date
+		Days  int
+		Fill  float64
+	}{&first, 13, 1 - 130.0/600}
+	got := struct {
+		First *supply.Date
+		Days  int
+		Fill  float64
+	}{o.FirstStockout, o.StockoutDays, o.FillRate}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("O KPIs mismatch (-want +got):\n%s", d)
+	}
+	if len(o.Monthly) != 3 || o.Monthly[1].Month != "2025-02" {
+		t.Fatalf("monthly = %+v", o.Monthly)
+	}
+}
