@@ -36,13 +36,14 @@ type model struct {
 	levelR    []float64 // reorder point per group; < 0 means base stock
 	priority  bool
 
-	shocks   []cshock
-	controls []ccontrol
-	nContent int // controls with content scope (taint tracked)
-	qualArc  []int
-	quals    []Qualification
-	qualDay0 []int
-	random   []crandom
+	shocks     []cshock
+	controls   []ccontrol
+	nContent   int   // controls with content scope (taint tracked)
+	contentCtl []int // control index of each content-tracking index
+	qualArc    []int
+	quals      []Qualification
+	qualDay0   []int
+	random     []crandom
 
 	month      []int // month index per day
 	monthLabel []string
@@ -449,6 +450,7 @@ func compile(s *SimScenario) (*model, error) {
 		if c.content {
 			c.contentIdx = m.nContent
 			m.nContent++
+			m.contentCtl = append(m.contentCtl, len(m.controls))
 		}
 		m.controls = append(m.controls, c)
 	}

@@ -120,7 +120,7 @@ func (w *workspace) reset(rng *rand.Rand) {
 	m := w.m
 	copy(w.out, m.inv0)
 	copy(w.inBuf, m.levelS)
-	for _, s := range [][]float64{w.pipe, w.pSum, w.order, w.short, w.tOut, w.tIn, w.tPipe, w.qUsed,
+	for _, s := range [][]float64{w.pipe, w.pSum, w.order, w.short, w.ordIn, w.tOut, w.tIn, w.tPipe, w.qUsed,
 		w.req, w.fill, w.lost, w.mReq, w.mFill, w.mInv, w.win} {
 		clear64(s)
 	}
@@ -320,7 +320,7 @@ func (w *workspace) step(d int) {
 		for c := range nc {
 			ti := c*n + j
 			tu := 0.0
-			if m.controls[w.contentControl(c)].originNode[j] {
+			if m.controls[m.contentCtl[c]].originNode[j] {
 				tu = 1
 			} else {
 				clean := 1.0
@@ -448,16 +448,6 @@ func (w *workspace) step(d int) {
 		}
 		_ = j
 	}
-}
-
-// contentControl maps a content-tracking index to its control.
-func (w *workspace) contentControl(ci int) int {
-	for c := range w.m.controls {
-		if w.m.controls[c].contentIdx == ci {
-			return c
-		}
-	}
-	return -1
 }
 
 // inQuota reports whether arc a falls under quota control c on day d.

@@ -1,0 +1,235 @@
+package supply
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// MCOptions holds the knobs of MonteCarlo.
+type MCOptions struct {
+	Runs int    // number of replications; 0 means 100
+	Seed uint64 // run r draws from rand.NewPCG(Seed, r)
+	// Workers is the number of goroutines; 0 means runtime.GOMAXPROCS(0).
+	// Results do not depend on it.
+	Workers int
+	// Progress, if set, is called after each block of runs with the number
+	// of runs done; it may be called from several goroutines at once.
+	Progress func(done, total int)
+}
+
+// Dist summarises a sample: mean and empirical quantiles.
+type Dist struct {
+	N    int     `json:"n"` // sample size (runs where the quantity is defined)
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	// CVaR95 is the mean of the worst 5% (the largest values); set for
+	// lost demand only.
+	CVaR95 *float64 `json:"cvar95,omitempty"`
+}
+
+// MonthMean is the mean over runs of one month's KPIs.
+type MonthMean struct {
+	Month        string  `json:"month"`
+	FillRate     float64 `json:"fill_rate"`
+	Lost         float64 `json:"lost"`
+	InventoryEnd float64 `json:"inventory_end"`
+}
+
+// NodeDist holds the distributions of one node's KPIs over the runs.
+type NodeDist struct {
+	StockoutDays Dist `json:"stockout_days"`
+	FillRate     Dist `json:"fill_rate"`
+	Lost         Dist `json:"lost"`
+	// PStockout is the share of runs with at least one stockout day.
+	PStockout float64 `json:"p_stockout"`
+	// FirstStockoutDay is the day index (0 = start) of the first stockout,
+	// over the runs that have one.
+	FirstStockoutDay Dist `json:"first_stockout_day"`
+	// TTSDays is the empirical time to survive: days from the first shock
+	// onset (or control taking effect) to the first stockout, over runs
+	// with both. TTRDays is the empirical time to recover: days from the
+	// first stockout until the trailing 7-day fill rate is back at ≥ 95%,
+	// censored at the horizon.
+	TTSDays Dist        `json:"tts_days"`
+	TTRDays Dist        `json:"ttr_days"`
+	Monthly []MonthMean `json:"monthly"`
+}
+
+// MCResult is the outcome of a Monte Carlo study.
+type MCResult struct {
+	Runs  int                  `json:"runs"`
+	Seed  uint64               `json:"seed"`
+	Start Date                 `json:"start"`
+	Days  int                  `json:"days"`
+	Nodes map[NodeID]*NodeDist `json:"nodes"`
+}
+
+// mcBlock is the number of consecutive runs one worker takes at a time; the
+// monthly sums are reduced per block in run order, then over blocks in block
+// order, so the bits do not depend on the number of workers.
+const mcBlock = 32
+
+// MonteCarlo simulates the scenario Runs times in parallel and summarises
+// the KPIs. Run r uses the stream rand.NewPCG(Seed, r), from which every
+// control and random shock gets its own stream (common random numbers: two
+// scenarios with the same controls and random shocks see the same draws).
+func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult, error) {
+	m, err := compile(s)
+	if err != nil {
+		return nil, err
+	}
+	runs := opts.Runs
+	if runs == 0 {
+		runs = 100
+	}
+	if runs < 0 {
+		return nil, errors.New("supply: monte carlo: runs must be > 0")
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	nb := (runs + mcBlock - 1) / mcBlock
+	workers = max(1, min(workers, nb))
+	n, nm := m.n, len(m.monthLabel)
+	// Per run and node scalars, indexed run*n + node.
+	soDays := make([]float64, runs*n)
+	fill := make([]float64, runs*n)
+	lost := make([]float64, runs*n)
+	first := make([]float64, runs*n)
+	tts := make([]float64, runs*n)
+	ttr := make([]float64, runs*n)
+	// Monthly sums per block: block × node × month × 3.
+	msum := make([]float64, nb*n*nm*3)
+	var next atomic.Int64
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			w := newWorkspace(m)
+			src := rand.NewPCG(0, 0)
+			rng := rand.New(src)
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= nb || ctx.Err() != nil {
+					return
+				}
+				bs := msum[b*n*nm*3 : (b+1)*n*nm*3]
+				for r := b * mcBlock; r < min(runs, (b+1)*mcBlock); r++ {
+					src.Seed(opts.Seed, uint64(r))
+					w.reset(rng)
+					if w.run(ctx) != nil {
+						return
+					}
+					for i := range n {
+						k := r*n + i
+						soDays[k] = float64(w.soDays[i])
+						fill[k] = ratio(w.fill[i], w.req[i])
+						lost[k] = w.lost[i]
+						first[k], tts[k], ttr[k] = math.NaN(), math.NaN(), math.NaN()
+						if f := w.firstSO[i]; f >= 0 {
+							first[k] = float64(f)
+							if w.firstOnset <= f {
+								tts[k] = float64(f - w.firstOnset)
+							}
+							rec := w.recovered[i]
+							if rec < 0 {
+								rec = m.days
+							}
+							ttr[k] = float64(rec - f)
+						}
+						for mo := range nm {
+							x := i*nm + mo
+							bs[x*3] += ratio(w.mFill[x], w.mReq[x])
+							bs[x*3+1] += w.mReq[x] - w.mFill[x]
+							bs[x*3+2] += w.mInv[x]
+						}
+					}
+				}
+				d := done.Add(int64(min(runs, (b+1)*mcBlock) - b*mcBlock))
+				if opts.Progress != nil {
+					opts.Progress(int(d), runs)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &MCResult{Runs: runs, Seed: opts.Seed, Start: Date(m.start.Format(dateLayout)), Days: m.days, Nodes: make(map[NodeID]*NodeDist, n)}
+	col := make([]float64, runs)
+	pick := func(src []float64, i int) []float64 {
+		col = col[:0]
+		for r := range runs {
+			if v := src[r*n+i]; !math.IsNaN(v) {
+				col = append(col, v)
+			}
+		}
+		return col
+	}
+	for i, id := range m.ids {
+		nd := &NodeDist{
+			StockoutDays:     summarize(pick(soDays, i), false),
+			FillRate:         summarize(pick(fill, i), false),
+			Lost:             summarize(pick(lost, i), true),
+			FirstStockoutDay: summarize(pick(first, i), false),
+			TTSDays:          summarize(pick(tts, i), false),
+			TTRDays:          summarize(pick(ttr, i), false),
+		}
+		nd.PStockout = float64(nd.FirstStockoutDay.N) / float64(runs)
+		nd.Monthly = make([]MonthMean, nm)
+		for mo := range nm {
+			var f, l, v float64
+			for b := range nb {
+				x := (b*n*nm + i*nm + mo) * 3
+				f += msum[x]
+				l += msum[x+1]
+				v += msum[x+2]
+			}
+			r := float64(runs)
+			nd.Monthly[mo] = MonthMean{Month: m.monthLabel[mo], FillRate: f / r, Lost: l / r, InventoryEnd: v / r}
+		}
+		res.Nodes[id] = nd
+	}
+	return res, nil
+}
+
+// summarize sorts xs in place and returns its mean and empirical quantiles
+// (the smallest value with at least the share p of the sample at or below
+// it); with cvar it adds the mean of the worst ⌈5%⌉ of values.
+func summarize(xs []float64, cvar bool) Dist {
+	d := Dist{N: len(xs)}
+	if len(xs) == 0 {
+		return d
+	}
+	slices.Sort(xs)
+	s := 0.0
+	for _, v := range xs {
+		s += v
+	}
+	d.Mean = s / float64(len(xs))
+	q := func(p float64) float64 {
+		k := int(math.Ceil(p*float64(len(xs)))) - 1
+		return xs[max(0, min(k, len(xs)-1))]
+	}
+	d.P50, d.P90, d.P95 = q(0.5), q(0.9), q(0.95)
+	if cvar {
+		k := int(math.Ceil(0.05 * float64(len(xs))))
+		t := 0.0
+		for _, v := range xs[len(xs)-k:] {
+			t += v
+		}
+		c := t / float64(k)
+		d.CVaR95 = &c
+	}
+	return d
+}
