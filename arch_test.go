@@ -39,7 +39,7 @@ var rules = []rule{
 	{pkg: "supply/...", internal: []string{"supply/..."}, external: []string{"gonum.org/v1/gonum"}},
 	{pkg: "org/...", internal: []string{"supply/...", "org/..."}, external: []string{"gonum.org/v1/gonum"}},
 	{pkg: "trust/...", internal: []string{"twin", "trust/..."}, external: []string{"golang.org/x/crypto"}},
-	{pkg: "world/...", internal: []string{"supply/...", "process/...", "world/...", "twin", "dtdl/..."}},
+	{pkg: "world/...", internal: []string{"supply/...", "process/...", "world/...", "twin", "dtdl/...", "models"}},
 	{pkg: "models", internal: nil},
 	{pkg: "api/...", internal: []string{"twin", "dtdl/...", "tql/...", "store", "event", "process/...", "plant/...", "supply/...", "org/...", "trust/...", "world/...", "models", "web", "bulk", "api/..."}, anyExt: true},
 	{pkg: "web", internal: nil},
