@@ -804,10 +804,11 @@ func (ev *evaluator) comparison(b *Binary) any {
 // convert replaces a quantity literal by its value in the unit the twin's
 // model declares for the property it is compared with.
 func (ev *evaluator) convert(b *Binary, x, y any) (any, any) {
-	ref := b.X.(*Ref)
+	refExpr := b.X
 	if b.qLeft {
-		ref = b.Y.(*Ref)
+		refExpr = b.Y
 	}
+	ref := refExpr.(*Ref)
 	if ev.units == nil {
 		return x, y
 	}

@@ -234,11 +234,14 @@ func parseScript(path string, b []byte) ([]command, error) {
 			k := 0
 			for ; k < len(fields) && !strings.EqualFold(fields[k], "SELECT"); k++ {
 				if err := ec.option(fields[k]); err != nil {
-					return nil, errf(i, "%v", err)
+					if !ec.isFail {
+						return nil, errf(i, "%v", err)
+					}
+					break // a query that does not start with SELECT
 				}
 			}
 			if k == len(fields) {
-				return nil, errf(i, "%s: no SELECT on the line", word)
+				return nil, errf(i, "%s: no query on the line", word)
 			}
 			idx := strings.Index(strings.ToUpper(rest), strings.ToUpper(fields[k])+" ")
 			if idx < 0 {
