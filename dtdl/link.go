@@ -40,7 +40,7 @@ func (p *parser) resolveMissing() {
 // targets returns the elements a property of e points to, inline or by
 // reference (references that did not resolve are skipped).
 func (p *parser) targets(e *elem, prop string) []*elem {
-	vs := e.props[prop]
+	vs := e.vals(prop)
 	if len(vs) == 0 {
 		return nil
 	}
@@ -115,7 +115,7 @@ func (p *parser) checkExtensions() {
 			p.elemErr(e, e.path+".@type", "type-cotype", "Cacheable requires the Idempotent co-type as well")
 		}
 		if e.has("ValueAnnotation") && e.parent != nil {
-			vs := e.props["annotates"]
+			vs := e.vals("annotates")
 			if len(vs) == 0 || vs[0].lit == nil {
 				continue
 			}
@@ -141,9 +141,9 @@ func (p *parser) checkExtensions() {
 				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, which is itself a ValueAnnotation", target)
 				continue
 			}
-			if ov := e.props["overrides"]; e.has("Override") && len(ov) > 0 && ov[0].lit != nil {
+			if ov := e.vals("overrides"); e.has("Override") && len(ov) > 0 && ov[0].lit != nil {
 				what := ov[0].lit.str
-				if len(found.props[what]) == 0 || e.lang.prop(found.class, what) != nil {
+				if len(found.vals(what)) == 0 || e.lang.prop(found.class, what) != nil {
 					p.elemErr(e, ov[0].path, "overrides", "Override names %q, which is not an extension property set on %q", what, target)
 					continue
 				}
@@ -154,7 +154,7 @@ func (p *parser) checkExtensions() {
 				overridden[key] = true
 				if what == "unit" {
 					st := p.semantic(found).SemanticType
-					if sv := e.props["schema"]; len(sv) > 0 && sv[0].term != qtSemanticUnitType[st] {
+					if sv := e.vals("schema"); len(sv) > 0 && sv[0].term != qtSemanticUnitType[st] {
 						p.elemErr(e, sv[0].path, "overrides", "an Override of the unit of %q (a %s) must have schema %s", target, st, qtSemanticUnitType[st])
 					}
 				}
@@ -163,13 +163,14 @@ func (p *parser) checkExtensions() {
 	}
 	// Indexed: index values are unique among siblings.
 	for _, e := range p.all {
-		for prop := range e.props {
+		for _, pv := range e.props {
+			prop := pv.name
 			seen := map[string]bool{}
 			for _, c := range p.targets(e, prop) {
 				if c.parent != e || !c.has("Indexed") {
 					continue
 				}
-				iv := c.props["index"]
+				iv := c.vals("index")
 				if len(iv) == 0 || iv[0].lit == nil {
 					continue
 				}
@@ -324,7 +325,7 @@ func (p *parser) checkSchemas() {
 	}
 	for _, e := range p.all {
 		if e.lang.propertyNoArray && e.class == "Property" {
-			if vs := e.props["schema"]; len(vs) > 0 && geoTerms[vs[0].term] {
+			if vs := e.vals("schema"); len(vs) > 0 && geoTerms[vs[0].term] {
 				p.elemErr(e, vs[0].path, "property-array", "in DTDL v2 a Property's schema may not be a geospatial schema (they contain Arrays)")
 			}
 			for _, s := range p.targets(e, "schema") {
@@ -441,7 +442,7 @@ func (p *parser) checkContents() {
 }
 
 func (e *elem) name() string {
-	if v := e.props["name"]; len(v) > 0 && v[0].lit != nil {
+	if v := e.vals("name"); len(v) > 0 && v[0].lit != nil {
 		return v[0].lit.str
 	}
 	return ""
@@ -452,13 +453,13 @@ func (e *elem) name() string {
 func (p *parser) checkValues() {
 	for _, e := range p.all {
 		if e.class == "Enum" {
-			vs := e.props["valueSchema"]
+			vs := e.vals("valueSchema")
 			if len(vs) == 0 {
 				continue
 			}
 			want := vs[0].term
 			for _, ev := range p.targets(e, "enumValues") {
-				lv := ev.props["enumValue"]
+				lv := ev.vals("enumValue")
 				if len(lv) == 0 || lv[0].lit == nil {
 					continue
 				}
@@ -483,12 +484,12 @@ func (p *parser) checkValues() {
 			if ut == "" {
 				continue
 			}
-			if sv := e.props["schema"]; len(sv) > 0 && (e.lang.version == 2 || e.class != "Relationship") {
+			if sv := e.vals("schema"); len(sv) > 0 && (e.lang.version == 2 || e.class != "Relationship") {
 				if !numericTerms[sv[0].term] {
 					p.elemErr(e, sv[0].path, "semantic-schema", "semantic type %s requires a numeric schema (double, float, integer or long)", t)
 				}
 			}
-			uv := e.props["unit"]
+			uv := e.vals("unit")
 			if len(uv) == 0 {
 				continue
 			}

@@ -373,7 +373,7 @@ func (p *parser) entity(e *elem) Entity {
 		prop string
 		dst  *map[string]string
 	}{{"displayName", &en.DisplayName}, {"description", &en.Description}} {
-		vs := e.props[pair.prop]
+		vs := e.vals(pair.prop)
 		if len(vs) == 0 {
 			continue
 		}
@@ -383,7 +383,7 @@ func (p *parser) entity(e *elem) Entity {
 		}
 		*pair.dst = m
 	}
-	if vs := e.props["comment"]; len(vs) > 0 {
+	if vs := e.vals("comment"); len(vs) > 0 {
 		en.Comment = vs[0].lit.str
 	}
 	return en
@@ -396,7 +396,7 @@ func (p *parser) semantic(e *elem) Semantic {
 			s.SemanticType = t
 		}
 	}
-	if vs := e.props["unit"]; len(vs) > 0 {
+	if vs := e.vals("unit"); len(vs) > 0 {
 		s.Unit = vs[0].term
 	}
 	return s
@@ -412,12 +412,12 @@ func (e *elem) has(cotype string) bool {
 }
 
 func (e *elem) boolProp(name string) bool {
-	vs := e.props[name]
+	vs := e.vals(name)
 	return len(vs) > 0 && vs[0].lit != nil && vs[0].lit.b
 }
 
 func (e *elem) intProp(name string) (int, bool) {
-	vs := e.props[name]
+	vs := e.vals(name)
 	if len(vs) == 0 || vs[0].lit == nil {
 		return 0, false
 	}
@@ -453,7 +453,7 @@ func (p *parser) buildContent(e *elem) Content {
 		return &Telemetry{Entity: p.entity(e), Semantic: p.semantic(e), Name: e.name(), Schema: p.schemaProp(e, "schema"), Historized: e.has("Historized")}
 	case "Relationship":
 		r := &Relationship{Entity: p.entity(e), Name: e.name(), Writable: e.boolProp("writable")}
-		if vs := e.props["target"]; len(vs) > 0 {
+		if vs := e.vals("target"); len(vs) > 0 {
 			r.Target = vs[0].ref
 		}
 		r.MinMultiplicity, _ = e.intProp("minMultiplicity")
@@ -497,7 +497,7 @@ func (p *parser) buildPayload(e *elem) *CommandPayload {
 
 // schemaProp returns the schema a property of e names.
 func (p *parser) schemaProp(e *elem, prop string) Schema {
-	vs := e.props[prop]
+	vs := e.vals(prop)
 	if len(vs) == 0 {
 		return nil
 	}
@@ -527,12 +527,12 @@ func (p *parser) schemaOf(e *elem) Schema {
 	case "Enum":
 		en := &Enum{Entity: p.entity(e)}
 		e.out = en
-		if vs := e.props["valueSchema"]; len(vs) > 0 {
+		if vs := e.vals("valueSchema"); len(vs) > 0 {
 			en.ValueSchema = vs[0].term
 		}
 		for _, ev := range p.targets(e, "enumValues") {
 			v := &EnumValue{Entity: p.entity(ev), Name: ev.name()}
-			if lv := ev.props["enumValue"]; len(lv) > 0 {
+			if lv := ev.vals("enumValue"); len(lv) > 0 {
 				if lv[0].lit.kind == kString {
 					v.Value = lv[0].lit.str
 				} else if x, err := strconv.ParseInt(lv[0].lit.str, 10, 64); err == nil {

@@ -52,6 +52,7 @@ func Parse(docs []Document, opts *Options) (*ModelSet, error) {
 	p.resolveMissing()
 	p.link()
 	if len(p.errs.Errors) > 0 {
+		p.errs.sortStable()
 		return nil, &p.errs
 	}
 	ms := p.build()
@@ -109,14 +110,29 @@ type elem struct {
 	cotypes  []string // semantic and extension types, by term
 	parent   *elem
 	prop     string // property of parent holding this element
-	props    map[string][]value
+	props    []propVals
 	nodeLen  int
 	resolved map[string][]*elem // element values after reference resolution
 	out      any                // built model object
 	building bool
 }
 
-func (e *elem) vals(name string) []value { return e.props[name] }
+// propVals are the values of one property of an element.
+type propVals struct {
+	name string
+	vals []value
+}
+
+// vals returns the values of property name (nil when absent). Elements have
+// few properties, so a slice beats a map here.
+func (e *elem) vals(name string) []value {
+	for i := range e.props {
+		if e.props[i].name == name {
+			return e.props[i].vals
+		}
+	}
+	return nil
+}
 
 // ownerID is the @id of e or its nearest identified ancestor.
 func (e *elem) ownerID() string {
@@ -521,7 +537,7 @@ func cotypeProps(l *langDef, cotypes []string) []*propDef {
 // parseElem parses one element object. pd is the property holding it (nil
 // for a top-level element).
 func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, parent *elem, prop, path string, root bool) *elem {
-	e := &elem{doc: doc, path: path, parent: parent, prop: prop, props: map[string][]value{}}
+	e := &elem{doc: doc, path: path, parent: parent, prop: prop, }
 	// Nested @context adds extensions.
 	if !root {
 		if c := n.get("@context"); c != nil {
@@ -618,7 +634,8 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 		}
 	}
 	okAll := true
-	seenProp := map[string]string{}
+	seenProp := smallMap{k: make([]string, 0, len(n.keys)), v: make([]string, 0, len(n.keys))}
+	e.props = make([]propVals, 0, len(n.keys))
 	for i, key := range n.keys {
 		v := n.vals[i]
 		kp := path + "." + key
@@ -659,28 +676,26 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 			}
 			continue
 		}
-		if prev, dup := seenProp[def.name]; dup {
+		if prev, dup := seenProp.get(def.name); dup {
 			p.elemErr(e, kp, "property-duplicate", "property %q is given twice (as %q and %q)", def.name, prev, key)
 			okAll = false
 			continue
 		}
-		seenProp[def.name] = key
+		seenProp.set(def.name, key)
 		vals, ok := p.parseProp(e, def, v, kp)
 		if !ok {
 			okAll = false
 			continue
 		}
-		e.props[def.name] = vals
+		e.props = append(e.props, propVals{def.name, vals})
 	}
 	// Required properties.
 	for c := e.class; c != ""; c = l.classes[c].super {
 		for i := range l.classes[c].props {
 			d := &l.classes[c].props[i]
-			if d.min > 0 && len(e.props[d.name]) < d.min {
-				if _, given := seenProp[d.name]; given {
-					if len(e.props[d.name]) > 0 || d.min == 0 {
-						continue
-					}
+			if d.min > 0 && len(e.vals(d.name)) < d.min {
+				if _, given := seenProp.get(d.name); given {
+					continue // already reported as a bad value
 				}
 				p.elemErr(e, path, "property-required", "%s requires property %q", e.class, d.name)
 				okAll = false
@@ -688,7 +703,7 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 		}
 	}
 	for _, d := range extra {
-		if d.min > 0 && len(e.props[d.name]) < d.min {
+		if _, given := seenProp.get(d.name); !given && d.min > 0 && len(e.vals(d.name)) < d.min {
 			p.elemErr(e, path, "property-required", "co-type of %s requires property %q", e.class, d.name)
 			okAll = false
 		}
@@ -1271,4 +1286,21 @@ func (p *parser) unitValue(e *elem, s, ip string) (value, bool) {
 		return value{}, false
 	}
 	return value{term: name}, true
+}
+
+// smallMap is a tiny string map for the handful of keys of one element.
+type smallMap struct{ k, v []string }
+
+func (m *smallMap) get(k string) (string, bool) {
+	for i, x := range m.k {
+		if x == k {
+			return m.v[i], true
+		}
+	}
+	return "", false
+}
+
+func (m *smallMap) set(k, v string) {
+	m.k = append(m.k, k)
+	m.v = append(m.v, v)
 }
