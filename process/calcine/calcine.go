@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"lodestone/process/chem"
 )
@@ -100,6 +101,10 @@ func specErr(field, format string, a ...any) error {
 	return &SpecError{Field: field, Msg: fmt.Sprintf(format, a...)}
 }
 
+// maxFlow bounds every flow (mol/h or mol/s) so that sums stay finite; no
+// plant comes near it.
+const maxFlow = 1e12
+
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -125,29 +130,31 @@ func (s *Spec) Validate() error {
 		if _, err := chem.OxalateOf(k); err != nil {
 			return specErr("feeds_mol_per_h."+k, "no oxalate hydrate is known for %s", k)
 		}
-		if !finite(v) || v < 0 {
-			return specErr("feeds_mol_per_h."+k, "must be a finite non-negative number, got %v", v)
+		if !finite(v) || v < 0 || v > maxFlow {
+			return specErr("feeds_mol_per_h."+k, "must be a number in [0, %g], got %v", maxFlow, v)
 		}
 	}
-	pos := []struct {
+	temps := []struct {
 		f string
 		v float64
 	}{
 		{"feed_temperature_K", s.FeedTemperature},
 		{"gas_in.temperature_K", s.GasIn.Temperature},
-		{"gas_in.pressure_Pa", s.GasIn.Pressure},
 		{"product_temperature_K", s.ProductTemperature},
 	}
-	for _, p := range pos {
-		if !finite(p.v) || p.v <= 0 {
-			return specErr(p.f, "must be a finite positive number, got %v", p.v)
+	for _, p := range temps {
+		if !finite(p.v) || p.v < 1 || p.v > 1e4 {
+			return specErr(p.f, "must be a temperature in [1, 10000] K, got %v", p.v)
 		}
 	}
-	if !finite(s.MoistureMolPerS) || s.MoistureMolPerS < 0 {
-		return specErr("moisture_mol_per_s", "must be a finite non-negative number, got %v", s.MoistureMolPerS)
+	if p := s.GasIn.Pressure; !finite(p) || p <= 0 || p > 1e9 {
+		return specErr("gas_in.pressure_Pa", "must be a pressure in (0, 1e9] Pa, got %v", p)
 	}
-	if !finite(s.GasIn.MolPerS) || s.GasIn.MolPerS < 0 {
-		return specErr("gas_in.mol_per_s", "must be a finite non-negative number, got %v", s.GasIn.MolPerS)
+	if !finite(s.MoistureMolPerS) || s.MoistureMolPerS < 0 || s.MoistureMolPerS > maxFlow {
+		return specErr("moisture_mol_per_s", "must be a number in [0, %g], got %v", maxFlow, s.MoistureMolPerS)
+	}
+	if !finite(s.GasIn.MolPerS) || s.GasIn.MolPerS < 0 || s.GasIn.MolPerS > maxFlow {
+		return specErr("gas_in.mol_per_s", "must be a number in [0, %g], got %v", maxFlow, s.GasIn.MolPerS)
 	}
 	if s.GasIn.MoleFractions == nil {
 		return specErr("gas_in.mole_fractions", "required")
@@ -191,8 +198,8 @@ func (s *Spec) Validate() error {
 			return specErr("thermo."+k, "no oxalate hydrate is known for %s", k)
 		}
 		for _, v := range []float64{th.OxalateDHf, th.OxalateCp0, th.OxalateCp1, th.OxideDHf, th.OxideCp0, th.OxideCp1} {
-			if !finite(v) {
-				return specErr("thermo."+k, "values must be finite")
+			if !finite(v) || math.Abs(v) > 1e9 {
+				return specErr("thermo."+k, "values must be finite and below 1e9 in magnitude")
 			}
 		}
 	}
@@ -201,8 +208,8 @@ func (s *Spec) Validate() error {
 		if _, err := chem.Lookup(k); err != nil {
 			return specErr("atomic_weights_g_per_mol."+k, "unknown element %q", k)
 		}
-		if !finite(v) || v <= 0 {
-			return specErr("atomic_weights_g_per_mol."+k, "must be a finite positive number, got %v", v)
+		if !finite(v) || v <= 0 || v > 1000 {
+			return specErr("atomic_weights_g_per_mol."+k, "must be a positive number up to 1000, got %v", v)
 		}
 	}
 	return nil
@@ -336,8 +343,9 @@ func Simulate(s *Spec) (*Result, error) {
 func (r *Result) energy(s *Spec, units []*unit, gasOut map[string]float64, waterKgPerMol float64) {
 	var hIn, hOut float64
 	known := true
+	defaults := map[string][]string{} // quantity → metals that used a default
 	for _, u := range units {
-		th, def := defaultThermo(u.sym)
+		th, missing := defaultThermo(u.sym)
 		user, given := s.Thermo[u.sym]
 		sesq, _ := chem.OxideOf(u.sym, false)
 		switch {
@@ -349,8 +357,10 @@ func (r *Result) energy(s *Spec, units []*unit, gasOut map[string]float64, water
 			known = false
 			r.Notes = append(r.Notes, fmt.Sprintf("no sourced formation enthalpy of %s: heat duty not computed (give thermo.%s or use oxides \"sesquioxide\")", u.oxide.Formula, u.sym))
 			continue
-		case def:
-			r.Notes = append(r.Notes, fmt.Sprintf("%s: PrOMMiS default thermochemistry (average of La, Ce, Pr, Nd) where no data", u.sym))
+		default:
+			for _, q := range missing {
+				defaults[q] = append(defaults[q], u.sym)
+			}
 		}
 		hIn += u.feed * solidH(th.OxalateDHf, th.OxalateCp0, th.OxalateCp1, s.FeedTemperature)
 		hOut += u.feed * u.oxideN * solidH(th.OxideDHf, th.OxideCp0, th.OxideCp1, s.ProductTemperature)
@@ -361,6 +371,11 @@ func (r *Result) energy(s *Spec, units []*unit, gasOut map[string]float64, water
 	}
 	for k, n := range gasOut {
 		hOut += n * gasData[k].h(s.ProductTemperature)
+	}
+	for _, q := range []string{"oxalate ΔHf", "oxalate cp", "oxide ΔHf", "oxide cp"} {
+		if els := defaults[q]; len(els) > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("PrOMMiS default %s (average of La, Ce, Pr, Nd) used for %s", q, strings.Join(els, ", ")))
+		}
 	}
 	r.HeatDutyKnown = known
 	if known {

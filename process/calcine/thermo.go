@@ -1,6 +1,9 @@
 package calcine
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // T0 is the reference temperature of the formation enthalpies, K.
 const T0 = 298.15
@@ -67,9 +70,9 @@ var sesquioxideThermo = map[string]thermoEntry{
 }
 
 // defaultThermo returns PrOMMiS' thermochemistry for metal sym calcined to
-// its sesquioxide (CaO for Ca), and whether any PrOMMiS default (average of
-// La–Nd) had to stand in for missing data.
-func defaultThermo(sym string) (Thermo, bool) {
+// its sesquioxide (CaO for Ca) and the names of the quantities for which
+// PrOMMiS' default (average of La, Ce, Pr, Nd) stood in for missing data.
+func defaultThermo(sym string) (Thermo, []string) {
 	th := Thermo{
 		OxalateDHf: defOxalateDHf, OxalateCp0: defOxalateCp0,
 		OxideDHf: defOxideDHf, OxideCp0: defOxideCp0, OxideCp1: defOxideCp1,
@@ -77,23 +80,25 @@ func defaultThermo(sym string) (Thermo, bool) {
 	}
 	e, ok := sesquioxideThermo[sym]
 	if !ok {
-		return th, true
+		return th, []string{"oxalate ΔHf", "oxalate cp", "oxide ΔHf", "oxide cp"}
 	}
-	usedDefault := false
-	pick := func(dst *float64, v float64) {
+	var missing []string
+	pick := func(dst *float64, v float64, name string) {
 		if math.IsNaN(v) {
-			usedDefault = true
+			if !slices.Contains(missing, name) {
+				missing = append(missing, name)
+			}
 			return
 		}
 		*dst = v
 	}
-	pick(&th.OxalateDHf, e.oxalateDHf)
-	pick(&th.OxalateCp0, e.oxalateCp0)
-	pick(&th.OxideDHf, e.oxideDHf)
-	pick(&th.OxideCp0, e.oxideCp0)
-	pick(&th.OxideCp1, e.oxideCp1)
+	pick(&th.OxalateDHf, e.oxalateDHf, "oxalate ΔHf")
+	pick(&th.OxalateCp0, e.oxalateCp0, "oxalate cp")
+	pick(&th.OxideDHf, e.oxideDHf, "oxide ΔHf")
+	pick(&th.OxideCp0, e.oxideCp0, "oxide cp")
+	pick(&th.OxideCp1, e.oxideCp1, "oxide cp")
 	th.Source = srcRoaster + ": oxalate " + orDefault(e.oxalateSrc) + "; oxide " + orDefault(e.oxideSrc)
-	return th, usedDefault
+	return th, missing
 }
 
 func orDefault(s string) string {

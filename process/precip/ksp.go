@@ -119,23 +119,56 @@ func solveKsp(s *Spec, metals []*metal, oxIn, hIn float64, w weights) (float64, 
 }
 
 // bisect finds a root of the increasing function f in [lo, hi]; if f does
-// not change sign it returns the end nearer the root.
+// not change sign it returns the end nearer the root. It runs the Illinois
+// variant of regula falsi, which keeps the bracket (so it cannot diverge)
+// and converges superlinearly; a plain bisection step is taken whenever the
+// bracket fails to shrink by half, which bounds the work by that of
+// bisection.
 func bisect(f func(float64) float64, lo, hi float64) float64 {
-	if f(lo) >= 0 {
+	flo, fhi := f(lo), f(hi)
+	if flo >= 0 {
 		return lo
 	}
-	if f(hi) <= 0 {
+	if fhi <= 0 {
 		return hi
 	}
+	side := 0
 	for range 200 {
-		mid := 0.5 * (lo + hi)
-		if mid == lo || mid == hi {
+		width := hi - lo
+		if width <= 1e-14*math.Max(1, math.Abs(lo)+math.Abs(hi)) {
 			break
 		}
-		if f(mid) < 0 {
-			lo = mid
-		} else {
-			hi = mid
+		x := (lo*fhi - hi*flo) / (fhi - flo)
+		if !(x > lo && x < hi) {
+			x = 0.5 * (lo + hi)
+		}
+		fx := f(x)
+		switch {
+		case fx == 0:
+			return x
+		case fx < 0:
+			lo, flo = x, fx
+			if side == -1 {
+				fhi /= 2
+			}
+			side = -1
+		default:
+			hi, fhi = x, fx
+			if side == 1 {
+				flo /= 2
+			}
+			side = 1
+		}
+		if hi-lo > 0.5*width {
+			// Slow progress: bisect once.
+			mid := 0.5 * (lo + hi)
+			fm := f(mid)
+			if fm < 0 {
+				lo, flo = mid, fm
+			} else {
+				hi, fhi = mid, fm
+			}
+			side = 0
 		}
 	}
 	return 0.5 * (lo + hi)

@@ -19,6 +19,13 @@ const (
 	KspModel   Model = "ksp"
 )
 
+// Bounds that keep every product of spec values finite; no plant comes near
+// them.
+const (
+	maxFlow = 1e12 // L/h
+	maxConc = 1e7  // mg/L, 10 kg/L: denser than any liquor
+)
+
 // oxalicKey is the species key of oxalic acid in mg_per_L maps.
 const oxalicKey = "H2C2O4"
 
@@ -147,8 +154,11 @@ func (s *Spec) Validate() error {
 	if !finite(s.FlowLPerH) || s.FlowLPerH < 0 {
 		return specErr("flow_L_per_h", "must be a finite non-negative number, got %v", s.FlowLPerH)
 	}
-	if !finite(s.Temperature) || s.Temperature <= 0 {
-		return specErr("temperature_K", "must be a finite positive number, got %v", s.Temperature)
+	if s.FlowLPerH > maxFlow {
+		return specErr("flow_L_per_h", "must not exceed %g L/h, got %v", maxFlow, s.FlowLPerH)
+	}
+	if !finite(s.Temperature) || s.Temperature < 1 || s.Temperature > 1e4 {
+		return specErr("temperature_K", "must be a temperature in [1, 10000] K, got %v", s.Temperature)
 	}
 	if s.MgPerL == nil {
 		return specErr("mg_per_L", "required")
@@ -164,14 +174,17 @@ func (s *Spec) Validate() error {
 		if !finite(v) || v < 0 {
 			return specErr("mg_per_L."+k, "must be a finite non-negative number, got %v", v)
 		}
+		if v > maxConc {
+			return specErr("mg_per_L."+k, "must not exceed %g mg/L (denser than any liquor), got %v", maxConc, v)
+		}
 	}
 	for _, k := range sortedKeys(s.AtomicWeights) {
 		v := s.AtomicWeights[k]
 		if _, err := chem.Lookup(k); err != nil {
 			return specErr("atomic_weights_g_per_mol."+k, "unknown element %q", k)
 		}
-		if !finite(v) || v <= 0 {
-			return specErr("atomic_weights_g_per_mol."+k, "must be a finite positive number, got %v", v)
+		if !finite(v) || v <= 0 || v > 1000 {
+			return specErr("atomic_weights_g_per_mol."+k, "must be a positive number up to 1000, got %v", v)
 		}
 	}
 	if e := s.OxalicAcidEfficiency; !finite(e) || e < 0 || e > 1 {
@@ -226,8 +239,8 @@ func (k *KspSpec) validate() error {
 		name string
 		v    float64
 	}{{"ksp.pKa1", k.PKa1}, {"ksp.pKa2", k.PKa2}} {
-		if !finite(f.v) || f.v < 0 {
-			return specErr(f.name, "must be a finite non-negative number, got %v", f.v)
+		if !finite(f.v) || f.v < 0 || f.v > 30 {
+			return specErr(f.name, "must be in [0, 30], got %v", f.v)
 		}
 	}
 	for _, sym := range sortedKeys(k.Elements) {
@@ -236,14 +249,14 @@ func (k *KspSpec) validate() error {
 		if _, err := chem.OxalateOf(sym); err != nil {
 			return specErr(f, "no oxalate is known for %q", sym)
 		}
-		if !finite(p.Log10Ksp) {
-			return specErr(f+".log10_Ksp", "must be finite, got %v", p.Log10Ksp)
+		if !finite(p.Log10Ksp) || math.Abs(p.Log10Ksp) > 200 {
+			return specErr(f+".log10_Ksp", "must be in [-200, 200], got %v", p.Log10Ksp)
 		}
-		if !finite(p.DeltaH) {
-			return specErr(f+".dH_J_per_mol", "must be finite, got %v", p.DeltaH)
+		if !finite(p.DeltaH) || math.Abs(p.DeltaH) > 1e7 {
+			return specErr(f+".dH_J_per_mol", "must be in [-1e7, 1e7] J/mol, got %v", p.DeltaH)
 		}
-		if !finite(p.TRef) || p.TRef < 0 {
-			return specErr(f+".T_ref_K", "must be a finite positive temperature, got %v", p.TRef)
+		if !finite(p.TRef) || p.TRef < 0 || p.TRef > 1e4 || p.TRef > 0 && p.TRef < 1 {
+			return specErr(f+".T_ref_K", "must be a temperature in [1, 10000] K, got %v", p.TRef)
 		}
 		if p.Source == "" {
 			return specErr(f+".source", "required: say where the solubility product comes from")
@@ -397,6 +410,11 @@ func Simulate(s *Spec) (*Result, error) {
 	} else {
 		res.Aqueous[oxalicKey] = 0
 		res.Aqueous["H"] = 0
+	}
+	for _, k := range sortedKeys(res.Aqueous) {
+		if !finite(res.Aqueous[k]) {
+			return nil, fmt.Errorf("precip: numerical overflow in the outlet %s", k)
+		}
 	}
 	res.closure(metals, oxIn, hIn, oxMW, hMW)
 	return res, nil

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"text/tabwriter"
+
+	"lodestone/process/calcine"
+)
+
+// The calcine command runs the oxalate calcination engine on a JSON spec
+// (docs/formats/calcine-simulate.md).
+
+func init() {
+	fs := flag.NewFlagSet("lodestone calcine simulate", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	register(&command{
+		name:      "calcine",
+		shortHelp: "calcination of oxalate hydrates to oxides: off-gas, O2 demand, dust, heat duty",
+		sub: []*command{{
+			name:      "simulate",
+			usage:     "SPEC.json [--json]",
+			shortHelp: "roast oxalates to oxides: product, off-gas, mass loss and heat duty (SPEC - reads stdin)",
+			flags:     fs,
+			exec: func(ctx context.Context, env *cliEnv, args []string) error {
+				data, err := readDownstreamSpec(env, "calcine simulate", args)
+				if err != nil {
+					return err
+				}
+				spec, err := calcine.ParseSpec(data)
+				if err != nil {
+					return err
+				}
+				res, err := calcine.Simulate(spec)
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					return writeDownstreamJSON(env.stdout, calcineOutputOf(res))
+				}
+				return printCalcine(env.stdout, res)
+			},
+		}},
+	})
+}
+
+// calcineOutput is the JSON result of calcine simulate; gas_out, product and
+// heat_duty_W are the contract of issue 5, the rest extend it. heat_duty_W
+// is null when it cannot be computed (see notes).
+type calcineOutput struct {
+	GasOut      calcineGas         `json:"gas_out"`
+	Product     calcineSolids      `json:"product"`
+	HeatDutyW   *float64           `json:"heat_duty_W"`
+	Dust        calcineSolids      `json:"dust"`
+	FeedKgPerS  float64            `json:"feed_kg_per_s"`
+	MassLoss    float64            `json:"mass_loss"`
+	O2Demand    float64            `json:"o2_demand_mol_per_s"`
+	CO2Released float64            `json:"co2_released_mol_per_s"`
+	H2OReleased float64            `json:"h2o_released_mol_per_s"`
+	Closure     map[string]float64 `json:"closure"`
+	Notes       []string           `json:"notes"`
+}
+
+type calcineGas struct {
+	MolPerS       float64            `json:"mol_per_s"`
+	Temperature   float64            `json:"temperature_K"`
+	Pressure      float64            `json:"pressure_Pa"`
+	MoleFractions map[string]float64 `json:"mole_fractions"`
+}
+
+type calcineSolids struct {
+	KgPerS        float64            `json:"kg_per_s"`
+	MassFractions map[string]float64 `json:"mass_fractions"`
+	Oxides        []calcineOxide     `json:"oxides"`
+}
+
+type calcineOxide struct {
+	Element string  `json:"element"`
+	Formula string  `json:"formula"`
+	MolPerS float64 `json:"mol_per_s"`
+	KgPerS  float64 `json:"kg_per_s"`
+}
+
+func calcineSolidsOf(s calcine.Solids) calcineSolids {
+	out := calcineSolids{KgPerS: s.KgPerS, MassFractions: s.MassFractions, Oxides: []calcineOxide{}}
+	for _, o := range s.Oxides {
+		out.Oxides = append(out.Oxides, calcineOxide{o.Element, o.Formula, o.MolPerS, o.KgPerS})
+	}
+	return out
+}
+
+func calcineOutputOf(r *calcine.Result) calcineOutput {
+	out := calcineOutput{
+		GasOut: calcineGas{
+			MolPerS: r.GasOut.MolPerS, Temperature: r.GasOut.Temperature,
+			Pressure: r.GasOut.Pressure, MoleFractions: r.GasOut.MoleFractions,
+		},
+		Product:     calcineSolidsOf(r.Product),
+		Dust:        calcineSolidsOf(r.Dust),
+		FeedKgPerS:  r.FeedKgPerS,
+		MassLoss:    r.MassLoss,
+		O2Demand:    r.O2Demand,
+		CO2Released: r.CO2Released,
+		H2OReleased: r.H2OReleased,
+		Closure:     r.Closure,
+		Notes:       append([]string{}, r.Notes...),
+	}
+	if r.HeatDutyKnown {
+		q := r.HeatDuty
+		out.HeatDutyW = &q
+	}
+	return out
+}
+
+func printCalcine(w io.Writer, r *calcine.Result) error {
+	fmt.Fprintf(w, "calcination: %.6g kg/s of oxalate hydrates → %.6g kg/s oxide product + %.6g kg/s dust (mass loss %.1f %%)\n\n",
+		r.FeedKgPerS, r.Product.KgPerS, r.Dust.KgPerS, 100*r.MassLoss)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "oxide\tmol/s\tkg/s\tmass fraction\t")
+	for _, o := range r.Product.Oxides {
+		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.4f\t\n", o.Formula, o.MolPerS, o.KgPerS, r.Product.MassFractions[o.Element])
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\ngas out: %.6g mol/s at %.2f K, %.6g Pa\n", r.GasOut.MolPerS, r.GasOut.Temperature, r.GasOut.Pressure)
+	keys := make([]string, 0, len(r.GasOut.MoleFractions))
+	for k := range r.GasOut.MoleFractions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  y_%-4s %.6f\n", k, r.GasOut.MoleFractions[k])
+	}
+	fmt.Fprintf(w, "O2 demand %.6g mol/s, CO2 released %.6g mol/s, H2O released %.6g mol/s\n", r.O2Demand, r.CO2Released, r.H2OReleased)
+	if r.HeatDutyKnown {
+		fmt.Fprintf(w, "heat duty: %.6g W (positive: heat to add)\n", r.HeatDuty)
+	} else {
+		fmt.Fprintln(w, "heat duty: not computed (see notes)")
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	worst := 0.0
+	for _, c := range r.Closure {
+		worst = max(worst, math.Abs(c))
+	}
+	fmt.Fprintf(w, "worst element balance closure: %.2g\n", worst)
+	return nil
+}
