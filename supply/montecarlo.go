@@ -149,7 +149,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 						for mo := range nm {
 							x := i*nm + mo
 							bs[x*3] += ratio(w.mFill[x], w.mReq[x])
-							bs[x*3+1] += w.mReq[x] - w.mFill[x]
+							bs[x*3+1] += w.mLost[x]
 							bs[x*3+2] += w.mInv[x]
 						}
 					}

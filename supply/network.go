@@ -36,6 +36,7 @@ type Node struct {
 	DemandPerPeriod   float64 `json:"demand_per_period,omitempty"` // external demand, output units per period
 	LossPerUnit       float64 `json:"loss_per_unit,omitempty"`     // loss (margin or penalty) per unit of lost demand
 	HoldingCost       float64 `json:"holding_cost,omitempty"`      // cost per unit of strategic stock (stock sizing LP); 0 means 1
+	Source            string  `json:"source,omitempty"`            // where the numbers come from
 }
 
 // Arc is a supply lane from one node to another.
@@ -55,6 +56,8 @@ type Arc struct {
 	Material string `json:"material,omitempty"`
 	// LeadTimeDays is the transit time in days (simulation only).
 	LeadTimeDays int `json:"lead_time_days,omitempty"`
+	// Source says where the numbers come from.
+	Source string `json:"source,omitempty"`
 }
 
 // material returns the material group key of the arc.
@@ -79,9 +82,10 @@ type Scenario struct {
 // Network is a supply network with optional stress-test scenarios. It is the
 // NETWORK document of `lodestone supply stress`.
 type Network struct {
-	Nodes     []Node     `json:"nodes" req:"true"`
-	Arcs      []Arc      `json:"arcs"`
-	Scenarios []Scenario `json:"scenarios,omitempty"`
+	Description string     `json:"description,omitempty"`
+	Nodes       []Node     `json:"nodes" req:"true"`
+	Arcs        []Arc      `json:"arcs"`
+	Scenarios   []Scenario `json:"scenarios,omitempty"`
 	// TTSCapPeriods caps the time-to-survive LP (T_max); 0 means DefaultTTSCap.
 	TTSCapPeriods float64 `json:"tts_cap_periods,omitempty"`
 	// DefaultTTRPeriods is the TTR used for the one-node-at-a-time scenarios

@@ -26,6 +26,7 @@ func (d Date) parse(field string) (time.Time, error) {
 // days under shocks, export controls, qualification programmes and
 // inventory policies.
 type SimScenario struct {
+	Description    string          `json:"description,omitempty"`
 	Start          Date            `json:"start" req:"true"`
 	Days           int             `json:"days" req:"true"`
 	Network        Network         `json:"network" req:"true"`

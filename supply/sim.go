@@ -10,19 +10,22 @@ import (
 type MonthKPI struct {
 	Month        string  `json:"month"`         // "2025-06"
 	FillRate     float64 `json:"fill_rate"`     // filled / requested in the month (1 with no request)
-	Lost         float64 `json:"lost"`          // requested but not filled, units
+	Lost         float64 `json:"lost"`          // external demand lost in the month, units
 	InventoryEnd float64 `json:"inventory_end"` // output stock on hand at the month's last simulated day
 }
 
 // NodeKPI holds one node's KPIs over a run. Requests are external demand
-// plus orders from downstream nodes; external demand not met is lost (no
-// backorders), unfilled orders are placed again the next day.
+// plus new orders from downstream nodes; fill rate is what was shipped or
+// served over what was requested. External demand not met the same day is
+// lost (no backorders); orders from nodes stay open until shipped or
+// cancelled. A stockout day is a day with lost demand or with open orders
+// the node could not ship.
 type NodeKPI struct {
 	FirstStockout *Date      `json:"first_stockout"` // first day with an unfilled request; null if none
 	StockoutDays  int        `json:"stockout_days"`
 	FillRate      float64    `json:"fill_rate"`
 	Requested     float64    `json:"requested"`
-	Lost          float64    `json:"lost"`
+	Lost          float64    `json:"lost"` // external demand lost, units
 	Monthly       []MonthKPI `json:"monthly"`
 }
 
@@ -45,13 +48,15 @@ type workspace struct {
 	needLic    []int     // control whose missing licence blocks the arc (−1)
 	qualF      []float64
 
-	out   []float64 // output stock
-	inBuf []float64 // input stock per group, output-equivalent units
-	pipe  []float64 // arc × ringLen, upstream units arriving on that slot
-	pSum  []float64 // per group, in transit, output-equivalent units
-	order []float64 // per arc, upstream units ordered yesterday
-	short []float64 // per group, today's unfilled orders, output-equivalent
-	ordIn []float64 // per node, orders received today
+	out     []float64 // output stock
+	inBuf   []float64 // input stock per group, output-equivalent units
+	pipe    []float64 // arc × ringLen, upstream units arriving on that slot
+	pSum    []float64 // per group, in transit, output-equivalent units
+	backlog []float64 // per arc, upstream units ordered and not yet shipped
+	newOrd  []float64 // per arc, upstream units ordered yesterday (the supplier's new requests today)
+	wt      []float64 // per arc, scratch: split weights
+	short   []float64 // per group, today's unfilled orders, output-equivalent
+	ordIn   []float64 // per node, open orders (backlog) at production time
 
 	// Content tracking for content-scoped controls: share of a stock that
 	// contains controlled-origin material (c × node, c × group, c × arc × slot).
@@ -72,6 +77,7 @@ type workspace struct {
 	req, fill, lost   []float64 // per node over the run
 	soDays, firstSO   []int
 	mReq, mFill, mInv []float64 // node × month
+	mLost             []float64
 	win               []float64 // node × 7 × 2 trailing window (request, fill)
 	recovered         []int     // day the trailing fill rate came back ≥ 95% after the first stockout
 	firstOnset        int
@@ -86,13 +92,13 @@ func newWorkspace(m *model) *workspace {
 		capF: make([]float64, m.n), demF: make([]float64, m.n), arcF: make([]float64, m.na), arcDelay: make([]int, m.na),
 		allow: make([]float64, m.na), needLic: make([]int, m.na), qualF: make([]float64, m.na),
 		out: make([]float64, m.n), inBuf: make([]float64, ng), pipe: make([]float64, m.na*m.ringLen), pSum: make([]float64, ng),
-		order: make([]float64, m.na), short: make([]float64, ng), ordIn: make([]float64, m.n),
+		backlog: make([]float64, m.na), newOrd: make([]float64, m.na), wt: make([]float64, m.na), short: make([]float64, ng), ordIn: make([]float64, m.n),
 		tOut: make([]float64, m.nContent*m.n), tIn: make([]float64, m.nContent*ng), tPipe: make([]float64, m.nContent*m.na*m.ringLen),
 		licState: make([]int8, len(m.controls)*m.na), licDay: make([]int, len(m.controls)*m.na),
 		qUsed: make([]float64, len(m.controls)), qStart: make([]int, len(m.controls)),
 		req: make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
 		soDays: make([]int, m.n), firstSO: make([]int, m.n),
-		mReq: make([]float64, m.n*len(m.monthLabel)), mFill: make([]float64, m.n*len(m.monthLabel)), mInv: make([]float64, m.n*len(m.monthLabel)),
+		mReq: make([]float64, m.n*len(m.monthLabel)), mFill: make([]float64, m.n*len(m.monthLabel)), mInv: make([]float64, m.n*len(m.monthLabel)), mLost: make([]float64, m.n*len(m.monthLabel)),
 		win: make([]float64, m.n*window*2), recovered: make([]int, m.n),
 	}
 	for range m.controls {
@@ -120,8 +126,8 @@ func (w *workspace) reset(rng *rand.Rand) {
 	m := w.m
 	copy(w.out, m.inv0)
 	copy(w.inBuf, m.levelS)
-	for _, s := range [][]float64{w.pipe, w.pSum, w.order, w.short, w.ordIn, w.tOut, w.tIn, w.tPipe, w.qUsed,
-		w.req, w.fill, w.lost, w.mReq, w.mFill, w.mInv, w.win} {
+	for _, s := range [][]float64{w.pipe, w.pSum, w.backlog, w.newOrd, w.short, w.ordIn, w.tOut, w.tIn, w.tPipe, w.qUsed,
+		w.req, w.fill, w.lost, w.mReq, w.mFill, w.mInv, w.mLost, w.win} {
 		clear64(s)
 	}
 	for i := range w.licState {
@@ -299,6 +305,17 @@ func (w *workspace) step(d int) {
 		}
 		w.pipe[pi] = 0
 	}
+	// Open orders on lanes that cannot flow today, or at suppliers that are
+	// down with nothing in stock, are cancelled: the customer orders again
+	// from its other sources in phase 5.
+	clear64(w.ordIn)
+	for a := range na {
+		i := m.from[a]
+		if w.backlog[a] > 0 && (min(w.arcF[a], w.allow[a])*w.qualF[a] == 0 || m.capacity[i]*w.capF[i]+w.out[i] == 0) {
+			w.backlog[a] = 0
+		}
+		w.ordIn[i] += w.backlog[a]
+	}
 	// Phase 3: production, limited by capacity, the scarcest input and need.
 	for j := range n {
 		if m.capacity[j] == 0 {
@@ -319,10 +336,8 @@ func (w *workspace) step(d int) {
 		w.out[j] = old + u
 		for c := range nc {
 			ti := c*n + j
-			tu := 0.0
-			if m.controls[m.contentCtl[c]].originNode[j] {
-				tu = 1
-			} else {
+			tu := 1.0
+			if !m.controls[m.contentCtl[c]].originNode[j] {
 				clean := 1.0
 				for _, g := range m.nodeGrp[j] {
 					clean *= 1 - w.tIn[c*len(m.groupNode)+g]
@@ -338,15 +353,15 @@ func (w *workspace) step(d int) {
 		ext := m.demand[i] * w.demF[i]
 		total := ext
 		for _, a := range m.outArcs[i] {
-			total += w.order[a] * min(w.arcF[a], w.allow[a])
+			total += w.backlog[a] * min(w.arcF[a], w.allow[a])
 		}
 		avail := max(w.out[i], 0)
 		frac := 1.0
 		if total > avail && total > 0 {
 			frac = avail / total
 		}
-		served := ext
 		left := avail
+		var served float64
 		if m.priority {
 			served = min(ext, left)
 			left -= served
@@ -354,8 +369,11 @@ func (w *workspace) step(d int) {
 			served = ext * frac
 		}
 		filled := served
+		open := 0.0
+		req := ext
 		for _, a := range m.outArcs[i] {
-			r := w.order[a] * min(w.arcF[a], w.allow[a])
+			req += w.newOrd[a]
+			r := w.backlog[a] * min(w.arcF[a], w.allow[a])
 			var s float64
 			if m.priority {
 				s = min(r, left)
@@ -373,12 +391,14 @@ func (w *workspace) step(d int) {
 					w.qUsed[c] += s
 				}
 			}
-			if unf := w.order[a] - s; unf > 0 {
+			if unf := r - s; unf > 0 {
 				w.short[m.arcGroup[a]] += unf / m.ratio[a]
+				open += unf
 			}
 			if s <= 0 {
 				continue
 			}
+			w.backlog[a] = max(0, w.backlog[a]-s)
 			filled += s
 			pi := a*m.ringLen + (d+max(1, m.lead[a]+w.arcDelay[a]))%m.ringLen
 			w.pipe[pi] += s
@@ -388,27 +408,30 @@ func (w *workspace) step(d int) {
 			}
 		}
 		w.out[i] = max(0, w.out[i]-filled)
-		// KPIs of the day (phase 6 for this node; recorded here while the
-		// numbers are at hand, which does not change the order of effects).
-		req := ext
-		for _, a := range m.outArcs[i] {
-			req += w.order[a]
-		}
-		w.kpi(i, d, req, filled, ext-served)
+		// Phase 6 for this node, recorded while the numbers are at hand (it
+		// reads only this node's results of phase 4).
+		so := (ext > 0 && ext-served > stockoutTol*ext) || open > stockoutTol*max(total, 1e-300)
+		w.kpi(i, d, req, filled, ext-served, so)
 	}
 	// Phase 5: ordering.
-	clear64(w.ordIn)
-	for g, j := range m.groupNode {
+	for g := range m.groupNode {
 		ip := w.inBuf[g] + w.pSum[g]
+		for _, a := range m.groupArcs[g] {
+			ip += w.backlog[a] / m.ratio[a]
+		}
 		q := 0.0
 		if r := m.levelR[g]; r < 0 || ip <= r {
 			q = max(0, m.levelS[g]-ip)
 		}
 		wsum := 0.0
+		nsp := 0
 		for _, a := range m.groupArcs[g] {
-			w.order[a] = 0
+			w.newOrd[a], w.wt[a] = 0, 0
 			i := m.from[a]
 			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) {
+				if w.out[i] > 0 {
+					nsp++
+				}
 				continue
 			}
 			if c := w.needLic[a]; c >= 0 {
@@ -416,37 +439,32 @@ func (w *workspace) step(d int) {
 				w.licState[li] = 1
 				w.licDay[li] = d + m.controls[c].review
 			}
-			wt := (m.capacity[i]*w.capF[i] + w.out[i]) * min(w.arcF[a], w.allow[a]) * w.qualF[a]
-			w.order[a] = wt // weight for now
-			wsum += wt
+			w.wt[a] = (m.capacity[i]*w.capF[i] + w.out[i]) * min(w.arcF[a], w.allow[a]) * w.qualF[a]
+			wsum += w.wt[a]
 		}
 		short := w.short[g]
 		if wsum == 0 {
 			short += q
 		}
-		nsp := 0
-		for _, a := range m.groupArcs[g] {
-			i := m.from[a]
-			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) && w.out[i] > 0 {
-				nsp++
-			}
-		}
 		for _, a := range m.groupArcs[g] {
 			i := m.from[a]
 			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) {
+				// A stockpile released on shortfall covers today's unfilled
+				// orders; its open order is replaced, not added to.
+				w.backlog[a] = 0
 				if w.out[i] > 0 && short > 0 {
 					v := short / float64(nsp)
 					if r := m.releasePerDay[i]; r > 0 {
 						v = min(v, r/m.ratio[a])
 					}
-					w.order[a] = v * m.ratio[a]
+					w.backlog[a] = v * m.ratio[a]
+					w.newOrd[a] = w.backlog[a]
 				}
-			} else if wsum > 0 {
-				w.order[a] = q * w.order[a] / wsum * m.ratio[a]
+			} else if wsum > 0 && q > 0 {
+				w.newOrd[a] = q * w.wt[a] / wsum * m.ratio[a]
+				w.backlog[a] += w.newOrd[a]
 			}
-			w.ordIn[i] += w.order[a]
 		}
-		_ = j
 	}
 }
 
@@ -484,17 +502,16 @@ func (w *workspace) applyShock(s *cshock, d int) {
 // does not count as a stockout (floating-point noise).
 const stockoutTol = 1e-9
 
-func (w *workspace) kpi(i, d int, req, filled, lostExt float64) {
+func (w *workspace) kpi(i, d int, req, filled, lostExt float64, so bool) {
 	m := w.m
-	unf := max(0, req-filled)
 	w.req[i] += req
-	w.fill[i] += min(filled, req)
-	w.lost[i] += unf
+	w.fill[i] += filled
+	w.lost[i] += lostExt
 	mi := i*len(m.monthLabel) + m.month[d]
 	w.mReq[mi] += req
-	w.mFill[mi] += min(filled, req)
+	w.mFill[mi] += filled
+	w.mLost[mi] += lostExt
 	w.mInv[mi] = w.out[i]
-	so := req > 0 && unf > stockoutTol*req
 	if so {
 		w.soDays[i]++
 		if w.firstSO[i] < 0 {
@@ -502,25 +519,26 @@ func (w *workspace) kpi(i, d int, req, filled, lostExt float64) {
 		}
 	}
 	k := i*window*2 + (d%window)*2
-	w.win[k], w.win[k+1] = req, min(filled, req)
+	w.win[k], w.win[k+1] = req, filled
 	if w.firstSO[i] >= 0 && w.recovered[i] < 0 && d > w.firstSO[i] {
 		r, f := 0.0, 0.0
 		for j := range window {
 			r += w.win[i*window*2+2*j]
 			f += w.win[i*window*2+2*j+1]
 		}
-		if r == 0 || f >= 0.95*r {
+		if !so && (r == 0 || f >= 0.95*r) {
 			w.recovered[i] = d
 		}
 	}
-	_ = lostExt
 }
 
+// ratio is a fill rate: f/r clamped to [0, 1], 1 when nothing was asked.
+// Shipments of backlog can exceed a month's new requests, hence the clamp.
 func ratio(f, r float64) float64 {
 	if r <= 0 {
 		return 1
 	}
-	return f / r
+	return min(1, f/r)
 }
 
 func (w *workspace) result() *Result {
@@ -536,7 +554,7 @@ func (w *workspace) result() *Result {
 		k.Monthly = make([]MonthKPI, nm)
 		for mo := range nm {
 			x := i*nm + mo
-			k.Monthly[mo] = MonthKPI{Month: m.monthLabel[mo], FillRate: ratio(w.mFill[x], w.mReq[x]), Lost: w.mReq[x] - w.mFill[x], InventoryEnd: w.mInv[x]}
+			k.Monthly[mo] = MonthKPI{Month: m.monthLabel[mo], FillRate: ratio(w.mFill[x], w.mReq[x]), Lost: w.mLost[x], InventoryEnd: w.mInv[x]}
 		}
 		res.Nodes[id] = k
 	}
