@@ -1,0 +1,38 @@
+// Package store defines the persistence contract of the twin graph: the
+// [Store] interface, its sentinel errors and [Open], which picks a backend by
+// the scheme of a data source name.
+//
+// Backends register themselves with [Register] from an init function:
+// store/sqlite handles "sqlite:PATH" and "sqlite::memory:", store/postgres
+// (to come) "postgres://…". Import the backend for its side effect, as with
+// database/sql drivers:
+//
+//	import _ "lodestone/store/sqlite"
+//	st, err := store.Open(ctx, "sqlite:/var/lib/lodestone/twin.db")
+//
+// # What the store guarantees
+//
+// Every write is atomic and durable once it returns: an acknowledged write
+// survives a crash of the process. Reads see every write that returned before
+// they started (read-your-writes). The store keeps the graph consistent: a
+// twin's model must exist, a relationship's source and target twins must
+// exist, a twin with relationships cannot be deleted, a model used by a twin
+// or extended by another model cannot be deleted, and entity tags change on
+// every write. It does not validate twins against DTDL; the API layer does
+// that with package dtdl before it writes.
+//
+// # History
+//
+// Every version of every twin and relationship is kept with its
+// transaction-time interval [validFrom, validTo): the store's clock when the
+// version was written and when it was superseded or deleted. Transaction
+// times are strictly increasing within a store, so "as of t" names exactly
+// one state of the graph: the versions with validFrom <= t < validTo. See
+// [Store.TwinAsOf], [Store.TwinChanges] and [Store.Snapshot].
+//
+// # Queries
+//
+// The tql compiler runs queries as SQL on backends that implement [SQLer];
+// its doc comment describes the relations such a backend exposes. Backends
+// without it are queried through the in-memory evaluator over a [Snapshot].
+package store

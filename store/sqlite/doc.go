@@ -1,0 +1,54 @@
+// Package sqlite is the embedded default backend of package store: one
+// SQLite file (modernc.org/sqlite, pure Go, no cgo) in WAL mode.
+//
+// Import it for its side effect to make "sqlite:" DSNs available to
+// store.Open:
+//
+//	sqlite:/var/lib/lodestone/twin.db   a file (created if missing)
+//	sqlite:twin.db?synchronous=full     fsync every commit (see below)
+//	sqlite::memory:                      a private in-memory database
+//
+// # Durability
+//
+// The database runs in WAL mode with synchronous=NORMAL by default. A commit
+// appends the transaction to the write-ahead log with write(2) before it
+// returns, so an acknowledged write is in the operating system's page cache
+// and survives kill -9 of the process: SQLite recovers the log on the next
+// open. What NORMAL gives up is durability against power loss or a kernel
+// crash between a commit and the next checkpoint's fsync; the database stays
+// consistent but the last transactions may be lost. synchronous=full (DSN
+// "?synchronous=full" or Options.Synchronous) fsyncs the log on every commit
+// and closes that gap at the cost of one fsync per write.
+//
+// # Connections
+//
+// One writer connection (BEGIN IMMEDIATE) serialised by a mutex, which also
+// hands out strictly increasing transaction times, and a pool of query-only
+// reader connections that WAL lets run alongside the writer. A reader
+// started after a commit returned sees it (read-your-writes). An in-memory
+// database has a single connection for both.
+//
+// # Schema
+//
+// Versioned migrations in code, recorded in PRAGMA user_version. Tables:
+//
+//	models(id, dtdl, upload_ns, decommissioned)
+//	model_extends(model, base)
+//	twins(id, model, etag, props, meta, valid_from, op, patch)
+//	twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+//	relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
+//	relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+//	telemetry(twin_id, name, message_id, source_ns, enqueued_ns, value)
+//
+// twins and relationships hold the current versions; a write moves the
+// version it supersedes to the history table with valid_to set to the
+// write's transaction time (Unix nanoseconds), and a delete moves it there
+// without a successor. props and meta are JSON text, queried with the JSON1
+// functions (json_extract). op and patch record how the version came about,
+// which gives the change list. Indexes: twins(id) and twins(model);
+// relationships(source_id, rel_id), (source_id, name) and (target_id); the
+// history tables by the same keys plus valid_from; telemetry by
+// (twin_id, name, source_ns) and (twin_id, source_ns), with a unique
+// (twin_id, message_id, name) for dedup. [DB] implements store.SQLer for the
+// tql compiler.
+package sqlite

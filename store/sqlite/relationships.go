@@ -1,0 +1,255 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+const (
+	relCols        = `source_id, rel_id, target_id, name, etag, props`
+	qRelCurrent    = `SELECT ` + relCols + ` FROM relationships WHERE source_id = ? AND rel_id = ?`
+	qTwinExists    = `SELECT 1 FROM twins WHERE id = ?`
+	qRelArchive    = `INSERT OR REPLACE INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+		SELECT source_id, rel_id, valid_from, ?3, target_id, name, etag, props, op, patch FROM relationships WHERE source_id = ?1 AND rel_id = ?2`
+	qRelUpsert = `INSERT OR REPLACE INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qRelDelete = `DELETE FROM relationships WHERE source_id = ? AND rel_id = ?`
+)
+
+func init() {
+	writerQueries = append(writerQueries, qRelCurrent, qTwinExists, qRelArchive, qRelUpsert, qRelDelete)
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanRel(sc scanner) (twin.Relationship, error) {
+	var r twin.Relationship
+	var src, tgt, etag, props string
+	if err := sc.Scan(&src, &r.ID, &tgt, &r.Name, &etag, &props); err != nil {
+		return r, err
+	}
+	r.SourceID, r.TargetID, r.ETag = twin.ID(src), twin.ID(tgt), twin.ETag(etag)
+	if props != "{}" {
+		if err := json.Unmarshal([]byte(props), &r.Properties); err != nil {
+			return r, fmt.Errorf("decode properties: %w", err)
+		}
+	}
+	return r, nil
+}
+
+func encodeProps(p map[string]any) (string, error) {
+	if len(p) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
+	}
+	return string(b), nil
+}
+
+func (db *DB) twinExists(ctx context.Context, tx *sql.Tx, id twin.ID) (bool, error) {
+	var one int
+	err := db.txQueryRow(ctx, tx, qTwinExists, string(id)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (db *DB) currentRel(ctx context.Context, tx *sql.Tx, src twin.ID, id string) (twin.Relationship, bool, error) {
+	r, err := scanRel(db.txQueryRow(ctx, tx, qRelCurrent, string(src), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
+func (db *DB) writeRel(ctx context.Context, tx *sql.Tx, r *twin.Relationship, now int64, op store.ChangeOp, patch []byte, archive bool) error {
+	props, err := encodeProps(r.Properties)
+	if err != nil {
+		return err
+	}
+	if archive {
+		if _, err := db.txExec(ctx, tx, qRelArchive, string(r.SourceID), r.ID, now); err != nil {
+			return err
+		}
+	}
+	var p any
+	if patch != nil {
+		p = string(patch)
+	}
+	_, err = db.txExec(ctx, tx, qRelUpsert, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p)
+	return err
+}
+
+// PutRelationship implements store.Store.
+func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond store.Condition) (twin.Relationship, error) {
+	if r.ID == "" || r.SourceID == "" || r.TargetID == "" || r.Name == "" {
+		return twin.Relationship{}, fmt.Errorf("sqlite: put relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)
+	}
+	out := r.Clone()
+	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+		if ok, err := db.twinExists(ctx, tx, r.SourceID); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("source twin %q: %w", r.SourceID, store.ErrNotFound)
+		}
+		if ok, err := db.twinExists(ctx, tx, r.TargetID); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("target twin %q does not exist: %w", r.TargetID, store.ErrInvalid)
+		}
+		cur, exists, err := db.currentRel(ctx, tx, r.SourceID, r.ID)
+		if err != nil {
+			return err
+		}
+		if err := checkCond(cond, exists, cur.ETag); err != nil {
+			return err
+		}
+		out.ETag = twin.NewETag()
+		op := store.OpCreate
+		if exists {
+			op = store.OpReplace
+		}
+		return db.writeRel(ctx, tx, &out, now, op, nil, exists)
+	})
+	if err != nil {
+		return twin.Relationship{}, fmt.Errorf("sqlite: put relationship %q of %q: %w", r.ID, r.SourceID, err)
+	}
+	return out, nil
+}
+
+// GetRelationship implements store.Store.
+func (db *DB) GetRelationship(ctx context.Context, source twin.ID, id string) (twin.Relationship, error) {
+	r, err := scanRel(db.readRow(ctx, qRelCurrent, string(source), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return twin.Relationship{}, fmt.Errorf("sqlite: get relationship %q of %q: %w", id, source, store.ErrNotFound)
+	}
+	if err != nil {
+		return twin.Relationship{}, fmt.Errorf("sqlite: get relationship %q of %q: %w", id, source, err)
+	}
+	return r, nil
+}
+
+// PatchRelationship implements store.Store.
+func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, p twin.Patch, cond store.Condition) (twin.Relationship, error) {
+	pj, err := json.Marshal(p)
+	if err != nil {
+		return twin.Relationship{}, fmt.Errorf("sqlite: patch relationship %q of %q: %w: %w", id, source, store.ErrInvalid, err)
+	}
+	var out twin.Relationship
+	err = db.write(ctx, func(tx *sql.Tx, now int64) error {
+		cur, ok, err := db.currentRel(ctx, tx, source, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		if err := checkCond(cond, true, cur.ETag); err != nil {
+			return err
+		}
+		next, err := cur.ApplyPatch(p)
+		if err != nil {
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+		next.ETag = twin.NewETag()
+		out = next
+		return db.writeRel(ctx, tx, &out, now, store.OpPatch, pj, true)
+	})
+	if err != nil {
+		return twin.Relationship{}, fmt.Errorf("sqlite: patch relationship %q of %q: %w", id, source, err)
+	}
+	return out, nil
+}
+
+// DeleteRelationship implements store.Store.
+func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string, cond store.Condition) error {
+	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+		cur, ok, err := db.currentRel(ctx, tx, source, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		if err := checkCond(cond, true, cur.ETag); err != nil {
+			return err
+		}
+		if _, err := db.txExec(ctx, tx, qRelArchive, string(source), id, now); err != nil {
+			return err
+		}
+		_, err = db.txExec(ctx, tx, qRelDelete, string(source), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete relationship %q of %q: %w", id, source, err)
+	}
+	return nil
+}
+
+// ListRelationships implements store.Store.
+func (db *DB) ListRelationships(ctx context.Context, source twin.ID, name string) ([]twin.Relationship, error) {
+	rels, err := db.listRels(ctx, string(source),
+		`SELECT `+relCols+` FROM relationships WHERE source_id = ?1 AND (?2 = '' OR name = ?2) ORDER BY rel_id`,
+		string(source), name)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list relationships of %q: %w", source, err)
+	}
+	return rels, nil
+}
+
+// ListIncomingRelationships implements store.Store.
+func (db *DB) ListIncomingRelationships(ctx context.Context, target twin.ID) ([]twin.Relationship, error) {
+	rels, err := db.listRels(ctx, string(target),
+		`SELECT `+relCols+` FROM relationships WHERE target_id = ? ORDER BY source_id, rel_id`, string(target))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list incoming relationships of %q: %w", target, err)
+	}
+	return rels, nil
+}
+
+// listRels runs a relationship query on one read snapshot, and reports
+// ErrNotFound when the twin does not exist (checked in the same read
+// transaction so the answer is consistent).
+func (db *DB) listRels(ctx context.Context, twinID, q string, args ...any) ([]twin.Relationship, error) {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []twin.Relationship
+	for rows.Next() {
+		r, err := scanRel(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		var one int
+		err := tx.QueryRowContext(ctx, qTwinExists, twinID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, store.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

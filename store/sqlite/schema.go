@@ -1,0 +1,130 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+)
+
+// migrations are applied in order; migration i brings the schema to version
+// i+1 (PRAGMA user_version). Never edit a released migration: append one.
+var migrations = []string{
+	// 1: initial schema. See the package documentation.
+	`
+CREATE TABLE models (
+	id TEXT PRIMARY KEY,
+	dtdl TEXT NOT NULL,
+	upload_ns INTEGER NOT NULL,
+	decommissioned INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE model_extends (
+	model TEXT NOT NULL,
+	base TEXT NOT NULL,
+	PRIMARY KEY (model, base)
+) WITHOUT ROWID;
+CREATE INDEX model_extends_base ON model_extends(base);
+
+CREATE TABLE twins (
+	id TEXT PRIMARY KEY,
+	model TEXT NOT NULL,
+	etag TEXT NOT NULL,
+	props TEXT NOT NULL,
+	meta TEXT NOT NULL,
+	valid_from INTEGER NOT NULL,
+	op TEXT NOT NULL,
+	patch TEXT
+) WITHOUT ROWID;
+CREATE INDEX twins_model ON twins(model);
+
+CREATE TABLE twin_history (
+	id TEXT NOT NULL,
+	valid_from INTEGER NOT NULL,
+	valid_to INTEGER NOT NULL,
+	model TEXT NOT NULL,
+	etag TEXT NOT NULL,
+	props TEXT NOT NULL,
+	meta TEXT NOT NULL,
+	op TEXT NOT NULL,
+	patch TEXT,
+	PRIMARY KEY (id, valid_from)
+) WITHOUT ROWID;
+CREATE INDEX twin_history_model ON twin_history(model, valid_from);
+
+CREATE TABLE relationships (
+	source_id TEXT NOT NULL,
+	rel_id TEXT NOT NULL,
+	target_id TEXT NOT NULL,
+	name TEXT NOT NULL,
+	etag TEXT NOT NULL,
+	props TEXT NOT NULL,
+	valid_from INTEGER NOT NULL,
+	op TEXT NOT NULL,
+	patch TEXT,
+	PRIMARY KEY (source_id, rel_id)
+) WITHOUT ROWID;
+CREATE INDEX relationships_name ON relationships(source_id, name);
+CREATE INDEX relationships_target ON relationships(target_id);
+
+CREATE TABLE relationship_history (
+	source_id TEXT NOT NULL,
+	rel_id TEXT NOT NULL,
+	valid_from INTEGER NOT NULL,
+	valid_to INTEGER NOT NULL,
+	target_id TEXT NOT NULL,
+	name TEXT NOT NULL,
+	etag TEXT NOT NULL,
+	props TEXT NOT NULL,
+	op TEXT NOT NULL,
+	patch TEXT,
+	PRIMARY KEY (source_id, rel_id, valid_from)
+) WITHOUT ROWID;
+CREATE INDEX relationship_history_target ON relationship_history(target_id, valid_from);
+
+CREATE TABLE telemetry (
+	twin_id TEXT NOT NULL,
+	name TEXT NOT NULL,
+	message_id TEXT NOT NULL,
+	source_ns INTEGER NOT NULL,
+	enqueued_ns INTEGER NOT NULL,
+	value TEXT NOT NULL
+);
+CREATE UNIQUE INDEX telemetry_dedup ON telemetry(twin_id, message_id, name);
+CREATE INDEX telemetry_name_time ON telemetry(twin_id, name, source_ns);
+CREATE INDEX telemetry_time ON telemetry(twin_id, source_ns);
+`,
+}
+
+// SchemaVersion is the schema version this package writes.
+const SchemaVersion = 1
+
+func (db *DB) migrate(ctx context.Context) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: migrate: read version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("sqlite: migrate: database schema version %d is newer than this program's %d", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("sqlite: migrate to version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("sqlite: migrate: set version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: commit: %w", err)
+	}
+	db.logger.Info("schema migrated", "from", v, "to", len(migrations))
+	return nil
+}

@@ -1,0 +1,234 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"lodestone/store"
+)
+
+func init() {
+	store.Register("sqlite", func(ctx context.Context, dsn string) (store.Store, error) {
+		path, opts, err := ParseDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
+		return Open(ctx, path, opts)
+	})
+}
+
+// Options tunes a DB. The zero value is the default.
+type Options struct {
+	// Synchronous is the SQLite synchronous mode with WAL: "normal"
+	// (default; acknowledged writes survive a process crash) or "full"
+	// (they also survive power loss). See the package documentation.
+	Synchronous string
+	// ReadConns is the size of the reader pool; 0 means 4.
+	ReadConns int
+	// CacheMiB is the page cache of each connection in MiB; 0 means 64.
+	CacheMiB int
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// ParseDSN splits a "sqlite:PATH[?synchronous=full]" DSN into a path and
+// options. "sqlite::memory:" gives the path ":memory:".
+func ParseDSN(dsn string) (string, *Options, error) {
+	rest, ok := strings.CutPrefix(dsn, "sqlite:")
+	if !ok {
+		return "", nil, fmt.Errorf("sqlite: DSN %q does not start with sqlite:", dsn)
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return "", nil, fmt.Errorf("sqlite: DSN %q has no path", dsn)
+	}
+	opts := &Options{}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite: DSN %q: %w", dsn, err)
+	}
+	for k, v := range q {
+		switch k {
+		case "synchronous":
+			opts.Synchronous = v[0]
+		default:
+			return "", nil, fmt.Errorf("sqlite: DSN %q: unknown parameter %q", dsn, k)
+		}
+	}
+	return path, opts, nil
+}
+
+// DB is a store.Store on one SQLite database. It is safe for concurrent use.
+type DB struct {
+	w      *sql.DB // the single writer connection
+	r      *sql.DB // reader pool; == w for in-memory databases
+	logger *slog.Logger
+
+	// wmu serialises write transactions and guards last. Lock order: wmu is
+	// taken before the writer connection is used and held until commit.
+	wmu  sync.Mutex
+	last int64 // last transaction time handed out, Unix ns
+
+	wstmts, rstmts stmtCache
+}
+
+var (
+	_ store.Store = (*DB)(nil)
+	_ store.SQLer = (*DB)(nil)
+)
+
+// Open opens (creating if needed) the database at path, or a private
+// in-memory database for ":memory:", and migrates its schema. opts may be
+// nil.
+func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	sync := strings.ToUpper(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = "NORMAL"
+	case "NORMAL", "FULL":
+	default:
+		return nil, fmt.Errorf("sqlite: synchronous %q: want normal or full", opts.Synchronous)
+	}
+	readConns := opts.ReadConns
+	if readConns <= 0 {
+		readConns = 4
+	}
+	cache := opts.CacheMiB
+	if cache <= 0 {
+		cache = 64
+	}
+	db := &DB{logger: opts.Logger}
+	if db.logger == nil {
+		db.logger = slog.New(slog.DiscardHandler)
+	}
+	db.logger = db.logger.With("component", "store", "backend", "sqlite")
+
+	common := fmt.Sprintf("_pragma=busy_timeout(10000)&_pragma=cache_size(-%d)&_pragma=foreign_keys(0)", cache*1024)
+	var err error
+	if path == ":memory:" {
+		db.w, err = sql.Open("sqlite", "file::memory:?"+common+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open memory: %w", err)
+		}
+		db.w.SetMaxOpenConns(1)
+		db.w.SetMaxIdleConns(1)
+		db.w.SetConnMaxLifetime(0)
+		db.w.SetConnMaxIdleTime(0)
+		db.r = db.w
+	} else {
+		u := "file:" + (&url.URL{Path: path}).EscapedPath()
+		db.w, err = sql.Open("sqlite", u+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous("+sync+")&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		db.w.SetMaxOpenConns(1)
+		db.w.SetMaxIdleConns(1)
+		db.w.SetConnMaxLifetime(0)
+		db.w.SetConnMaxIdleTime(0)
+		// The writer must create the file and switch it to WAL before
+		// readers open it.
+		if err := db.w.PingContext(ctx); err != nil {
+			db.w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		db.r, err = sql.Open("sqlite", u+"?"+common+"&_pragma=query_only(1)")
+		if err != nil {
+			db.w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		db.r.SetMaxOpenConns(readConns)
+		db.r.SetMaxIdleConns(readConns)
+	}
+	db.wstmts.db, db.rstmts.db = db.w, db.r
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.initClock(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepareWriter(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	db.rstmts.close()
+	db.wstmts.close()
+	var err error
+	if db.r != db.w {
+		err = db.r.Close()
+	}
+	return errors.Join(err, db.w.Close())
+}
+
+// initClock makes transaction times keep increasing across restarts even if
+// the wall clock went back.
+func (db *DB) initClock(ctx context.Context) error {
+	var last sql.NullInt64
+	err := db.w.QueryRowContext(ctx, `SELECT max(t) FROM (
+		SELECT max(valid_from) AS t FROM twins
+		UNION ALL SELECT max(valid_to) FROM twin_history
+		UNION ALL SELECT max(valid_from) FROM relationships
+		UNION ALL SELECT max(valid_to) FROM relationship_history
+		UNION ALL SELECT max(upload_ns) FROM models)`).Scan(&last)
+	if err != nil {
+		return fmt.Errorf("sqlite: read clock: %w", err)
+	}
+	db.last = last.Int64
+	return nil
+}
+
+// tick returns the next transaction time: the wall clock, or one nanosecond
+// after the last one if the clock has not moved on. Callers hold wmu.
+func (db *DB) tick() int64 {
+	now := time.Now().UnixNano()
+	if now <= db.last {
+		now = db.last + 1
+	}
+	db.last = now
+	return now
+}
+
+// write runs fn in a write transaction with a fresh transaction time and
+// commits it. The commit is durable (per Options.Synchronous) when write
+// returns nil.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx, now int64) error) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	prev := db.last
+	if err := fn(tx, db.tick()); err != nil {
+		db.last = prev
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		db.last = prev
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+func nsTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func timeNS(t time.Time) int64 { return t.UnixNano() }

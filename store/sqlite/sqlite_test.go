@@ -1,0 +1,30 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"lodestone/store"
+	"lodestone/store/sqlite"
+	"lodestone/store/storetest"
+)
+
+func TestConformanceFile(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "twin.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestConformanceMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := store.Open(t.Context(), "sqlite::memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+const qTelemetryInsert = `INSERT OR IGNORE INTO telemetry(twin_id, name, message_id, source_ns, enqueued_ns, value) VALUES (?, ?, ?, ?, ?, ?)`
+
+func init() { writerQueries = append(writerQueries, qTelemetryInsert) }
+
+// AppendTelemetry implements store.Store.
+func (db *DB) AppendTelemetry(ctx context.Context, points []store.Telemetry) (int, error) {
+	for _, p := range points {
+		if p.TwinID == "" || p.Name == "" || p.MessageID == "" {
+			return 0, fmt.Errorf("sqlite: append telemetry: twin id, name and message id are required: %w", store.ErrInvalid)
+		}
+		if !json.Valid(p.Value) {
+			return 0, fmt.Errorf("sqlite: append telemetry %q of %q: value is not JSON: %w", p.Name, p.TwinID, store.ErrInvalid)
+		}
+	}
+	n := 0
+	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+		seen := map[twin.ID]bool{}
+		for _, p := range points {
+			if !seen[p.TwinID] {
+				ok, err := db.twinExists(ctx, tx, p.TwinID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("twin %q: %w", p.TwinID, store.ErrNotFound)
+				}
+				seen[p.TwinID] = true
+			}
+			src := now
+			if !p.SourceTime.IsZero() {
+				src = timeNS(p.SourceTime)
+			}
+			res, err := db.txExec(ctx, tx, qTelemetryInsert, string(p.TwinID), p.Name, p.MessageID, src, now, string(p.Value))
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append telemetry: %w", err)
+	}
+	return n, nil
+}
+
+// QueryTelemetry implements store.Store.
+func (db *DB) QueryTelemetry(ctx context.Context, q store.TelemetryQuery) ([]store.Telemetry, error) {
+	if q.TwinID == "" {
+		return nil, fmt.Errorf("sqlite: query telemetry: twin id is required: %w", store.ErrInvalid)
+	}
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.From.IsZero() {
+		from = timeNS(q.From)
+	}
+	if !q.To.IsZero() {
+		to = timeNS(q.To)
+	}
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		limit = -1
+	}
+	query := `SELECT name, message_id, source_ns, enqueued_ns, value FROM telemetry
+		WHERE twin_id = ?1 AND source_ns >= ?2 AND source_ns < ?3 ORDER BY source_ns, enqueued_ns, name LIMIT ?4`
+	args := []any{string(q.TwinID), from, to, limit}
+	if q.Name != "" {
+		query = `SELECT name, message_id, source_ns, enqueued_ns, value FROM telemetry
+		WHERE twin_id = ?1 AND name = ?5 AND source_ns >= ?2 AND source_ns < ?3 ORDER BY source_ns, enqueued_ns LIMIT ?4`
+		args = append(args, q.Name)
+	}
+	rows, err := db.readRows(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: query telemetry of %q: %w", q.TwinID, err)
+	}
+	defer rows.Close()
+	var out []store.Telemetry
+	for rows.Next() {
+		p := store.Telemetry{TwinID: q.TwinID}
+		var src, enq int64
+		var val string
+		if err := rows.Scan(&p.Name, &p.MessageID, &src, &enq, &val); err != nil {
+			return nil, fmt.Errorf("sqlite: query telemetry of %q: %w", q.TwinID, err)
+		}
+		p.SourceTime, p.EnqueuedTime, p.Value = nsTime(src), nsTime(enq), json.RawMessage(val)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: query telemetry of %q: %w", q.TwinID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,266 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+const (
+	qTwinCurrent = `SELECT model, etag, props, meta FROM twins WHERE id = ?`
+	qTwinEtag    = `SELECT etag FROM twins WHERE id = ?`
+	qModelExists = `SELECT 1 FROM models WHERE id = ?`
+	// qTwinArchive moves the current version of a twin to the history,
+	// closing its interval at ?2.
+	qTwinArchive = `INSERT OR REPLACE INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+		SELECT id, valid_from, ?2, model, etag, props, meta, op, patch FROM twins WHERE id = ?1`
+	qTwinUpsert = `INSERT OR REPLACE INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qTwinDelete = `DELETE FROM twins WHERE id = ?`
+	qTwinHasRel = `SELECT EXISTS(SELECT 1 FROM relationships WHERE source_id = ?1) OR EXISTS(SELECT 1 FROM relationships WHERE target_id = ?1)`
+)
+
+func init() {
+	writerQueries = append(writerQueries, qTwinCurrent, qTwinEtag, qModelExists, qTwinArchive, qTwinUpsert, qTwinDelete, qTwinHasRel)
+}
+
+// checkCond applies a write precondition to the stored entity's state.
+func checkCond(cond store.Condition, exists bool, etag twin.ETag) error {
+	if cond.IfNoneMatch && exists {
+		return fmt.Errorf("already exists (If-None-Match: *): %w", store.ErrPreconditionFailed)
+	}
+	if cond.IfMatch != "" {
+		if !exists {
+			return fmt.Errorf("does not exist (If-Match): %w", store.ErrPreconditionFailed)
+		}
+		if !etag.Matches(cond.IfMatch) {
+			return fmt.Errorf("etag %s does not match %s: %w", etag, cond.IfMatch, store.ErrPreconditionFailed)
+		}
+	}
+	return nil
+}
+
+// stampTwin sets what the store owns on a twin written by a put: a new
+// ETag and update times now, keeping the writer's source times.
+func stampTwin(t twin.Twin, now int64) twin.Twin {
+	ts := nsTime(now)
+	out := t.Clone()
+	out.ETag = twin.NewETag()
+	out.Metadata.LastUpdateTime = ts
+	md := make(map[string]twin.PropertyMetadata, len(t.Properties))
+	for k := range t.Properties {
+		md[k] = twin.PropertyMetadata{LastUpdateTime: ts, SourceTime: t.Metadata.Properties[k].SourceTime}
+	}
+	out.Metadata.Properties = md
+	if len(md) == 0 {
+		out.Metadata.Properties = nil
+	}
+	return out
+}
+
+// encodeTwin returns the props and meta JSON columns of t.
+func encodeTwin(t *twin.Twin) (props, meta string, err error) {
+	p := []byte("{}")
+	if len(t.Properties) > 0 {
+		if p, err = json.Marshal(t.Properties); err != nil {
+			return "", "", fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
+		}
+	}
+	m, err := t.Metadata.MarshalJSON()
+	if err != nil {
+		return "", "", err
+	}
+	return string(p), string(m), nil
+}
+
+func decodeTwin(id, model, etag, props, meta string) (twin.Twin, error) {
+	t := twin.Twin{ID: twin.ID(id), ETag: twin.ETag(etag)}
+	if err := t.Metadata.UnmarshalJSON([]byte(meta)); err != nil {
+		return t, fmt.Errorf("decode metadata: %w", err)
+	}
+	t.Metadata.Model = model
+	if props != "{}" {
+		if err := json.Unmarshal([]byte(props), &t.Properties); err != nil {
+			return t, fmt.Errorf("decode properties: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// currentTwin reads the current version of a twin in tx; ok is false if it
+// does not exist.
+func (db *DB) currentTwin(ctx context.Context, tx *sql.Tx, id twin.ID) (t twin.Twin, ok bool, err error) {
+	var model, etag, props, meta string
+	err = db.txQueryRow(ctx, tx, qTwinCurrent, string(id)).Scan(&model, &etag, &props, &meta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return twin.Twin{}, false, nil
+	}
+	if err != nil {
+		return twin.Twin{}, false, err
+	}
+	t, err = decodeTwin(string(id), model, etag, props, meta)
+	return t, err == nil, err
+}
+
+func (db *DB) modelExists(ctx context.Context, tx *sql.Tx, model string) (bool, error) {
+	var one int
+	err := db.txQueryRow(ctx, tx, qModelExists, model).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// writeTwin archives the current version of t.ID (if any) and stores t as
+// the current version from now.
+func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte, archive bool) error {
+	props, meta, err := encodeTwin(t)
+	if err != nil {
+		return err
+	}
+	if archive {
+		if _, err := db.txExec(ctx, tx, qTwinArchive, string(t.ID), now); err != nil {
+			return err
+		}
+	}
+	var p any
+	if patch != nil {
+		p = string(patch)
+	}
+	_, err = db.txExec(ctx, tx, qTwinUpsert, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
+	return err
+}
+
+// PutTwin implements store.Store.
+func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (twin.Twin, error) {
+	if t.ID == "" {
+		return twin.Twin{}, fmt.Errorf("sqlite: put twin: empty $dtId: %w", store.ErrInvalid)
+	}
+	if t.Metadata.Model == "" {
+		return twin.Twin{}, fmt.Errorf("sqlite: put twin %q: empty $model: %w", t.ID, store.ErrInvalid)
+	}
+	var out twin.Twin
+	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+		var etag string
+		err := db.txQueryRow(ctx, tx, qTwinEtag, string(t.ID)).Scan(&etag)
+		exists := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := checkCond(cond, exists, twin.ETag(etag)); err != nil {
+			return err
+		}
+		ok, err := db.modelExists(ctx, tx, t.Metadata.Model)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("model %q does not exist: %w", t.Metadata.Model, store.ErrInvalid)
+		}
+		out = stampTwin(t, now)
+		op := store.OpCreate
+		if exists {
+			op = store.OpReplace
+		}
+		return db.writeTwin(ctx, tx, &out, now, op, nil, exists)
+	})
+	if err != nil {
+		return twin.Twin{}, fmt.Errorf("sqlite: put twin %q: %w", t.ID, err)
+	}
+	return out, nil
+}
+
+// GetTwin implements store.Store.
+func (db *DB) GetTwin(ctx context.Context, id twin.ID) (twin.Twin, error) {
+	var model, etag, props, meta string
+	err := db.readRow(ctx, qTwinCurrent, string(id)).Scan(&model, &etag, &props, &meta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return twin.Twin{}, fmt.Errorf("sqlite: get twin %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return twin.Twin{}, fmt.Errorf("sqlite: get twin %q: %w", id, err)
+	}
+	t, err := decodeTwin(string(id), model, etag, props, meta)
+	if err != nil {
+		return twin.Twin{}, fmt.Errorf("sqlite: get twin %q: %w", id, err)
+	}
+	return t, nil
+}
+
+// PatchTwin implements store.Store.
+func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond store.Condition) (twin.Twin, error) {
+	pj, err := json.Marshal(p)
+	if err != nil {
+		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: %w: %w", id, store.ErrInvalid, err)
+	}
+	var out twin.Twin
+	err = db.write(ctx, func(tx *sql.Tx, now int64) error {
+		cur, ok, err := db.currentTwin(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		if err := checkCond(cond, true, cur.ETag); err != nil {
+			return err
+		}
+		next, err := cur.ApplyPatch(p, nsTime(now))
+		if err != nil {
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+		if next.Metadata.Model != cur.Metadata.Model {
+			ok, err := db.modelExists(ctx, tx, next.Metadata.Model)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
+			}
+		}
+		next.ETag = twin.NewETag()
+		out = next
+		return db.writeTwin(ctx, tx, &out, now, store.OpPatch, pj, true)
+	})
+	if err != nil {
+		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteTwin implements store.Store.
+func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
+	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+		var etag string
+		err := db.txQueryRow(ctx, tx, qTwinEtag, string(id)).Scan(&etag)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkCond(cond, true, twin.ETag(etag)); err != nil {
+			return err
+		}
+		var has bool
+		if err := db.txQueryRow(ctx, tx, qTwinHasRel, string(id)).Scan(&has); err != nil {
+			return err
+		}
+		if has {
+			return fmt.Errorf("twin has relationships: %w", store.ErrConflict)
+		}
+		if _, err := db.txExec(ctx, tx, qTwinArchive, string(id), now); err != nil {
+			return err
+		}
+		_, err = db.txExec(ctx, tx, qTwinDelete, string(id))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete twin %q: %w", id, err)
+	}
+	return nil
+}
