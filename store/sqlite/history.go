@@ -206,4 +206,3 @@ func (db *DB) Snapshot(ctx context.Context, at time.Time) (*store.Snapshot, erro
 	}
 	return snap, nil
 }
-

@@ -12,10 +12,10 @@ import (
 )
 
 const (
-	relCols        = `source_id, rel_id, target_id, name, etag, props`
-	qRelCurrent    = `SELECT ` + relCols + ` FROM relationships WHERE source_id = ? AND rel_id = ?`
-	qTwinExists    = `SELECT 1 FROM twins WHERE id = ?`
-	qRelArchive    = `INSERT OR REPLACE INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+	relCols     = `source_id, rel_id, target_id, name, etag, props`
+	qRelCurrent = `SELECT ` + relCols + ` FROM relationships WHERE source_id = ? AND rel_id = ?`
+	qTwinExists = `SELECT 1 FROM twins WHERE id = ?`
+	qRelArchive = `INSERT OR REPLACE INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
 		SELECT source_id, rel_id, valid_from, ?3, target_id, name, etag, props, op, patch FROM relationships WHERE source_id = ?1 AND rel_id = ?2`
 	qRelUpsert = `INSERT OR REPLACE INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qRelDelete = `DELETE FROM relationships WHERE source_id = ? AND rel_id = ?`
