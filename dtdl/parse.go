@@ -537,7 +537,7 @@ func cotypeProps(l *langDef, cotypes []string) []*propDef {
 // parseElem parses one element object. pd is the property holding it (nil
 // for a top-level element).
 func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, parent *elem, prop, path string, root bool) *elem {
-	e := &elem{doc: doc, path: path, parent: parent, prop: prop, }
+	e := &elem{doc: doc, path: path, parent: parent, prop: prop}
 	// Nested @context adds extensions.
 	if !root {
 		if c := n.get("@context"); c != nil {
