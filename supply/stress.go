@@ -108,6 +108,12 @@ func Stress(ctx context.Context, n *Network, opts *StressOptions) ([]StressResul
 		if worst > 0 {
 			res[i].REI = impact(res[i]) / worst
 		}
+		r := &res[i]
+		r.LostUnits, r.LossValue, r.REI = round9(r.LostUnits), round9(r.LossValue), round9(r.REI)
+		r.TTS, r.ShortagePeriods = round9(r.TTS), round9(r.ShortagePeriods)
+		for k, v := range r.Lost {
+			r.Lost[k] = round9(v)
+		}
 	}
 	return res, nil
 }
@@ -377,4 +383,14 @@ func StrategicStock(n *Network, candidates []NodeID) (*StockPlan, error) {
 		plan.Cost = 0
 	}
 	return plan, nil
+}
+
+// round9 rounds x to 9 significant digits: the simplex leaves noise in the
+// last bits (1e-13 relative) that would otherwise show in reports.
+func round9(x float64) float64 {
+	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+		return x
+	}
+	e := math.Pow(10, 8-math.Floor(math.Log10(math.Abs(x))))
+	return math.Round(x*e) / e
 }

@@ -31,6 +31,13 @@ func readInput(env *cliEnv, name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
+// resetSupplyFlags restores a flag set's defaults after a command ran: the
+// command table keeps one FlagSet per command for the process, and tests run
+// commands many times.
+func resetSupplyFlags(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) { _ = f.Value.Set(f.DefValue) })
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -59,6 +66,7 @@ func supplyStressCmd() *command {
 		shortHelp: "time-to-recover and time-to-survive LPs for every scenario (or every node alone)",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
+			defer resetSupplyFlags(fs)
 			if len(args) != 1 {
 				return usageError{"supply stress: want one NETWORK file"}
 			}
@@ -144,6 +152,7 @@ func supplyRunCmd() *command {
 		shortHelp: "simulate a scenario day by day (or a Monte Carlo study) and report KPIs per node",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
+			defer resetSupplyFlags(fs)
 			if len(args) != 1 {
 				return usageError{"supply run: want one SCENARIO file"}
 			}

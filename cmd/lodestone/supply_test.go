@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var supplyUpdate = flag.Bool("supply.update", false, "rewrite the supply CLI golden files")
+
+func runSupplyCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdout: &out, stderr: &errb, stdin: strings.NewReader(stdin)}
+	code := run(t.Context(), env, args)
+	return code, out.String(), errb.String()
+}
+
+// TestSupplyExamples runs every example of examples/supply through the CLI:
+// network*.json through `supply stress`, scenario*.json through `supply
+// run` (with --runs for Monte Carlo scenarios), and compares the JSON with
+// golden files (regenerate with -supply.update).
+func TestSupplyExamples(t *testing.T) {
+	files, err := filepath.Glob("../../examples/supply/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, f := range files {
+		base := filepath.Base(f)
+		var args []string
+		switch {
+		case strings.HasPrefix(base, "network"):
+			args = []string{"supply", "stress", f, "--json", "--stock"}
+		case strings.Contains(base, "montecarlo"):
+			args = []string{"supply", "run", f, "--json", "--runs", "64", "--seed", "3"}
+		case strings.HasPrefix(base, "scenario"):
+			args = []string{"supply", "run", f, "--json"}
+		default:
+			continue
+		}
+		t.Run(base, func(t *testing.T) {
+			code, out, errs := runSupplyCLI(t, "", args...)
+			if code != 0 {
+				t.Fatalf("lodestone %v: exit %d, stderr %s", args, code, errs)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("output is not JSON: %v", err)
+			}
+			key := "nodes"
+			if args[1] == "stress" {
+				key = "scenarios"
+			}
+			if _, ok := doc[key]; !ok {
+				t.Errorf("output has no %q", key)
+			}
+			golden := filepath.Join("testdata", "supply", strings.TrimSuffix(base, ".json")+".golden.json")
+			if *supplyUpdate {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("golden file: %v (run with -supply.update)", err)
+			}
+			if d := cmp.Diff(string(want), out); d != "" {
+				t.Errorf("output differs from %s (-want +got):\n%s", golden, d)
+			}
+			// The human output works too.
+			hargs := []string{}
+			for _, a := range args {
+				if a != "--json" {
+					hargs = append(hargs, a)
+				}
+			}
+			if code, out, errs := runSupplyCLI(t, "", hargs...); code != 0 || out == "" {
+				t.Errorf("human output: exit %d, stderr %s", code, errs)
+			}
+		})
+	}
+}
+
+func TestSupplyStressContract(t *testing.T) {
+	net := `{"nodes": [
+	  {"id": "S", "stage": "mine", "country": "CN", "capacity_per_period": 10, "inventory": 0, "demand_per_period": 0, "loss_per_unit": 0},
+	  {"id": "O", "stage": "oem", "country": "DE", "capacity_per_period": 10, "inventory": 20, "demand_per_period": 10, "loss_per_unit": 5}],
+	 "arcs": [{"from": "S", "to": "O", "ratio": 1}],
+	 "scenarios": [{"name": "S down", "disrupted": ["S"], "ttr_periods": 5}],
+	 "tts_cap_periods": 999}`
+	code, out, errs := runSupplyCLI(t, net, "supply", "stress", "-", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Scenarios []struct {
+			Name            string  `json:"name"`
+			LostUnits       float64 `json:"lost_units"`
+			LossValue       float64 `json:"loss_value"`
+			REI             float64 `json:"rei"`
+			TTS             float64 `json:"tts"`
+			TTSCapped       bool    `json:"tts_capped"`
+			ShortagePeriods float64 `json:"shortage_periods"`
+		} `json:"scenarios"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := got
+	want.Scenarios = append(want.Scenarios[:0:0], struct {
+		Name            string  `json:"name"`
+		LostUnits       float64 `json:"lost_units"`
+		LossValue       float64 `json:"loss_value"`
+		REI             float64 `json:"rei"`
+		TTS             float64 `json:"tts"`
+		TTSCapped       bool    `json:"tts_capped"`
+		ShortagePeriods float64 `json:"shortage_periods"`
+	}{"S down", 30, 150, 1, 2, false, 3})
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("stress output (-want +got):\n%s", d)
+	}
+}
+
+func TestSupplyRunContract(t *testing.T) {
+	sc := `{"start": "2025-01-01", "days": 60,
+	 "network": {"nodes": [
+	   {"id": "M", "country": "CN", "capacity_per_period": 10},
+	   {"id": "O", "country": "US", "capacity_per_period": 10, "inventory": 50, "demand_per_period": 10}],
+	  "arcs": [{"id": "MO", "from": "M", "to": "O", "ratio": 1, "lead_time_days": 1}]},
+	 "shocks": [{"node": "M", "from": "2025-01-11", "to": "2025-02-09", "capacity_factor": 0}],
+	 "controls": [], "policies": {}}`
+	code, out, errs := runSupplyCLI(t, sc, "supply", "run", "-", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Nodes map[string]struct {
+			FirstStockout *string `json:"first_stockout"`
+			StockoutDays  int     `json:"stockout_days"`
+			FillRate      float64 `json:"fill_rate"`
+			Monthly       []struct {
+				Month        string  `json:"month"`
+				FillRate     float64 `json:"fill_rate"`
+				Lost         float64 `json:"lost"`
+				InventoryEnd float64 `json:"inventory_end"`
+			} `json:"monthly"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	o := got.Nodes["O"]
+	if o.FirstStockout == nil || *o.FirstStockout != "2025-01-30" || o.StockoutDays != 13 || len(o.Monthly) != 3 || o.Monthly[0].Month != "2025-01" {
+		t.Errorf("O = %+v", o)
+	}
+	if m := got.Nodes["M"]; m.FirstStockout == nil {
+		t.Errorf("M has no stockout during its outage: %+v", m)
+	}
+	// Monte Carlo: distributions of the same KPIs.
+	code, out, errs = runSupplyCLI(t, sc, "supply", "run", "-", "--json", "--runs", "8", "--seed", "5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var mc struct {
+		Runs  int `json:"runs"`
+		Nodes map[string]struct {
+			StockoutDays struct{ Mean float64 } `json:"stockout_days"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(out), &mc); err != nil {
+		t.Fatal(err)
+	}
+	if mc.Runs != 8 || mc.Nodes["O"].StockoutDays.Mean != 13 {
+		t.Errorf("monte carlo = %+v", mc)
+	}
+}
+
+func TestSupplyCLIErrors(t *testing.T) {
+	tests := []struct {
+		name, cmd, in string
+		code          int
+		want          string
+	}{
+		{"unknown field", "stress", `{"nodes": [{"id": "A", "capacity_per_period": 1, "colour": "red"}]}`, 1, `nodes[0].colour: unknown field`},
+		{"missing required", "stress", `{"nodes": [{"capacity_per_period": 1}]}`, 1, `nodes[0].id: required`},
+		{"unknown arc node", "stress", `{"nodes": [{"id": "A", "capacity_per_period": 1}], "arcs": [{"from": "A", "to": "X", "ratio": 1}]}`, 1, `arcs[0].to: unknown node "X"`},
+		{"zero ratio", "stress", `{"nodes": [{"id": "A", "capacity_per_period": 1}, {"id": "B", "capacity_per_period": 1}], "arcs": [{"from": "A", "to": "B", "ratio": 0}]}`, 1, `arcs[0].ratio: must be > 0`},
+		{"cycle without stock", "stress", `{"nodes": [{"id": "A", "capacity_per_period": 1}, {"id": "B", "capacity_per_period": 1}], "arcs": [{"from": "A", "to": "B", "ratio": 1}, {"from": "B", "to": "A", "ratio": 1}]}`, 1, `cycle through A, B with no stock`},
+		{"dates out of order", "run", `{"start": "2025-01-01", "days": 10, "network": {"nodes": [{"id": "A", "capacity_per_period": 1}]}, "shocks": [{"node": "A", "from": "2025-02-01", "to": "2025-01-05"}]}`, 1, `shocks[0].to: date 2025-01-05 is before from 2025-02-01`},
+		{"missing days", "run", `{"start": "2025-01-01", "network": {"nodes": [{"id": "A", "capacity_per_period": 1}]}}`, 1, `days: required`},
+		{"bad network field", "run", `{"start": "2025-01-01", "days": 3, "network": {"nodes": [{"id": "A", "capacity_per_period": -1}]}}`, 1, `network.nodes[0].capacity_per_period: must be >= 0`},
+		{"no file", "stress", "", 2, "want one NETWORK file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"supply", tt.cmd, "-"}
+			if tt.code == 2 {
+				args = args[:2]
+			}
+			code, _, errs := runSupplyCLI(t, tt.in, args...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d with %q", code, errs, tt.code, tt.want)
+			}
+		})
+	}
+}
