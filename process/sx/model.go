@@ -98,10 +98,10 @@ func (m MassAction) Validate(comps []Component) error {
 
 // Distribution evaluates D_i = K_i (f/2/h)^z_i and its derivatives.
 func (m MassAction) Distribution(comps []Component, stage int, h, f float64, d, dh, df []float64) {
-	r := 0.5 * f / h
+	lnr := math.Log(0.5 * f / h)
 	for i, c := range comps {
 		z := float64(c.Charge)
-		v := math.Pow(10, m.LogK[i]) * powInt(r, c.Charge)
+		v := math.Exp(math.Ln10*m.LogK[i] + z*lnr)
 		d[i] = v
 		dh[i] = -z * v / h
 		if f > 0 {
@@ -114,20 +114,6 @@ func (m MassAction) Distribution(comps []Component, stage int, h, f float64, d, 
 
 // SitesPerCharge returns 2: each charge binds one dimer (HA)2.
 func (m MassAction) SitesPerCharge() float64 { return 2 }
-
-func powInt(x float64, n int) float64 {
-	switch n {
-	case 1:
-		return x
-	case 2:
-		return x * x
-	case 3:
-		return x * x * x
-	case 4:
-		return x * x * x * x
-	}
-	return math.Pow(x, float64(n))
-}
 
 // DEHPAParams are the PrOMMiS DEHPA + TBP correlation parameters of one
 // element: log D = (M0 + M1·dosage)·pH + B0 + B1·log10(dosage), or D = K1

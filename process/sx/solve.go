@@ -55,7 +55,7 @@ func (e *ConvergenceError) Error() string {
 
 // Settings are the knobs of Solve. A nil *Settings means the defaults.
 type Settings struct {
-	MaxSubstitutions int     // successive-substitution sweeps before Newton; 0 means 25, <0 none
+	MaxSubstitutions int     // successive-substitution sweeps before Newton; 0 means 3, <0 none
 	MaxIterations    int     // Newton iterations; 0 means 200
 	Tolerance        float64 // largest scaled residual accepted; 0 means 1e-12
 }
@@ -66,7 +66,7 @@ func (s *Settings) defaults() Settings {
 		d = *s
 	}
 	if d.MaxSubstitutions == 0 {
-		d.MaxSubstitutions = 25
+		d.MaxSubstitutions = 3
 	}
 	if d.MaxIterations == 0 {
 		d.MaxIterations = 200
@@ -196,6 +196,7 @@ type workspace struct {
 	in     []float64 // total mol/h per component
 
 	sc []float64 // residual scale per row of a block
+	xs []float64 // mean feed concentration of each component, mol/L
 
 	v, vt, vb, dv []float64 // unknowns: x (C), ln h, ln f per stage
 	r, rt         []float64
@@ -232,6 +233,7 @@ func newWorkspace(p *Problem) *workspace {
 	w.qa, w.qo = f(N*C), f(N*C)
 	w.in = f(C)
 	w.sc = f(n)
+	w.xs = f(C)
 	w.v, w.vt, w.vb, w.dv, w.r, w.rt = f(N*n), f(N*n), f(N*n), f(N*n), f(N*n), f(N*n)
 	w.D, w.Dh, w.Df = f(N*C), f(N*C), f(N*C)
 	w.HT, w.dHT = f(N), f(N)
@@ -289,7 +291,12 @@ func newWorkspace(p *Problem) *workspace {
 		hs += w.qH[k]
 		ts = math.Max(ts, w.O[k]*w.T[k])
 	}
+	var flow float64
+	for k := 0; k < N; k++ {
+		flow = math.Max(flow, w.A[k]+w.O[k])
+	}
 	for i := 0; i < C; i++ {
+		w.xs[i] = w.in[i] / flow
 		w.sc[i] = math.Max(w.in[i], 1e-300)
 		hs += w.z[i] * w.in[i]
 	}
@@ -704,25 +711,47 @@ func (w *workspace) freeExtractant(k int, h, lnf0 float64) float64 {
 }
 
 // run solves; it leaves the best iterate in w.v.
+//
+// After the substitution sweeps it takes Newton steps with a backtracking
+// line search. When the line search fails or needs tiny steps, it switches
+// to pseudo-transient continuation: linearly implicit Euler steps of the
+// cascade's own dynamics (each phase holding one hour of its flow per stage)
+// with a time step that grows as the residual falls (switched evolution
+// relaxation), which tends to Newton's method as the step grows. The
+// transient of a stable cascade goes to its steady state, so this converges
+// where plain Newton stalls far from the solution.
 func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 	w.initial()
-	for it := 0; it < set.MaxSubstitutions; it++ {
-		if err := ctx.Err(); err != nil {
-			w.distribution(w.v)
-			w.stats.Residual, _ = w.residual(w.v, w.r)
-			return Canceled, err
-		}
-		w.stats.Substitutions++
-		if w.substitute(0.5) < 1e-10 {
-			break
-		}
-	}
 	w.distribution(w.v)
 	maxR, phi := w.residual(w.v, w.r)
 	bestMax, bestPhi := maxR, phi
 	copy(w.vb, w.v)
+	for it := 0; it < set.MaxSubstitutions; it++ {
+		if err := ctx.Err(); err != nil {
+			copy(w.v, w.vb)
+			w.distribution(w.v)
+			w.stats.Residual = bestMax
+			return Canceled, err
+		}
+		w.stats.Substitutions++
+		change := w.substitute(0.5)
+		w.distribution(w.v)
+		m, p := w.residual(w.v, w.r)
+		if p < bestPhi {
+			bestMax, bestPhi = m, p
+			copy(w.vb, w.v)
+		}
+		if change < 1e-10 {
+			break
+		}
+	}
+	copy(w.v, w.vb)
+	w.distribution(w.v)
+	maxR, phi = w.residual(w.v, w.r)
 	status := IterationLimit
 	N, C, n := w.N, w.C, w.n
+	const dt0 = 1.0 // h, the residence time of one phase in one stage
+	dt := 0.0       // 0: plain Newton
 	for it := 0; it < set.MaxIterations; it++ {
 		if maxR <= set.Tolerance {
 			status = Converged
@@ -730,52 +759,92 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 		}
 		if err := ctx.Err(); err != nil {
 			copy(w.v, w.vb)
+			w.distribution(w.v)
 			w.stats.Residual = bestMax
 			return Canceled, err
 		}
+		w.distribution(w.v) // trial points overwrite D; the Jacobian needs them at v
 		w.jacobian(w.v)
-		if err := w.newtonStep(); err != nil {
-			status = Singular
-			break
+		if dt > 0 {
+			w.addHoldup(w.v, 1/dt)
 		}
 		w.stats.NewtonIterations++
-		// Step limits: at most a factor e³ in h or f per step.
-		alpha := 1.0
+		if err := w.newtonStep(); err != nil {
+			if dt == 0 {
+				dt = dt0
+				continue
+			}
+			if dt < 1e-8 {
+				status = Singular
+				break
+			}
+			dt /= 4
+			continue
+		}
+		var maxLn float64
 		for k := 0; k < N; k++ {
 			for j := C; j < n; j++ {
-				if d := math.Abs(w.dv[k*n+j]); d*alpha > 3 {
-					alpha = 3 / d
-				}
+				maxLn = math.Max(maxLn, math.Abs(w.dv[k*n+j]))
 			}
 		}
-		accepted := false
-		for ls := 0; ls < 40; ls++ {
-			for k := 0; k < N; k++ {
-				for j := 0; j < n; j++ {
-					i := k*n + j
-					nv := w.v[i] + alpha*w.dv[i]
-					if j < C && nv < 0 {
-						nv = 0.1 * w.v[i]
-					}
-					w.vt[i] = nv
+		if dt > 0 {
+			// Pseudo-transient step: full step or a smaller time step.
+			if maxLn > 1 {
+				dt /= 4
+				if dt < 1e-10 {
+					status = Stagnated
+					break
 				}
+				continue
+			}
+			if w.trial(1) {
+				// A concentration would go well below zero: the step is
+				// too long for the linearisation.
+				dt /= 4
+				continue
 			}
 			w.distribution(w.vt)
 			mt, pt := w.residual(w.vt, w.rt)
-			if pt <= phi*(1-2e-4*alpha) || mt <= set.Tolerance {
-				copy(w.v, w.vt)
-				copy(w.r, w.rt)
-				maxR, phi = mt, pt
-				accepted = true
-				break
+			if math.IsNaN(pt) || mt > 1e3*maxR+1 {
+				dt /= 4
+				continue
 			}
-			alpha *= 0.5
+			// Switched evolution relaxation on the 2-norm, growing at least
+			// 1.5× while the residual does not rise.
+			ratio := math.Sqrt(phi / pt)
+			grow := math.Min(math.Max(ratio, 0.5), 4)
+			if ratio >= 0.99 {
+				grow = math.Max(grow, 1.5)
+			}
+			copy(w.v, w.vt)
+			copy(w.r, w.rt)
+			maxR, phi = mt, pt
+			dt *= grow
+			if dt > 1e9 {
+				dt = 0
+			}
+		} else {
+			alpha := math.Min(1, 3/maxLn)
+			accepted := false
+			for ls := 0; ls < 30; ls++ {
+				w.trial(alpha)
+				w.distribution(w.vt)
+				mt, pt := w.residual(w.vt, w.rt)
+				if pt <= phi*(1-2e-4*alpha) || mt <= set.Tolerance {
+					copy(w.v, w.vt)
+					copy(w.r, w.rt)
+					maxR, phi = mt, pt
+					accepted = true
+					break
+				}
+				alpha *= 0.5
+			}
+			if !accepted || alpha < 0.05 {
+				// Far from the solution: continue along the transient.
+				dt = dt0
+			}
 		}
-		if !accepted {
-			status = Stagnated
-			break
-		}
-		if phi < bestPhi || maxR < bestMax {
+		if phi < bestPhi {
 			bestMax, bestPhi = maxR, phi
 			copy(w.vb, w.v)
 		}
@@ -787,6 +856,58 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 	w.distribution(w.v)
 	w.stats.Residual = maxR
 	return status, nil
+}
+
+// trial sets vt = v + alpha·dv, keeping concentrations non-negative, and
+// reports whether a concentration went below zero by more than 1e-6 of
+// its component's mean feed concentration.
+func (w *workspace) trial(alpha float64) (overshoot bool) {
+	C, n := w.C, w.n
+	for i := range w.v {
+		nv := w.v[i] + alpha*w.dv[i]
+		if j := i % n; j < C && nv < 0 {
+			if nv < -1e-6*w.xs[j] {
+				overshoot = true
+			}
+			nv = 0.1 * w.v[i]
+		}
+		w.vt[i] = nv
+	}
+	return overshoot
+}
+
+// addHoldup subtracts s·∂(holdup)/∂v from the diagonal blocks, turning
+// the Newton matrix into that of a linearly implicit Euler step of size
+// 1/s. Each stage holds one hour of each phase's flow. The holdups are
+// those whose rates of change the residuals are: A·x_i + O·y_i for
+// component i; A·HT − Σ z_i·O·y_i for acidity (protons released by
+// extraction come from charge loaded on the organic); O·(f + ν Σ z y) for
+// the extractant, which relaxes to its a-priori total T.
+func (w *workspace) addHoldup(v []float64, s float64) {
+	N, C, n := w.N, w.C, w.n
+	for k := 0; k < N; k++ {
+		jd := w.jd[k*n*n : (k+1)*n*n]
+		h, f := math.Exp(v[k*n+C]), math.Exp(v[k*n+C+1])
+		O := w.O[k]
+		var eh, ef float64
+		for i := 0; i < C; i++ {
+			x := v[k*n+i]
+			D := w.D[k*C+i]
+			dyh := w.Dh[k*C+i] * x * h
+			dyf := w.Df[k*C+i] * x * f
+			jd[i*n+i] -= s * (w.A[k] + O*D)
+			jd[i*n+C] -= s * O * dyh
+			jd[i*n+C+1] -= s * O * dyf
+			jd[C*n+i] += s * w.z[i] * O * D
+			jd[(C+1)*n+i] -= s * O * w.nu * w.z[i] * D
+			eh += w.z[i] * dyh
+			ef += w.z[i] * dyf
+		}
+		jd[C*n+C] -= s * (w.A[k]*w.dHT[k]*h - O*eh)
+		jd[C*n+C+1] += s * O * ef
+		jd[(C+1)*n+C] -= s * O * w.nu * eh
+		jd[(C+1)*n+C+1] -= s * O * (f + w.nu*ef)
+	}
 }
 
 // result builds the Result from w.v.
