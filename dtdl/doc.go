@@ -43,6 +43,29 @@
 // the geospatial schemas), [Array], [Enum], [Map] and [Object]. Semantic
 // types and units (QuantitativeTypes in v3, core in v2) are on [Semantic].
 //
+// # Rules
+//
+// Error.Rule names the rule broken, in stable kebab-case. Parsing: json-syntax,
+// size-limit, root-shape; context-required, context-syntax,
+// context-dtdl-first, context-version, context-extension,
+// context-undefined-extension; id-syntax, id-length, id-required,
+// id-reserved, id-duplicate; type-required, type-syntax, type-material,
+// type-position, type-cotype, type-undefined, type-irrelevant,
+// type-invalid; keyword, property-undefined, property-duplicate,
+// property-required, property-value, cardinality, datatype, literal-syntax,
+// literal-type, language-tag, language-unique, string-length, pattern,
+// value-range, value-in, unique-name, unique-enumValue, unique-index;
+// reference-syntax, reference-term, reference-class, reference-partition,
+// unresolved-reference; extends-cycle, extends-depth, extends-count,
+// contents-name, contents-count, interface-size, component-nesting,
+// schema-cycle, schema-depth, property-array, enum-value-type, unit,
+// semantic-schema, annotates, overrides. Validation: schema-type,
+// enum-value, field-unknown, geojson, property-unknown, property-kind,
+// property-null, component, component-required, metadata, metadata-model,
+// system-property, relationship-unknown, relationship-target,
+// relationship-multiplicity, telemetry-unknown, telemetry-kind,
+// telemetry-null, pointer, array-index.
+//
 // # Validating twins
 //
 // [Interface.ValidateTwin] checks a twin document (ADT shape: properties,

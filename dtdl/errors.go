@@ -13,7 +13,7 @@ type Error struct {
 	File    string `json:"file"`    // document name
 	ID      string `json:"id"`      // @id of the element (or its nearest identified ancestor)
 	Path    string `json:"path"`    // JSON path inside the document, e.g. $.contents[2].schema
-	Rule    string `json:"rule"`    // short rule name, e.g. "name-pattern", "extends-cycle"
+	Rule    string `json:"rule"`    // short rule name, e.g. "pattern", "extends-cycle" (see the package doc)
 	Message string `json:"message"` // human description
 }
 
