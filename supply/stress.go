@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -173,68 +174,121 @@ func factors(n *Network, t *topology, s Scenario) []float64 {
 	return th
 }
 
-// flowVars adds production and shipment variables for one scenario block and
-// the capacity and bill-of-materials rows. capT is the capacity multiplier:
-// a constant T (TTR) when tvar < 0, else capacity rows are u − θ c t ≤ 0.
-// It returns the variable index of u per node (−1: none) and of y per arc.
-func flowVars(p *lpProblem, n *Network, t *topology, th []float64, sigma, T float64, tvar int, stock []int) (u, y []int) {
+// flowModel is the production and shipment part of one scenario block of
+// the LPs, reduced before it reaches the simplex (gonum's Simplex refactors a
+// dense basis every iteration, so rows cost m³):
+//
+//   - a source node i (no input arc) has no production variable: it can
+//     ship up to s_i + θ_i c_i T, so u_i = θ_i c_i T enters its balance row as a
+//     constant (or as θ_i c_i·t in the TTS LP);
+//   - a node with one input material needs no production variable either:
+//     receiving more than it turns into output never helps, so u_j =
+//     Σ_a y_a / r_a exactly, and the capacity row bounds that sum;
+//   - a node with several input materials (a bill of materials) keeps u_j
+//     with u_j ≤ Σ_{a∈k} y_a / r_a for every material k;
+//   - shipments into a node that cannot produce (θ c = 0) are dropped.
+type flowModel struct {
+	y       []int       // LP variable of each arc's shipment, −1 if none
+	u       []int       // LP variable of a BOM node's production, −1 if none
+	prodCap []float64   // θ_i c_i / σ: production per period of a source node
+	inIdx   [][]int     // per single-input node: variables of its inputs
+	inVal   [][]float64 // per single-input node: 1/r of those inputs
+}
+
+// flowVars adds the shipment and production variables of one scenario block
+// and its capacity and bill-of-materials rows. The capacity right-hand side is
+// θ c T when tvar < 0 (TTR, stock sizing); otherwise capacity rows read
+// production − θ c t ≤ 0 (TTS). stock marks nodes that may hold extra stock
+// (stock sizing) and so can ship even when they cannot produce.
+func flowVars(p *lpProblem, n *Network, t *topology, th []float64, sigma, T float64, tvar int, stock []int) *flowModel {
 	N := len(n.Nodes)
-	u = make([]int, N)
-	y = make([]int, len(n.Arcs))
+	fm := &flowModel{y: make([]int, len(n.Arcs)), u: make([]int, N), prodCap: make([]float64, N),
+		inIdx: make([][]int, N), inVal: make([][]float64, N)}
+	alive := make([]bool, N)
 	for i, nd := range n.Nodes {
-		u[i] = -1
-		if th[i]*nd.CapacityPerPeriod > 0 {
-			u[i] = p.addVar(0)
-		}
+		fm.u[i] = -1
+		fm.prodCap[i] = th[i] * nd.CapacityPerPeriod / sigma
+		alive[i] = fm.prodCap[i] > 0
 	}
 	for a, arc := range n.Arcs {
 		f, to := t.idx[arc.From], t.idx[arc.To]
-		y[a] = -1
-		canShip := u[f] >= 0 || n.Nodes[f].Inventory > 0 || (stock != nil && stock[f] >= 0)
-		if canShip && u[to] >= 0 {
-			y[a] = p.addVar(0)
+		fm.y[a] = -1
+		canShip := alive[f] || n.Nodes[f].Inventory > 0 || (stock != nil && stock[f] >= 0)
+		if canShip && alive[to] {
+			fm.y[a] = p.addVar(0)
 		}
 	}
-	for i, nd := range n.Nodes {
-		if u[i] < 0 {
+	capRow := func(i int, idx []int, val []float64) {
+		if tvar < 0 {
+			p.addRow("capacity", le, fm.prodCap[i]*T, idx, val)
+			return
+		}
+		p.addRow("capacity", le, 0, append(idx, tvar), append(val, -fm.prodCap[i]))
+	}
+	for i := range N {
+		if !alive[i] {
 			continue
 		}
-		c := th[i] * nd.CapacityPerPeriod / sigma
-		if tvar < 0 {
-			p.addRow("capacity", le, c*T, []int{u[i]}, []float64{1})
-		} else {
-			p.addRow("capacity", le, 0, []int{u[i], tvar}, []float64{1, -c})
-		}
-		for _, g := range t.groups[i] {
-			idx := []int{u[i]}
-			val := []float64{1}
-			for _, a := range g {
-				if y[a] >= 0 {
-					idx = append(idx, y[a])
-					val = append(val, -1/n.Arcs[a].Ratio)
+		switch len(t.groups[i]) {
+		case 0: // source: capacity enters the balance row
+		case 1:
+			for _, a := range t.groups[i][0] {
+				if fm.y[a] >= 0 {
+					fm.inIdx[i] = append(fm.inIdx[i], fm.y[a])
+					fm.inVal[i] = append(fm.inVal[i], 1/n.Arcs[a].Ratio)
 				}
 			}
-			p.addRow("bill of materials", le, 0, idx, val)
+			if len(fm.inIdx[i]) > 0 {
+				capRow(i, slices.Clone(fm.inIdx[i]), slices.Clone(fm.inVal[i]))
+			}
+		default:
+			fm.u[i] = p.addVar(0)
+			capRow(i, []int{fm.u[i]}, []float64{1})
+			for _, g := range t.groups[i] {
+				idx := []int{fm.u[i]}
+				val := []float64{1}
+				for _, a := range g {
+					if fm.y[a] >= 0 {
+						idx = append(idx, fm.y[a])
+						val = append(val, -1/n.Arcs[a].Ratio)
+					}
+				}
+				p.addRow("bill of materials", le, 0, idx, val)
+			}
 		}
 	}
-	return u, y
+	return fm
 }
 
-// balanceRow returns the index/value lists of Σ_out y − u for node i.
-func balanceRow(t *topology, i int, u, y []int) ([]int, []float64) {
-	var idx []int
-	var val []float64
+// balance returns the terms of node i's balance row Σ_out y − u_i (u_i as
+// its production term for the node's kind) and the constant production a
+// source adds to the right-hand side over the window T (TTR) — or, with
+// tvar ≥ 0, the source's −θc·t term instead.
+func (fm *flowModel) balance(t *topology, i int, T float64, tvar int) (idx []int, val []float64, rhs float64) {
 	for _, a := range t.out[i] {
-		if y[a] >= 0 {
-			idx = append(idx, y[a])
+		if fm.y[a] >= 0 {
+			idx = append(idx, fm.y[a])
 			val = append(val, 1)
 		}
 	}
-	if u[i] >= 0 {
-		idx = append(idx, u[i])
+	switch {
+	case fm.u[i] >= 0:
+		idx = append(idx, fm.u[i])
 		val = append(val, -1)
+	case len(t.groups[i]) == 0 && fm.prodCap[i] > 0:
+		if tvar < 0 {
+			rhs = fm.prodCap[i] * T
+		} else {
+			idx = append(idx, tvar)
+			val = append(val, -fm.prodCap[i])
+		}
+	default:
+		for k, v := range fm.inIdx[i] {
+			idx = append(idx, v)
+			val = append(val, -fm.inVal[i][k])
+		}
 	}
-	return idx, val
+	return idx, val, rhs
 }
 
 // TimeToRecover solves the TTR LP of Simchi-Levi et al. (2015) for one
@@ -248,7 +302,7 @@ func TimeToRecover(n *Network, s Scenario) (float64, map[NodeID]float64, error) 
 	th := factors(n, t, s)
 	T := s.TTRPeriods
 	p := &lpProblem{name: "time-to-recover"}
-	u, y := flowVars(p, n, t, th, sigma, T, -1, nil)
+	fm := flowVars(p, n, t, th, sigma, T, -1, nil)
 	maxF := 0.0
 	for _, nd := range n.Nodes {
 		maxF = max(maxF, nd.LossPerUnit)
@@ -262,13 +316,17 @@ func TimeToRecover(n *Network, s Scenario) (float64, map[NodeID]float64, error) 
 		}
 	}
 	for i, nd := range n.Nodes {
-		idx, val := balanceRow(t, i, u, y)
+		idx, val, prod := fm.balance(t, i, T, -1)
 		if l[i] >= 0 {
 			idx = append(idx, l[i])
 			val = append(val, -1)
-			p.addRow("lost demand", le, nd.DemandPerPeriod*T/sigma, []int{l[i]}, []float64{1})
+			// Lost demand above d·T would free units to ship downstream;
+			// a node with no customers needs no such bound.
+			if len(t.out[i]) > 0 {
+				p.addRow("lost demand", le, nd.DemandPerPeriod*T/sigma, []int{l[i]}, []float64{1})
+			}
 		}
-		p.addRow("flow balance", le, (nd.Inventory-nd.DemandPerPeriod*T)/sigma, idx, val)
+		p.addRow("flow balance", le, (nd.Inventory-nd.DemandPerPeriod*T)/sigma+prod, idx, val)
 	}
 	_, x, err := p.solve()
 	if err != nil {
@@ -299,9 +357,9 @@ func TimeToSurvive(n *Network, s Scenario) (float64, error) {
 	th := factors(n, t, s)
 	p := &lpProblem{name: "time-to-survive"}
 	tv := p.addVar(-1)
-	u, y := flowVars(p, n, t, th, sigma, 0, tv, nil)
+	fm := flowVars(p, n, t, th, sigma, 0, tv, nil)
 	for i, nd := range n.Nodes {
-		idx, val := balanceRow(t, i, u, y)
+		idx, val, _ := fm.balance(t, i, 0, tv)
 		if nd.DemandPerPeriod > 0 {
 			idx = append(idx, tv)
 			val = append(val, nd.DemandPerPeriod/sigma)
@@ -359,14 +417,14 @@ func StrategicStock(n *Network, candidates []NodeID) (*StockPlan, error) {
 	for _, s := range n.scenarios() {
 		th := factors(n, t, s)
 		T := s.TTRPeriods
-		u, y := flowVars(p, n, t, th, sigma, T, -1, xs)
+		fm := flowVars(p, n, t, th, sigma, T, -1, xs)
 		for i, nd := range n.Nodes {
-			idx, val := balanceRow(t, i, u, y)
+			idx, val, prod := fm.balance(t, i, T, -1)
 			if xs[i] >= 0 {
 				idx = append(idx, xs[i])
 				val = append(val, -1)
 			}
-			p.addRow("flow balance", le, (nd.Inventory-nd.DemandPerPeriod*T)/sigma, idx, val)
+			p.addRow("flow balance", le, (nd.Inventory-nd.DemandPerPeriod*T)/sigma+prod, idx, val)
 		}
 	}
 	f, x, err := p.solve()
