@@ -27,6 +27,11 @@ func init() {
 			shortHelp: "roast oxalates to oxides: product, off-gas, mass loss and heat duty (SPEC - reads stdin)",
 			flags:     fs,
 			exec: func(ctx context.Context, env *cliEnv, args []string) error {
+				// The flag set lives as long as the process; reset the
+				// flag so that a later run in the same process (tests)
+				// starts from the default.
+				jsonOut := *asJSON
+				*asJSON = false
 				data, err := readDownstreamSpec(env, "calcine simulate", args)
 				if err != nil {
 					return err
@@ -39,7 +44,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				if *asJSON {
+				if jsonOut {
 					return writeDownstreamJSON(env.stdout, calcineOutputOf(res))
 				}
 				return printCalcine(env.stdout, res)

@@ -29,6 +29,11 @@ func init() {
 			shortHelp: "precipitate a liquor with oxalic acid: solids, liquor out, oxalic acid and acid balance (SPEC - reads stdin)",
 			flags:     fs,
 			exec: func(ctx context.Context, env *cliEnv, args []string) error {
+				// The flag set lives as long as the process; reset the
+				// flag so that a later run in the same process (tests)
+				// starts from the default.
+				jsonOut := *asJSON
+				*asJSON = false
 				data, err := readDownstreamSpec(env, "precip simulate", args)
 				if err != nil {
 					return err
@@ -41,7 +46,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				if *asJSON {
+				if jsonOut {
 					return writeDownstreamJSON(env.stdout, precipOutputOf(res))
 				}
 				return printPrecip(env.stdout, res)

@@ -50,7 +50,7 @@ func TestDownstreamExamples(t *testing.T) {
 					}
 				}
 				code, out, errs = runDownstreamCLI(t, "", cmd, "simulate", f)
-				if code != 0 || !strings.Contains(out, "closure") {
+				if code != 0 || !strings.Contains(out, "worst element balance closure") {
 					t.Fatalf("human output: exit %d, stderr %s, stdout %s", code, errs, out)
 				}
 			})
