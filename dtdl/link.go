@@ -96,6 +96,11 @@ func (p *parser) link() {
 		return
 	}
 	p.checkExtends()
+	if len(p.errs.Errors) > 0 {
+		// The remaining checks walk the inheritance hierarchy, which must
+		// first be acyclic and within its limits.
+		return
+	}
 	p.checkSchemas()
 	p.checkContents()
 	p.checkValues()
@@ -271,12 +276,16 @@ func (p *parser) checkExtends() {
 			visit(e)
 		}
 	}
+	if len(p.errs.Errors) > 0 {
+		return // cycles: depth and size are meaningless
+	}
 	for _, e := range p.all {
 		if e.class != "Interface" {
 			continue
 		}
 		if depth[e] > e.lang.maxExtendsDepth {
 			p.elemErr(e, e.path+".extends", "extends-depth", "Interface %s has an inheritance chain %d deep; DTDL v%d allows %d", e.id, depth[e], e.lang.version, e.lang.maxExtendsDepth)
+			continue
 		}
 		if e.lang.maxExtendsCount > 0 {
 			if n := len(p.ancestors(e)); n > e.lang.maxExtendsCount {
@@ -308,15 +317,17 @@ func (p *parser) ancestors(e *elem) []*elem {
 // checkSchemas enforces schema nesting depth, no self-reference and, in v2,
 // no Array in a Property.
 func (p *parser) checkSchemas() {
+	memo := map[*elem]int{}
+	cyclic := p.schemaCycles()
 	for _, e := range p.all {
 		if !e.lang.isA(e.class, "ComplexSchema") {
 			continue
 		}
-		if p.schemaReaches(e, e) {
+		if cyclic[e] {
 			p.elemErr(e, e.path, "schema-cycle", "schema %s contains itself", orDefault(e.id, e.class))
 			continue
 		}
-		if d := p.schemaDepth(e, 0); d > e.lang.maxSchemaDepth {
+		if d := p.schemaDepth(e, memo); d > e.lang.maxSchemaDepth {
 			// Report once, at the outermost schema.
 			if e.parent == nil || !e.parent.lang.isA(e.parent.class, "ComplexSchema") && !e.parent.lang.isA(e.parent.class, "SchemaField") || e.parent.class == "CommandPayload" || e.parent.class == "CommandRequest" || e.parent.class == "CommandResponse" {
 				p.elemErr(e, e.path, "schema-depth", "complex schemas are nested %d deep; DTDL v%d allows %d", d, e.lang.version, e.lang.maxSchemaDepth)
@@ -337,38 +348,52 @@ func (p *parser) checkSchemas() {
 	}
 }
 
-func (p *parser) schemaReaches(from, target *elem) bool {
-	seen := map[*elem]bool{}
-	var walk func(x *elem) bool
-	walk = func(x *elem) bool {
+// schemaCycles finds the schemas that contain themselves, with one
+// depth-first search over the schema edges of all elements (linear in the
+// size of the model set). It returns the schemas where a cycle closes.
+func (p *parser) schemaCycles() map[*elem]bool {
+	const (
+		grey  = 1
+		black = 2
+	)
+	state := map[*elem]int{}
+	cyclic := map[*elem]bool{}
+	var visit func(x *elem)
+	visit = func(x *elem) {
+		state[x] = grey
 		for _, prop := range schemaChildren {
 			for _, c := range p.targets(x, prop) {
-				if c == target {
-					return true
-				}
-				if !seen[c] {
-					seen[c] = true
-					if walk(c) {
-						return true
-					}
+				switch state[c] {
+				case grey:
+					cyclic[c] = true
+				case 0:
+					visit(c)
 				}
 			}
 		}
-		return false
+		state[x] = black
 	}
-	return walk(from)
+	for _, e := range p.all {
+		if state[e] == 0 && e.lang.isA(e.class, "ComplexSchema") {
+			visit(e)
+		}
+	}
+	return cyclic
 }
 
 // schemaDepth is the nesting depth of complex schemas at e (1 for a complex
-// schema with only primitive children).
-func (p *parser) schemaDepth(e *elem, guard int) int {
-	if guard > 64 {
-		return guard
+// schema with only primitive children). Results are memoised in memo, so
+// schemas shared by reference cost once; a schema met again while its own
+// depth is being computed (a cycle, reported separately) counts as 0.
+func (p *parser) schemaDepth(e *elem, memo map[*elem]int) int {
+	if d, ok := memo[e]; ok {
+		return d
 	}
+	memo[e] = 0 // in progress
 	d := 0
 	for _, prop := range schemaChildren {
 		for _, c := range p.targets(e, prop) {
-			if x := p.schemaDepth(c, guard+1); x > d {
+			if x := p.schemaDepth(c, memo); x > d {
 				d = x
 			}
 		}
@@ -376,6 +401,7 @@ func (p *parser) schemaDepth(e *elem, guard int) int {
 	if e.lang.isA(e.class, "ComplexSchema") {
 		d++
 	}
+	memo[e] = d
 	return d
 }
 

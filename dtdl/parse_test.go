@@ -2,6 +2,7 @@ package dtdl_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -247,6 +248,53 @@ func TestParseLimits(t *testing.T) {
 			k := keys(err)
 			if len(k) == 0 || k[0].Rule != tt.rule {
 				t.Errorf("Parse = %v, want rule %s", err, tt.rule)
+			}
+		})
+	}
+}
+
+// TestParseHostileShapes checks that large adversarial model sets finish
+// quickly with an error: a long extends chain and a wide DAG of schemas
+// shared by reference.
+func TestParseHostileShapes(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := 0; i < 3000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"@context":"dtmi:dtdl:context;3","@id":"dtmi:h:I%d;1","@type":"Interface","extends":"dtmi:h:I%d;1"}`, i, (i+1)%3000)
+	}
+	b.WriteString("]")
+	chainDoc := b.String()
+
+	b.Reset()
+	b.WriteString(`{"@context":"dtmi:dtdl:context;3","@id":"dtmi:h:S;1","@type":"Interface","schemas":[`)
+	const layers, width = 40, 8
+	for l := 0; l < layers; l++ {
+		if l > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"@id":"dtmi:h:O%d;1","@type":"Object","fields":[`, l)
+		for f := 0; f < width; f++ {
+			if f > 0 {
+				b.WriteString(",")
+			}
+			schema := `"double"`
+			if l+1 < layers {
+				schema = fmt.Sprintf(`"dtmi:h:O%d;1"`, l+1)
+			}
+			fmt.Fprintf(&b, `{"name":"f%d","schema":%s}`, f, schema)
+		}
+		b.WriteString("]}")
+	}
+	b.WriteString("]}")
+	dagDoc := b.String()
+
+	for name, doc := range map[string]string{"extends chain": chainDoc, "schema dag": dagDoc} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := dtdl.ParseOne("h.json", []byte(doc), nil); err == nil {
+				t.Error("Parse accepted a hostile model set")
 			}
 		})
 	}
