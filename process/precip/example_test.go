@@ -44,3 +44,16 @@ func ExampleParseSpec() {
 	// precip: spec: unknown field "dose"
 	// precip: flow_L_per_h: must be a finite non-negative number, got -1
 }
+
+// ExampleIsothermDose finds the oxalic acid dose at which the PrOMMiS
+// isotherm precipitates 99 % of the neodymium.
+func ExampleIsothermDose() {
+	dose, err := precip.IsothermDose(precip.DefaultIsotherm()["Nd"], 0.99)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%.3f g/L H2C2O4\n", dose)
+	// Output:
+	// 6.765 g/L H2C2O4
+}

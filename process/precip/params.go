@@ -1,5 +1,11 @@
 package precip
 
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
 // IsothermParam holds the dose-isotherm parameters of one metal:
 // conv = exp(−(E/dose)^N), dose in g/L of oxalic acid in the feed.
 type IsothermParam struct {
@@ -77,3 +83,20 @@ const pKaHSO4 = 1.99
 // none: about 60 % in clay-leachate case studies (attributed to Chi & Xu,
 // Metall. Mater. Trans. B; verify; process-twin.md §b.6 [S21]).
 const DefaultEfficiency = 0.6
+
+// IsothermDose inverts the dose isotherm: it returns the oxalic acid
+// concentration of the feed, g/L, at which the metal with parameters p
+// reaches the given conversion, dose = E / (−ln conv)^(1/N). Conversions
+// outside (0, 1) and fixed-conversion parameters are errors.
+func IsothermDose(p IsothermParam, conversion float64) (float64, error) {
+	if p.Fixed > 0 {
+		return 0, errors.New("precip: isotherm dose: the conversion is fixed, not a function of dose")
+	}
+	if !(conversion > 0 && conversion < 1) {
+		return 0, fmt.Errorf("precip: isotherm dose: conversion %v is not in (0, 1)", conversion)
+	}
+	if !(p.E > 0 && p.N > 0) || !finite(p.E) || !finite(p.N) {
+		return 0, fmt.Errorf("precip: isotherm dose: E_D and N_D must be positive, got %v and %v", p.E, p.N)
+	}
+	return p.E / math.Pow(-math.Log(conversion), 1/p.N), nil
+}

@@ -302,3 +302,36 @@ func TestBalanceProperty(t *testing.T) {
 		}
 	}
 }
+
+func TestIsothermDoseRoundTrip(t *testing.T) {
+	for sym, p := range precip.DefaultIsotherm() {
+		if p.Fixed > 0 {
+			if _, err := precip.IsothermDose(p, 0.5); err == nil {
+				t.Errorf("%s: fixed conversion accepted", sym)
+			}
+			continue
+		}
+		for _, conv := range []float64{0.01, 0.5, 0.9, 0.999} {
+			dose, err := precip.IsothermDose(p, conv)
+			if err != nil {
+				t.Fatalf("%s: %v", sym, err)
+			}
+			if dose > 1000 {
+				continue // beyond any liquor (Al at 99.9 %): Simulate rejects it
+			}
+			res, err := precip.Simulate(&precip.Spec{FlowLPerH: 1, Temperature: 298.15, Model: precip.Isotherm,
+				MgPerL: map[string]float64{sym: 1, "H2C2O4": dose * 1000}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Conversion[sym]; math.Abs(got-conv) > 1e-12 {
+				t.Errorf("%s: conversion at dose %v = %v, want %v", sym, dose, got, conv)
+			}
+		}
+	}
+	for _, c := range []float64{0, 1, -1, math.NaN()} {
+		if _, err := precip.IsothermDose(precip.DefaultIsotherm()["Nd"], c); err == nil {
+			t.Errorf("conversion %v accepted", c)
+		}
+	}
+}
