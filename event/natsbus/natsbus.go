@@ -52,6 +52,12 @@ type Options struct {
 	MaxAge time.Duration
 	// Replicas of the stream on a clustered external server (default 1).
 	Replicas int
+	// SyncAlways makes the embedded server fsync every message before it
+	// acknowledges it. By default it writes each message to the file before
+	// the ack (so an acknowledged event survives kill -9 of the process) and
+	// fsyncs every two minutes (nats-server's default), so a power loss can
+	// lose the last acknowledged events.
+	SyncAlways bool
 	// ConnectOptions are added to the nats.go options (credentials, TLS) for
 	// an external server.
 	ConnectOptions []nats.Option
@@ -75,7 +81,7 @@ type Bus struct {
 	subs   map[*subscription]struct{}
 }
 
-var _ event.Bus = (*Bus)(nil)
+var _ event.SubjectBus = (*Bus)(nil)
 
 // Open connects to the server of opts (starting an embedded one when
 // opts.URL is empty), and creates or updates the stream. The same JetStream
@@ -141,8 +147,9 @@ func (b *Bus) startEmbedded() error {
 		DontListen: true,
 		// Never the standard port, even where the server only uses the
 		// port to describe itself.
-		Port:   server.RANDOM_PORT,
-		NoSigs: true,
+		Port:       server.RANDOM_PORT,
+		NoSigs:     true,
+		SyncAlways: b.opts.SyncAlways,
 	}
 	if b.opts.Listen != "" {
 		host, port, err := net.SplitHostPort(b.opts.Listen)
