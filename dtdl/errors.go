@@ -17,9 +17,16 @@ type Error struct {
 	Message string `json:"message"` // human description
 }
 
-// Error formats the error as "file: id: path: rule: message".
+// Error formats the error as "file: id: path: rule: message". Validation
+// errors, which have no file, leave out the file and, when empty, the id.
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s: %s: %s: %s", e.File, e.ID, e.Path, e.Rule, e.Message)
+	switch {
+	case e.File != "":
+		return fmt.Sprintf("%s: %s: %s: %s: %s", e.File, e.ID, e.Path, e.Rule, e.Message)
+	case e.ID != "":
+		return fmt.Sprintf("%s: %s: %s: %s", e.ID, e.Path, e.Rule, e.Message)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Path, e.Rule, e.Message)
 }
 
 // ErrorList is every error of one Parse or validation pass. It is returned as

@@ -79,5 +79,5 @@ func ExampleInterface_ValidateProperty() {
 	fmt.Println(mine.ValidateProperty("/reserves", "many"))
 	// Output:
 	// <nil>
-	// dtdl: : : /reserves: schema-type: value "many" is not a number (double)
+	// dtdl: /reserves: schema-type: value "many" is not a number (double)
 }
