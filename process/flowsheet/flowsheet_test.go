@@ -207,3 +207,27 @@ func TestBalanceProperty(t *testing.T) {
 		checkClosure(t, res)
 	}
 }
+
+func TestSulfatePlant(t *testing.T) {
+	s := constantSpec()
+	s.Media = "sulfate"
+	s.Feed.MgPerL = map[string]float64{"Nd": 5000, "Pr": 1500, "H": 5, "HSO4": 500, "SO4": 15000}
+	s.Load.Scrub = &flowsheet.Stream{FlowLPerH: 20, MgPerL: map[string]float64{"H": 100, "HSO4": 9700}}
+	s.Strip.Acid = flowsheet.Stream{FlowLPerH: 30, MgPerL: map[string]float64{"H": 1000, "HSO4": 97000}}
+	res, err := flowsheet.Run(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClosure(t, res)
+	if res.Reagents.AcidName != "H2SO4" {
+		t.Errorf("acid = %q, want H2SO4", res.Reagents.AcidName)
+	}
+	// H⁺ + HSO4⁻ fed: scrub 20 L/h and strip 30 L/h.
+	want := 20*(0.1/1.008+9.7/97.07) + 30*(1/1.008+97/97.07)
+	if got := res.Reagents.AcidMolPerH; math.Abs(got-want) > 1e-3*want {
+		t.Errorf("acid = %v mol/h H⁺, want %v", got, want)
+	}
+	if res.StripLiquor.MgPerL["HSO4"] <= 0 {
+		t.Errorf("strip liquor has no HSO4: %v", res.StripLiquor.MgPerL)
+	}
+}
