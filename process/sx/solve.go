@@ -46,11 +46,84 @@ type ConvergenceError struct {
 	Status   Status
 	Iter     int     // Newton iterations done
 	Residual float64 // largest scaled residual of the best iterate
+	// Reason is a likely cause read from the best iterate, or "": acid
+	// exhausted or extractant saturated at a stage, which no steady state
+	// of the spec can avoid.
+	Reason string
 }
 
 // Error describes the failure.
 func (e *ConvergenceError) Error() string {
-	return fmt.Sprintf("sx: no convergence (%v) after %d iterations, scaled residual %.3g", e.Status, e.Iter, e.Residual)
+	msg := fmt.Sprintf("sx: no convergence (%v) after %d iterations, scaled residual %.3g", e.Status, e.Iter, e.Residual)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg
+}
+
+// diagnose looks for the usual causes of an infeasible spec in the best
+// iterate.
+func (w *workspace) diagnose() string {
+	C, n := w.C, w.n
+	// Where the metals go at the current distribution ratios (exact for
+	// constant D): does the organic hold them, does the acid suffice?
+	copy(w.vt, w.v)
+	w.solveComponents(w.vt)
+	var htUp float64
+	for k := w.N - 1; k >= 0; k-- {
+		var bound float64
+		ht := w.qH[k]
+		if k+1 < w.N {
+			ht += w.A[k+1] * htUp
+		}
+		for i := 0; i < C; i++ {
+			y := w.D[k*C+i] * w.vt[k*n+i]
+			bound += w.nu * w.z[i] * y
+			t := w.O[k] * y
+			if k > 0 {
+				t -= w.O[k-1] * w.D[(k-1)*C+i] * w.vt[(k-1)*n+i]
+			}
+			ht += w.z[i] * (t - w.qo[k*C+i])
+		}
+		htUp = ht / w.A[k]
+		if bound > w.T[k] {
+			return fmt.Sprintf("extractant saturated at stage %d: the organic would carry %.3g mol/L of extractant sites, it has %.3g", k+1, bound, w.T[k])
+		}
+		if htUp <= 0 {
+			return fmt.Sprintf("acid exhausted at stage %d: stripping needs more acid than is fed", k+1)
+		}
+	}
+	for k := 0; k < w.N; k++ {
+		if h := math.Exp(w.v[k*n+C]); h < 1e-9 {
+			return fmt.Sprintf("acid exhausted at stage %d (free H+ %.2g mol/L): more acid is consumed by stripping than fed", k+1, h)
+		}
+	}
+	for k := 0; k < w.N; k++ {
+		var bound float64
+		for i := 0; i < C; i++ {
+			bound += w.nu * w.z[i] * w.D[k*C+i] * w.v[k*n+i]
+		}
+		if f := math.Exp(w.v[k*n+C+1]); f < 1e-9*w.T[k] || bound > w.T[k] {
+			return fmt.Sprintf("extractant saturated at stage %d: the organic is loaded past its capacity", k+1)
+		}
+	}
+	// Otherwise name the balance that fails most.
+	w.residual(w.v, w.r)
+	bk, bj, bv := 0, 0, 0.0
+	for k := 0; k < w.N; k++ {
+		for j := 0; j < n; j++ {
+			if v := math.Abs(w.r[k*n+j] / w.sc[j]); v > bv {
+				bk, bj, bv = k, j, v
+			}
+		}
+	}
+	switch {
+	case bj == C:
+		return fmt.Sprintf("the acid balance fails most at stage %d (acid exhausted?)", bk+1)
+	case bj == C+1:
+		return fmt.Sprintf("the extractant balance fails most at stage %d (extractant saturated?)", bk+1)
+	}
+	return fmt.Sprintf("the balance of %s fails most at stage %d", w.comps[bj].Name, bk+1)
 }
 
 // Settings are the knobs of Solve. A nil *Settings means the defaults.
@@ -172,7 +245,7 @@ func Solve(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 		return res, err
 	}
 	if status != Converged {
-		return res, &ConvergenceError{Status: status, Iter: w.stats.NewtonIterations, Residual: w.stats.Residual}
+		return res, &ConvergenceError{Status: status, Iter: w.stats.NewtonIterations, Residual: w.stats.Residual, Reason: w.diagnose()}
 	}
 	return res, nil
 }
@@ -594,40 +667,7 @@ func (w *workspace) substitute(omega float64) float64 {
 	N, C, n := w.N, w.C, w.n
 	v := w.v
 	w.distribution(v)
-	a, b, c := w.tri[0], w.tri[1], w.tri[2]
-	// Components: tridiagonal systems with D fixed (Thomas algorithm).
-	for i := 0; i < C; i++ {
-		// Forward sweep: a = sub-diagonal, b = diagonal, c = super-diagonal.
-		// Row k: O[k-1]D[k-1] x[k-1] − (A[k]+O[k]D[k]) x[k] + A[k+1] x[k+1] = −q[k].
-		for k := 0; k < N; k++ {
-			var sub, sup float64
-			if k > 0 {
-				sub = w.O[k-1] * w.D[(k-1)*C+i]
-			}
-			if k+1 < N {
-				sup = w.A[k+1]
-			}
-			diag := -(w.A[k] + w.O[k]*w.D[k*C+i])
-			rhs := -(w.qa[k*C+i] + w.qo[k*C+i])
-			if k > 0 {
-				m := sub / b[k-1]
-				diag -= m * c[k-1]
-				rhs -= m * a[k-1]
-			}
-			b[k], c[k], a[k] = diag, sup, rhs // a holds the modified right-hand side
-		}
-		for k := N - 1; k >= 0; k-- {
-			x := a[k]
-			if k+1 < N {
-				x -= c[k] * v[(k+1)*n+i]
-			}
-			x /= b[k]
-			if x < 0 {
-				x = 0
-			}
-			v[k*n+i] = x
-		}
-	}
+	w.solveComponents(v)
 	// Acidity swept down the cascade, then the free extractant per stage.
 	var change float64
 	var htUp float64
@@ -667,6 +707,45 @@ func (w *workspace) substitute(omega float64) float64 {
 		change = math.Max(change, math.Abs(d))
 	}
 	return change
+}
+
+// solveComponents sets the concentrations of v from the distribution
+// ratios in w.D: one tridiagonal system per component (Thomas algorithm).
+func (w *workspace) solveComponents(v []float64) {
+	N, C, n := w.N, w.C, w.n
+	a, b, c := w.tri[0], w.tri[1], w.tri[2]
+	for i := 0; i < C; i++ {
+		// Forward sweep: a = sub-diagonal, b = diagonal, c = super-diagonal.
+		// Row k: O[k-1]D[k-1] x[k-1] − (A[k]+O[k]D[k]) x[k] + A[k+1] x[k+1] = −q[k].
+		for k := 0; k < N; k++ {
+			var sub, sup float64
+			if k > 0 {
+				sub = w.O[k-1] * w.D[(k-1)*C+i]
+			}
+			if k+1 < N {
+				sup = w.A[k+1]
+			}
+			diag := -(w.A[k] + w.O[k]*w.D[k*C+i])
+			rhs := -(w.qa[k*C+i] + w.qo[k*C+i])
+			if k > 0 {
+				m := sub / b[k-1]
+				diag -= m * c[k-1]
+				rhs -= m * a[k-1]
+			}
+			b[k], c[k], a[k] = diag, sup, rhs // a holds the modified right-hand side
+		}
+		for k := N - 1; k >= 0; k-- {
+			x := a[k]
+			if k+1 < N {
+				x -= c[k] * v[(k+1)*n+i]
+			}
+			x /= b[k]
+			if x < 0 {
+				x = 0
+			}
+			v[k*n+i] = x
+		}
+	}
 }
 
 // freeExtractant solves f + ν Σ z D(h,f) x = T for stage k with x fixed,

@@ -2,7 +2,9 @@ package sx_test
 
 import (
 	"context"
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"lodestone/process/sx"
@@ -167,6 +169,40 @@ func TestPrommisThreeStage(t *testing.T) {
 				}
 			}
 			t.Logf("stats %+v closure %g H %.8g HSO4 %.8g SO4 %.8g DEHPA %.9g Y %.8g", res.Stats, res.MaxClosure(), got["H"], got["HSO4"], got["SO4"], gotO["DEHPA"], got["Y"])
+		})
+	}
+}
+
+func TestInfeasibleReportsWhy(t *testing.T) {
+	comps := []sx.Component{{Name: "M", Charge: 3}}
+	tests := []struct {
+		name string
+		p    sx.Problem
+		want string
+	}{
+		{"acid exhausted", sx.Problem{Stages: 3, Components: comps,
+			Inlets: []sx.Inlet{
+				{Phase: sx.Aqueous, Stage: 3, Flow: 10, H: 0.01},
+				{Phase: sx.Organic, Stage: 1, Flow: 10, Conc: []float64{0.1}, Extractant: 1},
+			},
+			Model: sx.Constant{D: []float64{0.01}}}, "acid exhausted"},
+		{"extractant saturated", sx.Problem{Stages: 3, Components: comps,
+			Inlets: []sx.Inlet{
+				{Phase: sx.Aqueous, Stage: 3, Flow: 10, Conc: []float64{0.5}, H: 0.01},
+				{Phase: sx.Organic, Stage: 1, Flow: 10, Extractant: 0.1},
+			},
+			Model: sx.Constant{D: []float64{100}}}, "extractant saturated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := sx.Solve(context.Background(), tt.p, nil)
+			var ce *sx.ConvergenceError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Solve error = %v, want a ConvergenceError saying %q", err, tt.want)
+			}
+			if res == nil || res.Status == sx.Converged {
+				t.Fatalf("result %v, want the best iterate with a non-converged status", res)
+			}
 		})
 	}
 }
