@@ -299,3 +299,24 @@ func TestParseHostileShapes(t *testing.T) {
 		})
 	}
 }
+
+func TestUnits(t *testing.T) {
+	if got := dtdl.UnitType("Mass"); got != "MassUnit" {
+		t.Errorf("UnitType(Mass) = %q, want MassUnit", got)
+	}
+	if got := dtdl.UnitSymbol("tonne"); got != "t" {
+		t.Errorf("UnitSymbol(tonne) = %q, want t", got)
+	}
+	found := false
+	for _, u := range dtdl.Units("Concentration") {
+		if u == "partsPerMillion" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("Units(Concentration) = %v, want partsPerMillion among them", dtdl.Units("Concentration"))
+	}
+	if dtdl.Units("Nope") != nil || len(dtdl.SemanticTypes()) < 40 {
+		t.Errorf("Units(Nope) = %v, SemanticTypes() has %d", dtdl.Units("Nope"), len(dtdl.SemanticTypes()))
+	}
+}
