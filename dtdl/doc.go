@@ -41,7 +41,21 @@
 // own and inherited contents by name ([Property], [Telemetry],
 // [Relationship], [Component], [Command]); schemas are [Primitive] (including
 // the geospatial schemas), [Array], [Enum], [Map] and [Object]. Semantic
-// types and units (QuantitativeTypes in v3, core in v2) are on [Semantic].
+// types and units (QuantitativeTypes in v3, core in v2) are on [Semantic];
+// [UnitType], [Units] and [UnitSymbol] look up the QuantitativeTypes
+// vocabulary. In v3 a unit type (e.g. "TemperatureUnit") may also be used as
+// a schema; it becomes a string [Enum] of its units.
+//
+// # Limits
+//
+// Per version, from the metamodels: name length (v2 64, v3 512),
+// displayName length (v2 64, v3 512), description and comment 512, Interface
+// @id 128 characters, extends depth 10, v2 at most 2 extends and 300
+// contents (inherited included), v3 at most 1,024 Interfaces in a hierarchy
+// and 100,000 elements, v3 Interface text 1 MiB, complex schema nesting 5,
+// v2 Enum 1-100 values and Object 1-30 fields, v2 maxMultiplicity 500, no
+// Component inside a Component's Interface, no Array (or geospatial
+// schema) in a v2 Property, no schema or Interface that contains itself.
 //
 // # Rules
 //
