@@ -137,6 +137,12 @@ type RouterOptions struct {
 	// event on the bus; by default it starts with new events, as ADT's
 	// routes do.
 	FromBeginning bool
+	// CheckpointInterval is the least time between two saves of a route's
+	// checkpoint (default 1 s; negative saves after every event). The last
+	// position is saved when the route stops or has been idle for an
+	// interval; after a crash, a route redelivers at most the events it
+	// handled in the last interval.
+	CheckpointInterval time.Duration
 }
 
 // Router runs routes: for each, one goroutine reads the bus and delivers
@@ -170,6 +176,9 @@ func NewRouter(bus Bus, routes []Route, opts *RouterOptions) (*Router, error) {
 	}
 	if r.opts.Checkpoints == nil {
 		r.opts.Checkpoints = NewMemoryCheckpoints()
+	}
+	if r.opts.CheckpointInterval == 0 {
+		r.opts.CheckpointInterval = time.Second
 	}
 	r.log = r.opts.Logger
 	if r.log == nil {
@@ -275,12 +284,44 @@ func (r *Router) run(ctx context.Context, rt *routeState, sub Subscription) {
 	defer r.wg.Done()
 	defer sub.Close()
 	log := r.log.With("route", rt.Name)
+	saved := rt.last.Load()
+	var savedAt time.Time
+	save := func(ctx context.Context) {
+		seq := rt.last.Load()
+		if seq == saved {
+			return
+		}
+		if err := r.opts.Checkpoints.Save(ctx, rt.Name, seq); err != nil {
+			log.Warn("save checkpoint", "seq", seq, "err", err)
+			return
+		}
+		saved, savedAt = seq, time.Now()
+	}
+	defer func() {
+		// The route's context is canceled by now; the final save gets a
+		// short one of its own.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		save(ctx)
+	}()
 	failures := 0
 	for {
-		m, err := sub.Next(ctx)
+		next := ctx
+		cancel := context.CancelFunc(func() {})
+		if rt.last.Load() != saved && r.opts.CheckpointInterval > 0 {
+			// Unsaved progress: if the bus stays idle, save it after
+			// one interval instead of waiting for the next event.
+			next, cancel = context.WithTimeout(ctx, r.opts.CheckpointInterval)
+		}
+		m, err := sub.Next(next)
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return
+			}
+			if next.Err() != nil {
+				save(ctx)
+				continue
 			}
 			if errors.Is(err, ErrClosed) {
 				log.Warn("bus closed, route stopped")
@@ -304,8 +345,8 @@ func (r *Router) run(ctx context.Context, rt *routeState, sub Subscription) {
 			rt.seen.add(key)
 		}
 		rt.last.Store(m.Seq)
-		if err := r.opts.Checkpoints.Save(ctx, rt.Name, m.Seq); err != nil && ctx.Err() == nil {
-			log.Warn("save checkpoint", "seq", m.Seq, "err", err)
+		if r.opts.CheckpointInterval < 0 || time.Since(savedAt) >= r.opts.CheckpointInterval {
+			save(ctx)
 		}
 	}
 }

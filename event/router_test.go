@@ -356,3 +356,21 @@ func TestRouterShutdownDuringRetry(t *testing.T) {
 		t.Error("checkpoint saved for an event that was never delivered")
 	}
 }
+
+// TestRouterCheckpointWhenIdle checks that progress is saved after an idle
+// interval, not only at shutdown.
+func TestRouterCheckpointWhenIdle(t *testing.T) {
+	bus := membus.New(nil)
+	defer bus.Close()
+	cp := event.NewMemoryCheckpoints()
+	out := make(sink, 10)
+	startRouter(t, bus, []event.Route{{Name: "r", Endpoint: out}},
+		&event.RouterOptions{Checkpoints: cp, CheckpointInterval: 20 * time.Millisecond})
+	publish(t, bus, testEvent(1, event.TypeTwinCreated, "a"), testEvent(2, event.TypeTwinCreated, "b"))
+	out.next(t)
+	out.next(t)
+	waitFor(t, func() bool {
+		seq, ok, _ := cp.Load(t.Context(), "r")
+		return ok && seq == 2
+	})
+}
