@@ -25,6 +25,7 @@ type model struct {
 
 	from, to  []int
 	ratio     []float64
+	invRatio  []float64
 	lead      []int
 	arcGroup  []int
 	outArcs   [][]int
@@ -42,6 +43,7 @@ type model struct {
 	contentCtl []int // control index of each content-tracking index
 	qualArc    []int
 	quals      []Qualification
+	qualArcs   []int // arc of each qualification
 	qualDay0   []int
 	random     []crandom
 
@@ -135,6 +137,7 @@ func compile(s *SimScenario) (*model, error) {
 		m.from = append(m.from, t.idx[a.From])
 		m.to = append(m.to, t.idx[a.To])
 		m.ratio = append(m.ratio, a.Ratio)
+		m.invRatio = append(m.invRatio, 1/a.Ratio)
 		m.lead = append(m.lead, a.LeadTimeDays)
 		maxLead = max(maxLead, a.LeadTimeDays)
 		for _, nm := range arcNames(a) {
@@ -481,6 +484,7 @@ func compile(s *SimScenario) (*model, error) {
 			return nil, err
 		}
 		m.qualArc[a] = len(m.quals)
+		m.qualArcs = append(m.qualArcs, a)
 		m.quals = append(m.quals, q)
 		m.qualDay0 = append(m.qualDay0, d0)
 	}

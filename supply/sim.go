@@ -45,6 +45,7 @@ type workspace struct {
 	arcF       []float64 // today's lane factor
 	arcDelay   []int
 	allow      []float64 // share of an arc's flow export controls allow today
+	openF      []float64 // min(arcF, allow): share of an arc's flow that may move today
 	needLic    []int     // control whose missing licence blocks the arc (−1)
 	qualF      []float64
 
@@ -90,7 +91,7 @@ func newWorkspace(m *model) *workspace {
 	ng := len(m.groupNode)
 	w := &workspace{m: m,
 		capF: make([]float64, m.n), demF: make([]float64, m.n), arcF: make([]float64, m.na), arcDelay: make([]int, m.na),
-		allow: make([]float64, m.na), needLic: make([]int, m.na), qualF: make([]float64, m.na),
+		allow: make([]float64, m.na), openF: make([]float64, m.na), needLic: make([]int, m.na), qualF: make([]float64, m.na),
 		out: make([]float64, m.n), inBuf: make([]float64, ng), pipe: make([]float64, m.na*m.ringLen), pSum: make([]float64, ng),
 		backlog: make([]float64, m.na), newOrd: make([]float64, m.na), wt: make([]float64, m.na), short: make([]float64, ng), ordIn: make([]float64, m.n),
 		tOut: make([]float64, m.nContent*m.n), tIn: make([]float64, m.nContent*ng), tPipe: make([]float64, m.nContent*m.na*m.ringLen),
@@ -132,6 +133,9 @@ func (w *workspace) reset(rng *rand.Rand) {
 	}
 	for i := range w.licState {
 		w.licState[i] = 0
+	}
+	for a := range m.na {
+		w.arcF[a], w.arcDelay[a], w.allow[a], w.needLic[a], w.qualF[a] = 1, 0, 1, -1, 1
 	}
 	for i := range w.qStart {
 		w.qStart[i] = 0
@@ -227,8 +231,17 @@ func (w *workspace) step(d int) {
 	for i := range n {
 		w.capF[i], w.demF[i] = 1, 1
 	}
-	for a := range na {
-		w.arcF[a], w.arcDelay[a], w.allow[a], w.needLic[a], w.qualF[a] = 1, 0, 1, -1, 1
+	// Arc regimes are reset only when something can change them (reset
+	// leaves them at 1, 0, 1, −1, 1).
+	if len(m.shocks) > 0 {
+		for a := range na {
+			w.arcF[a], w.arcDelay[a] = 1, 0
+		}
+	}
+	if len(m.controls) > 0 {
+		for a := range na {
+			w.allow[a], w.needLic[a] = 1, -1
+		}
 	}
 	for k := range m.shocks {
 		w.applyShock(&m.shocks[k], d)
@@ -236,10 +249,8 @@ func (w *workspace) step(d int) {
 	for k := range w.events {
 		w.applyShock(&w.events[k], d)
 	}
-	for a := range na {
-		if q := m.qualArc[a]; q >= 0 {
-			_, w.qualF[a] = m.quals[q].State(d - m.qualDay0[q])
-		}
+	for q := range m.quals {
+		_, w.qualF[m.qualArcs[q]] = m.quals[q].State(d - m.qualDay0[q])
 	}
 	for c := range m.controls {
 		ctl := &m.controls[c]
@@ -285,6 +296,9 @@ func (w *workspace) step(d int) {
 			}
 		}
 	}
+	for a := range na {
+		w.openF[a] = min(w.arcF[a], w.allow[a])
+	}
 	// Phase 2: arrivals.
 	slot := d % m.ringLen
 	for a := range na {
@@ -294,7 +308,7 @@ func (w *workspace) step(d int) {
 			continue
 		}
 		g := m.arcGroup[a]
-		eq := q / m.ratio[a]
+		eq := q * m.invRatio[a]
 		old := w.inBuf[g]
 		w.inBuf[g] = old + eq
 		w.pSum[g] = max(0, w.pSum[g]-eq)
@@ -311,7 +325,7 @@ func (w *workspace) step(d int) {
 	clear64(w.ordIn)
 	for a := range na {
 		i := m.from[a]
-		if w.backlog[a] > 0 && (min(w.arcF[a], w.allow[a])*w.qualF[a] == 0 || m.capacity[i]*w.capF[i]+w.out[i] == 0) {
+		if w.backlog[a] > 0 && (w.openF[a]*w.qualF[a] == 0 || m.capacity[i]*w.capF[i]+w.out[i] == 0) {
 			w.backlog[a] = 0
 		}
 		w.ordIn[i] += w.backlog[a]
@@ -353,7 +367,7 @@ func (w *workspace) step(d int) {
 		ext := m.demand[i] * w.demF[i]
 		total := ext
 		for _, a := range m.outArcs[i] {
-			total += w.backlog[a] * min(w.arcF[a], w.allow[a])
+			total += w.backlog[a] * w.openF[a]
 		}
 		avail := max(w.out[i], 0)
 		frac := 1.0
@@ -373,7 +387,7 @@ func (w *workspace) step(d int) {
 		req := ext
 		for _, a := range m.outArcs[i] {
 			req += w.newOrd[a]
-			r := w.backlog[a] * min(w.arcF[a], w.allow[a])
+			r := w.backlog[a] * w.openF[a]
 			var s float64
 			if m.priority {
 				s = min(r, left)
@@ -392,7 +406,7 @@ func (w *workspace) step(d int) {
 				}
 			}
 			if unf := r - s; unf > 0 {
-				w.short[m.arcGroup[a]] += unf / m.ratio[a]
+				w.short[m.arcGroup[a]] += unf * m.invRatio[a]
 				open += unf
 			}
 			if s <= 0 {
@@ -400,9 +414,14 @@ func (w *workspace) step(d int) {
 			}
 			w.backlog[a] = max(0, w.backlog[a]-s)
 			filled += s
-			pi := a*m.ringLen + (d+max(1, m.lead[a]+w.arcDelay[a]))%m.ringLen
+			// The ring holds lead + delay + 2 slots, so one wrap suffices.
+			at := slot + max(1, m.lead[a]+w.arcDelay[a])
+			if at >= m.ringLen {
+				at -= m.ringLen
+			}
+			pi := a*m.ringLen + at
 			w.pipe[pi] += s
-			w.pSum[m.arcGroup[a]] += s / m.ratio[a]
+			w.pSum[m.arcGroup[a]] += s * m.invRatio[a]
 			for c := range nc {
 				w.tPipe[c*na*m.ringLen+pi] += s * w.tOut[c*n+i]
 			}
@@ -417,7 +436,7 @@ func (w *workspace) step(d int) {
 	for g := range m.groupNode {
 		ip := w.inBuf[g] + w.pSum[g]
 		for _, a := range m.groupArcs[g] {
-			ip += w.backlog[a] / m.ratio[a]
+			ip += w.backlog[a] * m.invRatio[a]
 		}
 		q := 0.0
 		if r := m.levelR[g]; r < 0 || ip <= r {
@@ -439,12 +458,16 @@ func (w *workspace) step(d int) {
 				w.licState[li] = 1
 				w.licDay[li] = d + m.controls[c].review
 			}
-			w.wt[a] = (m.capacity[i]*w.capF[i] + w.out[i]) * min(w.arcF[a], w.allow[a]) * w.qualF[a]
+			w.wt[a] = (m.capacity[i]*w.capF[i] + w.out[i]) * w.openF[a] * w.qualF[a]
 			wsum += w.wt[a]
 		}
 		short := w.short[g]
 		if wsum == 0 {
 			short += q
+		}
+		qw := 0.0
+		if wsum > 0 {
+			qw = q / wsum
 		}
 		for _, a := range m.groupArcs[g] {
 			i := m.from[a]
@@ -461,7 +484,7 @@ func (w *workspace) step(d int) {
 					w.newOrd[a] = w.backlog[a]
 				}
 			} else if wsum > 0 && q > 0 {
-				w.newOrd[a] = q * w.wt[a] / wsum * m.ratio[a]
+				w.newOrd[a] = qw * w.wt[a] * m.ratio[a]
 				w.backlog[a] += w.newOrd[a]
 			}
 		}
