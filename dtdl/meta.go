@@ -127,6 +127,8 @@ func buildLang(v int) *langDef {
 		{name: "displayName", kind: pLangString, max: unb, maxLen: dispLen},
 		{name: "description", kind: pLangString, max: unb, maxLen: 512},
 		{name: "comment", kind: pString, max: 1, maxLen: 512},
+		// languageMajorVersion is reserved: sh:maxCount 0.
+		{name: "languageMajorVersion", kind: pInt, max: 0},
 	}})
 	ifc := &classDef{name: "Interface", super: "Entity", props: []propDef{
 		{name: "contents", kind: pElement, classes: []string{"Content"}, max: unb, unique: []string{"name"}},

@@ -393,6 +393,8 @@ func resolveType(s string, ctx ctxState) (string, typeCategory) {
 			name = n
 		} else if rest, ok := strings.CutPrefix(s, "dtmi:dtdl:extension:quantitativeTypes:v1:class:"); ok && ctx.exts&extQT != 0 {
 			name = rest
+		} else if x, ok := extIRIs[s]; ok && ctx.exts&x.ext != 0 {
+			name = x.term
 		} else if rest, ok := strings.CutPrefix(s, "dtmi:standard:class:"); ok && strings.HasSuffix(rest, ";"+strconv.Itoa(ctx.version)) && isSemanticType(strings.TrimSuffix(rest, ";"+strconv.Itoa(ctx.version)), ctx) {
 			return strings.TrimSuffix(rest, ";"+strconv.Itoa(ctx.version)), tSemantic
 		} else {
@@ -457,6 +459,30 @@ func isDefinedTerm(name string, ctx ctxState) bool {
 		}
 	}
 	return false
+}
+
+// extIRIs maps the IRIs of extension terms (from the extension contexts,
+// language/v3/context/DTDL.FeatureExtension.*.context.json) to the term and
+// the extension that defines it, so models may write either form.
+var extIRIs = map[string]struct {
+	ext  uint8
+	term string
+}{
+	"dtmi:dtdl:extension:quantitativeTypes:v1:property:unit":      {extQT, "unit"},
+	"dtmi:dtdl:extension:historization:v1:Historized":             {extHistorization, "Historized"},
+	"dtmi:dtdl:extension:annotation:v1:ValueAnnotation":           {extAnnotation, "ValueAnnotation"},
+	"dtmi:dtdl:extension:annotation:v1:ValueAnnotation:annotates": {extAnnotation, "annotates"},
+	"dtmi:dtdl:extension:overriding:v1:Override":                  {extOverriding, "Override"},
+	"dtmi:dtdl:extension:overriding:v1:Override:overrides":        {extOverriding, "overrides"},
+	"dtmi:dtdl:extension:mqtt:v1:Mqtt":                            {extMqtt, "Mqtt"},
+	"dtmi:dtdl:extension:mqtt:v1:Idempotent":                      {extMqtt, "Idempotent"},
+	"dtmi:dtdl:extension:mqtt:v1:Cacheable":                       {extMqtt, "Cacheable"},
+	"dtmi:dtdl:extension:mqtt:v1:Indexed":                         {extMqtt, "Indexed"},
+	"dtmi:dtdl:extension:mqtt:v1:Mqtt:telemetryTopic":             {extMqtt, "telemetryTopic"},
+	"dtmi:dtdl:extension:mqtt:v1:Mqtt:commandTopic":               {extMqtt, "commandTopic"},
+	"dtmi:dtdl:extension:mqtt:v1:Mqtt:payloadFormat":              {extMqtt, "payloadFormat"},
+	"dtmi:dtdl:extension:mqtt:v1:Cacheable:ttl":                   {extMqtt, "ttl"},
+	"dtmi:dtdl:extension:mqtt:v1:Indexed:index":                   {extMqtt, "index"},
 }
 
 // iotcTypes are the semantic types of the IoT Central partner extension of DTDL v2.
@@ -657,6 +683,8 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 			if ver == strconv.Itoa(ctx.version) {
 				name = pn
 			}
+		} else if x, ok := extIRIs[key]; ok && ctx.exts&x.ext != 0 {
+			name = x.term
 		}
 		var def *propDef
 		if name != key || !strings.Contains(key, ":") {
@@ -951,6 +979,9 @@ func (p *parser) parseElemValue(e *elem, d *propDef, it *node, ip string) (value
 		if cls := l.instances[s]; cls != "" {
 			return p.checkInstance(e, d, s, cls, ip)
 		}
+		if rest, ok := strings.CutPrefix(s, "dtmi:dtdl:extension:quantitativeTypes:v1:enum:"); ok && e.ctx.exts&extQT != 0 {
+			s = rest
+		}
 		if _, isUnitType := qtUnits[s]; isUnitType && e.ctx.exts&extQT != 0 && s != "DecimalPrefix" && s != "BinaryPrefix" {
 			// QuantitativeTypes unit types are string Enums usable as schemas.
 			return p.checkInstance(e, d, s, "Enum", ip)
@@ -960,7 +991,7 @@ func (p *parser) parseElemValue(e *elem, d *propDef, it *node, ip string) (value
 		}
 		if rest, ok := strings.CutPrefix(s, "dtmi:standard:schema:geospatial:"); ok {
 			name, ver, _ := strings.Cut(rest, ";")
-			if geoTerms[name] && ver == strconv.Itoa(l.version) {
+			if geoTerms[name] && (ver == strconv.Itoa(l.version) || (d.older && ver == "2")) {
 				return p.checkInstance(e, d, name, "Object", ip)
 			}
 		}
@@ -969,7 +1000,7 @@ func (p *parser) parseElemValue(e *elem, d *propDef, it *node, ip string) (value
 			rest := strings.TrimPrefix(s, "dtmi:dtdl:instance:")
 			kindPart, nameVer, _ := strings.Cut(rest, ":")
 			name, ver, _ := strings.Cut(nameVer, ";")
-			if (kindPart == "Schema" || kindPart == "CommandType") && ver == strconv.Itoa(l.version) {
+			if (kindPart == "Schema" || kindPart == "CommandType") && (ver == strconv.Itoa(l.version) || (d.older && ver == "2")) {
 				if cls := l.instances[name]; cls != "" {
 					return p.checkInstance(e, d, name, cls, ip)
 				}
