@@ -207,6 +207,7 @@ type Ref struct {
 
 	Var  string   // set by Check
 	Path []string // set by Check; empty for the collection itself
+	slot int      // set by Check: the variable's slot
 }
 
 // Unary is NOT X or -X.
@@ -247,6 +248,7 @@ type IsOfModel struct {
 	Var   string
 	Model string
 	Exact bool
+	slot  int // set by Check
 }
 
 // Position implementations.

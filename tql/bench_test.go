@@ -11,7 +11,7 @@ import (
 
 var benchQueries = map[string]string{
 	"simple": "SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'n-0-1'",
-	"join":   "SELECT A, B, R FROM DIGITALTWINS A JOIN B RELATED A.next R WHERE A.$dtId IN ['n-0-1', 'n-0-2'] AND R.w > 3 AND IS_OF_MODEL(B, 'dtmi:b:Node;1')",
+	"join":   "SELECT A, B, R FROM DIGITALTWINS A JOIN B RELATED A.next R WHERE A.$dtId IN ['n-0-1', 'n-0-2'] AND R.w >= 1 AND IS_OF_MODEL(B, 'dtmi:b:Node;1')",
 	"match6": "SELECT a, b FROM DIGITALTWINS MATCH (a)-[:next*6]->(b) WHERE a.$dtId = 'n-0-1' AND b.v >= 0",
 	"group":  "SELECT T.layer AS layer, SUM(T.v) AS total, COUNT() AS n FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:b:Node;1') GROUP BY T.layer ORDER BY total DESC",
 }

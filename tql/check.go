@@ -397,13 +397,14 @@ func (c *checker) expr(e Expr, agg bool) {
 		if v.kind != kTwin {
 			c.fail(e.Pos, "IS_OF_MODEL needs a twin collection; %q is not one", e.Var)
 		}
+		e.slot = v.slot
 	}
 }
 
 func (c *checker) ref(r *Ref) {
 	a := c.a
 	if v := a.byName[r.Parts[0]]; v != nil && !v.anon {
-		r.Var, r.Path = v.name, r.Parts[1:]
+		r.Var, r.Path, r.slot = v.name, r.Parts[1:], v.slot
 		if v.kind == kPath && len(r.Path) > 0 {
 			c.fail(r.Pos, "path %q has no properties", v.name)
 		}
@@ -412,7 +413,7 @@ func (c *checker) ref(r *Ref) {
 	if a.def < 0 {
 		c.fail(r.Pos, "unknown collection %q%s", r.Parts[0], c.hint(r.Parts[0]))
 	}
-	r.Var, r.Path = a.vars[a.def].name, r.Parts
+	r.Var, r.Path, r.slot = a.vars[a.def].name, r.Parts, a.def
 }
 
 // quantity marks a comparison between a twin property and a string that

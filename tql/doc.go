@@ -55,6 +55,9 @@
 //     {"twins": [ids...], "relationships": [documents...]}.
 //   - AS OF 'RFC 3339 time' after the collection reads the graph as it was at
 //     that instant (the graph must implement [HistoryGraph]).
+//   - SELECT * over a JOIN or a MATCH of several twins returns rows keyed by
+//     collection name (ADT rejects SELECT * with JOIN). Options.RequireAnchor
+//     restores ADT's rule that MATCH and JOIN queries name a $dtId.
 //   - Quantities: comparing a property with a string such as '500 kg'
 //     converts the literal into the unit the property's model declares (see
 //     [UnitResolver] and [LookupUnit]); without a declared unit the string is

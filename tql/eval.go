@@ -704,8 +704,7 @@ func (ev *evaluator) eval(e Expr) any {
 		}
 		return l
 	case *Ref:
-		v := ev.a.byName[e.Var]
-		val := ev.varValue(v)
+		val := ev.varValue(ev.a.vars[e.slot])
 		if len(e.Path) == 0 {
 			return val
 		}
@@ -758,7 +757,7 @@ func (ev *evaluator) eval(e Expr) any {
 		}
 		return found != e.Not
 	case *IsOfModel:
-		d, _ := ev.row[ev.a.byName[e.Var].slot].(Doc)
+		d, _ := ev.row[e.slot].(Doc)
 		if d == nil {
 			return undefined
 		}
@@ -812,7 +811,7 @@ func (ev *evaluator) convert(b *Binary, x, y any) (any, any) {
 	if ev.units == nil {
 		return x, y
 	}
-	d, _ := ev.row[ev.a.byName[ref.Var].slot].(Doc)
+	d, _ := ev.row[ref.slot].(Doc)
 	if d == nil {
 		return x, y
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -138,8 +139,17 @@ func orderValues(x, y any) int {
 // canonical renders a value as JSON with sorted keys (encoding/json sorts
 // map keys), for grouping and ordering of arrays and objects.
 func canonical(v any) string {
-	if _, ok := v.(undefinedT); ok {
+	switch x := v.(type) {
+	case undefinedT:
 		return "undefined"
+	case nil:
+		return "null"
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return strconv.Quote(x)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
