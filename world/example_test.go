@@ -1,0 +1,61 @@
+package world_test
+
+import (
+	"fmt"
+
+	"lodestone/world"
+)
+
+// ExampleWorld_StageShares prints China's share of each stage computed from
+// the default world, next to the published figure.
+func ExampleWorld_StageShares() {
+	w, err := world.Load()
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range w.StageShares() {
+		fmt.Printf("%-10s %5.1f%% (published %.0f%%, %d)\n", s.Stage, 100*s.Share, 100*s.Published.Value, s.Published.Year)
+	}
+	// Output:
+	// mine        69.2% (published 69%, 2024)
+	// separation  92.0% (published 92%, 2023)
+	// metal       90.0% (published 90%, 2020)
+	// magnet      92.0% (published 92%, 2020)
+}
+
+// ExampleWorld_Network converts the default world into a per-day supply
+// network, the NETWORK document of `lodestone supply stress`.
+func ExampleWorld_Network() {
+	w, err := world.Load()
+	if err != nil {
+		panic(err)
+	}
+	net, err := w.Network(nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range net.Nodes[:2] {
+		fmt.Printf("%s %s %.2f t/day\n", n.ID, n.Country, n.CapacityPerPeriod)
+	}
+	fmt.Println(len(net.Nodes), "nodes,", len(net.Arcs), "arcs")
+	// Output:
+	// mine-cn CN 739.73 t/day
+	// mine-us-mountain-pass US 123.29 t/day
+	// 21 nodes, 30 arcs
+}
+
+// ExampleWorld_Scenario builds the April 2025 licence regime as a SCENARIO
+// of `lodestone supply run`.
+func ExampleWorld_Scenario() {
+	w, err := world.Load()
+	if err != nil {
+		panic(err)
+	}
+	s, err := w.Scenario(world.ScenarioApril2025, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(s.Start, s.Days, s.Controls[0].Name, s.Controls[0].Effective)
+	// Output:
+	// 2025-01-01 1826 CN-2025-18 2025-04-04
+}
