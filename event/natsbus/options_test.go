@@ -50,6 +50,12 @@ func TestEmbeddedListen(t *testing.T) {
 	if u := b.ClientURL(); u != "" {
 		t.Errorf("ClientURL() = %q without Listen, want none", u)
 	}
+	if a := b.Server().Addr(); a != nil {
+		t.Errorf("embedded server listens on %v without Listen", a)
+	}
+	if a := b.Server().MonitorAddr(); a != nil {
+		t.Errorf("embedded server has a monitoring listener on %v", a)
+	}
 	if !b.Conn().IsConnected() {
 		t.Fatal("in-process connection is down")
 	}
