@@ -144,3 +144,40 @@ func TestPositions(t *testing.T) {
 		t.Errorf("positions (-want +got):\n%s", diff)
 	}
 }
+
+func TestVariablesAndQuantity(t *testing.T) {
+	q, err := tql.Parse("SELECT p FROM DIGITALTWINS MATCH p = (a)-[r:x]->() OPTIONAL MATCH (a)-[]->(c) WHERE a.stock > '5 kg'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Variables() != nil {
+		t.Error("Variables before Check is not nil")
+	}
+	if err := tql.Check(q, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []tql.Variable{
+		{Name: "p", Kind: tql.PathVar},
+		{Name: "a", Kind: tql.TwinVar},
+		{Name: "$2", Kind: tql.TwinVar, Anonymous: true},
+		{Name: "r", Kind: tql.RelationshipVar},
+		{Name: "c", Kind: tql.TwinVar, Optional: 1},
+	}
+	if diff := cmp.Diff(want, q.Variables()); diff != "" {
+		t.Errorf("Variables (-want +got):\n%s", diff)
+	}
+	v, u, left, ok := q.Where.(*tql.Binary).Quantity()
+	if !ok || v != 5 || u.Name != "kilogram" || left {
+		t.Errorf("Quantity() = %v, %v, %v, %v, want 5, kilogram, false, true", v, u.Name, left, ok)
+	}
+	var refs []string
+	tql.Inspect(q.Where, func(e tql.Expr) bool {
+		if r, ok := e.(*tql.Ref); ok {
+			refs = append(refs, r.Var+"."+strings.Join(r.Path, "."))
+		}
+		return true
+	})
+	if diff := cmp.Diff([]string{"a.stock"}, refs); diff != "" {
+		t.Errorf("Inspect refs (-want +got):\n%s", diff)
+	}
+}
