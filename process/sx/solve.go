@@ -128,7 +128,7 @@ func (w *workspace) diagnose() string {
 
 // Settings are the knobs of Solve. A nil *Settings means the defaults.
 type Settings struct {
-	MaxSubstitutions int     // successive-substitution sweeps before Newton; 0 means 3, <0 none
+	MaxSubstitutions int     // successive-substitution sweeps before Newton; 0 means 1, <0 none
 	MaxIterations    int     // Newton iterations; 0 means 200
 	Tolerance        float64 // largest scaled residual accepted; 0 means 1e-12
 }
@@ -139,7 +139,7 @@ func (s *Settings) defaults() Settings {
 		d = *s
 	}
 	if d.MaxSubstitutions == 0 {
-		d.MaxSubstitutions = 3
+		d.MaxSubstitutions = 1
 	}
 	if d.MaxIterations == 0 {
 		d.MaxIterations = 200
@@ -522,8 +522,10 @@ func (w *workspace) jacobian(v []float64) {
 
 var errSingular = errors.New("sx: singular block")
 
-// lu factors the n×n matrix a in place with partial pivoting.
-func lu(a []float64, piv []int, n int) error {
+// invert replaces the n×n matrix a by its inverse (Gauss–Jordan with
+// partial pivoting; n³ flops, against 8n³/3 for LU plus n solves). piv
+// records the row swaps, undone on the columns at the end.
+func invert(a []float64, piv []int, n int) error {
 	for c := 0; c < n; c++ {
 		p := c
 		m := math.Abs(a[c*n+c])
@@ -536,93 +538,92 @@ func lu(a []float64, piv []int, n int) error {
 		if m == 0 || math.IsNaN(m) {
 			return errSingular
 		}
+		rc := a[c*n : (c+1)*n]
 		if p != c {
-			for j := 0; j < n; j++ {
-				a[c*n+j], a[p*n+j] = a[p*n+j], a[c*n+j]
+			rp := a[p*n : (p+1)*n]
+			for j := range rc {
+				rc[j], rp[j] = rp[j], rc[j]
 			}
 		}
-		inv := 1 / a[c*n+c]
-		for r := c + 1; r < n; r++ {
-			l := a[r*n+c] * inv
+		inv := 1 / rc[c]
+		rc[c] = 1
+		for j := range rc {
+			rc[j] *= inv
+		}
+		for r := 0; r < n; r++ {
+			if r == c {
+				continue
+			}
+			rr := a[r*n : (r+1)*n]
+			l := rr[c]
 			if l == 0 {
 				continue
 			}
-			a[r*n+c] = l
-			for j := c + 1; j < n; j++ {
-				a[r*n+j] -= l * a[c*n+j]
+			rr[c] = 0
+			for j, v := range rc {
+				rr[j] -= l * v
+			}
+		}
+	}
+	for c := n - 1; c >= 0; c-- {
+		if p := piv[c]; p != c {
+			for r := 0; r < n; r++ {
+				row := a[r*n : (r+1)*n]
+				row[c], row[p] = row[p], row[c]
 			}
 		}
 	}
 	return nil
 }
 
-// luSolve solves in place with the factors of lu.
-func luSolve(a []float64, piv []int, n int, b []float64) {
-	for c := 0; c < n; c++ {
-		if p := piv[c]; p != c {
-			b[c], b[p] = b[p], b[c]
-		}
-	}
-	for r := 1; r < n; r++ {
-		s := b[r]
-		for j := 0; j < r; j++ {
-			s -= a[r*n+j] * b[j]
-		}
-		b[r] = s
-	}
-	for r := n - 1; r >= 0; r-- {
-		s := b[r]
-		for j := r + 1; j < n; j++ {
-			s -= a[r*n+j] * b[j]
-		}
-		b[r] = s / a[r*n+r]
-	}
-}
-
-// newtonStep solves J·dv = −r by the block Thomas algorithm.
+// newtonStep solves J·dv = −r by the block Thomas algorithm: forward,
+// B'_k = B_k − L_k·G_{k−1}, G_k = B'_k⁻¹·U_k, g_k = B'_k⁻¹·(−r_k − L_k·g_{k−1});
+// backward, dv_k = g_k − G_k·dv_{k+1}. U_k is diagonal, so G_k is B'_k⁻¹
+// with scaled columns.
 func (w *workspace) newtonStep() error {
 	N, n := w.N, w.n
 	for k := 0; k < N; k++ {
 		B := w.lu
 		copy(B, w.jd[k*n*n:(k+1)*n*n])
-		gk := w.g[k*n : (k+1)*n]
+		rhs := w.col
 		for i := 0; i < n; i++ {
-			gk[i] = -w.r[k*n+i]
+			rhs[i] = -w.r[k*n+i]
 		}
 		if k > 0 {
 			L := w.jl[k*n*n : (k+1)*n*n]
 			Gp := w.G[(k-1)*n*n : k*n*n]
 			gp := w.g[(k-1)*n : k*n]
 			for i := 0; i < n; i++ {
-				for m := 0; m < n; m++ {
-					l := L[i*n+m]
+				Bi := B[i*n : (i+1)*n]
+				for m, l := range L[i*n : (i+1)*n] {
 					if l == 0 {
 						continue
 					}
-					gk[i] -= l * gp[m]
-					for j := 0; j < n; j++ {
-						B[i*n+j] -= l * Gp[m*n+j]
+					rhs[i] -= l * gp[m]
+					for j, g := range Gp[m*n : (m+1)*n] {
+						Bi[j] -= l * g
 					}
 				}
 			}
 		}
-		if err := lu(B, w.piv, n); err != nil {
+		if err := invert(B, w.piv, n); err != nil {
 			return err
 		}
-		luSolve(B, w.piv, n, gk)
+		gk := w.g[k*n : (k+1)*n]
+		for i := 0; i < n; i++ {
+			var s float64
+			for j, b := range B[i*n : (i+1)*n] {
+				s += b * rhs[j]
+			}
+			gk[i] = s
+		}
 		if k+1 < N {
 			G := w.G[k*n*n : (k+1)*n*n]
-			clear(G)
 			u := w.ju[k*n : (k+1)*n]
-			for j := 0; j < n; j++ {
-				if u[j] == 0 {
-					continue
-				}
-				clear(w.col)
-				w.col[j] = u[j]
-				luSolve(B, w.piv, n, w.col)
-				for i := 0; i < n; i++ {
-					G[i*n+j] = w.col[i]
+			for i := 0; i < n; i++ {
+				Gi := G[i*n : (i+1)*n]
+				for j, b := range B[i*n : (i+1)*n] {
+					Gi[j] = b * u[j]
 				}
 			}
 		}
@@ -630,10 +631,11 @@ func (w *workspace) newtonStep() error {
 	copy(w.dv[(N-1)*n:], w.g[(N-1)*n:])
 	for k := N - 2; k >= 0; k-- {
 		G := w.G[k*n*n : (k+1)*n*n]
+		next := w.dv[(k+1)*n : (k+2)*n]
 		for i := 0; i < n; i++ {
 			s := w.g[k*n+i]
-			for j := 0; j < n; j++ {
-				s -= G[i*n+j] * w.dv[(k+1)*n+j]
+			for j, g := range G[i*n : (i+1)*n] {
+				s -= g * next[j]
 			}
 			w.dv[k*n+i] = s
 		}
@@ -831,6 +833,7 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 	N, C, n := w.N, w.C, w.n
 	const dt0 = 1.0 // h, the residence time of one phase in one stage
 	dt := 0.0       // 0: plain Newton
+	dAtV := true    // w.D holds the distribution at w.v
 	for it := 0; it < set.MaxIterations; it++ {
 		if maxR <= set.Tolerance {
 			status = Converged
@@ -842,7 +845,10 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			w.stats.Residual = bestMax
 			return Canceled, err
 		}
-		w.distribution(w.v) // trial points overwrite D; the Jacobian needs them at v
+		if !dAtV {
+			w.distribution(w.v) // a rejected trial point overwrote D
+		}
+		dAtV = false
 		w.jacobian(w.v)
 		if dt > 0 {
 			w.addHoldup(w.v, 1/dt)
@@ -891,7 +897,8 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			// Switched evolution relaxation on the 2-norm, growing at least
 			// 1.5× while the residual does not rise.
 			ratio := math.Sqrt(phi / pt)
-			grow := math.Min(math.Max(ratio, 0.5), 4)
+			grow := math.Min(math.Max(ratio, 0.5), 10)
+			dAtV = true
 			if ratio >= 0.99 {
 				grow = math.Max(grow, 1.5)
 			}
@@ -899,7 +906,9 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			copy(w.r, w.rt)
 			maxR, phi = mt, pt
 			dt *= grow
-			if dt > 1e9 {
+			if dt > 1e9 || (maxR < 1e-3 && ratio > 2) {
+				// Close to the steady state and converging: plain Newton
+				// (it falls back to the transient if it stalls).
 				dt = 0
 			}
 		} else {
@@ -914,6 +923,7 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 					copy(w.r, w.rt)
 					maxR, phi = mt, pt
 					accepted = true
+					dAtV = true
 					break
 				}
 				alpha *= 0.5
