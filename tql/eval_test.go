@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -83,6 +84,39 @@ func TestPagesCoverResult(t *testing.T) {
 			if diff := cmp.Diff(all.Rows, got); diff != "" {
 				t.Errorf("%s with page size %d (-one page +pages):\n%s", query, size, diff)
 			}
+		}
+	}
+}
+
+// TestConcurrentEval evaluates one checked query from several goroutines
+// while the graph changes (run with -race).
+func TestConcurrentEval(t *testing.T) {
+	g := fuzzGraph(t)
+	q, err := tql.Parse("SELECT b FROM DIGITALTWINS MATCH (a)-[*..3]->(b) WHERE IS_OF_MODEL(b, 'dtmi:f:A;1') AND b.m < '5 t'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tql.Check(q, nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for i := range 4 {
+		go func() {
+			var err error
+			for range 20 {
+				if _, err = tql.Eval(t.Context(), g, q, nil, ""); err != nil {
+					break
+				}
+				if i == 0 {
+					err = g.Put(time.Time{}, tql.Doc{"$dtId": "z", "$metadata": map[string]any{"$model": "dtmi:f:B;1"}})
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}
 }

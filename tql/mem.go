@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,8 +24,10 @@ type Model struct {
 // MemGraph is an in-memory twin graph with history: every change is kept
 // with the time it was made, and AsOf replays the changes up to a time. It is
 // the reference Graph for tests and examples, not a store: it holds
-// everything in memory. It is not safe for concurrent use.
+// everything in memory. It is safe for concurrent use; a query sees the state
+// of the graph when it started reading.
 type MemGraph struct {
+	mu      sync.Mutex // guards the fields below
 	models  map[string]*Model
 	events  []memEvent
 	sorted  bool
@@ -55,6 +58,8 @@ var (
 
 // AddModel adds or replaces a model. Models have no history.
 func (g *MemGraph) AddModel(m Model) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.models[m.ID] = &m
 	g.ancest = nil
 	g.current = nil
@@ -92,6 +97,8 @@ func (g *MemGraph) DeleteRelationship(at time.Time, source, id string) {
 }
 
 func (g *MemGraph) add(e memEvent) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	e.seq = len(g.events)
 	if n := len(g.events); n > 0 && e.at.Before(g.events[n-1].at) {
 		g.sorted = false
@@ -102,6 +109,8 @@ func (g *MemGraph) add(e memEvent) {
 
 // snap returns the current state.
 func (g *MemGraph) snap() *memSnap {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.current == nil {
 		g.current = g.build(time.Time{}, false)
 	}
@@ -109,8 +118,13 @@ func (g *MemGraph) snap() *memSnap {
 }
 
 // AsOf returns the graph as it was at t: the changes made at or before t.
-func (g *MemGraph) AsOf(t time.Time) (Graph, error) { return g.build(t, true), nil }
+func (g *MemGraph) AsOf(t time.Time) (Graph, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.build(t, true), nil
+}
 
+// build replays the events; g.mu is held.
 func (g *MemGraph) build(t time.Time, upTo bool) *memSnap {
 	if !g.sorted {
 		slices.SortStableFunc(g.events, func(a, b memEvent) int {
@@ -220,6 +234,8 @@ func (g *MemGraph) IsOfModel(model, base string, exact bool) bool {
 	if exact {
 		return false
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.ancest == nil {
 		g.ancest = map[string]map[string]bool{}
 	}
@@ -247,6 +263,8 @@ func (g *MemGraph) IsOfModel(model, base string, exact bool) bool {
 // PropertyUnit implements UnitResolver: the unit declared for property by
 // model or by a model it extends.
 func (g *MemGraph) PropertyUnit(model, property string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	seen := map[string]bool{}
 	var find func(string) string
 	find = func(id string) string {
