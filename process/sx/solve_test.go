@@ -206,3 +206,66 @@ func TestInfeasibleReportsWhy(t *testing.T) {
 		})
 	}
 }
+
+// TestSaponification checks counter-ion exchange: with a saponified
+// organic the metals displace Na⁺ into the aqueous phase instead of
+// releasing H⁺, so the pH stays up and more metal is extracted; the base
+// reported is the Na⁺ fed. The Na log K is SYNTHETIC.
+func TestSaponification(t *testing.T) {
+	comps := []sx.Component{{Name: "Nd", Charge: 3, MolarMass: 144.24}, {Name: "Na", Charge: 1, MolarMass: 22.99, CounterIon: true}}
+	model := sx.MassAction{LogK: []float64{-1.604, -3.5}}
+	solve := func(na float64) *sx.Result {
+		p := sx.Problem{Stages: 4, Components: comps, Model: model, Inlets: []sx.Inlet{
+			{Phase: sx.Aqueous, Stage: 4, Flow: 10, Conc: []float64{0.1, 0}, H: 0.001},
+			{Phase: sx.Organic, Stage: 1, Flow: 10, Conc: []float64{0, na}, Extractant: 1 - 2*na},
+		}}
+		res, err := sx.Solve(context.Background(), p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := res.MaxClosure(); c > 1e-9 {
+			t.Fatalf("closure %g", c)
+		}
+		return res
+	}
+	plain, sap := solve(0), solve(0.3)
+	if !(sap.PH()[0] > plain.PH()[0]+0.5) {
+		t.Errorf("raffinate pH %.3f saponified vs %.3f plain: want the saponified one well above", sap.PH()[0], plain.PH()[0])
+	}
+	if !(sap.Recovery[1][0] > plain.Recovery[1][0]) {
+		t.Errorf("Nd extracted %.4f saponified vs %.4f plain", sap.Recovery[1][0], plain.Recovery[1][0])
+	}
+	if got, want := sap.Reagents.Base, 3.0; !near(got, want, 1e-12, 0) {
+		t.Errorf("base = %v mol/h, want %v (Na fed on the organic)", got, want)
+	}
+	if sap.Purity[0][1] != 0 || sap.Purity[1][1] != 0 {
+		t.Errorf("counter-ion counted in purity: %v", sap.Purity)
+	}
+	// Most Na leaves in the raffinate.
+	naOut := sap.Raffinate.Flow * sap.Raffinate.Conc[1]
+	if !(naOut > 0.5*3) {
+		t.Errorf("Na in raffinate %.3f mol/h of 3 fed", naOut)
+	}
+	t.Logf("pH %.2f → %.2f, Nd extracted %.3f → %.3f, Na to raffinate %.3f mol/h", plain.PH()[0], sap.PH()[0], plain.Recovery[1][0], sap.Recovery[1][0], naOut)
+}
+
+// TestMassActionSeparationFactor checks that the ideal mass-action model
+// gives β = K_A/K_B at every stage, whatever the pH and loading.
+func TestMassActionSeparationFactor(t *testing.T) {
+	comps := []sx.Component{{Name: "A", Charge: 3}, {Name: "B", Charge: 3}}
+	p := sx.Problem{Stages: 8, Components: comps, Model: sx.MassAction{LogK: []float64{-1.5, -1.7}}, Inlets: []sx.Inlet{
+		{Phase: sx.Aqueous, Stage: 4, Flow: 10, Conc: []float64{0.1, 0.1}, H: 0.01},
+		{Phase: sx.Aqueous, Stage: 8, Flow: 3, H: 0.8},
+		{Phase: sx.Organic, Stage: 1, Flow: 12, Extractant: 1},
+	}}
+	res, err := sx.Solve(context.Background(), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := math.Pow(10, 0.2)
+	for k, d := range res.D {
+		if got := d[0] / d[1]; !near(got, want, 1e-12, 0) {
+			t.Errorf("stage %d: β = %v, want %v", k+1, got, want)
+		}
+	}
+}
