@@ -68,6 +68,22 @@ type jsonParser struct {
 	pos      int
 	depth    int
 	maxDepth int
+	slab     []node            // nodes are carved from here to save allocations
+	keys     []string          // scratch stack of member names of open objects
+	vals     []*node           // scratch stack of member values of open objects
+	arr      []*node           // scratch stack of elements of open arrays
+	intern   map[string]string // member names seen so far, shared
+}
+
+// newNode returns a zeroed node from the slab.
+func (p *jsonParser) newNode(k kind) *node {
+	if len(p.slab) == 0 {
+		p.slab = make([]node, 256)
+	}
+	n := &p.slab[0]
+	p.slab = p.slab[1:]
+	n.kind = k
+	return n
 }
 
 type jsonError struct {
@@ -82,7 +98,7 @@ func parseJSON(data []byte, maxDepth int) (*node, error) {
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		data = data[3:]
 	}
-	p := &jsonParser{data: data, maxDepth: maxDepth}
+	p := &jsonParser{data: data, maxDepth: maxDepth, intern: map[string]string{}}
 	p.skipWS()
 	n, err := p.value()
 	if err != nil {
@@ -120,17 +136,21 @@ func (p *jsonParser) value() (*node, error) {
 	case c == '[':
 		return p.array()
 	case c == '"':
-		s, err := p.string()
+		s, err := p.string(false)
 		if err != nil {
 			return nil, err
 		}
-		return &node{kind: kString, str: s}, nil
+		n := p.newNode(kString)
+		n.str = s
+		return n, nil
 	case c == 't':
-		return p.literal("true", &node{kind: kBool, b: true})
+		n := p.newNode(kBool)
+		n.b = true
+		return p.literal("true", n)
 	case c == 'f':
-		return p.literal("false", &node{kind: kBool})
+		return p.literal("false", p.newNode(kBool))
 	case c == 'n':
-		return p.literal("null", &node{kind: kNull})
+		return p.literal("null", p.newNode(kNull))
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	default:
@@ -160,7 +180,12 @@ func (p *jsonParser) object() (*node, error) {
 	}
 	start := p.pos
 	p.pos++ // '{'
-	n := &node{kind: kObject}
+	n := p.newNode(kObject)
+	base := len(p.keys)
+	defer func() {
+		p.keys = p.keys[:base]
+		p.vals = p.vals[:base]
+	}()
 	var index map[string]bool // member names, once the object is large
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
@@ -174,13 +199,14 @@ func (p *jsonParser) object() (*node, error) {
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return nil, p.errf("expected a member name")
 		}
-		k, err := p.string()
+		k, err := p.string(true)
 		if err != nil {
 			return nil, err
 		}
-		if index == nil && len(n.keys) >= 16 {
+		members := p.keys[base:]
+		if index == nil && len(members) >= 16 {
 			index = make(map[string]bool, 32)
-			for _, prev := range n.keys {
+			for _, prev := range members {
 				index[prev] = true
 			}
 		}
@@ -190,7 +216,7 @@ func (p *jsonParser) object() (*node, error) {
 			}
 			index[k] = true
 		} else {
-			for _, prev := range n.keys {
+			for _, prev := range members {
 				if prev == k {
 					return nil, p.errf("duplicate member name %q", k)
 				}
@@ -206,8 +232,8 @@ func (p *jsonParser) object() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.keys = append(n.keys, k)
-		n.vals = append(n.vals, v)
+		p.keys = append(p.keys, k)
+		p.vals = append(p.vals, v)
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return nil, p.errf("unexpected end of input in object")
@@ -219,6 +245,8 @@ func (p *jsonParser) object() (*node, error) {
 			p.pos++
 			p.depth--
 			n.size = p.pos - start
+			n.keys = append([]string(nil), p.keys[base:]...)
+			n.vals = append([]*node(nil), p.vals[base:]...)
 			return n, nil
 		default:
 			return nil, p.errf("expected ',' or '}'")
@@ -231,7 +259,9 @@ func (p *jsonParser) array() (*node, error) {
 		return nil, err
 	}
 	p.pos++ // '['
-	n := &node{kind: kArray}
+	n := p.newNode(kArray)
+	base := len(p.arr)
+	defer func() { p.arr = p.arr[:base] }()
 	p.skipWS()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
@@ -244,7 +274,7 @@ func (p *jsonParser) array() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.arr = append(n.arr, v)
+		p.arr = append(p.arr, v)
 		p.skipWS()
 		if p.pos >= len(p.data) {
 			return nil, p.errf("unexpected end of input in array")
@@ -255,6 +285,7 @@ func (p *jsonParser) array() (*node, error) {
 		case ']':
 			p.pos++
 			p.depth--
+			n.arr = append([]*node(nil), p.arr[base:]...)
 			return n, nil
 		default:
 			return nil, p.errf("expected ',' or ']'")
@@ -296,10 +327,14 @@ func (p *jsonParser) number() (*node, error) {
 			return nil, p.errf("invalid number")
 		}
 	}
-	return &node{kind: kNumber, str: string(p.data[start:p.pos])}, nil
+	n := p.newNode(kNumber)
+	n.str = string(p.data[start:p.pos])
+	return n, nil
 }
 
-func (p *jsonParser) string() (string, error) {
+// string reads a JSON string; member names (key) are interned, since the
+// same few names repeat throughout a model.
+func (p *jsonParser) string(key bool) (string, error) {
 	p.pos++ // opening quote
 	start := p.pos
 	// Fast path: no escapes.
@@ -310,6 +345,14 @@ func (p *jsonParser) string() (string, error) {
 			p.pos++
 			if !utf8.Valid(s) {
 				return string([]rune(string(s))), nil
+			}
+			if key {
+				if k, ok := p.intern[string(s)]; ok {
+					return k, nil
+				}
+				k := string(s)
+				p.intern[k] = k
+				return k, nil
 			}
 			return string(s), nil
 		}

@@ -137,30 +137,30 @@ func (p *parser) checkExtensions() {
 			}
 			switch {
 			case found == nil:
-				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, but no sibling Property or Telemetry has that name", target)
+				p.elemErr(e, vs[0].where(), "annotates", "ValueAnnotation annotates %q, but no sibling Property or Telemetry has that name", target)
 				continue
 			case found.class != "Property" && found.class != "Telemetry":
-				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, a %s; only a Property or Telemetry can be annotated", target, found.class)
+				p.elemErr(e, vs[0].where(), "annotates", "ValueAnnotation annotates %q, a %s; only a Property or Telemetry can be annotated", target, found.class)
 				continue
 			case found.has("ValueAnnotation"):
-				p.elemErr(e, vs[0].path, "annotates", "ValueAnnotation annotates %q, which is itself a ValueAnnotation", target)
+				p.elemErr(e, vs[0].where(), "annotates", "ValueAnnotation annotates %q, which is itself a ValueAnnotation", target)
 				continue
 			}
 			if ov := e.vals("overrides"); e.has("Override") && len(ov) > 0 && ov[0].lit != nil {
 				what := ov[0].lit.str
 				if len(found.vals(what)) == 0 || e.lang.prop(found.class, what) != nil {
-					p.elemErr(e, ov[0].path, "overrides", "Override names %q, which is not an extension property set on %q", what, target)
+					p.elemErr(e, ov[0].where(), "overrides", "Override names %q, which is not an extension property set on %q", what, target)
 					continue
 				}
 				key := partition(e).id + "\x00" + target + "\x00" + what
 				if overridden[key] {
-					p.elemErr(e, ov[0].path, "overrides", "property %q of %q is overridden twice", what, target)
+					p.elemErr(e, ov[0].where(), "overrides", "property %q of %q is overridden twice", what, target)
 				}
 				overridden[key] = true
 				if what == "unit" {
 					st := p.semantic(found).SemanticType
 					if sv := e.vals("schema"); len(sv) > 0 && sv[0].term != qtSemanticUnitType[st] {
-						p.elemErr(e, sv[0].path, "overrides", "an Override of the unit of %q (a %s) must have schema %s", target, st, qtSemanticUnitType[st])
+						p.elemErr(e, sv[0].where(), "overrides", "an Override of the unit of %q (a %s) must have schema %s", target, st, qtSemanticUnitType[st])
 					}
 				}
 			}
@@ -180,7 +180,7 @@ func (p *parser) checkExtensions() {
 					continue
 				}
 				if seen[iv[0].lit.str] {
-					p.elemErr(c, iv[0].path, "unique-index", "index %s is used by two siblings", iv[0].lit.str)
+					p.elemErr(c, iv[0].where(), "unique-index", "index %s is used by two siblings", iv[0].lit.str)
 				}
 				seen[iv[0].lit.str] = true
 			}
@@ -337,7 +337,7 @@ func (p *parser) checkSchemas() {
 	for _, e := range p.all {
 		if e.lang.propertyNoArray && e.class == "Property" {
 			if vs := e.vals("schema"); len(vs) > 0 && geoTerms[vs[0].term] {
-				p.elemErr(e, vs[0].path, "property-array", "in DTDL v2 a Property's schema may not be a geospatial schema (they contain Arrays)")
+				p.elemErr(e, vs[0].where(), "property-array", "in DTDL v2 a Property's schema may not be a geospatial schema (they contain Arrays)")
 			}
 			for _, s := range p.targets(e, "schema") {
 				if p.containsClass(s, "Array", map[*elem]bool{}) {
@@ -501,7 +501,7 @@ func (p *parser) checkValues() {
 					ok = n.kind == kString
 				}
 				if !ok {
-					p.elemErr(ev, lv[0].path, "enum-value-type", "enumValue %s does not match the Enum's valueSchema %s", n.str, want)
+					p.elemErr(ev, lv[0].where(), "enum-value-type", "enumValue %s does not match the Enum's valueSchema %s", n.str, want)
 				}
 			}
 		}
@@ -512,7 +512,7 @@ func (p *parser) checkValues() {
 			}
 			if sv := e.vals("schema"); len(sv) > 0 && (e.lang.version == 2 || e.class != "Relationship") {
 				if !numericTerms[sv[0].term] {
-					p.elemErr(e, sv[0].path, "semantic-schema", "semantic type %s requires a numeric schema (double, float, integer or long)", t)
+					p.elemErr(e, sv[0].where(), "semantic-schema", "semantic type %s requires a numeric schema (double, float, integer or long)", t)
 				}
 			}
 			uv := e.vals("unit")
@@ -527,7 +527,7 @@ func (p *parser) checkValues() {
 				}
 			}
 			if !found {
-				p.elemErr(e, uv[0].path, "unit", "unit %q is not a %s, as semantic type %s requires", u, ut, t)
+				p.elemErr(e, uv[0].where(), "unit", "unit %q is not a %s, as semantic type %s requires", u, ut, t)
 			}
 		}
 	}

@@ -90,12 +90,40 @@ var extContexts = map[string]uint8{
 
 // value is one parsed value of an element property.
 type value struct {
-	lit  *node  // literal node (after unwrapping @value)
-	lang string // language of a langString entry
-	term string // instance term, e.g. "double"
-	ref  string // DTMI reference to be resolved
-	elem *elem  // inline element
-	path string
+	lit  *node    // literal node (after unwrapping @value)
+	lang string   // language of a langString entry
+	term string   // instance term, e.g. "double"
+	ref  string   // DTMI reference to be resolved
+	elem *elem    // inline element
+	path string   // JSON path of an element or reference value
+	at   lazyPath // JSON path of a literal value, built only when reported
+}
+
+// where returns the JSON path of the value.
+func (v value) where() string {
+	if v.path != "" {
+		return v.path
+	}
+	return v.at.String()
+}
+
+// lazyPath is a JSON path of a property value, base.key[idx], kept in
+// parts so the string is built only for an error message.
+type lazyPath struct {
+	base, key string
+	idx       int // -1 when the value is not in an array
+}
+
+func (l lazyPath) String() string {
+	if l.idx < 0 {
+		return l.base + "." + l.key
+	}
+	return l.base + "." + l.key + "[" + strconv.Itoa(l.idx) + "]"
+}
+
+func (l lazyPath) index(i int) lazyPath {
+	l.idx = i
+	return l
 }
 
 // elem is one element as parsed, before it becomes part of the exported model.
@@ -664,7 +692,7 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 	e.props = make([]propVals, 0, len(n.keys))
 	for i, key := range n.keys {
 		v := n.vals[i]
-		kp := path + "." + key
+		kp := lazyPath{base: path, key: key, idx: -1}
 		switch key {
 		case "@context", "@id", "@type":
 			continue
@@ -673,7 +701,7 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 			if l.version == 2 && key != "@graph" {
 				continue // DTDL v2 does not restrict JSON-LD keywords
 			}
-			p.elemErr(e, kp, "keyword", "keyword %q is not allowed in a DTDL element", key)
+			p.elemErr(e, kp.String(), "keyword", "keyword %q is not allowed in a DTDL element", key)
 			okAll = false
 			continue
 		}
@@ -699,13 +727,13 @@ func (p *parser) parseElem(doc string, n *node, ctx ctxState, pd *propDef, paren
 		}
 		if def == nil {
 			if !p.undefinedPropOK(e, key, undefinedCotype) {
-				p.elemErr(e, kp, "property-undefined", "%q is not a property of %s", key, e.class)
+				p.elemErr(e, kp.String(), "property-undefined", "%q is not a property of %s", key, e.class)
 				okAll = false
 			}
 			continue
 		}
 		if prev, dup := seenProp.get(def.name); dup {
-			p.elemErr(e, kp, "property-duplicate", "property %q is given twice (as %q and %q)", def.name, prev, key)
+			p.elemErr(e, kp.String(), "property-duplicate", "property %q is given twice (as %q and %q)", def.name, prev, key)
 			okAll = false
 			continue
 		}
@@ -896,53 +924,59 @@ func (p *parser) undefinedPropOK(e *elem, key string, undefinedCotype bool) bool
 }
 
 // parseProp parses the value of one property of e.
-func (p *parser) parseProp(e *elem, d *propDef, v *node, path string) ([]value, bool) {
+func (p *parser) parseProp(e *elem, d *propDef, v *node, lp lazyPath) ([]value, bool) {
 	if d.kind == pLangString {
-		return p.parseLangString(e, d, v, path)
+		return p.parseLangString(e, d, v, lp)
 	}
 	items := []*node{v}
-	itemPath := func(i int) string { return path }
-	if v.kind == kArray {
+	isArray := v.kind == kArray
+	if isArray {
 		items = v.arr
-		itemPath = func(i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 	}
 	if v.kind == kNull {
-		p.elemErr(e, path, "property-value", "property %q may not be null", d.name)
+		p.elemErr(e, lp.String(), "property-value", "property %q may not be null", d.name)
 		return nil, false
 	}
 	if d.max >= 0 && len(items) > d.max {
-		p.elemErr(e, path, "cardinality", "property %q allows at most %d value(s); it has %d", d.name, d.max, len(items))
+		p.elemErr(e, lp.String(), "cardinality", "property %q allows at most %d value(s); it has %d", d.name, d.max, len(items))
 		return nil, false
 	}
 	if len(items) < d.min {
-		p.elemErr(e, path, "cardinality", "property %q needs at least %d value(s); it has %d", d.name, d.min, len(items))
+		p.elemErr(e, lp.String(), "cardinality", "property %q needs at least %d value(s); it has %d", d.name, d.min, len(items))
 		return nil, false
 	}
 	out := make([]value, 0, len(items))
 	ok := true
 	for i, it := range items {
-		ip := itemPath(i)
+		ilp := lp
+		if isArray {
+			ilp = lp.index(i)
+		}
 		var val value
 		var good bool
 		switch d.kind {
 		case pElement:
+			ip := ilp.String()
 			val, good = p.parseElemValue(e, d, it, ip)
+			val.path = ip
 		case pIRI:
+			ip := ilp.String()
 			val, good = p.parseIRI(e, d, it, ip)
+			val.path = ip
 		default:
-			val, good = p.parseLiteral(e, d, it, ip)
+			val, good = p.parseLiteral(e, d, it, ilp)
+			val.at = ilp
 		}
 		if !good {
 			ok = false
 			continue
 		}
-		val.path = ip
 		out = append(out, val)
 	}
 	if !ok {
 		return nil, false
 	}
-	if len(d.unique) > 0 && !p.checkUnique(e, d, out, path) {
+	if len(d.unique) > 0 && !p.checkUnique(e, d, out, lp.String()) {
 		return nil, false
 	}
 	return out, true
@@ -962,7 +996,7 @@ func (p *parser) checkUnique(e *elem, d *propDef, vals []value, path string) boo
 			}
 			key := x[0].lit.kind.String() + ":" + x[0].lit.str
 			if seen[key] {
-				p.elemErr(e, v.path, "unique-"+u, "%q value %s is used twice in %q", u, x[0].lit.str, d.name)
+				p.elemErr(e, v.where(), "unique-"+u, "%q value %s is used twice in %q", u, x[0].lit.str, d.name)
 				ok = false
 			}
 			seen[key] = true
@@ -1086,13 +1120,13 @@ func orDefault(s, def string) string {
 }
 
 // unwrapValue unwraps a JSON-LD value object {"@value": v, "@type": t}.
-func (p *parser) unwrapValue(e *elem, d *propDef, it *node, ip string) (*node, bool) {
+func (p *parser) unwrapValue(e *elem, d *propDef, it *node, ip lazyPath) (*node, bool) {
 	if it.kind != kObject {
 		return it, true
 	}
 	val := it.get("@value")
 	if val == nil {
-		p.elemErr(e, ip, "literal-syntax", "%q must be a literal value or an object with \"@value\"", d.name)
+		p.elemErr(e, ip.String(), "literal-syntax", "%q must be a literal value or an object with \"@value\"", d.name)
 		return nil, false
 	}
 	for i, k := range it.keys {
@@ -1110,21 +1144,21 @@ func (p *parser) unwrapValue(e *elem, d *propDef, it *node, ip string) (*node, b
 				want = "xsd:integer"
 			}
 			if t.kind != kString || want == "" || (t.str != want && t.str != "http://www.w3.org/2001/XMLSchema#"+strings.TrimPrefix(want, "xsd:")) {
-				p.elemErr(e, ip+".@type", "literal-type", "@type of the %q value must be %s", d.name, orDefault(want, "the datatype of the property"))
+				p.elemErr(e, ip.String()+".@type", "literal-type", "@type of the %q value must be %s", d.name, orDefault(want, "the datatype of the property"))
 				return nil, false
 			}
 		default:
 			if e.lang.version == 2 && strings.HasPrefix(k, "@") && k != "@id" && k != "@context" && k != "@graph" {
 				continue // DTDL v2 does not restrict JSON-LD keywords
 			}
-			p.elemErr(e, ip+"."+k, "literal-syntax", "a value object may hold only @value and @type, not %q", k)
+			p.elemErr(e, ip.String()+"."+k, "literal-syntax", "a value object may hold only @value and @type, not %q", k)
 			return nil, false
 		}
 	}
 	return val, true
 }
 
-func (p *parser) parseLiteral(e *elem, d *propDef, it *node, ip string) (value, bool) {
+func (p *parser) parseLiteral(e *elem, d *propDef, it *node, ip lazyPath) (value, bool) {
 	n, ok := p.unwrapValue(e, d, it, ip)
 	if !ok {
 		return value{}, false
@@ -1132,66 +1166,66 @@ func (p *parser) parseLiteral(e *elem, d *propDef, it *node, ip string) (value, 
 	switch d.kind {
 	case pString, pDuration:
 		if n.kind != kString {
-			p.elemErr(e, ip, "datatype", "%q must be a string, not a %s", d.name, n.kind)
+			p.elemErr(e, ip.String(), "datatype", "%q must be a string, not a %s", d.name, n.kind)
 			return value{}, false
 		}
 		if d.maxLen > 0 && len([]rune(n.str)) > d.maxLen {
-			p.elemErr(e, ip, "string-length", "%q may have at most %d characters; it has %d", d.name, d.maxLen, len([]rune(n.str)))
+			p.elemErr(e, ip.String(), "string-length", "%q may have at most %d characters; it has %d", d.name, d.maxLen, len([]rune(n.str)))
 			return value{}, false
 		}
 		if d.pattern != nil && !d.pattern.MatchString(n.str) {
-			p.elemErr(e, ip, "pattern", "%q value %q must match: %s", d.name, n.str, orDefault(d.patDesc, d.pattern.String()))
+			p.elemErr(e, ip.String(), "pattern", "%q value %q must match: %s", d.name, n.str, orDefault(d.patDesc, d.pattern.String()))
 			return value{}, false
 		}
 		if d.kind == pDuration && !durationPattern.MatchString(n.str) {
-			p.elemErr(e, ip, "datatype", "%q must be an ISO 8601 duration", d.name)
+			p.elemErr(e, ip.String(), "datatype", "%q must be an ISO 8601 duration", d.name)
 			return value{}, false
 		}
 	case pBool:
 		if n.kind != kBool {
-			p.elemErr(e, ip, "datatype", "%q must be true or false, not a %s", d.name, n.kind)
+			p.elemErr(e, ip.String(), "datatype", "%q must be true or false, not a %s", d.name, n.kind)
 			return value{}, false
 		}
 	case pInt:
 		if !n.isInt() {
-			p.elemErr(e, ip, "datatype", "%q must be an integer", d.name)
+			p.elemErr(e, ip.String(), "datatype", "%q must be an integer", d.name)
 			return value{}, false
 		}
 		x, err := strconv.ParseInt(n.str, 10, 64)
 		if err != nil {
-			p.elemErr(e, ip, "datatype", "%q value %s is out of range", d.name, n.str)
+			p.elemErr(e, ip.String(), "datatype", "%q value %s is out of range", d.name, n.str)
 			return value{}, false
 		}
 		if d.minIncl != nil && x < *d.minIncl {
-			p.elemErr(e, ip, "value-range", "%q must be at least %d; it is %d", d.name, *d.minIncl, x)
+			p.elemErr(e, ip.String(), "value-range", "%q must be at least %d; it is %d", d.name, *d.minIncl, x)
 			return value{}, false
 		}
 		if d.maxIncl != nil && x > *d.maxIncl {
-			p.elemErr(e, ip, "value-range", "%q must be at most %d; it is %d", d.name, *d.maxIncl, x)
+			p.elemErr(e, ip.String(), "value-range", "%q must be at most %d; it is %d", d.name, *d.maxIncl, x)
 			return value{}, false
 		}
 	case pLiteral:
 		if n.kind != kString && n.kind != kNumber && n.kind != kBool {
-			p.elemErr(e, ip, "datatype", "%q must be a literal value, not a %s", d.name, n.kind)
+			p.elemErr(e, ip.String(), "datatype", "%q must be a literal value, not a %s", d.name, n.kind)
 			return value{}, false
 		}
 	}
 	return value{lit: n}, true
 }
 
-func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]value, bool) {
+func (p *parser) parseLangString(e *elem, d *propDef, v *node, path lazyPath) ([]value, bool) {
 	var out []value
-	checkLen := func(s, ip string) bool {
+	checkLen := func(s string, ip lazyPath) bool {
 		if d.maxLen > 0 && len([]rune(s)) > d.maxLen {
-			p.elemErr(e, ip, "string-length", "%q may have at most %d characters; it has %d", d.name, d.maxLen, len([]rune(s)))
+			p.elemErr(e, ip.String(), "string-length", "%q may have at most %d characters; it has %d", d.name, d.maxLen, len([]rune(s)))
 			return false
 		}
 		return true
 	}
 	langs := map[string]bool{}
-	addLang := func(lang, s, ip string) bool {
+	addLang := func(lang, s string, ip lazyPath) bool {
 		if lang != "" && !langPattern.MatchString(lang) {
-			p.elemErr(e, ip, "language-tag", "%q is not a valid language code", lang)
+			p.elemErr(e, ip.String(), "language-tag", "%q is not a valid language code", lang)
 			return false
 		}
 		key := lang
@@ -1200,9 +1234,9 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 		}
 		if langs[key] {
 			if lang == "" {
-				p.elemErr(e, ip, "language-unique", "%q may have only one string without a language", d.name)
+				p.elemErr(e, ip.String(), "language-unique", "%q may have only one string without a language", d.name)
 			} else {
-				p.elemErr(e, ip, "language-unique", "%q has two strings for language %q", d.name, lang)
+				p.elemErr(e, ip.String(), "language-unique", "%q has two strings for language %q", d.name, lang)
 			}
 			return false
 		}
@@ -1210,7 +1244,7 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 		if !checkLen(s, ip) {
 			return false
 		}
-		out = append(out, value{lit: &node{kind: kString, str: s}, lang: lang, path: ip})
+		out = append(out, value{lit: &node{kind: kString, str: s}, lang: lang, at: ip})
 		return true
 	}
 	switch v.kind {
@@ -1220,26 +1254,26 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 		}
 	case kObject:
 		if v.get("@value") != nil {
-			p.elemErr(e, path, "literal-syntax", "%q must be a string, a language map or an array; a bare value object is not allowed", d.name)
+			p.elemErr(e, path.String(), "literal-syntax", "%q must be a string, a language map or an array; a bare value object is not allowed", d.name)
 			return nil, false
 		}
 		for i, k := range v.keys {
 			x := v.vals[i]
 			if x.kind != kString {
-				p.elemErr(e, path+"."+k, "datatype", "each value of %q must be a string, not a %s", d.name, x.kind)
+				p.elemErr(e, path.String()+"."+k, "datatype", "each value of %q must be a string, not a %s", d.name, x.kind)
 				return nil, false
 			}
 			if !langPattern.MatchString(k) {
-				p.elemErr(e, path+"."+k, "language-tag", "%q is not a valid language code", k)
+				p.elemErr(e, path.String()+"."+k, "language-tag", "%q is not a valid language code", k)
 				return nil, false
 			}
-			if !addLang(k, x.str, path+"."+k) {
+			if !addLang(k, x.str, path) {
 				return nil, false
 			}
 		}
 	case kArray:
 		for i, x := range v.arr {
-			ip := path + "[" + strconv.Itoa(i) + "]"
+			ip := path.index(i)
 			switch x.kind {
 			case kString:
 				if !addLang("", x.str, ip) {
@@ -1250,25 +1284,25 @@ func (p *parser) parseLangString(e *elem, d *propDef, v *node, path string) ([]v
 					return nil, false
 				}
 			default:
-				p.elemErr(e, ip, "datatype", "each entry of %q must be a string or an object with @value and @language", d.name)
+				p.elemErr(e, ip.String(), "datatype", "each entry of %q must be a string or an object with @value and @language", d.name)
 				return nil, false
 			}
 		}
 	default:
-		p.elemErr(e, path, "datatype", "%q must be a string, a language map or an array, not a %s", d.name, v.kind)
+		p.elemErr(e, path.String(), "datatype", "%q must be a string, a language map or an array, not a %s", d.name, v.kind)
 		return nil, false
 	}
 	return out, true
 }
 
-func (p *parser) langValueObject(e *elem, d *propDef, x *node, ip string, add func(lang, s, ip string) bool) bool {
+func (p *parser) langValueObject(e *elem, d *propDef, x *node, ip lazyPath, add func(lang, s string, ip lazyPath) bool) bool {
 	val := x.get("@value")
 	if val == nil {
-		p.elemErr(e, ip, "literal-syntax", "an entry of %q must have \"@value\"", d.name)
+		p.elemErr(e, ip.String(), "literal-syntax", "an entry of %q must have \"@value\"", d.name)
 		return false
 	}
 	if val.kind != kString {
-		p.elemErr(e, ip+".@value", "datatype", "@value of %q must be a string", d.name)
+		p.elemErr(e, ip.String()+".@value", "datatype", "@value of %q must be a string", d.name)
 		return false
 	}
 	lang := ""
@@ -1277,19 +1311,19 @@ func (p *parser) langValueObject(e *elem, d *propDef, x *node, ip string, add fu
 		case "@value":
 		case "@language":
 			if x.vals[i].kind != kString {
-				p.elemErr(e, ip+".@language", "language-tag", "@language must be a string")
+				p.elemErr(e, ip.String()+".@language", "language-tag", "@language must be a string")
 				return false
 			}
 			lang = x.vals[i].str
 			if !langPattern.MatchString(lang) {
-				p.elemErr(e, ip+".@language", "language-tag", "%q is not a valid language code", lang)
+				p.elemErr(e, ip.String()+".@language", "language-tag", "%q is not a valid language code", lang)
 				return false
 			}
 		default:
 			if e.lang.version == 2 && strings.HasPrefix(k, "@") && k != "@id" && k != "@context" && k != "@graph" {
 				continue // DTDL v2 does not restrict JSON-LD keywords
 			}
-			p.elemErr(e, ip+"."+k, "literal-syntax", "an entry of %q may hold only @value and @language, not %q", d.name, k)
+			p.elemErr(e, ip.String()+"."+k, "literal-syntax", "an entry of %q may hold only @value and @language, not %q", d.name, k)
 			return false
 		}
 	}
