@@ -84,8 +84,37 @@
 // fraction-to-boundary rule. A case that does not converge returns the best
 // iterate, a non-converged [Status] and a *[ConvergenceError].
 //
+// When the line search stalls far from the solution (the usual case when
+// starting from empty stages at high loading), the solver switches to
+// pseudo-transient continuation: linearly implicit Euler steps of the
+// cascade's own dynamics, each phase holding one hour of its flow per
+// stage, with a step that grows as the residual falls; it becomes Newton's
+// method near the solution. When no steady state exists (more acid needed
+// for stripping than fed, organic loaded past capacity) the
+// *ConvergenceError says so.
+//
 // The mass balance of every component is checked after the solve,
 // independently of the solver tolerance, and reported as [Result.Closure].
+// Solve allocates its workspace once; iterations do not allocate.
+//
+// # Circuits
+//
+// [SolveCircuit] joins sections (extraction, scrub, strip) by [Link]s:
+// loaded organic to the strip, stripped organic recycled with a purge, strip
+// liquor or scrub liquor returned. Flows are solved exactly first (a linear
+// system); compositions by successive substitution on the linked (tear)
+// streams until their change, measured against each component's feed, is
+// below 1e-12. Make-up and purge of extractant are reported.
+//
+// # Fitting
+//
+// [Fit] estimates log10 K of [MassAction] per element from measured batch
+// equilibria ([BatchPoint], decoded from the LLEPE compilation by
+// [DecodeLLEPE]): each point is one equilibrium stage solved with Solve,
+// the constant found by least squares in log10 D, with leave-one-out
+// errors. On the Lyon (2016) single-element rows (H⁺ ≤ 0.1 M, O/A = 1
+// assumed) it gives log K −1.604 (Nd) and −1.750 (Pr) with leave-one-out
+// RMS errors of 0.090 and 0.153 in log D.
 //
 // # Sources
 //
