@@ -81,6 +81,7 @@ const (
 	Relationships
 )
 
+// String returns the collection's keyword.
 func (c Collection) String() string {
 	if c == Relationships {
 		return "RELATIONSHIPS"
@@ -251,26 +252,62 @@ type IsOfModel struct {
 	slot  int // set by Check
 }
 
-// Position implementations.
-func (n *Query) Position() Pos        { return n.Pos }
+// Position returns where the Query starts.
+func (n *Query) Position() Pos { return n.Pos }
+
+// Position returns where the SelectClause starts.
 func (n *SelectClause) Position() Pos { return n.Pos }
-func (n *SelectItem) Position() Pos   { return n.Pos }
-func (n *FromClause) Position() Pos   { return n.Pos }
-func (n *AsOf) Position() Pos         { return n.Pos }
-func (n *Join) Position() Pos         { return n.Pos }
-func (n *Match) Position() Pos        { return n.Pos }
-func (n *NodePattern) Position() Pos  { return n.Pos }
-func (n *RelPattern) Position() Pos   { return n.Pos }
-func (n *Hops) Position() Pos         { return n.Pos }
-func (n *OrderItem) Position() Pos    { return n.Pos }
-func (n *Literal) Position() Pos      { return n.Pos }
-func (n *ListLit) Position() Pos      { return n.Pos }
-func (n *Ref) Position() Pos          { return n.Pos }
-func (n *Unary) Position() Pos        { return n.Pos }
-func (n *Binary) Position() Pos       { return n.X.Position() }
-func (n *InExpr) Position() Pos       { return n.X.Position() }
-func (n *Call) Position() Pos         { return n.Pos }
-func (n *IsOfModel) Position() Pos    { return n.Pos }
+
+// Position returns where the SelectItem starts.
+func (n *SelectItem) Position() Pos { return n.Pos }
+
+// Position returns where the FromClause starts.
+func (n *FromClause) Position() Pos { return n.Pos }
+
+// Position returns where the AsOf starts.
+func (n *AsOf) Position() Pos { return n.Pos }
+
+// Position returns where the Join starts.
+func (n *Join) Position() Pos { return n.Pos }
+
+// Position returns where the Match starts.
+func (n *Match) Position() Pos { return n.Pos }
+
+// Position returns where the NodePattern starts.
+func (n *NodePattern) Position() Pos { return n.Pos }
+
+// Position returns where the RelPattern starts.
+func (n *RelPattern) Position() Pos { return n.Pos }
+
+// Position returns where the Hops starts.
+func (n *Hops) Position() Pos { return n.Pos }
+
+// Position returns where the OrderItem starts.
+func (n *OrderItem) Position() Pos { return n.Pos }
+
+// Position returns where the Literal starts.
+func (n *Literal) Position() Pos { return n.Pos }
+
+// Position returns where the ListLit starts.
+func (n *ListLit) Position() Pos { return n.Pos }
+
+// Position returns where the Ref starts.
+func (n *Ref) Position() Pos { return n.Pos }
+
+// Position returns where the Unary starts.
+func (n *Unary) Position() Pos { return n.Pos }
+
+// Position returns where the Binary starts.
+func (n *Binary) Position() Pos { return n.X.Position() }
+
+// Position returns where the InExpr starts.
+func (n *InExpr) Position() Pos { return n.X.Position() }
+
+// Position returns where the Call starts.
+func (n *Call) Position() Pos { return n.Pos }
+
+// Position returns where the IsOfModel starts.
+func (n *IsOfModel) Position() Pos { return n.Pos }
 
 func (*Literal) expr()   {}
 func (*ListLit) expr()   {}
@@ -361,19 +398,40 @@ func (n *Ref) String() string {
 // String renders the expression in query syntax.
 func (n *Unary) String() string {
 	if n.Op == "-" {
-		return "-" + n.X.String()
+		return "-" + operand(n.X)
 	}
 	return "NOT " + paren(n.X)
 }
 
 // String renders the expression in query syntax.
-func (n *Binary) String() string { return paren(n.X) + " " + n.Op + " " + paren(n.Y) }
+func (n *Binary) String() string {
+	if n.Op == "AND" || n.Op == "OR" {
+		return paren(n.X) + " " + n.Op + " " + paren(n.Y)
+	}
+	return operand(n.X) + " " + n.Op + " " + operand(n.Y)
+}
 
+// paren renders an operand of AND, OR or NOT, in parentheses when it is
+// itself AND or OR.
 func paren(e Expr) string {
 	if b, ok := e.(*Binary); ok && (b.Op == "AND" || b.Op == "OR") {
 		return "(" + e.String() + ")"
 	}
 	return e.String()
+}
+
+// operand renders an operand of a comparison, IN or unary minus, in
+// parentheses unless it is a single value, name or call.
+func operand(e Expr) string {
+	switch e := e.(type) {
+	case *Literal, *ListLit, *Ref, *Call, *IsOfModel:
+		return e.String()
+	case *Unary:
+		if e.Op == "-" {
+			return e.String()
+		}
+	}
+	return "(" + e.String() + ")"
 }
 
 // String renders the expression in query syntax.
@@ -382,7 +440,7 @@ func (n *InExpr) String() string {
 	if n.Not {
 		op = " NIN "
 	}
-	return n.X.String() + op + n.List.String()
+	return operand(n.X) + op + n.List.String()
 }
 
 // String renders the call in query syntax.

@@ -13,6 +13,7 @@ type ParseError struct {
 	Msg   string
 }
 
+// Error renders the error with its position.
 func (e *ParseError) Error() string { return "tql: " + e.Pos.String() + ": " + e.Msg }
 
 // SemanticError is a well-formed query that cannot run: an unknown
@@ -24,6 +25,7 @@ type SemanticError struct {
 	Msg   string
 }
 
+// Error renders the error with its position.
 func (e *SemanticError) Error() string { return "tql: " + e.Pos.String() + ": " + e.Msg }
 
 // CostError reports that a query would read more rows than Options.MaxScan
@@ -33,6 +35,7 @@ type CostError struct {
 	Scanned int // rows read when the query was stopped
 }
 
+// Error names the limit and how to stay within it.
 func (e *CostError) Error() string {
 	return fmt.Sprintf("tql: query exceeds the scan limit of %d rows (Options.MaxScan); add a $dtId or IS_OF_MODEL condition, raise the limit or page with Options.OnLimit", e.Limit)
 }

@@ -46,6 +46,7 @@ type token struct {
 	pos     Pos
 }
 
+// String names the token kind for error messages.
 func (k tokKind) String() string {
 	switch k {
 	case tEOF:

@@ -289,11 +289,13 @@ func (g *MemGraph) PropertyUnit(model, property string) string {
 	return find(model)
 }
 
+// Twin implements Graph for one state of the graph.
 func (s *memSnap) Twin(id string) (Doc, bool) {
 	d, ok := s.twins[id]
 	return d, ok
 }
 
+// Twins implements Graph for one state of the graph.
 func (s *memSnap) Twins(start string) iter.Seq[Doc] {
 	return func(yield func(Doc) bool) {
 		i, _ := slices.BinarySearch(s.ids, start)
@@ -305,6 +307,7 @@ func (s *memSnap) Twins(start string) iter.Seq[Doc] {
 	}
 }
 
+// Relationships implements Graph for one state of the graph.
 func (s *memSnap) Relationships(start string) iter.Seq[Doc] {
 	return func(yield func(Doc) bool) {
 		i, _ := slices.BinarySearch(s.relKeys, start)
@@ -329,22 +332,27 @@ func filterNames(l []Doc, names []string) iter.Seq[Doc] {
 	}
 }
 
+// Outgoing implements Graph for one state of the graph.
 func (s *memSnap) Outgoing(id string, names []string) iter.Seq[Doc] {
 	return filterNames(s.out[id], names)
 }
 
+// Incoming implements Graph for one state of the graph.
 func (s *memSnap) Incoming(id string, names []string) iter.Seq[Doc] {
 	return filterNames(s.in[id], names)
 }
 
+// IsOfModel implements Graph for one state of the graph.
 func (s *memSnap) IsOfModel(model, base string, exact bool) bool {
 	return s.g.IsOfModel(model, base, exact)
 }
 
+// PropertyUnit implements UnitResolver for one state of the graph.
 func (s *memSnap) PropertyUnit(model, property string) string {
 	return s.g.PropertyUnit(model, property)
 }
 
+// TwinsOfModel implements ModelScanner for one state of the graph.
 func (s *memSnap) TwinsOfModel(base string, exact bool, start string) iter.Seq[Doc] {
 	var ids []string
 	n := 0

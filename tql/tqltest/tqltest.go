@@ -44,6 +44,7 @@ func NewMemEngine() Engine { return &memEngine{} }
 
 type memEngine struct{ g *tql.MemGraph }
 
+// Load implements Engine with a fresh tql.MemGraph.
 func (e *memEngine) Load(_ context.Context, ds *Dataset) error {
 	e.g = tql.NewMemGraph()
 	for _, m := range ds.Models {
@@ -64,6 +65,7 @@ func (e *memEngine) Load(_ context.Context, ds *Dataset) error {
 	return nil
 }
 
+// Query implements Engine with tql.Run.
 func (e *memEngine) Query(ctx context.Context, query string, opts *tql.Options, token string) (*tql.Result, error) {
 	return tql.Run(ctx, e.g, query, opts, token)
 }
