@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // SpecVersion is the CloudEvents specification version this package writes
@@ -142,12 +143,13 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(160 + len(e.Data))
 	b.WriteString(`{"specversion":"1.0"`)
+	var scratch []byte
 	field := func(name, value string) {
 		b.WriteString(`,"`)
 		b.WriteString(name)
 		b.WriteString(`":`)
-		v, _ := json.Marshal(value) // a string never fails to encode
-		b.Write(v)
+		scratch = appendJSONString(scratch[:0], value)
+		b.Write(scratch)
 	}
 	field("id", e.ID)
 	field("source", e.Source)
@@ -261,6 +263,9 @@ func Decode(b []byte) (Event, error) {
 // JSON strings as they are, and, for extensions only, integers and booleans
 // in their CloudEvents canonical string encoding.
 func attributeString(name string, v json.RawMessage) (string, error) {
+	if s, ok := plainString(v); ok {
+		return s, nil
+	}
 	var s string
 	if err := json.Unmarshal(v, &s); err == nil {
 		return s, nil
@@ -277,6 +282,74 @@ func attributeString(name string, v json.RawMessage) (string, error) {
 		return "", fmt.Errorf("%w: extension %q must be a string, an integer or a boolean", ErrInvalid, name)
 	}
 	return strconv.FormatInt(n, 10), nil
+}
+
+// plainString returns the value of a JSON string made only of printable
+// ASCII without escapes, the common case, without the reflection of
+// json.Unmarshal; ok is false for anything else.
+func plainString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	inner := v[1 : len(v)-1]
+	for _, c := range inner {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(inner), true
+}
+
+// appendJSONString appends s to dst as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does, and U+2028 and U+2029 are escaped so the
+// output is also valid JavaScript.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // idNamespace is the UUID namespace of Lodestone event ids (a random UUID
