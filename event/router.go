@@ -306,9 +306,9 @@ func (r *Router) run(ctx context.Context, rt *routeState, sub Subscription) {
 	}()
 	failures := 0
 	for {
-		next := ctx
-		cancel := context.CancelFunc(func() {})
-		if rt.last.Load() != saved && r.opts.CheckpointInterval > 0 {
+		next, cancel := ctx, context.CancelFunc(func() {})
+		timed := rt.last.Load() != saved && r.opts.CheckpointInterval > 0
+		if timed {
 			// Unsaved progress: if the bus stays idle, save it after
 			// one interval instead of waiting for the next event.
 			next, cancel = context.WithTimeout(ctx, r.opts.CheckpointInterval)
@@ -319,7 +319,7 @@ func (r *Router) run(ctx context.Context, rt *routeState, sub Subscription) {
 			if ctx.Err() != nil {
 				return
 			}
-			if next.Err() != nil {
+			if timed && errors.Is(err, context.DeadlineExceeded) {
 				save(ctx)
 				continue
 			}
