@@ -130,6 +130,9 @@ func execCommand(ctx context.Context, env *cliEnv, path string, c *command, args
 			fs.PrintDefaults()
 		}
 	}
+	// Flag sets live as long as the process; reset them to their defaults so
+	// that one run's flags never leak into the next (tests call run often).
+	fs.VisitAll(func(f *flag.Flag) { f.Value.Set(f.DefValue) })
 	if err := fs.Parse(interleave(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
