@@ -370,6 +370,9 @@ func (p *jsonParser) string(key bool) (string, error) {
 		switch {
 		case c == '"':
 			p.pos++
+			if !utf8.Valid(buf) {
+				return string([]rune(string(buf))), nil
+			}
 			return string(buf), nil
 		case c < 0x20:
 			return "", p.errf("control character in string")
