@@ -1,0 +1,394 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"lodestone/dtdl"
+	"lodestone/event"
+	"lodestone/store"
+	"lodestone/tql"
+	"lodestone/twin"
+)
+
+// GraphSource gives the query engine a graph to read. Backends with SQL
+// return one that reads through indexes; see the server package for the
+// wiring.
+type GraphSource interface {
+	Graph(ctx context.Context) (tql.Graph, error)
+}
+
+// Options are the dependencies and limits of the API.
+type Options struct {
+	Store store.Store
+	// Bus receives an event for every change; nil publishes none.
+	Bus event.Bus
+	// Graph serves queries; nil uses an in-memory snapshot of the store
+	// (correct, but it reads the whole graph per query).
+	Graph GraphSource
+	// Source is the CloudEvents source of this instance.
+	Source string
+	// MaxBodyBytes limits request bodies (default 1 MiB); MaxBulkBytes
+	// limits import bodies (default 4 GiB).
+	MaxBodyBytes int64
+	MaxBulkBytes int64
+	// QueryMaxScan bounds the rows a query page may read (default
+	// tql.DefaultMaxScan).
+	QueryMaxScan int
+	Logger       *slog.Logger
+	// Extra mounts further routes (domain endpoints) on the same mux with
+	// the same error handling.
+	Extra []Route
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// SubjectEndpoint makes an endpoint that republishes events on a
+	// subject of the bus (JetStream); nil when the bus has none.
+	SubjectEndpoint func(subject string) (event.Endpoint, error)
+	// Checkpoints keeps the positions of event routes; nil keeps them in
+	// memory.
+	Checkpoints event.Checkpoints
+}
+
+// Route is one endpoint: a net/http pattern ("GET /digitaltwins/{id}"), its
+// handler and its OpenAPI description.
+type Route struct {
+	Pattern string
+	Handler HandlerFunc
+	Summary string
+	// Body and Response name the JSON schema of the request and response
+	// bodies in the OpenAPI document ("" when none).
+	Body, Response string
+}
+
+// HandlerFunc is an HTTP handler that returns an error instead of writing
+// one.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// API serves the HTTP API. It is safe for concurrent use.
+type API struct {
+	opts   Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes []Route
+	models *modelCache
+	jobs   *jobRegistry
+	events eventRoutes
+	now    func() time.Time
+}
+
+// New builds the API and loads the stored models.
+func New(ctx context.Context, opts Options) (*API, error) {
+	if opts.Store == nil {
+		return nil, errors.New("api: Options.Store is required")
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxBulkBytes <= 0 {
+		opts.MaxBulkBytes = 4 << 30
+	}
+	if opts.Source == "" {
+		opts.Source = "lodestone://localhost"
+	}
+	a := &API{opts: opts, log: opts.Logger, mux: http.NewServeMux(), now: opts.Now}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.models = &modelCache{}
+	if err := a.models.reload(ctx, opts.Store); err != nil {
+		return nil, fmt.Errorf("api: load models: %w", err)
+	}
+	a.jobs = newJobRegistry()
+	for _, rt := range a.coreRoutes() {
+		a.handle(rt)
+	}
+	for _, rt := range opts.Extra {
+		a.handle(rt)
+	}
+	if opts.Bus != nil {
+		a.mux.Handle("GET /events", event.SSEHandler(opts.Bus))
+	}
+	a.mux.HandleFunc("GET /openapi.json", a.serveOpenAPI)
+	return a, nil
+}
+
+// Routes returns the routes the API serves, for documentation and tests.
+func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
+
+// Handle mounts a handler (for example the dashboard or the event stream)
+// on the API's mux.
+func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+
+func (a *API) handle(rt Route) {
+	a.routes = append(a.routes, rt)
+	h := rt.Handler
+	a.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, a.log, err, []func(error) *Error{classifyDomain})
+}
+
+// ServeHTTP serves the API. It recovers panics of handlers as 500s so that
+// one bad request never takes the server down.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.writeError(w, r, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	// ADT clients send api-version on every call; it is accepted and ignored.
+	a.mux.ServeHTTP(w, r)
+}
+
+// classifyDomain maps the sentinel and typed errors of the domain packages.
+func classifyDomain(err error) *Error {
+	var el *dtdl.ErrorList
+	var de *dtdl.Error
+	var pe *twin.PatchError
+	var qe *tql.ParseError
+	var se *tql.SemanticError
+	var ce *tql.CostError
+	switch {
+	case errors.As(err, &el):
+		return validationError(el)
+	case errors.As(err, &de):
+		return validationError(&dtdl.ErrorList{Errors: []*dtdl.Error{de}})
+	case errors.As(err, &pe):
+		return &Error{Status: http.StatusBadRequest, Code: "JsonPatchInvalid", Message: pe.Error()}
+	case errors.As(err, &qe):
+		return &Error{Status: http.StatusBadRequest, Code: "QueryParseError", Message: qe.Error()}
+	case errors.As(err, &se):
+		return &Error{Status: http.StatusBadRequest, Code: "BadRequest", Message: se.Error()}
+	case errors.As(err, &ce), errors.Is(err, tql.ErrCostLimit):
+		return &Error{Status: http.StatusBadRequest, Code: "QueryTooExpensive", Message: err.Error()}
+	case errors.Is(err, tql.ErrBadToken):
+		return &Error{Status: http.StatusBadRequest, Code: "InvalidContinuationToken", Message: err.Error()}
+	case errors.Is(err, twin.ErrInvalidJSON):
+		return &Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: err.Error()}
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "NotFound", Message: err.Error()}
+	case errors.Is(err, store.ErrPreconditionFailed):
+		return &Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: err.Error()}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "Conflict", Message: err.Error()}
+	case errors.Is(err, store.ErrInvalid):
+		return &Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: err.Error()}
+	case errors.Is(err, context.Canceled):
+		return &Error{Status: 499, Code: "Canceled", Message: "request canceled"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "Timeout", Message: "request timed out"}
+	}
+	return nil
+}
+
+func validationError(el *dtdl.ErrorList) *Error {
+	e := &Error{Status: http.StatusBadRequest, Code: "ValidationFailed"}
+	for _, d := range el.Errors {
+		path := d.Path
+		if path == "" {
+			path = d.ID
+		}
+		e.Details = append(e.Details, ErrorDetail{Code: "ValidationFailed", Message: d.Message, Path: path, Rule: d.Rule})
+	}
+	switch len(el.Errors) {
+	case 0:
+		e.Message = "validation failed: " + strings.Join(el.Unresolved, ", ") + " not found"
+	case 1:
+		e.Message = el.Errors[0].Message
+		if p := e.Details[0].Path; p != "" {
+			e.Message = p + ": " + e.Message
+		}
+	default:
+		e.Message = fmt.Sprintf("%d validation errors; first: %s", len(el.Errors), el.Errors[0].Message)
+	}
+	return e
+}
+
+// --- request and response helpers ---------------------------------------
+
+// readBody reads a request body up to limit bytes and checks its media type
+// against the accepted ones (an empty Content-Type is taken as JSON).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, accept ...string) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		ok := err == nil && len(accept) == 0
+		for _, a := range accept {
+			if mt == a {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: "UnsupportedMediaType", Message: fmt.Sprintf("Content-Type %q is not accepted here; use %s", ct, strings.Join(accept, " or "))}
+		}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+var jsonTypes = []string{"application/json"}
+
+func decodeJSON(b []byte, v any) error {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return badRequest("InvalidArgument", "request body is empty")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var ae *Error
+		if errors.As(err, &ae) {
+			return ae
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: "request body: " + err.Error()}
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, err = w.Write(b)
+	return err
+}
+
+// condition reads If-Match and If-None-Match.
+func condition(r *http.Request) (store.Condition, error) {
+	var c store.Condition
+	if v := r.Header.Get("If-Match"); v != "" {
+		c.IfMatch = twin.ETag(v)
+	}
+	if v := r.Header.Get("If-None-Match"); v != "" {
+		if strings.TrimSpace(v) != "*" {
+			return c, badRequest("InvalidArgument", "If-None-Match supports only *")
+		}
+		c.IfNoneMatch = true
+	}
+	return c, nil
+}
+
+func parseTimeParam(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		if d, err2 := time.Parse("2006-01-02", v); err2 == nil {
+			return d, nil
+		}
+		return time.Time{}, badRequest("InvalidArgument", "%s: %q is not an RFC 3339 time", name, v)
+	}
+	return t, nil
+}
+
+// publish sends an event for a committed change. The write is already
+// durable; a publish failure is reported to the client (the write is not
+// rolled back) so that it can retry, and the stable id makes the retry's
+// event a duplicate the bus drops.
+func (a *API) publish(ctx context.Context, typ, subject, schema string, at time.Time, data any, idParts ...string) error {
+	if a.opts.Bus == nil {
+		return nil
+	}
+	var raw json.RawMessage
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return err
+		}
+		raw = b
+	}
+	ev := event.Event{
+		ID:         event.StableID(append([]string{typ, subject}, idParts...)...),
+		Source:     a.opts.Source,
+		Type:       typ,
+		Subject:    subject,
+		Time:       at,
+		DataSchema: schema,
+		Data:       raw,
+	}
+	if err := a.opts.Bus.Publish(ctx, ev); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "EventPublishFailed", Message: "the change is stored but its event could not be published; retry the request", Err: err}
+	}
+	return nil
+}
+
+// modelCache holds the parsed models. Model writes are serialised by mu so
+// that the parsed set always matches the store.
+type modelCache struct {
+	mu  sync.RWMutex
+	set *dtdl.ModelSet
+	all map[string]twin.Model
+}
+
+func (c *modelCache) reload(ctx context.Context, st store.Store) error {
+	ms, err := st.ListModels(ctx)
+	if err != nil {
+		return err
+	}
+	set, err := parseModels(ms)
+	if err != nil {
+		return err
+	}
+	all := make(map[string]twin.Model, len(ms))
+	for _, m := range ms {
+		all[m.ID] = m
+	}
+	c.mu.Lock()
+	c.set, c.all = set, all
+	c.mu.Unlock()
+	return nil
+}
+
+func parseModels(ms []twin.Model) (*dtdl.ModelSet, error) {
+	docs := make([]dtdl.Document, len(ms))
+	for i, m := range ms {
+		docs[i] = dtdl.Document{Name: m.ID, Data: m.DTDL}
+	}
+	return dtdl.Parse(docs, &dtdl.Options{AllowUndefinedExtensions: true})
+}
+
+func (c *modelCache) snapshot() (*dtdl.ModelSet, map[string]twin.Model) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.set, c.all
+}
+
+// iface returns the parsed interface of a model id, or a 400 naming it.
+func (c *modelCache) iface(id string) (*dtdl.Interface, error) {
+	set, all := c.snapshot()
+	var i *dtdl.Interface
+	if set != nil {
+		i = set.Interface(id)
+	}
+	if i == nil {
+		return nil, badRequest("ModelNotFound", "model %s is not uploaded; upload it with POST /models first", id)
+	}
+	if m, ok := all[id]; ok && m.Decommissioned {
+		return i, &Error{Status: http.StatusBadRequest, Code: "ModelDecommissioned", Message: fmt.Sprintf("model %s is decommissioned; new twins may not use it", id)}
+	}
+	return i, nil
+}

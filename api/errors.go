@@ -1,0 +1,122 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+)
+
+// Error is an API error with the HTTP status and the ADT error code to send.
+// Handlers return it (or any error; see [writeError] for the mapping).
+type Error struct {
+	Status  int
+	Code    string // ADT error code where ADT has one, e.g. "DigitalTwinNotFound"
+	Message string
+	Details []ErrorDetail
+	Err     error // cause; logged, never sent
+}
+
+// ErrorDetail is one item of an error's details, e.g. one failed validation
+// rule. Path is a JSON pointer or a DTDL element id.
+type ErrorDetail struct {
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	Path    string `json:"path,omitempty"`
+	Rule    string `json:"rule,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("api: %s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("api: %s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorBody is the one JSON error shape: {"error":{"code","message","details"}}.
+// "type" repeats the class of the status (Prometheus style) for clients that
+// branch on it rather than on ADT codes.
+type errorBody struct {
+	Error struct {
+		Code    string        `json:"code"`
+		Type    string        `json:"type"`
+		Message string        `json:"message"`
+		Details []ErrorDetail `json:"details,omitempty"`
+	} `json:"error"`
+}
+
+func errorType(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_data"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusPreconditionFailed:
+		return "precondition_failed"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case http.StatusUnprocessableEntity:
+		return "execution"
+	default:
+		if status >= 500 {
+			return "internal"
+		}
+		return "bad_request"
+	}
+}
+
+func badRequest(code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusNotFound, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// classify maps any error to an *Error. classifiers add the mappings of the
+// domain packages (store sentinels, validation errors); the first that
+// recognises the error wins.
+func classify(err error, classifiers []func(error) *Error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "RequestTooLarge", Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
+	}
+	for _, c := range classifiers {
+		if e := c(err); e != nil {
+			return e
+		}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "InternalServerError", Message: "internal error; see the server log", Err: err}
+}
+
+// writeError sends err in the one JSON error shape. Internal details are
+// logged, not sent.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, classifiers []func(error) *Error) {
+	e := classify(err, classifiers)
+	if e.Status >= 500 {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body errorBody
+	body.Error.Code = e.Code
+	body.Error.Type = errorType(e.Status)
+	body.Error.Message = e.Message
+	body.Error.Details = e.Details
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(e.Status)
+	json.NewEncoder(w).Encode(body)
+}

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"lodestone/dtdl"
+	"lodestone/tql"
+	"lodestone/twin"
+)
+
+func (a *API) queryRoutes() []Route {
+	return []Route{
+		{Pattern: "POST /query", Handler: a.query, Summary: "Run a query (ADT query language plus ORDER BY, GROUP BY, anchor-free MATCH, AS OF); 1,000 rows a page with a continuation token", Body: "QueryRequest", Response: "QueryResponse"},
+		{Pattern: "GET /api/v1/graph/neighbourhood", Handler: a.neighbourhood, Summary: "A twin's neighbourhood, expanded on the server (?id, ?depth 1..3, ?limit, ?cursor)", Response: "Neighbourhood"},
+	}
+}
+
+// PropertyUnit implements tql.UnitResolver from the uploaded models, so that
+// a query comparing a property declared in tonnes with '500 kg' converts.
+func (a *API) PropertyUnit(model, property string) string {
+	set, _ := a.models.snapshot()
+	if set == nil {
+		return ""
+	}
+	iface := set.Interface(model)
+	if iface == nil {
+		return ""
+	}
+	switch c := iface.Content(property).(type) {
+	case *dtdl.Property:
+		return c.Unit
+	case *dtdl.Telemetry:
+		return c.Unit
+	}
+	return ""
+}
+
+func (a *API) graph(ctx context.Context) (tql.Graph, error) {
+	if a.opts.Graph != nil {
+		return a.opts.Graph.Graph(ctx)
+	}
+	return a.memGraph(ctx)
+}
+
+// memGraph copies the current graph into memory: the fallback for stores
+// that cannot answer graph reads themselves. AS OF is not available on it.
+func (a *API) memGraph(ctx context.Context) (tql.Graph, error) {
+	snap, err := a.opts.Store.Snapshot(ctx, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	g := tql.NewMemGraph()
+	_, all := a.models.snapshot()
+	for _, m := range all {
+		g.AddModel(tql.Model{ID: m.ID, Extends: m.Extends})
+	}
+	for _, t := range snap.Twins {
+		if err := g.Put(t.Metadata.LastUpdateTime, twinDoc(t)); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range snap.Relationships {
+		if err := g.Put(snap.At, relDoc(r)); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+func twinDoc(t twin.Twin) tql.Doc {
+	d := t.Doc()
+	d["$dtId"] = string(t.ID)
+	return d
+}
+
+func relDoc(r twin.Relationship) tql.Doc {
+	d := make(tql.Doc, len(r.Properties)+5)
+	for k, v := range r.Properties {
+		d[k] = v
+	}
+	d["$relationshipId"] = r.ID
+	d["$sourceId"] = string(r.SourceID)
+	d["$targetId"] = string(r.TargetID)
+	d["$relationshipName"] = r.Name
+	if r.ETag != "" {
+		d["$etag"] = string(r.ETag)
+	}
+	return d
+}
+
+func (a *API) query(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	var req QueryRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	if req.Query == "" {
+		return badRequest("InvalidArgument", "query: must not be empty")
+	}
+	q, err := tql.Parse(req.Query)
+	if err != nil {
+		return err
+	}
+	opts := &tql.Options{PageSize: req.PageSize, MaxScan: a.opts.QueryMaxScan, Units: a}
+	if err := tql.Check(q, opts); err != nil {
+		return err
+	}
+	g, err := a.graph(r.Context())
+	if err != nil {
+		return err
+	}
+	res, err := tql.Eval(r.Context(), g, q, opts, req.ContinuationToken)
+	if err != nil {
+		return err
+	}
+	out := QueryResponse{Value: res.Rows, ContinuationToken: res.ContinuationToken, QueryCharge: float64(res.Cost.RowsScanned)}
+	if out.Value == nil {
+		out.Value = []map[string]any{}
+	}
+	w.Header().Set("query-charge", strconv.Itoa(res.Cost.RowsScanned))
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) neighbourhood(w http.ResponseWriter, r *http.Request) error {
+	qs := r.URL.Query()
+	root := twin.ID(qs.Get("id"))
+	if root == "" {
+		return badRequest("InvalidArgument", "id: the twin to start from is required")
+	}
+	depth, limit, offset := 1, 200, 0
+	var err error
+	if v := qs.Get("depth"); v != "" {
+		if depth, err = strconv.Atoi(v); err != nil || depth < 1 || depth > 3 {
+			return badRequest("InvalidArgument", "depth: %q must be 1, 2 or 3", v)
+		}
+	}
+	if v := qs.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 5000 {
+			return badRequest("InvalidArgument", "limit: %q must be between 1 and 5000", v)
+		}
+	}
+	if v := qs.Get("cursor"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return badRequest("InvalidArgument", "cursor: %q is not a cursor from a previous page", v)
+		}
+	}
+	rootTwin, err := a.opts.Store.GetTwin(r.Context(), root)
+	if err != nil {
+		return err
+	}
+	// Breadth-first over relationships in both directions; edges are
+	// collected in visiting order, which is deterministic because the
+	// store lists relationships in id order.
+	seenTwin := map[twin.ID]bool{root: true}
+	seenEdge := map[string]bool{}
+	var edges []GraphEdge
+	frontier := []twin.ID{root}
+	for d := 0; d < depth && len(frontier) > 0; d++ {
+		var next []twin.ID
+		for _, id := range frontier {
+			out, err := a.opts.Store.ListRelationships(r.Context(), id, "")
+			if err != nil {
+				return err
+			}
+			in, err := a.opts.Store.ListIncomingRelationships(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			for _, rel := range append(out, in...) {
+				key := string(rel.SourceID) + "\x00" + rel.ID
+				if seenEdge[key] {
+					continue
+				}
+				seenEdge[key] = true
+				edges = append(edges, GraphEdge{ID: rel.ID, Source: rel.SourceID, Target: rel.TargetID, Name: rel.Name})
+				for _, other := range []twin.ID{rel.SourceID, rel.TargetID} {
+					if !seenTwin[other] {
+						seenTwin[other] = true
+						next = append(next, other)
+					}
+				}
+			}
+		}
+		frontier = next
+	}
+	out := Neighbourhood{Root: root, Depth: depth, Nodes: []GraphNode{{ID: root, Model: rootTwin.Metadata.Model}}, Edges: []GraphEdge{}}
+	end := min(offset+limit, len(edges))
+	if offset < end {
+		out.Edges = edges[offset:end]
+	}
+	if end < len(edges) {
+		out.NextCursor = strconv.Itoa(end)
+	}
+	have := map[twin.ID]bool{root: true}
+	for _, e := range out.Edges {
+		for _, id := range []twin.ID{e.Source, e.Target} {
+			if have[id] {
+				continue
+			}
+			have[id] = true
+			t, err := a.opts.Store.GetTwin(r.Context(), id)
+			if err != nil {
+				return fmt.Errorf("neighbourhood of %s: %w", root, err)
+			}
+			out.Nodes = append(out.Nodes, GraphNode{ID: id, Model: t.Metadata.Model})
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,145 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"lodestone/event"
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+func (a *API) telemetryRoutes() []Route {
+	return []Route{
+		{Pattern: "POST /digitaltwins/{id}/telemetry", Handler: a.postTelemetry, Summary: "Send telemetry on behalf of a twin (Message-Id header required; Telemetry-Source-Time optional)", Body: "TelemetryMessage"},
+		{Pattern: "POST /digitaltwins/{id}/components/{name}/telemetry", Handler: a.postTelemetry, Summary: "Send telemetry on behalf of a twin's component", Body: "TelemetryMessage"},
+		{Pattern: "GET /digitaltwins/{id}/telemetry", Handler: a.getTelemetry, Summary: "Stored telemetry of a twin (?name, ?from, ?to, ?limit)", Response: "TelemetryList"},
+	}
+}
+
+// DecodeTelemetry parses a telemetry message body: one JSON object whose
+// members are telemetry names. It is exported for the fuzz test and for
+// clients that check messages before sending them.
+func DecodeTelemetry(b []byte) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, badRequest("InvalidArgument", "telemetry must be a JSON object: %v", err)
+	}
+	if m == nil {
+		return nil, badRequest("InvalidArgument", "telemetry must be a JSON object, not null")
+	}
+	if len(m) == 0 {
+		return nil, badRequest("InvalidArgument", "telemetry message has no values")
+	}
+	return m, nil
+}
+
+func (a *API) postTelemetry(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	component := r.PathValue("name")
+	msgID := r.Header.Get("Message-Id")
+	if msgID == "" {
+		return badRequest("InvalidArgument", "the Message-Id header is required (it makes retries safe)")
+	}
+	var src time.Time
+	if v := r.Header.Get("Telemetry-Source-Time"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return badRequest("InvalidArgument", "Telemetry-Source-Time: %q is not an RFC 3339 time", v)
+		}
+		src = t
+	}
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	msg, err := DecodeTelemetry(body)
+	if err != nil {
+		return err
+	}
+	t, iface, err := a.sourceTwin(r, id)
+	if err != nil {
+		return err
+	}
+	check := msg
+	if component != "" {
+		if iface.Component(component) == nil {
+			return notFound("ComponentNotFound", "model %s has no component %s", t.Metadata.Model, component)
+		}
+		check = map[string]any{component: msg}
+	}
+	if err := iface.ValidateTelemetry(check); err != nil {
+		return err
+	}
+	points := make([]store.Telemetry, 0, len(msg))
+	for name, v := range msg {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if component != "" {
+			name = component + "/" + name
+		}
+		points = append(points, store.Telemetry{TwinID: id, Name: name, MessageID: msgID, SourceTime: src, Value: raw})
+	}
+	if _, err := a.opts.Store.AppendTelemetry(r.Context(), points); err != nil {
+		return err
+	}
+	at := src
+	if at.IsZero() {
+		at = a.now()
+	}
+	subject := string(id)
+	if component != "" {
+		subject = event.ComponentSubject(string(id), component)
+	}
+	if a.opts.Bus != nil {
+		ev := event.Event{
+			ID:         event.TelemetryID(a.opts.Source, subject, msgID),
+			Source:     a.opts.Source,
+			Type:       event.TypeTelemetry,
+			Subject:    subject,
+			Time:       at,
+			DataSchema: t.Metadata.Model,
+			Data:       body,
+		}
+		if err := a.opts.Bus.Publish(r.Context(), ev); err != nil {
+			return &Error{Status: http.StatusServiceUnavailable, Code: "EventPublishFailed", Message: "telemetry is stored but its event could not be published; retry with the same Message-Id", Err: err}
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
+	q := store.TelemetryQuery{TwinID: twin.ID(r.PathValue("id")), Name: r.URL.Query().Get("name")}
+	var err error
+	if q.From, err = parseTimeParam(r, "from"); err != nil {
+		return err
+	}
+	if q.To, err = parseTimeParam(r, "to"); err != nil {
+		return err
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 0 {
+			return badRequest("InvalidArgument", "limit: %q is not a non-negative integer", v)
+		}
+	}
+	pts, err := a.opts.Store.QueryTelemetry(r.Context(), q)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", q.TwinID)
+	}
+	if err != nil {
+		return err
+	}
+	out := TelemetryList{Value: make([]TelemetryPoint, len(pts))}
+	for i, p := range pts {
+		var v any
+		json.Unmarshal(p.Value, &v)
+		out.Value[i] = TelemetryPoint{Name: p.Name, Value: v, SourceTime: p.SourceTime, MessageID: p.MessageID}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,309 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"lodestone/event"
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+func (a *API) twinRoutes() []Route {
+	return []Route{
+		{Pattern: "PUT /digitaltwins/{id}", Handler: a.putTwin, Summary: "Create or replace a twin (If-None-Match: * creates only; If-Match)", Body: "Twin", Response: "Twin"},
+		{Pattern: "GET /digitaltwins/{id}", Handler: a.getTwin, Summary: "Get a twin; ?asOf=RFC3339 reads it as it was then", Response: "Twin"},
+		{Pattern: "PATCH /digitaltwins/{id}", Handler: a.patchTwin, Summary: "Apply a JSON Patch (add, replace, remove; /$metadata/$model) under If-Match", Body: "JsonPatch"},
+		{Pattern: "DELETE /digitaltwins/{id}", Handler: a.deleteTwin, Summary: "Delete a twin that has no relationships"},
+		{Pattern: "GET /digitaltwins/{id}/components/{name}", Handler: a.getComponent, Summary: "Get a component of a twin", Response: "Component"},
+		{Pattern: "PATCH /digitaltwins/{id}/components/{name}", Handler: a.patchComponent, Summary: "Apply a JSON Patch to a component", Body: "JsonPatch"},
+		{Pattern: "GET /digitaltwins/{id}/history", Handler: a.twinHistory, Summary: "The change list of a twin (?from, ?to)", Response: "HistoryList"},
+		{Pattern: "GET /snapshot", Handler: a.snapshot, Summary: "The whole graph as of ?asOf=RFC3339 (default now)", Response: "Snapshot"},
+	}
+}
+
+func (a *API) putTwin(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	cond, err := condition(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	var t twin.Twin
+	if err := decodeJSON(body, &t); err != nil {
+		return err
+	}
+	if t.ID != "" && t.ID != id {
+		return badRequest("InvalidArgument", "$dtId %q in the body differs from the id %q in the path", t.ID, id)
+	}
+	t.ID = id
+	if t.Metadata.Model == "" {
+		return badRequest("ValidationFailed", "$metadata.$model is required")
+	}
+	iface, err := a.models.iface(t.Metadata.Model)
+	if err != nil {
+		return err
+	}
+	if err := iface.ValidateTwin(t.Doc()); err != nil {
+		return err
+	}
+	_, getErr := a.opts.Store.GetTwin(r.Context(), id)
+	existed := getErr == nil
+	stored, err := a.opts.Store.PutTwin(r.Context(), t, cond)
+	if err != nil {
+		return err
+	}
+	typ := event.TypeTwinCreated
+	if existed {
+		typ = event.TypeTwinUpdated
+	}
+	if err := a.publish(r.Context(), typ, string(id), stored.Metadata.Model, stored.Metadata.LastUpdateTime, stored, string(stored.ETag)); err != nil {
+		return err
+	}
+	w.Header().Set("ETag", string(stored.ETag))
+	return writeJSON(w, http.StatusOK, stored)
+}
+
+func (a *API) getTwin(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	at, err := parseTimeParam(r, "asOf")
+	if err != nil {
+		return err
+	}
+	var t twin.Twin
+	if at.IsZero() {
+		t, err = a.opts.Store.GetTwin(r.Context(), id)
+	} else {
+		t, err = a.opts.Store.TwinAsOf(r.Context(), id, at)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if at.IsZero() {
+			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+		}
+		return notFound("DigitalTwinNotFound", "there was no digital twin with id %s at %s", id, at.Format(time.RFC3339))
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", string(t.ETag))
+	return writeJSON(w, http.StatusOK, t)
+}
+
+// patchTwin validates the patched twin against its (possibly new) model
+// before the store applies the same patch to the same version. Without an
+// If-Match from the client, a concurrent write between the two steps makes
+// it retry on the newer version.
+func (a *API) patchTwin(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	cond, err := condition(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json-patch+json", "application/json")
+	if err != nil {
+		return err
+	}
+	p, err := twin.ParsePatch(body)
+	if err != nil {
+		return err
+	}
+	stored, err := a.applyTwinPatch(r, id, p, cond)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", string(stored.ETag))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) applyTwinPatch(r *http.Request, id twin.ID, p twin.Patch, cond store.Condition) (twin.Twin, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := a.opts.Store.GetTwin(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return twin.Twin{}, notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+		}
+		if err != nil {
+			return twin.Twin{}, err
+		}
+		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
+			return twin.Twin{}, &Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: fmt.Sprintf("twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)}
+		}
+		next, err := cur.ApplyPatch(p, a.now())
+		if err != nil {
+			return twin.Twin{}, err
+		}
+		iface, err := a.models.iface(next.Metadata.Model)
+		// A twin of a decommissioned model may still be updated, but not
+		// moved to one.
+		if iface == nil || (err != nil && next.Metadata.Model != cur.Metadata.Model) {
+			return twin.Twin{}, err
+		}
+		if err := iface.ValidateTwin(next.Doc()); err != nil {
+			return twin.Twin{}, err
+		}
+		stored, err := a.opts.Store.PatchTwin(r.Context(), id, p, store.Condition{IfMatch: cur.ETag})
+		if errors.Is(err, store.ErrPreconditionFailed) && cond.IfMatch == "" && attempt < 8 {
+			continue
+		}
+		if err != nil {
+			return twin.Twin{}, err
+		}
+		if err := a.publish(r.Context(), event.TypeTwinUpdated, string(id), stored.Metadata.Model, stored.Metadata.LastUpdateTime, p, string(stored.ETag)); err != nil {
+			return twin.Twin{}, err
+		}
+		return stored, nil
+	}
+}
+
+func (a *API) deleteTwin(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	cond, err := condition(r)
+	if err != nil {
+		return err
+	}
+	cur, err := a.opts.Store.GetTwin(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	if cond.IfMatch == "" {
+		cond.IfMatch = cur.ETag
+	}
+	if err := a.opts.Store.DeleteTwin(r.Context(), id, cond); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return &Error{Status: http.StatusBadRequest, Code: "RelationshipsNotDeleted", Message: fmt.Sprintf("twin %s still has relationships; delete them first", id), Err: err}
+		}
+		return err
+	}
+	if err := a.publish(r.Context(), event.TypeTwinDeleted, string(id), cur.Metadata.Model, a.now(), cur, string(cur.ETag)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) getComponent(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	name := r.PathValue("name")
+	t, err := a.opts.Store.GetTwin(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	iface, err := a.models.iface(t.Metadata.Model)
+	if iface == nil {
+		return err
+	}
+	if iface.Component(name) == nil {
+		return notFound("ComponentNotFound", "model %s has no component %s", t.Metadata.Model, name)
+	}
+	c, ok := t.Properties[name]
+	if !ok {
+		return notFound("ComponentNotFound", "twin %s has no component %s", id, name)
+	}
+	w.Header().Set("ETag", string(t.ETag))
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (a *API) patchComponent(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	name := r.PathValue("name")
+	cond, err := condition(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json-patch+json", "application/json")
+	if err != nil {
+		return err
+	}
+	p, err := twin.ParsePatch(body)
+	if err != nil {
+		return err
+	}
+	prefix := twin.Pointer(name)
+	for i := range p {
+		if !strings.HasPrefix(p[i].Path, "/") {
+			return badRequest("JsonPatchInvalid", "operation %d: path %q must start with /", i, p[i].Path)
+		}
+		p[i].Path = prefix + p[i].Path
+	}
+	stored, err := a.applyTwinPatch(r, id, p, cond)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", string(stored.ETag))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) twinHistory(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	from, err := parseTimeParam(r, "from")
+	if err != nil {
+		return err
+	}
+	to, err := parseTimeParam(r, "to")
+	if err != nil {
+		return err
+	}
+	changes, err := a.opts.Store.TwinChanges(r.Context(), id, from, to)
+	if err != nil {
+		return err
+	}
+	if len(changes) == 0 {
+		if _, err := a.opts.Store.GetTwin(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s and none in its history", id)
+		}
+	}
+	out := HistoryList{Value: make([]HistoryEntry, len(changes))}
+	for i, c := range changes {
+		kind := "update"
+		switch c.Op {
+		case store.OpCreate:
+			kind = "create"
+		case store.OpDelete:
+			kind = "delete"
+		}
+		out.Value[i] = HistoryEntry{Sequence: int64(i + 1), Time: c.Time, Kind: kind, Twin: c.Twin}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) snapshot(w http.ResponseWriter, r *http.Request) error {
+	at, err := parseTimeParam(r, "asOf")
+	if err != nil {
+		return err
+	}
+	s, err := a.opts.Store.Snapshot(r.Context(), at)
+	if err != nil {
+		return err
+	}
+	out := Snapshot{AsOf: s.At, Twins: s.Twins, Relationships: s.Relationships}
+	if out.Twins == nil {
+		out.Twins = []twin.Twin{}
+	}
+	if out.Relationships == nil {
+		out.Relationships = []twin.Relationship{}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// jsonObject decodes b as a JSON object, naming what it expected.
+func jsonObject(b []byte, what string) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, badRequest("InvalidArgument", "%s must be a JSON object", what)
+	}
+	return m, nil
+}
