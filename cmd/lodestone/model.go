@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -103,7 +104,14 @@ func readModelDocs(args []string) ([]dtdl.Document, error) {
 			return nil
 		}
 		seen[path] = true
-		data, err := os.ReadFile(path)
+		// Read at most one byte past the parser's size limit: a larger
+		// file is reported as too large without being read whole.
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("model validate: read %s: %w", path, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(f, dtdl.DefaultMaxDocumentSize+1))
+		f.Close()
 		if err != nil {
 			return fmt.Errorf("model validate: read %s: %w", path, err)
 		}

@@ -65,6 +65,7 @@ func TestModelValidateExitCodes(t *testing.T) {
 		{"invalid", []string{"model", "validate", filepath.Join(dir, "bad.json")}, 1, "$.contents[0].name: pattern:"},
 		{"undefined extension", []string{"model", "validate", filepath.Join(dir, "ext.json")}, 1, "context-undefined-extension"},
 		{"allow undefined extension", []string{"model", "validate", filepath.Join(dir, "ext.json"), "--allow-undefined-extensions"}, 0, "valid: 1 interfaces"},
+		{"not json", []string{"model", "validate", filepath.Join(dir, "good", "notes.txt")}, 1, "json-syntax"},
 		{"no args", []string{"model", "validate"}, 2, ""},
 		{"missing file", []string{"model", "validate", filepath.Join(dir, "absent.json")}, 2, ""},
 		{"bad flag", []string{"model", "validate", "--frobnicate", filepath.Join(dir, "bad.json")}, 2, ""},
