@@ -153,7 +153,8 @@ func (s *Settings) defaults() Settings {
 // Stats counts the work of a solve.
 type Stats struct {
 	Substitutions    int           // successive-substitution sweeps
-	NewtonIterations int           // Newton steps
+	NewtonIterations int           // Newton (or transient) steps
+	Factorizations   int           // block-tridiagonal factorisations (steps along the transient may reuse one)
 	Evaluations      int           // residual evaluations
 	Residual         float64       // largest scaled residual at the end
 	Runtime          time.Duration // measured by the caller's clock; Solve leaves it 0 (no wall clock in engines)
@@ -279,6 +280,7 @@ type workspace struct {
 	jd, jl []float64 // diagonal and lower blocks, n×n per stage
 	ju     []float64 // diagonal of the upper blocks
 	G      []float64 // block Thomas: B'^{-1} U per stage
+	binv   []float64 // block Thomas: B'^{-1} per stage
 	g      []float64
 	lu     []float64 // n×n scratch
 	piv    []int
@@ -310,7 +312,7 @@ func newWorkspace(p *Problem) *workspace {
 	w.v, w.vt, w.vb, w.dv, w.r, w.rt = f(N*n), f(N*n), f(N*n), f(N*n), f(N*n), f(N*n)
 	w.D, w.Dh, w.Df = f(N*C), f(N*C), f(N*C)
 	w.HT, w.dHT = f(N), f(N)
-	w.jd, w.jl, w.G = f(N*n*n), f(N*n*n), f(N*n*n)
+	w.jd, w.jl, w.G, w.binv = f(N*n*n), f(N*n*n), f(N*n*n), f(N*n*n)
 	w.ju, w.g = f(N*n), f(N*n)
 	w.lu, w.col = f(n*n), f(n)
 	w.piv = make([]int, n)
@@ -576,30 +578,25 @@ func invert(a []float64, piv []int, n int) error {
 	return nil
 }
 
-// newtonStep solves J·dv = −r by the block Thomas algorithm: forward,
-// B'_k = B_k − L_k·G_{k−1}, G_k = B'_k⁻¹·U_k, g_k = B'_k⁻¹·(−r_k − L_k·g_{k−1});
-// backward, dv_k = g_k − G_k·dv_{k+1}. U_k is diagonal, so G_k is B'_k⁻¹
-// with scaled columns.
-func (w *workspace) newtonStep() error {
+// factorize runs the forward elimination of the block Thomas algorithm
+// on the current Jacobian blocks: B'_k = B_k − L_k·G_{k−1}, kept inverted
+// in binv, and G_k = B'_k⁻¹·U_k (U_k is diagonal, so G_k is B'_k⁻¹ with
+// scaled columns). The factors stay valid for solve until the next call.
+func (w *workspace) factorize() error {
+	w.stats.Factorizations++
 	N, n := w.N, w.n
 	for k := 0; k < N; k++ {
-		B := w.lu
+		B := w.binv[k*n*n : (k+1)*n*n]
 		copy(B, w.jd[k*n*n:(k+1)*n*n])
-		rhs := w.col
-		for i := 0; i < n; i++ {
-			rhs[i] = -w.r[k*n+i]
-		}
 		if k > 0 {
 			L := w.jl[k*n*n : (k+1)*n*n]
 			Gp := w.G[(k-1)*n*n : k*n*n]
-			gp := w.g[(k-1)*n : k*n]
 			for i := 0; i < n; i++ {
 				Bi := B[i*n : (i+1)*n]
 				for m, l := range L[i*n : (i+1)*n] {
 					if l == 0 {
 						continue
 					}
-					rhs[i] -= l * gp[m]
 					for j, g := range Gp[m*n : (m+1)*n] {
 						Bi[j] -= l * g
 					}
@@ -608,14 +605,6 @@ func (w *workspace) newtonStep() error {
 		}
 		if err := invert(B, w.piv, n); err != nil {
 			return err
-		}
-		gk := w.g[k*n : (k+1)*n]
-		for i := 0; i < n; i++ {
-			var s float64
-			for j, b := range B[i*n : (i+1)*n] {
-				s += b * rhs[j]
-			}
-			gk[i] = s
 		}
 		if k+1 < N {
 			G := w.G[k*n*n : (k+1)*n*n]
@@ -626,6 +615,39 @@ func (w *workspace) newtonStep() error {
 					Gi[j] = b * u[j]
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// solve sets dv from −r with the factors of factorize: forward,
+// g_k = B'_k⁻¹·(−r_k − L_k·g_{k−1}); backward, dv_k = g_k − G_k·dv_{k+1}.
+func (w *workspace) solve() error {
+	N, n := w.N, w.n
+	rhs := w.col
+	for k := 0; k < N; k++ {
+		for i := 0; i < n; i++ {
+			rhs[i] = -w.r[k*n+i]
+		}
+		if k > 0 {
+			L := w.jl[k*n*n : (k+1)*n*n]
+			gp := w.g[(k-1)*n : k*n]
+			for i := 0; i < n; i++ {
+				for m, l := range L[i*n : (i+1)*n] {
+					if l != 0 {
+						rhs[i] -= l * gp[m]
+					}
+				}
+			}
+		}
+		B := w.binv[k*n*n : (k+1)*n*n]
+		gk := w.g[k*n : (k+1)*n]
+		for i := 0; i < n; i++ {
+			var s float64
+			for j, b := range B[i*n : (i+1)*n] {
+				s += b * rhs[j]
+			}
+			gk[i] = s
 		}
 	}
 	copy(w.dv[(N-1)*n:], w.g[(N-1)*n:])
@@ -646,6 +668,14 @@ func (w *workspace) newtonStep() error {
 		}
 	}
 	return nil
+}
+
+// newtonStep solves J·dv = −r by the block Thomas algorithm.
+func (w *workspace) newtonStep() error {
+	if err := w.factorize(); err != nil {
+		return err
+	}
+	return w.solve()
 }
 
 // initial sets h and f from the inlets and x from one substitution.
@@ -831,9 +861,12 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 	maxR, phi = w.residual(w.v, w.r)
 	status := IterationLimit
 	N, C, n := w.N, w.C, w.n
-	const dt0 = 1.0 // h, the residence time of one phase in one stage
-	dt := 0.0       // 0: plain Newton
-	dAtV := true    // w.D holds the distribution at w.v
+	const dt0 = 1.0  // h, the residence time of one phase in one stage
+	dt := 0.0        // 0: plain Newton
+	dAtV := true     // w.D holds the distribution at w.v
+	const maxAge = 2 // steps on one factorisation along the transient
+	age := maxAge
+	improving := false
 	for it := 0; it < set.MaxIterations; it++ {
 		if maxR <= set.Tolerance {
 			status = Converged
@@ -845,16 +878,29 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			w.stats.Residual = bestMax
 			return Canceled, err
 		}
-		if !dAtV {
-			w.distribution(w.v) // a rejected trial point overwrote D
+		w.stats.NewtonIterations++
+		var err error
+		if dt > 0 && age < maxAge && improving {
+			// Along the transient, reuse the last factors while the
+			// residual keeps falling: a step with frozen factors costs a
+			// few per cent of a factorisation.
+			age++
+			err = w.solve()
+		} else {
+			if !dAtV {
+				w.distribution(w.v) // a rejected trial point overwrote D
+			}
+			w.jacobian(w.v)
+			if dt > 0 {
+				w.addHoldup(w.v, 1/dt)
+			}
+			age = 0
+			err = w.newtonStep()
 		}
 		dAtV = false
-		w.jacobian(w.v)
-		if dt > 0 {
-			w.addHoldup(w.v, 1/dt)
-		}
-		w.stats.NewtonIterations++
-		if err := w.newtonStep(); err != nil {
+		improving = false
+		if err != nil {
+			age = maxAge
 			if dt == 0 {
 				dt = dt0
 				continue
@@ -899,6 +945,7 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			ratio := math.Sqrt(phi / pt)
 			grow := math.Min(math.Max(ratio, 0.5), 10)
 			dAtV = true
+			improving = ratio > 1
 			if ratio >= 0.99 {
 				grow = math.Max(grow, 1.5)
 			}
