@@ -112,129 +112,166 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, status, out)
 }
 
-// runImport reads a whole import file, validates every model, twin and
-// relationship, then writes them in one store transaction (or, in a dry
-// run, checks them in one that is rolled back).
+// runImport streams an import file into the store: models (which come
+// first) are parsed together with the stored ones, then every twin and
+// relationship is validated as it is read and handed to the store's import
+// transaction, so memory stays bounded by the ids seen, not the file. Any
+// error aborts the transaction: all or nothing. A dry run checks everything
+// in a transaction that is rolled back.
 func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progress func(int)) (store.ImportStats, int, error) {
-	var b store.Batch
-	var modelRaws []json.RawMessage
-	lines := 0
-	for {
-		it, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return store.ImportStats{}, lines, &Error{Status: http.StatusBadRequest, Code: "InvalidImportFile", Message: err.Error(), Err: err}
-		}
-		lines = it.Line
-		switch {
-		case it.Model != nil:
-			modelRaws = append(modelRaws, it.Model)
-		case it.Twin != nil:
-			b.Twins = append(b.Twins, *it.Twin)
-		case it.Relationship != nil:
-			b.Relationships = append(b.Relationships, *it.Relationship)
-		}
-		if lines%10000 == 0 {
-			progress(lines)
-		}
-	}
-	// Models: parse the new ones together with the stored ones.
 	a.models.mu.Lock()
 	defer a.models.mu.Unlock()
-	set := a.models.set
-	all := make([]twin.Model, 0, len(a.models.all)+len(modelRaws))
+	v := &importValidator{ctx: ctx, st: a.opts.Store, set: a.models.set, models: map[twin.ID]string{}, counts: map[string]int{}}
+	all := make([]twin.Model, 0, len(a.models.all))
 	for _, m := range a.models.all {
 		all = append(all, m)
 	}
-	for i, raw := range modelRaws {
-		var head struct {
-			ID string `json:"@id"`
+	var added []twin.Model
+	lines := 0
+	src := func(yield func(store.Entity, error) bool) {
+		var pending []twin.Model
+		modelsDone := false
+		flushModels := func() bool {
+			modelsDone = true
+			if len(pending) == 0 {
+				return true
+			}
+			set, err := parseModels(append(all, pending...))
+			if err != nil {
+				yield(store.Entity{}, err)
+				return false
+			}
+			v.set = set
+			for i := range pending {
+				m := pending[i]
+				for _, p := range set.Interface(m.ID).Extends() {
+					m.Extends = append(m.Extends, p.ID)
+				}
+				added = append(added, m)
+				if !yield(store.Entity{Model: &m}, nil) {
+					return false
+				}
+			}
+			return true
 		}
-		if err := json.Unmarshal(raw, &head); err != nil || head.ID == "" {
-			return store.ImportStats{}, lines, badRequest("InvalidImportFile", "models[%d]: not a DTDL interface with an @id", i)
-		}
-		if _, dup := a.models.all[head.ID]; dup {
-			return store.ImportStats{}, lines, &Error{Status: http.StatusConflict, Code: "ModelIdAlreadyExists", Message: fmt.Sprintf("model %s already exists", head.ID)}
-		}
-		m := twin.Model{ID: head.ID, DTDL: raw}
-		b.Models = append(b.Models, m)
-		all = append(all, m)
-	}
-	if len(b.Models) > 0 {
-		var err error
-		if set, err = parseModels(all); err != nil {
-			return store.ImportStats{}, lines, err
-		}
-		for i := range b.Models {
-			for _, p := range set.Interface(b.Models[i].ID).Extends() {
-				b.Models[i].Extends = append(b.Models[i].Extends, p.ID)
+		for {
+			it, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				yield(store.Entity{}, &Error{Status: http.StatusBadRequest, Code: "InvalidImportFile", Message: err.Error(), Err: err})
+				return
+			}
+			lines = it.Line
+			if it.Model != nil {
+				var head struct {
+					ID string `json:"@id"`
+				}
+				if err := json.Unmarshal(it.Model, &head); err != nil || head.ID == "" {
+					yield(store.Entity{}, badRequest("InvalidImportFile", "line %d: not a DTDL interface with an @id", it.Line))
+					return
+				}
+				if _, dup := a.models.all[head.ID]; dup {
+					yield(store.Entity{}, &Error{Status: http.StatusConflict, Code: "ModelIdAlreadyExists", Message: fmt.Sprintf("line %d: model %s already exists", it.Line, head.ID)})
+					return
+				}
+				pending = append(pending, twin.Model{ID: head.ID, DTDL: it.Model})
+				continue
+			}
+			if !modelsDone && !flushModels() {
+				return
+			}
+			var e store.Entity
+			switch {
+			case it.Twin != nil:
+				err, e = v.twin(it.Twin), store.Entity{Twin: it.Twin}
+			case it.Relationship != nil:
+				err, e = v.relationship(it.Relationship), store.Entity{Relationship: it.Relationship}
+			default:
+				continue
+			}
+			if err != nil {
+				yield(store.Entity{}, fmt.Errorf("line %d: %w", it.Line, err))
+				return
+			}
+			if !yield(e, nil) {
+				return
 			}
 		}
+		if !modelsDone {
+			flushModels()
+		}
 	}
-	if err := validateBatch(ctx, a.opts.Store, set, &b); err != nil {
-		return store.ImportStats{}, lines, err
-	}
-	stats, err := a.opts.Store.Import(ctx, &b, store.ImportOptions{DryRun: dryRun, Progress: progress})
+	stats, err := a.opts.Store.Import(ctx, src, store.ImportOptions{DryRun: dryRun, Progress: progress})
 	if err != nil {
 		return stats, lines, err
 	}
-	if !dryRun && len(b.Models) > 0 {
-		next := make(map[string]twin.Model, len(all))
-		for _, m := range all {
+	if !dryRun && len(added) > 0 {
+		ms, err := a.opts.Store.ListModels(ctx)
+		if err != nil {
+			return stats, lines, err
+		}
+		next := make(map[string]twin.Model, len(ms))
+		for _, m := range ms {
 			next[m.ID] = m
 		}
-		if ms, err := a.opts.Store.ListModels(ctx); err == nil {
-			for _, m := range ms {
-				next[m.ID] = m
-			}
-		}
-		a.models.set, a.models.all = set, next
+		a.models.set, a.models.all = v.set, next
 	}
 	return stats, lines, nil
 }
 
-// validateBatch checks every twin against its model and every relationship
-// against its source's model, its target's model and its multiplicity,
-// with targets found in the batch or the store. Errors name the entity.
-func validateBatch(ctx context.Context, st store.Store, set *dtdl.ModelSet, b *store.Batch) error {
-	models := make(map[twin.ID]string, len(b.Twins))
-	for _, t := range b.Twins {
-		if set == nil || set.Interface(t.Metadata.Model) == nil {
-			return badRequest("ValidationFailed", "twin %s: model %q is not uploaded", t.ID, t.Metadata.Model)
-		}
-		if err := set.Interface(t.Metadata.Model).ValidateTwin(t.Doc()); err != nil {
-			return prefixValidation(err, "twin "+string(t.ID))
-		}
-		models[t.ID] = t.Metadata.Model
+// importValidator checks the twins and relationships of an import stream
+// against the models, with targets found earlier in the stream or in the
+// store, and counts relationships for multiplicity.
+type importValidator struct {
+	ctx    context.Context
+	st     store.Store
+	set    *dtdl.ModelSet
+	models map[twin.ID]string // model of each twin seen or looked up
+	counts map[string]int     // source + name → relationships seen
+}
+
+func (v *importValidator) twin(t *twin.Twin) error {
+	var iface *dtdl.Interface
+	if v.set != nil {
+		iface = v.set.Interface(t.Metadata.Model)
 	}
-	modelOf := func(id twin.ID) (string, error) {
-		if m, ok := models[id]; ok {
-			return m, nil
-		}
-		t, err := st.GetTwin(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		models[id] = t.Metadata.Model
-		return t.Metadata.Model, nil
+	if iface == nil {
+		return badRequest("ValidationFailed", "twin %s: model %q is not uploaded", t.ID, t.Metadata.Model)
 	}
-	counts := map[string]int{}
-	for _, r := range b.Relationships {
-		srcModel, err := modelOf(r.SourceID)
-		if err != nil {
-			return badRequest("ValidationFailed", "relationship %s/%s: source twin %s not found", r.SourceID, r.ID, r.SourceID)
-		}
-		tgtModel, err := modelOf(r.TargetID)
-		if err != nil {
-			return badRequest("ValidationFailed", "relationship %s/%s: target twin %s not found", r.SourceID, r.ID, r.TargetID)
-		}
-		key := string(r.SourceID) + "\x00" + r.Name
-		counts[key]++
-		if err := set.Interface(srcModel).ValidateRelationship(r.Name, set.Interface(tgtModel), r.Properties, counts[key]); err != nil {
-			return prefixValidation(err, "relationship "+string(r.SourceID)+"/"+r.ID)
-		}
+	if err := iface.ValidateTwin(t.Doc()); err != nil {
+		return prefixValidation(err, "twin "+string(t.ID))
+	}
+	v.models[t.ID] = t.Metadata.Model
+	return nil
+}
+
+func (v *importValidator) modelOf(id twin.ID) (string, bool) {
+	if m, ok := v.models[id]; ok {
+		return m, true
+	}
+	t, err := v.st.GetTwin(v.ctx, id)
+	if err != nil {
+		return "", false
+	}
+	v.models[id] = t.Metadata.Model
+	return t.Metadata.Model, true
+}
+
+func (v *importValidator) relationship(r *twin.Relationship) error {
+	srcModel, ok := v.modelOf(r.SourceID)
+	if !ok {
+		return badRequest("ValidationFailed", "relationship %s/%s: source twin %s not found", r.SourceID, r.ID, r.SourceID)
+	}
+	tgtModel, ok := v.modelOf(r.TargetID)
+	if !ok {
+		return badRequest("ValidationFailed", "relationship %s/%s: target twin %s not found", r.SourceID, r.ID, r.TargetID)
+	}
+	key := string(r.SourceID) + "\x00" + r.Name
+	v.counts[key]++
+	if err := v.set.Interface(srcModel).ValidateRelationship(r.Name, v.set.Interface(tgtModel), r.Properties, v.counts[key]); err != nil {
+		return prefixValidation(err, "relationship "+string(r.SourceID)+"/"+r.ID)
 	}
 	return nil
 }
