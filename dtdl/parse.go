@@ -128,21 +128,18 @@ func (l lazyPath) index(i int) lazyPath {
 
 // elem is one element as parsed, before it becomes part of the exported model.
 type elem struct {
-	doc      string
-	path     string
-	id       string
-	hasID    bool
-	class    string
-	lang     *langDef
-	ctx      ctxState
-	cotypes  []string // semantic and extension types, by term
-	parent   *elem
-	prop     string // property of parent holding this element
-	props    []propVals
-	nodeLen  int
-	resolved map[string][]*elem // element values after reference resolution
-	out      any                // built model object
-	building bool
+	doc     string
+	path    string
+	id      string
+	hasID   bool
+	class   string
+	lang    *langDef
+	ctx     ctxState
+	cotypes []string // semantic and extension types, by term
+	parent  *elem
+	prop    string // property of parent holding this element
+	props   []propVals
+	out     any // built model object
 }
 
 // propVals are the values of one property of an element.
