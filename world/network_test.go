@@ -143,12 +143,37 @@ func TestElementLevel(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("magnet-cn bill of materials (-want +got):\n%s", diff)
 			}
+			// A few named scenarios (each disrupts all element nodes of one
+			// world node) keep the test fast under -race.
+			var keep []supply.Scenario
+			for _, s := range net.Scenarios {
+				if s.Name == "mine-cn" || s.Name == "sep-cn" || s.Name == "magnet-cn" {
+					keep = append(keep, s)
+				}
+			}
+			if len(keep) != 3 || len(keep[0].Disrupted) != len(want) {
+				t.Fatalf("element scenarios %v, want mine-cn, sep-cn, magnet-cn with one node per magnet rare earth", keep)
+			}
+			net.Scenarios = keep
 			res, err := supply.Stress(t.Context(), net, nil)
 			if err != nil {
 				t.Fatalf("Stress(element) = %v", err)
 			}
-			if len(res) != len(net.Scenarios) {
-				t.Errorf("Stress returned %d results for %d scenarios", len(res), len(net.Scenarios))
+			if len(res) != len(keep) {
+				t.Errorf("Stress returned %d results for %d scenarios", len(res), len(keep))
+			}
+			// The April 2025 regime reaches the Dy and Tb flows.
+			s, err := w.Scenario(world.ScenarioApril2025, &world.ScenarioOptions{Days: 365,
+				Network: world.NetworkOptions{Level: world.LevelElement, REOSplit: syntheticSplit(w), Grade: g.Code}})
+			if err != nil {
+				t.Fatalf("Scenario(element) = %v", err)
+			}
+			r, err := supply.Run(t.Context(), s, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatalf("Run(element) = %v", err)
+			}
+			if k := r.Nodes["oem-row"]; k.FirstStockout == nil {
+				t.Errorf("element level, april-2025: oem-row never short; want Dy/Tb licences to bite")
 			}
 		})
 	}
@@ -213,9 +238,11 @@ func BenchmarkStressDefaultWorld(b *testing.B) {
 }
 
 // TestScenarios runs five simulated years of the default world per built-in
-// scenario: the baseline meets all demand, and the April 2025 licence regime
-// starves magnet demand outside China (China's own demand is not affected),
-// with the first stockout after the OEMs' 35 days of cover.
+// scenario: the baseline meets all demand; under the 2025 licence regimes
+// magnet demand outside China loses supply (China's own demand is not
+// affected), first after the OEMs' 35 days of cover. How much is lost
+// depends on the licence model of the supply engine (approval probability,
+// validity), so only the direction is asserted.
 func TestScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("five-year simulations")
@@ -249,8 +276,8 @@ func TestScenarios(t *testing.T) {
 			if k.FirstStockout == nil || *k.FirstStockout < "2025-05-09" {
 				t.Errorf("%s: oem-row first stockout %v, want after 4 Apr 2025 + 35 days", sc.Name, k.FirstStockout)
 			}
-			if k.FillRate > 0.9 {
-				t.Errorf("%s: oem-row fill rate = %v, want well below 1", sc.Name, k.FillRate)
+			if k.FillRate >= fill[world.ScenarioBaseline] || k.StockoutDays == 0 {
+				t.Errorf("%s: oem-row fill rate %v, %d stockout days; want below the baseline's %v", sc.Name, k.FillRate, k.StockoutDays, fill[world.ScenarioBaseline])
 			}
 		})
 	}
