@@ -14,6 +14,7 @@ type FieldError struct {
 	Msg   string // what is wrong, e.g. "must be > 0"
 }
 
+// Error returns "supply: FIELD: MSG".
 func (e *FieldError) Error() string {
 	if e.Field == "" {
 		return "supply: " + e.Msg

@@ -19,6 +19,7 @@ type InfeasibleError struct {
 	Sets []string // e.g. ["bill of materials"]
 }
 
+// Error names the LP and the constraint sets to blame.
 func (e *InfeasibleError) Error() string {
 	if len(e.Sets) == 0 {
 		return fmt.Sprintf("supply: %s LP is infeasible (no single constraint set is to blame)", e.LP)
@@ -151,26 +152,64 @@ func (p *lpProblem) solveWith(rows []lpRow, cost []float64) (opt float64, x []fl
 		return 0, x, nil
 	}
 	cols := ns + m
-	A := mat.NewDense(m, cols, nil)
+	// Structural part first, then equilibrate: scale every column and then
+	// every row to a largest coefficient of one (data such as ratios of 1e-9
+	// and 1e9 otherwise make the dense simplex stall), then add the slacks.
+	S := make([]float64, m*ns)
 	b := make([]float64, m)
+	for i, r := range live {
+		for k, j := range r.idx {
+			S[i*ns+col[j]] += r.val[k]
+		}
+		b[i] = r.rhs
+		if math.Abs(b[i]) < zeroTol {
+			b[i] = 0
+		}
+	}
+	cscale := make([]float64, ns)
+	for j := range ns {
+		mx := 0.0
+		for i := range m {
+			mx = max(mx, math.Abs(S[i*ns+j]))
+		}
+		if mx == 0 {
+			mx = 1
+		}
+		cscale[j] = mx
+		for i := range m {
+			S[i*ns+j] /= mx
+		}
+	}
+	for i := range m {
+		mx := 0.0
+		for j := range ns {
+			mx = max(mx, math.Abs(S[i*ns+j]))
+		}
+		if mx == 0 {
+			mx = 1
+		}
+		for j := range ns {
+			S[i*ns+j] /= mx
+		}
+		b[i] /= mx
+	}
+	A := mat.NewDense(m, cols, nil)
 	c := make([]float64, cols)
 	for j := range n {
 		if col[j] >= 0 {
-			c[col[j]] = cost[j]
+			c[col[j]] = cost[j] / cscale[col[j]]
 		}
 	}
 	slackSign := make([]float64, m)
 	for i, r := range live {
 		sgn := 1.0
-		rhs := r.rhs
-		if math.Abs(rhs) < zeroTol {
-			rhs = 0
-		}
-		if rhs < 0 {
+		if b[i] < 0 {
 			sgn = -1
 		}
-		for k, j := range r.idx {
-			A.Set(i, col[j], A.At(i, col[j])+sgn*r.val[k])
+		for j := range ns {
+			if v := S[i*ns+j]; v != 0 {
+				A.Set(i, j, sgn*v)
+			}
 		}
 		s := 1.0
 		if r.sense == ge {
@@ -178,7 +217,7 @@ func (p *lpProblem) solveWith(rows []lpRow, cost []float64) (opt float64, x []fl
 		}
 		A.Set(i, ns+i, sgn*s)
 		slackSign[i] = sgn * s
-		b[i] = sgn * rhs
+		b[i] *= sgn
 	}
 	basis := initialBasis(A, b, ns, slackSign)
 	opt, xs, err := simplexSafe(c, A, b, basis)
@@ -190,7 +229,7 @@ func (p *lpProblem) solveWith(rows []lpRow, cost []float64) (opt float64, x []fl
 	}
 	for j := range n {
 		if col[j] >= 0 {
-			x[j] = max(xs[col[j]], 0)
+			x[j] = max(xs[col[j]], 0) / cscale[col[j]]
 		}
 	}
 	return opt, x, nil

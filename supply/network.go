@@ -115,10 +115,23 @@ func DecodeNetwork(data []byte) (*Network, error) {
 	return &n, nil
 }
 
+// maxQuantity bounds every quantity and time of a network: far above any
+// world figure (world REO output is ~4e5 t/yr) and far enough below the
+// float64 range that products such as d·T and ratios of them stay exact
+// enough for the LPs.
+const maxQuantity = 1e12
+
+// minRatio bounds arc ratios to [1e-6, 1e6]: real conversion ratios (tonnes
+// of concentrate per tonne of oxide, oxide per magnet) lie well inside, and
+// wider ranges make the dense simplex numerically unreliable.
+const minRatio = 1e-6
+
 func checkNum(field string, v float64, positive bool) error {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return fieldErr(field, "must be a finite number")
+	case math.Abs(v) > maxQuantity:
+		return fieldErr(field, "must be at most %g", maxQuantity)
 	case positive && v <= 0:
 		return fieldErr(field, "must be > 0")
 	case v < 0:
@@ -173,6 +186,9 @@ func (n *Network) Validate() error {
 		}
 		if err := checkNum(p+".ratio", a.Ratio, true); err != nil {
 			return err
+		}
+		if a.Ratio < minRatio || a.Ratio > 1/minRatio {
+			return fieldErr(p+".ratio", "must be in [%g, %g]", minRatio, 1/minRatio)
 		}
 		if a.LeadTimeDays < 0 {
 			return fieldErr(p+".lead_time_days", "must be >= 0")

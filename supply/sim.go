@@ -2,6 +2,7 @@ package supply
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 )
@@ -201,6 +202,9 @@ func (w *workspace) reset(rng *rand.Rand) {
 // so runs of two scenarios that share them see the same draws). The same
 // scenario and rng state give the same bits.
 func Run(ctx context.Context, s *SimScenario, rng *rand.Rand) (*Result, error) {
+	if rng == nil {
+		return nil, errors.New("supply: run: nil random source")
+	}
 	m, err := compile(s)
 	if err != nil {
 		return nil, err

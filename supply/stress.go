@@ -162,6 +162,28 @@ func (n *Network) scale() float64 {
 	return s
 }
 
+// negligible is the share of the largest quantity below which the LPs treat
+// a capacity, stock or demand as zero: a range of more than 1e9 between
+// quantities only feeds rounding noise to the simplex.
+const negligible = 1e-9
+
+// lpView returns a copy of the network's nodes for the LPs, with negligible
+// quantities set to zero.
+func (n *Network) lpView() *Network {
+	sigma := n.scale()
+	c := *n
+	c.Nodes = slices.Clone(n.Nodes)
+	for i := range c.Nodes {
+		nd := &c.Nodes[i]
+		for _, v := range []*float64{&nd.CapacityPerPeriod, &nd.Inventory, &nd.DemandPerPeriod} {
+			if *v < negligible*sigma {
+				*v = 0
+			}
+		}
+	}
+	return &c
+}
+
 // factors returns each node's remaining capacity share θ_i under s.
 func factors(n *Network, t *topology, s Scenario) []float64 {
 	th := make([]float64, len(n.Nodes))
@@ -297,6 +319,7 @@ func (fm *flowModel) balance(t *topology, i int, T float64, tvar int) (idx []int
 // their capacity. It returns the total lost units and the lost units per
 // demand node. Ties in loss value are broken toward fewer lost units.
 func TimeToRecover(n *Network, s Scenario) (float64, map[NodeID]float64, error) {
+	n = n.lpView()
 	t := newTopology(n)
 	sigma := n.scale()
 	th := factors(n, t, s)
@@ -352,6 +375,7 @@ func TimeToRecover(n *Network, s Scenario) (float64, map[NodeID]float64, error) 
 // the disrupted nodes down for good). A result equal to the cap means the
 // network survives.
 func TimeToSurvive(n *Network, s Scenario) (float64, error) {
+	n = n.lpView()
 	t := newTopology(n)
 	sigma := n.scale()
 	th := factors(n, t, s)
@@ -389,6 +413,7 @@ func StrategicStock(n *Network, candidates []NodeID) (*StockPlan, error) {
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
+	n = n.lpView()
 	t := newTopology(n)
 	sigma := n.scale()
 	p := &lpProblem{name: "strategic stock"}
