@@ -206,7 +206,7 @@ func (ev *evaluator) chooseStart() candidates {
 		}
 		v := a.byName[name]
 		ref := anchorRef(cj.e)
-		if v.kind == kTwin && ref != "$dtId" || v.kind == kRel && ref != "$sourceId" {
+		if v.kind == kTwin && ref != "$dtId" || v.kind == kRel && (ref != "$sourceId" || !a.rels) || v.group != 0 {
 			continue
 		}
 		if bestN < 0 || len(ids) < bestN {
