@@ -339,3 +339,29 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) error {
 	}
 	return bw.Flush()
 }
+
+// Import validates and writes a batch through the same path as an import
+// job (all or nothing), for programs that embed the API, such as the demo
+// loader.
+func (a *API) Import(ctx context.Context, b *store.Batch) error {
+	pr, pw := io.Pipe()
+	go func() {
+		w := bulk.NewWriter(pw)
+		for _, m := range b.Models {
+			if err := w.Model(m.DTDL); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		for _, t := range b.Twins {
+			w.Twin(t)
+		}
+		for _, r := range b.Relationships {
+			w.Relationship(r)
+		}
+		pw.CloseWithError(w.Flush())
+	}()
+	_, _, err := a.runImport(ctx, bulk.NewReader(pr), false, func(int) {})
+	pr.CloseWithError(io.ErrClosedPipe) // unblocks the writer if the import stopped early
+	return err
+}
