@@ -64,3 +64,26 @@ type Start struct {
 	// Subscribe returns instead of the first event on the bus.
 	New bool
 }
+
+// BatchPublisher is a [Bus] that can publish many events with one wait for
+// their acknowledgements, for bulk imports; natsbus implements it.
+type BatchPublisher interface {
+	// PublishBatch publishes es in order and returns once all are
+	// persisted. On error a prefix of es may be stored; publishing the
+	// whole batch again is safe, as the ids deduplicate.
+	PublishBatch(ctx context.Context, es []Event) error
+}
+
+// PublishAll publishes es in order on bus: in one batch when bus is a
+// [BatchPublisher], else one event at a time.
+func PublishAll(ctx context.Context, bus Bus, es []Event) error {
+	if bp, ok := bus.(BatchPublisher); ok {
+		return bp.PublishBatch(ctx, es)
+	}
+	for i := range es {
+		if err := bus.Publish(ctx, es[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

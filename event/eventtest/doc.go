@@ -5,5 +5,5 @@
 // The suite checks publish and subscribe, validation, filters, ordering
 // within a subject, resuming after the last sequence seen with nothing
 // missed, starting at new events, deduplication of a repeated id, concurrent
-// publishers, contexts, and Close.
+// publishers, batches (event.PublishAll), contexts, and Close.
 package eventtest

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) event.Bus) {
 		{"StartNew", testStartNew},
 		{"Dedup", testDedup},
 		{"ConcurrentPublishers", testConcurrentPublishers},
+		{"PublishAll", testPublishAll},
 		{"NextContext", testNextContext},
 		{"SubscriptionContext", testSubscriptionContext},
 		{"Close", testClose},
@@ -423,5 +424,31 @@ func testClose(t *testing.T, b event.Bus) {
 	}
 	if err := b.Close(); err != nil {
 		t.Errorf("second Close() = %v", err)
+	}
+}
+
+func testPublishAll(t *testing.T, b event.Bus) {
+	var es []event.Event
+	for i := range 600 {
+		es = append(es, ev(event.TypeTwinCreated, fmt.Sprintf("bulk-%d", i), i))
+	}
+	// A repeated id inside the batch is stored once.
+	batch := append(append([]event.Event{}, es[:300]...), es[299])
+	batch = append(batch, es[300:]...)
+	if err := event.PublishAll(t.Context(), b, batch); err != nil {
+		t.Fatalf("PublishAll = %v", err)
+	}
+	s := subscribe(t, b, event.Filter{}, event.Start{})
+	got := collect(t, s, len(es))
+	checkIncreasing(t, got)
+	if diff := cmp.Diff(es, eventsOf(got), cmpEvents, cmpopts.IgnoreFields(event.Event{}, "SpecVersion")); diff != "" {
+		t.Errorf("batch (-want +got):\n%s", diff)
+	}
+	expectNone(t, s)
+	// An invalid event fails the call.
+	bad := ev(event.TypeTwinCreated, "bad", 1)
+	bad.ID = ""
+	if err := event.PublishAll(t.Context(), b, []event.Event{bad}); !errors.Is(err, event.ErrInvalid) {
+		t.Errorf("PublishAll(invalid) = %v, want ErrInvalid", err)
 	}
 }

@@ -114,3 +114,29 @@ func BenchmarkPublishConsume(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
 }
+
+// BenchmarkPublishBatch measures event.PublishAll in batches of 1,000
+// (bulk import): one op is one event.
+func BenchmarkPublishBatch(b *testing.B) {
+	bus := openEmbedded(b)
+	ctx := context.Background()
+	const size = 1000
+	batch := make([]event.Event, 0, size)
+	n := 0
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		batch = append(batch, benchEvent(n))
+		n++
+		if len(batch) == size {
+			if err := event.PublishAll(ctx, bus, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := event.PublishAll(ctx, bus, batch); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+}

@@ -81,7 +81,10 @@ type Bus struct {
 	subs   map[*subscription]struct{}
 }
 
-var _ event.SubjectBus = (*Bus)(nil)
+var (
+	_ event.SubjectBus     = (*Bus)(nil)
+	_ event.BatchPublisher = (*Bus)(nil)
+)
 
 // Open connects to the server of opts (starting an embedded one when
 // opts.URL is empty), and creates or updates the stream. The same JetStream
@@ -187,7 +190,9 @@ func (b *Bus) startEmbedded() error {
 
 // setupStream creates the stream, or updates it to the wanted config.
 func (b *Bus) setupStream(ctx context.Context) error {
-	js, err := jetstream.New(b.nc)
+	// The async timeout only frees the state of batch publishes whose ack
+	// never comes; PublishBatch itself waits on its context.
+	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(time.Minute))
 	if err != nil {
 		return fmt.Errorf("natsbus: jetstream: %w", err)
 	}
@@ -290,6 +295,65 @@ func (b *Bus) publish(ctx context.Context, subject string, e *event.Event) error
 			return event.ErrClosed
 		}
 		return fmt.Errorf("natsbus: publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+// batchWindow is how many asynchronous publishes PublishBatch keeps in
+// flight before it waits for their acknowledgements.
+const batchWindow = 256
+
+// PublishBatch publishes es in order, with up to batchWindow unacknowledged
+// at any time, and returns once the stream has acknowledged every one. Invalid
+// events are reported before anything is published. (nats.go retries an
+// asynchronous publish that found no stream, which could reorder a batch
+// published while the stream is being created; Open creates it first.)
+func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
+	for i := range es {
+		if err := es[i].Validate(); err != nil {
+			return fmt.Errorf("natsbus: publish batch: event %d: %w", i, err)
+		}
+	}
+	if b.isClosed() {
+		return event.ErrClosed
+	}
+	// A sliding window: before each publish beyond the window, wait for
+	// the oldest acknowledgement, so the pipe never drains.
+	window := make([]jetstream.PubAckFuture, 0, min(len(es), batchWindow))
+	wait := func(f jetstream.PubAckFuture) error {
+		select {
+		case <-f.Ok():
+			return nil
+		case err := <-f.Err():
+			return b.mapErr("publish batch", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for i := range es {
+		if len(window) == batchWindow {
+			if err := wait(window[0]); err != nil {
+				return err
+			}
+			window = append(window[:0], window[1:]...)
+		}
+		e := &es[i]
+		data, err := e.MarshalJSON()
+		if err != nil {
+			return fmt.Errorf("natsbus: publish batch: %w", err)
+		}
+		subject := b.Subject(e.Type)
+		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{"Content-Type": []string{event.ContentType}}}
+		f, err := b.js.PublishMsgAsync(msg, jetstream.WithMsgID(msgID(subject, e)), jetstream.WithExpectStream(b.opts.Stream))
+		if err != nil {
+			return b.mapErr("publish batch", err)
+		}
+		window = append(window, f)
+	}
+	for _, f := range window {
+		if err := wait(f); err != nil {
+			return err
+		}
 	}
 	return nil
 }
