@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"time"
 
 	"lodestone/twin"
@@ -116,12 +117,15 @@ type Store interface {
 	// for anything large.
 	Snapshot(ctx context.Context, at time.Time) (*Snapshot, error)
 
-	// Import writes a batch of models, twins and relationships in one
-	// transaction: on any error nothing is written. Twins and relationships
-	// are created or replaced (no preconditions); models must be new.
-	// With opts.DryRun the batch is checked in a transaction that is then
-	// rolled back.
-	Import(ctx context.Context, b *Batch, opts ImportOptions) (ImportStats, error)
+	// Import writes a stream of models, twins and relationships in one
+	// transaction: on any error (including one yielded by src) nothing is
+	// written. Models must be new; twins and relationships are created or
+	// replaced without preconditions. A twin's model must be stored or come
+	// earlier in the stream, and so must a relationship's twins. The stream
+	// is consumed once and not held in memory, so imports of millions of
+	// entities run in bounded memory. With opts.DryRun the stream is checked
+	// in a transaction that is then rolled back.
+	Import(ctx context.Context, src iter.Seq2[Entity, error], opts ImportOptions) (ImportStats, error)
 
 	// Close releases the store's resources.
 	Close() error
@@ -187,11 +191,40 @@ type Snapshot struct {
 	Relationships []twin.Relationship `json:"relationships"`
 }
 
-// Batch is a bulk import: models first, then twins, then relationships.
+// Entity is one item of an import stream; exactly one field is set.
+type Entity struct {
+	Model        *twin.Model
+	Twin         *twin.Twin
+	Relationship *twin.Relationship
+}
+
+// Batch is an import held in memory.
 type Batch struct {
 	Models        []twin.Model
 	Twins         []twin.Twin
 	Relationships []twin.Relationship
+}
+
+// Entities returns the batch as an import stream: models first, then twins,
+// then relationships. The entities point into the batch's slices.
+func (b *Batch) Entities() iter.Seq2[Entity, error] {
+	return func(yield func(Entity, error) bool) {
+		for i := range b.Models {
+			if !yield(Entity{Model: &b.Models[i]}, nil) {
+				return
+			}
+		}
+		for i := range b.Twins {
+			if !yield(Entity{Twin: &b.Twins[i]}, nil) {
+				return
+			}
+		}
+		for i := range b.Relationships {
+			if !yield(Entity{Relationship: &b.Relationships[i]}, nil) {
+				return
+			}
+		}
+	}
 }
 
 // ImportOptions tunes Import.

@@ -26,7 +26,8 @@
 // hands out strictly increasing transaction times, and a pool of query-only
 // reader connections that WAL lets run alongside the writer. A reader
 // started after a commit returned sees it (read-your-writes). An in-memory
-// database has a single connection for both.
+// database uses SQLite's memdb VFS so that the same pools share it; it has
+// no WAL, so there a long read delays commits (up to the busy timeout).
 //
 // # Schema
 //

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -67,6 +69,9 @@ func ParseDSN(dsn string) (string, *Options, error) {
 	return path, opts, nil
 }
 
+// memSeq numbers in-memory databases so that each Open gets its own.
+var memSeq atomic.Int64
+
 // DB is a store.Store on one SQLite database. It is safe for concurrent use.
 type DB struct {
 	w      *sql.DB // the single writer connection
@@ -117,40 +122,44 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 
 	common := fmt.Sprintf("_pragma=busy_timeout(10000)&_pragma=cache_size(-%d)&_pragma=foreign_keys(0)", cache*1024)
 	var err error
+	var wURI, rURI string
 	if path == ":memory:" {
-		db.w, err = sql.Open("sqlite", "file::memory:?"+common+"&_txlock=immediate")
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: open memory: %w", err)
-		}
-		db.w.SetMaxOpenConns(1)
-		db.w.SetMaxIdleConns(1)
-		db.w.SetConnMaxLifetime(0)
-		db.w.SetConnMaxIdleTime(0)
-		db.r = db.w
+		// The memdb VFS gives an in-memory database that several
+		// connections share (without shared-cache table locks), so that
+		// readers may nest queries as they do on a file. It has no WAL:
+		// a reader holding a read lock delays a commit, within the busy
+		// timeout.
+		name := fmt.Sprintf("/lodestone-%d-%d", os.Getpid(), memSeq.Add(1))
+		wURI = "file:" + name + "?vfs=memdb&" + common + "&_txlock=immediate"
+		rURI = "file:" + name + "?vfs=memdb&" + common + "&_pragma=query_only(1)"
 	} else {
 		u := "file:" + (&url.URL{Path: path}).EscapedPath()
-		db.w, err = sql.Open("sqlite", u+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous("+sync+")&_txlock=immediate")
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-		}
-		db.w.SetMaxOpenConns(1)
-		db.w.SetMaxIdleConns(1)
-		db.w.SetConnMaxLifetime(0)
-		db.w.SetConnMaxIdleTime(0)
-		// The writer must create the file and switch it to WAL before
-		// readers open it.
-		if err := db.w.PingContext(ctx); err != nil {
-			db.w.Close()
-			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-		}
-		db.r, err = sql.Open("sqlite", u+"?"+common+"&_pragma=query_only(1)")
-		if err != nil {
-			db.w.Close()
-			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-		}
-		db.r.SetMaxOpenConns(readConns)
-		db.r.SetMaxIdleConns(readConns)
+		wURI = u + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_txlock=immediate"
+		rURI = u + "?" + common + "&_pragma=query_only(1)"
 	}
+	db.w, err = sql.Open("sqlite", wURI)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One writer connection, kept open for the life of the DB (an
+	// in-memory database lives as long as a connection to it).
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	db.w.SetConnMaxIdleTime(0)
+	// The writer must create the database (and switch a file to WAL)
+	// before readers open it.
+	if err := db.w.PingContext(ctx); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.r, err = sql.Open("sqlite", rURI)
+	if err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.r.SetMaxOpenConns(readConns)
+	db.r.SetMaxIdleConns(readConns)
 	db.wstmts.db, db.rstmts.db = db.w, db.r
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -171,11 +180,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.rstmts.close()
 	db.wstmts.close()
-	var err error
-	if db.r != db.w {
-		err = db.r.Close()
-	}
-	return errors.Join(err, db.w.Close())
+	return errors.Join(db.r.Close(), db.w.Close())
 }
 
 // initClock makes transaction times keep increasing across restarts even if

@@ -722,7 +722,7 @@ func testImport(t *testing.T, s store.Store) {
 			TargetID: twin.ID(fmt.Sprintf("t%03d", i+1)), Name: "feeds", Properties: map[string]any{"i": float64(i)}})
 	}
 	// A dry run writes nothing.
-	st, err := s.Import(ctx, b, store.ImportOptions{DryRun: true})
+	st, err := s.Import(ctx, b.Entities(), store.ImportOptions{DryRun: true})
 	if err != nil || st.Twins != 50 {
 		t.Fatalf("Import(dry run) = %+v, %v", st, err)
 	}
@@ -730,7 +730,7 @@ func testImport(t *testing.T, s store.Store) {
 		t.Errorf("dry run stored %d models", len(ms))
 	}
 	var progress int
-	st, err = s.Import(ctx, b, store.ImportOptions{Progress: func(n int) { progress = n }})
+	st, err = s.Import(ctx, b.Entities(), store.ImportOptions{Progress: func(n int) { progress = n }})
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
@@ -754,7 +754,7 @@ func testImport(t *testing.T, s store.Store) {
 		Twins:         []twin.Twin{newTwin("t000", mineModel, map[string]any{"i": -1.0}), newTwin("new", siteModel, nil)},
 		Relationships: []twin.Relationship{{ID: "x", SourceID: "new", TargetID: "t049", Name: "feeds"}},
 	}
-	if _, err := s.Import(ctx, b2, store.ImportOptions{}); err != nil {
+	if _, err := s.Import(ctx, b2.Entities(), store.ImportOptions{}); err != nil {
 		t.Fatalf("Import(second): %v", err)
 	}
 	tw, _ = s.GetTwin(ctx, "t000")
@@ -806,7 +806,7 @@ func testImportAtomic(t *testing.T, s store.Store) {
 	for _, tt := range bad {
 		b := good()
 		tt.spoil(b)
-		_, err := s.Import(ctx, b, store.ImportOptions{})
+		_, err := s.Import(ctx, b.Entities(), store.ImportOptions{})
 		wantErr(t, "Import("+tt.name+")", err, tt.want)
 		after, err := s.Snapshot(ctx, time.Time{})
 		if err != nil {
@@ -822,7 +822,7 @@ func testImportAtomic(t *testing.T, s store.Store) {
 			t.Errorf("Import(%s) changed models:\n%s", tt.name, diff)
 		}
 	}
-	if _, err := s.Import(ctx, good(), store.ImportOptions{}); err != nil {
+	if _, err := s.Import(ctx, good().Entities(), store.ImportOptions{}); err != nil {
 		t.Errorf("Import(good) after failures: %v", err)
 	}
 }
