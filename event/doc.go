@@ -58,6 +58,16 @@
 //
 //	type=lodestone.twin.*&subject=mine-*
 //
+// # Wiring a producer
+//
+// The store commits a change, then the producer publishes its event with
+// the [ChangeID] of the change. If the process dies in between, the event is
+// not lost as long as, on start, the producer republishes the changes after
+// the last store sequence it knows to be published (the store's history is
+// the outbox): the ids are the same, so the bus drops what it already has
+// within its window, and routes and receivers drop older repeats by id. Bulk
+// imports publish through [PublishAll], which pipelines on JetStream.
+//
 // # Routes
 //
 // A [Router] runs named [Route]s, each a filter and an [Endpoint], with one
