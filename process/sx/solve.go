@@ -557,13 +557,21 @@ func invert(a []float64, piv []int, n int) error {
 				continue
 			}
 			rr := a[r*n : (r+1)*n]
+			rr = rr[:len(rc)] // lets the compiler drop the bounds checks below
 			l := rr[c]
 			if l == 0 {
 				continue
 			}
 			rr[c] = 0
-			for j, v := range rc {
-				rr[j] -= l * v
+			j := 0
+			for ; j+4 <= len(rc); j += 4 {
+				rr[j] -= l * rc[j]
+				rr[j+1] -= l * rc[j+1]
+				rr[j+2] -= l * rc[j+2]
+				rr[j+3] -= l * rc[j+3]
+			}
+			for ; j < len(rc); j++ {
+				rr[j] -= l * rc[j]
 			}
 		}
 	}
