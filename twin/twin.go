@@ -114,19 +114,32 @@ func (m *PropertyMetadata) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It runs on every store write, so
+// it formats the common update time once.
 func (m Metadata) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(64 + 80*len(m.Properties))
 	b.WriteString(`{"$model":`)
 	writeJSONString(&b, m.Model)
+	var last []byte
 	if !m.LastUpdateTime.IsZero() {
-		b.WriteString(`,"$lastUpdateTime":"` + formatTime(m.LastUpdateTime) + `"`)
+		last = m.LastUpdateTime.UTC().AppendFormat(nil, time.RFC3339Nano)
+		b.WriteString(`,"$lastUpdateTime":"`)
+		b.Write(last)
+		b.WriteByte('"')
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.Properties)) {
+		pm := m.Properties[k]
 		b.WriteByte(',')
 		writeJSONString(&b, k)
+		if pm.SourceTime.IsZero() && last != nil && pm.LastUpdateTime.Equal(m.LastUpdateTime) {
+			b.WriteString(`:{"lastUpdateTime":"`)
+			b.Write(last)
+			b.WriteString(`"}`)
+			continue
+		}
 		b.WriteByte(':')
-		v, _ := m.Properties[k].MarshalJSON()
+		v, _ := pm.MarshalJSON()
 		b.Write(v)
 	}
 	b.WriteByte('}')
@@ -168,9 +181,19 @@ func (m *Metadata) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// writeJSONString writes s as a JSON string, with the fast path of a
+// string that needs no escaping (the usual id, name or DTMI).
 func writeJSONString(b *bytes.Buffer, s string) {
-	v, _ := json.Marshal(s) // a string always marshals
-	b.Write(v)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always marshals
+			b.Write(v)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // writeProps appends ,"k":v for every property in key order.

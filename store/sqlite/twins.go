@@ -45,10 +45,11 @@ func checkCond(cond store.Condition, exists bool, etag twin.ETag) error {
 }
 
 // stampTwin sets what the store owns on a twin written by a put: a new
-// ETag and update times now, keeping the writer's source times.
+// ETag and update times now, keeping the writer's source times. The result
+// shares t's Properties map.
 func stampTwin(t twin.Twin, now int64) twin.Twin {
 	ts := nsTime(now)
-	out := t.Clone()
+	out := t
 	out.ETag = twin.NewETag()
 	out.Metadata.LastUpdateTime = ts
 	md := make(map[string]twin.PropertyMetadata, len(t.Properties))
@@ -161,7 +162,7 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		if !ok {
 			return fmt.Errorf("model %q does not exist: %w", t.Metadata.Model, store.ErrInvalid)
 		}
-		out = stampTwin(t, now)
+		out = stampTwin(t.Clone(), now)
 		op := store.OpCreate
 		if exists {
 			op = store.OpReplace
