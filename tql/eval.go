@@ -322,6 +322,7 @@ func (ev *evaluator) run() (*Result, error) {
 		ev.groups = map[string]*group{}
 	}
 	start := ev.tok.Key
+	after := ev.afterMandatory // one func value for every candidate
 	visit := func(key string, doc Doc) bool {
 		if key < start {
 			return true
@@ -332,7 +333,7 @@ func (ev *evaluator) run() (*Result, error) {
 		ev.curKey, ev.curEmitted = key, 0
 		ev.row[c.slot] = doc
 		if ev.conjOK(ev.pre) {
-			ev.steps(0, 0, ev.afterMandatory)
+			ev.steps(0, 0, after)
 		}
 		ev.row[c.slot] = nil
 		return !ev.stop
@@ -911,12 +912,18 @@ type accumulator struct {
 
 func (ev *evaluator) accumulate() {
 	a := ev.a
-	var key strings.Builder
-	for _, g := range ev.q.GroupBy {
-		key.WriteString(canonical(ev.eval(g)))
-		key.WriteByte(0)
+	var key string
+	if len(ev.q.GroupBy) == 1 {
+		key = canonical(ev.eval(ev.q.GroupBy[0]))
+	} else {
+		var b strings.Builder
+		for _, g := range ev.q.GroupBy {
+			b.WriteString(canonical(ev.eval(g)))
+			b.WriteByte(0)
+		}
+		key = b.String()
 	}
-	gr := ev.groups[key.String()]
+	gr := ev.groups[key]
 	if gr == nil {
 		gr = &group{first: map[string]any{}, acc: make([]accumulator, len(a.items))}
 		for _, it := range a.items {
@@ -926,7 +933,7 @@ func (ev *evaluator) accumulate() {
 				}
 			}
 		}
-		ev.groups[key.String()] = gr
+		ev.groups[key] = gr
 		ev.gorder = append(ev.gorder, gr)
 	}
 	for i, it := range a.items {

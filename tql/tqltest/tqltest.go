@@ -18,8 +18,11 @@ import (
 
 // Dataset is the data a script has loaded so far.
 type Dataset struct {
-	Models  []tql.Model
-	Changes []Change // in script order; times need not ascend
+	Models []tql.Model
+	// ModelJSON holds the model lines as written (DTDL interfaces), in the
+	// order of Models, for engines that store and validate DTDL.
+	ModelJSON [][]byte
+	Changes   []Change // in script order; times need not ascend
 }
 
 // Change is one load line: a put of a twin or relationship, or a delete.
@@ -130,6 +133,7 @@ func RunFile(t *testing.T, path string, e Engine) {
 			ds, dirty = &Dataset{}, true
 		case c.load != nil:
 			ds.Models = append(ds.Models, c.load.Models...)
+			ds.ModelJSON = append(ds.ModelJSON, c.load.ModelJSON...)
 			ds.Changes = append(ds.Changes, c.load.Changes...)
 			dirty = true
 		case c.eval != nil:
@@ -344,6 +348,7 @@ func loadLine(ds *Dataset, at time.Time, l string) error {
 			}
 		}
 		ds.Models = append(ds.Models, m)
+		ds.ModelJSON = append(ds.ModelJSON, []byte(strings.TrimSpace(l)))
 	case doc["$delete"] != nil:
 		ds.Changes = append(ds.Changes, Change{At: at, DeleteID: fmt.Sprint(doc["$delete"]), DeleteSource: stringOf(doc["$sourceId"])})
 	default:
