@@ -53,8 +53,8 @@
 // ([Start]), so a consumer that remembers the last sequence it handled misses
 // nothing when it reconnects.
 //
-// A [Filter] selects events by glob patterns on type, source and subject and
-// is written like a query string ([ParseFilter]):
+// A [Filter] selects events by glob patterns on type, source, subject and
+// dataschema, and is written like a query string ([ParseFilter]):
 //
 //	type=lodestone.twin.*&subject=mine-*
 //

@@ -14,23 +14,25 @@ const (
 	maxFilterPatternLn = 1024
 )
 
-// Filter selects events by glob patterns on their type, source and subject.
+// Filter selects events by glob patterns on their type, source, subject and
+// dataschema (the four attributes ADT's route filters take).
 // In a pattern, '*' matches any run of characters (dots included, possibly
 // none) and '?' matches exactly one character; every other character matches
 // itself. An event matches when, for each non-empty list, at least one of its
 // patterns matches: lists are ANDed, the patterns of one list are ORed. The
 // zero Filter matches every event.
 type Filter struct {
-	Types    []string // patterns on the event type
-	Sources  []string // patterns on the event source
-	Subjects []string // patterns on the event subject
+	Types       []string // patterns on the event type
+	Sources     []string // patterns on the event source
+	Subjects    []string // patterns on the event subject
+	DataSchemas []string // patterns on the dataschema (a telemetry event's model id)
 }
 
 // ParseFilter parses a filter written like a URL query:
 //
 //	type=lodestone.twin.*&subject=mine-*
 //
-// The keys are type, source and subject; a key may repeat
+// The keys are type, source, subject and dataschema; a key may repeat
 // (type=a&type=b means a or b). Values are percent-decoded, so "%26" stands
 // for '&' and "%25" for '%'. The empty string is the filter that matches
 // everything.
@@ -65,8 +67,10 @@ func ParseFilter(s string) (Filter, error) {
 			f.Sources = append(f.Sources, p)
 		case "subject":
 			f.Subjects = append(f.Subjects, p)
+		case "dataschema":
+			f.DataSchemas = append(f.DataSchemas, p)
 		default:
-			return Filter{}, fmt.Errorf("event: filter %q: unknown key %q (want type, source or subject)", s, key)
+			return Filter{}, fmt.Errorf("event: filter %q: unknown key %q (want type, source, subject or dataschema)", s, key)
 		}
 	}
 	return f, nil
@@ -89,6 +93,7 @@ func (f Filter) String() string {
 	write("type", f.Types)
 	write("source", f.Sources)
 	write("subject", f.Subjects)
+	write("dataschema", f.DataSchemas)
 	return b.String()
 }
 
@@ -112,12 +117,13 @@ func escapePattern(p string) string {
 
 // IsZero reports whether f has no patterns and so matches every event.
 func (f Filter) IsZero() bool {
-	return len(f.Types) == 0 && len(f.Sources) == 0 && len(f.Subjects) == 0
+	return len(f.Types) == 0 && len(f.Sources) == 0 && len(f.Subjects) == 0 && len(f.DataSchemas) == 0
 }
 
 // Match reports whether e passes the filter.
 func (f Filter) Match(e *Event) bool {
-	return matchAny(f.Types, e.Type) && matchAny(f.Sources, e.Source) && matchAny(f.Subjects, e.Subject)
+	return matchAny(f.Types, e.Type) && matchAny(f.Sources, e.Source) &&
+		matchAny(f.Subjects, e.Subject) && matchAny(f.DataSchemas, e.DataSchema)
 }
 
 // matchAny reports whether s matches one of patterns; an empty list matches.

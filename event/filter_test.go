@@ -21,6 +21,7 @@ func TestParseFilter(t *testing.T) {
 		{in: "type=a&type=b&source=lodestone://x", want: event.Filter{Types: []string{"a", "b"}, Sources: []string{"lodestone://x"}}},
 		{in: "subject=a%26b%3Dc%25", want: event.Filter{Subjects: []string{"a&b=c%"}}},
 		{in: "subject=mine+1", want: event.Filter{Subjects: []string{"mine+1"}}},
+		{in: "type=lodestone.telemetry&dataschema=dtmi:ree:Mine;*", want: event.Filter{Types: []string{"lodestone.telemetry"}, DataSchemas: []string{"dtmi:ree:Mine;*"}}},
 		{in: "type", wantErr: "not key=pattern"},
 		{in: "type=", wantErr: "empty pattern"},
 		{in: "type=a&", wantErr: "not key=pattern"},
@@ -80,7 +81,7 @@ func TestGlob(t *testing.T) {
 }
 
 func TestFilterMatch(t *testing.T) {
-	e := event.Event{ID: "1", Source: "lodestone://a", Type: event.TypeTwinUpdated, Subject: "mine-7"}
+	e := event.Event{ID: "1", Source: "lodestone://a", Type: event.TypeTwinUpdated, Subject: "mine-7", DataSchema: "dtmi:ree:Mine;1"}
 	tests := []struct {
 		filter string
 		want   bool
@@ -91,6 +92,8 @@ func TestFilterMatch(t *testing.T) {
 		{"type=x&type=lodestone.twin.updated", true},
 		{"source=lodestone://b", false},
 		{"source=lodestone://*&subject=mine-?", true},
+		{"dataschema=dtmi:ree:Mine;*", true},
+		{"dataschema=dtmi:ree:Plant;*", false},
 	}
 	for _, tt := range tests {
 		f, err := event.ParseFilter(tt.filter)
@@ -108,7 +111,7 @@ func TestFilterMatch(t *testing.T) {
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range []string{
 		"", "type=lodestone.twin.*&subject=mine-*", "type=a&type=b&source=x", "subject=a%26b",
-		"type", "type=", "=", "&", "type=%", "subject=é?*", "source=%00",
+		"type", "type=", "=", "&", "type=%", "subject=é?*", "source=%00", "dataschema=dtmi:a;1",
 	} {
 		f.Add(s)
 	}
@@ -126,6 +129,6 @@ func FuzzParseFilter(f *testing.F) {
 			t.Fatalf("round trip of %q via %q (-first +second):\n%s", s, out, diff)
 		}
 		// Matching must terminate and not panic on any input.
-		flt.Match(&event.Event{Type: s, Source: s, Subject: s})
+		flt.Match(&event.Event{Type: s, Source: s, Subject: s, DataSchema: s})
 	})
 }

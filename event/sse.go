@@ -21,7 +21,8 @@ const sseHeartbeat = 15 * time.Second
 // Each event is sent as "id: <seq>" and "data: <CloudEvent JSON>", with no
 // event name, so EventSource.onmessage sees every event. The query selects
 // events: filter=<a Filter in ParseFilter syntax>, and the keys type,
-// source and subject may also be given directly (they add to the filter).
+// source, subject and dataschema may also be given directly (they add to the
+// filter).
 // A client that reconnects sends the last id it saw in the Last-Event-ID
 // header (EventSource does this by itself) or the lastEventId query
 // parameter, and the stream resumes right after it; without one the stream
@@ -55,6 +56,7 @@ func (h sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.Types = append(f.Types, nonEmpty(q["type"])...)
 	f.Sources = append(f.Sources, nonEmpty(q["source"])...)
 	f.Subjects = append(f.Subjects, nonEmpty(q["subject"])...)
+	f.DataSchemas = append(f.DataSchemas, nonEmpty(q["dataschema"])...)
 	from := Start{New: true}
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
