@@ -158,7 +158,7 @@ func TestQualificationGatesSecondSource(t *testing.T) {
 				{ID: "BO", From: "B", To: "O", Ratio: 1, Material: "m", LeadTimeDays: 1},
 			},
 		},
-		Shocks: []supply.Shock{{Node: "A", From: "2025-01-11", To: "2025-03-31"}},
+		Shocks:   []supply.Shock{{Node: "A", From: "2025-01-11", To: "2025-03-31"}},
 		Policies: supply.Policies{Default: &supply.Policy{CoverDays: 5}},
 	}
 	withQ := base
