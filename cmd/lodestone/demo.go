@@ -14,27 +14,21 @@ import (
 	"lodestone/models"
 )
 
-// The demo command will serve the twin graph with the bundled ontology and a
-// sample world loaded, with the flags of serve. Until the server exists it
-// parses the bundled models with the dtdl package and prints a summary; the
-// server flags are accepted and ignored so scripts written now keep working.
+// model summary parses the bundled ontology with the dtdl package and
+// prints its counts, units and inheritance tree (the demo command serves it).
 
 func init() {
-	fs := flag.NewFlagSet("lodestone demo", flag.ContinueOnError)
+	fs := flag.NewFlagSet("lodestone model summary", flag.ContinueOnError)
 	o := &demoOptions{}
-	fs.StringVar(&o.data, "data", "", "data directory (ignored until the server exists)")
-	fs.StringVar(&o.addr, "addr", ":8080", "HTTP listen address (ignored until the server exists)")
-	fs.StringVar(&o.store, "store", "", "store DSN (ignored until the server exists)")
-	fs.StringVar(&o.nats, "nats", "", "NATS URL (ignored until the server exists)")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
-	register(&command{
-		name:      "demo",
-		usage:     "[--data DIR] [--addr :8080] [--json]",
-		shortHelp: "the bundled ontology and sample world (for now: validate and summarise the bundled models)",
+	modelCommand.sub = append(modelCommand.sub, &command{
+		name:      "summary",
+		usage:     "[--json]",
+		shortHelp: "summarise the bundled ontology: counts, units, inheritance tree",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Sprintf("demo: unexpected argument %q", args[0])}
+				return usageError{fmt.Sprintf("model summary: unexpected argument %q", args[0])}
 			}
 			return runDemo(ctx, env, o)
 		},
@@ -42,8 +36,7 @@ func init() {
 }
 
 type demoOptions struct {
-	data, addr, store, nats string
-	json                    bool
+	json bool
 }
 
 // ontologySummary is the output of demo --json. Counts are of declared
@@ -208,8 +201,6 @@ func printSummary(w io.Writer, s *ontologySummary) {
 	for _, n := range s.Tree {
 		printTree(w, n, "", "")
 	}
-	fmt.Fprintln(w, "\nThe server is not built yet: demo only validates and summarises the bundled models;")
-	fmt.Fprintln(w, "--data, --addr, --store and --nats are accepted and ignored for now.")
 }
 
 func printTree(w io.Writer, n *treeNode, first, rest string) {

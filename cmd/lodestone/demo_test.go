@@ -22,7 +22,7 @@ func TestDemoCLI(t *testing.T) {
 	}{
 		{
 			name: "summary",
-			args: []string{"demo"},
+			args: []string{"model", "summary"},
 			stdout: []string{
 				"32 interfaces",
 				"  Entity\n",
@@ -34,18 +34,12 @@ func TestDemoCLI(t *testing.T) {
 				"tonne",
 				"degreeCelsius",
 				"partsPerMillion",
-				"ignored for now",
 			},
 		},
-		{
-			name:   "server flags accepted",
-			args:   []string{"demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--store", "sqlite:x.db", "--nats", ""},
-			stdout: []string{"32 interfaces"},
-		},
-		{name: "json", args: []string{"demo", "--json"}, stdout: []string{`"interfaces": 32`}},
-		{name: "extra argument", args: []string{"demo", "world"}, code: 2, stderr: "unexpected argument", noStdout: true},
-		{name: "unknown flag", args: []string{"demo", "--bogus"}, code: 2, stderr: "bogus", noStdout: true},
-		{name: "help", args: []string{"demo", "-h"}, code: 0, stderr: "ignored until the server exists", noStdout: true},
+		{name: "json", args: []string{"model", "summary", "--json"}, stdout: []string{`"interfaces": 32`}},
+		{name: "extra argument", args: []string{"model", "summary", "world"}, code: 2, stderr: "unexpected argument", noStdout: true},
+		{name: "unknown flag", args: []string{"model", "summary", "--bogus"}, code: 2, stderr: "bogus", noStdout: true},
+		{name: "help", args: []string{"model", "summary", "-h"}, code: 0, stderr: "bundled ontology", noStdout: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,8 +67,8 @@ func TestDemoCLI(t *testing.T) {
 // from the model files, without the dtdl package.
 func TestDemoJSONCounts(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run(t.Context(), &cliEnv{stdout: &stdout, stderr: &stderr}, []string{"demo", "--json"}); code != 0 {
-		t.Fatalf("run(demo --json) = %d; stderr:\n%s", code, stderr.String())
+	if code := run(t.Context(), &cliEnv{stdout: &stdout, stderr: &stderr}, []string{"model", "summary", "--json"}); code != 0 {
+		t.Fatalf("run(model summary --json) = %d; stderr:\n%s", code, stderr.String())
 	}
 	var got ontologySummary
 	dec := json.NewDecoder(&stdout)

@@ -24,14 +24,18 @@ import (
 // as one model set, so extends and Component schemas resolve across files.
 // Exit status: 0 all valid, 1 any invalid, 2 usage errors.
 
+// modelCommand groups the model tools; other files append children
+// (model summary in demo.go).
+var modelCommand = &command{
+	name:      "model",
+	shortHelp: "DTDL models: validate model files, summarise the bundled ontology",
+}
+
 func init() {
 	fset := flag.NewFlagSet("lodestone model validate", flag.ContinueOnError)
 	asJSON := fset.Bool("json", false, `print {"valid": bool, "errors": [...]} as JSON`)
 	allowUndef := fset.Bool("allow-undefined-extensions", false, "accept @context extensions the parser does not know")
-	register(&command{
-		name:      "model",
-		shortHelp: "DTDL models: validate v2/v3 model files",
-		sub: []*command{{
+	modelCommand.sub = append(modelCommand.sub, &command{
 			name:      "validate",
 			usage:     "FILE|DIR... [--json] [--allow-undefined-extensions]",
 			shortHelp: "validate DTDL model files as one set; exit 0 valid, 1 invalid, 2 usage",
@@ -42,8 +46,8 @@ func init() {
 				defer func() { *asJSON, *allowUndef = false, false }()
 				return modelValidate(env, args, *asJSON, *allowUndef)
 			},
-		}},
-	})
+		})
+	register(modelCommand)
 }
 
 // modelValidateOutput is the --json shape of model validate.
