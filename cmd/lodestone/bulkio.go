@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
-
 )
 
 func init() {
@@ -110,7 +109,6 @@ func init() {
 		},
 	})
 }
-
 
 // progressReader counts bytes for the terminal progress bar.
 type progressReader struct {

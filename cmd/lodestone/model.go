@@ -36,17 +36,17 @@ func init() {
 	asJSON := fset.Bool("json", false, `print {"valid": bool, "errors": [...]} as JSON`)
 	allowUndef := fset.Bool("allow-undefined-extensions", false, "accept @context extensions the parser does not know")
 	modelCommand.sub = append(modelCommand.sub, &command{
-			name:      "validate",
-			usage:     "FILE|DIR... [--json] [--allow-undefined-extensions]",
-			shortHelp: "validate DTDL model files as one set; exit 0 valid, 1 invalid, 2 usage",
-			flags:     fset,
-			exec: func(ctx context.Context, env *cliEnv, args []string) error {
-				// Flag values live as long as the process; reset them so
-				// repeated runs (tests) start from the defaults.
-				defer func() { *asJSON, *allowUndef = false, false }()
-				return modelValidate(env, args, *asJSON, *allowUndef)
-			},
-		})
+		name:      "validate",
+		usage:     "FILE|DIR... [--json] [--allow-undefined-extensions]",
+		shortHelp: "validate DTDL model files as one set; exit 0 valid, 1 invalid, 2 usage",
+		flags:     fset,
+		exec: func(ctx context.Context, env *cliEnv, args []string) error {
+			// Flag values live as long as the process; reset them so
+			// repeated runs (tests) start from the defaults.
+			defer func() { *asJSON, *allowUndef = false, false }()
+			return modelValidate(env, args, *asJSON, *allowUndef)
+		},
+	})
 	register(modelCommand)
 }
 

@@ -58,7 +58,9 @@ func init() {
 			}
 			printTwin(env.stdout, tw)
 			return nil
-		}, func(fs *flag.FlagSet) { fs.StringVar(&asOf, "as-of", "", "read the twin as it was at this RFC 3339 time") }),
+		}, func(fs *flag.FlagSet) {
+			fs.StringVar(&asOf, "as-of", "", "read the twin as it was at this RFC 3339 time")
+		}),
 		mk("put", "FILE|- [--create]", "create or replace a twin from its JSON ($dtId and $metadata.$model required)", true, func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"twin put: want one FILE (or - for stdin)"}
@@ -89,7 +91,9 @@ func init() {
 			}
 			fmt.Fprintf(env.stdout, "stored %s (etag %s)\n", out.ID, out.ETag)
 			return nil
-		}, func(fs *flag.FlagSet) { fs.Bool("create", false, "create only: fail if the twin exists (If-None-Match: *)") }),
+		}, func(fs *flag.FlagSet) {
+			fs.Bool("create", false, "create only: fail if the twin exists (If-None-Match: *)")
+		}),
 		mk("patch", "ID PATCH.json|- | ID /path=value...", "apply a JSON Patch, from a file or as /path=JSONvalue pairs (replace) and /path= (remove)", true, func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error {
 			if len(args) < 2 {
 				return usageError{"twin patch: want ID and a patch file or /path=value pairs"}
