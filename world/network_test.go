@@ -3,6 +3,7 @@ package world_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -319,5 +320,30 @@ func BenchmarkRunDefaultWorld5Years(b *testing.B) {
 		if _, err := supply.Run(context.Background(), s, rand.New(rand.NewPCG(1, 2))); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMonteCarloDefaultWorld runs the Monte Carlo study of the issue's
+// target (10,000 runs of the default world over five years of days under
+// the April 2025 regime, whose licence decisions are random); the 10,000-run
+// case is skipped with -short.
+func BenchmarkMonteCarloDefaultWorld(b *testing.B) {
+	w := load(b)
+	s, err := w.Scenario(world.ScenarioApril2025, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, runs := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("runs=%d", runs), func(b *testing.B) {
+			if runs > 100 && testing.Short() {
+				b.Skip("10,000 runs in -short mode")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := supply.MonteCarlo(context.Background(), s, supply.MCOptions{Runs: runs, Seed: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

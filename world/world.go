@@ -200,10 +200,11 @@ func Decode(data []byte) (*World, error) {
 // FieldError reports a bad value at a JSON path of the data set, such as
 // "nodes[3].capacity_tonnes_per_year.source".
 type FieldError struct {
-	Field string
-	Msg   string
+	Field string // JSON path of the offending value
+	Msg   string // what is wrong with it
 }
 
+// Error implements error: "world: FIELD: MSG".
 func (e *FieldError) Error() string { return "world: " + e.Field + ": " + e.Msg }
 
 func fieldErr(field, format string, args ...any) error {
