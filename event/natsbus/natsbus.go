@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,7 +124,7 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 			nats.MaxReconnects(-1),
 		}, opts.ConnectOptions...)...)
 		if err != nil {
-			err = fmt.Errorf("natsbus: connect %s: %w", opts.URL, err)
+			err = fmt.Errorf("natsbus: connect %s: %w", redact(opts.URL), err)
 		}
 	}
 	if err != nil {
@@ -514,6 +515,21 @@ func (s *subscription) Close() error {
 	s.end()
 	s.stop()
 	return nil
+}
+
+// redact hides the passwords of a comma-separated list of server URLs, for
+// error messages.
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			parts[i] = "<unparsable URL>"
+			continue
+		}
+		parts[i] = u.Redacted()
+	}
+	return strings.Join(parts, ",")
 }
 
 // checkToken checks that s is usable as literal subject tokens.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go"
 
 	"lodestone/event"
 	"lodestone/event/natsbus"
@@ -28,6 +29,7 @@ func TestOpenErrors(t *testing.T) {
 		{"bad listen", natsbus.Options{StoreDir: t.TempDir(), Listen: "nowhere"}, "listen"},
 		{"bad prefix", natsbus.Options{StoreDir: t.TempDir(), Prefix: "a.*"}, "prefix"},
 		{"listen with URL", natsbus.Options{URL: "nats://127.0.0.1:1", Listen: "127.0.0.1:0"}, "embedded server only"},
+		{"password not in error", natsbus.Options{URL: "nats://user:secret@127.0.0.1:1", ConnectOptions: []nats.Option{nats.Timeout(time.Second)}}, "nats://user:xxxxx@127.0.0.1:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +37,9 @@ func TestOpenErrors(t *testing.T) {
 			if err == nil {
 				b.Close()
 				t.Fatalf("Open(%+v) succeeded, want an error containing %q", tt.opts, tt.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("Open error %q shows a password", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Open(%+v) = %v, want an error containing %q", tt.opts, err, tt.want)
