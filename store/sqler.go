@@ -19,11 +19,17 @@ import (
 //	model_bases:   model TEXT, base TEXT (the reflexive, transitive closure
 //	               of "extends", for IS_OF_MODEL)
 //
-// props holds the twin's properties as a JSON object (components nested),
-// exactly as the "$dtId"-less body of the twin; property "x.y" is
+// props holds the properties and components as a JSON object: the twin's
+// JSON body without "$dtId", "$etag" and "$metadata". Property "x.y" is
 // JSONPath "$.x.y" (SQLite: json_extract(props, '$.x.y'); PostgreSQL:
-// props #> '{x,y}'). meta is the "$metadata" object. Times are Unix
-// nanoseconds of transaction time.
+// props #> '{x,y}'). meta is the "$metadata" object ("$model",
+// "$lastUpdateTime", per-property times); prefer the model column for
+// "$metadata.$model". valid_from is the version's transaction time in Unix
+// nanoseconds; as-of relations hold the version current at asOf, so "AS OF"
+// only swaps the relation and leaves the rest of the query unchanged.
+//
+// Numbers in props are JSON numbers: json_extract returns INTEGER for
+// integral values and REAL otherwise, which compare as numbers in SQLite.
 //
 // Indexes make these cheap in both current and as-of relations: twins by
 // id and by model; relationships by (source_id, name), by target_id and by

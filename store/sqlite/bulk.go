@@ -53,6 +53,9 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 		}
 		return nil
 	})
+	if err == nil && st.Twins+st.Relationships >= 10000 {
+		db.optimize(ctx)
+	}
 	st.Elapsed = time.Since(start)
 	if errors.Is(err, errDryRun) {
 		return st, nil

@@ -134,7 +134,9 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		rURI = "file:" + name + "?vfs=memdb&" + common + "&_pragma=query_only(1)"
 	} else {
 		u := "file:" + (&url.URL{Path: path}).EscapedPath()
-		wURI = u + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_txlock=immediate"
+		// journal_size_limit truncates the WAL after a checkpoint, which
+		// a large import would otherwise leave as big as the data.
+		wURI = u + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=journal_size_limit(67108864)&_txlock=immediate"
 		rURI = u + "?" + common + "&_pragma=query_only(1)"
 	}
 	db.w, err = sql.Open("sqlite", wURI)
@@ -178,9 +180,25 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.optimize(context.Background())
 	db.rstmts.close()
 	db.wstmts.close()
 	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// optimize lets SQLite refresh the planner statistics it finds stale
+// (PRAGMA optimize, sampling at most a few hundred rows per index). Errors
+// are only logged: the statistics are a hint.
+func (db *DB) optimize(ctx context.Context) {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if _, err := db.w.ExecContext(ctx, `PRAGMA analysis_limit = 400`); err != nil {
+		db.logger.Warn("optimize", "err", err)
+		return
+	}
+	if _, err := db.w.ExecContext(ctx, `PRAGMA optimize`); err != nil {
+		db.logger.Warn("optimize", "err", err)
+	}
 }
 
 // initClock makes transaction times keep increasing across restarts even if
