@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
