@@ -456,10 +456,10 @@ func StrategicStock(n *Network, candidates []NodeID) (*StockPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &StockPlan{Extra: map[NodeID]float64{}, Cost: f * sigma}
+	plan := &StockPlan{Extra: map[NodeID]float64{}, Cost: round9(f * sigma)}
 	for i, nd := range n.Nodes {
 		if xs[i] >= 0 && x[xs[i]]*sigma > 1e-9*sigma {
-			plan.Extra[nd.ID] = x[xs[i]] * sigma
+			plan.Extra[nd.ID] = round9(x[xs[i]] * sigma)
 		}
 	}
 	if math.Abs(plan.Cost) < 1e-9*sigma {
