@@ -180,3 +180,43 @@ func TestQualificationGatesSecondSource(t *testing.T) {
 		})
 	}
 }
+
+func TestStockpileAndPolicies(t *testing.T) {
+	withStock := func(p supply.Policy) supply.SimScenario {
+		sc := chain()
+		sc.Network.Nodes = append(sc.Network.Nodes, supply.Node{ID: "S", Stage: supply.StageStockpile, Country: "US", Inventory: 1000})
+		sc.Network.Arcs[0].Material = "Dy oxide"
+		sc.Network.Arcs = append(sc.Network.Arcs, supply.Arc{From: "S", To: "O", Ratio: 1, Material: "Dy oxide", LeadTimeDays: 1})
+		sc.Shocks = []supply.Shock{{Node: "M", From: "2025-01-11", To: "2025-02-09"}}
+		sc.Policies = supply.Policies{Nodes: map[supply.NodeID]supply.Policy{"S": p}}
+		return sc
+	}
+	tests := []struct {
+		name string
+		sc   supply.SimScenario
+		so   int // O's stockout days
+	}{
+		// Released on shortfall, 20 a day: covers the whole outage.
+		{"stockpile on shortfall", withStock(supply.Policy{Release: "shortfall", ReleasePerDay: 20}), 0},
+		// Released only from 1 March: no help during the outage (13 days as
+		// without it).
+		{"stockpile by date, too late", withStock(supply.Policy{Release: "date", ReleaseFrom: "2025-03-01"}), 13},
+		// (s, S) with no shocks: never short.
+		{"ss policy", func() supply.SimScenario {
+			sc := chain()
+			sc.Policies = supply.Policies{Default: &supply.Policy{Type: "ss", CoverDays: 20, ReorderDays: 8}}
+			return sc
+		}(), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := supply.Run(t.Context(), &tt.sc, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Nodes["O"].StockoutDays; got != tt.so {
+				t.Errorf("O stockout days = %d, want %d", got, tt.so)
+			}
+		})
+	}
+}

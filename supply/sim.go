@@ -451,10 +451,14 @@ func (w *workspace) step(d int) {
 		for _, a := range m.groupArcs[g] {
 			w.newOrd[a], w.wt[a] = 0, 0
 			i := m.from[a]
-			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) {
+			switch m.sourceMode(i, d) {
+			case srcShortfall:
 				if w.out[i] > 0 {
 					nsp++
 				}
+				continue
+			case srcInactive:
+				w.backlog[a] = 0
 				continue
 			}
 			if c := w.needLic[a]; c >= 0 {
@@ -475,7 +479,7 @@ func (w *workspace) step(d int) {
 		}
 		for _, a := range m.groupArcs[g] {
 			i := m.from[a]
-			if m.stockpile[i] && !(m.releaseDate[i] && d >= m.releaseFrom[i]) {
+			if m.sourceMode(i, d) == srcShortfall {
 				// A stockpile released on shortfall covers today's unfilled
 				// orders; its open order is replaced, not added to.
 				w.backlog[a] = 0
@@ -493,6 +497,26 @@ func (w *workspace) step(d int) {
 			}
 		}
 	}
+}
+
+// Source modes of a node toward its customers.
+const (
+	srcRegular   = iota // takes orders
+	srcShortfall        // stockpile released on shortfall
+	srcInactive         // stockpile not yet released by date
+)
+
+// sourceMode says how node i takes orders on day d.
+func (m *model) sourceMode(i, d int) int8 {
+	switch {
+	case !m.stockpile[i]:
+		return srcRegular
+	case !m.releaseDate[i]:
+		return srcShortfall
+	case d >= m.releaseFrom[i]:
+		return srcRegular
+	}
+	return srcInactive
 }
 
 // inQuota reports whether arc a falls under quota control c on day d.
