@@ -49,7 +49,7 @@ func (r Relationship) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler. Keys not starting with "$" are
 // edge properties; unknown system keys are an error.
 func (r *Relationship) UnmarshalJSON(data []byte) error {
-	var raw map[string]json.RawMessage
+	var raw map[string]any
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return invalidf("relationship is not a JSON object: %v", err)
 	}
@@ -58,29 +58,33 @@ func (r *Relationship) UnmarshalJSON(data []byte) error {
 	}
 	*r = Relationship{}
 	for k, v := range raw {
-		var dst *string
-		switch {
-		case k == "$relationshipId":
-			dst = &r.ID
-		case k == "$sourceId":
-			dst = (*string)(&r.SourceID)
-		case k == "$targetId":
-			dst = (*string)(&r.TargetID)
-		case k == "$relationshipName":
-			dst = &r.Name
-		case k == "$etag":
-			dst = (*string)(&r.ETag)
-		case strings.HasPrefix(k, "$"):
-			return invalidf("unknown system property %q", k)
-		default:
-			if err := setProp(&r.Properties, k, v); err != nil {
-				return err
-			}
+		if !strings.HasPrefix(k, "$") {
 			continue
 		}
-		if err := json.Unmarshal(v, dst); err != nil {
+		var dst *string
+		switch k {
+		case "$relationshipId":
+			dst = &r.ID
+		case "$sourceId":
+			dst = (*string)(&r.SourceID)
+		case "$targetId":
+			dst = (*string)(&r.TargetID)
+		case "$relationshipName":
+			dst = &r.Name
+		case "$etag":
+			dst = (*string)(&r.ETag)
+		default:
+			return invalidf("unknown system property %q", k)
+		}
+		s, ok := v.(string)
+		if !ok {
 			return invalidf("%s is not a string", k)
 		}
+		*dst = s
+		delete(raw, k)
+	}
+	if len(raw) > 0 {
+		r.Properties = raw
 	}
 	return nil
 }

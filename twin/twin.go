@@ -62,18 +62,6 @@ func invalidf(format string, args ...any) error {
 // fractional seconds that are present.
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func parseTime(raw json.RawMessage, what string) (time.Time, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return time.Time{}, invalidf("%s is not a string", what)
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, invalidf("%s %q is not an RFC 3339 time", what, s)
-	}
-	return t, nil
-}
-
 // MarshalJSON implements json.Marshaler. System properties come first, then
 // the properties in key order.
 func (m PropertyMetadata) MarshalJSON() ([]byte, error) {
@@ -95,23 +83,50 @@ func (m PropertyMetadata) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler. Unknown keys are ignored, as
 // ADT adds keys (such as "desiredValue") that Lodestone does not keep.
 func (m *PropertyMetadata) UnmarshalJSON(data []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return invalidf("property metadata is not an object")
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return invalidf("property metadata is not JSON")
 	}
-	*m = PropertyMetadata{}
-	var err error
-	if v, ok := raw["lastUpdateTime"]; ok && string(v) != "null" {
-		if m.LastUpdateTime, err = parseTime(v, "lastUpdateTime"); err != nil {
-			return err
-		}
+	pm, err := propertyMetadataFrom(v, "property metadata")
+	if err != nil {
+		return err
 	}
-	if v, ok := raw["sourceTime"]; ok && string(v) != "null" {
-		if m.SourceTime, err = parseTime(v, "sourceTime"); err != nil {
-			return err
-		}
-	}
+	*m = pm
 	return nil
+}
+
+// propertyMetadataFrom converts a decoded JSON value to PropertyMetadata.
+func propertyMetadataFrom(v any, what string) (PropertyMetadata, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return PropertyMetadata{}, invalidf("%s is not an object", what)
+	}
+	var pm PropertyMetadata
+	var err error
+	if pm.LastUpdateTime, err = timeFrom(obj["lastUpdateTime"], what+".lastUpdateTime"); err != nil {
+		return PropertyMetadata{}, err
+	}
+	if pm.SourceTime, err = timeFrom(obj["sourceTime"], what+".sourceTime"); err != nil {
+		return PropertyMetadata{}, err
+	}
+	return pm, nil
+}
+
+// timeFrom converts a decoded JSON string to a time; nil gives the zero
+// time.
+func timeFrom(v any, what string) (time.Time, error) {
+	if v == nil {
+		return time.Time{}, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, invalidf("%s is not a string", what)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, invalidf("%s %q is not an RFC 3339 time", what, s)
+	}
+	return t, nil
 }
 
 // MarshalJSON implements json.Marshaler. It runs on every store write, so
@@ -148,37 +163,53 @@ func (m Metadata) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (m *Metadata) UnmarshalJSON(data []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
-		return invalidf("$metadata is not an object")
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return invalidf("$metadata is not JSON")
 	}
-	*m = Metadata{}
-	for k, v := range raw {
+	md, err := metadataFrom(v)
+	if err != nil {
+		return err
+	}
+	*m = md
+	return nil
+}
+
+// metadataFrom converts a decoded "$metadata" object.
+func metadataFrom(v any) (Metadata, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return Metadata{}, invalidf("$metadata is not an object")
+	}
+	var m Metadata
+	for k, v := range obj {
 		switch {
 		case k == "$model":
-			if err := json.Unmarshal(v, &m.Model); err != nil {
-				return invalidf("$metadata.$model is not a string")
+			s, ok := v.(string)
+			if !ok {
+				return Metadata{}, invalidf("$metadata.$model is not a string")
 			}
+			m.Model = s
 		case k == "$lastUpdateTime":
-			t, err := parseTime(v, "$metadata.$lastUpdateTime")
+			t, err := timeFrom(v, "$metadata.$lastUpdateTime")
 			if err != nil {
-				return err
+				return Metadata{}, err
 			}
 			m.LastUpdateTime = t
 		case strings.HasPrefix(k, "$"):
 			// ADT adds read-only keys here in some versions; keep none.
 		default:
-			var pm PropertyMetadata
-			if err := pm.UnmarshalJSON(v); err != nil {
-				return fmt.Errorf("$metadata.%s: %w", k, err)
+			pm, err := propertyMetadataFrom(v, "$metadata."+k)
+			if err != nil {
+				return Metadata{}, err
 			}
 			if m.Properties == nil {
-				m.Properties = make(map[string]PropertyMetadata)
+				m.Properties = make(map[string]PropertyMetadata, len(obj))
 			}
 			m.Properties[k] = pm
 		}
 	}
-	return nil
+	return m, nil
 }
 
 // writeJSONString writes s as a JSON string, with the fast path of a
@@ -236,52 +267,50 @@ func (t Twin) MarshalJSON() ([]byte, error) {
 // silently stored as a property. "$dtId" and "$metadata" may be absent (the
 // API takes the id from the URL).
 func (t *Twin) UnmarshalJSON(data []byte) error {
-	var raw map[string]json.RawMessage
+	var raw map[string]any
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return invalidf("twin is not a JSON object: %v", err)
 	}
 	if raw == nil {
 		return invalidf("twin is null")
 	}
+	return t.fromMap(raw)
+}
+
+// fromMap fills t from a decoded twin document, taking ownership of raw.
+func (t *Twin) fromMap(raw map[string]any) error {
 	*t = Twin{}
 	for k, v := range raw {
-		switch {
-		case k == "$dtId":
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
+		if !strings.HasPrefix(k, "$") {
+			continue
+		}
+		switch k {
+		case "$dtId":
+			s, ok := v.(string)
+			if !ok {
 				return invalidf("$dtId is not a string")
 			}
 			t.ID = ID(s)
-		case k == "$etag":
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
+		case "$etag":
+			s, ok := v.(string)
+			if !ok {
 				return invalidf("$etag is not a string")
 			}
 			t.ETag = ETag(s)
-		case k == "$metadata":
-			if err := t.Metadata.UnmarshalJSON(v); err != nil {
+		case "$metadata":
+			md, err := metadataFrom(v)
+			if err != nil {
 				return err
 			}
-		case strings.HasPrefix(k, "$"):
-			return invalidf("unknown system property %q", k)
+			t.Metadata = md
 		default:
-			if err := setProp(&t.Properties, k, v); err != nil {
-				return err
-			}
+			return invalidf("unknown system property %q", k)
 		}
+		delete(raw, k)
 	}
-	return nil
-}
-
-func setProp(props *map[string]any, k string, v json.RawMessage) error {
-	var val any
-	if err := json.Unmarshal(v, &val); err != nil {
-		return invalidf("property %q: %v", k, err)
+	if len(raw) > 0 {
+		t.Properties = raw
 	}
-	if *props == nil {
-		*props = make(map[string]any)
-	}
-	(*props)[k] = val
 	return nil
 }
 
@@ -355,9 +384,8 @@ func (t Twin) ApplyPatch(p Patch, now time.Time) (Twin, error) {
 		if _, live := doc[k]; !live {
 			continue // metadata of a removed property goes with it
 		}
-		b, _ := json.Marshal(v)
-		var pm PropertyMetadata
-		if err := pm.UnmarshalJSON(b); err != nil {
+		pm, err := propertyMetadataFrom(v, "$metadata."+k)
+		if err != nil {
 			return Twin{}, &PatchError{Index: -1, Path: "/$metadata/" + escapeToken(k), Err: err}
 		}
 		if out.Metadata.Properties == nil {
