@@ -15,6 +15,7 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.queryRoutes()...)
 	rs = append(rs, a.jobRoutes()...)
 	rs = append(rs, a.eventRouteRoutes()...)
+	rs = append(rs, a.processRoutes()...)
 	return rs
 }
 
