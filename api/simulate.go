@@ -163,7 +163,7 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 			targets = append(targets, plant)
 		}
 		for _, tid := range targets {
-			if _, err := a.applyTwinPatch(r, tid, props, store.Condition{}); err != nil {
+			if _, err := a.applyTwinPatch(r, tid, props, store.Condition{}, ""); err != nil {
 				return fmt.Errorf("write results to %s: %w", tid, err)
 			}
 			resp.Written = append(resp.Written, tid)
