@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -290,11 +291,23 @@ func condition(r *http.Request) (store.Condition, error) {
 	return c, nil
 }
 
+// queryParams parses the query string of r. Unlike url.URL.Query it keeps
+// a literal ';' as part of a value instead of dropping the pair, because
+// DTMIs ("dtmi:example:Mine;1") contain one and clients such as curl send
+// it unescaped.
+func queryParams(r *http.Request) url.Values {
+	v, _ := url.ParseQuery(strings.ReplaceAll(r.URL.RawQuery, ";", "%3B"))
+	return v
+}
+
 func parseTimeParam(r *http.Request, name string) (time.Time, error) {
-	v := r.URL.Query().Get(name)
+	v := queryParams(r).Get(name)
 	if v == "" {
 		return time.Time{}, nil
 	}
+	// An unescaped '+' of a zone offset ("…T10:00:00+02:00") arrives as a
+	// space; a time has no spaces, so put it back.
+	v = strings.ReplaceAll(v, " ", "+")
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		if d, err2 := time.Parse("2006-01-02", v); err2 == nil {

@@ -72,7 +72,7 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	if id == "" {
 		id = "import-" + strconv.FormatInt(a.jobs.seq.Add(1), 10) + "-" + strconv.FormatInt(a.now().UnixNano(), 36)
 	}
-	dryRun := r.URL.Query().Get("dryRun") == "true"
+	dryRun := queryParams(r).Get("dryRun") == "true"
 	job := &ImportJob{ID: id, Status: "running", DryRun: dryRun, CreatedDateTime: a.now().UTC(), TotalBytes: r.ContentLength}
 	a.jobs.mu.Lock()
 	if old := a.jobs.jobs[id]; old != nil && old.Status == "running" {
@@ -240,7 +240,7 @@ func (v *importValidator) twin(t *twin.Twin) error {
 	if iface == nil {
 		return badRequest("ValidationFailed", "twin %s: model %q is not uploaded", t.ID, t.Metadata.Model)
 	}
-	if err := iface.ValidateTwin(t.Doc()); err != nil {
+	if err := validateTwin(iface, *t); err != nil {
 		return prefixValidation(err, "twin "+string(t.ID))
 	}
 	v.models[t.ID] = t.Metadata.Model

@@ -147,10 +147,10 @@ func (a *API) addModels(r *http.Request, raws []json.RawMessage) ([]twin.Model, 
 }
 
 func (a *API) listModels(w http.ResponseWriter, r *http.Request) error {
-	full := r.URL.Query().Get("includeModelDefinition") == "true"
+	full := queryParams(r).Get("includeModelDefinition") == "true"
 	_, all := a.models.snapshot()
 	var ids []string
-	if deps := r.URL.Query()["dependenciesFor"]; len(deps) > 0 {
+	if deps := queryParams(r)["dependenciesFor"]; len(deps) > 0 {
 		set, _ := a.models.snapshot()
 		want := map[string]bool{}
 		for _, d := range deps {
@@ -179,8 +179,9 @@ func (a *API) listModels(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// collectDeps adds i and every model it depends on: its bases, the schemas
-// of its components and the targets of its relationships.
+// collectDeps adds i and every model it depends on: its bases and the
+// schemas of its components (relationship targets are not dependencies: a
+// model parses without them, as in ADT).
 func collectDeps(i *dtdl.Interface, seen map[string]bool) {
 	if i == nil || seen[i.ID] {
 		return
@@ -203,7 +204,7 @@ func (a *API) getModel(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("ModelNotFound", "there is no model with id %s", id)
 	}
-	return writeJSON(w, http.StatusOK, modelData(m, r.URL.Query().Get("includeModelDefinition") == "true"))
+	return writeJSON(w, http.StatusOK, modelData(m, queryParams(r).Get("includeModelDefinition") == "true"))
 }
 
 func (a *API) patchModel(w http.ResponseWriter, r *http.Request) error {
@@ -212,7 +213,7 @@ func (a *API) patchModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := twin.ParsePatch(body)
+	p, err := parsePatch(body)
 	if err != nil {
 		return err
 	}
@@ -251,12 +252,6 @@ func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := a.models.all[id]; !ok {
 		return notFound("ModelNotFound", "there is no model with id %s", id)
 	}
-	if err := a.opts.Store.DeleteModel(r.Context(), id); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return &Error{Status: http.StatusConflict, Code: "ModelReferencesNotDeleted", Message: fmt.Sprintf("model %s is used by twins or extended by other models; delete those first", id), Err: err}
-		}
-		return err
-	}
 	rest := make([]twin.Model, 0, len(a.models.all))
 	next := make(map[string]twin.Model, len(a.models.all))
 	for k, v := range a.models.all {
@@ -265,14 +260,23 @@ func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
 			next[k] = v
 		}
 	}
+	// The store refuses to delete a model that twins use or models extend;
+	// a model that is only the schema of another's component (or any other
+	// reference) shows up here, when the rest no longer parses. Check it
+	// before the delete so that the store and the parsed set never differ.
 	set, err := parseModels(rest)
 	if err != nil {
-		// The store refused to delete a model others depend on, so the
-		// rest must parse; if it does not, keep the old set and report.
+		return &Error{Status: http.StatusConflict, Code: "ModelReferencesNotDeleted", Message: fmt.Sprintf("model %s is referenced by other models; delete those first", id), Err: err}
+	}
+	if err := a.opts.Store.DeleteModel(r.Context(), id); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return &Error{Status: http.StatusConflict, Code: "ModelReferencesNotDeleted", Message: fmt.Sprintf("model %s is used by twins or extended by other models; delete those first", id), Err: err}
+		}
 		return err
 	}
 	a.models.set, a.models.all = set, next
-	if err := a.publish(r.Context(), event.TypeModelDeleted, id, "", a.now(), nil, a.now().String()); err != nil {
+	now := a.now()
+	if err := a.publish(r.Context(), event.TypeModelDeleted, id, "", now, nil, now.String()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -129,7 +129,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) neighbourhood(w http.ResponseWriter, r *http.Request) error {
-	qs := r.URL.Query()
+	qs := queryParams(r)
 	root := twin.ID(qs.Get("id"))
 	if root == "" {
 		return badRequest("InvalidArgument", "id: the twin to start from is required")

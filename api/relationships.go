@@ -157,7 +157,7 @@ func (a *API) patchRelationship(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := twin.ParsePatch(body)
+	p, err := parsePatch(body)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) listRelationships(w http.ResponseWriter, r *http.Request) error {
 	src := twin.ID(r.PathValue("id"))
-	rels, err := a.opts.Store.ListRelationships(r.Context(), src, r.URL.Query().Get("relationshipName"))
+	rels, err := a.opts.Store.ListRelationships(r.Context(), src, queryParams(r).Get("relationshipName"))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", src)
 	}

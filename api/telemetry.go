@@ -115,7 +115,7 @@ func (a *API) postTelemetry(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
-	q := store.TelemetryQuery{TwinID: twin.ID(r.PathValue("id")), Name: r.URL.Query().Get("name")}
+	q := store.TelemetryQuery{TwinID: twin.ID(r.PathValue("id")), Name: queryParams(r).Get("name")}
 	var err error
 	if q.From, err = parseTimeParam(r, "from"); err != nil {
 		return err
@@ -123,7 +123,7 @@ func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
 	if q.To, err = parseTimeParam(r, "to"); err != nil {
 		return err
 	}
-	if v := r.URL.Query().Get("limit"); v != "" {
+	if v := queryParams(r).Get("limit"); v != "" {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 0 {
 			return badRequest("InvalidArgument", "limit: %q is not a non-negative integer", v)
 		}

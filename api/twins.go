@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"lodestone/dtdl"
 	"lodestone/event"
 	"lodestone/store"
 	"lodestone/twin"
@@ -51,7 +52,7 @@ func (a *API) putTwin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := iface.ValidateTwin(t.Doc()); err != nil {
+	if err := validateTwin(iface, t); err != nil {
 		return err
 	}
 	_, getErr := a.opts.Store.GetTwin(r.Context(), id)
@@ -110,11 +111,11 @@ func (a *API) patchTwin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := twin.ParsePatch(body)
+	p, err := parsePatch(body)
 	if err != nil {
 		return err
 	}
-	stored, err := a.applyTwinPatch(r, id, p, cond)
+	stored, err := a.applyTwinPatch(r, id, p, cond, "")
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,9 @@ func (a *API) patchTwin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) applyTwinPatch(r *http.Request, id twin.ID, p twin.Patch, cond store.Condition) (twin.Twin, error) {
+// applyTwinPatch patches twin id; a non-empty component names the component
+// the patch is meant for, which must exist (404 otherwise).
+func (a *API) applyTwinPatch(r *http.Request, id twin.ID, p twin.Patch, cond store.Condition, component string) (twin.Twin, error) {
 	for attempt := 0; ; attempt++ {
 		cur, err := a.opts.Store.GetTwin(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -131,6 +134,11 @@ func (a *API) applyTwinPatch(r *http.Request, id twin.ID, p twin.Patch, cond sto
 		}
 		if err != nil {
 			return twin.Twin{}, err
+		}
+		if component != "" {
+			if _, ok := cur.Properties[component].(map[string]any); !ok {
+				return twin.Twin{}, notFound("ComponentNotFound", "twin %s has no component %s", id, component)
+			}
 		}
 		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
 			return twin.Twin{}, &Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: fmt.Sprintf("twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)}
@@ -145,7 +153,7 @@ func (a *API) applyTwinPatch(r *http.Request, id twin.ID, p twin.Patch, cond sto
 		if iface == nil || (err != nil && next.Metadata.Model != cur.Metadata.Model) {
 			return twin.Twin{}, err
 		}
-		if err := iface.ValidateTwin(next.Doc()); err != nil {
+		if err := validateTwin(iface, next); err != nil {
 			return twin.Twin{}, err
 		}
 		stored, err := a.opts.Store.PatchTwin(r.Context(), id, p, store.Condition{IfMatch: cur.ETag})
@@ -227,7 +235,7 @@ func (a *API) patchComponent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := twin.ParsePatch(body)
+	p, err := parsePatch(body)
 	if err != nil {
 		return err
 	}
@@ -238,7 +246,7 @@ func (a *API) patchComponent(w http.ResponseWriter, r *http.Request) error {
 		}
 		p[i].Path = prefix + p[i].Path
 	}
-	stored, err := a.applyTwinPatch(r, id, p, cond)
+	stored, err := a.applyTwinPatch(r, id, p, cond, name)
 	if err != nil {
 		return err
 	}
@@ -306,4 +314,37 @@ func jsonObject(b []byte, what string) (map[string]any, error) {
 		return nil, badRequest("InvalidArgument", "%s must be a JSON object", what)
 	}
 	return m, nil
+}
+
+// validateTwin checks t against its model. The store and twin.ApplyPatch
+// keep a "$metadata" entry (lastUpdateTime) for every top-level member,
+// components included, while the validator accepts entries for properties
+// only; a component's own metadata lives in its "$metadata". The component
+// entries are left out of the document so that a twin with components can
+// be patched at all.
+func validateTwin(iface *dtdl.Interface, t twin.Twin) error {
+	doc := t.Doc()
+	if md, ok := doc["$metadata"].(map[string]any); ok {
+		for k := range md {
+			if iface.Component(k) != nil {
+				delete(md, k)
+			}
+		}
+	}
+	return iface.ValidateTwin(doc)
+}
+
+// parsePatch decodes a JSON Patch body. Every error is a 400
+// JsonPatchInvalid (twin.ParsePatch returns a plain error for JSON that is
+// not an array of operations).
+func parsePatch(body []byte) (twin.Patch, error) {
+	p, err := twin.ParsePatch(body)
+	if err != nil {
+		var pe *twin.PatchError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Code: "JsonPatchInvalid", Message: err.Error()}
+	}
+	return p, nil
 }
