@@ -1,6 +1,7 @@
 // Lodestone dashboard: hash-routed pages over the public API.
 import { api, events } from "./api.js";
 import { lineChart, graphView, fmt } from "./charts.js";
+import { processPage } from "./process.js";
 
 const main = document.getElementById("main");
 let cleanup = []; // closers of the current page (event streams)
@@ -35,6 +36,7 @@ async function route() {
       case "twins": return await twinsPage(arg);
       case "twin": return await twinPage(arg);
       case "graph": return await graphPage(arg);
+      case "process": return await processPage(main, arg);
       case "query": return await queryPage();
       case "events": return eventsPage();
       default: return await homePage();
@@ -155,11 +157,13 @@ async function twinPage(id) {
   const twinBox = h("div", { id: "twin-props" });
   const relBox = h("div", { id: "twin-rels" });
   const histBox = h("div", { id: "twin-history" });
-  show(h("h2", {}, id, " ", h("a", { class: "tag", href: `#/graph/${encodeURIComponent(id)}` }, "graph")), twinBox, h("h3", {}, "Relationships"), relBox, h("h3", {}, "History"), histBox);
+  show(h("h2", {}, id, " ", h("a", { class: "tag", href: `#/graph/${encodeURIComponent(id)}` }, "graph"), " ", h("a", { class: "tag", href: `#/process/${encodeURIComponent(id)}`, id: "process-link" }, "process")), twinBox, h("h3", {}, "Relationships"), relBox, h("h3", {}, "History"), histBox);
   let units = new Map();
   let last = {};
   async function load(flash) {
     const t = await api.twin(id);
+    const pl = document.getElementById("process-link");
+    if (pl) pl.style.display = /SXCascade/.test(t.$metadata.$model) ? "" : "none";
     if (units.size === 0) {
       try { for (const p of (await api.modelProperties(t.$metadata.$model)).value) units.set(p.name, p.unit || ""); } catch { /* model may be gone */ }
     }
