@@ -180,7 +180,7 @@ async function twinPage(id) {
       const series = numericSeries(hist);
       histBox.replaceChildren(lineChart(series),
         h("table", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "change"), h("th", {}, "state")),
-          hist.slice().reverse().slice(0, 50).map((e) => h("tr", {}, h("td", {}, e.time), h("td", {}, e.kind), h("td", {}, h("code", {}, text(Object.fromEntries(Object.entries(e.twin || {}).filter(([k]) => !k.startsWith("$")))))))));
+          hist.slice().reverse().slice(0, 50).map((e) => h("tr", {}, h("td", {}, e.time), h("td", {}, e.kind), h("td", {}, h("code", {}, text(Object.fromEntries(Object.entries(e.twin || {}).filter(([k]) => !k.startsWith("$"))))))))));
     } catch (err) { histBox.replaceChildren(fail(err)); }
   }
   await load(false);

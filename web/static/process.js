@@ -131,6 +131,8 @@ export async function processPage(main, id) {
     h("div", { class: "row" }, h("button", { id: "simulate", onclick: () => run(false).catch((e) => (status.textContent = e.message)) }, "Simulate and write back"),
       h("button", { class: "secondary", onclick: () => run(true).catch((e) => (status.textContent = e.message)) }, "Dry run")),
     status, out);
+  // A dry run is cheap (milliseconds): show the profiles at once.
+  await run(true).catch((e) => (status.textContent = e.message));
 }
 
 function pairs(ms) {
