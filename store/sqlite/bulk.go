@@ -31,7 +31,7 @@ const multiChunk = 200
 func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], opts store.ImportOptions) (store.ImportStats, error) {
 	start := time.Now()
 	var st store.ImportStats
-	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err := db.submit(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		var oldCache int64
 		if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&oldCache); err != nil {
 			return err
@@ -52,7 +52,7 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 			return errDryRun
 		}
 		return nil
-	})
+	}, true)
 	if err == nil && st.Twins+st.Relationships >= 10000 {
 		db.optimize(ctx)
 	}

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	ctxpkg "context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -295,5 +297,43 @@ func crashHelper(path string) {
 			os.Exit(1)
 		}
 		fmt.Println("ack", id)
+	}
+}
+
+// TestGroupCommitIsolation sends many concurrent writes, half of which fail,
+// so that they share group commits: each failed write must roll back alone
+// and each acknowledged one must be stored.
+func TestGroupCommitIsolation(t *testing.T) {
+	ctx := t.Context()
+	db := openFile(t, filepath.Join(t.TempDir(), "twin.db"))
+	defer db.Close()
+	putModel(t, db, testModel)
+	const n = 200
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m := testModel
+			if i%2 == 1 {
+				m = "dtmi:missing;1" // fails inside the transaction
+			}
+			_, errs[i] = db.PutTwin(ctx, twin.Twin{ID: twin.ID(fmt.Sprint("t", i)), Metadata: twin.Metadata{Model: m},
+				Properties: map[string]any{"i": float64(i)}}, store.Condition{})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		_, gerr := db.GetTwin(ctx, twin.ID(fmt.Sprint("t", i)))
+		switch {
+		case i%2 == 0 && (err != nil || gerr != nil):
+			t.Errorf("write %d: put error %v, get error %v; want both nil", i, err, gerr)
+		case i%2 == 1 && (!errors.Is(err, store.ErrInvalid) || !errors.Is(gerr, store.ErrNotFound)):
+			t.Errorf("write %d: put error %v, get error %v; want ErrInvalid and ErrNotFound", i, err, gerr)
+		}
+	}
+	// Closed databases refuse writes.
+	db.Close()
+	if _, err := db.PutTwin(ctx, twin.Twin{ID: "late", Metadata: twin.Metadata{Model: testModel}}, store.Condition{}); err == nil {
+		t.Error("PutTwin after Close succeeded")
 	}
 }

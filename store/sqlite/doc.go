@@ -22,9 +22,14 @@
 //
 // # Connections
 //
-// One writer connection (BEGIN IMMEDIATE) serialised by a mutex, which also
-// hands out strictly increasing transaction times, and a pool of query-only
-// reader connections that WAL lets run alongside the writer. A reader
+// One writer connection (BEGIN IMMEDIATE) owned by a writer goroutine,
+// which also hands out strictly increasing transaction times, and a pool of
+// query-only reader connections that WAL lets run alongside the writer.
+// Writes are group-committed: the writes queued while a transaction ran are
+// applied in the next one, each in its own savepoint (a failing write rolls
+// back alone) and with its own transaction time, and all of them are
+// acknowledged after the one commit. Imports run in transactions of their
+// own. A reader
 // started after a commit returned sees it (read-your-writes). An in-memory
 // database uses SQLite's memdb VFS so that the same pools share it; it has
 // no WAL, so there a long read delays commits (up to the busy timeout).

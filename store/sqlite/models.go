@@ -14,7 +14,7 @@ import (
 // PutModels implements store.Store.
 func (db *DB) PutModels(ctx context.Context, models []twin.Model) ([]twin.Model, error) {
 	out := make([]twin.Model, len(models))
-	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		st, err := newModelWriter(ctx, tx)
 		if err != nil {
 			return err
@@ -140,7 +140,7 @@ func (db *DB) ListModels(ctx context.Context) ([]twin.Model, error) {
 
 // DecommissionModel implements store.Store.
 func (db *DB) DecommissionModel(ctx context.Context, id string) error {
-	return db.write(ctx, func(tx *sql.Tx, _ int64) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx, _ int64) error {
 		res, err := tx.ExecContext(ctx, `UPDATE models SET decommissioned = 1 WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("sqlite: decommission model %q: %w", id, err)
@@ -154,7 +154,7 @@ func (db *DB) DecommissionModel(ctx context.Context, id string) error {
 
 // DeleteModel implements store.Store.
 func (db *DB) DeleteModel(ctx context.Context, id string) error {
-	return db.write(ctx, func(tx *sql.Tx, _ int64) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx, _ int64) error {
 		var used int
 		err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM twins WHERE model = ?1 LIMIT 1))
 			+ (SELECT count(*) FROM (SELECT 1 FROM model_extends WHERE base = ?1 LIMIT 1))`, id).Scan(&used)

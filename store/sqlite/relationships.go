@@ -17,7 +17,9 @@ const (
 	qTwinExists = `SELECT 1 FROM twins WHERE id = ?`
 	qRelArchive = `INSERT OR REPLACE INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
 		SELECT source_id, rel_id, valid_from, ?3, target_id, name, etag, props, op, patch FROM relationships WHERE source_id = ?1 AND rel_id = ?2`
-	qRelUpsert = `INSERT OR REPLACE INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qRelUpsert = `INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(source_id, rel_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name, etag = excluded.etag,
+		props = excluded.props, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`
 	qRelDelete = `DELETE FROM relationships WHERE source_id = ? AND rel_id = ?`
 )
 
@@ -94,7 +96,7 @@ func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond sto
 		return twin.Relationship{}, fmt.Errorf("sqlite: put relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)
 	}
 	out := r.Clone()
-	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		if ok, err := db.twinExists(ctx, tx, r.SourceID); err != nil {
 			return err
 		} else if !ok {
@@ -144,7 +146,7 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 		return twin.Relationship{}, fmt.Errorf("sqlite: patch relationship %q of %q: %w: %w", id, source, store.ErrInvalid, err)
 	}
 	var out twin.Relationship
-	err = db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		cur, ok, err := db.currentRel(ctx, tx, source, id)
 		if err != nil {
 			return err
@@ -171,7 +173,7 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 
 // DeleteRelationship implements store.Store.
 func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string, cond store.Condition) error {
-	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		cur, ok, err := db.currentRel(ctx, tx, source, id)
 		if err != nil {
 			return err

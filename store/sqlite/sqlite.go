@@ -84,6 +84,11 @@ type DB struct {
 	last int64 // last transaction time handed out, Unix ns
 
 	wstmts, rstmts stmtCache
+
+	ops    chan *writeOp // writes for the writer goroutine
+	stop   chan struct{} // closed by Close
+	exited chan struct{} // closed when the writer goroutine returns
+	closer sync.Once
 }
 
 var (
@@ -175,11 +180,19 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.ops = make(chan *writeOp, 4*maxGroup)
+	db.stop = make(chan struct{})
+	db.exited = make(chan struct{})
+	go db.writer()
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.stop != nil {
+		db.closer.Do(func() { close(db.stop) })
+		<-db.exited
+	}
 	db.optimize(context.Background())
 	db.rstmts.close()
 	db.wstmts.close()
@@ -229,18 +242,177 @@ func (db *DB) tick() int64 {
 	return now
 }
 
+// writeFunc is one write: it runs in tx with transaction time now.
+type writeFunc func(ctx context.Context, tx *sql.Tx, now int64) error
+
+// writeOp is a write queued for the writer goroutine.
+type writeOp struct {
+	ctx  context.Context
+	fn   writeFunc
+	solo bool       // run in a transaction of its own (imports)
+	done chan error // receives the result once the commit is durable
+}
+
+// maxGroup caps the writes committed together.
+const maxGroup = 64
+
+var errClosed = errors.New("sqlite: database is closed")
+
 // write runs fn in a write transaction with a fresh transaction time and
-// commits it. The commit is durable (per Options.Synchronous) when write
-// returns nil.
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx, now int64) error) error {
+// returns once the transaction has committed (durably, per
+// Options.Synchronous) or failed.
+//
+// Writes are group-committed: the writer goroutine takes the writes queued
+// while it was busy and runs them in one transaction, each inside a
+// savepoint so that a failed write rolls back alone and the others still
+// commit. One commit (one WAL append) then serves many writes, which is
+// where most of a small write's cost lies. Each write still gets its own
+// transaction time, and the writes of a group are applied in queue order.
+func (db *DB) write(ctx context.Context, fn writeFunc) error {
+	return db.submit(ctx, fn, false)
+}
+
+func (db *DB) submit(ctx context.Context, fn writeFunc, solo bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &writeOp{ctx: ctx, fn: fn, solo: solo, done: make(chan error, 1)}
+	select {
+	case db.ops <- op:
+	case <-db.stop:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-op.done:
+		return err
+	case <-db.exited:
+		// The writer may have answered just before exiting.
+		select {
+		case err := <-op.done:
+			return err
+		default:
+			return errClosed
+		}
+	}
+}
+
+// writer is the goroutine that owns the writer connection. It runs until
+// Close closes db.stop, answering every op it took.
+func (db *DB) writer() {
+	defer close(db.exited)
+	var next *writeOp
+	for {
+		op := next
+		next = nil
+		if op == nil {
+			select {
+			case op = <-db.ops:
+			case <-db.stop:
+				for {
+					select {
+					case op := <-db.ops:
+						op.done <- errClosed
+					default:
+						return
+					}
+				}
+			}
+		}
+		group := []*writeOp{op}
+		if !op.solo {
+		drain:
+			for len(group) < maxGroup {
+				select {
+				case o := <-db.ops:
+					if o.solo {
+						next = o
+						break drain
+					}
+					group = append(group, o)
+				default:
+					break drain
+				}
+			}
+		}
+		db.runGroup(group)
+	}
+}
+
+// runGroup runs ops in one transaction and answers each.
+func (db *DB) runGroup(ops []*writeOp) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	tx, err := db.w.BeginTx(ctx, nil)
+	if len(ops) == 1 {
+		op := ops[0]
+		op.done <- db.runOne(op)
+		return
+	}
+	bg := context.Background()
+	tx, err := db.w.BeginTx(bg, nil)
+	if err != nil {
+		for _, op := range ops {
+			op.done <- fmt.Errorf("sqlite: begin: %w", err)
+		}
+		return
+	}
+	errs := make([]error, len(ops))
+	for i, op := range ops {
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := db.txExec(bg, tx, qSavepoint); err != nil {
+			errs[i] = fmt.Errorf("sqlite: savepoint: %w", err)
+			continue
+		}
+		// A write in a group must not be interrupted: SQLite answers an
+		// interrupt inside a transaction by rolling all of it back.
+		ctx := context.WithoutCancel(op.ctx)
+		prev := db.last
+		if err := op.fn(ctx, tx, db.tick()); err != nil {
+			errs[i] = err
+			db.last = prev
+			if _, rerr := db.txExec(bg, tx, qRollbackTo); rerr != nil {
+				// The transaction is unusable; fail the whole group.
+				_ = tx.Rollback()
+				for _, op := range ops {
+					op.done <- fmt.Errorf("sqlite: rollback to savepoint: %w", rerr)
+				}
+				return
+			}
+		}
+		if _, err := db.txExec(bg, tx, qRelease); err != nil {
+			_ = tx.Rollback()
+			for _, op := range ops {
+				op.done <- fmt.Errorf("sqlite: release savepoint: %w", err)
+			}
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, op := range ops {
+			op.done <- fmt.Errorf("sqlite: commit: %w", err)
+		}
+		return
+	}
+	for i, op := range ops {
+		op.done <- errs[i]
+	}
+}
+
+// runOne runs a single op in its own transaction, under its own context.
+func (db *DB) runOne(op *writeOp) error {
+	if err := op.ctx.Err(); err != nil {
+		return err
+	}
+	tx, err := db.w.BeginTx(op.ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	prev := db.last
-	if err := fn(tx, db.tick()); err != nil {
+	if err := op.fn(op.ctx, tx, db.tick()); err != nil {
 		db.last = prev
 		_ = tx.Rollback()
 		return err
@@ -251,6 +423,14 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx, now int64) error) e
 	}
 	return nil
 }
+
+const (
+	qSavepoint  = `SAVEPOINT w`
+	qRollbackTo = `ROLLBACK TO w`
+	qRelease    = `RELEASE w`
+)
+
+func init() { writerQueries = append(writerQueries, qSavepoint, qRollbackTo, qRelease) }
 
 func nsTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 

@@ -26,7 +26,7 @@ func (db *DB) AppendTelemetry(ctx context.Context, points []store.Telemetry) (in
 		}
 	}
 	n := 0
-	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		seen := map[twin.ID]bool{}
 		for _, p := range points {
 			if !seen[p.TwinID] {

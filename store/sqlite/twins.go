@@ -19,7 +19,12 @@ const (
 	// closing its interval at ?2.
 	qTwinArchive = `INSERT OR REPLACE INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
 		SELECT id, valid_from, ?2, model, etag, props, meta, op, patch FROM twins WHERE id = ?1`
-	qTwinUpsert = `INSERT OR REPLACE INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	// qTwinUpsert updates in place (unlike INSERT OR REPLACE, which deletes
+	// and re-inserts), so indexes whose columns did not change are not
+	// touched.
+	qTwinUpsert = `INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props, meta = excluded.meta,
+		valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`
 	qTwinDelete = `DELETE FROM twins WHERE id = ?`
 	qTwinHasRel = `SELECT EXISTS(SELECT 1 FROM relationships WHERE source_id = ?1) OR EXISTS(SELECT 1 FROM relationships WHERE target_id = ?1)`
 )
@@ -145,7 +150,7 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		return twin.Twin{}, fmt.Errorf("sqlite: put twin %q: empty $model: %w", t.ID, store.ErrInvalid)
 	}
 	var out twin.Twin
-	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		var etag string
 		err := db.txQueryRow(ctx, tx, qTwinEtag, string(t.ID)).Scan(&etag)
 		exists := err == nil
@@ -199,7 +204,7 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: %w: %w", id, store.ErrInvalid, err)
 	}
 	var out twin.Twin
-	err = db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		cur, ok, err := db.currentTwin(ctx, tx, id)
 		if err != nil {
 			return err
@@ -235,7 +240,7 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 
 // DeleteTwin implements store.Store.
 func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
-	err := db.write(ctx, func(tx *sql.Tx, now int64) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		var etag string
 		err := db.txQueryRow(ctx, tx, qTwinEtag, string(id)).Scan(&etag)
 		if errors.Is(err, sql.ErrNoRows) {
