@@ -135,6 +135,12 @@ func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if len(pts) == 0 {
+		// The store answers an empty range for a twin that does not exist.
+		if _, err := a.opts.Store.GetTwin(r.Context(), q.TwinID); errors.Is(err, store.ErrNotFound) {
+			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", q.TwinID)
+		}
+	}
 	out := TelemetryList{Value: make([]TelemetryPoint, len(pts))}
 	for i, p := range pts {
 		var v any
