@@ -2,8 +2,8 @@ package supply_test
 
 import (
 	"fmt"
-	"os"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"lodestone/supply"

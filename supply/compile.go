@@ -43,7 +43,8 @@ type model struct {
 	contentCtl []int // control index of each content-tracking index
 	qualArc    []int
 	quals      []Qualification
-	qualArcs   []int // arc of each qualification
+	qualArcs   []int   // arc of each qualification
+	quotaOf    [][]int // per arc, the quota controls whose scope holds it
 	qualDay0   []int
 	random     []crandom
 
@@ -456,6 +457,14 @@ func compile(s *SimScenario) (*model, error) {
 			m.contentCtl = append(m.contentCtl, len(m.controls))
 		}
 		m.controls = append(m.controls, c)
+	}
+	m.quotaOf = make([][]int, m.na)
+	for c, ctl := range m.controls {
+		if ctl.mode == 2 {
+			for _, a := range ctl.arcs {
+				m.quotaOf[a] = append(m.quotaOf[a], c)
+			}
+		}
 	}
 	// Qualifications.
 	m.qualArc = make([]int, m.na)

@@ -399,13 +399,13 @@ func (w *workspace) step(d int) {
 			} else {
 				s = r * frac
 			}
-			for c := range m.controls {
-				if m.controls[c].mode == 2 && w.inQuota(c, a, d) {
+			for _, c := range m.quotaOf[a] {
+				if w.inQuota(c, a, d) {
 					s = min(s, max(0, m.controls[c].quota-w.qUsed[c]))
 				}
 			}
-			for c := range m.controls {
-				if m.controls[c].mode == 2 && w.inQuota(c, a, d) {
+			for _, c := range m.quotaOf[a] {
+				if w.inQuota(c, a, d) {
 					w.qUsed[c] += s
 				}
 			}
