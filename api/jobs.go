@@ -179,20 +179,20 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 				pending = append(pending, twin.Model{ID: head.ID, DTDL: it.Model})
 				continue
 			}
+			if it.Twin == nil && it.Relationship == nil {
+				continue // the header: it must not end the models
+			}
 			if !modelsDone && !flushModels() {
 				return
 			}
 			var e store.Entity
-			switch {
-			case it.Twin != nil:
+			if it.Twin != nil {
 				err, e = v.twin(it.Twin), store.Entity{Twin: it.Twin}
-			case it.Relationship != nil:
+			} else {
 				err, e = v.relationship(it.Relationship), store.Entity{Relationship: it.Relationship}
-			default:
-				continue
 			}
 			if err != nil {
-				yield(store.Entity{}, fmt.Errorf("line %d: %w", it.Line, err))
+				yield(store.Entity{}, atLine(it.Line, err))
 				return
 			}
 			if !yield(e, nil) {
@@ -274,6 +274,14 @@ func (v *importValidator) relationship(r *twin.Relationship) error {
 		return prefixValidation(err, "relationship "+string(r.SourceID)+"/"+r.ID)
 	}
 	return nil
+}
+
+// atLine names the line of an import file in an error, keeping its status
+// and code.
+func atLine(line int, err error) error {
+	e := *classify(err, []func(error) *Error{classifyDomain})
+	e.Message = fmt.Sprintf("line %d: %s", line, e.Message)
+	return &e
 }
 
 func prefixValidation(err error, what string) error {
