@@ -65,46 +65,16 @@ func (e *ConvergenceError) Error() string {
 // iterate.
 func (w *workspace) diagnose() string {
 	C, n := w.C, w.n
-	// Where the metals go at the current distribution ratios (exact for
-	// constant D): does the organic hold them, does the acid suffice?
-	copy(w.vt, w.v)
-	w.solveComponents(w.vt)
-	var htUp float64
-	for k := w.N - 1; k >= 0; k-- {
-		var bound float64
-		ht := w.qH[k]
-		if k+1 < w.N {
-			ht += w.A[k+1] * htUp
-		}
-		for i := 0; i < C; i++ {
-			y := w.D[k*C+i] * w.vt[k*n+i]
-			bound += w.nu * w.z[i] * y
-			t := w.O[k] * y
-			if k > 0 {
-				t -= w.O[k-1] * w.D[(k-1)*C+i] * w.vt[(k-1)*n+i]
-			}
-			ht += w.z[i] * (t - w.qo[k*C+i])
-		}
-		htUp = ht / w.A[k]
-		if bound > w.T[k] {
-			return fmt.Sprintf("extractant saturated at stage %d: the organic would carry %.3g mol/L of extractant sites, it has %.3g", k+1, bound, w.T[k])
-		}
-		if htUp <= 0 {
-			return fmt.Sprintf("acid exhausted at stage %d: stripping needs more acid than is fed", k+1)
+	// With constant D, where the metals go does not depend on the state:
+	// does the organic hold them?
+	if _, ok := w.p.Model.(Constant); ok {
+		if msg := w.capacityCheck(); msg != "" {
+			return msg
 		}
 	}
 	for k := 0; k < w.N; k++ {
-		if h := math.Exp(w.v[k*n+C]); h < 1e-9 {
-			return fmt.Sprintf("acid exhausted at stage %d (free H+ %.2g mol/L): more acid is consumed by stripping than fed", k+1, h)
-		}
-	}
-	for k := 0; k < w.N; k++ {
-		var bound float64
-		for i := 0; i < C; i++ {
-			bound += w.nu * w.z[i] * w.D[k*C+i] * w.v[k*n+i]
-		}
-		if f := math.Exp(w.v[k*n+C+1]); f < 1e-9*w.T[k] || bound > w.T[k] {
-			return fmt.Sprintf("extractant saturated at stage %d: the organic is loaded past its capacity", k+1)
+		if h := math.Exp(w.v[k*n+C]); h < 1e-7 {
+			return fmt.Sprintf("the aqueous phase turns alkaline at stage %d (pH %.1f): more base (or stripping demand) than acid; hydroxide precipitation is not modelled", k+1, -math.Log10(h))
 		}
 	}
 	// Otherwise name the balance that fails most.
@@ -119,11 +89,30 @@ func (w *workspace) diagnose() string {
 	}
 	switch {
 	case bj == C:
-		return fmt.Sprintf("the acid balance fails most at stage %d (acid exhausted?)", bk+1)
+		return fmt.Sprintf("the acid balance fails most at stage %d", bk+1)
 	case bj == C+1:
-		return fmt.Sprintf("the extractant balance fails most at stage %d (extractant saturated?)", bk+1)
+		return fmt.Sprintf("the extractant balance fails most at stage %d", bk+1)
 	}
 	return fmt.Sprintf("the balance of %s fails most at stage %d", w.comps[bj].Name, bk+1)
+}
+
+// capacityCheck solves the component balances at the current distribution
+// ratios (exact for constant D) and reports a stage whose organic would
+// need more extractant than it has.
+func (w *workspace) capacityCheck() string {
+	C, n := w.C, w.n
+	copy(w.vt, w.v)
+	w.solveComponents(w.vt)
+	for k := 0; k < w.N; k++ {
+		var bound float64
+		for i := 0; i < C; i++ {
+			bound += w.nu * w.z[i] * w.D[k*C+i] * w.vt[k*n+i]
+		}
+		if bound > w.T[k] {
+			return fmt.Sprintf("extractant saturated at stage %d: the organic would carry %.3g mol/L of extractant sites, it has %.3g", k+1, bound, w.T[k])
+		}
+	}
+	return ""
 }
 
 // Settings are the knobs of Solve. A nil *Settings means the defaults.
@@ -380,30 +369,61 @@ func newWorkspace(p *Problem) *workspace {
 	return w
 }
 
-// hFromHT solves HT = h + S·h/(h+Ka) for the free H⁺ h > 0.
+// Kw is the ion product of water, [H⁺][OH⁻] in (mol/L)², at 25 °C [std];
+// its temperature dependence is ignored.
+const Kw = 1e-14
+
+// hFromHT solves HT = h + S·h/(h+Ka) − Kw/h for the free H⁺ h > 0. The
+// acidity HT counts H⁺ and HSO4⁻ less OH⁻, so it may be negative (an
+// alkaline liquor, e.g. after a saponified organic has taken up all the
+// acid).
 func (w *workspace) hFromHT(ht, s float64) float64 {
-	if ht <= 0 {
-		return 0
+	// Chloride-like root, exact without sulfate; a start otherwise.
+	var h float64
+	if ht >= 0 {
+		h = (ht + math.Sqrt(ht*ht+4*Kw)) / 2
+	} else {
+		h = 2 * Kw / (-ht + math.Sqrt(ht*ht+4*Kw))
 	}
 	if !w.sulf || s == 0 {
-		return ht
+		return h
 	}
-	b := s - ht + w.ka
-	c := -w.ka * ht
-	// Stable positive root of h² + b·h + c = 0.
-	if b >= 0 {
-		return 2 * -c / (b + math.Sqrt(b*b-4*c))
+	// HT(h) is increasing; Newton in ln h, safeguarded by bisection.
+	lo, hi := math.Log(1e-30), math.Log(math.Max(ht, 0)+1)
+	x := math.Min(math.Max(math.Log(h), lo), hi)
+	for it := 0; it < 100; it++ {
+		hv := math.Exp(x)
+		g, dg := w.htOf(hv, s)
+		g -= ht
+		if g > 0 {
+			hi = x
+		} else {
+			lo = x
+		}
+		if math.Abs(g) <= 1e-15*(math.Abs(ht)+hv) {
+			break
+		}
+		next := x - g/(dg*hv)
+		if !(next > lo && next < hi) {
+			next = 0.5 * (lo + hi)
+		}
+		if math.Abs(next-x) < 1e-14 {
+			x = next
+			break
+		}
+		x = next
 	}
-	return (-b + math.Sqrt(b*b-4*c)) / 2
+	return math.Exp(x)
 }
 
-// htOf returns total acidity and its derivative with respect to h.
+// htOf returns the total acidity HT = h + S·h/(h+Ka) − Kw/h and its
+// derivative with respect to h.
 func (w *workspace) htOf(h, s float64) (float64, float64) {
-	if !w.sulf {
-		return h, 1
+	if !w.sulf || s == 0 {
+		return h - Kw/h, 1 + Kw/(h*h)
 	}
 	den := h + w.ka
-	return h + s*h/den, 1 + s*w.ka/(den*den)
+	return h + s*h/den - Kw/h, 1 + s*w.ka/(den*den) + Kw/(h*h)
 }
 
 // distribution evaluates the model at every stage of v.
@@ -693,9 +713,6 @@ func (w *workspace) initial() {
 	for k := N - 1; k >= 0; k-- {
 		acc += w.qH[k]
 		h := w.hFromHT(acc/w.A[k], w.S[k])
-		if h <= 0 {
-			h = 1e-7
-		}
 		w.v[k*n+C] = math.Log(h)
 		w.v[k*n+C+1] = math.Log(math.Max(w.T[k], 1e-300))
 	}
@@ -727,13 +744,7 @@ func (w *workspace) substitute(omega float64) float64 {
 		}
 		ht /= w.A[k]
 		lnh := v[k*n+C]
-		h := w.hFromHT(ht, w.S[k])
-		var lnNew float64
-		if h > 0 {
-			lnNew = math.Log(h)
-		} else {
-			lnNew = lnh - 2
-		}
+		lnNew := math.Log(w.hFromHT(ht, w.S[k]))
 		d := omega * (lnNew - lnh)
 		v[k*n+C] = lnh + d
 		change = math.Max(change, math.Abs(d))
@@ -871,6 +882,7 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 	N, C, n := w.N, w.C, w.n
 	const dt0 = 1.0  // h, the residence time of one phase in one stage
 	dt := 0.0        // 0: plain Newton
+	lastDt := 0.0    // the time step when the transient last handed over to Newton
 	dAtV := true     // w.D holds the distribution at w.v
 	const maxAge = 2 // steps on one factorisation along the transient
 	age := maxAge
@@ -944,7 +956,8 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			}
 			w.distribution(w.vt)
 			mt, pt := w.residual(w.vt, w.rt)
-			if math.IsNaN(pt) || mt > 1e3*maxR+1 {
+			if math.IsNaN(pt) || pt > 10*phi {
+				// The step raised the residual tenfold: too long.
 				dt /= 4
 				continue
 			}
@@ -964,6 +977,7 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			if dt > 1e9 || (maxR < 1e-3 && ratio > 2) {
 				// Close to the steady state and converging: plain Newton
 				// (it falls back to the transient if it stalls).
+				lastDt = dt
 				dt = 0
 			}
 		} else {
@@ -984,8 +998,9 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 				alpha *= 0.5
 			}
 			if !accepted || alpha < 0.05 {
-				// Far from the solution: continue along the transient.
-				dt = dt0
+				// Far from the solution: continue along the transient,
+				// from a little before where it was left.
+				dt = math.Max(dt0, lastDt/4)
 			}
 		}
 		if phi < bestPhi {
