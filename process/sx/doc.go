@@ -36,7 +36,8 @@
 //	protons:     A_{s+1}·HT_{s+1} + qH_s + Σ_i z_i·t[s,i] = A_s·HT_s
 //	extractant:  f_s + ν·Σ_i z_i·y[s,i] = T_s
 //
-// HT is the total acidity of the aqueous phase (free H⁺ plus HSO4⁻), qH_s
+// HT is the total acidity of the aqueous phase (free H⁺ plus HSO4⁻ less
+// OH⁻, with [OH⁻] = Kw/[H⁺] and Kw = 1e-14 at 25 °C), qH_s
 // the acidity fed by aqueous inlets at stage s (their H plus HSO4, taken as
 // given: the bisulfate equilibrium is not applied to inlets, as in PrOMMiS),
 // h_s the free H⁺ (pH = −log10 h, concentration scale), f_s the free
@@ -49,9 +50,10 @@
 // In sulfate media each stage has the bisulfate equilibrium
 //
 //	HSO4⁻ ⇌ H⁺ + SO4²⁻,  Ka2 = [H⁺][SO4²⁻]/[HSO4⁻] = 10^-1.99 mol/L  (PrOMMiS)
-//	HT = h + S·h/(h + Ka2),  S = total sulfate of the stage (HSO4⁻ + SO4²⁻)
+//	HT = h + S·h/(h + Ka2) − Kw/h,  S = total sulfate of the stage (HSO4⁻ + SO4²⁻)
 //
-// which is the positive root of h² + (S − HT + Ka2)·h − Ka2·HT = 0. Sulfate
+// which is increasing in h, so every HT, even a negative one (an alkaline
+// liquor), has one positive h. Sulfate
 // and chloride are spectators otherwise (no complexation at this fidelity).
 //
 // # Distribution models
