@@ -45,6 +45,9 @@ type model struct {
 	quals      []Qualification
 	qualArcs   []int   // arc of each qualification
 	quotaOf    [][]int // per arc, the quota controls whose scope holds it
+	builds     []cbuild
+	substs     []csubst
+	capMax     []float64 // capacity including every build, for steady throughput
 	qualDay0   []int
 	random     []crandom
 
@@ -59,6 +62,16 @@ type cshock struct {
 	from, to int
 	factor   float64
 	delay    int
+}
+
+type cbuild struct {
+	node, online, ramp int
+	add                float64
+}
+
+type csubst struct {
+	node, from     int
+	rate, maxShare float64 // per day, share
 }
 
 type crandom struct {
@@ -179,6 +192,44 @@ func compile(s *SimScenario) (*model, error) {
 		if _, ok := t.idx[id]; !ok {
 			return nil, fieldErr("policies.nodes."+string(id), "unknown node %q", id)
 		}
+	}
+	m.capMax = slices.Clone(m.capacity)
+	for i, b := range s.Builds {
+		p := describe(i, "builds")
+		j, ok := t.idx[b.Node]
+		if !ok {
+			return nil, fieldErr(p+".node", "unknown node %q", b.Node)
+		}
+		if err := checkNum(p+".add_capacity_per_period", b.AddCapacityPerPeriod, false); err != nil {
+			return nil, err
+		}
+		if b.RampDays < 0 {
+			return nil, fieldErr(p+".ramp_days", "must be >= 0")
+		}
+		on, err := day(b.Online, p+".online")
+		if err != nil {
+			return nil, err
+		}
+		m.builds = append(m.builds, cbuild{node: j, online: on, ramp: b.RampDays, add: b.AddCapacityPerPeriod})
+		m.capMax[j] += b.AddCapacityPerPeriod
+	}
+	for i, sb := range s.Substitutions {
+		p := describe(i, "substitutions")
+		j, ok := t.idx[sb.Node]
+		if !ok {
+			return nil, fieldErr(p+".node", "unknown node %q", sb.Node)
+		}
+		if err := checkNum(p+".rate_per_year", sb.RatePerYear, false); err != nil {
+			return nil, err
+		}
+		if !finite(sb.MaxShare) || sb.MaxShare < 0 || sb.MaxShare > 1 {
+			return nil, fieldErr(p+".max_share", "must be in [0, 1]")
+		}
+		from, err := day(sb.From, p+".from")
+		if err != nil {
+			return nil, err
+		}
+		m.substs = append(m.substs, csubst{node: j, from: from, rate: sb.RatePerYear / 365, maxShare: sb.MaxShare})
 	}
 	through := m.throughput(net)
 	m.releaseDate = make([]bool, m.n)
@@ -529,17 +580,17 @@ func (m *model) throughput(net *Network) []float64 {
 				tot := 0.0
 				for _, b := range g {
 					if !m.stockpile[m.from[b]] {
-						tot += m.capacity[m.from[b]]
+						tot += m.capMax[m.from[b]]
 					}
 				}
 				share := 0.0
 				if tot > 0 {
-					share = m.capacity[j] / tot
+					share = m.capMax[j] / tot
 				}
 				v += need[k] * m.ratio[a] * share
 			}
-			if m.hasInputs[j] || m.capacity[j] > 0 {
-				v = min(v, m.capacity[j])
+			if m.hasInputs[j] || m.capMax[j] > 0 {
+				v = min(v, m.capMax[j])
 			}
 			if math.Abs(v-need[j]) > 1e-12*max(1, v) {
 				changed = true

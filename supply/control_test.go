@@ -220,3 +220,46 @@ func TestStockpileAndPolicies(t *testing.T) {
 		})
 	}
 }
+
+func TestBuildsAndSubstitution(t *testing.T) {
+	// A is O's only working source until it fails on day 10 for good; B
+	// (no capacity) gets a 10/day build online on day 20, ramping over 4
+	// days. O (no finished stock, 5 days of input cover) runs short from
+	// day 15 and is whole again once B's full output arrives.
+	sc := supply.SimScenario{
+		Start: "2025-01-01", Days: 60,
+		Network: supply.Network{
+			Nodes: []supply.Node{
+				{ID: "A", CapacityPerPeriod: 10}, {ID: "B"},
+				{ID: "O", CapacityPerPeriod: 10, DemandPerPeriod: 10},
+			},
+			Arcs: []supply.Arc{
+				{From: "A", To: "O", Ratio: 1, Material: "m", LeadTimeDays: 1},
+				{From: "B", To: "O", Ratio: 1, Material: "m", LeadTimeDays: 1},
+			},
+		},
+		Shocks:   []supply.Shock{{Node: "A", From: "2025-01-11", To: "2025-03-31"}},
+		Builds:   []supply.Build{{Node: "B", Online: "2025-01-21", AddCapacityPerPeriod: 10, RampDays: 4}},
+		Policies: supply.Policies{Default: &supply.Policy{CoverDays: 5}},
+	}
+	res, err := supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := res.Nodes["O"]
+	if o.FirstStockout == nil || o.StockoutDays < 5 || o.StockoutDays > 20 || o.Monthly[1].FillRate < 0.99 {
+		t.Errorf("O with a build: first stockout %v, %d days, February fill %v", o.FirstStockout, o.StockoutDays, o.Monthly[1].FillRate)
+	}
+	// Substitution: 0.365 of demand per year is 0.001 per day, capped at
+	// 0.02: demand on day d (from day 0) is 10·(1 − min(0.02, 0.001(d+1))),
+	// so over 60 days O is asked 600 − 10·(Σ_{k=1..20} 0.001k + 40·0.02) = 589.9.
+	sc = chain()
+	sc.Substitutions = []supply.Substitution{{Node: "O", From: "2025-01-01", RatePerYear: 0.365, MaxShare: 0.02}}
+	res, err = supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Nodes["O"].Requested; math.Abs(got-589.9) > 1e-9 {
+		t.Errorf("O requested %v with substitution, want 589.9", got)
+	}
+}

@@ -73,7 +73,9 @@
 // network's quantities are per day. Each day runs these phases in this order:
 //
 //  1. Regimes: shocks active today (dates inclusive) set node capacity
-//     factors, lane factors, port delays and demand factors; qualification
+//     factors, lane factors, port delays and demand factors; builds add
+//     capacity (ramping linearly from their online date); substitutions cut
+//     demand by min(max_share, rate × years since start); qualification
 //     programmes set each new lane's usable share; export controls switch on
 //     (effective), off (suspended) and back (resumes); licence decisions due
 //     today are drawn (approve with probability π, else the lane may apply

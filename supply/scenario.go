@@ -35,6 +35,32 @@ type SimScenario struct {
 	Policies       Policies        `json:"policies,omitzero"`
 	Qualifications []Qualification `json:"qualifications,omitempty"`
 	RandomShocks   []RandomShock   `json:"random_shocks,omitempty"`
+	Builds         []Build         `json:"builds,omitempty"`
+	Substitutions  []Substitution  `json:"substitutions,omitempty"`
+}
+
+// Build is new capacity at a node: from Online the node's capacity grows by
+// AddCapacityPerPeriod, linearly over RampDays (at once when 0). The build
+// time is the caller's (the note gives ~3 years for a magnet plant and up to
+// ~7 years for a mine [S26][S15]).
+type Build struct {
+	Node                 NodeID  `json:"node" req:"true"`
+	Online               Date    `json:"online" req:"true"`
+	AddCapacityPerPeriod float64 `json:"add_capacity_per_period" req:"true"`
+	RampDays             int     `json:"ramp_days,omitempty"`
+	Source               string  `json:"source,omitempty"`
+}
+
+// Substitution lowers a demand node's demand from From on (lower-Dy grades,
+// thrifting, other technologies): the substituted share grows by RatePerYear
+// per year up to MaxShare. Sprecher et al. (2017) report substitution of up
+// to 10% of total demand per year in the 2010–11 crisis [S70].
+type Substitution struct {
+	Node        NodeID  `json:"node" req:"true"`
+	From        Date    `json:"from" req:"true"`
+	RatePerYear float64 `json:"rate_per_year" req:"true"`
+	MaxShare    float64 `json:"max_share" req:"true"`
+	Source      string  `json:"source,omitempty"`
 }
 
 // Shock kinds.

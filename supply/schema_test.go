@@ -68,6 +68,8 @@ func TestSchemasMatchTypes(t *testing.T) {
 		{"policies", defs(sc, "policies"), supply.Policies{}},
 		{"qualification", defs(sc, "qualification"), supply.Qualification{}},
 		{"random shock", defs(sc, "random_shock"), supply.RandomShock{}},
+		{"build", defs(sc, "build"), supply.Build{}},
+		{"substitution", defs(sc, "substitution"), supply.Substitution{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

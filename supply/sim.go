@@ -43,6 +43,7 @@ type workspace struct {
 	m *model
 
 	capF, demF []float64 // today's node capacity and demand factors
+	capE       []float64 // today's effective capacity: (capacity + builds) × capF
 	arcF       []float64 // today's lane factor
 	arcDelay   []int
 	allow      []float64 // share of an arc's flow export controls allow today
@@ -91,7 +92,7 @@ const window = 7
 func newWorkspace(m *model) *workspace {
 	ng := len(m.groupNode)
 	w := &workspace{m: m,
-		capF: make([]float64, m.n), demF: make([]float64, m.n), arcF: make([]float64, m.na), arcDelay: make([]int, m.na),
+		capF: make([]float64, m.n), capE: make([]float64, m.n), demF: make([]float64, m.n), arcF: make([]float64, m.na), arcDelay: make([]int, m.na),
 		allow: make([]float64, m.na), openF: make([]float64, m.na), needLic: make([]int, m.na), qualF: make([]float64, m.na),
 		out: make([]float64, m.n), inBuf: make([]float64, ng), pipe: make([]float64, m.na*m.ringLen), pSum: make([]float64, ng),
 		backlog: make([]float64, m.na), newOrd: make([]float64, m.na), wt: make([]float64, m.na), short: make([]float64, ng), ordIn: make([]float64, m.n),
@@ -253,6 +254,28 @@ func (w *workspace) step(d int) {
 	for k := range w.events {
 		w.applyShock(&w.events[k], d)
 	}
+	for i := range n {
+		w.capE[i] = m.capacity[i]
+	}
+	for k := range m.builds {
+		b := &m.builds[k]
+		if d >= b.online {
+			f := 1.0
+			if b.ramp > 0 {
+				f = min(1, float64(d-b.online+1)/float64(b.ramp))
+			}
+			w.capE[b.node] += b.add * f
+		}
+	}
+	for i := range n {
+		w.capE[i] *= w.capF[i]
+	}
+	for k := range m.substs {
+		sb := &m.substs[k]
+		if d >= sb.from {
+			w.demF[sb.node] *= 1 - min(sb.maxShare, sb.rate*float64(d-sb.from+1))
+		}
+	}
 	for q := range m.quals {
 		_, w.qualF[m.qualArcs[q]] = m.quals[q].State(d - m.qualDay0[q])
 	}
@@ -329,18 +352,18 @@ func (w *workspace) step(d int) {
 	clear64(w.ordIn)
 	for a := range na {
 		i := m.from[a]
-		if w.backlog[a] > 0 && (w.openF[a]*w.qualF[a] == 0 || m.capacity[i]*w.capF[i]+w.out[i] == 0) {
+		if w.backlog[a] > 0 && (w.openF[a]*w.qualF[a] == 0 || w.capE[i]+w.out[i] == 0) {
 			w.backlog[a] = 0
 		}
 		w.ordIn[i] += w.backlog[a]
 	}
 	// Phase 3: production, limited by capacity, the scarcest input and need.
 	for j := range n {
-		if m.capacity[j] == 0 {
+		if w.capE[j] == 0 {
 			continue
 		}
 		want := w.ordIn[j] + m.demand[j]*w.demF[j] + m.inv0[j] - w.out[j]
-		u := min(m.capacity[j]*w.capF[j], want)
+		u := min(w.capE[j], want)
 		for _, g := range m.nodeGrp[j] {
 			u = min(u, w.inBuf[g])
 		}
@@ -466,7 +489,7 @@ func (w *workspace) step(d int) {
 				w.licState[li] = 1
 				w.licDay[li] = d + m.controls[c].review
 			}
-			w.wt[a] = (m.capacity[i]*w.capF[i] + w.out[i]) * w.openF[a] * w.qualF[a]
+			w.wt[a] = (w.capE[i] + w.out[i]) * w.openF[a] * w.qualF[a]
 			wsum += w.wt[a]
 		}
 		short := w.short[g]
