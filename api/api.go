@@ -119,13 +119,17 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		a.handle(rt)
 	}
 	if opts.Bus != nil {
-		a.mux.Handle("GET /events", event.SSEHandler(opts.Bus))
+		sse := event.SSEHandler(opts.Bus)
+		a.handle(Route{Pattern: "GET /events", Summary: "Server-Sent Events: CloudEvents of every change (?filter=type=…&subject=…; Last-Event-ID resumes)", Response: "EventStream",
+			Handler: func(w http.ResponseWriter, r *http.Request) error { sse.ServeHTTP(w, r); return nil }})
 	}
-	a.mux.HandleFunc("GET /openapi.json", a.serveOpenAPI)
+	a.handle(Route{Pattern: "GET /openapi.json", Summary: "This OpenAPI 3.1 document", Response: "OpenAPI",
+		Handler: func(w http.ResponseWriter, r *http.Request) error { return writeJSON(w, http.StatusOK, a.OpenAPI()) }})
 	return a, nil
 }
 
 // Routes returns the routes the API serves, for documentation and tests.
+// Handlers mounted with [API.Handle] (the dashboard) are not among them.
 func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
 
 // Handle mounts a handler (for example the dashboard or the event stream)
@@ -158,7 +162,58 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	// ADT clients send api-version on every call; it is accepted and ignored.
+	if _, pattern := a.mux.Handler(r); pattern == "" {
+		a.unrouted(w, r)
+		return
+	}
 	a.mux.ServeHTTP(w, r)
+}
+
+// unrouted answers a request that no route matches in the one error shape
+// (the mux itself answers in plain text), keeping the mux's status, its
+// Allow header and its redirects to canonical paths.
+func (a *API) unrouted(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{header: http.Header{}}
+	h, _ := a.mux.Handler(r)
+	h.ServeHTTP(rec, r)
+	if rec.status < 400 {
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		return
+	}
+	if allow := rec.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	e := &Error{Status: rec.status, Code: "NotFound", Message: fmt.Sprintf("no route for %s %s; see /openapi.json", r.Method, r.URL.Path)}
+	if rec.status == http.StatusMethodNotAllowed {
+		e.Code = "MethodNotAllowed"
+		e.Message = fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, rec.header.Get("Allow"))
+	}
+	a.writeError(w, r, e)
+}
+
+// statusRecorder keeps the status and header a handler writes and drops
+// its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header { return s.header }
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
 }
 
 // classifyDomain maps the sentinel and typed errors of the domain packages.

@@ -93,7 +93,7 @@ func schemaType(name string) string {
 	switch {
 	case strings.HasSuffix(name, "Array"), name == "JsonPatch":
 		return "array"
-	case name == "ImportFile":
+	case name == "ImportFile", name == "EventStream":
 		return "string"
 	}
 	return "object"
@@ -106,6 +106,8 @@ func jsonContent(schema string) map[string]any {
 		mt = "application/json-patch+json"
 	case "ImportFile":
 		mt = "application/x-ndjson"
+	case "EventStream":
+		mt = "text/event-stream"
 	}
 	return map[string]any{mt: map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schema}}}
 }
@@ -121,8 +123,4 @@ func operationID(method, path string) string {
 		b.WriteString(strings.ToUpper(seg[:1]) + seg[1:])
 	}
 	return b.String()
-}
-
-func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, a.OpenAPI())
 }

@@ -40,6 +40,10 @@ func DecodeTelemetry(b []byte) (map[string]any, error) {
 func (a *API) postTelemetry(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
 	component := r.PathValue("name")
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
 	msgID := r.Header.Get("Message-Id")
 	if msgID == "" {
 		return badRequest("InvalidArgument", "the Message-Id header is required (it makes retries safe)")
@@ -51,10 +55,6 @@ func (a *API) postTelemetry(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("InvalidArgument", "Telemetry-Source-Time: %q is not an RFC 3339 time", v)
 		}
 		src = t
-	}
-	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
-	if err != nil {
-		return err
 	}
 	msg, err := DecodeTelemetry(body)
 	if err != nil {
