@@ -68,7 +68,6 @@ type workspace struct {
 	licState []int8 // control × arc: 0 none, 1 pending, 2 approved
 	licDay   []int  // decision day (pending) or expiry (approved)
 	qUsed    []float64
-	qStart   []int
 
 	events []cshock // sampled random shocks of this run
 	ctlRng []*rand.Rand
@@ -98,7 +97,7 @@ func newWorkspace(m *model) *workspace {
 		backlog: make([]float64, m.na), newOrd: make([]float64, m.na), wt: make([]float64, m.na), short: make([]float64, ng), ordIn: make([]float64, m.n),
 		tOut: make([]float64, m.nContent*m.n), tIn: make([]float64, m.nContent*ng), tPipe: make([]float64, m.nContent*m.na*m.ringLen),
 		licState: make([]int8, len(m.controls)*m.na), licDay: make([]int, len(m.controls)*m.na),
-		qUsed: make([]float64, len(m.controls)), qStart: make([]int, len(m.controls)),
+		qUsed: make([]float64, len(m.controls)),
 		req: make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
 		soDays: make([]int, m.n), firstSO: make([]int, m.n),
 		mReq: make([]float64, m.n*len(m.monthLabel)), mFill: make([]float64, m.n*len(m.monthLabel)), mInv: make([]float64, m.n*len(m.monthLabel)), mLost: make([]float64, m.n*len(m.monthLabel)),
@@ -138,9 +137,6 @@ func (w *workspace) reset(rng *rand.Rand) {
 	}
 	for a := range m.na {
 		w.arcF[a], w.arcDelay[a], w.allow[a], w.needLic[a], w.qualF[a] = 1, 0, 1, -1, 1
-	}
-	for i := range w.qStart {
-		w.qStart[i] = 0
 	}
 	for i := range w.soDays {
 		w.soDays[i] = 0
@@ -281,8 +277,9 @@ func (w *workspace) step(d int) {
 	}
 	for c := range m.controls {
 		ctl := &m.controls[c]
-		if ctl.mode == 2 && ctl.quotaPeriod > 0 && d-w.qStart[c] >= ctl.quotaPeriod {
-			w.qUsed[c], w.qStart[c] = 0, d
+		// Quota periods start on the effective date.
+		if ctl.mode == 2 && d >= ctl.effective && (d-ctl.effective)%ctl.quotaPeriod == 0 {
+			w.qUsed[c] = 0
 		}
 		active := d >= ctl.effective && !(d >= ctl.suspended && d < ctl.resumes)
 		for k, a := range ctl.arcs {
