@@ -98,7 +98,7 @@ func newWorkspace(m *model) *workspace {
 		tOut: make([]float64, m.nContent*m.n), tIn: make([]float64, m.nContent*ng), tPipe: make([]float64, m.nContent*m.na*m.ringLen),
 		licState: make([]int8, len(m.controls)*m.na), licDay: make([]int, len(m.controls)*m.na),
 		qUsed: make([]float64, len(m.controls)),
-		req: make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
+		req:   make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
 		soDays: make([]int, m.n), firstSO: make([]int, m.n),
 		mReq: make([]float64, m.n*len(m.monthLabel)), mFill: make([]float64, m.n*len(m.monthLabel)), mInv: make([]float64, m.n*len(m.monthLabel)), mLost: make([]float64, m.n*len(m.monthLabel)),
 		win: make([]float64, m.n*window*2), recovered: make([]int, m.n),
