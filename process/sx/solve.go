@@ -939,26 +939,37 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			}
 		}
 		if dt > 0 {
-			// Pseudo-transient step: full step or a smaller time step.
+			// Pseudo-transient step: the full step, or a shorter one along
+			// it (evaluations are cheap next to a factorisation), or a
+			// smaller time step.
+			alpha := 1.0
 			if maxLn > 1 {
+				alpha = 1 / maxLn
+			}
+			var mt, pt float64
+			ok := false
+			for try := 0; try < 4; try++ {
+				if w.trial(alpha) {
+					// A concentration would go well below zero.
+					alpha *= 0.5
+					continue
+				}
+				w.distribution(w.vt)
+				mt, pt = w.residual(w.vt, w.rt)
+				if math.IsNaN(pt) || pt > 10*phi {
+					// The step raised the residual tenfold: too long.
+					alpha *= 0.5
+					continue
+				}
+				ok = true
+				break
+			}
+			if !ok {
 				dt /= 4
 				if dt < 1e-10 {
 					status = Stagnated
 					break
 				}
-				continue
-			}
-			if w.trial(1) {
-				// A concentration would go well below zero: the step is
-				// too long for the linearisation.
-				dt /= 4
-				continue
-			}
-			w.distribution(w.vt)
-			mt, pt := w.residual(w.vt, w.rt)
-			if math.IsNaN(pt) || pt > 10*phi {
-				// The step raised the residual tenfold: too long.
-				dt /= 4
 				continue
 			}
 			// Switched evolution relaxation on the 2-norm, growing at least
@@ -969,6 +980,9 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 			improving = ratio > 1
 			if ratio >= 0.99 {
 				grow = math.Max(grow, 1.5)
+			}
+			if alpha < 1 {
+				grow = math.Min(grow, 1)
 			}
 			copy(w.v, w.vt)
 			copy(w.r, w.rt)
