@@ -186,7 +186,7 @@ func (a *API) unrouted(w http.ResponseWriter, r *http.Request) {
 	if allow := rec.header.Get("Allow"); allow != "" {
 		w.Header().Set("Allow", allow)
 	}
-	e := &Error{Status: rec.status, Code: "NotFound", Message: fmt.Sprintf("no route for %s %s; see /openapi.json", r.Method, r.URL.Path)}
+	e := &Error{Status: rec.status, Code: "RouteNotFound", Message: fmt.Sprintf("no route for %s %s; see /openapi.json", r.Method, r.URL.Path)}
 	if rec.status == http.StatusMethodNotAllowed {
 		e.Code = "MethodNotAllowed"
 		e.Message = fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, rec.header.Get("Allow"))

@@ -1,0 +1,196 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestOpenAPI checks that /openapi.json documents exactly the routes the
+// API serves, that each documented route answers (not 404 RouteNotFound,
+// not 405), and that the document is structurally valid OpenAPI 3.1: the
+// required keys are there, path templates and path parameters agree,
+// operation ids are unique and every $ref resolves.
+func TestOpenAPI(t *testing.T) {
+	e := start(t, options{})
+	e.putTwin("a1", "dtmi:test:Asset;1", nil)
+	e.putTwin("p1", "dtmi:test:Plant;1", nil)
+	e.putRel("a1", "r1", "feeds", "p1", nil)
+
+	r := e.mustDo("GET", "/openapi.json", nil, 200)
+	var doc map[string]any
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+
+	var served []string
+	for _, rt := range e.srv.API.Routes() {
+		served = append(served, rt.Pattern)
+	}
+	var documented []string
+	paths, _ := doc["paths"].(map[string]any)
+	for p, item := range paths {
+		for m := range item.(map[string]any) {
+			documented = append(documented, strings.ToUpper(m)+" "+p)
+		}
+	}
+	slices.Sort(served)
+	slices.Sort(documented)
+	if diff := cmp.Diff(served, documented); diff != "" {
+		t.Errorf("routes served vs documented (-served +documented):\n%s", diff)
+	}
+
+	t.Run("structure", func(t *testing.T) {
+		if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.1.") {
+			t.Errorf("openapi = %q, want 3.1.x", v)
+		}
+		info, _ := doc["info"].(map[string]any)
+		if info["title"] == nil || info["version"] == nil {
+			t.Errorf("info = %v, want title and version", info)
+		}
+		if len(paths) == 0 {
+			t.Fatal("no paths")
+		}
+		param := regexp.MustCompile(`\{([^}]+)\}`)
+		opIDs := map[string]string{}
+		for p, item := range paths {
+			if !strings.HasPrefix(p, "/") {
+				t.Errorf("path %q does not start with /", p)
+			}
+			for m, op := range item.(map[string]any) {
+				where := strings.ToUpper(m) + " " + p
+				if !slices.Contains([]string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}, m) {
+					t.Errorf("%s: %q is not an HTTP method", where, m)
+					continue
+				}
+				o, _ := op.(map[string]any)
+				id, _ := o["operationId"].(string)
+				if id == "" {
+					t.Errorf("%s: no operationId", where)
+				} else if other, dup := opIDs[id]; dup {
+					t.Errorf("%s: operationId %s also used by %s", where, id, other)
+				}
+				opIDs[id] = where
+				resp, _ := o["responses"].(map[string]any)
+				if len(resp) == 0 {
+					t.Errorf("%s: no responses", where)
+				}
+				for code, rv := range resp {
+					if n, err := strconv.Atoi(code); code != "default" && (err != nil || n < 100 || n > 599) {
+						t.Errorf("%s: response key %q", where, code)
+					}
+					if d, _ := rv.(map[string]any)["description"].(string); d == "" {
+						t.Errorf("%s: response %s has no description", where, code)
+					}
+				}
+				var declared []string
+				params, _ := o["parameters"].([]any)
+				for _, pv := range params {
+					pm, _ := pv.(map[string]any)
+					if pm["name"] == nil || pm["in"] == nil {
+						t.Errorf("%s: parameter %v lacks name or in", where, pm)
+					}
+					if pm["in"] == "path" {
+						if pm["required"] != true {
+							t.Errorf("%s: path parameter %v is not required", where, pm["name"])
+						}
+						declared = append(declared, pm["name"].(string))
+					}
+				}
+				var inPath []string
+				for _, m := range param.FindAllStringSubmatch(p, -1) {
+					inPath = append(inPath, m[1])
+				}
+				if diff := cmp.Diff(inPath, declared); diff != "" {
+					t.Errorf("%s: path parameters (-template +declared):\n%s", where, diff)
+				}
+				if rb, ok := o["requestBody"].(map[string]any); ok {
+					if c, _ := rb["content"].(map[string]any); len(c) == 0 {
+						t.Errorf("%s: requestBody without content", where)
+					}
+				}
+			}
+		}
+		refs := 0
+		walkRefs(doc, func(ref string) {
+			refs++
+			if _, ok := resolvePointer(doc, ref); !ok {
+				t.Errorf("$ref %q does not resolve", ref)
+			}
+		})
+		if refs == 0 {
+			t.Error("the document has no $ref at all")
+		}
+	})
+
+	for _, rt := range e.srv.API.Routes() {
+		t.Run("probe "+rt.Pattern, func(t *testing.T) {
+			method, path, _ := strings.Cut(rt.Pattern, " ")
+			h := http.Header{}
+			var body []byte
+			if rt.Body != "" {
+				body = []byte(`{}`)
+				h.Set("Content-Type", "application/json")
+				if rt.Body == "JsonPatch" {
+					body = []byte(`[]`)
+					h.Set("Content-Type", "application/json-patch+json")
+				}
+			}
+			r, err := e.raw(method, fillPath(path), body, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.status == http.StatusMethodNotAllowed {
+				t.Errorf("%s = 405", rt.Pattern)
+			}
+			if r.status == http.StatusNotFound {
+				if code := r.errCode(t); code == "RouteNotFound" {
+					t.Errorf("%s = 404 RouteNotFound", rt.Pattern)
+				}
+			}
+		})
+	}
+}
+
+// walkRefs calls f with every "$ref" value in v.
+func walkRefs(v any, f func(string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			if s, ok := c.(string); ok && k == "$ref" {
+				f(s)
+				continue
+			}
+			walkRefs(c, f)
+		}
+	case []any:
+		for _, c := range x {
+			walkRefs(c, f)
+		}
+	}
+}
+
+// resolvePointer resolves a local reference "#/a/b" in doc.
+func resolvePointer(doc any, ref string) (any, bool) {
+	if !strings.HasPrefix(ref, "#/") {
+		return nil, false
+	}
+	cur := doc
+	for _, tok := range strings.Split(ref[2:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[tok]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
