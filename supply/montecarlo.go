@@ -129,6 +129,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 					if w.run(ctx) != nil {
 						return
 					}
+					w.totals()
 					for i := range n {
 						k := r*n + i
 						soDays[k] = float64(w.soDays[i])

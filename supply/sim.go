@@ -53,7 +53,7 @@ type workspace struct {
 
 	out     []float64 // output stock
 	inBuf   []float64 // input stock per group, output-equivalent units
-	pipe    []float64 // arc × ringLen, upstream units arriving on that slot
+	pipe    []float64 // ringLen × arc (slot-major): upstream units arriving on that slot
 	pSum    []float64 // per group, in transit, output-equivalent units
 	backlog []float64 // per arc, upstream units ordered and not yet shipped
 	newOrd  []float64 // per arc, upstream units ordered yesterday (the supplier's new requests today)
@@ -326,7 +326,7 @@ func (w *workspace) step(d int) {
 	// Phase 2: arrivals.
 	slot := d % m.ringLen
 	for a := range na {
-		pi := a*m.ringLen + slot
+		pi := slot*na + a
 		q := w.pipe[pi]
 		if q == 0 {
 			continue
@@ -443,7 +443,7 @@ func (w *workspace) step(d int) {
 			if at >= m.ringLen {
 				at -= m.ringLen
 			}
-			pi := a*m.ringLen + at
+			pi := at*na + a
 			w.pipe[pi] += s
 			w.pSum[m.arcGroup[a]] += s * m.invRatio[a]
 			for c := range nc {
@@ -575,9 +575,6 @@ const stockoutTol = 1e-9
 
 func (w *workspace) kpi(i, d int, req, filled, lostExt float64, so bool) {
 	m := w.m
-	w.req[i] += req
-	w.fill[i] += filled
-	w.lost[i] += lostExt
 	mi := i*len(m.monthLabel) + m.month[d]
 	w.mReq[mi] += req
 	w.mFill[mi] += filled
@@ -612,7 +609,24 @@ func ratio(f, r float64) float64 {
 	return min(1, f/r)
 }
 
+// totals sums the month series into the run totals of requests, fills
+// and lost demand per node (the step keeps only month sums).
+func (w *workspace) totals() {
+	nm := len(w.m.monthLabel)
+	for i := range w.m.n {
+		var r, f, l float64
+		for mo := range nm {
+			x := i*nm + mo
+			r += w.mReq[x]
+			f += w.mFill[x]
+			l += w.mLost[x]
+		}
+		w.req[i], w.fill[i], w.lost[i] = r, f, l
+	}
+}
+
 func (w *workspace) result() *Result {
+	w.totals()
 	m := w.m
 	res := &Result{Start: Date(m.start.Format(dateLayout)), Days: m.days, Nodes: make(map[NodeID]*NodeKPI, m.n)}
 	nm := len(m.monthLabel)
