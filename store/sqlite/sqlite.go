@@ -371,7 +371,7 @@ func (db *DB) runGroup(ops []*writeOp) {
 		// interrupt inside a transaction by rolling all of it back.
 		ctx := context.WithoutCancel(op.ctx)
 		prev := db.last
-		if err := op.fn(ctx, tx, db.tick()); err != nil {
+		if err := callWrite(ctx, op.fn, tx, db.tick()); err != nil {
 			errs[i] = err
 			db.last = prev
 			if _, rerr := db.txExec(bg, tx, qRollbackTo); rerr != nil {
@@ -412,7 +412,7 @@ func (db *DB) runOne(op *writeOp) error {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	prev := db.last
-	if err := op.fn(op.ctx, tx, db.tick()); err != nil {
+	if err := callWrite(op.ctx, op.fn, tx, db.tick()); err != nil {
 		db.last = prev
 		_ = tx.Rollback()
 		return err
@@ -422,6 +422,18 @@ func (db *DB) runOne(op *writeOp) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// callWrite runs fn, turning a panic into an error so that a bug in one
+// write fails that write (rolled back) instead of the writer goroutine and
+// with it the process.
+func callWrite(ctx context.Context, fn writeFunc, tx *sql.Tx, now int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", r)
+		}
+	}()
+	return fn(ctx, tx, now)
 }
 
 const (
