@@ -1,6 +1,6 @@
 // Lodestone dashboard: hash-routed pages over the public API.
 import { api, events } from "./api.js";
-import { lineChart, graphView, fmt } from "./charts.js";
+import { lineChart, graphView, fmt, shortTime } from "./charts.js";
 import { processPage } from "./process.js";
 
 const main = document.getElementById("main");
@@ -153,6 +153,20 @@ function numericSeries(history) {
   return [...series.entries()].map(([name, points]) => ({ name, points }));
 }
 
+// changes pairs each history entry with what it changed: the properties
+// whose values differ from the entry before (all of them for the first).
+function changes(history) {
+  let prev = {};
+  return history.map((e) => {
+    const cur = Object.fromEntries(Object.entries(e.twin || {}).filter(([k]) => !k.startsWith("$")));
+    const diff = {};
+    for (const [k, v] of Object.entries(cur)) if (JSON.stringify(prev[k]) !== JSON.stringify(v)) diff[k] = v;
+    for (const k of Object.keys(prev)) if (!(k in cur)) diff[k] = null;
+    prev = cur;
+    return [e, diff];
+  });
+}
+
 async function twinPage(id) {
   const twinBox = h("div", { id: "twin-props" });
   const relBox = h("div", { id: "twin-rels" });
@@ -170,17 +184,22 @@ async function twinPage(id) {
     const rows = Object.entries(t).filter(([k]) => !k.startsWith("$")).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => {
       const changed = flash && JSON.stringify(last[k]) !== JSON.stringify(v);
       const md = (t.$metadata && t.$metadata[k]) || {};
-      return h("tr", { class: changed ? "flash" : "", "data-prop": k }, h("td", {}, k), h("td", { class: typeof v === "number" ? "num" : "", "data-value": k }, typeof v === "number" ? fmt(v) : text(v)), h("td", {}, units.get(k) || ""), h("td", { class: "muted" }, md.lastUpdateTime || ""));
+      return h("tr", { class: changed ? "flash" : "", "data-prop": k }, h("td", {}, k), h("td", { class: typeof v === "number" ? "num" : "", "data-value": k }, typeof v === "number" ? fmt(v) : text(v)), h("td", {}, units.get(k) || ""), h("td", { class: "muted time", title: md.lastUpdateTime || "" }, shortTime(md.lastUpdateTime)));
     });
     last = t;
     twinBox.replaceChildren(h("p", { class: "muted" }, "model ", h("a", { href: `#/models/${encodeURIComponent(t.$metadata.$model)}` }, t.$metadata.$model), " · etag ", t.$etag),
       h("table", {}, h("tr", {}, h("th", {}, "property"), h("th", {}, "value"), h("th", {}, "unit"), h("th", {}, "last update")), rows));
     try {
       const hist = (await api.history(id)).value;
-      const series = numericSeries(hist);
-      histBox.replaceChildren(lineChart(series),
-        h("table", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "change"), h("th", {}, "state")),
-          hist.slice().reverse().slice(0, 50).map((e) => h("tr", {}, h("td", {}, e.time), h("td", {}, e.kind), h("td", {}, h("code", {}, text(Object.fromEntries(Object.entries(e.twin || {}).filter(([k]) => !k.startsWith("$"))))))))));
+      // One small chart per numeric property, each on its own scale and
+      // unit; properties that changed come first.
+      const series = numericSeries(hist).map((s) => ({ ...s, unit: units.get(s.name) || "" }));
+      const varies = (s) => new Set(s.points.map((p) => p.v)).size > 1;
+      series.sort((a, b) => varies(b) - varies(a) || a.name.localeCompare(b.name));
+      const charts = series.length ? series.slice(0, 12).map((s) => lineChart([s], { width: 360, height: 150 })) : [lineChart([])];
+      histBox.replaceChildren(h("div", { class: "charts" }, charts),
+        h("table", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "change"), h("th", {}, "properties changed (null: removed)")),
+          changes(hist).reverse().slice(0, 50).map(([e, diff]) => h("tr", {}, h("td", { class: "time", title: e.time }, shortTime(e.time)), h("td", {}, e.kind), h("td", {}, h("code", {}, text(diff)))))));
     } catch (err) { histBox.replaceChildren(fail(err)); }
   }
   await load(false);
@@ -241,13 +260,20 @@ async function queryPage() {
           return h("td", { class: typeof v === "number" ? "num" : "" }, typeof v === "number" ? fmt(v) : text(v));
         })))));
       // MATCH and JOIN results with twins and relationships also draw as a graph.
+      // Rows that hold twins but no relationship (SELECT a, b … MATCH
+      // (a)-[]->(b)) are drawn as a path through their twins in column order.
       const gn = new Map(), ge = [];
-      for (const r of rows) for (const v of Object.values(r)) {
-        const items = Array.isArray(v) ? v : [v];
-        for (const x of items) {
-          if (x && typeof x === "object" && x.$dtId) gn.set(x.$dtId, { id: x.$dtId, model: x.$metadata && x.$metadata.$model });
-          if (x && typeof x === "object" && x.$relationshipId) ge.push({ id: x.$relationshipId, source: x.$sourceId, target: x.$targetId, name: x.$relationshipName });
+      for (const r of rows) {
+        const twins = [];
+        let rels = 0;
+        for (const v of Object.values(r)) {
+          const items = Array.isArray(v) ? v : [v];
+          for (const x of items) {
+            if (x && typeof x === "object" && x.$dtId) { gn.set(x.$dtId, { id: x.$dtId, model: x.$metadata && x.$metadata.$model }); twins.push(x.$dtId); }
+            if (x && typeof x === "object" && x.$relationshipId) { rels++; ge.push({ id: x.$relationshipId, source: x.$sourceId, target: x.$targetId, name: x.$relationshipName }); }
+          }
         }
+        if (rels === 0) for (let i = 1; i < twins.length; i++) ge.push({ id: `${twins[i - 1]}>${twins[i]}`, source: twins[i - 1], target: twins[i], name: "" });
       }
       if (gn.size > 1 && /\bMATCH\b|\bJOIN\b/i.test(ta.value)) {
         out.prepend(h("div", { class: "graph-box" }, graphView([...gn.values()], ge.filter((e) => gn.has(e.source) && gn.has(e.target)), { height: 420, onNode: (nid) => (location.hash = `#/twin/${encodeURIComponent(nid)}`) })));

@@ -20,7 +20,7 @@ export function lineChart(series, { width = 560, height = 220, unit = "" } = {})
     svg.appendChild(el("text", { x: 10, y: 20 }, "no numeric history yet"));
     return svg;
   }
-  const pad = { l: 56, r: 10, t: 10, b: 28 };
+  const pad = { l: 56, r: 10, t: 10 + 14 * series.length, b: 28 };
   let t0 = Math.min(...pts.map((p) => +p.t)), t1 = Math.max(...pts.map((p) => +p.t));
   let v0 = Math.min(...pts.map((p) => p.v)), v1 = Math.max(...pts.map((p) => p.v));
   if (t0 === t1) { t0 -= 1000; t1 += 1000; }
@@ -32,16 +32,30 @@ export function lineChart(series, { width = 560, height = 220, unit = "" } = {})
   for (const v of [v0, (v0 + v1) / 2, v1]) {
     svg.appendChild(el("text", { x: 4, y: y(v) + 4 }, fmt(v)));
   }
-  svg.appendChild(el("text", { x: pad.l, y: height - 8 }, new Date(t0).toISOString().slice(0, 19) + "Z"));
-  svg.appendChild(el("text", { x: width - pad.r - 150, y: height - 8 }, new Date(t1).toISOString().slice(0, 19) + "Z"));
+  svg.appendChild(el("text", { x: pad.l, y: height - 8 }, axisTime(t0, t1 - t0)));
+  svg.appendChild(el("text", { x: width - pad.r, y: height - 8, "text-anchor": "end" }, axisTime(t1, t1 - t0)));
   series.forEach((s, i) => {
     const c = palette[i % palette.length];
     const d = s.points.map((p, j) => `${j ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ");
     svg.appendChild(el("path", { d, fill: "none", stroke: c, "stroke-width": 1.6 }));
     for (const p of s.points) svg.appendChild(el("circle", { cx: x(p.t), cy: y(p.v), r: 2.5, fill: c }));
-    svg.appendChild(el("text", { x: pad.l + 8 + i * 120, y: pad.t + 12, fill: c }, s.name + (unit ? ` (${unit})` : "")));
+    const u = s.unit || unit;
+    svg.appendChild(el("text", { x: pad.l + 8, y: pad.t + 12 + i * 14, fill: c, class: "legend" }, s.name + (u ? ` (${u})` : "")));
   });
   return svg;
+}
+
+// axisTime labels a time axis: the clock time when the span is under a
+// day, the date otherwise.
+function axisTime(t, span) {
+  const iso = new Date(t).toISOString();
+  return span < 86400e3 ? iso.slice(11, 19) + "Z" : iso.slice(0, 10);
+}
+
+// shortTime shows an RFC 3339 time to the second ("2026-11-27 01:43:17Z").
+export function shortTime(s) {
+  if (typeof s !== "string") return "";
+  return s.replace("T", " ").replace(/\.\d+(Z|[+-]\d\d:\d\d)$/, "$1");
 }
 
 export function fmt(v) {
@@ -59,7 +73,7 @@ export function forceLayout(nodes, edges, width, height) {
   nodes.forEach((nd, i) => {
     const a = (2 * Math.PI * i) / Math.max(n, 1);
     const r = Math.min(width, height) * 0.35;
-    pos.set(nd.id, { x: width / 2 + r * Math.cos(a), y: height / 2 + r * Math.sin(a), dx: 0, dy: 0 });
+    pos.set(nd.id, { x: (width - 130) / 2 + r * Math.cos(a), y: height / 2 + r * Math.sin(a), dx: 0, dy: 0 });
   });
   const k = Math.sqrt((width * height) / Math.max(n, 1)) * 0.6;
   const iters = n > 300 ? 60 : 150;
@@ -88,9 +102,18 @@ export function forceLayout(nodes, edges, width, height) {
     }
     for (const p of pos.values()) {
       const d = Math.sqrt(p.dx * p.dx + p.dy * p.dy) || 1;
-      p.x = Math.min(width - 20, Math.max(20, p.x + (p.dx / d) * Math.min(d, temp)));
+      // Keep room on the right for the node's label.
+      p.x = Math.min(width - 150, Math.max(20, p.x + (p.dx / d) * Math.min(d, temp)));
       p.y = Math.min(height - 20, Math.max(20, p.y + (p.dy / d) * Math.min(d, temp)));
     }
+  }
+  // Centre the drawing: springs and clamps can leave it off to one side.
+  if (n > 0) {
+    const ps = [...pos.values()];
+    const x0 = Math.min(...ps.map((p) => p.x)), x1 = Math.max(...ps.map((p) => p.x));
+    const y0 = Math.min(...ps.map((p) => p.y)), y1 = Math.max(...ps.map((p) => p.y));
+    const dx = (width - 130) / 2 - (x0 + x1) / 2, dy = height / 2 - (y0 + y1) / 2;
+    for (const p of ps) { p.x += dx; p.y += dy; }
   }
   return pos;
 }

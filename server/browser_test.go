@@ -1,0 +1,173 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser test drives Debian's Chromium over the DevTools protocol
+// against a demo server on loopback: it opens a twin, patches it through
+// the API and waits until the page shows the new value (pushed over SSE),
+// then opens the models tree, the graph and the query console.
+
+const (
+	browserTwin = "mine-us-mountain-pass"
+	// browserWait bounds every wait on the page; the DOM is polled, never
+	// slept on.
+	browserWait = 30 * time.Second
+)
+
+// chromium finds the browser: $LODESTONE_CHROMIUM, then the usual paths.
+// Without one the test is skipped, except under CI=true where it fails.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("LODESTONE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("browser test: no Chromium found (install Debian's chromium or set LODESTONE_CHROMIUM); CI=true requires it")
+	}
+	t.Skip("browser test: no Chromium found; install Debian's chromium or set LODESTONE_CHROMIUM")
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile and returns a
+// tab context.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	bin := chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	// Start the browser on a context without a deadline; later steps may
+	// have one.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	return ctx
+}
+
+// waitFor polls a JavaScript predicate until it is truthy, failing with
+// what after browserWait.
+func waitFor[T any](t *testing.T, ctx context.Context, what, predicate string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Poll[T](predicate, chromedp.WithPollingTimeout(browserWait), chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("main").innerText.slice(0, 2000)`))
+		t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
+	}
+	return v
+}
+
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Error(err)
+	}
+	t.Logf("screenshot %s", p)
+}
+
+func TestDashboardInBrowser(t *testing.T) {
+	ctx := browser(t)
+	s := startDemo(t)
+	base := s.URL()
+	shots := t.TempDir()
+	if d := os.Getenv("LODESTONE_SCREENSHOTS"); d != "" {
+		shots = d // keep them to look at
+	}
+
+	// A twin: properties with units, then a live update over SSE.
+	go_(t, ctx, base+"/#/twin/"+browserTwin)
+	// Rows are drawn and the event stream is open (the live dot is on).
+	waitFor[bool](t, ctx, "twin properties and live stream",
+		`document.querySelectorAll("#twin-props tr[data-prop]").length > 3 && document.getElementById("live").classList.contains("on")`)
+	screenshot(t, ctx, shots, "twin-before")
+
+	patch := []byte(`[{"op":"add","path":"/inventoryTonnes","value":4321.5}]`)
+	res, err := send(t.Context(), http.DefaultClient, http.MethodPatch, base+"/digitaltwins/"+browserTwin, patch)
+	if err != nil || res.status != http.StatusNoContent {
+		t.Fatalf("PATCH %s = %d %s, %v", browserTwin, res.status, res.body, err)
+	}
+	got := waitFor[[]string](t, ctx, "the patched value pushed to the page",
+		`(() => { const r = document.querySelector('#twin-props tr[data-prop="inventoryTonnes"]'); return r && r.cells[1].textContent === "4321.5" ? [r.cells[1].textContent, r.cells[2].textContent] : null; })()`)
+	if got[1] != "tonne" {
+		t.Errorf("inventoryTonnes unit cell = %q, want tonne", got[1])
+	}
+	// The history table and chart show the change too.
+	waitFor[bool](t, ctx, "history of the patch", `document.querySelectorAll("#twin-history tr").length > 2 && !!document.querySelector("#twin-history svg path")`)
+	screenshot(t, ctx, shots, "twin-after")
+
+	// The models page: the inheritance tree.
+	go_(t, ctx, base+"/#/models")
+	n := waitFor[int](t, ctx, "models tree", `document.querySelectorAll("ul.tree li").length >= 20 && document.querySelectorAll("ul.tree ul.tree li").length > 0 ? document.querySelectorAll("ul.tree li").length : 0`)
+	t.Logf("models tree: %d entries", n)
+	screenshot(t, ctx, shots, "models")
+
+	// The graph of the twin's neighbourhood, expanded on the server.
+	go_(t, ctx, base+"/#/graph/"+browserTwin)
+	n = waitFor[int](t, ctx, "graph nodes drawn", `document.querySelectorAll("#graph-box svg g[data-id]").length > 1 ? document.querySelectorAll("#graph-box svg g[data-id]").length : 0`)
+	t.Logf("graph: %d nodes", n)
+	screenshot(t, ctx, shots, "graph")
+
+	// The query console: a MATCH query gives rows and a graph.
+	go_(t, ctx, base+"/#/query")
+	waitFor[bool](t, ctx, "query console", `!!document.getElementById("query-run")`)
+	q := `SELECT a, b FROM DIGITALTWINS MATCH (a)-[:feeds]->(b) WHERE a.$dtId = '` + browserTwin + `'`
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("query-text"), q),
+		chromedp.Click(chromedp.ID("query-run")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	n = waitFor[int](t, ctx, "query rows", `Math.max(0, document.querySelectorAll("#query-results table tr").length - 1)`)
+	t.Logf("query: %d rows", n)
+	waitFor[bool](t, ctx, "query graph", `document.querySelectorAll("#query-results svg g[data-id]").length > 1 && document.querySelectorAll("#query-results svg line").length > 0`)
+	screenshot(t, ctx, shots, "query")
+}
+
+// go_ navigates the tab, failing the test on error.
+func go_(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("navigate %s: %v", url, err)
+	}
+	if !strings.Contains(url, "#") {
+		return
+	}
+}
