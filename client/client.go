@@ -38,6 +38,7 @@ type Error struct {
 	Details []api.ErrorDetail
 }
 
+// Error formats the error with its code, status, message and details.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (HTTP %d): %s", e.Code, e.Status, e.Message)
@@ -75,19 +76,9 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	defer res.Body.Close()
 	if res.StatusCode >= 400 {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-		var eb struct {
-			Error struct {
-				Code    string            `json:"code"`
-				Message string            `json:"message"`
-				Details []api.ErrorDetail `json:"details"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(b, &eb) != nil || eb.Error.Code == "" {
-			return res.Header, &Error{Status: res.StatusCode, Code: http.StatusText(res.StatusCode), Message: strings.TrimSpace(string(b))}
-		}
-		return res.Header, &Error{Status: res.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, Details: eb.Error.Details}
+		return res.Header, errorOf(res.StatusCode, b)
 	}
-	if out == nil {
+	if out == nil || res.StatusCode == http.StatusNoContent {
 		io.Copy(io.Discard, res.Body)
 		return res.Header, nil
 	}
@@ -95,7 +86,27 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		_, err = io.Copy(w, res.Body)
 		return res.Header, err
 	}
-	return res.Header, json.NewDecoder(res.Body).Decode(out)
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		return res.Header, fmt.Errorf("client: %s %s: decode answer: %w", method, path, err)
+	}
+	return res.Header, nil
+}
+
+// errorOf maps an error answer to an *Error: the API's JSON shape
+// {"error":{"code","message","details"}}, or, from anything else on the
+// way (a proxy), the status text and the body as the message.
+func errorOf(status int, body []byte) *Error {
+	var eb struct {
+		Error struct {
+			Code    string            `json:"code"`
+			Message string            `json:"message"`
+			Details []api.ErrorDetail `json:"details"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &eb) != nil || eb.Error.Code == "" {
+		return &Error{Status: status, Code: http.StatusText(status), Message: strings.TrimSpace(string(body))}
+	}
+	return &Error{Status: status, Code: eb.Error.Code, Message: eb.Error.Message, Details: eb.Error.Details}
 }
 
 func jsonBody(v any) (io.Reader, error) {
@@ -228,11 +239,24 @@ func (c *Client) Import(ctx context.Context, r io.Reader, size int64, dryRun boo
 		return api.ImportJob{}, err
 	}
 	defer res.Body.Close()
-	var job api.ImportJob
-	if err := json.NewDecoder(res.Body).Decode(&job); err != nil {
-		return job, fmt.Errorf("import: HTTP %d: %w", res.StatusCode, err)
+	// A job that ran answers with the job (its error inside when it
+	// failed); a request refused before the job ran answers with the error
+	// shape.
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return api.ImportJob{}, fmt.Errorf("client: import: %w", err)
 	}
-	if job.Status == "failed" && job.Error != nil {
+	var job api.ImportJob
+	if json.Unmarshal(b, &job) != nil || job.ID == "" {
+		if res.StatusCode >= 400 {
+			return api.ImportJob{}, errorOf(res.StatusCode, b)
+		}
+		return api.ImportJob{}, fmt.Errorf("client: import: HTTP %d: the answer is not an import job", res.StatusCode)
+	}
+	if job.Status == "failed" {
+		if job.Error == nil {
+			return job, &Error{Status: res.StatusCode, Code: "ImportFailed", Message: "import job " + job.ID + " failed"}
+		}
 		return job, &Error{Status: res.StatusCode, Code: job.Error.Code, Message: job.Error.Message, Details: job.Error.Details}
 	}
 	return job, nil
