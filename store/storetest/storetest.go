@@ -439,6 +439,18 @@ func testRelationships(t *testing.T, s store.Store) {
 	_, err = s.PatchRelationship(ctx, "m1", "nope", mustPatch(t, `[{"op":"add","path":"/a","value":1}]`), store.Condition{})
 	wantErr(t, "PatchRelationship(missing)", err, store.ErrNotFound)
 
+	// Replacing a relationship may move its target.
+	if _, err := s.PutRelationship(ctx, twin.Relationship{ID: "r3", SourceID: "m1", TargetID: "p2", Name: "owns"}, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := s.ListIncomingRelationships(ctx, "p2")
+	if diff := cmp.Diff([]string{"m1/r1", "m1/r3"}, relIDs(rs)); diff != "" {
+		t.Errorf("incoming after retarget (-want +got):\n%s", diff)
+	}
+	if _, err := s.PutRelationship(ctx, twin.Relationship{ID: "r3", SourceID: "m1", TargetID: "p1", Name: "owns"}, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Delete.
 	if err := s.DeleteRelationship(ctx, "m1", "r2", store.Condition{}); err != nil {
 		t.Fatalf("DeleteRelationship: %v", err)
@@ -446,7 +458,7 @@ func testRelationships(t *testing.T, s store.Store) {
 	_, err = s.GetRelationship(ctx, "m1", "r2")
 	wantErr(t, "GetRelationship(deleted)", err, store.ErrNotFound)
 	wantErr(t, "DeleteRelationship(missing)", s.DeleteRelationship(ctx, "m1", "r2", store.Condition{}), store.ErrNotFound)
-	rs, _ := s.ListIncomingRelationships(ctx, "p1")
+	rs, _ = s.ListIncomingRelationships(ctx, "p1")
 	if diff := cmp.Diff([]string{"m1/r3", "m2/r1"}, relIDs(rs)); diff != "" {
 		t.Errorf("incoming after delete (-want +got):\n%s", diff)
 	}
@@ -704,6 +716,14 @@ func testTelemetry(t *testing.T, s store.Store) {
 			t.Errorf("QueryTelemetry(%s) (-want +got):\n%s", tt.name, diff)
 		}
 	}
+	// Without a source time the enqueued time stands in.
+	if _, err := s.AppendTelemetry(ctx, []store.Telemetry{{TwinID: "pump", Name: "late", MessageID: "x", Value: json.RawMessage(`true`)}}); err != nil {
+		t.Fatal(err)
+	}
+	late, err := s.QueryTelemetry(ctx, store.TelemetryQuery{TwinID: "pump", Name: "late"})
+	if err != nil || len(late) != 1 || !late[0].SourceTime.Equal(late[0].EnqueuedTime) {
+		t.Errorf("QueryTelemetry(no source time) = %+v, %v; want source time = enqueued time", late, err)
+	}
 	got, _ := s.QueryTelemetry(ctx, store.TelemetryQuery{TwinID: "pump", Name: "temp", Limit: 1})
 	if len(got) == 1 && (string(got[0].Value) != `{"c":20}` || !got[0].SourceTime.Equal(base) || got[0].EnqueuedTime.IsZero()) {
 		t.Errorf("QueryTelemetry point = %+v", got[0])
@@ -803,10 +823,30 @@ func testImportAtomic(t *testing.T, s store.Store) {
 		{"existing model", func(b *store.Batch) { b.Models = append(b.Models, model(siteModel)) }, store.ErrConflict},
 		{"twin without id", func(b *store.Batch) { b.Twins = append(b.Twins, newTwin("", siteModel, nil)) }, store.ErrInvalid},
 	}
+	errStream := errors.New("storetest: stream broke")
+	bad = append(bad, struct {
+		name  string
+		spoil func(b *store.Batch)
+		want  error
+	}{"stream error", nil, errStream})
 	for _, tt := range bad {
 		b := good()
-		tt.spoil(b)
-		_, err := s.Import(ctx, b.Entities(), store.ImportOptions{})
+		src := b.Entities()
+		if tt.spoil != nil {
+			tt.spoil(b)
+			src = b.Entities()
+		} else {
+			// The source fails after yielding every entity.
+			src = func(yield func(store.Entity, error) bool) {
+				for e, err := range b.Entities() {
+					if !yield(e, err) {
+						return
+					}
+				}
+				yield(store.Entity{}, errStream)
+			}
+		}
+		_, err := s.Import(ctx, src, store.ImportOptions{})
 		wantErr(t, "Import("+tt.name+")", err, tt.want)
 		after, err := s.Snapshot(ctx, time.Time{})
 		if err != nil {
