@@ -617,17 +617,27 @@ func (w *workspace) factorize() error {
 		B := w.binv[k*n*n : (k+1)*n*n]
 		copy(B, w.jd[k*n*n:(k+1)*n*n])
 		if k > 0 {
+			// L_k has, in metal row i, entries only in columns i, h and f;
+			// a dense acidity row; and a zero extractant row.
 			L := w.jl[k*n*n : (k+1)*n*n]
 			Gp := w.G[(k-1)*n*n : k*n*n]
-			for i := 0; i < n; i++ {
+			C := n - 2
+			gh, gf := Gp[C*n:(C+1)*n], Gp[(C+1)*n:(C+2)*n]
+			for i := 0; i < C; i++ {
 				Bi := B[i*n : (i+1)*n]
-				for m, l := range L[i*n : (i+1)*n] {
-					if l == 0 {
-						continue
-					}
-					for j, g := range Gp[m*n : (m+1)*n] {
-						Bi[j] -= l * g
-					}
+				gi := Gp[i*n : (i+1)*n]
+				li, lh, lf := L[i*n+i], L[i*n+C], L[i*n+C+1]
+				for j := range Bi {
+					Bi[j] -= li*gi[j] + lh*gh[j] + lf*gf[j]
+				}
+			}
+			Bh := B[C*n : (C+1)*n]
+			for m, l := range L[C*n : (C+1)*n] {
+				if l == 0 {
+					continue
+				}
+				for j, g := range Gp[m*n : (m+1)*n] {
+					Bh[j] -= l * g
 				}
 			}
 		}
@@ -660,12 +670,12 @@ func (w *workspace) solve() error {
 		if k > 0 {
 			L := w.jl[k*n*n : (k+1)*n*n]
 			gp := w.g[(k-1)*n : k*n]
-			for i := 0; i < n; i++ {
-				for m, l := range L[i*n : (i+1)*n] {
-					if l != 0 {
-						rhs[i] -= l * gp[m]
-					}
-				}
+			C := n - 2
+			for i := 0; i < C; i++ {
+				rhs[i] -= L[i*n+i]*gp[i] + L[i*n+C]*gp[C] + L[i*n+C+1]*gp[C+1]
+			}
+			for m, l := range L[C*n : (C+1)*n] {
+				rhs[C] -= l * gp[m]
 			}
 		}
 		B := w.binv[k*n*n : (k+1)*n*n]
