@@ -167,6 +167,20 @@ func FuzzParsePatch(f *testing.F) {
 			}
 		}
 		tw := twin.Twin{ID: "x", Metadata: twin.Metadata{Model: "dtmi:a;1"}, Properties: mustJSON(t, doc)}
-		_, _ = tw.ApplyPatch(p, tw.Metadata.LastUpdateTime)
+		out, err := tw.ApplyPatch(p, tw.Metadata.LastUpdateTime)
+		if diff := cmp.Diff(mustJSON(t, doc), tw.Properties); diff != "" {
+			t.Fatalf("ApplyPatch mutated the twin:\n%s", diff)
+		}
+		if err == nil && got != nil {
+			// Whichever path ApplyPatch takes, the properties agree with a
+			// plain Apply on the document (minus "$metadata").
+			delete(got, "$metadata")
+			if len(got) == 0 {
+				got = nil
+			}
+			if diff := cmp.Diff(got, out.Properties); diff != "" {
+				t.Fatalf("ApplyPatch properties differ from Apply:\n%s", diff)
+			}
+		}
 	})
 }

@@ -352,15 +352,82 @@ func (t Twin) Doc() map[string]any {
 // metadata. Patching "$dtId" or "$etag" is an error. The ETag is left
 // unchanged for the store to set. t is not modified.
 func (t Twin) ApplyPatch(p Patch, now time.Time) (Twin, error) {
+	metaTouched := false
 	for i, op := range p {
 		tok, err := splitPointer(op.Path)
 		if err != nil {
 			return Twin{}, &PatchError{Index: i, Op: op.Op, Path: op.Path, Err: err}
 		}
-		if len(tok) > 0 && (tok[0] == "$dtId" || tok[0] == "$etag") {
+		if len(tok) == 0 || !strings.HasPrefix(tok[0], "$") {
+			continue
+		}
+		switch tok[0] {
+		case "$metadata":
+			metaTouched = true
+		case "$dtId", "$etag":
 			return Twin{}, &PatchError{Index: i, Op: op.Op, Path: op.Path, Err: errors.New("read-only system property")}
+		default:
+			return Twin{}, &PatchError{Index: i, Op: op.Op, Path: op.Path, Err: errors.New("unknown system property")}
 		}
 	}
+	var out Twin
+	var err error
+	if metaTouched {
+		out, err = t.applyWithMetadata(p, now)
+	} else {
+		out, err = t.applyToProperties(p, now)
+	}
+	if err != nil {
+		return Twin{}, err
+	}
+	for _, op := range p {
+		tok, _ := splitPointer(op.Path)
+		if len(tok) == 0 || tok[0] == "$metadata" {
+			continue
+		}
+		name := tok[0]
+		if _, live := out.Properties[name]; !live {
+			continue
+		}
+		if out.Metadata.Properties == nil {
+			out.Metadata.Properties = make(map[string]PropertyMetadata)
+		}
+		pm := out.Metadata.Properties[name]
+		pm.LastUpdateTime = now
+		out.Metadata.Properties[name] = pm
+		if len(tok) >= 2 {
+			touchComponent(out.Properties[name], tok[1], now)
+		}
+	}
+	return out, nil
+}
+
+// applyToProperties applies a patch that leaves "$metadata" alone: the
+// properties are patched and the metadata of live properties carried over.
+func (t Twin) applyToProperties(p Patch, now time.Time) (Twin, error) {
+	props, err := p.Apply(t.Properties)
+	if err != nil {
+		return Twin{}, err
+	}
+	out := Twin{ID: t.ID, ETag: t.ETag, Metadata: Metadata{Model: t.Metadata.Model, LastUpdateTime: now}}
+	if len(props) > 0 {
+		out.Properties = props
+	}
+	for k, pm := range t.Metadata.Properties {
+		if _, live := props[k]; !live {
+			continue
+		}
+		if out.Metadata.Properties == nil {
+			out.Metadata.Properties = make(map[string]PropertyMetadata, len(props))
+		}
+		out.Metadata.Properties[k] = pm
+	}
+	return out, nil
+}
+
+// applyWithMetadata applies a patch that writes "$metadata" (the model or
+// a source time) to the twin's full document.
+func (t Twin) applyWithMetadata(p Patch, now time.Time) (Twin, error) {
 	doc, err := p.Apply(t.Doc())
 	if err != nil {
 		return Twin{}, err
@@ -395,25 +462,6 @@ func (t Twin) ApplyPatch(p Patch, now time.Time) (Twin, error) {
 	}
 	if len(doc) > 0 {
 		out.Properties = doc
-	}
-	for _, op := range p {
-		tok, _ := splitPointer(op.Path)
-		if len(tok) == 0 || tok[0] == "$metadata" {
-			continue
-		}
-		name := tok[0]
-		if _, live := out.Properties[name]; !live {
-			continue
-		}
-		if out.Metadata.Properties == nil {
-			out.Metadata.Properties = make(map[string]PropertyMetadata)
-		}
-		pm := out.Metadata.Properties[name]
-		pm.LastUpdateTime = now
-		out.Metadata.Properties[name] = pm
-		if len(tok) >= 2 {
-			touchComponent(out.Properties[name], tok[1], now)
-		}
 	}
 	return out, nil
 }

@@ -186,6 +186,7 @@ func TestTwinApplyPatch(t *testing.T) {
 			},
 		},
 		{name: "dtId read-only", patch: `[{"op":"replace","path":"/$dtId","value":"x"}]`, wantErr: "read-only"},
+		{name: "unknown system property", patch: `[{"op":"add","path":"/$foo","value":1}]`, wantErr: "unknown system property"},
 		{name: "etag read-only", patch: `[{"op":"replace","path":"/$etag","value":"x"}]`, wantErr: "read-only"},
 		{name: "model removed", patch: `[{"op":"remove","path":"/$metadata/$model"}]`, wantErr: "$model"},
 		{name: "model not string", patch: `[{"op":"replace","path":"/$metadata/$model","value":3}]`, wantErr: "$model"},
