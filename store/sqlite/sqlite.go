@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -322,6 +323,10 @@ func (db *DB) writer() {
 		}
 		group := []*writeOp{op}
 		if !op.solo {
+			// Let the writers woken by the last commit queue their next
+			// writes before the group is closed; without this the writer
+			// often commits a group of one while they are still runnable.
+			runtime.Gosched()
 		drain:
 			for len(group) < maxGroup {
 				select {
