@@ -186,8 +186,11 @@ type Change struct {
 // Snapshot is the state of the whole graph at one time.
 type Snapshot struct {
 	// At is the time of the snapshot.
-	At            time.Time           `json:"at"`
-	Twins         []twin.Twin         `json:"twins"`
+	At time.Time `json:"at"`
+	// Twins are the twins current at At, ordered by id.
+	Twins []twin.Twin `json:"twins"`
+	// Relationships are the relationships current at At, ordered by
+	// source and id.
 	Relationships []twin.Relationship `json:"relationships"`
 }
 
@@ -200,6 +203,7 @@ type Entity struct {
 
 // Batch is an import held in memory.
 type Batch struct {
+	// Models are imported first, then Twins, then Relationships.
 	Models        []twin.Model
 	Twins         []twin.Twin
 	Relationships []twin.Relationship
@@ -238,6 +242,8 @@ type ImportOptions struct {
 
 // ImportStats counts what an import wrote.
 type ImportStats struct {
+	// Models, Twins and Relationships count the entities written (or, in
+	// a dry run, checked).
 	Models, Twins, Relationships int
 	// Elapsed is the wall time of the import.
 	Elapsed time.Duration
