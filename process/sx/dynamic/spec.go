@@ -1,0 +1,354 @@
+package dynamic
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"lodestone/process/sx"
+)
+
+// SpecError is a problem with a Spec, naming the offending field.
+type SpecError struct {
+	Field string // JSON path, e.g. "disturbances[0].at_h"
+	Msg   string
+}
+
+// Error returns "dynamic: spec: FIELD: MSG".
+func (e *SpecError) Error() string {
+	if e.Field == "" {
+		return "dynamic: spec: " + e.Msg
+	}
+	return "dynamic: spec: " + e.Field + ": " + e.Msg
+}
+
+func specErr(field, format string, args ...any) *SpecError {
+	return &SpecError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Spec is the JSON specification of `lodestone sx dynamic`
+// (docs/formats/sx-dynamic.md): the spec of `lodestone sx simulate`
+// (Cascade) plus the fields below.
+type Spec struct {
+	Cascade      *sx.Spec          `json:"-"`
+	Holdup       *SpecHoldup       `json:"holdup"`
+	DurationH    *float64          `json:"duration_h"`
+	Disturbances []SpecDisturbance `json:"disturbances,omitempty"`
+	OutputEveryH *float64          `json:"output_every_h,omitempty"`
+	Start        *string           `json:"start,omitempty"`
+	Tolerance    *float64          `json:"tolerance,omitempty"`
+	SteadyTol    *float64          `json:"steady_tolerance,omitempty"`
+	MaxStepH     *float64          `json:"max_step_h,omitempty"`
+}
+
+// SpecHoldup is the holdup of every stage.
+type SpecHoldup struct {
+	MixerL          *float64 `json:"mixer_L"`
+	SettlerL        *float64 `json:"settler_L,omitempty"`
+	OrganicFraction *float64 `json:"organic_fraction,omitempty"`
+	SettlerCells    *int     `json:"settler_cells,omitempty"`
+}
+
+// SpecDisturbance is one disturbance of a Spec.
+type SpecDisturbance struct {
+	Kind   *string  `json:"kind"`
+	AtH    *float64 `json:"at_h"`
+	UntilH *float64 `json:"until_h,omitempty"`
+	Inlet  *int     `json:"inlet"`
+	Field  *string  `json:"field"`
+	Value  *float64 `json:"value"`
+}
+
+// dynamicKeys are the top-level fields a Spec adds to the sx simulate spec.
+var dynamicKeys = map[string]bool{"holdup": true, "duration_h": true, "disturbances": true, "output_every_h": true,
+	"start": true, "tolerance": true, "steady_tolerance": true, "max_step_h": true}
+
+// ParseSpec decodes a Spec strictly: the fields of the sx simulate spec go
+// to sx.ParseSpec, the others are decoded here; unknown fields, trailing
+// data and values of the wrong type are errors that name the field.
+func ParseSpec(data []byte) (*Spec, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var top map[string]json.RawMessage
+	if err := dec.Decode(&top); err != nil {
+		return nil, jsonErr("", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, specErr("", "trailing data after the JSON object")
+	}
+	if top == nil {
+		return nil, specErr("", "want a JSON object")
+	}
+	mine := map[string]json.RawMessage{}
+	for k, v := range top {
+		if dynamicKeys[k] {
+			mine[k] = v
+			delete(top, k)
+		}
+	}
+	rest, err := json.Marshal(top)
+	if err != nil {
+		return nil, specErr("", "%v", err)
+	}
+	cs, err := sx.ParseSpec(rest)
+	if err != nil {
+		return nil, err
+	}
+	s := &Spec{Cascade: cs}
+	strict := func(raw json.RawMessage, prefix string, dst any) error {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.DisallowUnknownFields()
+		if err := d.Decode(dst); err != nil {
+			return jsonErr(prefix, err)
+		}
+		return nil
+	}
+	for k, raw := range mine {
+		var err error
+		switch k {
+		case "holdup":
+			err = strict(raw, "holdup.", &s.Holdup)
+		case "disturbances":
+			var list []json.RawMessage
+			if err = strict(raw, "disturbances", &list); err != nil {
+				break
+			}
+			s.Disturbances = make([]SpecDisturbance, len(list))
+			for i, r := range list {
+				if err = strict(r, fmt.Sprintf("disturbances[%d].", i), &s.Disturbances[i]); err != nil {
+					break
+				}
+			}
+		case "duration_h":
+			err = strict(raw, k, &s.DurationH)
+		case "output_every_h":
+			err = strict(raw, k, &s.OutputEveryH)
+		case "start":
+			err = strict(raw, k, &s.Start)
+		case "tolerance":
+			err = strict(raw, k, &s.Tolerance)
+		case "steady_tolerance":
+			err = strict(raw, k, &s.SteadyTol)
+		case "max_step_h":
+			err = strict(raw, k, &s.MaxStepH)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func jsonErr(prefix string, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		f := strings.TrimSuffix(prefix, ".")
+		if te.Field != "" {
+			f = prefix + te.Field
+		}
+		return specErr(f, "cannot use a JSON %s here (want %v)", te.Value, te.Type)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return specErr(strings.TrimSuffix(prefix, "."), "invalid JSON at byte %d: %v", se.Offset, err)
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return specErr(prefix+strings.Trim(f, `"`), "unknown field")
+	}
+	return specErr(strings.TrimSuffix(prefix, "."), "%v", err)
+}
+
+// Case is a Spec turned into an engine Problem and Settings, with the
+// steady-state case that converts results to mg/L.
+type Case struct {
+	Problem  Problem
+	Settings Settings
+	Steady   *sx.Case
+}
+
+// Case validates the spec and builds the problem.
+func (s *Spec) Case() (*Case, error) {
+	if s.Cascade == nil {
+		return nil, specErr("", "no cascade")
+	}
+	sc, err := s.Cascade.Case()
+	if err != nil {
+		return nil, err
+	}
+	c := &Case{Steady: sc, Problem: Problem{Cascade: sc.Problem}}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if s.Holdup == nil {
+		return nil, specErr("holdup", "missing")
+	}
+	h := s.Holdup
+	if h.MixerL == nil {
+		return nil, specErr("holdup.mixer_L", "missing")
+	}
+	if v := *h.MixerL; !finite(v) || v <= 0 {
+		return nil, specErr("holdup.mixer_L", "%v, want a volume > 0", v)
+	}
+	c.Problem.Holdup.Mixer = *h.MixerL
+	if h.SettlerL != nil {
+		if v := *h.SettlerL; !finite(v) || v < 0 {
+			return nil, specErr("holdup.settler_L", "%v, want a volume ≥ 0", v)
+		}
+		c.Problem.Holdup.Settler = *h.SettlerL
+	}
+	if h.OrganicFraction != nil {
+		if v := *h.OrganicFraction; !finite(v) || v <= 0 || v >= 1 {
+			return nil, specErr("holdup.organic_fraction", "%v is outside (0,1)", v)
+		}
+		c.Problem.Holdup.OrganicFraction = *h.OrganicFraction
+	}
+	if h.SettlerCells != nil {
+		if v := *h.SettlerCells; v < 1 || v > 100 {
+			return nil, specErr("holdup.settler_cells", "%d is outside 1..100", v)
+		}
+		c.Problem.Holdup.SettlerCells = *h.SettlerCells
+	}
+	if s.DurationH == nil {
+		return nil, specErr("duration_h", "missing")
+	}
+	if v := *s.DurationH; !finite(v) || v <= 0 {
+		return nil, specErr("duration_h", "%v, want a time > 0", v)
+	}
+	c.Problem.Duration = *s.DurationH
+	pos := func(field string, p *float64, dst *float64) error {
+		if p == nil {
+			return nil
+		}
+		if v := *p; !finite(v) || v <= 0 {
+			return specErr(field, "%v, want a value > 0", v)
+		}
+		*dst = *p
+		return nil
+	}
+	for _, e := range []error{
+		pos("output_every_h", s.OutputEveryH, &c.Settings.OutputEvery),
+		pos("tolerance", s.Tolerance, &c.Settings.Tolerance),
+		pos("steady_tolerance", s.SteadyTol, &c.Settings.SteadyTolerance),
+		pos("max_step_h", s.MaxStepH, &c.Settings.MaxStep),
+	} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if c.Settings.OutputEvery > 0 && c.Problem.Duration/c.Settings.OutputEvery > 100000 {
+		return nil, specErr("output_every_h", "%v gives more than 100000 samples", c.Settings.OutputEvery)
+	}
+	if s.Start != nil {
+		switch *s.Start {
+		case "empty":
+			c.Problem.Start = Empty
+		case "steady-state":
+			c.Problem.Start = SteadyState
+		default:
+			return nil, specErr("start", "%q is neither \"empty\" nor \"steady-state\"", *s.Start)
+		}
+	}
+	comps := map[string]int{}
+	for i, comp := range sc.Problem.Components {
+		comps[comp.Name] = i
+	}
+	for j, d := range s.Disturbances {
+		f := fmt.Sprintf("disturbances[%d]", j)
+		var pd Disturbance
+		if d.Kind == nil {
+			return nil, specErr(f+".kind", "missing")
+		}
+		switch *d.Kind {
+		case "step":
+			pd.Kind = Step
+		case "ramp":
+			pd.Kind = Ramp
+		default:
+			return nil, specErr(f+".kind", "%q is neither \"step\" nor \"ramp\"", *d.Kind)
+		}
+		if d.AtH == nil {
+			return nil, specErr(f+".at_h", "missing")
+		}
+		if v := *d.AtH; !finite(v) || v < 0 {
+			return nil, specErr(f+".at_h", "%v, want a time ≥ 0", v)
+		}
+		pd.Start = *d.AtH
+		if d.UntilH != nil {
+			if v := *d.UntilH; !finite(v) || v <= pd.Start {
+				return nil, specErr(f+".until_h", "%v, want a time after at_h (%v)", v, pd.Start)
+			}
+			pd.End = *d.UntilH
+		} else if pd.Kind == Ramp {
+			return nil, specErr(f+".until_h", "missing (a ramp needs an end)")
+		}
+		if d.Inlet == nil {
+			return nil, specErr(f+".inlet", "missing")
+		}
+		if v := *d.Inlet; v < 0 || v >= len(sc.Problem.Inlets) {
+			return nil, specErr(f+".inlet", "%d is out of range 0..%d", v, len(sc.Problem.Inlets)-1)
+		}
+		pd.Inlet = *d.Inlet
+		in := sc.Problem.Inlets[pd.Inlet]
+		if d.Value == nil {
+			return nil, specErr(f+".value", "missing")
+		}
+		if v := *d.Value; !finite(v) || v < 0 {
+			return nil, specErr(f+".value", "%v, want a finite value ≥ 0", v)
+		}
+		if d.Field == nil {
+			return nil, specErr(f+".field", "missing")
+		}
+		field := *d.Field
+		key, isConc := strings.CutPrefix(field, "mg_per_L.")
+		switch {
+		case field == "flow_L_per_h":
+			pd.Field, pd.Value = Flow, *d.Value
+		case isConc:
+			mm := sc.MolarMass[key]
+			i, isComp := comps[key]
+			switch {
+			case isComp:
+				pd.Field, pd.Component = Conc, i
+			case key == "H" || key == "HSO4" || key == "SO4":
+				if in.Phase != sx.Aqueous {
+					return nil, specErr(f+".field", "%s on an organic inlet", key)
+				}
+				if key != "H" && sc.Problem.Media != sx.Sulfate {
+					return nil, specErr(f+".field", "%s in chloride media", key)
+				}
+				pd.Field = map[string]Field{"H": H, "HSO4": HSO4, "SO4": SO4}[key]
+			case sc.Extractant != "" && (key == sc.Extractant || mm > 0 && !isSpectator(sc, key)):
+				if in.Phase != sx.Organic {
+					return nil, specErr(f+".field", "extractant %s on an aqueous inlet", key)
+				}
+				pd.Field = Extractant
+				if mm == 0 {
+					mm = sc.MolarMass[sc.Extractant]
+				}
+			default:
+				return nil, specErr(f+".field", "%q is not a modelled species of the cascade (a component, H, HSO4, SO4 or the extractant of an inlet)", key)
+			}
+			if !(mm > 0) {
+				return nil, specErr(f+".field", "no molar mass for %q", key)
+			}
+			pd.Value = *d.Value / 1000 / mm
+		default:
+			return nil, specErr(f+".field", "%q is neither \"flow_L_per_h\" nor \"mg_per_L.<species>\"", field)
+		}
+		c.Problem.Disturbances = append(c.Problem.Disturbances, pd)
+	}
+	if err := c.Problem.Validate(); err != nil {
+		return nil, specErr("", "%s", strings.TrimPrefix(err.Error(), "dynamic: "))
+	}
+	return c, nil
+}
+
+func isSpectator(sc *sx.Case, key string) bool {
+	for _, s := range sc.Spectators {
+		if s == key {
+			return true
+		}
+	}
+	return false
+}
