@@ -272,6 +272,9 @@ type workspace struct {
 	binv   []float64 // block Thomas: B'^{-1} per stage
 	g      []float64
 	lu     []float64 // n×n scratch
+	eh     []float64 // condensation scratch (length n)
+	ehp    []float64
+	q      []float64
 	piv    []int
 	col    []float64
 
@@ -304,6 +307,7 @@ func newWorkspace(p *Problem) *workspace {
 	w.jd, w.jl, w.G, w.binv = f(N*n*n), f(N*n*n), f(N*n*n), f(N*n*n)
 	w.ju, w.g = f(N*n), f(N*n)
 	w.lu, w.col = f(n*n), f(n)
+	w.eh, w.ehp, w.q = f(n), f(n), f(n)
 	w.piv = make([]int, n)
 	for i := range w.tri {
 		w.tri[i] = f(N)
@@ -606,51 +610,98 @@ func invert(a []float64, piv []int, n int) error {
 	return nil
 }
 
-// factorize runs the forward elimination of the block Thomas algorithm
-// on the current Jacobian blocks: B'_k = B_k − L_k·G_{k−1}, kept inverted
-// in binv, and G_k = B'_k⁻¹·U_k (U_k is diagonal, so G_k is B'_k⁻¹ with
-// scaled columns). The factors stay valid for solve until the next call.
+// The extractant row of a stage couples only that stage's unknowns, and
+// the extractant column appears only in that stage's rows and in the lower
+// block of the next stage. So ln f is eliminated first (static
+// condensation): with ê = e/e_f (e the extractant row) and ρ = −r_E/e_f,
+//
+//	d ln f = ρ − ê·dv',  dv' = (dx, d ln h)
+//
+// and the block Thomas algorithm runs on blocks of size C+1 instead of C+2.
+// eliminated returns ê (length m = n−1) of stage k into dst and ρ.
+func (w *workspace) eliminated(k int, dst []float64) (rho float64) {
+	n := w.n
+	m := n - 1
+	e := w.jd[k*n*n+m*n : k*n*n+(m+1)*n]
+	ef := e[m]
+	for c := 0; c < m; c++ {
+		dst[c] = e[c] / ef
+	}
+	return -w.r[k*n+m] / ef
+}
+
+// factorize runs the forward elimination of the block Thomas algorithm on
+// the condensed blocks: B'_k = B̃_k − L̃_k·G_{k−1}, kept inverted in binv,
+// and G_k = B'_k⁻¹·U_k (U_k is diagonal, so G_k is B'_k⁻¹ with scaled
+// columns). The factors stay valid for solve until the next call.
 func (w *workspace) factorize() error {
 	w.stats.Factorizations++
 	N, n := w.N, w.n
+	m := n - 1 // condensed block size
+	C := n - 2
+	eh, ehp, q := w.eh[:m], w.ehp[:m], w.q[:m]
 	for k := 0; k < N; k++ {
-		B := w.binv[k*n*n : (k+1)*n*n]
-		copy(B, w.jd[k*n*n:(k+1)*n*n])
+		B := w.binv[k*m*m : (k+1)*m*m]
+		jd := w.jd[k*n*n : (k+1)*n*n]
+		w.eliminated(k, eh)
+		for r := 0; r < m; r++ {
+			a := jd[r*n+m]
+			Br := B[r*m : (r+1)*m]
+			for c := range Br {
+				Br[c] = jd[r*n+c] - a*eh[c]
+			}
+		}
 		if k > 0 {
-			// L_k has, in metal row i, entries only in columns i, h and f;
-			// a dense acidity row; and a zero extractant row.
+			// L̃_k = L_k[:, :m] − L_k[:, f]·ê_{k−1}. Metal row i of L_k has
+			// entries in columns i, h and f only; the acidity row is dense;
+			// the extractant row is zero.
 			L := w.jl[k*n*n : (k+1)*n*n]
-			Gp := w.G[(k-1)*n*n : k*n*n]
-			C := n - 2
-			gh, gf := Gp[C*n:(C+1)*n], Gp[(C+1)*n:(C+2)*n]
-			for i := 0; i < C; i++ {
-				Bi := B[i*n : (i+1)*n]
-				gi := Gp[i*n : (i+1)*n]
-				li, lh, lf := L[i*n+i], L[i*n+C], L[i*n+C+1]
-				for j := range Bi {
-					Bi[j] -= li*gi[j] + lh*gh[j] + lf*gf[j]
+			Gp := w.G[(k-1)*m*m : k*m*m]
+			w.eliminated(k-1, ehp)
+			// q = ê_{k−1}ᵀ·G_{k−1}
+			clear(q)
+			for r, a := range ehp {
+				if a == 0 {
+					continue
+				}
+				for c, g := range Gp[r*m : (r+1)*m] {
+					q[c] += a * g
 				}
 			}
-			Bh := B[C*n : (C+1)*n]
-			for m, l := range L[C*n : (C+1)*n] {
+			gh := Gp[C*m : (C+1)*m]
+			for i := 0; i < C; i++ {
+				Bi := B[i*m : (i+1)*m]
+				gi := Gp[i*m : (i+1)*m]
+				li, lh, lf := L[i*n+i], L[i*n+C], L[i*n+m]
+				for c := range Bi {
+					Bi[c] -= li*gi[c] + lh*gh[c] - lf*q[c]
+				}
+			}
+			Bh := B[C*m : (C+1)*m]
+			for j, l := range L[C*n : C*n+m] {
 				if l == 0 {
 					continue
 				}
-				for j, g := range Gp[m*n : (m+1)*n] {
-					Bh[j] -= l * g
+				for c, g := range Gp[j*m : (j+1)*m] {
+					Bh[c] -= l * g
+				}
+			}
+			if lf := L[C*n+m]; lf != 0 {
+				for c := range Bh {
+					Bh[c] += lf * q[c]
 				}
 			}
 		}
-		if err := invert(B, w.piv, n); err != nil {
+		if err := invert(B, w.piv[:m], m); err != nil {
 			return err
 		}
 		if k+1 < N {
-			G := w.G[k*n*n : (k+1)*n*n]
-			u := w.ju[k*n : (k+1)*n]
-			for i := 0; i < n; i++ {
-				Gi := G[i*n : (i+1)*n]
-				for j, b := range B[i*n : (i+1)*n] {
-					Gi[j] = b * u[j]
+			G := w.G[k*m*m : (k+1)*m*m]
+			u := w.ju[k*n : k*n+m]
+			for r := 0; r < m; r++ {
+				Gr := G[r*m : (r+1)*m]
+				for c, b := range B[r*m : (r+1)*m] {
+					Gr[c] = b * u[c]
 				}
 			}
 		}
@@ -659,46 +710,69 @@ func (w *workspace) factorize() error {
 }
 
 // solve sets dv from −r with the factors of factorize: forward,
-// g_k = B'_k⁻¹·(−r_k − L_k·g_{k−1}); backward, dv_k = g_k − G_k·dv_{k+1}.
+// g_k = B'_k⁻¹·(r̃_k − L̃_k·g_{k−1}); backward, dv'_k = g_k − G_k·dv'_{k+1},
+// then d ln f_k = ρ_k − ê_k·dv'_k.
 func (w *workspace) solve() error {
 	N, n := w.N, w.n
-	rhs := w.col
+	m := n - 1
+	C := n - 2
+	rhs := w.col[:m]
+	eh, ehp := w.eh[:m], w.ehp[:m]
+	var rhoPrev float64
 	for k := 0; k < N; k++ {
-		for i := 0; i < n; i++ {
-			rhs[i] = -w.r[k*n+i]
+		jd := w.jd[k*n*n : (k+1)*n*n]
+		rho := w.eliminated(k, eh)
+		for r := 0; r < m; r++ {
+			rhs[r] = -w.r[k*n+r] - jd[r*n+m]*rho
 		}
 		if k > 0 {
 			L := w.jl[k*n*n : (k+1)*n*n]
-			gp := w.g[(k-1)*n : k*n]
-			C := n - 2
+			gp := w.g[(k-1)*n : (k-1)*n+m]
+			rhoPrev = w.eliminated(k-1, ehp)
+			var eg float64 // ê_{k−1}·g_{k−1}
+			for c, a := range ehp {
+				eg += a * gp[c]
+			}
 			for i := 0; i < C; i++ {
-				rhs[i] -= L[i*n+i]*gp[i] + L[i*n+C]*gp[C] + L[i*n+C+1]*gp[C+1]
+				lf := L[i*n+m]
+				rhs[i] -= L[i*n+i]*gp[i] + L[i*n+C]*gp[C] - lf*eg + lf*rhoPrev
 			}
-			for m, l := range L[C*n : (C+1)*n] {
-				rhs[C] -= l * gp[m]
+			for j, l := range L[C*n : C*n+m] {
+				rhs[C] -= l * gp[j]
 			}
+			lf := L[C*n+m]
+			rhs[C] -= -lf*eg + lf*rhoPrev
 		}
-		B := w.binv[k*n*n : (k+1)*n*n]
-		gk := w.g[k*n : (k+1)*n]
-		for i := 0; i < n; i++ {
+		B := w.binv[k*m*m : (k+1)*m*m]
+		gk := w.g[k*n : k*n+m]
+		for r := 0; r < m; r++ {
 			var s float64
-			for j, b := range B[i*n : (i+1)*n] {
-				s += b * rhs[j]
+			for c, b := range B[r*m : (r+1)*m] {
+				s += b * rhs[c]
 			}
-			gk[i] = s
+			gk[r] = s
 		}
 	}
-	copy(w.dv[(N-1)*n:], w.g[(N-1)*n:])
-	for k := N - 2; k >= 0; k-- {
-		G := w.G[k*n*n : (k+1)*n*n]
-		next := w.dv[(k+1)*n : (k+2)*n]
-		for i := 0; i < n; i++ {
-			s := w.g[k*n+i]
-			for j, g := range G[i*n : (i+1)*n] {
-				s -= g * next[j]
+	for k := N - 1; k >= 0; k-- {
+		d := w.dv[k*n : (k+1)*n]
+		copy(d[:m], w.g[k*n:k*n+m])
+		if k+1 < N {
+			G := w.G[k*m*m : (k+1)*m*m]
+			next := w.dv[(k+1)*n : (k+1)*n+m]
+			for r := 0; r < m; r++ {
+				var s float64
+				for c, g := range G[r*m : (r+1)*m] {
+					s += g * next[c]
+				}
+				d[r] -= s
 			}
-			w.dv[k*n+i] = s
 		}
+		rho := w.eliminated(k, eh)
+		df := rho
+		for c, a := range eh {
+			df -= a * d[c]
+		}
+		d[m] = df
 	}
 	for _, d := range w.dv {
 		if math.IsNaN(d) || math.IsInf(d, 0) {
@@ -1043,16 +1117,22 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 
 // trial sets vt = v + alpha·dv, keeping concentrations non-negative, and
 // reports whether a concentration went below zero by more than 1e-6 of
-// its component's mean feed concentration.
+// its component's mean feed concentration or rose more than tenfold.
 func (w *workspace) trial(alpha float64) (overshoot bool) {
 	C, n := w.C, w.n
 	for i := range w.v {
 		nv := w.v[i] + alpha*w.dv[i]
-		if j := i % n; j < C && nv < 0 {
-			if nv < -1e-6*w.xs[j] {
+		if j := i % n; j < C {
+			if nv < 0 {
+				if nv < -1e-6*w.xs[j] {
+					overshoot = true
+				}
+				nv = 0.1 * w.v[i]
+			} else if nv > 10*(w.v[i]+0.1*w.xs[j]) {
+				// More than a tenfold rise: the linearisation is not
+				// to be trusted that far (as for ln h and ln f).
 				overshoot = true
 			}
-			nv = 0.1 * w.v[i]
 		}
 		w.vt[i] = nv
 	}
