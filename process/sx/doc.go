@@ -71,29 +71,34 @@
 //
 // # Solver
 //
-// [Solve] starts with damped successive substitution: with D fixed, each
-// component is a tridiagonal linear system (Thomas algorithm); then the
-// proton balance is swept down the cascade for the acidity profile and the
-// free extractant is solved stage by stage. It finishes with Newton's method
+// [Solve] starts with a sweep of damped successive substitution (kept only
+// when it lowers the residual): with D fixed, each component is a
+// tridiagonal linear system (Thomas algorithm); then the proton balance is
+// swept down the cascade for the acidity profile and the free extractant is
+// solved stage by stage. It finishes with Newton's method
 // on the whole system, whose Jacobian is block tridiagonal in the stage
-// order with blocks of size C+2 (C metals, h, f). The blocks are solved by a
-// hand-written block Thomas algorithm with dense partial-pivoting LU of each
+// order with blocks of size C+2 (C metals, ln h, ln f). The extractant row
+// of a stage involves only that stage, so ln f is condensed out first and
+// the blocks solved have size C+1. They are solved by a hand-written block
+// Thomas algorithm with a Gauss–Jordan inverse (partial pivoting) of each
 // diagonal block: the blocks are small and dense, the coupling to the next
-// stage is diagonal, and a hand-written solver works in preallocated buffers
-// with no allocation per iteration (a general sparse or banded solver would
-// fill the band of width 2(C+2) and allocate). Steps are damped by a
-// backtracking line search on the scaled residual and kept positive by a
-// fraction-to-boundary rule. A case that does not converge returns the best
-// iterate, a non-converged [Status] and a *[ConvergenceError].
+// stage is diagonal and the coupling to the previous one sparse, and a
+// hand-written solver works in preallocated buffers with no allocation per
+// iteration (a general banded solver would fill the band of width 2(C+2),
+// ignore the structure and allocate). Steps are damped by a backtracking
+// line search on the scaled residual; concentrations are kept non-negative
+// and h, f positive by solving for ln h and ln f.
 //
 // When the line search stalls far from the solution (the usual case when
 // starting from empty stages at high loading), the solver switches to
 // pseudo-transient continuation: linearly implicit Euler steps of the
 // cascade's own dynamics, each phase holding one hour of its flow per
-// stage, with a step that grows as the residual falls; it becomes Newton's
-// method near the solution. When no steady state exists (more acid needed
-// for stripping than fed, organic loaded past capacity) the
-// *ConvergenceError says so.
+// stage, with a step that grows as the residual falls (and shorter steps
+// along the same direction, or a smaller time step, when a step would raise
+// the residual tenfold, a concentration tenfold, or h or f e-fold); it
+// becomes Newton's method near the solution. When no steady state exists
+// (with constant D, an organic loaded past its capacity) or the liquor
+// turns alkaline, the *ConvergenceError says so.
 //
 // The mass balance of every component is checked after the solve,
 // independently of the solver tolerance, and reported as [Result.Closure].
