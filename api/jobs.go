@@ -73,7 +73,7 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 		id = "import-" + strconv.FormatInt(a.jobs.seq.Add(1), 10) + "-" + strconv.FormatInt(a.now().UnixNano(), 36)
 	}
 	dryRun := queryParams(r).Get("dryRun") == "true"
-	job := &ImportJob{ID: id, Status: "running", DryRun: dryRun, CreatedDateTime: a.now().UTC(), TotalBytes: r.ContentLength}
+	job := &ImportJob{ID: id, Status: "running", DryRun: dryRun, CreatedDateTime: a.now().UTC(), TotalBytes: max(r.ContentLength, 0)}
 	a.jobs.mu.Lock()
 	if old := a.jobs.jobs[id]; old != nil && old.Status == "running" {
 		a.jobs.mu.Unlock()

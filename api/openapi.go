@@ -1,9 +1,15 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
+	"time"
+
+	"lodestone/event"
+	"lodestone/twin"
 )
 
 func (a *API) coreRoutes() []Route {
@@ -72,9 +78,23 @@ func (a *API) OpenAPI() map[string]any {
 	}
 	for _, rt := range a.routes {
 		for _, name := range []string{rt.Body, rt.Response} {
-			if name != "" && schemas[name] == nil {
-				schemas[name] = map[string]any{"type": schemaType(name), "description": name + " (see the api package documentation)"}
+			if name == "" || schemas[name] != nil {
+				continue
 			}
+			if s := fixedSchemas[name]; s != nil {
+				schemas[name] = s
+				continue
+			}
+			if t, ok := schemaTypes[name]; ok {
+				schemas[name] = reflectSchema(t, schemas)
+				continue
+			}
+			schemas[name] = map[string]any{"type": schemaType(name), "description": name + " (see the api package documentation)"}
+		}
+	}
+	for name, s := range fixedSchemas {
+		if schemas[name] == nil {
+			schemas[name] = s
 		}
 	}
 	return map[string]any{
@@ -123,4 +143,144 @@ func operationID(method, path string) string {
 		b.WriteString(strings.ToUpper(seg[:1]) + seg[1:])
 	}
 	return b.String()
+}
+
+// schemaTypes are the Go types behind the schema names of the routes; their
+// JSON schemas are derived from the types, so the document follows the code.
+var schemaTypes = map[string]reflect.Type{
+	"ModelData":                reflect.TypeFor[ModelData](),
+	"ModelDataArray":           reflect.TypeFor[[]ModelData](),
+	"ModelList":                reflect.TypeFor[ModelList](),
+	"TwinList":                 reflect.TypeFor[TwinList](),
+	"RelationshipList":         reflect.TypeFor[RelationshipList](),
+	"IncomingRelationshipList": reflect.TypeFor[IncomingRelationshipList](),
+	"QueryRequest":             reflect.TypeFor[QueryRequest](),
+	"QueryResponse":            reflect.TypeFor[QueryResponse](),
+	"HistoryList":              reflect.TypeFor[HistoryList](),
+	"TelemetryList":            reflect.TypeFor[TelemetryList](),
+	"Snapshot":                 reflect.TypeFor[Snapshot](),
+	"PropertyInfoList":         reflect.TypeFor[PropertyInfoList](),
+	"Neighbourhood":            reflect.TypeFor[Neighbourhood](),
+	"ImportJob":                reflect.TypeFor[ImportJob](),
+	"ImportJobList": reflect.TypeFor[struct {
+		Value []ImportJob `json:"value"`
+	}](),
+	"EventRoute": reflect.TypeFor[EventRoute](),
+	"EventRouteList": reflect.TypeFor[struct {
+		Value []EventRoute                `json:"value"`
+		Stats map[string]event.RouteStats `json:"stats,omitempty"`
+	}](),
+	"Endpoint": reflect.TypeFor[Endpoint](),
+	"EndpointList": reflect.TypeFor[struct {
+		Value []Endpoint `json:"value"`
+	}](),
+}
+
+func object(props map[string]any, required ...string) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+var (
+	str     = map[string]any{"type": "string"}
+	anyJSON = map[string]any{}
+)
+
+// fixedSchemas are the schemas of values with their own JSON encoding
+// (twins, relationships, patches) and of bodies that are not JSON objects.
+var fixedSchemas = map[string]any{
+	"Twin": map[string]any{
+		"type": "object", "required": []string{"$metadata"}, "additionalProperties": true,
+		"description": "A digital twin in ADT's shape: system properties start with $, every other member is a property or component.",
+		"properties": map[string]any{
+			"$dtId": str, "$etag": str,
+			"$metadata": map[string]any{"type": "object", "required": []string{"$model"}, "additionalProperties": true,
+				"properties": map[string]any{"$model": str, "$lastUpdateTime": map[string]any{"type": "string", "format": "date-time"}}},
+		},
+	},
+	"Relationship": map[string]any{
+		"type": "object", "required": []string{"$targetId", "$relationshipName"}, "additionalProperties": true,
+		"description": "A relationship in ADT's shape; members not starting with $ are its properties.",
+		"properties":  map[string]any{"$relationshipId": str, "$sourceId": str, "$targetId": str, "$relationshipName": str, "$etag": str},
+	},
+	"Component": map[string]any{"type": "object", "required": []string{"$metadata"}, "additionalProperties": true},
+	"JsonPatch": map[string]any{"type": "array", "description": "RFC 6902 JSON Patch with the operations add, replace and remove.",
+		"items": object(map[string]any{
+			"op":    map[string]any{"type": "string", "enum": []string{"add", "replace", "remove"}},
+			"path":  str,
+			"value": anyJSON,
+		}, "op", "path")},
+	"DTDLArray":        map[string]any{"type": "array", "items": map[string]any{"type": "object", "required": []string{"@id", "@type"}, "additionalProperties": true}},
+	"TelemetryMessage": map[string]any{"type": "object", "minProperties": 1, "additionalProperties": true, "description": "Telemetry names of the twin's model and their values."},
+	"ImportFile":       map[string]any{"type": "string", "description": "An ADT import file: newline-delimited JSON with the sections Header, Models, Twins and Relationships."},
+	"EventStream":      map[string]any{"type": "string", "description": "text/event-stream of CloudEvents 1.0 (JSON in each data line)."},
+	"OpenAPI":          map[string]any{"type": "object"},
+}
+
+// reflectSchema returns the JSON schema of t, adding the schemas of named
+// struct types of this package to defs and referring to them.
+func reflectSchema(t reflect.Type, defs map[string]any) map[string]any {
+	switch t {
+	case reflect.TypeFor[time.Time]():
+		return map[string]any{"type": "string", "format": "date-time"}
+	case reflect.TypeFor[json.RawMessage]():
+		return anyJSON
+	case reflect.TypeFor[twin.Twin]():
+		return ref("Twin")
+	case reflect.TypeFor[twin.Relationship]():
+		return ref("Relationship")
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return reflectSchema(t.Elem(), defs)
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": reflectSchema(t.Elem(), defs)}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": reflectSchema(t.Elem(), defs)}
+	case reflect.Struct:
+		name := t.Name()
+		if name != "" {
+			if defs[name] == nil {
+				defs[name] = map[string]any{} // placeholder against recursion
+				defs[name] = structSchema(t, defs)
+			}
+			return ref(name)
+		}
+		return structSchema(t, defs)
+	}
+	return anyJSON
+}
+
+func structSchema(t reflect.Type, defs map[string]any) map[string]any {
+	props := map[string]any{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = reflectSchema(f.Type, defs)
+	}
+	return map[string]any{"type": "object", "properties": props}
+}
+
+func ref(name string) map[string]any {
+	return map[string]any{"$ref": "#/components/schemas/" + name}
 }

@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"lodestone/dtdl"
+	"lodestone/store"
 	"lodestone/tql"
 	"lodestone/twin"
 )
@@ -152,6 +154,9 @@ func (a *API) neighbourhood(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	rootTwin, err := a.opts.Store.GetTwin(r.Context(), root)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", root)
+	}
 	if err != nil {
 		return err
 	}
