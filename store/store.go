@@ -117,6 +117,13 @@ type Store interface {
 	// for anything large.
 	Snapshot(ctx context.Context, at time.Time) (*Snapshot, error)
 
+	// Export streams the graph as of at (the current graph when at is
+	// zero) from one consistent read: the models stored by then ordered by
+	// id, then the twins ordered by id, then the relationships ordered by
+	// source and id. Its output is a valid Import stream. The stream holds
+	// a read transaction until it ends or the consumer stops early.
+	Export(ctx context.Context, at time.Time) iter.Seq2[Entity, error]
+
 	// Import writes a stream of models, twins and relationships in one
 	// transaction: on any error (including one yielded by src) nothing is
 	// written. Models must be new; twins and relationships are created or

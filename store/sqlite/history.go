@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"strconv"
 	"time"
@@ -156,53 +157,87 @@ func (db *DB) TwinChanges(ctx context.Context, id twin.ID, from, to time.Time) (
 	return out, nil
 }
 
-// Snapshot implements store.Store. It reads in one read transaction, so the
-// twins and relationships are consistent with each other.
+// Snapshot implements store.Store by collecting Export.
 func (db *DB) Snapshot(ctx context.Context, at time.Time) (*store.Snapshot, error) {
-	tx, err := db.r.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
-	}
-	defer tx.Rollback()
 	snap := &store.Snapshot{At: at}
 	if at.IsZero() {
 		snap.At = time.Now().UTC()
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, model, etag, props, meta FROM `+db.TwinsRelation(at)+` ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
-	}
-	for rows.Next() {
-		var id, model, etag, props, meta string
-		if err := rows.Scan(&id, &model, &etag, &props, &meta); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlite: snapshot: %w", err)
-		}
-		t, err := decodeTwin(id, model, etag, props, meta)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlite: snapshot: twin %q: %w", id, err)
-		}
-		snap.Twins = append(snap.Twins, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
-	}
-	rows, err = tx.QueryContext(ctx, `SELECT `+relCols+` FROM `+db.RelationshipsRelation(at)+` ORDER BY source_id, rel_id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRel(rows)
+	for e, err := range db.Export(ctx, at) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: snapshot: %w", err)
 		}
-		snap.Relationships = append(snap.Relationships, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
+		switch {
+		case e.Twin != nil:
+			snap.Twins = append(snap.Twins, *e.Twin)
+		case e.Relationship != nil:
+			snap.Relationships = append(snap.Relationships, *e.Relationship)
+		}
 	}
 	return snap, nil
+}
+
+// Export implements store.Store. It reads in one read transaction, so the
+// models, twins and relationships are consistent with each other.
+func (db *DB) Export(ctx context.Context, at time.Time) iter.Seq2[store.Entity, error] {
+	return func(yield func(store.Entity, error) bool) {
+		tx, err := db.r.BeginTx(ctx, nil)
+		if err != nil {
+			yield(store.Entity{}, fmt.Errorf("sqlite: export: %w", err))
+			return
+		}
+		defer tx.Rollback()
+		var upTo int64 = math.MaxInt64
+		if !at.IsZero() {
+			upTo = asOfNS(at)
+		}
+		// each runs q and yields one entity per row; it reports whether
+		// to go on.
+		each := func(q string, args []any, row func(*sql.Rows) (store.Entity, error)) bool {
+			rows, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
+				yield(store.Entity{}, fmt.Errorf("sqlite: export: %w", err))
+				return false
+			}
+			defer rows.Close()
+			for rows.Next() {
+				e, err := row(rows)
+				if err != nil {
+					yield(store.Entity{}, fmt.Errorf("sqlite: export: %w", err))
+					return false
+				}
+				if !yield(e, nil) {
+					return false
+				}
+			}
+			if err := rows.Err(); err != nil {
+				yield(store.Entity{}, fmt.Errorf("sqlite: export: %w", err))
+				return false
+			}
+			return true
+		}
+		if !each(`SELECT `+modelCols+` FROM models WHERE upload_ns <= ? ORDER BY id`, []any{upTo}, func(rows *sql.Rows) (store.Entity, error) {
+			m, err := scanModel(rows)
+			return store.Entity{Model: &m}, err
+		}) {
+			return
+		}
+		if !each(`SELECT id, model, etag, props, meta FROM `+db.TwinsRelation(at)+` ORDER BY id`, nil, func(rows *sql.Rows) (store.Entity, error) {
+			var id, model, etag, props, meta string
+			if err := rows.Scan(&id, &model, &etag, &props, &meta); err != nil {
+				return store.Entity{}, err
+			}
+			t, err := decodeTwin(id, model, etag, props, meta)
+			if err != nil {
+				return store.Entity{}, fmt.Errorf("twin %q: %w", id, err)
+			}
+			return store.Entity{Twin: &t}, nil
+		}) {
+			return
+		}
+		each(`SELECT `+relCols+` FROM `+db.RelationshipsRelation(at)+` ORDER BY source_id, rel_id`, nil, func(rows *sql.Rows) (store.Entity, error) {
+			r, err := scanRel(rows)
+			return store.Entity{Relationship: &r}, err
+		})
+	}
 }
