@@ -274,3 +274,27 @@ func BenchmarkTwinWriteParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExport streams a graph of 10,000 twins and 20,000
+// relationships.
+func BenchmarkExport(b *testing.B) {
+	db := openBench(b)
+	const n = 10000
+	seedTwins(b, db, n)
+	ctx := b.Context()
+	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		count := 0
+		for _, err := range db.Export(ctx, time.Time{}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			count++
+		}
+		if count != 3*n+1 {
+			b.Fatalf("exported %d entities, want %d", count, 3*n+1)
+		}
+	}
+	b.ReportMetric(float64(3*n)*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
+}
