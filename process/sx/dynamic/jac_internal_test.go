@@ -91,3 +91,39 @@ func TestJacobian(t *testing.T) {
 }
 
 func (p *Problem) defaultsForTest() Settings { return (*Settings)(nil).defaults(p.Duration) }
+
+// TestStepDoesNotAllocate guards the inner loop: a Newton solve of a time
+// step allocates nothing.
+func TestStepDoesNotAllocate(t *testing.T) {
+	c := sx.Problem{
+		Stages:     5,
+		Components: []sx.Component{{Name: "Nd", Charge: 3}, {Name: "Pr", Charge: 3}},
+		Inlets: []sx.Inlet{
+			{Phase: sx.Aqueous, Stage: 3, Flow: 10, Conc: []float64{0.1, 0.05}, H: 0.1},
+			{Phase: sx.Aqueous, Stage: 5, Flow: 5, H: 1},
+			{Phase: sx.Organic, Stage: 1, Flow: 20, Extractant: 1},
+		},
+		Model: sx.MassAction{LogK: []float64{-1.6, -1.75}},
+	}
+	p := &Problem{Cascade: c, Holdup: Holdup{Mixer: 50, Settler: 100}, Duration: 1}
+	w := newWorkspace(p, p.defaultsForTest())
+	w.trackH, w.trackF = true, true
+	w.setInlets(0.5)
+	for k := 0; k < w.N; k++ {
+		w.Va[k], w.Vo[k], w.Vsa[k], w.Vso[k] = 20, 30, 20, 30
+		w.u[k*w.n+w.C], w.u[k*w.n+w.C+1] = math.Log(0.1), math.Log(1)
+		w.Pold[k], w.VTold[k] = 2, 30
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		w.setInlets(0.5)
+		w.settlerGains(0.1)
+		w.sulfate(0.1)
+		if !w.newton(0.1) {
+			t.Fatal("newton did not converge")
+		}
+		w.accept(0.1)
+	})
+	if allocs != 0 {
+		t.Errorf("a step allocates %v times, want 0", allocs)
+	}
+}

@@ -118,7 +118,7 @@ func (s *Settings) defaults(duration float64) Settings {
 		o.MaxStep = 2
 	}
 	if o.Tolerance <= 0 {
-		o.Tolerance = 1e-4
+		o.Tolerance = 1e-3
 	}
 	if o.OutputEvery <= 0 {
 		o.OutputEvery = duration / 100

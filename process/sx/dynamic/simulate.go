@@ -47,6 +47,7 @@ type workspace struct {
 	// Per-evaluation values.
 	D, Dh, Df, y []float64
 	HT, dHT, T   []float64
+	hv, fv       []float64 // h and f of every stage (exp of the unknowns)
 	r            []float64
 	bt           *blockTri
 
@@ -87,6 +88,7 @@ func newWorkspace(p *Problem, set Settings) *workspace {
 	w.ka_, w.ko, w.ga, w.gos = f(N), f(N), f(N*(C+2)), f(N*(C+1))
 	w.D, w.Dh, w.Df, w.y = f(N*C), f(N*C), f(N*C), f(N*C)
 	w.HT, w.dHT, w.T = f(N), f(N), f(N)
+	w.hv, w.fv = f(N), f(N)
 	w.r = f(N * w.n)
 	w.bt = newBlockTri(N, w.n)
 	return w
@@ -300,6 +302,7 @@ func (w *workspace) evalState() {
 	for k := 0; k < w.N; k++ {
 		uk := w.u[k*n : (k+1)*n]
 		h, f := math.Exp(uk[C]), math.Exp(uk[C+1])
+		w.hv[k], w.fv[k] = h, f
 		d, dh, df := w.D[k*C:(k+1)*C], w.Dh[k*C:(k+1)*C], w.Df[k*C:(k+1)*C]
 		model.Distribution(comps, k+1, h, f, d, dh, df)
 		T := f
@@ -325,7 +328,7 @@ func (w *workspace) assemble(dt float64) {
 	clear(bt.upper)
 	for k := 0; k < N; k++ {
 		uk := w.u[k*n : (k+1)*n]
-		h, f := math.Exp(uk[C]), math.Exp(uk[C+1])
+		h, f := w.hv[k], w.fv[k]
 		rk := w.r[k*n : (k+1)*n]
 		dg := bt.diag[k*nn : (k+1)*nn]
 		lo := bt.lower[k*nn : (k+1)*nn]
@@ -375,7 +378,7 @@ func (w *workspace) assemble(dt float64) {
 			// Lower block: organic inflow from stage k−1, y = D·x.
 			if Oin > 0 {
 				pu := w.u[(k-1)*n : k*n]
-				hp, fp := math.Exp(pu[C]), math.Exp(pu[C+1])
+				hp, fp := w.hv[k-1], w.fv[k-1]
 				dy := [3]float64{w.D[(k-1)*C+i], hp * w.Dh[(k-1)*C+i] * pu[i], fp * w.Df[(k-1)*C+i] * pu[i]}
 				cols := [3]int{i, C, C + 1}
 				for q := 0; q < 3; q++ {
@@ -408,7 +411,7 @@ func (w *workspace) assemble(dt float64) {
 			if Oin > 0 {
 				inOT = Oin * (w.gos[(k-1)*(C+1)+C] + kO*w.T[k-1])
 				// ∂T_{k−1}/∂ln f_{k−1} includes f itself.
-				lo[(C+1)*n+C+1] -= Oin * kO * math.Exp(w.u[(k-1)*n+C+1])
+				lo[(C+1)*n+C+1] -= Oin * kO * w.fv[k-1]
 			}
 			rk[C+1] = a*(vo*w.T[k]-w.VTold[k]) - inOT - w.qT[k] + Ok*w.T[k]
 			dg[(C+1)*n+C+1] += co * f
