@@ -28,7 +28,14 @@
 // version was written and when it was superseded or deleted. Transaction
 // times are strictly increasing within a store, so "as of t" names exactly
 // one state of the graph: the versions with validFrom <= t < validTo. See
-// [Store.TwinAsOf], [Store.TwinChanges] and [Store.Snapshot].
+// [Store.TwinAsOf], [Store.TwinChanges], [Store.Snapshot] and
+// [Store.Export].
+//
+// # Bulk
+//
+// [Store.Import] consumes a stream of [Entity] values in one transaction and
+// [Store.Export] produces one from a consistent read, so an export of one
+// store imports into another, and neither holds the graph in memory.
 //
 // # Queries
 //
