@@ -29,11 +29,19 @@ func sxDesign(ctx context.Context, env *cliEnv, args []string, asJSON bool) erro
 	if err != nil {
 		return err
 	}
-	spec, err := design.ParseSpec(data)
+	spec, cut, err := design.ParseRequest(data)
 	if err != nil {
 		return err
 	}
-	out, err := design.Run(ctx, spec)
+	var out *design.Output
+	if cut != nil {
+		out, err = design.RunCut(ctx, *cut)
+		if err == nil {
+			spec = out.Spec()
+		}
+	} else {
+		out, err = design.Run(ctx, spec)
+	}
 	if err != nil {
 		return err
 	}
@@ -47,6 +55,13 @@ func sxDesign(ctx context.Context, env *cliEnv, args []string, asJSON bool) erro
 
 // printDesign writes the human report of a design.
 func printDesign(w io.Writer, s design.Spec, o *design.Output) error {
+	if c := o.Cut; c != nil {
+		fmt.Fprintf(w, "cut with key pair %s/%s:", c.KeyA, c.KeyB)
+		for _, comp := range c.Components {
+			fmt.Fprintf(w, " %s (%s, D %g, recovery %.4f)", comp.Name, comp.Group, comp.D, comp.Recovery)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "binary split, β = %g, f_A = %g, %s feed: %s\n", s.Beta, s.FeedFractionA, s.Feed, o.Regime)
 	fmt.Fprintf(w, "f'_A = %.4f   a = %.4g   b = %.4g   N_min = %.2f\n", o.FAPrime, o.A, o.B, o.NMin)
 	fmt.Fprintf(w, "organic S = %.4f (min %.4f)   scrub W = %.4f (min %.4f)   mol RE per mol fed\n", o.S, o.SMin, o.W, o.WMin)
