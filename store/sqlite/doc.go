@@ -25,7 +25,9 @@
 // One writer connection (BEGIN IMMEDIATE) owned by a writer goroutine,
 // which also hands out strictly increasing transaction times, and a pool of
 // query-only reader connections that WAL lets run alongside the writer.
-// Writes are group-committed: the writes queued while a transaction ran are
+// Checkpoints (copying the WAL into the database file) run in the
+// background on a connection of their own every 250 ms, never inline in a
+// commit. Writes are group-committed: the writes queued while a transaction ran are
 // applied in the next one, each in its own savepoint (a failing write rolls
 // back alone) and with its own transaction time, and all of them are
 // acknowledged after the one commit. Imports run in transactions of their

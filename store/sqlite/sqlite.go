@@ -90,6 +90,9 @@ type DB struct {
 	stop   chan struct{} // closed by Close
 	exited chan struct{} // closed when the writer goroutine returns
 	closer sync.Once
+
+	ck       *sql.DB       // checkpoint connection (file databases only)
+	ckExited chan struct{} // closed when the checkpointer returns
 }
 
 var (
@@ -128,7 +131,7 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 
 	common := fmt.Sprintf("_pragma=busy_timeout(10000)&_pragma=cache_size(-%d)&_pragma=foreign_keys(0)", cache*1024)
 	var err error
-	var wURI, rURI string
+	var wURI, rURI, ckURI string
 	if path == ":memory:" {
 		// The memdb VFS gives an in-memory database that several
 		// connections share (without shared-cache table locks), so that
@@ -142,8 +145,11 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		u := "file:" + (&url.URL{Path: path}).EscapedPath()
 		// journal_size_limit truncates the WAL after a checkpoint, which
 		// a large import would otherwise leave as big as the data.
-		wURI = u + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=journal_size_limit(67108864)&_txlock=immediate"
+		// wal_autocheckpoint(0): commits never run a checkpoint inline;
+		// the checkpointer goroutine does, on its own connection.
+		wURI = u + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=journal_size_limit(67108864)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 		rURI = u + "?" + common + "&_pragma=query_only(1)"
+		ckURI = u + "?_pragma=busy_timeout(10000)&_pragma=synchronous(" + sync + ")"
 	}
 	db.w, err = sql.Open("sqlite", wURI)
 	if err != nil {
@@ -168,6 +174,14 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	}
 	db.r.SetMaxOpenConns(readConns)
 	db.r.SetMaxIdleConns(readConns)
+	if ckURI != "" {
+		if db.ck, err = sql.Open("sqlite", ckURI); err != nil {
+			db.w.Close()
+			db.r.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		db.ck.SetMaxOpenConns(1)
+	}
 	db.wstmts.db, db.rstmts.db = db.w, db.r
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -185,6 +199,12 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	db.stop = make(chan struct{})
 	db.exited = make(chan struct{})
 	go db.writer()
+	db.ckExited = make(chan struct{})
+	if db.ck != nil {
+		go db.checkpointer()
+	} else {
+		close(db.ckExited)
+	}
 	return db, nil
 }
 
@@ -193,8 +213,17 @@ func (db *DB) Close() error {
 	if db.stop != nil {
 		db.closer.Do(func() { close(db.stop) })
 		<-db.exited
+		<-db.ckExited
 	}
 	db.optimize(context.Background())
+	if db.ck != nil {
+		// Leave a small file behind: copy the WAL into the database and
+		// truncate it.
+		if _, err := db.w.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			db.logger.Warn("checkpoint", "err", err)
+		}
+		db.ck.Close()
+	}
 	db.rstmts.close()
 	db.wstmts.close()
 	return errors.Join(db.r.Close(), db.w.Close())
@@ -427,6 +456,33 @@ func (db *DB) runOne(op *writeOp) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// checkpointInterval is how often the checkpointer copies committed WAL
+// frames into the database file.
+const checkpointInterval = 250 * time.Millisecond
+
+// checkpointer runs passive checkpoints in the background, so that no
+// commit waits for one (SQLite's default runs them inline in the commit
+// that crosses 1000 WAL pages). A passive checkpoint never blocks the
+// writer or readers; once it has caught up, the next write transaction
+// starts the WAL from the beginning again.
+func (db *DB) checkpointer() {
+	defer close(db.ckExited)
+	tick := time.NewTicker(checkpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-tick.C:
+			var busy, logFrames, done int
+			err := db.ck.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done)
+			if err != nil {
+				db.logger.Warn("checkpoint", "err", err)
+			}
+		}
+	}
 }
 
 // callWrite runs fn, turning a panic into an error so that a bug in one
