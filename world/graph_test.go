@@ -1,0 +1,276 @@
+package world_test
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"lodestone/supply"
+	"lodestone/twin"
+	"lodestone/world"
+)
+
+// TestNetworkFromTwinsRoundTrip checks that the world's twins give back
+// the world's network (but for the free-text sources) and that a run of
+// every built-in scenario on either gives the same KPIs, bit for bit.
+func TestNetworkFromTwinsRoundTrip(t *testing.T) {
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	g, err := world.NetworkFromTwins(twins, rels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := w.Network(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore := cmp.Options{
+		cmpopts.IgnoreFields(supply.Network{}, "Description"),
+		cmpopts.IgnoreFields(supply.Node{}, "Source"),
+		cmpopts.IgnoreFields(supply.Arc{}, "Source"),
+	}
+	if diff := cmp.Diff(want, g.Network, ignore); diff != "" {
+		t.Errorf("NetworkFromTwins(world.Twins()) differs from World.Network (-want +got):\n%s", diff)
+	}
+	if len(g.Process) != 0 {
+		t.Errorf("Process = %v, want none (the world has no process-twin results)", g.Process)
+	}
+	for _, info := range world.Scenarios() {
+		t.Run(info.Name, func(t *testing.T) {
+			if testing.Short() && info.Name != world.ScenarioApril2025 {
+				t.Skip("short: one scenario")
+			}
+			sc, err := w.Scenario(info.Name, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gs := *sc
+			gs.Network = *g.Network
+			r1, err := supply.Run(t.Context(), sc, rand.New(rand.NewPCG(7, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r2, err := supply.Run(t.Context(), &gs, rand.New(rand.NewPCG(7, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(r1, r2); diff != "" {
+				t.Errorf("KPIs of the world's network vs the twins' (-world +twins):\n%s", diff)
+			}
+		})
+	}
+}
+
+// setProps returns a copy of the twins with props merged into twin id.
+func setProps(twins []twin.Twin, id twin.ID, props map[string]any) []twin.Twin {
+	out := make([]twin.Twin, len(twins))
+	for i, tw := range twins {
+		out[i] = tw
+		if tw.ID != id {
+			continue
+		}
+		p := map[string]any{}
+		for k, v := range tw.Properties {
+			p[k] = v
+		}
+		for k, v := range props {
+			p[k] = v
+		}
+		out[i].Properties = p
+	}
+	return out
+}
+
+func node(n *supply.Network, id supply.NodeID) supply.Node {
+	for _, x := range n.Nodes {
+		if x.ID == id {
+			return x
+		}
+	}
+	return supply.Node{}
+}
+
+// TestNetworkFromTwinsProcess checks that a separation plant takes its
+// capacity and recovery from process-twin results, with provenance, and
+// keeps its own figures when the run did not converge.
+func TestNetworkFromTwinsProcess(t *testing.T) {
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	base, err := world.NetworkFromTwins(twins, rels, &world.GraphOptions{PerYear: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := map[string]any{
+		"throughputCapacityTonnesReoPerYear": 8760.0,
+		"recovery":                           map[string]any{"organic_Nd": 0.99, "aqueous_Nd": 0.01, "aqueous_La": 0.97, "organic_La": 0.03},
+		"converged":                          true,
+		"modelVersion":                       "lodestone/process/sx steady-state v1",
+		"inputHash":                          "sha256:abc",
+	}
+	tests := []struct {
+		name      string
+		props     map[string]any
+		opts      world.GraphOptions
+		capacity  float64 // t/yr of sep-my-lynas
+		ratioDiv  float64 // its input ratios are the world's divided by this
+		link      *world.ProcessLink
+		wantField string
+	}{
+		{
+			name: "used", props: result, capacity: 8760, ratioDiv: 0.98,
+			link: &world.ProcessLink{Node: "sep-my-lynas", Used: true, FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 8760,
+				Recovery: 0.98, RecoveryBasis: "mean over La, Nd of each element's best recovery to a product", Converged: true,
+				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
+		},
+		{
+			name: "elements", props: result, opts: world.GraphOptions{RecoveryElements: []string{"Nd"}}, capacity: 8760, ratioDiv: 0.99,
+			link: &world.ProcessLink{Node: "sep-my-lynas", Used: true, FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 8760,
+				Recovery: 0.99, RecoveryBasis: "mean over Nd of each element's best recovery to a product", Converged: true,
+				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
+		},
+		{
+			name: "ignored", props: result, opts: world.GraphOptions{IgnoreProcess: true}, capacity: 19500, ratioDiv: 1,
+		},
+		{
+			name: "not converged", props: map[string]any{"throughputCapacityTonnesReoPerYear": 100.0, "converged": false, "inputHash": "sha256:x"},
+			capacity: 19500, ratioDiv: 1,
+			link: &world.ProcessLink{Node: "sep-my-lynas", Why: "the process-twin run did not converge; the facility figures are kept",
+				FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 100, Recovery: 1, RecoveryBasis: "no recovery in the result: 1", InputHash: "sha256:x"},
+		},
+		{name: "bad throughput", props: map[string]any{"throughputCapacityTonnesReoPerYear": "lots"}, wantField: "twins[sep-my-lynas].throughputCapacityTonnesReoPerYear"},
+		{name: "bad recovery", props: map[string]any{"throughputCapacityTonnesReoPerYear": 1.0, "recovery": map[string]any{"organic_Nd": 2.0}}, wantField: "twins[sep-my-lynas].recovery.organic_Nd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.opts
+			o.PerYear = true
+			g, err := world.NetworkFromTwins(setProps(twins, "sep-my-lynas", tt.props), rels, &o)
+			if tt.wantField != "" {
+				var fe *world.FieldError
+				if !errors.As(err, &fe) || fe.Field != tt.wantField {
+					t.Fatalf("NetworkFromTwins error = %v, want a FieldError on %s", err, tt.wantField)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := node(g.Network, "sep-my-lynas").CapacityPerPeriod; got != tt.capacity {
+				t.Errorf("capacity = %g, want %g", got, tt.capacity)
+			}
+			for i, a := range g.Network.Arcs {
+				want := base.Network.Arcs[i].Ratio
+				if a.To == "sep-my-lynas" {
+					want /= tt.ratioDiv
+				}
+				if diff := a.Ratio - want; diff > 1e-12 || diff < -1e-12 {
+					t.Errorf("arc %s->%s ratio = %g, want %g", a.From, a.To, a.Ratio, want)
+				}
+			}
+			var got *world.ProcessLink
+			if len(g.Process) == 1 {
+				got = &g.Process[0]
+			}
+			if diff := cmp.Diff(tt.link, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+				t.Errorf("Process (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestNetworkFromTwinsErrors checks that bad twins and edges get an error
+// naming the field.
+func TestNetworkFromTwinsErrors(t *testing.T) {
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	feeds := -1
+	for i, r := range rels {
+		if r.Name == "feeds" {
+			feeds = i
+			break
+		}
+	}
+	withEdge := func(props map[string]any) []twin.Relationship {
+		out := append([]twin.Relationship(nil), rels...)
+		out[feeds].Properties = props
+		return out
+	}
+	id := rels[feeds].ID
+	tests := []struct {
+		name  string
+		twins []twin.Twin
+		rels  []twin.Relationship
+		field string
+	}{
+		{"no ratio", twins, withEdge(map[string]any{"materialCode": "REO-concentrate"}), "relationships[" + id + "].ratio"},
+		{"zero ratio", twins, withEdge(map[string]any{"ratio": 0.0}), "relationships[" + id + "].ratio"},
+		{"bad lead time", twins, withEdge(map[string]any{"ratio": 1.0, "leadTimeDays": -3.0}), "relationships[" + id + "].leadTimeDays"},
+		{"negative capacity", setProps(twins, "mine-cn", map[string]any{"capacityTonnesPerYear": -1.0}), rels, "twins[mine-cn].capacityTonnesPerYear"},
+		{"no facility", twins[:1], nil, "twins"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := world.NetworkFromTwins(tt.twins, tt.rels, nil)
+			var fe *world.FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.field {
+				t.Fatalf("NetworkFromTwins error = %v, want a FieldError on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestGraphScenario(t *testing.T) {
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	g, err := world.NetworkFromTwins(twins, rels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		doc       string
+		start     supply.Date
+		days      int
+		shocks    int
+		wantField string
+	}{
+		{name: "empty", doc: "", start: "2025-01-01", days: 1826},
+		{name: "dates", doc: `{"start":"2026-01-01","days":30}`, start: "2026-01-01", days: 30},
+		{name: "shock", doc: `{"shocks":[{"node":"sep-cn","from":"2025-02-01","to":"2025-03-01","capacity_factor":0.5}]}`, start: "2025-01-01", days: 1826, shocks: 1},
+		{name: "network", doc: `{"network":{"nodes":[]}}`, wantField: "network"},
+		{name: "unknown node", doc: `{"shocks":[{"node":"nowhere","from":"2025-02-01","to":"2025-03-01"}]}`, wantField: "shocks[0].node"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := world.GraphScenario([]byte(tt.doc), g.Network)
+			if tt.wantField != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantField) {
+					t.Fatalf("GraphScenario error = %v, want one naming %s", err, tt.wantField)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Start != tt.start || sc.Days != tt.days || len(sc.Shocks) != tt.shocks || len(sc.Network.Nodes) != len(g.Network.Nodes) {
+				t.Errorf("GraphScenario = start %s days %d shocks %d nodes %d, want %s %d %d %d", sc.Start, sc.Days, len(sc.Shocks), len(sc.Network.Nodes), tt.start, tt.days, tt.shocks, len(g.Network.Nodes))
+			}
+		})
+	}
+}
