@@ -57,7 +57,7 @@ func Fit(ctx context.Context, points []BatchPoint) (*FitResult, error) {
 	if len(elems) == 0 {
 		return nil, fmt.Errorf("sx: fit: no point has a measured D")
 	}
-	logK, err := fitAll(ctx, points, elems, -1)
+	logK, err := fitAll(ctx, points, elems, -1, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func Fit(ctx context.Context, points []BatchPoint) (*FitResult, error) {
 			r := math.Log10(pred[e]) - math.Log10(p.D[e])
 			ss += r * r
 			// Leave point j out, refit, predict it.
-			lk, err := fitAll(ctx, points, elems, j)
+			lk, err := fitAll(ctx, points, elems, j, logK)
 			if err != nil {
 				return nil, err
 			}
@@ -142,11 +142,17 @@ func measuredElements(points []BatchPoint) []string {
 	return out
 }
 
-// fitAll fits every element of elems, leaving out point skip (−1: none).
-func fitAll(ctx context.Context, points []BatchPoint, elems []string, skip int) (map[string]float64, error) {
+// fitAll fits every element of elems, leaving out point skip (−1: none),
+// starting from warm when given (a leave-one-out refit starts from the
+// full fit).
+func fitAll(ctx context.Context, points []BatchPoint, elems []string, skip int, warm map[string]float64) (map[string]float64, error) {
 	logK := map[string]float64{}
 	// Start from the mean of the per-point constants implied by the data.
 	for _, e := range elems {
+		if k, ok := warm[e]; ok {
+			logK[e] = k
+			continue
+		}
 		var s float64
 		var n int
 		for j, p := range points {
@@ -174,9 +180,14 @@ func fitAll(ctx context.Context, points []BatchPoint, elems []string, skip int) 
 	}
 	sweeps := 1
 	if len(elems) > 1 {
-		sweeps = 4
+		sweeps = 8
+	}
+	width := 2.0
+	if warm != nil {
+		width = 0.5
 	}
 	for sw := 0; sw < sweeps; sw++ {
+		var change float64
 		for _, e := range elems {
 			obj := func(lk float64) (float64, error) {
 				logK[e] = lk
@@ -194,11 +205,31 @@ func fitAll(ctx context.Context, points []BatchPoint, elems []string, skip int) 
 				}
 				return ss, nil
 			}
-			best, err := golden(obj, logK[e]-2, logK[e]+2, 1e-7)
-			if err != nil {
-				return nil, err
+			start := logK[e]
+			lo, hi := start-width, start+width
+			var best float64
+			for {
+				b, err := golden(obj, lo, hi, 1e-7)
+				if err != nil {
+					return nil, err
+				}
+				best = b
+				// Widen the bracket when the minimum sits on its edge.
+				if best-lo < 1e-3 && lo > start-20 {
+					lo, hi = lo-2*width, lo+1e-3
+					continue
+				}
+				if hi-best < 1e-3 && hi < start+20 {
+					lo, hi = hi-1e-3, hi+2*width
+					continue
+				}
+				break
 			}
+			change = math.Max(change, math.Abs(best-start))
 			logK[e] = best
+		}
+		if change < 1e-6 {
+			break
 		}
 	}
 	return logK, nil
