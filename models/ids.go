@@ -53,6 +53,8 @@ const (
 	SXCascade = "dtmi:lodestone:SXCascade;1"
 	// SXStage identifies the SX stage interface (SXStage.json).
 	SXStage = "dtmi:lodestone:SXStage;1"
+	// ScenarioRun identifies the Scenario run interface (ScenarioRun.json).
+	ScenarioRun = "dtmi:lodestone:ScenarioRun;1"
 	// SeparationPlant identifies the Separation plant interface (SeparationPlant.json).
 	SeparationPlant = "dtmi:lodestone:SeparationPlant;1"
 	// Settler identifies the Settler interface (Settler.json).

@@ -111,6 +111,7 @@ func TestFilesMatchConstants(t *testing.T) {
 		"Pump":                 models.Pump,
 		"SXCascade":            models.SXCascade,
 		"SXStage":              models.SXStage,
+		"ScenarioRun":          models.ScenarioRun,
 		"SeparationPlant":      models.SeparationPlant,
 		"Settler":              models.Settler,
 		"SimulatedPerformance": models.SimulatedPerformance,

@@ -115,6 +115,7 @@ func defaultMaterialElements() map[string][]string {
 // the Country twin it is locatedIn ("ROW" without one). An arc takes the
 // feeds edge's ratio (required), materialCode and leadTimeDays; the edge's
 // tonnesPerYear is reported in Skipped, as supply lanes have no capacity.
+// A facility's availability (0..1, from its plant twin) scales its capacity.
 //
 // A separation plant with converged process-twin results
 // (SimulatedPerformance: throughputCapacityTonnesReoPerYear, recovery) takes
@@ -225,6 +226,14 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 					g.Process = append(g.Process, link)
 				}
 			}
+		}
+		if av, ok := t.Properties["availability"]; ok && stage != supply.StageOEM {
+			f, isNum := toFloat(av)
+			if !isNum || math.IsNaN(f) || f < 0 || f > 1 {
+				return nil, fieldErr(field("availability"), "must be in [0, 1], got %v", av)
+			}
+			n.CapacityPerPeriod *= f
+			n.Source += fmt.Sprintf("; capacity x availability %g (plant twin)", f)
 		}
 		nodes[t.ID] = true
 		g.Network.Nodes = append(g.Network.Nodes, n)

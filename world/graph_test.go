@@ -219,6 +219,7 @@ func TestNetworkFromTwinsErrors(t *testing.T) {
 		{"zero ratio", twins, withEdge(map[string]any{"ratio": 0.0}), "relationships[" + id + "].ratio"},
 		{"bad lead time", twins, withEdge(map[string]any{"ratio": 1.0, "leadTimeDays": -3.0}), "relationships[" + id + "].leadTimeDays"},
 		{"negative capacity", setProps(twins, "mine-cn", map[string]any{"capacityTonnesPerYear": -1.0}), rels, "twins[mine-cn].capacityTonnesPerYear"},
+		{"bad availability", setProps(twins, "mine-cn", map[string]any{"availability": 1.5}), rels, "twins[mine-cn].availability"},
 		{"no facility", twins[:1], nil, "twins"},
 	}
 	for _, tt := range tests {
