@@ -66,6 +66,11 @@ type Store interface {
 	PutTwin(ctx context.Context, t twin.Twin, cond Condition) (twin.Twin, error)
 	// GetTwin returns the current version of a twin, or ErrNotFound.
 	GetTwin(ctx context.Context, id twin.ID) (twin.Twin, error)
+	// GetTwinJSON returns the current version of a twin as its ADT JSON
+	// document, byte for byte what json.Marshal of GetTwin's result gives,
+	// and its ETag. Backends build it from the stored JSON without
+	// decoding the properties, which makes it the cheap way to serve reads.
+	GetTwinJSON(ctx context.Context, id twin.ID) ([]byte, twin.ETag, error)
 	// PatchTwin applies a JSON Patch to a twin under cond (see
 	// twin.Twin.ApplyPatch); the patch is recorded in the change list. A
 	// patch that cannot be applied gives an error wrapping ErrInvalid and

@@ -92,14 +92,25 @@ func BenchmarkTwinGet(b *testing.B) {
 	const n = 10000
 	seedTwins(b, db, n)
 	ctx := b.Context()
-	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
-	i := 0
-	for b.Loop() {
-		if _, err := db.GetTwin(ctx, twin.ID(fmt.Sprintf("node-%07d", i%n))); err != nil {
-			b.Fatal(err)
-		}
-		i += 7
+	for _, form := range []string{"twin", "json"} {
+		b.Run("form="+form, func(b *testing.B) {
+			b.ReportAllocs()
+			defer reportCPU(b, cpuTime())
+			i := 0
+			for b.Loop() {
+				id := twin.ID(fmt.Sprintf("node-%07d", i%n))
+				var err error
+				if form == "twin" {
+					_, err = db.GetTwin(ctx, id)
+				} else {
+					_, _, err = db.GetTwinJSON(ctx, id)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				i += 7
+			}
+		})
 	}
 }
 

@@ -219,6 +219,33 @@ func testTwinCRUD(t *testing.T, s store.Store) {
 		t.Errorf("JSON differs:\nput %s\nget %s", a, b)
 	}
 
+	// GetTwinJSON gives the same bytes as marshalling GetTwin's twin.
+	odd := newTwin("odd/<&>", mineModel, map[string]any{
+		"é \"q\"": []any{1.0, "<b>", map[string]any{"k": nil}}, "a/b": "x\ny", "n": -1.5e-7,
+		"comp": map[string]any{"$metadata": map[string]any{"p": map[string]any{"lastUpdateTime": "2025-01-01T00:00:00Z"}}, "p": true},
+	})
+	odd.Metadata.Properties = map[string]twin.PropertyMetadata{"n": {SourceTime: src}}
+	mustPut(t, s, odd)
+	if _, err := s.PatchTwin(ctx, "odd/<&>", mustPatch(t, `[{"op":"replace","path":"/n","value":2}]`), store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []twin.ID{"mine-1", "odd/<&>"} {
+		tw, err := s.GetTwin(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(tw)
+		raw, etag, err := s.GetTwinJSON(ctx, id)
+		if err != nil {
+			t.Fatalf("GetTwinJSON(%s): %v", id, err)
+		}
+		if string(raw) != string(want) || etag != tw.ETag {
+			t.Errorf("GetTwinJSON(%s) =\n%s %s\nwant\n%s %s", id, raw, etag, want, tw.ETag)
+		}
+	}
+	_, _, err = s.GetTwinJSON(ctx, "nope")
+	wantErr(t, "GetTwinJSON(missing)", err, store.ErrNotFound)
+
 	// Replace.
 	rep, err := s.PutTwin(ctx, newTwin("mine-1", mineModel, map[string]any{"output": 1.0}), store.Condition{})
 	if err != nil {
