@@ -90,6 +90,42 @@ func (b *blockTri) solve(r []float64) bool {
 	return true
 }
 
+// resolve solves J·u = r in place with the factors left by the last solve
+// (the lower blocks are kept, the reduced diagonal blocks hold their LU
+// factors and x the reduced upper blocks).
+func (b *blockTri) resolve(r []float64) {
+	n, nn := b.n, b.n*b.n
+	for k := 0; k < b.N; k++ {
+		rk := r[k*n : (k+1)*n]
+		if k > 0 {
+			l := b.lower[k*nn : (k+1)*nn]
+			vp := b.v[(k-1)*n : k*n]
+			for i := 0; i < n; i++ {
+				s := 0.0
+				for m := 0; m < n; m++ {
+					s += l[i*n+m] * vp[m]
+				}
+				rk[i] -= s
+			}
+		}
+		vk := b.v[k*n : (k+1)*n]
+		copy(vk, rk)
+		luSolve(b.diag[k*nn:(k+1)*nn], b.piv[k*n:(k+1)*n], n, vk)
+	}
+	copy(r[(b.N-1)*n:], b.v[(b.N-1)*n:])
+	for k := b.N - 2; k >= 0; k-- {
+		xk := b.x[k*nn : (k+1)*nn]
+		un := r[(k+1)*n : (k+2)*n]
+		for i := 0; i < n; i++ {
+			s := b.v[k*n+i]
+			for j := 0; j < n; j++ {
+				s -= xk[i*n+j] * un[j]
+			}
+			r[k*n+i] = s
+		}
+	}
+}
+
 // luFactor factors the n×n matrix a in place with partial pivoting.
 func luFactor(a []float64, piv []int, n int) bool {
 	for c := 0; c < n; c++ {

@@ -54,7 +54,7 @@ func TestJacobian(t *testing.T) {
 			dt := 0.1
 			w.settlerGains(dt)
 			w.evalState()
-			w.assemble(dt)
+			w.assemble(dt, true)
 			n, nn := w.n, w.n*w.n
 			diag := append([]float64(nil), w.bt.diag...)
 			lower := append([]float64(nil), w.bt.lower...)
@@ -65,7 +65,7 @@ func TestJacobian(t *testing.T) {
 					h := 1e-7 * math.Max(1e-3, math.Abs(w.u[k*n+j]))
 					w.u[k*n+j] += h
 					w.evalState()
-					w.assemble(dt)
+					w.assemble(dt, true)
 					w.u[k*n+j] -= h
 					for kk := max(0, k-1); kk <= min(w.N-1, k+1); kk++ {
 						for i := 0; i < n; i++ {

@@ -93,7 +93,7 @@ type Problem struct {
 // Settings are the knobs of Simulate. A nil *Settings means the defaults.
 type Settings struct {
 	InitialStep float64 // h; 0 means 1e-3
-	MaxStep     float64 // h; 0 means 2
+	MaxStep     float64 // h; 0 means the larger of 2 h and Duration/500
 	// Tolerance is the local error accepted per step, relative to each
 	// concentration (plus 1e-3 of the component's largest inlet
 	// concentration); 0 means 1e-3.
@@ -115,7 +115,7 @@ func (s *Settings) defaults(duration float64) Settings {
 		o.InitialStep = 1e-3
 	}
 	if o.MaxStep <= 0 {
-		o.MaxStep = 2
+		o.MaxStep = max(2, duration/500)
 	}
 	if o.Tolerance <= 0 {
 		o.Tolerance = 1e-3

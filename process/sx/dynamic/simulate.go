@@ -50,6 +50,7 @@ type workspace struct {
 	hv, fv       []float64 // h and f of every stage (exp of the unknowns)
 	r            []float64
 	bt           *blockTri
+	sd, sl, su   []float64 // scratch Jacobian blocks of the chord iterations
 
 	stats Stats
 }
@@ -91,6 +92,7 @@ func newWorkspace(p *Problem, set Settings) *workspace {
 	w.hv, w.fv = f(N), f(N)
 	w.r = f(N * w.n)
 	w.bt = newBlockTri(N, w.n)
+	w.sd, w.sl, w.su = f(N*w.n*w.n), f(N*w.n*w.n), f(N*w.n*w.n)
 	return w
 }
 
@@ -318,21 +320,27 @@ func (w *workspace) evalState() {
 // assemble fills the residual r and the Jacobian blocks for a step of dt.
 // Rows per stage: C metal balances, the proton balance, the extractant
 // balance, all in mol/h.
-func (w *workspace) assemble(dt float64) {
+//
+// With jac false the Jacobian goes to scratch blocks and the factors of
+// the last full assembly are kept (the chord iterations of newton).
+func (w *workspace) assemble(dt float64, jac bool) {
 	C, n, N := w.C, w.n, w.N
 	a := 1 / dt
 	nn := n * n
-	bt := w.bt
-	clear(bt.diag)
-	clear(bt.lower)
-	clear(bt.upper)
+	bd, bl, bu := w.bt.diag, w.bt.lower, w.bt.upper
+	if !jac {
+		bd, bl, bu = w.sd, w.sl, w.su
+	}
+	clear(bd)
+	clear(bl)
+	clear(bu)
 	for k := 0; k < N; k++ {
 		uk := w.u[k*n : (k+1)*n]
 		h, f := w.hv[k], w.fv[k]
 		rk := w.r[k*n : (k+1)*n]
-		dg := bt.diag[k*nn : (k+1)*nn]
-		lo := bt.lower[k*nn : (k+1)*nn]
-		up := bt.upper[k*nn : (k+1)*nn]
+		dg := bd[k*nn : (k+1)*nn]
+		lo := bl[k*nn : (k+1)*nn]
+		up := bu[k*nn : (k+1)*nn]
 		va, vo := w.Va[k], w.Vo[k]
 		Ak, Ok := w.A[k], w.O[k]
 		ca, co := a*va+Ak, a*vo+Ok
@@ -429,15 +437,26 @@ func (w *workspace) assemble(dt float64) {
 // whether it converged.
 func (w *workspace) newton(dt float64) bool {
 	C, n := w.C, w.n
-	for it := 0; it < 30; it++ {
+	// Chord iterations: the Jacobian is factored at the first iteration
+	// and refreshed when the iteration stalls; the other iterations reuse
+	// the factors (a block solve is then O(n²) per stage, not O(n³)).
+	fresh, chord, last := false, 0, math.Inf(1)
+	for it := 0; it < 40; it++ {
 		w.stats.NewtonIterations++
 		w.evalState()
-		w.assemble(dt)
+		refresh := it == 0 || chord >= 6
+		w.assemble(dt, refresh)
 		for j := range w.r {
 			w.r[j] = -w.r[j]
 		}
-		if !w.bt.solve(w.r) {
-			return false
+		if refresh {
+			if !w.bt.solve(w.r) {
+				return false
+			}
+			fresh, chord = true, 0
+		} else {
+			w.bt.resolve(w.r)
+			chord++
 		}
 		// Keep x ≥ 0 (a component may fall at most to a tenth of its value
 		// in one iteration) and cap the moves of ln h and ln f.
@@ -469,6 +488,12 @@ func (w *workspace) newton(dt float64) bool {
 			w.evalState()
 			return true
 		}
+		// A chord step that does not shrink the change well calls for a
+		// fresh Jacobian.
+		if !fresh && change > 0.5*last {
+			chord = 6
+		}
+		fresh, last = false, change
 	}
 	return false
 }
