@@ -36,6 +36,7 @@ const (
 	crashHubs        = 2
 	crashModel       = "dtmi:lodestone:Warehouse;1"
 	crashMinAcks     = 2000             // acknowledged operations before the kill
+	crashMinAcksRace = 400              // the same under -race, which is ~10× slower
 	crashMaxStream   = 15 * time.Second // kill by then whatever the count
 	crashEventsWait  = 30 * time.Second
 	crashStartupWait = 60 * time.Second
@@ -276,7 +277,11 @@ func TestCrashRecovery(t *testing.T) {
 	// Kill in the middle of the stream, once enough writes are in.
 	began := time.Now()
 	deadline := began.Add(crashMaxStream)
-	for acks.Load() < crashMinAcks && time.Now().Before(deadline) {
+	minAcks := int64(crashMinAcks)
+	if raceEnabled {
+		minAcks = crashMinAcksRace
+	}
+	for acks.Load() < minAcks && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	p.kill(t)
