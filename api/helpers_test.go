@@ -48,6 +48,7 @@ type options struct {
 	demo     bool
 	noModels bool
 	maxBody  int64
+	maxBulk  int64
 }
 
 func start(t testing.TB, o options) *env {
@@ -58,6 +59,9 @@ func start(t testing.TB, o options) *env {
 	so.LoadDemo = o.demo
 	if o.maxBody > 0 {
 		so.MaxBodyBytes = o.maxBody
+	}
+	if o.maxBulk > 0 {
+		so.MaxBulkBytes = o.maxBulk
 	}
 	s, err := server.New(so)
 	if err != nil {

@@ -55,15 +55,22 @@ func (j *jobRegistry) get(id string) (ImportJob, bool) {
 	return *job, true
 }
 
-// countingReader counts the bytes read through it, for progress.
+// countingReader counts the bytes read through it, for progress, and
+// remembers whether the body hit its size limit (the bulk reader reports
+// the cut line as malformed JSON, which would hide the real cause).
 type countingReader struct {
-	r io.Reader
-	n atomic.Int64
+	r      io.Reader
+	n      atomic.Int64
+	tooBig atomic.Pointer[http.MaxBytesError]
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		c.tooBig.Store(mbe)
+	}
 	return n, err
 }
 
@@ -86,6 +93,9 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	stats, lines, err := a.runImport(r.Context(), bulk.NewReader(body), dryRun, func(done int) {
 		a.jobs.update(id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
 	})
+	if mbe := body.tooBig.Load(); err != nil && mbe != nil {
+		err = mbe
+	}
 	finished := a.now().UTC()
 	a.jobs.update(id, func(j *ImportJob) {
 		j.FinishedDateTime = &finished
@@ -160,6 +170,11 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 				break
 			}
 			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					yield(store.Entity{}, err) // 413, not a format error
+					return
+				}
 				yield(store.Entity{}, &Error{Status: http.StatusBadRequest, Code: "InvalidImportFile", Message: err.Error(), Err: err})
 				return
 			}

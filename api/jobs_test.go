@@ -179,3 +179,17 @@ func exportModels(t *testing.T, e *env) []string {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestImportTooLarge(t *testing.T) {
+	e := start(t, options{noModels: true, maxBulk: 1024})
+	body := importFile(testModels, nil, nil)
+	r := e.mustDo("PUT", "/jobs/imports/big", body, 413, "Content-Type", "application/x-ndjson")
+	var j job
+	json.Unmarshal(r.body, &j)
+	if j.Status != "failed" || j.Error == nil || j.Error.Code != "RequestTooLarge" {
+		t.Errorf("job = %+v, want failed with RequestTooLarge", j)
+	}
+	if ids := modelIDs(t, e.mustDo("GET", "/models", nil, 200)); len(ids) != 0 {
+		t.Errorf("models after a refused import: %v", ids)
+	}
+}
