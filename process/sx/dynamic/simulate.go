@@ -440,11 +440,13 @@ func (w *workspace) newton(dt float64) bool {
 	// Chord iterations: the Jacobian is factored at the first iteration
 	// and refreshed when the iteration stalls; the other iterations reuse
 	// the factors (a block solve is then O(n²) per stage, not O(n³)).
-	fresh, chord, last := false, 0, math.Inf(1)
-	for it := 0; it < 40; it++ {
+	// Far from the solution (clipped or large moves, as when a fresh
+	// phase first meets the mixer) every iteration refreshes the factors.
+	fresh, chord, last, wasClipped := false, 0, math.Inf(1), false
+	for it := 0; it < 60; it++ {
 		w.stats.NewtonIterations++
 		w.evalState()
-		refresh := it == 0 || chord >= 6
+		refresh := it == 0 || chord >= 6 || wasClipped || last > 1e-3
 		w.assemble(dt, refresh)
 		for j := range w.r {
 			w.r[j] = -w.r[j]
@@ -493,7 +495,7 @@ func (w *workspace) newton(dt float64) bool {
 		if !fresh && change > 0.5*last {
 			chord = 6
 		}
-		fresh, last = false, change
+		fresh, last, wasClipped = false, change, clipped
 	}
 	return false
 }
