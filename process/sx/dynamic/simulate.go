@@ -446,7 +446,7 @@ func (w *workspace) newton(dt float64) bool {
 	for it := 0; it < 60; it++ {
 		w.stats.NewtonIterations++
 		w.evalState()
-		refresh := it == 0 || chord >= 6 || wasClipped || last > 1e-3
+		refresh := it == 0 || chord >= 6 || wasClipped || last > 1e-2
 		w.assemble(dt, refresh)
 		for j := range w.r {
 			w.r[j] = -w.r[j]
