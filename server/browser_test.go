@@ -133,6 +133,28 @@ func TestDashboardInBrowser(t *testing.T) {
 	waitFor[bool](t, ctx, "history of the patch", `document.querySelectorAll("#twin-history tr").length > 2 && !!document.querySelector("#twin-history svg path")`)
 	screenshot(t, ctx, shots, "twin-after")
 
+	// The events page shows a change as it happens.
+	go_(t, ctx, base+"/#/events")
+	waitFor[bool](t, ctx, "events stream open", `document.getElementById("live").classList.contains("on")`)
+	patch = []byte(`[{"op":"replace","path":"/inventoryTonnes","value":1234}]`)
+	if res, err := send(t.Context(), http.DefaultClient, http.MethodPatch, base+"/digitaltwins/"+browserTwin, patch); err != nil || res.status != http.StatusNoContent {
+		t.Fatalf("PATCH %s = %d %s, %v", browserTwin, res.status, res.body, err)
+	}
+	waitFor[bool](t, ctx, "the change on the events page",
+		`[...document.querySelectorAll("main tbody tr")].some(r => r.textContent.includes("lodestone.twin.updated") && r.textContent.includes("`+browserTwin+`"))`)
+	screenshot(t, ctx, shots, "events")
+
+	// The home page counts; the twin explorer searches by id prefix.
+	go_(t, ctx, base+"/#/")
+	waitFor[bool](t, ctx, "home page counts", `(() => { const c = document.getElementById("twin-count"); return c && +c.textContent > 10; })()`)
+	go_(t, ctx, base+"/#/twins")
+	waitFor[bool](t, ctx, "twin list", `document.querySelectorAll("#twin-results tr").length > 10`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("twin-search"), "mine-")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor[bool](t, ctx, "search results", `(() => { const ids = [...document.querySelectorAll("#twin-results td:first-child")].map(td => td.textContent); return ids.length > 0 && ids.every(id => id.startsWith("mine-")) && ids.includes("`+browserTwin+`"); })()`)
+	screenshot(t, ctx, shots, "twins")
+
 	// The models page: the inheritance tree.
 	go_(t, ctx, base+"/#/models")
 	n := waitFor[int](t, ctx, "models tree", `document.querySelectorAll("ul.tree li").length >= 20 && document.querySelectorAll("ul.tree ul.tree li").length > 0 ? document.querySelectorAll("ul.tree li").length : 0`)

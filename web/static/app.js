@@ -118,7 +118,9 @@ async function twinsPage(model) {
   const table = h("div", { id: "twin-results" });
   let token = null;
   const more = h("button", { class: "secondary", style: "display:none", onclick: () => run(true) }, "More");
+  let seq = 0; // answers to earlier keystrokes that arrive late are dropped
   async function run(next) {
+    const mine = ++seq;
     const q = input.value.trim();
     const conds = [];
     if (q) conds.push(`STARTSWITH(T.$dtId, '${escapeQ(q)}')`);
@@ -126,6 +128,7 @@ async function twinsPage(model) {
     const query = "SELECT T FROM DIGITALTWINS T" + (conds.length ? " WHERE " + conds.join(" AND ") : "");
     try {
       const res = await api.query(query, next ? token : undefined);
+      if (mine !== seq) return;
       token = res.continuationToken || null;
       const rows = res.value.map((r) => r.T || r);
       const body = rows.map((t) => h("tr", {}, h("td", {}, h("a", { href: `#/twin/${encodeURIComponent(t.$dtId)}` }, t.$dtId)), h("td", { class: "muted" }, t.$metadata && t.$metadata.$model)));
@@ -289,7 +292,7 @@ function eventsPage() {
   const list = h("tbody");
   show(h("h2", {}, "Live events"), h("table", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "type"), h("th", {}, "subject")), list));
   const es = events("", (ev) => {
-    list.prepend(h("tr", { class: "flash" }, h("td", {}, ev.time || ""), h("td", {}, ev.type), h("td", {}, ev.subject ? h("a", { href: `#/twin/${encodeURIComponent(ev.subject)}` }, ev.subject) : "")));
+    list.prepend(h("tr", { class: "flash" }, h("td", { class: "time", title: ev.time || "" }, shortTime(ev.time)), h("td", {}, ev.type), h("td", {}, ev.subject ? h("a", { href: `#/twin/${encodeURIComponent(ev.subject)}` }, ev.subject) : "")));
     while (list.children.length > 200) list.lastChild.remove();
   }, setLive);
   cleanup.push(() => { es.close(); setLive(false); });
