@@ -84,6 +84,10 @@ type API struct {
 	jobs   *jobRegistry
 	events eventRoutes
 	now    func() time.Time
+	// relLocks serialise the relationship writes of one source twin (by a
+	// hash of its id), so that two concurrent creates cannot both pass the
+	// maxMultiplicity count. Lock order: relLocks before models.mu.
+	relLocks [64]sync.Mutex
 }
 
 // New builds the API and loads the stored models.

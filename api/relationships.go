@@ -3,9 +3,11 @@ package api
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 
 	"lodestone/dtdl"
 	"lodestone/event"
@@ -22,6 +24,13 @@ func (a *API) relationshipRoutes() []Route {
 		{Pattern: "GET /digitaltwins/{id}/relationships", Handler: a.listRelationships, Summary: "List outgoing relationships (?relationshipName=)", Response: "RelationshipList"},
 		{Pattern: "GET /digitaltwins/{id}/incomingrelationships", Handler: a.listIncoming, Summary: "List incoming relationships", Response: "IncomingRelationshipList"},
 	}
+}
+
+// relLock returns the lock of the relationships of source twin src.
+func (a *API) relLock(src twin.ID) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(src))
+	return &a.relLocks[h.Sum32()%uint32(len(a.relLocks))]
 }
 
 func relSubject(source twin.ID, id string) string {
@@ -100,6 +109,9 @@ func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("ValidationFailed", "$relationshipName is required")
 	}
 	rel.ID, rel.SourceID = relID, src
+	mu := a.relLock(src)
+	mu.Lock()
+	defer mu.Unlock()
 	old, getErr := a.opts.Store.GetRelationship(r.Context(), src, relID)
 	existed := getErr == nil
 	if existed && old.Name != rel.Name {

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -120,4 +122,38 @@ func TestRelationships(t *testing.T) {
 	e.mustDo("DELETE", "/digitaltwins/a1/relationships/r1", nil, 404)
 	e.mustDo("DELETE", "/digitaltwins/p1/relationships/own", nil, 204)
 	e.mustDo("DELETE", "/digitaltwins/p1", nil, 204)
+}
+
+// TestMultiplicityUnderConcurrency creates more edges than maxMultiplicity
+// allows, all at once: exactly the maximum may succeed.
+func TestMultiplicityUnderConcurrency(t *testing.T) {
+	e := start(t, options{})
+	e.putTwin("a1", "dtmi:test:Asset;1", nil)
+	const n = 8
+	for i := range n {
+		e.putTwin(fmt.Sprintf("p%d", i), "dtmi:test:Plant;1", nil)
+	}
+	var wg sync.WaitGroup
+	status := make(chan int, n)
+	for i := range n {
+		wg.Go(func() {
+			r := e.do("PUT", fmt.Sprintf("/digitaltwins/a1/relationships/r%d", i), fmt.Sprintf(`{"$targetId":"p%d","$relationshipName":"feeds"}`, i))
+			status <- r.status
+		})
+	}
+	wg.Wait()
+	close(status)
+	ok := 0
+	for s := range status {
+		switch s {
+		case 200:
+			ok++
+		case 400:
+		default:
+			t.Errorf("PUT = %d", s)
+		}
+	}
+	if ok != 2 {
+		t.Errorf("%d concurrent edges created, want maxMultiplicity 2", ok)
+	}
 }
