@@ -135,8 +135,11 @@ type Store interface {
 	// replaced without preconditions. A twin's model must be stored or come
 	// earlier in the stream, and so must a relationship's twins. The stream
 	// is consumed once and not held in memory, so imports of millions of
-	// entities run in bounded memory. With opts.DryRun the stream is checked
-	// in a transaction that is then rolled back.
+	// entities run in bounded memory. Backends may pull src on a goroutine
+	// of their own (to overlap decoding with writing); it is never pulled
+	// concurrently, and an entity may be reused once the next is
+	// requested. With opts.DryRun the stream is checked in a transaction
+	// that is then rolled back.
 	Import(ctx context.Context, src iter.Seq2[Entity, error], opts ImportOptions) (ImportStats, error)
 
 	// Close releases the store's resources.
