@@ -22,6 +22,7 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.jobRoutes()...)
 	rs = append(rs, a.eventRouteRoutes()...)
 	rs = append(rs, a.processRoutes()...)
+	rs = append(rs, a.supplyRoutes()...)
 	return rs
 }
 

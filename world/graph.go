@@ -238,6 +238,11 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 		nodes[t.ID] = true
 		g.Network.Nodes = append(g.Network.Nodes, n)
 	}
+	for _, id := range slices.Sorted(maps.Keys(o.StockpileTonnes)) {
+		if i := slices.IndexFunc(g.Network.Nodes, func(n supply.Node) bool { return n.ID == id }); i < 0 || g.Network.Nodes[i].Stage != supply.StageStockpile {
+			return nil, fieldErr("stockpile_tonnes["+string(id)+"]", "not a stockpile twin of the graph")
+		}
+	}
 	for i, r := range rels {
 		if r.Name != "feeds" {
 			continue

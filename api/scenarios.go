@@ -1,0 +1,795 @@
+package api
+
+// Supply-chain scenarios: POST /scenarios runs a SCENARIO of the supply
+// twin (on its own network or on the network of the twin graph as of a
+// date), stores the run as a ScenarioRun twin, and serves progress, lists
+// and side-by-side comparisons; POST /scenarios/stress runs the stress test
+// on the graph's network.
+//
+// Lock order: scenarioRunner.mu guards the in-memory state of runs under
+// way (progress); it is never held while calling the store or the bus.
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mathrand "math/rand/v2"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"lodestone/event"
+	"lodestone/models"
+	"lodestone/store"
+	"lodestone/supply"
+	"lodestone/twin"
+	"lodestone/world"
+)
+
+// SupplyModelVersion names the supply engine that produced a scenario run.
+const SupplyModelVersion = "lodestone/supply daily simulation v1"
+
+// maxScenarioRuns caps the Monte Carlo replications of one request.
+const maxScenarioRuns = 100000
+
+// Scenario run statuses.
+const (
+	RunRunning = "running"
+	RunDone    = "done"
+	RunFailed  = "failed"
+)
+
+func init() {
+	// The schemas of the scenario routes, derived from their Go types like
+	// the rest of the document (see schemaTypes in openapi.go).
+	schemaTypes["ScenarioRequest"] = reflect.TypeFor[ScenarioRequest]()
+	schemaTypes["ScenarioRun"] = reflect.TypeFor[ScenarioRun]()
+	schemaTypes["ScenarioRunList"] = reflect.TypeFor[ScenarioRunList]()
+	schemaTypes["ScenarioProgress"] = reflect.TypeFor[ScenarioProgress]()
+	schemaTypes["ScenarioComparison"] = reflect.TypeFor[ScenarioComparison]()
+	schemaTypes["StressRequest"] = reflect.TypeFor[StressRequest]()
+	schemaTypes["StressResponse"] = reflect.TypeFor[StressResponse]()
+}
+
+// ScenarioRequest is the body of POST /scenarios: a SCENARIO document of
+// `lodestone supply run` (docs/formats/supply-scenario.md) plus the run's
+// knobs. With Graph the network comes from the twin graph as of AsOf (now
+// when empty) and the document must not carry one; start and days then
+// default to 2025-01-01 and five years.
+type ScenarioRequest struct {
+	Name  string `json:"name,omitempty"`
+	Graph bool   `json:"graph,omitempty"`
+	// AsOf is an RFC 3339 time or a date (YYYY-MM-DD, midnight UTC).
+	AsOf string `json:"asOf,omitempty"`
+	// Runs is the number of Monte Carlo replications; 0 or 1 is one run,
+	// answered at once; more run in the background.
+	Runs int    `json:"runs,omitempty"`
+	Seed uint64 `json:"seed,omitempty"`
+	// StockpileTonnes sets stockpile holdings of the graph's network.
+	StockpileTonnes map[supply.NodeID]float64 `json:"stockpileTonnes,omitempty"`
+
+	Description    string                 `json:"description,omitempty"`
+	Start          supply.Date            `json:"start,omitempty"`
+	Days           int                    `json:"days,omitempty"`
+	Network        *supply.Network        `json:"network,omitempty"`
+	Shocks         []supply.Shock         `json:"shocks,omitempty"`
+	Controls       []supply.Control       `json:"controls,omitempty"`
+	Policies       *supply.Policies       `json:"policies,omitempty"`
+	Qualifications []supply.Qualification `json:"qualifications,omitempty"`
+	RandomShocks   []supply.RandomShock   `json:"random_shocks,omitempty"`
+	Builds         []supply.Build         `json:"builds,omitempty"`
+	Substitutions  []supply.Substitution  `json:"substitutions,omitempty"`
+}
+
+// requestKnobs are the members of a ScenarioRequest that are not part of
+// the SCENARIO document.
+var requestKnobs = []string{"name", "graph", "asOf", "runs", "seed", "stockpileTonnes"}
+
+// ScenarioKPIs summarise a run over its demand nodes (means over runs for a
+// Monte Carlo study).
+type ScenarioKPIs struct {
+	// LostTonnes is the external demand lost, in the network's units.
+	LostTonnes float64 `json:"lostTonnes"`
+	// DemandFillRate is the demand nodes' fill rate, weighted by their
+	// demand per period.
+	DemandFillRate float64 `json:"demandFillRate"`
+	// FirstStockout is the first day a demand node ran short (single runs).
+	FirstStockout string `json:"firstStockout,omitempty"`
+	// FillRates is every node's fill rate.
+	FillRates map[string]float64 `json:"fillRates"`
+}
+
+// ScenarioProgress is the state of a run: done of total replications.
+type ScenarioProgress struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Done   int    `json:"done"`
+	Total  int    `json:"total"`
+	Error  string `json:"error,omitempty"`
+}
+
+// ScenarioRun is a stored run: what ran, on what, and what came out. It is
+// the ScenarioRun twin (dtmi:lodestone:ScenarioRun;1) in API shape.
+type ScenarioRun struct {
+	ID           string      `json:"id"`
+	Name         string      `json:"name,omitempty"`
+	Status       string      `json:"status"`
+	Runs         int         `json:"runs"`
+	Seed         uint64      `json:"seed"`
+	Graph        bool        `json:"graph"`
+	AsOf         *time.Time  `json:"asOf,omitempty"`
+	Start        supply.Date `json:"start"`
+	Days         int         `json:"days"`
+	InputHash    string      `json:"inputHash"`
+	ModelVersion string      `json:"modelVersion"`
+	// KPIs are set once the run is done.
+	KPIs *ScenarioKPIs `json:"kpis,omitempty"`
+	// Progress is set while a Monte Carlo study is under way.
+	Progress *ScenarioProgress `json:"progress,omitempty"`
+	// Provenance lists the process-twin results the graph's network used.
+	Provenance []world.ProcessLink `json:"provenance,omitempty"`
+	Error      string              `json:"error,omitempty"`
+	CreatedAt  time.Time           `json:"createdAt"`
+	// CompletedAt is zero while the run is under way.
+	CompletedAt *time.Time `json:"completedAt,omitempty"`
+	// Scenario is the SCENARIO that ran, with its network; Result is a
+	// supply.Result (one run) or supply.MCResult (runs > 1). Lists leave
+	// both out.
+	Scenario json.RawMessage `json:"scenario,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"`
+}
+
+// ScenarioRunList is the answer of GET /scenarios, newest first.
+type ScenarioRunList struct {
+	Value []ScenarioRun `json:"value"`
+}
+
+// ScenarioComparison puts stored runs side by side: Runs in the order
+// asked, and per node the fill rate of each run (null where a run lacks the
+// node).
+type ScenarioComparison struct {
+	Runs  []ScenarioRun           `json:"runs"`
+	Nodes map[string][]*float64   `json:"nodes"`
+	KPIs  map[string][]*float64   `json:"kpis"`
+	Diff  map[string]ScenarioDiff `json:"diff,omitempty"`
+}
+
+// ScenarioDiff is the change of a KPI from the first run to the second.
+type ScenarioDiff struct {
+	From  float64 `json:"from"`
+	To    float64 `json:"to"`
+	Delta float64 `json:"delta"`
+}
+
+// StressRequest is the body of POST /scenarios/stress. The network comes
+// from the twin graph as of AsOf, per day (or per year with PerYear).
+type StressRequest struct {
+	AsOf    string `json:"asOf,omitempty"`
+	PerYear bool   `json:"perYear,omitempty"`
+	// TTRPeriods is the time to recover of each node alone (the default
+	// scenarios), in the network's periods; 0 means supply.DefaultTTR.
+	TTRPeriods      float64                   `json:"ttrPeriods,omitempty"`
+	Scenarios       []supply.Scenario         `json:"scenarios,omitempty"`
+	StockpileTonnes map[supply.NodeID]float64 `json:"stockpileTonnes,omitempty"`
+}
+
+// StressResponse is the stress table, sorted by exposure: exposed
+// scenarios (TTS < TTR) first by shortage, then by risk exposure index.
+type StressResponse struct {
+	AsOf       time.Time             `json:"asOf"`
+	Periods    string                `json:"periods"`
+	Scenarios  []supply.StressResult `json:"scenarios"`
+	Provenance []world.ProcessLink   `json:"provenance,omitempty"`
+	Skipped    []string              `json:"skipped,omitempty"`
+}
+
+// scenarioRunner serves the scenario routes and owns the state of runs
+// under way. It is safe for concurrent use.
+type scenarioRunner struct {
+	a  *API
+	mu sync.Mutex
+	// live holds the progress of background runs; subscribers wait on
+	// changed, which is closed and replaced on every update.
+	live    map[string]*ScenarioProgress
+	changed chan struct{}
+}
+
+func (a *API) supplyRoutes() []Route {
+	s := &scenarioRunner{a: a, live: map[string]*ScenarioProgress{}, changed: make(chan struct{})}
+	return []Route{
+		{Pattern: "POST /scenarios", Handler: s.post, Summary: "Run a supply SCENARIO (on the twin graph's network with \"graph\": true, as of \"asOf\"); runs > 1 is a Monte Carlo study in the background; the run is stored as a ScenarioRun twin", Body: "ScenarioRequest", Response: "ScenarioRun"},
+		{Pattern: "GET /scenarios", Handler: s.list, Summary: "Stored scenario runs, newest first (without their results)", Response: "ScenarioRunList"},
+		{Pattern: "GET /scenarios/compare", Handler: s.compare, Summary: "Stored runs side by side: ?ids=a,b", Response: "ScenarioComparison"},
+		{Pattern: "GET /scenarios/{id}", Handler: s.get, Summary: "A stored scenario run with its scenario and result", Response: "ScenarioRun"},
+		{Pattern: "GET /scenarios/{id}/progress", Handler: s.progress, Summary: "Progress of a run: JSON, or Server-Sent Events (\"progress\" events until it ends) with Accept: text/event-stream", Response: "ScenarioProgress"},
+		{Pattern: "POST /scenarios/stress", Handler: s.stress, Summary: "Stress test (time to recover, time to survive, exposure) of the twin graph's network, sorted by exposure", Body: "StressRequest", Response: "StressResponse"},
+	}
+}
+
+// fieldError maps the field errors of supply and world to a 400 naming the
+// field.
+func fieldError(err error) error {
+	var se *supply.FieldError
+	var we *world.FieldError
+	switch {
+	case errors.As(err, &se):
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: err.Error(), Details: []ErrorDetail{{Message: se.Msg, Path: se.Field}}, Err: err}
+	case errors.As(err, &we):
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: err.Error(), Details: []ErrorDetail{{Message: we.Msg, Path: we.Field}}, Err: err}
+	}
+	var ie *supply.InfeasibleError
+	if errors.As(err, &ie) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "Infeasible", Message: err.Error(), Err: err}
+	}
+	return err
+}
+
+func parseAsOf(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: fmt.Sprintf("%s: %q is not an RFC 3339 time or a date", field, v), Details: []ErrorDetail{{Message: "not a time", Path: field}}}
+}
+
+// graphNetwork builds the network of the twin graph as of at.
+func (s *scenarioRunner) graphNetwork(ctx context.Context, at time.Time, opts *world.GraphOptions) (*world.GraphNetwork, time.Time, error) {
+	snap, err := s.a.opts.Store.Snapshot(ctx, at)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	o := *opts
+	o.Description = "twin graph as of " + snap.At.UTC().Format(time.RFC3339)
+	g, err := world.NetworkFromTwins(snap.Twins, snap.Relationships, &o)
+	if err != nil {
+		return nil, time.Time{}, fieldError(err)
+	}
+	return g, snap.At, nil
+}
+
+// ensureModels uploads the ScenarioRun model (and its base Entity) when
+// the store lacks them, so that runs can be stored in any graph.
+func (s *scenarioRunner) ensureModels(r *http.Request) error {
+	var missing []json.RawMessage
+	for _, f := range models.Files() {
+		id := "dtmi:lodestone:" + strings.TrimSuffix(f.Name, ".json") + ";1"
+		if id != models.ScenarioRun && id != models.Entity {
+			continue
+		}
+		if iface, err := s.a.models.iface(id); err == nil && iface != nil {
+			continue
+		}
+		missing = append(missing, f.Data)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := s.a.addModels(r, missing); err != nil {
+		var ae *Error
+		if errors.As(err, &ae) && ae.Code == "ModelIdAlreadyExists" {
+			return nil // a concurrent request uploaded them
+		}
+		return fmt.Errorf("upload the ScenarioRun model: %w", err)
+	}
+	return nil
+}
+
+// putTwin stores a twin after validating it against its model and
+// publishes the change.
+func (s *scenarioRunner) putTwin(ctx context.Context, t twin.Twin) error {
+	iface, err := s.a.models.iface(t.Metadata.Model)
+	if err != nil {
+		return err
+	}
+	if err := validateTwin(iface, t); err != nil {
+		return err
+	}
+	_, getErr := s.a.opts.Store.GetTwin(ctx, t.ID)
+	stored, err := s.a.opts.Store.PutTwin(ctx, t, store.Condition{})
+	if err != nil {
+		return err
+	}
+	typ := event.TypeTwinCreated
+	if getErr == nil {
+		typ = event.TypeTwinUpdated
+	}
+	return s.a.publish(ctx, typ, string(t.ID), stored.Metadata.Model, stored.Metadata.LastUpdateTime, stored, string(stored.ETag))
+}
+
+func newRunID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "run-" + now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, s.a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	var doc map[string]json.RawMessage
+	if err := decodeJSON(body, &doc); err != nil {
+		return err
+	}
+	var knobs ScenarioRequest
+	for _, k := range requestKnobs {
+		raw, ok := doc[k]
+		if !ok {
+			continue
+		}
+		delete(doc, k)
+		one, _ := json.Marshal(map[string]json.RawMessage{k: raw})
+		if err := json.Unmarshal(one, &knobs); err != nil {
+			return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: fmt.Sprintf("%s: %v", k, err), Details: []ErrorDetail{{Message: err.Error(), Path: k}}}
+		}
+	}
+	if knobs.Runs < 0 || knobs.Runs > maxScenarioRuns {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: fmt.Sprintf("runs: must be in [0, %d]", maxScenarioRuns), Details: []ErrorDetail{{Message: "out of range", Path: "runs"}}}
+	}
+	if knobs.Seed > 1<<53 {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "seed: must be at most 2^53 (JSON numbers are doubles)", Details: []ErrorDetail{{Message: "out of range", Path: "seed"}}}
+	}
+	if knobs.AsOf != "" && !knobs.Graph {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "asOf: only with \"graph\": true", Details: []ErrorDetail{{Message: "only with graph", Path: "asOf"}}}
+	}
+	rest, _ := json.Marshal(doc)
+	run := ScenarioRun{Name: knobs.Name, Status: RunRunning, Runs: max(knobs.Runs, 1), Seed: knobs.Seed, Graph: knobs.Graph, ModelVersion: SupplyModelVersion}
+	var sc *supply.SimScenario
+	if knobs.Graph {
+		at, err := parseAsOf("asOf", knobs.AsOf)
+		if err != nil {
+			return err
+		}
+		g, snapAt, err := s.graphNetwork(r.Context(), at, &world.GraphOptions{StockpileTonnes: knobs.StockpileTonnes})
+		if err != nil {
+			return err
+		}
+		if sc, err = world.GraphScenario(rest, g.Network); err != nil {
+			return fieldError(err)
+		}
+		run.AsOf, run.Provenance = &snapAt, g.Process
+	} else {
+		if knobs.StockpileTonnes != nil {
+			return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "stockpileTonnes: only with \"graph\": true", Details: []ErrorDetail{{Message: "only with graph", Path: "stockpileTonnes"}}}
+		}
+		if sc, err = supply.DecodeScenario(rest); err != nil {
+			return fieldError(err)
+		}
+	}
+	run.Start, run.Days = sc.Start, sc.Days
+	scJSON, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	run.Scenario = scJSON
+	hashIn, _ := json.Marshal(map[string]any{"scenario": json.RawMessage(scJSON), "runs": run.Runs, "seed": run.Seed, "modelVersion": SupplyModelVersion})
+	sum := sha256.Sum256(canonicalJSON(hashIn))
+	run.InputHash = "sha256:" + hex.EncodeToString(sum[:])
+	if err := s.ensureModels(r); err != nil {
+		return err
+	}
+	run.CreatedAt = s.a.now().UTC()
+	run.ID = newRunID(run.CreatedAt)
+	if run.Runs == 1 {
+		res, err := supply.Run(r.Context(), sc, mathrand.New(mathrand.NewPCG(run.Seed, 0)))
+		s.finish(&run, sc, res, err)
+		if err := s.putTwin(r.Context(), runTwin(&run)); err != nil {
+			return err
+		}
+		if run.Status == RunFailed {
+			return &Error{Status: http.StatusUnprocessableEntity, Code: "SimulationFailed", Message: fmt.Sprintf("run %s: %s", run.ID, run.Error)}
+		}
+		w.Header().Set("Location", "/scenarios/"+run.ID)
+		return writeJSON(w, http.StatusCreated, run)
+	}
+	if err := s.putTwin(r.Context(), runTwin(&run)); err != nil {
+		return err
+	}
+	s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs})
+	// The study outlives the request; it stops with the process. Its
+	// result is written to the twin when it ends.
+	ctx := context.WithoutCancel(r.Context())
+	go s.monteCarlo(ctx, run, sc)
+	run.Progress = &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs}
+	w.Header().Set("Location", "/scenarios/"+run.ID)
+	return writeJSON(w, http.StatusAccepted, run)
+}
+
+func (s *scenarioRunner) monteCarlo(ctx context.Context, run ScenarioRun, sc *supply.SimScenario) {
+	res, err := supply.MonteCarlo(ctx, sc, supply.MCOptions{Runs: run.Runs, Seed: run.Seed, Progress: func(done, total int) {
+		s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: RunRunning, Done: done, Total: total})
+	}})
+	s.finish(&run, sc, res, err)
+	if perr := s.putTwin(ctx, runTwin(&run)); perr != nil {
+		s.a.log.Error("store scenario run", "run_id", run.ID, "err", perr)
+		run.Status, run.Error = RunFailed, "store the result: "+perr.Error()
+	}
+	s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: run.Status, Done: run.Runs, Total: run.Runs, Error: run.Error})
+}
+
+// update records a run's progress and wakes the progress streams. Finished
+// runs leave the live table: their state is in the twin.
+func (s *scenarioRunner) update(id string, p *ScenarioProgress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.live[id]; cur != nil && p.Status == RunRunning && p.Done < cur.Done {
+		return // progress callbacks of parallel workers may arrive out of order
+	}
+	if p.Status == RunRunning {
+		s.live[id] = p
+	} else {
+		delete(s.live, id)
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *scenarioRunner) liveProgress(id string) (*ScenarioProgress, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.live[id]
+	if p != nil {
+		c := *p
+		p = &c
+	}
+	return p, s.changed
+}
+
+// finish fills in the run's status, KPIs and result.
+func (s *scenarioRunner) finish(run *ScenarioRun, sc *supply.SimScenario, res any, err error) {
+	now := s.a.now().UTC()
+	run.CompletedAt = &now
+	run.Progress = nil
+	if err != nil {
+		run.Status, run.Error = RunFailed, err.Error()
+		return
+	}
+	b, merr := json.Marshal(res)
+	if merr != nil {
+		run.Status, run.Error = RunFailed, "encode the result: "+merr.Error()
+		return
+	}
+	run.Status, run.Result = RunDone, b
+	run.KPIs = kpis(&sc.Network, res)
+}
+
+// kpis summarises a result over the network's demand nodes.
+func kpis(n *supply.Network, res any) *ScenarioKPIs {
+	k := &ScenarioKPIs{FillRates: map[string]float64{}}
+	demand := map[supply.NodeID]float64{}
+	total := 0.0
+	for _, nd := range n.Nodes {
+		if nd.DemandPerPeriod > 0 {
+			demand[nd.ID] = nd.DemandPerPeriod
+			total += nd.DemandPerPeriod
+		}
+	}
+	switch r := res.(type) {
+	case *supply.Result:
+		for id, nk := range r.Nodes {
+			k.FillRates[string(id)] = nk.FillRate
+			if d, ok := demand[id]; ok {
+				k.LostTonnes += nk.Lost
+				k.DemandFillRate += nk.FillRate * d / total
+				if nk.FirstStockout != nil && (k.FirstStockout == "" || string(*nk.FirstStockout) < k.FirstStockout) {
+					k.FirstStockout = string(*nk.FirstStockout)
+				}
+			}
+		}
+	case *supply.MCResult:
+		for id, nd := range r.Nodes {
+			k.FillRates[string(id)] = nd.FillRate.Mean
+			if d, ok := demand[id]; ok {
+				k.LostTonnes += nd.Lost.Mean
+				k.DemandFillRate += nd.FillRate.Mean * d / total
+			}
+		}
+	}
+	if total == 0 {
+		k.DemandFillRate = 1
+	}
+	return k
+}
+
+// runTwin is the ScenarioRun twin of a run.
+func runTwin(run *ScenarioRun) twin.Twin {
+	p := map[string]any{
+		"name":         cmp.Or(run.Name, run.ID),
+		"status":       run.Status,
+		"runs":         run.Runs,
+		"seed":         run.Seed,
+		"fromGraph":    run.Graph,
+		"startDate":    string(run.Start),
+		"days":         run.Days,
+		"inputHash":    run.InputHash,
+		"modelVersion": run.ModelVersion,
+		"scenarioJson": string(run.Scenario),
+		"createdAt":    run.CreatedAt.Format(time.RFC3339Nano),
+		"source":       "computed by " + SupplyModelVersion,
+	}
+	if run.AsOf != nil {
+		p["graphAsOf"] = run.AsOf.UTC().Format(time.RFC3339Nano)
+	}
+	if run.CompletedAt != nil {
+		p["completedAt"] = run.CompletedAt.Format(time.RFC3339Nano)
+	}
+	if run.Error != "" {
+		p["error"] = run.Error
+	}
+	if len(run.Provenance) > 0 {
+		b, _ := json.Marshal(run.Provenance)
+		p["provenanceJson"] = string(b)
+	}
+	if run.Result != nil {
+		p["resultJson"] = string(run.Result)
+	}
+	if k := run.KPIs; k != nil {
+		p["lostTonnes"] = k.LostTonnes
+		p["demandFillRate"] = k.DemandFillRate
+		if k.FirstStockout != "" {
+			p["firstStockout"] = k.FirstStockout
+		}
+		fr := map[string]any{}
+		for id, v := range k.FillRates {
+			fr[id] = v
+		}
+		p["fillRates"] = fr
+	}
+	return twin.Twin{ID: twin.ID(run.ID), Metadata: twin.Metadata{Model: models.ScenarioRun}, Properties: p}
+}
+
+// runOf reads a ScenarioRun twin back; full includes the scenario and the
+// result.
+func runOf(t twin.Twin, full bool) ScenarioRun {
+	p := t.Properties
+	str := func(k string) string { v, _ := p[k].(string); return v }
+	num := func(k string) float64 { v, _ := p[k].(float64); return v }
+	run := ScenarioRun{
+		ID: string(t.ID), Status: str("status"), Runs: int(num("runs")), Seed: uint64(num("seed")),
+		Start: supply.Date(str("startDate")), Days: int(num("days")), InputHash: str("inputHash"),
+		ModelVersion: str("modelVersion"), Error: str("error"),
+	}
+	if n := str("name"); n != string(t.ID) {
+		run.Name = n
+	}
+	run.Graph, _ = p["fromGraph"].(bool)
+	if ts, err := time.Parse(time.RFC3339Nano, str("graphAsOf")); err == nil {
+		run.AsOf = &ts
+	}
+	run.CreatedAt, _ = time.Parse(time.RFC3339Nano, str("createdAt"))
+	if ts, err := time.Parse(time.RFC3339Nano, str("completedAt")); err == nil {
+		run.CompletedAt = &ts
+	}
+	if pj := str("provenanceJson"); pj != "" {
+		_ = json.Unmarshal([]byte(pj), &run.Provenance)
+	}
+	if fr, ok := p["fillRates"].(map[string]any); ok {
+		k := &ScenarioKPIs{LostTonnes: num("lostTonnes"), DemandFillRate: num("demandFillRate"), FirstStockout: str("firstStockout"), FillRates: map[string]float64{}}
+		for id, v := range fr {
+			k.FillRates[id], _ = v.(float64)
+		}
+		run.KPIs = k
+	}
+	if full {
+		if s := str("scenarioJson"); s != "" {
+			run.Scenario = json.RawMessage(s)
+		}
+		if s := str("resultJson"); s != "" {
+			run.Result = json.RawMessage(s)
+		}
+	}
+	return run
+}
+
+func (s *scenarioRunner) load(ctx context.Context, id string, full bool) (ScenarioRun, error) {
+	t, err := s.a.opts.Store.GetTwin(ctx, twin.ID(id))
+	if err != nil || t.Metadata.Model != models.ScenarioRun {
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			return ScenarioRun{}, notFound("ScenarioRunNotFound", "there is no scenario run with id %s", id)
+		}
+		return ScenarioRun{}, err
+	}
+	run := runOf(t, full)
+	if p, _ := s.liveProgress(id); p != nil {
+		run.Progress = p
+	}
+	return run, nil
+}
+
+func (s *scenarioRunner) get(w http.ResponseWriter, r *http.Request) error {
+	run, err := s.load(r.Context(), r.PathValue("id"), true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, run)
+}
+
+func (s *scenarioRunner) list(w http.ResponseWriter, r *http.Request) error {
+	snap, err := s.a.opts.Store.Snapshot(r.Context(), time.Time{})
+	if err != nil {
+		return err
+	}
+	out := ScenarioRunList{Value: []ScenarioRun{}}
+	for _, t := range snap.Twins {
+		if t.Metadata.Model != models.ScenarioRun {
+			continue
+		}
+		run := runOf(t, false)
+		if p, _ := s.liveProgress(run.ID); p != nil {
+			run.Progress = p
+		}
+		out.Value = append(out.Value, run)
+	}
+	slices.SortFunc(out.Value, func(a, b ScenarioRun) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *scenarioRunner) compare(w http.ResponseWriter, r *http.Request) error {
+	raw := queryParams(r).Get("ids")
+	var ids []string
+	for _, id := range strings.Split(raw, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < 2 {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: fmt.Sprintf("ids: want at least two run ids separated by commas, got %q", raw), Details: []ErrorDetail{{Message: "want two or more ids", Path: "ids"}}}
+	}
+	out := ScenarioComparison{Nodes: map[string][]*float64{}, KPIs: map[string][]*float64{}}
+	for _, id := range ids {
+		run, err := s.load(r.Context(), id, false)
+		if err != nil {
+			return err
+		}
+		out.Runs = append(out.Runs, run)
+	}
+	for i, run := range out.Runs {
+		if run.KPIs == nil {
+			continue
+		}
+		set := func(m map[string][]*float64, key string, v float64) {
+			if m[key] == nil {
+				m[key] = make([]*float64, len(out.Runs))
+			}
+			m[key][i] = &v
+		}
+		set(out.KPIs, "lostTonnes", run.KPIs.LostTonnes)
+		set(out.KPIs, "demandFillRate", run.KPIs.DemandFillRate)
+		for id, v := range run.KPIs.FillRates {
+			set(out.Nodes, id, v)
+		}
+	}
+	if len(out.Runs) == 2 {
+		out.Diff = map[string]ScenarioDiff{}
+		for k, vs := range out.KPIs {
+			if vs[0] != nil && vs[1] != nil {
+				out.Diff[k] = ScenarioDiff{From: *vs[0], To: *vs[1], Delta: *vs[1] - *vs[0]}
+			}
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *scenarioRunner) progress(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	state := func() (ScenarioProgress, <-chan struct{}, error) {
+		p, changed := s.liveProgress(id)
+		if p != nil {
+			return *p, changed, nil
+		}
+		run, err := s.load(r.Context(), id, false)
+		if err != nil {
+			return ScenarioProgress{}, nil, err
+		}
+		done := 0
+		if run.Status != RunRunning {
+			done = run.Runs
+		}
+		return ScenarioProgress{ID: id, Status: run.Status, Done: done, Total: run.Runs, Error: run.Error}, changed, nil
+	}
+	p, changed, err := state()
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		return writeJSON(w, http.StatusOK, p)
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		return writeJSON(w, http.StatusOK, p)
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	for {
+		b, _ := json.Marshal(p)
+		if _, err := fmt.Fprintf(w, "event: progress\ndata: %s\n\n", b); err != nil {
+			return nil
+		}
+		fl.Flush()
+		if p.Status != RunRunning {
+			return nil
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-changed:
+		case <-time.After(15 * time.Second):
+			// A heartbeat, and a re-read in case the run ended
+			// without an update reaching this stream.
+		}
+		if p, changed, err = state(); err != nil {
+			return nil
+		}
+	}
+}
+
+// exposureOrder sorts stress results by exposure: exposed scenarios first
+// by shortage, then by risk exposure index, then by name.
+func exposureOrder(a, b supply.StressResult) int {
+	if a.Exposed != b.Exposed {
+		if a.Exposed {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(cmp.Compare(b.ShortagePeriods, a.ShortagePeriods), cmp.Compare(b.REI, a.REI), strings.Compare(a.Name, b.Name))
+}
+
+func (s *scenarioRunner) stress(w http.ResponseWriter, r *http.Request) error {
+	var req StressRequest
+	if r.ContentLength != 0 {
+		body, err := readBody(w, r, s.a.opts.MaxBodyBytes, jsonTypes...)
+		if err != nil {
+			return err
+		}
+		if len(strings.TrimSpace(string(body))) > 0 {
+			if err := decodeJSON(body, &req); err != nil {
+				return err
+			}
+		}
+	}
+	at, err := parseAsOf("asOf", req.AsOf)
+	if err != nil {
+		return err
+	}
+	if req.TTRPeriods < 0 || req.TTRPeriods != req.TTRPeriods {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "ttrPeriods: must be >= 0", Details: []ErrorDetail{{Message: "must be >= 0", Path: "ttrPeriods"}}}
+	}
+	g, snapAt, err := s.graphNetwork(r.Context(), at, &world.GraphOptions{PerYear: req.PerYear, DefaultTTRPeriods: req.TTRPeriods, StockpileTonnes: req.StockpileTonnes})
+	if err != nil {
+		return err
+	}
+	net := g.Network
+	if len(req.Scenarios) > 0 {
+		net.Scenarios = req.Scenarios
+		if err := net.Validate(); err != nil {
+			return fieldError(err)
+		}
+	}
+	res, err := supply.Stress(r.Context(), net, nil)
+	if err != nil {
+		return fieldError(err)
+	}
+	slices.SortStableFunc(res, exposureOrder)
+	periods := "days"
+	if req.PerYear {
+		periods = "years"
+	}
+	return writeJSON(w, http.StatusOK, StressResponse{AsOf: snapAt, Periods: periods, Scenarios: res, Provenance: g.Process, Skipped: g.Skipped})
+}
