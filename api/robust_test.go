@@ -169,4 +169,28 @@ func TestDefaultBodyLimit(t *testing.T) {
 		t.Errorf("code = %s", code)
 	}
 	e.mustDo("PUT", "/digitaltwins/o1", `{"$metadata":{"$model":"dtmi:test:Owner;1"},"name":"`+name[:1<<19]+`"}`, 200)
+
+	// Deep JSON under the limit reaches the decoders and is refused by
+	// them with a 400 (encoding/json stops at 10,000 levels).
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	deepProp := `{"$metadata":{"$model":"dtmi:test:Owner;1"},"name":` + deep + `}`
+	deepPatch := `[{"op":"add","path":"/name","value":` + deep + `}]`
+	for _, tt := range []struct {
+		method, path, body string
+		hdr                []string
+	}{
+		{"PUT", "/digitaltwins/o1", deep, nil},
+		{"PUT", "/digitaltwins/o1", deepProp, nil},
+		{"PATCH", "/digitaltwins/o1", deep, nil},
+		{"PATCH", "/digitaltwins/o1", deepPatch, nil},
+		{"POST", "/models", deep, nil},
+		{"POST", "/query", deep, nil},
+		{"POST", "/digitaltwins/o1/telemetry", deep, []string{"Message-Id", "m"}},
+		{"PUT", "/jobs/imports/deep", `{"Section":"Twins"}` + "\n" + deepProp + "\n", []string{"Content-Type", "application/x-ndjson"}},
+	} {
+		r := e.do(tt.method, tt.path, tt.body, tt.hdr...)
+		if r.status != http.StatusBadRequest {
+			t.Errorf("%s %s with %d-deep JSON = %d %.200s, want 400", tt.method, tt.path, 100000, r.status, r.body)
+		}
+	}
 }

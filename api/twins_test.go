@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -277,5 +278,28 @@ func TestReadYourWrites(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestTwinIDs checks ids that need escaping in a URL path.
+func TestTwinIDs(t *testing.T) {
+	e := start(t, options{})
+	e.putTwin("target", "dtmi:test:Owner;1", nil)
+	for _, id := range []string{"a b", "a/b", "ünï-çødé", "a;1", "a%2Fb", "a?b#c", "-._~"} {
+		t.Run(id, func(t *testing.T) {
+			e.t = t
+			p := "/digitaltwins/" + url.PathEscape(id)
+			r := e.mustDo("PUT", p, `{"$metadata":{"$model":"dtmi:test:Owner;1"}}`, 200)
+			if got := r.json(t)["$dtId"]; got != id {
+				t.Fatalf("PUT %s: $dtId = %v, want %q", p, got, id)
+			}
+			e.mustDo("PATCH", p, `[{"op":"add","path":"/name","value":"x"}]`, 204)
+			if got := e.mustDo("GET", p, nil, 200).json(t)["$dtId"]; got != id {
+				t.Errorf("GET %s: $dtId = %v", p, got)
+			}
+			e.mustDo("GET", p+"/history", nil, 200)
+			e.mustDo("GET", "/digitaltwins/"+url.PathEscape(id+"-other"), nil, 404)
+			e.mustDo("DELETE", p, nil, 204)
+		})
 	}
 }
