@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +25,9 @@ const (
 	// browserWait bounds every wait on the page; the DOM is polled, never
 	// slept on.
 	browserWait = 30 * time.Second
+	// browserStar is the number of neighbours of the twin whose graph is
+	// paged.
+	browserStar = 250
 )
 
 // chromium finds the browser: $LODESTONE_CHROMIUM, then the usual paths.
@@ -166,6 +170,33 @@ func TestDashboardInBrowser(t *testing.T) {
 	n = waitFor[int](t, ctx, "graph nodes drawn", `document.querySelectorAll("#graph-box svg g[data-id]").length > 1 ? document.querySelectorAll("#graph-box svg g[data-id]").length : 0`)
 	t.Logf("graph: %d nodes", n)
 	screenshot(t, ctx, shots, "graph")
+
+	// A twin with more neighbours than a page: the graph draws the first
+	// page (100, as the dashboard asks) and fetches the next on demand.
+	var star strings.Builder
+	star.WriteString(`{"Section":"Twins"}` + "\n")
+	star.WriteString(`{"$dtId":"star-hub","$metadata":{"$model":"dtmi:lodestone:Warehouse;1"},"name":"hub"}` + "\n")
+	for i := range browserStar {
+		fmt.Fprintf(&star, `{"$dtId":"star-%d","$metadata":{"$model":"dtmi:lodestone:Warehouse;1"},"name":"spoke %d"}`+"\n", i, i)
+	}
+	star.WriteString(`{"Section":"Relationships"}` + "\n")
+	for i := range browserStar {
+		fmt.Fprintf(&star, `{"$dtId":"star-hub","$relationshipId":"feeds-%d","$targetId":"star-%d","$relationshipName":"feeds"}`+"\n", i, i)
+	}
+	if res, err := send(t.Context(), http.DefaultClient, http.MethodPut, base+"/jobs/imports/star", []byte(star.String())); err != nil || res.status != http.StatusOK {
+		t.Fatalf("import the star = %d %s, %v", res.status, res.body, err)
+	}
+	go_(t, ctx, base+"/#/graph/star-hub")
+	first := waitFor[int](t, ctx, "first page of a large neighbourhood", `document.querySelectorAll("#graph-box svg g[data-id]").length`)
+	if first > 101 || first < 50 {
+		t.Errorf("the graph of a twin with %d neighbours draws %d twins at first, want one page", browserStar, first)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`//button[contains(., "more of star-hub")]`)); err != nil {
+		t.Fatalf("no button to page the neighbourhood: %v", err)
+	}
+	next := waitFor[int](t, ctx, "second page of the neighbourhood", fmt.Sprintf(`(() => { const n = document.querySelectorAll("#graph-box svg g[data-id]").length; return n > %d ? n : 0; })()`, first))
+	t.Logf("graph of a twin with %d neighbours: %d twins, then %d after one more page", browserStar, first, next)
+	screenshot(t, ctx, shots, "graph-large")
 
 	// The query console: a MATCH query gives rows and a graph.
 	go_(t, ctx, base+"/#/query")

@@ -107,13 +107,22 @@ export function forceLayout(nodes, edges, width, height) {
       p.y = Math.min(height - 20, Math.max(20, p.y + (p.dy / d) * Math.min(d, temp)));
     }
   }
-  // Centre the drawing: springs and clamps can leave it off to one side.
-  if (n > 0) {
+  // Fit the drawing to the box: springs and clamps can leave it off to one
+  // side or bunched in the middle. The right margin leaves room for labels.
+  if (n > 1) {
     const ps = [...pos.values()];
     const x0 = Math.min(...ps.map((p) => p.x)), x1 = Math.max(...ps.map((p) => p.x));
     const y0 = Math.min(...ps.map((p) => p.y)), y1 = Math.max(...ps.map((p) => p.y));
-    const dx = (width - 130) / 2 - (x0 + x1) / 2, dy = height / 2 - (y0 + y1) / 2;
-    for (const p of ps) { p.x += dx; p.y += dy; }
+    const box = { l: 30, r: width - 150, t: 24, b: height - 24 };
+    const s = Math.min((box.r - box.l) / Math.max(x1 - x0, 1), (box.b - box.t) / Math.max(y1 - y0, 1), 3);
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    for (const p of ps) {
+      p.x = (box.l + box.r) / 2 + (p.x - cx) * s;
+      p.y = (box.t + box.b) / 2 + (p.y - cy) * s;
+    }
+  } else if (n === 1) {
+    const p = [...pos.values()][0];
+    p.x = (width - 130) / 2; p.y = height / 2;
   }
   return pos;
 }
@@ -138,7 +147,9 @@ export function graphView(nodes, edges, { width = 900, height = 560, focus, onNo
     const p = pos.get(nd.id);
     const g = el("g", { transform: `translate(${p.x},${p.y})`, "data-id": nd.id, style: "cursor:pointer" });
     g.appendChild(el("circle", { r: nd.id === focus ? 9 : 6, fill: palette[models.indexOf(nd.model || "") % palette.length], stroke: "#fff" }));
-    g.appendChild(el("text", { x: 9, y: 4 }, nd.id));
+    // Many twins: only the focus keeps its label; the others show theirs
+    // on hover (and in the tooltip).
+    g.appendChild(el("text", { x: 9, y: 4, class: nodes.length > 60 && nd.id !== focus ? "hover-label" : "" }, nd.id));
     const title = el("title", {}, `${nd.id}\n${nd.model || ""}`);
     g.appendChild(title);
     if (onNode) g.addEventListener("click", () => onNode(nd.id));
