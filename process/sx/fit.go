@@ -46,7 +46,10 @@ const fitCharge = 3
 // per M³⁺) and 3 H⁺ are released per M³⁺ extracted (process-twin.md §d.6).
 // Elements are fitted one at a time by golden-section search, with the
 // other elements of multi-element points at their current estimates, in
-// sweeps until the estimates settle.
+// sweeps until the estimates settle. A leave-one-out refit refits the
+// elements measured in the left-out point, starting from the full fit, and
+// keeps the others at the full fit (they see that point only through
+// competition for the extractant).
 func Fit(ctx context.Context, points []BatchPoint) (*FitResult, error) {
 	for i, p := range points {
 		if err := p.validate(); err != nil {
@@ -76,8 +79,10 @@ func Fit(ctx context.Context, points []BatchPoint) (*FitResult, error) {
 			}
 			r := math.Log10(pred[e]) - math.Log10(p.D[e])
 			ss += r * r
-			// Leave point j out, refit, predict it.
-			lk, err := fitAll(ctx, points, elems, j, logK)
+			// Leave point j out, refit the elements measured in it (the
+			// others keep the full fit: they see point j only through
+			// competition for extractant), predict it.
+			lk, err := fitAll(ctx, points, measuredElements([]BatchPoint{p}), j, logK)
 			if err != nil {
 				return nil, err
 			}
@@ -147,10 +152,12 @@ func measuredElements(points []BatchPoint) []string {
 // full fit).
 func fitAll(ctx context.Context, points []BatchPoint, elems []string, skip int, warm map[string]float64) (map[string]float64, error) {
 	logK := map[string]float64{}
+	for e, k := range warm {
+		logK[e] = k // elements not refitted keep these
+	}
 	// Start from the mean of the per-point constants implied by the data.
 	for _, e := range elems {
-		if k, ok := warm[e]; ok {
-			logK[e] = k
+		if _, ok := warm[e]; ok {
 			continue
 		}
 		var s float64
