@@ -272,6 +272,23 @@ func BenchmarkTwinCreate(b *testing.B) {
 	})
 }
 
+// BenchmarkTelemetry measures POST /digitaltwins/{id}/telemetry of one
+// value validated against the model's Telemetry, stored as a time series
+// and published as an event.
+func BenchmarkTelemetry(b *testing.B) {
+	s, c := startBench(b)
+	ctx := b.Context()
+	if err := importFile(ctx, c, s.URL(), "pool", "pool", benchPool, false); err != nil {
+		b.Fatal(err)
+	}
+	base := s.URL() + "/digitaltwins/pool-"
+	parallel(b, "points/s", func(r *rand.Rand, seq int64) error {
+		body := []byte(`{"outputRate":` + strconv.FormatInt(seq%5000, 10) + `.25}`)
+		res, err := send(ctx, c, http.MethodPost, base+strconv.Itoa(r.IntN(benchPool))+"/telemetry", body, "Message-Id", "m"+strconv.FormatInt(seq, 10))
+		return expect(res, err, http.StatusNoContent, "POST telemetry")
+	})
+}
+
 // peakMemory samples the Go heap while an import runs.
 type peakMemory struct {
 	stop chan struct{}

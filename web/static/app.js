@@ -210,7 +210,17 @@ async function twinPage(id) {
   relBox.replaceChildren(h("table", {}, h("tr", {}, h("th", {}, "direction"), h("th", {}, "name"), h("th", {}, "twin"), h("th", {}, "properties")),
     out.value.map((r) => h("tr", {}, h("td", {}, "→"), h("td", {}, r.$relationshipName), h("td", {}, h("a", { href: `#/twin/${encodeURIComponent(r.$targetId)}` }, r.$targetId)), h("td", {}, h("code", {}, text(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith("$")))))))),
     inc.value.map((r) => h("tr", {}, h("td", {}, "←"), h("td", {}, r.$relationshipName), h("td", {}, h("a", { href: `#/twin/${encodeURIComponent(r.$sourceId)}` }, r.$sourceId)), h("td", {})))));
-  const es = events(`subject=${id}`, () => load(true).catch(() => {}), setLive);
+  // A burst of events reloads the twin once per round trip, not once per
+  // event: while a reload runs, further events only mark it stale.
+  let loading = false, stale = false;
+  async function reload() {
+    if (loading) { stale = true; return; }
+    loading = true;
+    try {
+      do { stale = false; await load(true).catch(() => {}); } while (stale);
+    } finally { loading = false; }
+  }
+  const es = events(`subject=${id}`, reload, setLive);
   cleanup.push(() => { es.close(); setLive(false); });
 }
 
