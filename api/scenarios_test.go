@@ -73,6 +73,7 @@ func TestScenarioRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	world.SortNetwork(net)
 	ownRun := postRun(t, e, map[string]any{"start": "2025-01-01", "days": 240, "network": net, "shocks": []any{shock}}, 201)
 	if diff := cmp.Diff(graphRun.KPIs, ownRun.KPIs); diff != "" {
 		t.Errorf("KPIs on the graph's network vs the world's (-graph +world):\n%s", diff)

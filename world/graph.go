@@ -1,6 +1,7 @@
 package world
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -106,8 +107,10 @@ func defaultMaterialElements() map[string][]string {
 // NetworkFromTwins builds a supply network from facility twins (Mine,
 // Concentrator, SeparationPlant, MetalRefinery, AlloyMaker, MagnetPlant, OEM,
 // Stockpile, Warehouse) and their feeds relationships, such as a snapshot of
-// the twin graph as of a date. Nodes follow the order of twins and arcs the
-// order of relationships, so World.Twins gives back World.Network.
+// the twin graph as of a date. The network is in canonical order
+// (SortNetwork), whatever the order of twins and relationships, so that a
+// run does not depend on how a store lists them; World.Twins gives back
+// World.Network in that order.
 //
 // A node takes capacityTonnesPerYear (an OEM: its magnetDemandTonnesPerYear,
 // as capacity and demand, and lostDemandCostUsdPerTonne as its loss per
@@ -296,6 +299,7 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 		}
 		g.Network.Arcs = append(g.Network.Arcs, a)
 	}
+	SortNetwork(g.Network)
 	if len(g.Network.Nodes) == 0 {
 		return nil, fieldErr("twins", "no facility twin (Mine, SeparationPlant, MetalRefinery, MagnetPlant, OEM, …) in the graph")
 	}
@@ -440,4 +444,34 @@ func GraphScenario(doc []byte, net *supply.Network) (*supply.SimScenario, error)
 		return nil, fmt.Errorf("world: scenario: %w", err)
 	}
 	return supply.DecodeScenario(b)
+}
+
+// stageRank orders stages from the mine to the OEM, then stocks.
+var stageRank = map[string]int{
+	supply.StageMine: 0, supply.StageConcentrate: 1, supply.StageSeparation: 2, supply.StageMetal: 3,
+	supply.StageMagnet: 4, supply.StageOEM: 5, supply.StageStockpile: 6, supply.StageWarehouse: 7,
+}
+
+// SortNetwork puts a network in canonical order: nodes by stage (mine to
+// OEM, then stockpiles and warehouses, unknown stages last) and id; arcs
+// by the stage and id of their ends, then material. The simulation's
+// allocation and licence draws follow file order, so two listings of one
+// network give the same results only in the same order.
+func SortNetwork(n *supply.Network) {
+	rank := func(stage string) int {
+		if r, ok := stageRank[stage]; ok {
+			return r
+		}
+		return len(stageRank)
+	}
+	byID := map[supply.NodeID]int{}
+	slices.SortStableFunc(n.Nodes, func(a, b supply.Node) int {
+		return cmp.Or(cmp.Compare(rank(a.Stage), rank(b.Stage)), strings.Compare(string(a.ID), string(b.ID)))
+	})
+	for i, nd := range n.Nodes {
+		byID[nd.ID] = i
+	}
+	slices.SortStableFunc(n.Arcs, func(a, b supply.Arc) int {
+		return cmp.Or(cmp.Compare(byID[a.From], byID[b.From]), cmp.Compare(byID[a.To], byID[b.To]), strings.Compare(a.Material, b.Material))
+	})
 }

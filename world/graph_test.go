@@ -3,6 +3,7 @@ package world_test
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,6 +32,19 @@ func TestNetworkFromTwinsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	world.SortNetwork(want)
+	// The order of the twins does not matter: a store lists them by id.
+	rev := slices.Clone(twins)
+	slices.Reverse(rev)
+	revRels := slices.Clone(rels)
+	slices.Reverse(revRels)
+	g2, err := world.NetworkFromTwins(rev, revRels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(g.Network, g2.Network); diff != "" {
+		t.Errorf("NetworkFromTwins depends on the order of the twins (-given +reversed):\n%s", diff)
+	}
 	ignore := cmp.Options{
 		cmpopts.IgnoreFields(supply.Network{}, "Description"),
 		cmpopts.IgnoreFields(supply.Node{}, "Source"),
@@ -51,6 +65,7 @@ func TestNetworkFromTwinsRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			world.SortNetwork(&sc.Network)
 			gs := *sc
 			gs.Network = *g.Network
 			r1, err := supply.Run(t.Context(), sc, rand.New(rand.NewPCG(7, 0)))

@@ -7,11 +7,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"text/tabwriter"
+	"time"
 
+	"lodestone/api"
 	"lodestone/supply"
+	"lodestone/world"
 )
 
 func init() {
@@ -145,26 +151,44 @@ func supplyRunCmd() *command {
 	runs := fs.Int("runs", 0, "Monte Carlo replications (0: one run)")
 	seed := fs.Uint64("seed", 1, "random seed; run r uses the stream (seed, r)")
 	workers := fs.Int("workers", 0, "goroutines for Monte Carlo (0: all cores)")
-	progress := fs.Bool("progress", false, "show Monte Carlo progress on stderr")
+	progress := fs.Bool("progress", false, "show a Monte Carlo progress bar on stderr (shown anyway when stderr is a terminal)")
+	graph := fs.Bool("graph", false, "build the network from the twin graph (GET /snapshot); the SCENARIO file, if any, supplies shocks, controls, policies and dates")
+	asOf := fs.String("as-of", "", "with --graph: the graph as of this date (YYYY-MM-DD) or RFC 3339 time")
+	var tgt target
+	tgt.flags(fs, false)
 	return &command{
 		name:      "run",
-		usage:     "SCENARIO.json [--json] [--runs N --seed S] [--workers N] [--progress]",
+		usage:     "SCENARIO.json [--json] [--runs N --seed S] [--workers N] [--progress] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
 		shortHelp: "simulate a scenario day by day (or a Monte Carlo study) and report KPIs per node",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
 			defer resetSupplyFlags(fs)
-			if len(args) != 1 {
-				return usageError{"supply run: want one SCENARIO file"}
+			if *graph && len(args) > 1 || !*graph && len(args) != 1 {
+				return usageError{"supply run: want one SCENARIO file (optional with --graph)"}
+			}
+			if !*graph && (*asOf != "" || tgt.server != "" || tgt.data != "") {
+				return usageError{"supply run: --as-of, --server and --data go with --graph"}
 			}
 			if *runs < 0 {
 				return usageError{"supply run: --runs must be >= 0"}
 			}
-			data, err := readInput(env, args[0])
-			if err != nil {
-				return err
+			var data []byte
+			if len(args) == 1 {
+				var err error
+				if data, err = readInput(env, args[0]); err != nil {
+					return err
+				}
 			}
-			sc, err := supply.DecodeScenario(data)
-			if err != nil {
+			var sc *supply.SimScenario
+			var err error
+			if *graph {
+				if sc, err = graphScenario(ctx, env, &tgt, *asOf, data); err != nil {
+					if len(args) == 1 {
+						return fmt.Errorf("%s: %w", args[0], err)
+					}
+					return err
+				}
+			} else if sc, err = supply.DecodeScenario(data); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if *runs == 0 {
@@ -178,14 +202,14 @@ func supplyRunCmd() *command {
 				return printRun(env.stdout, res)
 			}
 			opts := supply.MCOptions{Runs: *runs, Seed: *seed, Workers: *workers}
-			if *progress {
-				opts.Progress = func(done, total int) {
-					fmt.Fprintf(env.stderr, "\rruns %d/%d", done, total)
-				}
+			var bar *runBar
+			if *progress || isTerminal(env.stderr) {
+				bar = &runBar{w: env.stderr, start: time.Now()}
+				opts.Progress = bar.update
 			}
 			res, err := supply.MonteCarlo(ctx, sc, opts)
-			if *progress {
-				fmt.Fprintln(env.stderr)
+			if bar != nil {
+				bar.finish()
 			}
 			if err != nil {
 				return err
@@ -195,6 +219,86 @@ func supplyRunCmd() *command {
 			}
 			return printMC(env.stdout, res)
 		},
+	}
+}
+
+// graphScenario builds the scenario from the twin graph's network as of
+// asOf (a snapshot through the API) and the scenario document doc (which
+// may be empty: the baseline). It reports on stderr what the network is
+// made of and which process-twin results it used.
+func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, doc []byte) (*supply.SimScenario, error) {
+	path := "/snapshot"
+	if asOf != "" {
+		if _, err := time.Parse(time.DateOnly, asOf); err != nil {
+			if _, err := time.Parse(time.RFC3339Nano, asOf); err != nil {
+				return nil, usageError{fmt.Sprintf("supply run: --as-of %q: want YYYY-MM-DD or an RFC 3339 time", asOf)}
+			}
+		}
+		path += "?asOf=" + url.QueryEscape(asOf)
+	}
+	var head map[string]json.RawMessage
+	if json.Unmarshal(doc, &head) == nil && head["network"] != nil {
+		// Say so before calling the server.
+		return world.GraphScenario(doc, nil)
+	}
+	c, stop, err := tgt.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	var snap api.Snapshot
+	if err := c.Do(ctx, "GET", path, nil, &snap); err != nil {
+		return nil, apiError(err)
+	}
+	desc := "twin graph as of " + snap.AsOf.UTC().Format(time.RFC3339)
+	g, err := world.NetworkFromTwins(snap.Twins, snap.Relationships, &world.GraphOptions{Description: desc})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(env.stderr, "network from the %s: %d nodes, %d arcs\n", desc, len(g.Network.Nodes), len(g.Network.Arcs))
+	for _, p := range g.Process {
+		if p.Used {
+			fmt.Fprintf(env.stderr, "  %s: capacity %.6g t/yr and recovery %.4g from the process twin (%s, %s)\n", p.Node, p.CapacityTonnesPerYear, p.Recovery, p.ModelVersion, p.InputHash)
+		} else {
+			fmt.Fprintf(env.stderr, "  %s: process-twin result not used: %s\n", p.Node, p.Why)
+		}
+	}
+	return world.GraphScenario(doc, g.Network)
+}
+
+// runBar draws a Monte Carlo progress bar. Its update may be called from
+// several goroutines at once.
+type runBar struct {
+	w     io.Writer
+	start time.Time
+	mu    sync.Mutex
+	done  int
+	drawn bool
+}
+
+func (b *runBar) update(done, total int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if done < b.done || total <= 0 {
+		return // workers report out of order
+	}
+	b.done = done
+	frac := float64(done) / float64(total)
+	el := time.Since(b.start)
+	eta := ""
+	if done > 0 && done < total {
+		eta = "  ETA " + (time.Duration(float64(el) / frac * (1 - frac))).Round(time.Second).String()
+	}
+	n := int(frac * 30)
+	fmt.Fprintf(b.w, "\r[%s%s] %5.1f%%  %d/%d runs  %s%s ", strings.Repeat("#", n), strings.Repeat(".", 30-n), 100*frac, done, total, el.Round(100*time.Millisecond), eta)
+	b.drawn = true
+}
+
+func (b *runBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.drawn {
+		fmt.Fprintln(b.w)
 	}
 }
 
