@@ -268,10 +268,9 @@ type workspace struct {
 
 	jd, jl []float64 // diagonal and lower blocks, n×n per stage
 	ju     []float64 // diagonal of the upper blocks
-	G      []float64 // block Thomas: B'^{-1} U per stage
-	binv   []float64 // block Thomas: B'^{-1} per stage
+	G      []float64 // block Thomas: B'^{-1} U per stage ((C+1)² each, after condensation)
+	binv   []float64 // block Thomas: B'^{-1} per stage ((C+1)² each)
 	g      []float64
-	lu     []float64 // n×n scratch
 	eh     []float64 // condensation scratch (length n)
 	ehp    []float64
 	q      []float64
@@ -306,7 +305,7 @@ func newWorkspace(p *Problem) *workspace {
 	w.HT, w.dHT = f(N), f(N)
 	w.jd, w.jl, w.G, w.binv = f(N*n*n), f(N*n*n), f(N*n*n), f(N*n*n)
 	w.ju, w.g = f(N*n), f(N*n)
-	w.lu, w.col = f(n*n), f(n)
+	w.col = f(n)
 	w.eh, w.ehp, w.q = f(n), f(n), f(n)
 	w.piv = make([]int, n)
 	for i := range w.tri {
