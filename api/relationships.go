@@ -214,18 +214,29 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cur, err := a.opts.Store.GetRelationship(r.Context(), src, relID)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("RelationshipNotFound", "twin %s has no relationship %s", src, relID)
-	}
-	if err != nil {
-		return err
-	}
-	if cond.IfMatch == "" {
-		cond.IfMatch = cur.ETag
-	}
-	if err := a.opts.Store.DeleteRelationship(r.Context(), src, relID, cond); err != nil {
-		return err
+	// As deleteTwin: conditional on the version read, read again after a
+	// concurrent write when the client gave no If-Match.
+	var cur twin.Relationship
+	for attempt := 0; ; attempt++ {
+		cur, err = a.opts.Store.GetRelationship(r.Context(), src, relID)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("RelationshipNotFound", "twin %s has no relationship %s", src, relID)
+		}
+		if err != nil {
+			return err
+		}
+		c := cond
+		if c.IfMatch == "" {
+			c.IfMatch = cur.ETag
+		}
+		err = a.opts.Store.DeleteRelationship(r.Context(), src, relID, c)
+		if errors.Is(err, store.ErrPreconditionFailed) && cond.IfMatch == "" && attempt < 8 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		break
 	}
 	if err := a.publish(r.Context(), event.TypeRelationshipDeleted, relSubject(src, relID), "", a.now(), cur, string(cur.ETag)); err != nil {
 		return err

@@ -176,21 +176,33 @@ func (a *API) deleteTwin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cur, err := a.opts.Store.GetTwin(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-	}
-	if err != nil {
-		return err
-	}
-	if cond.IfMatch == "" {
-		cond.IfMatch = cur.ETag
-	}
-	if err := a.opts.Store.DeleteTwin(r.Context(), id, cond); err != nil {
+	// The delete is conditional on the version read, so that its event
+	// carries the twin that was deleted; without an If-Match from the
+	// client, a concurrent write in between makes it read again.
+	var cur twin.Twin
+	for attempt := 0; ; attempt++ {
+		cur, err = a.opts.Store.GetTwin(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		c := cond
+		if c.IfMatch == "" {
+			c.IfMatch = cur.ETag
+		}
+		err = a.opts.Store.DeleteTwin(r.Context(), id, c)
+		if errors.Is(err, store.ErrPreconditionFailed) && cond.IfMatch == "" && attempt < 8 {
+			continue
+		}
 		if errors.Is(err, store.ErrConflict) {
 			return &Error{Status: http.StatusBadRequest, Code: "RelationshipsNotDeleted", Message: fmt.Sprintf("twin %s still has relationships; delete them first", id), Err: err}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		break
 	}
 	if err := a.publish(r.Context(), event.TypeTwinDeleted, string(id), cur.Metadata.Model, a.now(), cur, string(cur.ETag)); err != nil {
 		return err

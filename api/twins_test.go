@@ -303,3 +303,33 @@ func TestTwinIDs(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteDuringWrites deletes twins that other requests keep patching:
+// a DELETE without If-Match never fails with 412 because of them.
+func TestDeleteDuringWrites(t *testing.T) {
+	e := start(t, options{})
+	for i := range 10 {
+		id := fmt.Sprintf("d%d", i)
+		e.putTwin(id, "dtmi:test:Owner;1", map[string]any{"name": "x"})
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				for n := 0; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					e.do("PATCH", "/digitaltwins/"+id, fmt.Sprintf(`[{"op":"add","path":"/name","value":"%d"}]`, n))
+				}
+			})
+		}
+		r := e.do("DELETE", "/digitaltwins/"+id, nil)
+		close(stop)
+		wg.Wait()
+		if r.status != 204 {
+			t.Errorf("DELETE %s during patches = %d %s, want 204", id, r.status, r.body)
+		}
+	}
+}
