@@ -118,7 +118,7 @@ func (w *workspace) capacityCheck() string {
 // Settings are the knobs of Solve. A nil *Settings means the defaults.
 type Settings struct {
 	MaxSubstitutions int     // successive-substitution sweeps before Newton; 0 means 1, <0 none
-	MaxIterations    int     // Newton iterations; 0 means 200
+	MaxIterations    int     // Newton and transient steps; 0 means 1000
 	Tolerance        float64 // largest scaled residual accepted; 0 means 1e-12
 }
 
@@ -131,7 +131,7 @@ func (s *Settings) defaults() Settings {
 		d.MaxSubstitutions = 1
 	}
 	if d.MaxIterations == 0 {
-		d.MaxIterations = 200
+		d.MaxIterations = 1000
 	}
 	if d.Tolerance == 0 {
 		d.Tolerance = 1e-12
