@@ -464,3 +464,10 @@ func (c *modelCache) iface(id string) (*dtdl.Interface, error) {
 	}
 	return i, nil
 }
+
+// anyVersion reports whether cond accepts any current version (no If-Match,
+// or If-Match: *), so that a write conditional on the version the handler
+// read may read again and retry after a concurrent write.
+func anyVersion(cond store.Condition) bool {
+	return cond.IfMatch == "" || cond.IfMatch == twin.AnyETag
+}

@@ -192,7 +192,7 @@ func (a *API) patchRelationship(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		stored, err := a.opts.Store.PatchRelationship(r.Context(), src, relID, p, store.Condition{IfMatch: cur.ETag})
-		if errors.Is(err, store.ErrPreconditionFailed) && cond.IfMatch == "" && attempt < 8 {
+		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
 			continue
 		}
 		if err != nil {
@@ -230,7 +230,7 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
 			c.IfMatch = cur.ETag
 		}
 		err = a.opts.Store.DeleteRelationship(r.Context(), src, relID, c)
-		if errors.Is(err, store.ErrPreconditionFailed) && cond.IfMatch == "" && attempt < 8 {
+		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
 			continue
 		}
 		if err != nil {

@@ -157,7 +157,7 @@ func (a *API) applyTwinPatch(r *http.Request, id twin.ID, p twin.Patch, cond sto
 			return twin.Twin{}, err
 		}
 		stored, err := a.opts.Store.PatchTwin(r.Context(), id, p, store.Condition{IfMatch: cur.ETag})
-		if errors.Is(err, store.ErrPreconditionFailed) && cond.IfMatch == "" && attempt < 8 {
+		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
 			continue
 		}
 		if err != nil {
@@ -193,7 +193,7 @@ func (a *API) deleteTwin(w http.ResponseWriter, r *http.Request) error {
 			c.IfMatch = cur.ETag
 		}
 		err = a.opts.Store.DeleteTwin(r.Context(), id, c)
-		if errors.Is(err, store.ErrPreconditionFailed) && cond.IfMatch == "" && attempt < 8 {
+		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
 			continue
 		}
 		if errors.Is(err, store.ErrConflict) {
