@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,7 +54,11 @@ func buildLodestone(t *testing.T, dir string) string {
 		args = append(args, "-race")
 	}
 	args = append(args, "lodestone/cmd/lodestone")
-	cmd := exec.CommandContext(t.Context(), "go", args...)
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.CommandContext(t.Context(), goBin, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build lodestone: %v\n%s", err, out)
 	}
@@ -505,5 +512,82 @@ func checkEvents(t *testing.T, ctx context.Context, base string, want []string, 
 			}
 		}
 		t.Errorf("%d acknowledged changes have no event on the bus", len(missing))
+	}
+}
+
+// TestCrashDuringImport kills the server while an import job is still
+// reading its file: the job is all or nothing, so after the restart none of
+// its twins or relationships may be there, and the same file then imports
+// whole.
+func TestCrashDuringImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test builds and kills a server process; skipped with -short")
+	}
+	const n = 5000
+	ctx := t.Context()
+	bin := buildLodestone(t, t.TempDir())
+	data := t.TempDir()
+	c := fastClient()
+	p := startServe(t, bin, data)
+	mustStatus(t, ctx, c, http.MethodPost, p.url+"/models", ontologyBody(), http.StatusCreated)
+
+	// The whole file goes in, but the body never ends: the job cannot
+	// commit before the kill.
+	pr, pw := io.Pipe()
+	go writeImport(pw, "imp", n, true)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, p.url+"/jobs/imports/crash", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	sent := make(chan error, 1)
+	go func() {
+		res, err := c.Do(req)
+		if err == nil {
+			res.Body.Close()
+			err = fmt.Errorf("import answered %d before the kill", res.StatusCode)
+		}
+		sent <- err
+	}()
+	deadline := time.Now().Add(crashMaxStream)
+	for {
+		var job struct {
+			Status         string
+			ProcessedLines int
+		}
+		if res, err := send(ctx, c, http.MethodGet, p.url+"/jobs/imports/crash", nil); err == nil && res.status == http.StatusOK {
+			json.Unmarshal(res.body, &job)
+		}
+		if job.ProcessedLines >= 2*n {
+			t.Logf("killing the server with the import job %s at line %d", job.Status, job.ProcessedLines)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import job processed %d lines in %v", job.ProcessedLines, crashMaxStream)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.kill(t)
+	pw.CloseWithError(errors.New("server killed"))
+	if err := <-sent; err == nil || strings.Contains(err.Error(), "answered") {
+		t.Fatalf("import request: %v", err)
+	}
+
+	p2 := startServe(t, bin, data)
+	mustStatus(t, ctx, c, http.MethodGet, p2.url+"/digitaltwins/imp-0", nil, http.StatusNotFound)
+	for _, q := range []string{
+		`SELECT COUNT() FROM DIGITALTWINS`,
+		`SELECT COUNT() FROM RELATIONSHIPS`,
+	} {
+		res := mustStatus(t, ctx, c, http.MethodPost, p2.url+"/query", mustJSON(map[string]string{"query": q}), http.StatusOK)
+		var out struct{ Value []map[string]any }
+		json.Unmarshal(res.body, &out)
+		if len(out.Value) != 1 || out.Value[0]["COUNT"] != 0.0 {
+			t.Errorf("after a kill in the middle of an import, %s = %s, want 0", q, res.body)
+		}
+	}
+	// The store is whole: the same file imports completely.
+	if err := importFile(ctx, c, p2.url, "again", "imp", n, true); err != nil {
+		t.Fatalf("import after the restart: %v", err)
 	}
 }
