@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"lodestone/models"
@@ -86,4 +85,3 @@ func fastClient() *http.Client {
 	tr.MaxIdleConnsPerHost = 256
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
-
