@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -191,5 +193,42 @@ func TestImportTooLarge(t *testing.T) {
 	}
 	if ids := modelIDs(t, e.mustDo("GET", "/models", nil, 200)); len(ids) != 0 {
 		t.Errorf("models after a refused import: %v", ids)
+	}
+}
+
+// TestImportJobStatus reads the status of a job while its body is still
+// streaming in: running, then succeeded.
+func TestImportJobStatus(t *testing.T) {
+	e := start(t, options{noModels: true})
+	pr, pw := io.Pipe()
+	done := make(chan res, 1)
+	go func() { done <- e.do("PUT", "/jobs/imports/slow", pr, "Content-Type", "application/x-ndjson") }()
+	head := importFile(testModels, []string{`{"$dtId":"o1","$metadata":{"$model":"dtmi:test:Owner;1"}}`}, nil)
+	if _, err := io.WriteString(pw, head); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := e.do("GET", "/jobs/imports/slow", nil)
+		var j job
+		json.Unmarshal(r.body, &j)
+		if r.status == 200 && j.Status == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /jobs/imports/slow = %d %s, want a running job", r.status, r.body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code := e.mustDo("PUT", "/jobs/imports/slow", "", 409, "Content-Type", "application/x-ndjson").errCode(t); code != "JobAlreadyRunning" {
+		t.Errorf("second PUT of a running job: code %s", code)
+	}
+	io.WriteString(pw, `{"$dtId":"o2","$metadata":{"$model":"dtmi:test:Owner;1"}}`+"\n")
+	pw.Close()
+	r := <-done
+	var j job
+	json.Unmarshal(r.body, &j)
+	if r.status != 200 || j.Status != "succeeded" || j.TwinsCount != 2 {
+		t.Errorf("job = %d %s, want succeeded with 2 twins", r.status, r.body)
 	}
 }
