@@ -2,6 +2,7 @@
 import { api, events } from "./api.js";
 import { lineChart, graphView, fmt, shortTime } from "./charts.js";
 import { processPage } from "./process.js";
+import { supplyPage } from "./supply.js";
 
 const main = document.getElementById("main");
 let cleanup = []; // closers of the current page (event streams)
@@ -37,6 +38,7 @@ async function route() {
       case "twin": return await twinPage(arg);
       case "graph": return await graphPage(arg);
       case "process": return await processPage(main, arg);
+      case "supply": return await supplyPage(main, arg, (f) => cleanup.push(f));
       case "query": return await queryPage();
       case "events": return eventsPage();
       default: return await homePage();
