@@ -108,9 +108,17 @@ func TestHistory(t *testing.T) {
 	if diff := cmp.Diff([]string{"v1", "v2"}, names); diff != "" {
 		t.Errorf("history of h1: names (-want +got):\n%s", diff)
 	}
-	json.Unmarshal(e.mustDo("GET", "/digitaltwins/h1/history?from="+asOf(mid), nil, 200).body, &hist)
-	if len(hist.Value) != 1 || hist.Value[0].Kind != "update" {
-		t.Errorf("history of h1 from mid = %+v, want the update", hist.Value)
+	var fromMid struct {
+		Value []struct {
+			Sequence int64            `json:"sequence"`
+			Kind     string           `json:"kind"`
+			Patch    []map[string]any `json:"patch"`
+		} `json:"value"`
+	}
+	json.Unmarshal(e.mustDo("GET", "/digitaltwins/h1/history?from="+asOf(mid), nil, 200).body, &fromMid)
+	wantMid := `[{"sequence":2,"kind":"update","patch":[{"op":"replace","path":"/name","value":"v2"}]}]`
+	if got, _ := json.Marshal(fromMid.Value); string(got) != wantMid {
+		t.Errorf("history of h1 from mid = %s, want %s", got, wantMid)
 	}
 	e.mustDo("GET", "/digitaltwins/nope/history", nil, 404)
 

@@ -277,17 +277,23 @@ func (a *API) twinHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	changes, err := a.opts.Store.TwinChanges(r.Context(), id, from, to)
+	// Sequences count from the twin's first change, so the whole list is
+	// read and the part before from dropped after numbering.
+	changes, err := a.opts.Store.TwinChanges(r.Context(), id, time.Time{}, to)
 	if err != nil {
 		return err
+	}
+	first := 0
+	for first < len(changes) && changes[first].Time.Before(from) {
+		first++
 	}
 	if len(changes) == 0 {
 		if _, err := a.opts.Store.GetTwin(r.Context(), id); errors.Is(err, store.ErrNotFound) {
 			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s and none in its history", id)
 		}
 	}
-	out := HistoryList{Value: make([]HistoryEntry, len(changes))}
-	for i, c := range changes {
+	out := HistoryList{Value: make([]HistoryEntry, 0, len(changes)-first)}
+	for i, c := range changes[first:] {
 		kind := "update"
 		switch c.Op {
 		case store.OpCreate:
@@ -295,7 +301,7 @@ func (a *API) twinHistory(w http.ResponseWriter, r *http.Request) error {
 		case store.OpDelete:
 			kind = "delete"
 		}
-		out.Value[i] = HistoryEntry{Sequence: int64(i + 1), Time: c.Time, Kind: kind, Twin: c.Twin}
+		out.Value = append(out.Value, HistoryEntry{Sequence: int64(first + i + 1), Time: c.Time, Kind: kind, Patch: c.Patch, Twin: c.Twin})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

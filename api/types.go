@@ -69,12 +69,14 @@ type QueryResponse struct {
 }
 
 // HistoryEntry is one change of a twin: the state after it, or nil after a
-// delete.
+// delete. Sequence numbers the twin's changes from 1 at its first one.
 type HistoryEntry struct {
-	Sequence int64      `json:"sequence"`
-	Time     time.Time  `json:"time"`
-	Kind     string     `json:"kind"` // create, update, delete
-	Twin     *twin.Twin `json:"twin,omitempty"`
+	Sequence int64     `json:"sequence"`
+	Time     time.Time `json:"time"`
+	Kind     string    `json:"kind"` // create, update, delete
+	// Patch is the JSON Patch of an update made by PATCH.
+	Patch twin.Patch `json:"patch,omitempty"`
+	Twin  *twin.Twin `json:"twin,omitempty"`
 }
 
 // HistoryList is the change list of a twin, oldest first.
