@@ -115,6 +115,51 @@ func (m MassAction) Distribution(comps []Component, stage int, h, f float64, d, 
 // SitesPerCharge returns 2: each charge binds one dimer (HA)2.
 func (m MassAction) SitesPerCharge() float64 { return 2 }
 
+// massActionK is MassAction with K = 10^logK computed once per solve, so
+// that Distribution needs no exponential per component.
+type massActionK struct {
+	MassAction
+	k []float64
+}
+
+func newMassActionK(m MassAction) massActionK {
+	k := make([]float64, len(m.LogK))
+	for i, lk := range m.LogK {
+		k[i] = math.Pow(10, lk)
+	}
+	return massActionK{MassAction: m, k: k}
+}
+
+// Distribution evaluates D_i = K_i (f/2/h)^z_i with integer powers.
+func (m massActionK) Distribution(comps []Component, stage int, h, f float64, d, dh, df []float64) {
+	r := 0.5 * f / h
+	r2 := r * r
+	for i, c := range comps {
+		var p float64
+		switch c.Charge {
+		case 1:
+			p = r
+		case 2:
+			p = r2
+		case 3:
+			p = r2 * r
+		case 4:
+			p = r2 * r2
+		default:
+			p = math.Pow(r, float64(c.Charge))
+		}
+		z := float64(c.Charge)
+		v := m.k[i] * p
+		d[i] = v
+		dh[i] = -z * v / h
+		if f > 0 {
+			df[i] = z * v / f
+		} else {
+			df[i] = 0
+		}
+	}
+}
+
 // DEHPAParams are the PrOMMiS DEHPA + TBP correlation parameters of one
 // element: log D = (M0 + M1·dosage)·pH + B0 + B1·log10(dosage), or D = K1
 // when Constant is set.

@@ -244,6 +244,7 @@ func Solve(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 // allocate.
 type workspace struct {
 	p      *Problem
+	model  Equilibrium // p.Model, or a faster equivalent prepared for this solve
 	comps  []Component
 	z      []float64 // charges
 	N, C   int
@@ -286,6 +287,10 @@ func newWorkspace(p *Problem) *workspace {
 	N, C := p.Stages, len(p.Components)
 	n := C + 2
 	w := &workspace{p: p, comps: p.Components, N: N, C: C, n: n, nu: p.Model.SitesPerCharge(), sulf: p.Media == Sulfate}
+	w.model = p.Model
+	if m, ok := p.Model.(MassAction); ok {
+		w.model = newMassActionK(m)
+	}
 	w.ka = p.Ka2
 	if w.ka == 0 {
 		w.ka = DefaultKa2
@@ -434,7 +439,7 @@ func (w *workspace) distribution(v []float64) {
 	C, n := w.C, w.n
 	for k := 0; k < w.N; k++ {
 		h, f := math.Exp(v[k*n+C]), math.Exp(v[k*n+C+1])
-		w.p.Model.Distribution(w.comps, k+1, h, f, w.D[k*C:(k+1)*C], w.Dh[k*C:(k+1)*C], w.Df[k*C:(k+1)*C])
+		w.model.Distribution(w.comps, k+1, h, f, w.D[k*C:(k+1)*C], w.Dh[k*C:(k+1)*C], w.Df[k*C:(k+1)*C])
 		w.HT[k], w.dHT[k] = w.htOf(h, w.S[k])
 	}
 }
@@ -895,7 +900,7 @@ func (w *workspace) freeExtractant(k int, h, lnf0 float64) float64 {
 	lnf := math.Min(lnf0, hi)
 	for it := 0; it < 60; it++ {
 		f := math.Exp(lnf)
-		w.p.Model.Distribution(w.comps, k+1, h, f, d, dh, df)
+		w.model.Distribution(w.comps, k+1, h, f, d, dh, df)
 		g, dg := f-T, f
 		for i := 0; i < C; i++ {
 			x := w.v[k*n+i]
