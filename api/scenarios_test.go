@@ -2,14 +2,19 @@ package api_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
 	"lodestone/api"
@@ -319,4 +324,85 @@ func TestScenarioModelUpload(t *testing.T) {
 		t.Errorf("run = %+v, want done with fill rate 1", run)
 	}
 	e.mustDo("GET", "/models/dtmi:lodestone:ScenarioRun;1", nil, 200)
+}
+
+// TestSupplyPageInBrowser drives the dashboard's supply page in headless
+// Chromium: the stored run's Sankey, shaded time series and node table,
+// the stress table with exposed rows first, a Monte Carlo run from the
+// editor with its progress, and the side-by-side comparison.
+func TestSupplyPageInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short: browser test")
+	}
+	bin := ""
+	for _, name := range []string{os.Getenv("LODESTONE_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); name != "" && err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Chromium found; CI=true requires it")
+		}
+		t.Skip("no Chromium found; install Debian's chromium or set LODESTONE_CHROMIUM")
+	}
+	e := start(t, options{demo: true, noModels: true})
+	april := postRun(t, e, map[string]any{"name": "April 2025", "graph": true, "days": 400, "controls": []any{map[string]any{"name": "CN-2025-18", "builtin": "CN-2025-18"}}}, 201)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1600))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	wait := func(what, predicate string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("main").innerText.slice(0, 2000)`))
+			t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
+		}
+	}
+	shots := t.TempDir()
+	if d := os.Getenv("LODESTONE_SCREENSHOTS"); d != "" {
+		shots = d
+	}
+	shot := func(name string) {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		}
+		if err != nil {
+			t.Errorf("screenshot %s: %v", name, err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/#/supply/"+april.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wait("the run drawn", `document.querySelectorAll("svg.sankey rect").length >= 8 && document.querySelectorAll("svg.sankey path.link").length >= 8`)
+	wait("time series with the control shaded", `document.querySelectorAll("svg.timechart").length === 2 && document.querySelectorAll("svg.timechart rect.shade.control").length === 2 && !!document.querySelector('svg.timechart path[data-series="oem-row"]')`)
+	wait("node table", `[...document.querySelectorAll("#run-nodes td")].some(td => td.textContent === "oem-row")`)
+	wait("stress table sorted by exposure", `(() => { const rows = [...document.querySelectorAll("#stress-table tr")].slice(1); const ex = rows.map(r => r.classList.contains("exposed")); return rows.length > 10 && ex[0] && ex.indexOf(false) > 0 && ex.lastIndexOf(true) < ex.indexOf(false); })()`)
+	shot("supply-run")
+
+	// A Monte Carlo study from the editor.
+	mc := `{"name":"MC from the page","graph":true,"days":120,"runs":40,"random_shocks":[{"name":"sep-cn","nodes":["sep-cn"],"prob_per_day":0.02,"duration_days":20,"capacity_factor":0.3}]}`
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("supply-editor"), mc)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("supply-run"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("the study stored", `document.getElementById("supply-status").textContent.includes("stored in the twin graph") && document.getElementById("run-title").textContent.includes("MC from the page")`)
+	wait("two stored runs compared", `document.querySelectorAll("#runs-table tr").length === 3 && !!document.querySelector("#compare-table")`)
+	shot("supply-montecarlo")
+
+	// A bad scenario names the field.
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("supply-editor"), `{"graph":true,"shocks":[{"node":"atlantis","from":"2025-01-01","to":"2025-01-02"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("supply-run"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("the error", `(() => { const p = document.querySelector("#supply-results p.error"); return !!p && p.textContent.includes("shocks[0].node"); })()`)
 }
