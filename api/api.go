@@ -268,7 +268,7 @@ func validationError(el *dtdl.ErrorList) *Error {
 		if path == "" {
 			path = d.ID
 		}
-		e.Details = append(e.Details, ErrorDetail{Code: "ValidationFailed", Message: d.Message, Path: path, Rule: d.Rule})
+		e.Details = append(e.Details, ErrorDetail{Code: "ValidationFailed", Message: d.Message, Path: path, Rule: d.Rule, Target: d.File})
 	}
 	switch len(el.Errors) {
 	case 0:
@@ -277,6 +277,9 @@ func validationError(el *dtdl.ErrorList) *Error {
 		e.Message = el.Errors[0].Message
 		if p := e.Details[0].Path; p != "" {
 			e.Message = p + ": " + e.Message
+		}
+		if f := el.Errors[0].File; f != "" {
+			e.Message = f + ": " + e.Message
 		}
 	default:
 		e.Message = fmt.Sprintf("%d validation errors; first: %s", len(el.Errors), el.Errors[0].Message)

@@ -19,12 +19,15 @@ type Error struct {
 }
 
 // ErrorDetail is one item of an error's details, e.g. one failed validation
-// rule. Path is a JSON pointer or a DTDL element id.
+// rule. Path is a JSON pointer into a twin or a JSON path into a DTDL
+// document; Target names the entity the detail is about (the model of a
+// DTDL error, as in the Azure REST error shape).
 type ErrorDetail struct {
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message"`
 	Path    string `json:"path,omitempty"`
 	Rule    string `json:"rule,omitempty"`
+	Target  string `json:"target,omitempty"`
 }
 
 func (e *Error) Error() string {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -39,8 +40,10 @@ func TestModels(t *testing.T) {
 		want     int
 		wantCode string
 		wantIDs  []string // model ids listed after the request
+		// wantTarget is the model a ValidationFailed detail names.
+		wantTarget string
 	}{
-		{name: "batch with one bad model stores nothing", method: "POST", path: "/models", body: "[" + extra + "," + bad + "]", want: 400, wantCode: "ValidationFailed"},
+		{name: "batch with one bad model stores nothing", method: "POST", path: "/models", body: "[" + extra + "," + bad + "]", want: 400, wantCode: "ValidationFailed", wantTarget: "dtmi:test:Bad;1"},
 		{name: "batch with a missing base stores nothing", method: "POST", path: "/models", body: "[" + extra + "," + danglingBase + "]", want: 400},
 		{name: "duplicate of a stored model", method: "POST", path: "/models", body: "[" + testModels[0] + "]", want: 409, wantCode: "ModelIdAlreadyExists"},
 		{name: "duplicate inside the batch", method: "POST", path: "/models", body: "[" + extra + "," + extra + "]", want: 400},
@@ -71,6 +74,9 @@ func TestModels(t *testing.T) {
 				if code := r.errCode(t); tt.wantCode != "" && code != tt.wantCode {
 					t.Errorf("code = %s, want %s", code, tt.wantCode)
 				}
+			}
+			if tt.wantTarget != "" && !strings.Contains(string(r.body), `"target":"`+tt.wantTarget+`"`) {
+				t.Errorf("error %s does not name the model %s as a detail's target", r.body, tt.wantTarget)
 			}
 			want := tt.wantIDs
 			if want == nil {

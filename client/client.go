@@ -44,6 +44,9 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "%s (HTTP %d): %s", e.Code, e.Status, e.Message)
 	for _, d := range e.Details {
 		b.WriteString("\n  ")
+		if d.Target != "" {
+			b.WriteString(d.Target + ": ")
+		}
 		if d.Path != "" {
 			b.WriteString(d.Path + ": ")
 		}
