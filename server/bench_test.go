@@ -172,41 +172,48 @@ func (l *latencies) report(b *testing.B, unit string, elapsed time.Duration) {
 	b.ReportMetric(q(0.99), "p99-ms")
 }
 
-// parallel runs op from b.RunParallel's goroutines and reports its rate
-// and latency percentiles. op gets a per-goroutine random source and a
-// sequence number unique across goroutines.
+// parallel runs op from b.RunParallel's goroutines, once with one client
+// per GOMAXPROCS (latency with little queueing) and once with benchClients
+// per GOMAXPROCS (throughput), and reports the rate and latency
+// percentiles of each. op gets a per-goroutine random source and a
+// sequence number unique across goroutines and runs.
 func parallel(b *testing.B, unit string, op func(r *rand.Rand, seq int64) error) {
-	var lat latencies
 	var seq atomic.Int64
-	var failed atomic.Value
-	b.SetParallelism(benchClients)
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		r := rand.New(rand.NewPCG(uint64(seq.Add(1<<40)), 7))
-		local := make([]time.Duration, 0, 1024)
-		for pb.Next() {
-			t0 := time.Now()
-			if err := op(r, seq.Add(1)); err != nil {
-				failed.CompareAndSwap(nil, err)
-				break
+	for _, p := range []int{1, benchClients} {
+		b.Run(fmt.Sprintf("clients=%d", p*runtime.GOMAXPROCS(0)), func(b *testing.B) {
+			var lat latencies
+			var failed atomic.Value
+			b.SetParallelism(p)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				r := rand.New(rand.NewPCG(uint64(seq.Add(1<<40)), 7))
+				local := make([]time.Duration, 0, 1024)
+				for pb.Next() {
+					t0 := time.Now()
+					if err := op(r, seq.Add(1)); err != nil {
+						failed.CompareAndSwap(nil, err)
+						break
+					}
+					local = append(local, time.Since(t0))
+				}
+				lat.add(local)
+			})
+			elapsed := time.Since(start)
+			cpu := cpuTime() - cpu0
+			b.StopTimer()
+			if err, _ := failed.Load().(error); err != nil {
+				b.Fatal(err)
 			}
-			local = append(local, time.Since(t0))
-		}
-		lat.add(local)
-	})
-	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
-	b.StopTimer()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
+			lat.report(b, unit, elapsed)
+			// The machine is shared: CPU time per operation (client and
+			// server together, user and system) says what the rate would
+			// be on idle cores.
+			b.ReportMetric(float64(cpu.Microseconds())/float64(max(len(lat.all), 1)), "cpu-us/op")
+		})
 	}
-	lat.report(b, unit, elapsed)
-	// The machine is shared: CPU time per operation (client and server
-	// together, user and system) says what the rate would be on idle cores.
-	b.ReportMetric(float64(cpu.Microseconds())/float64(max(len(lat.all), 1)), "cpu-us/op")
 }
 
 // cpuTime is the user and system CPU time this process has used.
