@@ -165,11 +165,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.writeError(w, r, fmt.Errorf("panic: %v", v))
 		}
 	}()
-	// ADT clients send api-version on every call; it is accepted and ignored.
 	if _, pattern := a.mux.Handler(r); pattern == "" {
 		a.unrouted(w, r)
 		return
 	}
+	// ADT clients send api-version on every call; it is accepted and ignored.
 	a.mux.ServeHTTP(w, r)
 }
 
