@@ -107,8 +107,14 @@ func TestSupplyRunGraph(t *testing.T) {
 			}
 		})
 	}
+	// The example file.
+	code, out, errs := runSupplyCLI(t, "", "supply", "run", "--graph", "--server", s.URL(), "../../examples/supply/graph-april-2025.json", "--json")
+	var ex supply.Result
+	if code != 0 || json.Unmarshal([]byte(out), &ex) != nil || ex.Days != 730 || ex.Nodes["oem-row"].FirstStockout == nil {
+		t.Errorf("examples/supply/graph-april-2025.json: exit %d, stderr %s, days %d", code, errs, ex.Days)
+	}
 	// Monte Carlo with the progress bar.
-	code, out, errs := runSupplyCLI(t, "", "supply", "run", "--graph", "--server", s.URL(), scen, "--runs", "8", "--progress", "--json")
+	code, out, errs = runSupplyCLI(t, "", "supply", "run", "--graph", "--server", s.URL(), scen, "--runs", "8", "--progress", "--json")
 	if code != 0 || !strings.Contains(errs, "8/8 runs") || !strings.Contains(errs, "[##############################] 100.0%") {
 		t.Errorf("Monte Carlo: exit %d, stderr %q, want a full progress bar", code, errs)
 	}
