@@ -49,5 +49,9 @@
 // control regimes of 2025 (the April licence regime on Dy and Tb, the
 // October measures, the November suspension); [World.Twins] returns the
 // world as twins and relationships typed by the bundled ontology (package
-// models), ready to load into the twin graph.
+// models), ready to load into the twin graph. [NetworkFromTwins] goes the
+// other way: it builds a supply.Network from facility twins and their feeds
+// edges (a snapshot of the graph as of a date), with separation plants'
+// capacity and recovery from their process-twin results, and
+// [GraphScenario] adds a scenario to it.
 package world
