@@ -1,0 +1,428 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+// errDryRun rolls back a dry-run import.
+var errDryRun = errors.New("postgres: dry run")
+
+// copyChunk is the number of rows sent per COPY.
+const copyChunk = 4096
+
+// importBatch is the number of items handed from producer to consumer at
+// once.
+const importBatch = 256
+
+// Import implements store.Store. Everything is written in one transaction
+// with one transaction time, in three steps:
+//
+//  1. The stream is pulled and encoded on a producer goroutine; models are
+//     inserted as they come, twins and relationships are copied (COPY) into
+//     temporary staging tables. A twin's model and a relationship's twins
+//     are checked in order: the model must be stored or come earlier,
+//     a relationship's twins must come earlier or be stored already (the
+//     latter checked in one query after the stream ends).
+//  2. The stored versions of the staged twins and relationships move to
+//     the history tables.
+//  3. The staged rows replace them in set-based INSERT … SELECT statements
+//     (the last one of an id wins when the stream names it twice).
+func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], opts store.ImportOptions) (store.ImportStats, error) {
+	start := time.Now()
+	var st store.ImportStats
+	err := db.submit(ctx, func(sqlCtx context.Context, tx pgx.Tx, now int64) error {
+		im := &importer{ctx: ctx, sql: sqlCtx, tx: tx, now: now, knownModels: map[string]bool{}, twinIDs: map[twin.ID]struct{}{}}
+		if err := im.setup(); err != nil {
+			return err
+		}
+		if err := im.run(src, opts, &st); err != nil {
+			return err
+		}
+		if err := im.merge(); err != nil {
+			return err
+		}
+		if opts.DryRun {
+			return errDryRun
+		}
+		return nil
+	}, true)
+	st.Elapsed = time.Since(start)
+	if errors.Is(err, errDryRun) {
+		return st, nil
+	}
+	if err != nil {
+		return store.ImportStats{Elapsed: st.Elapsed}, fmt.Errorf("postgres: import: %w", err)
+	}
+	if st.Twins+st.Relationships >= 10000 {
+		// Fresh planner statistics for the grown tables; autovacuum would
+		// get there later.
+		if _, err := db.w.Exec(context.WithoutCancel(ctx), `ANALYZE twins, relationships`); err != nil {
+			db.logger.Warn("analyze", "err", err)
+		}
+	}
+	return st, nil
+}
+
+// importer holds the state of one import transaction.
+type importer struct {
+	ctx context.Context // the caller's: checked for cancellation
+	sql context.Context // for statements, which are not interrupted
+	tx  pgx.Tx
+	now int64
+
+	knownModels map[string]bool
+	twinIDs     map[twin.ID]struct{} // twins written by this import
+	hasTwins    bool                 // the twins table was not empty at the start
+	needCheck   bool                 // some relationship names a twin not in the stream
+
+	seq          int64
+	twins, rels  []importItem // staged rows not yet copied
+	nTwin, nRels int          // rows copied
+}
+
+const stagingDDL = `
+SET LOCAL work_mem = '256MB';
+CREATE TEMP TABLE import_twins (seq bigint, id text COLLATE "C", model text COLLATE "C", etag text, props jsonb, meta jsonb) ON COMMIT DROP;
+CREATE TEMP TABLE import_rels (seq bigint, source_id text COLLATE "C", rel_id text COLLATE "C", target_id text COLLATE "C",
+	name text COLLATE "C", etag text, props jsonb, check_source boolean, check_target boolean) ON COMMIT DROP;
+`
+
+func (im *importer) setup() error {
+	if _, err := im.tx.Exec(im.sql, stagingDDL); err != nil {
+		return fmt.Errorf("staging tables: %w", err)
+	}
+	return im.tx.QueryRow(im.sql, `SELECT EXISTS(SELECT 1 FROM twins)`).Scan(&im.hasTwins)
+}
+
+// importItem is one entity of an import, encoded for its row by the
+// producer goroutine. It holds copies, so the source may reuse its values
+// once it has yielded the next one.
+type importItem struct {
+	model *twin.Model // a model, or nil
+
+	// A twin (id set) or relationship (relID set).
+	id, modelID   string
+	source, relID string
+	target, name  string
+	etag          string
+	props, meta   []byte
+
+	seq                      int64
+	checkSource, checkTarget bool
+
+	err error // a source or encoding error; ends the import
+}
+
+// produce ranges over src on its own goroutine, encoding each entity, and
+// sends the items in batches on out until src ends, an error occurs or
+// stop is closed. It closes out when done.
+func (im *importer) produce(src iter.Seq2[store.Entity, error], out chan<- []importItem, stop <-chan struct{}) {
+	defer close(out)
+	batch := make([]importItem, 0, importBatch)
+	send := func() bool {
+		select {
+		case out <- batch:
+			batch = make([]importItem, 0, importBatch)
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			batch = append(batch, importItem{err: fmt.Errorf("import source panicked: %v", r)})
+			send()
+		}
+	}()
+	for e, err := range src {
+		it := im.encode(e, err)
+		batch = append(batch, it)
+		if it.err != nil || len(batch) == importBatch {
+			if !send() || it.err != nil {
+				return
+			}
+		}
+	}
+	if len(batch) > 0 {
+		send()
+	}
+}
+
+// encode turns one entity into an importItem. It uses no connection.
+func (im *importer) encode(e store.Entity, err error) importItem {
+	switch {
+	case err != nil:
+		return importItem{err: err}
+	case e.Model != nil:
+		m := *e.Model
+		m.DTDL = slices.Clone(m.DTDL)
+		m.Extends = slices.Clone(m.Extends)
+		return importItem{model: &m}
+	case e.Twin != nil:
+		t := e.Twin
+		if t.ID == "" {
+			return importItem{err: fmt.Errorf("twin with empty $dtId: %w", store.ErrInvalid)}
+		}
+		if t.Metadata.Model == "" {
+			return importItem{err: fmt.Errorf("twin %q: empty $model: %w", t.ID, store.ErrInvalid)}
+		}
+		s := stampTwin(*t, im.now)
+		props, meta, err := encodeTwin(&s)
+		if err != nil {
+			return importItem{err: fmt.Errorf("twin %q: %w", t.ID, err)}
+		}
+		return importItem{id: string(t.ID), modelID: t.Metadata.Model, etag: string(s.ETag), props: props, meta: meta}
+	case e.Relationship != nil:
+		r := e.Relationship
+		if r.ID == "" || r.SourceID == "" || r.TargetID == "" || r.Name == "" {
+			return importItem{err: fmt.Errorf("relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)}
+		}
+		props, err := encodeProps(r.Properties)
+		if err != nil {
+			return importItem{err: fmt.Errorf("relationship %q of %q: %w", r.ID, r.SourceID, err)}
+		}
+		return importItem{source: string(r.SourceID), relID: r.ID, target: string(r.TargetID), name: r.Name, etag: string(twin.NewETag()), props: props}
+	default:
+		return importItem{err: fmt.Errorf("empty import entity: %w", store.ErrInvalid)}
+	}
+}
+
+// run stages the items of src. A producer goroutine pulls src and encodes
+// (JSON, entity tags) while this goroutine checks references and copies
+// rows, so an import uses two cores besides the database's. run waits for
+// the producer before it returns.
+func (im *importer) run(src iter.Seq2[store.Entity, error], opts store.ImportOptions, st *store.ImportStats) error {
+	items := make(chan []importItem, 4)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { im.produce(src, items, stop) })
+	defer func() {
+		close(stop)
+		for range items { // unblock and drain the producer
+		}
+		wg.Wait()
+	}()
+	done := 0
+	for batch := range items {
+		for i := range batch {
+			it := &batch[i]
+			switch {
+			case it.err != nil:
+				return it.err
+			case it.model != nil:
+				if _, err := putModel(im.sql, im.tx, *it.model, im.now); err != nil {
+					return err
+				}
+				im.knownModels[it.model.ID] = true
+				st.Models++
+			case it.id != "":
+				if err := im.twin(it); err != nil {
+					return err
+				}
+				st.Twins++
+			default:
+				if err := im.relationship(it); err != nil {
+					return err
+				}
+				st.Relationships++
+			}
+			done++
+			if done%1000 == 0 {
+				if err := im.ctx.Err(); err != nil {
+					return err
+				}
+				if opts.Progress != nil && done%10000 == 0 {
+					opts.Progress(done)
+				}
+			}
+		}
+	}
+	if err := im.ctx.Err(); err != nil {
+		return err
+	}
+	if err := im.flushTwins(); err != nil {
+		return err
+	}
+	if err := im.flushRels(); err != nil {
+		return err
+	}
+	if opts.Progress != nil {
+		opts.Progress(done)
+	}
+	return nil
+}
+
+func (im *importer) modelOK(id string) (bool, error) {
+	if ok, seen := im.knownModels[id]; seen {
+		return ok, nil
+	}
+	ok, err := modelExists(im.sql, im.tx, id)
+	if err != nil {
+		return false, err
+	}
+	im.knownModels[id] = ok
+	return ok, nil
+}
+
+func (im *importer) twin(it *importItem) error {
+	ok, err := im.modelOK(it.modelID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("twin %q: model %q does not exist: %w", it.id, it.modelID, store.ErrInvalid)
+	}
+	im.twinIDs[twin.ID(it.id)] = struct{}{}
+	im.seq++
+	it.seq = im.seq
+	im.twins = append(im.twins, *it)
+	if len(im.twins) == copyChunk {
+		return im.flushTwins()
+	}
+	return nil
+}
+
+func (im *importer) relationship(it *importItem) error {
+	_, srcSeen := im.twinIDs[twin.ID(it.source)]
+	_, tgtSeen := im.twinIDs[twin.ID(it.target)]
+	it.checkSource, it.checkTarget = !srcSeen, !tgtSeen
+	if it.checkSource || it.checkTarget {
+		if !im.hasTwins {
+			end := it.source
+			if srcSeen {
+				end = it.target
+			}
+			return fmt.Errorf("relationship %q of %q: twin %q does not exist: %w", it.relID, it.source, end, store.ErrInvalid)
+		}
+		im.needCheck = true
+	}
+	im.seq++
+	it.seq = im.seq
+	im.rels = append(im.rels, *it)
+	if len(im.rels) == copyChunk {
+		return im.flushRels()
+	}
+	return nil
+}
+
+// rowSource feeds staged items to CopyFrom, reusing one values slice.
+type rowSource struct {
+	items []importItem
+	i     int
+	vals  []any
+	row   func(it *importItem, vals []any) []any
+}
+
+func (s *rowSource) Next() bool { s.i++; return s.i <= len(s.items) }
+
+func (s *rowSource) Values() ([]any, error) { return s.row(&s.items[s.i-1], s.vals[:0]), nil }
+
+func (s *rowSource) Err() error { return nil }
+
+var (
+	twinCopyCols = []string{"seq", "id", "model", "etag", "props", "meta"}
+	relCopyCols  = []string{"seq", "source_id", "rel_id", "target_id", "name", "etag", "props", "check_source", "check_target"}
+)
+
+func (im *importer) flushTwins() error {
+	if len(im.twins) == 0 {
+		return nil
+	}
+	src := &rowSource{items: im.twins, vals: make([]any, 0, len(twinCopyCols)), row: func(it *importItem, v []any) []any {
+		return append(v, it.seq, it.id, it.modelID, it.etag, it.props, it.meta)
+	}}
+	if _, err := im.tx.CopyFrom(im.sql, pgx.Identifier{"import_twins"}, twinCopyCols, src); err != nil {
+		return fmt.Errorf("twins near %q: %w", im.twins[0].id, mapErr(err))
+	}
+	im.nTwin += len(im.twins)
+	im.twins = im.twins[:0]
+	return nil
+}
+
+func (im *importer) flushRels() error {
+	if len(im.rels) == 0 {
+		return nil
+	}
+	src := &rowSource{items: im.rels, vals: make([]any, 0, len(relCopyCols)), row: func(it *importItem, v []any) []any {
+		return append(v, it.seq, it.source, it.relID, it.target, it.name, it.etag, it.props, it.checkSource, it.checkTarget)
+	}}
+	if _, err := im.tx.CopyFrom(im.sql, pgx.Identifier{"import_rels"}, relCopyCols, src); err != nil {
+		return fmt.Errorf("relationships near %q of %q: %w", im.rels[0].relID, im.rels[0].source, mapErr(err))
+	}
+	im.nRels += len(im.rels)
+	im.rels = im.rels[:0]
+	return nil
+}
+
+// merge checks the staged relationships against the stored twins and
+// moves the staged rows into the graph.
+func (im *importer) merge() error {
+	now := strconv.FormatInt(im.now, 10)
+	if im.needCheck {
+		var src, id, end string
+		err := im.tx.QueryRow(im.sql, `SELECT r.source_id, r.rel_id,
+			CASE WHEN r.check_source AND NOT EXISTS (SELECT 1 FROM twins t WHERE t.id = r.source_id) THEN r.source_id ELSE r.target_id END
+			FROM import_rels r
+			WHERE (r.check_source AND NOT EXISTS (SELECT 1 FROM twins t WHERE t.id = r.source_id))
+			   OR (r.check_target AND NOT EXISTS (SELECT 1 FROM twins t WHERE t.id = r.target_id))
+			ORDER BY r.seq LIMIT 1`).Scan(&src, &id, &end)
+		if err == nil {
+			return fmt.Errorf("relationship %q of %q: twin %q does not exist: %w", id, src, end, store.ErrInvalid)
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	var stmts []string
+	if im.nTwin > 0 {
+		if im.hasTwins {
+			stmts = append(stmts, `INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+				SELECT t.id, t.valid_from, `+now+`, t.model, t.etag, t.props, t.meta, t.op, t.patch
+				FROM twins t WHERE t.id IN (SELECT id FROM import_twins)`,
+				`INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch)
+				SELECT DISTINCT ON (s.id) s.id, s.model, s.etag, s.props, s.meta, `+now+`,
+					CASE WHEN EXISTS (SELECT 1 FROM twins t WHERE t.id = s.id) THEN 'replace' ELSE 'create' END, NULL
+				FROM import_twins s ORDER BY s.id, s.seq DESC
+				ON CONFLICT (id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props,
+					meta = excluded.meta, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`)
+		} else {
+			stmts = append(stmts, `INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch)
+				SELECT DISTINCT ON (s.id) s.id, s.model, s.etag, s.props, s.meta, `+now+`, 'create', NULL
+				FROM import_twins s ORDER BY s.id, s.seq DESC`)
+		}
+	}
+	if im.nRels > 0 {
+		stmts = append(stmts, `INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+			SELECT r.source_id, r.rel_id, r.valid_from, `+now+`, r.target_id, r.name, r.etag, r.props, r.op, r.patch
+			FROM relationships r WHERE (r.source_id, r.rel_id) IN (SELECT source_id, rel_id FROM import_rels)`,
+			`INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
+			SELECT DISTINCT ON (s.source_id, s.rel_id) s.source_id, s.rel_id, s.target_id, s.name, s.etag, s.props, `+now+`,
+				CASE WHEN EXISTS (SELECT 1 FROM relationships r WHERE r.source_id = s.source_id AND r.rel_id = s.rel_id) THEN 'replace' ELSE 'create' END, NULL
+			FROM import_rels s ORDER BY s.source_id, s.rel_id, s.seq DESC
+			ON CONFLICT (source_id, rel_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name, etag = excluded.etag,
+				props = excluded.props, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`)
+	}
+	for _, q := range stmts {
+		if err := im.ctx.Err(); err != nil {
+			return err
+		}
+		// No arguments: the simple protocol, so no statement naming the
+		// temporary tables is prepared and cached.
+		if _, err := im.tx.Exec(im.sql, q); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}

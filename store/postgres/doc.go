@@ -1,0 +1,79 @@
+// Package postgres is the PostgreSQL backend of package store, for running
+// several API servers on one database. It uses pgx (github.com/jackc/pgx/v5)
+// and passes the same conformance suite (store/storetest) as store/sqlite.
+//
+// Import it for its side effect to make "postgres://" DSNs available to
+// store.Open:
+//
+//	postgres://user@host:5432/lodestone?sslmode=disable
+//	postgres://user@host/lodestone?schema=plant_a&pool_max_conns=16
+//
+// The "schema" parameter names the PostgreSQL schema that holds the tables
+// (default "public"; created if missing), so that several graphs can share a
+// database. Every other parameter is pgx's.
+//
+// # Transaction time
+//
+// Several servers may write to one schema at once, so transaction times
+// cannot come from each server's clock. They come from a one-row table,
+// clock, that every write transaction updates first:
+//
+//	UPDATE clock SET last = GREATEST(last + 1, <database clock in ns>) RETURNING last
+//
+// The row lock it takes is held until the transaction ends. So write
+// transactions on a schema run one at a time, whichever server runs them; a
+// transaction's time is greater than that of every transaction that
+// committed before it, and it sees all their writes. Times are therefore
+// strictly increasing, per entity and across the graph, and commit order is
+// time order: "as of t" names exactly one state of the graph, as with
+// SQLite. The time is the database server's clock (microseconds, as Unix
+// nanoseconds), or one nanosecond past the last time if that clock has not
+// moved on or was set back. The price is that writes do not run in
+// parallel across servers; each server group-commits (below), so a
+// transaction carries many writes, and reads, which take no lock, scale
+// with the servers.
+//
+// # Connections
+//
+// Each DB has one writer connection, owned by a writer goroutine that
+// group-commits: the writes queued while a transaction ran are applied in
+// the next one, each in its own savepoint (a failing write rolls back alone)
+// and with its own transaction time, and all are acknowledged after the one
+// commit. An acknowledged write is committed with the server's
+// synchronous_commit setting (on by default: flushed to the WAL on disk).
+// Reads use a pool of read-only connections (default_transaction_read_only),
+// which is also the store.SQLer read pool; a read started after a write was
+// acknowledged sees it, on any server (read-your-writes).
+//
+// # Schema
+//
+// Versioned migrations in code, recorded in the schema_version table and
+// applied under an advisory lock so that servers starting together do not
+// race. Tables (key columns use the "C" collation so ids sort by bytes, as
+// in SQLite):
+//
+//	clock(last)
+//	models(id, dtdl, upload_ns, decommissioned)
+//	model_extends(model, base)
+//	twins(id, model, etag, props jsonb, meta jsonb, valid_from, op, patch)
+//	twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+//	relationships(source_id, rel_id, target_id, name, etag, props jsonb, valid_from, op, patch)
+//	relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+//	telemetry(twin_id, name, message_id, source_ns, enqueued_ns, value json)
+//
+// The layout is store/sqlite's: twins and relationships hold the current
+// versions, and a write moves the version it supersedes to the history
+// table with valid_to set to its transaction time (in the same statement).
+// props and meta are jsonb, so queries may use PostgreSQL's JSON operators
+// (props #> '{x,y}') and indexes; meta leaves out the per-property entries
+// that only repeat "$lastUpdateTime". Since jsonb does not keep the text it
+// was given, GetTwinJSON marshals the decoded twin.
+//
+// # Bulk
+//
+// Import runs in one transaction: models are inserted as they come, twins
+// and relationships are copied (COPY) into temporary staging tables, then
+// the versions they replace move to the history and the staged rows go in
+// with set-based INSERT … SELECT statements. Export reads in one REPEATABLE
+// READ transaction and streams its rows.
+package postgres

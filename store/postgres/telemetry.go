@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/jackc/pgx/v5"
+
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+// qTelemetryInsert inserts a batch of points given as parallel arrays and
+// skips those already stored (dedup on twin, message id and name, also
+// within the batch). It returns the number inserted.
+const qTelemetryInsert = `WITH ins AS (
+	INSERT INTO telemetry(twin_id, name, message_id, source_ns, enqueued_ns, value)
+	SELECT t.twin_id, t.name, t.message_id, t.source_ns, $5, t.value::json
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $6::text[]) AS t(twin_id, name, message_id, source_ns, value)
+	ON CONFLICT (twin_id, message_id, name) DO NOTHING
+	RETURNING 1)
+SELECT count(*) FROM ins`
+
+// AppendTelemetry implements store.Store. The points go in one statement.
+func (db *DB) AppendTelemetry(ctx context.Context, points []store.Telemetry) (int, error) {
+	for _, p := range points {
+		if p.TwinID == "" || p.Name == "" || p.MessageID == "" {
+			return 0, fmt.Errorf("postgres: append telemetry: twin id, name and message id are required: %w", store.ErrInvalid)
+		}
+		if !json.Valid(p.Value) {
+			return 0, fmt.Errorf("postgres: append telemetry %q of %q: value is not JSON: %w", p.Name, p.TwinID, store.ErrInvalid)
+		}
+	}
+	if len(points) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+		var ids []string
+		seen := map[twin.ID]bool{}
+		for _, p := range points {
+			if !seen[p.TwinID] {
+				seen[p.TwinID] = true
+				ids = append(ids, string(p.TwinID))
+			}
+		}
+		var missing *string
+		if err := tx.QueryRow(ctx, `SELECT id FROM unnest($1::text[]) AS w(id) WHERE NOT EXISTS (SELECT 1 FROM twins t WHERE t.id = w.id) LIMIT 1`, ids).Scan(&missing); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if missing != nil {
+			return fmt.Errorf("twin %q: %w", *missing, store.ErrNotFound)
+		}
+		twins, names, msgs, values := make([]string, len(points)), make([]string, len(points)), make([]string, len(points)), make([]string, len(points))
+		src := make([]int64, len(points))
+		for i, p := range points {
+			twins[i], names[i], msgs[i], values[i] = string(p.TwinID), p.Name, p.MessageID, string(p.Value)
+			src[i] = now
+			if !p.SourceTime.IsZero() {
+				src[i] = timeNS(p.SourceTime)
+			}
+		}
+		return tx.QueryRow(ctx, qTelemetryInsert, twins, names, msgs, src, now, values).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: append telemetry: %w", err)
+	}
+	return n, nil
+}
+
+// QueryTelemetry implements store.Store.
+func (db *DB) QueryTelemetry(ctx context.Context, q store.TelemetryQuery) ([]store.Telemetry, error) {
+	if q.TwinID == "" {
+		return nil, fmt.Errorf("postgres: query telemetry: twin id is required: %w", store.ErrInvalid)
+	}
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.From.IsZero() {
+		from = timeNS(q.From)
+	}
+	if !q.To.IsZero() {
+		to = timeNS(q.To)
+	}
+	var limit *int64
+	if q.Limit > 0 {
+		l := int64(q.Limit)
+		limit = &l
+	}
+	query := `SELECT name, message_id, source_ns, enqueued_ns, value::text FROM telemetry
+		WHERE twin_id = $1 AND source_ns >= $2 AND source_ns < $3 ORDER BY source_ns, enqueued_ns, name LIMIT $4`
+	args := []any{string(q.TwinID), from, to, limit}
+	if q.Name != "" {
+		query = `SELECT name, message_id, source_ns, enqueued_ns, value::text FROM telemetry
+		WHERE twin_id = $1 AND name = $5 AND source_ns >= $2 AND source_ns < $3 ORDER BY source_ns, enqueued_ns LIMIT $4`
+		args = append(args, q.Name)
+	}
+	rows, err := db.r.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: query telemetry of %q: %w", q.TwinID, err)
+	}
+	defer rows.Close()
+	var out []store.Telemetry
+	for rows.Next() {
+		p := store.Telemetry{TwinID: q.TwinID}
+		var src, enq int64
+		var val string
+		if err := rows.Scan(&p.Name, &p.MessageID, &src, &enq, &val); err != nil {
+			return nil, fmt.Errorf("postgres: query telemetry of %q: %w", q.TwinID, err)
+		}
+		p.SourceTime, p.EnqueuedTime, p.Value = nsTime(src), nsTime(enq), json.RawMessage(val)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: query telemetry of %q: %w", q.TwinID, err)
+	}
+	return out, nil
+}
