@@ -248,6 +248,9 @@ type importValidator struct {
 }
 
 func (v *importValidator) twin(t *twin.Twin) error {
+	if err := checkID("$dtId", string(t.ID)); err != nil {
+		return err
+	}
 	var iface *dtdl.Interface
 	if v.set != nil {
 		iface = v.set.Interface(t.Metadata.Model)
@@ -275,6 +278,9 @@ func (v *importValidator) modelOf(id twin.ID) (string, bool) {
 }
 
 func (v *importValidator) relationship(r *twin.Relationship) error {
+	if err := checkID("$relationshipId", r.ID); err != nil {
+		return err
+	}
 	srcModel, ok := v.modelOf(r.SourceID)
 	if !ok {
 		return badRequest("ValidationFailed", "relationship %s/%s: source twin %s not found", r.SourceID, r.ID, r.SourceID)

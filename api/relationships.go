@@ -109,6 +109,9 @@ func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("ValidationFailed", "$relationshipName is required")
 	}
 	rel.ID, rel.SourceID = relID, src
+	if err := checkID("$relationshipId", relID); err != nil {
+		return err
+	}
 	mu := a.relLock(src)
 	mu.Lock()
 	defer mu.Unlock()

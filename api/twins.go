@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"lodestone/dtdl"
 	"lodestone/event"
@@ -43,6 +45,9 @@ func (a *API) putTwin(w http.ResponseWriter, r *http.Request) error {
 	}
 	if t.ID != "" && t.ID != id {
 		return badRequest("InvalidArgument", "$dtId %q in the body differs from the id %q in the path", t.ID, id)
+	}
+	if err := checkID("$dtId", string(id)); err != nil {
+		return err
 	}
 	t.ID = id
 	if t.Metadata.Model == "" {
@@ -365,4 +370,20 @@ func parsePatch(body []byte) (twin.Patch, error) {
 		return nil, &Error{Status: http.StatusBadRequest, Code: "JsonPatchInvalid", Message: err.Error()}
 	}
 	return p, nil
+}
+
+// checkID refuses ids that could not be read back as written: JSON turns
+// invalid UTF-8 into U+FFFD, so such a twin could never be addressed by the
+// id the API returns; control characters are refused with them.
+func checkID(what, id string) error {
+	if id == "" {
+		return badRequest("InvalidArgument", "%s must not be empty", what)
+	}
+	if !utf8.ValidString(id) {
+		return badRequest("InvalidArgument", "%s %q is not valid UTF-8", what, id)
+	}
+	if i := strings.IndexFunc(id, unicode.IsControl); i >= 0 {
+		return badRequest("InvalidArgument", "%s %q contains the control character %U", what, id, []rune(id[i:])[0])
+	}
+	return nil
 }

@@ -302,6 +302,13 @@ func TestTwinIDs(t *testing.T) {
 			e.mustDo("DELETE", p, nil, 204)
 		})
 	}
+	// Ids that would not read back as written are refused.
+	for _, id := range []string{"\xff\xfe", "a\x00b", "tab\there"} {
+		e.t = t
+		p := "/digitaltwins/" + url.PathEscape(id)
+		e.mustDo("PUT", p, `{"$metadata":{"$model":"dtmi:test:Owner;1"}}`, 400)
+		e.mustDo("PUT", "/digitaltwins/target/relationships/"+url.PathEscape(id), `{"$targetId":"target","$relationshipName":"x"}`, 400)
+	}
 }
 
 // TestDeleteDuringWrites deletes twins that other requests keep patching:
