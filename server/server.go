@@ -79,14 +79,16 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.Bus = bus
 	aopts := api.Options{
-		Store:           s.Store,
-		Bus:             bus,
-		Source:          "lodestone://" + hostname(),
-		MaxBodyBytes:    s.opts.MaxBodyBytes,
-		MaxBulkBytes:    s.opts.MaxBulkBytes,
-		Logger:          s.log.With("component", "api"),
-		SubjectEndpoint: func(subject string) (event.Endpoint, error) { return bus.SubjectEndpoint("lodestone.routes." + subject) },
-		Checkpoints:     &event.FileCheckpoints{Dir: filepath.Join(s.opts.DataDir, "routes")},
+		Store:        s.Store,
+		Bus:          bus,
+		Source:       "lodestone://" + hostname(),
+		MaxBodyBytes: s.opts.MaxBodyBytes,
+		MaxBulkBytes: s.opts.MaxBulkBytes,
+		Logger:       s.log.With("component", "api"),
+		SubjectEndpoint: func(subject string) (event.Endpoint, error) {
+			return bus.SubjectEndpoint("lodestone.routes." + subject)
+		},
+		Checkpoints: &event.FileCheckpoints{Dir: filepath.Join(s.opts.DataDir, "routes")},
 	}
 	if sq, ok := s.Store.(store.SQLer); ok {
 		aopts.Graph = &sqlgraph.Source{S: sq}
