@@ -59,3 +59,25 @@ func ExampleWorld_Scenario() {
 	// Output:
 	// 2025-01-01 1826 CN-2025-18 2025-04-04
 }
+
+// ExampleNetworkFromTwins loads the default world's twins (as a snapshot
+// of the twin graph would hold them) and builds the supply network back.
+func ExampleNetworkFromTwins() {
+	w, err := world.Load()
+	if err != nil {
+		panic(err)
+	}
+	twins, rels := w.Twins()
+	g, err := world.NetworkFromTwins(twins, rels, &world.GraphOptions{PerYear: true})
+	if err != nil {
+		panic(err)
+	}
+	n := g.Network
+	fmt.Println(len(n.Nodes), "nodes,", len(n.Arcs), "arcs")
+	fmt.Println(n.Nodes[0].ID, n.Nodes[0].Country, n.Nodes[0].CapacityPerPeriod, "t/yr")
+	fmt.Println(n.Arcs[0].From, "->", n.Arcs[0].To, n.Arcs[0].Material)
+	// Output:
+	// 21 nodes, 30 arcs
+	// mine-au-mt-weld AU 13000 t/yr
+	// mine-au-mt-weld -> sep-my-lynas REO-concentrate (La Ce Pr Nd Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Y)
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"lodestone/models"
@@ -87,6 +88,10 @@ func modelStage(model string) (string, bool) {
 	return "", false
 }
 
+// defaultMaterials holds the element lists of the default world's
+// materials, read once; callers must not modify the map.
+var defaultMaterials = sync.OnceValue(defaultMaterialElements)
+
 // defaultMaterialElements returns the element lists of the default world's
 // materials and grades by code.
 func defaultMaterialElements() map[string][]string {
@@ -139,7 +144,7 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 	}
 	mats := o.Materials
 	if mats == nil {
-		mats = defaultMaterialElements()
+		mats = defaultMaterials()
 	}
 	byID := make(map[twin.ID]*twin.Twin, len(twins))
 	for i := range twins {
@@ -414,6 +419,9 @@ func GraphScenario(doc []byte, net *supply.Network) (*supply.SimScenario, error)
 	if len(strings.TrimSpace(string(doc))) > 0 {
 		if err := json.Unmarshal(doc, &m); err != nil {
 			return nil, fmt.Errorf("world: scenario: %w", err)
+		}
+		if m == nil { // the document "null"
+			m = map[string]json.RawMessage{}
 		}
 	}
 	if _, ok := m["network"]; ok {

@@ -290,3 +290,44 @@ func TestGraphScenario(t *testing.T) {
 		})
 	}
 }
+
+// FuzzGraphScenario checks that any scenario document either decodes into
+// a valid scenario on the graph's network or returns an error, never a
+// panic.
+func FuzzGraphScenario(f *testing.F) {
+	w, err := world.Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	g, err := world.NetworkFromTwins(twins, rels, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"", "{}", `{"start":"2025-01-01","days":3}`, `{"network":{}}`, `{"shocks":[{"node":"sep-cn","from":"2025-01-01","to":"2025-01-09","capacity_factor":0.5}]}`, `{"days":-1}`, `{"start":"x"}`, `[1]`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		sc, err := world.GraphScenario(doc, g.Network)
+		if err != nil {
+			return
+		}
+		if err := sc.Validate(); err != nil {
+			t.Errorf("GraphScenario(%q) returned an invalid scenario: %v", doc, err)
+		}
+	})
+}
+
+func BenchmarkNetworkFromTwins(b *testing.B) {
+	w, err := world.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := world.NetworkFromTwins(twins, rels, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
