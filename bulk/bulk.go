@@ -185,24 +185,52 @@ func sectionMarker(raw []byte) (Section, bool, error) {
 // decodeRelationship accepts ADT's import form ("$dtId" names the source)
 // and its API form ("$sourceId").
 func decodeRelationship(raw []byte) (*twin.Relationship, error) {
+	// One pass over the members: the import form's "$dtId" is read as the
+	// source directly, so the line is never re-encoded and parsed again
+	// (that was a fifth of a large import's time).
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, err
 	}
-	if src, ok := m["$dtId"]; ok {
-		if _, both := m["$sourceId"]; both {
+	if m == nil {
+		return nil, errors.New("relationship is null")
+	}
+	if _, both := m["$sourceId"]; both {
+		if _, dt := m["$dtId"]; dt {
 			return nil, errors.New("both $dtId and $sourceId are given")
-		}
-		m["$sourceId"] = src
-		delete(m, "$dtId")
-		var err error
-		if raw, err = json.Marshal(m); err != nil {
-			return nil, err
 		}
 	}
 	var rel twin.Relationship
-	if err := json.Unmarshal(raw, &rel); err != nil {
-		return nil, err
+	for k, v := range m {
+		var dst *string
+		switch k {
+		case "$dtId", "$sourceId":
+			dst = (*string)(&rel.SourceID)
+		case "$relationshipId":
+			dst = &rel.ID
+		case "$targetId":
+			dst = (*string)(&rel.TargetID)
+		case "$relationshipName":
+			dst = &rel.Name
+		case "$etag":
+			dst = (*string)(&rel.ETag)
+		default:
+			if strings.HasPrefix(k, "$") {
+				return nil, fmt.Errorf("unknown system property %q", k)
+			}
+			var val any
+			if err := json.Unmarshal(v, &val); err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			if rel.Properties == nil {
+				rel.Properties = make(map[string]any, len(m))
+			}
+			rel.Properties[k] = val
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return nil, fmt.Errorf("%s is not a string", k)
+		}
 	}
 	var missing []string
 	if rel.SourceID == "" {
