@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,23 @@ func (a *API) coreRoutes() []Route {
 	return rs
 }
 
-var pathParam = regexp.MustCompile(`\{([A-Za-z]+)\}`)
+var (
+	pathParam  = regexp.MustCompile(`\{([A-Za-z]+)\}`)
+	queryParam = regexp.MustCompile(`\?([A-Za-z][A-Za-z0-9]*)`)
+)
+
+// queryParamNames returns the query parameters a route's summary names
+// ("?asOf=RFC3339", "(?name, ?from, ?to)"), once each, in order: the
+// summary is where a route documents them.
+func queryParamNames(summary string) []string {
+	var names []string
+	for _, m := range queryParam.FindAllStringSubmatch(summary, -1) {
+		if !slices.Contains(names, m[1]) && m[1] != "api" {
+			names = append(names, m[1])
+		}
+	}
+	return names
+}
 
 // OpenAPI returns the OpenAPI 3.1 document of the API, built from the same
 // route table the mux serves, so the two cannot drift apart.
@@ -64,6 +81,9 @@ func (a *API) OpenAPI() map[string]any {
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		for _, q := range queryParamNames(rt.Summary) {
+			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
 		}
 		params = append(params, map[string]any{"name": "api-version", "in": "query", "required": false, "description": "accepted and ignored, for ADT clients", "schema": map[string]any{"type": "string"}})
 		op["parameters"] = params

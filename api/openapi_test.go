@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"regexp"
@@ -92,8 +93,14 @@ func TestOpenAPI(t *testing.T) {
 				}
 				var declared []string
 				params, _ := o["parameters"].([]any)
+				seen := map[string]bool{}
 				for _, pv := range params {
 					pm, _ := pv.(map[string]any)
+					key := fmt.Sprint(pm["in"], " ", pm["name"])
+					if seen[key] {
+						t.Errorf("%s: parameter %s twice", where, key)
+					}
+					seen[key] = true
 					if pm["name"] == nil || pm["in"] == nil {
 						t.Errorf("%s: parameter %v lacks name or in", where, pm)
 					}
@@ -123,6 +130,24 @@ func TestOpenAPI(t *testing.T) {
 			d, _ := sv.(map[string]any)["description"].(string)
 			if strings.HasSuffix(d, "(see the api package documentation)") && !strings.HasPrefix(name, "Simulat") {
 				t.Errorf("schema %s is a placeholder; describe its type in openapi.go", name)
+			}
+		}
+		for _, want := range []struct{ op, params string }{
+			{"GET /digitaltwins/{id}", "asOf"},
+			{"GET /digitaltwins/{id}/telemetry", "name from to limit"},
+			{"GET /models", "includeModelDefinition dependenciesFor"},
+			{"PUT /jobs/imports/{id}", "dryRun"},
+		} {
+			m, p, _ := strings.Cut(want.op, " ")
+			o, _ := paths[p].(map[string]any)[strings.ToLower(m)].(map[string]any)
+			var got []string
+			for _, pv := range o["parameters"].([]any) {
+				if pm := pv.(map[string]any); pm["in"] == "query" && pm["name"] != "api-version" {
+					got = append(got, pm["name"].(string))
+				}
+			}
+			if diff := cmp.Diff(strings.Fields(want.params), got); diff != "" {
+				t.Errorf("%s: query parameters (-want +got):\n%s", want.op, diff)
 			}
 		}
 		refs := 0
