@@ -66,23 +66,43 @@ func supplyStressCmd() *command {
 	asJSON := fs.Bool("json", false, "print JSON")
 	workers := fs.Int("workers", 0, "goroutines solving scenarios (0: all cores)")
 	stock := fs.Bool("stock", false, "also size the strategic stock so that TTS ≥ TTR in every scenario")
+	graph := fs.Bool("graph", false, "stress the network of the twin graph (per day; GET /snapshot) instead of a NETWORK file")
+	asOf := fs.String("as-of", "", "with --graph: the graph as of this date (YYYY-MM-DD) or RFC 3339 time")
+	ttr := fs.Float64("ttr", 0, "with --graph: time to recover of each node alone, in days (0: the engine's default)")
+	var tgt target
+	tgt.flags(fs, false)
 	return &command{
 		name:      "stress",
-		usage:     "NETWORK.json [--json] [--stock] [--workers N]",
+		usage:     "NETWORK.json [--json] [--stock] [--workers N] | --graph [--as-of DATE] [--ttr DAYS] [--server URL | --data DIR]",
 		shortHelp: "time-to-recover and time-to-survive LPs for every scenario (or every node alone)",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
 			defer resetSupplyFlags(fs)
-			if len(args) != 1 {
-				return usageError{"supply stress: want one NETWORK file"}
+			if *graph && len(args) != 0 || !*graph && len(args) != 1 {
+				return usageError{"supply stress: want one NETWORK file, or --graph and none"}
 			}
-			data, err := readInput(env, args[0])
-			if err != nil {
-				return err
+			if !*graph && (*asOf != "" || *ttr != 0 || tgt.server != "" || tgt.data != "") {
+				return usageError{"supply stress: --as-of, --ttr, --server and --data go with --graph"}
 			}
-			net, err := supply.DecodeNetwork(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			if *ttr < 0 {
+				return usageError{"supply stress: --ttr must be >= 0"}
+			}
+			var net *supply.Network
+			if *graph {
+				g, err := graphNetwork(ctx, env, &tgt, *asOf)
+				if err != nil {
+					return err
+				}
+				net = g.Network
+				net.DefaultTTRPeriods = *ttr
+			} else {
+				data, err := readInput(env, args[0])
+				if err != nil {
+					return err
+				}
+				if net, err = supply.DecodeNetwork(data); err != nil {
+					return fmt.Errorf("%s: %w", args[0], err)
+				}
 			}
 			res, err := supply.Stress(ctx, net, &supply.StressOptions{Workers: *workers})
 			if err != nil {
@@ -223,23 +243,32 @@ func supplyRunCmd() *command {
 }
 
 // graphScenario builds the scenario from the twin graph's network as of
-// asOf (a snapshot through the API) and the scenario document doc (which
-// may be empty: the baseline). It reports on stderr what the network is
-// made of and which process-twin results it used.
+// asOf and the scenario document doc (which may be empty: the baseline).
 func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, doc []byte) (*supply.SimScenario, error) {
-	path := "/snapshot"
-	if asOf != "" {
-		if _, err := time.Parse(time.DateOnly, asOf); err != nil {
-			if _, err := time.Parse(time.RFC3339Nano, asOf); err != nil {
-				return nil, usageError{fmt.Sprintf("supply run: --as-of %q: want YYYY-MM-DD or an RFC 3339 time", asOf)}
-			}
-		}
-		path += "?asOf=" + url.QueryEscape(asOf)
-	}
 	var head map[string]json.RawMessage
 	if json.Unmarshal(doc, &head) == nil && head["network"] != nil {
 		// Say so before calling the server.
 		return world.GraphScenario(doc, nil)
+	}
+	g, err := graphNetwork(ctx, env, tgt, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return world.GraphScenario(doc, g.Network)
+}
+
+// graphNetwork builds the per-day network of the twin graph as of asOf (a
+// snapshot through the API) and reports on stderr what it is made of and
+// which process-twin results it used.
+func graphNetwork(ctx context.Context, env *cliEnv, tgt *target, asOf string) (*world.GraphNetwork, error) {
+	path := "/snapshot"
+	if asOf != "" {
+		if _, err := time.Parse(time.DateOnly, asOf); err != nil {
+			if _, err := time.Parse(time.RFC3339Nano, asOf); err != nil {
+				return nil, usageError{fmt.Sprintf("supply: --as-of %q: want YYYY-MM-DD or an RFC 3339 time", asOf)}
+			}
+		}
+		path += "?asOf=" + url.QueryEscape(asOf)
 	}
 	c, stop, err := tgt.connect(ctx)
 	if err != nil {
@@ -255,7 +284,7 @@ func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, d
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(env.stderr, "network from the %s: %d nodes, %d arcs\n", desc, len(g.Network.Nodes), len(g.Network.Arcs))
+	fmt.Fprintf(env.stderr, "network from the %s: %d nodes, %d arcs (per day)\n", desc, len(g.Network.Nodes), len(g.Network.Arcs))
 	for _, p := range g.Process {
 		if p.Used {
 			fmt.Fprintf(env.stderr, "  %s: capacity %.6g t/yr and recovery %.4g from the process twin (%s, %s)\n", p.Node, p.CapacityTonnesPerYear, p.Recovery, p.ModelVersion, p.InputHash)
@@ -263,7 +292,7 @@ func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, d
 			fmt.Fprintf(env.stderr, "  %s: process-twin result not used: %s\n", p.Node, p.Why)
 		}
 	}
-	return world.GraphScenario(doc, g.Network)
+	return g, nil
 }
 
 // runBar draws a Monte Carlo progress bar. Its update may be called from

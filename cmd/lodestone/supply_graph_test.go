@@ -122,6 +122,14 @@ func TestSupplyRunGraph(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &mc); err != nil || mc.Runs != 8 {
 		t.Errorf("Monte Carlo output: %v, runs %d", err, mc.Runs)
 	}
+	// The stress test of the graph's network, sorted by REI in text.
+	code, out, errs = runSupplyCLI(t, "", "supply", "stress", "--graph", "--ttr", "120", "--server", s.URL(), "--json")
+	var st struct {
+		Scenarios []supply.StressResult `json:"scenarios"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st.Scenarios) != 21 || st.Scenarios[0].TTR != 120 {
+		t.Errorf("supply stress --graph: exit %d, stderr %s, %d scenarios", code, errs, len(st.Scenarios))
+	}
 	// A graph before the world was loaded has no facility.
 	code, _, errs = runSupplyCLI(t, "", "supply", "run", "--graph", "--as-of", "2001-01-01", "--server", s.URL())
 	if code != 1 || !strings.Contains(errs, "twins: no facility twin") {
@@ -151,6 +159,8 @@ func TestSupplyRunGraphUsage(t *testing.T) {
 		{"server without graph", []string{"supply", "run", "x.json", "--server", "http://127.0.0.1:1"}, 2, "go with --graph"},
 		{"two files", []string{"supply", "run", "--graph", "a.json", "b.json"}, 2, "want one SCENARIO file"},
 		{"bad as-of", []string{"supply", "run", "--graph", "--as-of", "soon", "--server", "http://127.0.0.1:1"}, 2, "--as-of"},
+		{"stress file and graph", []string{"supply", "stress", "--graph", "n.json"}, 2, "--graph and none"},
+		{"stress ttr without graph", []string{"supply", "stress", "n.json", "--ttr", "5"}, 2, "go with --graph"},
 		{"network in file", []string{"supply", "run", "--graph", "--server", "http://127.0.0.1:1", "-"}, 1, "network: not allowed"},
 	}
 	for _, tt := range tests {
