@@ -136,8 +136,8 @@ func New(ctx context.Context, opts Options) (*API, error) {
 // Handlers mounted with [API.Handle] (the dashboard) are not among them.
 func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
 
-// Handle mounts a handler (for example the dashboard or the event stream)
-// on the API's mux.
+// Handle mounts a handler (for example the dashboard) on the API's mux. It
+// is not documented in the OpenAPI document; routes are.
 func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
 
 func (a *API) handle(rt Route) {
