@@ -32,7 +32,23 @@ type Graph struct {
 	derived  map[string][]string // base → the models that are or extend it
 	basesErr error
 
+	// Set by Run: a compiled condition every scanned row must meet, and
+	// where scans started and stopped (for the cost of the SQL path).
+	filter string
+	track  *scanTrack
+
 	err error
+}
+
+// scanTrack records the one collection scan of a single-collection query.
+type scanTrack struct {
+	called    bool
+	rels      bool
+	from      string   // the relation scanned
+	models    []string // nil: all twins
+	start     string   // $dtId or RelKey the scan started at
+	last      string   // key of the last row yielded ("" for none)
+	exhausted bool     // the scan reached the end
 }
 
 var (
@@ -88,7 +104,14 @@ func (g *Graph) ph(n int) string {
 }
 
 // AsOf implements tql.HistoryGraph.
-func (g *Graph) AsOf(t time.Time) (tql.Graph, error) { return New(g.ctx, g.s, t) }
+func (g *Graph) AsOf(t time.Time) (tql.Graph, error) {
+	h, err := New(g.ctx, g.s, t)
+	if err != nil {
+		return nil, err
+	}
+	h.filter, h.track = g.filter, g.track
+	return h, nil
+}
 
 const twinCols = `t.id, t.etag, t.props, t.meta`
 
@@ -210,6 +233,10 @@ func (g *Graph) TwinsOfModel(base string, exact bool, start string) iter.Seq[tql
 func (g *Graph) scanTwins(cond string, models []string, start string) iter.Seq[tql.Doc] {
 	return func(yield func(tql.Doc) bool) {
 		after, inclusive := start, true
+		tr := g.track
+		if tr != nil {
+			*tr = scanTrack{called: true, from: g.twins, models: models, start: start}
+		}
 		for {
 			args := []any{after}
 			op := ">"
@@ -225,10 +252,22 @@ func (g *Graph) scanTwins(cond string, models []string, start string) iter.Seq[t
 				}
 				where += " AND " + fmt.Sprintf(cond, strings.Join(phs, ", "))
 			}
+			if g.filter != "" {
+				where += " AND " + g.filter
+			}
 			q := `SELECT ` + twinCols + ` FROM ` + g.twins + ` AS t WHERE ` + where + ` ORDER BY t.id LIMIT ` + fmt.Sprint(batch)
 			last := ""
-			cont, n := g.query(q, args, scanTwin, func(d tql.Doc) bool { last = d["$dtId"].(string); return yield(d) })
+			cont, n := g.query(q, args, scanTwin, func(d tql.Doc) bool {
+				last = d["$dtId"].(string)
+				if tr != nil {
+					tr.last = last
+				}
+				return yield(d)
+			})
 			if !cont || n < batch {
+				if tr != nil && cont && g.err == nil {
+					tr.exhausted = true
+				}
 				return
 			}
 			after, inclusive = last, false
@@ -242,18 +281,32 @@ func (g *Graph) Relationships(start string) iter.Seq[tql.Doc] {
 	return func(yield func(tql.Doc) bool) {
 		src, id, _ := strings.Cut(start, "\x00")
 		inclusive := true
+		tr := g.track
+		if tr != nil {
+			*tr = scanTrack{called: true, rels: true, from: g.rels, start: start}
+		}
 		for {
 			op := ">"
 			if inclusive {
 				op = ">="
 			}
-			q := `SELECT ` + relCols + ` FROM ` + g.rels + ` AS r WHERE (r.source_id > ` + g.ph(1) + ` OR (r.source_id = ` + g.ph(2) + ` AND r.rel_id ` + op + ` ` + g.ph(3) + `)) ORDER BY r.source_id, r.rel_id LIMIT ` + fmt.Sprint(batch)
+			filter := ""
+			if g.filter != "" {
+				filter = " AND " + g.filter
+			}
+			q := `SELECT ` + relCols + ` FROM ` + g.rels + ` AS r WHERE (r.source_id > ` + g.ph(1) + ` OR (r.source_id = ` + g.ph(2) + ` AND r.rel_id ` + op + ` ` + g.ph(3) + `))` + filter + ` ORDER BY r.source_id, r.rel_id LIMIT ` + fmt.Sprint(batch)
 			var lastSrc, lastID string
 			cont, n := g.query(q, []any{src, src, id}, scanRel, func(d tql.Doc) bool {
 				lastSrc, lastID = d["$sourceId"].(string), d["$relationshipId"].(string)
+				if tr != nil {
+					tr.last = lastSrc + "\x00" + lastID
+				}
 				return yield(d)
 			})
 			if !cont || n < batch {
+				if tr != nil && cont && g.err == nil {
+					tr.exhausted = true
+				}
 				return
 			}
 			src, id, inclusive = lastSrc, lastID, false

@@ -21,6 +21,7 @@ import (
 // evaluator.
 type engine struct {
 	t       *testing.T
+	push    bool // through Run (pushdown) instead of tql.Eval
 	db      *sqlite.DB
 	units   map[string]map[string]string
 	extends map[string][]string
@@ -149,19 +150,30 @@ func (e *engine) Query(ctx context.Context, query string, opts *tql.Options, tok
 	if o.Units == nil {
 		o.Units = e
 	}
+	if e.push {
+		q, err := tql.Parse(query)
+		if err != nil {
+			return nil, err
+		}
+		return sqlgraph.Run(ctx, e.db, q, &o, token)
+	}
 	return tql.Run(ctx, g, query, &o, token)
 }
 
 func TestScripts(t *testing.T) {
-	tqltest.RunDir(t, filepath.Join("..", "..", "tql", "tqltest", "testdata"), func(t *testing.T) tqltest.Engine {
-		e := &engine{t: t}
-		t.Cleanup(func() {
-			if e.db != nil {
-				e.db.Close()
-			}
+	for _, push := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pushdown=%v", push), func(t *testing.T) {
+			tqltest.RunDir(t, filepath.Join("..", "..", "tql", "tqltest", "testdata"), func(t *testing.T) tqltest.Engine {
+				e := &engine{t: t, push: push}
+				t.Cleanup(func() {
+					if e.db != nil {
+						e.db.Close()
+					}
+				})
+				return e
+			})
 		})
-		return e
-	})
+	}
 }
 
 func ExampleNew() {
