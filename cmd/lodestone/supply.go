@@ -89,12 +89,11 @@ func supplyStressCmd() *command {
 			}
 			var net *supply.Network
 			if *graph {
-				g, err := graphNetwork(ctx, env, &tgt, *asOf)
+				g, err := graphNetwork(ctx, env, &tgt, *asOf, world.GraphOptions{DefaultTTRPeriods: *ttr})
 				if err != nil {
 					return err
 				}
 				net = g.Network
-				net.DefaultTTRPeriods = *ttr
 			} else {
 				data, err := readInput(env, args[0])
 				if err != nil {
@@ -250,7 +249,7 @@ func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, d
 		// Say so before calling the server.
 		return world.GraphScenario(doc, nil)
 	}
-	g, err := graphNetwork(ctx, env, tgt, asOf)
+	g, err := graphNetwork(ctx, env, tgt, asOf, world.GraphOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +259,7 @@ func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, d
 // graphNetwork builds the per-day network of the twin graph as of asOf (a
 // snapshot through the API) and reports on stderr what it is made of and
 // which process-twin results it used.
-func graphNetwork(ctx context.Context, env *cliEnv, tgt *target, asOf string) (*world.GraphNetwork, error) {
+func graphNetwork(ctx context.Context, env *cliEnv, tgt *target, asOf string, opts world.GraphOptions) (*world.GraphNetwork, error) {
 	path := "/snapshot"
 	if asOf != "" {
 		if _, err := time.Parse(time.DateOnly, asOf); err != nil {
@@ -280,11 +279,16 @@ func graphNetwork(ctx context.Context, env *cliEnv, tgt *target, asOf string) (*
 		return nil, apiError(err)
 	}
 	desc := "twin graph as of " + snap.AsOf.UTC().Format(time.RFC3339)
-	g, err := world.NetworkFromTwins(snap.Twins, snap.Relationships, &world.GraphOptions{Description: desc})
+	opts.Description = desc
+	g, err := world.NetworkFromTwins(snap.Twins, snap.Relationships, &opts)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(env.stderr, "network from the %s: %d nodes, %d arcs (per day)\n", desc, len(g.Network.Nodes), len(g.Network.Arcs))
+	per := "per day"
+	if opts.PerYear {
+		per = "per year"
+	}
+	fmt.Fprintf(env.stderr, "network from the %s: %d nodes, %d arcs (%s)\n", desc, len(g.Network.Nodes), len(g.Network.Arcs), per)
 	for _, p := range g.Process {
 		if p.Used {
 			fmt.Fprintf(env.stderr, "  %s: capacity %.6g t/yr and recovery %.4g from the process twin (%s, %s)\n", p.Node, p.CapacityTonnesPerYear, p.Recovery, p.ModelVersion, p.InputHash)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"lodestone/server"
 	"lodestone/supply"
@@ -130,6 +131,20 @@ func TestSupplyRunGraph(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st.Scenarios) != 21 || st.Scenarios[0].TTR != 120 {
 		t.Errorf("supply stress --graph: exit %d, stderr %s, %d scenarios", code, errs, len(st.Scenarios))
 	}
+	// The graph's network as a NETWORK document equals the world's.
+	code, out, errs = runSupplyCLI(t, "", "world", "network", "--graph", "--per-year", "--server", s.URL())
+	var fromGraph supply.Network
+	if code != 0 || json.Unmarshal([]byte(out), &fromGraph) != nil {
+		t.Fatalf("world network --graph: exit %d, stderr %s", code, errs)
+	}
+	perYear, err := w.Network(&world.NetworkOptions{PerYear: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	world.SortNetwork(perYear)
+	if diff := cmp.Diff(perYear, &fromGraph, cmpopts.IgnoreFields(supply.Network{}, "Description"), cmpopts.IgnoreFields(supply.Node{}, "Source"), cmpopts.IgnoreFields(supply.Arc{}, "Source")); diff != "" {
+		t.Errorf("world network --graph vs the world's network (-world +graph):\n%s", diff)
+	}
 	// A graph before the world was loaded has no facility.
 	code, _, errs = runSupplyCLI(t, "", "supply", "run", "--graph", "--as-of", "2001-01-01", "--server", s.URL())
 	if code != 1 || !strings.Contains(errs, "twins: no facility twin") {
@@ -159,6 +174,8 @@ func TestSupplyRunGraphUsage(t *testing.T) {
 		{"server without graph", []string{"supply", "run", "x.json", "--server", "http://127.0.0.1:1"}, 2, "go with --graph"},
 		{"two files", []string{"supply", "run", "--graph", "a.json", "b.json"}, 2, "want one SCENARIO file"},
 		{"bad as-of", []string{"supply", "run", "--graph", "--as-of", "soon", "--server", "http://127.0.0.1:1"}, 2, "--as-of"},
+		{"world graph and scenario", []string{"world", "network", "--graph", "--scenario", "baseline", "--server", "http://127.0.0.1:1"}, 2, "aggregate network only"},
+		{"world as-of without graph", []string{"world", "network", "--as-of", "2025-01-01"}, 2, "go with --graph"},
 		{"stress file and graph", []string{"supply", "stress", "--graph", "n.json"}, 2, "--graph and none"},
 		{"stress ttr without graph", []string{"supply", "stress", "n.json", "--ttr", "5"}, 2, "go with --graph"},
 		{"network in file", []string{"supply", "run", "--graph", "--server", "http://127.0.0.1:1", "-"}, 1, "network: not allowed"},

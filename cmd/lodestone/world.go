@@ -256,6 +256,10 @@ func worldNetworkCmd() *command {
 	start := fs.String("start", string(world.DefaultStart), "first day of a --scenario")
 	days := fs.Int("days", 0, "length of a --scenario in days (0: five years)")
 	outFile := fs.String("o", "", "write to this file instead of standard output")
+	graph := fs.Bool("graph", false, "the network of the twin graph (facility twins and feeds edges, GET /snapshot) instead of the embedded data")
+	asOf := fs.String("as-of", "", "with --graph: the graph as of this date (YYYY-MM-DD) or RFC 3339 time")
+	var tgt target
+	tgt.flags(fs, false)
 	stock := map[supply.NodeID]float64{}
 	fs.Func("stockpile", "ID=TONNES: holdings of a stockpile node (repeatable; holdings were not retrieved, so they default to 0)", func(s string) error {
 		id, v, ok := strings.Cut(s, "=")
@@ -271,7 +275,7 @@ func worldNetworkCmd() *command {
 	})
 	return &command{
 		name:      "network",
-		usage:     "[--per-year] [--level aggregate|element --reo-split FILE --grade G] [--stockpile ID=T] [--ttr N] [--scenario NAME --start DATE --days N] [-o FILE]",
+		usage:     "[--per-year] [--level aggregate|element --reo-split FILE --grade G] [--stockpile ID=T] [--ttr N] [--scenario NAME --start DATE --days N] [-o FILE] | --graph [--as-of DATE] [--server URL | --data DIR] [--per-year] [--stockpile ID=T] [--ttr N] [-o FILE]",
 		shortHelp: "write the default world as a NETWORK for `lodestone supply stress` (or a SCENARIO for `supply run`)",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -281,6 +285,21 @@ func worldNetworkCmd() *command {
 			}()
 			if err := worldNoArgs("world network", args); err != nil {
 				return err
+			}
+			if !*graph && (*asOf != "" || tgt.server != "" || tgt.data != "") {
+				return usageError{"world network: --as-of, --server and --data go with --graph"}
+			}
+			var doc any
+			if *graph {
+				if *scenario != "" || *splitFile != "" || *grade != "" || *level != string(world.LevelAggregate) {
+					return usageError{"world network: --graph builds the aggregate network only (no --scenario, --level, --reo-split or --grade)"}
+				}
+				g, err := graphNetwork(ctx, env, &tgt, *asOf, world.GraphOptions{PerYear: *perYear, StockpileTonnes: stock, DefaultTTRPeriods: *ttr})
+				if err != nil {
+					return err
+				}
+				doc = g.Network
+				return writeWorldDoc(env, *outFile, doc)
 			}
 			w, err := worldLoad()
 			if err != nil {
@@ -299,7 +318,6 @@ func worldNetworkCmd() *command {
 					return fmt.Errorf("%s: %w", *splitFile, err)
 				}
 			}
-			var doc any
 			if *scenario != "" {
 				doc, err = w.Scenario(*scenario, &world.ScenarioOptions{Start: supply.Date(*start), Days: *days, Network: opts})
 			} else {
@@ -308,20 +326,24 @@ func worldNetworkCmd() *command {
 			if err != nil {
 				return err
 			}
-			out := env.stdout
-			if *outFile != "" {
-				f, err := os.Create(*outFile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				out = f
-				if err := worldJSON(out, doc); err != nil {
-					return err
-				}
-				return f.Close()
-			}
-			return worldJSON(out, doc)
+			return writeWorldDoc(env, *outFile, doc)
 		},
 	}
+}
+
+// writeWorldDoc writes doc as JSON to the file name, or to standard output
+// when name is empty.
+func writeWorldDoc(env *cliEnv, name string, doc any) error {
+	if name == "" {
+		return worldJSON(env.stdout, doc)
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := worldJSON(f, doc); err != nil {
+		return err
+	}
+	return f.Close()
 }
