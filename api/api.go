@@ -474,3 +474,11 @@ func (c *modelCache) iface(id string) (*dtdl.Interface, error) {
 func anyVersion(cond store.Condition) bool {
 	return cond.IfMatch == "" || cond.IfMatch == twin.AnyETag
 }
+
+// NotFound answers with the JSON 404 of an unknown route; the server gives
+// it to the dashboard handler for paths that are not dashboard files.
+func (a *API) NotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "RouteNotFound", Message: fmt.Sprintf("no route for %s %s; see /openapi.json", r.Method, r.URL.Path)})
+	})
+}

@@ -104,7 +104,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", s.API)
-	s.API.Handle("GET /", web.Handler())
+	s.API.Handle("GET /", web.Handler(s.API.NotFound()))
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	if err := s.API.StartRoutes(runCtx); err != nil {

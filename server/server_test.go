@@ -81,4 +81,9 @@ func TestDemoServer(t *testing.T) {
 		t.Errorf("GET / does not serve the dashboard")
 	}
 	call(t, "GET", u+"/openapi.json", "", 200)
+	call(t, "GET", u+"/app.js", "", 200)
+	// A mistyped API path is a JSON 404, not the dashboard with 200.
+	if b := call(t, "GET", u+"/digitaltwin/mine-cn", "", 404); !strings.Contains(string(b), `"RouteNotFound"`) {
+		t.Errorf("GET of an unknown path = %s, want the JSON RouteNotFound error", b)
+	}
 }

@@ -19,19 +19,22 @@ func Static() fs.FS {
 	return sub
 }
 
-// Handler serves the dashboard. Paths without a file extension get
-// index.html, so client-side routes can be bookmarked.
-func Handler() http.Handler {
-	files := http.FileServerFS(Static())
+// Handler serves the dashboard: index.html at "/" and the files under
+// static by their paths. The pages route with URL fragments (#/twin/…), so
+// no other path needs index.html; any other request goes to notFound (the
+// API's JSON 404), so a mistyped API path never answers 200 with HTML.
+func Handler(notFound http.Handler) http.Handler {
+	root := Static()
+	files := http.FileServerFS(root)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		last := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		if !strings.Contains(last, ".") {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = "/"
-			files.ServeHTTP(w, r2)
-			return
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if name != "" {
+			if st, err := fs.Stat(root, name); err != nil || st.IsDir() {
+				notFound.ServeHTTP(w, r)
+				return
+			}
 		}
+		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})
 }
