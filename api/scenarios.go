@@ -37,8 +37,13 @@ import (
 // SupplyModelVersion names the supply engine that produced a scenario run.
 const SupplyModelVersion = "lodestone/supply daily simulation v1"
 
-// maxScenarioRuns caps the Monte Carlo replications of one request.
-const maxScenarioRuns = 100000
+// maxScenarioRuns caps the Monte Carlo replications of one request, and
+// maxScenarioDays the simulated days (a century): limits of the service,
+// so that one request cannot hold a core and memory without end.
+const (
+	maxScenarioRuns = 100000
+	maxScenarioDays = 36525
+)
 
 // Scenario run statuses.
 const (
@@ -368,6 +373,9 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 		if sc, err = supply.DecodeScenario(rest); err != nil {
 			return fieldError(err)
 		}
+	}
+	if sc.Days > maxScenarioDays {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: fmt.Sprintf("days: at most %d (a century) per run", maxScenarioDays), Details: []ErrorDetail{{Message: "out of range", Path: "days"}}}
 	}
 	run.Start, run.Days = sc.Start, sc.Days
 	scJSON, err := json.Marshal(sc)

@@ -285,6 +285,7 @@ func TestScenarioErrors(t *testing.T) {
 		{"unknown field", "POST", "/scenarios", `{"graph":true,"shockz":[]}`, 400, "ValidationFailed", "shockz"},
 		{"negative runs", "POST", "/scenarios", `{"graph":true,"runs":-1}`, 400, "ValidationFailed", "runs"},
 		{"runs not a number", "POST", "/scenarios", `{"graph":true,"runs":"many"}`, 400, "ValidationFailed", "runs"},
+		{"too many days", "POST", "/scenarios", `{"graph":true,"days":100000}`, 400, "ValidationFailed", "days"},
 		{"bad asOf", "POST", "/scenarios", `{"graph":true,"asOf":"yesterday"}`, 400, "ValidationFailed", "asOf"},
 		{"asOf without graph", "POST", "/scenarios", `{"asOf":"2025-01-01"}`, 400, "ValidationFailed", "asOf"},
 		{"bad stockpile", "POST", "/scenarios", `{"graph":true,"stockpileTonnes":{"mine-cn":5}}`, 400, "ValidationFailed", "stockpile_tonnes[mine-cn]"},
