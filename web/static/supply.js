@@ -268,7 +268,8 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
   async function listRuns(selected) {
     const { data } = await call("GET", "/scenarios");
     const runs = data.value;
-    if (runs.length === 0) { runsBox.replaceChildren(h("p", { class: "muted" }, "No stored run yet: edit a scenario and press Run.")); compareBox.replaceChildren(); return runs; }
+    if (runs.length < 2) compareBox.replaceChildren(h("p", { class: "muted" }, "Store two runs to compare them side by side."));
+    if (runs.length === 0) { runsBox.replaceChildren(h("p", { class: "muted" }, "No stored run yet: edit a scenario and press Run.")); return runs; }
     runsBox.replaceChildren(h("table", { id: "runs-table" },
       h("tr", {}, h("th", {}, "run"), h("th", {}, "runs"), h("th", {}, "fill rate"), h("th", {}, "lost (t)"), h("th", {}, "first stockout")),
       ...runs.map((r) => h("tr", { class: r.id === selected ? "selected" : "", title: `${r.id} · created ${(r.createdAt || "").slice(0, 19).replace("T", " ")} · ${r.graph ? "twin graph as of " + (r.asOf || "").slice(0, 19).replace("T", " ") : "own network"}` },
@@ -284,6 +285,7 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
     const go = async () => {
       try { const { data: c } = await call("GET", `/scenarios/compare?ids=${encodeURIComponent(a.value)},${encodeURIComponent(b.value)}`); out.replaceChildren(renderCompare(c)); } catch (e) { out.replaceChildren(h("p", { class: "error" }, e.message)); }
     };
+    if (runs.length < 2) return runs;
     compareBox.replaceChildren(h("div", { class: "row" }, a, "vs", b, h("button", { class: "secondary", id: "cmp-go", onclick: go }, "Compare")), out);
     if (runs.length > 1 && a.value !== b.value) await go();
     return runs;
