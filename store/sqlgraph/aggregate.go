@@ -377,4 +377,3 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
-
