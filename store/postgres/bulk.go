@@ -85,6 +85,7 @@ type importer struct {
 	knownModels map[string]bool
 	twinIDs     map[twin.ID]struct{} // twins written by this import
 	hasTwins    bool                 // the twins table was not empty at the start
+	hasRels     bool                 // nor the relationships table
 	needCheck   bool                 // some relationship names a twin not in the stream
 
 	seq          int64
@@ -103,7 +104,7 @@ func (im *importer) setup() error {
 	if _, err := im.tx.Exec(im.sql, stagingDDL); err != nil {
 		return fmt.Errorf("staging tables: %w", err)
 	}
-	return im.tx.QueryRow(im.sql, `SELECT EXISTS(SELECT 1 FROM twins)`).Scan(&im.hasTwins)
+	return im.tx.QueryRow(im.sql, `SELECT EXISTS(SELECT 1 FROM twins), EXISTS(SELECT 1 FROM relationships)`).Scan(&im.hasTwins, &im.hasRels)
 }
 
 // importItem is one entity of an import, encoded for its row by the
@@ -385,34 +386,44 @@ func (im *importer) merge() error {
 			return err
 		}
 	}
+	// The statements join the staged rows with the graph (LEFT JOIN, IN)
+	// rather than probe it per row (EXISTS): a per-row probe of a table
+	// the planner believes small is a sequential scan, which grows with
+	// every row the statement inserts.
 	var stmts []string
 	if im.nTwin > 0 {
+		latest := `(SELECT DISTINCT ON (id) * FROM import_twins ORDER BY id, seq DESC) s`
 		if im.hasTwins {
 			stmts = append(stmts, `INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
 				SELECT t.id, t.valid_from, `+now+`, t.model, t.etag, t.props, t.meta, t.op, t.patch
 				FROM twins t WHERE t.id IN (SELECT id FROM import_twins)`,
+				// The join reads twins as they were before the statement.
 				`INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch)
-				SELECT DISTINCT ON (s.id) s.id, s.model, s.etag, s.props, s.meta, `+now+`,
-					CASE WHEN EXISTS (SELECT 1 FROM twins t WHERE t.id = s.id) THEN 'replace' ELSE 'create' END, NULL
-				FROM import_twins s ORDER BY s.id, s.seq DESC
+				SELECT s.id, s.model, s.etag, s.props, s.meta, `+now+`, CASE WHEN t.id IS NULL THEN 'create' ELSE 'replace' END, NULL
+				FROM `+latest+` LEFT JOIN twins t ON t.id = s.id
 				ON CONFLICT (id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props,
 					meta = excluded.meta, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`)
 		} else {
 			stmts = append(stmts, `INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch)
-				SELECT DISTINCT ON (s.id) s.id, s.model, s.etag, s.props, s.meta, `+now+`, 'create', NULL
-				FROM import_twins s ORDER BY s.id, s.seq DESC`)
+				SELECT s.id, s.model, s.etag, s.props, s.meta, `+now+`, 'create', NULL FROM `+latest)
 		}
 	}
 	if im.nRels > 0 {
-		stmts = append(stmts, `INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
-			SELECT r.source_id, r.rel_id, r.valid_from, `+now+`, r.target_id, r.name, r.etag, r.props, r.op, r.patch
-			FROM relationships r WHERE (r.source_id, r.rel_id) IN (SELECT source_id, rel_id FROM import_rels)`,
-			`INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
-			SELECT DISTINCT ON (s.source_id, s.rel_id) s.source_id, s.rel_id, s.target_id, s.name, s.etag, s.props, `+now+`,
-				CASE WHEN EXISTS (SELECT 1 FROM relationships r WHERE r.source_id = s.source_id AND r.rel_id = s.rel_id) THEN 'replace' ELSE 'create' END, NULL
-			FROM import_rels s ORDER BY s.source_id, s.rel_id, s.seq DESC
-			ON CONFLICT (source_id, rel_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name, etag = excluded.etag,
-				props = excluded.props, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`)
+		latest := `(SELECT DISTINCT ON (source_id, rel_id) * FROM import_rels ORDER BY source_id, rel_id, seq DESC) s`
+		if im.hasRels {
+			stmts = append(stmts, `INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+				SELECT r.source_id, r.rel_id, r.valid_from, `+now+`, r.target_id, r.name, r.etag, r.props, r.op, r.patch
+				FROM relationships r WHERE (r.source_id, r.rel_id) IN (SELECT source_id, rel_id FROM import_rels)`,
+				`INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
+				SELECT s.source_id, s.rel_id, s.target_id, s.name, s.etag, s.props, `+now+`,
+					CASE WHEN r.source_id IS NULL THEN 'create' ELSE 'replace' END, NULL
+				FROM `+latest+` LEFT JOIN relationships r ON r.source_id = s.source_id AND r.rel_id = s.rel_id
+				ON CONFLICT (source_id, rel_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name, etag = excluded.etag,
+					props = excluded.props, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`)
+		} else {
+			stmts = append(stmts, `INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
+				SELECT s.source_id, s.rel_id, s.target_id, s.name, s.etag, s.props, `+now+`, 'create', NULL FROM `+latest)
+		}
 	}
 	for _, q := range stmts {
 		if err := im.ctx.Err(); err != nil {
