@@ -109,7 +109,8 @@ func randQuery(r *rand.Rand) string {
 		g := props[r.IntN(4)]
 		return "SELECT " + g + " AS k, COUNT() AS n, SUM(T.a) AS s, AVG(T.a) AS m, MIN(T.b) AS lo, MAX(T.b) AS hi, COUNT(T.s) AS c FROM DIGITALTWINS T WHERE " + where + " GROUP BY " + g
 	case 2:
-		return "SELECT TOP(5) T.$dtId AS id, T.a AS a FROM DIGITALTWINS T WHERE " + where + " ORDER BY T.a" + []string{"", " DESC"}[r.IntN(2)]
+		return "SELECT " + []string{"TOP(5) ", "", "TOP(30) "}[r.IntN(3)] + "T.$dtId AS id, T.a AS a FROM DIGITALTWINS T WHERE " + where + " ORDER BY " +
+			[]string{"T.a", "a", "T.n.x", "2", "T.s"}[r.IntN(5)] + []string{"", " DESC"}[r.IntN(2)] + []string{"", ", T.b", ", id DESC"}[r.IntN(3)]
 	case 3:
 		w := strings.ReplaceAll(strings.ReplaceAll(where, "T.$metadata.$model", "T.w"), "T.$dtId", "T.$targetId")
 		w = strings.ReplaceAll(w, "IS_OF_MODEL(T, ", "STARTSWITH(T.$sourceId, ")

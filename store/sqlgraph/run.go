@@ -27,7 +27,7 @@ func Run(ctx context.Context, s store.SQLer, q *tql.Query, opts *tql.Options, to
 	if err != nil {
 		return nil, err
 	}
-	if len(q.Joins) > 0 || len(q.Matches) > 0 || q.Where == nil && q.GroupBy == nil && !hasAggregates(q) {
+	if len(q.Joins) > 0 || len(q.Matches) > 0 || q.Where == nil && q.GroupBy == nil && q.OrderBy == nil && !hasAggregates(q) {
 		return tql.Eval(ctx, g, q, opts, token)
 	}
 	c := &compiler{dialect: s.Dialect(), rels: q.From.Collection == tql.Relationships, bases: s.ModelBasesRelation()}
@@ -35,6 +35,9 @@ func Run(ctx context.Context, s store.SQLer, q *tql.Query, opts *tql.Options, to
 	if all && token == "" {
 		res, ok, err := aggregate(ctx, g, c, q, filter, opts)
 		if err != nil || ok {
+			return res, err
+		}
+		if res, ok, err = sorted(ctx, g, c, q, filter, opts); err != nil || ok {
 			return res, err
 		}
 	}
