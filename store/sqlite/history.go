@@ -161,7 +161,7 @@ func (db *DB) TwinChanges(ctx context.Context, id twin.ID, from, to time.Time) (
 func (db *DB) Snapshot(ctx context.Context, at time.Time) (*store.Snapshot, error) {
 	snap := &store.Snapshot{At: at}
 	if at.IsZero() {
-		snap.At = time.Now().UTC()
+		snap.At = db.now().UTC()
 	}
 	for e, err := range db.Export(ctx, at) {
 		if err != nil {

@@ -41,6 +41,12 @@ type Options struct {
 	CacheMiB int
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// Now, when not nil, is the clock that gives transaction times (and
+	// model upload times) instead of time.Now, so that tests can load
+	// data at chosen times. The store still makes transaction times
+	// strictly increasing: a write at a time not after the last one gets
+	// one nanosecond after it.
+	Now func() time.Time
 }
 
 // ParseDSN splits a "sqlite:PATH[?synchronous=full]" DSN into a path and
@@ -78,6 +84,7 @@ type DB struct {
 	w      *sql.DB // the single writer connection
 	r      *sql.DB // reader pool; == w for in-memory databases
 	logger *slog.Logger
+	now    func() time.Time // the clock of transaction times
 
 	// wmu serialises write transactions and guards last. Lock order: wmu is
 	// taken before the writer connection is used and held until commit.
@@ -123,7 +130,10 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	if cache <= 0 {
 		cache = 64
 	}
-	db := &DB{logger: opts.Logger}
+	db := &DB{logger: opts.Logger, now: opts.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
 	}
@@ -261,10 +271,11 @@ func (db *DB) initClock(ctx context.Context) error {
 	return nil
 }
 
-// tick returns the next transaction time: the wall clock, or one nanosecond
-// after the last one if the clock has not moved on. Callers hold wmu.
+// tick returns the next transaction time: the clock (Options.Now), or one
+// nanosecond after the last one if the clock has not moved on. Callers hold
+// wmu.
 func (db *DB) tick() int64 {
-	now := time.Now().UnixNano()
+	now := db.now().UnixNano()
 	if now <= db.last {
 		now = db.last + 1
 	}
