@@ -264,16 +264,26 @@ func (db *DB) begin(ctx context.Context, n int) (*pgxpool.Conn, pgx.Tx, int64, e
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("postgres: connect: %w", err)
 	}
-	tx, err := conn.Begin(ctx)
+	// BEGIN and the clock go in one round trip.
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(qTick, int64(n))
+	br := conn.SendBatch(ctx, b)
+	tx := br.Tx()
+	var now int64
+	_, err = br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&now)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
+		if tx != nil {
+			_ = tx.Rollback(ctx)
+		}
 		conn.Release()
 		return nil, nil, 0, fmt.Errorf("postgres: begin: %w", err)
-	}
-	var now int64
-	if err := tx.QueryRow(ctx, qTick, int64(n)).Scan(&now); err != nil {
-		_ = tx.Rollback(ctx)
-		conn.Release()
-		return nil, nil, 0, fmt.Errorf("postgres: read clock: %w", err)
 	}
 	return conn, tx, now, nil
 }
@@ -305,23 +315,20 @@ func (db *DB) runGroup(ops []*writeOp) {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.Exec(bg, `SAVEPOINT w`); err != nil {
-			_ = tx.Rollback(bg)
-			fail(fmt.Errorf("postgres: savepoint: %w", err))
-			return
-		}
-		if err := callWrite(context.WithoutCancel(op.ctx), op.fn, tx, now+int64(i)); err != nil {
+		// Each write runs after a savepoint of its own, sent with its
+		// first statement; a failed write rolls back to it. Savepoints
+		// are not released: they only stack up to the group's size.
+		stx := &savepointTx{Tx: tx, pending: true}
+		if err := callWrite(context.WithoutCancel(op.ctx), op.fn, stx, now+int64(i)); err != nil {
 			errs[i] = mapErr(err)
+			if stx.pending {
+				continue // nothing was sent
+			}
 			if _, rerr := tx.Exec(bg, `ROLLBACK TO SAVEPOINT w`); rerr != nil {
 				_ = tx.Rollback(bg)
 				fail(fmt.Errorf("postgres: rollback to savepoint: %w", rerr))
 				return
 			}
-		}
-		if _, err := tx.Exec(bg, `RELEASE SAVEPOINT w`); err != nil {
-			_ = tx.Rollback(bg)
-			fail(fmt.Errorf("postgres: release savepoint: %w", err))
-			return
 		}
 	}
 	if err := tx.Commit(bg); err != nil {
@@ -353,6 +360,109 @@ func (db *DB) runOne(op *writeOp) error {
 	}
 	return nil
 }
+
+// savepointTx is a write transaction that sends "SAVEPOINT w" in one
+// round trip with the first statement run through it.
+type savepointTx struct {
+	pgx.Tx
+	pending bool // the savepoint is still to be sent
+}
+
+// batch sends the savepoint and the statement together.
+func (t *savepointTx) batch(ctx context.Context, sql string, args []any) pgx.BatchResults {
+	t.pending = false
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT w`)
+	b.Queue(sql, args...)
+	br := t.Tx.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return errBatch{err}
+	}
+	return br
+}
+
+// Exec implements pgx.Tx.
+func (t *savepointTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if !t.pending {
+		return t.Tx.Exec(ctx, sql, args...)
+	}
+	br := t.batch(ctx, sql, args)
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// QueryRow implements pgx.Tx.
+func (t *savepointTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if !t.pending {
+		return t.Tx.QueryRow(ctx, sql, args...)
+	}
+	br := t.batch(ctx, sql, args)
+	return batchRow{br: br, row: br.QueryRow()}
+}
+
+// Query implements pgx.Tx.
+func (t *savepointTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.Tx.Query(ctx, sql, args...)
+}
+
+// CopyFrom implements pgx.Tx.
+func (t *savepointTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
+	return t.Tx.CopyFrom(ctx, table, cols, src)
+}
+
+// SendBatch implements pgx.Tx.
+func (t *savepointTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if err := t.flush(ctx); err != nil {
+		return errBatch{err}
+	}
+	return t.Tx.SendBatch(ctx, b)
+}
+
+func (t *savepointTx) flush(ctx context.Context) error {
+	if !t.pending {
+		return nil
+	}
+	t.pending = false
+	_, err := t.Tx.Exec(ctx, `SAVEPOINT w`)
+	return err
+}
+
+// batchRow is the row of a batch, which it closes once scanned.
+type batchRow struct {
+	br  pgx.BatchResults
+	row pgx.Row
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// errBatch is a pgx.BatchResults that failed before its first result.
+type errBatch struct{ err error }
+
+func (e errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, e.err }
+func (e errBatch) Query() (pgx.Rows, error)         { return nil, e.err }
+func (e errBatch) QueryRow() pgx.Row                { return errRow{e.err} }
+func (e errBatch) Close() error                     { return e.err }
+func (e errBatch) Tx() pgx.Tx                       { return nil }
+
+type errRow struct{ err error }
+
+func (e errRow) Scan(...any) error { return e.err }
 
 // callWrite runs fn, turning a panic into an error so that a bug in one
 // write fails that write (rolled back) instead of the writer goroutine.

@@ -353,3 +353,54 @@ func ExampleOpen() {
 	tw, err := db.GetTwin(ctx, "mine-1")
 	fmt.Println(tw.ID, err)
 }
+
+// TestGroupFailures runs concurrent writes, so that they share
+// transactions, where every other one fails inside PostgreSQL (jsonb
+// refuses "\u0000") or before it: the failures roll back alone and every
+// other write commits.
+func TestGroupFailures(t *testing.T) {
+	db := openTest(t, newSchemaDSN(t))
+	defer db.Close()
+	putModel(t, db)
+	ctx := t.Context()
+	const n = 120
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			tw := twin.Twin{ID: twin.ID(fmt.Sprintf("t%03d", i)), Metadata: twin.Metadata{Model: testModel}, Properties: map[string]any{"i": float64(i)}}
+			switch i % 4 {
+			case 1:
+				tw.Properties["bad"] = "\x00"
+			case 3:
+				tw.Metadata.Model = "dtmi:unknown;1"
+			}
+			_, errs[i] = db.PutTwin(ctx, tw, store.Condition{})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		want := i%2 == 0
+		if want && err != nil {
+			t.Errorf("PutTwin(t%03d): %v", i, err)
+		}
+		if !want && !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("PutTwin(t%03d) error = %v, want ErrInvalid", i, err)
+		}
+	}
+	snap, err := db.Snapshot(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tw := range snap.Twins {
+		got = append(got, string(tw.ID))
+	}
+	var want []string
+	for i := 0; i < n; i += 2 {
+		want = append(want, fmt.Sprintf("t%03d", i))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("twins after mixed writes (-want +got):\n%s", diff)
+	}
+}
