@@ -86,9 +86,9 @@ func aggregate(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter 
 			// total of the integral numbers, count of numbers, count of
 			// non-integral numbers
 			cols = append(cols,
-				"TOTAL(CASE WHEN "+typ+" = 'integer' THEN "+c.value(o, "num")+" END)",
-				"COUNT(CASE WHEN "+typ+" IN ('integer', 'real') THEN 1 END)",
-				"COUNT(CASE WHEN "+typ+" = 'real' THEN 1 END)")
+				"TOTAL(CASE "+typ+" WHEN 'integer' THEN "+c.value(o, "num")+" END)",
+				"COUNT(CASE "+typ+whenType("num", "1")+" END)",
+				"COUNT(CASE "+typ+" WHEN 'real' THEN 1 END)")
 			if c.dialect == "postgres" {
 				// jsonb has one number type: sum them all, exactly as numeric.
 				cols[len(cols)-3] = "SUM(CASE WHEN " + typ + " = 'real' THEN (" + o.doc + " #>> '{" + strings.Join(o.path, ",") + "}')::numeric END)::float8"
@@ -98,10 +98,10 @@ func aggregate(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter 
 			// nulls, arrays and objects, then the extreme of each
 			// scalar type in the order bool < number < string
 			cols = append(cols,
-				"COUNT(CASE WHEN "+typ+" IN ('null', 'array', 'object') THEN 1 END)",
-				call.Name+"(CASE WHEN "+typ+" IN ('true', 'false') THEN "+c.value(o, "bool")+" END)",
-				call.Name+"(CASE WHEN "+typ+" IN ('integer', 'real') THEN "+c.value(o, "num")+" END)",
-				call.Name+"(CASE WHEN "+typ+" = 'text' THEN "+c.value(o, "text")+" END)")
+				"COUNT(CASE "+typ+" WHEN 'null' THEN 1 WHEN 'array' THEN 1 WHEN 'object' THEN 1 END)",
+				call.Name+"(CASE "+typ+whenType("bool", c.value(o, "bool"))+" END)",
+				call.Name+"(CASE "+typ+whenType("num", c.value(o, "num"))+" END)",
+				call.Name+"(CASE "+typ+whenType("text", c.value(o, "text"))+" END)")
 		}
 	}
 	where := ""
@@ -235,7 +235,7 @@ func (g *Graph) count(cond string) (int, error) {
 // class is the SQL expression of an operand's type class for grouping:
 // 'u' (undefined), 'null', 'bool', 'num', 'text', 'array' or 'object'.
 func (c *compiler) class(o operand) string {
-	return "(CASE COALESCE(" + c.jtype(o) + ", 'u') WHEN 'integer' THEN 'num' WHEN 'real' THEN 'num' WHEN 'true' THEN 'bool' WHEN 'false' THEN 'bool' ELSE COALESCE(" + c.jtype(o) + ", 'u') END)"
+	return "(CASE " + c.jtype(o) + " WHEN 'integer' THEN 'num' WHEN 'real' THEN 'num' WHEN 'true' THEN 'bool' WHEN 'false' THEN 'bool' WHEN 'text' THEN 'text' WHEN 'null' THEN 'null' WHEN 'array' THEN 'array' WHEN 'object' THEN 'object' ELSE 'u' END)"
 }
 
 type undefT struct{}

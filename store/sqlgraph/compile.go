@@ -161,34 +161,34 @@ func literal(e tql.Expr) (sqlLit, kind string, ok bool) {
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// sameType is the condition that the operand's type (an expression in
-// json_type vocabulary) is kind.
-func sameType(typ, kind string) string {
+// whenType lists the json_type names of kind as WHEN arms of a simple
+// CASE, so that the type is computed once.
+func whenType(kind string, then string) string {
 	switch kind {
 	case "num":
-		return typ + " IN ('integer', 'real')"
+		return " WHEN 'integer' THEN " + then + " WHEN 'real' THEN " + then
 	case "bool":
-		return typ + " IN ('true', 'false')"
+		return " WHEN 'true' THEN " + then + " WHEN 'false' THEN " + then
 	case "text":
-		return typ + " = 'text'"
+		return " WHEN 'text' THEN " + then
 	}
-	return typ + " = 'null'"
+	return " WHEN 'null' THEN " + then
 }
 
 // equal is the compiled tql = between an operand and a literal: NULL when
 // the operand is undefined, false across types.
 func (c *compiler) equal(o operand, lit, kind string) string {
-	typ := c.jtype(o)
-	if kind == "null" {
-		return "(CASE WHEN " + typ + " IS NULL THEN NULL ELSE " + typ + " = 'null' END)"
-	}
 	if o.col != "" {
 		if kind != "text" {
 			return "(1 = 0)"
 		}
 		return "(" + o.col + " = " + lit + ")"
 	}
-	return "(CASE WHEN " + typ + " IS NULL THEN NULL WHEN " + sameType(typ, kind) + " THEN " + c.value(o, kind) + " = " + lit + " ELSE 1 = 0 END)"
+	then := c.value(o, kind) + " = " + lit
+	if kind == "null" {
+		then = "1 = 1"
+	}
+	return "(CASE COALESCE(" + c.jtype(o) + ", 'u') WHEN 'u' THEN NULL" + whenType(kind, then) + " ELSE 1 = 0 END)"
 }
 
 var flipped = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
@@ -229,8 +229,13 @@ func (c *compiler) expr(e tql.Expr) (string, bool) {
 		if kind == "null" {
 			return "NULL", true
 		}
-		typ := c.jtype(o)
-		return "(CASE WHEN " + sameType(typ, kind) + " THEN " + c.value(o, kind) + " " + op + " " + lit + " END)", true
+		if o.col != "" {
+			if kind != "text" {
+				return "NULL", true
+			}
+			return "(" + o.col + " " + op + " " + lit + ")", true
+		}
+		return "(CASE " + c.jtype(o) + whenType(kind, c.value(o, kind)+" "+op+" "+lit) + " END)", true
 	case *tql.Unary:
 		if e.Op != "NOT" {
 			return "", false
@@ -332,7 +337,10 @@ func (c *compiler) call(e *tql.Call) (string, bool) {
 	default:
 		test = "instr(" + v + ", " + lit + ") > 0"
 	}
-	return "(CASE WHEN " + sameType(c.jtype(o), "text") + " THEN " + test + " END)", true
+	if o.col != "" {
+		return "(" + test + ")", true
+	}
+	return "(CASE " + c.jtype(o) + whenType("text", test) + " END)", true
 }
 
 // conjuncts splits e at its top-level ANDs.

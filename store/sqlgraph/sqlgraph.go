@@ -358,3 +358,9 @@ type Source struct {
 
 // Graph returns the current graph, bound to ctx.
 func (s *Source) Graph(ctx context.Context) (tql.Graph, error) { return New(ctx, s.S, time.Time{}) }
+
+// Run evaluates one page of a checked or unchecked query on the current
+// graph, pushing work down to SQL (see the package function Run).
+func (s *Source) Run(ctx context.Context, q *tql.Query, opts *tql.Options, token string) (*tql.Result, error) {
+	return Run(ctx, s.S, q, opts, token)
+}

@@ -198,3 +198,32 @@ func ExampleNew() {
 	fmt.Println(res.Rows[0]["COUNT"])
 	// Output: 2
 }
+
+func ExampleRun() {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	db.PutModels(ctx, []twin.Model{{ID: "dtmi:ex:Mine;1", DTDL: json.RawMessage(`{"@id":"dtmi:ex:Mine;1","@type":"Interface","@context":"dtmi:dtdl:context;3"}`)}})
+	for i, c := range []string{"AU", "CN", "CN"} {
+		db.PutTwin(ctx, twin.Twin{ID: twin.ID(fmt.Sprintf("mine-%d", i)), Metadata: twin.Metadata{Model: "dtmi:ex:Mine;1"}, Properties: map[string]any{"country": c, "output": 1000.0 * float64(i+1)}}, store.Condition{})
+	}
+	q, err := tql.Parse("SELECT T.country AS c, SUM(T.output) AS total FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:ex:Mine;1') GROUP BY T.country")
+	if err != nil {
+		panic(err)
+	}
+	res, err := sqlgraph.Run(ctx, db, q, nil, "")
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range res.Rows {
+		fmt.Println(r["c"], r["total"])
+	}
+	fmt.Println("rows scanned:", res.Cost.RowsScanned)
+	// Output:
+	// AU 1000
+	// CN 5000
+	// rows scanned: 3
+}
