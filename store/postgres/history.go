@@ -16,13 +16,15 @@ import (
 	"lodestone/twin"
 )
 
-// TwinsRelation implements store.SQLer. props and meta are cast to text so
-// that they scan as JSON text. The as-of relation is the union of the
-// current versions that started by then and the history versions whose
-// interval contains it; PostgreSQL pushes the caller's conditions into both
-// branches, so they use the (id) and (id, valid_from) indexes.
+// TwinsRelation implements store.SQLer. props and meta are jsonb, so a
+// query may use PostgreSQL's JSON operators on them (props #> '{x,y}');
+// pgx's database/sql driver returns jsonb as JSON text. The as-of relation
+// is the union of the current versions that started by then and the
+// history versions whose interval contains it; PostgreSQL pushes the
+// caller's conditions into both branches, so they use the (id) and
+// (id, valid_from) indexes.
 func (db *DB) TwinsRelation(asOf time.Time) string {
-	const cols = `id, model, etag, props::text AS props, meta::text AS meta, valid_from`
+	const cols = `id, model, etag, props, meta, valid_from`
 	if asOf.IsZero() {
 		return `(SELECT ` + cols + ` FROM twins)`
 	}
@@ -33,7 +35,7 @@ func (db *DB) TwinsRelation(asOf time.Time) string {
 
 // RelationshipsRelation implements store.SQLer.
 func (db *DB) RelationshipsRelation(asOf time.Time) string {
-	const cols = `source_id, rel_id, target_id, name, etag, props::text AS props, valid_from`
+	const cols = `source_id, rel_id, target_id, name, etag, props, valid_from`
 	if asOf.IsZero() {
 		return `(SELECT ` + cols + ` FROM relationships)`
 	}
@@ -228,7 +230,7 @@ func (db *DB) Export(ctx context.Context, at time.Time) iter.Seq2[store.Entity, 
 		}) {
 			return
 		}
-		if !each(`SELECT id, model, etag, props, meta FROM `+db.twinsRaw(at)+` AS t ORDER BY id`, nil, func(rows pgx.Rows) (store.Entity, error) {
+		if !each(`SELECT id, model, etag, props, meta FROM `+db.TwinsRelation(at)+` AS t ORDER BY id`, nil, func(rows pgx.Rows) (store.Entity, error) {
 			var id, model, etag string
 			var props, meta []byte
 			if err := rows.Scan(&id, &model, &etag, &props, &meta); err != nil {
@@ -242,30 +244,9 @@ func (db *DB) Export(ctx context.Context, at time.Time) iter.Seq2[store.Entity, 
 		}) {
 			return
 		}
-		each(`SELECT `+relCols+` FROM `+db.relsRaw(at)+` AS r ORDER BY source_id, rel_id`, nil, func(rows pgx.Rows) (store.Entity, error) {
+		each(`SELECT `+relCols+` FROM `+db.RelationshipsRelation(at)+` AS r ORDER BY source_id, rel_id`, nil, func(rows pgx.Rows) (store.Entity, error) {
 			r, err := scanRel(rows)
 			return store.Entity{Relationship: &r}, err
 		})
 	}
-}
-
-// twinsRaw is TwinsRelation without the casts to text, for pgx's own
-// scans.
-func (db *DB) twinsRaw(asOf time.Time) string {
-	const cols = `id, model, etag, props, meta`
-	if asOf.IsZero() {
-		return `(SELECT ` + cols + ` FROM twins)`
-	}
-	t := strconv.FormatInt(timeNS(asOf), 10)
-	return `(SELECT ` + cols + ` FROM twins WHERE valid_from <= ` + t +
-		` UNION ALL SELECT ` + cols + ` FROM twin_history WHERE valid_from <= ` + t + ` AND valid_to > ` + t + `)`
-}
-
-func (db *DB) relsRaw(asOf time.Time) string {
-	if asOf.IsZero() {
-		return `(SELECT ` + relCols + ` FROM relationships)`
-	}
-	t := strconv.FormatInt(timeNS(asOf), 10)
-	return `(SELECT ` + relCols + ` FROM relationships WHERE valid_from <= ` + t +
-		` UNION ALL SELECT ` + relCols + ` FROM relationship_history WHERE valid_from <= ` + t + ` AND valid_to > ` + t + `)`
 }

@@ -209,3 +209,49 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 	}
 	return nil
 }
+
+// PatchTwinFrom applies p to base, the current version of twin base.ID as
+// the caller read it, and stores the result if the twin still has base's
+// ETag: ErrNotFound if it is gone, ErrPreconditionFailed if it has another
+// version by now. It saves PatchTwin's read and decode of the stored twin;
+// otherwise it behaves as PatchTwin (this is store.TwinPatcher).
+func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (twin.Twin, error) {
+	pj, err := json.Marshal(p)
+	if err != nil {
+		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w: %w", base.ID, store.ErrInvalid, err)
+	}
+	var out twin.Twin
+	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+		var etag string
+		err := tx.QueryRow(ctx, `SELECT etag FROM twins WHERE id = $1`, string(base.ID)).Scan(&etag)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if twin.ETag(etag) != base.ETag {
+			return fmt.Errorf("etag %s is not the base's %s: %w", etag, base.ETag, store.ErrPreconditionFailed)
+		}
+		next, err := base.ApplyPatch(p, nsTime(now))
+		if err != nil {
+			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+		if next.Metadata.Model != base.Metadata.Model {
+			ok, err := modelExists(ctx, tx, next.Metadata.Model)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
+			}
+		}
+		next.ETag = twin.NewETag()
+		out = next
+		return writeTwin(ctx, tx, &out, now, store.OpPatch, pj)
+	})
+	if err != nil {
+		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w", base.ID, err)
+	}
+	return out, nil
+}
