@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -174,6 +175,7 @@ func BenchmarkQuery(b *testing.B) {
 				}
 				b.ReportAllocs()
 				var rows, cost int
+				cpu0 := cpuTime()
 				for b.Loop() {
 					var res *tql.Result
 					if path == "run" {
@@ -189,9 +191,21 @@ func BenchmarkQuery(b *testing.B) {
 					}
 					rows, cost = len(res.Rows), res.Cost.RowsScanned
 				}
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/op")
 				b.ReportMetric(float64(rows), "rows")
 				b.ReportMetric(float64(cost), "scanned")
 			})
 		}
 	}
+}
+
+// cpuTime is the user and system CPU time of the process so far, so that a
+// benchmark can report CPU per operation, which a loaded machine does not
+// inflate as it does wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
