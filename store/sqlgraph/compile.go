@@ -120,7 +120,7 @@ func (c *compiler) value(o operand, kind string) string {
 		case "bool":
 			return "(CASE WHEN (" + x + ") = 'true' THEN 1 ELSE 0 END)"
 		}
-		return "(" + x + ")"
+		return "(" + x + `) COLLATE "C"` // byte order, as tql compares strings
 	}
 	return "json_extract(" + o.doc + ", '$." + strings.Join(o.path, ".") + "')"
 }

@@ -28,6 +28,7 @@ func sorted(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter str
 		n = top
 	}
 	var cols, order []string
+	var ranks []int // the columns holding a key's rank
 	for _, o := range q.OrderBy {
 		e := orderExpr(q, o)
 		op, ok := c.ref(e)
@@ -38,8 +39,14 @@ func sorted(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter str
 		if o.Desc {
 			dir = " DESC"
 		}
+		ranks = append(ranks, len(cols))
 		cols = append(cols, c.rank(op))
 		order = append(order, fmt.Sprintf("%d%s", len(cols), dir))
+		if c.dialect == "postgres" {
+			// Text would sort numbers as strings: sort numbers by value.
+			cols = append(cols, "(CASE "+c.jtype(op)+" WHEN 'real' THEN "+c.value(op, "num")+" END)")
+			order = append(order, fmt.Sprintf("%d%s", len(cols), dir))
+		}
 		cols = append(cols, c.value(op, "text"))
 		order = append(order, fmt.Sprintf("%d%s", len(cols), dir))
 	}
@@ -85,7 +92,7 @@ func sorted(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter str
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, false, fmt.Errorf("sqlgraph: sort: %w", err)
 		}
-		for i := 0; i < len(cols); i += 2 {
+		for _, i := range ranks {
 			if num(vals[i]) >= 5 {
 				return nil, false, nil
 			}
