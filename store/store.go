@@ -146,6 +146,22 @@ type Store interface {
 	Close() error
 }
 
+// TwinPatcher is implemented by stores that can patch a twin from a
+// version the caller has already read (and, typically, validated the
+// patched result of), instead of reading and decoding the stored version
+// again. Callers check for it with a type assertion and fall back to
+// PatchTwin.
+type TwinPatcher interface {
+	// PatchTwinFrom applies p to base, which must be the current version
+	// of twin base.ID as read from the store, and stores the result under
+	// If-Match base.ETag: ErrNotFound if the twin is gone,
+	// ErrPreconditionFailed if it has another version by now. Otherwise it
+	// behaves as PatchTwin: the patch is applied at the transaction time
+	// (so the times are the store's), recorded in the change list, and a
+	// patch that cannot be applied gives an error wrapping ErrInvalid.
+	PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (twin.Twin, error)
+}
+
 // Telemetry is one named telemetry value sent on behalf of a twin.
 type Telemetry struct {
 	// TwinID is the twin the value belongs to.

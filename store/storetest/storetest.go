@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TwinCRUD", testTwinCRUD},
 		{"TwinPreconditions", testTwinPreconditions},
 		{"TwinPatch", testTwinPatch},
+		{"TwinPatchFrom", testTwinPatchFrom},
 		{"TwinDelete", testTwinDelete},
 		{"Relationships", testRelationships},
 		{"RelationshipPreconditions", testRelationshipPreconditions},
@@ -356,6 +357,78 @@ func testTwinPatch(t *testing.T, s store.Store) {
 	}
 	_, err = s.PatchTwin(ctx, "nope", mustPatch(t, `[{"op":"add","path":"/a","value":1}]`), store.Condition{})
 	wantErr(t, "PatchTwin(missing twin)", err, store.ErrNotFound)
+}
+
+// testTwinPatchFrom checks store.TwinPatcher, for stores that have it: the
+// result equals PatchTwin's, the change list keeps the patch, and a stale
+// or missing base is refused.
+func testTwinPatchFrom(t *testing.T, s store.Store) {
+	tp, ok := s.(store.TwinPatcher)
+	if !ok {
+		t.Skip("store does not implement store.TwinPatcher")
+	}
+	ctx := t.Context()
+	seedModels(t, s)
+	v1 := mustPut(t, s, newTwin("m", mineModel, map[string]any{
+		"output": 10.0, "site": map[string]any{"$metadata": map[string]any{}, "country": "CN"}}))
+	p := mustPatch(t, `[
+		{"op":"replace","path":"/output","value":12},
+		{"op":"add","path":"/grade","value":0.06},
+		{"op":"replace","path":"/site/country","value":"AU"},
+		{"op":"replace","path":"/$metadata/$model","value":"`+plantModel+`"}]`)
+	base, err := s.GetTwin(ctx, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tp.PatchTwinFrom(ctx, base, p)
+	if err != nil {
+		t.Fatalf("PatchTwinFrom: %v", err)
+	}
+	if got.ETag == v1.ETag || !got.Metadata.LastUpdateTime.After(v1.Metadata.LastUpdateTime) {
+		t.Errorf("PatchTwinFrom did not renew etag/lastUpdateTime: %+v", got)
+	}
+	read, _ := s.GetTwin(ctx, "m")
+	if diff := cmp.Diff(got, read, timeCmp); diff != "" {
+		t.Errorf("GetTwin after PatchTwinFrom (-patch result +get):\n%s", diff)
+	}
+	if read.Metadata.Model != plantModel || read.Properties["output"] != 12.0 || read.Properties["grade"] != 0.06 ||
+		read.Properties["site"].(map[string]any)["country"] != "AU" {
+		t.Errorf("patched twin = %+v", read)
+	}
+	if !read.Metadata.Properties["grade"].LastUpdateTime.Equal(read.Metadata.LastUpdateTime) {
+		t.Errorf("grade metadata not stamped: %+v", read.Metadata.Properties)
+	}
+	changes, err := s.TwinChanges(ctx, "m", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 || changes[1].Op != store.OpPatch || !changes[1].Time.Equal(got.Metadata.LastUpdateTime) {
+		t.Fatalf("TwinChanges = %+v, want create then patch at the twin's lastUpdateTime", changes)
+	}
+	if diff := cmp.Diff(p, changes[1].Patch); diff != "" {
+		t.Errorf("change list patch (-want +got):\n%s", diff)
+	}
+
+	// A stale base, a bad patch, an unknown model and a missing twin change nothing.
+	bad := []struct {
+		name  string
+		base  twin.Twin
+		patch string
+		want  error
+	}{
+		{"stale base", base, `[{"op":"replace","path":"/output","value":1}]`, store.ErrPreconditionFailed},
+		{"missing path", read, `[{"op":"replace","path":"/nope","value":1}]`, store.ErrInvalid},
+		{"unknown model", read, `[{"op":"replace","path":"/$metadata/$model","value":"dtmi:unknown;1"}]`, store.ErrInvalid},
+		{"missing twin", twin.Twin{ID: "nope", ETag: read.ETag, Metadata: read.Metadata}, `[{"op":"add","path":"/a","value":1}]`, store.ErrNotFound},
+	}
+	for _, tt := range bad {
+		_, err := tp.PatchTwinFrom(ctx, tt.base, mustPatch(t, tt.patch))
+		wantErr(t, "PatchTwinFrom("+tt.name+")", err, tt.want)
+	}
+	after, _ := s.GetTwin(ctx, "m")
+	if diff := cmp.Diff(read, after, timeCmp); diff != "" {
+		t.Errorf("failed patches changed the twin:\n%s", diff)
+	}
 }
 
 func testTwinDelete(t *testing.T, s store.Store) {
