@@ -31,7 +31,8 @@
 // moved on or was set back. The price is that writes do not run in
 // parallel across servers; each server group-commits (below), so a
 // transaction carries many writes, and reads, which take no lock, scale
-// with the servers.
+// with the servers. An import is one transaction and holds the clock until
+// it commits, so other writes wait for it (as they do on SQLite).
 //
 // # Connections
 //

@@ -128,11 +128,26 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig, schema string, logger *sl
 		return fmt.Errorf("postgres: migrate: lock: %w", err)
 	}
 	ident := pgx.Identifier{schema}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+ident); err != nil {
-		return fmt.Errorf("postgres: migrate: create schema %s: %w", ident, err)
-	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+ident+`.schema_version (version integer NOT NULL)`); err != nil {
+	// Creating a schema needs the CREATE privilege on the database even
+	// with IF NOT EXISTS, so look first: a user who may only use an
+	// existing schema can still open it.
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
+			return fmt.Errorf("postgres: migrate: create schema %s: %w", ident, err)
+		}
+	}
+	var versioned bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, ident+`.schema_version`).Scan(&versioned); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	if !versioned {
+		if _, err := tx.Exec(ctx, `CREATE TABLE `+ident+`.schema_version (version integer NOT NULL)`); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
 	}
 	var v int
 	err = tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+ident+`.schema_version`).Scan(&v)
