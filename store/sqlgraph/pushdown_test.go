@@ -28,6 +28,13 @@ func smallGraph(t testing.TB, ctx context.Context) *sqlite.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	fillSmall(t, ctx, db)
+	return db
+}
+
+// fillSmall writes the small graph into an empty store.
+func fillSmall(t testing.TB, ctx context.Context, db store.Store) {
+	t.Helper()
 	models := []twin.Model{
 		{ID: "dtmi:t:Base;1", DTDL: []byte(`{"@id":"dtmi:t:Base;1","@type":"Interface","@context":"dtmi:dtdl:context;3"}`)},
 		{ID: "dtmi:t:A;1", Extends: []string{"dtmi:t:Base;1"}, DTDL: []byte(`{"@id":"dtmi:t:A;1","@type":"Interface","@context":"dtmi:dtdl:context;3","extends":"dtmi:t:Base;1"}`)},
@@ -62,7 +69,6 @@ func smallGraph(t testing.TB, ctx context.Context) *sqlite.DB {
 			t.Fatal(err)
 		}
 	}
-	return db
 }
 
 var (
@@ -137,7 +143,7 @@ func pages(t testing.TB, run func(token string) (*tql.Result, error)) ([]*tql.Re
 	return nil, nil
 }
 
-func comparePushdown(t *testing.T, ctx context.Context, db *sqlite.DB, query string, opts tql.Options) {
+func comparePushdown(t *testing.T, ctx context.Context, db store.SQLer, query string, opts tql.Options) {
 	t.Helper()
 	ref, refErr := pages(t, func(token string) (*tql.Result, error) {
 		g, err := sqlgraph.New(ctx, db, time.Time{})
