@@ -91,7 +91,9 @@
 //     and its customers' open orders (times the lane's open share) by the
 //     rule: proportional (everyone gets the same fraction, the default) or
 //     priority (external demand first, then arcs in file order). Quotas cap
-//     controlled lanes. Shipments arrive max(1, lead + delay) days later.
+//     controlled lanes; a lane whose quota is used up closes (phase 1) until
+//     the next quota period, so its open orders go to other sources.
+//     Shipments arrive max(1, lead + delay) days later.
 //     External demand not served today is lost.
 //  5. Ordering: for each node and input material, the inventory position
 //     (on hand + in transit + open orders) is raised to the order-up-to level

@@ -280,6 +280,16 @@ func (w *workspace) step(d int) {
 		// Quota periods start on the effective date.
 		if ctl.mode == 2 && d >= ctl.effective && (d-ctl.effective)%ctl.quotaPeriod == 0 {
 			w.qUsed[c] = 0
+			if d > ctl.effective {
+				// A new quota period reopens the lanes: customers of
+				// controlled lanes re-place all their open orders of
+				// that material among the sources open today (phase 5).
+				for _, a := range ctl.arcs {
+					for _, b := range m.groupArcs[m.arcGroup[a]] {
+						w.backlog[b] = 0
+					}
+				}
+			}
 		}
 		active := d >= ctl.effective && !(d >= ctl.suspended && d < ctl.resumes)
 		for k, a := range ctl.arcs {
@@ -302,7 +312,7 @@ func (w *workspace) step(d int) {
 					w.licState[li] = 0
 				}
 			}
-			if !active || ctl.mode == 2 {
+			if !active {
 				continue
 			}
 			share := 0.0 // share of the flow not allowed without a licence
@@ -310,6 +320,15 @@ func (w *workspace) step(d int) {
 				share = 1
 			} else if t := w.tOut[ctl.contentIdx*n+m.from[a]]; t > ctl.threshold {
 				share = t
+			}
+			if ctl.mode == 2 {
+				// A lane whose quota is used up is closed until the next
+				// period: its open orders are cancelled and placed with
+				// other sources.
+				if share > 0 && w.qUsed[c] >= ctl.quota {
+					w.allow[a] = 0
+				}
+				continue
 			}
 			if share == 0 || (ctl.mode == 0 && w.licState[li] == 2) {
 				continue
