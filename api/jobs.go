@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"slices"
 	"strconv"
@@ -218,7 +219,11 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 			flushModels()
 		}
 	}
-	stats, err := a.opts.Store.Import(ctx, src, store.ImportOptions{DryRun: dryRun, Progress: progress})
+	// Decoding and validating run on a goroutine of their own, ahead of
+	// the store, which encodes and writes on its own goroutines. pipelined
+	// has ended that goroutine when Import returns (Import consumes src
+	// before it returns), so lines, added and v.set are safe to read.
+	stats, err := a.opts.Store.Import(ctx, pipelined(src), store.ImportOptions{DryRun: dryRun, Progress: progress})
 	if err != nil {
 		return stats, lines, err
 	}
@@ -234,6 +239,70 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 		a.models.set, a.models.all = v.set, next
 	}
 	return stats, lines, nil
+}
+
+// pipelineBatch is the number of entities pipelined hands over at once.
+const pipelineBatch = 128
+
+// pipelined returns a stream of src's entities that runs src on a goroutine
+// of its own, up to a few batches ahead of the consumer, so that producing
+// an entity overlaps with consuming the ones before. src's entities must
+// stay valid after the next is produced (the import source allocates each
+// one). A range over the result returns only once that goroutine has
+// ended, whether src ended or the consumer stopped early.
+func pipelined(src iter.Seq2[store.Entity, error]) iter.Seq2[store.Entity, error] {
+	type item struct {
+		e   store.Entity
+		err error
+	}
+	return func(yield func(store.Entity, error) bool) {
+		ch := make(chan []item, 4)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			defer close(ch)
+			batch := make([]item, 0, pipelineBatch)
+			send := func() bool {
+				select {
+				case ch <- batch:
+					batch = make([]item, 0, pipelineBatch)
+					return true
+				case <-stop:
+					return false
+				}
+			}
+			defer func() {
+				if r := recover(); r != nil {
+					batch = append(batch, item{err: fmt.Errorf("api: import source panicked: %v", r)})
+					send()
+				}
+			}()
+			for e, err := range src {
+				batch = append(batch, item{e, err})
+				if err != nil || len(batch) == pipelineBatch {
+					if !send() || err != nil {
+						return
+					}
+				}
+			}
+			if len(batch) > 0 {
+				send()
+			}
+		})
+		defer func() {
+			close(stop)
+			for range ch { // unblock the producer
+			}
+			wg.Wait()
+		}()
+		for batch := range ch {
+			for _, it := range batch {
+				if !yield(it.e, it.err) || it.err != nil {
+					return
+				}
+			}
+		}
+	}
 }
 
 // importValidator checks the twins and relationships of an import stream
@@ -336,35 +405,52 @@ func (a *API) listImports(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// export streams the store's Export as an import file: the graph is never
+// held in memory. An error before the first entity is answered as usual;
+// one later, when the status has been sent, aborts the response so that the
+// client sees a broken transfer rather than a short file.
 func (a *API) export(w http.ResponseWriter, r *http.Request) error {
 	at, err := parseTimeParam(r, "asOf")
 	if err != nil {
 		return err
 	}
-	snap, err := a.opts.Store.Snapshot(r.Context(), at)
-	if err != nil {
-		return err
-	}
-	ms, err := a.opts.Store.ListModels(r.Context())
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	bw := bulk.NewWriter(w)
-	bw.Header(bulk.Header{FileVersion: "1.0.0", Author: "lodestone", Organization: ""})
-	for _, m := range ms {
-		if !at.IsZero() && m.UploadTime.After(at) {
-			continue
+	var bw *bulk.Writer
+	for e, err := range a.opts.Store.Export(r.Context(), at) {
+		if err != nil {
+			if bw == nil {
+				return err
+			}
+			a.log.Error("export failed", "err", err)
+			panic(http.ErrAbortHandler)
 		}
-		bw.Model(m.DTDL)
+		if bw == nil {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			bw = bulk.NewWriter(w)
+			bw.Header(bulk.Header{FileVersion: "1.0.0", Author: "lodestone", Organization: ""})
+		}
+		var werr error
+		switch {
+		case e.Model != nil:
+			werr = bw.Model(e.Model.DTDL)
+		case e.Twin != nil:
+			t := *e.Twin
+			t.ETag = ""
+			werr = bw.Twin(t)
+		case e.Relationship != nil:
+			rel := *e.Relationship
+			rel.ETag = ""
+			werr = bw.Relationship(rel)
+		}
+		if werr != nil {
+			// The client went away or the writer failed: stop reading.
+			a.log.Warn("export stopped", "err", werr)
+			return nil
+		}
 	}
-	for _, t := range snap.Twins {
-		t.ETag = ""
-		bw.Twin(t)
-	}
-	for _, rel := range snap.Relationships {
-		rel.ETag = ""
-		bw.Relationship(rel)
+	if bw == nil {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		bw = bulk.NewWriter(w)
+		bw.Header(bulk.Header{FileVersion: "1.0.0", Author: "lodestone", Organization: ""})
 	}
 	return bw.Flush()
 }
