@@ -263,3 +263,41 @@ func TestBuildsAndSubstitution(t *testing.T) {
 		t.Errorf("O requested %v with substitution, want 589.9", got)
 	}
 }
+
+// TestQuotaClosesLane checks that a used-up quota closes the controlled lane
+// so the customer orders from its other source, and that a new quota period
+// brings its orders back to the controlled source.
+func TestQuotaClosesLane(t *testing.T) {
+	sc := supply.SimScenario{
+		Start: "2025-01-01", Days: 60,
+		Network: supply.Network{
+			Nodes: []supply.Node{
+				{ID: "cn", Country: "CN", CapacityPerPeriod: 10},
+				{ID: "au", Country: "AU", CapacityPerPeriod: 10},
+				{ID: "oem", Country: "US", CapacityPerPeriod: 10, DemandPerPeriod: 5},
+			},
+			Arcs: []supply.Arc{
+				{From: "cn", To: "oem", Ratio: 1, Material: "REO", LeadTimeDays: 2},
+				{From: "au", To: "oem", Ratio: 1, Material: "REO", LeadTimeDays: 2},
+			},
+		},
+		// 40 units per 30 days: the lane closes within each period.
+		Controls: []supply.Control{{Name: "q", Country: "CN", Mode: supply.ControlQuota, QuotaUnits: 40, QuotaPeriodDays: 30, Effective: "2025-01-01"}},
+	}
+	res, err := supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Australia alone covers the demand: nothing is lost when the Chinese
+	// lane closes, China ships its 40 units in each period and Australia
+	// the rest.
+	got := struct {
+		Lost           float64
+		CNReq, AUShare bool
+	}{res.Nodes["oem"].Lost, res.Nodes["cn"].Requested > 80, res.Nodes["au"].Requested > 200}
+	want := got
+	want.Lost, want.CNReq, want.AUShare = 0, true, true
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("mismatch (-want +got):\n%s\ncn %+v\nau %+v", d, res.Nodes["cn"], res.Nodes["au"])
+	}
+}
