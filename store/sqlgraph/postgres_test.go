@@ -53,7 +53,7 @@ func TestPushdownPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	fillSmall(t, ctx, db)
+	asOf := " AS OF '" + fillSmall(t, ctx, db).UTC().Format(time.RFC3339Nano) + "'"
 	n := 400
 	if testing.Short() {
 		n = 100
@@ -61,6 +61,9 @@ func TestPushdownPostgres(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	for range n {
 		q := randQuery(r)
+		if r.IntN(4) == 0 {
+			q = withAsOf(q, asOf)
+		}
 		opts := tql.Options{PageSize: 1 + r.IntN(12), MaxScan: []int{0, 0, -1, 25, 50}[r.IntN(5)]}
 		if r.IntN(3) == 0 {
 			opts.OnLimit = tql.Page
