@@ -76,11 +76,16 @@ func (a *API) putTwin(w http.ResponseWriter, r *http.Request) error {
 	if existed {
 		typ = event.TypeTwinUpdated
 	}
-	if err := a.publish(r.Context(), typ, string(id), stored.Metadata.Model, stored.Metadata.LastUpdateTime, stored, string(stored.ETag)); err != nil {
+	// The event carries the document the response does: encode it once.
+	doc, err := json.Marshal(stored)
+	if err != nil {
+		return err
+	}
+	if err := a.publish(r.Context(), typ, string(id), stored.Metadata.Model, stored.Metadata.LastUpdateTime, json.RawMessage(doc), string(stored.ETag)); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", string(stored.ETag))
-	return writeJSON(w, http.StatusOK, stored)
+	return writeRawJSON(w, http.StatusOK, doc)
 }
 
 func (a *API) getTwin(w http.ResponseWriter, r *http.Request) error {
