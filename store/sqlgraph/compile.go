@@ -22,6 +22,7 @@ type compiler struct {
 	dialect string
 	rels    bool   // the collection is RELATIONSHIPS
 	bases   string // model_bases relation
+	v       string // when set, the one variable conditions may name
 }
 
 // operand is a compiled property reference: its JSON type test and value.
@@ -33,7 +34,7 @@ type operand struct {
 
 func (c *compiler) ref(e tql.Expr) (operand, bool) {
 	r, ok := e.(*tql.Ref)
-	if !ok || len(r.Path) == 0 {
+	if !ok || len(r.Path) == 0 || c.v != "" && r.Var != c.v {
 		return operand{}, false
 	}
 	p := r.Path
@@ -267,7 +268,7 @@ func (c *compiler) expr(e tql.Expr) (string, bool) {
 		}
 		return "(CASE WHEN " + c.jtype(o) + " IS NULL THEN NULL ELSE " + found + " END)", true
 	case *tql.IsOfModel:
-		if c.rels {
+		if c.rels || c.v != "" && e.Var != c.v {
 			return "", false
 		}
 		if e.Exact {

@@ -27,21 +27,34 @@ func Run(ctx context.Context, s store.SQLer, q *tql.Query, opts *tql.Options, to
 	if err != nil {
 		return nil, err
 	}
-	if len(q.Joins) > 0 || len(q.Matches) > 0 || q.Where == nil && q.GroupBy == nil && q.OrderBy == nil && !hasAggregates(q) {
+	if q.Where == nil && q.GroupBy == nil && q.OrderBy == nil && !hasAggregates(q) || anchored(q) {
 		return tql.Eval(ctx, g, q, opts, token)
 	}
 	c := &compiler{dialect: s.Dialect(), rels: q.From.Collection == tql.Relationships, bases: s.ModelBasesRelation()}
-	filter, all := c.where(q.Where)
-	if all && token == "" {
-		res, ok, err := aggregate(ctx, g, c, q, filter, opts)
-		if err != nil || ok {
-			return res, err
+	var filter string
+	if len(q.Joins) > 0 || len(q.Matches) > 0 {
+		// The evaluator scans the twins of the first IS_OF_MODEL
+		// conjunct's variable; conditions on that variable alone filter
+		// the scan.
+		if c.v = scanVar(q); c.v == "" {
+			return tql.Eval(ctx, g, q, opts, token)
 		}
-		if res, ok, err = sorted(ctx, g, c, q, filter, opts); err != nil || ok {
-			return res, err
+		c.rels = false
+		filter, _ = c.where(q.Where)
+	} else {
+		var all bool
+		filter, all = c.where(q.Where)
+		if all && token == "" {
+			res, ok, err := aggregate(ctx, g, c, q, filter, opts)
+			if err != nil || ok {
+				return res, err
+			}
+			if res, ok, err = sorted(ctx, g, c, q, filter, opts); err != nil || ok {
+				return res, err
+			}
 		}
 	}
-	if filter == "" || anchored(q) {
+	if filter == "" {
 		return tql.Eval(ctx, g, q, opts, token)
 	}
 	fg := *g
@@ -57,8 +70,11 @@ func Run(ctx context.Context, s store.SQLer, q *tql.Query, opts *tql.Options, to
 		if cerr != nil {
 			return nil, cerr
 		}
-		if limit <= 0 || n <= limit {
-			res.Cost.RowsScanned = n
+		// The rows SQL examined instead of those it returned; the rows
+		// read by lookups (walks from the scanned twins) stay.
+		cost := res.Cost.RowsScanned - tr.yielded + n
+		if limit <= 0 || cost <= limit {
+			res.Cost.RowsScanned = cost
 			return res, nil
 		}
 	}
@@ -89,6 +105,23 @@ func hasAggregates(q *tql.Query) bool {
 		}
 	}
 	return false
+}
+
+// scanVar returns the variable the evaluator scans in a JOIN or MATCH
+// query: that of the first top-level IS_OF_MODEL conjunct, when no OPTIONAL
+// MATCH makes its group uncertain; "" otherwise.
+func scanVar(q *tql.Query) string {
+	for _, m := range q.Matches {
+		if m.Optional {
+			return ""
+		}
+	}
+	for _, cj := range conjuncts(q.Where) {
+		if m, ok := cj.(*tql.IsOfModel); ok {
+			return m.Var
+		}
+	}
+	return ""
 }
 
 // anchored reports whether the evaluator starts from lookups instead of a

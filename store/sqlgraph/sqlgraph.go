@@ -48,6 +48,7 @@ type scanTrack struct {
 	models    []string // nil: all twins
 	start     string   // $dtId or RelKey the scan started at
 	last      string   // key of the last row yielded ("" for none)
+	yielded   int      // rows yielded
 	exhausted bool     // the scan reached the end
 }
 
@@ -261,6 +262,7 @@ func (g *Graph) scanTwins(cond string, models []string, start string) iter.Seq[t
 				last = d["$dtId"].(string)
 				if tr != nil {
 					tr.last = last
+					tr.yielded++
 				}
 				return yield(d)
 			})
@@ -300,6 +302,7 @@ func (g *Graph) Relationships(start string) iter.Seq[tql.Doc] {
 				lastSrc, lastID = d["$sourceId"].(string), d["$relationshipId"].(string)
 				if tr != nil {
 					tr.last = lastSrc + "\x00" + lastID
+					tr.yielded++
 				}
 				return yield(d)
 			})
