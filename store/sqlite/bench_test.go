@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -254,7 +255,12 @@ func reportCPU(b *testing.B, start time.Duration) {
 // (as behind an HTTP server), where group commit shares one commit among
 // the writes queued while the previous one ran.
 func BenchmarkTwinWriteParallel(b *testing.B) {
-	for _, op := range []string{"create", "patch"} {
+	// "read+patch" and "read+patchfrom" are the API's patch: read the twin
+	// (to validate the patched version), then have the store write it
+	// under If-Match, by PatchTwin (the store reads and applies again) or
+	// by PatchTwinFrom (the store checks the ETag and applies to the
+	// version read).
+	for _, op := range []string{"create", "patch", "read+patch", "read+patchfrom"} {
 		b.Run("op="+op+"/clients=32", func(b *testing.B) {
 			db := openBench(b)
 			const n = 10000
@@ -269,11 +275,26 @@ func BenchmarkTwinWriteParallel(b *testing.B) {
 				for pb.Next() {
 					i := int(seq.Add(1))
 					var err error
-					if op == "create" {
+					id := twin.ID(fmt.Sprintf("node-%07d", (i*7)%n))
+					p := twin.Patch{{Op: twin.OpReplace, Path: "/capacityTonnesPerYear", Value: float64(i)}}
+					switch op {
+					case "create":
 						_, err = db.PutTwin(ctx, benchTwin(n+i), store.Condition{IfNoneMatch: true})
-					} else {
-						p := twin.Patch{{Op: twin.OpReplace, Path: "/capacityTonnesPerYear", Value: float64(i)}}
-						_, err = db.PatchTwin(ctx, twin.ID(fmt.Sprintf("node-%07d", (i*7)%n)), p, store.Condition{})
+					case "patch":
+						_, err = db.PatchTwin(ctx, id, p, store.Condition{})
+					default:
+						var cur twin.Twin
+						if cur, err = db.GetTwin(ctx, id); err != nil {
+							break
+						}
+						if op == "read+patch" {
+							_, err = db.PatchTwin(ctx, id, p, store.Condition{IfMatch: cur.ETag})
+						} else {
+							_, err = db.PatchTwinFrom(ctx, cur, p)
+						}
+						if errors.Is(err, store.ErrPreconditionFailed) {
+							err = nil // another client patched the same twin in between
+						}
 					}
 					if err != nil {
 						b.Error(err)
