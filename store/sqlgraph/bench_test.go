@@ -159,6 +159,7 @@ func BenchmarkQuery(b *testing.B) {
 		{"lookup", fmt.Sprintf("SELECT * FROM DIGITALTWINS T WHERE T.$dtId = '%s'", mid)},
 		{"match6", fmt.Sprintf("SELECT b FROM DIGITALTWINS MATCH (a)-[:suppliesTo*..6]->(b) WHERE a.$dtId = '%s'", benchTwinID(per/3))},
 		{"groupby", "SELECT T.country AS c, COUNT() AS n, SUM(T.output) AS total FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:bench:Tier3;1') GROUP BY T.country"},
+		{"matchwhere", "SELECT a.$dtId AS a, b.$dtId AS b FROM DIGITALTWINS MATCH (a)-[:suppliesTo]->(b) WHERE IS_OF_MODEL(a, 'dtmi:bench:Tier4;1') AND a.country = 'AU' AND a.output >= 9900 AND b.active = true"},
 		{"where", "SELECT T.$dtId AS id, T.output AS output FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:bench:Tier5;1') AND T.country = 'AU' AND T.output >= 9900"},
 	}
 	ctx := b.Context()

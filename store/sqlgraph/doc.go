@@ -12,8 +12,12 @@
 //
 // Run evaluates a query with as much of the work in SQL as gives the same
 // result as the reference evaluator (tql.Eval over New), and falls back to
-// the evaluator for the rest. For a query over one collection (no JOIN or
-// MATCH) without a $dtId or $sourceId anchor:
+// the evaluator for the rest. Queries anchored by $dtId (or $sourceId) are
+// lookups and go to the evaluator as they are. A JOIN or MATCH query that
+// the evaluator starts by scanning the twins of a model (its first
+// top-level IS_OF_MODEL conjunct, without OPTIONAL MATCH) gets the
+// conditions on that variable alone added to the scan, as below; walks from
+// the scanned twins stay indexed lookups. For a query over one collection:
 //
 //   - WHERE: every top-level AND conjunct that compiles is added to the
 //     scan's SQL, so SQL returns only matching rows. Comparisons of a
@@ -40,8 +44,9 @@
 //
 // Cost: the SQL path counts the rows SQL examined: the twins (or
 // relationships) of the scanned range, in the scanned model when the
-// evaluator would scan by model. That is what the evaluator reads without
-// pushdown, so costs are the same; what pushdown saves is decoding and
+// evaluator would scan by model, plus the rows of lookups. That is what the
+// evaluator reads without pushdown, so costs are the same (the tests check
+// equality); what pushdown saves is decoding and
 // evaluating the rows that do not match. When that count exceeds
 // Options.MaxScan, Run leaves the query to the evaluator, so the cost guard
 // refuses or pages it exactly as without pushdown.
