@@ -18,6 +18,7 @@ import (
 	"lodestone/event/natsbus"
 	"lodestone/models"
 	"lodestone/store"
+	_ "lodestone/store/postgres" // registers the postgres:// scheme
 	"lodestone/store/sqlgraph"
 	_ "lodestone/store/sqlite" // registers the sqlite: scheme
 	"lodestone/twin"

@@ -1,12 +1,17 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"lodestone/server"
 )
@@ -85,5 +90,62 @@ func TestDemoServer(t *testing.T) {
 	// A mistyped API path is a JSON 404, not the dashboard with 200.
 	if b := call(t, "GET", u+"/digitaltwin/mine-cn", "", 404); !strings.Contains(string(b), `"RouteNotFound"`) {
 		t.Errorf("GET of an unknown path = %s, want the JSON RouteNotFound error", b)
+	}
+}
+
+// TestPostgresServer runs the whole server on PostgreSQL (--store
+// postgres://…) with the demo world, in a schema of its own.
+func TestPostgresServer(t *testing.T) {
+	dsn := os.Getenv("LODESTONE_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("LODESTONE_TEST_POSTGRES is not set; CI must run the PostgreSQL tests")
+		}
+		t.Skip("LODESTONE_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	schema := fmt.Sprintf("lodestone_server_%d", time.Now().UnixNano())
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	o := server.DefaultOptions()
+	o.DataDir = t.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	o.LoadDemo = true
+	o.StoreDSN = dsn + sep + "schema=" + schema
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := contextWithTimeout(10 * time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}()
+	u := s.URL()
+	var q struct{ Value []map[string]any }
+	json.Unmarshal(call(t, "POST", u+"/query", `{"query":"SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:lodestone:Mine;1')"}`, 200), &q)
+	if n, _ := q.Value[0]["COUNT"].(float64); n < 5 {
+		t.Errorf("mines on PostgreSQL = %v, want the default world's", q.Value[0]["COUNT"])
+	}
+	call(t, "PATCH", u+"/digitaltwins/mine-br", `[{"op":"replace","path":"/capacityTonnesPerYear","value":25}]`, 204)
+	var tw map[string]any
+	json.Unmarshal(call(t, "GET", u+"/digitaltwins/mine-br", "", 200), &tw)
+	if tw["capacityTonnesPerYear"] != 25.0 {
+		t.Errorf("after PATCH capacity = %v, want 25", tw["capacityTonnesPerYear"])
 	}
 }

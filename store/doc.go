@@ -4,7 +4,7 @@
 //
 // Backends register themselves with [Register] from an init function:
 // store/sqlite handles "sqlite:PATH" and "sqlite::memory:", store/postgres
-// (to come) "postgres://…". Import the backend for its side effect, as with
+// handles "postgres://…". Import the backend for its side effect, as with
 // database/sql drivers:
 //
 //	import _ "lodestone/store/sqlite"
