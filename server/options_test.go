@@ -82,3 +82,29 @@ func TestOptionsErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadFile feeds arbitrary config files to the strict decoder and
+// Validate: errors are fine, panics are not, and a file that loads must
+// keep the defaults for the keys it does not name.
+func FuzzLoadFile(f *testing.F) {
+	f.Add(`{"data_dir":"d","http_addr":":9000"}`)
+	f.Add(`{"shutdown_timeout":"3s","max_body_bytes":1}`)
+	f.Add(`{"nats_listen":"127.0.0.1:4222"}`)
+	f.Add(`[]`)
+	f.Add(`{"data_dir":"x"} {"data_dir":"y"}`)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, body string) {
+		p := filepath.Join(dir, "c.json")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o := server.DefaultOptions()
+		if err := o.LoadFile(p); err != nil {
+			return
+		}
+		_ = o.Validate()
+		if !strings.Contains(body, "http_addr") && !strings.Contains(body, `\u`) && !strings.Contains(strings.ToLower(body), "http_addr") && o.HTTPAddr != server.DefaultOptions().HTTPAddr {
+			t.Errorf("http_addr changed to %q by a file that does not name it", o.HTTPAddr)
+		}
+	})
+}
