@@ -90,9 +90,14 @@ func aggregate(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter 
 				"COUNT(CASE "+typ+whenType("num", "1")+" END)",
 				"COUNT(CASE "+typ+" WHEN 'real' THEN 1 END)")
 			if c.dialect == "postgres" {
-				// jsonb has one number type: sum them all, exactly as numeric.
-				cols[len(cols)-3] = "SUM(CASE WHEN " + typ + " = 'real' THEN (" + o.doc + " #>> '{" + strings.Join(o.path, ",") + "}')::numeric END)::float8"
-				cols[len(cols)-1] = "0"
+				// jsonb has one number type: tell integral values by
+				// their fraction.
+				x := "NULL::numeric"
+				if o.col == "" {
+					x = "(" + o.doc + " #>> '{" + strings.Join(o.path, ",") + "}')::numeric"
+				}
+				cols[len(cols)-3] = "COALESCE(SUM(CASE WHEN " + typ + " = 'real' THEN (CASE WHEN " + x + " = trunc(" + x + ") THEN " + x + " END) END), 0)::float8"
+				cols[len(cols)-1] = "COUNT(CASE WHEN " + typ + " = 'real' THEN (CASE WHEN " + x + " <> trunc(" + x + ") THEN 1 END) END)"
 			}
 		case "MIN", "MAX":
 			// nulls, arrays and objects, then the extreme of each

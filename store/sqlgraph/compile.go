@@ -1,7 +1,6 @@
 package sqlgraph
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -371,6 +370,3 @@ func (c *compiler) where(e tql.Expr) (string, bool) {
 	}
 	return strings.Join(parts, " AND "), all
 }
-
-// errUnsupported is never returned to callers: it makes Run fall back.
-var errUnsupported = fmt.Errorf("sqlgraph: not compiled")

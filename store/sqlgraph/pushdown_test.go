@@ -151,7 +151,8 @@ func randQuery(r *rand.Rand) string {
 		return "SELECT COUNT() FROM DIGITALTWINS T WHERE " + where
 	case 1:
 		g := props[r.IntN(4)]
-		return "SELECT " + g + " AS k, COUNT() AS n, SUM(T.a) AS s, AVG(T.a) AS m, MIN(T.b) AS lo, MAX(T.b) AS hi, COUNT(T.s) AS c FROM DIGITALTWINS T WHERE " + where + " GROUP BY " + g
+		p := func() string { return props[r.IntN(len(props))] }
+		return "SELECT " + g + " AS k, COUNT() AS n, SUM(" + p() + ") AS s, AVG(" + p() + ") AS m, MIN(" + p() + ") AS lo, MAX(" + p() + ") AS hi, COUNT(" + p() + ") AS c FROM DIGITALTWINS T WHERE " + where + " GROUP BY " + g
 	case 2:
 		return "SELECT " + []string{"TOP(5) ", "", "TOP(30) "}[r.IntN(3)] + "T.$dtId AS id, T.a AS a FROM DIGITALTWINS T WHERE " + where + " ORDER BY " +
 			[]string{"T.a", "a", "T.n.x", "2", "T.s"}[r.IntN(5)] + []string{"", " DESC"}[r.IntN(2)] + []string{"", ", T.b", ", id DESC"}[r.IntN(3)]
