@@ -21,6 +21,12 @@ func (a *API) queryRoutes() []Route {
 	}
 }
 
+// QueryRunner is a GraphSource that can also run a whole query, pushing
+// parts of it down to the store (store/sqlgraph.Source does).
+type QueryRunner interface {
+	Run(ctx context.Context, q *tql.Query, opts *tql.Options, token string) (*tql.Result, error)
+}
+
 // PropertyUnit implements tql.UnitResolver from the uploaded models, so that
 // a query comparing a property declared in tonnes with '500 kg' converts.
 func (a *API) PropertyUnit(model, property string) string {
@@ -114,11 +120,18 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 	if err := tql.Check(q, opts); err != nil {
 		return err
 	}
-	g, err := a.graph(r.Context())
-	if err != nil {
-		return err
+	var res *tql.Result
+	if rn, ok := a.opts.Graph.(QueryRunner); ok {
+		// The store runs what it can in SQL (filters, aggregates, ORDER
+		// BY) and falls back to the reference evaluator for the rest.
+		res, err = rn.Run(r.Context(), q, opts, req.ContinuationToken)
+	} else {
+		var g tql.Graph
+		if g, err = a.graph(r.Context()); err != nil {
+			return err
+		}
+		res, err = tql.Eval(r.Context(), g, q, opts, req.ContinuationToken)
 	}
-	res, err := tql.Eval(r.Context(), g, q, opts, req.ContinuationToken)
 	if err != nil {
 		return err
 	}
