@@ -45,6 +45,7 @@ type model struct {
 	quals      []Qualification
 	qualArcs   []int   // arc of each qualification
 	quotaOf    [][]int // per arc, the quota controls whose scope holds it
+	hasQuota   bool    // some arc has a quota control
 	builds     []cbuild
 	substs     []csubst
 	capMax     []float64 // capacity including every build, for steady throughput
@@ -514,6 +515,7 @@ func compile(s *SimScenario) (*model, error) {
 		if ctl.mode == 2 {
 			for _, a := range ctl.arcs {
 				m.quotaOf[a] = append(m.quotaOf[a], c)
+				m.hasQuota = true
 			}
 		}
 	}

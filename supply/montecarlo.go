@@ -149,9 +149,10 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 						}
 						for mo := range nm {
 							x := i*nm + mo
-							bs[x*3] += ratio(w.mFill[x], w.mReq[x])
-							bs[x*3+1] += w.mLost[x]
-							bs[x*3+2] += w.mInv[x]
+							acc := w.mAcc[x*4:][:4]
+							bs[x*3] += ratio(acc[1], acc[0])
+							bs[x*3+1] += acc[2]
+							bs[x*3+2] += acc[3]
 						}
 					}
 				}

@@ -76,13 +76,12 @@ type workspace struct {
 	shkSrc []*rand.PCG
 
 	// KPIs.
-	req, fill, lost   []float64 // per node over the run
-	soDays, firstSO   []int
-	mReq, mFill, mInv []float64 // node × month
-	mLost             []float64
-	win               []float64 // node × 7 × 2 trailing window (request, fill)
-	recovered         []int     // day the trailing fill rate came back ≥ 95% after the first stockout
-	firstOnset        int
+	req, fill, lost []float64 // per node over the run
+	soDays, firstSO []int
+	mAcc            []float64 // node × month × 4: requested, filled, lost, inventory at the month's end (one cache line per day's update)
+	win             []float64 // node × 7 × 2 trailing window (request, fill)
+	recovered       []int     // day the trailing fill rate came back ≥ 95% after the first stockout
+	firstOnset      int
 }
 
 // window is the trailing window of the empirical time to recover, days.
@@ -100,8 +99,8 @@ func newWorkspace(m *model) *workspace {
 		qUsed: make([]float64, len(m.controls)),
 		req:   make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
 		soDays: make([]int, m.n), firstSO: make([]int, m.n),
-		mReq: make([]float64, m.n*len(m.monthLabel)), mFill: make([]float64, m.n*len(m.monthLabel)), mInv: make([]float64, m.n*len(m.monthLabel)), mLost: make([]float64, m.n*len(m.monthLabel)),
-		win: make([]float64, m.n*window*2), recovered: make([]int, m.n),
+		mAcc: make([]float64, m.n*len(m.monthLabel)*4),
+		win:  make([]float64, m.n*window*2), recovered: make([]int, m.n),
 	}
 	for range m.controls {
 		src := rand.NewPCG(0, 0)
@@ -129,7 +128,7 @@ func (w *workspace) reset(rng *rand.Rand) {
 	copy(w.out, m.inv0)
 	copy(w.inBuf, m.levelS)
 	for _, s := range [][]float64{w.pipe, w.pSum, w.backlog, w.newOrd, w.short, w.ordIn, w.tOut, w.tIn, w.tPipe, w.qUsed,
-		w.req, w.fill, w.lost, w.mReq, w.mFill, w.mInv, w.mLost, w.win} {
+		w.req, w.fill, w.lost, w.mAcc, w.win} {
 		clear64(s)
 	}
 	for i := range w.licState {
@@ -138,6 +137,10 @@ func (w *workspace) reset(rng *rand.Rand) {
 	for a := range m.na {
 		w.arcF[a], w.arcDelay[a], w.allow[a], w.needLic[a], w.qualF[a] = 1, 0, 1, -1, 1
 	}
+	for i := range m.n {
+		w.capF[i], w.demF[i] = 1, 1
+	}
+	w.updateCapacity(0)
 	for i := range w.soDays {
 		w.soDays[i] = 0
 		w.firstSO[i] = -1
@@ -228,9 +231,15 @@ func (w *workspace) run(ctx context.Context) error {
 func (w *workspace) step(d int) {
 	m := w.m
 	n, na, nc := m.n, m.na, m.nContent
-	// Phase 1: regimes.
-	for i := range n {
-		w.capF[i], w.demF[i] = 1, 1
+	// Phase 1: regimes. Node factors and effective capacities are
+	// recomputed only when something can change them; otherwise they keep
+	// the values reset set (capF = demF = 1, capE = capacity, which is what
+	// the recomputation gives bit for bit).
+	dynCap := len(m.shocks) > 0 || len(w.events) > 0
+	if dynCap || len(m.substs) > 0 {
+		for i := range n {
+			w.capF[i], w.demF[i] = 1, 1
+		}
 	}
 	// Arc regimes are reset only when something can change them (reset
 	// leaves them at 1, 0, 1, −1, 1).
@@ -240,8 +249,9 @@ func (w *workspace) step(d int) {
 		}
 	}
 	if len(m.controls) > 0 {
-		for a := range na {
-			w.allow[a], w.needLic[a] = 1, -1
+		allow, needLic := w.allow[:na], w.needLic[:na]
+		for a := range allow {
+			allow[a], needLic[a] = 1, -1
 		}
 	}
 	for k := range m.shocks {
@@ -250,21 +260,8 @@ func (w *workspace) step(d int) {
 	for k := range w.events {
 		w.applyShock(&w.events[k], d)
 	}
-	for i := range n {
-		w.capE[i] = m.capacity[i]
-	}
-	for k := range m.builds {
-		b := &m.builds[k]
-		if d >= b.online {
-			f := 1.0
-			if b.ramp > 0 {
-				f = min(1, float64(d-b.online+1)/float64(b.ramp))
-			}
-			w.capE[b.node] += b.add * f
-		}
-	}
-	for i := range n {
-		w.capE[i] *= w.capF[i]
+	if dynCap || len(m.builds) > 0 {
+		w.updateCapacity(d)
 	}
 	for k := range m.substs {
 		sb := &m.substs[k]
@@ -339,47 +336,54 @@ func (w *workspace) step(d int) {
 			}
 		}
 	}
-	for a := range na {
-		w.openF[a] = min(w.arcF[a], w.allow[a])
+	// Per-arc and per-node state as locals of fixed length: the loops below
+	// then need no bounds checks and no reloads of the slice headers.
+	openF, arcF, allow, qualF := w.openF[:na], w.arcF[:na], w.allow[:na], w.qualF[:na]
+	backlog, newOrd, wt := w.backlog[:na], w.newOrd[:na], w.wt[:na]
+	from, invRatio, arcGroup := m.from[:na], m.invRatio[:na], m.arcGroup[:na]
+	capE, out, ordIn, demF := w.capE[:n], w.out[:n], w.ordIn[:n], w.demF[:n]
+	demand, inv0 := m.demand[:n], m.inv0[:n]
+	for a := range openF {
+		openF[a] = min(arcF[a], allow[a])
 	}
 	// Phase 2: arrivals.
 	slot := d % m.ringLen
-	for a := range na {
-		pi := slot*na + a
-		q := w.pipe[pi]
+	inBuf, pSum := w.inBuf, w.pSum
+	arriving := w.pipe[slot*na:][:na]
+	for a, q := range arriving {
 		if q == 0 {
 			continue
 		}
-		g := m.arcGroup[a]
-		eq := q * m.invRatio[a]
-		old := w.inBuf[g]
-		w.inBuf[g] = old + eq
-		w.pSum[g] = max(0, w.pSum[g]-eq)
+		pi := slot*na + a
+		g := arcGroup[a]
+		eq := q * invRatio[a]
+		old := inBuf[g]
+		inBuf[g] = old + eq
+		pSum[g] = max(0, pSum[g]-eq)
 		for c := range nc {
 			ti := c*len(m.groupNode) + g
-			w.tIn[ti] = (old*w.tIn[ti] + eq*w.tPipe[c*na*m.ringLen+pi]/q) / w.inBuf[g]
+			w.tIn[ti] = (old*w.tIn[ti] + eq*w.tPipe[c*na*m.ringLen+pi]/q) / inBuf[g]
 			w.tPipe[c*na*m.ringLen+pi] = 0
 		}
-		w.pipe[pi] = 0
+		arriving[a] = 0
 	}
 	// Open orders on lanes that cannot flow today, or at suppliers that are
 	// down with nothing in stock, are cancelled: the customer orders again
 	// from its other sources in phase 5.
-	clear64(w.ordIn)
-	for a := range na {
-		i := m.from[a]
-		if w.backlog[a] > 0 && (w.openF[a]*w.qualF[a] == 0 || w.capE[i]+w.out[i] == 0) {
-			w.backlog[a] = 0
+	clear64(ordIn)
+	for a, i := range from {
+		if backlog[a] > 0 && (openF[a]*qualF[a] == 0 || capE[i]+out[i] == 0) {
+			backlog[a] = 0
 		}
-		w.ordIn[i] += w.backlog[a]
+		ordIn[i] += backlog[a]
 	}
 	// Phase 3: production, limited by capacity, the scarcest input and need.
 	for j := range n {
-		if w.capE[j] == 0 {
+		if capE[j] == 0 {
 			continue
 		}
-		want := w.ordIn[j] + m.demand[j]*w.demF[j] + m.inv0[j] - w.out[j]
-		u := min(w.capE[j], want)
+		want := ordIn[j] + demand[j]*demF[j] + inv0[j] - out[j]
+		u := min(capE[j], want)
 		for _, g := range m.nodeGrp[j] {
 			u = min(u, w.inBuf[g])
 		}
@@ -389,8 +393,8 @@ func (w *workspace) step(d int) {
 		for _, g := range m.nodeGrp[j] {
 			w.inBuf[g] -= u
 		}
-		old := w.out[j]
-		w.out[j] = old + u
+		old := out[j]
+		out[j] = old + u
 		for c := range nc {
 			ti := c*n + j
 			tu := 1.0
@@ -401,18 +405,21 @@ func (w *workspace) step(d int) {
 				}
 				tu = 1 - clean
 			}
-			w.tOut[ti] = (old*w.tOut[ti] + u*tu) / w.out[j]
+			w.tOut[ti] = (old*w.tOut[ti] + u*tu) / out[j]
 		}
 	}
 	// Phase 4: allocation and shipping.
 	clear64(w.short)
+	hasQuota := m.hasQuota
+	lead, arcDelay, pipe := m.lead[:na], w.arcDelay[:na], w.pipe
+	mo := m.month[d]
 	for i := range n {
-		ext := m.demand[i] * w.demF[i]
+		ext := demand[i] * demF[i]
 		total := ext
 		for _, a := range m.outArcs[i] {
-			total += w.backlog[a] * w.openF[a]
+			total += backlog[a] * openF[a]
 		}
-		avail := max(w.out[i], 0)
+		avail := max(out[i], 0)
 		frac := 1.0
 		if total > avail && total > 0 {
 			frac = avail / total
@@ -429,8 +436,8 @@ func (w *workspace) step(d int) {
 		open := 0.0
 		req := ext
 		for _, a := range m.outArcs[i] {
-			req += w.newOrd[a]
-			r := w.backlog[a] * w.openF[a]
+			req += newOrd[a]
+			r := backlog[a] * openF[a]
 			var s float64
 			if m.priority {
 				s = min(r, left)
@@ -438,48 +445,51 @@ func (w *workspace) step(d int) {
 			} else {
 				s = r * frac
 			}
-			for _, c := range m.quotaOf[a] {
-				if w.inQuota(c, a, d) {
-					s = min(s, max(0, m.controls[c].quota-w.qUsed[c]))
+			if hasQuota {
+				for _, c := range m.quotaOf[a] {
+					if w.inQuota(c, a, d) {
+						s = min(s, max(0, m.controls[c].quota-w.qUsed[c]))
+					}
 				}
-			}
-			for _, c := range m.quotaOf[a] {
-				if w.inQuota(c, a, d) {
-					w.qUsed[c] += s
+				for _, c := range m.quotaOf[a] {
+					if w.inQuota(c, a, d) {
+						w.qUsed[c] += s
+					}
 				}
 			}
 			if unf := r - s; unf > 0 {
-				w.short[m.arcGroup[a]] += unf * m.invRatio[a]
+				w.short[arcGroup[a]] += unf * invRatio[a]
 				open += unf
 			}
 			if s <= 0 {
 				continue
 			}
-			w.backlog[a] = max(0, w.backlog[a]-s)
+			backlog[a] = max(0, backlog[a]-s)
 			filled += s
 			// The ring holds lead + delay + 2 slots, so one wrap suffices.
-			at := slot + max(1, m.lead[a]+w.arcDelay[a])
+			at := slot + max(1, lead[a]+arcDelay[a])
 			if at >= m.ringLen {
 				at -= m.ringLen
 			}
 			pi := at*na + a
-			w.pipe[pi] += s
-			w.pSum[m.arcGroup[a]] += s * m.invRatio[a]
+			pipe[pi] += s
+			pSum[arcGroup[a]] += s * invRatio[a]
 			for c := range nc {
 				w.tPipe[c*na*m.ringLen+pi] += s * w.tOut[c*n+i]
 			}
 		}
-		w.out[i] = max(0, w.out[i]-filled)
+		out[i] = max(0, out[i]-filled)
 		// Phase 6 for this node, recorded while the numbers are at hand (it
 		// reads only this node's results of phase 4).
 		so := (ext > 0 && ext-served > stockoutTol*ext) || open > stockoutTol*max(total, 1e-300)
-		w.kpi(i, d, req, filled, ext-served, so)
+		w.kpi(i, mo, d, req, filled, ext-served, so)
 	}
 	// Phase 5: ordering.
+	stockpile := m.stockpile[:n]
 	for g := range m.groupNode {
 		ip := w.inBuf[g] + w.pSum[g]
 		for _, a := range m.groupArcs[g] {
-			ip += w.backlog[a] * m.invRatio[a]
+			ip += backlog[a] * invRatio[a]
 		}
 		q := 0.0
 		if r := m.levelR[g]; r < 0 || ip <= r {
@@ -488,25 +498,27 @@ func (w *workspace) step(d int) {
 		wsum := 0.0
 		nsp := 0
 		for _, a := range m.groupArcs[g] {
-			w.newOrd[a], w.wt[a] = 0, 0
-			i := m.from[a]
-			switch m.sourceMode(i, d) {
-			case srcShortfall:
-				if w.out[i] > 0 {
-					nsp++
+			newOrd[a], wt[a] = 0, 0
+			i := from[a]
+			if stockpile[i] {
+				switch m.sourceMode(i, d) {
+				case srcShortfall:
+					if out[i] > 0 {
+						nsp++
+					}
+					continue
+				case srcInactive:
+					backlog[a] = 0
+					continue
 				}
-				continue
-			case srcInactive:
-				w.backlog[a] = 0
-				continue
 			}
 			if c := w.needLic[a]; c >= 0 {
 				li := c*na + a
 				w.licState[li] = 1
 				w.licDay[li] = d + m.controls[c].review
 			}
-			w.wt[a] = (w.capE[i] + w.out[i]) * w.openF[a] * w.qualF[a]
-			wsum += w.wt[a]
+			wt[a] = (capE[i] + out[i]) * openF[a] * qualF[a]
+			wsum += wt[a]
 		}
 		short := w.short[g]
 		if wsum == 0 {
@@ -517,24 +529,46 @@ func (w *workspace) step(d int) {
 			qw = q / wsum
 		}
 		for _, a := range m.groupArcs[g] {
-			i := m.from[a]
-			if m.sourceMode(i, d) == srcShortfall {
+			i := from[a]
+			if stockpile[i] && m.sourceMode(i, d) == srcShortfall {
 				// A stockpile released on shortfall covers today's unfilled
 				// orders; its open order is replaced, not added to.
-				w.backlog[a] = 0
-				if w.out[i] > 0 && short > 0 {
+				backlog[a] = 0
+				if out[i] > 0 && short > 0 {
 					v := short / float64(nsp)
 					if r := m.releasePerDay[i]; r > 0 {
 						v = min(v, r/m.ratio[a])
 					}
-					w.backlog[a] = v * m.ratio[a]
-					w.newOrd[a] = w.backlog[a]
+					backlog[a] = v * m.ratio[a]
+					newOrd[a] = backlog[a]
 				}
 			} else if wsum > 0 && q > 0 {
-				w.newOrd[a] = qw * w.wt[a] * m.ratio[a]
-				w.backlog[a] += w.newOrd[a]
+				newOrd[a] = qw * wt[a] * m.ratio[a]
+				backlog[a] += newOrd[a]
 			}
 		}
+	}
+}
+
+// updateCapacity sets today's effective capacities: capacity plus builds,
+// times today's capacity factor.
+func (w *workspace) updateCapacity(d int) {
+	m := w.m
+	for i := range m.n {
+		w.capE[i] = m.capacity[i]
+	}
+	for k := range m.builds {
+		b := &m.builds[k]
+		if d >= b.online {
+			f := 1.0
+			if b.ramp > 0 {
+				f = min(1, float64(d-b.online+1)/float64(b.ramp))
+			}
+			w.capE[b.node] += b.add * f
+		}
+	}
+	for i := range m.n {
+		w.capE[i] *= w.capF[i]
 	}
 }
 
@@ -592,13 +626,13 @@ func (w *workspace) applyShock(s *cshock, d int) {
 // does not count as a stockout (floating-point noise).
 const stockoutTol = 1e-9
 
-func (w *workspace) kpi(i, d int, req, filled, lostExt float64, so bool) {
+func (w *workspace) kpi(i, mo, d int, req, filled, lostExt float64, so bool) {
 	m := w.m
-	mi := i*len(m.monthLabel) + m.month[d]
-	w.mReq[mi] += req
-	w.mFill[mi] += filled
-	w.mLost[mi] += lostExt
-	w.mInv[mi] = w.out[i]
+	acc := w.mAcc[(i*len(m.monthLabel)+mo)*4:][:4]
+	acc[0] += req
+	acc[1] += filled
+	acc[2] += lostExt
+	acc[3] = w.out[i]
 	if so {
 		w.soDays[i]++
 		if w.firstSO[i] < 0 {
@@ -636,9 +670,9 @@ func (w *workspace) totals() {
 		var r, f, l float64
 		for mo := range nm {
 			x := i*nm + mo
-			r += w.mReq[x]
-			f += w.mFill[x]
-			l += w.mLost[x]
+			r += w.mAcc[x*4]
+			f += w.mAcc[x*4+1]
+			l += w.mAcc[x*4+2]
 		}
 		w.req[i], w.fill[i], w.lost[i] = r, f, l
 	}
@@ -658,7 +692,7 @@ func (w *workspace) result() *Result {
 		k.Monthly = make([]MonthKPI, nm)
 		for mo := range nm {
 			x := i*nm + mo
-			k.Monthly[mo] = MonthKPI{Month: m.monthLabel[mo], FillRate: ratio(w.mFill[x], w.mReq[x]), Lost: w.mLost[x], InventoryEnd: w.mInv[x]}
+			k.Monthly[mo] = MonthKPI{Month: m.monthLabel[mo], FillRate: ratio(w.mAcc[x*4+1], w.mAcc[x*4]), Lost: w.mAcc[x*4+2], InventoryEnd: w.mAcc[x*4+3]}
 		}
 		res.Nodes[id] = k
 	}
