@@ -308,7 +308,8 @@ func newWorkspace(p *Problem) *workspace {
 	w.v, w.vt, w.vb, w.dv, w.r, w.rt = f(N*n), f(N*n), f(N*n), f(N*n), f(N*n), f(N*n)
 	w.D, w.Dh, w.Df = f(N*C), f(N*C), f(N*C)
 	w.HT, w.dHT = f(N), f(N)
-	w.jd, w.jl, w.G, w.binv = f(N*n*n), f(N*n*n), f(N*n*n), f(N*n*n)
+	w.jd, w.jl = f(N*n*n), f(N*n*n)
+	w.G, w.binv = f(N*(n-1)*(n-1)), f(N*(n-1)*(n-1)) // condensed blocks
 	w.ju, w.g = f(N*n), f(N*n)
 	w.col = f(n)
 	w.eh, w.ehp, w.q = f(n), f(n), f(n)
@@ -484,7 +485,7 @@ func (w *workspace) residual(v, r []float64) (maxAbs, phi float64) {
 		row[C+1] = re
 		for j := 0; j < n; j++ {
 			s := row[j] / w.sc[j]
-			maxAbs = math.Max(maxAbs, math.Abs(s))
+			maxAbs = max(maxAbs, math.Abs(s)) // builtin max: same NaN and ±0 rules as math.Max, inlined
 			phi += 0.5 * s * s
 		}
 	}
@@ -552,10 +553,30 @@ func (w *workspace) jacobian(v []float64) {
 
 var errSingular = errors.New("sx: singular block")
 
+// eliminateRow sets rr −= l·rc (len(rr) ≥ len(rc)).
+func eliminateRow(rr, rc []float64, l float64) {
+	rr = rr[:len(rc)] // lets the compiler drop the bounds checks below
+	j := 0
+	for ; j+4 <= len(rc); j += 4 {
+		rr[j] -= l * rc[j]
+		rr[j+1] -= l * rc[j+1]
+		rr[j+2] -= l * rc[j+2]
+		rr[j+3] -= l * rc[j+3]
+	}
+	for ; j < len(rc); j++ {
+		rr[j] -= l * rc[j]
+	}
+}
+
 // invert replaces the n×n matrix a by its inverse (Gauss–Jordan with
 // partial pivoting; n³ flops, against 8n³/3 for LU plus n solves). piv
 // records the row swaps, undone on the columns at the end.
 func invert(a []float64, piv []int, n int) error {
+	var rowsArr [32]int
+	rowsBuf := rowsArr[:]
+	if n > len(rowsBuf) {
+		rowsBuf = make([]int, n)
+	}
 	for c := 0; c < n; c++ {
 		p := c
 		m := math.Abs(a[c*n+c])
@@ -580,27 +601,37 @@ func invert(a []float64, piv []int, n int) error {
 		for j := range rc {
 			rc[j] *= inv
 		}
+		// Rows other than c with a non-zero in column c, four at a time:
+		// each element of rc is loaded once for the four rows (the
+		// arithmetic per element is unchanged).
+		rows := rowsBuf[:0]
 		for r := 0; r < n; r++ {
-			if r == c {
-				continue
+			if r != c && a[r*n+c] != 0 {
+				rows = append(rows, r)
 			}
-			rr := a[r*n : (r+1)*n]
-			rr = rr[:len(rc)] // lets the compiler drop the bounds checks below
+		}
+		k := 0
+		for ; k+4 <= len(rows); k += 4 {
+			r0 := a[rows[k]*n : rows[k]*n+len(rc)]
+			r1 := a[rows[k+1]*n : rows[k+1]*n+len(rc)]
+			r2 := a[rows[k+2]*n : rows[k+2]*n+len(rc)]
+			r3 := a[rows[k+3]*n : rows[k+3]*n+len(rc)]
+			// Equal lengths let the compiler drop the bounds checks below.
+			r0, r1, r2, r3 = r0[:len(rc)], r1[:len(rc)], r2[:len(rc)], r3[:len(rc)]
+			l0, l1, l2, l3 := r0[c], r1[c], r2[c], r3[c]
+			r0[c], r1[c], r2[c], r3[c] = 0, 0, 0, 0
+			for j, v := range rc {
+				r0[j] -= l0 * v
+				r1[j] -= l1 * v
+				r2[j] -= l2 * v
+				r3[j] -= l3 * v
+			}
+		}
+		for ; k < len(rows); k++ {
+			rr := a[rows[k]*n : rows[k]*n+len(rc)]
 			l := rr[c]
-			if l == 0 {
-				continue
-			}
 			rr[c] = 0
-			j := 0
-			for ; j+4 <= len(rc); j += 4 {
-				rr[j] -= l * rc[j]
-				rr[j+1] -= l * rc[j+1]
-				rr[j+2] -= l * rc[j+2]
-				rr[j+3] -= l * rc[j+3]
-			}
-			for ; j < len(rc); j++ {
-				rr[j] -= l * rc[j]
-			}
+			eliminateRow(rr, rc, l)
 		}
 	}
 	for c := n - 1; c >= 0; c-- {
@@ -835,7 +866,7 @@ func (w *workspace) substitute(omega float64) float64 {
 		lnNew := math.Log(w.hFromHT(ht, w.S[k]))
 		d := omega * (lnNew - lnh)
 		v[k*n+C] = lnh + d
-		change = math.Max(change, math.Abs(d))
+		change = max(change, math.Abs(d))
 		// Recompute the acidity of this stage from the damped h so that the
 		// sweep stays consistent.
 		htUp, _ = w.htOf(math.Exp(v[k*n+C]), w.S[k])
@@ -843,7 +874,7 @@ func (w *workspace) substitute(omega float64) float64 {
 		lnfNew := w.freeExtractant(k, math.Exp(v[k*n+C]), lnf)
 		d = omega * (lnfNew - lnf)
 		v[k*n+C+1] = lnf + d
-		change = math.Max(change, math.Abs(d))
+		change = max(change, math.Abs(d))
 	}
 	return change
 }
@@ -1023,7 +1054,7 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 		var maxLn float64
 		for k := 0; k < N; k++ {
 			for j := C; j < n; j++ {
-				maxLn = math.Max(maxLn, math.Abs(w.dv[k*n+j]))
+				maxLn = max(maxLn, math.Abs(w.dv[k*n+j]))
 			}
 		}
 		if dt > 0 {
