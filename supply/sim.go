@@ -378,19 +378,20 @@ func (w *workspace) step(d int) {
 		ordIn[i] += backlog[a]
 	}
 	// Phase 3: production, limited by capacity, the scarcest input and need.
+	nodeGrp := m.nodeGrp[:n]
 	for j := range n {
 		if capE[j] == 0 {
 			continue
 		}
 		want := ordIn[j] + demand[j]*demF[j] + inv0[j] - out[j]
 		u := min(capE[j], want)
-		for _, g := range m.nodeGrp[j] {
+		for _, g := range nodeGrp[j] {
 			u = min(u, w.inBuf[g])
 		}
 		if u <= 0 {
 			continue
 		}
-		for _, g := range m.nodeGrp[j] {
+		for _, g := range nodeGrp[j] {
 			w.inBuf[g] -= u
 		}
 		old := out[j]
@@ -400,7 +401,7 @@ func (w *workspace) step(d int) {
 			tu := 1.0
 			if !m.controls[m.contentCtl[c]].originNode[j] {
 				clean := 1.0
-				for _, g := range m.nodeGrp[j] {
+				for _, g := range nodeGrp[j] {
 					clean *= 1 - w.tIn[c*len(m.groupNode)+g]
 				}
 				tu = 1 - clean
@@ -412,11 +413,14 @@ func (w *workspace) step(d int) {
 	clear64(w.short)
 	hasQuota := m.hasQuota
 	lead, arcDelay, pipe := m.lead[:na], w.arcDelay[:na], w.pipe
-	mo := m.month[d]
+	accStride, accOff := len(m.monthLabel)*4, m.month[d]*4
+	ws := (d % window) * 2
+	outArcs := m.outArcs[:n]
+	mAcc, soDays, firstSO := w.mAcc, w.soDays[:n], w.firstSO[:n]
 	for i := range n {
 		ext := demand[i] * demF[i]
 		total := ext
-		for _, a := range m.outArcs[i] {
+		for _, a := range outArcs[i] {
 			total += backlog[a] * openF[a]
 		}
 		avail := max(out[i], 0)
@@ -435,7 +439,7 @@ func (w *workspace) step(d int) {
 		filled := served
 		open := 0.0
 		req := ext
-		for _, a := range m.outArcs[i] {
+		for _, a := range outArcs[i] {
 			req += newOrd[a]
 			r := backlog[a] * openF[a]
 			var s float64
@@ -480,15 +484,32 @@ func (w *workspace) step(d int) {
 		}
 		out[i] = max(0, out[i]-filled)
 		// Phase 6 for this node, recorded while the numbers are at hand (it
-		// reads only this node's results of phase 4).
+		// reads only this node's results of phase 4): month sums, stockout
+		// days and the trailing window of the empirical time to recover.
 		so := (ext > 0 && ext-served > stockoutTol*ext) || open > stockoutTol*max(total, 1e-300)
-		w.kpi(i, mo, d, req, filled, ext-served, so)
+		acc := mAcc[i*accStride+accOff:][:4]
+		acc[0] += req
+		acc[1] += filled
+		acc[2] += ext - served
+		acc[3] = out[i]
+		if so {
+			soDays[i]++
+			if firstSO[i] < 0 {
+				firstSO[i] = d
+			}
+		}
+		win := w.win[i*window*2:][:window*2]
+		win[ws], win[ws+1] = req, filled
+		if f := firstSO[i]; f >= 0 && d > f && w.recovered[i] < 0 && !so {
+			w.checkRecovered(i, d, win)
+		}
 	}
 	// Phase 5: ordering.
+	groupArcs := m.groupArcs
 	stockpile := m.stockpile[:n]
 	for g := range m.groupNode {
 		ip := w.inBuf[g] + w.pSum[g]
-		for _, a := range m.groupArcs[g] {
+		for _, a := range groupArcs[g] {
 			ip += backlog[a] * invRatio[a]
 		}
 		q := 0.0
@@ -497,7 +518,7 @@ func (w *workspace) step(d int) {
 		}
 		wsum := 0.0
 		nsp := 0
-		for _, a := range m.groupArcs[g] {
+		for _, a := range groupArcs[g] {
 			newOrd[a], wt[a] = 0, 0
 			i := from[a]
 			if stockpile[i] {
@@ -528,7 +549,7 @@ func (w *workspace) step(d int) {
 		if wsum > 0 {
 			qw = q / wsum
 		}
-		for _, a := range m.groupArcs[g] {
+		for _, a := range groupArcs[g] {
 			i := from[a]
 			if stockpile[i] && m.sourceMode(i, d) == srcShortfall {
 				// A stockpile released on shortfall covers today's unfilled
@@ -626,30 +647,16 @@ func (w *workspace) applyShock(s *cshock, d int) {
 // does not count as a stockout (floating-point noise).
 const stockoutTol = 1e-9
 
-func (w *workspace) kpi(i, mo, d int, req, filled, lostExt float64, so bool) {
-	m := w.m
-	acc := w.mAcc[(i*len(m.monthLabel)+mo)*4:][:4]
-	acc[0] += req
-	acc[1] += filled
-	acc[2] += lostExt
-	acc[3] = w.out[i]
-	if so {
-		w.soDays[i]++
-		if w.firstSO[i] < 0 {
-			w.firstSO[i] = d
-		}
+// checkRecovered sets the recovery day of node i to d when its trailing
+// window's fill rate is 95% or more.
+func (w *workspace) checkRecovered(i, d int, win []float64) {
+	r, f := 0.0, 0.0
+	for j := range window {
+		r += win[2*j]
+		f += win[2*j+1]
 	}
-	k := i*window*2 + (d%window)*2
-	w.win[k], w.win[k+1] = req, filled
-	if w.firstSO[i] >= 0 && w.recovered[i] < 0 && d > w.firstSO[i] {
-		r, f := 0.0, 0.0
-		for j := range window {
-			r += w.win[i*window*2+2*j]
-			f += w.win[i*window*2+2*j+1]
-		}
-		if !so && (r == 0 || f >= 0.95*r) {
-			w.recovered[i] = d
-		}
+	if r == 0 || f >= 0.95*r {
+		w.recovered[i] = d
 	}
 }
 
