@@ -79,8 +79,11 @@
 //     programmes set each new lane's usable share; export controls switch on
 //     (effective), off (suspended) and back (resumes); licence decisions due
 //     today are drawn (approve with probability π, else the lane may apply
-//     again); quota periods roll over. Open orders on lanes that cannot flow
-//     and at suppliers that are down with nothing in stock are cancelled.
+//     again); quota periods roll over (a new period reopens the lanes its
+//     quota had closed, and their customers re-place all their open orders of
+//     that material among the sources open today). Open orders on lanes that
+//     cannot flow and at suppliers that are down with nothing in stock are
+//     cancelled.
 //  2. Arrivals: shipments due today enter the receiving node's input stock of
 //     their material, in output-equivalent units (quantity / ratio).
 //  3. Production: u_j = min(θ_j c_j, need_j, min_k input_jk), need_j = open

@@ -43,6 +43,14 @@
 // Tb separately from the mines to the magnet's bill of materials and needs
 // the REO split of every mine.
 //
+// # The 2010–11 crisis case
+//
+// [LoadCrisis2010] reads data/crisis2010.json, the sourced inputs of the
+// research note's validation case V4 (China's 2010 production, consumption
+// and export quotas, and the resilience rates of Sprecher et al. 2017);
+// [Crisis2010.Scenario] builds the quota shock on the ex-China market and
+// [CrisisRecovery] reads how long the market stayed short (docs/world.md).
+//
 // # Scenarios and twins
 //
 // [World.Scenario] builds a supply.SimScenario for the built-in export
