@@ -300,3 +300,28 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	_, err := c.do(ctx, method, path, body, ct, nil, out)
 	return err
 }
+
+// Simulate runs the steady-state simulation of an SXCascade twin (its own
+// spec, or req.Spec) and, unless req.DryRun, writes the results back to the
+// cascade and its separation plant.
+func (c *Client) Simulate(ctx context.Context, id twin.ID, req api.SimulateRequest) (api.SimulateResponse, error) {
+	var out api.SimulateResponse
+	err := c.Do(ctx, http.MethodPost, "/digitaltwins/"+esc(string(id))+"/simulate", req, &out)
+	return out, err
+}
+
+// RunScenario runs a supply scenario on the server and stores it as a
+// ScenarioRun twin; a Monte Carlo study (runs > 1) answers at once with its
+// id while it runs in the background (see Scenario).
+func (c *Client) RunScenario(ctx context.Context, req api.ScenarioRequest) (api.ScenarioRun, error) {
+	var out api.ScenarioRun
+	err := c.Do(ctx, http.MethodPost, "/scenarios", req, &out)
+	return out, err
+}
+
+// Scenario returns a stored scenario run with its result.
+func (c *Client) Scenario(ctx context.Context, id string) (api.ScenarioRun, error) {
+	var out api.ScenarioRun
+	err := c.Do(ctx, http.MethodGet, "/scenarios/"+esc(id), nil, &out)
+	return out, err
+}
