@@ -128,23 +128,29 @@ func ParseRequest(data []byte) (Spec, *CutSpec, error) {
 // Output is the JSON result of `lodestone sx design`
 // (docs/formats/sx-design.md). Flows are mol of rare earth per mol fed.
 type Output struct {
-	Regime      string      `json:"regime"`
-	FAPrime     float64     `json:"fA_prime"`
-	S           float64     `json:"S"`
-	W           float64     `json:"W"`
-	SMin        float64     `json:"S_min"`
-	WMin        float64     `json:"W_min"`
-	EExtraction float64     `json:"E_extraction"`
-	EScrub      float64     `json:"E_scrub"`
-	A           float64     `json:"a"`
-	B           float64     `json:"b"`
-	N           int         `json:"n_extraction"`
-	M           int         `json:"m_scrub"`
-	NExact      float64     `json:"n_extraction_exact"`
-	MExact      float64     `json:"m_scrub_exact"`
-	NMin        float64     `json:"N_min"`
-	FeedStage   int         `json:"feed_stage"`
-	Check       OutputCheck `json:"check"`
+	Regime      string  `json:"regime"`
+	FAPrime     float64 `json:"fA_prime"`
+	S           float64 `json:"S"`
+	W           float64 `json:"W"`
+	SMin        float64 `json:"S_min"`
+	WMin        float64 `json:"W_min"`
+	EExtraction float64 `json:"E_extraction"`
+	EScrub      float64 `json:"E_scrub"`
+	A           float64 `json:"a"`
+	B           float64 `json:"b"`
+	N           int     `json:"n_extraction"`
+	M           int     `json:"m_scrub"`
+	NExact      float64 `json:"n_extraction_exact"`
+	MExact      float64 `json:"m_scrub_exact"`
+	// NKremser and MKremser are the stage counts of the exact closed form
+	// of Xu's model (Design.KremserStages): Xu's formulas without their
+	// leading-order approximation; 0 when no count up to 500 stages meets
+	// the targets.
+	NKremser  int         `json:"n_extraction_kremser"`
+	MKremser  int         `json:"m_scrub_kremser"`
+	NMin      float64     `json:"N_min"`
+	FeedStage int         `json:"feed_stage"`
+	Check     OutputCheck `json:"check"`
 	// Cut is set for a multi-component cut.
 	Cut *OutputCut `json:"cut,omitempty"`
 
@@ -223,6 +229,9 @@ func Run(ctx context.Context, s Spec) (*Output, error) {
 	}
 	if s.Feed == OrganicFeed {
 		o.FeedStage = d.N + 1
+	}
+	if n, m, err := d.KremserStages(0); err == nil {
+		o.NKremser, o.MKremser = n, m
 	}
 	return o, finish(ctx, o, d)
 }
