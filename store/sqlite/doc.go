@@ -23,8 +23,10 @@
 // # Connections
 //
 // One writer connection (BEGIN IMMEDIATE) owned by a writer goroutine,
-// which also hands out strictly increasing transaction times, and a pool of
-// query-only reader connections that WAL lets run alongside the writer.
+// which also hands out strictly increasing transaction times (from the wall
+// clock, or from Options.Now, which tests use to write data at chosen
+// times), and a pool of query-only reader connections that WAL lets run
+// alongside the writer.
 // Checkpoints (copying the WAL into the database file) run in the
 // background on a connection of their own every 250 ms, never inline in a
 // commit. Writes are group-committed: the writes queued while a transaction ran are
@@ -59,5 +61,7 @@
 // history tables by the same keys plus valid_from; telemetry by
 // (twin_id, name, source_ns) and (twin_id, source_ns), with a unique
 // (twin_id, message_id, name) for dedup. [DB] implements store.SQLer for the
-// tql compiler.
+// tql compiler, and store.TwinPatcher: PatchTwinFrom stores a patch applied
+// to a version the caller has read, checking only its ETag in the writer
+// instead of reading and decoding the row again.
 package sqlite
