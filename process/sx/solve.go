@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -231,6 +232,7 @@ func Solve(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 	w := newWorkspace(&p)
 	status, err := w.run(ctx, set)
 	res := w.result(status)
+	w.release()
 	if err != nil {
 		return res, err
 	}
@@ -267,6 +269,7 @@ type workspace struct {
 	D, Dh, Df     []float64 // per stage and component
 	HT, dHT       []float64
 
+	blocks []float64 // backing store of jd, jl, G and binv (blockPool)
 	jd, jl []float64 // diagonal and lower blocks, n×n per stage
 	ju     []float64 // diagonal of the upper blocks
 	G      []float64 // block Thomas: B'^{-1} U per stage ((C+1)² each, after condensation)
@@ -281,6 +284,29 @@ type workspace struct {
 	tri [3][]float64 // tridiagonal scratch for substitution
 
 	stats Stats
+}
+
+// blockPool recycles the block buffers (jd, jl, G, binv) of finished
+// solves: they are most of a solve's memory, and allocating them afresh
+// each time costs page faults and garbage collections. getBlocks returns
+// them zeroed, as a fresh allocation would be.
+var blockPool sync.Pool // of *[]float64
+
+func getBlocks(size int) []float64 {
+	if p, ok := blockPool.Get().(*[]float64); ok && cap(*p) >= size {
+		b := (*p)[:size]
+		clear(b)
+		return b
+	}
+	return make([]float64, size)
+}
+
+// release returns the block buffers to blockPool; w must not be used
+// after.
+func (w *workspace) release() {
+	b := w.blocks
+	w.blocks, w.jd, w.jl, w.G, w.binv = nil, nil, nil, nil, nil
+	blockPool.Put(&b)
 }
 
 func newWorkspace(p *Problem) *workspace {
@@ -308,8 +334,12 @@ func newWorkspace(p *Problem) *workspace {
 	w.v, w.vt, w.vb, w.dv, w.r, w.rt = f(N*n), f(N*n), f(N*n), f(N*n), f(N*n), f(N*n)
 	w.D, w.Dh, w.Df = f(N*C), f(N*C), f(N*C)
 	w.HT, w.dHT = f(N), f(N)
-	w.jd, w.jl = f(N*n*n), f(N*n*n)
-	w.G, w.binv = f(N*(n-1)*(n-1)), f(N*(n-1)*(n-1)) // condensed blocks
+	w.blocks = getBlocks(2*N*n*n + 2*N*(n-1)*(n-1))
+	b := w.blocks
+	w.jd, b = b[:N*n*n:N*n*n], b[N*n*n:]
+	w.jl, b = b[:N*n*n:N*n*n], b[N*n*n:]
+	w.G, b = b[:N*(n-1)*(n-1):N*(n-1)*(n-1)], b[N*(n-1)*(n-1):] // condensed blocks
+	w.binv = b[: N*(n-1)*(n-1) : N*(n-1)*(n-1)]
 	w.ju, w.g = f(N*n), f(N*n)
 	w.col = f(n)
 	w.eh, w.ehp, w.q = f(n), f(n), f(n)
@@ -780,13 +810,7 @@ func (w *workspace) solve() error {
 		}
 		B := w.binv[k*m*m : (k+1)*m*m]
 		gk := w.g[k*n : k*n+m]
-		for r := 0; r < m; r++ {
-			var s float64
-			for c, b := range B[r*m : (r+1)*m] {
-				s += b * rhs[c]
-			}
-			gk[r] = s
-		}
+		matVec(gk, B, rhs, m)
 	}
 	for k := N - 1; k >= 0; k-- {
 		d := w.dv[k*n : (k+1)*n]
@@ -794,11 +818,9 @@ func (w *workspace) solve() error {
 		if k+1 < N {
 			G := w.G[k*m*m : (k+1)*m*m]
 			next := w.dv[(k+1)*n : (k+1)*n+m]
-			for r := 0; r < m; r++ {
-				var s float64
-				for c, g := range G[r*m : (r+1)*m] {
-					s += g * next[c]
-				}
+			gv := w.col[:m] // rhs is free in the backward sweep
+			matVec(gv, G, next, m)
+			for r, s := range gv {
 				d[r] -= s
 			}
 		}
@@ -815,6 +837,39 @@ func (w *workspace) solve() error {
 		}
 	}
 	return nil
+}
+
+// matVec sets dst[r] = Σ_c a[r·m+c]·x[c] (r < m), each sum in order of c
+// from zero; four rows run side by side, so that their sums are
+// independent chains of additions (the result is the same, bit for bit,
+// as one row at a time).
+func matVec(dst, a, x []float64, m int) {
+	x = x[:m]
+	r := 0
+	for ; r+4 <= m; r += 4 {
+		a0 := a[r*m : (r+1)*m]
+		a1 := a[(r+1)*m : (r+2)*m]
+		a2 := a[(r+2)*m : (r+3)*m]
+		a3 := a[(r+3)*m : (r+4)*m]
+		a0, a1, a2, a3 = a0[:len(x)], a1[:len(x)], a2[:len(x)], a3[:len(x)]
+		var s0, s1, s2, s3 float64
+		for c, v := range x {
+			s0 += a0[c] * v
+			s1 += a1[c] * v
+			s2 += a2[c] * v
+			s3 += a3[c] * v
+		}
+		dst[r], dst[r+1], dst[r+2], dst[r+3] = s0, s1, s2, s3
+	}
+	for ; r < m; r++ {
+		row := a[r*m : (r+1)*m]
+		row = row[:len(x)]
+		var s float64
+		for c, v := range x {
+			s += row[c] * v
+		}
+		dst[r] = s
+	}
 }
 
 // newtonStep solves J·dv = −r by the block Thomas algorithm.

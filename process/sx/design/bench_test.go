@@ -38,3 +38,16 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkKremserStages(b *testing.B) {
+	d, err := design.New(design.Spec{Beta: 1.5, FeedFractionA: 0.3, PurityA: 0.999, PurityB: 0.99, Feed: design.AqueousFeed})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := d.KremserStages(0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
