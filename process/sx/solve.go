@@ -712,8 +712,10 @@ func (w *workspace) factorize() error {
 		for r := 0; r < m; r++ {
 			a := jd[r*n+m]
 			Br := B[r*m : (r+1)*m]
+			jr, e := jd[r*n:r*n+m], eh[:len(Br)] // equal lengths: no bounds checks below
+			jr = jr[:len(Br)]
 			for c := range Br {
-				Br[c] = jd[r*n+c] - a*eh[c]
+				Br[c] = jr[c] - a*e[c]
 			}
 		}
 		if k > 0 {
@@ -729,7 +731,9 @@ func (w *workspace) factorize() error {
 				if a == 0 {
 					continue
 				}
-				for c, g := range Gp[r*m : (r+1)*m] {
+				gr := Gp[r*m : (r+1)*m]
+				gr = gr[:len(q)]
+				for c, g := range gr {
 					q[c] += a * g
 				}
 			}
@@ -738,6 +742,7 @@ func (w *workspace) factorize() error {
 				Bi := B[i*m : (i+1)*m]
 				gi := Gp[i*m : (i+1)*m]
 				li, lh, lf := L[i*n+i], L[i*n+C], L[i*n+m]
+				gi, gh, q := gi[:len(Bi)], gh[:len(Bi)], q[:len(Bi)]
 				for c := range Bi {
 					Bi[c] -= li*gi[c] + lh*gh[c] - lf*q[c]
 				}
@@ -747,11 +752,14 @@ func (w *workspace) factorize() error {
 				if l == 0 {
 					continue
 				}
-				for c, g := range Gp[j*m : (j+1)*m] {
+				gj := Gp[j*m : (j+1)*m]
+				gj = gj[:len(Bh)]
+				for c, g := range gj {
 					Bh[c] -= l * g
 				}
 			}
 			if lf := L[C*n+m]; lf != 0 {
+				q := q[:len(Bh)]
 				for c := range Bh {
 					Bh[c] += lf * q[c]
 				}
@@ -764,8 +772,9 @@ func (w *workspace) factorize() error {
 			G := w.G[k*m*m : (k+1)*m*m]
 			u := w.ju[k*n : k*n+m]
 			for r := 0; r < m; r++ {
-				Gr := G[r*m : (r+1)*m]
-				for c, b := range B[r*m : (r+1)*m] {
+				Gr, Br := G[r*m:(r+1)*m], B[r*m:(r+1)*m]
+				Br, u := Br[:len(Gr)], u[:len(Gr)]
+				for c, b := range Br {
 					Gr[c] = b * u[c]
 				}
 			}
