@@ -77,7 +77,8 @@
 // [Design.Purities] is the exact steady state of this check cascade in
 // closed form (it agrees with the solver to 1e-7 in the impurities), and
 // [Design.KremserStages] searches it for the fewest stages, by the same
-// criterion as Required, in microseconds.
+// criterion as Required, in well under a millisecond (Required needs
+// hundreds of solves).
 //
 // # Xu's stage formulas against the rigorous solver
 //
@@ -103,16 +104,20 @@
 // hypothesis that the aqueous of the feed stage has the feed's
 // composition replaces. With a long scrub section (φ_A → 1/E'_M,
 // φ_B → 1) at the extraction-controlled optimum E_M = 1/√β,
-// K_b = √β·f'_A/f'_B: the error is about 2·ln(f'_B/f'_A)/ln β − 1 stages,
-// small near f'_A = f'_B and large for uneven splits at small β. In the
+// K_b = √β·f'_A/f'_B: Xu is short by about 2·ln(f'_B/f'_A)/ln β − 1
+// stages, zero at the regime boundary f'_A = 1/(1+√β) and growing as the
+// split gets more uneven and as β → 1. In the
 // exact solution the feed stage's aqueous is not the feed (β = 1.5,
 // f_A = 0.3: 39 % A where the feed has 30 %, and 1.6 times the RE flow
 // W+1 of Xu's idealisation).
 //
 // testdata/xu-vs-rigorous.txt (TestXuTable) lists Xu's counts against the
-// exact counts of the model (which the rigorous solver reproduces,
-// TestKremserAgainstRigorous) for β 1.3–5, f_A 0.1–0.9, P_A and P_B
-// 0.99–0.9999 and both feeds (450 cases), at Xu's optimum flows. Xu is
+// exact counts of the model for β 1.3–5, f_A 0.1–0.9, P_A and P_B
+// 0.99–0.9999 and both feeds (450 cases), at Xu's optimum flows. The
+// rigorous solver reproduces the exact counts: its own search (Required)
+// gave the same n and m in all 450 cases when run once over the whole
+// table; TestKremserAgainstRigorous repeats that on every fifth case and
+// checks every case at the closed-form counts. Xu is
 // within one stage per section in 192 cases, all 90 with f_A = 0.5
 // among them; the deviation grows with the unevenness of the split and
 // as β → 1, up to 12 stages (β = 1.3, f_A = 0.1, aqueous feed, P_A 0.9999:
@@ -132,10 +137,14 @@
 // stage by stage with the optimal feed stage: Xu's forms are within one
 // stage per section of it in only 120 of the 450 cases (β = 2,
 // f_A = 0.5, P = 0.99: 14 + 13 stages against Xu's 11 + 14; the research
-// note found the same 2–3 stage shortfall). So the formulas in this
-// package are Xu's as the note and the textbook state them, the check
-// model is Xu's model, and the gap on uneven splits is the theory's own
-// leading-order approximation. [Design.KremserStages] (output fields
+// note found the same 2–3 stage shortfall). The check model holds the
+// extraction factors constant but not the RE flows (the linear D carry more
+// RE where A is rich), so it is the model of Xu's stage formulas rather
+// than of his constant-flow idealisation; against either, Xu's forms
+// miss by more than one stage on uneven splits. So the formulas in this
+// package are Xu's as the research note states them, and the gap is the
+// theory's own leading-order approximation, not a coding error.
+// [Design.KremserStages] (output fields
 // n_extraction_kremser, m_scrub_kremser) is the shortcut that agrees with
 // the rigorous solver within one stage per section over the whole table;
 // Xu's closed forms remain the first design, and the sizing to use on
