@@ -583,86 +583,144 @@ func (w *workspace) jacobian(v []float64) {
 
 var errSingular = errors.New("sx: singular block")
 
-// eliminateRow sets rr −= l·rc (len(rr) ≥ len(rc)).
-func eliminateRow(rr, rc []float64, l float64) {
-	rr = rr[:len(rc)] // lets the compiler drop the bounds checks below
-	j := 0
-	for ; j+4 <= len(rc); j += 4 {
-		rr[j] -= l * rc[j]
-		rr[j+1] -= l * rc[j+1]
-		rr[j+2] -= l * rc[j+2]
-		rr[j+3] -= l * rc[j+3]
+// updateRow sets rr −= l·rc, as one elimination step of invert does to a
+// row with a non-zero l in the pivot column c (rr[c] set to 0 first).
+func updateRow(rr, rc []float64, l float64, c int) {
+	rr = rr[:len(rc)]
+	rr[c] = 0
+	for j, v := range rc {
+		rr[j] -= l * v
 	}
-	for ; j < len(rc); j++ {
-		rr[j] -= l * rc[j]
+}
+
+// pivotRow picks, swaps and scales the pivot row of column c.
+func pivotRow(a []float64, piv []int, n, c int) ([]float64, error) {
+	p := c
+	m := math.Abs(a[c*n+c])
+	for r := c + 1; r < n; r++ {
+		if v := math.Abs(a[r*n+c]); v > m {
+			p, m = r, v
+		}
+	}
+	piv[c] = p
+	if m == 0 || math.IsNaN(m) {
+		return nil, errSingular
+	}
+	rc := a[c*n : (c+1)*n]
+	if p != c {
+		rp := a[p*n : (p+1)*n]
+		for j := range rc {
+			rc[j], rp[j] = rp[j], rc[j]
+		}
+	}
+	inv := 1 / rc[c]
+	rc[c] = 1
+	for j := range rc {
+		rc[j] *= inv
+	}
+	return rc, nil
+}
+
+// eliminate applies the step of pivot c (pivot row rc) to every other row.
+func eliminate(a, rc []float64, n, c int) {
+	for r := 0; r < n; r++ {
+		if r != c && a[r*n+c] != 0 {
+			updateRow(a[r*n:(r+1)*n], rc, a[r*n+c], c)
+		}
 	}
 }
 
 // invert replaces the n×n matrix a by its inverse (Gauss–Jordan with
 // partial pivoting; n³ flops, against 8n³/3 for LU plus n solves). piv
-// records the row swaps, undone on the columns at the end.
+// records the row swaps, undone on the columns at the end. Pivots are
+// taken two at a time: each row other than the two pivot rows is
+// updated for both in one pass over it (half the loads and stores), with
+// the same operations in the same order as one pivot at a time, so the
+// result is the same bit for bit (TestInvertMatchesSequential).
 func invert(a []float64, piv []int, n int) error {
-	var rowsArr [32]int
-	rowsBuf := rowsArr[:]
-	if n > len(rowsBuf) {
-		rowsBuf = make([]int, n)
-	}
-	for c := 0; c < n; c++ {
-		p := c
-		m := math.Abs(a[c*n+c])
-		for r := c + 1; r < n; r++ {
-			if v := math.Abs(a[r*n+c]); v > m {
-				p, m = r, v
+	c := 0
+	for ; c+1 < n; c += 2 {
+		rc, err := pivotRow(a, piv, n, c)
+		if err != nil {
+			return err
+		}
+		// Step c on rows c+1..n−1 in column c+1 only, to pick the pivot of
+		// step c+1 as the sequential order would.
+		c1 := c + 1
+		p := c1
+		var mx float64 = -1
+		for r := c1; r < n; r++ {
+			v := a[r*n+c1]
+			if a[r*n+c] != 0 {
+				v -= a[r*n+c] * rc[c1]
+			}
+			if av := math.Abs(v); r == c1 || av > mx {
+				p, mx = r, av
 			}
 		}
-		piv[c] = p
-		if m == 0 || math.IsNaN(m) {
+		if mx == 0 || math.IsNaN(mx) {
+			eliminate(a, rc, n, c)
+			piv[c1] = p
 			return errSingular
 		}
-		rc := a[c*n : (c+1)*n]
-		if p != c {
-			rp := a[p*n : (p+1)*n]
-			for j := range rc {
-				rc[j], rp[j] = rp[j], rc[j]
+		// Rows c+1 and p get step c in full; then they are the pivot
+		// rows of step c+1.
+		for _, r := range [2]int{c1, p} {
+			if l := a[r*n+c]; l != 0 {
+				updateRow(a[r*n:(r+1)*n], rc, l, c)
+			}
+			if p == c1 {
+				break
 			}
 		}
-		inv := 1 / rc[c]
-		rc[c] = 1
-		for j := range rc {
-			rc[j] *= inv
-		}
-		// Rows other than c with a non-zero in column c, four at a time:
-		// each element of rc is loaded once for the four rows (the
-		// arithmetic per element is unchanged).
-		rows := rowsBuf[:0]
+		rc1, _ := pivotRowNoSearch(a, n, c1, p)
+		piv[c1] = p
+		// Every other row: both steps in one pass.
 		for r := 0; r < n; r++ {
-			if r != c && a[r*n+c] != 0 {
-				rows = append(rows, r)
+			if r == c || r == c1 || r == p {
+				continue
 			}
-		}
-		k := 0
-		for ; k+4 <= len(rows); k += 4 {
-			r0 := a[rows[k]*n : rows[k]*n+len(rc)]
-			r1 := a[rows[k+1]*n : rows[k+1]*n+len(rc)]
-			r2 := a[rows[k+2]*n : rows[k+2]*n+len(rc)]
-			r3 := a[rows[k+3]*n : rows[k+3]*n+len(rc)]
-			// Equal lengths let the compiler drop the bounds checks below.
-			r0, r1, r2, r3 = r0[:len(rc)], r1[:len(rc)], r2[:len(rc)], r3[:len(rc)]
-			l0, l1, l2, l3 := r0[c], r1[c], r2[c], r3[c]
-			r0[c], r1[c], r2[c], r3[c] = 0, 0, 0, 0
-			for j, v := range rc {
-				r0[j] -= l0 * v
-				r1[j] -= l1 * v
-				r2[j] -= l2 * v
-				r3[j] -= l3 * v
-			}
-		}
-		for ; k < len(rows); k++ {
-			rr := a[rows[k]*n : rows[k]*n+len(rc)]
+			rr := a[r*n : (r+1)*n]
+			rr = rr[:len(rc)]
 			l := rr[c]
-			rr[c] = 0
-			eliminateRow(rr, rc, l)
+			if l == 0 {
+				if l1 := rr[c1]; l1 != 0 {
+					updateRow(rr, rc1, l1, c1)
+				}
+				continue
+			}
+			l1 := rr[c1] - l*rc[c1]
+			if l1 == 0 {
+				updateRow(rr, rc, l, c)
+				continue
+			}
+			rc1 := rc1[:len(rc)]
+			for j, v := range rc {
+				rr[j] = (rr[j] - l*v) - l1*rc1[j]
+			}
+			var z0, z1 float64
+			z0 -= l * rc[c]
+			z0 -= l1 * rc1[c]
+			z1 -= l1 * rc1[c1]
+			rr[c], rr[c1] = z0, z1
 		}
+		// Row c and row p (now the old row c+1) need step c+1 only; row c
+		// last, as the rows above still read it as the pivot row of step c.
+		if p != c1 {
+			if l := a[p*n+c1]; l != 0 {
+				updateRow(a[p*n:(p+1)*n], rc1, l, c1)
+			}
+		}
+		if l := a[c*n+c1]; l != 0 {
+			updateRow(a[c*n:(c+1)*n], rc1, l, c1)
+		}
+	}
+	if c < n {
+		rc, err := pivotRow(a, piv, n, c)
+		if err != nil {
+			return err
+		}
+		eliminate(a, rc, n, c)
 	}
 	for c := n - 1; c >= 0; c-- {
 		if p := piv[c]; p != c {
@@ -673,6 +731,23 @@ func invert(a []float64, piv []int, n int) error {
 		}
 	}
 	return nil
+}
+
+// pivotRowNoSearch swaps row p into c and scales it.
+func pivotRowNoSearch(a []float64, n, c, p int) ([]float64, error) {
+	rc := a[c*n : (c+1)*n]
+	if p != c {
+		rp := a[p*n : (p+1)*n]
+		for j := range rc {
+			rc[j], rp[j] = rp[j], rc[j]
+		}
+	}
+	inv := 1 / rc[c]
+	rc[c] = 1
+	for j := range rc {
+		rc[j] *= inv
+	}
+	return rc, nil
 }
 
 // The extractant row of a stage couples only that stage's unknowns, and
