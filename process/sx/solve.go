@@ -593,6 +593,17 @@ func updateRow(rr, rc []float64, l float64, c int) {
 	}
 }
 
+// fixPair sets the pivot columns c and c1 = c+1 of a row updated for both
+// pivots as one pivot at a time leaves them: each is set to zero before
+// its own step.
+func fixPair(rr, rc, rc1 []float64, l, l1 float64, c, c1 int) {
+	var z0, z1 float64
+	z0 -= l * rc[c]
+	z0 -= l1 * rc1[c]
+	z1 -= l1 * rc1[c1]
+	rr[c], rr[c1] = z0, z1
+}
+
 // pivotRow picks, swaps and scales the pivot row of column c.
 func pivotRow(a []float64, piv []int, n, c int) ([]float64, error) {
 	p := c
@@ -675,7 +686,11 @@ func invert(a []float64, piv []int, n int) error {
 		}
 		rc1, _ := pivotRowNoSearch(a, n, c1, p)
 		piv[c1] = p
-		// Every other row: both steps in one pass.
+		// Every other row: both steps in one pass, two rows at a time
+		// (each element of the pivot rows loaded once for both).
+		rc1 = rc1[:len(rc)]
+		pend := -1 // a row waiting for a partner
+		var pl, pl1 float64
 		for r := 0; r < n; r++ {
 			if r == c || r == c1 || r == p {
 				continue
@@ -694,15 +709,28 @@ func invert(a []float64, piv []int, n int) error {
 				updateRow(rr, rc, l, c)
 				continue
 			}
-			rc1 := rc1[:len(rc)]
-			for j, v := range rc {
-				rr[j] = (rr[j] - l*v) - l1*rc1[j]
+			if pend < 0 {
+				pend, pl, pl1 = r, l, l1
+				continue
 			}
-			var z0, z1 float64
-			z0 -= l * rc[c]
-			z0 -= l1 * rc1[c]
-			z1 -= l1 * rc1[c1]
-			rr[c], rr[c1] = z0, z1
+			qr := a[pend*n : (pend+1)*n]
+			qr = qr[:len(rc)]
+			for j, v := range rc {
+				w := rc1[j]
+				qr[j] = (qr[j] - pl*v) - pl1*w
+				rr[j] = (rr[j] - l*v) - l1*w
+			}
+			fixPair(qr, rc, rc1, pl, pl1, c, c1)
+			fixPair(rr, rc, rc1, l, l1, c, c1)
+			pend = -1
+		}
+		if pend >= 0 {
+			qr := a[pend*n : (pend+1)*n]
+			qr = qr[:len(rc)]
+			for j, v := range rc {
+				qr[j] = (qr[j] - pl*v) - pl1*rc1[j]
+			}
+			fixPair(qr, rc, rc1, pl, pl1, c, c1)
 		}
 		// Row c and row p (now the old row c+1) need step c+1 only; row c
 		// last, as the rows above still read it as the pivot row of step c.
