@@ -88,6 +88,12 @@ type API struct {
 	// hash of its id), so that two concurrent creates cannot both pass the
 	// maxMultiplicity count. Lock order: relLocks before models.mu.
 	relLocks [64]sync.Mutex
+
+	// Background work (Monte Carlo studies) runs under bgCtx and is
+	// counted in bg, so that Shutdown can stop it and wait for it.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
 }
 
 // New builds the API and loads the stored models.
@@ -105,6 +111,7 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		opts.Source = "lodestone://localhost"
 	}
 	a := &API{opts: opts, log: opts.Logger, mux: http.NewServeMux(), now: opts.Now}
+	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -486,4 +493,32 @@ func (a *API) NotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "RouteNotFound", Message: fmt.Sprintf("no route for %s %s; see /openapi.json", r.Method, r.URL.Path)})
 	})
+}
+
+// goBackground runs f in a goroutine owned by the API: Shutdown cancels
+// its context and waits for it.
+func (a *API) goBackground(f func(ctx context.Context)) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		f(a.bgCtx)
+	}()
+}
+
+// Shutdown stops the API's background work (Monte Carlo studies, which
+// record themselves as cancelled) and waits for it, at most until ctx
+// ends. Call it before closing the store.
+func (a *API) Shutdown(ctx context.Context) error {
+	a.bgCancel()
+	done := make(chan struct{})
+	go func() {
+		a.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("api: background work still running: %w", ctx.Err())
+	}
 }

@@ -407,10 +407,9 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs})
-	// The study outlives the request; it stops with the process. Its
-	// result is written to the twin when it ends.
-	ctx := context.WithoutCancel(r.Context())
-	go s.monteCarlo(ctx, run, sc)
+	// The study outlives the request; the API owns it and stops it on
+	// Shutdown. Its result is written to the twin when it ends.
+	s.a.goBackground(func(ctx context.Context) { s.monteCarlo(ctx, run, sc) })
 	run.Progress = &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs}
 	w.Header().Set("Location", "/scenarios/"+run.ID)
 	return writeJSON(w, http.StatusAccepted, run)
@@ -421,7 +420,11 @@ func (s *scenarioRunner) monteCarlo(ctx context.Context, run ScenarioRun, sc *su
 		s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: RunRunning, Done: done, Total: total})
 	}})
 	s.finish(&run, sc, res, err)
-	if perr := s.putTwin(ctx, runTwin(&run)); perr != nil {
+	// A study stopped by Shutdown still records its state: the write gets
+	// a context of its own, bounded in time.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if perr := s.putTwin(wctx, runTwin(&run)); perr != nil {
 		s.a.log.Error("store scenario run", "run_id", run.ID, "err", perr)
 		run.Status, run.Error = RunFailed, "store the result: "+perr.Error()
 	}

@@ -189,6 +189,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.API.ShutdownRoutes(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		if err := s.API.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	errs = append(errs, s.closeResources())
 	return errors.Join(errs...)
