@@ -409,7 +409,8 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 	s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs})
 	// The study outlives the request; the API owns it and stops it on
 	// Shutdown. Its result is written to the twin when it ends.
-	s.a.goBackground(func(ctx context.Context) { s.monteCarlo(ctx, run, sc) })
+	bgRun := run // the study gets its own copy; the answer below changes run
+	s.a.goBackground(func(ctx context.Context) { s.monteCarlo(ctx, bgRun, sc) })
 	run.Progress = &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs}
 	w.Header().Set("Location", "/scenarios/"+run.ID)
 	return writeJSON(w, http.StatusAccepted, run)
