@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"lodestone/store"
+	"lodestone/store/internal/rowcodec"
 	"lodestone/twin"
 )
 
@@ -38,95 +39,25 @@ func init() {
 	writerQueries = append(writerQueries, qTwinCurrent, qTwinEtag, qTwinUpdate, qModelExists, qTwinArchive, qTwinUpsert, qTwinDelete, qTwinHasRel)
 }
 
-// checkCond applies a write precondition to the stored entity's state.
+// checkCond checks a write precondition (see rowcodec.CheckCond).
 func checkCond(cond store.Condition, exists bool, etag twin.ETag) error {
-	if cond.IfNoneMatch && exists {
-		return fmt.Errorf("already exists (If-None-Match: *): %w", store.ErrPreconditionFailed)
-	}
-	if cond.IfMatch != "" {
-		if !exists {
-			return fmt.Errorf("does not exist (If-Match): %w", store.ErrPreconditionFailed)
-		}
-		if !etag.Matches(cond.IfMatch) {
-			return fmt.Errorf("etag %s does not match %s: %w", etag, cond.IfMatch, store.ErrPreconditionFailed)
-		}
-	}
-	return nil
+	return rowcodec.CheckCond(cond, exists, etag)
 }
 
-// stampTwin sets what the store owns on a twin written by a put: a new
-// ETag and update times now, keeping the writer's source times. The result
-// shares t's Properties map.
-func stampTwin(t twin.Twin, now int64) twin.Twin {
-	ts := nsTime(now)
-	out := t
-	out.ETag = twin.NewETag()
-	out.Metadata.LastUpdateTime = ts
-	md := make(map[string]twin.PropertyMetadata, len(t.Properties))
-	for k := range t.Properties {
-		md[k] = twin.PropertyMetadata{LastUpdateTime: ts, SourceTime: t.Metadata.Properties[k].SourceTime}
-	}
-	out.Metadata.Properties = md
-	if len(md) == 0 {
-		out.Metadata.Properties = nil
-	}
-	return out
-}
+// stampTwin returns t as a put at transaction time now (Unix ns) stores it
+// (see rowcodec.StampTwin).
+func stampTwin(t twin.Twin, now int64) twin.Twin { return rowcodec.StampTwin(t, nsTime(now)) }
 
-// encodeTwin returns the props and meta JSON columns of t. meta is stored
-// compactly: a property whose only metadata is a lastUpdateTime equal to
-// the twin's "$lastUpdateTime" (the common case: every property written by
-// a put) is left out, and decodeTwin puts it back. This halves the size of
-// a typical twin row.
+// encodeTwin returns the props and meta columns of t (see
+// rowcodec.EncodeTwin) as the text SQLite stores.
 func encodeTwin(t *twin.Twin) (props, meta string, err error) {
-	p := []byte("{}")
-	if len(t.Properties) > 0 {
-		if p, err = json.Marshal(t.Properties); err != nil {
-			return "", "", fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
-		}
-	}
-	md := t.Metadata
-	md.Properties = nil
-	for k, pm := range t.Metadata.Properties {
-		if pm.SourceTime.IsZero() && pm.LastUpdateTime.Equal(md.LastUpdateTime) {
-			if _, ok := t.Properties[k]; ok {
-				continue
-			}
-		}
-		if md.Properties == nil {
-			md.Properties = make(map[string]twin.PropertyMetadata)
-		}
-		md.Properties[k] = pm
-	}
-	m, err := md.MarshalJSON()
-	if err != nil {
-		return "", "", err
-	}
-	return string(p), string(m), nil
+	p, m, err := rowcodec.EncodeTwin(t)
+	return string(p), string(m), err
 }
 
-// decodeTwin rebuilds a twin from its columns (see encodeTwin).
+// decodeTwin rebuilds a twin from its columns (see rowcodec.DecodeTwin).
 func decodeTwin(id, model, etag, props, meta string) (twin.Twin, error) {
-	t := twin.Twin{ID: twin.ID(id), ETag: twin.ETag(etag)}
-	if err := t.Metadata.UnmarshalJSON([]byte(meta)); err != nil {
-		return t, fmt.Errorf("decode metadata: %w", err)
-	}
-	t.Metadata.Model = model
-	if props != "{}" {
-		if err := json.Unmarshal([]byte(props), &t.Properties); err != nil {
-			return t, fmt.Errorf("decode properties: %w", err)
-		}
-	}
-	for k := range t.Properties {
-		if _, ok := t.Metadata.Properties[k]; ok {
-			continue
-		}
-		if t.Metadata.Properties == nil {
-			t.Metadata.Properties = make(map[string]twin.PropertyMetadata, len(t.Properties))
-		}
-		t.Metadata.Properties[k] = twin.PropertyMetadata{LastUpdateTime: t.Metadata.LastUpdateTime}
-	}
-	return t, nil
+	return rowcodec.DecodeTwin(id, model, etag, []byte(props), []byte(meta))
 }
 
 // currentTwin reads the current version of a twin in tx; ok is false if it
