@@ -164,15 +164,7 @@ func (a *API) getRelationship(w http.ResponseWriter, r *http.Request) error {
 func (a *API) patchRelationship(w http.ResponseWriter, r *http.Request) error {
 	src := twin.ID(r.PathValue("id"))
 	relID := r.PathValue("relId")
-	cond, err := condition(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json-patch+json", "application/json")
-	if err != nil {
-		return err
-	}
-	p, err := parsePatch(body)
+	cond, p, err := a.patchRequest(w, r)
 	if err != nil {
 		return err
 	}

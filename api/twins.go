@@ -127,15 +127,7 @@ func (a *API) getTwin(w http.ResponseWriter, r *http.Request) error {
 // it retry on the newer version.
 func (a *API) patchTwin(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
-	cond, err := condition(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json-patch+json", "application/json")
-	if err != nil {
-		return err
-	}
-	p, err := parsePatch(body)
+	cond, p, err := a.patchRequest(w, r)
 	if err != nil {
 		return err
 	}
@@ -271,15 +263,7 @@ func (a *API) getComponent(w http.ResponseWriter, r *http.Request) error {
 func (a *API) patchComponent(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
 	name := r.PathValue("name")
-	cond, err := condition(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json-patch+json", "application/json")
-	if err != nil {
-		return err
-	}
-	p, err := parsePatch(body)
+	cond, p, err := a.patchRequest(w, r)
 	if err != nil {
 		return err
 	}
@@ -413,4 +397,19 @@ func checkID(what, id string) error {
 		return badRequest("InvalidArgument", "%s %q contains the control character %U", what, id, []rune(id[i:])[0])
 	}
 	return nil
+}
+
+// patchRequest reads what every PATCH of a twin, component or relationship
+// carries: its preconditions and its JSON Patch body.
+func (a *API) patchRequest(w http.ResponseWriter, r *http.Request) (store.Condition, twin.Patch, error) {
+	cond, err := condition(r)
+	if err != nil {
+		return cond, nil, err
+	}
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json-patch+json", "application/json")
+	if err != nil {
+		return cond, nil, err
+	}
+	p, err := parsePatch(body)
+	return cond, p, err
 }
