@@ -53,8 +53,10 @@ type Control struct {
 	Source          string  `json:"source,omitempty"`
 }
 
-// No18Elements are the elements of MOFCOM & GAC Announcement No. 18 (2025)
-// [S52 of the research note].
+// no18Elements are the elements of MOFCOM & GAC Announcement No. 18 (2025)
+// [S52 of the research note]. BuiltinControls copies it into each control.
+//
+//lodestone:readonly
 var no18Elements = []string{"Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"}
 
 // BuiltinControls returns the built-in export controls of the research note

@@ -7,6 +7,10 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
+// stdNormal is the standard normal distribution N(0, 1). Its methods used
+// here (Prob, CDF, Quantile) only read it; it has no random source.
+//
+//lodestone:readonly
 var stdNormal = distuv.Normal{Mu: 0, Sigma: 1}
 
 // errInventory is returned for non-positive or non-finite inventory inputs.

@@ -45,11 +45,16 @@ type thermoEntry struct {
 	oxalateSrc, oxideSrc         string
 }
 
+// nan marks a missing value in the tables below.
+//
+//lodestone:readonly
 var nan = math.NaN()
 
 // sesquioxideThermo lists PrOMMiS' data by metal; oxide values are per
 // formula unit of the sesquioxide (or CaO). Sources as in PrOMMiS: Wagman et
 // al. (1982), NIST WebBook, Kotz et al. (2014).
+//
+//lodestone:readonly
 var sesquioxideThermo = map[string]thermoEntry{
 	"Al": {oxalateDHf: -3397000, oxalateCp0: nan, oxideDHf: -1675700, oxideCp0: 28.039, oxideCp1: 0.17156,
 		oxalateSrc: "Kotz et al. 2014, anhydrous", oxideSrc: "NIST WebBook"},
@@ -120,6 +125,8 @@ func (s shomate) h(T float64) float64 {
 
 // gasData lists the ideal-gas species the roaster accepts, with the
 // coefficient sets of IDAES natural_gas_PR.py (NIST WebBook, Chase 1998).
+//
+//lodestone:readonly
 var gasData = map[string]shomate{
 	"O2":  {30.03235, 8.772972, -3.988133, 0.788313, -0.741599, -11.32468},
 	"N2":  {19.50583, 19.88705, -8.598535, 1.369784, 0.527601, -4.935202},
@@ -129,6 +136,8 @@ var gasData = map[string]shomate{
 }
 
 // gasFormula gives the atoms of each gas species.
+//
+//lodestone:readonly
 var gasFormula = map[string]map[string]int{
 	"O2": {"O": 2}, "N2": {"N": 2}, "CO2": {"C": 1, "O": 2}, "H2O": {"H": 2, "O": 1}, "Ar": {"Ar": 1},
 }

@@ -10,6 +10,8 @@ import (
 )
 
 // requiredPaths lists the fields a JSON spec must give (dotted paths).
+//
+//lodestone:readonly
 var requiredPaths = []string{
 	"media", "feed", "feed.flow_L_per_h", "feed.mg_per_L",
 	"equilibrium", "equilibrium.model",

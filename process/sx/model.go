@@ -184,6 +184,10 @@ func PrommisDEHPAParams(sym string) (DEHPAParams, bool) {
 	return p, ok
 }
 
+// prommisDEHPA holds the PrOMMiS DEHPA parameters by element;
+// PrommisDEHPAParams returns copies.
+//
+//lodestone:readonly
 var prommisDEHPA = map[string]DEHPAParams{
 	"La": {M0: 0.54, M1: 0, B0: -1.93, B1: 0},
 	"Ce": {M0: 0.30916, M1: 0.04816, B0: -1.66021, B1: -0.38599},

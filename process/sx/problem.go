@@ -44,8 +44,8 @@ func (p Phase) String() string {
 
 // DefaultKa2 is the second dissociation constant of sulfuric acid, HSO4⁻ ⇌
 // H⁺ + SO4²⁻, in mol/L: 10^-1.99 (PrOMMiS sulfuric-acid property package,
-// process-twin.md §b.3).
-var DefaultKa2 = math.Pow(10, -1.99)
+// process-twin.md §b.3). The literal is math.Pow(10, -1.99) to the last bit.
+const DefaultKa2 = 0.010232929922807542
 
 // Inlet is a stream entering a stage.
 type Inlet struct {

@@ -289,7 +289,10 @@ type workspace struct {
 // blockPool recycles the block buffers (jd, jl, G, binv) of finished
 // solves: they are most of a solve's memory, and allocating them afresh
 // each time costs page faults and garbage collections. getBlocks returns
-// them zeroed, as a fresh allocation would be.
+// them zeroed, as a fresh allocation would be, so nothing of one solve
+// reaches another.
+//
+//lodestone:scratch
 var blockPool sync.Pool // of *[]float64
 
 func getBlocks(size int) []float64 {

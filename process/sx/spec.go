@@ -113,10 +113,15 @@ type Case struct {
 	temp       float64
 }
 
-// aqueous non-metal species a spec may carry; H, HSO4 and SO4 are modelled,
-// the others ride along with the aqueous flow.
-var acidKeys = map[string]bool{"H": true, "HSO4": true, "SO4": true}
-var spectatorKeys = map[string]bool{"Cl": true, "NO3": true, "H2C2O4": true, "HC2O4": true, "C2O4": true, "OH": true}
+// acidKeys and spectatorKeys are the aqueous non-metal species a spec may
+// carry; H, HSO4 and SO4 are modelled, the others ride along with the
+// aqueous flow.
+//
+//lodestone:readonly
+var (
+	acidKeys      = map[string]bool{"H": true, "HSO4": true, "SO4": true}
+	spectatorKeys = map[string]bool{"Cl": true, "NO3": true, "H2C2O4": true, "HC2O4": true, "C2O4": true, "OH": true}
+)
 
 // Case validates the spec and builds the cascade problem.
 func (s *Spec) Case() (*Case, error) {

@@ -64,6 +64,8 @@ type SpecDisturbance struct {
 }
 
 // dynamicKeys are the top-level fields a Spec adds to the sx simulate spec.
+//
+//lodestone:readonly
 var dynamicKeys = map[string]bool{"holdup": true, "duration_h": true, "disturbances": true, "output_every_h": true,
 	"start": true, "tolerance": true, "steady_tolerance": true, "max_step_h": true}
 
