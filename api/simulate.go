@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"lodestone/models"
-	"lodestone/process/chem"
 	"lodestone/process/sx"
 	"lodestone/store"
 	"lodestone/twin"
@@ -22,12 +21,6 @@ import (
 // SXModelVersion names the process-twin engine that produced a result, so
 // a result written to a twin can be traced to the code that made it.
 const SXModelVersion = "lodestone/process/sx steady-state v1"
-
-// hoursPerYear converts a continuous flow to an annual capacity: the
-// cascade's nameplate throughput assumes operation all year; the plant
-// twin's availability scales it further (modelling assumption, stated in
-// the result).
-const hoursPerYear = 8760
 
 func (a *API) processRoutes() []Route {
 	return []Route{
@@ -150,7 +143,7 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 		Result:       out,
 		Written:      []twin.ID{},
 		Assumptions: []string{
-			fmt.Sprintf("throughput capacity assumes continuous operation, %d h a year, at the simulated feed", hoursPerYear),
+			fmt.Sprintf("throughput capacity assumes continuous operation, %d h a year, at the simulated feed", sx.HoursPerYear),
 			"REO is each rare earth's metal in the outlets reported as its oxide (process/chem, CeO2/Pr6O11/Tb4O7 in air)",
 			"base is counted as NaOH; acid as HCl (chloride media) or H2SO4 (sulfate media)",
 		},
@@ -206,8 +199,8 @@ func (a *API) plantOf(r *http.Request, cascade twin.ID) (twin.ID, bool) {
 }
 
 // summarise reduces a cascade result to per-product recovery and purity
-// (keys "organic_Nd", "aqueous_La") and REO throughput and reagent
-// intensities.
+// (keys "organic_Nd", "aqueous_La", the shape of the twin's maps) and the
+// REO throughput and reagent intensities of sx.Output.Performance.
 func summarise(o *sx.Output) (SimulationSummary, map[string]float64, map[string]float64) {
 	rec, pur := map[string]float64{}, map[string]float64{}
 	for product, m := range o.Recovery {
@@ -220,62 +213,15 @@ func summarise(o *sx.Output) (SimulationSummary, map[string]float64, map[string]
 			pur[product+"_"+el] = v
 		}
 	}
-	s := SimulationSummary{REOByElementTonnesPerYear: map[string]float64{}}
-	reoKgPerH := 0.0
-	for _, st := range []sx.OutputStream{o.Outlets.Aqueous, o.Outlets.Organic} {
-		for sym, mg := range st.MgPerL {
-			el, err := chem.Lookup(sym)
-			if err != nil || !el.IsRareEarth() {
-				continue
-			}
-			ox, err := chem.OxideOf(sym, true)
-			if err != nil {
-				continue
-			}
-			kgPerH := mg * st.Flow * ox.Factor() / 1e6 // mg/h of metal → kg/h of oxide
-			reoKgPerH += kgPerH
-			s.REOByElementTonnesPerYear[sym] += kgPerH * hoursPerYear / 1000
-		}
-	}
-	s.ThroughputTonnesREOPerYear = reoKgPerH * hoursPerYear / 1000
-	if reoKgPerH > 0 {
-		perT := 1000 / reoKgPerH // (kg/h of reagent) × perT = kg per tonne REO
-		acid := "HCl"
-		if o.Media == "sulfate" {
-			acid = "H2SO4"
-		}
-		if mm, err := molarMass(acid); err == nil {
-			// H2SO4 carries two protons: acid consumed counts H⁺.
-			protons := 1.0
-			if acid == "H2SO4" {
-				protons = 2
-			}
-			s.AcidKgPerTonneREO = o.Reagents.AcidConsumed / protons * mm / 1000 * perT
-		}
-		if mm, err := molarMass("NaOH"); err == nil {
-			s.BaseKgPerTonneREO = o.Reagents.Base * mm / 1000 * perT
-		}
-		if x, err := chem.LookupExtractant(o.Extractant); err == nil {
-			s.ExtractantKgPerTonneREO = max(o.Reagents.ExtractantIn-o.Reagents.ExtractantOut, 0) * x.MolarMass / 1000 * perT
-		}
+	p := o.Performance()
+	s := SimulationSummary{
+		ThroughputTonnesREOPerYear: p.ThroughputTonnesREOPerYear,
+		AcidKgPerTonneREO:          p.AcidKgPerTonneREO,
+		BaseKgPerTonneREO:          p.BaseKgPerTonneREO,
+		ExtractantKgPerTonneREO:    p.ExtractantKgPerTonneREO,
+		REOByElementTonnesPerYear:  p.REOByElementTonnesPerYear,
 	}
 	return s, rec, pur
-}
-
-func molarMass(formula string) (float64, error) {
-	f, err := chem.ParseFormula(formula)
-	if err != nil {
-		return 0, err
-	}
-	m := 0.0
-	for sym, n := range f {
-		el, err := chem.Lookup(sym)
-		if err != nil {
-			return 0, err
-		}
-		m += float64(n) * el.AtomicWeight
-	}
-	return m, nil
 }
 
 // performancePatch writes the SimulatedPerformance properties.

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"lodestone/api"
 	"lodestone/server"
 )
@@ -123,5 +126,93 @@ func TestSimulateWritesBack(t *testing.T) {
 	}
 	if st := send(t, "POST", u+"/digitaltwins/mine-cn/simulate", nil, nil); st != 400 {
 		t.Errorf("simulate a mine = %d, want 400", st)
+	}
+}
+
+// TestSimulateReagentUse runs a small saponified sulfate cascade through
+// POST /simulate and checks the reagent use written back to the cascade and
+// its separation plant against a balance worked out by hand.
+//
+// Feed (aqueous, stage 6, 100 L/h): Nd 721.2 mg/L = 72.12 g/h / 144.24 =
+// 0.5 mol/h, with 5 mol/h of H⁺ and 5 mol/h of HSO4⁻. Organic (stage 1,
+// 100 L/h): PC88A, saponified with Na⁺ 689.7 mg/L = 68.97 g/h / 22.990 =
+// 3 mol/h.
+//
+//	base          = Na⁺ fed on the organic, 3 mol/h, as NaOH (1 OH⁻ each):
+//	                3 × 39.997 g/mol = 119.991 g/h
+//	acid consumed = Na⁺ stripped − 3 · Nd³⁺ extracted (each Na⁺ leaving
+//	                the organic takes up one H⁺, each Nd³⁺ entering it
+//	                releases three), read from the outlets: about
+//	                3 − 3 × 0.5 = 1.5 mol H⁺/h
+//	acid          = H⁺ / 2 mol/h of H2SO4 (2 H⁺ each) × 98.072 g/mol:
+//	                about 73.554 g/h
+//	REO           = the 0.5 mol/h of Nd as Nd2O3: 0.25 mol/h × 336.477 g/mol
+//	              = 84.11925 g/h = 0.08411925 kg/h
+//	per tonne REO : base 119.991 / 0.08411925 = 1426.44 kg/t, acid about
+//	                73.554 / 0.08411925 = 874.4 kg/t; no extractant make-up.
+func TestSimulateReagentUse(t *testing.T) {
+	u := startSimServer(t)
+	spec := map[string]any{
+		"stages": 6, "temperature_K": 298.15, "media": "sulfate",
+		"inlets": []any{
+			map[string]any{"phase": "aqueous", "stage": 6, "flow_L_per_h": 100.0, "mg_per_L": map[string]any{"Nd": 721.2, "H": 50.4, "HSO4": 4853.2, "SO4": 720.42}},
+			map[string]any{"phase": "organic", "stage": 1, "flow_L_per_h": 100.0, "mg_per_L": map[string]any{"PC88A": 153200.0, "Na": 689.7}},
+		},
+		"equilibrium": map[string]any{"model": "mass-action", "log_K": map[string]any{"Nd": -1.604, "Na": -3.5}},
+	}
+	cascade := map[string]any{"$metadata": map[string]any{"$model": "dtmi:lodestone:SXCascade;1"}, "name": "sulfate test cascade"}
+	if st := send(t, "PUT", u+"/digitaltwins/cascade-sulfate", cascade, nil); st != 200 {
+		t.Fatalf("PUT cascade = %d", st)
+	}
+	rel := map[string]any{"$targetId": "cascade-sulfate", "$relationshipName": "hasUnit"}
+	if st := send(t, "PUT", u+"/digitaltwins/sep-my-lynas/relationships/sep-my-lynas-hasUnit-cascade-sulfate", rel, nil); st != 200 {
+		t.Fatalf("PUT hasUnit = %d", st)
+	}
+	var res api.SimulateResponse
+	if st := send(t, "POST", u+"/digitaltwins/cascade-sulfate/simulate", map[string]any{"spec": spec}, &res); st != 200 {
+		t.Fatalf("POST simulate = %d", st)
+	}
+	if !res.Result.Converged || len(res.Written) != 2 {
+		t.Fatalf("simulate: converged %v, written %v; want converged, written to the cascade and its plant", res.Result.Converged, res.Written)
+	}
+
+	const (
+		mmNa, mmNd = 22.990, 144.24
+		mmNaOH     = 22.990 + 15.999 + 1.008    // 39.997 g/mol
+		mmH2SO4    = 2*1.008 + 32.06 + 4*15.999 // 98.072 g/mol
+		mmNd2O3    = 2*144.24 + 3*15.999        // 336.477 g/mol
+	)
+	aq, org := res.Result.Outlets.Aqueous, res.Result.Outlets.Organic
+	naStripped := aq.MgPerL["Na"] * aq.Flow / 1000 / mmNa    // mol/h
+	ndExtracted := org.MgPerL["Nd"] * org.Flow / 1000 / mmNd // mol/h
+	hPlus := naStripped - 3*ndExtracted                      // mol H⁺/h consumed
+	if hPlus < 1.49 || hPlus > 1.51 {
+		t.Fatalf("hand balance: %v mol H⁺/h consumed, want about 1.5 (is the cascade extracting all Nd?)", hPlus)
+	}
+	reoTonnesPerH := 0.5 / 2 * mmNd2O3 / 1e6
+	want := map[string]float64{
+		"acidKgPerTonneReo":             hPlus / 2 * mmH2SO4 / 1000 / reoTonnesPerH,
+		"baseKgPerTonneReo":             3.0 / 1 * mmNaOH / 1000 / reoTonnesPerH,
+		"extractantMakeupKgPerTonneReo": 0,
+	}
+	approx := cmpopts.EquateApprox(1e-6, 1e-9)
+	gotSummary := map[string]float64{
+		"acidKgPerTonneReo":             res.Summary.AcidKgPerTonneREO,
+		"baseKgPerTonneReo":             res.Summary.BaseKgPerTonneREO,
+		"extractantMakeupKgPerTonneReo": res.Summary.ExtractantKgPerTonneREO,
+	}
+	if diff := cmp.Diff(want, gotSummary, approx); diff != "" {
+		t.Errorf("response summary reagents (-hand +got):\n%s", diff)
+	}
+	for _, id := range res.Written {
+		var tw struct {
+			ReagentUse map[string]float64 `json:"reagentUse"`
+		}
+		if st := send(t, "GET", u+"/digitaltwins/"+string(id), nil, &tw); st != 200 {
+			t.Fatalf("GET %s = %d", id, st)
+		}
+		if diff := cmp.Diff(want, tw.ReagentUse, approx); diff != "" {
+			t.Errorf("%s reagentUse (-hand +got):\n%s", id, diff)
+		}
 	}
 }
