@@ -102,6 +102,21 @@ type ccontrol struct {
 
 const never = math.MaxInt32
 
+// compiler holds what the sections of compile share: the scenario, its
+// network and topology, the model being built and the look-ups the
+// sections make of each other's results.
+type compiler struct {
+	s         *SimScenario
+	net       *Network
+	t         *topology
+	m         *model
+	arcByName map[string]int // arc by ID or default name
+	maxLead   int            // longest arc lead time, days
+	maxDelay  int            // longest port delay of a shock, days
+}
+
+// compile checks a scenario and builds its model. Each section reports the
+// first error it finds, in the order of the scenario's fields.
 func compile(s *SimScenario) (*model, error) {
 	m := &model{}
 	start, err := s.Start.parse("start")
@@ -124,20 +139,47 @@ func compile(s *SimScenario) (*model, error) {
 		}
 		return nil, err
 	}
-	day := func(d Date, field string) (int, error) {
-		t, err := d.parse(field)
-		if err != nil {
-			return 0, err
+	c := &compiler{s: s, net: net, t: newTopology(net), m: m, arcByName: map[string]int{}}
+	for _, section := range []func() error{
+		c.nodesAndArcs,
+		c.policies,
+		c.builds,
+		c.substitutions,
+		c.levels,
+		c.shocks,
+		c.randomShocks,
+		c.controls,
+		c.qualifications,
+	} {
+		if err := section(); err != nil {
+			return nil, err
 		}
-		return int(t.Sub(start).Hours() / 24), nil
 	}
-	optDay := func(d Date, field string, def int) (int, error) {
-		if d == "" {
-			return def, nil
-		}
-		return day(d, field)
+	c.calendar()
+	return m, nil
+}
+
+// day converts a date of the scenario to a day index from its start.
+func (c *compiler) day(d Date, field string) (int, error) {
+	t, err := d.parse(field)
+	if err != nil {
+		return 0, err
 	}
-	t := newTopology(net)
+	return int(t.Sub(c.m.start).Hours() / 24), nil
+}
+
+// optDay is day with def for an empty date.
+func (c *compiler) optDay(d Date, field string, def int) (int, error) {
+	if d == "" {
+		return def, nil
+	}
+	return c.day(d, field)
+}
+
+// nodesAndArcs copies the nodes and arcs into the model, names the arcs and
+// groups each node's input arcs by material.
+func (c *compiler) nodesAndArcs() error {
+	m, net, t := c.m, c.net, c.t
 	m.n, m.na = len(net.Nodes), len(net.Arcs)
 	for _, nd := range net.Nodes {
 		m.ids = append(m.ids, nd.ID)
@@ -146,21 +188,19 @@ func compile(s *SimScenario) (*model, error) {
 		m.demand = append(m.demand, nd.DemandPerPeriod)
 		m.stockpile = append(m.stockpile, nd.Stage == StageStockpile)
 	}
-	maxLead := 0
-	arcByName := map[string]int{}
 	for i, a := range net.Arcs {
 		m.from = append(m.from, t.idx[a.From])
 		m.to = append(m.to, t.idx[a.To])
 		m.ratio = append(m.ratio, a.Ratio)
 		m.invRatio = append(m.invRatio, 1/a.Ratio)
 		m.lead = append(m.lead, a.LeadTimeDays)
-		maxLead = max(maxLead, a.LeadTimeDays)
+		c.maxLead = max(c.maxLead, a.LeadTimeDays)
 		for _, nm := range arcNames(a) {
-			if j, dup := arcByName[nm]; dup && a.ID != "" && nm == a.ID {
-				return nil, fieldErr(fmt.Sprintf("network.arcs[%d].id", i), "duplicate arc id %q (also arcs[%d])", nm, j)
+			if j, dup := c.arcByName[nm]; dup && a.ID != "" && nm == a.ID {
+				return fieldErr(fmt.Sprintf("network.arcs[%d].id", i), "duplicate arc id %q (also arcs[%d])", nm, j)
 			}
-			if _, dup := arcByName[nm]; !dup {
-				arcByName[nm] = i
+			if _, dup := c.arcByName[nm]; !dup {
+				c.arcByName[nm] = i
 			}
 		}
 	}
@@ -180,63 +220,86 @@ func compile(s *SimScenario) (*model, error) {
 			m.hasInputs[j] = true
 		}
 	}
-	// Policies.
-	pol := s.Policies
+	return nil
+}
+
+// policies checks the allocation rule and the nodes the policies name.
+func (c *compiler) policies() error {
+	pol := c.s.Policies
 	switch pol.Allocation {
 	case "", AllocProportional:
 	case AllocPriority:
-		m.priority = true
+		c.m.priority = true
 	default:
-		return nil, fieldErr("policies.allocation", "unknown rule %q (want proportional or priority)", pol.Allocation)
+		return fieldErr("policies.allocation", "unknown rule %q (want proportional or priority)", pol.Allocation)
 	}
 	for id := range pol.Nodes {
-		if _, ok := t.idx[id]; !ok {
-			return nil, fieldErr("policies.nodes."+string(id), "unknown node %q", id)
+		if _, ok := c.t.idx[id]; !ok {
+			return fieldErr("policies.nodes."+string(id), "unknown node %q", id)
 		}
 	}
+	return nil
+}
+
+// builds compiles the capacity builds; capMax includes every one.
+func (c *compiler) builds() error {
+	m := c.m
 	m.capMax = slices.Clone(m.capacity)
-	for i, b := range s.Builds {
+	for i, b := range c.s.Builds {
 		p := describe(i, "builds")
-		j, ok := t.idx[b.Node]
+		j, ok := c.t.idx[b.Node]
 		if !ok {
-			return nil, fieldErr(p+".node", "unknown node %q", b.Node)
+			return fieldErr(p+".node", "unknown node %q", b.Node)
 		}
 		if err := checkNum(p+".add_capacity_per_period", b.AddCapacityPerPeriod, false); err != nil {
-			return nil, err
+			return err
 		}
 		if b.RampDays < 0 {
-			return nil, fieldErr(p+".ramp_days", "must be >= 0")
+			return fieldErr(p+".ramp_days", "must be >= 0")
 		}
-		on, err := day(b.Online, p+".online")
+		on, err := c.day(b.Online, p+".online")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		m.builds = append(m.builds, cbuild{node: j, online: on, ramp: b.RampDays, add: b.AddCapacityPerPeriod})
 		m.capMax[j] += b.AddCapacityPerPeriod
 	}
-	for i, sb := range s.Substitutions {
+	return nil
+}
+
+// substitutions compiles the demand substitutions.
+func (c *compiler) substitutions() error {
+	for i, sb := range c.s.Substitutions {
 		p := describe(i, "substitutions")
-		j, ok := t.idx[sb.Node]
+		j, ok := c.t.idx[sb.Node]
 		if !ok {
-			return nil, fieldErr(p+".node", "unknown node %q", sb.Node)
+			return fieldErr(p+".node", "unknown node %q", sb.Node)
 		}
 		if err := checkNum(p+".rate_per_year", sb.RatePerYear, false); err != nil {
-			return nil, err
+			return err
 		}
 		if !finite(sb.MaxShare) || sb.MaxShare < 0 || sb.MaxShare > 1 {
-			return nil, fieldErr(p+".max_share", "must be in [0, 1]")
+			return fieldErr(p+".max_share", "must be in [0, 1]")
 		}
-		from, err := day(sb.From, p+".from")
+		from, err := c.day(sb.From, p+".from")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		m.substs = append(m.substs, csubst{node: j, from: from, rate: sb.RatePerYear / 365, maxShare: sb.MaxShare})
+		c.m.substs = append(c.m.substs, csubst{node: j, from: from, rate: sb.RatePerYear / 365, maxShare: sb.MaxShare})
 	}
-	through := m.throughput(net)
+	return nil
+}
+
+// levels applies each node's inventory policy (its own or the default):
+// the stockpile release rule and the order-up-to and reorder levels of each
+// input group, sized on the node's steady throughput.
+func (c *compiler) levels() error {
+	m, pol := c.m, c.s.Policies
+	through := m.throughput(c.net)
 	m.releaseDate = make([]bool, m.n)
 	m.releaseFrom = make([]int, m.n)
 	m.releasePerDay = make([]float64, m.n)
-	for j, nd := range net.Nodes {
+	for j, nd := range c.net.Nodes {
 		p := Policy{}
 		field := "policies.default"
 		if pol.Default != nil {
@@ -247,30 +310,30 @@ func compile(s *SimScenario) (*model, error) {
 			field = "policies.nodes." + string(nd.ID)
 		}
 		if !finite(p.CoverDays) || p.CoverDays < 0 {
-			return nil, fieldErr(field+".cover_days", "must be a finite number >= 0")
+			return fieldErr(field+".cover_days", "must be a finite number >= 0")
 		}
 		if !finite(p.ReorderDays) || p.ReorderDays < 0 {
-			return nil, fieldErr(field+".reorder_days", "must be a finite number >= 0")
+			return fieldErr(field+".reorder_days", "must be a finite number >= 0")
 		}
 		if !finite(p.ReleasePerDay) || p.ReleasePerDay < 0 {
-			return nil, fieldErr(field+".release_per_day", "must be a finite number >= 0")
+			return fieldErr(field+".release_per_day", "must be a finite number >= 0")
 		}
 		switch p.Type {
 		case "", "base_stock", "ss":
 		default:
-			return nil, fieldErr(field+".type", "unknown policy %q (want base_stock or ss)", p.Type)
+			return fieldErr(field+".type", "unknown policy %q (want base_stock or ss)", p.Type)
 		}
 		switch p.Release {
 		case "", "shortfall":
 		case "date":
 			m.releaseDate[j] = true
-			d, err := day(p.ReleaseFrom, field+".release_from")
+			d, err := c.day(p.ReleaseFrom, field+".release_from")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			m.releaseFrom[j] = d
 		default:
-			return nil, fieldErr(field+".release", "unknown release rule %q (want shortfall or date)", p.Release)
+			return fieldErr(field+".release", "unknown release rule %q (want shortfall or date)", p.Release)
 		}
 		m.releasePerDay[j] = p.ReleasePerDay
 		for _, g := range m.nodeGrp[j] {
@@ -286,281 +349,343 @@ func compile(s *SimScenario) (*model, error) {
 			r := -1.0
 			if p.Type == "ss" {
 				if p.ReorderDays > cover {
-					return nil, fieldErr(field+".reorder_days", "must not exceed cover_days")
+					return fieldErr(field+".reorder_days", "must not exceed cover_days")
 				}
 				r = p.ReorderDays * through[j]
 			}
 			m.levelR = append(m.levelR, r)
 		}
 	}
-	// Shocks.
-	maxDelay := 0
-	for i, sh := range s.Shocks {
-		p := describe(i, "shocks")
-		c := cshock{node: -1, arc: -1, factor: sh.CapacityFactor, delay: sh.DelayDays}
-		switch {
-		case sh.Node != "" && sh.Arc != "":
-			return nil, fieldErr(p+".arc", "give either node or arc, not both")
-		case sh.Node != "":
-			j, ok := t.idx[sh.Node]
-			if !ok {
-				return nil, fieldErr(p+".node", "unknown node %q", sh.Node)
-			}
-			c.node = j
-		case sh.Arc != "":
-			a, ok := arcByName[sh.Arc]
-			if !ok {
-				return nil, fieldErr(p+".arc", "unknown arc %q", sh.Arc)
-			}
-			c.arc = a
-		default:
-			return nil, fieldErr(p+".node", "required (or arc)")
+	return nil
+}
+
+// shocks compiles the scheduled shocks and sizes the arrival ring (longest
+// lead time plus longest delay).
+func (c *compiler) shocks() error {
+	for i, sh := range c.s.Shocks {
+		cs, err := c.shock(describe(i, "shocks"), sh)
+		if err != nil {
+			return err
 		}
-		kind := sh.Kind
-		if kind == "" {
-			kind = ShockOutage
-			if c.arc >= 0 {
-				kind = ShockLaneClosure
-			}
-		}
-		switch kind {
-		case ShockOutage:
-			c.kind = 0
-		case ShockLaneClosure:
-			c.kind = 1
-		case ShockPortDelay:
-			c.kind = 2
-		case ShockDemandSurge:
-			c.kind = 3
-			c.factor = sh.DemandFactor
-		default:
-			return nil, fieldErr(p+".kind", "unknown kind %q", kind)
-		}
-		if (c.kind == 0 || c.kind == 3) && c.node < 0 {
-			return nil, fieldErr(p+".node", "required for %s", kind)
-		}
-		if (c.kind == 1 || c.kind == 2) && c.arc < 0 {
-			return nil, fieldErr(p+".arc", "required for %s", kind)
-		}
-		if !finite(sh.CapacityFactor) || sh.CapacityFactor < 0 || sh.CapacityFactor > 1 {
-			return nil, fieldErr(p+".capacity_factor", "must be in [0, 1]")
-		}
-		if !finite(sh.DemandFactor) || sh.DemandFactor < 0 {
-			return nil, fieldErr(p+".demand_factor", "must be a finite number >= 0")
-		}
-		if sh.DelayDays < 0 {
-			return nil, fieldErr(p+".delay_days", "must be >= 0")
-		}
-		maxDelay = max(maxDelay, sh.DelayDays)
-		if c.from, err = day(sh.From, p+".from"); err != nil {
-			return nil, err
-		}
-		if c.to, err = day(sh.To, p+".to"); err != nil {
-			return nil, err
-		}
-		if c.to < c.from {
-			return nil, fieldErr(p+".to", "date %s is before from %s", sh.To, sh.From)
-		}
-		m.shocks = append(m.shocks, c)
+		c.m.shocks = append(c.m.shocks, cs)
 	}
-	m.ringLen = maxLead + maxDelay + 2
-	for i, r := range s.RandomShocks {
+	c.m.ringLen = c.maxLead + c.maxDelay + 2
+	return nil
+}
+
+// shock compiles one scheduled shock; p is its field path.
+func (c *compiler) shock(p string, sh Shock) (cshock, error) {
+	cs := cshock{node: -1, arc: -1, factor: sh.CapacityFactor, delay: sh.DelayDays}
+	switch {
+	case sh.Node != "" && sh.Arc != "":
+		return cs, fieldErr(p+".arc", "give either node or arc, not both")
+	case sh.Node != "":
+		j, ok := c.t.idx[sh.Node]
+		if !ok {
+			return cs, fieldErr(p+".node", "unknown node %q", sh.Node)
+		}
+		cs.node = j
+	case sh.Arc != "":
+		a, ok := c.arcByName[sh.Arc]
+		if !ok {
+			return cs, fieldErr(p+".arc", "unknown arc %q", sh.Arc)
+		}
+		cs.arc = a
+	default:
+		return cs, fieldErr(p+".node", "required (or arc)")
+	}
+	kind := sh.Kind
+	if kind == "" {
+		kind = ShockOutage
+		if cs.arc >= 0 {
+			kind = ShockLaneClosure
+		}
+	}
+	switch kind {
+	case ShockOutage:
+		cs.kind = 0
+	case ShockLaneClosure:
+		cs.kind = 1
+	case ShockPortDelay:
+		cs.kind = 2
+	case ShockDemandSurge:
+		cs.kind = 3
+		cs.factor = sh.DemandFactor
+	default:
+		return cs, fieldErr(p+".kind", "unknown kind %q", kind)
+	}
+	if (cs.kind == 0 || cs.kind == 3) && cs.node < 0 {
+		return cs, fieldErr(p+".node", "required for %s", kind)
+	}
+	if (cs.kind == 1 || cs.kind == 2) && cs.arc < 0 {
+		return cs, fieldErr(p+".arc", "required for %s", kind)
+	}
+	if !finite(sh.CapacityFactor) || sh.CapacityFactor < 0 || sh.CapacityFactor > 1 {
+		return cs, fieldErr(p+".capacity_factor", "must be in [0, 1]")
+	}
+	if !finite(sh.DemandFactor) || sh.DemandFactor < 0 {
+		return cs, fieldErr(p+".demand_factor", "must be a finite number >= 0")
+	}
+	if sh.DelayDays < 0 {
+		return cs, fieldErr(p+".delay_days", "must be >= 0")
+	}
+	c.maxDelay = max(c.maxDelay, sh.DelayDays)
+	var err error
+	if cs.from, err = c.day(sh.From, p+".from"); err != nil {
+		return cs, err
+	}
+	if cs.to, err = c.day(sh.To, p+".to"); err != nil {
+		return cs, err
+	}
+	if cs.to < cs.from {
+		return cs, fieldErr(p+".to", "date %s is before from %s", sh.To, sh.From)
+	}
+	return cs, nil
+}
+
+// randomShocks compiles the random outage processes.
+func (c *compiler) randomShocks() error {
+	for i, r := range c.s.RandomShocks {
 		p := describe(i, "random_shocks")
-		c := crandom{p: r.ProbPerDay, median: r.DurationDays, sig: r.DurationSigma, factor: r.CapacityFactor}
+		cr := crandom{p: r.ProbPerDay, median: r.DurationDays, sig: r.DurationSigma, factor: r.CapacityFactor}
 		if len(r.Nodes) == 0 {
-			return nil, fieldErr(p+".nodes", "must name at least one node")
+			return fieldErr(p+".nodes", "must name at least one node")
 		}
 		for k, id := range r.Nodes {
-			j, ok := t.idx[id]
+			j, ok := c.t.idx[id]
 			if !ok {
-				return nil, fieldErr(fmt.Sprintf("%s.nodes[%d]", p, k), "unknown node %q", id)
+				return fieldErr(fmt.Sprintf("%s.nodes[%d]", p, k), "unknown node %q", id)
 			}
-			c.nodes = append(c.nodes, j)
+			cr.nodes = append(cr.nodes, j)
 		}
-		if !finite(c.p) || c.p < 0 || c.p > 1 {
-			return nil, fieldErr(p+".prob_per_day", "must be in [0, 1]")
+		if !finite(cr.p) || cr.p < 0 || cr.p > 1 {
+			return fieldErr(p+".prob_per_day", "must be in [0, 1]")
 		}
-		if !finite(c.median) || c.median < 1 {
-			return nil, fieldErr(p+".duration_days", "must be >= 1")
+		if !finite(cr.median) || cr.median < 1 {
+			return fieldErr(p+".duration_days", "must be >= 1")
 		}
-		if !finite(c.sig) || c.sig < 0 {
-			return nil, fieldErr(p+".duration_sigma", "must be >= 0")
+		if !finite(cr.sig) || cr.sig < 0 {
+			return fieldErr(p+".duration_sigma", "must be >= 0")
 		}
-		if !finite(c.factor) || c.factor < 0 || c.factor > 1 {
-			return nil, fieldErr(p+".capacity_factor", "must be in [0, 1]")
+		if !finite(cr.factor) || cr.factor < 0 || cr.factor > 1 {
+			return fieldErr(p+".capacity_factor", "must be in [0, 1]")
 		}
-		m.random = append(m.random, c)
+		c.m.random = append(c.m.random, cr)
 	}
-	// Controls.
-	for i, raw := range s.Controls {
+	return nil
+}
+
+// controls compiles the export controls, numbers the content-tracking ones
+// and indexes the quota controls by arc.
+func (c *compiler) controls() error {
+	m := c.m
+	for i, raw := range c.s.Controls {
 		p := describe(i, "controls")
 		ctl, err := raw.resolve(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		c := ccontrol{contentIdx: -1, name: ctl.Name, threshold: ctl.ContentThreshold,
-			review: ctl.ReviewDays, approve: ctl.ApprovalProbability, valid: ctl.LicenceValidDays,
-			quota: ctl.QuotaUnits, quotaPeriod: ctl.QuotaPeriodDays}
-		if ctl.Country == "" {
-			return nil, fieldErr(p+".country", "required")
+		cc, err := c.control(p, ctl)
+		if err != nil {
+			return err
 		}
-		switch ctl.Mode {
-		case ControlLicence:
-			c.mode = 0
-			if ctl.ApprovalProbability < 0 || ctl.ApprovalProbability > 1 || !finite(ctl.ApprovalProbability) {
-				return nil, fieldErr(p+".approval_probability", "must be in [0, 1]")
-			}
-			if ctl.ReviewDays < 0 {
-				return nil, fieldErr(p+".review_days", "must be >= 0")
-			}
-		case ControlBan:
-			c.mode = 1
-		case ControlQuota:
-			c.mode = 2
-			if !finite(ctl.QuotaUnits) || ctl.QuotaUnits < 0 {
-				return nil, fieldErr(p+".quota_units", "must be a finite number >= 0")
-			}
-			if c.quotaPeriod == 0 {
-				c.quotaPeriod = 365
-			}
-		case "":
-			return nil, fieldErr(p+".mode", "required")
-		default:
-			return nil, fieldErr(p+".mode", "unknown mode %q (want licence, ban or quota)", ctl.Mode)
-		}
-		if ctl.LicenceValidDays < 0 {
-			return nil, fieldErr(p+".licence_valid_days", "must be >= 0")
-		}
-		if c.quotaPeriod < 0 {
-			return nil, fieldErr(p+".quota_period_days", "must be >= 0")
-		}
-		switch ctl.Scope {
-		case "", ScopeOrigin:
-			c.origin = true
-		case ScopeContent:
-			c.content = true
-		case ScopeBoth:
-			c.origin, c.content = true, true
-		default:
-			return nil, fieldErr(p+".scope", "unknown scope %q (want origin, content or both)", ctl.Scope)
-		}
-		if !finite(ctl.ContentThreshold) || ctl.ContentThreshold < 0 || ctl.ContentThreshold > 1 {
-			return nil, fieldErr(p+".content_threshold", "must be in [0, 1]")
-		}
-		if ctl.Effective == "" {
-			return nil, fieldErr(p+".effective", "required")
-		}
-		if c.effective, err = day(ctl.Effective, p+".effective"); err != nil {
-			return nil, err
-		}
-		if c.announced, err = optDay(ctl.Announced, p+".announced", c.effective); err != nil {
-			return nil, err
-		}
-		if c.announced > c.effective {
-			return nil, fieldErr(p+".effective", "date %s is before announced %s", ctl.Effective, ctl.Announced)
-		}
-		if c.suspended, err = optDay(ctl.Suspended, p+".suspended", never); err != nil {
-			return nil, err
-		}
-		if c.resumes, err = optDay(ctl.Resumes, p+".resumes", never); err != nil {
-			return nil, err
-		}
-		if ctl.Resumes != "" && ctl.Suspended == "" {
-			return nil, fieldErr(p+".suspended", "required when resumes is set")
-		}
-		if c.resumes < c.suspended {
-			return nil, fieldErr(p+".resumes", "date %s is before suspended %s", ctl.Resumes, ctl.Suspended)
-		}
-		inScope := func(mat string) bool {
-			if len(ctl.Elements) == 0 {
-				return true
-			}
-			toks := materialTokens(mat)
-			for _, e := range ctl.Elements {
-				if slices.Contains(toks, strings.ToLower(e)) {
-					return true
-				}
-			}
-			return false
-		}
-		c.originNode = make([]bool, m.n)
-		for a, arc := range net.Arcs {
-			f, to := m.from[a], m.to[a]
-			if !inScope(arc.Material) {
-				continue
-			}
-			if net.Nodes[f].Country == ctl.Country {
-				c.originNode[f] = true
-			}
-			dest := net.Nodes[to].Country
-			if dest == ctl.Country || (len(ctl.Destinations) > 0 && !slices.Contains(ctl.Destinations, dest)) {
-				continue
-			}
-			origin := net.Nodes[f].Country == ctl.Country
-			if origin && !c.origin || !origin && !c.content {
-				continue
-			}
-			c.arcs = append(c.arcs, a)
-			c.byOrigin = append(c.byOrigin, origin)
-		}
-		if c.content {
-			c.contentIdx = m.nContent
+		if cc.content {
+			cc.contentIdx = m.nContent
 			m.nContent++
 			m.contentCtl = append(m.contentCtl, len(m.controls))
 		}
-		m.controls = append(m.controls, c)
+		m.controls = append(m.controls, cc)
 	}
 	m.quotaOf = make([][]int, m.na)
-	for c, ctl := range m.controls {
+	for ci, ctl := range m.controls {
 		if ctl.mode == 2 {
 			for _, a := range ctl.arcs {
-				m.quotaOf[a] = append(m.quotaOf[a], c)
+				m.quotaOf[a] = append(m.quotaOf[a], ci)
 				m.hasQuota = true
 			}
 		}
 	}
-	// Qualifications.
+	return nil
+}
+
+// control checks one resolved export control (field path p) and finds the
+// arcs in its scope.
+func (c *compiler) control(p string, ctl Control) (ccontrol, error) {
+	cc := ccontrol{contentIdx: -1, name: ctl.Name, threshold: ctl.ContentThreshold,
+		review: ctl.ReviewDays, approve: ctl.ApprovalProbability, valid: ctl.LicenceValidDays,
+		quota: ctl.QuotaUnits, quotaPeriod: ctl.QuotaPeriodDays}
+	if ctl.Country == "" {
+		return cc, fieldErr(p+".country", "required")
+	}
+	switch ctl.Mode {
+	case ControlLicence:
+		cc.mode = 0
+		if ctl.ApprovalProbability < 0 || ctl.ApprovalProbability > 1 || !finite(ctl.ApprovalProbability) {
+			return cc, fieldErr(p+".approval_probability", "must be in [0, 1]")
+		}
+		if ctl.ReviewDays < 0 {
+			return cc, fieldErr(p+".review_days", "must be >= 0")
+		}
+	case ControlBan:
+		cc.mode = 1
+	case ControlQuota:
+		cc.mode = 2
+		if !finite(ctl.QuotaUnits) || ctl.QuotaUnits < 0 {
+			return cc, fieldErr(p+".quota_units", "must be a finite number >= 0")
+		}
+		if cc.quotaPeriod == 0 {
+			cc.quotaPeriod = 365
+		}
+	case "":
+		return cc, fieldErr(p+".mode", "required")
+	default:
+		return cc, fieldErr(p+".mode", "unknown mode %q (want licence, ban or quota)", ctl.Mode)
+	}
+	if ctl.LicenceValidDays < 0 {
+		return cc, fieldErr(p+".licence_valid_days", "must be >= 0")
+	}
+	if cc.quotaPeriod < 0 {
+		return cc, fieldErr(p+".quota_period_days", "must be >= 0")
+	}
+	switch ctl.Scope {
+	case "", ScopeOrigin:
+		cc.origin = true
+	case ScopeContent:
+		cc.content = true
+	case ScopeBoth:
+		cc.origin, cc.content = true, true
+	default:
+		return cc, fieldErr(p+".scope", "unknown scope %q (want origin, content or both)", ctl.Scope)
+	}
+	if !finite(ctl.ContentThreshold) || ctl.ContentThreshold < 0 || ctl.ContentThreshold > 1 {
+		return cc, fieldErr(p+".content_threshold", "must be in [0, 1]")
+	}
+	if err := c.controlDates(p, ctl, &cc); err != nil {
+		return cc, err
+	}
+	c.controlScope(ctl, &cc)
+	return cc, nil
+}
+
+// controlDates sets the announcement, effective, suspension and resumption
+// days of a control.
+func (c *compiler) controlDates(p string, ctl Control, cc *ccontrol) error {
+	if ctl.Effective == "" {
+		return fieldErr(p+".effective", "required")
+	}
+	var err error
+	if cc.effective, err = c.day(ctl.Effective, p+".effective"); err != nil {
+		return err
+	}
+	if cc.announced, err = c.optDay(ctl.Announced, p+".announced", cc.effective); err != nil {
+		return err
+	}
+	if cc.announced > cc.effective {
+		return fieldErr(p+".effective", "date %s is before announced %s", ctl.Effective, ctl.Announced)
+	}
+	if cc.suspended, err = c.optDay(ctl.Suspended, p+".suspended", never); err != nil {
+		return err
+	}
+	if cc.resumes, err = c.optDay(ctl.Resumes, p+".resumes", never); err != nil {
+		return err
+	}
+	if ctl.Resumes != "" && ctl.Suspended == "" {
+		return fieldErr(p+".suspended", "required when resumes is set")
+	}
+	if cc.resumes < cc.suspended {
+		return fieldErr(p+".resumes", "date %s is before suspended %s", ctl.Resumes, ctl.Suspended)
+	}
+	return nil
+}
+
+// controlScope finds the arcs a control covers (material in its elements,
+// destination outside the issuing country and among its destinations,
+// shipper of its origin or carrying its content as its scope says) and the
+// nodes whose output counts as the issuing country's origin.
+func (c *compiler) controlScope(ctl Control, cc *ccontrol) {
+	m, net := c.m, c.net
+	inScope := func(mat string) bool {
+		if len(ctl.Elements) == 0 {
+			return true
+		}
+		toks := materialTokens(mat)
+		for _, e := range ctl.Elements {
+			if slices.Contains(toks, strings.ToLower(e)) {
+				return true
+			}
+		}
+		return false
+	}
+	cc.originNode = make([]bool, m.n)
+	for a, arc := range net.Arcs {
+		f, to := m.from[a], m.to[a]
+		if !inScope(arc.Material) {
+			continue
+		}
+		if net.Nodes[f].Country == ctl.Country {
+			cc.originNode[f] = true
+		}
+		dest := net.Nodes[to].Country
+		if dest == ctl.Country || (len(ctl.Destinations) > 0 && !slices.Contains(ctl.Destinations, dest)) {
+			continue
+		}
+		origin := net.Nodes[f].Country == ctl.Country
+		if origin && !cc.origin || !origin && !cc.content {
+			continue
+		}
+		cc.arcs = append(cc.arcs, a)
+		cc.byOrigin = append(cc.byOrigin, origin)
+	}
+}
+
+// qualifications compiles the supplier qualifications, at most one per arc.
+func (c *compiler) qualifications() error {
+	m := c.m
 	m.qualArc = make([]int, m.na)
 	for a := range m.qualArc {
 		m.qualArc[a] = -1
 	}
-	for i, q := range s.Qualifications {
+	for i, q := range c.s.Qualifications {
 		p := describe(i, "qualifications")
-		a, ok := arcByName[q.Arc]
+		a, ok := c.arcByName[q.Arc]
 		if !ok {
-			return nil, fieldErr(p+".arc", "unknown arc %q", q.Arc)
+			return fieldErr(p+".arc", "unknown arc %q", q.Arc)
 		}
 		if m.qualArc[a] >= 0 {
-			return nil, fieldErr(p+".arc", "arc %q already has a qualification", q.Arc)
+			return fieldErr(p+".arc", "arc %q already has a qualification", q.Arc)
 		}
 		for _, f := range []struct {
 			n string
 			v int
 		}{{"screening_days", q.ScreeningDays}, {"samples_days", q.SamplesDays}, {"audit_days", q.AuditDays}, {"ramp_days", q.RampDays}} {
 			if f.v < 0 {
-				return nil, fieldErr(p+"."+f.n, "must be >= 0")
+				return fieldErr(p+"."+f.n, "must be >= 0")
 			}
 		}
-		d0, err := day(q.Start, p+".start")
+		d0, err := c.day(q.Start, p+".start")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		m.qualArc[a] = len(m.quals)
 		m.qualArcs = append(m.qualArcs, a)
 		m.quals = append(m.quals, q)
 		m.qualDay0 = append(m.qualDay0, d0)
 	}
-	// Calendar.
+	return nil
+}
+
+// calendar labels each day with its month.
+func (c *compiler) calendar() {
+	m := c.m
 	m.month = make([]int, m.days)
 	for d := range m.days {
-		dt := start.AddDate(0, 0, d)
+		dt := m.start.AddDate(0, 0, d)
 		lbl := dt.Format("2006-01")
 		if len(m.monthLabel) == 0 || m.monthLabel[len(m.monthLabel)-1] != lbl {
 			m.monthLabel = append(m.monthLabel, lbl)
 		}
 		m.month[d] = len(m.monthLabel) - 1
 	}
-	return m, nil
 }
 
 // throughput estimates each node's steady output per day: its own demand

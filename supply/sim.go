@@ -228,9 +228,25 @@ func (w *workspace) run(ctx context.Context) error {
 }
 
 // step advances one day through the fixed phase order documented in doc.go.
+// The phases are methods that share only the workspace. Each takes the
+// per-arc and per-node slices it uses as locals of fixed length, so its loops
+// need no bounds checks and no reloads of the slice headers.
 func (w *workspace) step(d int) {
+	w.regimes(d)
+	slot := d % w.m.ringLen
+	w.arrivals(slot)
+	w.cancelBlocked()
+	w.produce()
+	w.ship(d, slot)
+	w.order(d)
+}
+
+// regimes is phase 1: today's node and arc factors from shocks, builds,
+// substitutions, qualifications and export controls, then openF, the share
+// of each arc's flow that may move today.
+func (w *workspace) regimes(d int) {
 	m := w.m
-	n, na, nc := m.n, m.na, m.nContent
+	n, na := m.n, m.na
 	// Phase 1: regimes. Node factors and effective capacities are
 	// recomputed only when something can change them; otherwise they keep
 	// the values reset set (capF = demF = 1, capE = capacity, which is what
@@ -272,6 +288,20 @@ func (w *workspace) step(d int) {
 	for q := range m.quals {
 		_, w.qualF[m.qualArcs[q]] = m.quals[q].State(d - m.qualDay0[q])
 	}
+	w.controlRegimes(d)
+	openF, arcF, allow := w.openF[:na], w.arcF[:na], w.allow[:na]
+	for a := range openF {
+		openF[a] = min(arcF[a], allow[a])
+	}
+}
+
+// controlRegimes is the export-control part of phase 1: quota periods,
+// licence decisions and expiries, the share of each controlled arc's flow
+// allowed today (allow) and the control whose missing licence blocks it
+// (needLic).
+func (w *workspace) controlRegimes(d int) {
+	m := w.m
+	n, na := m.n, m.na
 	for c := range m.controls {
 		ctl := &m.controls[c]
 		// Quota periods start on the effective date.
@@ -336,18 +366,15 @@ func (w *workspace) step(d int) {
 			}
 		}
 	}
-	// Per-arc and per-node state as locals of fixed length: the loops below
-	// then need no bounds checks and no reloads of the slice headers.
-	openF, arcF, allow, qualF := w.openF[:na], w.arcF[:na], w.allow[:na], w.qualF[:na]
-	backlog, newOrd, wt := w.backlog[:na], w.newOrd[:na], w.wt[:na]
-	from, invRatio, arcGroup := m.from[:na], m.invRatio[:na], m.arcGroup[:na]
-	capE, out, ordIn, demF := w.capE[:n], w.out[:n], w.ordIn[:n], w.demF[:n]
-	demand, inv0 := m.demand[:n], m.inv0[:n]
-	for a := range openF {
-		openF[a] = min(arcF[a], allow[a])
-	}
+}
+
+// arrivals is phase 2: shipments due in ring slot slot reach their
+// customers' input stocks, with their controlled content.
+func (w *workspace) arrivals(slot int) {
+	m := w.m
+	na, nc := m.na, m.nContent
+	invRatio, arcGroup := m.invRatio[:na], m.arcGroup[:na]
 	// Phase 2: arrivals.
-	slot := d % m.ringLen
 	inBuf, pSum := w.inBuf, w.pSum
 	arriving := w.pipe[slot*na:][:na]
 	for a, q := range arriving {
@@ -367,6 +394,15 @@ func (w *workspace) step(d int) {
 		}
 		arriving[a] = 0
 	}
+}
+
+// cancelBlocked drops the open orders of lanes that cannot flow today and
+// sums each supplier's open orders (ordIn).
+func (w *workspace) cancelBlocked() {
+	m := w.m
+	n, na := m.n, m.na
+	openF, qualF, backlog, from := w.openF[:na], w.qualF[:na], w.backlog[:na], m.from[:na]
+	capE, out, ordIn := w.capE[:n], w.out[:n], w.ordIn[:n]
 	// Open orders on lanes that cannot flow today, or at suppliers that are
 	// down with nothing in stock, are cancelled: the customer orders again
 	// from its other sources in phase 5.
@@ -377,6 +413,14 @@ func (w *workspace) step(d int) {
 		}
 		ordIn[i] += backlog[a]
 	}
+}
+
+// produce is phase 3.
+func (w *workspace) produce() {
+	m := w.m
+	n, nc := m.n, m.nContent
+	capE, out, ordIn, demF := w.capE[:n], w.out[:n], w.ordIn[:n], w.demF[:n]
+	demand, inv0 := m.demand[:n], m.inv0[:n]
 	// Phase 3: production, limited by capacity, the scarcest input and need.
 	nodeGrp := m.nodeGrp[:n]
 	for j := range n {
@@ -409,6 +453,18 @@ func (w *workspace) step(d int) {
 			w.tOut[ti] = (old*w.tOut[ti] + u*tu) / out[j]
 		}
 	}
+}
+
+// ship is phase 4, with phase 6 (the day's KPIs) of each node recorded as
+// soon as its shipments are known.
+func (w *workspace) ship(d, slot int) {
+	m := w.m
+	n, na, nc := m.n, m.na, m.nContent
+	openF, backlog, newOrd := w.openF[:na], w.backlog[:na], w.newOrd[:na]
+	invRatio, arcGroup := m.invRatio[:na], m.arcGroup[:na]
+	out, demF := w.out[:n], w.demF[:n]
+	demand := m.demand[:n]
+	pSum := w.pSum
 	// Phase 4: allocation and shipping.
 	clear64(w.short)
 	hasQuota := m.hasQuota
@@ -504,6 +560,17 @@ func (w *workspace) step(d int) {
 			w.checkRecovered(i, d, win)
 		}
 	}
+}
+
+// order is phase 5: each input group orders up to its level from the
+// sources open today, in proportion to what they can supply; stockpiles
+// released on shortfall cover the day's unfilled orders.
+func (w *workspace) order(d int) {
+	m := w.m
+	n, na := m.n, m.na
+	openF, qualF, backlog, newOrd, wt := w.openF[:na], w.qualF[:na], w.backlog[:na], w.newOrd[:na], w.wt[:na]
+	from, invRatio := m.from[:na], m.invRatio[:na]
+	capE, out := w.capE[:n], w.out[:n]
 	// Phase 5: ordering.
 	groupArcs := m.groupArcs
 	stockpile := m.stockpile[:n]
