@@ -37,6 +37,20 @@
 // [Store.Export] produces one from a consistent read, so an export of one
 // store imports into another, and neither holds the graph in memory.
 //
+// # Outbox and the model set
+//
+// Every write that changes the graph writes a [Record] of its change to the
+// store's outbox in the same transaction, so a change is committed if and
+// only if its record is; the records stay until [Outbox.AckRecords] removes
+// them, which lets a relay publish the events of changes whose writer
+// crashed before it could. A write whose context carries a [Recorder]
+// (see [WithRecorder]) also gets its records there once it has committed.
+// [Models.ModelsVersion] counts the committed model changes; a write that
+// was validated against a model set names its version in
+// [Condition].Models and fails with [ErrModelsChanged] if the set changed
+// since. Small JSON documents that are not part of the graph (jobs,
+// routes, leases) live beside it through [Documents].
+//
 // # Queries
 //
 // The tql compiler runs queries as SQL on backends that implement [SQLer];

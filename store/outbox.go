@@ -52,8 +52,12 @@ const OpDecommission ChangeOp = "decommission"
 //	telemetry     create                  twin id             message id               {"name": value, …} of the new points only
 //	import        create                  ""                  transaction time (RFC 3339 nano)  {"models": [ids], "twins": n, "relationships": n}
 //
-// A telemetry write whose points were all stored already records nothing.
-// An import records one summary, not one record per entity.
+// A telemetry write whose points were all stored already records nothing,
+// and so does an import that writes nothing. An import records one summary,
+// not one record per entity. Writes that fail record nothing. The records
+// of one write share its transaction time (a batch of models, telemetry of
+// several messages); each write's Time is strictly greater than that of the
+// writes committed before it, so Seq order is also Time order.
 type Record struct {
 	// Seq is the record's position in the outbox: it increases in commit
 	// order, across every writer of the database.
@@ -124,7 +128,8 @@ func RecorderFrom(ctx context.Context) *Recorder {
 // changes whose events are not yet known to be published.
 type Outbox interface {
 	// PendingRecords returns up to limit records still in the outbox
-	// whose Seq is greater than after, in Seq order.
+	// whose Seq is greater than after, in Seq order; a limit of 0 or less
+	// means no cap.
 	PendingRecords(ctx context.Context, after int64, limit int) ([]Record, error)
 	// AckRecords removes the records whose events the bus has persisted.
 	// Seqs no longer in the outbox are ignored.

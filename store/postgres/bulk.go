@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
@@ -42,6 +43,7 @@ const importBatch = 256
 func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], opts store.ImportOptions) (store.ImportStats, error) {
 	start := time.Now()
 	var st store.ImportStats
+	var rec *store.Record
 	err := db.submit(ctx, func(sqlCtx context.Context, tx pgx.Tx, now int64) error {
 		im := &importer{ctx: ctx, sql: sqlCtx, tx: tx, now: now, knownModels: map[string]bool{}, twinIDs: map[twin.ID]struct{}{}}
 		if err := im.setup(); err != nil {
@@ -56,7 +58,17 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 		if opts.DryRun {
 			return errDryRun
 		}
-		return nil
+		if st.Models+st.Twins+st.Relationships == 0 {
+			return nil
+		}
+		if st.Models > 0 {
+			if _, err := core.BumpModels(sqlCtx, txConn{tx}); err != nil {
+				return err
+			}
+		}
+		r := sqlcore.ImportRecord(im.modelIDs, st.Twins, st.Relationships, now)
+		rec = &r
+		return core.InsertRecord(sqlCtx, txConn{tx}, rec)
 	}, true)
 	st.Elapsed = time.Since(start)
 	if errors.Is(err, errDryRun) {
@@ -64,6 +76,9 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 	}
 	if err != nil {
 		return store.ImportStats{Elapsed: st.Elapsed}, fmt.Errorf("postgres: import: %w", err)
+	}
+	if rec != nil {
+		sqlcore.Deliver(ctx, *rec)
 	}
 	if st.Twins+st.Relationships >= 10000 {
 		// Fresh planner statistics for the grown tables; autovacuum would
@@ -83,6 +98,7 @@ type importer struct {
 	now int64
 
 	knownModels map[string]bool
+	modelIDs    []string             // the models this import stored
 	twinIDs     map[twin.ID]struct{} // twins written by this import
 	hasTwins    bool                 // the twins table was not empty at the start
 	hasRels     bool                 // nor the relationships table
@@ -227,6 +243,7 @@ func (im *importer) run(src iter.Seq2[store.Entity, error], opts store.ImportOpt
 					return err
 				}
 				im.knownModels[it.model.ID] = true
+				im.modelIDs = append(im.modelIDs, it.model.ID)
 				st.Models++
 			case it.id != "":
 				if err := im.twin(it); err != nil {

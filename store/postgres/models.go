@@ -9,25 +9,58 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
 // PutModels implements store.Store.
-func (db *DB) PutModels(ctx context.Context, models []twin.Model) ([]twin.Model, error) {
+func (db *DB) PutModels(ctx context.Context, models []twin.Model, cond store.Condition) ([]twin.Model, error) {
 	out := make([]twin.Model, len(models))
+	recs := make([]store.Record, len(models))
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+		if cond.Models != 0 {
+			v, err := core.ModelsVersion(ctx, txConn{tx})
+			if err != nil {
+				return fmt.Errorf("postgres: put models: %w", err)
+			}
+			if err := sqlcore.CheckModels(cond, v); err != nil {
+				return fmt.Errorf("postgres: put models: %w", err)
+			}
+		}
 		for i, m := range models {
 			var err error
 			if out[i], err = putModel(ctx, tx, m, now); err != nil {
 				return err
 			}
+			if recs[i], err = sqlcore.ModelRecord(store.OpCreate, out[i], now); err != nil {
+				return fmt.Errorf("postgres: put models: %w", err)
+			}
+		}
+		if len(models) == 0 {
+			return nil
+		}
+		if _, err := core.BumpModels(ctx, txConn{tx}); err != nil {
+			return fmt.Errorf("postgres: put models: %w", err)
+		}
+		if err := core.InsertRecords(ctx, txConn{tx}, recs); err != nil {
+			return fmt.Errorf("postgres: put models: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	sqlcore.Deliver(ctx, recs...)
 	return out, nil
+}
+
+// modelInTx reads model id in tx; ok is false if it does not exist.
+func modelInTx(ctx context.Context, tx pgx.Tx, id string) (m twin.Model, ok bool, err error) {
+	m, err = scanModel(tx.QueryRow(ctx, `SELECT `+modelCols+` FROM models WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, false, nil
+	}
+	return m, err == nil, err
 }
 
 // putModel inserts one model in tx.
@@ -109,39 +142,78 @@ func (db *DB) ListModels(ctx context.Context) ([]twin.Model, error) {
 
 // DecommissionModel implements store.Store.
 func (db *DB) DecommissionModel(ctx context.Context, id string) error {
-	return db.write(ctx, func(ctx context.Context, tx pgx.Tx, _ int64) error {
-		tag, err := tx.Exec(ctx, `UPDATE models SET decommissioned = true WHERE id = $1`, id)
+	var rec *store.Record
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+		rec = nil
+		m, ok, err := modelInTx(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("postgres: decommission model %q: %w", id, err)
+			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("postgres: decommission model %q: %w", id, store.ErrNotFound)
+		if !ok {
+			return store.ErrNotFound
 		}
-		return nil
+		if m.Decommissioned {
+			return nil // nothing changes
+		}
+		if _, err := tx.Exec(ctx, `UPDATE models SET decommissioned = true WHERE id = $1`, id); err != nil {
+			return err
+		}
+		m.Decommissioned = true
+		r, err := sqlcore.ModelRecord(store.OpDecommission, m, now)
+		if err != nil {
+			return err
+		}
+		if _, err := core.BumpModels(ctx, txConn{tx}); err != nil {
+			return err
+		}
+		rec = &r
+		return core.InsertRecord(ctx, txConn{tx}, rec)
 	})
+	if err != nil {
+		return fmt.Errorf("postgres: decommission model %q: %w", id, err)
+	}
+	if rec != nil {
+		sqlcore.Deliver(ctx, *rec)
+	}
+	return nil
 }
 
 // DeleteModel implements store.Store.
 func (db *DB) DeleteModel(ctx context.Context, id string) error {
-	return db.write(ctx, func(ctx context.Context, tx pgx.Tx, _ int64) error {
-		var used bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS(SELECT 1 FROM twins WHERE model = $1) OR EXISTS(SELECT 1 FROM model_extends WHERE base = $1)`, id).Scan(&used)
+	var rec store.Record
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+		m, ok, err := modelInTx(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("postgres: delete model %q: %w", id, err)
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		var used bool
+		err = tx.QueryRow(ctx, `SELECT EXISTS(SELECT 1 FROM twins WHERE model = $1) OR EXISTS(SELECT 1 FROM model_extends WHERE base = $1)`, id).Scan(&used)
+		if err != nil {
+			return err
 		}
 		if used {
-			return fmt.Errorf("postgres: delete model %q: used by twins or extended by models: %w", id, store.ErrConflict)
+			return fmt.Errorf("used by twins or extended by models: %w", store.ErrConflict)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM model_extends WHERE model = $1`, id); err != nil {
-			return fmt.Errorf("postgres: delete model %q: %w", id, err)
+			return err
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM models WHERE id = $1`, id)
-		if err != nil {
-			return fmt.Errorf("postgres: delete model %q: %w", id, err)
+		if _, err := tx.Exec(ctx, `DELETE FROM models WHERE id = $1`, id); err != nil {
+			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("postgres: delete model %q: %w", id, store.ErrNotFound)
+		if rec, err = sqlcore.ModelRecord(store.OpDelete, m, now); err != nil {
+			return err
 		}
-		return nil
+		if _, err := core.BumpModels(ctx, txConn{tx}); err != nil {
+			return err
+		}
+		return core.InsertRecord(ctx, txConn{tx}, &rec)
 	})
+	if err != nil {
+		return fmt.Errorf("postgres: delete model %q: %w", id, err)
+	}
+	sqlcore.Deliver(ctx, rec)
+	return nil
 }

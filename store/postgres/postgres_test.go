@@ -148,7 +148,7 @@ const testModel = "dtmi:lodestone:test:Node;1"
 
 func putModel(t testing.TB, s store.Store) {
 	t.Helper()
-	if _, err := s.PutModels(context.Background(), []twin.Model{{ID: testModel, DTDL: json.RawMessage(`{"@id":"` + testModel + `"}`)}}); err != nil {
+	if _, err := s.PutModels(context.Background(), []twin.Model{{ID: testModel, DTDL: json.RawMessage(`{"@id":"` + testModel + `"}`)}}, store.Condition{}); err != nil {
 		t.Fatalf("PutModels: %v", err)
 	}
 }

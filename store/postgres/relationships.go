@@ -9,28 +9,48 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"lodestone/store"
+	"lodestone/store/internal/rowcodec"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
 const (
 	relCols     = `source_id, rel_id, target_id, name, etag, props`
 	qRelCurrent = `SELECT ` + relCols + ` FROM relationships WHERE source_id = $1 AND rel_id = $2`
-	// qRelState reads what a put checks: whether the source and target
-	// twins exist and the relationship's etag (NULL when it does not).
-	qRelState = `SELECT EXISTS(SELECT 1 FROM twins WHERE id = $1), EXISTS(SELECT 1 FROM twins WHERE id = $3),
-		(SELECT etag FROM relationships WHERE source_id = $1 AND rel_id = $2)`
+	qTwinExists = `SELECT EXISTS(SELECT 1 FROM twins WHERE id = $1)`
+)
+
+var (
+	// qRelState reads what a put checks: the source twin's model (NULL
+	// when it does not exist), whether the target twin exists, the
+	// relationship's etag (NULL when it does not) and the model-set
+	// version.
+	qRelState = `SELECT (SELECT model FROM twins WHERE id = $1), EXISTS(SELECT 1 FROM twins WHERE id = $3),
+		(SELECT etag FROM relationships WHERE source_id = $1 AND rel_id = $2), ` + qModels
+	// qRelWriteState reads what a patch or delete starts from: the current
+	// version, its source twin's model and the model-set version.
+	qRelWriteState = `SELECT ` + relCols + `, (SELECT model FROM twins WHERE id = $1), ` + qModels + `
+		FROM relationships WHERE source_id = $1 AND rel_id = $2`
+	// qRelWrite moves the current version (if any) to the history, stores
+	// the new one and writes the change's record to the outbox ($10
+	// subject, $11 the source twin's model, $12 data), returning its seq.
 	qRelWrite = `WITH old AS (
 		INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
 		SELECT source_id, rel_id, valid_from, $7, target_id, name, etag, props, op, patch FROM relationships
-		WHERE source_id = $1 AND rel_id = $2)
-	INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-	ON CONFLICT (source_id, rel_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name, etag = excluded.etag,
-		props = excluded.props, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`
-	qRelDelete = `WITH old AS (DELETE FROM relationships WHERE source_id = $1 AND rel_id = $2 RETURNING *)
-	INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
-	SELECT source_id, rel_id, valid_from, $3, target_id, name, etag, props, op, patch FROM old`
-	qTwinExists = `SELECT EXISTS(SELECT 1 FROM twins WHERE id = $1)`
+		WHERE source_id = $1 AND rel_id = $2),
+	cur AS (
+		INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (source_id, rel_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name, etag = excluded.etag,
+			props = excluded.props, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch)
+	INSERT INTO outbox(` + sqlcore.RecordCols + `) VALUES ('relationship', $8, $10, $5, $11, $7, $12) RETURNING seq`
+	// qRelDelete moves the current version to the history, closed at $3,
+	// and writes the delete's record to the outbox ($4 subject, $5 model,
+	// $6 data).
+	qRelDelete = `WITH old AS (DELETE FROM relationships WHERE source_id = $1 AND rel_id = $2 RETURNING *),
+	h AS (INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+		SELECT source_id, rel_id, valid_from, $3, target_id, name, etag, props, op, patch FROM old)
+	INSERT INTO outbox(` + sqlcore.RecordCols + `) SELECT 'relationship', 'delete', $4, etag, $5, $3, $6 FROM old RETURNING seq`
 )
 
 func scanRel(sc pgx.Row) (twin.Relationship, error) {
@@ -54,18 +74,44 @@ func readRel(ctx context.Context, q querier, src twin.ID, id string) (twin.Relat
 	return r, err == nil, err
 }
 
-func writeRel(ctx context.Context, tx pgx.Tx, r *twin.Relationship, now int64, op store.ChangeOp, patch []byte) error {
+// relWriteState reads a relationship, its source twin's model and the
+// model-set version in tx; ok is false if the relationship does not exist.
+func relWriteState(ctx context.Context, tx pgx.Tx, src twin.ID, id string) (r twin.Relationship, model string, models int64, ok bool, err error) {
+	var s, tgt, etag string
+	var props []byte
+	err = tx.QueryRow(ctx, qRelWriteState, string(src), id).Scan(&s, &r.ID, &tgt, &r.Name, &etag, &props, &model, &models)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, "", 0, false, nil
+	}
+	if err != nil {
+		return r, "", 0, false, err
+	}
+	r.SourceID, r.TargetID, r.ETag = twin.ID(s), twin.ID(tgt), twin.ETag(etag)
+	r.Properties, err = decodeProps(props)
+	return r, model, models, err == nil, err
+}
+
+// writeRel archives the current version of r (if any), stores r as the
+// current version from now and writes the change's record to the outbox,
+// in one statement: data is the patch of an OpPatch, else the
+// relationship's JSON. model is the source twin's.
+func writeRel(ctx context.Context, tx pgx.Tx, r *twin.Relationship, model string, now int64, op store.ChangeOp, patch []byte) (store.Record, error) {
 	props, err := encodeProps(r.Properties)
 	if err != nil {
-		return err
+		return store.Record{}, err
 	}
 	var p *string
+	data := patch
 	if patch != nil {
 		s := string(patch)
 		p = &s
+	} else {
+		data = rowcodec.RelationshipDoc(r, props)
 	}
-	_, err = tx.Exec(ctx, qRelWrite, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p)
-	return err
+	rec := sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
+	err = tx.QueryRow(ctx, qRelWrite, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p,
+		rec.Subject, model, string(data)).Scan(&rec.Seq)
+	return rec, err
 }
 
 // PutRelationship implements store.Store.
@@ -74,13 +120,18 @@ func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond sto
 		return twin.Relationship{}, fmt.Errorf("postgres: put relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)
 	}
 	out := r.Clone()
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
-		var srcOK, tgtOK bool
-		var etag *string
-		if err := tx.QueryRow(ctx, qRelState, string(r.SourceID), r.ID, string(r.TargetID)).Scan(&srcOK, &tgtOK, &etag); err != nil {
+		var model, etag *string
+		var tgtOK bool
+		var models int64
+		if err := tx.QueryRow(ctx, qRelState, string(r.SourceID), r.ID, string(r.TargetID)).Scan(&model, &tgtOK, &etag, &models); err != nil {
 			return err
 		}
-		if !srcOK {
+		if err := sqlcore.CheckModels(cond, models); err != nil {
+			return err
+		}
+		if model == nil {
 			return fmt.Errorf("source twin %q: %w", r.SourceID, store.ErrNotFound)
 		}
 		if !tgtOK {
@@ -99,11 +150,14 @@ func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond sto
 		if exists {
 			op = store.OpReplace
 		}
-		return writeRel(ctx, tx, &out, now, op, nil)
+		var err error
+		rec, err = writeRel(ctx, tx, &out, *model, now, op, nil)
+		return err
 	})
 	if err != nil {
 		return twin.Relationship{}, fmt.Errorf("postgres: put relationship %q of %q: %w", r.ID, r.SourceID, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
@@ -126,13 +180,17 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 		return twin.Relationship{}, fmt.Errorf("postgres: patch relationship %q of %q: %w: %w", id, source, store.ErrInvalid, err)
 	}
 	var out twin.Relationship
+	var rec store.Record
 	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
-		cur, ok, err := readRel(ctx, tx, source, id)
+		cur, model, models, ok, err := relWriteState(ctx, tx, source, id)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return store.ErrNotFound
+		}
+		if err := sqlcore.CheckModels(cond, models); err != nil {
+			return err
 		}
 		if err := checkCond(cond, true, cur.ETag); err != nil {
 			return err
@@ -143,34 +201,41 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 		}
 		next.ETag = twin.NewETag()
 		out = next
-		return writeRel(ctx, tx, &out, now, store.OpPatch, pj)
+		rec, err = writeRel(ctx, tx, &out, model, now, store.OpPatch, pj)
+		return err
 	})
 	if err != nil {
 		return twin.Relationship{}, fmt.Errorf("postgres: patch relationship %q of %q: %w", id, source, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
 // DeleteRelationship implements store.Store.
 func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string, cond store.Condition) error {
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
-		var etag string
-		err := tx.QueryRow(ctx, `SELECT etag FROM relationships WHERE source_id = $1 AND rel_id = $2`, string(source), id).Scan(&etag)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
+		cur, model, _, ok, err := relWriteState(ctx, tx, source, id)
 		if err != nil {
 			return err
 		}
-		if err := checkCond(cond, true, twin.ETag(etag)); err != nil {
+		if !ok {
+			return store.ErrNotFound
+		}
+		if err := checkCond(cond, true, cur.ETag); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, qRelDelete, string(source), id, now)
-		return err
+		data, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		rec = sqlcore.RelationshipRecord(store.OpDelete, source, id, cur.ETag, model, now, data)
+		return tx.QueryRow(ctx, qRelDelete, string(source), id, now, rec.Subject, model, string(data)).Scan(&rec.Seq)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: delete relationship %q of %q: %w", id, source, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return nil
 }
 

@@ -105,10 +105,39 @@ CREATE UNIQUE INDEX telemetry_dedup ON telemetry(twin_id, message_id, name);
 CREATE INDEX telemetry_name_time ON telemetry(twin_id, name, source_ns);
 CREATE INDEX telemetry_time ON telemetry(twin_id, source_ns);
 `,
+	// 2: the outbox of committed changes, documents, and the model-set
+	// version in the clock row (1 for a schema that has models already),
+	// which every write transaction has locked before it reads it. seq is
+	// drawn by writes that hold the clock row's lock, so it increases in
+	// commit order.
+	`
+ALTER TABLE clock ADD COLUMN models bigint NOT NULL DEFAULT 0;
+UPDATE clock SET models = 1 WHERE EXISTS (SELECT 1 FROM models);
+
+CREATE TABLE outbox (
+	seq bigserial PRIMARY KEY,
+	kind text NOT NULL,
+	op text NOT NULL,
+	subject text COLLATE "C" NOT NULL,
+	key text NOT NULL,
+	model text COLLATE "C" NOT NULL,
+	time_ns bigint NOT NULL,
+	data text NOT NULL
+);
+
+CREATE TABLE docs (
+	kind text COLLATE "C" NOT NULL,
+	id text COLLATE "C" NOT NULL,
+	etag text NOT NULL,
+	body text NOT NULL,
+	updated_ns bigint NOT NULL,
+	PRIMARY KEY (kind, id)
+);
+`,
 }
 
 // SchemaVersion is the schema version this package writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate creates schema if needed and brings it to SchemaVersion. Servers
 // starting together take turns through an advisory lock named after the

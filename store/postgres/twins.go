@@ -9,28 +9,44 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"lodestone/store"
+	"lodestone/store/internal/rowcodec"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
-const (
+var (
 	qTwinCurrent = `SELECT model, etag, props, meta FROM twins WHERE id = $1`
+	// qTwinPatchState reads what a patch starts from: the current version
+	// and the model-set version.
+	qTwinPatchState = `SELECT model, etag, props, meta, ` + qModels + ` FROM twins WHERE id = $1`
+	// qTwinPatchFromState reads what PatchTwinFrom checks: the stored etag
+	// (NULL when the twin does not exist) and the model-set version.
+	qTwinPatchFromState = `SELECT (SELECT etag FROM twins WHERE id = $1), ` + qModels
 	// qTwinState reads what a put checks: the stored etag (NULL when the
-	// twin does not exist) and whether the model exists.
-	qTwinState = `SELECT (SELECT etag FROM twins WHERE id = $1), EXISTS(SELECT 1 FROM models WHERE id = $2)`
+	// twin does not exist), whether the model exists and the model-set
+	// version.
+	qTwinState = `SELECT (SELECT etag FROM twins WHERE id = $1), EXISTS(SELECT 1 FROM models WHERE id = $2), ` + qModels
 	// qTwinWrite moves the current version of a twin (if any) to the
-	// history, closing its interval at $6, and stores the new one. The
-	// CTE reads twins as they were before the statement.
+	// history, closing its interval at $6, stores the new one and writes
+	// the change's record ($9: its data) to the outbox, returning its seq.
+	// The CTEs read twins as they were before the statement.
 	qTwinWrite = `WITH old AS (
 		INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
-		SELECT id, valid_from, $6, model, etag, props, meta, op, patch FROM twins WHERE id = $1)
-	INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-	ON CONFLICT (id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props,
-		meta = excluded.meta, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch`
-	// qTwinDelete moves the current version to the history, closed at $2.
-	qTwinDelete = `WITH old AS (DELETE FROM twins WHERE id = $1 RETURNING *)
-	INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
-	SELECT id, valid_from, $2, model, etag, props, meta, op, patch FROM old`
-	qTwinDeleteState = `SELECT etag, EXISTS(SELECT 1 FROM relationships WHERE source_id = $1)
+		SELECT id, valid_from, $6, model, etag, props, meta, op, patch FROM twins WHERE id = $1),
+	cur AS (
+		INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props,
+			meta = excluded.meta, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch)
+	INSERT INTO outbox(` + sqlcore.RecordCols + `) VALUES ('twin', $7, $1, $3, $2, $6, $9) RETURNING seq`
+	// qTwinDelete moves the current version to the history, closed at $2,
+	// and writes the delete's record ($3: its data) to the outbox.
+	qTwinDelete = `WITH old AS (DELETE FROM twins WHERE id = $1 RETURNING *),
+	h AS (INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+		SELECT id, valid_from, $2, model, etag, props, meta, op, patch FROM old)
+	INSERT INTO outbox(` + sqlcore.RecordCols + `) SELECT 'twin', 'delete', id, etag, model, $2, $3 FROM old RETURNING seq`
+	// qTwinDeleteState reads the version a delete removes (its document
+	// is the record's data) and whether the twin has relationships.
+	qTwinDeleteState = `SELECT model, etag, props, meta, EXISTS(SELECT 1 FROM relationships WHERE source_id = $1)
 		OR EXISTS(SELECT 1 FROM relationships WHERE target_id = $1) FROM twins WHERE id = $1`
 	qModelExists = `SELECT EXISTS(SELECT 1 FROM models WHERE id = $1)`
 )
@@ -54,20 +70,26 @@ func readTwin(ctx context.Context, q querier, id twin.ID) (twin.Twin, bool, erro
 	return t, err == nil, err
 }
 
-// writeTwin archives the current version of t.ID (if any) and stores t as
-// the current version from now.
-func writeTwin(ctx context.Context, tx pgx.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte) error {
+// writeTwin archives the current version of t.ID (if any), stores t as
+// the current version from now and writes the change's record to the
+// outbox, in one statement: the record's data is the patch of an OpPatch,
+// else the twin's document, spliced from the encoded properties.
+func writeTwin(ctx context.Context, tx pgx.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte) (store.Record, error) {
 	props, meta, err := encodeTwin(t)
 	if err != nil {
-		return err
+		return store.Record{}, err
 	}
 	var p *string
+	data := patch
 	if patch != nil {
 		s := string(patch)
 		p = &s
+	} else if data, err = rowcodec.TwinDoc(t, props); err != nil {
+		return store.Record{}, err
 	}
-	_, err = tx.Exec(ctx, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
-	return err
+	rec := sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
+	err = tx.QueryRow(ctx, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p, string(data)).Scan(&rec.Seq)
+	return rec, err
 }
 
 func modelExists(ctx context.Context, q querier, id string) (bool, error) {
@@ -85,10 +107,15 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		return twin.Twin{}, fmt.Errorf("postgres: put twin %q: empty $model: %w", t.ID, store.ErrInvalid)
 	}
 	var out twin.Twin
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var etag *string
 		var modelOK bool
-		if err := tx.QueryRow(ctx, qTwinState, string(t.ID), t.Metadata.Model).Scan(&etag, &modelOK); err != nil {
+		var models int64
+		if err := tx.QueryRow(ctx, qTwinState, string(t.ID), t.Metadata.Model).Scan(&etag, &modelOK, &models); err != nil {
+			return err
+		}
+		if err := sqlcore.CheckModels(cond, models); err != nil {
 			return err
 		}
 		exists := etag != nil
@@ -107,11 +134,14 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		if exists {
 			op = store.OpReplace
 		}
-		return writeTwin(ctx, tx, &out, now, op, nil)
+		var err error
+		rec, err = writeTwin(ctx, tx, &out, now, op, nil)
+		return err
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: put twin %q: %w", t.ID, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
@@ -149,13 +179,24 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w: %w", id, store.ErrInvalid, err)
 	}
 	var out twin.Twin
+	var rec store.Record
 	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
-		cur, ok, err := readTwin(ctx, tx, id)
+		var model, etag string
+		var props, meta []byte
+		var models int64
+		err := tx.QueryRow(ctx, qTwinPatchState, string(id)).Scan(&model, &etag, &props, &meta, &models)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return store.ErrNotFound
+		if err := sqlcore.CheckModels(cond, models); err != nil {
+			return err
+		}
+		cur, err := decodeTwin(string(id), model, etag, props, meta)
+		if err != nil {
+			return err
 		}
 		if err := checkCond(cond, true, cur.ETag); err != nil {
 			return err
@@ -175,20 +216,25 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		}
 		next.ETag = twin.NewETag()
 		out = next
-		return writeTwin(ctx, tx, &out, now, store.OpPatch, pj)
+		rec, err = writeTwin(ctx, tx, &out, now, store.OpPatch, pj)
+		return err
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w", id, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
-// DeleteTwin implements store.Store.
+// DeleteTwin implements store.Store. The record's data is the deleted
+// version's document.
 func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
-		var etag string
+		var model, etag string
+		var props, meta []byte
 		var hasRels bool
-		err := tx.QueryRow(ctx, qTwinDeleteState, string(id)).Scan(&etag, &hasRels)
+		err := tx.QueryRow(ctx, qTwinDeleteState, string(id)).Scan(&model, &etag, &props, &meta, &hasRels)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -201,12 +247,21 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 		if hasRels {
 			return fmt.Errorf("twin has relationships: %w", store.ErrConflict)
 		}
-		_, err = tx.Exec(ctx, qTwinDelete, string(id), now)
-		return err
+		old, err := decodeTwin(string(id), model, etag, props, meta)
+		if err != nil {
+			return err
+		}
+		doc, err := json.Marshal(old)
+		if err != nil {
+			return err
+		}
+		rec = sqlcore.TwinRecord(store.OpDelete, id, old.ETag, model, now, doc)
+		return tx.QueryRow(ctx, qTwinDelete, string(id), now, string(doc)).Scan(&rec.Seq)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: delete twin %q: %w", id, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return nil
 }
 
@@ -215,23 +270,27 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 // ETag: ErrNotFound if it is gone, ErrPreconditionFailed if it has another
 // version by now. It saves PatchTwin's read and decode of the stored twin;
 // otherwise it behaves as PatchTwin (this is store.TwinPatcher).
-func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (twin.Twin, error) {
+func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, cond store.Condition) (twin.Twin, error) {
 	pj, err := json.Marshal(p)
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w: %w", base.ID, store.ErrInvalid, err)
 	}
 	var out twin.Twin
+	var rec store.Record
 	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
-		var etag string
-		err := tx.QueryRow(ctx, `SELECT etag FROM twins WHERE id = $1`, string(base.ID)).Scan(&etag)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
+		var etag *string
+		var models int64
+		if err := tx.QueryRow(ctx, qTwinPatchFromState, string(base.ID)).Scan(&etag, &models); err != nil {
 			return err
 		}
-		if twin.ETag(etag) != base.ETag {
-			return fmt.Errorf("etag %s is not the base's %s: %w", etag, base.ETag, store.ErrPreconditionFailed)
+		if err := sqlcore.CheckModels(cond, models); err != nil {
+			return err
+		}
+		if etag == nil {
+			return store.ErrNotFound
+		}
+		if twin.ETag(*etag) != base.ETag {
+			return fmt.Errorf("etag %s is not the base's %s: %w", *etag, base.ETag, store.ErrPreconditionFailed)
 		}
 		next, err := base.ApplyPatch(p, nsTime(now))
 		if err != nil {
@@ -248,10 +307,12 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (
 		}
 		next.ETag = twin.NewETag()
 		out = next
-		return writeTwin(ctx, tx, &out, now, store.OpPatch, pj)
+		rec, err = writeTwin(ctx, tx, &out, now, store.OpPatch, pj)
+		return err
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w", base.ID, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }

@@ -46,7 +46,7 @@ func fillSmall(t testing.TB, ctx context.Context, db store.Store) time.Time {
 		{ID: "dtmi:t:A;1", Extends: []string{"dtmi:t:Base;1"}, DTDL: []byte(`{"@id":"dtmi:t:A;1","@type":"Interface","@context":"dtmi:dtdl:context;3","extends":"dtmi:t:Base;1"}`)},
 		{ID: "dtmi:t:B;1", DTDL: []byte(`{"@id":"dtmi:t:B;1","@type":"Interface","@context":"dtmi:dtdl:context;3"}`)},
 	}
-	if _, err := db.PutModels(ctx, models); err != nil {
+	if _, err := db.PutModels(ctx, models, store.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 	vals := []any{nil, true, false, 0.0, 1.0, 2.5, -3.0, 1e6, "", "a", "ab", "b", "abc", "x'y", "é", []any{1.0, "a"}, map[string]any{"x": 1.0}}

@@ -41,7 +41,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	defer db.Close()
-	db.PutModels(ctx, []twin.Model{{ID: "dtmi:ex:Mine;1", DTDL: json.RawMessage(`{"@id":"dtmi:ex:Mine;1","@type":"Interface","@context":"dtmi:dtdl:context;3"}`)}})
+	db.PutModels(ctx, []twin.Model{{ID: "dtmi:ex:Mine;1", DTDL: json.RawMessage(`{"@id":"dtmi:ex:Mine;1","@type":"Interface","@context":"dtmi:dtdl:context;3"}`)}}, store.Condition{})
 	for _, id := range []twin.ID{"mine-a", "mine-b"} {
 		db.PutTwin(ctx, twin.Twin{ID: id, Metadata: twin.Metadata{Model: "dtmi:ex:Mine;1"}, Properties: map[string]any{"output": 1000.0}}, store.Condition{})
 	}
@@ -64,7 +64,7 @@ func ExampleRun() {
 		panic(err)
 	}
 	defer db.Close()
-	db.PutModels(ctx, []twin.Model{{ID: "dtmi:ex:Mine;1", DTDL: json.RawMessage(`{"@id":"dtmi:ex:Mine;1","@type":"Interface","@context":"dtmi:dtdl:context;3"}`)}})
+	db.PutModels(ctx, []twin.Model{{ID: "dtmi:ex:Mine;1", DTDL: json.RawMessage(`{"@id":"dtmi:ex:Mine;1","@type":"Interface","@context":"dtmi:dtdl:context;3"}`)}}, store.Condition{})
 	for i, c := range []string{"AU", "CN", "CN"} {
 		db.PutTwin(ctx, twin.Twin{ID: twin.ID(fmt.Sprintf("mine-%d", i)), Metadata: twin.Metadata{Model: "dtmi:ex:Mine;1"}, Properties: map[string]any{"country": c, "output": 1000.0 * float64(i+1)}}, store.Condition{})
 	}

@@ -33,7 +33,7 @@ func openBench(b *testing.B) *sqlite.DB {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	if _, err := db.PutModels(b.Context(), []twin.Model{{ID: benchModel, DTDL: json.RawMessage(`{"@id":"` + benchModel + `"}`)}}); err != nil {
+	if _, err := db.PutModels(b.Context(), []twin.Model{{ID: benchModel, DTDL: json.RawMessage(`{"@id":"` + benchModel + `"}`)}}, store.Condition{}); err != nil {
 		b.Fatal(err)
 	}
 	return db
@@ -290,7 +290,7 @@ func BenchmarkTwinWriteParallel(b *testing.B) {
 						if op == "read+patch" {
 							_, err = db.PatchTwin(ctx, id, p, store.Condition{IfMatch: cur.ETag})
 						} else {
-							_, err = db.PatchTwinFrom(ctx, cur, p)
+							_, err = db.PatchTwinFrom(ctx, cur, p, store.Condition{})
 						}
 						if errors.Is(err, store.ErrPreconditionFailed) {
 							err = nil // another client patched the same twin in between

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
@@ -33,6 +34,7 @@ const multiChunk = 200
 func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], opts store.ImportOptions) (store.ImportStats, error) {
 	start := time.Now()
 	var st store.ImportStats
+	var rec *store.Record
 	err := db.submit(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		var oldCache int64
 		if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&oldCache); err != nil {
@@ -53,7 +55,17 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 		if opts.DryRun {
 			return errDryRun
 		}
-		return nil
+		if st.Models+st.Twins+st.Relationships == 0 {
+			return nil
+		}
+		if st.Models > 0 {
+			if err := db.bumpModels(ctx, tx); err != nil {
+				return err
+			}
+		}
+		r := sqlcore.ImportRecord(im.modelIDs, st.Twins, st.Relationships, now)
+		rec = &r
+		return db.record(ctx, tx, rec)
 	}, true)
 	if err == nil && st.Twins+st.Relationships >= 10000 {
 		db.optimize(ctx)
@@ -64,6 +76,9 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 	}
 	if err != nil {
 		return store.ImportStats{Elapsed: st.Elapsed}, fmt.Errorf("sqlite: import: %w", err)
+	}
+	if rec != nil {
+		sqlcore.Deliver(ctx, *rec)
 	}
 	return st, nil
 }
@@ -76,6 +91,7 @@ type importer struct {
 	now int64
 
 	models            *modelWriter
+	modelIDs          []string // the models this import stored
 	knownModels       map[string]bool
 	twinIDs           map[twin.ID]struct{} // twins written by this import
 	hasTwins          bool                 // the twins table was not empty at the start
@@ -245,6 +261,7 @@ func (im *importer) run(src iter.Seq2[store.Entity, error], opts store.ImportOpt
 					return err
 				}
 				im.knownModels[it.model.ID] = true
+				im.modelIDs = append(im.modelIDs, it.model.ID)
 				st.Models++
 			case it.id != "":
 				if err := im.twin(it); err != nil {

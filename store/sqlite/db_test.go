@@ -35,7 +35,7 @@ func openFile(t *testing.T, path string) *sqlite.DB {
 
 func putModel(t *testing.T, db store.Store, id string, extends ...string) {
 	t.Helper()
-	if _, err := db.PutModels(t.Context(), []twin.Model{{ID: id, DTDL: json.RawMessage(`{}`), Extends: extends}}); err != nil {
+	if _, err := db.PutModels(t.Context(), []twin.Model{{ID: id, DTDL: json.RawMessage(`{}`), Extends: extends}}, store.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -49,6 +49,9 @@
 //	relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch)
 //	relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
 //	telemetry(twin_id, name, message_id, source_ns, enqueued_ns, value)
+//	outbox(seq, kind, op, subject, key, model, time_ns, data)
+//	docs(kind, id, etag, body, updated_ns)
+//	model_set(version)
 //
 // twins and relationships hold the current versions; a write moves the
 // version it supersedes to the history table with valid_to set to the
@@ -64,4 +67,15 @@
 // tql compiler, and store.TwinPatcher: PatchTwinFrom stores a patch applied
 // to a version the caller has read, checking only its ETag in the writer
 // instead of reading and decoding the row again.
+//
+// # Outbox and model-set version
+//
+// Each write inserts its store.Record into outbox in its own savepoint
+// (seq is an AUTOINCREMENT rowid, so a seq is never reused after an ack),
+// building a twin's document from the props text it has just encoded. The
+// writer keeps the model-set version (model_set) in memory, loaded at open
+// and set by the writes that bump it, so checking Condition.Models costs
+// no query; a write that rolls back, alone or with its group, puts the
+// version back. The outbox, documents and version statements are shared
+// with store/postgres through store/internal/sqlcore.
 package sqlite

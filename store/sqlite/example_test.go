@@ -20,7 +20,7 @@ func Example() {
 	defer st.Close()
 
 	const mine = "dtmi:lodestone:Mine;1"
-	if _, err := st.PutModels(ctx, []twin.Model{{ID: mine, DTDL: json.RawMessage(`{"@id":"` + mine + `","@type":"Interface"}`)}}); err != nil {
+	if _, err := st.PutModels(ctx, []twin.Model{{ID: mine, DTDL: json.RawMessage(`{"@id":"` + mine + `","@type":"Interface"}`)}}, store.Condition{}); err != nil {
 		fmt.Println(err)
 		return
 	}

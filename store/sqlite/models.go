@@ -8,13 +8,18 @@ import (
 	"fmt"
 
 	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
 // PutModels implements store.Store.
-func (db *DB) PutModels(ctx context.Context, models []twin.Model) ([]twin.Model, error) {
+func (db *DB) PutModels(ctx context.Context, models []twin.Model, cond store.Condition) ([]twin.Model, error) {
 	out := make([]twin.Model, len(models))
+	recs := make([]store.Record, len(models))
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		if err := db.checkModels(cond); err != nil {
+			return fmt.Errorf("sqlite: put models: %w", err)
+		}
 		st, err := newModelWriter(ctx, tx)
 		if err != nil {
 			return err
@@ -24,13 +29,44 @@ func (db *DB) PutModels(ctx context.Context, models []twin.Model) ([]twin.Model,
 			if out[i], err = st.put(ctx, m, now); err != nil {
 				return err
 			}
+			if recs[i], err = sqlcore.ModelRecord(store.OpCreate, out[i], now); err != nil {
+				return fmt.Errorf("sqlite: put models: %w", err)
+			}
+		}
+		if len(models) == 0 {
+			return nil
+		}
+		if err := db.bumpModels(ctx, tx); err != nil {
+			return fmt.Errorf("sqlite: put models: %w", err)
+		}
+		if err := core.InsertRecords(ctx, txConn{db, tx}, recs); err != nil {
+			return fmt.Errorf("sqlite: put models: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	sqlcore.Deliver(ctx, recs...)
 	return out, nil
+}
+
+// ModelsVersion implements store.Store.
+func (db *DB) ModelsVersion(ctx context.Context) (int64, error) {
+	v, err := core.ModelsVersion(ctx, readConn{db})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: model-set version: %w", err)
+	}
+	return v, nil
+}
+
+// modelInTx reads model id in tx; ok is false if it does not exist.
+func modelInTx(ctx context.Context, tx *sql.Tx, id string) (m twin.Model, ok bool, err error) {
+	m, err = scanModel(tx.QueryRowContext(ctx, `SELECT `+modelCols+` FROM models WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
+	}
+	return m, err == nil, err
 }
 
 // modelWriter holds the prepared statements that insert models.
@@ -140,40 +176,79 @@ func (db *DB) ListModels(ctx context.Context) ([]twin.Model, error) {
 
 // DecommissionModel implements store.Store.
 func (db *DB) DecommissionModel(ctx context.Context, id string) error {
-	return db.write(ctx, func(ctx context.Context, tx *sql.Tx, _ int64) error {
-		res, err := tx.ExecContext(ctx, `UPDATE models SET decommissioned = 1 WHERE id = ?`, id)
+	var rec *store.Record
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		rec = nil
+		m, ok, err := modelInTx(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("sqlite: decommission model %q: %w", id, err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("sqlite: decommission model %q: %w", id, store.ErrNotFound)
+		if !ok {
+			return store.ErrNotFound
 		}
-		return nil
+		if m.Decommissioned {
+			return nil // nothing changes
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE models SET decommissioned = 1 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		m.Decommissioned = true
+		r, err := sqlcore.ModelRecord(store.OpDecommission, m, now)
+		if err != nil {
+			return err
+		}
+		if err := db.bumpModels(ctx, tx); err != nil {
+			return err
+		}
+		rec = &r
+		return db.record(ctx, tx, rec)
 	})
+	if err != nil {
+		return fmt.Errorf("sqlite: decommission model %q: %w", id, err)
+	}
+	if rec != nil {
+		sqlcore.Deliver(ctx, *rec)
+	}
+	return nil
 }
 
 // DeleteModel implements store.Store.
 func (db *DB) DeleteModel(ctx context.Context, id string) error {
-	return db.write(ctx, func(ctx context.Context, tx *sql.Tx, _ int64) error {
+	var rec store.Record
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		m, ok, err := modelInTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
 		var used int
-		err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM twins WHERE model = ?1 LIMIT 1))
+		err = tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM twins WHERE model = ?1 LIMIT 1))
 			+ (SELECT count(*) FROM (SELECT 1 FROM model_extends WHERE base = ?1 LIMIT 1))`, id).Scan(&used)
 		if err != nil {
-			return fmt.Errorf("sqlite: delete model %q: %w", id, err)
+			return err
 		}
 		if used > 0 {
-			return fmt.Errorf("sqlite: delete model %q: used by twins or extended by models: %w", id, store.ErrConflict)
+			return fmt.Errorf("used by twins or extended by models: %w", store.ErrConflict)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM model_extends WHERE model = ?`, id); err != nil {
-			return fmt.Errorf("sqlite: delete model %q: %w", id, err)
+			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM models WHERE id = ?`, id)
-		if err != nil {
-			return fmt.Errorf("sqlite: delete model %q: %w", id, err)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM models WHERE id = ?`, id); err != nil {
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("sqlite: delete model %q: %w", id, store.ErrNotFound)
+		if rec, err = sqlcore.ModelRecord(store.OpDelete, m, now); err != nil {
+			return err
 		}
-		return nil
+		if err := db.bumpModels(ctx, tx); err != nil {
+			return err
+		}
+		return db.record(ctx, tx, &rec)
 	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete model %q: %w", id, err)
+	}
+	sqlcore.Deliver(ctx, rec)
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"lodestone/store"
+	"lodestone/store/internal/rowcodec"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
@@ -15,6 +17,7 @@ const (
 	relCols     = `source_id, rel_id, target_id, name, etag, props`
 	qRelCurrent = `SELECT ` + relCols + ` FROM relationships WHERE source_id = ? AND rel_id = ?`
 	qTwinExists = `SELECT 1 FROM twins WHERE id = ?`
+	qTwinModel  = `SELECT model FROM twins WHERE id = ?`
 	qRelArchive = `INSERT OR REPLACE INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
 		SELECT source_id, rel_id, valid_from, ?3, target_id, name, etag, props, op, patch FROM relationships WHERE source_id = ?1 AND rel_id = ?2`
 	qRelUpsert = `INSERT INTO relationships(source_id, rel_id, target_id, name, etag, props, valid_from, op, patch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -24,7 +27,7 @@ const (
 )
 
 func init() {
-	writerQueries = append(writerQueries, qRelCurrent, qTwinExists, qRelArchive, qRelUpsert, qRelDelete)
+	writerQueries = append(writerQueries, qRelCurrent, qTwinExists, qTwinModel, qRelArchive, qRelUpsert, qRelDelete)
 }
 
 type scanner interface{ Scan(...any) error }
@@ -64,6 +67,16 @@ func (db *DB) twinExists(ctx context.Context, tx *sql.Tx, id twin.ID) (bool, err
 	return err == nil, err
 }
 
+// twinModel returns the model of twin id in tx; ok is false if the twin
+// does not exist.
+func (db *DB) twinModel(ctx context.Context, tx *sql.Tx, id twin.ID) (model string, ok bool, err error) {
+	err = db.txQueryRow(ctx, tx, qTwinModel, string(id)).Scan(&model)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return model, err == nil, err
+}
+
 func (db *DB) currentRel(ctx context.Context, tx *sql.Tx, src twin.ID, id string) (twin.Relationship, bool, error) {
 	r, err := scanRel(db.txQueryRow(ctx, tx, qRelCurrent, string(src), id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -72,22 +85,33 @@ func (db *DB) currentRel(ctx context.Context, tx *sql.Tx, src twin.ID, id string
 	return r, err == nil, err
 }
 
-func (db *DB) writeRel(ctx context.Context, tx *sql.Tx, r *twin.Relationship, now int64, op store.ChangeOp, patch []byte, archive bool) error {
+// writeRel archives the current version of r (if any), stores r as the
+// current version from now and writes the change's record to the outbox:
+// data is the patch of an OpPatch, else the relationship's JSON. model is
+// the source twin's.
+func (db *DB) writeRel(ctx context.Context, tx *sql.Tx, r *twin.Relationship, model string, now int64, op store.ChangeOp, patch []byte, archive bool) (store.Record, error) {
 	props, err := encodeProps(r.Properties)
 	if err != nil {
-		return err
+		return store.Record{}, err
 	}
 	if archive {
 		if _, err := db.txExec(ctx, tx, qRelArchive, string(r.SourceID), r.ID, now); err != nil {
-			return err
+			return store.Record{}, err
 		}
 	}
 	var p any
 	if patch != nil {
 		p = string(patch)
 	}
-	_, err = db.txExec(ctx, tx, qRelUpsert, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p)
-	return err
+	if _, err = db.txExec(ctx, tx, qRelUpsert, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p); err != nil {
+		return store.Record{}, err
+	}
+	data := patch
+	if data == nil {
+		data = rowcodec.RelationshipDoc(r, []byte(props))
+	}
+	rec := sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
+	return rec, db.record(ctx, tx, &rec)
 }
 
 // PutRelationship implements store.Store.
@@ -96,8 +120,13 @@ func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond sto
 		return twin.Relationship{}, fmt.Errorf("sqlite: put relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)
 	}
 	out := r.Clone()
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
-		if ok, err := db.twinExists(ctx, tx, r.SourceID); err != nil {
+		if err := db.checkModels(cond); err != nil {
+			return err
+		}
+		model, ok, err := db.twinModel(ctx, tx, r.SourceID)
+		if err != nil {
 			return err
 		} else if !ok {
 			return fmt.Errorf("source twin %q: %w", r.SourceID, store.ErrNotFound)
@@ -119,11 +148,13 @@ func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond sto
 		if exists {
 			op = store.OpReplace
 		}
-		return db.writeRel(ctx, tx, &out, now, op, nil, exists)
+		rec, err = db.writeRel(ctx, tx, &out, model, now, op, nil, exists)
+		return err
 	})
 	if err != nil {
 		return twin.Relationship{}, fmt.Errorf("sqlite: put relationship %q of %q: %w", r.ID, r.SourceID, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
@@ -146,7 +177,11 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 		return twin.Relationship{}, fmt.Errorf("sqlite: patch relationship %q of %q: %w: %w", id, source, store.ErrInvalid, err)
 	}
 	var out twin.Relationship
+	var rec store.Record
 	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		if err := db.checkModels(cond); err != nil {
+			return err
+		}
 		cur, ok, err := db.currentRel(ctx, tx, source, id)
 		if err != nil {
 			return err
@@ -163,16 +198,23 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 		}
 		next.ETag = twin.NewETag()
 		out = next
-		return db.writeRel(ctx, tx, &out, now, store.OpPatch, pj, true)
+		model, _, err := db.twinModel(ctx, tx, source)
+		if err != nil {
+			return err
+		}
+		rec, err = db.writeRel(ctx, tx, &out, model, now, store.OpPatch, pj, true)
+		return err
 	})
 	if err != nil {
 		return twin.Relationship{}, fmt.Errorf("sqlite: patch relationship %q of %q: %w", id, source, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
 // DeleteRelationship implements store.Store.
 func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string, cond store.Condition) error {
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		cur, ok, err := db.currentRel(ctx, tx, source, id)
 		if err != nil {
@@ -187,12 +229,24 @@ func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string,
 		if _, err := db.txExec(ctx, tx, qRelArchive, string(source), id, now); err != nil {
 			return err
 		}
-		_, err = db.txExec(ctx, tx, qRelDelete, string(source), id)
-		return err
+		if _, err = db.txExec(ctx, tx, qRelDelete, string(source), id); err != nil {
+			return err
+		}
+		model, _, err := db.twinModel(ctx, tx, source)
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		rec = sqlcore.RelationshipRecord(store.OpDelete, source, id, cur.ETag, model, now, data)
+		return db.record(ctx, tx, &rec)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete relationship %q of %q: %w", id, source, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return nil
 }
 

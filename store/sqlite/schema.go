@@ -91,10 +91,41 @@ CREATE UNIQUE INDEX telemetry_dedup ON telemetry(twin_id, message_id, name);
 CREATE INDEX telemetry_name_time ON telemetry(twin_id, name, source_ns);
 CREATE INDEX telemetry_time ON telemetry(twin_id, source_ns);
 `,
+	// 2: the outbox of committed changes, documents, the model-set
+	// version (1 for a store that has models already). AUTOINCREMENT: a
+	// seq is never handed out again, even once its record was acked and
+	// deleted.
+	`
+CREATE TABLE outbox (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind TEXT NOT NULL,
+	op TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	key TEXT NOT NULL,
+	model TEXT NOT NULL,
+	time_ns INTEGER NOT NULL,
+	data TEXT NOT NULL
+);
+
+CREATE TABLE docs (
+	kind TEXT NOT NULL,
+	id TEXT NOT NULL,
+	etag TEXT NOT NULL,
+	body TEXT NOT NULL,
+	updated_ns INTEGER NOT NULL,
+	PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+
+CREATE TABLE model_set (
+	one INTEGER PRIMARY KEY CHECK (one = 1),
+	version INTEGER NOT NULL
+);
+INSERT INTO model_set(one, version) SELECT 1, EXISTS(SELECT 1 FROM models);
+`,
 }
 
 // SchemaVersion is the schema version this package writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 func (db *DB) migrate(ctx context.Context) error {
 	db.wmu.Lock()

@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
 )
 
 func init() {
@@ -86,10 +87,16 @@ type DB struct {
 	logger *slog.Logger
 	now    func() time.Time // the clock of transaction times
 
-	// wmu serialises write transactions and guards last. Lock order: wmu is
-	// taken before the writer connection is used and held until commit.
+	// wmu serialises write transactions and guards last and models. Lock
+	// order: wmu is taken before the writer connection is used and held
+	// until commit.
 	wmu  sync.Mutex
 	last int64 // last transaction time handed out, Unix ns
+	// models is the model-set version as the write transaction sees it:
+	// loaded at open, set by the writes that bump it, and put back when
+	// such a write rolls back (alone in its savepoint, or with its group).
+	// Writes compare Condition.Models with it without a query.
+	models int64
 
 	wstmts, rstmts stmtCache
 
@@ -197,6 +204,10 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := db.w.QueryRowContext(ctx, `SELECT version FROM model_set`).Scan(&db.models); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: read model-set version: %w", err)
 	}
 	if err := db.initClock(ctx); err != nil {
 		db.Close()
@@ -403,6 +414,13 @@ func (db *DB) runGroup(ops []*writeOp) {
 		}
 		return
 	}
+	// A group that fails as a whole leaves the version as it found it.
+	models := db.models
+	defer func() {
+		if tx != nil {
+			db.models = models
+		}
+	}()
 	errs := make([]error, len(ops))
 	for i, op := range ops {
 		if err := op.ctx.Err(); err != nil {
@@ -416,10 +434,10 @@ func (db *DB) runGroup(ops []*writeOp) {
 		// A write in a group must not be interrupted: SQLite answers an
 		// interrupt inside a transaction by rolling all of it back.
 		ctx := context.WithoutCancel(op.ctx)
-		prev := db.last
+		prev, prevModels := db.last, db.models
 		if err := callWrite(ctx, op.fn, tx, db.tick()); err != nil {
 			errs[i] = err
-			db.last = prev
+			db.last, db.models = prev, prevModels
 			if _, rerr := db.txExec(bg, tx, qRollbackTo); rerr != nil {
 				// The transaction is unusable; fail the whole group.
 				_ = tx.Rollback()
@@ -443,6 +461,7 @@ func (db *DB) runGroup(ops []*writeOp) {
 		}
 		return
 	}
+	tx = nil // committed: keep the version
 	for i, op := range ops {
 		op.done <- errs[i]
 	}
@@ -457,14 +476,14 @@ func (db *DB) runOne(op *writeOp) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	prev := db.last
+	prev, prevModels := db.last, db.models
 	if err := callWrite(op.ctx, op.fn, tx, db.tick()); err != nil {
-		db.last = prev
+		db.last, db.models = prev, prevModels
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		db.last = prev
+		db.last, db.models = prev, prevModels
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
@@ -520,3 +539,71 @@ func init() { writerQueries = append(writerQueries, qSavepoint, qRollbackTo, qRe
 func nsTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
 func timeNS(t time.Time) int64 { return t.UnixNano() }
+
+// core is the SQL this backend shares with store/postgres: the outbox,
+// documents and the model-set version.
+var core = sqlcore.New(sqlcore.SQLite)
+
+func init() { writerQueries = append(writerQueries, core.WriteQueries()...) }
+
+// txConn runs sqlcore's statements in a write transaction, through the
+// writer's prepared statements.
+type txConn struct {
+	db *DB
+	tx *sql.Tx
+}
+
+func (c txConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := c.db.txExec(ctx, c.tx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (c txConn) QueryRow(ctx context.Context, q string, args ...any) sqlcore.Row {
+	return c.db.txQueryRow(ctx, c.tx, q, args...)
+}
+
+func (c txConn) Query(ctx context.Context, q string, args ...any) (sqlcore.Rows, error) {
+	s, err := c.db.txStmt(ctx, c.tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// readConn runs sqlcore's reads on the reader pool.
+type readConn struct{ db *DB }
+
+func (c readConn) Exec(context.Context, string, ...any) (int64, error) {
+	return 0, errors.New("sqlite: write on the reader pool")
+}
+
+func (c readConn) QueryRow(ctx context.Context, q string, args ...any) sqlcore.Row {
+	return c.db.readRow(ctx, q, args...)
+}
+
+func (c readConn) Query(ctx context.Context, q string, args ...any) (sqlcore.Rows, error) {
+	return c.db.readRows(ctx, q, args...)
+}
+
+// checkModels checks cond.Models against the version the write
+// transaction sees. Only write functions call it (they hold wmu).
+func (db *DB) checkModels(cond store.Condition) error { return sqlcore.CheckModels(cond, db.models) }
+
+// bumpModels increases the model-set version in tx. Only write functions
+// call it; the writer puts db.models back if the write rolls back.
+func (db *DB) bumpModels(ctx context.Context, tx *sql.Tx) error {
+	v, err := core.BumpModels(ctx, txConn{db, tx})
+	if err != nil {
+		return err
+	}
+	db.models = v
+	return nil
+}
+
+// record writes r to the outbox in tx and sets its Seq.
+func (db *DB) record(ctx context.Context, tx *sql.Tx, r *store.Record) error {
+	return core.InsertRecord(ctx, txConn{db, tx}, r)
+}

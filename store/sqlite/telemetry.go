@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
@@ -15,7 +16,9 @@ const qTelemetryInsert = `INSERT OR IGNORE INTO telemetry(twin_id, name, message
 
 func init() { writerQueries = append(writerQueries, qTelemetryInsert) }
 
-// AppendTelemetry implements store.Store.
+// AppendTelemetry implements store.Store. Each point is inserted on its
+// own (INSERT OR IGNORE tells which were new) and the records are made of
+// the new points' value text.
 func (db *DB) AppendTelemetry(ctx context.Context, points []store.Telemetry) (int, error) {
 	for _, p := range points {
 		if p.TwinID == "" || p.Name == "" || p.MessageID == "" {
@@ -26,18 +29,25 @@ func (db *DB) AppendTelemetry(ctx context.Context, points []store.Telemetry) (in
 		}
 	}
 	n := 0
+	var recs []store.Record
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
-		seen := map[twin.ID]bool{}
-		for _, p := range points {
-			if !seen[p.TwinID] {
-				ok, err := db.twinExists(ctx, tx, p.TwinID)
+		n = 0
+		models := map[twin.ID]string{}
+		var data sqlcore.TelemetryData
+		for i := range points {
+			p := &points[i]
+			model, seen := models[p.TwinID]
+			if !seen {
+				var ok bool
+				var err error
+				model, ok, err = db.twinModel(ctx, tx, p.TwinID)
 				if err != nil {
 					return err
 				}
 				if !ok {
 					return fmt.Errorf("twin %q: %w", p.TwinID, store.ErrNotFound)
 				}
-				seen[p.TwinID] = true
+				models[p.TwinID] = model
 			}
 			src := now
 			if !p.SourceTime.IsZero() {
@@ -47,14 +57,18 @@ func (db *DB) AppendTelemetry(ctx context.Context, points []store.Telemetry) (in
 			if err != nil {
 				return err
 			}
-			k, _ := res.RowsAffected()
-			n += int(k)
+			if k, _ := res.RowsAffected(); k > 0 {
+				n++
+				data.Add(p, model, now)
+			}
 		}
-		return nil
+		recs = data.Records()
+		return core.InsertRecords(ctx, txConn{db, tx}, recs)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append telemetry: %w", err)
 	}
+	sqlcore.Deliver(ctx, recs...)
 	return n, nil
 }
 

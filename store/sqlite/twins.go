@@ -9,6 +9,7 @@ import (
 
 	"lodestone/store"
 	"lodestone/store/internal/rowcodec"
+	"lodestone/store/internal/sqlcore"
 	"lodestone/twin"
 )
 
@@ -84,17 +85,20 @@ func (db *DB) modelExists(ctx context.Context, tx *sql.Tx, model string) (bool, 
 	return err == nil, err
 }
 
-// writeTwin archives the current version of t.ID (if any) and stores t as
-// the current version from now. sameModel says that the current version
-// exists with t's model.
-func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte, archive, sameModel bool) error {
-	props, meta, err := encodeTwin(t)
+// writeTwin archives the current version of t.ID (if any), stores t as
+// the current version from now and writes the change's record to the
+// outbox: data is the patch of an OpPatch, else the twin's document, made
+// from the encoded columns. sameModel says that the current version exists
+// with t's model.
+func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte, archive, sameModel bool) (store.Record, error) {
+	pb, mb, err := rowcodec.EncodeTwin(t)
 	if err != nil {
-		return err
+		return store.Record{}, err
 	}
+	props, meta := string(pb), string(mb)
 	if archive {
 		if _, err := db.txExec(ctx, tx, qTwinArchive, string(t.ID), now); err != nil {
-			return err
+			return store.Record{}, err
 		}
 	}
 	var p any
@@ -103,10 +107,20 @@ func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64
 	}
 	if archive && sameModel {
 		_, err = db.txExec(ctx, tx, qTwinUpdate, string(t.ID), string(t.ETag), props, meta, now, string(op), p)
-		return err
+	} else {
+		_, err = db.txExec(ctx, tx, qTwinUpsert, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
 	}
-	_, err = db.txExec(ctx, tx, qTwinUpsert, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
-	return err
+	if err != nil {
+		return store.Record{}, err
+	}
+	data := patch
+	if data == nil {
+		if data, err = rowcodec.TwinDoc(t, pb); err != nil {
+			return store.Record{}, err
+		}
+	}
+	rec := sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
+	return rec, db.record(ctx, tx, &rec)
 }
 
 // PutTwin implements store.Store.
@@ -118,7 +132,11 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		return twin.Twin{}, fmt.Errorf("sqlite: put twin %q: empty $model: %w", t.ID, store.ErrInvalid)
 	}
 	var out twin.Twin
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		if err := db.checkModels(cond); err != nil {
+			return err
+		}
 		var etag string
 		err := db.txQueryRow(ctx, tx, qTwinEtag, string(t.ID)).Scan(&etag)
 		exists := err == nil
@@ -140,11 +158,13 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		if exists {
 			op = store.OpReplace
 		}
-		return db.writeTwin(ctx, tx, &out, now, op, nil, exists, false)
+		rec, err = db.writeTwin(ctx, tx, &out, now, op, nil, exists, false)
+		return err
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("sqlite: put twin %q: %w", t.ID, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
@@ -172,7 +192,11 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: %w: %w", id, store.ErrInvalid, err)
 	}
 	var out twin.Twin
+	var rec store.Record
 	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		if err := db.checkModels(cond); err != nil {
+			return err
+		}
 		cur, ok, err := db.currentTwin(ctx, tx, id)
 		if err != nil {
 			return err
@@ -198,18 +222,20 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		}
 		next.ETag = twin.NewETag()
 		out = next
-		return db.writeTwin(ctx, tx, &out, now, store.OpPatch, pj, true, next.Metadata.Model == cur.Metadata.Model)
+		rec, err = db.writeTwin(ctx, tx, &out, now, store.OpPatch, pj, true, next.Metadata.Model == cur.Metadata.Model)
+		return err
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: %w", id, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
 // PatchTwinFrom implements store.TwinPatcher. The writer checks the stored
 // ETag only (an indexed single-column read) and applies p to base, which
 // saves reading and decoding the stored version inside the single writer.
-func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (twin.Twin, error) {
+func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, cond store.Condition) (twin.Twin, error) {
 	id := base.ID
 	if base.ETag == "" || base.ETag == twin.AnyETag {
 		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: base version has no etag: %w", id, store.ErrInvalid)
@@ -219,7 +245,11 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (
 		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: %w: %w", id, store.ErrInvalid, err)
 	}
 	var out twin.Twin
+	var rec store.Record
 	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		if err := db.checkModels(cond); err != nil {
+			return err
+		}
 		var etag string
 		err := db.txQueryRow(ctx, tx, qTwinEtag, string(id)).Scan(&etag)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -246,19 +276,23 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (
 		}
 		next.ETag = twin.NewETag()
 		out = next
-		return db.writeTwin(ctx, tx, &out, now, store.OpPatch, pj, true, next.Metadata.Model == base.Metadata.Model)
+		rec, err = db.writeTwin(ctx, tx, &out, now, store.OpPatch, pj, true, next.Metadata.Model == base.Metadata.Model)
+		return err
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("sqlite: patch twin %q: %w", id, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return out, nil
 }
 
-// DeleteTwin implements store.Store.
+// DeleteTwin implements store.Store. The record's data is the deleted
+// version's document, made from its columns as GetTwinJSON makes it.
 func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
+	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
-		var etag string
-		err := db.txQueryRow(ctx, tx, qTwinEtag, string(id)).Scan(&etag)
+		var model, etag, props, meta string
+		err := db.txQueryRow(ctx, tx, qTwinCurrent, string(id)).Scan(&model, &etag, &props, &meta)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -278,11 +312,19 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 		if _, err := db.txExec(ctx, tx, qTwinArchive, string(id), now); err != nil {
 			return err
 		}
-		_, err = db.txExec(ctx, tx, qTwinDelete, string(id))
-		return err
+		if _, err = db.txExec(ctx, tx, qTwinDelete, string(id)); err != nil {
+			return err
+		}
+		doc, err := twinJSON(id, model, etag, props, meta)
+		if err != nil {
+			return err
+		}
+		rec = sqlcore.TwinRecord(store.OpDelete, id, twin.ETag(etag), model, now, doc)
+		return db.record(ctx, tx, &rec)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete twin %q: %w", id, err)
 	}
+	sqlcore.Deliver(ctx, rec)
 	return nil
 }

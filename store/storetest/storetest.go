@@ -38,6 +38,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ImportAtomic", testImportAtomic},
 		{"Concurrency", testConcurrency},
 		{"ExportRoundTrip", func(t *testing.T, s store.Store) { testExport(t, s, open) }},
+		{"Records", testRecords},
+		{"RecordsFailedWrites", testRecordsFailedWrites},
+		{"RecordsConcurrency", testRecordsConcurrency},
+		{"Outbox", testOutbox},
+		{"ModelsVersion", testModelsVersion},
+		{"Documents", testDocuments},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +71,7 @@ func model(id string, extends ...string) twin.Model {
 // seedModels stores the models the tests use.
 func seedModels(t *testing.T, s store.Store) {
 	t.Helper()
-	if _, err := s.PutModels(t.Context(), []twin.Model{model(siteModel), model(mineModel, siteModel), model(plantModel, siteModel)}); err != nil {
+	if _, err := s.PutModels(t.Context(), []twin.Model{model(siteModel), model(mineModel, siteModel), model(plantModel, siteModel)}, store.Condition{}); err != nil {
 		t.Fatalf("PutModels: %v", err)
 	}
 }
@@ -113,7 +119,7 @@ var timeCmp = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
 
 func testModels(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	got, err := s.PutModels(ctx, []twin.Model{model(plantModel, siteModel), model(siteModel)})
+	got, err := s.PutModels(ctx, []twin.Model{model(plantModel, siteModel), model(siteModel)}, store.Condition{})
 	if err != nil {
 		t.Fatalf("PutModels: %v", err)
 	}
@@ -135,13 +141,13 @@ func testModels(t *testing.T, s store.Store) {
 	wantErr(t, "GetModel(missing)", err, store.ErrNotFound)
 
 	// A batch with one duplicate is rejected whole.
-	_, err = s.PutModels(ctx, []twin.Model{model(mineModel, siteModel), model(siteModel)})
+	_, err = s.PutModels(ctx, []twin.Model{model(mineModel, siteModel), model(siteModel)}, store.Condition{})
 	wantErr(t, "PutModels(duplicate)", err, store.ErrConflict)
 	_, err = s.GetModel(ctx, mineModel)
 	wantErr(t, "GetModel after failed batch", err, store.ErrNotFound)
-	_, err = s.PutModels(ctx, []twin.Model{{ID: "dtmi:x;1"}})
+	_, err = s.PutModels(ctx, []twin.Model{{ID: "dtmi:x;1"}}, store.Condition{})
 	wantErr(t, "PutModels(no DTDL)", err, store.ErrInvalid)
-	_, err = s.PutModels(ctx, []twin.Model{{DTDL: json.RawMessage(`{}`)}})
+	_, err = s.PutModels(ctx, []twin.Model{{DTDL: json.RawMessage(`{}`)}}, store.Condition{})
 	wantErr(t, "PutModels(no id)", err, store.ErrInvalid)
 
 	list, err := s.ListModels(ctx)
@@ -380,7 +386,7 @@ func testTwinPatchFrom(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := tp.PatchTwinFrom(ctx, base, p)
+	got, err := tp.PatchTwinFrom(ctx, base, p, store.Condition{})
 	if err != nil {
 		t.Fatalf("PatchTwinFrom: %v", err)
 	}
@@ -422,7 +428,7 @@ func testTwinPatchFrom(t *testing.T, s store.Store) {
 		{"missing twin", twin.Twin{ID: "nope", ETag: read.ETag, Metadata: read.Metadata}, `[{"op":"add","path":"/a","value":1}]`, store.ErrNotFound},
 	}
 	for _, tt := range bad {
-		_, err := tp.PatchTwinFrom(ctx, tt.base, mustPatch(t, tt.patch))
+		_, err := tp.PatchTwinFrom(ctx, tt.base, mustPatch(t, tt.patch), store.Condition{})
 		wantErr(t, "PatchTwinFrom("+tt.name+")", err, tt.want)
 	}
 	after, _ := s.GetTwin(ctx, "m")

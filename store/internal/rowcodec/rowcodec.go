@@ -104,3 +104,66 @@ func DecodeTwin(id, model, etag string, props, meta []byte) (twin.Twin, error) {
 	}
 	return t, nil
 }
+
+// TwinDoc returns the ADT JSON document of t, byte for byte what
+// t.MarshalJSON writes, from the props column EncodeTwin made of it: the
+// properties are spliced in rather than encoded again. Writes use it for
+// the data of their outbox records.
+func TwinDoc(t *twin.Twin, props []byte) ([]byte, error) {
+	md, err := t.Metadata.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	b := make([]byte, 0, len(t.ID)+len(t.ETag)+len(md)+len(props)+40)
+	b = append(b, `{"$dtId":`...)
+	b = appendString(b, string(t.ID))
+	if t.ETag != "" {
+		b = append(b, `,"$etag":`...)
+		b = appendString(b, string(t.ETag))
+	}
+	b = append(b, `,"$metadata":`...)
+	b = append(b, md...)
+	return appendMembers(b, props), nil
+}
+
+// RelationshipDoc returns the JSON of r, byte for byte what r.MarshalJSON
+// writes, from its props column (JSON of r.Properties, "{}" when empty).
+func RelationshipDoc(r *twin.Relationship, props []byte) []byte {
+	b := make([]byte, 0, len(r.ID)+len(r.ETag)+len(r.SourceID)+len(r.TargetID)+len(r.Name)+len(props)+100)
+	b = append(b, `{"$relationshipId":`...)
+	b = appendString(b, r.ID)
+	if r.ETag != "" {
+		b = append(b, `,"$etag":`...)
+		b = appendString(b, string(r.ETag))
+	}
+	b = append(b, `,"$sourceId":`...)
+	b = appendString(b, string(r.SourceID))
+	b = append(b, `,"$relationshipName":`...)
+	b = appendString(b, r.Name)
+	b = append(b, `,"$targetId":`...)
+	b = appendString(b, string(r.TargetID))
+	return appendMembers(b, props)
+}
+
+// appendMembers appends the members of the JSON object obj (compact, as
+// json.Marshal writes it) after a comma, and closes the object.
+func appendMembers(b, obj []byte) []byte {
+	if len(obj) > 2 {
+		b = append(b, ',')
+		b = append(b, obj[1:len(obj)-1]...)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string as encoding/json writes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always marshals
+			return append(b, v...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

@@ -1,6 +1,7 @@
 package rowcodec_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -59,5 +60,41 @@ func TestCheckCond(t *testing.T) {
 				t.Errorf("CheckCond(%+v, exists=%v) = %v, want failure %v wrapping ErrPreconditionFailed", tt.cond, tt.exists, err, tt.fail)
 			}
 		})
+	}
+}
+
+// TestDocs checks that the documents spliced from the encoded columns are
+// what the twin package marshals.
+func TestDocs(t *testing.T) {
+	ts := time.Date(2025, 4, 4, 0, 0, 0, 123, time.UTC)
+	tw := rowcodec.StampTwin(twin.Twin{ID: "odd/<&>\"", Metadata: twin.Metadata{Model: "dtmi:x:Mine;1"},
+		Properties: map[string]any{"é \"q\"": []any{1.0, "<b>"}, "a": map[string]any{"$metadata": map[string]any{}, "k": nil}}}, ts)
+	empty := rowcodec.StampTwin(twin.Twin{ID: "e", Metadata: twin.Metadata{Model: "dtmi:x:Mine;1"}}, ts)
+	for _, in := range []twin.Twin{tw, empty} {
+		props, _, err := rowcodec.EncodeTwin(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rowcodec.TwinDoc(&in, props)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(in)
+		if string(got) != string(want) {
+			t.Errorf("TwinDoc =\n%s\nwant\n%s", got, want)
+		}
+	}
+	for _, r := range []twin.Relationship{
+		{ID: "r&", SourceID: "a", TargetID: "b", Name: "n", ETag: `W/"x"`, Properties: map[string]any{"t": 5.0, "<": "y"}},
+		{ID: "r", SourceID: "a", TargetID: "b", Name: "n"},
+	} {
+		props := []byte("{}")
+		if len(r.Properties) > 0 {
+			props, _ = json.Marshal(r.Properties)
+		}
+		want, _ := json.Marshal(r)
+		if got := rowcodec.RelationshipDoc(&r, props); string(got) != string(want) {
+			t.Errorf("RelationshipDoc =\n%s\nwant\n%s", got, want)
+		}
 	}
 }

@@ -148,7 +148,7 @@ func (e *engine) Load(ctx context.Context, ds *tqltest.Dataset) error {
 		}
 	}
 	if len(models) > 0 {
-		if _, err := db.PutModels(ctx, models); err != nil {
+		if _, err := db.PutModels(ctx, models, store.Condition{}); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,66 @@
+package sqlcore
+
+import (
+	"context"
+	"time"
+
+	"lodestone/store"
+)
+
+// Core holds the statements of this package rendered for one dialect. It
+// is safe for concurrent use.
+type Core struct {
+	d Dialect
+
+	qRecordInsert, qRecordsPending, qRecordsPendingAll, qRecordsAck string
+	qDocState, qDocPut, qDocGet, qDocList, qDocDelete               string
+	qVersion, qVersionBump                                          string
+}
+
+// New renders the statements for d.
+func New(d Dialect) *Core {
+	c := &Core{d: d}
+	vt, vc := d.versionTable, d.versionColumn
+	for _, q := range []struct {
+		dst *string
+		sql string
+	}{
+		{&c.qRecordInsert, `INSERT INTO outbox(` + RecordCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`},
+		{&c.qRecordsPending, `SELECT seq, ` + RecordCols + ` FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2`},
+		{&c.qRecordsPendingAll, `SELECT seq, ` + RecordCols + ` FROM outbox WHERE seq > $1 ORDER BY seq`},
+		{&c.qRecordsAck, `DELETE FROM outbox WHERE seq IN (` + d.seqList + `)`},
+		{&c.qDocState, `SELECT etag FROM docs WHERE kind = $1 AND id = $2`},
+		{&c.qDocPut, `INSERT INTO docs(kind, id, etag, body, updated_ns) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (kind, id) DO UPDATE SET etag = excluded.etag, body = excluded.body, updated_ns = excluded.updated_ns`},
+		{&c.qDocGet, `SELECT etag, body, updated_ns FROM docs WHERE kind = $1 AND id = $2`},
+		{&c.qDocList, `SELECT id, etag, body, updated_ns FROM docs WHERE kind = $1 ORDER BY id`},
+		{&c.qDocDelete, `DELETE FROM docs WHERE kind = $1 AND id = $2`},
+		{&c.qVersion, `SELECT ` + vc + ` FROM ` + vt},
+		{&c.qVersionBump, `UPDATE ` + vt + ` SET ` + vc + ` = ` + vc + ` + 1 RETURNING ` + vc},
+	} {
+		*q.dst = d.Rebind(q.sql)
+	}
+	return c
+}
+
+// Dialect returns the dialect of c.
+func (c *Core) Dialect() Dialect { return c.d }
+
+// WriteQueries returns the statements c runs in write transactions, for a
+// backend that prepares its writer's statements ahead.
+func (c *Core) WriteQueries() []string {
+	return []string{c.qRecordInsert, c.qRecordsAck, c.qDocState, c.qDocPut, c.qDocDelete, c.qVersionBump}
+}
+
+// NSTime converts Unix nanoseconds, the stores' transaction times, to a
+// time in UTC.
+func NSTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// Deliver adds the records of a committed write to the recorder of ctx,
+// if it has one. Backends call it once the write's transaction has
+// committed, and never for a write that failed.
+func Deliver(ctx context.Context, recs ...store.Record) {
+	if r := store.RecorderFrom(ctx); r != nil && len(recs) > 0 {
+		r.Add(recs...)
+	}
+}

@@ -1,0 +1,189 @@
+package sqlcore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+// RecordCols are the columns of an outbox row besides seq, in the order
+// of the values a backend gives when it folds the insert of a record into
+// a statement of its own:
+//
+//	kind, op, subject, key, model, time_ns, data
+//
+// seq is the row's INTEGER PRIMARY KEY AUTOINCREMENT (SQLite) or
+// bigserial (PostgreSQL, allocated under the clock lock): it increases in
+// commit order, and no seq is handed out twice.
+const RecordCols = `kind, op, subject, key, model, time_ns, data`
+
+// RecordArgs returns the values of RecordCols for r.
+func RecordArgs(r *store.Record) []any {
+	return []any{string(r.Kind), string(r.Op), r.Subject, r.Key, r.Model, r.Time.UnixNano(), string(r.Data)}
+}
+
+// InsertRecord writes r to the outbox in the write transaction tx and sets
+// r.Seq.
+func (c *Core) InsertRecord(ctx context.Context, tx Conn, r *store.Record) error {
+	if err := tx.QueryRow(ctx, c.qRecordInsert, RecordArgs(r)...).Scan(&r.Seq); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// InsertRecords writes recs to the outbox in order and sets their Seqs.
+func (c *Core) InsertRecords(ctx context.Context, tx Conn, recs []store.Record) error {
+	for i := range recs {
+		if err := c.InsertRecord(ctx, tx, &recs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PendingRecords implements store.Outbox on q.
+func (c *Core) PendingRecords(ctx context.Context, q Conn, after int64, limit int) ([]store.Record, error) {
+	var rows Rows
+	var err error
+	if limit > 0 {
+		rows, err = q.Query(ctx, c.qRecordsPending, after, int64(limit))
+	} else {
+		rows, err = q.Query(ctx, c.qRecordsPendingAll, after)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Record
+	for rows.Next() {
+		var r store.Record
+		var kind, op, data string
+		var ns int64
+		if err := rows.Scan(&r.Seq, &kind, &op, &r.Subject, &r.Key, &r.Model, &ns, &data); err != nil {
+			return nil, err
+		}
+		r.Kind, r.Op, r.Time = store.Kind(kind), store.ChangeOp(op), NSTime(ns)
+		if data != "" {
+			r.Data = json.RawMessage(data)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// AckRecords implements store.Outbox in the write transaction tx.
+func (c *Core) AckRecords(ctx context.Context, tx Conn, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	list := make([]byte, 0, 2+12*len(seqs))
+	list = append(list, '[')
+	for i, s := range seqs {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, s, 10)
+	}
+	list = append(list, ']')
+	_, err := tx.Exec(ctx, c.qRecordsAck, string(list))
+	return err
+}
+
+// RelationshipSubject is the subject of a relationship's records:
+// "<source>/relationships/<id>", as ADT names a relationship's events.
+func RelationshipSubject(source twin.ID, id string) string {
+	return string(source) + "/relationships/" + id
+}
+
+// TimeKey formats a transaction time (Unix ns) as the key of the records
+// that have no entity tag (models, imports): RFC 3339 with nanoseconds.
+func TimeKey(ns int64) string { return NSTime(ns).Format(time.RFC3339Nano) }
+
+// TwinRecord returns the record of a twin write at transaction time now.
+// key is the new version's ETag, or the deleted version's.
+func TwinRecord(op store.ChangeOp, id twin.ID, key twin.ETag, model string, now int64, data []byte) store.Record {
+	return store.Record{Kind: store.KindTwin, Op: op, Subject: string(id), Key: string(key), Model: model, Time: NSTime(now), Data: data}
+}
+
+// RelationshipRecord returns the record of a relationship write; model is
+// the source twin's.
+func RelationshipRecord(op store.ChangeOp, source twin.ID, id string, key twin.ETag, model string, now int64, data []byte) store.Record {
+	return store.Record{Kind: store.KindRelationship, Op: op, Subject: RelationshipSubject(source, id), Key: string(key), Model: model, Time: NSTime(now), Data: data}
+}
+
+// ModelRecord returns the record of a model change: m as it is after the
+// change (as it was, for a delete). An upload's key is its upload time,
+// the others' the transaction time.
+func ModelRecord(op store.ChangeOp, m twin.Model, now int64) (store.Record, error) {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("model %q: %w", m.ID, err)
+	}
+	key := TimeKey(now)
+	if op == store.OpCreate {
+		key = m.UploadTime.UTC().Format(time.RFC3339Nano)
+	}
+	return store.Record{Kind: store.KindModel, Op: op, Subject: m.ID, Key: key, Time: NSTime(now), Data: data}, nil
+}
+
+// importSummary is the data of an import record.
+type importSummary struct {
+	Models        []string `json:"models"`
+	Twins         int      `json:"twins"`
+	Relationships int      `json:"relationships"`
+}
+
+// ImportRecord returns the summary record of an import that stored the
+// models named and twins and rels twins and relationships.
+func ImportRecord(models []string, twins, rels int, now int64) store.Record {
+	if models == nil {
+		models = []string{}
+	}
+	data, _ := json.Marshal(importSummary{Models: models, Twins: twins, Relationships: rels}) // cannot fail
+	return store.Record{Kind: store.KindImport, Op: store.OpCreate, Key: TimeKey(now), Time: NSTime(now), Data: data}
+}
+
+// TelemetryData accumulates the data of telemetry records: one JSON
+// object {"name": value, …} per (twin, message id), in the order the
+// points came, built from the values' text without decoding them.
+type TelemetryData struct {
+	recs  []store.Record
+	index map[[2]string]int
+}
+
+// Add adds a newly stored point of twin id (whose model is model) at
+// transaction time now.
+func (d *TelemetryData) Add(p *store.Telemetry, model string, now int64) {
+	k := [2]string{string(p.TwinID), p.MessageID}
+	i, ok := d.index[k]
+	if !ok {
+		if d.index == nil {
+			d.index = make(map[[2]string]int)
+		}
+		i = len(d.recs)
+		d.index[k] = i
+		d.recs = append(d.recs, store.Record{Kind: store.KindTelemetry, Op: store.OpCreate, Subject: string(p.TwinID),
+			Key: p.MessageID, Model: model, Time: NSTime(now), Data: []byte{'{'}})
+	}
+	r := &d.recs[i]
+	if len(r.Data) > 1 {
+		r.Data = append(r.Data, ',')
+	}
+	name, _ := json.Marshal(p.Name) // a string always marshals
+	r.Data = append(r.Data, name...)
+	r.Data = append(r.Data, ':')
+	r.Data = append(r.Data, p.Value...)
+}
+
+// Records returns the records, each object closed.
+func (d *TelemetryData) Records() []store.Record {
+	for i := range d.recs {
+		d.recs[i].Data = append(d.recs[i].Data, '}')
+	}
+	return d.recs
+}

@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
+)
+
+// core is the SQL this backend shares with store/sqlite: the outbox,
+// documents and the model-set version. The twin and relationship writes
+// fold their record's insert into their own statement (qTwinWrite and
+// others) so that it costs no round trip.
+var core = sqlcore.New(sqlcore.Postgres)
+
+// qModels is the model-set version as a scalar subquery, for the first
+// statement of a write that checks Condition.Models. The write's
+// transaction holds the clock row's lock, so the value is the one current
+// in commit order.
+var qModels = core.Dialect().ModelsVersionExpr()
+
+// txConn runs sqlcore's statements in a write transaction.
+type txConn struct{ tx pgx.Tx }
+
+func (c txConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := c.tx.Exec(ctx, q, args...)
+	return tag.RowsAffected(), err
+}
+
+func (c txConn) QueryRow(ctx context.Context, q string, args ...any) sqlcore.Row {
+	return c.tx.QueryRow(ctx, q, args...)
+}
+
+func (c txConn) Query(ctx context.Context, q string, args ...any) (sqlcore.Rows, error) {
+	rows, err := c.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgRows{rows}, nil
+}
+
+// poolConn runs sqlcore's reads on the read pool.
+type poolConn struct{ p *pgxpool.Pool }
+
+func (c poolConn) Exec(context.Context, string, ...any) (int64, error) {
+	return 0, errors.New("postgres: write on the read pool")
+}
+
+func (c poolConn) QueryRow(ctx context.Context, q string, args ...any) sqlcore.Row {
+	return c.p.QueryRow(ctx, q, args...)
+}
+
+func (c poolConn) Query(ctx context.Context, q string, args ...any) (sqlcore.Rows, error) {
+	rows, err := c.p.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgRows{rows}, nil
+}
+
+// pgRows gives pgx rows database/sql's Close.
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Close() error {
+	r.Rows.Close()
+	return r.Rows.Err()
+}
+
+// PendingRecords implements store.Outbox.
+func (db *DB) PendingRecords(ctx context.Context, after int64, limit int) ([]store.Record, error) {
+	recs, err := core.PendingRecords(ctx, poolConn{db.r}, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending records: %w", err)
+	}
+	return recs, nil
+}
+
+// AckRecords implements store.Outbox. It runs as a write, under the clock
+// row's lock like every other.
+func (db *DB) AckRecords(ctx context.Context, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, _ int64) error {
+		return core.AckRecords(ctx, txConn{tx}, seqs)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: ack records: %w", err)
+	}
+	return nil
+}
+
+// ModelsVersion implements store.Store.
+func (db *DB) ModelsVersion(ctx context.Context) (int64, error) {
+	v, err := core.ModelsVersion(ctx, poolConn{db.r})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: model-set version: %w", err)
+	}
+	return v, nil
+}
+
+// PutDoc implements store.Documents.
+func (db *DB) PutDoc(ctx context.Context, d store.Doc, cond store.Condition) (store.Doc, error) {
+	if err := sqlcore.CheckDoc(&d); err != nil {
+		return store.Doc{}, fmt.Errorf("postgres: put doc %q of %q: %w", d.ID, d.Kind, err)
+	}
+	var out store.Doc
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+		var err error
+		out, err = core.PutDoc(ctx, txConn{tx}, d, cond, now)
+		return err
+	})
+	if err != nil {
+		return store.Doc{}, fmt.Errorf("postgres: put doc %q of %q: %w", d.ID, d.Kind, err)
+	}
+	return out, nil
+}
+
+// GetDoc implements store.Documents.
+func (db *DB) GetDoc(ctx context.Context, kind, id string) (store.Doc, error) {
+	d, err := core.GetDoc(ctx, poolConn{db.r}, kind, id)
+	if err != nil {
+		return store.Doc{}, fmt.Errorf("postgres: get doc %q of %q: %w", id, kind, err)
+	}
+	return d, nil
+}
+
+// ListDocs implements store.Documents.
+func (db *DB) ListDocs(ctx context.Context, kind string) ([]store.Doc, error) {
+	ds, err := core.ListDocs(ctx, poolConn{db.r}, kind)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list docs of %q: %w", kind, err)
+	}
+	return ds, nil
+}
+
+// DeleteDoc implements store.Documents.
+func (db *DB) DeleteDoc(ctx context.Context, kind, id string, cond store.Condition) error {
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, _ int64) error {
+		return core.DeleteDoc(ctx, txConn{tx}, kind, id, cond)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: delete doc %q of %q: %w", id, kind, err)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"lodestone/store"
+	"lodestone/store/internal/sqlcore"
+)
+
+// PendingRecords implements store.Outbox.
+func (db *DB) PendingRecords(ctx context.Context, after int64, limit int) ([]store.Record, error) {
+	recs, err := core.PendingRecords(ctx, readConn{db}, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending records: %w", err)
+	}
+	return recs, nil
+}
+
+// AckRecords implements store.Outbox. It is a write like the others (the
+// database has one writer), group-committed with them.
+func (db *DB) AckRecords(ctx context.Context, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, _ int64) error {
+		return core.AckRecords(ctx, txConn{db, tx}, seqs)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: ack records: %w", err)
+	}
+	return nil
+}
+
+// PutDoc implements store.Documents.
+func (db *DB) PutDoc(ctx context.Context, d store.Doc, cond store.Condition) (store.Doc, error) {
+	if err := sqlcore.CheckDoc(&d); err != nil {
+		return store.Doc{}, fmt.Errorf("sqlite: put doc %q of %q: %w", d.ID, d.Kind, err)
+	}
+	var out store.Doc
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+		var err error
+		out, err = core.PutDoc(ctx, txConn{db, tx}, d, cond, now)
+		return err
+	})
+	if err != nil {
+		return store.Doc{}, fmt.Errorf("sqlite: put doc %q of %q: %w", d.ID, d.Kind, err)
+	}
+	return out, nil
+}
+
+// GetDoc implements store.Documents.
+func (db *DB) GetDoc(ctx context.Context, kind, id string) (store.Doc, error) {
+	d, err := core.GetDoc(ctx, readConn{db}, kind, id)
+	if err != nil {
+		return store.Doc{}, fmt.Errorf("sqlite: get doc %q of %q: %w", id, kind, err)
+	}
+	return d, nil
+}
+
+// ListDocs implements store.Documents.
+func (db *DB) ListDocs(ctx context.Context, kind string) ([]store.Doc, error) {
+	ds, err := core.ListDocs(ctx, readConn{db}, kind)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list docs of %q: %w", kind, err)
+	}
+	return ds, nil
+}
+
+// DeleteDoc implements store.Documents.
+func (db *DB) DeleteDoc(ctx context.Context, kind, id string, cond store.Condition) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, _ int64) error {
+		return core.DeleteDoc(ctx, txConn{db, tx}, kind, id, cond)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete doc %q of %q: %w", id, kind, err)
+	}
+	return nil
+}
