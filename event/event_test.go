@@ -3,8 +3,6 @@ package event_test
 import (
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,9 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"lodestone/event"
+	"lodestone/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 func sampleEvent() event.Event {
 	return event.Event{
@@ -38,19 +35,9 @@ func TestMarshalGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "twin-updated.json")
-	if *update {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(strings.TrimSpace(string(want)), string(got)); diff != "" {
-		t.Errorf("Marshal (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "twin-updated.golden.json"), golden.Snapshot(
+		"the wire form of sampleEvent as this code encodes it (attribute names from the CloudEvents 1.0 "+
+			"JSON format; the values are the test's own)"), append(got, '\n'))
 	back, err := event.Decode(got)
 	if err != nil {
 		t.Fatal(err)
