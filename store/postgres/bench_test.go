@@ -27,7 +27,7 @@ func openBench(b *testing.B) *postgres.DB {
 	b.Helper()
 	db := openTest(b, newSchemaDSN(b))
 	b.Cleanup(func() { db.Close() })
-	if _, err := db.PutModels(b.Context(), []twin.Model{{ID: benchModel, DTDL: json.RawMessage(`{"@id":"` + benchModel + `"}`)}}); err != nil {
+	if _, err := db.PutModels(b.Context(), []twin.Model{{ID: benchModel, DTDL: json.RawMessage(`{"@id":"` + benchModel + `"}`)}}, store.Condition{}); err != nil {
 		b.Fatal(err)
 	}
 	return db
