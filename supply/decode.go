@@ -66,6 +66,8 @@ func typeName(t reflect.Type) string {
 	return t.String()
 }
 
+// decodeValue decodes raw into v strictly: unknown fields, wrong types and
+// missing required fields (tag req:"true") are errors naming path.
 func decodeValue(raw json.RawMessage, v reflect.Value, path string) error {
 	raw = bytes.TrimSpace(raw)
 	if v.Kind() == reflect.Pointer {
@@ -86,85 +88,108 @@ func decodeValue(raw json.RawMessage, v reflect.Value, path string) error {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		if len(raw) == 0 || raw[0] != '{' {
-			return fieldErr(path, "must be %s", typeName(v.Type()))
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return fieldErr(path, "must be %s", typeName(v.Type()))
-		}
-		t := v.Type()
-		known := make(map[string]bool, t.NumField())
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				continue
-			}
-			known[name] = true
-			r, ok := m[name]
-			if !ok {
-				if f.Tag.Get("req") == "true" {
-					return fieldErr(join(path, name), "required")
-				}
-				continue
-			}
-			if err := decodeValue(r, v.Field(i), join(path, name)); err != nil {
-				return err
-			}
-		}
-		var unknown []string
-		for k := range m {
-			if !known[k] {
-				unknown = append(unknown, k)
-			}
-		}
-		if len(unknown) > 0 {
-			first := unknown[0]
-			for _, k := range unknown {
-				first = min(first, k)
-			}
-			return fieldErr(join(path, first), "unknown field")
-		}
-		return nil
+		return decodeStruct(raw, v, path)
 	case reflect.Slice:
-		if string(raw) == "null" {
-			v.SetZero()
-			return nil
-		}
-		if len(raw) == 0 || raw[0] != '[' {
-			return fieldErr(path, "must be an array")
-		}
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return fieldErr(path, "must be an array")
-		}
-		s := reflect.MakeSlice(v.Type(), len(items), len(items))
-		for i, it := range items {
-			if err := decodeValue(it, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		v.Set(s)
-		return nil
+		return decodeSlice(raw, v, path)
 	case reflect.Map:
-		if len(raw) == 0 || raw[0] != '{' {
-			return fieldErr(path, "must be an object")
+		return decodeMap(raw, v, path)
+	}
+	return decodeScalar(raw, v, path)
+}
+
+// decodeStruct decodes a JSON object into the struct v by its json tags; of
+// several unknown fields, the first in sort order is reported.
+func decodeStruct(raw json.RawMessage, v reflect.Value, path string) error {
+	if len(raw) == 0 || raw[0] != '{' {
+		return fieldErr(path, "must be %s", typeName(v.Type()))
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fieldErr(path, "must be %s", typeName(v.Type()))
+	}
+	t := v.Type()
+	known := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
 		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return fieldErr(path, "must be an object")
-		}
-		out := reflect.MakeMapWithSize(v.Type(), len(m))
-		for k, r := range m {
-			e := reflect.New(v.Type().Elem()).Elem()
-			if err := decodeValue(r, e, join(path, k)); err != nil {
-				return err
+		known[name] = true
+		r, ok := m[name]
+		if !ok {
+			if f.Tag.Get("req") == "true" {
+				return fieldErr(join(path, name), "required")
 			}
-			out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)
+			continue
 		}
-		v.Set(out)
+		if err := decodeValue(r, v.Field(i), join(path, name)); err != nil {
+			return err
+		}
+	}
+	var unknown []string
+	for k := range m {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		first := unknown[0]
+		for _, k := range unknown {
+			first = min(first, k)
+		}
+		return fieldErr(join(path, first), "unknown field")
+	}
+	return nil
+}
+
+// decodeSlice decodes a JSON array (or null) into the slice v.
+func decodeSlice(raw json.RawMessage, v reflect.Value, path string) error {
+	if string(raw) == "null" {
+		v.SetZero()
 		return nil
+	}
+	if len(raw) == 0 || raw[0] != '[' {
+		return fieldErr(path, "must be an array")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return fieldErr(path, "must be an array")
+	}
+	s := reflect.MakeSlice(v.Type(), len(items), len(items))
+	for i, it := range items {
+		if err := decodeValue(it, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
+		}
+	}
+	v.Set(s)
+	return nil
+}
+
+// decodeMap decodes a JSON object into the map v.
+func decodeMap(raw json.RawMessage, v reflect.Value, path string) error {
+	if len(raw) == 0 || raw[0] != '{' {
+		return fieldErr(path, "must be an object")
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fieldErr(path, "must be an object")
+	}
+	out := reflect.MakeMapWithSize(v.Type(), len(m))
+	for k, r := range m {
+		e := reflect.New(v.Type().Elem()).Elem()
+		if err := decodeValue(r, e, join(path, k)); err != nil {
+			return err
+		}
+		out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)
+	}
+	v.Set(out)
+	return nil
+}
+
+// decodeScalar decodes a number, an integer, a string or a boolean.
+func decodeScalar(raw json.RawMessage, v reflect.Value, path string) error {
+	switch v.Kind() {
 	case reflect.Float64:
 		var f float64
 		if err := json.Unmarshal(raw, &f); err != nil {

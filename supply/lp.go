@@ -109,6 +109,10 @@ func (p *lpProblem) diagnose() error {
 	return e
 }
 
+// solveWith solves min cost·x over rows, x ≥ 0: it drops empty rows and
+// unused columns, equilibrates, adds one slack or surplus column per row and
+// runs the simplex from initialBasis (gonum's phase I if there is none, or
+// if that start fails).
 func (p *lpProblem) solveWith(rows []lpRow, cost []float64) (opt float64, x []float64, err error) {
 	n := len(cost)
 	// Keep only rows with a nonzero coefficient; an empty row is either
@@ -152,47 +156,8 @@ func (p *lpProblem) solveWith(rows []lpRow, cost []float64) (opt float64, x []fl
 		return 0, x, nil
 	}
 	cols := ns + m
-	// Structural part first, then equilibrate: scale every column and then
-	// every row to a largest coefficient of one (data such as ratios of 1e-9
-	// and 1e9 otherwise make the dense simplex stall), then add the slacks.
-	S := make([]float64, m*ns)
-	b := make([]float64, m)
-	for i, r := range live {
-		for k, j := range r.idx {
-			S[i*ns+col[j]] += r.val[k]
-		}
-		b[i] = r.rhs
-		if math.Abs(b[i]) < zeroTol {
-			b[i] = 0
-		}
-	}
-	cscale := make([]float64, ns)
-	for j := range ns {
-		mx := 0.0
-		for i := range m {
-			mx = max(mx, math.Abs(S[i*ns+j]))
-		}
-		if mx == 0 {
-			mx = 1
-		}
-		cscale[j] = mx
-		for i := range m {
-			S[i*ns+j] /= mx
-		}
-	}
-	for i := range m {
-		mx := 0.0
-		for j := range ns {
-			mx = max(mx, math.Abs(S[i*ns+j]))
-		}
-		if mx == 0 {
-			mx = 1
-		}
-		for j := range ns {
-			S[i*ns+j] /= mx
-		}
-		b[i] /= mx
-	}
+	S, b, cscale := equilibrated(live, col, ns)
+	// Then the slacks, with rows negated where needed so that b ≥ 0.
 	A := mat.NewDense(m, cols, nil)
 	c := make([]float64, cols)
 	for j := range n {
@@ -233,6 +198,54 @@ func (p *lpProblem) solveWith(rows []lpRow, cost []float64) (opt float64, x []fl
 		}
 	}
 	return opt, x, nil
+}
+
+// equilibrated returns the structural part of the live rows (S, m × ns,
+// row-major, over the columns col maps them to) and their right-hand sides,
+// with every column and then every row scaled to a largest coefficient of
+// one, and the column scales. Data such as ratios of 1e-9 and 1e9 otherwise
+// make the dense simplex stall.
+func equilibrated(live []lpRow, col []int, ns int) (S, b, cscale []float64) {
+	m := len(live)
+	S = make([]float64, m*ns)
+	b = make([]float64, m)
+	for i, r := range live {
+		for k, j := range r.idx {
+			S[i*ns+col[j]] += r.val[k]
+		}
+		b[i] = r.rhs
+		if math.Abs(b[i]) < zeroTol {
+			b[i] = 0
+		}
+	}
+	cscale = make([]float64, ns)
+	for j := range ns {
+		mx := 0.0
+		for i := range m {
+			mx = max(mx, math.Abs(S[i*ns+j]))
+		}
+		if mx == 0 {
+			mx = 1
+		}
+		cscale[j] = mx
+		for i := range m {
+			S[i*ns+j] /= mx
+		}
+	}
+	for i := range m {
+		mx := 0.0
+		for j := range ns {
+			mx = max(mx, math.Abs(S[i*ns+j]))
+		}
+		if mx == 0 {
+			mx = 1
+		}
+		for j := range ns {
+			S[i*ns+j] /= mx
+		}
+		b[i] /= mx
+	}
+	return S, b, cscale
 }
 
 // simplexSafe calls lp.Simplex and turns its panics on a bad initial basis

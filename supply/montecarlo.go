@@ -100,15 +100,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 	nb := (runs + mcBlock - 1) / mcBlock
 	workers = max(1, min(workers, nb))
 	n, nm := m.n, len(m.monthLabel)
-	// Per run and node scalars, indexed run*n + node.
-	soDays := make([]float64, runs*n)
-	fill := make([]float64, runs*n)
-	lost := make([]float64, runs*n)
-	first := make([]float64, runs*n)
-	tts := make([]float64, runs*n)
-	ttr := make([]float64, runs*n)
-	// Monthly sums per block: block × node × month × 3.
-	msum := make([]float64, nb*n*nm*3)
+	smp := newMCSamples(runs, nb, n, nm)
 	var next atomic.Int64
 	var done atomic.Int64
 	var wg sync.WaitGroup
@@ -122,7 +114,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 				if b >= nb || ctx.Err() != nil {
 					return
 				}
-				bs := msum[b*n*nm*3 : (b+1)*n*nm*3]
+				bs := smp.msum[b*n*nm*3 : (b+1)*n*nm*3]
 				for r := b * mcBlock; r < min(runs, (b+1)*mcBlock); r++ {
 					src.Seed(opts.Seed, uint64(r))
 					w.reset(rng)
@@ -130,31 +122,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 						return
 					}
 					w.totals()
-					for i := range n {
-						k := r*n + i
-						soDays[k] = float64(w.soDays[i])
-						fill[k] = ratio(w.fill[i], w.req[i])
-						lost[k] = w.lost[i]
-						first[k], tts[k], ttr[k] = math.NaN(), math.NaN(), math.NaN()
-						if f := w.firstSO[i]; f >= 0 {
-							first[k] = float64(f)
-							if w.firstOnset <= f {
-								tts[k] = float64(f - w.firstOnset)
-							}
-							rec := w.recovered[i]
-							if rec < 0 {
-								rec = m.days
-							}
-							ttr[k] = float64(rec - f)
-						}
-						for mo := range nm {
-							x := i*nm + mo
-							acc := w.mAcc[x*4:][:4]
-							bs[x*3] += ratio(acc[1], acc[0])
-							bs[x*3+1] += acc[2]
-							bs[x*3+2] += acc[3]
-						}
-					}
+					smp.record(w, r, bs)
 				}
 				d := done.Add(int64(min(runs, (b+1)*mcBlock) - b*mcBlock))
 				if opts.Progress != nil {
@@ -167,7 +135,66 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &MCResult{Runs: runs, Seed: opts.Seed, Start: Date(m.start.Format(dateLayout)), Days: m.days, Nodes: make(map[NodeID]*NodeDist, n)}
+	return smp.result(m, opts.Seed), nil
+}
+
+// mcSamples is what a Monte Carlo study keeps of its runs: per run and node
+// scalars (NaN where undefined), indexed run*n + node, and monthly sums per
+// block of runs, block × node × month × 3 (fill rate, lost, inventory). A
+// block is summed by one worker in run order, and the blocks are added in
+// block order, so the result does not depend on the number of workers.
+type mcSamples struct {
+	runs, nb, n, nm           int
+	soDays, fill, lost, first []float64
+	tts, ttr                  []float64
+	msum                      []float64
+}
+
+// newMCSamples allocates the samples of runs runs in nb blocks of n nodes and nm months.
+func newMCSamples(runs, nb, n, nm int) *mcSamples {
+	return &mcSamples{runs: runs, nb: nb, n: n, nm: nm,
+		soDays: make([]float64, runs*n), fill: make([]float64, runs*n), lost: make([]float64, runs*n),
+		first: make([]float64, runs*n), tts: make([]float64, runs*n), ttr: make([]float64, runs*n),
+		msum: make([]float64, nb*n*nm*3)}
+}
+
+// record stores run r, just simulated in w, and adds its months to bs, the
+// sums of its block.
+func (smp *mcSamples) record(w *workspace, r int, bs []float64) {
+	m, n, nm := w.m, smp.n, smp.nm
+	soDays, fill, lost, first, tts, ttr := smp.soDays, smp.fill, smp.lost, smp.first, smp.tts, smp.ttr
+	for i := range n {
+		k := r*n + i
+		soDays[k] = float64(w.soDays[i])
+		fill[k] = ratio(w.fill[i], w.req[i])
+		lost[k] = w.lost[i]
+		first[k], tts[k], ttr[k] = math.NaN(), math.NaN(), math.NaN()
+		if f := w.firstSO[i]; f >= 0 {
+			first[k] = float64(f)
+			if w.firstOnset <= f {
+				tts[k] = float64(f - w.firstOnset)
+			}
+			rec := w.recovered[i]
+			if rec < 0 {
+				rec = m.days
+			}
+			ttr[k] = float64(rec - f)
+		}
+		for mo := range nm {
+			x := i*nm + mo
+			acc := w.mAcc[x*4:][:4]
+			bs[x*3] += ratio(acc[1], acc[0])
+			bs[x*3+1] += acc[2]
+			bs[x*3+2] += acc[3]
+		}
+	}
+}
+
+// result summarises the samples per node.
+func (smp *mcSamples) result(m *model, seed uint64) *MCResult {
+	runs, nb, n, nm := smp.runs, smp.nb, smp.n, smp.nm
+	soDays, fill, lost, first, tts, ttr, msum := smp.soDays, smp.fill, smp.lost, smp.first, smp.tts, smp.ttr, smp.msum
+	res := &MCResult{Runs: runs, Seed: seed, Start: Date(m.start.Format(dateLayout)), Days: m.days, Nodes: make(map[NodeID]*NodeDist, n)}
 	col := make([]float64, runs)
 	pick := func(src []float64, i int) []float64 {
 		col = col[:0]
@@ -202,7 +229,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 		}
 		res.Nodes[id] = nd
 	}
-	return res, nil
+	return res
 }
 
 // summarize sorts xs in place and returns its mean and empirical quantiles
