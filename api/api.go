@@ -10,12 +10,14 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	"lodestone/dtdl"
 	"lodestone/event"
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/tql"
 	"lodestone/twin"
@@ -30,7 +32,11 @@ type GraphSource interface {
 
 // Options are the dependencies and limits of the API.
 type Options struct {
+	// Store serves reads. It is required.
 	Store store.Store
+	// Pipeline is the write path every change goes through; nil builds
+	// one on Store and Bus that the API starts and shuts down itself.
+	Pipeline *pipeline.Pipeline
 	// Bus receives an event for every change; nil publishes none.
 	Bus event.Bus
 	// Graph serves queries; nil uses an in-memory snapshot of the store
@@ -51,6 +57,10 @@ type Options struct {
 	Extra []Route
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RetryDeadline bounds how long a write without If-Match retries
+	// after concurrent writes (for the pipeline the API builds; default
+	// 10 s).
+	RetryDeadline time.Duration
 	// SubjectEndpoint makes an endpoint that republishes events on a
 	// subject of the bus (JetStream); nil when the bus has none.
 	SubjectEndpoint func(subject string) (event.Endpoint, error)
@@ -80,14 +90,12 @@ type API struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
-	models *modelCache
-	jobs   *jobRegistry
-	events eventRoutes
-	now    func() time.Time
-	// relLocks serialise the relationship writes of one source twin (by a
-	// hash of its id), so that two concurrent creates cannot both pass the
-	// maxMultiplicity count. Lock order: relLocks before models.mu.
-	relLocks [64]sync.Mutex
+	pipe   *pipeline.Pipeline
+	// ownPipe says the API built pipe and shuts it down.
+	ownPipe bool
+	jobs    *jobRegistry
+	events  eventRoutes
+	now     func() time.Time
 
 	// Background work (Monte Carlo studies) runs under bgCtx and is
 	// counted in bg, so that Shutdown can stop it and wait for it.
@@ -118,9 +126,16 @@ func New(ctx context.Context, opts Options) (*API, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.models = &modelCache{}
-	if err := a.models.reload(ctx, opts.Store); err != nil {
-		return nil, fmt.Errorf("api: load models: %w", err)
+	a.pipe = opts.Pipeline
+	if a.pipe == nil {
+		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline})
+		if err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		if err := p.Start(ctx); err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+		a.pipe, a.ownPipe = p, true
 	}
 	a.jobs = newJobRegistry()
 	for _, rt := range a.coreRoutes() {
@@ -169,7 +184,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			a.writeError(w, r, fmt.Errorf("panic: %v", v))
+			a.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 		}
 	}()
 	if _, pattern := a.mux.Handler(r); pattern == "" {
@@ -235,7 +250,21 @@ func classifyDomain(err error) *Error {
 	var qe *tql.ParseError
 	var se *tql.SemanticError
 	var ce *tql.CostError
+	var pe2 *pipeline.Error
+	if errors.As(err, &pe2) {
+		if status := pipelineStatus(pe2.Err); status != 0 {
+			e := &Error{Status: status, Code: pe2.Code, Message: pe2.Message, Err: err}
+			if status == http.StatusServiceUnavailable {
+				e.RetryAfter = time.Second
+			}
+			return e
+		}
+	}
 	switch {
+	case errors.Is(err, pipeline.ErrBusy):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: err.Error(), RetryAfter: time.Second}
+	case errors.Is(err, pipeline.ErrPublish):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "EventPublishFailed", Message: err.Error(), Err: err}
 	case errors.As(err, &el):
 		return validationError(el)
 	case errors.As(err, &de):
@@ -266,6 +295,24 @@ func classifyDomain(err error) *Error {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "Timeout", Message: "request timed out"}
 	}
 	return nil
+}
+
+// pipelineStatus is the HTTP status of a pipeline refusal of the kind
+// kind, or 0 when kind is no sentinel (the cause is then classified).
+func pipelineStatus(kind error) int {
+	switch {
+	case errors.Is(kind, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(kind, store.ErrPreconditionFailed):
+		return http.StatusPreconditionFailed
+	case errors.Is(kind, store.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(kind, store.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(kind, pipeline.ErrBusy), errors.Is(kind, pipeline.ErrPublish):
+		return http.StatusServiceUnavailable
+	}
+	return 0
 }
 
 func validationError(el *dtdl.ErrorList) *Error {
@@ -392,99 +439,20 @@ func parseTimeParam(r *http.Request, name string) (time.Time, error) {
 	return t, nil
 }
 
-// publish sends an event for a committed change. The write is already
-// durable; a publish failure is reported to the client (the write is not
-// rolled back) so that it can retry, and the stable id makes the retry's
-// event a duplicate the bus drops.
-func (a *API) publish(ctx context.Context, typ, subject, schema string, at time.Time, data any, idParts ...string) error {
-	if a.opts.Bus == nil {
-		return nil
+// sourceTwin reads a twin and the parsed interface of its model.
+func (a *API) sourceTwin(r *http.Request, id twin.ID) (twin.Twin, *dtdl.Interface, error) {
+	t, err := a.opts.Store.GetTwin(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, nil, notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
 	}
-	var raw json.RawMessage
-	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return err
-		}
-		raw = b
-	}
-	ev := event.Event{
-		ID:         event.StableID(append([]string{typ, subject}, idParts...)...),
-		Source:     a.opts.Source,
-		Type:       typ,
-		Subject:    subject,
-		Time:       at,
-		DataSchema: schema,
-		Data:       raw,
-	}
-	if err := a.opts.Bus.Publish(ctx, ev); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "EventPublishFailed", Message: "the change is stored but its event could not be published; retry the request", Err: err}
-	}
-	return nil
-}
-
-// modelCache holds the parsed models. Model writes are serialised by mu so
-// that the parsed set always matches the store.
-type modelCache struct {
-	mu  sync.RWMutex
-	set *dtdl.ModelSet
-	all map[string]twin.Model
-}
-
-func (c *modelCache) reload(ctx context.Context, st store.Store) error {
-	ms, err := st.ListModels(ctx)
 	if err != nil {
-		return err
+		return t, nil, err
 	}
-	set, err := parseModels(ms)
-	if err != nil {
-		return err
+	iface, err := a.pipe.Models().Interface(t.Metadata.Model)
+	if iface == nil {
+		return t, nil, err
 	}
-	all := make(map[string]twin.Model, len(ms))
-	for _, m := range ms {
-		all[m.ID] = m
-	}
-	c.mu.Lock()
-	c.set, c.all = set, all
-	c.mu.Unlock()
-	return nil
-}
-
-func parseModels(ms []twin.Model) (*dtdl.ModelSet, error) {
-	docs := make([]dtdl.Document, len(ms))
-	for i, m := range ms {
-		docs[i] = dtdl.Document{Name: m.ID, Data: m.DTDL}
-	}
-	return dtdl.Parse(docs, &dtdl.Options{AllowUndefinedExtensions: true})
-}
-
-func (c *modelCache) snapshot() (*dtdl.ModelSet, map[string]twin.Model) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.set, c.all
-}
-
-// iface returns the parsed interface of a model id, or a 400 naming it.
-func (c *modelCache) iface(id string) (*dtdl.Interface, error) {
-	set, all := c.snapshot()
-	var i *dtdl.Interface
-	if set != nil {
-		i = set.Interface(id)
-	}
-	if i == nil {
-		return nil, badRequest("ModelNotFound", "model %s is not uploaded; upload it with POST /models first", id)
-	}
-	if m, ok := all[id]; ok && m.Decommissioned {
-		return i, &Error{Status: http.StatusBadRequest, Code: "ModelDecommissioned", Message: fmt.Sprintf("model %s is decommissioned; new twins may not use it", id)}
-	}
-	return i, nil
-}
-
-// anyVersion reports whether cond accepts any current version (no If-Match,
-// or If-Match: *), so that a write conditional on the version the handler
-// read may read again and retry after a concurrent write.
-func anyVersion(cond store.Condition) bool {
-	return cond.IfMatch == "" || cond.IfMatch == twin.AnyETag
+	return t, iface, nil
 }
 
 // NotFound answers with the JSON 404 of an unknown route; the server gives
@@ -517,8 +485,14 @@ func (a *API) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("api: background work still running: %w", ctx.Err())
 	}
+	if a.ownPipe {
+		return a.pipe.Shutdown(ctx)
+	}
+	return nil
 }
+
+// Pipeline returns the write pipeline of the API.
+func (a *API) Pipeline() *pipeline.Pipeline { return a.pipe }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Error is an API error with the HTTP status and the ADT error code to send.
@@ -16,6 +18,8 @@ type Error struct {
 	Message string
 	Details []ErrorDetail
 	Err     error // cause; logged, never sent
+	// RetryAfter, when positive, is sent as the Retry-After header (503s).
+	RetryAfter time.Duration
 }
 
 // ErrorDetail is one item of an error's details, e.g. one failed validation
@@ -120,6 +124,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	body.Error.Message = e.Message
 	body.Error.Details = e.Details
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(e.RetryAfter.Round(time.Second), time.Second)/time.Second)))
+	}
 	w.WriteHeader(e.Status)
 	json.NewEncoder(w).Encode(body)
 }

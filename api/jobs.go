@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -15,6 +17,7 @@ import (
 
 	"lodestone/bulk"
 	"lodestone/dtdl"
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/twin"
 )
@@ -56,25 +59,23 @@ func (j *jobRegistry) get(id string) (ImportJob, bool) {
 	return *job, true
 }
 
-// countingReader counts the bytes read through it, for progress, and
-// remembers whether the body hit its size limit (the bulk reader reports
-// the cut line as malformed JSON, which would hide the real cause).
+// countingReader counts the bytes read through it, for progress.
 type countingReader struct {
-	r      io.Reader
-	n      atomic.Int64
-	tooBig atomic.Pointer[http.MaxBytesError]
+	r io.Reader
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		c.tooBig.Store(mbe)
-	}
 	return n, err
 }
 
+// putImport runs an import job in two steps. First the body is copied to
+// a temporary file, taking no lock: a client that sends its body slowly,
+// or stalls, holds only its own connection until the server's read
+// timeout cuts it off. Then the import reads the file under the model lock
+// and in the store's import transaction, which no client can slow down.
 func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if id == "" {
@@ -90,12 +91,17 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	a.jobs.jobs[id] = job
 	a.jobs.mu.Unlock()
 
-	body := &countingReader{r: http.MaxBytesReader(w, r.Body, a.opts.MaxBulkBytes)}
-	stats, lines, err := a.runImport(r.Context(), bulk.NewReader(body), dryRun, func(done int) {
-		a.jobs.update(id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
-	})
-	if mbe := body.tooBig.Load(); err != nil && mbe != nil {
-		err = mbe
+	var stats store.ImportStats
+	var lines int
+	body := &countingReader{}
+	f, size, err := spool(http.MaxBytesReader(w, r.Body, a.opts.MaxBulkBytes))
+	if err == nil {
+		defer removeSpool(f, a.log)
+		a.jobs.update(id, func(j *ImportJob) { j.TotalBytes = size })
+		body.r = f
+		stats, lines, err = a.runImport(r.Context(), bulk.NewReader(body), dryRun, func(done int) {
+			a.jobs.update(id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
+		})
 	}
 	finished := a.now().UTC()
 	a.jobs.update(id, func(j *ImportJob) {
@@ -123,6 +129,69 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, status, out)
 }
 
+// spool copies an import body to a temporary file and returns it open at
+// its start, with its size. The caller removes it with removeSpool. An
+// error reading the body is the client's: 413 past the size limit, 408
+// when it stalled past the read timeout, 400 otherwise (it went away or
+// sent a broken chunked body); an error writing the file is the server's.
+func spool(body io.Reader) (_ *os.File, size int64, err error) {
+	f, err := os.CreateTemp("", "lodestone-import-*.ndjson")
+	if err != nil {
+		return nil, 0, fmt.Errorf("spool import: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	size, err = io.Copy(f, readErrors{body})
+	var rerr bodyError
+	switch {
+	case errors.As(err, &rerr):
+		err = rerr.err
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, 0, mbe // 413
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, 0, &Error{Status: http.StatusRequestTimeout, Code: "RequestTimeout", Message: "the import body stopped arriving; the server stopped waiting for it", Err: err}
+		default:
+			return nil, 0, &Error{Status: http.StatusBadRequest, Code: "InvalidImportFile", Message: "reading the body: " + err.Error(), Err: err}
+		}
+	case err != nil:
+		return nil, 0, fmt.Errorf("spool import: %w", err)
+	}
+	if _, err = f.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, fmt.Errorf("spool import: %w", err)
+	}
+	return f, size, nil
+}
+
+// readErrors marks the errors of the reader it wraps as bodyErrors, so
+// that spool tells them from the errors of writing the file.
+type readErrors struct{ r io.Reader }
+
+func (r readErrors) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = bodyError{err}
+	}
+	return n, err
+}
+
+type bodyError struct{ err error }
+
+func (e bodyError) Error() string { return e.err.Error() }
+
+// removeSpool closes and removes a file made by spool.
+func removeSpool(f *os.File, log *slog.Logger) {
+	f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		log.Warn("remove import spool file", "path", f.Name(), "err", err)
+	}
+}
+
 // runImport streams an import file into the store: models (which come
 // first) are parsed together with the stored ones, then every twin and
 // relationship is validated as it is read and handed to the store's import
@@ -130,13 +199,9 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 // error aborts the transaction: all or nothing. A dry run checks everything
 // in a transaction that is rolled back.
 func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progress func(int)) (store.ImportStats, int, error) {
-	a.models.mu.Lock()
-	defer a.models.mu.Unlock()
-	v := &importValidator{ctx: ctx, st: a.opts.Store, set: a.models.set, models: map[twin.ID]string{}, counts: map[string]int{}}
-	all := make([]twin.Model, 0, len(a.models.all))
-	for _, m := range a.models.all {
-		all = append(all, m)
-	}
+	var v *importValidator
+	var all []twin.Model
+	known := map[string]twin.Model{}
 	var added []twin.Model
 	lines := 0
 	src := func(yield func(store.Entity, error) bool) {
@@ -147,7 +212,7 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 			if len(pending) == 0 {
 				return true
 			}
-			set, err := parseModels(append(all, pending...))
+			set, err := pipeline.ParseModels(append(all, pending...))
 			if err != nil {
 				yield(store.Entity{}, err)
 				return false
@@ -188,7 +253,7 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 					yield(store.Entity{}, badRequest("InvalidImportFile", "line %d: not a DTDL interface with an @id", it.Line))
 					return
 				}
-				if _, dup := a.models.all[head.ID]; dup {
+				if _, dup := known[head.ID]; dup {
 					yield(store.Entity{}, &Error{Status: http.StatusConflict, Code: "ModelIdAlreadyExists", Message: fmt.Sprintf("line %d: model %s already exists", it.Line, head.ID)})
 					return
 				}
@@ -223,22 +288,15 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 	// the store, which encodes and writes on its own goroutines. pipelined
 	// has ended that goroutine when Import returns (Import consumes src
 	// before it returns), so lines, added and v.set are safe to read.
-	stats, err := a.opts.Store.Import(ctx, pipelined(src), store.ImportOptions{DryRun: dryRun, Progress: progress})
-	if err != nil {
-		return stats, lines, err
-	}
-	if !dryRun && len(added) > 0 {
-		ms, err := a.opts.Store.ListModels(ctx)
-		if err != nil {
-			return stats, lines, err
+	stats, err := a.pipe.Import(ctx, store.ImportOptions{DryRun: dryRun, Progress: progress}, func(ms *pipeline.Models) iter.Seq2[store.Entity, error] {
+		v = &importValidator{ctx: ctx, st: a.opts.Store, set: ms.Set, models: map[twin.ID]string{}, counts: map[string]int{}}
+		known = ms.All
+		for _, m := range ms.All {
+			all = append(all, m)
 		}
-		next := make(map[string]twin.Model, len(ms))
-		for _, m := range ms {
-			next[m.ID] = m
-		}
-		a.models.set, a.models.all = v.set, next
-	}
-	return stats, lines, nil
+		return pipelined(src)
+	})
+	return stats, lines, err
 }
 
 // pipelineBatch is the number of entities pipelined hands over at once.
@@ -327,7 +385,7 @@ func (v *importValidator) twin(t *twin.Twin) error {
 	if iface == nil {
 		return badRequest("ValidationFailed", "twin %s: model %q is not uploaded", t.ID, t.Metadata.Model)
 	}
-	if err := validateTwin(iface, *t); err != nil {
+	if err := pipeline.ValidateTwin(iface, *t); err != nil {
 		return prefixValidation(err, "twin "+string(t.ID))
 	}
 	v.models[t.ID] = t.Metadata.Model

@@ -2,15 +2,12 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	"lodestone/dtdl"
-	"lodestone/event"
-	"lodestone/store"
+	"lodestone/pipeline"
 	"lodestone/twin"
 )
 
@@ -29,34 +26,11 @@ func (a *API) modelRoutes() []Route {
 // document when full is set.
 func modelData(m twin.Model, full bool) ModelData {
 	d := ModelData{ID: m.ID, UploadTime: m.UploadTime, Decommissioned: m.Decommissioned}
-	var head struct {
-		DisplayName json.RawMessage `json:"displayName"`
-		Description json.RawMessage `json:"description"`
-	}
-	if json.Unmarshal(m.DTDL, &head) == nil {
-		d.DisplayName = langString(head.DisplayName)
-		d.Description = langString(head.Description)
-	}
+	d.DisplayName, d.Description = pipeline.ModelStrings(m.DTDL)
 	if full {
 		d.Model = m.DTDL
 	}
 	return d
-}
-
-// langString reads a DTDL localizable string: "text" or {"en": "text"}.
-func langString(raw json.RawMessage) map[string]string {
-	if len(raw) == 0 {
-		return nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return map[string]string{"en": s}
-	}
-	var m map[string]string
-	if json.Unmarshal(raw, &m) == nil {
-		return m
-	}
-	return nil
 }
 
 func (a *API) postModels(w http.ResponseWriter, r *http.Request) error {
@@ -71,7 +45,7 @@ func (a *API) postModels(w http.ResponseWriter, r *http.Request) error {
 	if len(raws) == 0 {
 		return badRequest("InvalidArgument", "the body holds no models")
 	}
-	added, err := a.addModels(r, raws)
+	added, err := a.pipe.PutModels(r.Context(), raws)
 	if err != nil {
 		return err
 	}
@@ -82,76 +56,16 @@ func (a *API) postModels(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, out)
 }
 
-// addModels validates new models together with the stored ones, stores them
-// atomically and publishes their events.
-func (a *API) addModels(r *http.Request, raws []json.RawMessage) ([]twin.Model, error) {
-	models := make([]twin.Model, 0, len(raws))
-	seen := map[string]bool{}
-	for i, raw := range raws {
-		var head struct {
-			ID string `json:"@id"`
-		}
-		if err := json.Unmarshal(raw, &head); err != nil || head.ID == "" {
-			return nil, badRequest("InvalidArgument", "models[%d]: not a DTDL interface with an @id", i)
-		}
-		if seen[head.ID] {
-			return nil, badRequest("InvalidArgument", "models[%d]: %s appears twice in the batch", i, head.ID)
-		}
-		seen[head.ID] = true
-		models = append(models, twin.Model{ID: head.ID, DTDL: raw})
-	}
-	a.models.mu.Lock()
-	defer a.models.mu.Unlock()
-	for _, m := range models {
-		if _, dup := a.models.all[m.ID]; dup {
-			return nil, &Error{Status: http.StatusConflict, Code: "ModelIdAlreadyExists", Message: fmt.Sprintf("model %s already exists; model ids are immutable, upload a new version", m.ID)}
-		}
-	}
-	all := make([]twin.Model, 0, len(a.models.all)+len(models))
-	for _, m := range a.models.all {
-		all = append(all, m)
-	}
-	all = append(all, models...)
-	set, err := parseModels(all)
-	if err != nil {
-		return nil, err
-	}
-	for i := range models {
-		if iface := set.Interface(models[i].ID); iface != nil {
-			for _, p := range iface.Extends() {
-				models[i].Extends = append(models[i].Extends, p.ID)
-			}
-		}
-	}
-	stored, err := a.opts.Store.PutModels(r.Context(), models)
-	if err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, &Error{Status: http.StatusConflict, Code: "ModelIdAlreadyExists", Message: err.Error()}
-		}
-		return nil, err
-	}
-	nextAll := make(map[string]twin.Model, len(a.models.all)+len(stored))
-	for k, v := range a.models.all {
-		nextAll[k] = v
-	}
-	for _, m := range stored {
-		nextAll[m.ID] = m
-	}
-	a.models.set, a.models.all = set, nextAll
-	for _, m := range stored {
-		if err := a.publish(r.Context(), event.TypeModelCreated, m.ID, "", m.UploadTime, modelData(m, false), m.UploadTime.String()); err != nil {
-			return nil, err
-		}
-	}
-	return stored, nil
-}
-
 func (a *API) listModels(w http.ResponseWriter, r *http.Request) error {
 	full := queryParams(r).Get("includeModelDefinition") == "true"
-	_, all := a.models.snapshot()
+	ms, err := a.pipe.Fresh(r.Context())
+	if err != nil {
+		return err
+	}
+	all := ms.All
 	var ids []string
 	if deps := queryParams(r)["dependenciesFor"]; len(deps) > 0 {
-		set, _ := a.models.snapshot()
+		set := ms.Set
 		want := map[string]bool{}
 		for _, d := range deps {
 			for _, id := range strings.Split(d, ",") {
@@ -199,8 +113,11 @@ func collectDeps(i *dtdl.Interface, seen map[string]bool) {
 
 func (a *API) getModel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	_, all := a.models.snapshot()
-	m, ok := all[id]
+	ms, err := a.pipe.Fresh(r.Context())
+	if err != nil {
+		return err
+	}
+	m, ok := ms.All[id]
 	if !ok {
 		return notFound("ModelNotFound", "there is no model with id %s", id)
 	}
@@ -220,25 +137,7 @@ func (a *API) patchModel(w http.ResponseWriter, r *http.Request) error {
 	if len(p) != 1 || p[0].Op != "replace" || p[0].Path != "/decommissioned" || p[0].Value != true {
 		return badRequest("JsonPatchInvalid", `a model patch must be exactly [{"op":"replace","path":"/decommissioned","value":true}]`)
 	}
-	a.models.mu.Lock()
-	defer a.models.mu.Unlock()
-	if _, ok := a.models.all[id]; !ok {
-		return notFound("ModelNotFound", "there is no model with id %s", id)
-	}
-	if err := a.opts.Store.DecommissionModel(r.Context(), id); err != nil {
-		return err
-	}
-	m, err := a.opts.Store.GetModel(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	next := make(map[string]twin.Model, len(a.models.all))
-	for k, v := range a.models.all {
-		next[k] = v
-	}
-	next[id] = m
-	a.models.all = next
-	if err := a.publish(r.Context(), event.TypeModelUpdated, id, "", a.now(), p, "decommissioned"); err != nil {
+	if err := a.pipe.DecommissionModel(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -247,36 +146,7 @@ func (a *API) patchModel(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	a.models.mu.Lock()
-	defer a.models.mu.Unlock()
-	if _, ok := a.models.all[id]; !ok {
-		return notFound("ModelNotFound", "there is no model with id %s", id)
-	}
-	rest := make([]twin.Model, 0, len(a.models.all))
-	next := make(map[string]twin.Model, len(a.models.all))
-	for k, v := range a.models.all {
-		if k != id {
-			rest = append(rest, v)
-			next[k] = v
-		}
-	}
-	// The store refuses to delete a model that twins use or models extend;
-	// a model that is only the schema of another's component (or any other
-	// reference) shows up here, when the rest no longer parses. Check it
-	// before the delete so that the store and the parsed set never differ.
-	set, err := parseModels(rest)
-	if err != nil {
-		return &Error{Status: http.StatusConflict, Code: "ModelReferencesNotDeleted", Message: fmt.Sprintf("model %s is referenced by other models; delete those first", id), Err: err}
-	}
-	if err := a.opts.Store.DeleteModel(r.Context(), id); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return &Error{Status: http.StatusConflict, Code: "ModelReferencesNotDeleted", Message: fmt.Sprintf("model %s is used by twins or extended by other models; delete those first", id), Err: err}
-		}
-		return err
-	}
-	a.models.set, a.models.all = set, next
-	now := a.now()
-	if err := a.publish(r.Context(), event.TypeModelDeleted, id, "", now, nil, now.String()); err != nil {
+	if err := a.pipe.DeleteModel(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -285,7 +155,11 @@ func (a *API) deleteModel(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) modelProperties(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	set, _ := a.models.snapshot()
+	ms, err := a.pipe.Fresh(r.Context())
+	if err != nil {
+		return err
+	}
+	set := ms.Set
 	var iface *dtdl.Interface
 	if set != nil {
 		iface = set.Interface(id)

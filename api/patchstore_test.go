@@ -21,9 +21,9 @@ type countingPatcher struct {
 	n int
 }
 
-func (c *countingPatcher) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch) (twin.Twin, error) {
+func (c *countingPatcher) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, cond store.Condition) (twin.Twin, error) {
 	c.n++
-	return c.Store.(store.TwinPatcher).PatchTwinFrom(ctx, base, p)
+	return c.Store.(store.TwinPatcher).PatchTwinFrom(ctx, base, p, cond)
 }
 
 func TestPatchWithAndWithoutTwinPatcher(t *testing.T) {

@@ -30,7 +30,7 @@ type QueryRunner interface {
 // PropertyUnit implements tql.UnitResolver from the uploaded models, so that
 // a query comparing a property declared in tonnes with '500 kg' converts.
 func (a *API) PropertyUnit(model, property string) string {
-	set, _ := a.models.snapshot()
+	set := a.pipe.Models().Set
 	if set == nil {
 		return ""
 	}
@@ -62,8 +62,7 @@ func (a *API) memGraph(ctx context.Context) (tql.Graph, error) {
 		return nil, err
 	}
 	g := tql.NewMemGraph()
-	_, all := a.models.snapshot()
-	for _, m := range all {
+	for _, m := range a.pipe.Models().All {
 		g.AddModel(tql.Model{ID: m.ID, Extends: m.Extends})
 	}
 	for _, t := range snap.Twins {

@@ -2,15 +2,9 @@ package api
 
 import (
 	"errors"
-	"fmt"
-	"hash/fnv"
 	"net/http"
 	"net/url"
-	"slices"
-	"sync"
 
-	"lodestone/dtdl"
-	"lodestone/event"
 	"lodestone/store"
 	"lodestone/twin"
 )
@@ -24,61 +18,6 @@ func (a *API) relationshipRoutes() []Route {
 		{Pattern: "GET /digitaltwins/{id}/relationships", Handler: a.listRelationships, Summary: "List outgoing relationships (?relationshipName=)", Response: "RelationshipList"},
 		{Pattern: "GET /digitaltwins/{id}/incomingrelationships", Handler: a.listIncoming, Summary: "List incoming relationships", Response: "IncomingRelationshipList"},
 	}
-}
-
-// relLock returns the lock of the relationships of source twin src.
-func (a *API) relLock(src twin.ID) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(src))
-	return &a.relLocks[h.Sum32()%uint32(len(a.relLocks))]
-}
-
-func relSubject(source twin.ID, id string) string {
-	return event.RelationshipSubject(string(source), id)
-}
-
-func (a *API) sourceTwin(r *http.Request, id twin.ID) (twin.Twin, *dtdl.Interface, error) {
-	t, err := a.opts.Store.GetTwin(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return t, nil, notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-	}
-	if err != nil {
-		return t, nil, err
-	}
-	iface, err := a.models.iface(t.Metadata.Model)
-	if iface == nil {
-		return t, nil, err
-	}
-	return t, iface, nil
-}
-
-// checkRelationship validates rel against its source twin's model: the
-// relationship is declared, the target twin exists and is of the declared
-// target model, the multiplicity holds and the edge properties fit.
-func (a *API) checkRelationship(r *http.Request, rel twin.Relationship, replacing bool) error {
-	_, iface, err := a.sourceTwin(r, rel.SourceID)
-	if err != nil {
-		return err
-	}
-	tgt, err := a.opts.Store.GetTwin(r.Context(), rel.TargetID)
-	if errors.Is(err, store.ErrNotFound) {
-		return badRequest("ValidationFailed", "$targetId: there is no digital twin with id %s", rel.TargetID)
-	}
-	if err != nil {
-		return err
-	}
-	tgtIface, _ := a.models.iface(tgt.Metadata.Model)
-	existing, err := a.opts.Store.ListRelationships(r.Context(), rel.SourceID, rel.Name)
-	if err != nil {
-		return err
-	}
-	// count includes rel itself: it adds one unless it replaces an
-	// existing edge of the same name.
-	count := len(existing) + 1
-	if replacing && slices.ContainsFunc(existing, func(e twin.Relationship) bool { return e.ID == rel.ID }) {
-		count--
-	}
-	return iface.ValidateRelationship(rel.Name, tgtIface, rel.Properties, count)
 }
 
 func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
@@ -112,26 +51,8 @@ func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
 	if err := checkID("$relationshipId", relID); err != nil {
 		return err
 	}
-	mu := a.relLock(src)
-	mu.Lock()
-	defer mu.Unlock()
-	old, getErr := a.opts.Store.GetRelationship(r.Context(), src, relID)
-	existed := getErr == nil
-	if existed && old.Name != rel.Name {
-		return badRequest("ValidationFailed", "relationship %s is a %s; its name cannot change to %s", relID, old.Name, rel.Name)
-	}
-	if err := a.checkRelationship(r, rel, existed); err != nil {
-		return err
-	}
-	stored, err := a.opts.Store.PutRelationship(r.Context(), rel, cond)
+	stored, err := a.pipe.PutRelationship(r.Context(), rel, cond)
 	if err != nil {
-		return err
-	}
-	typ := event.TypeRelationshipCreated
-	if existed {
-		typ = event.TypeRelationshipUpdated
-	}
-	if err := a.publish(r.Context(), typ, relSubject(src, relID), "", a.now(), stored, string(stored.ETag)); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", string(stored.ETag))
@@ -168,38 +89,13 @@ func (a *API) patchRelationship(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
-		cur, err := a.opts.Store.GetRelationship(r.Context(), src, relID)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("RelationshipNotFound", "twin %s has no relationship %s", src, relID)
-		}
-		if err != nil {
-			return err
-		}
-		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
-			return &Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: fmt.Sprintf("relationship %s has etag %s, not %s", relID, cur.ETag, cond.IfMatch)}
-		}
-		next, err := cur.ApplyPatch(p)
-		if err != nil {
-			return err
-		}
-		if err := a.checkRelationship(r, next, true); err != nil {
-			return err
-		}
-		stored, err := a.opts.Store.PatchRelationship(r.Context(), src, relID, p, store.Condition{IfMatch: cur.ETag})
-		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := a.publish(r.Context(), event.TypeRelationshipUpdated, relSubject(src, relID), "", a.now(), p, string(stored.ETag)); err != nil {
-			return err
-		}
-		w.Header().Set("ETag", string(stored.ETag))
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	stored, err := a.pipe.PatchRelationship(r.Context(), src, relID, p, cond)
+	if err != nil {
+		return err
 	}
+	w.Header().Set("ETag", string(stored.ETag))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
@@ -209,31 +105,7 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// As deleteTwin: conditional on the version read, read again after a
-	// concurrent write when the client gave no If-Match.
-	var cur twin.Relationship
-	for attempt := 0; ; attempt++ {
-		cur, err = a.opts.Store.GetRelationship(r.Context(), src, relID)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("RelationshipNotFound", "twin %s has no relationship %s", src, relID)
-		}
-		if err != nil {
-			return err
-		}
-		c := cond
-		if c.IfMatch == "" {
-			c.IfMatch = cur.ETag
-		}
-		err = a.opts.Store.DeleteRelationship(r.Context(), src, relID, c)
-		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		break
-	}
-	if err := a.publish(r.Context(), event.TypeRelationshipDeleted, relSubject(src, relID), "", a.now(), cur, string(cur.ETag)); err != nil {
+	if err := a.pipe.DeleteRelationship(r.Context(), src, relID, cond); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

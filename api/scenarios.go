@@ -26,8 +26,8 @@ import (
 	"sync"
 	"time"
 
-	"lodestone/event"
 	"lodestone/models"
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/supply"
 	"lodestone/twin"
@@ -274,7 +274,7 @@ func (s *scenarioRunner) ensureModels(r *http.Request) error {
 		if id != models.ScenarioRun && id != models.Entity {
 			continue
 		}
-		if iface, err := s.a.models.iface(id); err == nil && iface != nil {
+		if iface, err := s.a.pipe.Models().Interface(id); err == nil && iface != nil {
 			continue
 		}
 		missing = append(missing, f.Data)
@@ -282,9 +282,9 @@ func (s *scenarioRunner) ensureModels(r *http.Request) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	if _, err := s.a.addModels(r, missing); err != nil {
-		var ae *Error
-		if errors.As(err, &ae) && ae.Code == "ModelIdAlreadyExists" {
+	if _, err := s.a.pipe.PutModels(r.Context(), missing); err != nil {
+		var pe *pipeline.Error
+		if errors.As(err, &pe) && pe.Code == "ModelIdAlreadyExists" {
 			return nil // a concurrent request uploaded them
 		}
 		return fmt.Errorf("upload the ScenarioRun model: %w", err)
@@ -292,26 +292,11 @@ func (s *scenarioRunner) ensureModels(r *http.Request) error {
 	return nil
 }
 
-// putTwin stores a twin after validating it against its model and
-// publishes the change.
+// putTwin stores a twin through the write pipeline (validated against its
+// model; its event published).
 func (s *scenarioRunner) putTwin(ctx context.Context, t twin.Twin) error {
-	iface, err := s.a.models.iface(t.Metadata.Model)
-	if err != nil {
-		return err
-	}
-	if err := validateTwin(iface, t); err != nil {
-		return err
-	}
-	_, getErr := s.a.opts.Store.GetTwin(ctx, t.ID)
-	stored, err := s.a.opts.Store.PutTwin(ctx, t, store.Condition{})
-	if err != nil {
-		return err
-	}
-	typ := event.TypeTwinCreated
-	if getErr == nil {
-		typ = event.TypeTwinUpdated
-	}
-	return s.a.publish(ctx, typ, string(t.ID), stored.Metadata.Model, stored.Metadata.LastUpdateTime, stored, string(stored.ETag))
+	_, _, err := s.a.pipe.PutTwin(ctx, t, store.Condition{})
+	return err
 }
 
 func newRunID(now time.Time) string {

@@ -156,7 +156,7 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 			targets = append(targets, plant)
 		}
 		for _, tid := range targets {
-			if _, err := a.applyTwinPatch(r, tid, props, store.Condition{}, ""); err != nil {
+			if _, err := a.pipe.PatchTwin(r.Context(), tid, props, store.Condition{}, ""); err != nil {
 				return fmt.Errorf("write results to %s: %w", tid, err)
 			}
 			resp.Written = append(resp.Written, tid)
@@ -191,7 +191,7 @@ func (a *API) plantOf(r *http.Request, cascade twin.ID) (twin.ID, bool) {
 		if err != nil {
 			continue
 		}
-		if iface, _ := a.models.iface(src.Metadata.Model); iface != nil && iface.IsAID(models.SeparationPlant) {
+		if iface, _ := a.pipe.Models().Interface(src.Metadata.Model); iface != nil && iface.IsAID(models.SeparationPlant) {
 			return rel.SourceID, true
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"lodestone/event"
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/twin"
 )
@@ -60,55 +60,8 @@ func (a *API) postTelemetry(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, iface, err := a.sourceTwin(r, id)
-	if err != nil {
+	if err := a.pipe.AppendTelemetry(r.Context(), pipeline.Telemetry{TwinID: id, Component: component, MessageID: msgID, SourceTime: src, Values: msg}); err != nil {
 		return err
-	}
-	check := msg
-	if component != "" {
-		if iface.Component(component) == nil {
-			return notFound("ComponentNotFound", "model %s has no component %s", t.Metadata.Model, component)
-		}
-		check = map[string]any{component: msg}
-	}
-	if err := iface.ValidateTelemetry(check); err != nil {
-		return err
-	}
-	points := make([]store.Telemetry, 0, len(msg))
-	for name, v := range msg {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if component != "" {
-			name = component + "/" + name
-		}
-		points = append(points, store.Telemetry{TwinID: id, Name: name, MessageID: msgID, SourceTime: src, Value: raw})
-	}
-	if _, err := a.opts.Store.AppendTelemetry(r.Context(), points); err != nil {
-		return err
-	}
-	at := src
-	if at.IsZero() {
-		at = a.now()
-	}
-	subject := string(id)
-	if component != "" {
-		subject = event.ComponentSubject(string(id), component)
-	}
-	if a.opts.Bus != nil {
-		ev := event.Event{
-			ID:         event.TelemetryID(a.opts.Source, subject, msgID),
-			Source:     a.opts.Source,
-			Type:       event.TypeTelemetry,
-			Subject:    subject,
-			Time:       at,
-			DataSchema: t.Metadata.Model,
-			Data:       body,
-		}
-		if err := a.opts.Bus.Publish(r.Context(), ev); err != nil {
-			return &Error{Status: http.StatusServiceUnavailable, Code: "EventPublishFailed", Message: "telemetry is stored but its event could not be published; retry with the same Message-Id", Err: err}
-		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

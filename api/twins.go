@@ -3,15 +3,12 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"lodestone/dtdl"
-	"lodestone/event"
 	"lodestone/store"
 	"lodestone/twin"
 )
@@ -50,39 +47,14 @@ func (a *API) putTwin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t.ID = id
-	if t.Metadata.Model == "" {
-		return badRequest("ValidationFailed", "$metadata.$model is required")
-	}
-	iface, err := a.models.iface(t.Metadata.Model)
+	stored, doc, err := a.pipe.PutTwin(r.Context(), t, cond)
 	if err != nil {
 		return err
 	}
-	if err := validateTwin(iface, t); err != nil {
-		return err
-	}
-	// Whether the put creates or replaces (for the event's type): a
-	// successful If-None-Match put creates and an If-Match put replaces;
-	// otherwise the stored ETag, without decoding the twin, tells.
-	existed := cond.IfMatch != ""
-	if !existed && !cond.IfNoneMatch {
-		_, _, getErr := a.opts.Store.GetTwinJSON(r.Context(), id)
-		existed = getErr == nil
-	}
-	stored, err := a.opts.Store.PutTwin(r.Context(), t, cond)
-	if err != nil {
-		return err
-	}
-	typ := event.TypeTwinCreated
-	if existed {
-		typ = event.TypeTwinUpdated
-	}
-	// The event carries the document the response does: encode it once.
-	doc, err := json.Marshal(stored)
-	if err != nil {
-		return err
-	}
-	if err := a.publish(r.Context(), typ, string(id), stored.Metadata.Model, stored.Metadata.LastUpdateTime, json.RawMessage(doc), string(stored.ETag)); err != nil {
-		return err
+	if doc == nil {
+		if doc, err = json.Marshal(stored); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("ETag", string(stored.ETag))
 	return writeRawJSON(w, http.StatusOK, doc)
@@ -121,17 +93,16 @@ func (a *API) getTwin(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, t)
 }
 
-// patchTwin validates the patched twin against its (possibly new) model
-// before the store applies the same patch to the same version. Without an
-// If-Match from the client, a concurrent write between the two steps makes
-// it retry on the newer version.
+// patchTwin applies a JSON Patch through the write pipeline, which
+// validates the patched twin before the store applies the same patch to
+// the same version; without If-Match it retries after concurrent writes.
 func (a *API) patchTwin(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
 	cond, p, err := a.patchRequest(w, r)
 	if err != nil {
 		return err
 	}
-	stored, err := a.applyTwinPatch(r, id, p, cond, "")
+	stored, err := a.pipe.PatchTwin(r.Context(), id, p, cond, "")
 	if err != nil {
 		return err
 	}
@@ -140,95 +111,13 @@ func (a *API) patchTwin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// applyTwinPatch patches twin id; a non-empty component names the component
-// the patch is meant for, which must exist (404 otherwise).
-func (a *API) applyTwinPatch(r *http.Request, id twin.ID, p twin.Patch, cond store.Condition, component string) (twin.Twin, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := a.opts.Store.GetTwin(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			return twin.Twin{}, notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-		}
-		if err != nil {
-			return twin.Twin{}, err
-		}
-		if component != "" {
-			if _, ok := cur.Properties[component].(map[string]any); !ok {
-				return twin.Twin{}, notFound("ComponentNotFound", "twin %s has no component %s", id, component)
-			}
-		}
-		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
-			return twin.Twin{}, &Error{Status: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: fmt.Sprintf("twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)}
-		}
-		next, err := cur.ApplyPatch(p, a.now())
-		if err != nil {
-			return twin.Twin{}, err
-		}
-		iface, err := a.models.iface(next.Metadata.Model)
-		// A twin of a decommissioned model may still be updated, but not
-		// moved to one.
-		if iface == nil || (err != nil && next.Metadata.Model != cur.Metadata.Model) {
-			return twin.Twin{}, err
-		}
-		if err := validateTwin(iface, next); err != nil {
-			return twin.Twin{}, err
-		}
-		// The store writes the patched version under If-Match of the
-		// version validated here; a store that can take that version
-		// (store.TwinPatcher) need not read and decode it again.
-		var stored twin.Twin
-		if tp, ok := a.opts.Store.(store.TwinPatcher); ok {
-			stored, err = tp.PatchTwinFrom(r.Context(), cur, p)
-		} else {
-			stored, err = a.opts.Store.PatchTwin(r.Context(), id, p, store.Condition{IfMatch: cur.ETag})
-		}
-		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
-			continue
-		}
-		if err != nil {
-			return twin.Twin{}, err
-		}
-		if err := a.publish(r.Context(), event.TypeTwinUpdated, string(id), stored.Metadata.Model, stored.Metadata.LastUpdateTime, p, string(stored.ETag)); err != nil {
-			return twin.Twin{}, err
-		}
-		return stored, nil
-	}
-}
-
 func (a *API) deleteTwin(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
 	cond, err := condition(r)
 	if err != nil {
 		return err
 	}
-	// The delete is conditional on the version read, so that its event
-	// carries the twin that was deleted; without an If-Match from the
-	// client, a concurrent write in between makes it read again.
-	var cur twin.Twin
-	for attempt := 0; ; attempt++ {
-		cur, err = a.opts.Store.GetTwin(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-		}
-		if err != nil {
-			return err
-		}
-		c := cond
-		if c.IfMatch == "" {
-			c.IfMatch = cur.ETag
-		}
-		err = a.opts.Store.DeleteTwin(r.Context(), id, c)
-		if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) && attempt < 8 {
-			continue
-		}
-		if errors.Is(err, store.ErrConflict) {
-			return &Error{Status: http.StatusBadRequest, Code: "RelationshipsNotDeleted", Message: fmt.Sprintf("twin %s still has relationships; delete them first", id), Err: err}
-		}
-		if err != nil {
-			return err
-		}
-		break
-	}
-	if err := a.publish(r.Context(), event.TypeTwinDeleted, string(id), cur.Metadata.Model, a.now(), cur, string(cur.ETag)); err != nil {
+	if err := a.pipe.DeleteTwin(r.Context(), id, cond); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -245,7 +134,7 @@ func (a *API) getComponent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	iface, err := a.models.iface(t.Metadata.Model)
+	iface, err := a.pipe.Models().Interface(t.Metadata.Model)
 	if iface == nil {
 		return err
 	}
@@ -274,7 +163,7 @@ func (a *API) patchComponent(w http.ResponseWriter, r *http.Request) error {
 		}
 		p[i].Path = prefix + p[i].Path
 	}
-	stored, err := a.applyTwinPatch(r, id, p, cond, name)
+	stored, err := a.pipe.PatchTwin(r.Context(), id, p, cond, name)
 	if err != nil {
 		return err
 	}
@@ -348,24 +237,6 @@ func jsonObject(b []byte, what string) (map[string]any, error) {
 		return nil, badRequest("InvalidArgument", "%s must be a JSON object", what)
 	}
 	return m, nil
-}
-
-// validateTwin checks t against its model. The store and twin.ApplyPatch
-// keep a "$metadata" entry (lastUpdateTime) for every top-level member,
-// components included, while the validator accepts entries for properties
-// only; a component's own metadata lives in its "$metadata". The component
-// entries are left out of the document so that a twin with components can
-// be patched at all.
-func validateTwin(iface *dtdl.Interface, t twin.Twin) error {
-	doc := t.Doc()
-	if md, ok := doc["$metadata"].(map[string]any); ok {
-		for k := range md {
-			if iface.Component(k) != nil {
-				delete(md, k)
-			}
-		}
-	}
-	return iface.ValidateTwin(doc)
 }
 
 // parsePatch decodes a JSON Patch body. Every error is a 400

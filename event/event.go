@@ -37,6 +37,9 @@ const (
 	TypeModelUpdated        = "lodestone.model.updated"
 	TypeModelDeleted        = "lodestone.model.deleted"
 	TypeTelemetry           = "lodestone.telemetry"
+	// TypeImportCompleted is the one event of a committed bulk import: its
+	// data counts what was imported and lists the models.
+	TypeImportCompleted = "lodestone.import.completed"
 )
 
 // ErrInvalid is returned, wrapped, for an event that breaks the CloudEvents

@@ -24,7 +24,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"lodestone/api"
 	"lodestone/event"
+	"lodestone/pipeline"
+	"lodestone/store"
 )
 
 // The crash test runs the real binary (lodestone serve), streams writes and
@@ -181,7 +184,7 @@ func (cw *crashWriter) run(ctx context.Context, c *http.Client, base string, sto
 			body         []byte
 			hdr          []string
 			next         map[string]any
-			evType       string
+			op           store.ChangeOp
 		)
 		switch i % 4 {
 		case 0: // replace the whole twin
@@ -189,25 +192,25 @@ func (cw *crashWriter) run(ctx context.Context, c *http.Client, base string, sto
 			doc := maps.Clone(next)
 			doc["$metadata"] = map[string]any{"$model": crashModel}
 			method, path, body = http.MethodPut, "/digitaltwins/"+tw.id, mustJSON(doc)
-			evType = event.TypeTwinUpdated
+			op = store.OpReplace
 			if !created[k] {
-				evType = event.TypeTwinCreated
+				op = store.OpCreate
 			}
 		case 1: // validated patch
 			next = maps.Clone(tw.acked)
 			next["inventoryTonnes"] = float64(i)
 			method, path = http.MethodPatch, "/digitaltwins/"+tw.id
 			body = mustJSON([]map[string]any{{"op": "add", "path": "/inventoryTonnes", "value": i}})
-			evType = event.TypeTwinUpdated
+			op = store.OpPatch
 		case 2: // relationship create or replace
 			next = map[string]any{"tonnesPerYear": float64(i), "materialCode": "NdPr-oxide"}
 			rel := maps.Clone(next)
 			rel["$targetId"] = fmt.Sprintf("crash-hub-%d", k%crashHubs)
 			rel["$relationshipName"] = "feeds"
 			method, path, body = http.MethodPut, "/digitaltwins/"+tw.id+"/relationships/feeds-hub", mustJSON(rel)
-			evType = event.TypeRelationshipUpdated
+			op = store.OpReplace
 			if !relCreated[k] {
-				evType = event.TypeRelationshipCreated
+				op = store.OpCreate
 			}
 		case 3: // telemetry
 			msg := fmt.Sprintf("w%d-%d", cw.w, i)
@@ -239,11 +242,11 @@ func (cw *crashWriter) run(ctx context.Context, c *http.Client, base string, sto
 		case 0, 1:
 			tw.acked = next
 			created[k] = true
-			tw.expectEvents = append(tw.expectEvents, event.StableID(evType, tw.id, etag))
+			tw.expectEvents = append(tw.expectEvents, changeEventID(store.KindTwin, op, tw.id, etag))
 		case 2:
 			tw.relAcked = next
 			relCreated[k] = true
-			tw.expectEvents = append(tw.expectEvents, event.StableID(evType, event.RelationshipSubject(tw.id, "feeds-hub"), etag))
+			tw.expectEvents = append(tw.expectEvents, changeEventID(store.KindRelationship, op, event.RelationshipSubject(tw.id, "feeds-hub"), etag))
 		case 3:
 			tw.ackedTelemetry = append(tw.ackedTelemetry, hdr[1])
 		}
@@ -307,18 +310,58 @@ func TestCrashRecovery(t *testing.T) {
 	p2 := startServe(t, bin, data)
 	var expectEvents []string
 	telemetryEvents := map[string][]string{} // twin → message ids
+	committed := 0
 	for _, cw := range writers {
 		for _, tw := range cw.twins {
 			checkCrashTwin(t, ctx, c, p2.url, tw)
 			expectEvents = append(expectEvents, tw.expectEvents...)
 			telemetryEvents[tw.id] = tw.ackedTelemetry
+			// Every committed change of the twin, acknowledged or not,
+			// must have its event: the history lists them all.
+			ids := committedTwinEvents(t, ctx, c, p2.url, tw.id)
+			committed += len(ids)
+			expectEvents = append(expectEvents, ids...)
 		}
 	}
-	t.Logf("checked %d twins, their relationships and telemetry; waiting for %d change events", crashWriters*crashTwinsPerW, len(expectEvents))
+	t.Logf("checked %d twins, their relationships and telemetry; waiting for the events of %d acknowledged changes and of %d committed twin changes", crashWriters*crashTwinsPerW, len(expectEvents)-committed, committed)
 	checkEvents(t, ctx, p2.url, expectEvents, telemetryEvents)
 	if t.Failed() {
 		t.Logf("stderr of the restarted server:\n%s", p2.stderr)
 	}
+}
+
+// changeEventID is the id of the event of a change, as the write pipeline
+// derives it from the change's outbox record.
+func changeEventID(kind store.Kind, op store.ChangeOp, subject, etag string) string {
+	return pipeline.EventOf("", store.Record{Kind: kind, Op: op, Subject: subject, Key: etag}).ID
+}
+
+// committedTwinEvents returns the event ids of every change in a twin's
+// history.
+func committedTwinEvents(t *testing.T, ctx context.Context, c *http.Client, base, id string) []string {
+	t.Helper()
+	res := mustStatus(t, ctx, c, http.MethodGet, base+"/digitaltwins/"+id+"/history", nil, http.StatusOK)
+	var h api.HistoryList
+	if err := json.Unmarshal(res.body, &h); err != nil {
+		t.Fatalf("history of %s: %v", id, err)
+	}
+	var ids []string
+	for _, e := range h.Value {
+		op := store.OpCreate
+		switch {
+		case e.Kind == "delete":
+			continue // the crash test deletes nothing
+		case e.Kind == "update" && e.Patch != nil:
+			op = store.OpPatch
+		case e.Kind == "update":
+			op = store.OpReplace
+		}
+		if e.Twin == nil {
+			t.Fatalf("history of %s: entry %d has no twin", id, e.Sequence)
+		}
+		ids = append(ids, changeEventID(store.KindTwin, op, id, string(e.Twin.ETag)))
+	}
+	return ids
 }
 
 func mustStatus(t *testing.T, ctx context.Context, c *http.Client, method, url string, body []byte, want int) reply {
@@ -471,6 +514,7 @@ func checkEvents(t *testing.T, ctx context.Context, base string, want []string, 
 	}
 	pendingTelemetry := telemetry
 	source := ""
+	seenIDs := map[string]int{}
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	seen := 0
@@ -488,6 +532,9 @@ func checkEvents(t *testing.T, ctx context.Context, base string, want []string, 
 			continue
 		}
 		seen++
+		if seenIDs[ev.ID]++; seenIDs[ev.ID] == 2 {
+			t.Errorf("event %s (%s %s) is on the bus twice", ev.ID, ev.Type, ev.Subject)
+		}
 		delete(missing, ev.ID)
 		if source == "" {
 			// Telemetry ids need the instance's source, taken from the

@@ -1,0 +1,37 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels of the pipeline, checked with errors.Is.
+var (
+	// ErrBusy means a write without If-Match kept meeting concurrent
+	// writes of the same entity until the retry deadline passed, or a
+	// lock could not be had in time: the client retries later.
+	ErrBusy = errors.New("pipeline: busy")
+	// ErrPublish means the change is committed but its event could not be
+	// published yet; the relay publishes it later, and a retry of the
+	// same request is harmless.
+	ErrPublish = errors.New("pipeline: event not published")
+)
+
+// Error is a write refused for a reason the client can act on. Code is the
+// Azure Digital Twins error code that names the reason; Err is the store
+// sentinel (store.ErrNotFound, store.ErrInvalid, …) or pipeline sentinel
+// that says what kind of failure it is.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the sentinel.
+func (e *Error) Unwrap() error { return e.Err }
+
+func refuse(kind error, code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: kind}
+}

@@ -1,0 +1,176 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+
+	"lodestone/dtdl"
+	"lodestone/store"
+	"lodestone/twin"
+)
+
+// PutTwin validates t against its model and creates or replaces it under
+// cond. It returns the stored twin and its ADT JSON document (the data of
+// its event, byte for byte what json.Marshal of the twin gives).
+func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (twin.Twin, []byte, error) {
+	if t.Metadata.Model == "" {
+		return twin.Twin{}, nil, refuse(store.ErrInvalid, "ValidationFailed", "$metadata.$model is required")
+	}
+	var stored twin.Twin
+	var doc []byte
+	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
+		iface, err := ms.Interface(t.Metadata.Model)
+		if err != nil {
+			return err
+		}
+		if err := ValidateTwin(iface, t); err != nil {
+			return err
+		}
+		if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpReplace, Subject: string(t.ID), Twin: &t}); err != nil {
+			return err
+		}
+		c := cond
+		c.Models = ms.Version
+		rec := store.RecorderFrom(ctx)
+		n := len(rec.Records())
+		stored, err = p.st.PutTwin(ctx, t, c)
+		if err != nil {
+			return err
+		}
+		if rs := rec.Records(); len(rs) > n {
+			doc = rs[len(rs)-1].Data
+		}
+		return nil
+	})
+	return stored, doc, err
+}
+
+// PatchTwin applies a JSON Patch to twin id (to its component when
+// component is not empty: the patch paths are then already prefixed with
+// the component and the component must exist). The patched twin is
+// validated against its (possibly new) model before the store applies the
+// same patch to the same version. Without If-Match a concurrent write makes
+// it retry on the newer version until the retry deadline.
+func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, cond store.Condition, component string) (twin.Twin, error) {
+	var stored twin.Twin
+	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
+		cur, err := p.st.GetTwin(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if component != "" {
+			if _, ok := cur.Properties[component].(map[string]any); !ok {
+				return refuse(store.ErrNotFound, "ComponentNotFound", "twin %s has no component %s", id, component)
+			}
+		}
+		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
+			return refuse(store.ErrPreconditionFailed, "PreconditionFailed", "twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)
+		}
+		next, err := cur.ApplyPatch(pt, p.now())
+		if err != nil {
+			return err
+		}
+		iface, err := ms.Interface(next.Metadata.Model)
+		// A twin of a decommissioned model may still be updated, but not
+		// moved to one.
+		if iface == nil || (err != nil && next.Metadata.Model != cur.Metadata.Model) {
+			return err
+		}
+		if err := ValidateTwin(iface, next); err != nil {
+			return err
+		}
+		if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpPatch, Subject: string(id), Twin: &next, Patch: pt}); err != nil {
+			return err
+		}
+		// The store writes the patched version under If-Match of the
+		// version validated here; a store that can take that version
+		// (store.TwinPatcher) need not read and decode it again.
+		c := store.Condition{IfMatch: cur.ETag, Models: ms.Version}
+		if tp, ok := p.st.(store.TwinPatcher); ok {
+			stored, err = tp.PatchTwinFrom(ctx, cur, pt, c)
+		} else {
+			stored, err = p.st.PatchTwin(ctx, id, pt, c)
+		}
+		return retryable(err, cond)
+	})
+	return stored, err
+}
+
+// DeleteTwin deletes a twin that has no relationships, under cond.
+func (p *Pipeline) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
+	return p.commit(ctx, func(ctx context.Context, ms *Models) error {
+		if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpDelete, Subject: string(id)}); err != nil {
+			return err
+		}
+		err := p.st.DeleteTwin(ctx, id, cond)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", id)
+		case errors.Is(err, store.ErrConflict):
+			// ADT answers 400, not 409, for a twin that still has
+			// relationships.
+			return &Error{Code: "RelationshipsNotDeleted", Message: "twin " + string(id) + " still has relationships; delete them first", Err: store.ErrInvalid}
+		}
+		return err
+	})
+}
+
+// retryable turns the precondition failure of a write conditional on the
+// version the pipeline read into errRetry when the client's own condition
+// accepts any version.
+func retryable(err error, cond store.Condition) error {
+	if errors.Is(err, store.ErrPreconditionFailed) && anyVersion(cond) {
+		return errRetry
+	}
+	return err
+}
+
+// anyVersion reports whether cond accepts any current version (no If-Match,
+// or If-Match: *).
+func anyVersion(cond store.Condition) bool {
+	return cond.IfMatch == "" || cond.IfMatch == twin.AnyETag
+}
+
+// ValidateTwin checks t against its model. The store and twin.ApplyPatch
+// keep a "$metadata" entry (lastUpdateTime) for every top-level member,
+// components included, while the validator accepts entries for properties
+// only; a component's own metadata lives in its "$metadata". The component
+// entries are left out of the document so that a twin with components can
+// be patched at all.
+func ValidateTwin(iface *dtdl.Interface, t twin.Twin) error {
+	doc := t.Doc()
+	if md, ok := doc["$metadata"].(map[string]any); ok {
+		for k := range md {
+			if iface.Component(k) != nil {
+				delete(md, k)
+			}
+		}
+	}
+	return iface.ValidateTwin(doc)
+}
+
+// keyedLocks serialise the writes of one key within this server (by a
+// hash of the key), waiting no longer than the caller's context.
+type keyedLocks [64]chan struct{}
+
+func (k *keyedLocks) init() {
+	for i := range k {
+		k[i] = make(chan struct{}, 1)
+	}
+}
+
+func (k *keyedLocks) lock(ctx context.Context, key string) (func(), error) {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	ch := k[h.Sum32()%uint32(len(k))]
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, refuse(ErrBusy, "ServiceUnavailable", "another write of %s is in progress; retry later", key)
+	}
+}
