@@ -1140,6 +1140,97 @@ func (w *workspace) freeExtractant(k int, h, lnf0 float64) float64 {
 // transient of a stable cascade goes to its steady state, so this converges
 // where plain Newton stalls far from the solution.
 func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
+	st, err := w.substitutions(ctx, set)
+	if err != nil {
+		return Canceled, err
+	}
+	status := IterationLimit
+	for it := 0; it < set.MaxIterations; it++ {
+		if st.maxR <= set.Tolerance {
+			status = Converged
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			w.cancel(st.bestMax)
+			return Canceled, err
+		}
+		w.stats.NewtonIterations++
+		err := w.direction(&st)
+		st.dAtV = false
+		st.improving = false
+		if err != nil {
+			st.age = maxFactorAge
+			if st.dt == 0 {
+				st.dt = transientDt0
+				continue
+			}
+			if st.dt < 1e-8 {
+				status = Singular
+				break
+			}
+			st.dt /= 4
+			continue
+		}
+		var maxLn float64
+		for k := 0; k < w.N; k++ {
+			for j := w.C; j < w.n; j++ {
+				maxLn = max(maxLn, math.Abs(w.dv[k*w.n+j]))
+			}
+		}
+		if st.dt > 0 {
+			if !w.transientStep(&st, maxLn) {
+				st.dt /= 4
+				if st.dt < 1e-10 {
+					status = Stagnated
+					break
+				}
+				continue
+			}
+		} else {
+			w.lineSearch(&st, maxLn, set.Tolerance)
+		}
+		if st.phi < st.bestPhi {
+			st.bestMax, st.bestPhi = st.maxR, st.phi
+			copy(w.vb, w.v)
+		}
+	}
+	maxR := st.maxR
+	if status != Converged {
+		copy(w.v, w.vb)
+		maxR = st.bestMax
+	}
+	w.distribution(w.v)
+	w.stats.Residual = maxR
+	return status, nil
+}
+
+const (
+	transientDt0 = 1.0 // h, the residence time of one phase in one stage
+	maxFactorAge = 2   // steps on one factorisation along the transient
+)
+
+// iterState is the state of run's Newton and pseudo-transient iterations.
+type iterState struct {
+	maxR, phi        float64 // residual at w.v: largest element and merit
+	bestMax, bestPhi float64 // the same at the best iterate, w.vb
+	dt               float64 // pseudo time step, h; 0: plain Newton
+	lastDt           float64 // the time step when the transient last handed over to Newton
+	dAtV             bool    // w.D holds the distribution at w.v
+	age              int     // steps taken on the current factorisation
+	improving        bool    // the last transient step lowered the residual
+}
+
+// cancel restores the best iterate when the context is done.
+func (w *workspace) cancel(bestMax float64) {
+	copy(w.v, w.vb)
+	w.distribution(w.v)
+	w.stats.Residual = bestMax
+}
+
+// substitutions runs the substitution sweeps from the initial guess and
+// leaves the best iterate in w.v, its distribution in w.D and its residual
+// in w.r; the state it returns starts plain Newton from there.
+func (w *workspace) substitutions(ctx context.Context, set Settings) (iterState, error) {
 	w.initial()
 	w.distribution(w.v)
 	maxR, phi := w.residual(w.v, w.r)
@@ -1147,10 +1238,8 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 	copy(w.vb, w.v)
 	for it := 0; it < set.MaxSubstitutions; it++ {
 		if err := ctx.Err(); err != nil {
-			copy(w.v, w.vb)
-			w.distribution(w.v)
-			w.stats.Residual = bestMax
-			return Canceled, err
+			w.cancel(bestMax)
+			return iterState{}, err
 		}
 		w.stats.Substitutions++
 		change := w.substitute(0.5)
@@ -1167,157 +1256,107 @@ func (w *workspace) run(ctx context.Context, set Settings) (Status, error) {
 	copy(w.v, w.vb)
 	w.distribution(w.v)
 	maxR, phi = w.residual(w.v, w.r)
-	status := IterationLimit
-	N, C, n := w.N, w.C, w.n
-	const dt0 = 1.0  // h, the residence time of one phase in one stage
-	dt := 0.0        // 0: plain Newton
-	lastDt := 0.0    // the time step when the transient last handed over to Newton
-	dAtV := true     // w.D holds the distribution at w.v
-	const maxAge = 2 // steps on one factorisation along the transient
-	age := maxAge
-	improving := false
-	for it := 0; it < set.MaxIterations; it++ {
-		if maxR <= set.Tolerance {
-			status = Converged
-			break
-		}
-		if err := ctx.Err(); err != nil {
-			copy(w.v, w.vb)
-			w.distribution(w.v)
-			w.stats.Residual = bestMax
-			return Canceled, err
-		}
-		w.stats.NewtonIterations++
-		var err error
-		if dt > 0 && age < maxAge && improving {
-			// Along the transient, reuse the last factors while the
-			// residual keeps falling: a step with frozen factors costs a
-			// few per cent of a factorisation.
-			age++
-			err = w.solve()
-		} else {
-			if !dAtV {
-				w.distribution(w.v) // a rejected trial point overwrote D
-			}
-			w.jacobian(w.v)
-			if dt > 0 {
-				w.addHoldup(w.v, 1/dt)
-			}
-			age = 0
-			err = w.newtonStep()
-		}
-		dAtV = false
-		improving = false
-		if err != nil {
-			age = maxAge
-			if dt == 0 {
-				dt = dt0
-				continue
-			}
-			if dt < 1e-8 {
-				status = Singular
-				break
-			}
-			dt /= 4
+	return iterState{maxR: maxR, phi: phi, bestMax: bestMax, bestPhi: bestPhi, dAtV: true, age: maxFactorAge}, nil
+}
+
+// direction computes the step w.dv: along the transient, with the last
+// factors while the residual keeps falling (a step with frozen factors
+// costs a few per cent of a factorisation); otherwise from a fresh Jacobian,
+// with the holdup term when on the transient.
+func (w *workspace) direction(st *iterState) error {
+	if st.dt > 0 && st.age < maxFactorAge && st.improving {
+		st.age++
+		return w.solve()
+	}
+	if !st.dAtV {
+		w.distribution(w.v) // a rejected trial point overwrote D
+	}
+	w.jacobian(w.v)
+	if st.dt > 0 {
+		w.addHoldup(w.v, 1/st.dt)
+	}
+	st.age = 0
+	return w.newtonStep()
+}
+
+// transientStep takes a pseudo-transient step: the full step, or a shorter
+// one along it (evaluations are cheap next to a factorisation). It reports
+// false if none is acceptable; the caller then shortens the time step.
+// maxLn is the largest change of a log variable in w.dv.
+func (w *workspace) transientStep(st *iterState, maxLn float64) bool {
+	alpha := 1.0
+	if maxLn > 1 {
+		alpha = 1 / maxLn
+	}
+	var mt, pt float64
+	ok := false
+	for try := 0; try < 4; try++ {
+		if w.trial(alpha) {
+			// A concentration would go well below zero.
+			alpha *= 0.5
 			continue
 		}
-		var maxLn float64
-		for k := 0; k < N; k++ {
-			for j := C; j < n; j++ {
-				maxLn = max(maxLn, math.Abs(w.dv[k*n+j]))
-			}
+		w.distribution(w.vt)
+		mt, pt = w.residual(w.vt, w.rt)
+		if math.IsNaN(pt) || pt > 10*st.phi {
+			// The step raised the residual tenfold: too long.
+			alpha *= 0.5
+			continue
 		}
-		if dt > 0 {
-			// Pseudo-transient step: the full step, or a shorter one along
-			// it (evaluations are cheap next to a factorisation), or a
-			// smaller time step.
-			alpha := 1.0
-			if maxLn > 1 {
-				alpha = 1 / maxLn
-			}
-			var mt, pt float64
-			ok := false
-			for try := 0; try < 4; try++ {
-				if w.trial(alpha) {
-					// A concentration would go well below zero.
-					alpha *= 0.5
-					continue
-				}
-				w.distribution(w.vt)
-				mt, pt = w.residual(w.vt, w.rt)
-				if math.IsNaN(pt) || pt > 10*phi {
-					// The step raised the residual tenfold: too long.
-					alpha *= 0.5
-					continue
-				}
-				ok = true
-				break
-			}
-			if !ok {
-				dt /= 4
-				if dt < 1e-10 {
-					status = Stagnated
-					break
-				}
-				continue
-			}
-			// Switched evolution relaxation on the 2-norm, growing at least
-			// 1.5× while the residual does not rise.
-			ratio := math.Sqrt(phi / pt)
-			grow := math.Min(math.Max(ratio, 0.5), 10)
-			dAtV = true
-			improving = ratio > 1
-			if ratio >= 0.99 {
-				grow = math.Max(grow, 1.5)
-			}
-			if alpha < 1 {
-				grow = math.Min(grow, 1)
-			}
+		ok = true
+		break
+	}
+	if !ok {
+		return false
+	}
+	// Switched evolution relaxation on the 2-norm, growing at least
+	// 1.5× while the residual does not rise.
+	ratio := math.Sqrt(st.phi / pt)
+	grow := math.Min(math.Max(ratio, 0.5), 10)
+	st.dAtV = true
+	st.improving = ratio > 1
+	if ratio >= 0.99 {
+		grow = math.Max(grow, 1.5)
+	}
+	if alpha < 1 {
+		grow = math.Min(grow, 1)
+	}
+	copy(w.v, w.vt)
+	copy(w.r, w.rt)
+	st.maxR, st.phi = mt, pt
+	st.dt *= grow
+	if st.dt > 1e9 || (st.maxR < 1e-3 && ratio > 2) {
+		// Close to the steady state and converging: plain Newton
+		// (it falls back to the transient if it stalls).
+		st.lastDt = st.dt
+		st.dt = 0
+	}
+	return true
+}
+
+// lineSearch takes a Newton step with a backtracking line search. Far from
+// the solution (no acceptable step, or only a short one) it turns to the
+// transient, from a little before where it was left.
+func (w *workspace) lineSearch(st *iterState, maxLn, tol float64) {
+	alpha := math.Min(1, 3/maxLn)
+	accepted := false
+	for ls := 0; ls < 30; ls++ {
+		w.trial(alpha)
+		w.distribution(w.vt)
+		mt, pt := w.residual(w.vt, w.rt)
+		if pt <= st.phi*(1-2e-4*alpha) || mt <= tol {
 			copy(w.v, w.vt)
 			copy(w.r, w.rt)
-			maxR, phi = mt, pt
-			dt *= grow
-			if dt > 1e9 || (maxR < 1e-3 && ratio > 2) {
-				// Close to the steady state and converging: plain Newton
-				// (it falls back to the transient if it stalls).
-				lastDt = dt
-				dt = 0
-			}
-		} else {
-			alpha := math.Min(1, 3/maxLn)
-			accepted := false
-			for ls := 0; ls < 30; ls++ {
-				w.trial(alpha)
-				w.distribution(w.vt)
-				mt, pt := w.residual(w.vt, w.rt)
-				if pt <= phi*(1-2e-4*alpha) || mt <= set.Tolerance {
-					copy(w.v, w.vt)
-					copy(w.r, w.rt)
-					maxR, phi = mt, pt
-					accepted = true
-					dAtV = true
-					break
-				}
-				alpha *= 0.5
-			}
-			if !accepted || alpha < 0.05 {
-				// Far from the solution: continue along the transient,
-				// from a little before where it was left.
-				dt = math.Max(dt0, lastDt/4)
-			}
+			st.maxR, st.phi = mt, pt
+			accepted = true
+			st.dAtV = true
+			break
 		}
-		if phi < bestPhi {
-			bestMax, bestPhi = maxR, phi
-			copy(w.vb, w.v)
-		}
+		alpha *= 0.5
 	}
-	if status != Converged {
-		copy(w.v, w.vb)
-		maxR = bestMax
+	if !accepted || alpha < 0.05 {
+		st.dt = math.Max(transientDt0, st.lastDt/4)
 	}
-	w.distribution(w.v)
-	w.stats.Residual = maxR
-	return status, nil
 }
 
 // trial sets vt = v + alpha·dv, keeping concentrations non-negative, and

@@ -123,62 +123,115 @@ var (
 	spectatorKeys = map[string]bool{"Cl": true, "NO3": true, "H2C2O4": true, "HC2O4": true, "C2O4": true, "OH": true}
 )
 
-// Case validates the spec and builds the cascade problem.
+// Case validates the spec and builds the cascade problem. Fields are checked
+// in a fixed order, so of several problems the same one is reported first
+// (except among the keys of one map, which are visited in map order).
 func (s *Spec) Case() (*Case, error) {
-	c := &Case{MolarMass: map[string]float64{}}
+	b := &caseBuilder{s: s, c: &Case{MolarMass: map[string]float64{}}}
+	if err := b.header(); err != nil {
+		return nil, err
+	}
+	compSet, err := b.checkInlets()
+	if err != nil {
+		return nil, err
+	}
+	if len(compSet) == 0 {
+		return nil, specErr("inlets", "no metal in any inlet")
+	}
+	b.components(compSet)
+	p := Problem{Stages: *s.Stages, Components: b.comps, Media: b.media}
+	if s.Ka2 != nil {
+		if v := *s.Ka2; !(v > 0) || math.IsInf(v, 0) {
+			return nil, specErr("ka2_mol_per_L", "%v, want a positive value", v)
+		}
+		p.Ka2 = *s.Ka2
+	}
+	b.inlets(&p) // in mol/L
+	if err := b.model(&p); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, specErr("", "%s", strings.TrimPrefix(err.Error(), "sx: "))
+	}
+	b.c.Problem = p
+	return b.c, nil
+}
+
+// caseBuilder holds what the steps of Spec.Case share.
+type caseBuilder struct {
+	s     *Spec
+	c     *Case
+	media Media
+	names []string       // components, sorted
+	comps []Component    // in names order
+	idx   map[string]int // index of each component in names
+}
+
+// molarMass returns the molar mass of a key of the spec (g/mol): the
+// override of molar_mass_g_per_mol, else the species' or extractant's, else 0.
+func (s *Spec) molarMass(key string) float64 {
+	if v, ok := s.MolarMass[key]; ok {
+		return v
+	}
+	sp, err := chem.LookupSpecies(key)
+	if err != nil {
+		if x, err := chem.LookupExtractant(key); err == nil {
+			return x.MolarMass
+		}
+		return 0
+	}
+	return sp.MolarMass()
+}
+
+// header checks the molar-mass overrides and the scalar fields, and that the
+// inlets and the equilibrium model are given.
+func (b *caseBuilder) header() error {
+	s := b.s
 	for k, v := range s.MolarMass {
 		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, specErr("molar_mass_g_per_mol."+k, "%v, want a positive value", v)
+			return specErr("molar_mass_g_per_mol."+k, "%v, want a positive value", v)
 		}
-	}
-	mm := func(key string) float64 {
-		if v, ok := s.MolarMass[key]; ok {
-			return v
-		}
-		sp, err := chem.LookupSpecies(key)
-		if err != nil {
-			if x, err := chem.LookupExtractant(key); err == nil {
-				return x.MolarMass
-			}
-			return 0
-		}
-		return sp.MolarMass()
 	}
 	if s.Stages == nil {
-		return nil, specErr("stages", "missing")
+		return specErr("stages", "missing")
 	}
 	if *s.Stages < 1 || *s.Stages > 10000 {
-		return nil, specErr("stages", "%d is out of range 1..10000", *s.Stages)
+		return specErr("stages", "%d is out of range 1..10000", *s.Stages)
 	}
 	if s.TemperatureK == nil {
-		return nil, specErr("temperature_K", "missing")
+		return specErr("temperature_K", "missing")
 	}
 	if t := *s.TemperatureK; !(t > 0) || math.IsInf(t, 0) {
-		return nil, specErr("temperature_K", "%v, want a positive temperature", t)
+		return specErr("temperature_K", "%v, want a positive temperature", t)
 	}
-	c.temp = *s.TemperatureK
+	b.c.temp = *s.TemperatureK
 	if s.Media == nil {
-		return nil, specErr("media", "missing")
+		return specErr("media", "missing")
 	}
-	var media Media
 	switch *s.Media {
 	case "sulfate":
-		media = Sulfate
+		b.media = Sulfate
 	case "chloride":
-		media = Chloride
+		b.media = Chloride
 	default:
-		return nil, specErr("media", "%q is neither \"sulfate\" nor \"chloride\"", *s.Media)
+		return specErr("media", "%q is neither \"sulfate\" nor \"chloride\"", *s.Media)
 	}
 	if len(s.Inlets) == 0 {
-		return nil, specErr("inlets", "missing")
+		return specErr("inlets", "missing")
 	}
 	if s.Equilibrium == nil {
-		return nil, specErr("equilibrium", "missing")
+		return specErr("equilibrium", "missing")
 	}
 	if s.Equilibrium.Model == nil {
-		return nil, specErr("equilibrium.model", "missing")
+		return specErr("equilibrium.model", "missing")
 	}
-	// Components: metals and counter-ions named in any inlet, in a fixed order.
+	return nil
+}
+
+// checkInlets checks each inlet and returns the set of components, the
+// metals and counter-ions named in any inlet. It records the extractant.
+func (b *caseBuilder) checkInlets() (map[string]bool, error) {
+	s := b.s
 	compSet := map[string]bool{}
 	for i, in := range s.Inlets {
 		f := fmt.Sprintf("inlets[%d]", i)
@@ -213,7 +266,7 @@ func (s *Spec) Case() (*Case, error) {
 				if *in.Phase == "organic" {
 					return nil, specErr(fk, "aqueous species in an organic inlet")
 				}
-				if media == Chloride && (k == "HSO4" || k == "SO4") {
+				if b.media == Chloride && (k == "HSO4" || k == "SO4") {
 					return nil, specErr(fk, "sulfate species in chloride media")
 				}
 			case isExtractant(k):
@@ -221,11 +274,11 @@ func (s *Spec) Case() (*Case, error) {
 					return nil, specErr(fk, "extractant in an aqueous inlet")
 				}
 				x, _ := chem.LookupExtractant(k)
-				if c.Extractant != "" && c.Extractant != x.Name {
-					return nil, specErr(fk, "a second extractant (%s is already used)", c.Extractant)
+				if b.c.Extractant != "" && b.c.Extractant != x.Name {
+					return nil, specErr(fk, "a second extractant (%s is already used)", b.c.Extractant)
 				}
-				c.Extractant = x.Name
-				c.MolarMass[k] = mm(k)
+				b.c.Extractant = x.Name
+				b.c.MolarMass[k] = s.molarMass(k)
 			case k == "Na" || k == "NH4":
 				compSet[k] = true
 			default:
@@ -237,43 +290,44 @@ func (s *Spec) Case() (*Case, error) {
 			}
 		}
 	}
-	if len(compSet) == 0 {
-		return nil, specErr("inlets", "no metal in any inlet")
-	}
-	names := make([]string, 0, len(compSet))
+	return compSet, nil
+}
+
+// components orders the components by name and records the molar masses
+// reported.
+func (b *caseBuilder) components(compSet map[string]bool) {
+	s := b.s
+	b.names = make([]string, 0, len(compSet))
 	for k := range compSet {
-		names = append(names, k)
+		b.names = append(b.names, k)
 	}
-	sort.Strings(names)
-	comps := make([]Component, len(names))
-	idx := map[string]int{}
-	for i, n := range names {
-		idx[n] = i
-		m := mm(n)
+	sort.Strings(b.names)
+	b.comps = make([]Component, len(b.names))
+	b.idx = map[string]int{}
+	for i, n := range b.names {
+		b.idx[n] = i
+		m := s.molarMass(n)
 		if n == "Na" || n == "NH4" {
-			comps[i] = Component{Name: n, Charge: 1, MolarMass: m, CounterIon: true}
+			b.comps[i] = Component{Name: n, Charge: 1, MolarMass: m, CounterIon: true}
 			continue
 		}
 		e := chem.MustLookup(n)
-		comps[i] = Component{Name: n, Charge: e.Valence, MolarMass: m}
+		b.comps[i] = Component{Name: n, Charge: e.Valence, MolarMass: m}
 	}
 	for _, k := range []string{"H", "HSO4", "SO4"} {
-		c.MolarMass[k] = mm(k)
+		b.c.MolarMass[k] = s.molarMass(k)
 	}
-	for _, n := range names {
-		c.MolarMass[n] = mm(n)
+	for _, n := range b.names {
+		b.c.MolarMass[n] = s.molarMass(n)
 	}
-	// Inlets in mol/L.
+}
+
+// inlets converts the inlets to mol/L and sorts the spectators out.
+func (b *caseBuilder) inlets(p *Problem) {
+	s := b.s
 	spect := map[string]bool{}
-	p := Problem{Stages: *s.Stages, Components: comps, Media: media}
-	if s.Ka2 != nil {
-		if v := *s.Ka2; !(v > 0) || math.IsInf(v, 0) {
-			return nil, specErr("ka2_mol_per_L", "%v, want a positive value", v)
-		}
-		p.Ka2 = *s.Ka2
-	}
 	for _, in := range s.Inlets {
-		pin := Inlet{Name: in.Name, Stage: *in.Stage, Flow: *in.Flow, Conc: make([]float64, len(comps))}
+		pin := Inlet{Name: in.Name, Stage: *in.Stage, Flow: *in.Flow, Conc: make([]float64, len(b.comps))}
 		sp := map[string]float64{}
 		if *in.Phase == "aqueous" {
 			pin.Phase = Aqueous
@@ -281,7 +335,7 @@ func (s *Spec) Case() (*Case, error) {
 			pin.Phase = Organic
 		}
 		for k, v := range in.MgPerL {
-			mol := v / 1000 / mm(k)
+			mol := v / 1000 / s.molarMass(k)
 			switch {
 			case k == "H":
 				pin.H = mol
@@ -292,25 +346,29 @@ func (s *Spec) Case() (*Case, error) {
 			case spectatorKeys[k]:
 				sp[k] = mol
 				spect[k] = true
-				c.MolarMass[k] = mm(k)
+				b.c.MolarMass[k] = s.molarMass(k)
 			case isExtractant(k):
 				pin.Extractant = mol
 			default:
-				pin.Conc[idx[k]] = mol
+				pin.Conc[b.idx[k]] = mol
 			}
 		}
-		c.spectIn = append(c.spectIn, sp)
+		b.c.spectIn = append(b.c.spectIn, sp)
 		p.Inlets = append(p.Inlets, pin)
 	}
 	for k := range spect {
-		c.Spectators = append(c.Spectators, k)
+		b.c.Spectators = append(b.c.Spectators, k)
 	}
-	sort.Strings(c.Spectators)
-	// Model.
+	sort.Strings(b.c.Spectators)
+}
+
+// model builds the equilibrium model.
+func (b *caseBuilder) model(p *Problem) error {
+	s := b.s
 	em := s.Equilibrium
-	c.Model = *em.Model
+	b.c.Model = *em.Model
 	onlyFor := func(model string, set bool, field string) error {
-		if set && c.Model != model {
+		if set && b.c.Model != model {
 			return specErr("equilibrium."+field, "only used by the %q model", model)
 		}
 		return nil
@@ -320,76 +378,74 @@ func (s *Spec) Case() (*Case, error) {
 		onlyFor("prommis-dehpa", em.DosagePercent != nil, "dosage_percent"), onlyFor("mass-action", em.LogK != nil, "log_K"),
 	} {
 		if chk != nil {
-			return nil, chk
+			return chk
 		}
 	}
-	perComp := func(field string, m map[string]float64) ([]float64, error) {
-		out := make([]float64, len(comps))
-		for k, v := range m {
-			i, ok := idx[k]
-			if !ok {
-				return nil, specErr("equilibrium."+field+"."+k, "%q is not a component of any inlet", k)
-			}
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, specErr("equilibrium."+field+"."+k, "%v is not finite", v)
-			}
-			out[i] = v
-		}
-		for _, n := range names {
-			if _, ok := m[n]; !ok {
-				return nil, specErr("equilibrium."+field+"."+n, "missing")
-			}
-		}
-		return out, nil
-	}
-	switch c.Model {
+	switch b.c.Model {
 	case "constant":
-		d, err := perComp("D", em.D)
+		d, err := b.perComp("D", em.D)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i, v := range d {
 			if v < 0 {
-				return nil, specErr("equilibrium.D."+names[i], "%v is negative", v)
+				return specErr("equilibrium.D."+b.names[i], "%v is negative", v)
 			}
 		}
 		m := Constant{D: d}
 		if em.SitesPerCharge != nil {
 			if v := *em.SitesPerCharge; !(v > 0) || math.IsInf(v, 0) {
-				return nil, specErr("equilibrium.sites_per_charge", "%v, want a positive value", v)
+				return specErr("equilibrium.sites_per_charge", "%v, want a positive value", v)
 			}
 			m.Sites = *em.SitesPerCharge
 		}
 		p.Model = m
 	case "prommis-dehpa":
-		if c.Extractant != "" && c.Extractant != "DEHPA" {
-			return nil, specErr("equilibrium.model", "prommis-dehpa needs DEHPA, the inlets carry %s", c.Extractant)
+		if b.c.Extractant != "" && b.c.Extractant != "DEHPA" {
+			return specErr("equilibrium.model", "prommis-dehpa needs DEHPA, the inlets carry %s", b.c.Extractant)
 		}
-		m, err := NewPrommisDEHPA(comps)
+		m, err := NewPrommisDEHPA(b.comps)
 		if err != nil {
-			return nil, specErr("equilibrium.model", "%v", strings.TrimPrefix(err.Error(), "sx: "))
+			return specErr("equilibrium.model", "%v", strings.TrimPrefix(err.Error(), "sx: "))
 		}
 		if em.DosagePercent != nil {
 			if v := *em.DosagePercent; !(v > 0) || math.IsInf(v, 0) {
-				return nil, specErr("equilibrium.dosage_percent", "%v, want a positive value", v)
+				return specErr("equilibrium.dosage_percent", "%v, want a positive value", v)
 			}
 			m.Dosage = *em.DosagePercent
 		}
 		p.Model = m
 	case "mass-action":
-		lk, err := perComp("log_K", em.LogK)
+		lk, err := b.perComp("log_K", em.LogK)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.Model = MassAction{LogK: lk}
 	default:
-		return nil, specErr("equilibrium.model", "%q is not one of \"constant\", \"prommis-dehpa\", \"mass-action\"", c.Model)
+		return specErr("equilibrium.model", "%q is not one of \"constant\", \"prommis-dehpa\", \"mass-action\"", b.c.Model)
 	}
-	if err := p.Validate(); err != nil {
-		return nil, specErr("", "%s", strings.TrimPrefix(err.Error(), "sx: "))
+	return nil
+}
+
+// perComp returns a per-component value of the model, every component given.
+func (b *caseBuilder) perComp(field string, m map[string]float64) ([]float64, error) {
+	out := make([]float64, len(b.comps))
+	for k, v := range m {
+		i, ok := b.idx[k]
+		if !ok {
+			return nil, specErr("equilibrium."+field+"."+k, "%q is not a component of any inlet", k)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, specErr("equilibrium."+field+"."+k, "%v is not finite", v)
+		}
+		out[i] = v
 	}
-	c.Problem = p
-	return c, nil
+	for _, n := range b.names {
+		if _, ok := m[n]; !ok {
+			return nil, specErr("equilibrium."+field+"."+n, "missing")
+		}
+	}
+	return out, nil
 }
 
 func isExtractant(k string) bool {
