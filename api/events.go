@@ -2,25 +2,58 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"sync"
+	"time"
 
 	"lodestone/event"
+	"lodestone/store"
 )
 
-// eventRoutes holds the endpoints and event routes of this server and runs
-// them with an event.Router, rebuilt on every change. They live in memory:
-// a restarted server starts without routes (ADT keeps them; persisting them
-// in the store is left for later).
+// Endpoints, event routes and the routes' checkpoints are documents in the
+// store (store.Documents), so they survive a restart and every server on
+// one database sees the same ones. Each route is delivered by one server
+// at a time: the one that holds the route's lease, a document that the
+// holder renews and that another server takes over once it has expired.
+// Deliveries resume from the route's checkpoint, also a document, so a
+// route moves between servers (or restarts) with at most the redeliveries
+// that at-least-once allows.
+const (
+	docEndpoint   = "endpoint"
+	docRoute      = "route"
+	docLease      = "route-lease"
+	docCheckpoint = "route-checkpoint"
+
+	// leaseTTL is how long a route's lease lasts without renewal;
+	// leaseRenew is how often the holder renews it (and looks for routes
+	// to take over).
+	leaseTTL   = 15 * time.Second
+	leaseRenew = 3 * time.Second
+)
+
+// eventRoutes runs the routes whose leases this server holds with an
+// event.Router, rebuilt when that set changes.
 type eventRoutes struct {
-	mu        sync.Mutex
-	endpoints map[string]Endpoint
-	routes    map[string]EventRoute
-	router    *event.Router
-	ctx       context.Context // lifetime of the routers; set by Start
+	mu      sync.Mutex // guards the fields below; held while the router is rebuilt
+	owner   string     // this server's lease owner id
+	router  *event.Router
+	running string // fingerprint of the routes the router runs
+	ctx     context.Context
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// lease is the body of a route's lease document.
+type lease struct {
+	Owner   string    `json:"owner"`
+	Expires time.Time `json:"expires"`
 }
 
 func (a *API) eventRouteRoutes() []Route {
@@ -29,30 +62,228 @@ func (a *API) eventRouteRoutes() []Route {
 		{Pattern: "GET /endpoints", Handler: a.listEndpoints, Summary: "List endpoints", Response: "EndpointList"},
 		{Pattern: "DELETE /endpoints/{name}", Handler: a.deleteEndpoint, Summary: "Delete an endpoint no route uses"},
 		{Pattern: "PUT /eventroutes/{id}", Handler: a.putEventRoute, Summary: "Create or replace an event route: a filter (type=…&source=…&subject=…) to an endpoint", Body: "EventRoute", Response: "EventRoute"},
-		{Pattern: "GET /eventroutes", Handler: a.listEventRoutes, Summary: "List event routes with delivery statistics", Response: "EventRouteList"},
+		{Pattern: "GET /eventroutes", Handler: a.listEventRoutes, Summary: "List event routes with the delivery statistics of the routes this server delivers", Response: "EventRouteList"},
 		{Pattern: "GET /eventroutes/{id}", Handler: a.getEventRoute, Summary: "Get an event route", Response: "EventRoute"},
 		{Pattern: "DELETE /eventroutes/{id}", Handler: a.deleteEventRoute, Summary: "Delete an event route"},
 	}
 }
 
-// StartRoutes runs the event routes until ctx ends or ShutdownRoutes.
+// docs returns the store's documents.
+func (a *API) docs() store.Documents { return a.opts.Store }
+
+// StartRoutes runs the event routes until ShutdownRoutes: it takes the
+// leases of the stored routes it can and renews them.
 func (a *API) StartRoutes(ctx context.Context) error {
-	a.events.mu.Lock()
-	defer a.events.mu.Unlock()
-	a.events.ctx = ctx
-	return a.restartRouterLocked()
+	ev := &a.events
+	ev.mu.Lock()
+	if ev.owner == "" {
+		var b [8]byte
+		rand.Read(b[:])
+		ev.owner = hex.EncodeToString(b[:])
+	}
+	ev.ctx = context.WithoutCancel(ctx)
+	ev.stop, ev.done = make(chan struct{}), make(chan struct{})
+	ev.mu.Unlock()
+	if err := a.reconcileRoutes(ctx); err != nil {
+		return err
+	}
+	go func() {
+		defer close(ev.done)
+		t := time.NewTicker(leaseRenew)
+		defer t.Stop()
+		for {
+			select {
+			case <-ev.stop:
+				return
+			case <-t.C:
+				if err := a.reconcileRoutes(ev.ctx); err != nil {
+					a.log.Warn("event routes", "err", err)
+				}
+			}
+		}
+	}()
+	return nil
 }
 
-// ShutdownRoutes stops the event routes and waits for their goroutines.
+// ShutdownRoutes stops the event routes, waits for their goroutines and
+// gives up this server's leases so that another server takes the routes
+// over at once.
 func (a *API) ShutdownRoutes(ctx context.Context) error {
-	a.events.mu.Lock()
-	defer a.events.mu.Unlock()
-	if a.events.router == nil {
+	ev := &a.events
+	ev.mu.Lock()
+	stop, done := ev.stop, ev.done
+	ev.stop = nil
+	ev.mu.Unlock()
+	if stop == nil {
 		return nil
 	}
-	err := a.events.router.Shutdown(ctx)
-	a.events.router = nil
-	a.events.ctx = nil
+	close(stop)
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	var err error
+	if ev.router != nil {
+		err = ev.router.Shutdown(ctx)
+		ev.router, ev.running = nil, ""
+	}
+	ev.ctx = nil
+	leases, lerr := a.docs().ListDocs(ctx, docLease)
+	if lerr != nil {
+		return errors.Join(err, lerr)
+	}
+	for _, d := range leases {
+		var l lease
+		if json.Unmarshal(d.Body, &l) == nil && l.Owner == ev.owner {
+			_ = a.docs().DeleteDoc(ctx, docLease, d.ID, store.Condition{IfMatch: d.ETag})
+		}
+	}
+	return err
+}
+
+// reconcileRoutes takes or renews the leases of the stored routes and runs
+// those it holds.
+func (a *API) reconcileRoutes(ctx context.Context) error {
+	ev := &a.events
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	if ev.ctx == nil || a.opts.Bus == nil {
+		return nil
+	}
+	routes, err := a.docs().ListDocs(ctx, docRoute)
+	if err != nil {
+		return err
+	}
+	eps, err := a.docs().ListDocs(ctx, docEndpoint)
+	if err != nil {
+		return err
+	}
+	endpoints := map[string]Endpoint{}
+	for _, d := range eps {
+		var ep Endpoint
+		if json.Unmarshal(d.Body, &ep) == nil {
+			endpoints[d.ID] = ep
+		}
+	}
+	type owned struct {
+		Route    EventRoute
+		Endpoint Endpoint
+	}
+	var mine []owned
+	for _, d := range routes {
+		var rt EventRoute
+		if json.Unmarshal(d.Body, &rt) != nil {
+			continue
+		}
+		ok, err := a.holdLease(ctx, rt.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			mine = append(mine, owned{rt, endpoints[rt.Endpoint]})
+		}
+	}
+	fp, _ := json.Marshal(mine)
+	if string(fp) == ev.running && (ev.router != nil || len(mine) == 0) {
+		return nil
+	}
+	if ev.router != nil {
+		if err := ev.router.Shutdown(ctx); err != nil {
+			return err
+		}
+		ev.router, ev.running = nil, ""
+	}
+	var rs []event.Route
+	for _, o := range mine {
+		f, err := event.ParseFilter(o.Route.Filter)
+		if err != nil {
+			a.log.Warn("event route", "route", o.Route.ID, "err", err)
+			continue
+		}
+		ep, err := a.endpoint(o.Endpoint)
+		if err != nil {
+			a.log.Warn("event route", "route", o.Route.ID, "err", err)
+			continue
+		}
+		r := event.Route{Name: o.Route.ID, Filter: f, Endpoint: ep}
+		if a.opts.SubjectEndpoint != nil {
+			if dl, err := a.opts.SubjectEndpoint("deadletter." + o.Route.ID); err == nil {
+				r.DeadLetter = dl
+			}
+		}
+		rs = append(rs, r)
+	}
+	ev.running = string(fp)
+	if len(rs) == 0 {
+		return nil
+	}
+	cps := a.opts.Checkpoints
+	if cps == nil {
+		cps = docCheckpoints{a.docs()}
+	}
+	router, err := event.NewRouter(a.opts.Bus, rs, &event.RouterOptions{Logger: a.log, Checkpoints: cps})
+	if err != nil {
+		return err
+	}
+	if err := router.Start(ev.ctx); err != nil {
+		ev.running = ""
+		return err
+	}
+	ev.router = router
+	return nil
+}
+
+// holdLease takes or renews the lease of route id; it reports whether this
+// server holds it.
+func (a *API) holdLease(ctx context.Context, id string) (bool, error) {
+	ev := &a.events
+	now := a.now()
+	body, _ := json.Marshal(lease{Owner: ev.owner, Expires: now.Add(leaseTTL)})
+	d, err := a.docs().GetDoc(ctx, docLease, id)
+	cond := store.Condition{IfNoneMatch: true}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return false, err
+	default:
+		var l lease
+		if json.Unmarshal(d.Body, &l) == nil && l.Owner != ev.owner && now.Before(l.Expires) {
+			return false, nil
+		}
+		cond = store.Condition{IfMatch: d.ETag}
+	}
+	_, err = a.docs().PutDoc(ctx, store.Doc{Kind: docLease, ID: id, Body: body}, cond)
+	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrConflict) {
+		return false, nil // another server was quicker
+	}
+	return err == nil, err
+}
+
+// docCheckpoints keeps the routes' checkpoints as documents.
+type docCheckpoints struct{ docs store.Documents }
+
+func (c docCheckpoints) Load(ctx context.Context, route string) (uint64, bool, error) {
+	d, err := c.docs.GetDoc(ctx, docCheckpoint, route)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	var v struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err := json.Unmarshal(d.Body, &v); err != nil {
+		return 0, false, fmt.Errorf("api: checkpoint of route %s: %w", route, err)
+	}
+	return v.Seq, true, nil
+}
+
+func (c docCheckpoints) Save(ctx context.Context, route string, seq uint64) error {
+	_, err := c.docs.PutDoc(ctx, store.Doc{Kind: docCheckpoint, ID: route, Body: json.RawMessage(fmt.Sprintf(`{"seq":%d}`, seq))}, store.Condition{})
 	return err
 }
 
@@ -81,56 +312,31 @@ func (a *API) endpoint(ep Endpoint) (event.Endpoint, error) {
 	}
 }
 
-// restartRouterLocked replaces the running router with one for the current
-// routes. Routes resume from their checkpoints, so nothing is delivered
-// twice beyond what at-least-once allows.
-func (a *API) restartRouterLocked() error {
-	ev := &a.events
-	if ev.ctx == nil || a.opts.Bus == nil {
-		return nil
-	}
-	if ev.router != nil {
-		if err := ev.router.Shutdown(ev.ctx); err != nil {
-			return err
-		}
-		ev.router = nil
-	}
-	var routes []event.Route
-	ids := make([]string, 0, len(ev.routes))
-	for id := range ev.routes {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		rt := ev.routes[id]
-		f, err := event.ParseFilter(rt.Filter)
-		if err != nil {
-			return err
-		}
-		ep, err := a.endpoint(ev.endpoints[rt.Endpoint])
-		if err != nil {
-			return err
-		}
-		r := event.Route{Name: id, Filter: f, Endpoint: ep}
-		if a.opts.SubjectEndpoint != nil {
-			if dl, err := a.opts.SubjectEndpoint("deadletter." + id); err == nil {
-				r.DeadLetter = dl
-			}
-		}
-		routes = append(routes, r)
-	}
-	if len(routes) == 0 {
-		return nil
-	}
-	router, err := event.NewRouter(a.opts.Bus, routes, &event.RouterOptions{Logger: a.log, Checkpoints: a.opts.Checkpoints})
+// putDoc stores v as a document.
+func (a *API) putDoc(ctx context.Context, kind, id string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := router.Start(ev.ctx); err != nil {
-		return err
+	_, err = a.docs().PutDoc(ctx, store.Doc{Kind: kind, ID: id, Body: b}, store.Condition{})
+	return err
+}
+
+// listDocs decodes the documents of a kind into new values of T.
+func listDocs[T any](ctx context.Context, docs store.Documents, kind string) ([]T, error) {
+	ds, err := docs.ListDocs(ctx, kind)
+	if err != nil {
+		return nil, err
 	}
-	ev.router = router
-	return nil
+	out := make([]T, 0, len(ds))
+	for _, d := range ds {
+		var v T
+		if err := json.Unmarshal(d.Body, &v); err != nil {
+			return nil, fmt.Errorf("api: stored %s %s: %w", kind, d.ID, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request) error {
@@ -143,47 +349,52 @@ func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ep.Name = r.PathValue("name")
+	if err := checkID("name", ep.Name); err != nil {
+		return err
+	}
 	if _, err := a.endpoint(ep); err != nil {
 		return err
 	}
-	a.events.mu.Lock()
-	defer a.events.mu.Unlock()
-	if a.events.endpoints == nil {
-		a.events.endpoints = map[string]Endpoint{}
+	if err := a.putDoc(r.Context(), docEndpoint, ep.Name, ep); err != nil {
+		return err
 	}
-	a.events.endpoints[ep.Name] = ep
-	if err := a.restartRouterLocked(); err != nil {
+	if err := a.reconcileRoutes(r.Context()); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, ep)
 }
 
 func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
-	a.events.mu.Lock()
-	out := struct {
-		Value []Endpoint `json:"value"`
-	}{Value: []Endpoint{}}
-	for _, ep := range a.events.endpoints {
-		out.Value = append(out.Value, ep)
+	eps, err := listDocs[Endpoint](r.Context(), a.docs(), docEndpoint)
+	if err != nil {
+		return err
 	}
-	a.events.mu.Unlock()
-	slices.SortFunc(out.Value, func(x, y Endpoint) int { return compareStrings(x.Name, y.Name) })
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, struct {
+		Value []Endpoint `json:"value"`
+	}{Value: eps})
 }
 
 func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	a.events.mu.Lock()
-	defer a.events.mu.Unlock()
-	if _, ok := a.events.endpoints[name]; !ok {
+	d, err := a.docs().GetDoc(r.Context(), docEndpoint, name)
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("EndpointNotFound", "there is no endpoint %s", name)
 	}
-	for id, rt := range a.events.routes {
+	if err != nil {
+		return err
+	}
+	routes, err := listDocs[EventRoute](r.Context(), a.docs(), docRoute)
+	if err != nil {
+		return err
+	}
+	for _, rt := range routes {
 		if rt.Endpoint == name {
-			return &Error{Status: http.StatusConflict, Code: "EndpointInUse", Message: fmt.Sprintf("event route %s uses endpoint %s; delete it first", id, name)}
+			return &Error{Status: http.StatusConflict, Code: "EndpointInUse", Message: fmt.Sprintf("event route %s uses endpoint %s; delete it first", rt.ID, name)}
 		}
 	}
-	delete(a.events.endpoints, name)
+	if err := a.docs().DeleteDoc(r.Context(), docEndpoint, name, store.Condition{IfMatch: d.ETag}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -198,39 +409,36 @@ func (a *API) putEventRoute(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rt.ID = r.PathValue("id")
+	if err := checkID("id", rt.ID); err != nil {
+		return err
+	}
 	if _, err := event.ParseFilter(rt.Filter); err != nil {
 		return badRequest("InvalidArgument", "filter: %v", err)
 	}
-	a.events.mu.Lock()
-	defer a.events.mu.Unlock()
-	if _, ok := a.events.endpoints[rt.Endpoint]; !ok {
+	if _, err := a.docs().GetDoc(r.Context(), docEndpoint, rt.Endpoint); errors.Is(err, store.ErrNotFound) {
 		return badRequest("InvalidArgument", "endpointName: there is no endpoint %q; create it with PUT /endpoints/{name}", rt.Endpoint)
+	} else if err != nil {
+		return err
 	}
-	if a.events.routes == nil {
-		a.events.routes = map[string]EventRoute{}
+	if err := a.putDoc(r.Context(), docRoute, rt.ID, rt); err != nil {
+		return err
 	}
-	old, had := a.events.routes[rt.ID]
-	a.events.routes[rt.ID] = rt
-	if err := a.restartRouterLocked(); err != nil {
-		if had {
-			a.events.routes[rt.ID] = old
-		} else {
-			delete(a.events.routes, rt.ID)
-		}
+	if err := a.reconcileRoutes(r.Context()); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, rt)
 }
 
 func (a *API) listEventRoutes(w http.ResponseWriter, r *http.Request) error {
-	a.events.mu.Lock()
+	routes, err := listDocs[EventRoute](r.Context(), a.docs(), docRoute)
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Value []EventRoute                `json:"value"`
 		Stats map[string]event.RouteStats `json:"stats,omitempty"`
-	}{Value: []EventRoute{}}
-	for _, rt := range a.events.routes {
-		out.Value = append(out.Value, rt)
-	}
+	}{Value: routes}
+	a.events.mu.Lock()
 	if a.events.router != nil {
 		out.Stats = a.events.router.Stats()
 	}
@@ -240,25 +448,33 @@ func (a *API) listEventRoutes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getEventRoute(w http.ResponseWriter, r *http.Request) error {
-	a.events.mu.Lock()
-	rt, ok := a.events.routes[r.PathValue("id")]
-	a.events.mu.Unlock()
-	if !ok {
-		return notFound("EventRouteNotFound", "there is no event route %s", r.PathValue("id"))
+	id := r.PathValue("id")
+	d, err := a.docs().GetDoc(r.Context(), docRoute, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("EventRouteNotFound", "there is no event route %s", id)
 	}
-	return writeJSON(w, http.StatusOK, rt)
+	if err != nil {
+		return err
+	}
+	return writeRawJSON(w, http.StatusOK, d.Body)
 }
 
 func (a *API) deleteEventRoute(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	a.events.mu.Lock()
-	defer a.events.mu.Unlock()
-	if _, ok := a.events.routes[id]; !ok {
+	err := a.docs().DeleteDoc(r.Context(), docRoute, id, store.Condition{})
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("EventRouteNotFound", "there is no event route %s", id)
 	}
-	delete(a.events.routes, id)
-	if err := a.restartRouterLocked(); err != nil {
+	if err != nil {
 		return err
+	}
+	if err := a.reconcileRoutes(r.Context()); err != nil {
+		return err
+	}
+	// The checkpoint and the lease go with the route.
+	_ = a.docs().DeleteDoc(r.Context(), docCheckpoint, id, store.Condition{})
+	if l, err := a.docs().GetDoc(r.Context(), docLease, id); err == nil {
+		_ = a.docs().DeleteDoc(r.Context(), docLease, id, store.Condition{IfMatch: l.ETag})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -273,3 +489,4 @@ func compareStrings(a, b string) int {
 	}
 	return 0
 }
+
