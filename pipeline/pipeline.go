@@ -199,12 +199,18 @@ func (p *Pipeline) commit(ctx context.Context, try attempt) error {
 	deadline := time.Now().Add(p.opts.RetryDeadline)
 	rec := &store.Recorder{}
 	wctx := store.WithRecorder(ctx, rec)
+	// A caller's own recorder gets the committed records too.
+	outer := store.RecorderFrom(ctx)
 	ms := p.models.current()
 	for n := 0; ; n++ {
 		err := try(wctx, ms)
 		switch {
 		case err == nil:
-			return p.emit(ctx, rec.Records())
+			recs := rec.Records()
+			if outer != nil {
+				outer.Add(recs...)
+			}
+			return p.emit(ctx, recs)
 		case errors.Is(err, store.ErrModelsChanged) || modelRefusal(err):
 			fresh, rerr := p.models.reload(ctx, ms.Version+1)
 			if rerr != nil {

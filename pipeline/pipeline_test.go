@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -431,5 +433,70 @@ func TestEventOf(t *testing.T) {
 				t.Errorf("another key gives the same id")
 			}
 		})
+	}
+}
+
+// TestDecommissionRacingTwinWrites decommissions a model through one
+// pipeline while another (a second server on the same store, which hears
+// of nothing) creates twins of it: no twin may be stored after the
+// decommission committed.
+func TestDecommissionRacingTwinWrites(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	other := newPipeline(t, f.st, nil)
+	for round := range 5 {
+		model := fmt.Sprintf("dtmi:test:Race%d;1", round)
+		doc := strings.ReplaceAll(extraModel, "dtmi:test:Extra;1", model)
+		if _, err := f.p.PutModels(ctx, []json.RawMessage{json.RawMessage(doc)}); err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					tw := twin.Twin{ID: twin.ID(fmt.Sprintf("r%d-w%d-%d", round, w, i)), Metadata: twin.Metadata{Model: model}, Properties: map[string]any{"x": 1.0}}
+					if _, _, err := other.PutTwin(ctx, tw, store.Condition{}); err != nil {
+						var pe *pipeline.Error
+						if !errors.As(err, &pe) || pe.Code != "ModelDecommissioned" {
+							t.Errorf("put: %v", err)
+						}
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(20 * time.Millisecond)
+		rec := &store.Recorder{}
+		if err := f.p.DecommissionModel(store.WithRecorder(ctx, rec), model); err != nil {
+			t.Fatal(err)
+		}
+		close(stop)
+		wg.Wait()
+		recs := rec.Records()
+		if len(recs) != 1 {
+			t.Fatalf("decommission records = %+v", recs)
+		}
+		at := recs[0].Time
+		snap, err := f.st.Snapshot(ctx, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, tw := range snap.Twins {
+			if tw.Metadata.Model != model {
+				continue
+			}
+			n++
+			if !tw.Metadata.LastUpdateTime.Before(at) {
+				t.Errorf("twin %s of %s stored at %v, after the decommission at %v", tw.ID, model, tw.Metadata.LastUpdateTime, at)
+			}
+		}
+		t.Logf("round %d: %d twins stored before the decommission, none after", round, n)
 	}
 }
