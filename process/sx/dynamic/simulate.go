@@ -607,9 +607,51 @@ func Simulate(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 	set := s.defaults(p.Duration)
 	w := newWorkspace(&p, set)
 	c := &p.Cascade
-	N, C, n := w.N, w.C, w.n
+	C := w.C
+	if err := w.volumes(); err != nil {
+		return nil, err
+	}
+	// Initial state.
+	switch p.Start {
+	case Empty:
+		w.startEmpty()
+	case SteadyState:
+		if err := w.startSteady(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if p.Start == Empty {
+		// Settlers and mixers hold the fresh phases; nothing to advance.
+		w.evalState()
+	}
 
-	// Volumes from the flows of time zero.
+	res := &Result{Components: slices.Clone(c.Components), TimeToSteady: math.NaN(),
+		In: make([]float64, C), Out: make([]float64, C), Initial: make([]float64, C), Final: make([]float64, C), Closure: make([]float64, C)}
+	for i := 0; i < C; i++ {
+		res.Initial[i] = w.inventory(i)
+	}
+	scA, scO, err := w.reference(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	res.Samples = append(res.Samples, w.sample(0))
+	pending := true
+	if res.Steady != nil {
+		if w.deviation(res.Steady, scA, scO) < set.SteadyTolerance {
+			res.TimeToSteady, pending = 0, false
+		}
+	}
+	st := &stepper{w: w, p: &p, set: set, res: res, scA: scA, scO: scO, brk: breakpoints(&p),
+		dt: set.InitialStep, nextOut: set.OutputEvery, pending: pending}
+	return st.run(ctx)
+}
+
+// volumes sets the phase volumes of the mixers and settlers from the flows
+// of time zero, which phases are tracked (acid and extractant fed) and the
+// error weight floors.
+func (w *workspace) volumes() error {
+	p, c := w.p, &w.p.Cascade
+	N := w.N
 	w.setInlets(0)
 	var acid, extr float64
 	for _, in := range c.Inlets {
@@ -625,12 +667,12 @@ func Simulate(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 	w.trackH, w.trackF = acid > 0, extr > 0
 	if !w.trackH {
 		if _, ok := c.Model.(sx.Constant); !ok {
-			return nil, fmt.Errorf("dynamic: cascade.inlets: no acid in any aqueous inlet, so the pH (and D of the %T model) is undefined", c.Model)
+			return fmt.Errorf("dynamic: cascade.inlets: no acid in any aqueous inlet, so the pH (and D of the %T model) is undefined", c.Model)
 		}
 	}
 	if !w.trackF {
 		if _, ok := c.Model.(sx.Constant); !ok {
-			return nil, fmt.Errorf("dynamic: cascade.inlets: no extractant in any organic inlet")
+			return fmt.Errorf("dynamic: cascade.inlets: no extractant in any organic inlet")
 		}
 	}
 	for i := range w.xs {
@@ -646,118 +688,122 @@ func Simulate(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 			w.Vsa[k], w.Vso[k] = (1-phi)*p.Holdup.Settler/float64(w.m), phi*p.Holdup.Settler/float64(w.m)
 		}
 		if w.Va[k] <= 0 || w.Vo[k] <= 0 {
-			return nil, fmt.Errorf("dynamic: holdup.organic_fraction: stage %d has no volume of one phase", k+1)
+			return fmt.Errorf("dynamic: holdup.organic_fraction: stage %d has no volume of one phase", k+1)
 		}
 	}
+	return nil
+}
 
-	// Initial state.
-	switch p.Start {
-	case Empty:
-		var fa, fo, ht, sul, tot float64
-		y0 := make([]float64, C)
-		for _, in := range w.cur {
-			if in.Phase == sx.Aqueous {
-				fa += in.Flow
-				ht += in.Flow * (in.H + in.HSO4)
-				sul += in.Flow * (in.HSO4 + in.SO4)
-			} else {
-				fo += in.Flow
-				tot += in.Flow * in.Extractant
-				for i, comp := range c.Components {
-					v := in.Flow * in.Conc[i]
-					tot += v * w.nu * w.z[i]
-					if comp.CounterIon {
-						y0[i] += v
-					}
+// startEmpty fills the mixers and settlers with the fresh phases: the mean
+// aqueous acidity and sulfate and the mean organic of the inlets.
+func (w *workspace) startEmpty() {
+	c := &w.p.Cascade
+	N, C, n := w.N, w.C, w.n
+	var fa, fo, ht, sul, tot float64
+	y0 := make([]float64, C)
+	for _, in := range w.cur {
+		if in.Phase == sx.Aqueous {
+			fa += in.Flow
+			ht += in.Flow * (in.H + in.HSO4)
+			sul += in.Flow * (in.HSO4 + in.SO4)
+		} else {
+			fo += in.Flow
+			tot += in.Flow * in.Extractant
+			for i, comp := range c.Components {
+				v := in.Flow * in.Conc[i]
+				tot += v * w.nu * w.z[i]
+				if comp.CounterIon {
+					y0[i] += v
 				}
 			}
 		}
-		ht, sul, tot = ht/fa, sul/fa, tot/fo
-		for i := range y0 {
-			y0[i] /= fo
+	}
+	ht, sul, tot = ht/fa, sul/fa, tot/fo
+	for i := range y0 {
+		y0[i] /= fo
+	}
+	sumZy := 0.0
+	for i := range y0 {
+		sumZy += w.z[i] * y0[i]
+	}
+	h := 1.0
+	if w.trackH {
+		h = hFromHT(ht, sul, w.ka, w.sulf)
+	}
+	f := 1.0
+	if w.trackF {
+		f = max(tot-w.nu*sumZy, 1e-9*tot)
+	}
+	for k := 0; k < N; k++ {
+		w.S[k], w.Sold[k] = sul, sul
+		for i := 0; i < C; i++ {
+			w.Mold[k*C+i] = w.Vo[k] * y0[i]
+			w.u[k*n+i] = 0
 		}
-		sumZy := 0.0
-		for i := range y0 {
-			sumZy += w.z[i] * y0[i]
+		w.u[k*n+C], w.u[k*n+C+1] = math.Log(h), math.Log(f)
+		w.Pold[k] = w.Va[k]*ht - w.Vo[k]*sumZy
+		w.VTold[k] = w.Vo[k] * tot
+		for j := 0; j < w.m; j++ {
+			ca := w.ca[(k*w.m+j)*(C+2) : (k*w.m+j+1)*(C+2)]
+			ca[C], ca[C+1] = ht, sul
+			co := w.co[(k*w.m+j)*(C+1) : (k*w.m+j+1)*(C+1)]
+			copy(co, y0)
+			co[C] = tot
 		}
-		h := 1.0
+	}
+	// First guess: the inventory shared between the phases.
+	w.evalState()
+	for k := 0; k < N; k++ {
+		for i := 0; i < C; i++ {
+			w.u[k*n+i] = w.Mold[k*C+i] / (w.Va[k] + w.Vo[k]*w.D[k*C+i])
+		}
+	}
+}
+
+// startSteady starts from the steady state of process/sx at the inlets of
+// time zero.
+func (w *workspace) startSteady(ctx context.Context) error {
+	c := &w.p.Cascade
+	N, C, n := w.N, w.C, w.n
+	ss, err := sx.Solve(ctx, *c, nil)
+	if err != nil {
+		return fmt.Errorf("dynamic: steady start: %w", err)
+	}
+	for k := 0; k < N; k++ {
+		copy(w.u[k*n:k*n+C], ss.Aqueous[k])
+		w.u[k*n+C], w.u[k*n+C+1] = 0, 0
 		if w.trackH {
-			h = hFromHT(ht, sul, w.ka, w.sulf)
+			w.u[k*n+C] = math.Log(ss.H[k])
 		}
-		f := 1.0
 		if w.trackF {
-			f = max(tot-w.nu*sumZy, 1e-9*tot)
+			w.u[k*n+C+1] = math.Log(ss.Extractant[k])
 		}
-		for k := 0; k < N; k++ {
-			w.S[k], w.Sold[k] = sul, sul
-			for i := 0; i < C; i++ {
-				w.Mold[k*C+i] = w.Vo[k] * y0[i]
-				w.u[k*n+i] = 0
-			}
-			w.u[k*n+C], w.u[k*n+C+1] = math.Log(h), math.Log(f)
-			w.Pold[k] = w.Va[k]*ht - w.Vo[k]*sumZy
-			w.VTold[k] = w.Vo[k] * tot
-			for j := 0; j < w.m; j++ {
-				ca := w.ca[(k*w.m+j)*(C+2) : (k*w.m+j+1)*(C+2)]
-				ca[C], ca[C+1] = ht, sul
-				co := w.co[(k*w.m+j)*(C+1) : (k*w.m+j+1)*(C+1)]
-				copy(co, y0)
-				co[C] = tot
-			}
+		if w.sulf {
+			w.S[k] = ss.HSO4[k] + ss.SO4[k]
 		}
-		// First guess: the inventory shared between the phases.
-		w.evalState()
-		for k := 0; k < N; k++ {
-			for i := 0; i < C; i++ {
-				w.u[k*n+i] = w.Mold[k*C+i] / (w.Va[k] + w.Vo[k]*w.D[k*C+i])
-			}
-		}
-	case SteadyState:
-		ss, err := sx.Solve(ctx, *c, nil)
-		if err != nil {
-			return nil, fmt.Errorf("dynamic: steady start: %w", err)
-		}
-		for k := 0; k < N; k++ {
-			copy(w.u[k*n:k*n+C], ss.Aqueous[k])
-			w.u[k*n+C], w.u[k*n+C+1] = 0, 0
-			if w.trackH {
-				w.u[k*n+C] = math.Log(ss.H[k])
-			}
-			if w.trackF {
-				w.u[k*n+C+1] = math.Log(ss.Extractant[k])
-			}
-			if w.sulf {
-				w.S[k] = ss.HSO4[k] + ss.SO4[k]
-			}
-		}
-		w.evalState()
-		for k := 0; k < N; k++ {
-			for j := 0; j < w.m; j++ {
-				ca := w.ca[(k*w.m+j)*(C+2) : (k*w.m+j+1)*(C+2)]
-				copy(ca, w.u[k*n:k*n+C])
-				ca[C], ca[C+1] = w.HT[k], w.S[k]
-				co := w.co[(k*w.m+j)*(C+1) : (k*w.m+j+1)*(C+1)]
-				copy(co, w.y[k*C:(k+1)*C])
-				co[C] = w.T[k]
-			}
-		}
-		w.accept(0)
 	}
-	if p.Start == Empty {
-		// Settlers and mixers hold the fresh phases; nothing to advance.
-		w.evalState()
+	w.evalState()
+	for k := 0; k < N; k++ {
+		for j := 0; j < w.m; j++ {
+			ca := w.ca[(k*w.m+j)*(C+2) : (k*w.m+j+1)*(C+2)]
+			copy(ca, w.u[k*n:k*n+C])
+			ca[C], ca[C+1] = w.HT[k], w.S[k]
+			co := w.co[(k*w.m+j)*(C+1) : (k*w.m+j+1)*(C+1)]
+			copy(co, w.y[k*C:(k+1)*C])
+			co[C] = w.T[k]
+		}
 	}
+	w.accept(0)
+	return nil
+}
 
-	res := &Result{Components: slices.Clone(c.Components), TimeToSteady: math.NaN(),
-		In: make([]float64, C), Out: make([]float64, C), Initial: make([]float64, C), Final: make([]float64, C), Closure: make([]float64, C)}
-	for i := 0; i < C; i++ {
-		res.Initial[i] = w.inventory(i)
-	}
-
-	// Reference steady state at the final inlets.
+// reference solves the steady state at the final inlets into res.Steady
+// (or res.SteadyErr) and returns the scales of the deviation from it.
+func (w *workspace) reference(ctx context.Context, res *Result) (scA, scO []float64, err error) {
+	p, c := w.p, &w.p.Cascade
+	N, C := w.N, w.C
 	final := *c
 	final.Inlets = p.InletsAt(p.Duration)
-	var scA, scO []float64
 	if ss, err := sx.Solve(ctx, final, nil); err == nil {
 		res.Steady = ss
 		sc := make([]float64, C)
@@ -768,12 +814,17 @@ func Simulate(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 		}
 		scA, scO = sc, sc
 	} else if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	} else {
 		res.SteadyErr = err
 	}
 
-	// Breakpoints: output times, disturbance edges, the end.
+	return scA, scO, nil
+}
+
+// breakpoints returns the times a step must end on: disturbance edges and
+// the end of the run, sorted.
+func breakpoints(p *Problem) []float64 {
 	var brk []float64
 	for _, d := range p.Disturbances {
 		if d.Start > 0 && d.Start < p.Duration {
@@ -787,119 +838,164 @@ func Simulate(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 	slices.Sort(brk)
 	brk = slices.Compact(brk)
 
-	res.Samples = append(res.Samples, w.sample(0))
-	pending := true
-	if res.Steady != nil {
-		if w.deviation(res.Steady, scA, scO) < set.SteadyTolerance {
-			res.TimeToSteady, pending = 0, false
-		}
-	}
-	t, dt, dtPrev := 0.0, set.InitialStep, 0.0
-	nextOut := set.OutputEvery
-	bi := 0
-	for t < p.Duration {
+	return brk
+}
+
+// stepper is the state of Simulate's time loop: backward Euler steps with
+// a linear predictor, the step size controlled by the difference between
+// the two, restarted small at each breakpoint.
+type stepper struct {
+	w        *workspace
+	p        *Problem
+	set      Settings
+	res      *Result
+	scA, scO []float64 // scales of the deviation from res.Steady
+	brk      []float64 // breakpoints
+	bi       int       // index of the next breakpoint
+	t        float64   // time reached, h
+	dt       float64   // next step, h
+	dtPrev   float64   // last accepted step, h; 0 at the start and after a breakpoint
+	nextOut  float64   // next output time, h
+	pending  bool      // the run is away from the steady state
+}
+
+// run marches to the end of the run.
+func (st *stepper) run(ctx context.Context) (*Result, error) {
+	w, set, res := st.w, st.set, st.res
+	for st.t < st.p.Duration {
 		if w.stats.Steps+w.stats.Rejected >= set.MaxSteps {
-			return res, fmt.Errorf("%w: step limit %d reached at t = %g h", ErrStep, set.MaxSteps, t)
+			return res, fmt.Errorf("%w: step limit %d reached at t = %g h", ErrStep, set.MaxSteps, st.t)
 		}
 		if (w.stats.Steps+w.stats.Rejected)%64 == 0 && ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		for bi < len(brk)-1 && brk[bi] <= t {
-			bi++
+		for st.bi < len(st.brk)-1 && st.brk[st.bi] <= st.t {
+			st.bi++
 		}
-		target := brk[bi]
-		if nextOut < target {
-			target = nextOut
+		target := st.brk[st.bi]
+		if st.nextOut < target {
+			target = st.nextOut
 		}
-		dt = min(dt, set.MaxStep)
+		st.dt = min(st.dt, set.MaxStep)
 		hitBreak := false
-		tNew := t + dt
+		tNew := st.t + st.dt
 		if tNew >= target-1e-12*max(1, target) {
 			tNew = target
-			dt = tNew - t
-			hitBreak = target == brk[bi]
+			st.dt = tNew - st.t
+			hitBreak = target == st.brk[st.bi]
 		}
-		copy(w.u0, w.u)
-		// Predictor: linear extrapolation of the last two states.
-		if dtPrev > 0 {
-			for j := range w.u {
-				w.u[j] = w.u0[j] + dt/dtPrev*(w.u0[j]-w.uPrev[j])
-				if j%n < C && w.u[j] < 0 {
-					w.u[j] = 0
-				}
-			}
+		errEst, ok, err := st.try(tNew)
+		if err != nil {
+			return res, err
 		}
-		w.setInlets(tNew)
-		w.settlerGains(dt)
-		w.sulfate(dt)
-		if !w.newton(dt) {
-			w.stats.Rejected++
-			copy(w.u, w.u0)
-			if dt < 1e-9 {
-				w.evalState()
-				return res, fmt.Errorf("%w at t = %g h (step %g h)", ErrStep, t, dt)
-			}
-			dt /= 4
-			continue
-		}
-		// Local error of backward Euler against the predictor.
-		errEst := 0.0
-		if dtPrev > 0 {
-			for j := range w.u {
-				pred := w.u0[j] + dt/dtPrev*(w.u0[j]-w.uPrev[j])
-				wt := 1.0
-				if j%n < C {
-					wt = math.Abs(w.u0[j]) + w.xs[j%n]
-				}
-				errEst = max(errEst, math.Abs(w.u[j]-pred)/wt)
-			}
-			errEst *= dt / (dt + dtPrev)
-			if errEst > set.Tolerance {
-				w.stats.Rejected++
-				copy(w.u, w.u0)
-				dt *= max(0.2, 0.9*math.Sqrt(set.Tolerance/errEst))
-				continue
-			}
-		}
-		// Accept.
-		w.stats.Steps++
-		w.accept(dt)
-		for i := 0; i < C; i++ {
-			raff, ext := w.outlets(i)
-			for k := 0; k < N; k++ {
-				res.In[i] += dt * (w.qa[k*C+i] + w.qo[k*C+i])
-			}
-			res.Out[i] += dt * (w.A[0]*raff + w.O[N-1]*ext)
-		}
-		copy(w.uPrev, w.u0)
-		t = tNew
-		if res.Steady != nil {
-			if w.deviation(res.Steady, scA, scO) >= set.SteadyTolerance {
-				pending = true
-			} else if pending {
-				res.TimeToSteady, pending = t, false
-			}
-		}
-		if t >= nextOut-1e-12*max(1, nextOut) {
-			if t < p.Duration {
-				res.Samples = append(res.Samples, w.sample(t))
-			}
-			for nextOut <= t+1e-12*max(1, t) {
-				nextOut += set.OutputEvery
-			}
-		}
-		switch {
-		case hitBreak:
-			dtPrev, dt = 0, set.InitialStep
-		case errEst > 0:
-			dtPrev = dt
-			dt *= min(2, 0.9*math.Sqrt(set.Tolerance/errEst))
-		default:
-			dtPrev = dt
-			dt *= 2
+		if ok {
+			st.accept(tNew, errEst, hitBreak)
 		}
 	}
-	res.Samples = append(res.Samples, w.sample(t))
+	st.finish()
+	return res, nil
+}
+
+// try takes a step of st.dt to tNew. If Newton's method fails or the local
+// error is too large it restores the state, shortens st.dt and reports
+// false; it fails with ErrStep when the step is already tiny.
+func (st *stepper) try(tNew float64) (errEst float64, ok bool, err error) {
+	w, set, dt, dtPrev := st.w, st.set, st.dt, st.dtPrev
+	C, n := w.C, w.n
+	copy(w.u0, w.u)
+	// Predictor: linear extrapolation of the last two states.
+	if dtPrev > 0 {
+		for j := range w.u {
+			w.u[j] = w.u0[j] + dt/dtPrev*(w.u0[j]-w.uPrev[j])
+			if j%n < C && w.u[j] < 0 {
+				w.u[j] = 0
+			}
+		}
+	}
+	w.setInlets(tNew)
+	w.settlerGains(dt)
+	w.sulfate(dt)
+	if !w.newton(dt) {
+		w.stats.Rejected++
+		copy(w.u, w.u0)
+		if dt < 1e-9 {
+			w.evalState()
+			return 0, false, fmt.Errorf("%w at t = %g h (step %g h)", ErrStep, st.t, dt)
+		}
+		st.dt /= 4
+		return 0, false, nil
+	}
+	// Local error of backward Euler against the predictor.
+	if dtPrev > 0 {
+		for j := range w.u {
+			pred := w.u0[j] + dt/dtPrev*(w.u0[j]-w.uPrev[j])
+			wt := 1.0
+			if j%n < C {
+				wt = math.Abs(w.u0[j]) + w.xs[j%n]
+			}
+			errEst = max(errEst, math.Abs(w.u[j]-pred)/wt)
+		}
+		errEst *= dt / (dt + dtPrev)
+		if errEst > set.Tolerance {
+			w.stats.Rejected++
+			copy(w.u, w.u0)
+			st.dt *= max(0.2, 0.9*math.Sqrt(set.Tolerance/errEst))
+			return 0, false, nil
+		}
+	}
+	return errEst, true, nil
+}
+
+// accept accepts the step just taken to tNew: it adds the step's flows to
+// the balance, tracks the approach to the steady state, samples on output
+// times and sizes the next step.
+func (st *stepper) accept(tNew, errEst float64, hitBreak bool) {
+	w, set, res, dt := st.w, st.set, st.res, st.dt
+	N, C := w.N, w.C
+	w.stats.Steps++
+	w.accept(dt)
+	for i := 0; i < C; i++ {
+		raff, ext := w.outlets(i)
+		for k := 0; k < N; k++ {
+			res.In[i] += dt * (w.qa[k*C+i] + w.qo[k*C+i])
+		}
+		res.Out[i] += dt * (w.A[0]*raff + w.O[N-1]*ext)
+	}
+	copy(w.uPrev, w.u0)
+	st.t = tNew
+	t := st.t
+	if res.Steady != nil {
+		if w.deviation(res.Steady, st.scA, st.scO) >= set.SteadyTolerance {
+			st.pending = true
+		} else if st.pending {
+			res.TimeToSteady, st.pending = t, false
+		}
+	}
+	if t >= st.nextOut-1e-12*max(1, st.nextOut) {
+		if t < st.p.Duration {
+			res.Samples = append(res.Samples, w.sample(t))
+		}
+		for st.nextOut <= t+1e-12*max(1, t) {
+			st.nextOut += set.OutputEvery
+		}
+	}
+	switch {
+	case hitBreak:
+		st.dtPrev, st.dt = 0, set.InitialStep
+	case errEst > 0:
+		st.dtPrev = dt
+		st.dt *= min(2, 0.9*math.Sqrt(set.Tolerance/errEst))
+	default:
+		st.dtPrev = dt
+		st.dt *= 2
+	}
+}
+
+// finish samples the end of the run and closes the balances.
+func (st *stepper) finish() {
+	w, res := st.w, st.res
+	C := w.C
+	res.Samples = append(res.Samples, w.sample(st.t))
 	for i := 0; i < C; i++ {
 		res.Final[i] = w.inventory(i)
 		scale := max(res.In[i], res.Initial[i], res.Final[i])
@@ -908,14 +1004,13 @@ func Simulate(ctx context.Context, p Problem, s *Settings) (*Result, error) {
 		}
 	}
 	if res.Steady != nil {
-		res.Deviation = w.deviation(res.Steady, scA, scO)
-		res.Reached = res.Deviation < set.SteadyTolerance
+		res.Deviation = w.deviation(res.Steady, st.scA, st.scO)
+		res.Reached = res.Deviation < st.set.SteadyTolerance
 		if !res.Reached {
 			res.TimeToSteady = math.NaN()
 		}
 	}
 	res.Stats = w.stats
-	return res, nil
 }
 
 // hFromHT returns the free H⁺ of an aqueous phase with total acidity ht and

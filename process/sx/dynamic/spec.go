@@ -181,35 +181,11 @@ func (s *Spec) Case() (*Case, error) {
 		return nil, err
 	}
 	c := &Case{Steady: sc, Problem: Problem{Cascade: sc.Problem}}
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	if s.Holdup == nil {
 		return nil, specErr("holdup", "missing")
 	}
-	h := s.Holdup
-	if h.MixerL == nil {
-		return nil, specErr("holdup.mixer_L", "missing")
-	}
-	if v := *h.MixerL; !finite(v) || v <= 0 {
-		return nil, specErr("holdup.mixer_L", "%v, want a volume > 0", v)
-	}
-	c.Problem.Holdup.Mixer = *h.MixerL
-	if h.SettlerL != nil {
-		if v := *h.SettlerL; !finite(v) || v < 0 {
-			return nil, specErr("holdup.settler_L", "%v, want a volume ≥ 0", v)
-		}
-		c.Problem.Holdup.Settler = *h.SettlerL
-	}
-	if h.OrganicFraction != nil {
-		if v := *h.OrganicFraction; !finite(v) || v <= 0 || v >= 1 {
-			return nil, specErr("holdup.organic_fraction", "%v is outside (0,1)", v)
-		}
-		c.Problem.Holdup.OrganicFraction = *h.OrganicFraction
-	}
-	if h.SettlerCells != nil {
-		if v := *h.SettlerCells; v < 1 || v > 100 {
-			return nil, specErr("holdup.settler_cells", "%d is outside 1..100", v)
-		}
-		c.Problem.Holdup.SettlerCells = *h.SettlerCells
+	if err := s.Holdup.holdup(&c.Problem.Holdup); err != nil {
+		return nil, err
 	}
 	if s.DurationH == nil {
 		return nil, specErr("duration_h", "missing")
@@ -218,21 +194,11 @@ func (s *Spec) Case() (*Case, error) {
 		return nil, specErr("duration_h", "%v, want a time > 0", v)
 	}
 	c.Problem.Duration = *s.DurationH
-	pos := func(field string, p *float64, dst *float64) error {
-		if p == nil {
-			return nil
-		}
-		if v := *p; !finite(v) || v <= 0 {
-			return specErr(field, "%v, want a value > 0", v)
-		}
-		*dst = *p
-		return nil
-	}
 	for _, e := range []error{
-		pos("output_every_h", s.OutputEveryH, &c.Settings.OutputEvery),
-		pos("tolerance", s.Tolerance, &c.Settings.Tolerance),
-		pos("steady_tolerance", s.SteadyTol, &c.Settings.SteadyTolerance),
-		pos("max_step_h", s.MaxStepH, &c.Settings.MaxStep),
+		positive("output_every_h", s.OutputEveryH, &c.Settings.OutputEvery),
+		positive("tolerance", s.Tolerance, &c.Settings.Tolerance),
+		positive("steady_tolerance", s.SteadyTol, &c.Settings.SteadyTolerance),
+		positive("max_step_h", s.MaxStepH, &c.Settings.MaxStep),
 	} {
 		if e != nil {
 			return nil, e
@@ -256,87 +222,9 @@ func (s *Spec) Case() (*Case, error) {
 		comps[comp.Name] = i
 	}
 	for j, d := range s.Disturbances {
-		f := fmt.Sprintf("disturbances[%d]", j)
-		var pd Disturbance
-		if d.Kind == nil {
-			return nil, specErr(f+".kind", "missing")
-		}
-		switch *d.Kind {
-		case "step":
-			pd.Kind = Step
-		case "ramp":
-			pd.Kind = Ramp
-		default:
-			return nil, specErr(f+".kind", "%q is neither \"step\" nor \"ramp\"", *d.Kind)
-		}
-		if d.AtH == nil {
-			return nil, specErr(f+".at_h", "missing")
-		}
-		if v := *d.AtH; !finite(v) || v < 0 {
-			return nil, specErr(f+".at_h", "%v, want a time ≥ 0", v)
-		}
-		pd.Start = *d.AtH
-		if d.UntilH != nil {
-			if v := *d.UntilH; !finite(v) || v <= pd.Start {
-				return nil, specErr(f+".until_h", "%v, want a time after at_h (%v)", v, pd.Start)
-			}
-			pd.End = *d.UntilH
-		} else if pd.Kind == Ramp {
-			return nil, specErr(f+".until_h", "missing (a ramp needs an end)")
-		}
-		if d.Inlet == nil {
-			return nil, specErr(f+".inlet", "missing")
-		}
-		if v := *d.Inlet; v < 0 || v >= len(sc.Problem.Inlets) {
-			return nil, specErr(f+".inlet", "%d is out of range 0..%d", v, len(sc.Problem.Inlets)-1)
-		}
-		pd.Inlet = *d.Inlet
-		in := sc.Problem.Inlets[pd.Inlet]
-		if d.Value == nil {
-			return nil, specErr(f+".value", "missing")
-		}
-		if v := *d.Value; !finite(v) || v < 0 {
-			return nil, specErr(f+".value", "%v, want a finite value ≥ 0", v)
-		}
-		if d.Field == nil {
-			return nil, specErr(f+".field", "missing")
-		}
-		field := *d.Field
-		key, isConc := strings.CutPrefix(field, "mg_per_L.")
-		switch {
-		case field == "flow_L_per_h":
-			pd.Field, pd.Value = Flow, *d.Value
-		case isConc:
-			mm := sc.MolarMass[key]
-			i, isComp := comps[key]
-			switch {
-			case isComp:
-				pd.Field, pd.Component = Conc, i
-			case key == "H" || key == "HSO4" || key == "SO4":
-				if in.Phase != sx.Aqueous {
-					return nil, specErr(f+".field", "%s on an organic inlet", key)
-				}
-				if key != "H" && sc.Problem.Media != sx.Sulfate {
-					return nil, specErr(f+".field", "%s in chloride media", key)
-				}
-				pd.Field = map[string]Field{"H": H, "HSO4": HSO4, "SO4": SO4}[key]
-			case sc.Extractant != "" && (key == sc.Extractant || mm > 0 && !isSpectator(sc, key)):
-				if in.Phase != sx.Organic {
-					return nil, specErr(f+".field", "extractant %s on an aqueous inlet", key)
-				}
-				pd.Field = Extractant
-				if mm == 0 {
-					mm = sc.MolarMass[sc.Extractant]
-				}
-			default:
-				return nil, specErr(f+".field", "%q is not a modelled species of the cascade (a component, H, HSO4, SO4 or the extractant of an inlet)", key)
-			}
-			if !(mm > 0) {
-				return nil, specErr(f+".field", "no molar mass for %q", key)
-			}
-			pd.Value = *d.Value / 1000 / mm
-		default:
-			return nil, specErr(f+".field", "%q is neither \"flow_L_per_h\" nor \"mg_per_L.<species>\"", field)
+		pd, err := d.disturbance(fmt.Sprintf("disturbances[%d]", j), sc, comps)
+		if err != nil {
+			return nil, err
 		}
 		c.Problem.Disturbances = append(c.Problem.Disturbances, pd)
 	}
@@ -344,6 +232,138 @@ func (s *Spec) Case() (*Case, error) {
 		return nil, specErr("", "%s", strings.TrimPrefix(err.Error(), "dynamic: "))
 	}
 	return c, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// positive copies *p to *dst if p is set, and fails unless it is finite and
+// positive.
+func positive(field string, p *float64, dst *float64) error {
+	if p == nil {
+		return nil
+	}
+	if v := *p; !finite(v) || v <= 0 {
+		return specErr(field, "%v, want a value > 0", v)
+	}
+	*dst = *p
+	return nil
+}
+
+// holdup checks the holdup and sets dst.
+func (h *SpecHoldup) holdup(dst *Holdup) error {
+	if h.MixerL == nil {
+		return specErr("holdup.mixer_L", "missing")
+	}
+	if v := *h.MixerL; !finite(v) || v <= 0 {
+		return specErr("holdup.mixer_L", "%v, want a volume > 0", v)
+	}
+	dst.Mixer = *h.MixerL
+	if h.SettlerL != nil {
+		if v := *h.SettlerL; !finite(v) || v < 0 {
+			return specErr("holdup.settler_L", "%v, want a volume ≥ 0", v)
+		}
+		dst.Settler = *h.SettlerL
+	}
+	if h.OrganicFraction != nil {
+		if v := *h.OrganicFraction; !finite(v) || v <= 0 || v >= 1 {
+			return specErr("holdup.organic_fraction", "%v is outside (0,1)", v)
+		}
+		dst.OrganicFraction = *h.OrganicFraction
+	}
+	if h.SettlerCells != nil {
+		if v := *h.SettlerCells; v < 1 || v > 100 {
+			return specErr("holdup.settler_cells", "%d is outside 1..100", v)
+		}
+		dst.SettlerCells = *h.SettlerCells
+	}
+	return nil
+}
+
+// disturbance checks one disturbance (field path f) of the cascade sc, whose
+// components are indexed by comps, and converts it to the engine's units.
+func (d SpecDisturbance) disturbance(f string, sc *sx.Case, comps map[string]int) (Disturbance, error) {
+	var pd Disturbance
+	if d.Kind == nil {
+		return pd, specErr(f+".kind", "missing")
+	}
+	switch *d.Kind {
+	case "step":
+		pd.Kind = Step
+	case "ramp":
+		pd.Kind = Ramp
+	default:
+		return pd, specErr(f+".kind", "%q is neither \"step\" nor \"ramp\"", *d.Kind)
+	}
+	if d.AtH == nil {
+		return pd, specErr(f+".at_h", "missing")
+	}
+	if v := *d.AtH; !finite(v) || v < 0 {
+		return pd, specErr(f+".at_h", "%v, want a time ≥ 0", v)
+	}
+	pd.Start = *d.AtH
+	if d.UntilH != nil {
+		if v := *d.UntilH; !finite(v) || v <= pd.Start {
+			return pd, specErr(f+".until_h", "%v, want a time after at_h (%v)", v, pd.Start)
+		}
+		pd.End = *d.UntilH
+	} else if pd.Kind == Ramp {
+		return pd, specErr(f+".until_h", "missing (a ramp needs an end)")
+	}
+	if d.Inlet == nil {
+		return pd, specErr(f+".inlet", "missing")
+	}
+	if v := *d.Inlet; v < 0 || v >= len(sc.Problem.Inlets) {
+		return pd, specErr(f+".inlet", "%d is out of range 0..%d", v, len(sc.Problem.Inlets)-1)
+	}
+	pd.Inlet = *d.Inlet
+	in := sc.Problem.Inlets[pd.Inlet]
+	if d.Value == nil {
+		return pd, specErr(f+".value", "missing")
+	}
+	if v := *d.Value; !finite(v) || v < 0 {
+		return pd, specErr(f+".value", "%v, want a finite value ≥ 0", v)
+	}
+	if d.Field == nil {
+		return pd, specErr(f+".field", "missing")
+	}
+	field := *d.Field
+	key, isConc := strings.CutPrefix(field, "mg_per_L.")
+	switch {
+	case field == "flow_L_per_h":
+		pd.Field, pd.Value = Flow, *d.Value
+	case isConc:
+		mm := sc.MolarMass[key]
+		i, isComp := comps[key]
+		switch {
+		case isComp:
+			pd.Field, pd.Component = Conc, i
+		case key == "H" || key == "HSO4" || key == "SO4":
+			if in.Phase != sx.Aqueous {
+				return pd, specErr(f+".field", "%s on an organic inlet", key)
+			}
+			if key != "H" && sc.Problem.Media != sx.Sulfate {
+				return pd, specErr(f+".field", "%s in chloride media", key)
+			}
+			pd.Field = map[string]Field{"H": H, "HSO4": HSO4, "SO4": SO4}[key]
+		case sc.Extractant != "" && (key == sc.Extractant || mm > 0 && !isSpectator(sc, key)):
+			if in.Phase != sx.Organic {
+				return pd, specErr(f+".field", "extractant %s on an aqueous inlet", key)
+			}
+			pd.Field = Extractant
+			if mm == 0 {
+				mm = sc.MolarMass[sc.Extractant]
+			}
+		default:
+			return pd, specErr(f+".field", "%q is not a modelled species of the cascade (a component, H, HSO4, SO4 or the extractant of an inlet)", key)
+		}
+		if !(mm > 0) {
+			return pd, specErr(f+".field", "no molar mass for %q", key)
+		}
+		pd.Value = *d.Value / 1000 / mm
+	default:
+		return pd, specErr(f+".field", "%q is neither \"flow_L_per_h\" nor \"mg_per_L.<species>\"", field)
+	}
+	return pd, nil
 }
 
 func isSpectator(sc *sx.Case, key string) bool {
