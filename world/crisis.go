@@ -20,10 +20,13 @@ var crisis2010 []byte
 // note V4), from data/crisis2010.json: annual tonnes of REO with their
 // sources. Every field except the header is a Quantity.
 type Crisis2010 struct {
-	Name         string            `json:"name"`
-	Description  string            `json:"description"`
-	ResearchNote string            `json:"research_note"`
-	Sources      map[string]string `json:"sources"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	ResearchNote string `json:"research_note"`
+	// Sources maps citation keys to citations, as World.Sources: the data
+	// may define keys of their own; DecodeCrisis2010 fills in every key the
+	// data cite, from the bibliography.
+	Sources map[string]string `json:"sources,omitempty"`
 
 	ChinaProduction2010  Quantity `json:"china_production_2010"`
 	ChinaShare2010       Quantity `json:"china_share_2010"`
@@ -48,7 +51,8 @@ func LoadCrisis2010() (*Crisis2010, error) { return DecodeCrisis2010(crisis2010)
 
 // DecodeCrisis2010 decodes crisis data strictly (unknown fields are errors)
 // and checks every quantity as Decode does: sourced, derived values with a
-// formula, assumptions with a reason, citation keys defined in sources.
+// formula, assumptions with a reason, citation keys in the bibliography (or
+// in the data's own sources).
 func DecodeCrisis2010(data []byte) (*Crisis2010, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -59,7 +63,11 @@ func DecodeCrisis2010(data []byte) (*Crisis2010, error) {
 	if dec.More() {
 		return nil, errors.New("world: decode crisis: trailing data after the document")
 	}
-	w := &World{Sources: c.Sources}
+	bib, err := bibliographyIndex()
+	if err != nil {
+		return nil, err
+	}
+	w := &World{Sources: c.Sources, bib: bib}
 	v := reflect.ValueOf(&c).Elem()
 	for i := range v.NumField() {
 		q, ok := v.Field(i).Addr().Interface().(*Quantity)
@@ -74,6 +82,7 @@ func DecodeCrisis2010(data []byte) (*Crisis2010, error) {
 			return nil, err
 		}
 	}
+	c.Sources = citedSources(data, c.Sources, bib)
 	return &c, nil
 }
 

@@ -4,13 +4,14 @@
 //
 // # The data
 //
-// Every number in the data file is a [Quantity]: a value with its source (a
-// citation key of the research note supply-chain-twin.md and the
-// publication). A number computed from others is marked derived and states
-// its formula in words; a modelling choice is marked as an assumption and
-// says why. [Decode] refuses a number without a source, a derived number
-// without a formula, an assumption without a reason and a citation key that
-// the file's source list does not define. Nothing is invented: where the
+// Every number in the data file is a [Quantity]: a value with its source
+// (the publication in words and its citation key in square brackets, an
+// entry of the one bibliography data/bibliography.json, [Bibliography]). A
+// number computed from others is marked derived and states its formula in
+// words; a modelling choice is marked as an assumption and says why.
+// [Decode] refuses a number without a source, a source that cites no key or
+// a key the bibliography lacks, a derived number without a formula and an
+// assumption without a reason. Nothing is invented: where the
 // research note says a figure was not retrieved, the data leave it out
 // (transit lead times, most inventories, costs) or make it a required
 // parameter with no default (the element split of REO per deposit,

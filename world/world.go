@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -27,7 +26,10 @@ type Quantity struct {
 	Value float64 `json:"value"`
 	// Year is the year the figure refers to, when it refers to one.
 	Year int `json:"year,omitempty"`
-	// Source cites the research note's key(s) and the publication.
+	// Source names the publication in words and cites it by key in square
+	// brackets, "[S6]" (or "[KEY, p. 145]" with a page): an entry of the
+	// bibliography (data/bibliography.json, [Bibliography]) or of the data
+	// set's own sources.
 	Source string `json:"source"`
 	// Derived marks a value computed from other sourced values; Formula
 	// states the arithmetic in words.
@@ -151,11 +153,15 @@ type Parameter struct {
 
 // World is a decoded, validated world data set.
 type World struct {
-	Name         string            `json:"name"`
-	Description  string            `json:"description"`
-	ResearchNote string            `json:"research_note"`
-	Sources      map[string]string `json:"sources"`
-	Materials    []Material        `json:"materials"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	ResearchNote string `json:"research_note"`
+	// Sources maps citation keys to their citations. A data set may define
+	// keys of its own here; the embedded data define none and cite the
+	// bibliography. Decode fills it with every key the data and supply's
+	// built-in controls cite, formatted from the bibliography.
+	Sources   map[string]string `json:"sources,omitempty"`
+	Materials []Material        `json:"materials"`
 	// OxideMetalFraction is the metal mass fraction of each element's oxide
 	// (keys NdPr, Dy, Tb); OxideMetalLoss the share lost from oxide to metal.
 	OxideMetalFraction map[string]Quantity `json:"oxide_metal_fraction"`
@@ -170,6 +176,8 @@ type World struct {
 	Projects                     []Project   `json:"projects"`
 	RequiredParameters           []Parameter `json:"required_parameters"`
 	Missing                      []string    `json:"missing"`
+
+	bib map[string]Reference // the bibliography while validating
 }
 
 // Load decodes and validates the embedded default world.
@@ -194,6 +202,11 @@ func Decode(data []byte) (*World, error) {
 	if err := w.Validate(); err != nil {
 		return nil, err
 	}
+	var controls []string
+	for _, c := range supply.BuiltinControls() {
+		controls = append(controls, c.Source)
+	}
+	w.Sources = citedSources(data, w.Sources, w.bib, controls...)
 	return &w, nil
 }
 
@@ -211,17 +224,26 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-var citeRE = regexp.MustCompile(`\[([A-Za-z][A-Za-z0-9]*)\]`)
-
-// checkSource checks that a source is given and every citation key in it
-// is defined.
+// checkSource checks that a source is given, that it cites at least one
+// key, that every bracketed group in it is a citation and that every key
+// resolves, in the data set's own sources or in the bibliography.
 func (w *World) checkSource(field, src string) error {
 	if strings.TrimSpace(src) == "" {
 		return fieldErr(field, "a source is required")
 	}
-	for _, m := range citeRE.FindAllStringSubmatch(src, -1) {
-		if _, ok := w.Sources[m[1]]; !ok {
-			return fieldErr(field, "citation key [%s] is not in sources", m[1])
+	keys, bad := Citations(src)
+	if len(bad) > 0 {
+		return fieldErr(field, "%s is not a citation ([KEY] or [KEY, place])", bad[0])
+	}
+	if len(keys) == 0 {
+		return fieldErr(field, "cites no source: name the publication and cite its bibliography key as [KEY]")
+	}
+	for _, k := range keys {
+		if _, ok := w.Sources[k]; ok {
+			continue
+		}
+		if _, ok := w.bib[k]; !ok {
+			return fieldErr(field, "citation key [%s] is not in the bibliography", k)
 		}
 	}
 	return nil
@@ -259,6 +281,10 @@ var stages = []string{supply.StageMine, supply.StageConcentrate, supply.StageSep
 
 // Validate checks the data set; the error is a *FieldError naming the field.
 func (w *World) Validate() error {
+	var err error
+	if w.bib, err = bibliographyIndex(); err != nil {
+		return err
+	}
 	if w.Name == "" {
 		return fieldErr("name", "required")
 	}

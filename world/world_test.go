@@ -171,6 +171,15 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown citation key", func(m map[string]any) {
 			q(m, "nodes", 1, "capacity_tonnes_per_year")["source"] = "USGS [S999]"
 		}, "nodes[1].capacity_tonnes_per_year.source"},
+		{"source citing no key", func(m map[string]any) {
+			q(m, "nodes", 1, "capacity_tonnes_per_year")["source"] = "USGS MCS 2025, somewhere"
+		}, "nodes[1].capacity_tonnes_per_year.source"},
+		{"malformed citation", func(m map[string]any) {
+			q(m, "nodes", 1, "capacity_tonnes_per_year")["source"] = "USGS [S6 p. 145]"
+		}, "nodes[1].capacity_tonnes_per_year.source"},
+		{"unknown key in an arc's source", func(m map[string]any) {
+			m["arcs"].([]any)[0].(map[string]any)["source"] = "[NOTE] c.10 and [NOPE]"
+		}, "arcs[0].source"},
 		{"negative capacity", func(m map[string]any) {
 			q(m, "nodes", 2, "capacity_tonnes_per_year")["value"] = -1.0
 		}, "nodes[2].capacity_tonnes_per_year.value"},
