@@ -39,6 +39,27 @@ type Options struct {
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// MaxBulkBytes limits bulk import bodies, which are larger by nature.
 	MaxBulkBytes int64 `json:"max_bulk_bytes"`
+
+	// The HTTP timeouts bound what one client can hold: a goroutine, a
+	// connection and whatever its handler holds while it waits for that
+	// client. None of them may be zero (which net/http reads as "never").
+	//
+	// HTTPReadHeaderTimeout bounds reading a request's headers.
+	HTTPReadHeaderTimeout Duration `json:"http_read_header_timeout"`
+	// HTTPReadTimeout bounds reading a whole request, headers and body. On
+	// the bulk import routes it bounds each pause instead: an import of
+	// gigabytes may take longer than any fixed bound to upload, but it is
+	// cut off when no byte of its body arrives for this long.
+	HTTPReadTimeout Duration `json:"http_read_timeout"`
+	// HTTPWriteTimeout bounds each write of a response (and the final
+	// flush) to the client, so a client that stops reading is cut off after
+	// it. The time a handler computes, and the life of an event stream,
+	// do not count.
+	HTTPWriteTimeout Duration `json:"http_write_timeout"`
+	// HTTPIdleTimeout bounds how long a keep-alive connection waits for its
+	// next request.
+	HTTPIdleTimeout Duration `json:"http_idle_timeout"`
+
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
 	// LoadDemo loads the bundled ontology and sample world at start when the
@@ -70,15 +91,45 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// String writes the duration as Go does ("1m30s"); with Set, a Duration is
+// a [flag.Value].
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Set reads a duration string such as "30s".
+func (d *Duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
 // DefaultOptions returns the documented defaults: data in ./lodestone-data,
-// HTTP on :8080, embedded SQLite and NATS, 1 MB request bodies.
+// HTTP on :8080, embedded SQLite and NATS, 1 MiB request bodies and 4 GiB
+// import bodies, and these HTTP timeouts:
+//
+//   - read header 10 s: headers are small; a client that trickles them is
+//     a slowloris, not a slow link.
+//   - read 1 min for a whole ordinary request (a 1 MiB body at 17 KB/s); on
+//     the bulk import routes, 1 min without a byte of the body.
+//   - write 1 min for each write to the client: a client that reads
+//     nothing for a minute is gone or hostile. Event streams write at least
+//     every heartbeat (15 s) and live as long as their client reads.
+//   - idle 2 min between the requests of a keep-alive connection, above the
+//     90 s idle timeout of Go's and most browsers' connection pools, so
+//     the server is rarely the side that closes a pooled connection.
 func DefaultOptions() Options {
 	return Options{
-		DataDir:         "lodestone-data",
-		HTTPAddr:        ":8080",
-		MaxBodyBytes:    1 << 20,
-		MaxBulkBytes:    4 << 30,
-		ShutdownTimeout: Duration(10 * time.Second),
+		DataDir:               "lodestone-data",
+		HTTPAddr:              ":8080",
+		MaxBodyBytes:          1 << 20,
+		MaxBulkBytes:          4 << 30,
+		HTTPReadHeaderTimeout: Duration(10 * time.Second),
+		HTTPReadTimeout:       Duration(time.Minute),
+		HTTPWriteTimeout:      Duration(time.Minute),
+		HTTPIdleTimeout:       Duration(2 * time.Minute),
+		ShutdownTimeout:       Duration(10 * time.Second),
 	}
 }
 
@@ -166,6 +217,10 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.NATSURL, "nats.url", o.NATSURL, "alias of --nats")
 	fs.StringVar(&o.NATSListen, "nats.listen", o.NATSListen, "let the embedded NATS server listen on this address")
 	fs.Int64Var(&o.MaxBodyBytes, "http.max-body", o.MaxBodyBytes, "largest accepted request body in bytes")
+	fs.Var(&o.HTTPReadHeaderTimeout, "http.read-header-timeout", "longest time to read a request's headers")
+	fs.Var(&o.HTTPReadTimeout, "http.read-timeout", "longest time to read a request; on bulk imports, the longest pause in the body")
+	fs.Var(&o.HTTPWriteTimeout, "http.write-timeout", "longest time one write of a response may wait for the client")
+	fs.Var(&o.HTTPIdleTimeout, "http.idle-timeout", "longest time a keep-alive connection waits for its next request")
 }
 
 // Validate checks o and returns all problems at once, each naming its field.
@@ -197,6 +252,19 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxBulkBytes <= 0 {
 		errs = append(errs, fmt.Errorf("max_bulk_bytes: %d must be > 0", o.MaxBulkBytes))
+	}
+	for _, d := range []struct {
+		name string
+		v    Duration
+	}{
+		{"http_read_header_timeout", o.HTTPReadHeaderTimeout},
+		{"http_read_timeout", o.HTTPReadTimeout},
+		{"http_write_timeout", o.HTTPWriteTimeout},
+		{"http_idle_timeout", o.HTTPIdleTimeout},
+	} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %v must be > 0 (zero would let one client wait forever)", d.name, time.Duration(d.v)))
+		}
 	}
 	if o.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must be > 0"))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -104,7 +105,15 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", s.API)
+	wt, rt := time.Duration(s.opts.HTTPWriteTimeout), time.Duration(s.opts.HTTPReadTimeout)
+	mux.Handle("/", withDeadlines(s.API, wt, 0))
+	for _, route := range s.API.Routes() {
+		// The bulk import routes (their body is an import file) read for
+		// as long as the body keeps coming; see Options.HTTPReadTimeout.
+		if route.Body == "ImportFile" {
+			mux.Handle(route.Pattern, withDeadlines(s.API, wt, rt))
+		}
+	}
 	s.API.Handle("GET /", web.Handler(s.API.NotFound()))
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -117,7 +126,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.http = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: time.Duration(s.opts.HTTPReadHeaderTimeout),
+		ReadTimeout:       rt,
+		IdleTimeout:       time.Duration(s.opts.HTTPIdleTimeout),
+		// No WriteTimeout: net/http's runs from the end of the headers to
+		// the end of the response, so it would cut every event stream and
+		// every long import or export. withDeadlines bounds each write
+		// instead.
 		// Streams (SSE) end with the server: their contexts derive from runCtx.
 		BaseContext: func(net.Listener) context.Context { return runCtx },
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -134,6 +149,86 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}()
 	s.log.Info("serving", "addr", s.Addr(), "store", s.opts.storeDSN(), "nats", natsMode(s.opts))
 	return nil
+}
+
+// withDeadlines serves h with the I/O deadlines net/http cannot express:
+// each write of the response (and the final flush) must finish within
+// write, so that a client that stops reading is cut off however long the
+// response lives; and, when read > 0, each read of the request body must
+// finish within read, replacing the whole-request read timeout for bodies
+// that may legitimately take longer than any fixed bound. Both set the
+// connection's deadlines through [http.ResponseController].
+func withDeadlines(h http.Handler, write, read time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), timeout: write}
+		dw.extend() // for a 100 Continue written while the body is read
+		if read > 0 && r.Body != nil && r.Body != http.NoBody {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: dw.rc, timeout: read}
+		}
+		h.ServeHTTP(dw, r)
+		dw.extend() // for the flush net/http makes after h returns
+	})
+}
+
+// deadlineWriter moves the write deadline forward before each write and
+// flush. It keeps the optional interfaces of the writer it wraps: Flush
+// here, the others through Unwrap (see [http.ResponseController]).
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController // of the wrapped writer
+	timeout time.Duration
+}
+
+// extend sets the write deadline. It fails only on a writer that cannot
+// set one (an HTTP/1 or HTTP/2 connection always can), which then keeps
+// the server's own bounds.
+func (w *deadlineWriter) extend() { w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) }
+
+func (w *deadlineWriter) WriteHeader(code int) {
+	w.extend()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	w.extend()
+	return w.ResponseWriter.Write(p)
+}
+
+// Flush serves handlers that assert http.Flusher rather than use a
+// ResponseController.
+func (w *deadlineWriter) Flush() { w.FlushError() }
+
+// FlushError is the flush a ResponseController calls.
+func (w *deadlineWriter) FlushError() error {
+	w.extend()
+	return w.rc.Flush()
+}
+
+// Unwrap gives a ResponseController the wrapped writer.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// deadlineBody moves the read deadline forward before each read of a
+// request body, until the first error or EOF. After EOF net/http reads
+// the connection in the background to notice a client that goes away; a
+// deadline set then would end that read, and with it the request's
+// context, so none is.
+type deadlineBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	timeout time.Duration
+	done    bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	if b.done {
+		return b.ReadCloser.Read(p)
+	}
+	b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.done = true
+	}
+	return n, err
 }
 
 func natsMode(o Options) string {

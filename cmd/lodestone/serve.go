@@ -87,6 +87,18 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 	if set["http.max-body"] {
 		o.MaxBodyBytes = f.MaxBodyBytes
 	}
+	if set["http.read-header-timeout"] {
+		o.HTTPReadHeaderTimeout = f.HTTPReadHeaderTimeout
+	}
+	if set["http.read-timeout"] {
+		o.HTTPReadTimeout = f.HTTPReadTimeout
+	}
+	if set["http.write-timeout"] {
+		o.HTTPWriteTimeout = f.HTTPWriteTimeout
+	}
+	if set["http.idle-timeout"] {
+		o.HTTPIdleTimeout = f.HTTPIdleTimeout
+	}
 }
 
 func runServer(ctx context.Context, env *cliEnv, o server.Options, demo bool) error {
