@@ -556,10 +556,21 @@ func (t *tears) change(n *tears) float64 {
 // downstream runs filtration and calcination on the last pass and fills
 // the plant-level results.
 func (p *plant) downstream(res *Result) error {
-	s := p.s
 	if res.Precipitation == nil {
 		return nil
 	}
+	if err := p.calcination(res); err != nil {
+		return err
+	}
+	p.balances(res)
+	p.reagents(res)
+	return nil
+}
+
+// calcination filters the precipitate and calcines the cake into
+// res.Calcination.
+func (p *plant) calcination(res *Result) error {
+	s := p.s
 	pr := res.Precipitation
 	sr := s.Filtration.SolidsRecovery
 	feeds := map[string]float64{}
@@ -587,7 +598,15 @@ func (p *plant) downstream(res *Result) error {
 		return fmt.Errorf("flowsheet: calcination: %w", err)
 	}
 	res.Calcination = cr
+	return nil
+}
 
+// balances fills the metal balances of the plant: losses by route,
+// recovery, closure, and the product's mass and purity.
+func (p *plant) balances(res *Result) {
+	s := p.s
+	pr, cr, c := res.Precipitation, res.Calcination, s.Calcination
+	sr := s.Filtration.SolidsRecovery
 	// Metal flows, mol/h.
 	in := map[string]float64{}
 	addStream := func(m map[string]float64, st *Stream, frac float64) {
@@ -647,8 +666,13 @@ func (p *plant) downstream(res *Result) error {
 	if res.ProductKgPerH > 0 {
 		res.REOPurity = res.REOKgPerH / res.ProductKgPerH
 	}
+}
 
-	// Reagents.
+// reagents fills res.Reagents: oxalic acid, acid and extractant make-up,
+// per hour and per tonne of rare-earth oxide, and the calcination duty.
+func (p *plant) reagents(res *Result) {
+	s := p.s
+	pr, cr, st := res.Precipitation, res.Calcination, res.Strip
 	rg := &res.Reagents
 	rg.OxalicAcidKgPerH = s.Precipitation.OxalicAcidMgPerL * pr.FlowLPerH / 1e6
 	acidIn := func(st *Stream) float64 {
@@ -683,5 +707,4 @@ func (p *plant) downstream(res *Result) error {
 	}
 	rg.HeatDutyKnown = cr.HeatDutyKnown
 	rg.CalcinationHeatDutyW = cr.HeatDuty
-	return nil
 }

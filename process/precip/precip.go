@@ -302,60 +302,12 @@ func Simulate(s *Spec) (*Result, error) {
 		Conversion:  map[string]float64{},
 		Closure:     map[string]float64{},
 	}
-	var metals []*metal
-	for _, k := range sortedKeys(s.MgPerL) {
-		sp, _ := chem.LookupSpecies(k)
-		if len(sp.Formula) != 1 || sp.Charge <= 0 || sp.Formula[k] != 1 || k == "H" {
-			res.Aqueous[k] = s.MgPerL[k] // anions, acids, counter-ions
-			continue
-		}
-		ox, err := chem.OxalateOf(k)
-		if err != nil {
-			res.Aqueous[k] = s.MgPerL[k]
-			res.PassThrough = append(res.PassThrough, k)
-			continue
-		}
-		el, _ := chem.Lookup(k)
-		aw, err := w.of(k)
-		if err != nil {
-			return nil, fmt.Errorf("precip: %w", err)
-		}
-		metals = append(metals, &metal{sym: k, z: el.Z, rare: el.IsRareEarth(), ox: ox, nIn: s.MgPerL[k] * F / 1000 / aw, weight: aw})
+	metals, err := res.feed(s, w)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(metals, func(a, b *metal) int { return a.z - b.z })
-
-	switch s.Model {
-	case Isotherm:
-		params := DefaultIsotherm()
-		for k, v := range s.Isotherm {
-			params[k] = v
-		}
-		dose := s.MgPerL[oxalicKey] / 1000 // g/L
-		for _, m := range metals {
-			p, ok := params[m.sym]
-			if !ok {
-				return nil, specErr("isotherm."+m.sym, "no isotherm parameters for %s (PrOMMiS has none); give E_D and N_D", m.sym)
-			}
-			m.conv = isothermConversion(p, dose)
-		}
-	case FixedSplit:
-		split := DefaultFixedSplit()
-		for k, v := range s.FixedSplit {
-			split[k] = v
-		}
-		for _, m := range metals {
-			f, ok := split[m.sym]
-			if !ok {
-				return nil, specErr("fixed_split."+m.sym, "no precipitated fraction for %s; give one", m.sym)
-			}
-			m.conv = f
-		}
-	case KspModel:
-		ph, err := solveKsp(s, metals, oxIn, hIn, w)
-		if err != nil {
-			return nil, err
-		}
-		res.PH = ph
+	if err := res.conversions(s, metals, oxIn, hIn, w); err != nil {
+		return nil, err
 	}
 
 	// Oxalate demand; scale down when the feed cannot supply it.
@@ -418,6 +370,75 @@ func Simulate(s *Spec) (*Result, error) {
 	}
 	res.closure(metals, oxIn, hIn, oxMW, hMW)
 	return res, nil
+}
+
+// feed sorts the species of the feed: metals that form an oxalate, in
+// order of atomic number, with their feed in mol/h; the others pass into
+// res.Aqueous (and res.PassThrough for metals without an oxalate).
+func (res *Result) feed(s *Spec, w weights) ([]*metal, error) {
+	F := s.FlowLPerH
+	var metals []*metal
+	for _, k := range sortedKeys(s.MgPerL) {
+		sp, _ := chem.LookupSpecies(k)
+		if len(sp.Formula) != 1 || sp.Charge <= 0 || sp.Formula[k] != 1 || k == "H" {
+			res.Aqueous[k] = s.MgPerL[k] // anions, acids, counter-ions
+			continue
+		}
+		ox, err := chem.OxalateOf(k)
+		if err != nil {
+			res.Aqueous[k] = s.MgPerL[k]
+			res.PassThrough = append(res.PassThrough, k)
+			continue
+		}
+		el, _ := chem.Lookup(k)
+		aw, err := w.of(k)
+		if err != nil {
+			return nil, fmt.Errorf("precip: %w", err)
+		}
+		metals = append(metals, &metal{sym: k, z: el.Z, rare: el.IsRareEarth(), ox: ox, nIn: s.MgPerL[k] * F / 1000 / aw, weight: aw})
+	}
+	slices.SortFunc(metals, func(a, b *metal) int { return a.z - b.z })
+
+	return metals, nil
+}
+
+// conversions sets the fraction of each metal precipitated by the model,
+// before any limit by the oxalic acid fed.
+func (res *Result) conversions(s *Spec, metals []*metal, oxIn, hIn float64, w weights) error {
+	switch s.Model {
+	case Isotherm:
+		params := DefaultIsotherm()
+		for k, v := range s.Isotherm {
+			params[k] = v
+		}
+		dose := s.MgPerL[oxalicKey] / 1000 // g/L
+		for _, m := range metals {
+			p, ok := params[m.sym]
+			if !ok {
+				return specErr("isotherm."+m.sym, "no isotherm parameters for %s (PrOMMiS has none); give E_D and N_D", m.sym)
+			}
+			m.conv = isothermConversion(p, dose)
+		}
+	case FixedSplit:
+		split := DefaultFixedSplit()
+		for k, v := range s.FixedSplit {
+			split[k] = v
+		}
+		for _, m := range metals {
+			f, ok := split[m.sym]
+			if !ok {
+				return specErr("fixed_split."+m.sym, "no precipitated fraction for %s; give one", m.sym)
+			}
+			m.conv = f
+		}
+	case KspModel:
+		ph, err := solveKsp(s, metals, oxIn, hIn, w)
+		if err != nil {
+			return err
+		}
+		res.PH = ph
+	}
+	return nil
 }
 
 // isothermConversion evaluates conv = exp(−(E/dose)^N).
