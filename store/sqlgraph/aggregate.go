@@ -29,85 +29,9 @@ func aggregate(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter 
 		}
 		g = h
 	}
-	// Group keys.
-	var cols []string
-	keys := make([]operand, len(q.GroupBy))
-	for i, e := range q.GroupBy {
-		o, ok := c.ref(e)
-		if !ok {
-			return nil, false, nil
-		}
-		keys[i] = o
-		cols = append(cols, c.class(o), c.value(o, "text"))
-	}
-	groupBy := make([]string, 0, len(cols))
-	for i := range cols {
-		groupBy = append(groupBy, fmt.Sprint(i+1))
-	}
-	// Items: aggregates, or a group key.
-	type item struct {
-		name string
-		agg  string // "" for a group key
-		key  int    // the group key of a non-aggregate
-		col  int    // first result column
-	}
-	items := make([]item, len(q.Select.Items))
-	for i, it := range q.Select.Items {
-		items[i] = item{name: it.Name(), key: -1}
-		call, isCall := it.Expr.(*tql.Call)
-		if !isCall || !tql.IsAggregate(call.Name) {
-			for k, ge := range q.GroupBy {
-				if ge.String() == it.Expr.String() {
-					items[i].key = k
-				}
-			}
-			if items[i].key < 0 {
-				return nil, false, nil
-			}
-			continue
-		}
-		items[i].agg, items[i].col = call.Name, len(cols)
-		if len(call.Args) == 0 {
-			if call.Name != "COUNT" {
-				return nil, false, nil
-			}
-			cols = append(cols, "COUNT(*)")
-			continue
-		}
-		o, ok := c.ref(call.Args[0])
-		if len(call.Args) != 1 || !ok {
-			return nil, false, nil
-		}
-		typ := c.jtype(o)
-		switch call.Name {
-		case "COUNT":
-			cols = append(cols, "COUNT("+typ+")")
-		case "SUM", "AVG":
-			// total of the integral numbers, count of numbers, count of
-			// non-integral numbers
-			cols = append(cols,
-				"TOTAL(CASE "+typ+" WHEN 'integer' THEN "+c.value(o, "num")+" END)",
-				"COUNT(CASE "+typ+whenType("num", "1")+" END)",
-				"COUNT(CASE "+typ+" WHEN 'real' THEN 1 END)")
-			if c.dialect == "postgres" {
-				// jsonb has one number type: tell integral values by
-				// their fraction.
-				x := "NULL::numeric"
-				if o.col == "" {
-					x = "(" + o.doc + " #>> '{" + strings.Join(o.path, ",") + "}')::numeric"
-				}
-				cols[len(cols)-3] = "COALESCE(SUM(CASE WHEN " + typ + " = 'real' THEN (CASE WHEN " + x + " = trunc(" + x + ") THEN " + x + " END) END), 0)::float8"
-				cols[len(cols)-1] = "COUNT(CASE WHEN " + typ + " = 'real' THEN (CASE WHEN " + x + " <> trunc(" + x + ") THEN 1 END) END)"
-			}
-		case "MIN", "MAX":
-			// nulls, arrays and objects, then the extreme of each
-			// scalar type in the order bool < number < string
-			cols = append(cols,
-				"COUNT(CASE "+typ+" WHEN 'null' THEN 1 WHEN 'array' THEN 1 WHEN 'object' THEN 1 END)",
-				call.Name+"(CASE "+typ+whenType("bool", c.value(o, "bool"))+" END)",
-				call.Name+"(CASE "+typ+whenType("num", c.value(o, "num"))+" END)",
-				call.Name+"(CASE "+typ+whenType("text", c.value(o, "text"))+" END)")
-		}
+	cols, groupBy, items, ok := aggregatePlan(c, q)
+	if !ok {
+		return nil, false, nil
 	}
 	where := ""
 	if filter != "" {
@@ -148,57 +72,9 @@ func aggregate(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter 
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, false, fmt.Errorf("sqlgraph: aggregate: %w", err)
 		}
-		row := map[string]any{}
-		for _, it := range items {
-			if it.agg == "" {
-				v, ok := keyValue(vals[2*it.key], vals[2*it.key+1])
-				if !ok {
-					return nil, false, nil
-				}
-				if v != undef {
-					row[it.name] = v
-				}
-				continue
-			}
-			v := vals[it.col:]
-			switch it.agg {
-			case "COUNT":
-				row[it.name] = num(v[0])
-			case "SUM", "AVG":
-				if num(v[2]) > 0 {
-					return nil, false, nil
-				}
-				if n := num(v[1]); n > 0 {
-					s := num(v[0])
-					if it.agg == "AVG" {
-						s /= n
-					}
-					row[it.name] = s
-				}
-			case "MIN", "MAX":
-				if num(v[0]) > 0 {
-					return nil, false, nil
-				}
-				order := []any{v[1], v[2], v[3]}
-				if it.agg == "MAX" {
-					slices.Reverse(order)
-				}
-				for j, x := range order {
-					if x == nil {
-						continue
-					}
-					if it.agg == "MIN" && j == 0 || it.agg == "MAX" && j == 2 {
-						row[it.name] = num(x) != 0
-					} else if s, ok := x.(string); ok {
-						row[it.name] = s
-					} else if b, ok := x.([]byte); ok {
-						row[it.name] = string(b)
-					} else {
-						row[it.name] = num(x)
-					}
-					break
-				}
-			}
+		row, ok := aggregateRow(vals, items)
+		if !ok {
+			return nil, false, nil
 		}
 		out = append(out, row)
 	}
@@ -222,6 +98,158 @@ func aggregate(ctx context.Context, g *Graph, c *compiler, q *tql.Query, filter 
 		out = []map[string]any{}
 	}
 	return &tql.Result{Rows: out, Cost: tql.Cost{RowsScanned: scanned}}, true, nil
+}
+
+// aggItem is one selected item of an aggregate query.
+type aggItem struct {
+	name string
+	agg  string // "" for a group key
+	key  int    // the group key of a non-aggregate
+	col  int    // first result column
+}
+
+// aggregatePlan returns the result columns of the statement (two per group
+// key, class and text value, then those of each aggregate), the GROUP BY
+// column numbers and the selected items. It reports false for a query
+// aggregate cannot compute.
+func aggregatePlan(c *compiler, q *tql.Query) (cols, groupBy []string, items []aggItem, ok bool) {
+	// Group keys.
+	for _, e := range q.GroupBy {
+		o, ok := c.ref(e)
+		if !ok {
+			return nil, nil, nil, false
+		}
+		cols = append(cols, c.class(o), c.value(o, "text"))
+	}
+	groupBy = make([]string, 0, len(cols))
+	for i := range cols {
+		groupBy = append(groupBy, fmt.Sprint(i+1))
+	}
+	// Items: aggregates, or a group key.
+	items = make([]aggItem, len(q.Select.Items))
+	for i, it := range q.Select.Items {
+		items[i] = aggItem{name: it.Name(), key: -1}
+		call, isCall := it.Expr.(*tql.Call)
+		if !isCall || !tql.IsAggregate(call.Name) {
+			for k, ge := range q.GroupBy {
+				if ge.String() == it.Expr.String() {
+					items[i].key = k
+				}
+			}
+			if items[i].key < 0 {
+				return nil, nil, nil, false
+			}
+			continue
+		}
+		items[i].agg, items[i].col = call.Name, len(cols)
+		if len(call.Args) == 0 {
+			if call.Name != "COUNT" {
+				return nil, nil, nil, false
+			}
+			cols = append(cols, "COUNT(*)")
+			continue
+		}
+		o, ok := c.ref(call.Args[0])
+		if len(call.Args) != 1 || !ok {
+			return nil, nil, nil, false
+		}
+		cols = append(cols, aggColumns(c, call.Name, o)...)
+	}
+	return cols, groupBy, items, true
+}
+
+// aggColumns returns the result columns of one aggregate of operand o.
+func aggColumns(c *compiler, name string, o operand) []string {
+	typ := c.jtype(o)
+	var cols []string
+	switch name {
+	case "COUNT":
+		cols = append(cols, "COUNT("+typ+")")
+	case "SUM", "AVG":
+		// total of the integral numbers, count of numbers, count of
+		// non-integral numbers
+		cols = append(cols,
+			"TOTAL(CASE "+typ+" WHEN 'integer' THEN "+c.value(o, "num")+" END)",
+			"COUNT(CASE "+typ+whenType("num", "1")+" END)",
+			"COUNT(CASE "+typ+" WHEN 'real' THEN 1 END)")
+		if c.dialect == "postgres" {
+			// jsonb has one number type: tell integral values by
+			// their fraction.
+			x := "NULL::numeric"
+			if o.col == "" {
+				x = "(" + o.doc + " #>> '{" + strings.Join(o.path, ",") + "}')::numeric"
+			}
+			cols[len(cols)-3] = "COALESCE(SUM(CASE WHEN " + typ + " = 'real' THEN (CASE WHEN " + x + " = trunc(" + x + ") THEN " + x + " END) END), 0)::float8"
+			cols[len(cols)-1] = "COUNT(CASE WHEN " + typ + " = 'real' THEN (CASE WHEN " + x + " <> trunc(" + x + ") THEN 1 END) END)"
+		}
+	case "MIN", "MAX":
+		// nulls, arrays and objects, then the extreme of each
+		// scalar type in the order bool < number < string
+		cols = append(cols,
+			"COUNT(CASE "+typ+" WHEN 'null' THEN 1 WHEN 'array' THEN 1 WHEN 'object' THEN 1 END)",
+			name+"(CASE "+typ+whenType("bool", c.value(o, "bool"))+" END)",
+			name+"(CASE "+typ+whenType("num", c.value(o, "num"))+" END)",
+			name+"(CASE "+typ+whenType("text", c.value(o, "text"))+" END)")
+	}
+	return cols
+}
+
+// aggregateRow builds a result row from the scanned values of one group. It
+// reports false where SQL cannot give the evaluator's exact result.
+func aggregateRow(vals []any, items []aggItem) (map[string]any, bool) {
+	row := map[string]any{}
+	for _, it := range items {
+		if it.agg == "" {
+			v, ok := keyValue(vals[2*it.key], vals[2*it.key+1])
+			if !ok {
+				return nil, false
+			}
+			if v != undef {
+				row[it.name] = v
+			}
+			continue
+		}
+		v := vals[it.col:]
+		switch it.agg {
+		case "COUNT":
+			row[it.name] = num(v[0])
+		case "SUM", "AVG":
+			if num(v[2]) > 0 {
+				return nil, false
+			}
+			if n := num(v[1]); n > 0 {
+				s := num(v[0])
+				if it.agg == "AVG" {
+					s /= n
+				}
+				row[it.name] = s
+			}
+		case "MIN", "MAX":
+			if num(v[0]) > 0 {
+				return nil, false
+			}
+			order := []any{v[1], v[2], v[3]}
+			if it.agg == "MAX" {
+				slices.Reverse(order)
+			}
+			for j, x := range order {
+				if x == nil {
+					continue
+				}
+				if it.agg == "MIN" && j == 0 || it.agg == "MAX" && j == 2 {
+					row[it.name] = num(x) != 0
+				} else if s, ok := x.(string); ok {
+					row[it.name] = s
+				} else if b, ok := x.([]byte); ok {
+					row[it.name] = string(b)
+				} else {
+					row[it.name] = num(x)
+				}
+				break
+			}
+		}
+	}
+	return row, true
 }
 
 // count counts the twins meeting cond (all twins when cond is "").
