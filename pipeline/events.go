@@ -120,7 +120,7 @@ func telemetrySubject(twinID string, data json.RawMessage) (string, json.RawMess
 	comp := ""
 	for name := range pts {
 		c, _, ok := strings.Cut(name, "/")
-		if !ok || (comp != "" && c != comp) {
+		if !ok || c == "" || (comp != "" && c != comp) {
 			return twinID, data
 		}
 		comp = c
