@@ -28,6 +28,7 @@ import (
 
 	"lodestone/models"
 	"lodestone/pipeline"
+	"lodestone/scenario"
 	"lodestone/store"
 	"lodestone/supply"
 	"lodestone/twin"
@@ -45,11 +46,11 @@ const (
 	maxScenarioDays = 36525
 )
 
-// Scenario run statuses.
+// Scenario run statuses: those of package scenario.
 const (
-	RunRunning = "running"
-	RunDone    = "done"
-	RunFailed  = "failed"
+	RunRunning = string(scenario.Running)
+	RunDone    = string(scenario.Done)
+	RunFailed  = string(scenario.Failed)
 )
 
 func init() {
@@ -199,8 +200,11 @@ type StressResponse struct {
 // scenarioRunner serves the scenario routes and owns the state of runs
 // under way. It is safe for concurrent use.
 type scenarioRunner struct {
-	a  *API
-	mu sync.Mutex
+	a *API
+	// runs stores the runs: created under If-None-Match, updated under
+	// If-Match of the version read, through the write pipeline.
+	runs *scenario.Runs
+	mu   sync.Mutex
 	// live holds the progress of background runs; subscribers wait on
 	// changed, which is closed and replaced on every update.
 	live    map[string]*ScenarioProgress
@@ -208,7 +212,7 @@ type scenarioRunner struct {
 }
 
 func (a *API) supplyRoutes() []Route {
-	s := &scenarioRunner{a: a, live: map[string]*ScenarioProgress{}, changed: make(chan struct{})}
+	s := &scenarioRunner{a: a, runs: scenario.New(runTwins{a}), live: map[string]*ScenarioProgress{}, changed: make(chan struct{})}
 	return []Route{
 		{Pattern: "POST /scenarios", Handler: s.post, Summary: "Run a supply SCENARIO (on the twin graph's network with \"graph\": true, as of \"asOf\"); runs > 1 is a Monte Carlo study in the background; the run is stored as a ScenarioRun twin", Body: "ScenarioRequest", Response: "ScenarioRun"},
 		{Pattern: "GET /scenarios", Handler: s.list, Summary: "Stored scenario runs, newest first (without their results)", Response: "ScenarioRunList"},
@@ -292,12 +296,26 @@ func (s *scenarioRunner) ensureModels(r *http.Request) error {
 	return nil
 }
 
-// putTwin stores a twin through the write pipeline (validated against its
-// model; its event published).
-func (s *scenarioRunner) putTwin(ctx context.Context, t twin.Twin) error {
-	_, _, err := s.a.pipe.PutTwin(ctx, t, store.Condition{})
-	return err
+// runTwins is the scenario.Twins of the API: runs are read from the store
+// and written through the write pipeline, so that they are validated
+// against the ScenarioRun model and their events published like every
+// other write. The pipeline honours the conditions package scenario sets.
+type runTwins struct{ a *API }
+
+func (t runTwins) GetTwin(ctx context.Context, id twin.ID) (twin.Twin, error) {
+	return t.a.opts.Store.GetTwin(ctx, id)
 }
+
+func (t runTwins) PutTwin(ctx context.Context, tw twin.Twin, cond store.Condition) (twin.Twin, error) {
+	stored, _, err := t.a.pipe.PutTwin(ctx, tw, cond)
+	return stored, err
+}
+
+func (t runTwins) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond store.Condition) (twin.Twin, error) {
+	return t.a.pipe.PatchTwin(ctx, id, p, cond, "")
+}
+
+var _ scenario.Twins = runTwins{}
 
 func newRunID(now time.Time) string {
 	var b [4]byte
@@ -336,7 +354,7 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "asOf: only with \"graph\": true", Details: []ErrorDetail{{Message: "only with graph", Path: "asOf"}}}
 	}
 	rest, _ := json.Marshal(doc)
-	run := ScenarioRun{Name: knobs.Name, Status: RunRunning, Runs: max(knobs.Runs, 1), Seed: knobs.Seed, Graph: knobs.Graph, ModelVersion: SupplyModelVersion}
+	run := scenario.Run{Name: knobs.Name, Status: scenario.Running, Runs: max(knobs.Runs, 1), Seed: knobs.Seed, Graph: knobs.Graph, ModelVersion: SupplyModelVersion}
 	var sc *supply.SimScenario
 	if knobs.Graph {
 		at, err := parseAsOf("asOf", knobs.AsOf)
@@ -375,46 +393,55 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	run.CreatedAt = s.a.now().UTC()
-	run.ID = newRunID(run.CreatedAt)
+	run.ID = twin.ID(newRunID(run.CreatedAt))
 	if run.Runs == 1 {
 		res, err := supply.Run(r.Context(), sc, mathrand.New(mathrand.NewPCG(run.Seed, 0)))
 		s.finish(&run, sc, res, err)
-		if err := s.putTwin(r.Context(), runTwin(&run)); err != nil {
+		if err := s.runs.Create(r.Context(), &run); err != nil {
 			return err
 		}
-		if run.Status == RunFailed {
+		if run.Status == scenario.Failed {
 			return &Error{Status: http.StatusUnprocessableEntity, Code: "SimulationFailed", Message: fmt.Sprintf("run %s: %s", run.ID, run.Error)}
 		}
-		w.Header().Set("Location", "/scenarios/"+run.ID)
-		return writeJSON(w, http.StatusCreated, run)
+		w.Header().Set("Location", "/scenarios/"+string(run.ID))
+		return writeJSON(w, http.StatusCreated, apiRun(&run, true))
 	}
-	if err := s.putTwin(r.Context(), runTwin(&run)); err != nil {
+	if err := s.runs.Create(r.Context(), &run); err != nil {
 		return err
 	}
-	s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs})
+	id := string(run.ID)
+	s.update(id, &ScenarioProgress{ID: id, Status: RunRunning, Total: run.Runs})
 	// The study outlives the request; the API owns it and stops it on
-	// Shutdown. Its result is written to the twin when it ends.
-	bgRun := run // the study gets its own copy; the answer below changes run
+	// Shutdown. Its result is written to the twin when it ends. The study
+	// gets its own copy of the run and changes only that copy.
+	bgRun := run
 	s.a.goBackground(func(ctx context.Context) { s.monteCarlo(ctx, bgRun, sc) })
-	run.Progress = &ScenarioProgress{ID: run.ID, Status: RunRunning, Total: run.Runs}
-	w.Header().Set("Location", "/scenarios/"+run.ID)
-	return writeJSON(w, http.StatusAccepted, run)
+	out := apiRun(&run, true)
+	out.Progress = &ScenarioProgress{ID: id, Status: RunRunning, Total: run.Runs}
+	w.Header().Set("Location", "/scenarios/"+id)
+	return writeJSON(w, http.StatusAccepted, out)
 }
 
-func (s *scenarioRunner) monteCarlo(ctx context.Context, run ScenarioRun, sc *supply.SimScenario) {
+func (s *scenarioRunner) monteCarlo(ctx context.Context, run scenario.Run, sc *supply.SimScenario) {
+	id := string(run.ID)
 	res, err := supply.MonteCarlo(ctx, sc, supply.MCOptions{Runs: run.Runs, Seed: run.Seed, Progress: func(done, total int) {
-		s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: RunRunning, Done: done, Total: total})
+		s.update(id, &ScenarioProgress{ID: id, Status: RunRunning, Done: done, Total: total})
 	}})
 	s.finish(&run, sc, res, err)
 	// A study stopped by Shutdown still records its state: the write gets
-	// a context of its own, bounded in time.
+	// a context of its own, bounded in time. The outcome is applied to the
+	// stored run, so a change made to the twin meanwhile is kept.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if perr := s.putTwin(wctx, runTwin(&run)); perr != nil {
-		s.a.log.Error("store scenario run", "run_id", run.ID, "err", perr)
-		run.Status, run.Error = RunFailed, "store the result: "+perr.Error()
+	_, uerr := s.runs.Update(wctx, run.ID, func(stored *scenario.Run) error {
+		stored.Status, stored.Error, stored.Result, stored.KPIs, stored.CompletedAt = run.Status, run.Error, run.Result, run.KPIs, run.CompletedAt
+		return nil
+	})
+	if uerr != nil {
+		s.a.log.Error("store scenario run", "run_id", id, "err", uerr)
+		run.Status, run.Error = scenario.Failed, "store the result: "+uerr.Error()
 	}
-	s.update(run.ID, &ScenarioProgress{ID: run.ID, Status: run.Status, Done: run.Runs, Total: run.Runs, Error: run.Error})
+	s.update(id, &ScenarioProgress{ID: id, Status: string(run.Status), Done: run.Runs, Total: run.Runs, Error: run.Error})
 }
 
 // update records a run's progress and wakes the progress streams. Finished
@@ -446,164 +473,65 @@ func (s *scenarioRunner) liveProgress(id string) (*ScenarioProgress, <-chan stru
 }
 
 // finish fills in the run's status, KPIs and result.
-func (s *scenarioRunner) finish(run *ScenarioRun, sc *supply.SimScenario, res any, err error) {
+func (s *scenarioRunner) finish(run *scenario.Run, sc *supply.SimScenario, res any, err error) {
 	now := s.a.now().UTC()
 	run.CompletedAt = &now
-	run.Progress = nil
 	if err != nil {
-		run.Status, run.Error = RunFailed, err.Error()
+		run.Status, run.Error = scenario.Failed, err.Error()
 		return
 	}
 	b, merr := json.Marshal(res)
 	if merr != nil {
-		run.Status, run.Error = RunFailed, "encode the result: "+merr.Error()
+		run.Status, run.Error = scenario.Failed, "encode the result: "+merr.Error()
 		return
 	}
-	run.Status, run.Result = RunDone, b
-	run.KPIs = kpis(&sc.Network, res)
-}
-
-// kpis summarises a result over the network's demand nodes.
-func kpis(n *supply.Network, res any) *ScenarioKPIs {
-	k := &ScenarioKPIs{FillRates: map[string]float64{}}
-	demand := map[supply.NodeID]float64{}
-	total := 0.0
-	for _, nd := range n.Nodes {
-		if nd.DemandPerPeriod > 0 {
-			demand[nd.ID] = nd.DemandPerPeriod
-			total += nd.DemandPerPeriod
-		}
-	}
+	var k supply.DemandKPIs
 	switch r := res.(type) {
 	case *supply.Result:
-		for id, nk := range r.Nodes {
-			k.FillRates[string(id)] = nk.FillRate
-			if d, ok := demand[id]; ok {
-				k.LostTonnes += nk.Lost
-				k.DemandFillRate += nk.FillRate * d / total
-				if nk.FirstStockout != nil && (k.FirstStockout == "" || string(*nk.FirstStockout) < k.FirstStockout) {
-					k.FirstStockout = string(*nk.FirstStockout)
-				}
-			}
-		}
+		k = supply.RunKPIs(&sc.Network, r)
 	case *supply.MCResult:
-		for id, nd := range r.Nodes {
-			k.FillRates[string(id)] = nd.FillRate.Mean
-			if d, ok := demand[id]; ok {
-				k.LostTonnes += nd.Lost.Mean
-				k.DemandFillRate += nd.FillRate.Mean * d / total
-			}
-		}
+		k = supply.StudyKPIs(&sc.Network, r)
 	}
-	if total == 0 {
-		k.DemandFillRate = 1
-	}
-	return k
+	run.Status, run.Result, run.KPIs = scenario.Done, b, &k
 }
 
-// runTwin is the ScenarioRun twin of a run.
-func runTwin(run *ScenarioRun) twin.Twin {
-	p := map[string]any{
-		"name":         cmp.Or(run.Name, run.ID),
-		"status":       run.Status,
-		"runs":         run.Runs,
-		"seed":         run.Seed,
-		"fromGraph":    run.Graph,
-		"startDate":    string(run.Start),
-		"days":         run.Days,
-		"inputHash":    run.InputHash,
-		"modelVersion": run.ModelVersion,
-		"scenarioJson": string(run.Scenario),
-		"createdAt":    run.CreatedAt.Format(time.RFC3339Nano),
-		"source":       "computed by " + SupplyModelVersion,
-	}
-	if run.AsOf != nil {
-		p["graphAsOf"] = run.AsOf.UTC().Format(time.RFC3339Nano)
-	}
-	if run.CompletedAt != nil {
-		p["completedAt"] = run.CompletedAt.Format(time.RFC3339Nano)
-	}
-	if run.Error != "" {
-		p["error"] = run.Error
-	}
-	if len(run.Provenance) > 0 {
-		b, _ := json.Marshal(run.Provenance)
-		p["provenanceJson"] = string(b)
-	}
-	if run.Result != nil {
-		p["resultJson"] = string(run.Result)
+// apiRun is a stored run in API shape; full includes the scenario and the
+// result.
+func apiRun(run *scenario.Run, full bool) ScenarioRun {
+	out := ScenarioRun{
+		ID: string(run.ID), Name: run.Name, Status: string(run.Status), Runs: run.Runs, Seed: run.Seed,
+		Graph: run.Graph, AsOf: run.AsOf, Start: run.Start, Days: run.Days, InputHash: run.InputHash,
+		ModelVersion: run.ModelVersion, Provenance: run.Provenance, Error: run.Error,
+		CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt,
 	}
 	if k := run.KPIs; k != nil {
-		p["lostTonnes"] = k.LostTonnes
-		p["demandFillRate"] = k.DemandFillRate
-		if k.FirstStockout != "" {
-			p["firstStockout"] = k.FirstStockout
+		out.KPIs = &ScenarioKPIs{LostTonnes: k.Lost, DemandFillRate: k.FillRate, FillRates: make(map[string]float64, len(k.FillRates))}
+		if k.FirstStockout != nil {
+			out.KPIs.FirstStockout = string(*k.FirstStockout)
 		}
-		fr := map[string]any{}
 		for id, v := range k.FillRates {
-			fr[id] = v
+			out.KPIs.FillRates[string(id)] = v
 		}
-		p["fillRates"] = fr
-	}
-	return twin.Twin{ID: twin.ID(run.ID), Metadata: twin.Metadata{Model: models.ScenarioRun}, Properties: p}
-}
-
-// runOf reads a ScenarioRun twin back; full includes the scenario and the
-// result.
-func runOf(t twin.Twin, full bool) ScenarioRun {
-	p := t.Properties
-	str := func(k string) string { v, _ := p[k].(string); return v }
-	num := func(k string) float64 { v, _ := p[k].(float64); return v }
-	run := ScenarioRun{
-		ID: string(t.ID), Status: str("status"), Runs: int(num("runs")), Seed: uint64(num("seed")),
-		Start: supply.Date(str("startDate")), Days: int(num("days")), InputHash: str("inputHash"),
-		ModelVersion: str("modelVersion"), Error: str("error"),
-	}
-	if n := str("name"); n != string(t.ID) {
-		run.Name = n
-	}
-	run.Graph, _ = p["fromGraph"].(bool)
-	if ts, err := time.Parse(time.RFC3339Nano, str("graphAsOf")); err == nil {
-		run.AsOf = &ts
-	}
-	run.CreatedAt, _ = time.Parse(time.RFC3339Nano, str("createdAt"))
-	if ts, err := time.Parse(time.RFC3339Nano, str("completedAt")); err == nil {
-		run.CompletedAt = &ts
-	}
-	if pj := str("provenanceJson"); pj != "" {
-		_ = json.Unmarshal([]byte(pj), &run.Provenance)
-	}
-	if fr, ok := p["fillRates"].(map[string]any); ok {
-		k := &ScenarioKPIs{LostTonnes: num("lostTonnes"), DemandFillRate: num("demandFillRate"), FirstStockout: str("firstStockout"), FillRates: map[string]float64{}}
-		for id, v := range fr {
-			k.FillRates[id], _ = v.(float64)
-		}
-		run.KPIs = k
 	}
 	if full {
-		if s := str("scenarioJson"); s != "" {
-			run.Scenario = json.RawMessage(s)
-		}
-		if s := str("resultJson"); s != "" {
-			run.Result = json.RawMessage(s)
-		}
+		out.Scenario, out.Result = run.Scenario, run.Result
 	}
-	return run
+	return out
 }
 
 func (s *scenarioRunner) load(ctx context.Context, id string, full bool) (ScenarioRun, error) {
-	t, err := s.a.opts.Store.GetTwin(ctx, twin.ID(id))
-	if err != nil || t.Metadata.Model != models.ScenarioRun {
-		if err == nil || errors.Is(err, store.ErrNotFound) {
-			return ScenarioRun{}, notFound("ScenarioRunNotFound", "there is no scenario run with id %s", id)
-		}
+	run, err := s.runs.Get(ctx, twin.ID(id))
+	if errors.Is(err, scenario.ErrNotFound) {
+		return ScenarioRun{}, notFound("ScenarioRunNotFound", "there is no scenario run with id %s", id)
+	}
+	if err != nil {
 		return ScenarioRun{}, err
 	}
-	run := runOf(t, full)
+	out := apiRun(&run, full)
 	if p, _ := s.liveProgress(id); p != nil {
-		run.Progress = p
+		out.Progress = p
 	}
-	return run, nil
+	return out, nil
 }
 
 func (s *scenarioRunner) get(w http.ResponseWriter, r *http.Request) error {
@@ -621,10 +549,11 @@ func (s *scenarioRunner) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := ScenarioRunList{Value: []ScenarioRun{}}
 	for _, t := range snap.Twins {
-		if t.Metadata.Model != models.ScenarioRun {
-			continue
+		stored, err := scenario.Decode(t)
+		if err != nil {
+			continue // not a run
 		}
-		run := runOf(t, false)
+		run := apiRun(&stored, false)
 		if p, _ := s.liveProgress(run.ID); p != nil {
 			run.Progress = p
 		}

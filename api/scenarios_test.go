@@ -407,3 +407,22 @@ func TestSupplyPageInBrowser(t *testing.T) {
 	}
 	wait("the error", `(() => { const p = document.querySelector("#supply-results p.error"); return !!p && p.textContent.includes("shocks[0].node"); })()`)
 }
+
+// TestScenarioStudyKeepsConcurrentEdit edits a study's twin through the
+// twin API while the study runs. The study's final write applies its
+// outcome to the stored run under If-Match, so the edit survives; a write
+// of the whole run as the study knew it would drop it.
+func TestScenarioStudyKeepsConcurrentEdit(t *testing.T) {
+	e := start(t, options{demo: true, noModels: true})
+	run := postRun(t, e, map[string]any{"name": "long study", "graph": true, "days": 3650, "runs": 100000, "seed": 1}, 202)
+	e.mustDo("PATCH", "/digitaltwins/"+run.ID, `[{"op":"add","path":"/notes","value":"edited during the study"}]`, 204)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := e.srv.API.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	tw := e.mustDo("GET", "/digitaltwins/"+run.ID, nil, 200).json(t)
+	if tw["notes"] != "edited during the study" || tw["status"] != api.RunFailed || tw["name"] != "long study" {
+		t.Errorf("run twin after the study: notes %v, status %v, name %v; want the edit kept, failed (cancelled), long study", tw["notes"], tw["status"], tw["name"])
+	}
+}
