@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,10 +20,6 @@ var errDryRun = errors.New("postgres: dry run")
 
 // copyChunk is the number of rows sent per COPY.
 const copyChunk = 4096
-
-// importBatch is the number of items handed from producer to consumer at
-// once.
-const importBatch = 256
 
 // Import implements store.Store. Everything is written in one transaction
 // with one transaction time, in three steps:
@@ -49,7 +43,7 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 		if err := im.setup(); err != nil {
 			return err
 		}
-		if err := im.run(src, opts, &st); err != nil {
+		if err := sqlcore.Import(ctx, src, now, opts, &st, im); err != nil {
 			return err
 		}
 		if err := im.merge(); err != nil {
@@ -105,8 +99,17 @@ type importer struct {
 	needCheck   bool                 // some relationship names a twin not in the stream
 
 	seq          int64
-	twins, rels  []importItem // staged rows not yet copied
-	nTwin, nRels int          // rows copied
+	twins, rels  []staged // staged rows not yet copied
+	nTwin, nRels int      // rows copied
+}
+
+// staged is an item on its way to a staging table: seq orders the stream,
+// and a relationship whose end was not in the stream before it is checked
+// against the stored twins once the stream has ended.
+type staged struct {
+	sqlcore.ImportItem
+	seq                      int64
+	checkSource, checkTarget bool
 }
 
 const stagingDDL = `
@@ -123,163 +126,22 @@ func (im *importer) setup() error {
 	return im.tx.QueryRow(im.sql, `SELECT EXISTS(SELECT 1 FROM twins), EXISTS(SELECT 1 FROM relationships)`).Scan(&im.hasTwins, &im.hasRels)
 }
 
-// importItem is one entity of an import, encoded for its row by the
-// producer goroutine. It holds copies, so the source may reuse its values
-// once it has yielded the next one.
-type importItem struct {
-	model *twin.Model // a model, or nil
-
-	// A twin (id set) or relationship (relID set).
-	id, modelID   string
-	source, relID string
-	target, name  string
-	etag          string
-	props, meta   []byte
-
-	seq                      int64
-	checkSource, checkTarget bool
-
-	err error // a source or encoding error; ends the import
-}
-
-// produce ranges over src on its own goroutine, encoding each entity, and
-// sends the items in batches on out until src ends, an error occurs or
-// stop is closed. It closes out when done.
-func (im *importer) produce(src iter.Seq2[store.Entity, error], out chan<- []importItem, stop <-chan struct{}) {
-	defer close(out)
-	batch := make([]importItem, 0, importBatch)
-	send := func() bool {
-		select {
-		case out <- batch:
-			batch = make([]importItem, 0, importBatch)
-			return true
-		case <-stop:
-			return false
-		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			batch = append(batch, importItem{err: fmt.Errorf("import source panicked: %v", r)})
-			send()
-		}
-	}()
-	for e, err := range src {
-		it := im.encode(e, err)
-		batch = append(batch, it)
-		if it.err != nil || len(batch) == importBatch {
-			if !send() || it.err != nil {
-				return
-			}
-		}
-	}
-	if len(batch) > 0 {
-		send()
-	}
-}
-
-// encode turns one entity into an importItem. It uses no connection.
-func (im *importer) encode(e store.Entity, err error) importItem {
-	switch {
-	case err != nil:
-		return importItem{err: err}
-	case e.Model != nil:
-		m := *e.Model
-		m.DTDL = slices.Clone(m.DTDL)
-		m.Extends = slices.Clone(m.Extends)
-		return importItem{model: &m}
-	case e.Twin != nil:
-		t := e.Twin
-		if t.ID == "" {
-			return importItem{err: fmt.Errorf("twin with empty $dtId: %w", store.ErrInvalid)}
-		}
-		if t.Metadata.Model == "" {
-			return importItem{err: fmt.Errorf("twin %q: empty $model: %w", t.ID, store.ErrInvalid)}
-		}
-		s := stampTwin(*t, im.now)
-		props, meta, err := encodeTwin(&s)
-		if err != nil {
-			return importItem{err: fmt.Errorf("twin %q: %w", t.ID, err)}
-		}
-		return importItem{id: string(t.ID), modelID: t.Metadata.Model, etag: string(s.ETag), props: props, meta: meta}
-	case e.Relationship != nil:
-		r := e.Relationship
-		if r.ID == "" || r.SourceID == "" || r.TargetID == "" || r.Name == "" {
-			return importItem{err: fmt.Errorf("relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)}
-		}
-		props, err := encodeProps(r.Properties)
-		if err != nil {
-			return importItem{err: fmt.Errorf("relationship %q of %q: %w", r.ID, r.SourceID, err)}
-		}
-		return importItem{source: string(r.SourceID), relID: r.ID, target: string(r.TargetID), name: r.Name, etag: string(twin.NewETag()), props: props}
-	default:
-		return importItem{err: fmt.Errorf("empty import entity: %w", store.ErrInvalid)}
-	}
-}
-
-// run stages the items of src. A producer goroutine pulls src and encodes
-// (JSON, entity tags) while this goroutine checks references and copies
-// rows, so an import uses two cores besides the database's. run waits for
-// the producer before it returns.
-func (im *importer) run(src iter.Seq2[store.Entity, error], opts store.ImportOptions, st *store.ImportStats) error {
-	items := make(chan []importItem, 4)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() { im.produce(src, items, stop) })
-	defer func() {
-		close(stop)
-		for range items { // unblock and drain the producer
-		}
-		wg.Wait()
-	}()
-	done := 0
-	for batch := range items {
-		for i := range batch {
-			it := &batch[i]
-			switch {
-			case it.err != nil:
-				return it.err
-			case it.model != nil:
-				if _, err := putModel(im.sql, im.tx, *it.model, im.now); err != nil {
-					return err
-				}
-				im.knownModels[it.model.ID] = true
-				im.modelIDs = append(im.modelIDs, it.model.ID)
-				st.Models++
-			case it.id != "":
-				if err := im.twin(it); err != nil {
-					return err
-				}
-				st.Twins++
-			default:
-				if err := im.relationship(it); err != nil {
-					return err
-				}
-				st.Relationships++
-			}
-			done++
-			if done%1000 == 0 {
-				if err := im.ctx.Err(); err != nil {
-					return err
-				}
-				if opts.Progress != nil && done%10000 == 0 {
-					opts.Progress(done)
-				}
-			}
-		}
-	}
-	if err := im.ctx.Err(); err != nil {
+// Model implements sqlcore.ImportSink.
+func (im *importer) Model(m *twin.Model) error {
+	if _, err := core.PutModel(im.sql, txConn{im.tx}, *m, im.now); err != nil {
 		return err
 	}
+	im.knownModels[m.ID] = true
+	im.modelIDs = append(im.modelIDs, m.ID)
+	return nil
+}
+
+// Flush implements sqlcore.ImportSink.
+func (im *importer) Flush() error {
 	if err := im.flushTwins(); err != nil {
 		return err
 	}
-	if err := im.flushRels(); err != nil {
-		return err
-	}
-	if opts.Progress != nil {
-		opts.Progress(done)
-	}
-	return nil
+	return im.flushRels()
 }
 
 func (im *importer) modelOK(id string) (bool, error) {
@@ -294,41 +156,40 @@ func (im *importer) modelOK(id string) (bool, error) {
 	return ok, nil
 }
 
-func (im *importer) twin(it *importItem) error {
-	ok, err := im.modelOK(it.modelID)
+// Twin implements sqlcore.ImportSink.
+func (im *importer) Twin(it *sqlcore.ImportItem) error {
+	ok, err := im.modelOK(it.ModelID)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("twin %q: model %q does not exist: %w", it.id, it.modelID, store.ErrInvalid)
+		return fmt.Errorf("twin %q: model %q does not exist: %w", it.ID, it.ModelID, store.ErrInvalid)
 	}
-	im.twinIDs[twin.ID(it.id)] = struct{}{}
+	im.twinIDs[twin.ID(it.ID)] = struct{}{}
 	im.seq++
-	it.seq = im.seq
-	im.twins = append(im.twins, *it)
+	im.twins = append(im.twins, staged{ImportItem: *it, seq: im.seq})
 	if len(im.twins) == copyChunk {
 		return im.flushTwins()
 	}
 	return nil
 }
 
-func (im *importer) relationship(it *importItem) error {
-	_, srcSeen := im.twinIDs[twin.ID(it.source)]
-	_, tgtSeen := im.twinIDs[twin.ID(it.target)]
-	it.checkSource, it.checkTarget = !srcSeen, !tgtSeen
-	if it.checkSource || it.checkTarget {
+// Relationship implements sqlcore.ImportSink.
+func (im *importer) Relationship(it *sqlcore.ImportItem) error {
+	_, srcSeen := im.twinIDs[twin.ID(it.Source)]
+	_, tgtSeen := im.twinIDs[twin.ID(it.Target)]
+	if !srcSeen || !tgtSeen {
 		if !im.hasTwins {
-			end := it.source
+			end := it.Source
 			if srcSeen {
-				end = it.target
+				end = it.Target
 			}
-			return fmt.Errorf("relationship %q of %q: twin %q does not exist: %w", it.relID, it.source, end, store.ErrInvalid)
+			return fmt.Errorf("relationship %q of %q: twin %q does not exist: %w", it.RelID, it.Source, end, store.ErrInvalid)
 		}
 		im.needCheck = true
 	}
 	im.seq++
-	it.seq = im.seq
-	im.rels = append(im.rels, *it)
+	im.rels = append(im.rels, staged{ImportItem: *it, seq: im.seq, checkSource: !srcSeen, checkTarget: !tgtSeen})
 	if len(im.rels) == copyChunk {
 		return im.flushRels()
 	}
@@ -337,10 +198,10 @@ func (im *importer) relationship(it *importItem) error {
 
 // rowSource feeds staged items to CopyFrom, reusing one values slice.
 type rowSource struct {
-	items []importItem
+	items []staged
 	i     int
 	vals  []any
-	row   func(it *importItem, vals []any) []any
+	row   func(it *staged, vals []any) []any
 }
 
 func (s *rowSource) Next() bool { s.i++; return s.i <= len(s.items) }
@@ -358,11 +219,11 @@ func (im *importer) flushTwins() error {
 	if len(im.twins) == 0 {
 		return nil
 	}
-	src := &rowSource{items: im.twins, vals: make([]any, 0, len(twinCopyCols)), row: func(it *importItem, v []any) []any {
-		return append(v, it.seq, it.id, it.modelID, it.etag, it.props, it.meta)
+	src := &rowSource{items: im.twins, vals: make([]any, 0, len(twinCopyCols)), row: func(it *staged, v []any) []any {
+		return append(v, it.seq, it.ID, it.ModelID, it.ETag, it.Props, it.Meta)
 	}}
 	if _, err := im.tx.CopyFrom(im.sql, pgx.Identifier{"import_twins"}, twinCopyCols, src); err != nil {
-		return fmt.Errorf("twins near %q: %w", im.twins[0].id, mapErr(err))
+		return fmt.Errorf("twins near %q: %w", im.twins[0].ID, mapErr(err))
 	}
 	im.nTwin += len(im.twins)
 	im.twins = im.twins[:0]
@@ -373,11 +234,11 @@ func (im *importer) flushRels() error {
 	if len(im.rels) == 0 {
 		return nil
 	}
-	src := &rowSource{items: im.rels, vals: make([]any, 0, len(relCopyCols)), row: func(it *importItem, v []any) []any {
-		return append(v, it.seq, it.source, it.relID, it.target, it.name, it.etag, it.props, it.checkSource, it.checkTarget)
+	src := &rowSource{items: im.rels, vals: make([]any, 0, len(relCopyCols)), row: func(it *staged, v []any) []any {
+		return append(v, it.seq, it.Source, it.RelID, it.Target, it.Name, it.ETag, it.Props, it.checkSource, it.checkTarget)
 	}}
 	if _, err := im.tx.CopyFrom(im.sql, pgx.Identifier{"import_rels"}, relCopyCols, src); err != nil {
-		return fmt.Errorf("relationships near %q of %q: %w", im.rels[0].relID, im.rels[0].source, mapErr(err))
+		return fmt.Errorf("relationships near %q of %q: %w", im.rels[0].RelID, im.rels[0].Source, mapErr(err))
 	}
 	im.nRels += len(im.rels)
 	im.rels = im.rels[:0]

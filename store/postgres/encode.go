@@ -1,9 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"lodestone/store"
 	"lodestone/store/internal/rowcodec"
 	"lodestone/twin"
@@ -26,29 +23,9 @@ func decodeTwin(id, model, etag string, props, meta []byte) (twin.Twin, error) {
 	return rowcodec.DecodeTwin(id, model, etag, props, meta)
 }
 
-// encodeProps returns a relationship's properties as JSON text.
-func encodeProps(p map[string]any) ([]byte, error) {
-	if len(p) == 0 {
-		return []byte("{}"), nil
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
-	}
-	return b, nil
-}
+// encodeProps returns a relationship's props column (see
+// rowcodec.EncodeProps).
+func encodeProps(p map[string]any) ([]byte, error) { return rowcodec.EncodeProps(p) }
 
-// decodeProps reads a relationship's properties column.
-func decodeProps(b []byte) (map[string]any, error) {
-	if string(b) == "{}" {
-		return nil, nil
-	}
-	var p map[string]any
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("decode properties: %w", err)
-	}
-	if len(p) == 0 {
-		return nil, nil
-	}
-	return p, nil
-}
+// decodeProps reads a relationship's props column.
+func decodeProps(b []byte) (map[string]any, error) { return rowcodec.DecodeProps(b) }

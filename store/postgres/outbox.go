@@ -73,7 +73,7 @@ func (r pgRows) Close() error {
 
 // PendingRecords implements store.Outbox.
 func (db *DB) PendingRecords(ctx context.Context, after int64, limit int) ([]store.Record, error) {
-	recs, err := core.PendingRecords(ctx, poolConn{db.r}, after, limit)
+	recs, err := core.PendingRecords(ctx, poolConn{db.r}, after, limit, sqlcore.DecodedTwinDoc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: pending records: %w", err)
 	}

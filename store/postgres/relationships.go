@@ -53,18 +53,7 @@ var (
 	INSERT INTO outbox(` + sqlcore.RecordCols + `) SELECT 'relationship', 'delete', $4, etag, $5, $3, $6 FROM old RETURNING seq`
 )
 
-func scanRel(sc pgx.Row) (twin.Relationship, error) {
-	var r twin.Relationship
-	var src, tgt, etag string
-	var props []byte
-	if err := sc.Scan(&src, &r.ID, &tgt, &r.Name, &etag, &props); err != nil {
-		return r, err
-	}
-	r.SourceID, r.TargetID, r.ETag = twin.ID(src), twin.ID(tgt), twin.ETag(etag)
-	var err error
-	r.Properties, err = decodeProps(props)
-	return r, err
-}
+func scanRel(sc pgx.Row) (twin.Relationship, error) { return sqlcore.ScanRelationship(sc) }
 
 func readRel(ctx context.Context, q querier, src twin.ID, id string) (twin.Relationship, bool, error) {
 	r, err := scanRel(q.QueryRow(ctx, qRelCurrent, string(src), id))

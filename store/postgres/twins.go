@@ -73,7 +73,8 @@ func readTwin(ctx context.Context, q querier, id twin.ID) (twin.Twin, bool, erro
 // writeTwin archives the current version of t.ID (if any), stores t as
 // the current version from now and writes the change's record to the
 // outbox, in one statement: the record's data is the patch of an OpPatch,
-// else the twin's document, spliced from the encoded properties.
+// else the twin's document, spliced from the encoded properties for the
+// recorder of ctx (the outbox row leaves it out: sqlcore.Rebuilt).
 func writeTwin(ctx context.Context, tx pgx.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte) (store.Record, error) {
 	props, meta, err := encodeTwin(t)
 	if err != nil {
@@ -84,11 +85,13 @@ func writeTwin(ctx context.Context, tx pgx.Tx, t *twin.Twin, now int64, op store
 	if patch != nil {
 		s := string(patch)
 		p = &s
-	} else if data, err = rowcodec.TwinDoc(t, props); err != nil {
-		return store.Record{}, err
+	} else if store.RecorderFrom(ctx) != nil {
+		if data, err = rowcodec.TwinDoc(t, props); err != nil {
+			return store.Record{}, err
+		}
 	}
 	rec := sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
-	err = tx.QueryRow(ctx, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p, string(data)).Scan(&rec.Seq)
+	err = tx.QueryRow(ctx, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p, sqlcore.StoredData(&rec)).Scan(&rec.Seq)
 	return rec, err
 }
 
@@ -172,6 +175,27 @@ func (db *DB) GetTwinJSON(ctx context.Context, id twin.ID) ([]byte, twin.ETag, e
 	return b, t.ETag, nil
 }
 
+// patchFrom applies p (pj: its JSON) to cur, the stored version of a twin,
+// at transaction time now and stores the result with a new ETag.
+func patchFrom(ctx context.Context, tx pgx.Tx, cur *twin.Twin, p twin.Patch, pj []byte, now int64) (twin.Twin, store.Record, error) {
+	next, err := cur.ApplyPatch(p, nsTime(now))
+	if err != nil {
+		return twin.Twin{}, store.Record{}, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	if next.Metadata.Model != cur.Metadata.Model {
+		ok, err := modelExists(ctx, tx, next.Metadata.Model)
+		if err != nil {
+			return twin.Twin{}, store.Record{}, err
+		}
+		if !ok {
+			return twin.Twin{}, store.Record{}, fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
+		}
+	}
+	next.ETag = twin.NewETag()
+	rec, err := writeTwin(ctx, tx, &next, now, store.OpPatch, pj)
+	return next, rec, err
+}
+
 // PatchTwin implements store.Store.
 func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond store.Condition) (twin.Twin, error) {
 	pj, err := json.Marshal(p)
@@ -201,22 +225,7 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		if err := checkCond(cond, true, cur.ETag); err != nil {
 			return err
 		}
-		next, err := cur.ApplyPatch(p, nsTime(now))
-		if err != nil {
-			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
-		}
-		if next.Metadata.Model != cur.Metadata.Model {
-			ok, err := modelExists(ctx, tx, next.Metadata.Model)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
-			}
-		}
-		next.ETag = twin.NewETag()
-		out = next
-		rec, err = writeTwin(ctx, tx, &out, now, store.OpPatch, pj)
+		out, rec, err = patchFrom(ctx, tx, &cur, p, pj, now)
 		return err
 	})
 	if err != nil {
@@ -292,22 +301,8 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, c
 		if twin.ETag(*etag) != base.ETag {
 			return fmt.Errorf("etag %s is not the base's %s: %w", *etag, base.ETag, store.ErrPreconditionFailed)
 		}
-		next, err := base.ApplyPatch(p, nsTime(now))
-		if err != nil {
-			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
-		}
-		if next.Metadata.Model != base.Metadata.Model {
-			ok, err := modelExists(ctx, tx, next.Metadata.Model)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
-			}
-		}
-		next.ETag = twin.NewETag()
-		out = next
-		rec, err = writeTwin(ctx, tx, &out, now, store.OpPatch, pj)
+		var err error
+		out, rec, err = patchFrom(ctx, tx, &base, p, pj, now)
 		return err
 	})
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
-	"sync"
 	"time"
 
 	"lodestone/store"
@@ -49,7 +47,7 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 			return err
 		}
 		defer im.close()
-		if err := im.run(src, opts, &st); err != nil {
+		if err := sqlcore.Import(ctx, src, now, opts, &st, im); err != nil {
 			return err
 		}
 		if opts.DryRun {
@@ -90,7 +88,6 @@ type importer struct {
 	tx  *sql.Tx
 	now int64
 
-	models            *modelWriter
 	modelIDs          []string // the models this import stored
 	knownModels       map[string]bool
 	twinIDs           map[twin.ID]struct{} // twins written by this import
@@ -104,9 +101,6 @@ type importer struct {
 func (db *DB) newImporter(ctx context.Context, tx *sql.Tx, now int64) (*importer, error) {
 	im := &importer{db: db, ctx: ctx, tx: tx, now: now, knownModels: map[string]bool{}, twinIDs: map[twin.ID]struct{}{}}
 	var err error
-	if im.models, err = newModelWriter(ctx, tx); err != nil {
-		return nil, err
-	}
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM twins), EXISTS(SELECT 1 FROM relationships)`).Scan(&im.hasTwins, &im.hasRels); err != nil {
 		return nil, err
 	}
@@ -132,7 +126,6 @@ func (db *DB) newImporter(ctx context.Context, tx *sql.Tx, now int64) (*importer
 }
 
 func (im *importer) close() {
-	im.models.close()
 	if im.tmulti != nil {
 		im.tmulti.full.Close()
 	}
@@ -141,153 +134,18 @@ func (im *importer) close() {
 	}
 }
 
-// importItem is one entity of an import, encoded for its row by the
-// producer goroutine. It holds copies, so the source may reuse its values
-// once it has yielded the next one.
-type importItem struct {
-	model *twin.Model // a model, or nil
-
-	// A twin (twin.ID set) or relationship (relID set).
-	id, modelID       string
-	source, relID     string
-	target, name      string
-	etag, props, meta string
-
-	err error // a source or encoding error; ends the import
-}
-
-// importBatch is the number of items handed from producer to consumer at
-// once.
-const importBatch = 256
-
-// produce ranges over src on its own goroutine, encoding each entity, and
-// sends the items in batches on out until src ends, an error occurs or
-// stop is closed. It closes out when done.
-func (im *importer) produce(src iter.Seq2[store.Entity, error], out chan<- []importItem, stop <-chan struct{}) {
-	defer close(out)
-	batch := make([]importItem, 0, importBatch)
-	send := func() bool {
-		select {
-		case out <- batch:
-			batch = make([]importItem, 0, importBatch)
-			return true
-		case <-stop:
-			return false
-		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			batch = append(batch, importItem{err: fmt.Errorf("import source panicked: %v", r)})
-			send()
-		}
-	}()
-	for e, err := range src {
-		it := im.encode(e, err)
-		batch = append(batch, it)
-		if it.err != nil || len(batch) == importBatch {
-			if !send() || it.err != nil {
-				return
-			}
-		}
-	}
-	if len(batch) > 0 {
-		send()
-	}
-}
-
-// encode turns one entity into an importItem. It uses no connection.
-func (im *importer) encode(e store.Entity, err error) importItem {
-	switch {
-	case err != nil:
-		return importItem{err: err}
-	case e.Model != nil:
-		m := *e.Model
-		m.DTDL = slices.Clone(m.DTDL)
-		m.Extends = slices.Clone(m.Extends)
-		return importItem{model: &m}
-	case e.Twin != nil:
-		t := e.Twin
-		if t.ID == "" {
-			return importItem{err: fmt.Errorf("twin with empty $dtId: %w", store.ErrInvalid)}
-		}
-		if t.Metadata.Model == "" {
-			return importItem{err: fmt.Errorf("twin %q: empty $model: %w", t.ID, store.ErrInvalid)}
-		}
-		s := stampTwin(*t, im.now)
-		props, meta, err := encodeTwin(&s)
-		if err != nil {
-			return importItem{err: fmt.Errorf("twin %q: %w", t.ID, err)}
-		}
-		return importItem{id: string(t.ID), modelID: t.Metadata.Model, etag: string(s.ETag), props: props, meta: meta}
-	case e.Relationship != nil:
-		r := e.Relationship
-		if r.ID == "" || r.SourceID == "" || r.TargetID == "" || r.Name == "" {
-			return importItem{err: fmt.Errorf("relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)}
-		}
-		props, err := encodeProps(r.Properties)
-		if err != nil {
-			return importItem{err: fmt.Errorf("relationship %q of %q: %w", r.ID, r.SourceID, err)}
-		}
-		return importItem{source: string(r.SourceID), relID: r.ID, target: string(r.TargetID), name: r.Name, etag: string(twin.NewETag()), props: props}
-	default:
-		return importItem{err: fmt.Errorf("empty import entity: %w", store.ErrInvalid)}
-	}
-}
-
-// run writes the items of src. A producer goroutine pulls src and encodes
-// (JSON, entity tags) while this goroutine checks references and runs the
-// SQL, so an import uses two cores. run waits for the producer before it
-// returns.
-func (im *importer) run(src iter.Seq2[store.Entity, error], opts store.ImportOptions, st *store.ImportStats) error {
-	items := make(chan []importItem, 4)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() { im.produce(src, items, stop) })
-	defer func() {
-		close(stop)
-		for range items { // unblock and drain the producer
-		}
-		wg.Wait()
-	}()
-	done := 0
-	for batch := range items {
-		for i := range batch {
-			it := &batch[i]
-			switch {
-			case it.err != nil:
-				return it.err
-			case it.model != nil:
-				if _, err := im.models.put(im.ctx, *it.model, im.now); err != nil {
-					return err
-				}
-				im.knownModels[it.model.ID] = true
-				im.modelIDs = append(im.modelIDs, it.model.ID)
-				st.Models++
-			case it.id != "":
-				if err := im.twin(it); err != nil {
-					return err
-				}
-				st.Twins++
-			default:
-				if err := im.relationship(it); err != nil {
-					return err
-				}
-				st.Relationships++
-			}
-			done++
-			if done%1000 == 0 {
-				if err := im.ctx.Err(); err != nil {
-					return err
-				}
-				if opts.Progress != nil && done%10000 == 0 {
-					opts.Progress(done)
-				}
-			}
-		}
-	}
-	if err := im.ctx.Err(); err != nil {
+// Model implements sqlcore.ImportSink.
+func (im *importer) Model(m *twin.Model) error {
+	if _, err := core.PutModel(im.ctx, txConn{im.db, im.tx}, *m, im.now); err != nil {
 		return err
 	}
+	im.knownModels[m.ID] = true
+	im.modelIDs = append(im.modelIDs, m.ID)
+	return nil
+}
+
+// Flush implements sqlcore.ImportSink.
+func (im *importer) Flush() error {
 	if im.tmulti != nil {
 		if err := im.tmulti.flush(im.ctx); err != nil {
 			return fmt.Errorf("twins: %w", err)
@@ -297,9 +155,6 @@ func (im *importer) run(src iter.Seq2[store.Entity, error], opts store.ImportOpt
 		if err := im.rmulti.flush(im.ctx); err != nil {
 			return fmt.Errorf("relationships: %w", err)
 		}
-	}
-	if opts.Progress != nil {
-		opts.Progress(done)
 	}
 	return nil
 }
@@ -316,31 +171,33 @@ func (im *importer) modelOK(id string) (bool, error) {
 	return ok, nil
 }
 
-func (im *importer) twin(it *importItem) error {
-	ok, err := im.modelOK(it.modelID)
+// Twin implements sqlcore.ImportSink.
+func (im *importer) Twin(it *sqlcore.ImportItem) error {
+	ok, err := im.modelOK(it.ModelID)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("twin %q: model %q does not exist: %w", it.id, it.modelID, store.ErrInvalid)
+		return fmt.Errorf("twin %q: model %q does not exist: %w", it.ID, it.ModelID, store.ErrInvalid)
 	}
-	im.twinIDs[twin.ID(it.id)] = struct{}{}
+	im.twinIDs[twin.ID(it.ID)] = struct{}{}
 	op := store.OpCreate
+	props, meta := string(it.Props), string(it.Meta) // text, not blobs
 	if im.tmulti != nil {
-		if err := im.tmulti.add(im.ctx, it.id, it.modelID, it.etag, it.props, it.meta, im.now, string(op), nil); err != nil {
-			return fmt.Errorf("twins near %q: %w", it.id, err)
+		if err := im.tmulti.add(im.ctx, it.ID, it.ModelID, it.ETag, props, meta, im.now, string(op), nil); err != nil {
+			return fmt.Errorf("twins near %q: %w", it.ID, err)
 		}
 		return nil
 	}
-	res, err := im.tarchive.ExecContext(im.ctx, it.id, im.now)
+	res, err := im.tarchive.ExecContext(im.ctx, it.ID, im.now)
 	if err != nil {
-		return fmt.Errorf("twin %q: %w", it.id, err)
+		return fmt.Errorf("twin %q: %w", it.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		op = store.OpReplace
 	}
-	if _, err := im.tupsert.ExecContext(im.ctx, it.id, it.modelID, it.etag, it.props, it.meta, im.now, string(op), nil); err != nil {
-		return fmt.Errorf("twin %q: %w", it.id, err)
+	if _, err := im.tupsert.ExecContext(im.ctx, it.ID, it.ModelID, it.ETag, props, meta, im.now, string(op), nil); err != nil {
+		return fmt.Errorf("twin %q: %w", it.ID, err)
 	}
 	return nil
 }
@@ -355,32 +212,34 @@ func (im *importer) twinExists(id twin.ID) (bool, error) {
 	return im.db.twinExists(im.ctx, im.tx, id)
 }
 
-func (im *importer) relationship(it *importItem) error {
-	for _, end := range []string{it.source, it.target} {
+// Relationship implements sqlcore.ImportSink.
+func (im *importer) Relationship(it *sqlcore.ImportItem) error {
+	for _, end := range []string{it.Source, it.Target} {
 		ok, err := im.twinExists(twin.ID(end))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("relationship %q of %q: twin %q does not exist: %w", it.relID, it.source, end, store.ErrInvalid)
+			return fmt.Errorf("relationship %q of %q: twin %q does not exist: %w", it.RelID, it.Source, end, store.ErrInvalid)
 		}
 	}
 	op := store.OpCreate
+	props := string(it.Props)
 	if im.rmulti != nil {
-		if err := im.rmulti.add(im.ctx, it.source, it.relID, it.target, it.name, it.etag, it.props, im.now, string(op), nil); err != nil {
-			return fmt.Errorf("relationships near %q of %q: %w", it.relID, it.source, err)
+		if err := im.rmulti.add(im.ctx, it.Source, it.RelID, it.Target, it.Name, it.ETag, props, im.now, string(op), nil); err != nil {
+			return fmt.Errorf("relationships near %q of %q: %w", it.RelID, it.Source, err)
 		}
 		return nil
 	}
-	res, err := im.rarchive.ExecContext(im.ctx, it.source, it.relID, im.now)
+	res, err := im.rarchive.ExecContext(im.ctx, it.Source, it.RelID, im.now)
 	if err != nil {
-		return fmt.Errorf("relationship %q of %q: %w", it.relID, it.source, err)
+		return fmt.Errorf("relationship %q of %q: %w", it.RelID, it.Source, err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		op = store.OpReplace
 	}
-	if _, err := im.rupsert.ExecContext(im.ctx, it.source, it.relID, it.target, it.name, it.etag, it.props, im.now, string(op), nil); err != nil {
-		return fmt.Errorf("relationship %q of %q: %w", it.relID, it.source, err)
+	if _, err := im.rupsert.ExecContext(im.ctx, it.Source, it.RelID, it.Target, it.Name, it.ETag, props, im.now, string(op), nil); err != nil {
+		return fmt.Errorf("relationship %q of %q: %w", it.RelID, it.Source, err)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@
 //	telemetry(twin_id, name, message_id, source_ns, enqueued_ns, value)
 //	outbox(seq, kind, op, subject, key, model, time_ns, data)
 //	docs(kind, id, etag, body, updated_ns)
-//	model_set(version)
+//	state(models, seq)
 //
 // twins and relationships hold the current versions; a write moves the
 // version it supersedes to the history table with valid_to set to the
@@ -70,12 +70,13 @@
 //
 // # Outbox and model-set version
 //
-// Each write inserts its store.Record into outbox in its own savepoint
-// (seq is an AUTOINCREMENT rowid, so a seq is never reused after an ack),
+// Each write inserts its store.Record into outbox in its own savepoint,
 // building a twin's document from the props text it has just encoded. The
-// writer keeps the model-set version (model_set) in memory, loaded at open
-// and set by the writes that bump it, so checking Condition.Models costs
-// no query; a write that rolls back, alone or with its group, puts the
-// version back. The outbox, documents and version statements are shared
+// writer numbers the records itself (seq is the rowid; the last one handed
+// out is kept in memory and saved in state.seq before acks delete records,
+// so a seq is never handed out twice) and keeps the model-set version
+// (state.models) in memory, loaded at open and set by the writes that bump
+// it, so checking Condition.Models costs no query; a write that rolls
+// back, alone or with its group, puts the version back. The outbox, documents and version statements are shared
 // with store/postgres through store/internal/sqlcore.
 package sqlite

@@ -13,7 +13,7 @@ import (
 
 // GetTwinJSON implements store.Store. It splices the stored props text into
 // the document instead of decoding it; only the small metadata column is
-// decoded, to put back the entries encodeTwin left out.
+// decoded, to put back the entries rowcodec.EncodeTwin left out.
 func (db *DB) GetTwinJSON(ctx context.Context, id twin.ID) ([]byte, twin.ETag, error) {
 	var model, etag, props, meta string
 	err := db.readRow(ctx, qTwinCurrent, string(id)).Scan(&model, &etag, &props, &meta)

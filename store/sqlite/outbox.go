@@ -7,16 +7,24 @@ import (
 
 	"lodestone/store"
 	"lodestone/store/internal/sqlcore"
+	"lodestone/twin"
 )
 
 // PendingRecords implements store.Outbox.
 func (db *DB) PendingRecords(ctx context.Context, after int64, limit int) ([]store.Record, error) {
-	recs, err := core.PendingRecords(ctx, readConn{db}, after, limit)
+	recs, err := core.PendingRecords(ctx, readConn{db}, after, limit, func(id twin.ID, model, etag string, props, meta []byte) ([]byte, error) {
+		return twinJSON(id, model, etag, string(props), string(meta))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending records: %w", err)
 	}
 	return recs, nil
 }
+
+// qSaveSeq saves the last seq handed out, before acks delete records.
+const qSaveSeq = `UPDATE state SET seq = ?`
+
+func init() { writerQueries = append(writerQueries, qSaveSeq) }
 
 // AckRecords implements store.Outbox. It is a write like the others (the
 // database has one writer), group-committed with them.
@@ -25,6 +33,9 @@ func (db *DB) AckRecords(ctx context.Context, seqs []int64) error {
 		return nil
 	}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, _ int64) error {
+		if _, err := db.txExec(ctx, tx, qSaveSeq, db.seq); err != nil {
+			return err
+		}
 		return core.AckRecords(ctx, txConn{db, tx}, seqs)
 	})
 	if err != nil {

@@ -32,30 +32,11 @@ func init() {
 
 type scanner interface{ Scan(...any) error }
 
-func scanRel(sc scanner) (twin.Relationship, error) {
-	var r twin.Relationship
-	var src, tgt, etag, props string
-	if err := sc.Scan(&src, &r.ID, &tgt, &r.Name, &etag, &props); err != nil {
-		return r, err
-	}
-	r.SourceID, r.TargetID, r.ETag = twin.ID(src), twin.ID(tgt), twin.ETag(etag)
-	if props != "{}" {
-		if err := json.Unmarshal([]byte(props), &r.Properties); err != nil {
-			return r, fmt.Errorf("decode properties: %w", err)
-		}
-	}
-	return r, nil
-}
+func scanRel(sc scanner) (twin.Relationship, error) { return sqlcore.ScanRelationship(sc) }
 
 func encodeProps(p map[string]any) (string, error) {
-	if len(p) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "", fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
-	}
-	return string(b), nil
+	b, err := rowcodec.EncodeProps(p)
+	return string(b), err
 }
 
 func (db *DB) twinExists(ctx context.Context, tx *sql.Tx, id twin.ID) (bool, error) {

@@ -91,13 +91,16 @@ CREATE UNIQUE INDEX telemetry_dedup ON telemetry(twin_id, message_id, name);
 CREATE INDEX telemetry_name_time ON telemetry(twin_id, name, source_ns);
 CREATE INDEX telemetry_time ON telemetry(twin_id, source_ns);
 `,
-	// 2: the outbox of committed changes, documents, the model-set
-	// version (1 for a store that has models already). AUTOINCREMENT: a
-	// seq is never handed out again, even once its record was acked and
-	// deleted.
+	// 2: the outbox of committed changes, documents, and the one-row
+	// state: the model-set version (1 for a store that has models
+	// already) and the highest outbox seq handed out as of the last ack.
+	// The writer hands out seqs itself (the next after the larger of
+	// state.seq and the outbox's largest), so a seq is never handed out
+	// twice, even once its record was acked and deleted, without the
+	// extra page write per insert of AUTOINCREMENT.
 	`
 CREATE TABLE outbox (
-	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq INTEGER PRIMARY KEY,
 	kind TEXT NOT NULL,
 	op TEXT NOT NULL,
 	subject TEXT NOT NULL,
@@ -116,11 +119,12 @@ CREATE TABLE docs (
 	PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
 
-CREATE TABLE model_set (
+CREATE TABLE state (
 	one INTEGER PRIMARY KEY CHECK (one = 1),
-	version INTEGER NOT NULL
+	models INTEGER NOT NULL,
+	seq INTEGER NOT NULL
 );
-INSERT INTO model_set(one, version) SELECT 1, EXISTS(SELECT 1 FROM models);
+INSERT INTO state(one, models, seq) SELECT 1, EXISTS(SELECT 1 FROM models), 0;
 `,
 }
 

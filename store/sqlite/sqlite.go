@@ -97,6 +97,10 @@ type DB struct {
 	// such a write rolls back (alone in its savepoint, or with its group).
 	// Writes compare Condition.Models with it without a query.
 	models int64
+	// seq is the last outbox seq handed out. A write that rolls back
+	// leaves a gap, never a seq handed out twice; AckRecords saves it in
+	// state.seq, so that it survives the deletion of the newest records.
+	seq int64
 
 	wstmts, rstmts stmtCache
 
@@ -205,9 +209,9 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.w.QueryRowContext(ctx, `SELECT version FROM model_set`).Scan(&db.models); err != nil {
+	if err := db.w.QueryRowContext(ctx, `SELECT models, max(seq, (SELECT coalesce(max(seq), 0) FROM outbox)) FROM state`).Scan(&db.models, &db.seq); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: read model-set version: %w", err)
+		return nil, fmt.Errorf("sqlite: read state: %w", err)
 	}
 	if err := db.initClock(ctx); err != nil {
 		db.Close()
@@ -547,10 +551,18 @@ var core = sqlcore.New(sqlcore.SQLite)
 func init() { writerQueries = append(writerQueries, core.WriteQueries()...) }
 
 // txConn runs sqlcore's statements in a write transaction, through the
-// writer's prepared statements.
+// writer's prepared statements. It hands out outbox seqs
+// (sqlcore.SeqAllocator).
 type txConn struct {
 	db *DB
 	tx *sql.Tx
+}
+
+// NextSeq implements sqlcore.SeqAllocator. Only write functions call it
+// (they hold wmu).
+func (c txConn) NextSeq() int64 {
+	c.db.seq++
+	return c.db.seq
 }
 
 func (c txConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {

@@ -49,13 +49,6 @@ func checkCond(cond store.Condition, exists bool, etag twin.ETag) error {
 // (see rowcodec.StampTwin).
 func stampTwin(t twin.Twin, now int64) twin.Twin { return rowcodec.StampTwin(t, nsTime(now)) }
 
-// encodeTwin returns the props and meta columns of t (see
-// rowcodec.EncodeTwin) as the text SQLite stores.
-func encodeTwin(t *twin.Twin) (props, meta string, err error) {
-	p, m, err := rowcodec.EncodeTwin(t)
-	return string(p), string(m), err
-}
-
 // decodeTwin rebuilds a twin from its columns (see rowcodec.DecodeTwin).
 func decodeTwin(id, model, etag, props, meta string) (twin.Twin, error) {
 	return rowcodec.DecodeTwin(id, model, etag, []byte(props), []byte(meta))
@@ -88,7 +81,8 @@ func (db *DB) modelExists(ctx context.Context, tx *sql.Tx, model string) (bool, 
 // writeTwin archives the current version of t.ID (if any), stores t as
 // the current version from now and writes the change's record to the
 // outbox: data is the patch of an OpPatch, else the twin's document, made
-// from the encoded columns. sameModel says that the current version exists
+// from the encoded columns for the recorder of ctx (the outbox row leaves
+// it out: sqlcore.Rebuilt). sameModel says that the current version exists
 // with t's model.
 func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte, archive, sameModel bool) (store.Record, error) {
 	pb, mb, err := rowcodec.EncodeTwin(t)
@@ -114,7 +108,7 @@ func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64
 		return store.Record{}, err
 	}
 	data := patch
-	if data == nil {
+	if data == nil && store.RecorderFrom(ctx) != nil {
 		if data, err = rowcodec.TwinDoc(t, pb); err != nil {
 			return store.Record{}, err
 		}
@@ -185,6 +179,27 @@ func (db *DB) GetTwin(ctx context.Context, id twin.ID) (twin.Twin, error) {
 	return t, nil
 }
 
+// patchFrom applies p (pj: its JSON) to cur, the stored version of a twin,
+// at transaction time now and stores the result with a new ETag.
+func (db *DB) patchFrom(ctx context.Context, tx *sql.Tx, cur *twin.Twin, p twin.Patch, pj []byte, now int64) (twin.Twin, store.Record, error) {
+	next, err := cur.ApplyPatch(p, nsTime(now))
+	if err != nil {
+		return twin.Twin{}, store.Record{}, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	if next.Metadata.Model != cur.Metadata.Model {
+		ok, err := db.modelExists(ctx, tx, next.Metadata.Model)
+		if err != nil {
+			return twin.Twin{}, store.Record{}, err
+		}
+		if !ok {
+			return twin.Twin{}, store.Record{}, fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
+		}
+	}
+	next.ETag = twin.NewETag()
+	rec, err := db.writeTwin(ctx, tx, &next, now, store.OpPatch, pj, true, next.Metadata.Model == cur.Metadata.Model)
+	return next, rec, err
+}
+
 // PatchTwin implements store.Store.
 func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond store.Condition) (twin.Twin, error) {
 	pj, err := json.Marshal(p)
@@ -207,22 +222,7 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		if err := checkCond(cond, true, cur.ETag); err != nil {
 			return err
 		}
-		next, err := cur.ApplyPatch(p, nsTime(now))
-		if err != nil {
-			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
-		}
-		if next.Metadata.Model != cur.Metadata.Model {
-			ok, err := db.modelExists(ctx, tx, next.Metadata.Model)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
-			}
-		}
-		next.ETag = twin.NewETag()
-		out = next
-		rec, err = db.writeTwin(ctx, tx, &out, now, store.OpPatch, pj, true, next.Metadata.Model == cur.Metadata.Model)
+		out, rec, err = db.patchFrom(ctx, tx, &cur, p, pj, now)
 		return err
 	})
 	if err != nil {
@@ -261,22 +261,7 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, c
 		if twin.ETag(etag) != base.ETag {
 			return fmt.Errorf("etag %s is not the base version's %s: %w", etag, base.ETag, store.ErrPreconditionFailed)
 		}
-		next, err := base.ApplyPatch(p, nsTime(now))
-		if err != nil {
-			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
-		}
-		if next.Metadata.Model != base.Metadata.Model {
-			ok, err := db.modelExists(ctx, tx, next.Metadata.Model)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
-			}
-		}
-		next.ETag = twin.NewETag()
-		out = next
-		rec, err = db.writeTwin(ctx, tx, &out, now, store.OpPatch, pj, true, next.Metadata.Model == base.Metadata.Model)
+		out, rec, err = db.patchFrom(ctx, tx, &base, p, pj, now)
 		return err
 	})
 	if err != nil {

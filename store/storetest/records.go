@@ -310,6 +310,21 @@ func testRecords(t *testing.T, s store.Store) {
 	})
 	wantRecords(t, "Import(empty)", recs)
 
+	// The outbox still holds each version's document after the twin was
+	// replaced or deleted.
+	for _, r := range pending(t, s) {
+		if r.Kind == store.KindTwin && r.Key == string(v1.ETag) {
+			if b, _ := json.Marshal(v1); string(r.Data) != string(b) {
+				t.Errorf("outbox record of a replaced version: data =\n%s\nwant\n%s", r.Data, b)
+			}
+		}
+		if r.Kind == store.KindTwin && r.Subject == "gone" && r.Op == store.OpCreate {
+			if b, _ := json.Marshal(goneTwin); string(r.Data) != string(b) {
+				t.Errorf("outbox record of a deleted twin's version: data =\n%s\nwant\n%s", r.Data, b)
+			}
+		}
+	}
+
 	// Writes that change nothing of the graph record nothing.
 	recs = mustRecord(t, s, "PutDoc", func(ctx context.Context) error {
 		_, err := s.PutDoc(ctx, store.Doc{Kind: "job", ID: "1", Body: json.RawMessage(`{}`)}, store.Condition{})

@@ -167,3 +167,31 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// EncodeProps returns a relationship's props column: its properties as
+// JSON, "{}" when it has none.
+func EncodeProps(p map[string]any) ([]byte, error) {
+	if len(p) == 0 {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
+	}
+	return b, nil
+}
+
+// DecodeProps reads a relationship's props column.
+func DecodeProps(b []byte) (map[string]any, error) {
+	if string(b) == "{}" {
+		return nil, nil
+	}
+	var p map[string]any
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("decode properties: %w", err)
+	}
+	if len(p) == 0 {
+		return nil, nil
+	}
+	return p, nil
+}

@@ -12,9 +12,15 @@ import (
 type Core struct {
 	d Dialect
 
-	qRecordInsert, qRecordsPending, qRecordsPendingAll, qRecordsAck string
-	qDocState, qDocPut, qDocGet, qDocList, qDocDelete               string
-	qVersion, qVersionBump                                          string
+	qRecordInsert, qRecordInsertSeq                   string
+	qRecordsPending, qRecordsPendingAll, qRecordsAck  string
+	qDocState, qDocPut, qDocGet, qDocList, qDocDelete string
+	qVersion, qVersionBump                            string
+
+	qModelInsert, qExtendsInsert, qModelRow, qModelBases, qModelDecommission string
+	qModelUsed, qModelDeleteExtends, qModelDelete                            string
+
+	qTwinAsOf, qRelationshipAsOf, qTwinVersions string
 }
 
 // New renders the statements for d.
@@ -26,8 +32,9 @@ func New(d Dialect) *Core {
 		sql string
 	}{
 		{&c.qRecordInsert, `INSERT INTO outbox(` + RecordCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`},
-		{&c.qRecordsPending, `SELECT seq, ` + RecordCols + ` FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2`},
-		{&c.qRecordsPendingAll, `SELECT seq, ` + RecordCols + ` FROM outbox WHERE seq > $1 ORDER BY seq`},
+		{&c.qRecordInsertSeq, `INSERT INTO outbox(seq, ` + RecordCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`},
+		{&c.qRecordsPending, qPending + ` LIMIT $2`},
+		{&c.qRecordsPendingAll, qPending},
 		{&c.qRecordsAck, `DELETE FROM outbox WHERE seq IN (` + d.seqList + `)`},
 		{&c.qDocState, `SELECT etag FROM docs WHERE kind = $1 AND id = $2`},
 		{&c.qDocPut, `INSERT INTO docs(kind, id, etag, body, updated_ns) VALUES ($1, $2, $3, $4, $5)
@@ -37,6 +44,17 @@ func New(d Dialect) *Core {
 		{&c.qDocDelete, `DELETE FROM docs WHERE kind = $1 AND id = $2`},
 		{&c.qVersion, `SELECT ` + vc + ` FROM ` + vt},
 		{&c.qVersionBump, `UPDATE ` + vt + ` SET ` + vc + ` = ` + vc + ` + 1 RETURNING ` + vc},
+		{&c.qModelInsert, qModelInsert},
+		{&c.qExtendsInsert, qExtendsInsert},
+		{&c.qModelRow, qModelRow},
+		{&c.qModelBases, qModelBases},
+		{&c.qModelDecommission, qModelDecommission},
+		{&c.qModelUsed, qModelUsed},
+		{&c.qModelDeleteExtends, qModelDeleteExtends},
+		{&c.qModelDelete, qModelDelete},
+		{&c.qTwinAsOf, qTwinAsOf},
+		{&c.qRelationshipAsOf, qRelationshipAsOf},
+		{&c.qTwinVersions, qTwinVersions},
 	} {
 		*q.dst = d.Rebind(q.sql)
 	}
@@ -49,7 +67,9 @@ func (c *Core) Dialect() Dialect { return c.d }
 // WriteQueries returns the statements c runs in write transactions, for a
 // backend that prepares its writer's statements ahead.
 func (c *Core) WriteQueries() []string {
-	return []string{c.qRecordInsert, c.qRecordsAck, c.qDocState, c.qDocPut, c.qDocDelete, c.qVersionBump}
+	return []string{c.qRecordInsert, c.qRecordInsertSeq, c.qRecordsAck, c.qDocState, c.qDocPut, c.qDocDelete, c.qVersionBump,
+		c.qModelInsert, c.qExtendsInsert, c.qModelRow, c.qModelBases, c.qModelDecommission, c.qModelUsed,
+		c.qModelDeleteExtends, c.qModelDelete}
 }
 
 // NSTime converts Unix nanoseconds, the stores' transaction times, to a

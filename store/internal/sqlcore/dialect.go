@@ -23,8 +23,8 @@ type Dialect struct {
 // The dialects.
 var (
 	// SQLite keeps the model-set version in the one-row table
-	// model_set(version).
-	SQLite = Dialect{Name: "sqlite", versionTable: "model_set", versionColumn: "version",
+	// state(models).
+	SQLite = Dialect{Name: "sqlite", versionTable: "state", versionColumn: "models",
 		seqList: `SELECT value FROM json_each($1)`}
 	// Postgres keeps it in the clock row (clock.models), which every write
 	// transaction locks first: reading it costs a write no round trip.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lodestone/store"
+	"lodestone/store/internal/rowcodec"
 	"lodestone/twin"
 )
 
@@ -22,14 +23,74 @@ import (
 // commit order, and no seq is handed out twice.
 const RecordCols = `kind, op, subject, key, model, time_ns, data`
 
-// RecordArgs returns the values of RecordCols for r.
+// RecordArgs returns the values of RecordCols for r: its data is left out
+// when it is Rebuilt.
 func RecordArgs(r *store.Record) []any {
-	return []any{string(r.Kind), string(r.Op), r.Subject, r.Key, r.Model, r.Time.UnixNano(), string(r.Data)}
+	return []any{string(r.Kind), string(r.Op), r.Subject, r.Key, r.Model, r.Time.UnixNano(), StoredData(r)}
+}
+
+// Rebuilt reports whether the outbox stores r without its data, which
+// PendingRecords rebuilds from the twin version r names (subject and
+// time): the document of a twin create or replace is that version's row,
+// so storing it again would double the bytes the most common write
+// writes. Versions are never changed once written (a newer one moves them
+// to the history table as they are), so the rebuilt document is the one
+// the write made.
+func Rebuilt(r *store.Record) bool {
+	return r.Kind == store.KindTwin && (r.Op == store.OpCreate || r.Op == store.OpReplace)
+}
+
+// StoredData is the text of the data column of r's outbox row: "" when r
+// is Rebuilt.
+func StoredData(r *store.Record) string {
+	if Rebuilt(r) {
+		return ""
+	}
+	return string(r.Data)
+}
+
+// qPending reads outbox rows, with the columns of the twin version a
+// record without data names.
+const qPending = `SELECT o.seq, o.kind, o.op, o.subject, o.key, o.model, o.time_ns, o.data,
+	coalesce(t.etag, h.etag), coalesce(t.props, h.props), coalesce(t.meta, h.meta)
+	FROM outbox o
+	LEFT JOIN twins t ON o.data = '' AND t.id = o.subject AND t.valid_from = o.time_ns
+	LEFT JOIN twin_history h ON o.data = '' AND t.id IS NULL AND h.id = o.subject AND h.valid_from = o.time_ns
+	WHERE o.seq > $1 ORDER BY o.seq`
+
+// TwinDocFunc builds the ADT JSON document of a twin from its row (see
+// rowcodec.DecodeTwin).
+type TwinDocFunc func(id twin.ID, model, etag string, props, meta []byte) ([]byte, error)
+
+// DecodedTwinDoc is a TwinDocFunc that decodes the row and marshals the
+// twin.
+func DecodedTwinDoc(id twin.ID, model, etag string, props, meta []byte) ([]byte, error) {
+	t, err := rowcodec.DecodeTwin(string(id), model, etag, props, meta)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(t)
+}
+
+// SeqAllocator is implemented by a write transaction's Conn whose backend
+// hands out outbox seqs itself (SQLite's single writer, which so saves a
+// page write per insert) instead of letting the database number the rows.
+type SeqAllocator interface {
+	// NextSeq returns a seq greater than every seq handed out before.
+	NextSeq() int64
 }
 
 // InsertRecord writes r to the outbox in the write transaction tx and sets
-// r.Seq.
+// r.Seq: from tx if it is a SeqAllocator, else from the database.
 func (c *Core) InsertRecord(ctx context.Context, tx Conn, r *store.Record) error {
+	if a, ok := tx.(SeqAllocator); ok {
+		r.Seq = a.NextSeq()
+		args := append(make([]any, 0, 8), r.Seq)
+		if _, err := tx.Exec(ctx, c.qRecordInsertSeq, append(args, RecordArgs(r)...)...); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		return nil
+	}
 	if err := tx.QueryRow(ctx, c.qRecordInsert, RecordArgs(r)...).Scan(&r.Seq); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
@@ -46,8 +107,9 @@ func (c *Core) InsertRecords(ctx context.Context, tx Conn, recs []store.Record) 
 	return nil
 }
 
-// PendingRecords implements store.Outbox on q.
-func (c *Core) PendingRecords(ctx context.Context, q Conn, after int64, limit int) ([]store.Record, error) {
+// PendingRecords implements store.Outbox on q. doc rebuilds the data of
+// the records stored without it (see Rebuilt).
+func (c *Core) PendingRecords(ctx context.Context, q Conn, after int64, limit int, doc TwinDocFunc) ([]store.Record, error) {
 	var rows Rows
 	var err error
 	if limit > 0 {
@@ -64,12 +126,23 @@ func (c *Core) PendingRecords(ctx context.Context, q Conn, after int64, limit in
 		var r store.Record
 		var kind, op, data string
 		var ns int64
-		if err := rows.Scan(&r.Seq, &kind, &op, &r.Subject, &r.Key, &r.Model, &ns, &data); err != nil {
+		var etag *string
+		var props, meta []byte
+		if err := rows.Scan(&r.Seq, &kind, &op, &r.Subject, &r.Key, &r.Model, &ns, &data, &etag, &props, &meta); err != nil {
 			return nil, err
 		}
 		r.Kind, r.Op, r.Time = store.Kind(kind), store.ChangeOp(op), NSTime(ns)
-		if data != "" {
+		switch {
+		case data != "":
 			r.Data = json.RawMessage(data)
+		case etag != nil:
+			b, err := doc(twin.ID(r.Subject), r.Model, *etag, props, meta)
+			if err != nil {
+				return nil, fmt.Errorf("record %d: twin %q version %s: %w", r.Seq, r.Subject, TimeKey(ns), err)
+			}
+			r.Data = b
+		case Rebuilt(&r):
+			return nil, fmt.Errorf("record %d: twin %q has no version %s", r.Seq, r.Subject, TimeKey(ns))
 		}
 		out = append(out, r)
 	}
