@@ -489,4 +489,3 @@ func compareStrings(a, b string) int {
 	}
 	return 0
 }
-

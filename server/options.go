@@ -35,6 +35,19 @@ type Options struct {
 	// NATSListen makes the embedded NATS server listen on this address; empty
 	// means in-process connections only (it never binds 4222 by default).
 	NATSListen string `json:"nats_listen"`
+	// NATSStream and NATSPrefix name the JetStream stream and the first
+	// subject token of the events (defaults "LODESTONE" and "lodestone"),
+	// so that several Lodestone graphs can share one NATS.
+	NATSStream string `json:"nats_stream"`
+	NATSPrefix string `json:"nats_prefix"`
+	// Source is the CloudEvents source of the events (default
+	// "lodestone://" + the host name). Servers that share a database must
+	// share it: a change committed by one and relayed by another after a
+	// crash then has the same event id.
+	Source string `json:"source"`
+	// RetryDeadline bounds how long a write without If-Match retries after
+	// concurrent writes of the same entity before it answers 503.
+	RetryDeadline Duration `json:"retry_deadline"`
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// MaxBulkBytes limits bulk import bodies, which are larger by nature.
@@ -130,6 +143,7 @@ func DefaultOptions() Options {
 		HTTPWriteTimeout:      Duration(time.Minute),
 		HTTPIdleTimeout:       Duration(2 * time.Minute),
 		ShutdownTimeout:       Duration(10 * time.Second),
+		RetryDeadline:         Duration(10 * time.Second),
 	}
 }
 
@@ -216,6 +230,10 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.NATSURL, "nats", o.NATSURL, "external NATS URL; empty runs an embedded JetStream server")
 	fs.StringVar(&o.NATSURL, "nats.url", o.NATSURL, "alias of --nats")
 	fs.StringVar(&o.NATSListen, "nats.listen", o.NATSListen, "let the embedded NATS server listen on this address")
+	fs.StringVar(&o.NATSStream, "nats.stream", o.NATSStream, "JetStream stream of the events (default LODESTONE)")
+	fs.StringVar(&o.NATSPrefix, "nats.prefix", o.NATSPrefix, "first subject token of the events (default lodestone)")
+	fs.StringVar(&o.Source, "source", o.Source, "CloudEvents source of the events; servers sharing a database must share it")
+	fs.Var(&o.RetryDeadline, "retry-deadline", "longest time a write without If-Match retries after concurrent writes")
 	fs.Int64Var(&o.MaxBodyBytes, "http.max-body", o.MaxBodyBytes, "largest accepted request body in bytes")
 	fs.Var(&o.HTTPReadHeaderTimeout, "http.read-header-timeout", "longest time to read a request's headers")
 	fs.Var(&o.HTTPReadTimeout, "http.read-timeout", "longest time to read a request; on bulk imports, the longest pause in the body")

@@ -74,6 +74,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		URL:      s.opts.NATSURL,
 		StoreDir: filepath.Join(s.opts.DataDir, "nats"),
 		Listen:   s.opts.NATSListen,
+		Stream:   s.opts.NATSStream,
+		Prefix:   s.opts.NATSPrefix,
 		Logger:   s.log.With("component", "event"),
 	})
 	if err != nil {
@@ -81,16 +83,16 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.Bus = bus
 	aopts := api.Options{
-		Store:        s.Store,
-		Bus:          bus,
-		Source:       "lodestone://" + hostname(),
-		MaxBodyBytes: s.opts.MaxBodyBytes,
-		MaxBulkBytes: s.opts.MaxBulkBytes,
-		Logger:       s.log.With("component", "api"),
+		Store:         s.Store,
+		Bus:           bus,
+		Source:        s.source(),
+		RetryDeadline: time.Duration(s.opts.RetryDeadline),
+		MaxBodyBytes:  s.opts.MaxBodyBytes,
+		MaxBulkBytes:  s.opts.MaxBulkBytes,
+		Logger:        s.log.With("component", "api"),
 		SubjectEndpoint: func(subject string) (event.Endpoint, error) {
 			return bus.SubjectEndpoint("lodestone.routes." + subject)
 		},
-		Checkpoints: &event.FileCheckpoints{Dir: filepath.Join(s.opts.DataDir, "routes")},
 	}
 	if sq, ok := s.Store.(store.SQLer); ok {
 		aopts.Graph = &sqlgraph.Source{S: sq}
@@ -236,6 +238,14 @@ func natsMode(o Options) string {
 		return o.NATSURL
 	}
 	return "embedded"
+}
+
+// source is the CloudEvents source of the server's events.
+func (s *Server) source() string {
+	if s.opts.Source != "" {
+		return s.opts.Source
+	}
+	return "lodestone://" + hostname()
 }
 
 func hostname() string {

@@ -84,6 +84,18 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 	if set["nats.listen"] {
 		o.NATSListen = f.NATSListen
 	}
+	if set["nats.stream"] {
+		o.NATSStream = f.NATSStream
+	}
+	if set["nats.prefix"] {
+		o.NATSPrefix = f.NATSPrefix
+	}
+	if set["source"] {
+		o.Source = f.Source
+	}
+	if set["retry-deadline"] {
+		o.RetryDeadline = f.RetryDeadline
+	}
 	if set["http.max-body"] {
 		o.MaxBodyBytes = f.MaxBodyBytes
 	}
