@@ -665,18 +665,6 @@ func (s *scenarioRunner) progress(w http.ResponseWriter, r *http.Request) error 
 	}
 }
 
-// exposureOrder sorts stress results by exposure: exposed scenarios first
-// by shortage, then by risk exposure index, then by name.
-func exposureOrder(a, b supply.StressResult) int {
-	if a.Exposed != b.Exposed {
-		if a.Exposed {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Or(cmp.Compare(b.ShortagePeriods, a.ShortagePeriods), cmp.Compare(b.REI, a.REI), strings.Compare(a.Name, b.Name))
-}
-
 func (s *scenarioRunner) stress(w http.ResponseWriter, r *http.Request) error {
 	var req StressRequest
 	if r.ContentLength != 0 {
@@ -712,7 +700,7 @@ func (s *scenarioRunner) stress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fieldError(err)
 	}
-	slices.SortStableFunc(res, exposureOrder)
+	slices.SortStableFunc(res, supply.CompareExposure)
 	periods := "days"
 	if req.PerYear {
 		periods = "years"
