@@ -137,7 +137,7 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		}
 		a.pipe, a.ownPipe = p, true
 	}
-	a.jobs = newJobRegistry()
+	a.jobs = newJobRegistry(opts.Store, a.log, a.now)
 	for _, rt := range a.coreRoutes() {
 		a.handle(rt)
 	}

@@ -81,22 +81,23 @@ func (a *API) StartRoutes(ctx context.Context) error {
 		rand.Read(b[:])
 		ev.owner = hex.EncodeToString(b[:])
 	}
-	ev.ctx = context.WithoutCancel(ctx)
-	ev.stop, ev.done = make(chan struct{}), make(chan struct{})
+	runCtx := context.WithoutCancel(ctx)
+	stop, done := make(chan struct{}), make(chan struct{})
+	ev.ctx, ev.stop, ev.done = runCtx, stop, done
 	ev.mu.Unlock()
 	if err := a.reconcileRoutes(ctx); err != nil {
 		return err
 	}
 	go func() {
-		defer close(ev.done)
+		defer close(done)
 		t := time.NewTicker(leaseRenew)
 		defer t.Stop()
 		for {
 			select {
-			case <-ev.stop:
+			case <-stop:
 				return
 			case <-t.C:
-				if err := a.reconcileRoutes(ev.ctx); err != nil {
+				if err := a.reconcileRoutes(runCtx); err != nil {
 					a.log.Warn("event routes", "err", err)
 				}
 			}

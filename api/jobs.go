@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"lodestone/bulk"
 	"lodestone/dtdl"
@@ -32,31 +33,183 @@ func (a *API) jobRoutes() []Route {
 	}
 }
 
-// jobRegistry keeps the import jobs of this process.
+// jobRegistry keeps the import jobs. Every job is a document in the store
+// (kind "job"), so it survives a restart and every server on the database
+// lists it; the jobs this server is running are also held in memory, where
+// their progress moves, and written to the store at most every
+// jobSaveInterval. A job still "running" in the store whose document has
+// not been written for jobStale (a running job is written every
+// jobSaveInterval) ran on a server that stopped: it is
+// reported as failed (JobInterrupted) and its id may be used again.
 type jobRegistry struct {
-	mu   sync.Mutex
-	jobs map[string]*ImportJob
-	seq  atomic.Int64
+	docs store.Documents
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu    sync.Mutex
+	jobs  map[string]*ImportJob // running here
+	saved map[string]time.Time  // when each running job was last written
+	seq   atomic.Int64
 }
 
-func newJobRegistry() *jobRegistry { return &jobRegistry{jobs: map[string]*ImportJob{}} }
+const (
+	docJob          = "job"
+	jobSaveInterval = 2 * time.Second
+	jobStale        = 20 * time.Second
+)
 
-func (j *jobRegistry) update(id string, f func(*ImportJob)) {
+func newJobRegistry(docs store.Documents, log *slog.Logger, now func() time.Time) *jobRegistry {
+	return &jobRegistry{docs: docs, log: log, now: now, jobs: map[string]*ImportJob{}, saved: map[string]time.Time{}}
+}
+
+// start records a new running job, unless a job of that id is running.
+func (j *jobRegistry) start(ctx context.Context, job *ImportJob) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if job := j.jobs[id]; job != nil {
-		f(job)
+	if old := j.jobs[job.ID]; old != nil {
+		return &Error{Status: http.StatusConflict, Code: "JobAlreadyRunning", Message: fmt.Sprintf("import job %s is running", job.ID)}
+	}
+	cond := store.Condition{IfNoneMatch: true}
+	if d, err := j.docs.GetDoc(ctx, docJob, job.ID); err == nil {
+		if old, ok := j.decode(d); ok && old.Status == "running" {
+			return &Error{Status: http.StatusConflict, Code: "JobAlreadyRunning", Message: fmt.Sprintf("import job %s is running on another server", job.ID)}
+		}
+		cond = store.Condition{IfMatch: d.ETag}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := j.put(ctx, job, cond); err != nil {
+		if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrConflict) {
+			return &Error{Status: http.StatusConflict, Code: "JobAlreadyRunning", Message: fmt.Sprintf("import job %s was started by another request", job.ID)}
+		}
+		return err
+	}
+	j.jobs[job.ID] = job
+	j.saved[job.ID] = j.now()
+	go j.heartbeat(job.ID)
+	return nil
+}
+
+// heartbeat writes a running job every jobSaveInterval, so that its
+// document stays fresh while its body uploads or a long transaction runs;
+// it stops when the job finishes.
+func (j *jobRegistry) heartbeat(id string) {
+	t := time.NewTicker(jobSaveInterval)
+	defer t.Stop()
+	for range t.C {
+		j.mu.Lock()
+		job := j.jobs[id]
+		if job == nil {
+			j.mu.Unlock()
+			return
+		}
+		cp := *job
+		j.saved[id] = j.now()
+		j.mu.Unlock()
+		if err := j.put(context.Background(), &cp, store.Condition{}); err != nil {
+			j.log.Warn("save import job", "job_id", id, "err", err)
+		}
 	}
 }
 
-func (j *jobRegistry) get(id string) (ImportJob, bool) {
+func (j *jobRegistry) put(ctx context.Context, job *ImportJob, cond store.Condition) error {
+	b, err := json.Marshal(job)
+	if err != nil {
+		return err
+	}
+	_, err = j.docs.PutDoc(context.WithoutCancel(ctx), store.Doc{Kind: docJob, ID: job.ID, Body: b}, cond)
+	return err
+}
+
+// update changes a running job in memory and writes it to the store when
+// the last write is older than jobSaveInterval.
+func (j *jobRegistry) update(ctx context.Context, id string, f func(*ImportJob)) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	job := j.jobs[id]
 	if job == nil {
-		return ImportJob{}, false
+		j.mu.Unlock()
+		return
 	}
-	return *job, true
+	f(job)
+	if j.now().Sub(j.saved[id]) < jobSaveInterval {
+		j.mu.Unlock()
+		return
+	}
+	j.saved[id] = j.now()
+	cp := *job
+	j.mu.Unlock()
+	if err := j.put(ctx, &cp, store.Condition{}); err != nil {
+		j.log.Warn("save import job", "job_id", id, "err", err)
+	}
+}
+
+// finish applies f to the job, writes it and forgets it in memory.
+func (j *jobRegistry) finish(ctx context.Context, id string, f func(*ImportJob)) ImportJob {
+	j.mu.Lock()
+	job := j.jobs[id]
+	f(job)
+	cp := *job
+	delete(j.jobs, id)
+	delete(j.saved, id)
+	j.mu.Unlock()
+	if err := j.put(ctx, &cp, store.Condition{}); err != nil {
+		j.log.Warn("save import job", "job_id", id, "err", err)
+	}
+	return cp
+}
+
+// decode reads a stored job, reporting a stale running one as interrupted.
+func (j *jobRegistry) decode(d store.Doc) (ImportJob, bool) {
+	var job ImportJob
+	if err := json.Unmarshal(d.Body, &job); err != nil {
+		return job, false
+	}
+	if job.Status == "running" && j.now().Sub(d.Updated) > jobStale {
+		job.Status = "failed"
+		job.Error = &ErrorInfo{Code: "JobInterrupted", Message: "the server running the job stopped before it finished; nothing of it was imported"}
+	}
+	return job, true
+}
+
+// get returns a job: the live one if it runs here, else the stored one.
+func (j *jobRegistry) get(ctx context.Context, id string) (ImportJob, bool, error) {
+	j.mu.Lock()
+	if job := j.jobs[id]; job != nil {
+		cp := *job
+		j.mu.Unlock()
+		return cp, true, nil
+	}
+	j.mu.Unlock()
+	d, err := j.docs.GetDoc(ctx, docJob, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return ImportJob{}, false, nil
+	}
+	if err != nil {
+		return ImportJob{}, false, err
+	}
+	job, ok := j.decode(d)
+	return job, ok, nil
+}
+
+// list returns every job, the live ones as they are now.
+func (j *jobRegistry) list(ctx context.Context) ([]ImportJob, error) {
+	ds, err := j.docs.ListDocs(ctx, docJob)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ImportJob, 0, len(ds))
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, d := range ds {
+		if live := j.jobs[d.ID]; live != nil {
+			out = append(out, *live)
+			continue
+		}
+		if job, ok := j.decode(d); ok {
+			out = append(out, job)
+		}
+	}
+	return out, nil
 }
 
 // countingReader counts the bytes read through it, for progress.
@@ -83,13 +236,9 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	dryRun := queryParams(r).Get("dryRun") == "true"
 	job := &ImportJob{ID: id, Status: "running", DryRun: dryRun, CreatedDateTime: a.now().UTC(), TotalBytes: max(r.ContentLength, 0)}
-	a.jobs.mu.Lock()
-	if old := a.jobs.jobs[id]; old != nil && old.Status == "running" {
-		a.jobs.mu.Unlock()
-		return &Error{Status: http.StatusConflict, Code: "JobAlreadyRunning", Message: fmt.Sprintf("import job %s is running", id)}
+	if err := a.jobs.start(r.Context(), job); err != nil {
+		return err
 	}
-	a.jobs.jobs[id] = job
-	a.jobs.mu.Unlock()
 
 	var stats store.ImportStats
 	var lines int
@@ -97,14 +246,14 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	f, size, err := spool(http.MaxBytesReader(w, r.Body, a.opts.MaxBulkBytes))
 	if err == nil {
 		defer removeSpool(f, a.log)
-		a.jobs.update(id, func(j *ImportJob) { j.TotalBytes = size })
+		a.jobs.update(r.Context(), id, func(j *ImportJob) { j.TotalBytes = size })
 		body.r = f
 		stats, lines, err = a.runImport(r.Context(), bulk.NewReader(body), dryRun, func(done int) {
-			a.jobs.update(id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
+			a.jobs.update(r.Context(), id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
 		})
 	}
 	finished := a.now().UTC()
-	a.jobs.update(id, func(j *ImportJob) {
+	out := a.jobs.finish(r.Context(), id, func(j *ImportJob) {
 		j.FinishedDateTime = &finished
 		j.ProcessedBytes = body.n.Load()
 		j.ProcessedLines = lines
@@ -117,7 +266,6 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 			j.Status = "succeeded"
 		}
 	})
-	out, _ := a.jobs.get(id)
 	status := http.StatusOK
 	if err != nil {
 		e := classify(err, []func(error) *Error{classifyDomain})
@@ -443,7 +591,10 @@ func prefixValidation(err error, what string) error {
 }
 
 func (a *API) getImport(w http.ResponseWriter, r *http.Request) error {
-	job, ok := a.jobs.get(r.PathValue("id"))
+	job, ok, err := a.jobs.get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return notFound("JobNotFound", "there is no import job %s", r.PathValue("id"))
 	}
@@ -451,16 +602,14 @@ func (a *API) getImport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listImports(w http.ResponseWriter, r *http.Request) error {
-	a.jobs.mu.Lock()
-	out := struct {
-		Value []ImportJob `json:"value"`
-	}{Value: []ImportJob{}}
-	for _, j := range a.jobs.jobs {
-		out.Value = append(out.Value, *j)
+	jobs, err := a.jobs.list(r.Context())
+	if err != nil {
+		return err
 	}
-	a.jobs.mu.Unlock()
-	slices.SortFunc(out.Value, func(x, y ImportJob) int { return x.CreatedDateTime.Compare(y.CreatedDateTime) })
-	return writeJSON(w, http.StatusOK, out)
+	slices.SortFunc(jobs, func(x, y ImportJob) int { return x.CreatedDateTime.Compare(y.CreatedDateTime) })
+	return writeJSON(w, http.StatusOK, struct {
+		Value []ImportJob `json:"value"`
+	}{Value: jobs})
 }
 
 // export streams the store's Export as an import file: the graph is never
