@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -359,6 +360,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, accept ...str
 		}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, &Error{Status: http.StatusRequestTimeout, Code: "RequestTimeout", Message: "the request body did not arrive within the server's read timeout", Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

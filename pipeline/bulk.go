@@ -13,7 +13,7 @@ import (
 // model change of this server comes in between. It records one summary
 // event; models it brings are in force for the next write.
 func (p *Pipeline) Import(ctx context.Context, opts store.ImportOptions, src func(ms *Models) iter.Seq2[store.Entity, error]) (store.ImportStats, error) {
-	if err := p.models.acquire(ctx); err != nil {
+	if err := p.models.acquire(ctx, p.opts.RetryDeadline); err != nil {
 		return store.ImportStats{}, err
 	}
 	defer p.models.release()

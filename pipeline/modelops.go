@@ -30,7 +30,7 @@ func (p *Pipeline) PutModels(ctx context.Context, raws []json.RawMessage) ([]twi
 		seen[head.ID] = true
 		models = append(models, twin.Model{ID: head.ID, DTDL: raw})
 	}
-	if err := p.models.acquire(ctx); err != nil {
+	if err := p.models.acquire(ctx, p.opts.RetryDeadline); err != nil {
 		return nil, err
 	}
 	defer p.models.release()
@@ -79,7 +79,7 @@ func (p *Pipeline) PutModels(ctx context.Context, raws []json.RawMessage) ([]twi
 // DecommissionModel marks a model decommissioned: new twins may no longer
 // use it.
 func (p *Pipeline) DecommissionModel(ctx context.Context, id string) error {
-	if err := p.models.acquire(ctx); err != nil {
+	if err := p.models.acquire(ctx, p.opts.RetryDeadline); err != nil {
 		return err
 	}
 	defer p.models.release()
@@ -101,7 +101,7 @@ func (p *Pipeline) DecommissionModel(ctx context.Context, id string) error {
 // DeleteModel deletes a model that no twin uses and no other model
 // references.
 func (p *Pipeline) DeleteModel(ctx context.Context, id string) error {
-	if err := p.models.acquire(ctx); err != nil {
+	if err := p.models.acquire(ctx, p.opts.RetryDeadline); err != nil {
 		return err
 	}
 	defer p.models.release()

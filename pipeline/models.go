@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"lodestone/dtdl"
 	"lodestone/store"
@@ -122,14 +123,18 @@ func (c *modelCache) store(m *Models) {
 	}
 }
 
-// acquire takes the model write lock, waiting at most until ctx ends.
-func (c *modelCache) acquire(ctx context.Context) error {
+// acquire takes the model write lock, waiting at most wait or until ctx
+// ends.
+func (c *modelCache) acquire(ctx context.Context, wait time.Duration) error {
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	select {
 	case c.lock <- struct{}{}:
 		return nil
+	case <-t.C:
 	case <-ctx.Done():
-		return refuse(ErrBusy, "ServiceUnavailable", "another model change is in progress; retry later")
 	}
+	return refuse(ErrBusy, "ServiceUnavailable", "another model change or import is in progress; retry later")
 }
 
 func (c *modelCache) release() { <-c.lock }

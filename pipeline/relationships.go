@@ -15,7 +15,7 @@ import (
 // serialised within this server so that two creates cannot both pass the
 // maxMultiplicity count.
 func (p *Pipeline) PutRelationship(ctx context.Context, rel twin.Relationship, cond store.Condition) (twin.Relationship, error) {
-	unlock, err := p.locks.lock(ctx, string(rel.SourceID))
+	unlock, err := p.locks.lock(ctx, string(rel.SourceID), p.opts.RetryDeadline)
 	if err != nil {
 		return twin.Relationship{}, err
 	}

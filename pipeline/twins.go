@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"time"
 
 	"lodestone/dtdl"
 	"lodestone/store"
@@ -163,14 +164,17 @@ func (k *keyedLocks) init() {
 	}
 }
 
-func (k *keyedLocks) lock(ctx context.Context, key string) (func(), error) {
+func (k *keyedLocks) lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
 	h := fnv.New32a()
 	h.Write([]byte(key))
 	ch := k[h.Sum32()%uint32(len(k))]
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	select {
 	case ch <- struct{}{}:
 		return func() { <-ch }, nil
+	case <-t.C:
 	case <-ctx.Done():
-		return nil, refuse(ErrBusy, "ServiceUnavailable", "another write of %s is in progress; retry later", key)
 	}
+	return nil, refuse(ErrBusy, "ServiceUnavailable", "another write of %s is in progress; retry later", key)
 }
