@@ -33,7 +33,8 @@ var (
 		FROM relationships WHERE source_id = $1 AND rel_id = $2`
 	// qRelWrite moves the current version (if any) to the history, stores
 	// the new one and writes the change's record to the outbox ($10
-	// subject, $11 the source twin's model, $12 data), returning its seq.
+	// subject, $11 the source twin's model; data: the patch $9 of a patch,
+	// else $12), returning its seq.
 	qRelWrite = `WITH old AS (
 		INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
 		SELECT source_id, rel_id, valid_from, $7, target_id, name, etag, props, op, patch FROM relationships
@@ -43,7 +44,7 @@ var (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (source_id, rel_id) DO UPDATE SET target_id = excluded.target_id, name = excluded.name, etag = excluded.etag,
 			props = excluded.props, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch)
-	INSERT INTO outbox(` + sqlcore.RecordCols + `) VALUES ('relationship', $8, $10, $5, $11, $7, $12) RETURNING seq`
+	INSERT INTO outbox(` + sqlcore.RecordCols + `) VALUES ('relationship', $8, $10, $5, $11, $7, coalesce($9, $12)) RETURNING seq`
 	// qRelDelete moves the current version to the history, closed at $3,
 	// and writes the delete's record to the outbox ($4 subject, $5 model,
 	// $6 data).
@@ -90,16 +91,17 @@ func writeRel(ctx context.Context, tx pgx.Tx, r *twin.Relationship, model string
 		return store.Record{}, err
 	}
 	var p *string
-	data := patch
+	data, doc := patch, ""
 	if patch != nil {
 		s := string(patch)
 		p = &s
 	} else {
 		data = rowcodec.RelationshipDoc(r, props)
+		doc = string(data)
 	}
 	rec := sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
 	err = tx.QueryRow(ctx, qRelWrite, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p,
-		rec.Subject, model, string(data)).Scan(&rec.Seq)
+		rec.Subject, model, doc).Scan(&rec.Seq)
 	return rec, err
 }
 

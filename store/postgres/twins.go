@@ -28,8 +28,10 @@ var (
 	qTwinState = `SELECT (SELECT etag FROM twins WHERE id = $1), EXISTS(SELECT 1 FROM models WHERE id = $2), ` + qModels
 	// qTwinWrite moves the current version of a twin (if any) to the
 	// history, closing its interval at $6, stores the new one and writes
-	// the change's record ($9: its data) to the outbox, returning its seq.
-	// The CTEs read twins as they were before the statement.
+	// the change's record to the outbox, returning its seq. The record's
+	// data is the patch $8 of a patch, and left out otherwise
+	// (sqlcore.Rebuilt), so nothing is sent twice. The CTEs read twins as
+	// they were before the statement.
 	qTwinWrite = `WITH old AS (
 		INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
 		SELECT id, valid_from, $6, model, etag, props, meta, op, patch FROM twins WHERE id = $1),
@@ -37,7 +39,7 @@ var (
 		INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props,
 			meta = excluded.meta, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch)
-	INSERT INTO outbox(` + sqlcore.RecordCols + `) VALUES ('twin', $7, $1, $3, $2, $6, $9) RETURNING seq`
+	INSERT INTO outbox(` + sqlcore.RecordCols + `) VALUES ('twin', $7, $1, $3, $2, $6, coalesce($8, '')) RETURNING seq`
 	// qTwinDelete moves the current version to the history, closed at $2,
 	// and writes the delete's record ($3: its data) to the outbox.
 	qTwinDelete = `WITH old AS (DELETE FROM twins WHERE id = $1 RETURNING *),
@@ -91,7 +93,7 @@ func writeTwin(ctx context.Context, tx pgx.Tx, t *twin.Twin, now int64, op store
 		}
 	}
 	rec := sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
-	err = tx.QueryRow(ctx, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p, sqlcore.StoredData(&rec)).Scan(&rec.Seq)
+	err = tx.QueryRow(ctx, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p).Scan(&rec.Seq)
 	return rec, err
 }
 
