@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -39,29 +37,9 @@ func (db *DB) PutModels(ctx context.Context, models []twin.Model, cond store.Con
 	return out, nil
 }
 
-const modelCols = `id, dtdl, upload_ns, decommissioned, ARRAY(SELECT base FROM model_extends e WHERE e.model = models.id ORDER BY base)`
-
-func scanModel(sc pgx.Row) (twin.Model, error) {
-	var m twin.Model
-	var dtdl string
-	var up int64
-	if err := sc.Scan(&m.ID, &dtdl, &up, &m.Decommissioned, &m.Extends); err != nil {
-		return m, err
-	}
-	m.DTDL = json.RawMessage(dtdl)
-	m.UploadTime = nsTime(up)
-	if len(m.Extends) == 0 {
-		m.Extends = nil
-	}
-	return m, nil
-}
-
 // GetModel implements store.Store.
 func (db *DB) GetModel(ctx context.Context, id string) (twin.Model, error) {
-	m, err := scanModel(db.r.QueryRow(ctx, `SELECT `+modelCols+` FROM models WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return twin.Model{}, fmt.Errorf("postgres: get model %q: %w", id, store.ErrNotFound)
-	}
+	m, err := core.GetModel(ctx, poolConn{db.r}, id)
 	if err != nil {
 		return twin.Model{}, fmt.Errorf("postgres: get model %q: %w", id, err)
 	}
@@ -70,23 +48,11 @@ func (db *DB) GetModel(ctx context.Context, id string) (twin.Model, error) {
 
 // ListModels implements store.Store.
 func (db *DB) ListModels(ctx context.Context) ([]twin.Model, error) {
-	rows, err := db.r.Query(ctx, `SELECT `+modelCols+` FROM models ORDER BY id`)
+	ms, err := core.ListModels(ctx, poolConn{db.r})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list models: %w", err)
 	}
-	defer rows.Close()
-	var out []twin.Model
-	for rows.Next() {
-		m, err := scanModel(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: list models: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list models: %w", err)
-	}
-	return out, nil
+	return ms, nil
 }
 
 // DecommissionModel implements store.Store.

@@ -30,11 +30,7 @@ func (db *DB) RelationshipsRelation(asOf time.Time) string {
 }
 
 // ModelBasesRelation implements store.SQLer.
-func (db *DB) ModelBasesRelation() string {
-	return `(WITH RECURSIVE mb(model, base) AS (SELECT id, id FROM models
-		UNION SELECT mb.model, e.base FROM mb JOIN model_extends e ON e.model = mb.base)
-		SELECT model, base FROM mb)`
-}
+func (db *DB) ModelBasesRelation() string { return sqlcore.ModelBasesRelation }
 
 // ReadDB implements store.SQLer.
 func (db *DB) ReadDB() *sql.DB { return db.r }
@@ -121,8 +117,8 @@ func (db *DB) Export(ctx context.Context, at time.Time) iter.Seq2[store.Entity, 
 			}
 			return true
 		}
-		if !each(`SELECT `+modelCols+` FROM models WHERE upload_ns <= ? ORDER BY id`, []any{upTo}, func(rows *sql.Rows) (store.Entity, error) {
-			m, err := scanModel(rows)
+		if !each(`SELECT `+core.Dialect().ModelCols()+` FROM models WHERE upload_ns <= ? ORDER BY id`, []any{upTo}, func(rows *sql.Rows) (store.Entity, error) {
+			m, err := sqlcore.ScanModel(rows)
 			return store.Entity{Model: &m}, err
 		}) {
 			return

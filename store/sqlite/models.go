@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"lodestone/store"
@@ -46,32 +44,9 @@ func (db *DB) ModelsVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-const modelCols = `id, dtdl, upload_ns, decommissioned, (SELECT json_group_array(base) FROM (SELECT base FROM model_extends e WHERE e.model = models.id ORDER BY base))`
-
-func scanModel(sc interface{ Scan(...any) error }) (twin.Model, error) {
-	var m twin.Model
-	var dtdl, ext string
-	var up int64
-	if err := sc.Scan(&m.ID, &dtdl, &up, &m.Decommissioned, &ext); err != nil {
-		return m, err
-	}
-	m.DTDL = json.RawMessage(dtdl)
-	m.UploadTime = nsTime(up)
-	if err := json.Unmarshal([]byte(ext), &m.Extends); err != nil {
-		return m, err
-	}
-	if len(m.Extends) == 0 {
-		m.Extends = nil
-	}
-	return m, nil
-}
-
 // GetModel implements store.Store.
 func (db *DB) GetModel(ctx context.Context, id string) (twin.Model, error) {
-	m, err := scanModel(db.r.QueryRowContext(ctx, `SELECT `+modelCols+` FROM models WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return twin.Model{}, fmt.Errorf("sqlite: get model %q: %w", id, store.ErrNotFound)
-	}
+	m, err := core.GetModel(ctx, readConn{db}, id)
 	if err != nil {
 		return twin.Model{}, fmt.Errorf("sqlite: get model %q: %w", id, err)
 	}
@@ -80,23 +55,11 @@ func (db *DB) GetModel(ctx context.Context, id string) (twin.Model, error) {
 
 // ListModels implements store.Store.
 func (db *DB) ListModels(ctx context.Context) ([]twin.Model, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+modelCols+` FROM models ORDER BY id`)
+	ms, err := core.ListModels(ctx, readConn{db})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list models: %w", err)
 	}
-	defer rows.Close()
-	var out []twin.Model
-	for rows.Next() {
-		m, err := scanModel(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list models: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list models: %w", err)
-	}
-	return out, nil
+	return ms, nil
 }
 
 // DecommissionModel implements store.Store.

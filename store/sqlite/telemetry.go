@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"lodestone/store"
 	"lodestone/store/internal/sqlcore"
@@ -77,43 +76,9 @@ func (db *DB) QueryTelemetry(ctx context.Context, q store.TelemetryQuery) ([]sto
 	if q.TwinID == "" {
 		return nil, fmt.Errorf("sqlite: query telemetry: twin id is required: %w", store.ErrInvalid)
 	}
-	from, to := int64(math.MinInt64), int64(math.MaxInt64)
-	if !q.From.IsZero() {
-		from = timeNS(q.From)
-	}
-	if !q.To.IsZero() {
-		to = timeNS(q.To)
-	}
-	limit := int64(q.Limit)
-	if limit <= 0 {
-		limit = -1
-	}
-	query := `SELECT name, message_id, source_ns, enqueued_ns, value FROM telemetry
-		WHERE twin_id = ?1 AND source_ns >= ?2 AND source_ns < ?3 ORDER BY source_ns, enqueued_ns, name LIMIT ?4`
-	args := []any{string(q.TwinID), from, to, limit}
-	if q.Name != "" {
-		query = `SELECT name, message_id, source_ns, enqueued_ns, value FROM telemetry
-		WHERE twin_id = ?1 AND name = ?5 AND source_ns >= ?2 AND source_ns < ?3 ORDER BY source_ns, enqueued_ns LIMIT ?4`
-		args = append(args, q.Name)
-	}
-	rows, err := db.readRows(ctx, query, args...)
+	pts, err := core.QueryTelemetry(ctx, readConn{db}, q)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: query telemetry of %q: %w", q.TwinID, err)
 	}
-	defer rows.Close()
-	var out []store.Telemetry
-	for rows.Next() {
-		p := store.Telemetry{TwinID: q.TwinID}
-		var src, enq int64
-		var val string
-		if err := rows.Scan(&p.Name, &p.MessageID, &src, &enq, &val); err != nil {
-			return nil, fmt.Errorf("sqlite: query telemetry of %q: %w", q.TwinID, err)
-		}
-		p.SourceTime, p.EnqueuedTime, p.Value = nsTime(src), nsTime(enq), json.RawMessage(val)
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: query telemetry of %q: %w", q.TwinID, err)
-	}
-	return out, nil
+	return pts, nil
 }

@@ -2,6 +2,7 @@ package sqlcore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"lodestone/store"
@@ -21,6 +22,8 @@ type Core struct {
 	qModelUsed, qModelDeleteExtends, qModelDelete                            string
 
 	qTwinAsOf, qRelationshipAsOf, qTwinVersions string
+	qModelGet, qModelList                       string
+	qTelemetryAll, qTelemetryName               string
 }
 
 // New renders the statements for d.
@@ -55,6 +58,12 @@ func New(d Dialect) *Core {
 		{&c.qTwinAsOf, qTwinAsOf},
 		{&c.qRelationshipAsOf, qRelationshipAsOf},
 		{&c.qTwinVersions, qTwinVersions},
+		{&c.qModelGet, `SELECT ` + d.ModelCols() + ` FROM models WHERE id = $1`},
+		{&c.qModelList, `SELECT ` + d.ModelCols() + ` FROM models ORDER BY id`},
+		{&c.qTelemetryAll, `SELECT name, message_id, source_ns, enqueued_ns, ` + fmt.Sprintf(d.jsonText, "value") + ` FROM telemetry
+			WHERE twin_id = $1 AND source_ns >= $2 AND source_ns < $3 ORDER BY source_ns, enqueued_ns, name LIMIT $4`},
+		{&c.qTelemetryName, `SELECT name, message_id, source_ns, enqueued_ns, ` + fmt.Sprintf(d.jsonText, "value") + ` FROM telemetry
+			WHERE twin_id = $1 AND name = $5 AND source_ns >= $2 AND source_ns < $3 ORDER BY source_ns, enqueued_ns LIMIT $4`},
 	} {
 		*q.dst = d.Rebind(q.sql)
 	}

@@ -18,6 +18,13 @@ type Dialect struct {
 	// seqList is a subquery of the integers of the JSON array text bound
 	// to $1.
 	seqList string
+	// extendsJSON is a scalar subquery of the bases a row of models
+	// extends, as a JSON array of strings in order.
+	extendsJSON string
+	// jsonText turns a json column into its text.
+	jsonText string
+	// noLimit is the LIMIT argument that means no limit.
+	noLimit any
 }
 
 // The dialects.
@@ -25,11 +32,15 @@ var (
 	// SQLite keeps the model-set version in the one-row table
 	// state(models).
 	SQLite = Dialect{Name: "sqlite", versionTable: "state", versionColumn: "models",
-		seqList: `SELECT value FROM json_each($1)`}
+		seqList:     `SELECT value FROM json_each($1)`,
+		extendsJSON: `(SELECT json_group_array(base) FROM (SELECT base FROM model_extends e WHERE e.model = models.id ORDER BY base))`,
+		jsonText:    `%s`, noLimit: int64(-1)}
 	// Postgres keeps it in the clock row (clock.models), which every write
 	// transaction locks first: reading it costs a write no round trip.
 	Postgres = Dialect{Name: "postgres", numbered: true, versionTable: "clock", versionColumn: "models",
-		seqList: `SELECT json_array_elements_text($1::json)::bigint`}
+		seqList:     `SELECT json_array_elements_text($1::json)::bigint`,
+		extendsJSON: `(SELECT coalesce(json_agg(base ORDER BY base), '[]')::text FROM model_extends e WHERE e.model = models.id)`,
+		jsonText:    `%s::text`, noLimit: nil}
 )
 
 // Rebind returns q, written with $n placeholders, in the dialect's form.
@@ -59,6 +70,17 @@ func (d Dialect) Rebind(q string) string {
 func (d Dialect) ModelsVersionExpr() string {
 	return `(SELECT ` + d.versionColumn + ` FROM ` + d.versionTable + `)`
 }
+
+// ModelCols are the columns ScanModel reads, to select from models.
+func (d Dialect) ModelCols() string {
+	return `id, dtdl, upload_ns, decommissioned, ` + d.extendsJSON
+}
+
+// ModelBasesRelation is the table expression of store.SQLer's
+// model_bases: every model with itself and each of its ancestors.
+const ModelBasesRelation = `(WITH RECURSIVE mb(model, base) AS (SELECT id, id FROM models
+		UNION SELECT mb.model, e.base FROM mb JOIN model_extends e ON e.model = mb.base)
+		SELECT model, base FROM mb)`
 
 // Row is one result row.
 type Row interface {
