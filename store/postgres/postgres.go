@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +48,22 @@ type DB struct {
 	stop   chan struct{} // closed by Close
 	exited chan struct{} // closed when the writer goroutine returns
 	closer sync.Once
+
+	stats writerStats // counters of WriterStats
+}
+
+// WriterStats counts the work of a DB's writer since Open, for tests and
+// benchmarks: Writes/Commits is the size of the groups committed, and
+// RoundTrips/Writes the round trips to the server per write.
+type WriterStats struct {
+	Writes     int64 // writes run, committed or failed
+	Commits    int64 // transactions that committed
+	Chained    int64 // transactions begun in the commit's round trip of the one before
+	RoundTrips int64 // round trips to the server of group transactions
+}
+
+type writerStats struct {
+	writes, commits, chained, roundTrips atomic.Int64
 }
 
 var (
@@ -112,10 +129,12 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	// ReadDB.
 	rcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	wcfg.ConnConfig.RuntimeParams["search_path"] = searchPath
-	// One writer connection: writes are serialised by the clock row
-	// anyway (see the package documentation), so more would only wait.
-	wcfg.MaxConns = 1
+	// One writer connection, held by the writer goroutine while writes
+	// wait (writes are serialised by the clock row anyway: see the package
+	// documentation), and one for the rest (ANALYZE after an import).
+	wcfg.MaxConns = 2
 	wcfg.MinConns = 0
+	wcfg.AfterConnect = prepareControl
 
 	if err := migrate(ctx, wcfg.ConnConfig, schema, db.logger); err != nil {
 		return nil, err
@@ -149,8 +168,19 @@ func (db *DB) Close() error {
 	return err
 }
 
+// WriterStats returns the writer's counters.
+func (db *DB) WriterStats() WriterStats {
+	return WriterStats{
+		Writes:     db.stats.writes.Load(),
+		Commits:    db.stats.commits.Load(),
+		Chained:    db.stats.chained.Load(),
+		RoundTrips: db.stats.roundTrips.Load(),
+	}
+}
+
 // writeFunc is one write: it runs in tx with transaction time now (Unix
-// nanoseconds).
+// nanoseconds). tx is valid during the call only; a statement whose result
+// the write does not need may be queued on it with execLater.
 type writeFunc func(ctx context.Context, tx pgx.Tx, now int64) error
 
 // writeOp is a write queued for the writer goroutine.
@@ -161,7 +191,9 @@ type writeOp struct {
 	done chan error // receives the result once the commit returned
 }
 
-// maxGroup caps the writes committed together.
+// maxGroup caps the writes committed together. Each write of a group runs
+// in a subtransaction (its savepoint); PostgreSQL caches 64 of them per
+// transaction, and readers of a transaction with more take a slower path.
 const maxGroup = 64
 
 var errClosed = errors.New("postgres: database is closed")
@@ -204,47 +236,73 @@ func (db *DB) submit(ctx context.Context, fn writeFunc, solo bool) error {
 
 // writer is the goroutine that runs every write transaction of this DB.
 // It runs until Close closes db.stop, answering every op it took.
+//
+// Round trips to the server, not the server's work, bound the rate of
+// small writes, so the writer saves them where it can: a write's savepoint
+// goes with its first statement; statements queued with execLater go with
+// the next one; and when writes are waiting as a group commits, the next
+// transaction begins (and reserves its times) in the commit's round trip,
+// so that it starts the moment the commit is durable.
 func (db *DB) writer() {
 	defer close(db.exited)
-	var next *writeOp
+	var (
+		group []*writeOp // the next group
+		gt    *groupTx   // begun for group by the last commit, or nil
+		solo  *writeOp   // a solo op met while draining: it runs after group
+	)
 	for {
-		op := next
-		next = nil
-		if op == nil {
-			select {
-			case op = <-db.ops:
-			case <-db.stop:
-				for {
-					select {
-					case op := <-db.ops:
-						op.done <- errClosed
-					default:
-						return
+		if len(group) == 0 {
+			op := solo
+			solo = nil
+			if op == nil {
+				select {
+				case op = <-db.ops:
+				case <-db.stop:
+					for {
+						select {
+						case op := <-db.ops:
+							op.done <- errClosed
+						default:
+							return
+						}
 					}
 				}
 			}
-		}
-		group := []*writeOp{op}
-		if !op.solo {
+			if op.solo {
+				op.done <- db.runOne(op)
+				continue
+			}
+			group = append(group, op)
 			// Let the writers woken by the last commit queue their next
 			// writes before the group is closed.
 			runtime.Gosched()
-		drain:
-			for len(group) < maxGroup {
-				select {
-				case o := <-db.ops:
-					if o.solo {
-						next = o
-						break drain
-					}
-					group = append(group, o)
-				default:
-					break drain
-				}
-			}
 		}
-		db.runGroup(group)
+		if solo == nil {
+			limit := maxGroup
+			if gt != nil {
+				limit = gt.reserved
+			}
+			group, solo = db.drain(group, limit)
+		}
+		group, gt, solo = db.runGroup(group, gt, solo == nil)
 	}
+}
+
+// drain adds the queued ops to group, up to limit ops, without waiting. It
+// stops at a solo op, which it returns.
+func (db *DB) drain(group []*writeOp, limit int) ([]*writeOp, *writeOp) {
+	for len(group) < limit {
+		select {
+		case op := <-db.ops:
+			if op.solo {
+				return group, op
+			}
+			group = append(group, op)
+		default:
+			return group, nil
+		}
+	}
+	return group, nil
 }
 
 // qTick reserves $1 consecutive transaction times and returns the first.
@@ -258,7 +316,7 @@ const qTick = `UPDATE clock SET last = GREATEST(last + 1, (extract(epoch FROM cl
 	RETURNING last - $1 + 1`
 
 // begin starts a write transaction on a writer connection and reserves n
-// transaction times.
+// transaction times. Solo writes (imports) run in it.
 func (db *DB) begin(ctx context.Context, n int) (*pgxpool.Conn, pgx.Tx, int64, error) {
 	conn, err := db.w.Acquire(ctx)
 	if err != nil {
@@ -288,59 +346,100 @@ func (db *DB) begin(ctx context.Context, n int) (*pgxpool.Conn, pgx.Tx, int64, e
 	return conn, tx, now, nil
 }
 
-// runGroup runs ops in one transaction and answers each.
-func (db *DB) runGroup(ops []*writeOp) {
+// prepareControl prepares the statements that delimit transactions and
+// writes on a writer connection, under their own text as name. pgx's
+// statement cache forgets the statements of a batch that failed, and the
+// server parses nothing but a rollback while a transaction is aborted, so
+// the rollback that follows a failure must not need parsing.
+func prepareControl(ctx context.Context, c *pgx.Conn) error {
+	for _, q := range []string{`BEGIN`, `COMMIT`, `SAVEPOINT w`, rollbackToW.sql} {
+		if _, err := c.Prepare(ctx, q, q); err != nil {
+			return fmt.Errorf("prepare %s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// beginGroup starts the transaction of a group of n writes.
+func (db *DB) beginGroup(ctx context.Context, n int) (*groupTx, error) {
+	conn, err := db.w.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	gt := &groupTx{conn: conn, c: conn.Conn(), stats: &db.stats, reserved: n, saved: -1}
+	br, err := gt.send(ctx, []stmt{{sql: `BEGIN`, op: ctl}, {sql: qTick, args: []any{int64(n)}, op: ctl}})
+	if err == nil {
+		if _, err = br.Exec(); err == nil {
+			err = br.QueryRow().Scan(&gt.now)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		gt.release()
+		return nil, fmt.Errorf("postgres: begin: %w", err)
+	}
+	return gt, nil
+}
+
+// runGroup runs ops in one transaction, gt if it is not nil, and answers
+// each. When chain is true and writes are queued by the time it commits, it
+// takes them (up to maxGroup, or up to a solo op, which it returns) and
+// begins their transaction in the commit's round trip: it returns them
+// with that transaction, for the writer to add the writes queued
+// meanwhile and run them next.
+func (db *DB) runGroup(ops []*writeOp, gt *groupTx, chain bool) (next []*writeOp, nextTx *groupTx, solo *writeOp) {
 	// Writes run to completion once started: cancelling a statement
 	// midway would cost the connection. Callers that gave up before their
 	// turn are skipped.
 	bg := context.Background()
-	if len(ops) == 1 {
-		ops[0].done <- db.runOne(ops[0])
-		return
-	}
-	fail := func(err error) {
-		for _, op := range ops {
-			op.done <- err
+	if gt == nil {
+		var err error
+		if gt, err = db.beginGroup(bg, len(ops)); err != nil {
+			for _, op := range ops {
+				op.done <- err
+			}
+			return nil, nil, nil
 		}
 	}
-	conn, tx, now, err := db.begin(bg, len(ops))
-	if err != nil {
-		fail(err)
-		return
-	}
-	defer conn.Release()
-	errs := make([]error, len(ops))
+	gt.errs = make([]error, len(ops))
 	for i, op := range ops {
 		if err := op.ctx.Err(); err != nil {
-			errs[i] = err
+			gt.errs[i] = err
 			continue
 		}
-		// Each write runs after a savepoint of its own, sent with its
-		// first statement; a failed write rolls back to it. Savepoints
-		// are not released: they only stack up to the group's size.
-		stx := &savepointTx{Tx: tx, pending: true}
-		if err := callWrite(context.WithoutCancel(op.ctx), op.fn, stx, now+int64(i)); err != nil {
-			errs[i] = mapErr(err)
-			if stx.pending {
-				continue // nothing was sent
-			}
-			if _, rerr := tx.Exec(bg, `ROLLBACK TO SAVEPOINT w`); rerr != nil {
-				_ = tx.Rollback(bg)
-				fail(fmt.Errorf("postgres: rollback to savepoint: %w", rerr))
-				return
+		gt.run(context.WithoutCancel(op.ctx), i, op.fn, gt.now+int64(i))
+	}
+	if chain {
+		next, solo = db.drain(nil, maxGroup)
+	}
+	reserve := 0
+	if len(next) > 0 {
+		reserve = maxGroup
+	}
+	db.stats.writes.Add(int64(len(ops)))
+	nextNow, err := gt.commit(bg, reserve, func(err error) {
+		if err == nil {
+			db.stats.commits.Add(1)
+		}
+		for i, op := range ops {
+			if gt.errs[i] != nil {
+				op.done <- gt.errs[i]
+			} else {
+				op.done <- err
 			}
 		}
+	})
+	if err != nil || reserve == 0 {
+		gt.release()
+		return next, nil, solo
 	}
-	if err := tx.Commit(bg); err != nil {
-		fail(fmt.Errorf("postgres: commit: %w", err))
-		return
-	}
-	for i, op := range ops {
-		op.done <- errs[i]
-	}
+	db.stats.chained.Add(1)
+	return next, &groupTx{conn: gt.conn, c: gt.c, stats: gt.stats, now: nextNow, reserved: reserve, saved: -1}, solo
 }
 
-// runOne runs a single op in its own transaction.
+// runOne runs a solo op in its own transaction.
 func (db *DB) runOne(op *writeOp) error {
 	if err := op.ctx.Err(); err != nil {
 		return err
@@ -358,97 +457,385 @@ func (db *DB) runOne(op *writeOp) error {
 	if err := tx.Commit(bg); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
+	db.stats.writes.Add(1)
+	db.stats.commits.Add(1)
 	return nil
 }
 
-// savepointTx is a write transaction that sends "SAVEPOINT w" in one
-// round trip with the first statement run through it.
-type savepointTx struct {
-	pgx.Tx
-	pending bool // the savepoint is still to be sent
+// groupTx is the transaction of a group of writes, handed to each write
+// as its pgx.Tx. It sends the statements the writer and the writes queue
+// (savepoints, statements queued with execLater) together with the next
+// statement a write runs, or with the commit, in one round trip (a pgx
+// batch: one pipeline of extended-protocol messages and one Sync). When a
+// queued statement of an earlier write fails, the transaction is rolled
+// back to that write's savepoint and the statements after it are sent
+// again; the earlier write fails and the others go on.
+//
+// Savepoints are all named w and not released: ROLLBACK TO SAVEPOINT w
+// goes back to the latest one run, which is that of the write that failed
+// (statements are queued and sent in the order of the writes).
+//
+// Begin, Commit and Rollback fail: the writer ends the transaction.
+// LargeObjects is not supported.
+type groupTx struct {
+	conn     *pgxpool.Conn
+	c        *pgx.Conn
+	stats    *writerStats
+	now      int64 // first reserved transaction time
+	reserved int   // number of times reserved from now
+
+	op      int     // the write running (index in errs), or ctl
+	errs    []error // failures of the group's writes
+	pending []stmt  // statements queued, in order, not yet sent
+	saved   int     // the last write whose savepoint the server ran, or -1
+	lastErr error   // the last error a statement of the running write got
+	fatal   error   // the transaction can no longer be used
 }
 
-// batch sends the savepoint and the statement together.
-func (t *savepointTx) batch(ctx context.Context, sql string, args []any) pgx.BatchResults {
-	t.pending = false
-	b := &pgx.Batch{}
-	b.Queue(`SAVEPOINT w`)
-	b.Queue(sql, args...)
-	br := t.Tx.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return errBatch{err}
+// stmt is a statement queued on a groupTx.
+type stmt struct {
+	sql  string
+	args []any
+	dest []any // where its row goes (queryRowLater), or nil
+	op   int   // the write that queued it, or ctl
+	save bool  // SAVEPOINT w of write op
+}
+
+// ctl marks statements of the writer itself (BEGIN, ROLLBACK TO
+// SAVEPOINT, COMMIT) and the time when no write is running.
+const ctl = -1
+
+var (
+	_ pgx.Tx = (*groupTx)(nil)
+
+	errNested     = errors.New("postgres: a write cannot begin, commit or roll back its transaction")
+	errAborted    = errors.New("postgres: a statement of the write failed")
+	errRolledBack = errors.New("postgres: the transaction was rolled back")
+	rollbackToW   = stmt{sql: `ROLLBACK TO SAVEPOINT w`, op: ctl}
+)
+
+// run runs write i with transaction time now.
+func (t *groupTx) run(ctx context.Context, i int, fn writeFunc, now int64) {
+	t.op, t.lastErr = i, nil
+	t.pending = append(t.pending, stmt{sql: `SAVEPOINT w`, op: i, save: true})
+	err := callWrite(ctx, fn, t, now)
+	if err == nil && t.fatal == nil && t.c.PgConn().TxStatus() == 'E' {
+		// The write let a failed statement pass: it still failed.
+		err = t.lastErr
+		if err == nil {
+			err = errAborted
+		}
 	}
-	return br
+	if err != nil && t.errs[i] == nil {
+		t.errs[i] = mapErr(err)
+	}
+	if t.errs[i] != nil {
+		// Drop what the write queued and undo what it ran.
+		keep := t.pending[:0]
+		for _, s := range t.pending {
+			if s.op != i {
+				keep = append(keep, s)
+			}
+		}
+		t.pending = keep
+		switch {
+		case t.fatal != nil || t.saved != i:
+		case t.c.PgConn().TxStatus() == 'E':
+			t.rollbackTo(ctx)
+		default:
+			// Undo with the next round trip.
+			t.pending = append(t.pending, rollbackToW)
+		}
+	}
+	t.op = ctl
+}
+
+// commit commits the transaction in one round trip with the statements
+// still queued, calls acked with the outcome as soon as it is known, and,
+// when reserve > 0 and the commit succeeded, begins the next transaction
+// in the same round trip and returns the first of its reserve transaction
+// times.
+func (t *groupTx) commit(ctx context.Context, reserve int, acked func(error)) (int64, error) {
+	tail := []stmt{{sql: `COMMIT`, op: ctl}}
+	if reserve > 0 {
+		tail = append(tail, stmt{sql: `BEGIN`, op: ctl}, stmt{sql: qTick, args: []any{int64(reserve)}, op: ctl})
+	}
+	br, err := t.send(ctx, tail)
+	if err != nil {
+		t.rollback(ctx)
+		acked(fmt.Errorf("postgres: commit: %w", err))
+		return 0, err
+	}
+	tag, err := br.Exec()
+	if err == nil && tag.String() != "COMMIT" {
+		// The server rolled back (a failed statement went unnoticed).
+		err = errRolledBack
+	}
+	if err != nil {
+		br.Close()
+		t.rollback(ctx)
+		acked(fmt.Errorf("postgres: commit: %w", err))
+		return 0, err
+	}
+	acked(nil)
+	if reserve == 0 {
+		return 0, br.Close()
+	}
+	var now int64
+	if _, err = br.Exec(); err == nil {
+		err = br.QueryRow().Scan(&now)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.rollback(ctx)
+		return 0, fmt.Errorf("postgres: begin: %w", err)
+	}
+	return now, nil
+}
+
+// rollback ends a transaction that cannot commit; a connection it leaves
+// in a transaction is closed by release.
+func (t *groupTx) rollback(ctx context.Context) {
+	if t.c.PgConn().TxStatus() != 'I' {
+		_, _ = t.c.Exec(ctx, `ROLLBACK`)
+	}
+}
+
+// release hands the connection back to the pool.
+func (t *groupTx) release() {
+	t.conn.Release()
+}
+
+// send sends the queued statements and then tail in one round trip and
+// reads the results of the queued ones; the caller reads tail's results
+// and closes the batch. A queued statement of an earlier write that fails
+// fails that write: send rolls back to its savepoint and sends the rest
+// again. One of the running write that fails is returned, and tail is not
+// run. With no tail, send returns a nil batch once the queue has run.
+func (t *groupTx) send(ctx context.Context, tail []stmt) (pgx.BatchResults, error) {
+	for {
+		if t.fatal != nil {
+			return nil, t.fatal
+		}
+		n := len(t.pending)
+		if n == 0 && len(tail) == 0 {
+			return nil, nil
+		}
+		b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, n+len(tail))}
+		for _, s := range t.pending {
+			b.Queue(s.sql, s.args...)
+		}
+		for _, s := range tail {
+			b.Queue(s.sql, s.args...)
+		}
+		br := t.c.SendBatch(ctx, b)
+		t.stats.roundTrips.Add(1)
+		failed, err := -1, error(nil)
+		for i, s := range t.pending {
+			if s.dest != nil {
+				err = br.QueryRow().Scan(s.dest...)
+			} else {
+				_, err = br.Exec()
+			}
+			if err != nil {
+				failed = i
+				break
+			}
+			if s.save {
+				t.saved = s.op
+			}
+		}
+		if failed < 0 {
+			t.pending = t.pending[:0]
+			if len(tail) == 0 {
+				return nil, br.Close()
+			}
+			return br, nil
+		}
+		br.Close()
+		s := t.pending[failed]
+		switch {
+		case s.op == ctl || s.save || !isServerErr(err):
+			// The transaction cannot be repaired. (A row that fails to
+			// scan, or is missing, was written all the same, and so may
+			// be the rows of the statements after it.)
+			t.fatal = fmt.Errorf("postgres: %s: %w", s.sql, err)
+		case s.op == t.op:
+			// A queued statement of the running write: the write fails
+			// when it returns.
+			t.lastErr = err
+			t.pending = t.pending[:0]
+			return nil, err
+		default:
+			// An earlier write fails; the statements after it run again.
+			t.errs[s.op] = mapErr(err)
+			rest := make([]stmt, 0, n-failed)
+			for _, r := range t.pending[failed+1:] {
+				if r.op != s.op {
+					rest = append(rest, r)
+				}
+			}
+			t.pending = rest
+			t.rollbackTo(ctx)
+		}
+	}
+}
+
+// rollbackTo rolls back to the last savepoint run, in a round trip of its
+// own: the server parses nothing but the end of a transaction or a
+// rollback to a savepoint while the transaction is aborted, so the
+// statement cannot go in a batch with others (which pgx may prepare first).
+// Its failure is fatal.
+func (t *groupTx) rollbackTo(ctx context.Context) {
+	t.stats.roundTrips.Add(1)
+	if _, err := t.c.Exec(ctx, rollbackToW.sql); err != nil {
+		t.fatal = fmt.Errorf("postgres: %s: %w", rollbackToW.sql, err)
+	}
+}
+
+// isServerErr reports whether err came from the server (the connection
+// is still usable).
+func isServerErr(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe)
+}
+
+// flush sends the queued statements.
+func (t *groupTx) flush(ctx context.Context) error {
+	_, err := t.send(ctx, nil)
+	return err
+}
+
+// noted records the error a statement of the running write got.
+func (t *groupTx) noted(err error) error {
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.lastErr = err
+	}
+	return err
 }
 
 // Exec implements pgx.Tx.
-func (t *savepointTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if !t.pending {
-		return t.Tx.Exec(ctx, sql, args...)
+func (t *groupTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	br, err := t.send(ctx, []stmt{{sql: sql, args: args, op: t.op}})
+	if err != nil {
+		return pgconn.CommandTag{}, err
 	}
-	br := t.batch(ctx, sql, args)
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	return tag, err
+	return tag, t.noted(err)
 }
 
 // QueryRow implements pgx.Tx.
-func (t *savepointTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if !t.pending {
-		return t.Tx.QueryRow(ctx, sql, args...)
+func (t *groupTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	br, err := t.send(ctx, []stmt{{sql: sql, args: args, op: t.op}})
+	if err != nil {
+		return errRow{err}
 	}
-	br := t.batch(ctx, sql, args)
-	return batchRow{br: br, row: br.QueryRow()}
+	return groupRow{t: t, br: br, row: br.QueryRow()}
 }
 
 // Query implements pgx.Tx.
-func (t *savepointTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+func (t *groupTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	return t.Tx.Query(ctx, sql, args...)
+	t.stats.roundTrips.Add(1)
+	return t.c.Query(ctx, sql, args...)
 }
 
 // CopyFrom implements pgx.Tx.
-func (t *savepointTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+func (t *groupTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
-	return t.Tx.CopyFrom(ctx, table, cols, src)
+	t.stats.roundTrips.Add(1)
+	n, err := t.c.CopyFrom(ctx, table, cols, src)
+	return n, t.noted(err)
 }
 
 // SendBatch implements pgx.Tx.
-func (t *savepointTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+func (t *groupTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	if err := t.flush(ctx); err != nil {
 		return errBatch{err}
 	}
-	return t.Tx.SendBatch(ctx, b)
+	t.stats.roundTrips.Add(1)
+	return t.c.SendBatch(ctx, b)
 }
 
-func (t *savepointTx) flush(ctx context.Context) error {
-	if !t.pending {
+// Prepare implements pgx.Tx.
+func (t *groupTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	return t.c.Prepare(ctx, name, sql)
+}
+
+// Conn implements pgx.Tx. Statements run on it directly are sent before
+// those still queued.
+func (t *groupTx) Conn() *pgx.Conn { return t.c }
+
+// LargeObjects implements pgx.Tx; large objects are not supported (its
+// methods panic, which fails the write).
+func (t *groupTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
+
+// Begin implements pgx.Tx; it fails.
+func (t *groupTx) Begin(context.Context) (pgx.Tx, error) { return nil, errNested }
+
+// Commit implements pgx.Tx; it fails.
+func (t *groupTx) Commit(context.Context) error { return errNested }
+
+// Rollback implements pgx.Tx; it fails.
+func (t *groupTx) Rollback(context.Context) error { return errNested }
+
+// execLater runs sql in tx as tx.Exec does, except that in a group (tx is
+// the writer's) it only queues it: the statement goes to the server with
+// the write's next statement, the next write's first statement or the
+// commit, which saves a round trip per write. If it fails, the write fails
+// as if fn had returned the error (its statements roll back; the rest of
+// the group commits), after fn has returned. Use it for statements whose
+// command tag the write does not need, typically its last one:
+//
+//	return execLater(ctx, tx, qTwinWrite, ...)
+//
+// args must not change until the statement is sent.
+func execLater(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
+	if t, ok := tx.(*groupTx); ok && t.op != ctl {
+		t.pending = append(t.pending, stmt{sql: sql, args: args, op: t.op})
 		return nil
 	}
-	t.pending = false
-	_, err := t.Tx.Exec(ctx, `SAVEPOINT w`)
+	_, err := tx.Exec(ctx, sql, args...)
 	return err
 }
 
-// batchRow is the row of a batch, which it closes once scanned.
-type batchRow struct {
+// queryRowLater is execLater for a statement that returns one row, such
+// as INSERT … RETURNING: the row is scanned into dest when the result
+// arrives, which is before the write is acknowledged but may be after fn
+// returned, so fn must not read dest, and dest must stay valid until the
+// write returns. A statement that returns no row or a row that does not
+// scan into dest fails the whole group (the statements after it have run).
+func queryRowLater(ctx context.Context, tx pgx.Tx, dest []any, sql string, args ...any) error {
+	if t, ok := tx.(*groupTx); ok && t.op != ctl {
+		t.pending = append(t.pending, stmt{sql: sql, args: args, dest: dest, op: t.op})
+		return nil
+	}
+	return tx.QueryRow(ctx, sql, args...).Scan(dest...)
+}
+
+// groupRow is the row of a statement sent by a groupTx, whose batch it
+// closes once scanned.
+type groupRow struct {
+	t   *groupTx
 	br  pgx.BatchResults
 	row pgx.Row
 }
 
-func (r batchRow) Scan(dest ...any) error {
+func (r groupRow) Scan(dest ...any) error {
 	err := r.row.Scan(dest...)
 	if cerr := r.br.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return r.t.noted(err)
 }
 
 // errBatch is a pgx.BatchResults that failed before its first result.
