@@ -70,13 +70,18 @@
 //
 // # Outbox and model-set version
 //
-// Each write inserts its store.Record into outbox in its own savepoint,
-// building a twin's document from the props text it has just encoded. The
-// writer numbers the records itself (seq is the rowid; the last one handed
-// out is kept in memory and saved in state.seq before acks delete records,
-// so a seq is never handed out twice) and keeps the model-set version
-// (state.models) in memory, loaded at open and set by the writes that bump
-// it, so checking Condition.Models costs no query; a write that rolls
-// back, alone or with its group, puts the version back. The outbox, documents and version statements are shared
+// Each write queues its store.Record (a twin's document for the recorder
+// is built from the props text it has just encoded), and the writer
+// inserts the records of a whole group of writes in a few multi-row
+// statements just before the group commits; a write that rolls back in its
+// savepoint drops its own. The writer numbers the records itself (seq is
+// the rowid; the last one handed out is kept in memory and saved in
+// state.seq before acks delete records, so a seq is never handed out
+// twice) and keeps the model-set version (state.models) in memory, loaded
+// at open and set by the writes that bump it, so checking
+// Condition.Models costs no query; a write that rolls back, alone or with
+// its group, puts the version back. A twin create or replace stores no
+// document in its outbox row: PendingRecords rebuilds it from the version
+// the record names. The outbox, documents and version statements are shared
 // with store/postgres through store/internal/sqlcore.
 package sqlite

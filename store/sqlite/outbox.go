@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"lodestone/store"
 	"lodestone/store/internal/sqlcore"
@@ -24,7 +25,50 @@ func (db *DB) PendingRecords(ctx context.Context, after int64, limit int) ([]sto
 // qSaveSeq saves the last seq handed out, before acks delete records.
 const qSaveSeq = `UPDATE state SET seq = ?`
 
-func init() { writerQueries = append(writerQueries, qSaveSeq) }
+// recordCols is the number of values of an outbox row: seq, then
+// sqlcore.RecordCols.
+const recordCols = 8
+
+// qRecordRows[k] inserts k outbox rows; k is a power of two up to
+// maxRecordRows. They are prepared at open, so a group of writes inserts
+// its n records in about log2(n) statements and prepares none.
+var qRecordRows = map[int]string{}
+
+const maxRecordRows = 64
+
+func init() {
+	writerQueries = append(writerQueries, qSaveSeq)
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", recordCols), ",") + ")"
+	for k := 1; k <= maxRecordRows; k *= 2 {
+		qRecordRows[k] = `INSERT INTO outbox(seq, ` + sqlcore.RecordCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", k), ",")
+		writerQueries = append(writerQueries, qRecordRows[k])
+	}
+}
+
+// flushRecords inserts the outbox rows the writes of tx queued. The writer
+// calls it just before it commits tx.
+func (db *DB) flushRecords(ctx context.Context, tx *sql.Tx) error {
+	args := db.records
+	for len(args) > 0 {
+		n := len(args) / recordCols
+		k := maxRecordRows
+		for k > n {
+			k /= 2
+		}
+		if _, err := db.txExec(ctx, tx, qRecordRows[k], args[:k*recordCols]...); err != nil {
+			return fmt.Errorf("sqlite: outbox: %w", err)
+		}
+		args = args[k*recordCols:]
+	}
+	return nil
+}
+
+// dropRecords forgets the queued outbox rows from value n on: those of a
+// write that rolled back, or (n = 0) all once a transaction has ended.
+func (db *DB) dropRecords(n int) {
+	clear(db.records[n:])
+	db.records = db.records[:n]
+}
 
 // AckRecords implements store.Outbox. It is a write like the others (the
 // database has one writer), group-committed with them.

@@ -101,6 +101,10 @@ type DB struct {
 	// leaves a gap, never a seq handed out twice; AckRecords saves it in
 	// state.seq, so that it survives the deletion of the newest records.
 	seq int64
+	// records holds the outbox rows (recordCols values each) the writes
+	// of the running transaction wrote, inserted just before it commits
+	// (flushRecords); a write that rolls back drops its own.
+	records []any
 
 	wstmts, rstmts stmtCache
 
@@ -424,6 +428,7 @@ func (db *DB) runGroup(ops []*writeOp) {
 		if tx != nil {
 			db.models = models
 		}
+		db.dropRecords(0)
 	}()
 	errs := make([]error, len(ops))
 	for i, op := range ops {
@@ -438,10 +443,11 @@ func (db *DB) runGroup(ops []*writeOp) {
 		// A write in a group must not be interrupted: SQLite answers an
 		// interrupt inside a transaction by rolling all of it back.
 		ctx := context.WithoutCancel(op.ctx)
-		prev, prevModels := db.last, db.models
+		prev, prevModels, prevRecords := db.last, db.models, len(db.records)
 		if err := callWrite(ctx, op.fn, tx, db.tick()); err != nil {
 			errs[i] = err
 			db.last, db.models = prev, prevModels
+			db.dropRecords(prevRecords)
 			if _, rerr := db.txExec(bg, tx, qRollbackTo); rerr != nil {
 				// The transaction is unusable; fail the whole group.
 				_ = tx.Rollback()
@@ -458,6 +464,13 @@ func (db *DB) runGroup(ops []*writeOp) {
 			}
 			return
 		}
+	}
+	if err := db.flushRecords(bg, tx); err != nil {
+		_ = tx.Rollback()
+		for _, op := range ops {
+			op.done <- err
+		}
+		return
 	}
 	if err := tx.Commit(); err != nil {
 		for _, op := range ops {
@@ -481,7 +494,12 @@ func (db *DB) runOne(op *writeOp) error {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	prev, prevModels := db.last, db.models
-	if err := callWrite(op.ctx, op.fn, tx, db.tick()); err != nil {
+	defer db.dropRecords(0)
+	err = callWrite(op.ctx, op.fn, tx, db.tick())
+	if err == nil {
+		err = db.flushRecords(op.ctx, tx)
+	}
+	if err != nil {
 		db.last, db.models = prev, prevModels
 		_ = tx.Rollback()
 		return err
@@ -551,18 +569,20 @@ var core = sqlcore.New(sqlcore.SQLite)
 func init() { writerQueries = append(writerQueries, core.WriteQueries()...) }
 
 // txConn runs sqlcore's statements in a write transaction, through the
-// writer's prepared statements. It hands out outbox seqs
-// (sqlcore.SeqAllocator).
+// writer's prepared statements. It writes outbox rows itself
+// (sqlcore.RecordWriter).
 type txConn struct {
 	db *DB
 	tx *sql.Tx
 }
 
-// NextSeq implements sqlcore.SeqAllocator. Only write functions call it
-// (they hold wmu).
-func (c txConn) NextSeq() int64 {
+// WriteRecord implements sqlcore.RecordWriter: it numbers r and queues its
+// row for flushRecords. Only write functions call it (they hold wmu).
+func (c txConn) WriteRecord(r *store.Record) error {
 	c.db.seq++
-	return c.db.seq
+	r.Seq = c.db.seq
+	c.db.records = append(append(c.db.records, r.Seq), sqlcore.RecordArgs(r)...)
+	return nil
 }
 
 func (c txConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {

@@ -13,7 +13,7 @@ import (
 type Core struct {
 	d Dialect
 
-	qRecordInsert, qRecordInsertSeq                   string
+	qRecordInsert                                     string
 	qRecordsPending, qRecordsPendingAll, qRecordsAck  string
 	qDocState, qDocPut, qDocGet, qDocList, qDocDelete string
 	qVersion, qVersionBump                            string
@@ -35,7 +35,6 @@ func New(d Dialect) *Core {
 		sql string
 	}{
 		{&c.qRecordInsert, `INSERT INTO outbox(` + RecordCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`},
-		{&c.qRecordInsertSeq, `INSERT INTO outbox(seq, ` + RecordCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`},
 		{&c.qRecordsPending, qPending + ` LIMIT $2`},
 		{&c.qRecordsPendingAll, qPending},
 		{&c.qRecordsAck, `DELETE FROM outbox WHERE seq IN (` + d.seqList + `)`},
@@ -76,7 +75,7 @@ func (c *Core) Dialect() Dialect { return c.d }
 // WriteQueries returns the statements c runs in write transactions, for a
 // backend that prepares its writer's statements ahead.
 func (c *Core) WriteQueries() []string {
-	return []string{c.qRecordInsert, c.qRecordInsertSeq, c.qRecordsAck, c.qDocState, c.qDocPut, c.qDocDelete, c.qVersionBump,
+	return []string{c.qRecordInsert, c.qRecordsAck, c.qDocState, c.qDocPut, c.qDocDelete, c.qVersionBump,
 		c.qModelInsert, c.qExtendsInsert, c.qModelRow, c.qModelBases, c.qModelDecommission, c.qModelUsed,
 		c.qModelDeleteExtends, c.qModelDelete}
 }

@@ -72,24 +72,23 @@ func DecodedTwinDoc(id twin.ID, model, etag string, props, meta []byte) ([]byte,
 	return json.Marshal(t)
 }
 
-// SeqAllocator is implemented by a write transaction's Conn whose backend
-// hands out outbox seqs itself (SQLite's single writer, which so saves a
-// page write per insert) instead of letting the database number the rows.
-type SeqAllocator interface {
-	// NextSeq returns a seq greater than every seq handed out before.
-	NextSeq() int64
+// RecordWriter is implemented by a write transaction's Conn whose backend
+// writes outbox rows itself: SQLite's single writer numbers them and
+// inserts the rows of a whole group of writes in a few multi-row
+// statements just before the group commits.
+type RecordWriter interface {
+	// WriteRecord sets r.Seq, greater than every seq handed out before,
+	// and has r's row written before the transaction commits (unless the
+	// write that wrote it rolls back).
+	WriteRecord(r *store.Record) error
 }
 
 // InsertRecord writes r to the outbox in the write transaction tx and sets
-// r.Seq: from tx if it is a SeqAllocator, else from the database.
+// r.Seq: through tx if it is a RecordWriter, else with an INSERT that the
+// database numbers.
 func (c *Core) InsertRecord(ctx context.Context, tx Conn, r *store.Record) error {
-	if a, ok := tx.(SeqAllocator); ok {
-		r.Seq = a.NextSeq()
-		args := append(make([]any, 0, 8), r.Seq)
-		if _, err := tx.Exec(ctx, c.qRecordInsertSeq, append(args, RecordArgs(r)...)...); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-		return nil
+	if w, ok := tx.(RecordWriter); ok {
+		return w.WriteRecord(r)
 	}
 	if err := tx.QueryRow(ctx, c.qRecordInsert, RecordArgs(r)...).Scan(&r.Seq); err != nil {
 		return fmt.Errorf("outbox: %w", err)
