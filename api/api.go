@@ -58,6 +58,11 @@ type Options struct {
 	Extra []Route
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// InstanceID names this server in the leases of event routes. A
+	// server that keeps it across restarts (the server package keeps it in
+	// the data directory) takes its routes back at once after a crash;
+	// empty means a random one.
+	InstanceID string
 	// RetryDeadline bounds how long a write without If-Match retries
 	// after concurrent writes (for the pipeline the API builds; default
 	// 10 s).

@@ -77,6 +77,9 @@ func (a *API) StartRoutes(ctx context.Context) error {
 	ev := &a.events
 	ev.mu.Lock()
 	if ev.owner == "" {
+		ev.owner = a.opts.InstanceID
+	}
+	if ev.owner == "" {
 		var b [8]byte
 		rand.Read(b[:])
 		ev.owner = hex.EncodeToString(b[:])

@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,6 +270,21 @@ func TestCrashRecovery(t *testing.T) {
 		mustStatus(t, ctx, c, http.MethodPut, fmt.Sprintf("%s/digitaltwins/crash-hub-%d", p.url, h), mustJSON(doc), http.StatusOK)
 	}
 
+	// A webhook route, to check that routes survive the crash and deliver.
+	var hookMu sync.Mutex
+	hooked := map[string]bool{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct{ Subject string }
+		b, _ := io.ReadAll(r.Body)
+		json.Unmarshal(b, &ev)
+		hookMu.Lock()
+		hooked[ev.Subject] = true
+		hookMu.Unlock()
+	}))
+	defer hook.Close()
+	mustStatus(t, ctx, c, http.MethodPut, p.url+"/endpoints/hook", mustJSON(map[string]string{"kind": "webhook", "url": hook.URL}), http.StatusOK)
+	mustStatus(t, ctx, c, http.MethodPut, p.url+"/eventroutes/created", []byte(`{"endpointName":"hook","filter":"type=lodestone.twin.created&subject=after-*"}`), http.StatusOK)
+
 	var acks atomic.Int64
 	writers := make([]*crashWriter, crashWriters)
 	for w := range writers {
@@ -324,6 +340,23 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	t.Logf("checked %d twins, their relationships and telemetry; waiting for the events of %d acknowledged changes and of %d committed twin changes", crashWriters*crashTwinsPerW, len(expectEvents)-committed, committed)
 	checkEvents(t, ctx, p2.url, expectEvents, telemetryEvents)
+
+	// The route survived the crash and delivers what is written now.
+	doc := map[string]any{"$metadata": map[string]any{"$model": crashModel}, "name": "after the crash"}
+	mustStatus(t, ctx, c, http.MethodPut, p2.url+"/digitaltwins/after-crash", mustJSON(doc), http.StatusOK)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		hookMu.Lock()
+		ok := hooked["after-crash"]
+		hookMu.Unlock()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Error("the webhook route made before the crash delivered nothing after the restart")
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if t.Failed() {
 		t.Logf("stderr of the restarted server:\n%s", p2.stderr)
 	}

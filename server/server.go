@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,6 +89,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Store:         s.Store,
 		Bus:           bus,
 		Source:        s.source(),
+		InstanceID:    instanceID(s.opts.DataDir, s.log),
 		RetryDeadline: time.Duration(s.opts.RetryDeadline),
 		MaxBodyBytes:  s.opts.MaxBodyBytes,
 		MaxBulkBytes:  s.opts.MaxBulkBytes,
@@ -238,6 +242,24 @@ func natsMode(o Options) string {
 		return o.NATSURL
 	}
 	return "embedded"
+}
+
+// instanceID returns the id of this server kept in its data directory
+// (made on first use), so that a restarted server is the same instance to
+// the leases it held. Without a readable one it returns "" (a random id).
+func instanceID(dir string, log *slog.Logger) string {
+	path := filepath.Join(dir, "instance-id")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b))
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o644); err != nil {
+		log.Warn("instance id", "err", err)
+		return ""
+	}
+	return id
 }
 
 // source is the CloudEvents source of the server's events.
