@@ -220,6 +220,13 @@ func TestSpecies(t *testing.T) {
 	if _, err := chem.LookupSpecies("Foo"); err == nil || !strings.Contains(err.Error(), `"Foo"`) {
 		t.Errorf("LookupSpecies(Foo) = %v, want error naming Foo", err)
 	}
+	// The species table is read-only: a caller writing into the Formula it
+	// got must not change what the next caller sees.
+	w, _ := chem.LookupSpecies("H2O")
+	w.Formula["O"] = 7
+	if w2, _ := chem.LookupSpecies("H2O"); w2.Formula["O"] != 1 {
+		t.Errorf("LookupSpecies(H2O).Formula[O] = %d after a caller wrote into an earlier result, want 1", w2.Formula["O"])
+	}
 	x, err := chem.LookupExtractant("P507")
 	if err != nil || x.Name != "PC88A" {
 		t.Errorf("LookupExtractant(P507) = %v, %v", x, err)

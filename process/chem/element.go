@@ -50,7 +50,10 @@ const srcCIAAW = "IUPAC/CIAAW 2021 abridged standard atomic weights (Prohaska et
 
 // elements is the fixed table, ordered by atomic number. Valences are the
 // usual oxidation states of the aqueous cations in acid leach and SX liquors
-// (Ce and Fe as Ce³⁺ and Fe³⁺, the forms PrOMMiS carries) [std].
+// (Ce and Fe as Ce³⁺ and Fe³⁺, the forms PrOMMiS carries) [std]. Lookup and
+// Elements hand out copies of its entries; nothing writes it after init.
+//
+//lodestone:readonly
 var elements = []Element{
 	{"H", "hydrogen", 1, 1.0080, 1, Light, srcCIAAW},
 	{"C", "carbon", 6, 12.011, 0, Light, srcCIAAW},
@@ -87,6 +90,10 @@ var elements = []Element{
 	{"U", "uranium", 92, 238.03, 4, Impurity, srcCIAAW},
 }
 
+// bySymbol maps an element symbol to its index in elements. It is built once
+// at init from elements and only read afterwards.
+//
+//lodestone:readonly
 var bySymbol = func() map[string]int {
 	m := make(map[string]int, len(elements))
 	for i, e := range elements {

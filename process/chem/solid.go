@@ -27,6 +27,9 @@ func (o Oxide) OxygenPerMetal() float64 { return float64(o.Oxygen) / float64(o.M
 
 // oxidesInAir lists oxides that differ from the sesquioxide M2O3 when the
 // element calcines in air, and the reporting oxides of the impurities.
+// It is only read; lookups return an Oxide by value.
+//
+//lodestone:readonly
 var oxidesInAir = map[string]Oxide{
 	"Ce": {"Ce", "CeO2", 1, 2, "cerium calcines in air to CeO2 [std]; process-twin.md §b.7"},
 	"Pr": {"Pr", "Pr6O11", 6, 11, "praseodymium calcines in air to Pr6O11 [std]; process-twin.md §b.7"},

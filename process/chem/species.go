@@ -1,6 +1,9 @@
 package chem
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+)
 
 // Species is a dissolved or extracted species that the engines carry as a
 // component, keyed by the name used in the CLI and JSON ("HSO4", "DEHPA").
@@ -20,6 +23,9 @@ func (s Species) MolarMass() float64 { return s.Formula.MolarMass() }
 // named compounds: DEHPA (D2EHPA, P204) is bis(2-ethylhexyl) phosphoric acid,
 // PC88A (P507, HEH/EHP) is 2-ethylhexyl 2-ethylhexylphosphonic acid, Cyanex
 // 272 is bis(2,4,4-trimethylpentyl) phosphinic acid; all are monomer formulas.
+// It is only read, to build speciesByName.
+//
+//lodestone:readonly
 var speciesTable = []struct {
 	name, formula string
 	charge        int
@@ -42,6 +48,11 @@ var speciesTable = []struct {
 	{"Cyanex272", "C16H35O2P", 0, "bis(2,4,4-trimethylpentyl) phosphinic acid, monomer"},
 }
 
+// speciesByName maps a species name to its parsed Species. It is built once
+// at init from speciesTable and only read afterwards: LookupSpecies hands out
+// a copy with its own Formula map, so no caller can write into it.
+//
+//lodestone:readonly
 var speciesByName = func() map[string]Species {
 	m := make(map[string]Species, len(speciesTable))
 	for _, s := range speciesTable {
@@ -64,9 +75,11 @@ func (e *UnknownSpeciesError) Error() string {
 // LookupSpecies returns the species with the given name. Names of the species
 // table ("HSO4", "DEHPA") come first; any other element symbol ("Nd") gives
 // the element as its usual aqueous cation (charge = [Element.Valence]). So
-// "H" is H⁺ and "Cl" is Cl⁻, as the CLI contract keys them.
+// "H" is H⁺ and "Cl" is Cl⁻, as the CLI contract keys them. The Formula of
+// the result belongs to the caller.
 func LookupSpecies(name string) (Species, error) {
 	if s, ok := speciesByName[name]; ok {
+		s.Formula = maps.Clone(s.Formula) // the table's map stays unwritten
 		return s, nil
 	}
 	if e, err := Lookup(name); err == nil && e.Valence > 0 {
