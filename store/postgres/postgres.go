@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -187,8 +190,40 @@ type writeFunc func(ctx context.Context, tx pgx.Tx, now int64) error
 type writeOp struct {
 	ctx  context.Context
 	fn   writeFunc
+	read *firstRead // the write's first read, or nil (see writeRead)
 	solo bool       // run in a transaction of its own (imports)
 	done chan error // receives the result once the commit returned
+
+	ahead *readRow // read's row, when the writer ran it ahead
+}
+
+// firstRead is the statement a write starts with, a read of the state it
+// checks (an ETag, whether a model exists), and the keys of the entities
+// the write reads or writes. The writer may run it ahead of the write,
+// with the first reads of the other writes of its group, in one round
+// trip; it does so only where no write before it in the group has a key
+// in common with it, or names no keys at all (and so may change anything).
+type firstRead struct {
+	keys []string
+	sql  string
+	args []any
+}
+
+// readRow is the row of a firstRead that the writer ran ahead; the write's
+// first QueryRow of the same statement and arguments gets it.
+type readRow struct {
+	read   *firstRead
+	typ    *pgtype.Map
+	fields []pgconn.FieldDescription
+	values [][]byte // nil when the statement returned no row
+}
+
+// Scan implements pgx.Row.
+func (r *readRow) Scan(dest ...any) error {
+	if r.values == nil {
+		return pgx.ErrNoRows
+	}
+	return pgx.ScanRow(r.typ, r.fields, r.values, dest...)
 }
 
 // maxGroup caps the writes committed together. Each write of a group runs
@@ -209,11 +244,23 @@ func (db *DB) write(ctx context.Context, fn writeFunc) error {
 	return db.submit(ctx, fn, false)
 }
 
+// writeRead is write for a write whose first statement is the read r:
+// the writer may run r ahead (see firstRead), and fn's first QueryRow of
+// r.sql with r.args then gets its row without a round trip of its own.
+// fn must still run that QueryRow, first.
+func (db *DB) writeRead(ctx context.Context, r firstRead, fn writeFunc) error {
+	return db.run(ctx, &writeOp{ctx: ctx, fn: fn, read: &r})
+}
+
 func (db *DB) submit(ctx context.Context, fn writeFunc, solo bool) error {
+	return db.run(ctx, &writeOp{ctx: ctx, fn: fn, solo: solo})
+}
+
+func (db *DB) run(ctx context.Context, op *writeOp) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	op := &writeOp{ctx: ctx, fn: fn, solo: solo, done: make(chan error, 1)}
+	op.done = make(chan error, 1)
 	select {
 	case db.ops <- op:
 	case <-db.stop:
@@ -277,12 +324,16 @@ func (db *DB) writer() {
 			// writes before the group is closed.
 			runtime.Gosched()
 		}
-		if solo == nil {
-			limit := maxGroup
-			if gt != nil {
-				limit = gt.reserved
-			}
-			group, solo = db.drain(group, limit)
+		// A group begun by the last commit takes the writes queued since,
+		// unless the first reads of its writes ran ahead: then a write
+		// added now would read on its own, a round trip, and it waits
+		// for the next group instead.
+		switch {
+		case solo != nil:
+		case gt == nil:
+			group, solo = db.drain(group, maxGroup)
+		case !slices.ContainsFunc(group, func(op *writeOp) bool { return op.ahead != nil }):
+			group, solo = db.drain(group, gt.reserved)
 		}
 		group, gt, solo = db.runGroup(group, gt, solo == nil)
 	}
@@ -352,7 +403,7 @@ func (db *DB) begin(ctx context.Context, n int) (*pgxpool.Conn, pgx.Tx, int64, e
 // server parses nothing but a rollback while a transaction is aborted, so
 // the rollback that follows a failure must not need parsing.
 func prepareControl(ctx context.Context, c *pgx.Conn) error {
-	for _, q := range []string{`BEGIN`, `COMMIT`, `SAVEPOINT w`, rollbackToW.sql} {
+	for _, q := range []string{`BEGIN`, `COMMIT`, `SAVEPOINT w`, rollbackToW.sql, `SAVEPOINT ahead`, `ROLLBACK TO SAVEPOINT ahead`} {
 		if _, err := c.Prepare(ctx, q, q); err != nil {
 			return fmt.Errorf("prepare %s: %w", q, err)
 		}
@@ -360,27 +411,126 @@ func prepareControl(ctx context.Context, c *pgx.Conn) error {
 	return nil
 }
 
-// beginGroup starts the transaction of a group of n writes.
-func (db *DB) beginGroup(ctx context.Context, n int) (*groupTx, error) {
+// beginGroup starts the transaction of ops and runs their first reads
+// ahead where it can, in one round trip.
+func (db *DB) beginGroup(ctx context.Context, ops []*writeOp) (*groupTx, error) {
 	conn, err := db.w.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	gt := &groupTx{conn: conn, c: conn.Conn(), stats: &db.stats, reserved: n, saved: -1}
-	br, err := gt.send(ctx, []stmt{{sql: `BEGIN`, op: ctl}, {sql: qTick, args: []any{int64(n)}, op: ctl}})
+	gt := &groupTx{conn: conn, c: conn.Conn(), stats: &db.stats, reserved: len(ops), saved: -1}
+	ahead := readsAhead(ops)
+	tail := append([]stmt{{sql: `BEGIN`, op: ctl}, {sql: qTick, args: []any{int64(len(ops))}, op: ctl}}, aheadStmts(ahead)...)
+	br, err := gt.send(ctx, tail)
 	if err == nil {
 		if _, err = br.Exec(); err == nil {
 			err = br.QueryRow().Scan(&gt.now)
 		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
+		if err == nil {
+			err = gt.readAhead(ctx, br, ahead)
+		} else {
+			br.Close()
 		}
 	}
 	if err != nil {
+		gt.rollback(ctx)
 		gt.release()
 		return nil, fmt.Errorf("postgres: begin: %w", err)
 	}
 	return gt, nil
+}
+
+// readsAhead returns the writes of ops whose first reads may run before
+// any write of the group: those that come before the first write that
+// names no keys, and have no key in common with an earlier write.
+func readsAhead(ops []*writeOp) []*writeOp {
+	var ahead []*writeOp
+	var seen map[string]bool
+	for _, op := range ops {
+		op.ahead = nil
+		if op.read == nil || len(op.read.keys) == 0 {
+			break
+		}
+		clash := false
+		for _, k := range op.read.keys {
+			clash = clash || seen[k]
+		}
+		if !clash {
+			ahead = append(ahead, op)
+		}
+		if seen == nil {
+			seen = make(map[string]bool)
+		}
+		for _, k := range op.read.keys {
+			seen[k] = true
+		}
+	}
+	return ahead
+}
+
+// aheadStmts returns the statements that run the first reads of ops ahead:
+// in a savepoint of their own, so that one that fails (bad input) costs
+// the reads ahead but not the transaction.
+func aheadStmts(ops []*writeOp) []stmt {
+	if len(ops) == 0 {
+		return nil
+	}
+	ss := make([]stmt, 0, len(ops)+1)
+	ss = append(ss, stmt{sql: `SAVEPOINT ahead`, op: ctl})
+	for _, op := range ops {
+		ss = append(ss, stmt{sql: op.read.sql, args: op.read.args, op: ctl})
+	}
+	return ss
+}
+
+// readAhead reads the results of aheadStmts(ops), the last statements of
+// br, into the ops and closes br. If one failed, it rolls back to the
+// savepoint and the writes read for themselves.
+func (t *groupTx) readAhead(ctx context.Context, br pgx.BatchResults, ops []*writeOp) error {
+	if len(ops) == 0 {
+		return br.Close()
+	}
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return err
+	}
+	typ := t.c.TypeMap()
+	for _, op := range ops {
+		rows, err := br.Query()
+		if err != nil {
+			return t.dropAhead(ctx, br, ops)
+		}
+		row := &readRow{read: op.read, typ: typ}
+		if rows.Next() {
+			// Both are the connection's buffers, reused by the next result.
+			row.fields = slices.Clone(rows.FieldDescriptions())
+			raw := rows.RawValues()
+			row.values = make([][]byte, len(raw))
+			for i, v := range raw {
+				if v != nil {
+					row.values[i] = append(make([]byte, 0, len(v)), v...)
+				}
+			}
+		}
+		rows.Close()
+		if rows.Err() != nil {
+			return t.dropAhead(ctx, br, ops)
+		}
+		op.ahead = row
+	}
+	return br.Close()
+}
+
+// dropAhead forgets the reads ahead of ops after one failed: it closes br
+// and rolls back to the savepoint before them.
+func (t *groupTx) dropAhead(ctx context.Context, br pgx.BatchResults, ops []*writeOp) error {
+	for _, op := range ops {
+		op.ahead = nil
+	}
+	br.Close()
+	t.stats.roundTrips.Add(1)
+	_, err := t.c.Exec(ctx, `ROLLBACK TO SAVEPOINT ahead`)
+	return err
 }
 
 // runGroup runs ops in one transaction, gt if it is not nil, and answers
@@ -396,7 +546,7 @@ func (db *DB) runGroup(ops []*writeOp, gt *groupTx, chain bool) (next []*writeOp
 	bg := context.Background()
 	if gt == nil {
 		var err error
-		if gt, err = db.beginGroup(bg, len(ops)); err != nil {
+		if gt, err = db.beginGroup(bg, ops); err != nil {
 			for _, op := range ops {
 				op.done <- err
 			}
@@ -409,7 +559,7 @@ func (db *DB) runGroup(ops []*writeOp, gt *groupTx, chain bool) (next []*writeOp
 			gt.errs[i] = err
 			continue
 		}
-		gt.run(context.WithoutCancel(op.ctx), i, op.fn, gt.now+int64(i))
+		gt.run(context.WithoutCancel(op.ctx), i, op, gt.now+int64(i))
 	}
 	if chain {
 		next, solo = db.drain(nil, maxGroup)
@@ -419,7 +569,7 @@ func (db *DB) runGroup(ops []*writeOp, gt *groupTx, chain bool) (next []*writeOp
 		reserve = maxGroup
 	}
 	db.stats.writes.Add(int64(len(ops)))
-	nextNow, err := gt.commit(bg, reserve, func(err error) {
+	nextNow, err := gt.commit(bg, reserve, next, func(err error) {
 		if err == nil {
 			db.stats.commits.Add(1)
 		}
@@ -432,6 +582,9 @@ func (db *DB) runGroup(ops []*writeOp, gt *groupTx, chain bool) (next []*writeOp
 		}
 	})
 	if err != nil || reserve == 0 {
+		for _, op := range next {
+			op.ahead = nil // read in a transaction that is gone
+		}
 		gt.release()
 		return next, nil, solo
 	}
@@ -484,12 +637,13 @@ type groupTx struct {
 	now      int64 // first reserved transaction time
 	reserved int   // number of times reserved from now
 
-	op      int     // the write running (index in errs), or ctl
-	errs    []error // failures of the group's writes
-	pending []stmt  // statements queued, in order, not yet sent
-	saved   int     // the last write whose savepoint the server ran, or -1
-	lastErr error   // the last error a statement of the running write got
-	fatal   error   // the transaction can no longer be used
+	op      int      // the write running (index in errs), or ctl
+	errs    []error  // failures of the group's writes
+	pending []stmt   // statements queued, in order, not yet sent
+	saved   int      // the last write whose savepoint the server ran, or -1
+	lastErr error    // the last error a statement of the running write got
+	ahead   *readRow // the running write's first read, run ahead, until used
+	fatal   error    // the transaction can no longer be used
 }
 
 // stmt is a statement queued on a groupTx.
@@ -514,11 +668,13 @@ var (
 	rollbackToW   = stmt{sql: `ROLLBACK TO SAVEPOINT w`, op: ctl}
 )
 
-// run runs write i with transaction time now.
-func (t *groupTx) run(ctx context.Context, i int, fn writeFunc, now int64) {
-	t.op, t.lastErr = i, nil
+// run runs op, write i of the group, with transaction time now.
+func (t *groupTx) run(ctx context.Context, i int, op *writeOp, now int64) {
+	t.op, t.lastErr, t.ahead = i, nil, op.ahead
+	op.ahead = nil
 	t.pending = append(t.pending, stmt{sql: `SAVEPOINT w`, op: i, save: true})
-	err := callWrite(ctx, fn, t, now)
+	err := callWrite(ctx, op.fn, t, now)
+	t.ahead = nil
 	if err == nil && t.fatal == nil && t.c.PgConn().TxStatus() == 'E' {
 		// The write let a failed statement pass: it still failed.
 		err = t.lastErr
@@ -555,10 +711,13 @@ func (t *groupTx) run(ctx context.Context, i int, fn writeFunc, now int64) {
 // when reserve > 0 and the commit succeeded, begins the next transaction
 // in the same round trip and returns the first of its reserve transaction
 // times.
-func (t *groupTx) commit(ctx context.Context, reserve int, acked func(error)) (int64, error) {
+func (t *groupTx) commit(ctx context.Context, reserve int, next []*writeOp, acked func(error)) (int64, error) {
 	tail := []stmt{{sql: `COMMIT`, op: ctl}}
+	var ahead []*writeOp
 	if reserve > 0 {
+		ahead = readsAhead(next)
 		tail = append(tail, stmt{sql: `BEGIN`, op: ctl}, stmt{sql: qTick, args: []any{int64(reserve)}, op: ctl})
+		tail = append(tail, aheadStmts(ahead)...)
 	}
 	br, err := t.send(ctx, tail)
 	if err != nil {
@@ -585,8 +744,10 @@ func (t *groupTx) commit(ctx context.Context, reserve int, acked func(error)) (i
 	if _, err = br.Exec(); err == nil {
 		err = br.QueryRow().Scan(&now)
 	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = t.readAhead(ctx, br, ahead)
+	} else {
+		br.Close()
 	}
 	if err != nil {
 		t.rollback(ctx)
@@ -615,6 +776,8 @@ func (t *groupTx) release() {
 // again. One of the running write that fails is returned, and tail is not
 // run. With no tail, send returns a nil batch once the queue has run.
 func (t *groupTx) send(ctx context.Context, tail []stmt) (pgx.BatchResults, error) {
+	// A read run ahead is the write's first statement or not at all.
+	t.ahead = nil
 	for {
 		if t.fatal != nil {
 			return nil, t.fatal
@@ -731,6 +894,12 @@ func (t *groupTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Com
 
 // QueryRow implements pgx.Tx.
 func (t *groupTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if r := t.ahead; r != nil {
+		t.ahead = nil
+		if sql == r.read.sql && reflect.DeepEqual(args, r.read.args) {
+			return r
+		}
+	}
 	br, err := t.send(ctx, []stmt{{sql: sql, args: args, op: t.op}})
 	if err != nil {
 		return errRow{err}
@@ -801,6 +970,7 @@ func (t *groupTx) Rollback(context.Context) error { return errNested }
 // args must not change until the statement is sent.
 func execLater(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 	if t, ok := tx.(*groupTx); ok && t.op != ctl {
+		t.ahead = nil
 		t.pending = append(t.pending, stmt{sql: sql, args: args, op: t.op})
 		return nil
 	}
@@ -816,6 +986,7 @@ func execLater(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 // scan into dest fails the whole group (the statements after it have run).
 func queryRowLater(ctx context.Context, tx pgx.Tx, dest []any, sql string, args ...any) error {
 	if t, ok := tx.(*groupTx); ok && t.op != ctl {
+		t.ahead = nil
 		t.pending = append(t.pending, stmt{sql: sql, args: args, dest: dest, op: t.op})
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,9 +61,9 @@ func openWriterTest(t *testing.T) *DB {
 
 // scratchWrite is a write of the group tests, by what it does.
 type scratchWrite struct {
-	name string
-	fn   func(k int) writeFunc
-	err  error // wanted, checked with errors.Is; nil: k is stored
+	fn  func(k int) writeFunc
+	op  func(k int) *writeOp // instead of fn, for a write with a first read
+	err error                // wanted, checked with errors.Is; nil: k is stored
 }
 
 func insertLater(k int, v string) writeFunc {
@@ -152,6 +153,45 @@ var (
 				return queryRowLater(ctx, tx, []any{&k}, `INSERT INTO scratch VALUES (0, 'ret', $1) RETURNING k`, now)
 			}
 		}, err: store.ErrConflict},
+		// rk reads whether its key is free, in a first read that may run
+		// ahead, then queues its insert.
+		"rk": {op: func(k int) *writeOp {
+			r := firstRead{keys: []string{fmt.Sprint("k", k)}, sql: `SELECT count(*) FROM scratch WHERE k = $1`, args: []any{k}}
+			return &writeOp{read: &r, fn: func(ctx context.Context, tx pgx.Tx, now int64) error {
+				var n int
+				if err := tx.QueryRow(ctx, r.sql, r.args...).Scan(&n); err != nil || n != 0 {
+					return fmt.Errorf("count = %d, %v", n, err)
+				}
+				return insertLater(k, "rk")(ctx, tx, now)
+			}}
+		}},
+		// r0 reads row 0 in a first read and appends to it: a read run
+		// ahead of an earlier r0 of its group would miss its append.
+		"r0": {op: func(k int) *writeOp {
+			r := firstRead{keys: []string{"k0"}, sql: `SELECT v FROM scratch WHERE k = $1`, args: []any{0}}
+			return &writeOp{read: &r, fn: func(ctx context.Context, tx pgx.Tx, now int64) error {
+				var v string
+				if err := tx.QueryRow(ctx, r.sql, r.args...).Scan(&v); err != nil {
+					return err
+				}
+				if want := "seed" + strings.Repeat("+", appends); v != want {
+					return fmt.Errorf("row 0 = %q, want %q", v, want)
+				}
+				appends++
+				if err := execLater(ctx, tx, `UPDATE scratch SET v = v || '+' WHERE k = 0`); err != nil {
+					return err
+				}
+				return insertLater(k, "r0")(ctx, tx, now)
+			}}
+		}},
+		// rbad's first read fails in PostgreSQL.
+		"rbad": {op: func(k int) *writeOp {
+			r := firstRead{keys: []string{fmt.Sprint("k", k)}, sql: `SELECT count(*) FROM scratch WHERE k = $1::text::int`, args: []any{"x"}}
+			return &writeOp{read: &r, fn: func(ctx context.Context, tx pgx.Tx, now int64) error {
+				var n int
+				return tx.QueryRow(ctx, r.sql, r.args...).Scan(&n)
+			}}
+		}, err: store.ErrInvalid},
 		// panic queues an insert and panics.
 		"panic": {fn: func(k int) writeFunc {
 			return func(ctx context.Context, tx pgx.Tx, now int64) error {
@@ -163,6 +203,8 @@ var (
 	errAny = errors.New("any error")
 	// returns collects the rows of the "ret" writes.
 	returns []*returned
+	// appends counts the "r0" writes.
+	appends int
 )
 
 type returned struct{ k, want int }
@@ -188,6 +230,11 @@ func TestGroupWrites(t *testing.T) {
 		{"twice"},
 		{"ret", "retdup", "ret"},
 		{"retdup", "read", "ret", "dup"},
+		{"r0", "r0", "rk", "r0"},
+		{"rk", "rbad", "rk", "r0"},
+		{"ok", "rk", "r0"},
+		{"r0", "ok", "r0", "rk"},
+		{"rk", "dup", "r0", "rk", "goerr", "r0"},
 	}
 	db := openWriterTest(t)
 	ctx := t.Context()
@@ -200,7 +247,12 @@ func TestGroupWrites(t *testing.T) {
 		for i, name := range names {
 			k++
 			w := scratchWrites[name]
-			ops[i] = &writeOp{ctx: ctx, fn: w.fn(k), done: make(chan error, 1)}
+			if w.op != nil {
+				ops[i] = w.op(k)
+			} else {
+				ops[i] = &writeOp{fn: w.fn(k)}
+			}
+			ops[i].ctx, ops[i].done = ctx, make(chan error, 1)
 			wants[i] = w.err
 			if w.err == nil {
 				want = append(want, k)
@@ -227,10 +279,21 @@ func TestGroupWrites(t *testing.T) {
 		}
 		check(t)
 	}
+	// A group of writes whose first reads run ahead takes two round
+	// trips: the reads with BEGIN, the writes with COMMIT.
+	rk := []string{"rk", "rk", "rk", "rk", "rk"}
+	ops, check := makeOps(rk)
+	trips := db.stats.roundTrips.Load()
+	db.runGroup(ops, nil, false)
+	check(t)
+	if n := db.stats.roundTrips.Load() - trips; n != 2 {
+		t.Errorf("%v took %d round trips, want 2", rk, n)
+	}
+
 	// Chained: each group is queued while the one before runs, and
 	// begins in its commit's round trip.
 	var gt *groupTx
-	ops, check := makeOps(groups[0])
+	ops, check = makeOps(groups[0])
 	for _, g := range groups[1:] {
 		nextOps, nextCheck := makeOps(g)
 		for _, op := range nextOps {
@@ -278,7 +341,7 @@ func TestGroupWrites(t *testing.T) {
 		}
 	}
 	var seed string
-	if err := db.r.QueryRow(ctx, `SELECT v FROM scratch WHERE k = 0`).Scan(&seed); err != nil || seed != "seed" {
-		t.Errorf("row 0 = %q, %v; want the seed", seed, err)
+	if err := db.r.QueryRow(ctx, `SELECT v FROM scratch WHERE k = 0`).Scan(&seed); err != nil || seed != "seed"+strings.Repeat("+", appends) {
+		t.Errorf("row 0 = %q, %v; want the seed and %d appends", seed, err, appends)
 	}
 }
