@@ -62,16 +62,17 @@ func TestParseFormula(t *testing.T) {
 	tests := []struct {
 		in   string
 		want chem.Formula
+		hill string // Symbols, space-separated
 		mass float64
 		tol  float64
 	}{
-		{"H2O", chem.Formula{"H": 2, "O": 1}, 18.015, 1e-3},
-		{"Nd2(C2O4)3·10H2O", chem.Formula{"Nd": 2, "C": 6, "O": 22, "H": 20}, 732.69, 0.01},
-		{"Nd2(C2O4)3*10H2O", chem.Formula{"Nd": 2, "C": 6, "O": 22, "H": 20}, 732.69, 0.01},
-		{"CaC2O4.H2O", chem.Formula{"Ca": 1, "C": 2, "O": 5, "H": 2}, 146.11, 0.01},
-		{"Pr6O11", chem.Formula{"Pr": 6, "O": 11}, 1021.4, 0.1},
-		{"[Fe(H2O)6]2(SO4)3", chem.Formula{"Fe": 2, "H": 24, "O": 24, "S": 3}, 0, -1},
-		{"C16H35O4P", chem.Formula{"C": 16, "H": 35, "O": 4, "P": 1}, 322.43, 0.01},
+		{"H2O", chem.Formula{"H": 2, "O": 1}, "H O", 18.015, 1e-3},
+		{"Nd2(C2O4)3·10H2O", chem.Formula{"Nd": 2, "C": 6, "O": 22, "H": 20}, "C H Nd O", 732.69, 0.01},
+		{"Nd2(C2O4)3*10H2O", chem.Formula{"Nd": 2, "C": 6, "O": 22, "H": 20}, "C H Nd O", 732.69, 0.01},
+		{"CaC2O4.H2O", chem.Formula{"Ca": 1, "C": 2, "O": 5, "H": 2}, "C H Ca O", 146.11, 0.01},
+		{"Pr6O11", chem.Formula{"Pr": 6, "O": 11}, "O Pr", 1021.4, 0.1},
+		{"[Fe(H2O)6]2(SO4)3", chem.Formula{"Fe": 2, "H": 24, "O": 24, "S": 3}, "Fe H O S", 0, -1},
+		{"C16H35O4P", chem.Formula{"C": 16, "H": 35, "O": 4, "P": 1}, "C H O P", 322.43, 0.01},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -84,6 +85,19 @@ func TestParseFormula(t *testing.T) {
 			}
 			if tt.tol >= 0 && math.Abs(got.MolarMass()-tt.mass) > tt.tol {
 				t.Errorf("MolarMass(%q) = %v, want %v ± %v", tt.in, got.MolarMass(), tt.mass, tt.tol)
+			}
+			syms := got.Symbols()
+			if s := strings.Join(syms, " "); s != tt.hill {
+				t.Errorf("ParseFormula(%q).Symbols() = %q, want %q", tt.in, s, tt.hill)
+			}
+			// MolarMass sums in Symbols order: callers that sum with their
+			// own weights in that order get the same bits.
+			var m float64
+			for _, sym := range syms {
+				m += float64(got[sym]) * chem.MustLookup(sym).AtomicWeight
+			}
+			if math.Float64bits(m) != math.Float64bits(got.MolarMass()) {
+				t.Errorf("MolarMass(%q) = %v, want the sum in Symbols order %v to the bit", tt.in, got.MolarMass(), m)
 			}
 		})
 	}

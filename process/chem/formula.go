@@ -90,7 +90,7 @@ func MustParseFormula(s string) Formula {
 func (f Formula) MolarMass() float64 {
 	// Sum in a fixed order so that the result is the same bits every time.
 	var m float64
-	for _, sym := range f.symbols() {
+	for _, sym := range f.Symbols() {
 		if i, ok := bySymbol[sym]; ok {
 			m += float64(f[sym]) * elements[i].AtomicWeight
 		}
@@ -102,7 +102,7 @@ func (f Formula) MolarMass() float64 {
 // alphabetical throughout when there is no carbon), counts of 1 omitted.
 func (f Formula) String() string {
 	var b strings.Builder
-	for _, sym := range f.symbols() {
+	for _, sym := range f.Symbols() {
 		if f[sym] == 0 {
 			continue
 		}
@@ -114,7 +114,13 @@ func (f Formula) String() string {
 	return b.String()
 }
 
-func (f Formula) symbols() []string {
+// Symbols returns the element symbols of f in Hill order (C, then H, then
+// the others alphabetically; alphabetical throughout when there is no
+// carbon), zero counts included. It is the order String writes and MolarMass
+// sums in: a caller that sums over a formula (with its own atomic weights,
+// say) should range over Symbols, not over the map, to get the same bits
+// every run.
+func (f Formula) Symbols() []string {
 	syms := make([]string, 0, len(f))
 	for s := range f {
 		syms = append(syms, s)

@@ -134,14 +134,18 @@ func (w weights) of(sym string) (float64, error) {
 	return e.AtomicWeight, nil
 }
 
+// formula returns the molar mass of f in g/mol. It sums in the order of
+// f.Symbols, as chem.Formula.MolarMass does, so the result is the same bits
+// every run (map order is random) and, without overrides, equal to
+// MolarMass.
 func (w weights) formula(f chem.Formula) (float64, error) {
 	var m float64
-	for s, n := range f {
+	for _, s := range f.Symbols() {
 		a, err := w.of(s)
 		if err != nil {
 			return 0, err
 		}
-		m += float64(n) * a
+		m += float64(f[s]) * a
 	}
 	return m, nil
 }

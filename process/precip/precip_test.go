@@ -1,11 +1,17 @@
 package precip_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"lodestone/process/precip"
 )
@@ -333,5 +339,66 @@ func TestIsothermDoseRoundTrip(t *testing.T) {
 		if _, err := precip.IsothermDose(precip.DefaultIsotherm()["Nd"], c); err == nil {
 			t.Errorf("conversion %v accepted", c)
 		}
+	}
+}
+
+// TestSimulateDeterministic runs each spec many times and requires the same
+// bits every time: Go randomises map iteration, so a sum over a map in
+// iteration order (a formula's molar mass, say) would change the last bits
+// from run to run. The JSON of a float64 is its shortest round-trip form,
+// so equal JSON is equal bits.
+func TestSimulateDeterministic(t *testing.T) {
+	tests := []struct {
+		name string
+		spec func(t *testing.T) *precip.Spec
+	}{
+		{"prommis isotherm with a weight override", func(*testing.T) *precip.Spec {
+			return &precip.Spec{FlowLPerH: 100, Temperature: 298.15, MgPerL: prommisFeed(6400, 1e-9),
+				Model: precip.Isotherm, AtomicWeights: prommisWeights}
+		}},
+		{"overrides of every element of the hydrates", func(*testing.T) *precip.Spec {
+			return &precip.Spec{FlowLPerH: 37, Temperature: 310, MgPerL: prommisFeed(9000, 3),
+				Model: precip.FixedSplit, AtomicWeights: map[string]float64{"H": 1.00794, "C": 12.0107, "O": 15.9994, "Nd": 144.242}}
+		}},
+	}
+	examples, err := filepath.Glob(filepath.Join("..", "..", "examples", "precip", "*.json"))
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples (%v)", err)
+	}
+	for _, f := range examples {
+		tests = append(tests, struct {
+			name string
+			spec func(t *testing.T) *precip.Spec
+		}{filepath.Base(f), func(t *testing.T) *precip.Spec {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := precip.ParseSpec(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var first []byte
+			for i := range 50 {
+				res, err := precip.Simulate(tt.spec(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := json.Marshal(res)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = got
+				} else if !bytes.Equal(got, first) {
+					t.Fatalf("run %d differs from run 0:\n%s", i, cmp.Diff(string(first), string(got)))
+				}
+			}
+		})
 	}
 }
