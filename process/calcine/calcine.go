@@ -239,10 +239,12 @@ func Simulate(s *Spec) (*Result, error) {
 		}
 		return chem.MustLookup(sym).AtomicWeight
 	}
-	mass := func(f map[string]int) float64 {
+	// mass sums in the order of f.Symbols, as chem.Formula.MolarMass does:
+	// map order is random and the sum would change in its last bits.
+	mass := func(f chem.Formula) float64 {
 		var m float64
-		for el, n := range f {
-			m += float64(n) * aw(el)
+		for _, el := range f.Symbols() {
+			m += float64(f[el]) * aw(el)
 		}
 		return m
 	}
@@ -366,11 +368,13 @@ func (r *Result) energy(s *Spec, units []*unit, gasOut map[string]float64, water
 		hOut += u.feed * u.oxideN * solidH(th.OxideDHf, th.OxideCp0, th.OxideCp1, s.ProductTemperature)
 	}
 	hIn += s.MoistureMolPerS * (liquidWaterDHf + liquidWaterCpPerKg*waterKgPerMol*(s.FeedTemperature-T0))
-	for k, y := range s.GasIn.MoleFractions {
-		hIn += y * s.GasIn.MolPerS * gasData[k].h(s.GasIn.Temperature)
+	// Gases in sorted order, not map order, so the duty is the same bits
+	// every run.
+	for _, k := range sortedKeys(s.GasIn.MoleFractions) {
+		hIn += s.GasIn.MoleFractions[k] * s.GasIn.MolPerS * gasData[k].h(s.GasIn.Temperature)
 	}
-	for k, n := range gasOut {
-		hOut += n * gasData[k].h(s.ProductTemperature)
+	for _, k := range sortedKeys(gasOut) {
+		hOut += gasOut[k] * gasData[k].h(s.ProductTemperature)
 	}
 	for _, q := range []string{"oxalate ΔHf", "oxalate cp", "oxide ΔHf", "oxide cp"} {
 		if els := defaults[q]; len(els) > 0 {
@@ -396,11 +400,13 @@ func (r *Result) closure(s *Spec, units []*unit, gasOut map[string]float64) {
 		add(in, u.hydrate, u.feed)
 	}
 	add(in, gasFormula["H2O"], s.MoistureMolPerS)
-	for k, y := range s.GasIn.MoleFractions {
-		add(in, gasFormula[k], y*s.GasIn.MolPerS)
+	// Several gases carry O (and C, H): add them in sorted order, not map
+	// order, so the closure is the same bits every run.
+	for _, k := range sortedKeys(s.GasIn.MoleFractions) {
+		add(in, gasFormula[k], s.GasIn.MoleFractions[k]*s.GasIn.MolPerS)
 	}
-	for k, y := range r.GasOut.MoleFractions {
-		add(out, gasFormula[k], y*r.GasOut.MolPerS)
+	for _, k := range sortedKeys(r.GasOut.MoleFractions) {
+		add(out, gasFormula[k], r.GasOut.MoleFractions[k]*r.GasOut.MolPerS)
 	}
 	for _, st := range []Solids{r.Product, r.Dust} {
 		for _, o := range st.Oxides {

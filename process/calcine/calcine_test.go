@@ -1,11 +1,17 @@
 package calcine_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"lodestone/process/calcine"
 )
@@ -242,5 +248,65 @@ func TestBalanceProperty(t *testing.T) {
 		if res.Product.KgPerS < 0 || res.Dust.KgPerS < 0 || res.GasOut.MolPerS < 0 {
 			t.Fatalf("case %d: negative stream %+v", i, res)
 		}
+	}
+}
+
+// TestSimulateDeterministic runs each spec many times and requires the same
+// bits every time: Go randomises map iteration, so a sum over a map in
+// iteration order (gas enthalpies, a formula's mass, the oxygen of several
+// gases) would change the last bits from run to run. The JSON of a float64
+// is its shortest round-trip form, so equal JSON is equal bits.
+func TestSimulateDeterministic(t *testing.T) {
+	gas := map[string]float64{"O2": 0.1, "N2": 0.7, "CO2": 0.08, "H2O": 0.11, "Ar": 0.01}
+	tests := []struct {
+		name string
+		spec func(t *testing.T) *calcine.Spec
+	}{
+		{"prommis roaster, five gases", func(*testing.T) *calcine.Spec { return prommisSpec(gas) }},
+		{"default atomic weights", func(*testing.T) *calcine.Spec {
+			s := prommisSpec(gas)
+			s.AtomicWeights = nil
+			return s
+		}},
+	}
+	examples, err := filepath.Glob(filepath.Join("..", "..", "examples", "calcine", "*.json"))
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples (%v)", err)
+	}
+	for _, f := range examples {
+		tests = append(tests, struct {
+			name string
+			spec func(t *testing.T) *calcine.Spec
+		}{filepath.Base(f), func(t *testing.T) *calcine.Spec {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := calcine.ParseSpec(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var first []byte
+			for i := range 50 {
+				res, err := calcine.Simulate(tt.spec(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := json.Marshal(res)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = got
+				} else if !bytes.Equal(got, first) {
+					t.Fatalf("run %d differs from run 0:\n%s", i, cmp.Diff(string(first), string(got)))
+				}
+			}
+		})
 	}
 }
