@@ -619,8 +619,12 @@ func (p *plant) balances(res *Result) {
 		addStream(in, s.Load.Scrub, 1)
 	}
 	addStream(in, &s.Strip.Acid, 1)
-	res.Losses = map[string]map[string]float64{
-		"raffinate": {}, "organic_purge": {}, "filtrate_bleed": {}, "filter_loss": {}, "dust": {},
+	// The outlets of Result.Losses; the closure sums them in this order, not
+	// in map order, so that it is the same bits every run.
+	outlets := []string{"raffinate", "organic_purge", "filtrate_bleed", "filter_loss", "dust"}
+	res.Losses = make(map[string]map[string]float64, len(outlets))
+	for _, o := range outlets {
+		res.Losses[o] = map[string]float64{}
 	}
 	lr, st := res.Load, res.Strip
 	for i, m := range p.metals {
@@ -646,8 +650,8 @@ func (p *plant) balances(res *Result) {
 	res.Closure = map[string]float64{}
 	for _, m := range p.metals {
 		out := product[m]
-		for _, l := range res.Losses {
-			out += l[m]
+		for _, o := range outlets {
+			out += res.Losses[o][m]
 		}
 		if in[m] > 0 {
 			res.Recovery[m] = product[m] / in[m]

@@ -1,11 +1,17 @@
 package flowsheet_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"lodestone/process/calcine"
 	"lodestone/process/flowsheet"
@@ -229,5 +235,56 @@ func TestSulfatePlant(t *testing.T) {
 	}
 	if res.StripLiquor.MgPerL["HSO4"] <= 0 {
 		t.Errorf("strip liquor has no HSO4: %v", res.StripLiquor.MgPerL)
+	}
+}
+
+// TestRunDeterministic runs each plant many times and requires the same
+// bits every time: Go randomises map iteration, so a sum over a map in
+// iteration order (the losses by outlet, say) would change the last bits of
+// the closure from run to run. The JSON of a float64 is its shortest
+// round-trip form, so equal JSON is equal bits.
+func TestRunDeterministic(t *testing.T) {
+	example := func(t *testing.T) *flowsheet.Spec {
+		data, err := os.ReadFile(filepath.Join("..", "..", "examples", "flowsheet", "ndpr-pc88a.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := flowsheet.ParseSpec(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		spec func(t *testing.T) *flowsheet.Spec
+	}{
+		{"constant", func(*testing.T) *flowsheet.Spec { return constantSpec() }},
+		{"mass action", func(*testing.T) *flowsheet.Spec { return massActionSpec() }},
+		{"ndpr-pc88a.json", example},
+	}
+	runs := 50
+	if testing.Short() {
+		runs = 10
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var first []byte
+			for i := range runs {
+				res, err := flowsheet.Run(t.Context(), tt.spec(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := json.Marshal(res)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = got
+				} else if !bytes.Equal(got, first) {
+					t.Fatalf("run %d differs from run 0:\n%s", i, cmp.Diff(string(first), string(got)))
+				}
+			}
+		})
 	}
 }
