@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -184,11 +186,13 @@ func (s *Spec) molarMass(key string) float64 {
 }
 
 // header checks the molar-mass overrides and the scalar fields, and that the
-// inlets and the equilibrium model are given.
+// inlets and the equilibrium model are given. Maps are checked in sorted key
+// order here and below, so that of several bad keys the same one is
+// reported every time.
 func (b *caseBuilder) header() error {
 	s := b.s
-	for k, v := range s.MolarMass {
-		if !(v > 0) || math.IsInf(v, 0) {
+	for _, k := range slices.Sorted(maps.Keys(s.MolarMass)) {
+		if v := s.MolarMass[k]; !(v > 0) || math.IsInf(v, 0) {
 			return specErr("molar_mass_g_per_mol."+k, "%v, want a positive value", v)
 		}
 	}
@@ -256,7 +260,8 @@ func (b *caseBuilder) checkInlets() (map[string]bool, error) {
 		if in.MgPerL == nil {
 			return nil, specErr(f+".mg_per_L", "missing")
 		}
-		for k, v := range in.MgPerL {
+		for _, k := range slices.Sorted(maps.Keys(in.MgPerL)) {
+			v := in.MgPerL[k]
 			fk := f + ".mg_per_L." + k
 			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, specErr(fk, "%v is negative or not finite", v)
@@ -428,9 +433,11 @@ func (b *caseBuilder) model(p *Problem) error {
 }
 
 // perComp returns a per-component value of the model, every component given.
+// Of several bad keys it reports the first in sorted order.
 func (b *caseBuilder) perComp(field string, m map[string]float64) ([]float64, error) {
 	out := make([]float64, len(b.comps))
-	for k, v := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
 		i, ok := b.idx[k]
 		if !ok {
 			return nil, specErr("equilibrium."+field+"."+k, "%q is not a component of any inlet", k)

@@ -125,3 +125,50 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+// TestCaseErrorsDeterministic gives Case specs with two bad keys in one map
+// and requires the same message every time (the first bad key in sorted
+// order): Go randomises map iteration, so a check in map order would name
+// either key.
+func TestCaseErrorsDeterministic(t *testing.T) {
+	const (
+		organic = `{"name": "fresh organic", "phase": "organic", "stage": 1, "flow_L_per_h": 100, "mg_per_L": {"DEHPA": 48790}}`
+		feed    = `{"name": "feed", "phase": "aqueous", "stage": 5, "flow_L_per_h": 100, "mg_per_L": {"Fe": 500, "Al": 200, "H": 10, "Cl": 1600}}`
+	)
+	spec := func(extra, feed, organic, eq string) string {
+		return `{"stages": 5, "temperature_K": 298.15, "media": "chloride",` + extra +
+			` "inlets": [` + feed + `, ` + organic + `], "equilibrium": ` + eq + `}`
+	}
+	constant := `{"model": "constant", "D": {"Fe": 2, "Al": 0.0531}}`
+	tests := []struct{ name, in, want string }{
+		{"D of two non-components", spec("", feed, organic, `{"model": "constant", "D": {"Fe": 2, "Al": 0.05, "Pr": 1, "Nd": 1}}`),
+			`sx: spec: equilibrium.D.Nd: "Nd" is not a component of any inlet`},
+		{"log_K of two non-components", spec("", feed, organic, `{"model": "mass-action", "log_K": {"Fe": 2, "Al": 0.05, "Pr": 1, "Nd": 1}}`),
+			`sx: spec: equilibrium.log_K.Nd: "Nd" is not a component of any inlet`},
+		{"mg_per_L of two unknown species", spec("",
+			`{"name": "feed", "phase": "aqueous", "stage": 5, "flow_L_per_h": 100, "mg_per_L": {"Fe": 500, "Xx": 1, "Qq": 1}}`, organic, constant),
+			`sx: spec: inlets[0].mg_per_L.Qq: unknown element or species "Qq"`},
+		{"mg_per_L of two negative values", spec("",
+			`{"name": "feed", "phase": "aqueous", "stage": 5, "flow_L_per_h": 100, "mg_per_L": {"Fe": -1, "Al": -2}}`, organic, constant),
+			`sx: spec: inlets[0].mg_per_L.Al: -2 is negative or not finite`},
+		{"two extractants", spec("", feed,
+			`{"name": "fresh organic", "phase": "organic", "stage": 1, "flow_L_per_h": 100, "mg_per_L": {"PC88A": 1, "DEHPA": 1}}`, constant),
+			`sx: spec: inlets[1].mg_per_L.PC88A: a second extractant (DEHPA is already used)`},
+		{"two bad molar masses", spec(` "molar_mass_g_per_mol": {"Fe": 0, "Al": -1},`, feed, organic, constant),
+			`sx: spec: molar_mass_g_per_mol.Al: -1, want a positive value`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 50 {
+				spec, err := sx.ParseSpec([]byte(tt.in))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = spec.Case()
+				if err == nil || err.Error() != tt.want {
+					t.Fatalf("Case() = %v, want %s", err, tt.want)
+				}
+			}
+		})
+	}
+}
