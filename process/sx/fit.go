@@ -3,7 +3,9 @@ package sx
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -114,12 +116,15 @@ func (p BatchPoint) validate() error {
 	if p.Extractant == 0 {
 		return fmt.Errorf("extractant: 0")
 	}
-	for e, c := range p.Feed {
-		if !finiteNonNeg(c) {
+	// Elements in sorted order, so that of several bad ones the same is
+	// reported every time.
+	for _, e := range slices.Sorted(maps.Keys(p.Feed)) {
+		if c := p.Feed[e]; !finiteNonNeg(c) {
 			return fmt.Errorf("feed.%s: %v", e, c)
 		}
 	}
-	for e, d := range p.D {
+	for _, e := range slices.Sorted(maps.Keys(p.D)) {
+		d := p.D[e]
 		if math.IsNaN(d) || math.IsInf(d, 0) {
 			return fmt.Errorf("d.%s: %v", e, d)
 		}
@@ -179,8 +184,8 @@ func fitAll(ctx context.Context, points []BatchPoint, elems []string, skip int, 
 		if j == skip {
 			continue
 		}
-		for e, c := range p.Feed {
-			if _, ok := logK[e]; !ok && c > 0 {
+		for _, e := range slices.Sorted(maps.Keys(p.Feed)) {
+			if _, ok := logK[e]; !ok && p.Feed[e] > 0 {
 				return nil, fmt.Errorf("sx: fit: %s is fed in %q but has no measured D", e, p.Label)
 			}
 		}

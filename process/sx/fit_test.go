@@ -2,6 +2,7 @@ package sx_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -84,18 +85,63 @@ func TestFitLLEPE(t *testing.T) {
 	}
 }
 
+// TestDecodeLLEPEErrors checks that bad files fail; where want is given,
+// with that message every time (of several bad columns, the leftmost: a
+// check in map order would name any of them).
 func TestDecodeLLEPEErrors(t *testing.T) {
-	tests := []struct{ name, in string }{
-		{"empty", ""},
-		{"no H column", "label,PC88A[M]\nx,1\n"},
-		{"bad number", "label,Feed H+[M],PC88A[M],Feed Nd[M],D Nd\nx,abc,1,0.1,2\n"},
-		{"negative", "label,Feed H+[M],PC88A[M],Feed Nd[M],D Nd\nx,-1,1,0.1,2\n"},
-		{"D without feed", "label,Feed H+[M],PC88A[M],D Nd\nx,0.1,1,2\n"},
+	tests := []struct{ name, in, want string }{
+		{"empty", "", ""},
+		{"no H column", "label,PC88A[M]\nx,1\n", ""},
+		{"bad number", "label,Feed H+[M],PC88A[M],Feed Nd[M],D Nd\nx,abc,1,0.1,2\n", ""},
+		{"negative", "label,Feed H+[M],PC88A[M],Feed Nd[M],D Nd\nx,-1,1,0.1,2\n", ""},
+		{"D without feed", "label,Feed H+[M],PC88A[M],D Nd\nx,0.1,1,2\n", ""},
+		{"two D columns without feed", "label,Feed H+[M],PC88A[M],D Pr,D Nd\nx,0.1,1,2,3\n",
+			`sx: decode llepe: column "D Pr" has no feed column`},
+		{"two bad feeds", "label,Feed H+[M],PC88A[M],Feed Pr[M],Feed Nd[M],D Pr,D Nd\nx,0.1,1,abc,-1,2,3\n",
+			`sx: decode llepe: row 2: Feed Pr[M]: bad number "abc"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := sx.DecodeLLEPE([]byte(tt.in)); err == nil {
-				t.Errorf("DecodeLLEPE(%q) succeeded, want an error", tt.in)
+			for range 50 {
+				_, err := sx.DecodeLLEPE([]byte(tt.in))
+				if err == nil {
+					t.Fatalf("DecodeLLEPE(%q) succeeded, want an error", tt.in)
+				}
+				if tt.want != "" && err.Error() != tt.want {
+					t.Fatalf("DecodeLLEPE(%q) = %v, want %s", tt.in, err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestFitErrorsDeterministic gives Fit points with two bad elements and
+// requires the same message every time: the first in sorted order.
+func TestFitErrorsDeterministic(t *testing.T) {
+	point := func(feed, d map[string]float64) []sx.BatchPoint {
+		return []sx.BatchPoint{{Label: "x", H0: 0.01, Extractant: 1, Feed: feed, D: d}}
+	}
+	tests := []struct {
+		name   string
+		points []sx.BatchPoint
+		want   string
+	}{
+		{"two negative feeds", point(map[string]float64{"Pr": -1, "Nd": -2}, map[string]float64{"Nd": 2}),
+			"sx: fit: points[0] (x): feed.Nd: -2"},
+		{"two non-finite D", point(map[string]float64{"Pr": 0.01, "Nd": 0.01}, map[string]float64{"Pr": math.NaN(), "Nd": math.Inf(1)}),
+			"sx: fit: points[0] (x): d.Nd: +Inf"},
+		{"two D without feed", point(map[string]float64{"La": 0.01}, map[string]float64{"Pr": 2, "Nd": 3}),
+			"sx: fit: points[0] (x): d.Nd: measured D without a feed concentration"},
+		{"two fed without D", point(map[string]float64{"Nd": 0.01, "Pr": 0.01, "La": 0.01}, map[string]float64{"Nd": 2}),
+			`sx: fit: La is fed in "x" but has no measured D`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 50 {
+				_, err := sx.Fit(t.Context(), tt.points)
+				if err == nil || err.Error() != tt.want {
+					t.Fatalf("Fit() = %v, want %s", err, tt.want)
+				}
 			}
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,7 +55,13 @@ func DecodeLLEPE(data []byte) ([]BatchPoint, error) {
 	if xCol < 0 {
 		return nil, fmt.Errorf("sx: decode llepe: no extractant column")
 	}
-	for e := range dCol {
+	// Columns are checked and read left to right, not in map order, so that
+	// of several bad ones the same is reported every time.
+	byCol := func(m map[string]int) []string {
+		return slices.SortedFunc(maps.Keys(m), func(a, b string) int { return m[a] - m[b] })
+	}
+	feedElems := byCol(feedCol)
+	for _, e := range byCol(dCol) {
 		if _, ok := feedCol[e]; !ok {
 			return nil, fmt.Errorf("sx: decode llepe: column %q has no feed column", "D "+e)
 		}
@@ -85,7 +93,8 @@ func DecodeLLEPE(data []byte) ([]BatchPoint, error) {
 		if p.Extractant, err = get(xCol, head[xCol]); err != nil {
 			return nil, err
 		}
-		for e, c := range feedCol {
+		for _, e := range feedElems {
+			c := feedCol[e]
 			f, err := get(c, head[c])
 			if err != nil {
 				return nil, err
