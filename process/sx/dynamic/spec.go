@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"lodestone/process/sx"
@@ -108,7 +110,10 @@ func ParseSpec(data []byte) (*Spec, error) {
 		}
 		return nil
 	}
-	for k, raw := range mine {
+	// Fields in sorted order, not map order, so that of several bad ones the
+	// same is reported every time.
+	for _, k := range slices.Sorted(maps.Keys(mine)) {
+		raw := mine[k]
 		var err error
 		switch k {
 		case "holdup":

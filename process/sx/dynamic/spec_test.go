@@ -94,15 +94,24 @@ func TestSpecErrors(t *testing.T) {
 		{"cascade error", `{"stages": 0, "temperature_K": 298, "media": "chloride", "inlets": [], "equilibrium": {"model": "constant"}, ` + hold + `}`, "sx: spec: stages"},
 		{"trailing", `{` + baseSpec + `, ` + hold + `} x`, "trailing data"},
 		{"not an object", `[1]`, "dynamic: spec"},
+		// Of several bad fields the first in sorted order, every time.
+		{"two bad fields", `{` + baseSpec + `, "holdup": {"mixer_L": 20}, "tolerance": "x", "duration_h": "y"}`,
+			"dynamic: spec: duration_h: cannot use"},
+		{"two bad objects", `{` + baseSpec + `, "holdup": {"mixer_L": 20, "tank": 1}, "duration_h": 10, "disturbances": [{"x": 1}]}`,
+			"dynamic: spec: disturbances[0].x: unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := dynamic.ParseSpec([]byte(tt.spec))
-			if err == nil {
-				_, err = s.Case()
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("ParseSpec+Case = %v, want an error containing %q", err, tt.want)
+			// Many runs: a check in map order would name a different bad
+			// field from run to run.
+			for range 50 {
+				s, err := dynamic.ParseSpec([]byte(tt.spec))
+				if err == nil {
+					_, err = s.Case()
+				}
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("ParseSpec+Case = %v, want an error containing %q", err, tt.want)
+				}
 			}
 		})
 	}
