@@ -2,6 +2,7 @@ package supply
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -233,7 +234,9 @@ func (c *compiler) policies() error {
 	default:
 		return fieldErr("policies.allocation", "unknown rule %q (want proportional or priority)", pol.Allocation)
 	}
-	for id := range pol.Nodes {
+	// Sorted, not map order: of several unknown nodes the same is reported
+	// every time.
+	for _, id := range slices.Sorted(maps.Keys(pol.Nodes)) {
 		if _, ok := c.t.idx[id]; !ok {
 			return fieldErr("policies.nodes."+string(id), "unknown node %q", id)
 		}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -166,7 +168,9 @@ func decodeSlice(raw json.RawMessage, v reflect.Value, path string) error {
 	return nil
 }
 
-// decodeMap decodes a JSON object into the map v.
+// decodeMap decodes a JSON object into the map v. Keys are decoded in sorted
+// order, so that of several bad values the same (the first in sorted order)
+// is reported every time.
 func decodeMap(raw json.RawMessage, v reflect.Value, path string) error {
 	if len(raw) == 0 || raw[0] != '{' {
 		return fieldErr(path, "must be an object")
@@ -176,9 +180,9 @@ func decodeMap(raw json.RawMessage, v reflect.Value, path string) error {
 		return fieldErr(path, "must be an object")
 	}
 	out := reflect.MakeMapWithSize(v.Type(), len(m))
-	for k, r := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		e := reflect.New(v.Type().Elem()).Elem()
-		if err := decodeValue(r, e, join(path, k)); err != nil {
+		if err := decodeValue(m[k], e, join(path, k)); err != nil {
 			return err
 		}
 		out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)

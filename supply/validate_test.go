@@ -71,12 +71,20 @@ func TestDecodeScenarioErrors(t *testing.T) {
 		{"qualification arc", `{"start": "2025-01-01", "days": 9, ` + net + `, "qualifications": [{"arc": "B->A", "start": "2025-01-01"}]}`, `supply: qualifications[0].arc: unknown arc "B->A"`},
 		{"network path", `{"start": "2025-01-01", "days": 9, "network": {"nodes": [{"id": "A"}], "arcs": [{"from": "A", "to": "Q", "ratio": 1}]}}`, `supply: network.arcs[0].to: unknown node "Q"`},
 		{"random shock", `{"start": "2025-01-01", "days": 9, ` + net + `, "random_shocks": [{"name": "r", "nodes": ["A"], "prob_per_day": 1.5, "duration_days": 3}]}`, "supply: random_shocks[0].prob_per_day: must be in [0, 1]"},
+		// Of two bad keys of one map, the first in sorted order every time.
+		{"two unknown policy nodes", `{"start": "2025-01-01", "days": 9, ` + net + `, "policies": {"nodes": {"Z": {}, "Y": {}}}}`, `supply: policies.nodes.Y: unknown node "Y"`},
+		{"two bad policy values", `{"start": "2025-01-01", "days": 9, ` + net + `, "policies": {"nodes": {"B": {"cover_days": "x"}, "A": {"cover_days": "y"}}}}`, "supply: policies.nodes.A.cover_days: must be a number"},
+		{"two unknown policy fields", `{"start": "2025-01-01", "days": 9, ` + net + `, "policies": {"nodes": {"B": {"q": 1}, "A": {"r": 1}}}}`, "supply: policies.nodes.A.r: unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := supply.DecodeScenario([]byte(tt.in))
-			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-				t.Errorf("DecodeScenario = %v, want %q", err, tt.want)
+			// Many runs: a check in map order would name a different key
+			// from run to run.
+			for range 50 {
+				_, err := supply.DecodeScenario([]byte(tt.in))
+				if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+					t.Fatalf("DecodeScenario = %v, want %q", err, tt.want)
+				}
 			}
 		})
 	}
