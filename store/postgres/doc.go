@@ -46,6 +46,34 @@
 // which is also the store.SQLer read pool; a read started after a write was
 // acknowledged sees it, on any server (read-your-writes).
 //
+// # Round trips
+//
+// Since write transactions on a schema run one at a time, a write's cost
+// is mostly the round trips its transaction waits for, during which it
+// holds the clock. The writer sends statements in pipelined batches (one
+// Sync each) and saves round trips where it can:
+//
+//   - A write's savepoint goes with its first statement.
+//   - A write may queue statements whose results it does not need at once
+//     (execLater, queryRowLater): they go with its next statement, with the
+//     next write's first one, or with the commit. One that fails fails its
+//     write alone: the transaction rolls back to that write's savepoint and
+//     the statements after it are sent again.
+//   - When writes are waiting as a group commits, the next transaction's
+//     BEGIN and clock tick go in the same round trip, after the COMMIT: the
+//     tick runs once the commit is durable and the clock row's lock free,
+//     so the order stays strict, and the next group starts at once.
+//   - A write may name its first statement, a read of the state it checks,
+//     and the keys of what it touches (writeRead). The writer then runs the
+//     reads of a group's writes in the round trip that begins the group,
+//     after the tick, for the writes that share no key with an earlier
+//     write of the group and come before any write that names no keys.
+//
+// In steady state a group of writes that use both costs one round trip and
+// the commit's fsync, whatever its size. WriterStats counts the round trips.
+// (Planned: the twin and relationship writes do not use execLater,
+// queryRowLater or writeRead yet; each of them costs about two round trips.)
+//
 // # Schema
 //
 // Versioned migrations in code, recorded in the schema_version table and
