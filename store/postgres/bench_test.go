@@ -147,6 +147,7 @@ func BenchmarkParallel(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			defer reportCPU(b, cpuTime())
+			defer reportWriter(b, db, db.WriterStats())
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := int(seq.Add(1))
@@ -233,6 +234,18 @@ func BenchmarkExport(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(3*seedSize)*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
+}
+
+// reportWriter reports the writes per commit and the writer's round trips
+// per write since st0.
+func reportWriter(b *testing.B, db *postgres.DB, st0 postgres.WriterStats) {
+	st := db.WriterStats()
+	if n := st.Commits - st0.Commits; n > 0 {
+		b.ReportMetric(float64(st.Writes-st0.Writes)/float64(n), "writes/commit")
+	}
+	if n := st.Writes - st0.Writes; n > 0 {
+		b.ReportMetric(float64(st.RoundTrips-st0.RoundTrips)/float64(n), "trips/write")
+	}
 }
 
 // peakRSSKiB reads VmHWM from /proc/self/status (Linux); 0 elsewhere.
