@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -43,27 +42,13 @@ func startShared(t *testing.T, n int) []*server.Server {
 	t.Helper()
 	dsn, natsURL := sharedEnv(t)
 	tag := fmt.Sprintf("multi_%d", time.Now().UnixNano())
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+tag+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
+	storeDSN := schemaDSN(t, dsn, tag)
 	var out []*server.Server
 	for i := range n {
 		o := server.DefaultOptions()
 		o.DataDir = t.TempDir()
 		o.HTTPAddr = "127.0.0.1:0"
-		o.StoreDSN = dsn + sep + "schema=" + tag
+		o.StoreDSN = storeDSN
 		o.NATSURL = natsURL
 		o.NATSStream = strings.ToUpper(tag)
 		o.NATSPrefix = tag

@@ -93,6 +93,27 @@ func TestDemoServer(t *testing.T) {
 	}
 }
 
+// schemaDSN returns dsn with the PostgreSQL schema set, and drops the
+// schema when the test ends.
+func schemaDSN(t *testing.T, dsn, schema string) string {
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Errorf("drop schema: %v", err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "schema=" + schema
+}
+
 // TestPostgresServer runs the whole server on PostgreSQL (--store
 // postgres://…) with the demo world, in a schema of its own.
 func TestPostgresServer(t *testing.T) {
@@ -104,26 +125,11 @@ func TestPostgresServer(t *testing.T) {
 		t.Skip("LODESTONE_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 	}
 	schema := fmt.Sprintf("lodestone_server_%d", time.Now().UnixNano())
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
 	o := server.DefaultOptions()
 	o.DataDir = t.TempDir()
 	o.HTTPAddr = "127.0.0.1:0"
 	o.LoadDemo = true
-	o.StoreDSN = dsn + sep + "schema=" + schema
+	o.StoreDSN = schemaDSN(t, dsn, schema)
 	s, err := server.New(o)
 	if err != nil {
 		t.Fatal(err)
