@@ -203,6 +203,8 @@ type writeOp struct {
 // with the first reads of the other writes of its group, in one round
 // trip; it does so only where no write before it in the group has a key
 // in common with it, or names no keys at all (and so may change anything).
+// A firstRead with keys and no sql only names what the write touches, so
+// that the reads of the writes after it may still run ahead.
 type firstRead struct {
 	keys []string
 	sql  string
@@ -246,8 +248,9 @@ func (db *DB) write(ctx context.Context, fn writeFunc) error {
 
 // writeRead is write for a write whose first statement is the read r:
 // the writer may run r ahead (see firstRead), and fn's first QueryRow of
-// r.sql with r.args then gets its row without a round trip of its own.
-// fn must still run that QueryRow, first.
+// r.sql with r.args then gets its row without a round trip of its own
+// (fn must still run that QueryRow, and first). fn must touch no entity
+// outside r.keys.
 func (db *DB) writeRead(ctx context.Context, r firstRead, fn writeFunc) error {
 	return db.run(ctx, &writeOp{ctx: ctx, fn: fn, read: &r})
 }
@@ -455,7 +458,7 @@ func readsAhead(ops []*writeOp) []*writeOp {
 		for _, k := range op.read.keys {
 			clash = clash || seen[k]
 		}
-		if !clash {
+		if !clash && op.read.sql != "" {
 			ahead = append(ahead, op)
 		}
 		if seen == nil {

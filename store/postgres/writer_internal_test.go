@@ -184,6 +184,11 @@ var (
 				return insertLater(k, "r0")(ctx, tx, now)
 			}}
 		}},
+		// kx names its key only and queues its insert: the reads of the
+		// writes after it still run ahead.
+		"kx": {op: func(k int) *writeOp {
+			return &writeOp{read: &firstRead{keys: []string{fmt.Sprint("k", k)}}, fn: insertLater(k, "kx")}
+		}},
 		// rbad's first read fails in PostgreSQL.
 		"rbad": {op: func(k int) *writeOp {
 			r := firstRead{keys: []string{fmt.Sprint("k", k)}, sql: `SELECT count(*) FROM scratch WHERE k = $1::text::int`, args: []any{"x"}}
@@ -235,6 +240,7 @@ func TestGroupWrites(t *testing.T) {
 		{"ok", "rk", "r0"},
 		{"r0", "ok", "r0", "rk"},
 		{"rk", "dup", "r0", "rk", "goerr", "r0"},
+		{"kx", "r0", "kx", "rk"},
 	}
 	db := openWriterTest(t)
 	ctx := t.Context()
@@ -281,7 +287,7 @@ func TestGroupWrites(t *testing.T) {
 	}
 	// A group of writes whose first reads run ahead takes two round
 	// trips: the reads with BEGIN, the writes with COMMIT.
-	rk := []string{"rk", "rk", "rk", "rk", "rk"}
+	rk := []string{"rk", "rk", "kx", "rk", "rk", "rk"}
 	ops, check := makeOps(rk)
 	trips := db.stats.roundTrips.Load()
 	db.runGroup(ops, nil, false)
