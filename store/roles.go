@@ -136,7 +136,9 @@ type Bulk interface {
 	// of their own (to overlap decoding with writing); it is never pulled
 	// concurrently, and an entity may be reused once the next is
 	// requested. With opts.DryRun the stream is checked in a transaction
-	// that is then rolled back. An import that writes something records
+	// that is then rolled back. opts.Progress is called on the goroutine
+	// that called Import, never on the store's writer, so it may use the
+	// store (its writes wait for the import). An import that writes something records
 	// one KindImport summary (not one record per entity) and, when it
 	// has models, bumps the model-set version.
 	Import(ctx context.Context, src iter.Seq2[Entity, error], opts ImportOptions) (ImportStats, error)

@@ -194,8 +194,9 @@ func (b *Batch) Entities() iter.Seq2[Entity, error] {
 type ImportOptions struct {
 	// DryRun checks the batch and writes nothing.
 	DryRun bool
-	// Progress, when not nil, is called from Import's goroutine now and
-	// then with the number of entities written so far.
+	// Progress, when not nil, is called from the goroutine that called
+	// Import now and then with the number of entities written so far, and
+	// once more at the end; counts may be skipped. It may use the store.
 	Progress func(done int)
 }
 

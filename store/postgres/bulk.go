@@ -38,32 +38,34 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 	start := time.Now()
 	var st store.ImportStats
 	var rec *store.Record
-	err := db.submit(ctx, func(sqlCtx context.Context, tx pgx.Tx, now int64) error {
-		im := &importer{ctx: ctx, sql: sqlCtx, tx: tx, now: now, knownModels: map[string]bool{}, twinIDs: map[twin.ID]struct{}{}}
-		if err := im.setup(); err != nil {
-			return err
-		}
-		if err := sqlcore.Import(ctx, src, now, opts, &st, im); err != nil {
-			return err
-		}
-		if err := im.merge(); err != nil {
-			return err
-		}
-		if opts.DryRun {
-			return errDryRun
-		}
-		if st.Models+st.Twins+st.Relationships == 0 {
-			return nil
-		}
-		if st.Models > 0 {
-			if _, err := core.BumpModels(sqlCtx, txConn{tx}); err != nil {
+	err := sqlcore.ImportProgress(opts, func(opts store.ImportOptions) error {
+		return db.submit(ctx, func(sqlCtx context.Context, tx pgx.Tx, now int64) error {
+			im := &importer{ctx: ctx, sql: sqlCtx, tx: tx, now: now, knownModels: map[string]bool{}, twinIDs: map[twin.ID]struct{}{}}
+			if err := im.setup(); err != nil {
 				return err
 			}
-		}
-		r := sqlcore.ImportRecord(im.modelIDs, st.Twins, st.Relationships, now)
-		rec = &r
-		return core.InsertRecord(sqlCtx, txConn{tx}, rec)
-	}, true)
+			if err := sqlcore.Import(ctx, src, now, opts, &st, im); err != nil {
+				return err
+			}
+			if err := im.merge(); err != nil {
+				return err
+			}
+			if opts.DryRun {
+				return errDryRun
+			}
+			if st.Models+st.Twins+st.Relationships == 0 {
+				return nil
+			}
+			if st.Models > 0 {
+				if _, err := core.BumpModels(sqlCtx, txConn{tx}); err != nil {
+					return err
+				}
+			}
+			r := sqlcore.ImportRecord(im.modelIDs, st.Twins, st.Relationships, now)
+			rec = &r
+			return core.InsertRecord(sqlCtx, txConn{tx}, rec)
+		}, true)
+	})
 	st.Elapsed = time.Since(start)
 	if errors.Is(err, errDryRun) {
 		return st, nil

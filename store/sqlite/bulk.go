@@ -33,38 +33,40 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 	start := time.Now()
 	var st store.ImportStats
 	var rec *store.Record
-	err := db.submit(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
-		var oldCache int64
-		if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&oldCache); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, importCacheKiB)); err != nil {
-			return err
-		}
-		defer tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, oldCache))
-		im, err := db.newImporter(ctx, tx, now)
-		if err != nil {
-			return err
-		}
-		defer im.close()
-		if err := sqlcore.Import(ctx, src, now, opts, &st, im); err != nil {
-			return err
-		}
-		if opts.DryRun {
-			return errDryRun
-		}
-		if st.Models+st.Twins+st.Relationships == 0 {
-			return nil
-		}
-		if st.Models > 0 {
-			if err := db.bumpModels(ctx, tx); err != nil {
+	err := sqlcore.ImportProgress(opts, func(opts store.ImportOptions) error {
+		return db.submit(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+			var oldCache int64
+			if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&oldCache); err != nil {
 				return err
 			}
-		}
-		r := sqlcore.ImportRecord(im.modelIDs, st.Twins, st.Relationships, now)
-		rec = &r
-		return db.record(ctx, tx, rec)
-	}, true)
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, importCacheKiB)); err != nil {
+				return err
+			}
+			defer tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, oldCache))
+			im, err := db.newImporter(ctx, tx, now)
+			if err != nil {
+				return err
+			}
+			defer im.close()
+			if err := sqlcore.Import(ctx, src, now, opts, &st, im); err != nil {
+				return err
+			}
+			if opts.DryRun {
+				return errDryRun
+			}
+			if st.Models+st.Twins+st.Relationships == 0 {
+				return nil
+			}
+			if st.Models > 0 {
+				if err := db.bumpModels(ctx, tx); err != nil {
+					return err
+				}
+			}
+			r := sqlcore.ImportRecord(im.modelIDs, st.Twins, st.Relationships, now)
+			rec = &r
+			return db.record(ctx, tx, rec)
+		}, true)
+	})
 	if err == nil && st.Twins+st.Relationships >= 10000 {
 		db.optimize(ctx)
 	}

@@ -187,3 +187,47 @@ func encode(e store.Entity, err error, now int64) importItem {
 		return importItem{err: fmt.Errorf("empty import entity: %w", store.ErrInvalid)}
 	}
 }
+
+// ImportProgress runs submit, which runs an import in the backend's writer,
+// on a goroutine of its own, and calls opts.Progress from the calling
+// goroutine (the one that called store.Bulk.Import) with the counts the
+// import reports through the options submit gets. The writer so never
+// runs the caller's callback: a Progress that writes to the store (an
+// import job saving its progress) waits for the import instead of
+// deadlocking the writer it waits for. Counts may be skipped, never
+// reordered; the last one is delivered before ImportProgress returns.
+func ImportProgress(opts store.ImportOptions, submit func(opts store.ImportOptions) error) error {
+	if opts.Progress == nil {
+		return submit(opts)
+	}
+	progress := opts.Progress
+	counts := make(chan int, 1)
+	opts.Progress = func(n int) {
+		for {
+			select {
+			case counts <- n:
+				return
+			default:
+				select {
+				case <-counts: // replace the count not yet delivered
+				default:
+				}
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- submit(opts) }()
+	for {
+		select {
+		case n := <-counts:
+			progress(n)
+		case err := <-done:
+			select {
+			case n := <-counts:
+				progress(n)
+			default:
+			}
+			return err
+		}
+	}
+}
