@@ -37,29 +37,33 @@ func (a *API) jobRoutes() []Route {
 // (kind "job"), so it survives a restart and every server on the database
 // lists it; the jobs this server is running are also held in memory, where
 // their progress moves, and written to the store at most every
-// jobSaveInterval. A job still "running" in the store whose document has
-// not been written for jobStale (a running job is written every
-// jobSaveInterval) ran on a server that stopped: it is
+// jobSaveInterval by a heartbeat. A job still "running" in the store whose
+// document has not been written for jobStale ran on a server that stopped
+// (the margin is wide because the heartbeat's write waits behind the
+// import's own transaction on a store with one writer): it is
 // reported as failed (JobInterrupted) and its id may be used again.
 type jobRegistry struct {
 	docs store.Documents
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu    sync.Mutex
-	jobs  map[string]*ImportJob // running here
-	saved map[string]time.Time  // when each running job was last written
-	seq   atomic.Int64
+	mu   sync.Mutex
+	jobs map[string]*ImportJob // running here
+	seq  atomic.Int64
+	// wmu orders the writes of running jobs, so that a heartbeat never
+	// writes a job back as running after finish wrote its end. Lock
+	// order: wmu before mu.
+	wmu sync.Mutex
 }
 
 const (
 	docJob          = "job"
 	jobSaveInterval = 2 * time.Second
-	jobStale        = 20 * time.Second
+	jobStale        = 5 * time.Minute
 )
 
 func newJobRegistry(docs store.Documents, log *slog.Logger, now func() time.Time) *jobRegistry {
-	return &jobRegistry{docs: docs, log: log, now: now, jobs: map[string]*ImportJob{}, saved: map[string]time.Time{}}
+	return &jobRegistry{docs: docs, log: log, now: now, jobs: map[string]*ImportJob{}}
 }
 
 // start records a new running job, unless a job of that id is running.
@@ -85,7 +89,6 @@ func (j *jobRegistry) start(ctx context.Context, job *ImportJob) error {
 		return err
 	}
 	j.jobs[job.ID] = job
-	j.saved[job.ID] = j.now()
 	go j.heartbeat(job.ID)
 	return nil
 }
@@ -97,18 +100,20 @@ func (j *jobRegistry) heartbeat(id string) {
 	t := time.NewTicker(jobSaveInterval)
 	defer t.Stop()
 	for range t.C {
+		j.wmu.Lock()
 		j.mu.Lock()
 		job := j.jobs[id]
 		if job == nil {
 			j.mu.Unlock()
+			j.wmu.Unlock()
 			return
 		}
 		cp := *job
-		j.saved[id] = j.now()
 		j.mu.Unlock()
 		if err := j.put(context.Background(), &cp, store.Condition{}); err != nil {
 			j.log.Warn("save import job", "job_id", id, "err", err)
 		}
+		j.wmu.Unlock()
 	}
 }
 
@@ -121,36 +126,26 @@ func (j *jobRegistry) put(ctx context.Context, job *ImportJob, cond store.Condit
 	return err
 }
 
-// update changes a running job in memory and writes it to the store when
-// the last write is older than jobSaveInterval.
-func (j *jobRegistry) update(ctx context.Context, id string, f func(*ImportJob)) {
+// update changes a running job in memory; the heartbeat writes it. It
+// never writes to the store itself: it is called from the import's
+// progress callback, and the store may be busy with that very import.
+func (j *jobRegistry) update(id string, f func(*ImportJob)) {
 	j.mu.Lock()
-	job := j.jobs[id]
-	if job == nil {
-		j.mu.Unlock()
-		return
-	}
-	f(job)
-	if j.now().Sub(j.saved[id]) < jobSaveInterval {
-		j.mu.Unlock()
-		return
-	}
-	j.saved[id] = j.now()
-	cp := *job
-	j.mu.Unlock()
-	if err := j.put(ctx, &cp, store.Condition{}); err != nil {
-		j.log.Warn("save import job", "job_id", id, "err", err)
+	defer j.mu.Unlock()
+	if job := j.jobs[id]; job != nil {
+		f(job)
 	}
 }
 
 // finish applies f to the job, writes it and forgets it in memory.
 func (j *jobRegistry) finish(ctx context.Context, id string, f func(*ImportJob)) ImportJob {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
 	j.mu.Lock()
 	job := j.jobs[id]
 	f(job)
 	cp := *job
 	delete(j.jobs, id)
-	delete(j.saved, id)
 	j.mu.Unlock()
 	if err := j.put(ctx, &cp, store.Condition{}); err != nil {
 		j.log.Warn("save import job", "job_id", id, "err", err)
@@ -246,10 +241,10 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	f, size, err := spool(http.MaxBytesReader(w, r.Body, a.opts.MaxBulkBytes))
 	if err == nil {
 		defer removeSpool(f, a.log)
-		a.jobs.update(r.Context(), id, func(j *ImportJob) { j.TotalBytes = size })
+		a.jobs.update(id, func(j *ImportJob) { j.TotalBytes = size })
 		body.r = f
 		stats, lines, err = a.runImport(r.Context(), bulk.NewReader(body), dryRun, func(done int) {
-			a.jobs.update(r.Context(), id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
+			a.jobs.update(id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
 		})
 	}
 	finished := a.now().UTC()
