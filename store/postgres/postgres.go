@@ -287,12 +287,15 @@ func (db *DB) run(ctx context.Context, op *writeOp) error {
 // writer is the goroutine that runs every write transaction of this DB.
 // It runs until Close closes db.stop, answering every op it took.
 //
-// Round trips to the server, not the server's work, bound the rate of
-// small writes, so the writer saves them where it can: a write's savepoint
-// goes with its first statement; statements queued with execLater go with
-// the next one; and when writes are waiting as a group commits, the next
-// transaction begins (and reserves its times) in the commit's round trip,
-// so that it starts the moment the commit is durable.
+// A group's transaction holds the clock while its round trips, its
+// statements and its commit's sync run one after the other, and every
+// other write waits, so the writer saves round trips where it can: a
+// write's savepoint goes with its first statement; statements queued with
+// execLater or queryRowLater go with the next one; when writes are waiting
+// as a group commits, the next transaction begins (and reserves its times)
+// in the commit's round trip, so that it starts the moment the commit is
+// durable; and the first reads of writes submitted with writeRead run
+// ahead, all in the round trip that begins their group.
 func (db *DB) writer() {
 	defer close(db.exited)
 	var (
