@@ -71,8 +71,12 @@
 //
 // In steady state a group of writes that use both costs one round trip and
 // the commit's fsync, whatever its size. WriterStats counts the round trips.
-// (Planned: the twin and relationship writes do not use execLater,
-// queryRowLater or writeRead yet; each of them costs about two round trips.)
+// The twin writes (PutTwin, PatchTwin, PatchTwinFrom, DeleteTwin) use
+// writeRead, keyed by their twin, and queue their write statement with
+// queryRowLater; AckRecords names the outbox as its only key. (Planned:
+// the relationship writes do not use them yet, cost about two round
+// trips each and, naming no keys, stop the reads ahead of the writes
+// after them in their group.)
 //
 // # Schema
 //

@@ -86,7 +86,9 @@ func (db *DB) AckRecords(ctx context.Context, seqs []int64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, _ int64) error {
+	// It touches only the outbox, which no write's first read reads, so
+	// it names that alone: the reads of the writes after it may run ahead.
+	err := db.writeRead(ctx, firstRead{keys: []string{"outbox"}}, func(ctx context.Context, tx pgx.Tx, _ int64) error {
 		return core.AckRecords(ctx, txConn{tx}, seqs)
 	})
 	if err != nil {

@@ -134,10 +134,16 @@ CREATE TABLE docs (
 	PRIMARY KEY (kind, id)
 );
 `,
+	// 3: the outbox is a queue: its rows are deleted soon after they are
+	// inserted, so it is vacuumed after every 1,000 dead rows, whatever
+	// its size, and without the cost-based delay.
+	`
+ALTER TABLE outbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
+`,
 }
 
 // SchemaVersion is the schema version this package writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrate creates schema if needed and brings it to SchemaVersion. Servers
 // starting together take turns through an advisory lock named after the

@@ -76,11 +76,14 @@ func readTwin(ctx context.Context, q querier, id twin.ID) (twin.Twin, bool, erro
 // the current version from now and writes the change's record to the
 // outbox, in one statement: the record's data is the patch of an OpPatch,
 // else the twin's document, spliced from the encoded properties for the
-// recorder of ctx (the outbox row leaves it out: sqlcore.Rebuilt).
-func writeTwin(ctx context.Context, tx pgx.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte) (store.Record, error) {
+// recorder of ctx (the outbox row leaves it out: sqlcore.Rebuilt). It sets
+// *rec to the record; the statement is queued (queryRowLater), so rec.Seq
+// is set once it ran, before the write returns: rec must stay valid until
+// then and the write function must not read rec.Seq.
+func writeTwin(ctx context.Context, tx pgx.Tx, rec *store.Record, t *twin.Twin, now int64, op store.ChangeOp, patch []byte) error {
 	props, meta, err := encodeTwin(t)
 	if err != nil {
-		return store.Record{}, err
+		return err
 	}
 	var p *string
 	data := patch
@@ -89,13 +92,15 @@ func writeTwin(ctx context.Context, tx pgx.Tx, t *twin.Twin, now int64, op store
 		p = &s
 	} else if store.RecorderFrom(ctx) != nil {
 		if data, err = rowcodec.TwinDoc(t, props); err != nil {
-			return store.Record{}, err
+			return err
 		}
 	}
-	rec := sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
-	err = tx.QueryRow(ctx, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p).Scan(&rec.Seq)
-	return rec, err
+	*rec = sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
+	return queryRowLater(ctx, tx, []any{&rec.Seq}, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
 }
+
+// twinKey is the writeRead key of twin id.
+func twinKey(id twin.ID) string { return "twin\x00" + string(id) }
 
 func modelExists(ctx context.Context, q querier, id string) (bool, error) {
 	var ok bool
@@ -113,11 +118,13 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 	}
 	var out twin.Twin
 	var rec store.Record
-	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	args := []any{string(t.ID), t.Metadata.Model}
+	read := firstRead{keys: []string{twinKey(t.ID)}, sql: qTwinState, args: args}
+	err := db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var etag *string
 		var modelOK bool
 		var models int64
-		if err := tx.QueryRow(ctx, qTwinState, string(t.ID), t.Metadata.Model).Scan(&etag, &modelOK, &models); err != nil {
+		if err := tx.QueryRow(ctx, qTwinState, args...).Scan(&etag, &modelOK, &models); err != nil {
 			return err
 		}
 		if err := sqlcore.CheckModels(cond, models); err != nil {
@@ -139,9 +146,7 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		if exists {
 			op = store.OpReplace
 		}
-		var err error
-		rec, err = writeTwin(ctx, tx, &out, now, op, nil)
-		return err
+		return writeTwin(ctx, tx, &rec, &out, now, op, nil)
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: put twin %q: %w", t.ID, err)
@@ -178,24 +183,25 @@ func (db *DB) GetTwinJSON(ctx context.Context, id twin.ID) ([]byte, twin.ETag, e
 }
 
 // patchFrom applies p (pj: its JSON) to cur, the stored version of a twin,
-// at transaction time now and stores the result with a new ETag.
-func patchFrom(ctx context.Context, tx pgx.Tx, cur *twin.Twin, p twin.Patch, pj []byte, now int64) (twin.Twin, store.Record, error) {
+// at transaction time now and stores the result with a new ETag in *out;
+// the change's record goes to *rec (see writeTwin).
+func patchFrom(ctx context.Context, tx pgx.Tx, out *twin.Twin, rec *store.Record, cur *twin.Twin, p twin.Patch, pj []byte, now int64) error {
 	next, err := cur.ApplyPatch(p, nsTime(now))
 	if err != nil {
-		return twin.Twin{}, store.Record{}, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		return fmt.Errorf("%w: %w", store.ErrInvalid, err)
 	}
 	if next.Metadata.Model != cur.Metadata.Model {
 		ok, err := modelExists(ctx, tx, next.Metadata.Model)
 		if err != nil {
-			return twin.Twin{}, store.Record{}, err
+			return err
 		}
 		if !ok {
-			return twin.Twin{}, store.Record{}, fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
+			return fmt.Errorf("model %q does not exist: %w", next.Metadata.Model, store.ErrInvalid)
 		}
 	}
 	next.ETag = twin.NewETag()
-	rec, err := writeTwin(ctx, tx, &next, now, store.OpPatch, pj)
-	return next, rec, err
+	*out = next
+	return writeTwin(ctx, tx, rec, out, now, store.OpPatch, pj)
 }
 
 // PatchTwin implements store.Store.
@@ -206,7 +212,8 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 	}
 	var out twin.Twin
 	var rec store.Record
-	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	read := firstRead{keys: []string{twinKey(id)}, sql: qTwinPatchState, args: []any{string(id)}}
+	err = db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var model, etag string
 		var props, meta []byte
 		var models int64
@@ -227,8 +234,7 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		if err := checkCond(cond, true, cur.ETag); err != nil {
 			return err
 		}
-		out, rec, err = patchFrom(ctx, tx, &cur, p, pj, now)
-		return err
+		return patchFrom(ctx, tx, &out, &rec, &cur, p, pj, now)
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w", id, err)
@@ -241,7 +247,8 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 // version's document.
 func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
 	var rec store.Record
-	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	read := firstRead{keys: []string{twinKey(id)}, sql: qTwinDeleteState, args: []any{string(id)}}
+	err := db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var model, etag string
 		var props, meta []byte
 		var hasRels bool
@@ -267,7 +274,9 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 			return err
 		}
 		rec = sqlcore.TwinRecord(store.OpDelete, id, old.ETag, model, now, doc)
-		return tx.QueryRow(ctx, qTwinDelete, string(id), now, string(doc)).Scan(&rec.Seq)
+		// The twin exists (the clock's lock keeps it), so the statement
+		// returns its row.
+		return queryRowLater(ctx, tx, []any{&rec.Seq}, qTwinDelete, string(id), now, string(doc))
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: delete twin %q: %w", id, err)
@@ -288,7 +297,8 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, c
 	}
 	var out twin.Twin
 	var rec store.Record
-	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	read := firstRead{keys: []string{twinKey(base.ID)}, sql: qTwinPatchFromState, args: []any{string(base.ID)}}
+	err = db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var etag *string
 		var models int64
 		if err := tx.QueryRow(ctx, qTwinPatchFromState, string(base.ID)).Scan(&etag, &models); err != nil {
@@ -303,9 +313,7 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, c
 		if twin.ETag(*etag) != base.ETag {
 			return fmt.Errorf("etag %s is not the base's %s: %w", *etag, base.ETag, store.ErrPreconditionFailed)
 		}
-		var err error
-		out, rec, err = patchFrom(ctx, tx, &base, p, pj, now)
-		return err
+		return patchFrom(ctx, tx, &out, &rec, &base, p, pj, now)
 	})
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w", base.ID, err)
