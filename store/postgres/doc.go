@@ -71,12 +71,12 @@
 //
 // In steady state a group of writes that use both costs one round trip and
 // the commit's fsync, whatever its size. WriterStats counts the round trips.
-// The twin writes (PutTwin, PatchTwin, PatchTwinFrom, DeleteTwin) use
-// writeRead, keyed by their twin, and queue their write statement with
-// queryRowLater; AckRecords names the outbox as its only key. (Planned:
-// the relationship writes do not use them yet, cost about two round
-// trips each and, naming no keys, stop the reads ahead of the writes
-// after them in their group.)
+// The twin and relationship writes use writeRead and queue their write
+// statement with queryRowLater. A twin write's key is its twin; a
+// relationship write's are the relationship and its source twin, and for
+// a put its target twin. DeleteTwin names its twin but does not read
+// ahead: it checks for relationships to its twin, which an earlier write
+// may change without naming it. AckRecords names the outbox alone.
 //
 // # Schema
 //

@@ -64,6 +64,12 @@ func readRel(ctx context.Context, q querier, src twin.ID, id string) (twin.Relat
 	return r, err == nil, err
 }
 
+// relRead is the first read of a patch or delete of relationship id of
+// src: relWriteState's.
+func relRead(src twin.ID, id string) firstRead {
+	return firstRead{keys: []string{twinKey(src), relKey(src, id)}, sql: qRelWriteState, args: []any{string(src), id}}
+}
+
 // relWriteState reads a relationship, its source twin's model and the
 // model-set version in tx; ok is false if the relationship does not exist.
 func relWriteState(ctx context.Context, tx pgx.Tx, src twin.ID, id string) (r twin.Relationship, model string, models int64, ok bool, err error) {
@@ -84,11 +90,13 @@ func relWriteState(ctx context.Context, tx pgx.Tx, src twin.ID, id string) (r tw
 // writeRel archives the current version of r (if any), stores r as the
 // current version from now and writes the change's record to the outbox,
 // in one statement: data is the patch of an OpPatch, else the
-// relationship's JSON. model is the source twin's.
-func writeRel(ctx context.Context, tx pgx.Tx, r *twin.Relationship, model string, now int64, op store.ChangeOp, patch []byte) (store.Record, error) {
+// relationship's JSON. model is the source twin's. It sets *rec to the
+// record and queues the statement as writeTwin does (rec.Seq is set once
+// it ran).
+func writeRel(ctx context.Context, tx pgx.Tx, rec *store.Record, r *twin.Relationship, model string, now int64, op store.ChangeOp, patch []byte) error {
 	props, err := encodeProps(r.Properties)
 	if err != nil {
-		return store.Record{}, err
+		return err
 	}
 	var p *string
 	data, doc := patch, ""
@@ -99,11 +107,17 @@ func writeRel(ctx context.Context, tx pgx.Tx, r *twin.Relationship, model string
 		data = rowcodec.RelationshipDoc(r, props)
 		doc = string(data)
 	}
-	rec := sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
-	err = tx.QueryRow(ctx, qRelWrite, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p,
-		rec.Subject, model, doc).Scan(&rec.Seq)
-	return rec, err
+	*rec = sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
+	return queryRowLater(ctx, tx, []any{&rec.Seq}, qRelWrite, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p,
+		rec.Subject, model, doc)
 }
+
+// relKey is the writeRead key of relationship id of twin src. The keys of
+// a relationship write are its relationship's and its source twin's (whose
+// model it reads), and for a put its target twin's: DeleteTwin, which
+// checks for relationships to its twin whatever their keys, does not read
+// ahead.
+func relKey(src twin.ID, id string) string { return "rel\x00" + string(src) + "\x00" + id }
 
 // PutRelationship implements store.Store.
 func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond store.Condition) (twin.Relationship, error) {
@@ -112,11 +126,13 @@ func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond sto
 	}
 	out := r.Clone()
 	var rec store.Record
-	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	args := []any{string(r.SourceID), r.ID, string(r.TargetID)}
+	read := firstRead{keys: []string{twinKey(r.SourceID), twinKey(r.TargetID), relKey(r.SourceID, r.ID)}, sql: qRelState, args: args}
+	err := db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var model, etag *string
 		var tgtOK bool
 		var models int64
-		if err := tx.QueryRow(ctx, qRelState, string(r.SourceID), r.ID, string(r.TargetID)).Scan(&model, &tgtOK, &etag, &models); err != nil {
+		if err := tx.QueryRow(ctx, qRelState, args...).Scan(&model, &tgtOK, &etag, &models); err != nil {
 			return err
 		}
 		if err := sqlcore.CheckModels(cond, models); err != nil {
@@ -141,9 +157,7 @@ func (db *DB) PutRelationship(ctx context.Context, r twin.Relationship, cond sto
 		if exists {
 			op = store.OpReplace
 		}
-		var err error
-		rec, err = writeRel(ctx, tx, &out, *model, now, op, nil)
-		return err
+		return writeRel(ctx, tx, &rec, &out, *model, now, op, nil)
 	})
 	if err != nil {
 		return twin.Relationship{}, fmt.Errorf("postgres: put relationship %q of %q: %w", r.ID, r.SourceID, err)
@@ -172,7 +186,7 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 	}
 	var out twin.Relationship
 	var rec store.Record
-	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	err = db.writeRead(ctx, relRead(source, id), func(ctx context.Context, tx pgx.Tx, now int64) error {
 		cur, model, models, ok, err := relWriteState(ctx, tx, source, id)
 		if err != nil {
 			return err
@@ -192,8 +206,7 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 		}
 		next.ETag = twin.NewETag()
 		out = next
-		rec, err = writeRel(ctx, tx, &out, model, now, store.OpPatch, pj)
-		return err
+		return writeRel(ctx, tx, &rec, &out, model, now, store.OpPatch, pj)
 	})
 	if err != nil {
 		return twin.Relationship{}, fmt.Errorf("postgres: patch relationship %q of %q: %w", id, source, err)
@@ -205,7 +218,7 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 // DeleteRelationship implements store.Store.
 func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string, cond store.Condition) error {
 	var rec store.Record
-	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	err := db.writeRead(ctx, relRead(source, id), func(ctx context.Context, tx pgx.Tx, now int64) error {
 		cur, model, _, ok, err := relWriteState(ctx, tx, source, id)
 		if err != nil {
 			return err
@@ -221,7 +234,9 @@ func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string,
 			return err
 		}
 		rec = sqlcore.RelationshipRecord(store.OpDelete, source, id, cur.ETag, model, now, data)
-		return tx.QueryRow(ctx, qRelDelete, string(source), id, now, rec.Subject, model, string(data)).Scan(&rec.Seq)
+		// The relationship exists (the clock's lock keeps it), so the
+		// statement returns its row.
+		return queryRowLater(ctx, tx, []any{&rec.Seq}, qRelDelete, string(source), id, now, rec.Subject, model, string(data))
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: delete relationship %q of %q: %w", id, source, err)

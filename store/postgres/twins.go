@@ -247,8 +247,11 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 // version's document.
 func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
 	var rec store.Record
-	read := firstRead{keys: []string{twinKey(id)}, sql: qTwinDeleteState, args: []any{string(id)}}
-	err := db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
+	// It names its twin but does not read ahead: it checks for the
+	// relationships to the twin, which an earlier write of the group may
+	// change without naming the twin (a put that moves a relationship's
+	// target away from it, a delete of a relationship to it).
+	err := db.writeRead(ctx, firstRead{keys: []string{twinKey(id)}}, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var model, etag string
 		var props, meta []byte
 		var hasRels bool
