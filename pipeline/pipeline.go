@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"lodestone/event"
@@ -136,24 +137,39 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		return nil
 	}
 	sctx, cancel := context.WithCancel(context.Background())
-	sub, err := p.opts.Bus.Subscribe(ctx, event.Filter{Types: []string{event.TypeModelCreated, event.TypeModelUpdated, event.TypeModelDeleted, event.TypeImportCompleted}}, event.Start{New: true})
-	if err != nil {
-		cancel()
-		return fmt.Errorf("pipeline: subscribe to model events: %w", err)
+	// One subscription per type family, so that a bus that filters by
+	// subject (natsbus) sends only these events, not every change.
+	var subs []event.Subscription
+	for _, f := range []event.Filter{{Types: []string{"lodestone.model.*"}}, {Types: []string{event.TypeImportCompleted}}} {
+		sub, err := p.opts.Bus.Subscribe(ctx, f, event.Start{New: true})
+		if err != nil {
+			cancel()
+			for _, s := range subs {
+				s.Close()
+			}
+			return fmt.Errorf("pipeline: subscribe to model events: %w", err)
+		}
+		subs = append(subs, sub)
 	}
 	p.syncCancel = cancel
 	p.syncDone = make(chan struct{})
+	var wg sync.WaitGroup
+	for _, sub := range subs {
+		wg.Go(func() {
+			defer sub.Close()
+			for {
+				if _, err := sub.Next(sctx); err != nil {
+					return
+				}
+				if _, err := p.models.reload(sctx, -1); err != nil && sctx.Err() == nil {
+					p.log.Warn("model sync", "err", err)
+				}
+			}
+		})
+	}
 	go func() {
-		defer close(p.syncDone)
-		defer sub.Close()
-		for {
-			if _, err := sub.Next(sctx); err != nil {
-				return
-			}
-			if _, err := p.models.reload(sctx, -1); err != nil && sctx.Err() == nil {
-				p.log.Warn("model sync", "err", err)
-			}
-		}
+		wg.Wait()
+		close(p.syncDone)
 	}()
 	return nil
 }

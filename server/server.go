@@ -183,12 +183,22 @@ type deadlineWriter struct {
 	http.ResponseWriter
 	rc      *http.ResponseController // of the wrapped writer
 	timeout time.Duration
+	until   time.Time // the deadline set last
 }
 
-// extend sets the write deadline. It fails only on a writer that cannot
-// set one (an HTTP/1 or HTTP/2 connection always can), which then keeps
-// the server's own bounds.
-func (w *deadlineWriter) extend() { w.rc.SetWriteDeadline(time.Now().Add(w.timeout)) }
+// extend sets the write deadline to timeout from now, unless the one set
+// last is still more than half a timeout away (setting it is not free,
+// and a small response makes several writes). It fails only on a writer
+// that cannot set one (an HTTP/1 or HTTP/2 connection always can), which
+// then keeps the server's own bounds.
+func (w *deadlineWriter) extend() {
+	now := time.Now()
+	if w.until.Sub(now) > w.timeout/2 {
+		return
+	}
+	w.until = now.Add(w.timeout)
+	w.rc.SetWriteDeadline(w.until)
+}
 
 func (w *deadlineWriter) WriteHeader(code int) {
 	w.extend()

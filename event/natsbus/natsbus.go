@@ -365,8 +365,16 @@ func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
 // filter subject only: servers before 2.10 do not take several).
 func (b *Bus) Subscribe(ctx context.Context, f event.Filter, from event.Start) (event.Subscription, error) {
 	subject := b.events + ">"
-	if len(f.Types) == 1 && !strings.ContainsAny(f.Types[0], "*?") {
-		subject = b.Subject(f.Types[0])
+	if len(f.Types) == 1 {
+		// One type, or one family of types ("lodestone.model.*"), is
+		// filtered by the server: the subscriber then decodes only the
+		// events it wants.
+		t := f.Types[0]
+		if !strings.ContainsAny(t, "*?") {
+			subject = b.Subject(t)
+		} else if fam, ok := strings.CutSuffix(t, ".*"); ok && fam != "" && !strings.ContainsAny(fam, "*?") {
+			subject = b.Subject(fam) + ".>"
+		}
 	}
 	return b.subscribe(ctx, []string{subject}, f, from)
 }

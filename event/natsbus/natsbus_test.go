@@ -2,6 +2,7 @@ package natsbus_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -80,4 +81,37 @@ func openExternal(t *testing.T, url string) *natsbus.Bus {
 func TestConformanceExternal(t *testing.T) {
 	url := externalURL(t)
 	eventtest.Run(t, func(t *testing.T) event.Bus { return openExternal(t, url) })
+}
+
+// TestSubscribeTypeFamily: a filter on one family of types ("a.b.*") is
+// served by a subject filter and still sees every type of the family,
+// however many tokens it has, and nothing else.
+func TestSubscribeTypeFamily(t *testing.T) {
+	ctx := t.Context()
+	b, err := natsbus.Open(ctx, natsbus.Options{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sub, err := b.Subscribe(ctx, event.Filter{Types: []string{"a.b.*"}}, event.Start{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	for i, typ := range []string{"a.b.c", "a.c.d", "a.b.c.d", "a.bx.c", "a.b.e"} {
+		if err := b.Publish(ctx, event.Event{ID: fmt.Sprint(i), Source: "s", Type: typ}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for range 3 {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.Event.Type)
+	}
+	if want := []string{"a.b.c", "a.b.c.d", "a.b.e"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("family subscription got %v, want %v", got, want)
+	}
 }
