@@ -58,6 +58,10 @@ type Options struct {
 	Extra []Route
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// TempDir holds the import bodies spooled before an import starts;
+	// empty means the system's (os.TempDir). The server sets its data
+	// directory's tmp folder: import files can be as large as the data.
+	TempDir string
 	// InstanceID names this server in the leases of event routes. A
 	// server that keeps it across restarts (the server package keeps it in
 	// the data directory) takes its routes back at once after a crash;

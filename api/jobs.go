@@ -238,7 +238,7 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	var stats store.ImportStats
 	var lines int
 	body := &countingReader{}
-	f, size, err := spool(http.MaxBytesReader(w, r.Body, a.opts.MaxBulkBytes))
+	f, size, err := spool(a.opts.TempDir, http.MaxBytesReader(w, r.Body, a.opts.MaxBulkBytes))
 	if err == nil {
 		defer removeSpool(f, a.log)
 		a.jobs.update(id, func(j *ImportJob) { j.TotalBytes = size })
@@ -277,8 +277,8 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 // error reading the body is the client's: 413 past the size limit, 408
 // when it stalled past the read timeout, 400 otherwise (it went away or
 // sent a broken chunked body); an error writing the file is the server's.
-func spool(body io.Reader) (_ *os.File, size int64, err error) {
-	f, err := os.CreateTemp("", "lodestone-import-*.ndjson")
+func spool(dir string, body io.Reader) (_ *os.File, size int64, err error) {
+	f, err := os.CreateTemp(dir, "lodestone-import-*.ndjson")
 	if err != nil {
 		return nil, 0, fmt.Errorf("spool import: %w", err)
 	}

@@ -90,6 +90,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Bus:           bus,
 		Source:        s.source(),
 		InstanceID:    instanceID(s.opts.DataDir, s.log),
+		TempDir:       tempDir(s.opts.DataDir, s.log),
 		RetryDeadline: time.Duration(s.opts.RetryDeadline),
 		MaxBodyBytes:  s.opts.MaxBodyBytes,
 		MaxBulkBytes:  s.opts.MaxBulkBytes,
@@ -270,6 +271,25 @@ func instanceID(dir string, log *slog.Logger) string {
 		return ""
 	}
 	return id
+}
+
+// tempDir returns the data directory's folder for spooled import bodies,
+// after removing the files a crashed run left there (those not written for
+// a day: another server on the same folder may be spooling now); "" (the
+// system's) if it cannot be made.
+func tempDir(dir string, log *slog.Logger) string {
+	path := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		log.Warn("temp dir", "err", err)
+		return ""
+	}
+	entries, _ := os.ReadDir(path)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 24*time.Hour {
+			os.Remove(filepath.Join(path, e.Name()))
+		}
+	}
+	return path
 }
 
 // source is the CloudEvents source of the server's events.
