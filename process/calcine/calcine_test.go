@@ -1,8 +1,6 @@
 package calcine_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -11,8 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"lodestone/internal/golden"
 	"lodestone/process/calcine"
 )
 
@@ -291,22 +288,7 @@ func TestSimulateDeterministic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var first []byte
-			for i := range 50 {
-				res, err := calcine.Simulate(tt.spec(t))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := json.Marshal(res)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if i == 0 {
-					first = got
-				} else if !bytes.Equal(got, first) {
-					t.Fatalf("run %d differs from run 0:\n%s", i, cmp.Diff(string(first), string(got)))
-				}
-			}
+			golden.Repeatable(t, 50, func() (any, error) { return calcine.Simulate(tt.spec(t)) })
 		})
 	}
 }

@@ -1,9 +1,7 @@
 package flowsheet_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -11,8 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"lodestone/internal/golden"
 	"lodestone/process/calcine"
 	"lodestone/process/flowsheet"
 	"lodestone/process/precip"
@@ -269,22 +266,7 @@ func TestRunDeterministic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var first []byte
-			for i := range runs {
-				res, err := flowsheet.Run(t.Context(), tt.spec(t))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := json.Marshal(res)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if i == 0 {
-					first = got
-				} else if !bytes.Equal(got, first) {
-					t.Fatalf("run %d differs from run 0:\n%s", i, cmp.Diff(string(first), string(got)))
-				}
-			}
+			golden.Repeatable(t, runs, func() (any, error) { return flowsheet.Run(t.Context(), tt.spec(t)) })
 		})
 	}
 }
