@@ -41,23 +41,7 @@ const (
 // fresh data directory.
 func startBench(b *testing.B) (*server.Server, *http.Client) {
 	b.Helper()
-	o := server.DefaultOptions()
-	o.DataDir = b.TempDir()
-	o.HTTPAddr = "127.0.0.1:0"
-	s, err := server.New(o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := contextWithTimeout(30 * time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			b.Errorf("Shutdown: %v", err)
-		}
-	})
+	s := startServer(b, nil)
 	c := fastClient()
 	res, err := send(b.Context(), c, http.MethodPost, s.URL()+"/models", ontologyBody())
 	if err != nil || res.status != http.StatusCreated {

@@ -6,13 +6,43 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"testing"
 	"time"
 
 	"lodestone/models"
+	"lodestone/server"
 )
 
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
+}
+
+// startServer runs a whole server on a loopback port in a fresh data
+// directory (SQLite and embedded NATS unless edit says otherwise) and shuts
+// it down when the test ends.
+func startServer(t testing.TB, edit func(*server.Options)) *server.Server {
+	t.Helper()
+	o := server.DefaultOptions()
+	o.DataDir = t.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	if edit != nil {
+		edit(&o)
+	}
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := contextWithTimeout(30 * time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return s
 }
 
 // reply is an HTTP response read whole.

@@ -43,31 +43,19 @@ func startShared(t *testing.T, n int) []*server.Server {
 	dsn, natsURL := sharedEnv(t)
 	tag := fmt.Sprintf("multi_%d", time.Now().UnixNano())
 	storeDSN := schemaDSN(t, dsn, tag)
+	// Cleanups run last first: the stream goes after the servers.
+	t.Cleanup(func() { deleteStream(t, natsURL, strings.ToUpper(tag)) })
 	var out []*server.Server
-	for i := range n {
-		o := server.DefaultOptions()
-		o.DataDir = t.TempDir()
-		o.HTTPAddr = "127.0.0.1:0"
-		o.StoreDSN = storeDSN
-		o.NATSURL = natsURL
-		o.NATSStream = strings.ToUpper(tag)
-		o.NATSPrefix = tag
-		o.Source = "lodestone://" + tag
-		s, err := server.New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(t.Context()); err != nil {
-			t.Fatalf("server %d: %v", i, err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := contextWithTimeout(15 * time.Second)
-			defer cancel()
-			s.Shutdown(ctx)
+	for range n {
+		s := startServer(t, func(o *server.Options) {
+			o.StoreDSN = storeDSN
+			o.NATSURL = natsURL
+			o.NATSStream = strings.ToUpper(tag)
+			o.NATSPrefix = tag
+			o.Source = "lodestone://" + tag
 		})
 		out = append(out, s)
 	}
-	t.Cleanup(func() { deleteStream(t, natsURL, strings.ToUpper(tag)) })
 	return out
 }
 

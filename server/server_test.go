@@ -20,25 +20,7 @@ import (
 // loopback port for the test.
 func startDemo(t *testing.T) *server.Server {
 	t.Helper()
-	o := server.DefaultOptions()
-	o.DataDir = t.TempDir()
-	o.HTTPAddr = "127.0.0.1:0"
-	o.LoadDemo = true
-	s, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := contextWithTimeout(10 * time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return s
+	return startServer(t, func(o *server.Options) { o.LoadDemo = true })
 }
 
 func call(t *testing.T, method, url, body string, want int) []byte {
@@ -125,23 +107,11 @@ func TestPostgresServer(t *testing.T) {
 		t.Skip("LODESTONE_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 	}
 	schema := fmt.Sprintf("lodestone_server_%d", time.Now().UnixNano())
-	o := server.DefaultOptions()
-	o.DataDir = t.TempDir()
-	o.HTTPAddr = "127.0.0.1:0"
-	o.LoadDemo = true
-	o.StoreDSN = schemaDSN(t, dsn, schema)
-	s, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := contextWithTimeout(10 * time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	}()
+	storeDSN := schemaDSN(t, dsn, schema)
+	s := startServer(t, func(o *server.Options) {
+		o.LoadDemo = true
+		o.StoreDSN = storeDSN
+	})
 	u := s.URL()
 	var q struct{ Value []map[string]any }
 	json.Unmarshal(call(t, "POST", u+"/query", `{"query":"SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:lodestone:Mine;1')"}`, 200), &q)

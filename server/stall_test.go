@@ -29,24 +29,7 @@ const (
 // with its options edited by edit, and uploads tankModel.
 func startWith(t *testing.T, edit func(*server.Options)) *server.Server {
 	t.Helper()
-	o := server.DefaultOptions()
-	o.DataDir = t.TempDir()
-	o.HTTPAddr = "127.0.0.1:0"
-	edit(&o)
-	s, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := contextWithTimeout(10 * time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
+	s := startServer(t, edit)
 	call(t, "POST", s.URL()+"/models", "["+tankModel+"]", 201)
 	return s
 }

@@ -119,24 +119,7 @@ func startPair(b *testing.B, dsn string) *pairServer {
 
 func startPairServer(b *testing.B, dsn string) *pairServer {
 	b.Helper()
-	o := server.DefaultOptions()
-	o.DataDir = b.TempDir()
-	o.HTTPAddr = "127.0.0.1:0"
-	o.StoreDSN = dsn
-	s, err := server.New(o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := contextWithTimeout(30 * time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			b.Errorf("Shutdown: %v", err)
-		}
-	})
+	s := startServer(b, func(o *server.Options) { o.StoreDSN = dsn })
 	ps := &pairServer{s: s, c: fastClient(), url: s.URL()}
 	res, err := send(b.Context(), ps.c, http.MethodPost, ps.url+"/models", ontologyBody())
 	if err != nil || res.status != http.StatusCreated {
