@@ -140,6 +140,9 @@ func TestMoreStagesNeverLowerPurity(t *testing.T) {
 // depend on the number of iterations: a hard and an easy case of the same
 // size allocate the same.
 func TestSolveDoesNotAllocatePerIteration(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts vary under the race detector (sync.Pool drops items at random)")
+	}
 	hard := loadedProblem(30, 4, 0.9)
 	easy := loadedProblem(30, 4, 0.9)
 	for i := range easy.Inlets {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sx_test
+
+const raceEnabled = false
