@@ -24,6 +24,8 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.eventRouteRoutes()...)
 	rs = append(rs, a.processRoutes()...)
 	rs = append(rs, a.supplyRoutes()...)
+	rs = append(rs, a.plantRoutes()...)
+	rs = append(rs, a.trustRoutes()...)
 	return rs
 }
 

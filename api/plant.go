@@ -1,0 +1,8 @@
+package api
+
+// plantRoutes serves the plant twin: reliability, estimation, control
+// testing and operator training sessions.
+func (a *API) plantRoutes() []Route {
+	var rs []Route
+	return rs
+}
