@@ -52,6 +52,10 @@ type workspace struct {
 	bt           *blockTri
 	sd, sl, su   []float64 // scratch Jacobian blocks of the chord iterations
 
+	// scale multiplies the distribution ratio of each component (nil
+	// means 1): the drifting-parameter hook of Stepper.
+	scale []float64
+
 	stats Stats
 }
 
@@ -307,6 +311,11 @@ func (w *workspace) evalState() {
 		w.hv[k], w.fv[k] = h, f
 		d, dh, df := w.D[k*C:(k+1)*C], w.Dh[k*C:(k+1)*C], w.Df[k*C:(k+1)*C]
 		model.Distribution(comps, k+1, h, f, d, dh, df)
+		if w.scale != nil {
+			for i, s := range w.scale {
+				d[i], dh[i], df[i] = s*d[i], s*dh[i], s*df[i]
+			}
+		}
 		T := f
 		for i := 0; i < C; i++ {
 			w.y[k*C+i] = d[i] * uk[i]
