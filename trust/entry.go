@@ -1,0 +1,96 @@
+package trust
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"lodestone/event"
+	"lodestone/pipeline"
+	"lodestone/store"
+)
+
+// Entry is one change as the log records it: ids and hashes, never
+// values. Org is "" until identity exists.
+type Entry struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Subject    string `json:"subject"`
+	Org        string `json:"org"`
+	ETag       string `json:"etag"`
+	Time       string `json:"time"`
+	DataSHA256 string `json:"data_sha256"`
+}
+
+// timeFormat is the entry's time: RFC 3339 in UTC with as many fraction
+// digits as needed (the store's nanosecond transaction time).
+const timeFormat = time.RFC3339Nano
+
+// EntryOf returns the entry of a committed change's CloudEvent. The etag
+// is the record's key for twins and relationships (the version's entity
+// tag) and "" for the other kinds, whose key is no entity tag.
+func EntryOf(source string, rec store.Record) (Entry, error) {
+	ev := pipeline.EventOf(source, rec)
+	etag := ""
+	if rec.Kind == store.KindTwin || rec.Kind == store.KindRelationship {
+		etag = rec.Key
+	}
+	return entryOfEvent(ev, etag)
+}
+
+func entryOfEvent(ev event.Event, etag string) (Entry, error) {
+	sum, err := DataSHA256(ev.Data)
+	if err != nil {
+		return Entry{}, fmt.Errorf("trust: entry of event %s: data: %w", ev.ID, err)
+	}
+	return Entry{ID: ev.ID, Type: ev.Type, Subject: ev.Subject, ETag: etag,
+		Time: ev.Time.UTC().Format(timeFormat), DataSHA256: sum}, nil
+}
+
+// DataSHA256 is the hex SHA-256 of the canonical JSON of data; absent data
+// counts as JSON null.
+func DataSHA256(data json.RawMessage) (string, error) {
+	if len(data) == 0 {
+		data = json.RawMessage("null")
+	}
+	c, err := Canonical(data)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(c)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Bytes returns the entry as the log stores it: its RFC 8785 canonical
+// JSON.
+func (e Entry) Bytes() []byte {
+	b, err := json.Marshal(e)
+	if err != nil {
+		panic(err) // strings only: cannot fail
+	}
+	c, err := Canonical(b)
+	if err != nil {
+		panic(err) // json.Marshal gives valid UTF-8 and no duplicates
+	}
+	return c
+}
+
+// ParseEntry decodes a stored entry and checks that it is canonical and
+// has every field.
+func ParseEntry(b []byte) (Entry, error) {
+	var e Entry
+	dec := json.NewDecoder(bytesReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return Entry{}, fmt.Errorf("trust: entry: %w", err)
+	}
+	if c, err := Canonical(b); err != nil || string(c) != string(b) {
+		return Entry{}, fmt.Errorf("trust: entry: not in RFC 8785 canonical form")
+	}
+	if e.ID == "" || e.Type == "" || e.Time == "" || len(e.DataSHA256) != 64 {
+		return Entry{}, fmt.Errorf("trust: entry: id, type, time and data_sha256 are required")
+	}
+	return e, nil
+}
