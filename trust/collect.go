@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,7 +32,7 @@ func (c *collector) collect() error {
 		return errors.New("trust: verify needs a SQL store (sqlite or postgres)")
 	}
 	db := sq.ReadDB()
-	for _, step := range []func(*sql.DB) error{c.twins, c.relationships, c.telemetry} {
+	for _, step := range []func(*sql.DB) error{c.twins, c.twinMeta, c.relationships, c.telemetry} {
 		if err := step(db); err != nil {
 			return err
 		}
@@ -120,6 +119,40 @@ func (c *collector) twins(db *sql.DB) error {
 		}
 	}
 	return nil
+}
+
+// twinMeta checks the model a version's stored metadata names against its
+// model column: reads use the column, so a changed copy would otherwise
+// go unnoticed.
+func (c *collector) twinMeta(db *sql.DB) error {
+	rows, err := db.QueryContext(c.ctx, `SELECT id, valid_from, model, meta FROM twins UNION ALL SELECT id, valid_from, model, meta FROM twin_history`)
+	if err != nil {
+		return fmt.Errorf("trust: list twin metadata: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, model string
+		var from int64
+		var meta []byte
+		if err := rows.Scan(&id, &from, &model, &meta); err != nil {
+			return fmt.Errorf("trust: list twin metadata: %w", err)
+		}
+		var m map[string]json.RawMessage
+		ok := json.Unmarshal(meta, &m) == nil
+		if ok {
+			var s string
+			ok = json.Unmarshal(m["$model"], &s) == nil && s == model
+			for k := range m {
+				if strings.HasPrefix(k, "$") && k != "$model" && k != "$lastUpdateTime" {
+					ok = false
+				}
+			}
+		}
+		if !ok {
+			c.mismatch(Altered, "twin", id, time.Unix(0, from).UTC().Format(timeFormat), "", "the stored metadata does not name the version's model")
+		}
+	}
+	return rows.Err()
 }
 
 // relVersion is one stored version of a relationship.
@@ -299,7 +332,6 @@ func (c *collector) models() error {
 			le.matched = true
 		}
 	}
-	sort.SliceStable(c.exp, func(i, j int) bool { return c.exp[i].entry.Time < c.exp[j].entry.Time })
 	return nil
 }
 

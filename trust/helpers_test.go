@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -112,6 +113,7 @@ func scenario(t testing.TB, f *fixture, n int) {
 		_, _, err := p.PutTwin(ctx, asset(fmt.Sprintf("t%d", i), float64(i)+0.25), store.Condition{})
 		must(err)
 	}
+	must(f.log.Checkpoint(ctx))
 	_, _, err := p.PutTwin(ctx, asset("t0", 99), store.Condition{})
 	must(err)
 	for i := range n {
@@ -137,3 +139,7 @@ func scenario(t testing.TB, f *fixture, n int) {
 	must(p.DeleteModel(ctx, "dtmi:test:Old;1"))
 	must(f.log.Checkpoint(ctx))
 }
+
+func storeCond() store.Condition { return store.Condition{} }
+
+func slicesSort(s []string) { sort.Strings(s) }
