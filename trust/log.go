@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -594,11 +593,7 @@ func (l *Log) Prove(index int64) (Proof, error) {
 	return out, nil
 }
 
-// trimNote returns the text of a signed note without its signatures.
-func trimNote(msg []byte) string {
-	s := string(msg)
-	if i := strings.Index(s, "\n\n"); i >= 0 {
-		return s[:i+1]
-	}
-	return s
+// signText signs a note text (tests and tools).
+func signText(s note.Signer, text string) ([]byte, error) {
+	return note.Sign(&note.Note{Text: text}, s)
 }
