@@ -85,7 +85,9 @@ func ptr(v float64) *float64 { return &v }
 
 func TestSystemAvailability(t *testing.T) {
 	a1, a2, a3 := 0.9, 0.95, 0.8
-	u := func(a float64) reliability.Block { return reliability.Block{Kind: reliability.KindUnit, Availability: ptr(a)} }
+	u := func(a float64) reliability.Block {
+		return reliability.Block{Kind: reliability.KindUnit, Availability: ptr(a)}
+	}
 	rho := 10.0 / 1000 // MTTR/MTBF
 	tests := []struct {
 		name string
