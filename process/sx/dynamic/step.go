@@ -245,13 +245,24 @@ func (s *Stepper) SetInlet(j int, f Field, comp int, v float64) error {
 // to its end. It fails with an error wrapping ErrStep when a step fails at
 // the smallest size; the state is then that of the last accepted step.
 func (s *Stepper) Advance(ctx context.Context, t1 float64, each func()) error {
-	for s.t < t1-1e-12*max(1, t1) {
+	for s.t < t1 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		dt := min(s.maxStep, t1-s.t)
-		for !s.try(dt) {
+		rem := t1 - s.t
+		if rem <= 1e-12*max(1, t1) {
+			s.t = t1 // roundoff of earlier steps, not a step
+			break
+		}
+		// Equal steps of at most maxStep, the last ending exactly on t1.
+		steps := math.Ceil(rem/s.maxStep - 1e-9)
+		dt, tNew := rem/steps, s.t+rem/steps
+		if steps == 1 {
+			tNew = t1
+		}
+		for !s.try(dt, tNew) {
 			dt /= 4
+			tNew = s.t + dt
 			if dt < 1e-9 {
 				return fmt.Errorf("%w at t = %g h", ErrStep, s.t)
 			}
@@ -266,11 +277,10 @@ func (s *Stepper) Advance(ctx context.Context, t1 float64, each func()) error {
 	return nil
 }
 
-// try takes one backward-Euler step of dt and reports whether Newton's
-// method converged; on failure the state is restored.
-func (s *Stepper) try(dt float64) bool {
+// try takes one backward-Euler step of dt to tNew and reports whether
+// Newton's method converged; on failure the state is restored.
+func (s *Stepper) try(dt, tNew float64) bool {
 	w := s.w
-	tNew := s.t + dt
 	if s.sens {
 		s.oldBlocks(dt)
 	}
