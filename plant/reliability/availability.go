@@ -115,6 +115,10 @@ func evalBlock(b Block, path string) (*BlockResult, error) {
 	return res, nil
 }
 
+// maxStandby bounds the units of a standby group (the chain has n+1
+// states; no plant has more than a few identical units on standby).
+const maxStandby = 10000
+
 // KOfN is the probability that at least k of independent blocks with
 // availabilities as are up (series is k = n, parallel k = 1).
 func KOfN(k int, as []float64) float64 {
@@ -155,8 +159,8 @@ func standby(b Block, path string) (float64, error) {
 		c = 1
 	}
 	switch {
-	case n < 1:
-		return 0, fieldErr(path, "n", fmt.Sprintf("%d: a standby group needs at least one unit", n))
+	case n < 1 || n > maxStandby:
+		return 0, fieldErr(path, "n", fmt.Sprintf("%d is not between 1 and %d units", n, maxStandby))
 	case k < 1 || k > n:
 		return 0, fieldErr(path, "k", fmt.Sprintf("%d is not between 1 and n = %d", b.K, n))
 	case c < 1:

@@ -76,3 +76,68 @@ func FuzzParseLifeCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeSpecs(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"replace ok", func() error {
+			_, err := reliability.DecodeReplaceSpec([]byte(`{"shape":2,"scale":100,"cost_preventive":1,"cost_failure":5}`))
+			return err
+		}, ""},
+		{"replace missing", func() error {
+			_, err := reliability.DecodeReplaceSpec([]byte(`{"shape":2,"scale":100,"cost_failure":5}`))
+			return err
+		}, "cost_preventive: missing"},
+		{"replace unknown", func() error {
+			_, err := reliability.DecodeReplaceSpec([]byte(`{"shape":2,"scale":100,"cost_preventive":1,"cost_failure":5,"costs":1}`))
+			return err
+		}, `unknown field "costs"`},
+		{"replace type", func() error {
+			_, err := reliability.DecodeReplaceSpec([]byte(`{"shape":"2","scale":100,"cost_preventive":1,"cost_failure":5}`))
+			return err
+		}, "shape: a JSON string cannot be a float64"},
+		{"replace syntax", func() error { _, err := reliability.DecodeReplaceSpec([]byte(`{"shape":`)); return err }, "body:"},
+		{"plan nested type", func() error {
+			_, err := reliability.DecodePlanSpec([]byte(`{"horizon":1,"items":[{"id":"a","shape":true}]}`))
+			return err
+		}, "items.shape: a JSON bool"},
+		{"block missing kind", func() error { _, err := reliability.DecodeBlock([]byte(`{"mtbf":1}`)); return err }, "kind: missing"},
+		{"oee trailing", func() error {
+			_, err := reliability.DecodeOEE([]byte(`{"planned_time":1,"run_time":1,"nameplate_rate":1,"output":1,"in_spec_output":1} {}`))
+			return err
+		}, "after top-level value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.run()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeSpecs: the spec decoders and the engines behind them never
+// panic on any input.
+func FuzzDecodeSpecs(f *testing.F) {
+	f.Add([]byte(`{"shape":2,"scale":100,"cost_preventive":1,"cost_failure":5}`))
+	f.Add([]byte(`{"kind":"series","blocks":[{"kind":"unit","mtbf":10,"mttr":1},{"kind":"standby","n":3,"k":2,"mtbf":5,"mttr":1}]}`))
+	f.Add([]byte(`{"horizon":1000,"items":[{"id":"a","shape":2,"scale":100,"cost_preventive":1,"cost_failure":5,"interval":1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if s, err := reliability.DecodeReplaceSpec(data); err == nil {
+			reliability.AgeReplacement(*s)
+		}
+		if b, err := reliability.DecodeBlock(data); err == nil && len(data) < 2000 {
+			reliability.SystemAvailability(*b)
+		}
+		if p, err := reliability.DecodePlanSpec(data); err == nil {
+			reliability.Plan(*p)
+		}
+		if o, err := reliability.DecodeOEE(data); err == nil {
+			reliability.OEE(*o)
+		}
+	})
+}
