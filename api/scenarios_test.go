@@ -319,7 +319,7 @@ func TestScenarioErrors(t *testing.T) {
 // model gets it on the first run.
 func TestScenarioModelUpload(t *testing.T) {
 	e := start(t, options{})
-	net := `{"nodes":[{"id":"m","capacity_per_period":10,"inventory":0},{"id":"d","capacity_per_period":10,"inventory":5,"demand_per_period":8}],"arcs":[{"from":"m","to":"d","ratio":1}]}`
+	net := `{"nodes":[{"id":"m","capacity_per_period":10,"inventory":0},{"id":"d","capacity_per_period":10,"inventory":16,"demand_per_period":8}],"arcs":[{"from":"m","to":"d","ratio":1}]}`
 	run := postRun(t, e, fmt.Sprintf(`{"start":"2025-01-01","days":10,"network":%s}`, net), 201)
 	if run.Status != api.RunDone || run.KPIs.DemandFillRate != 1 {
 		t.Errorf("run = %+v, want done with fill rate 1", run)
@@ -380,8 +380,8 @@ func TestSupplyPageInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/#/supply/"+april.ID)); err != nil {
 		t.Fatal(err)
 	}
-	wait("the run drawn", `document.querySelectorAll("svg.sankey rect").length >= 8 && document.querySelectorAll("svg.sankey path.link").length >= 8`)
-	wait("time series with the control shaded", `document.querySelectorAll("svg.timechart").length === 2 && document.querySelectorAll("svg.timechart rect.shade.control").length === 2 && !!document.querySelector('svg.timechart path[data-series="oem-row"]')`)
+	wait("the run drawn", `(() => { const b = document.getElementById("sankey"); return !!b && b.dataset.ready === "1" && +b.dataset.nodes >= 8 && +b.dataset.links >= 8; })()`)
+	wait("time series with the control shaded", `document.querySelectorAll(".timechart[data-ready]").length === 2 && [...document.querySelectorAll(".timechart")].every(c => c.dataset.bands.includes("control")) && document.querySelector(".fill-chart").dataset.series.split("|").includes("oem-row")`)
 	wait("node table", `[...document.querySelectorAll("#run-nodes td")].some(td => td.textContent === "oem-row")`)
 	wait("stress table sorted by exposure", `(() => { const rows = [...document.querySelectorAll("#stress-table tr")].slice(1); const ex = rows.map(r => r.classList.contains("exposed")); return rows.length > 10 && ex[0] && ex.indexOf(false) > 0 && ex.lastIndexOf(true) < ex.indexOf(false); })()`)
 	shot("supply-run")
@@ -405,7 +405,7 @@ func TestSupplyPageInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("supply-run"))); err != nil {
 		t.Fatal(err)
 	}
-	wait("the error", `(() => { const p = document.querySelector("#supply-results p.error"); return !!p && p.textContent.includes("shocks[0].node"); })()`)
+	wait("the error at its field", `[...document.querySelectorAll(".error[data-for]")].some(e => e.dataset.for === "shocks[0].node")`)
 }
 
 // TestScenarioStudyKeepsConcurrentEdit edits a study's twin through the

@@ -35,8 +35,11 @@ type model struct {
 	groupArcs [][]int
 	nodeGrp   [][]int
 	levelS    []float64 // order-up-to per group, output-equivalent units
+	inStock0  []float64 // initial input stock per group, output-equivalent units
+	transit0  []float64 // initial in-transit per arc, upstream units
 	levelR    []float64 // reorder point per group; < 0 means base stock
 	priority  bool
+	zero      float64 // Tolerance × the largest quantity: smaller stocks, orders and flows are 0
 
 	shocks     []cshock
 	controls   []ccontrol
@@ -52,6 +55,7 @@ type model struct {
 	capMax     []float64 // capacity including every build, for steady throughput
 	qualDay0   []int
 	random     []crandom
+	money      *cmoney // nil: no prices or costs
 
 	month      []int // month index per day
 	monthLabel []string
@@ -146,11 +150,13 @@ func compile(s *SimScenario) (*model, error) {
 		c.policies,
 		c.builds,
 		c.substitutions,
+		c.initialState,
 		c.levels,
 		c.shocks,
 		c.randomShocks,
 		c.controls,
 		c.qualifications,
+		c.money,
 	} {
 		if err := section(); err != nil {
 			return nil, err
@@ -219,7 +225,12 @@ func (c *compiler) nodesAndArcs() error {
 				m.arcGroup[a] = gi
 			}
 			m.hasInputs[j] = true
+			q := net.Nodes[j].InputInventory[net.Arcs[g[0]].material()]
+			m.inStock0 = append(m.inStock0, q*m.invRatio[g[0]])
 		}
+	}
+	for _, a := range net.Arcs {
+		m.transit0 = append(m.transit0, a.InTransit)
 	}
 	return nil
 }
@@ -299,6 +310,7 @@ func (c *compiler) substitutions() error {
 func (c *compiler) levels() error {
 	m, pol := c.m, c.s.Policies
 	through := m.throughput(c.net)
+	m.zero = Tolerance * m.quantityScale()
 	m.releaseDate = make([]bool, m.n)
 	m.releaseFrom = make([]int, m.n)
 	m.releasePerDay = make([]float64, m.n)
@@ -344,11 +356,17 @@ func (c *compiler) levels() error {
 			for _, a := range m.groupArcs[g] {
 				lmax = max(lmax, m.lead[a])
 			}
+			// The declared state is the target: the input stock the
+			// node starts with plus what is on its way at rest (one lead
+			// time's flow in transit and one day's on order: an order
+			// placed today ships tomorrow), unless a policy gives days
+			// of cover.
+			level := m.inStock0[g] + float64(max(lmax, 1)+1)*through[j]
 			cover := p.CoverDays
-			if cover == 0 {
-				cover = float64(max(lmax, 1)) + 14
+			if cover > 0 {
+				level = cover * through[j]
 			}
-			m.levelS = append(m.levelS, cover*through[j])
+			m.levelS = append(m.levelS, level)
 			r := -1.0
 			if p.Type == "ss" {
 				if p.ReorderDays > cover {
@@ -423,11 +441,11 @@ func (c *compiler) shock(p string, sh Shock) (cshock, error) {
 	if (cs.kind == 1 || cs.kind == 2) && cs.arc < 0 {
 		return cs, fieldErr(p+".arc", "required for %s", kind)
 	}
-	if !finite(sh.CapacityFactor) || sh.CapacityFactor < 0 || sh.CapacityFactor > 1 {
-		return cs, fieldErr(p+".capacity_factor", "must be in [0, 1]")
+	if err := checkFactor(p+".capacity_factor", sh.CapacityFactor); err != nil {
+		return cs, err
 	}
-	if !finite(sh.DemandFactor) || sh.DemandFactor < 0 {
-		return cs, fieldErr(p+".demand_factor", "must be a finite number >= 0")
+	if err := checkFactor(p+".demand_factor", sh.DemandFactor); err != nil {
+		return cs, err
 	}
 	if sh.DelayDays < 0 {
 		return cs, fieldErr(p+".delay_days", "must be >= 0")
@@ -444,6 +462,14 @@ func (c *compiler) shock(p string, sh Shock) (cshock, error) {
 		return cs, fieldErr(p+".to", "date %s is before from %s", sh.To, sh.From)
 	}
 	return cs, nil
+}
+
+// checkFactor checks a shock's factor: finite, in [0, MaxFactor].
+func checkFactor(field string, v float64) error {
+	if !finite(v) || v < 0 || v > MaxFactor {
+		return fieldErr(field, "must be in [0, %g] (MaxFactor; above 1 is a surge)", float64(MaxFactor))
+	}
+	return nil
 }
 
 // randomShocks compiles the random outage processes.
@@ -470,8 +496,8 @@ func (c *compiler) randomShocks() error {
 		if !finite(cr.sig) || cr.sig < 0 {
 			return fieldErr(p+".duration_sigma", "must be >= 0")
 		}
-		if !finite(cr.factor) || cr.factor < 0 || cr.factor > 1 {
-			return fieldErr(p+".capacity_factor", "must be in [0, 1]")
+		if err := checkFactor(p+".capacity_factor", cr.factor); err != nil {
+			return err
 		}
 		c.m.random = append(c.m.random, cr)
 	}
@@ -735,10 +761,97 @@ func (m *model) throughput(net *Network) []float64 {
 	return need
 }
 
+// Tolerance is the share of the network's largest quantity (capacity,
+// stock, demand, input stock or in-transit) below which the simulation
+// treats a stock, an order, a shipment or a split weight as zero: such
+// amounts are left over from rounding (a stock of 3.56e-307 once made an
+// order split divide by a denormal sum and turned KPIs into NaN).
+const Tolerance = 1e-12
+
+// quantityScale is the largest quantity of the model (1 if all are 0).
+func (m *model) quantityScale() float64 {
+	s := 0.0
+	for _, v := range [][]float64{m.capMax, m.inv0, m.demand, m.inStock0, m.transit0} {
+		for _, x := range v {
+			s = max(s, x)
+		}
+	}
+	if s == 0 {
+		return 1
+	}
+	return s
+}
+
 func asFieldError(err error, fe **FieldError) bool {
 	e, ok := err.(*FieldError)
 	if ok {
 		*fe = e
 	}
 	return ok
+}
+
+// DefaultCoverDays is the input stock, in days of throughput, that
+// initial_state "at_rest" gives every input without a declared stock: 14 days, the
+// safety part of the engine's former default order-up-to level (lead time
+// + 14 days). A modelling choice, not a sourced figure: the research note
+// gives OEM magnet inventories of 4–6 weeks (c.8, Crisil [S63]).
+const DefaultCoverDays = 14
+
+// Initial states of a simulation.
+const (
+	// InitialDeclared starts from exactly the declared stocks (the default).
+	InitialDeclared = "declared"
+	// InitialAtRest starts a network in steady state: every input without
+	// a declared input_inventory holds initial_cover_days (default
+	// DefaultCoverDays) of the node's steady throughput, and every arc
+	// without a declared in_transit carries one lead time's steady flow.
+	InitialAtRest = "at_rest"
+)
+
+// initialState fills in the undeclared input stocks and pipelines of a
+// scenario that starts at rest: an input holds cover days of its node's
+// steady throughput; an arc carries max(1, lead) days of what its customer
+// draws from it at rest, shared among alternative sources by capacity
+// (stockpiles ship nothing at rest).
+func (c *compiler) initialState() error {
+	m, s := c.m, c.s
+	switch s.InitialState {
+	case "", InitialDeclared:
+		if s.InitialCoverDays != 0 {
+			return fieldErr("initial_cover_days", "applies to initial_state %q only", InitialAtRest)
+		}
+		return nil
+	case InitialAtRest:
+	default:
+		return fieldErr("initial_state", "unknown state %q (want declared or at_rest)", s.InitialState)
+	}
+	cover := s.InitialCoverDays
+	if !finite(cover) || cover < 0 || cover > maxQuantity {
+		return fieldErr("initial_cover_days", "must be a finite number >= 0")
+	}
+	if cover == 0 {
+		cover = DefaultCoverDays
+	}
+	through := m.throughput(c.net)
+	for g, j := range m.groupNode {
+		a0 := m.groupArcs[g][0]
+		if _, ok := c.net.Nodes[j].InputInventory[c.net.Arcs[a0].material()]; !ok {
+			m.inStock0[g] = cover * through[j]
+		}
+	}
+	for a, arc := range c.net.Arcs {
+		if arc.InTransit != 0 || m.stockpile[m.from[a]] {
+			continue
+		}
+		tot := 0.0
+		for _, b := range m.groupArcs[m.arcGroup[a]] {
+			if !m.stockpile[m.from[b]] {
+				tot += m.capMax[m.from[b]]
+			}
+		}
+		if tot > 0 {
+			m.transit0[a] = float64(max(1, arc.LeadTimeDays)) * through[m.to[a]] * m.capMax[m.from[a]] / tot * arc.Ratio
+		}
+	}
+	return nil
 }

@@ -76,7 +76,8 @@ func TestControlByContent(t *testing.T) {
 					Nodes: []supply.Node{
 						{ID: "sep", Country: tt.origin, CapacityPerPeriod: 10},
 						{ID: "mag", Country: "JP", CapacityPerPeriod: 10},
-						{ID: "oem", Country: "US", CapacityPerPeriod: 10, DemandPerPeriod: 5},
+						// Ten days of stock bridge the empty pipelines of the start.
+						{ID: "oem", Country: "US", CapacityPerPeriod: 10, DemandPerPeriod: 5, Inventory: 50},
 					},
 					Arcs: []supply.Arc{
 						{From: "sep", To: "mag", Ratio: 1, Material: "Dy oxide", LeadTimeDays: 2},
@@ -151,7 +152,8 @@ func TestQualificationGatesSecondSource(t *testing.T) {
 		Network: supply.Network{
 			Nodes: []supply.Node{
 				{ID: "A", CapacityPerPeriod: 10}, {ID: "B", CapacityPerPeriod: 10},
-				{ID: "O", CapacityPerPeriod: 10, DemandPerPeriod: 10},
+				// Two days of stock bridge the empty pipeline of the start.
+				{ID: "O", CapacityPerPeriod: 10, DemandPerPeriod: 10, Inventory: 20},
 			},
 			Arcs: []supply.Arc{
 				{ID: "AO", From: "A", To: "O", Ratio: 1, Material: "m", LeadTimeDays: 1},
@@ -274,7 +276,8 @@ func TestQuotaClosesLane(t *testing.T) {
 			Nodes: []supply.Node{
 				{ID: "cn", Country: "CN", CapacityPerPeriod: 10},
 				{ID: "au", Country: "AU", CapacityPerPeriod: 10},
-				{ID: "oem", Country: "US", CapacityPerPeriod: 10, DemandPerPeriod: 5},
+				// Five days of stock bridge the empty pipelines of the start.
+				{ID: "oem", Country: "US", CapacityPerPeriod: 10, DemandPerPeriod: 5, Inventory: 25},
 			},
 			Arcs: []supply.Arc{
 				{From: "cn", To: "oem", Ratio: 1, Material: "REO", LeadTimeDays: 2},

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // MCOptions holds the knobs of MonteCarlo.
@@ -30,6 +32,10 @@ type Dist struct {
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
 	P95  float64 `json:"p95"`
+	// CI95 is the half-width of the 95% confidence interval of the mean,
+	// t_{0.975, n−1} s / √n with s the sample standard deviation (0 when
+	// n < 2): the mean is Mean ± CI95.
+	CI95 float64 `json:"ci95"`
 	// CVaR95 is the mean of the worst 5% (the largest values); set for
 	// lost demand only.
 	CVaR95 *float64 `json:"cvar95,omitempty"`
@@ -61,6 +67,20 @@ type NodeDist struct {
 	TTSDays Dist        `json:"tts_days"`
 	TTRDays Dist        `json:"ttr_days"`
 	Monthly []MonthMean `json:"monthly"`
+	// Cost is the distribution of the node's total cost over the runs
+	// (NodeCost.Total; nil when the scenario has no money).
+	Cost *Dist `json:"cost,omitempty"`
+}
+
+// CostDist holds the distributions over runs of a study's summed costs
+// (RunCost), in Currency.
+type CostDist struct {
+	Currency       string `json:"currency"`
+	RevenueAtRisk  Dist   `json:"revenue_at_risk"`
+	LostDemandCost Dist   `json:"lost_demand_cost"`
+	HoldingCost    Dist   `json:"holding_cost"`
+	MitigationCost Dist   `json:"mitigation_cost"`
+	Total          Dist   `json:"total"`
 }
 
 // MCResult is the outcome of a Monte Carlo study.
@@ -70,6 +90,8 @@ type MCResult struct {
 	Start Date                 `json:"start"`
 	Days  int                  `json:"days"`
 	Nodes map[NodeID]*NodeDist `json:"nodes"`
+	// Cost is the distribution of the summed costs (nil without money).
+	Cost *CostDist `json:"cost,omitempty"`
 }
 
 // mcBlock is the number of consecutive runs one worker takes at a time; the
@@ -86,6 +108,15 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 	if err != nil {
 		return nil, err
 	}
+	smp, err := monteCarlo(ctx, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return smp.result(m, opts.Seed), nil
+}
+
+// monteCarlo runs the study of the compiled model m and keeps its samples.
+func monteCarlo(ctx context.Context, m *model, opts MCOptions) (*mcSamples, error) {
 	runs := opts.Runs
 	if runs == 0 {
 		runs = 100
@@ -100,7 +131,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 	nb := (runs + mcBlock - 1) / mcBlock
 	workers = max(1, min(workers, nb))
 	n, nm := m.n, len(m.monthLabel)
-	smp := newMCSamples(runs, nb, n, nm)
+	smp := newMCSamples(runs, nb, n, nm, m.money != nil)
 	var next atomic.Int64
 	var done atomic.Int64
 	var wg sync.WaitGroup
@@ -135,7 +166,7 @@ func MonteCarlo(ctx context.Context, s *SimScenario, opts MCOptions) (*MCResult,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return smp.result(m, opts.Seed), nil
+	return smp, nil
 }
 
 // mcSamples is what a Monte Carlo study keeps of its runs: per run and node
@@ -148,14 +179,22 @@ type mcSamples struct {
 	soDays, fill, lost, first []float64
 	tts, ttr                  []float64
 	msum                      []float64
+	// With money: nodeCost per run*n + node (NodeCost.Total) and cost per
+	// run*5 + k, the RunCost fields in order (revenue at risk, lost demand
+	// cost, holding, mitigation, total).
+	nodeCost, cost []float64
 }
 
 // newMCSamples allocates the samples of runs runs in nb blocks of n nodes and nm months.
-func newMCSamples(runs, nb, n, nm int) *mcSamples {
-	return &mcSamples{runs: runs, nb: nb, n: n, nm: nm,
+func newMCSamples(runs, nb, n, nm int, money bool) *mcSamples {
+	smp := &mcSamples{runs: runs, nb: nb, n: n, nm: nm,
 		soDays: make([]float64, runs*n), fill: make([]float64, runs*n), lost: make([]float64, runs*n),
 		first: make([]float64, runs*n), tts: make([]float64, runs*n), ttr: make([]float64, runs*n),
 		msum: make([]float64, nb*n*nm*3)}
+	if money {
+		smp.nodeCost, smp.cost = make([]float64, runs*n), make([]float64, runs*5)
+	}
+	return smp
 }
 
 // record stores run r, just simulated in w, and adds its months to bs, the
@@ -179,6 +218,16 @@ func (smp *mcSamples) record(w *workspace, r int, bs []float64) {
 				rec = m.days
 			}
 			ttr[k] = float64(rec - f)
+		}
+		if mo := m.money; mo != nil {
+			c := mo.nodeCost(m.stockpile[i], i, w.lost[i], w.stockDays[i])
+			smp.nodeCost[k] = c.Total
+			rc := smp.cost[r*5:][:5]
+			rc[0] += c.RevenueAtRisk
+			rc[1] += c.LostDemandCost
+			rc[2] += c.HoldingCost
+			rc[3] += c.MitigationCost
+			rc[4] += c.Total
 		}
 		for mo := range nm {
 			x := i*nm + mo
@@ -215,6 +264,10 @@ func (smp *mcSamples) result(m *model, seed uint64) *MCResult {
 			TTRDays:          summarize(pick(ttr, i), false),
 		}
 		nd.PStockout = float64(nd.FirstStockoutDay.N) / float64(runs)
+		if smp.nodeCost != nil {
+			c := summarize(pick(smp.nodeCost, i), false)
+			nd.Cost = &c
+		}
 		nd.Monthly = make([]MonthMean, nm)
 		for mo := range nm {
 			var f, l, v float64
@@ -229,7 +282,22 @@ func (smp *mcSamples) result(m *model, seed uint64) *MCResult {
 		}
 		res.Nodes[id] = nd
 	}
+	if smp.cost != nil {
+		res.Cost = smp.costDist(m.money.currency)
+	}
 	return res
+}
+
+// costDist summarises the summed costs of the runs.
+func (smp *mcSamples) costDist(currency string) *CostDist {
+	col := func(k int) Dist {
+		xs := make([]float64, smp.runs)
+		for r := range xs {
+			xs[r] = smp.cost[r*5+k]
+		}
+		return summarize(xs, false)
+	}
+	return &CostDist{Currency: currency, RevenueAtRisk: col(0), LostDemandCost: col(1), HoldingCost: col(2), MitigationCost: col(3), Total: col(4)}
 }
 
 // summarize sorts xs in place and returns its mean and empirical quantiles
@@ -246,6 +314,7 @@ func summarize(xs []float64, cvar bool) Dist {
 		s += v
 	}
 	d.Mean = s / float64(len(xs))
+	d.CI95 = halfWidth95(xs, d.Mean)
 	q := func(p float64) float64 {
 		k := int(math.Ceil(p*float64(len(xs)))) - 1
 		return xs[max(0, min(k, len(xs)-1))]
@@ -261,4 +330,25 @@ func summarize(xs []float64, cvar bool) Dist {
 		d.CVaR95 = &c
 	}
 	return d
+}
+
+// halfWidth95 is the t-based half-width of the 95% confidence interval of
+// the mean of xs: t_{0.975, n−1} s/√n, 0 for fewer than two values.
+func halfWidth95(xs []float64, mean float64) float64 {
+	n := len(xs)
+	if n < 2 {
+		return 0
+	}
+	ss := 0.0
+	for _, v := range xs {
+		ss += (v - mean) * (v - mean)
+	}
+	sd := math.Sqrt(ss / float64(n-1))
+	return tQuantile975(n-1) * sd / math.Sqrt(float64(n))
+}
+
+// tQuantile975 is the 0.975 quantile of Student's t with nu degrees of
+// freedom (1.959964 as nu → ∞).
+func tQuantile975(nu int) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(nu)}.Quantile(0.975)
 }

@@ -2,6 +2,7 @@ package supply
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -36,7 +37,13 @@ type Node struct {
 	DemandPerPeriod   float64 `json:"demand_per_period,omitempty"` // external demand, output units per period
 	LossPerUnit       float64 `json:"loss_per_unit,omitempty"`     // loss (margin or penalty) per unit of lost demand
 	HoldingCost       float64 `json:"holding_cost,omitempty"`      // cost per unit of strategic stock (stock sizing LP); 0 means 1
-	Source            string  `json:"source,omitempty"`            // where the numbers come from
+	// InputInventory is the stock of each input material on hand at the
+	// start of a simulation, in units of that material (converted to the
+	// node's output at the ratio of its first arc carrying it). The key is
+	// the arcs' material, or DefaultMaterial for arcs that name none.
+	// Input stocks not given start empty.
+	InputInventory map[string]float64 `json:"input_inventory,omitempty"`
+	Source         string             `json:"source,omitempty"` // where the numbers come from
 }
 
 // Arc is a supply lane from one node to another.
@@ -51,31 +58,49 @@ type Arc struct {
 	Ratio float64 `json:"ratio" req:"true"`
 	// Material names what the arc carries. Arcs into a node with the same
 	// material are alternative sources of it; different materials are all
-	// required (a bill of materials). Empty means the upstream node's ID, so
-	// by default every input is a distinct required material.
+	// required (a bill of materials). Empty means the node's one default
+	// input (DefaultMaterial): arcs without a material are alternative
+	// sources of each other, as in Simchi-Levi's formulation; a material is
+	// needed only for a real bill of materials.
 	Material string `json:"material,omitempty"`
 	// LeadTimeDays is the transit time in days (simulation only).
 	LeadTimeDays int `json:"lead_time_days,omitempty"`
+	// InTransit is what is on its way on the arc at the start of a
+	// simulation, in upstream units; it arrives in equal parts over the
+	// next max(1, lead_time_days) days. 0: the pipeline starts empty.
+	InTransit float64 `json:"in_transit,omitempty"`
 	// Source says where the numbers come from.
 	Source string `json:"source,omitempty"`
 }
+
+// DefaultMaterial is the name of a node's default input: what the arcs
+// into it that name no material carry (the key of input_inventory for it).
+const DefaultMaterial = "default"
 
 // material returns the material group key of the arc.
 func (a Arc) material() string {
 	if a.Material != "" {
 		return a.Material
 	}
-	return "node:" + string(a.From)
+	return DefaultMaterial
 }
+
+// MaxFactor bounds every capacity, lane and demand factor of a shock or
+// scenario. Factors above 1 are surges, rebounds and ramp-ups (China's
+// magnet exports in July 2025 were 1.057 × July 2024, research note c.6);
+// a factor above 10 is taken to be an error of units, not a scenario.
+const MaxFactor = 10
 
 // Scenario is one disruption of the stress test: the nodes in Disrupted lose
 // their capacity (all of it, or the share 1−CapacityFactor) for TTRPeriods.
+// An empty Disrupted is the baseline row (nothing disrupted).
 type Scenario struct {
 	Name       string   `json:"name" req:"true"`
 	Disrupted  []NodeID `json:"disrupted" req:"true"`
 	TTRPeriods float64  `json:"ttr_periods" req:"true"`
 	// CapacityFactor is the share of capacity the disrupted nodes keep
-	// (0, the default, is a full outage).
+	// (0, the default, is a full outage; above 1, up to MaxFactor, a surge
+	// of capacity, never of output beyond what inputs allow).
 	CapacityFactor float64 `json:"capacity_factor,omitempty"`
 }
 
@@ -97,10 +122,18 @@ type Network struct {
 // none, as in the teaching notebook of the research note (b.2).
 const DefaultTTSCap = 999
 
-// DefaultTTR is the time to recover given to every node in the
-// node-by-node stress test when the network names no scenarios. It is a
-// modelling choice (no source gives a universal TTR): 4 periods.
-const DefaultTTR = 4
+// DefaultTTR is the time to recover, in days, given to every node in the
+// node-by-node stress test when the network names no scenarios (and by the
+// API and the dashboard). It is the time an OEM needs to qualify a new
+// supplier for a production programme: screening 24 + samples and PPAP 75
+// + audit 45 days, the mid-points of the playbook's ranges (research note
+// c.8 and b.8: 4–7 months in all [S27], vendor source), as in
+// DefaultQualification. A network whose period is not a day must set
+// default_ttr_periods.
+const DefaultTTR = 144
+
+// DefaultTTRSource names where DefaultTTR comes from; outputs carry it.
+const DefaultTTRSource = "new-supplier qualification for a production programme, 4–7 months: screening 24 + samples/PPAP 75 + audit 45 days (mid-points), research note supply-chain-twin.md c.8/b.8 [S27]"
 
 // DecodeNetwork decodes a NETWORK JSON document strictly (unknown and missing
 // required fields are errors naming the field) and validates it.
@@ -193,6 +226,12 @@ func (n *Network) Validate() error {
 		if a.LeadTimeDays < 0 {
 			return fieldErr(p+".lead_time_days", "must be >= 0")
 		}
+		if err := checkNum(p+".in_transit", a.InTransit, false); err != nil {
+			return err
+		}
+	}
+	if err := n.checkInputInventory(); err != nil {
+		return err
 	}
 	if err := n.checkCycles(idx); err != nil {
 		return err
@@ -208,9 +247,6 @@ func (n *Network) Validate() error {
 		if s.Name == "" {
 			return fieldErr(p+".name", "must not be empty")
 		}
-		if len(s.Disrupted) == 0 {
-			return fieldErr(p+".disrupted", "must name at least one node")
-		}
 		for j, id := range s.Disrupted {
 			if _, ok := idx[id]; !ok {
 				return fieldErr(fmt.Sprintf("%s.disrupted[%d]", p, j), "unknown node %q", id)
@@ -222,8 +258,39 @@ func (n *Network) Validate() error {
 		if err := checkNum(p+".capacity_factor", s.CapacityFactor, false); err != nil {
 			return err
 		}
-		if s.CapacityFactor > 1 {
-			return fieldErr(p+".capacity_factor", "must be <= 1")
+		if s.CapacityFactor > MaxFactor {
+			return fieldErr(p+".capacity_factor", "must be <= %g (MaxFactor)", float64(MaxFactor))
+		}
+	}
+	return nil
+}
+
+// checkInputInventory checks that every node's input_inventory names a
+// material the node takes (an arc into it carries) with a finite
+// non-negative quantity.
+func (n *Network) checkInputInventory() error {
+	for i, nd := range n.Nodes {
+		if len(nd.InputInventory) == 0 {
+			continue
+		}
+		takes := map[string]bool{}
+		for _, a := range n.Arcs {
+			if a.To == nd.ID {
+				takes[a.material()] = true
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(nd.InputInventory)) {
+			f := fmt.Sprintf("nodes[%d].input_inventory.%s", i, k)
+			if !takes[k] {
+				has := "it has no input arcs"
+				if len(takes) > 0 {
+					has = "its arcs carry " + strings.Join(slices.Sorted(maps.Keys(takes)), ", ")
+				}
+				return fieldErr(f, "node %q takes no material %q (%s)", nd.ID, k, has)
+			}
+			if err := checkNum(f, nd.InputInventory[k], false); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

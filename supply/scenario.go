@@ -37,6 +37,19 @@ type SimScenario struct {
 	RandomShocks   []RandomShock   `json:"random_shocks,omitempty"`
 	Builds         []Build         `json:"builds,omitempty"`
 	Substitutions  []Substitution  `json:"substitutions,omitempty"`
+	// Prices are the prices of materials per country, each with its
+	// currency, date and source; Costs the margins, holding costs and
+	// units. With neither (and no build or qualification cost) results
+	// carry no money.
+	Prices []Price `json:"prices,omitempty"`
+	Costs  *Costs  `json:"costs,omitempty"`
+	// InitialState is InitialDeclared (the default: exactly the declared
+	// stocks; input stocks and pipelines empty unless given) or
+	// InitialAtRest (a network in steady state, as a historical replay
+	// starts); InitialCoverDays is the input stock of "at_rest" in days of
+	// throughput (0: DefaultCoverDays).
+	InitialState     string  `json:"initial_state,omitempty"`
+	InitialCoverDays float64 `json:"initial_cover_days,omitempty"`
 }
 
 // Build is new capacity at a node: from Online the node's capacity grows by
@@ -48,7 +61,11 @@ type Build struct {
 	Online               Date    `json:"online" req:"true"`
 	AddCapacityPerPeriod float64 `json:"add_capacity_per_period" req:"true"`
 	RampDays             int     `json:"ramp_days,omitempty"`
-	Source               string  `json:"source,omitempty"`
+	// Capex is the capital cost of the build, charged once; OpexPerDay its
+	// operating cost per day from Online to the horizon (scenario currency).
+	Capex      float64 `json:"capex,omitempty"`
+	OpexPerDay float64 `json:"opex_per_day,omitempty"`
+	Source     string  `json:"source,omitempty"`
 }
 
 // Substitution lowers a demand node's demand from From on (lower-Dy grades,
@@ -138,6 +155,9 @@ type Qualification struct {
 	SamplesDays   int    `json:"samples_days"`
 	AuditDays     int    `json:"audit_days"`
 	RampDays      int    `json:"ramp_days"`
+	// Cost is the cost of the programme (scenario currency), charged to
+	// the lane's customer.
+	Cost float64 `json:"cost,omitempty"`
 }
 
 // Qualification states.

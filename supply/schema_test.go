@@ -70,6 +70,9 @@ func TestSchemasMatchTypes(t *testing.T) {
 		{"random shock", defs(sc, "random_shock"), supply.RandomShock{}},
 		{"build", defs(sc, "build"), supply.Build{}},
 		{"substitution", defs(sc, "substitution"), supply.Substitution{}},
+		{"price", defs(sc, "price"), supply.Price{}},
+		{"costs", defs(sc, "costs"), supply.Costs{}},
+		{"node costs", defs(sc, "node_costs"), supply.NodeCosts{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,12 +22,26 @@ type MonthKPI struct {
 // cancelled. A stockout day is a day with lost demand or with open orders
 // the node could not ship.
 type NodeKPI struct {
-	FirstStockout *Date      `json:"first_stockout"` // first day with an unfilled request; null if none
-	StockoutDays  int        `json:"stockout_days"`
-	FillRate      float64    `json:"fill_rate"`
-	Requested     float64    `json:"requested"`
-	Lost          float64    `json:"lost"` // external demand lost, units
+	FirstStockout *Date   `json:"first_stockout"` // first day with an unfilled request; null if none
+	StockoutDays  int     `json:"stockout_days"`
+	FillRate      float64 `json:"fill_rate"`
+	Requested     float64 `json:"requested"`
+	Lost          float64 `json:"lost"` // external demand lost, units
+	// The output balance over the run, in the node's output units:
+	// inventory_start + produced − shipped − served = inventory_end
+	// (up to Tolerance × the largest quantity per day).
+	InventoryStart float64 `json:"inventory_start"`
+	Produced       float64 `json:"produced"`
+	Shipped        float64 `json:"shipped"` // to customer nodes
+	Served         float64 `json:"served"`  // external demand met
+	InventoryEnd   float64 `json:"inventory_end"`
+	// StockUnitDays is the end-of-day stock summed over the days (unit-days),
+	// what holding costs are charged on.
+	StockUnitDays float64    `json:"stock_unit_days"`
 	Monthly       []MonthKPI `json:"monthly"`
+	// Cost is the node's money over the run (nil when the scenario has no
+	// costs).
+	Cost *NodeCost `json:"cost,omitempty"`
 }
 
 // Result is the outcome of one simulated run.
@@ -35,6 +49,8 @@ type Result struct {
 	Start Date                `json:"start"`
 	Days  int                 `json:"days"`
 	Nodes map[NodeID]*NodeKPI `json:"nodes"`
+	// Cost sums the nodes' costs (nil when the scenario has no money).
+	Cost *RunCost `json:"cost,omitempty"`
 }
 
 // workspace holds all per-run state; Run reuses it so a day step does not
@@ -77,11 +93,15 @@ type workspace struct {
 
 	// KPIs.
 	req, fill, lost []float64 // per node over the run
-	soDays, firstSO []int
-	mAcc            []float64 // node × month × 4: requested, filled, lost, inventory at the month's end (one cache line per day's update)
-	win             []float64 // node × 7 × 2 trailing window (request, fill)
-	recovered       []int     // day the trailing fill rate came back ≥ 95% after the first stockout
-	firstOnset      int
+	// Output balance per node over the run: produced, shipped to
+	// customers, served to external demand, and the sum of the end-of-day
+	// stock (unit-days, for holding costs).
+	produced, shipped, served, stockDays []float64
+	soDays, firstSO                      []int
+	mAcc                                 []float64 // node × month × 4: requested, filled, lost, inventory at the month's end (one cache line per day's update)
+	win                                  []float64 // node × 7 × 2 trailing window (request, fill)
+	recovered                            []int     // day the trailing fill rate came back ≥ 95% after the first stockout
+	firstOnset                           int
 }
 
 // window is the trailing window of the empirical time to recover, days.
@@ -99,6 +119,7 @@ func newWorkspace(m *model) *workspace {
 		qUsed: make([]float64, len(m.controls)),
 		req:   make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
 		soDays: make([]int, m.n), firstSO: make([]int, m.n),
+		produced: make([]float64, m.n), shipped: make([]float64, m.n), served: make([]float64, m.n), stockDays: make([]float64, m.n),
 		mAcc: make([]float64, m.n*len(m.monthLabel)*4),
 		win:  make([]float64, m.n*window*2), recovered: make([]int, m.n),
 	}
@@ -126,9 +147,9 @@ func clear64(s []float64) {
 func (w *workspace) reset(rng *rand.Rand) {
 	m := w.m
 	copy(w.out, m.inv0)
-	copy(w.inBuf, m.levelS)
+	copy(w.inBuf, m.inStock0)
 	for _, s := range [][]float64{w.pipe, w.pSum, w.backlog, w.newOrd, w.short, w.ordIn, w.tOut, w.tIn, w.tPipe, w.qUsed,
-		w.req, w.fill, w.lost, w.mAcc, w.win} {
+		w.req, w.fill, w.lost, w.mAcc, w.win, w.produced, w.shipped, w.served, w.stockDays} {
 		clear64(s)
 	}
 	for i := range w.licState {
@@ -146,7 +167,7 @@ func (w *workspace) reset(rng *rand.Rand) {
 		w.firstSO[i] = -1
 		w.recovered[i] = -1
 	}
-	for c, ctl := range m.controls {
+	for _, ctl := range m.controls {
 		if ctl.contentIdx < 0 {
 			continue
 		}
@@ -155,8 +176,8 @@ func (w *workspace) reset(rng *rand.Rand) {
 				w.tOut[ctl.contentIdx*m.n+i] = 1
 			}
 		}
-		_ = c
 	}
+	w.fillPipeline()
 	for i := range m.controls {
 		w.ctlSrc[i].Seed(rng.Uint64(), rng.Uint64())
 	}
@@ -194,6 +215,29 @@ func (w *workspace) reset(rng *rand.Rand) {
 			w.firstOnset = min(w.firstOnset, on)
 			d = on + n
 		}
+	}
+}
+
+// fillPipeline puts each arc's declared in-transit quantity on the way: it
+// arrives in equal parts on days 0 … max(1, lead)−1, as a pipeline at
+// rest would (shipped on the lead time's days before the start).
+func (w *workspace) fillPipeline() {
+	m := w.m
+	for a, q := range m.transit0 {
+		if q == 0 {
+			continue
+		}
+		L := max(1, m.lead[a])
+		part := q / float64(L)
+		g := m.arcGroup[a]
+		for d := range L {
+			pi := (d%m.ringLen)*m.na + a
+			w.pipe[pi] += part
+			for c := range m.nContent {
+				w.tPipe[c*m.na*m.ringLen+pi] += part * w.tOut[c*m.n+m.from[a]]
+			}
+		}
+		w.pSum[g] += q * m.invRatio[a]
 	}
 }
 
@@ -377,6 +421,7 @@ func (w *workspace) arrivals(slot int) {
 	// Phase 2: arrivals.
 	inBuf, pSum := w.inBuf, w.pSum
 	arriving := w.pipe[slot*na:][:na]
+	zero := m.zero
 	for a, q := range arriving {
 		if q == 0 {
 			continue
@@ -384,6 +429,15 @@ func (w *workspace) arrivals(slot int) {
 		pi := slot*na + a
 		g := arcGroup[a]
 		eq := q * invRatio[a]
+		if eq < zero {
+			// Below the tolerance: dropped (counted as a rounding loss).
+			pSum[g] = max(0, pSum[g]-eq)
+			for c := range nc {
+				w.tPipe[c*na*m.ringLen+pi] = 0
+			}
+			arriving[a] = 0
+			continue
+		}
 		old := inBuf[g]
 		inBuf[g] = old + eq
 		pSum[g] = max(0, pSum[g]-eq)
@@ -432,12 +486,15 @@ func (w *workspace) produce() {
 		for _, g := range nodeGrp[j] {
 			u = min(u, w.inBuf[g])
 		}
-		if u <= 0 {
+		if u < m.zero {
 			continue
 		}
 		for _, g := range nodeGrp[j] {
-			w.inBuf[g] -= u
+			if w.inBuf[g] -= u; w.inBuf[g] < m.zero {
+				w.inBuf[g] = 0
+			}
 		}
+		w.produced[j] += u
 		old := out[j]
 		out[j] = old + u
 		for c := range nc {
@@ -524,8 +581,11 @@ func (w *workspace) ship(d, slot int) {
 			if s <= 0 {
 				continue
 			}
-			backlog[a] = max(0, backlog[a]-s)
+			if backlog[a] -= s; backlog[a] < m.zero {
+				backlog[a] = 0
+			}
 			filled += s
+			w.shipped[i] += s
 			// The ring holds lead + delay + 2 slots, so one wrap suffices.
 			at := slot + max(1, lead[a]+arcDelay[a])
 			if at >= m.ringLen {
@@ -538,7 +598,11 @@ func (w *workspace) ship(d, slot int) {
 				w.tPipe[c*na*m.ringLen+pi] += s * w.tOut[c*n+i]
 			}
 		}
-		out[i] = max(0, out[i]-filled)
+		if out[i] -= filled; out[i] < m.zero {
+			out[i] = 0
+		}
+		w.served[i] += served
+		w.stockDays[i] += out[i]
 		// Phase 6 for this node, recorded while the numbers are at hand (it
 		// reads only this node's results of phase 4): month sums, stockout
 		// days and the trailing window of the empirical time to recover.
@@ -574,14 +638,21 @@ func (w *workspace) order(d int) {
 	// Phase 5: ordering.
 	groupArcs := m.groupArcs
 	stockpile := m.stockpile[:n]
-	for g := range m.groupNode {
+	for g, j := range m.groupNode {
 		ip := w.inBuf[g] + w.pSum[g]
 		for _, a := range groupArcs[g] {
 			ip += backlog[a] * invRatio[a]
 		}
+		// The node's finished stock below its declared level is input it
+		// must also get: the level of the inputs rises by the gap, so a
+		// node restores its declared stock (echelon order-up-to).
+		gap := max(0, m.inv0[j]-out[j])
 		q := 0.0
-		if r := m.levelR[g]; r < 0 || ip <= r {
-			q = max(0, m.levelS[g]-ip)
+		if r := m.levelR[g]; r < 0 || ip <= r+gap {
+			q = max(0, m.levelS[g]+gap-ip)
+		}
+		if q < m.zero {
+			q = 0
 		}
 		wsum := 0.0
 		nsp := 0
@@ -605,8 +676,13 @@ func (w *workspace) order(d int) {
 				w.licState[li] = 1
 				w.licDay[li] = d + m.controls[c].review
 			}
-			wt[a] = (capE[i] + out[i]) * openF[a] * qualF[a]
-			wsum += wt[a]
+			// Weights below the tolerance are zero: a sum of
+			// leftovers of rounding (3.56e-307 of stock) must not be
+			// divided by.
+			if v := (capE[i] + out[i]) * openF[a] * qualF[a]; v >= m.zero {
+				wt[a] = v
+				wsum += v
+			}
 		}
 		short := w.short[g]
 		if wsum == 0 {
@@ -758,7 +834,9 @@ func (w *workspace) result() *Result {
 	res := &Result{Start: Date(m.start.Format(dateLayout)), Days: m.days, Nodes: make(map[NodeID]*NodeKPI, m.n)}
 	nm := len(m.monthLabel)
 	for i, id := range m.ids {
-		k := &NodeKPI{StockoutDays: w.soDays[i], FillRate: ratio(w.fill[i], w.req[i]), Requested: w.req[i], Lost: w.lost[i]}
+		k := &NodeKPI{StockoutDays: w.soDays[i], FillRate: ratio(w.fill[i], w.req[i]), Requested: w.req[i], Lost: w.lost[i],
+			InventoryStart: m.inv0[i], Produced: w.produced[i], Shipped: w.shipped[i], Served: w.served[i], InventoryEnd: w.out[i],
+			StockUnitDays: w.stockDays[i]}
 		if w.firstSO[i] >= 0 {
 			dt := Date(m.start.AddDate(0, 0, w.firstSO[i]).Format(dateLayout))
 			k.FirstStockout = &dt
@@ -768,7 +846,19 @@ func (w *workspace) result() *Result {
 			x := i*nm + mo
 			k.Monthly[mo] = MonthKPI{Month: m.monthLabel[mo], FillRate: ratio(w.mAcc[x*4+1], w.mAcc[x*4]), Lost: w.mAcc[x*4+2], InventoryEnd: w.mAcc[x*4+3]}
 		}
+		if mo := m.money; mo != nil {
+			c := mo.nodeCost(m.stockpile[i], i, w.lost[i], w.stockDays[i])
+			k.Cost = &c
+		}
 		res.Nodes[id] = k
+	}
+	if m.money != nil {
+		costs := make(map[NodeID]*NodeCost, m.n)
+		for id, k := range res.Nodes {
+			costs[id] = k.Cost
+		}
+		rc := SumCosts(m.money.currency, m.ids, costs)
+		res.Cost = &rc
 	}
 	return res
 }

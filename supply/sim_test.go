@@ -15,17 +15,21 @@ func chain() supply.SimScenario {
 		Days:  60,
 		Network: supply.Network{
 			Nodes: []supply.Node{
-				{ID: "M", Stage: "mine", Country: "CN", CapacityPerPeriod: 10},
-				{ID: "O", Stage: "oem", Country: "US", CapacityPerPeriod: 10, Inventory: 50, DemandPerPeriod: 10},
+				{ID: "M", Stage: "mine", Country: "CN", CapacityPerPeriod: 20},
+				{ID: "O", Stage: "oem", Country: "US", CapacityPerPeriod: 10, Inventory: 50, DemandPerPeriod: 10,
+					InputInventory: map[string]float64{"Dy oxide": 130}},
 			},
-			Arcs: []supply.Arc{{ID: "MO", From: "M", To: "O", Ratio: 1, Material: "Dy oxide", LeadTimeDays: 1}},
+			Arcs: []supply.Arc{{ID: "MO", From: "M", To: "O", Ratio: 1, Material: "Dy oxide", LeadTimeDays: 1, InTransit: 10}},
 		},
 	}
 }
 
 func TestRunHandChain(t *testing.T) {
-	// Default policy: O holds 15 days of input (lead 1 + 14), 150 units,
-	// of which 130 on hand and 10 in transit in steady state. M is down on
+	// O declares 130 input units on hand and 10 in transit (lead 1 day)
+	// and keeps them as its target: it orders up to 130 + (1 + 1) × 10 =
+	// 150 (the in-transit day and one day of open orders), and M's spare
+	// capacity covers the first day's order in full, so the network stays
+	// at rest with 130 on hand, 10 in transit, 10 on order. M is down on
 	// days 10–39: arrivals stop after day 10, the input buffer lasts to day
 	// 23, the 50 finished units to day 28: the first stockout is day 29
 	// (30 Jan). O places no orders on a source with no capacity and no

@@ -31,6 +31,8 @@ func TestDecodeNetworkErrors(t *testing.T) {
 		{"cycle with no stock", `{"nodes": [{"id": "A"}, {"id": "B"}, {"id": "C"}], "arcs": [{"from": "C", "to": "A", "ratio": 1}, {"from": "A", "to": "B", "ratio": 1}, {"from": "B", "to": "A", "ratio": 1}]}`, "supply: arcs[1]: cycle through A, B with no stock"},
 		{"scenario unknown node", `{"nodes": [{"id": "A"}], "scenarios": [{"name": "s", "disrupted": ["B"], "ttr_periods": 1}]}`, `supply: scenarios[0].disrupted[0]: unknown node "B"`},
 		{"scenario ttr", `{"nodes": [{"id": "A"}], "scenarios": [{"name": "s", "disrupted": ["A"], "ttr_periods": 0}]}`, "supply: scenarios[0].ttr_periods: must be > 0"},
+		{"scenario factor", `{"nodes": [{"id": "A"}], "scenarios": [{"name": "s", "disrupted": ["A"], "ttr_periods": 1, "capacity_factor": 10.01}]}`, "supply: scenarios[0].capacity_factor: must be <= 10"},
+		{"input inventory no inputs", `{"nodes": [{"id": "A", "input_inventory": {"default": 1}}]}`, `supply: nodes[0].input_inventory.default: node "A" takes no material "default"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,7 +65,18 @@ func TestDecodeScenarioErrors(t *testing.T) {
 		{"days", `{"start": "2025-01-01", "days": 0, ` + net + `}`, "supply: days: must be > 0"},
 		{"shock dates", `{"start": "2025-01-01", "days": 9, ` + net + `, "shocks": [{"node": "A", "from": "2025-03-01", "to": "2025-02-01"}]}`, "supply: shocks[0].to: date 2025-02-01 is before from 2025-03-01"},
 		{"shock arc", `{"start": "2025-01-01", "days": 9, ` + net + `, "shocks": [{"arc": "zz", "from": "2025-03-01", "to": "2025-03-01"}]}`, `supply: shocks[0].arc: unknown arc "zz"`},
-		{"shock factor", `{"start": "2025-01-01", "days": 9, ` + net + `, "shocks": [{"node": "A", "from": "2025-03-01", "to": "2025-03-01", "capacity_factor": 2}]}`, "supply: shocks[0].capacity_factor: must be in [0, 1]"},
+		{"shock factor", `{"start": "2025-01-01", "days": 9, ` + net + `, "shocks": [{"node": "A", "from": "2025-03-01", "to": "2025-03-01", "capacity_factor": 10.5}]}`, "supply: shocks[0].capacity_factor: must be in [0, 10]"},
+		{"demand factor", `{"start": "2025-01-01", "days": 9, ` + net + `, "shocks": [{"node": "B", "kind": "demand_surge", "from": "2025-03-01", "to": "2025-03-01", "demand_factor": 11}]}`, "supply: shocks[0].demand_factor: must be in [0, 10]"},
+		{"random factor", `{"start": "2025-01-01", "days": 9, ` + net + `, "random_shocks": [{"name": "r", "nodes": ["A"], "prob_per_day": 0.1, "duration_days": 2, "capacity_factor": 12}]}`, "supply: random_shocks[0].capacity_factor: must be in [0, 10]"},
+		{"input inventory", `{"start": "2025-01-01", "days": 9, "network": {"nodes": [{"id": "A", "capacity_per_period": 1}, {"id": "B", "capacity_per_period": 1, "input_inventory": {"Dy oxide": 5}}], "arcs": [{"from": "A", "to": "B", "ratio": 1}]}}`, `supply: network.nodes[1].input_inventory.Dy oxide: node "B" takes no material "Dy oxide"`},
+		{"in transit", `{"start": "2025-01-01", "days": 9, "network": {"nodes": [{"id": "A"}, {"id": "B"}], "arcs": [{"from": "A", "to": "B", "ratio": 1, "in_transit": -1}]}}`, "supply: network.arcs[0].in_transit: must be >= 0"},
+		{"price currency", `{"start": "2025-01-01", "days": 9, ` + net + `, "prices": [{"material": "NdPr oxide", "country": "CN", "price": 60, "unit": "kg", "date": "2025-07-01", "source": "S26"}]}`, "supply: prices[0].currency: required"},
+		{"price date", `{"start": "2025-01-01", "days": 9, ` + net + `, "prices": [{"material": "NdPr oxide", "country": "CN", "price": 60, "currency": "USD", "unit": "kg", "source": "S26"}]}`, "supply: prices[0].date: required"},
+		{"price source", `{"start": "2025-01-01", "days": 9, ` + net + `, "prices": [{"material": "NdPr oxide", "price": 60, "currency": "USD", "unit": "kg", "date": "2025-07-01"}]}`, "supply: prices[0].source: required"},
+		{"price unit", `{"start": "2025-01-01", "days": 9, ` + net + `, "prices": [{"material": "NdPr oxide", "price": 60, "currency": "USD", "unit": "lb", "date": "2025-07-01", "source": "S26"}]}`, `supply: prices[0].unit: unknown unit "lb"`},
+		{"price currency mix", `{"start": "2025-01-01", "days": 9, ` + net + `, "prices": [{"material": "a", "price": 1, "currency": "USD", "unit": "kg", "date": "2025-07-01", "source": "x"}, {"material": "b", "price": 1, "currency": "CNY", "unit": "kg", "date": "2025-07-01", "source": "x"}]}`, `supply: prices[1].currency: "CNY" differs`},
+		{"cost node", `{"start": "2025-01-01", "days": 9, ` + net + `, "costs": {"nodes": {"Z": {"margin_per_unit": 1}}}}`, `supply: costs.nodes.Z: unknown node "Z"`},
+		{"build capex", `{"start": "2025-01-01", "days": 9, ` + net + `, "builds": [{"node": "A", "online": "2025-01-02", "add_capacity_per_period": 1, "capex": -1}]}`, "supply: builds[0].capex: must be >= 0"},
 		{"control mode", `{"start": "2025-01-01", "days": 9, ` + net + `, "controls": [{"name": "x", "country": "CN", "mode": "embargo", "effective": "2025-01-01"}]}`, `supply: controls[0].mode: unknown mode "embargo"`},
 		{"control builtin", `{"start": "2025-01-01", "days": 9, ` + net + `, "controls": [{"name": "x", "builtin": "CN-1999"}]}`, `supply: controls[0].builtin: unknown built-in control "CN-1999"`},
 		{"control resumes", `{"start": "2025-01-01", "days": 9, ` + net + `, "controls": [{"name": "x", "country": "CN", "mode": "ban", "effective": "2025-01-01", "suspended": "2025-05-01", "resumes": "2025-04-01"}]}`, "supply: controls[0].resumes: date 2025-04-01 is before suspended 2025-05-01"},

@@ -120,6 +120,7 @@ func (c *Crisis2010) Scenario() (*supply.SimScenario, error) {
 	s := &supply.SimScenario{
 		Description: c.Name,
 		Start:       CrisisStart, Days: days,
+		InitialState: supply.InitialAtRest,
 		Network: supply.Network{
 			Nodes: []supply.Node{
 				{ID: CrisisChina, Stage: supply.StageMine, Country: "CN", CapacityPerPeriod: perDay(c.ChinaExportable), Source: src("china_exportable")},

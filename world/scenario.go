@@ -86,6 +86,7 @@ func (w *World) Scenario(name string, opts *ScenarioOptions) (*supply.SimScenari
 	s := &supply.SimScenario{
 		Description: w.Name + ": " + info.Name + ": " + info.Description,
 		Start:       o.Start, Days: o.Days, Network: *net,
+		InitialState: supply.InitialAtRest,
 	}
 	builtin := supply.BuiltinControls()
 	for _, c := range info.Controls {

@@ -127,9 +127,10 @@ func TestSupplyStressContract(t *testing.T) {
 func TestSupplyRunContract(t *testing.T) {
 	sc := `{"start": "2025-01-01", "days": 60,
 	 "network": {"nodes": [
-	   {"id": "M", "country": "CN", "capacity_per_period": 10},
-	   {"id": "O", "country": "US", "capacity_per_period": 10, "inventory": 50, "demand_per_period": 10}],
-	  "arcs": [{"id": "MO", "from": "M", "to": "O", "ratio": 1, "lead_time_days": 1}]},
+	   {"id": "M", "country": "CN", "capacity_per_period": 20},
+	   {"id": "O", "country": "US", "capacity_per_period": 10, "inventory": 50, "demand_per_period": 10,
+	    "input_inventory": {"default": 130}}],
+	  "arcs": [{"id": "MO", "from": "M", "to": "O", "ratio": 1, "lead_time_days": 1, "in_transit": 10}]},
 	 "shocks": [{"node": "M", "from": "2025-01-11", "to": "2025-02-09", "capacity_factor": 0}],
 	 "controls": [], "policies": {}}`
 	code, out, errs := runSupplyCLI(t, sc, "supply", "run", "-", "--json")
