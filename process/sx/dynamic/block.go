@@ -1,6 +1,10 @@
 package dynamic
 
-import "math"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+)
 
 // blockTri solves a block-tridiagonal system J·u = r with dense n×n
 // blocks: diag[k] on the diagonal, lower[k] = ∂R_k/∂u_{k−1} and upper[k] =
@@ -179,5 +183,65 @@ func luSolve(a []float64, piv []int, n int, b []float64) {
 			s -= a[i*n+j] * b[j]
 		}
 		b[i] = s / a[i*n+i]
+	}
+}
+
+// resolveMany solves J·U = R in place for cols right-hand sides at once,
+// with the factors left by the last solve: r is (N·n)×cols row-major.
+// Every operation is a row update over the cols columns (floats.AddScaled),
+// which is what makes a covariance propagation of a few hundred columns
+// fast; the forward results overwrite r as they are found.
+func (b *blockTri) resolveMany(r []float64, cols int) {
+	n, nn := b.n, b.n*b.n
+	row := func(k, i int) []float64 { return r[(k*n+i)*cols : (k*n+i+1)*cols] }
+	for k := 0; k < b.N; k++ {
+		if k > 0 {
+			l := b.lower[k*nn : (k+1)*nn]
+			for i := 0; i < n; i++ {
+				ri := row(k, i)
+				for m := 0; m < n; m++ {
+					if a := l[i*n+m]; a != 0 {
+						floats.AddScaled(ri, -a, row(k-1, m))
+					}
+				}
+			}
+		}
+		a, piv := b.diag[k*nn:(k+1)*nn], b.piv[k*n:(k+1)*n]
+		for c := 0; c < n; c++ {
+			if p := piv[c]; p != c {
+				rc, rp := row(k, c), row(k, p)
+				for j := range rc {
+					rc[j], rp[j] = rp[j], rc[j]
+				}
+			}
+		}
+		for i := 1; i < n; i++ {
+			ri := row(k, i)
+			for j := 0; j < i; j++ {
+				if v := a[i*n+j]; v != 0 {
+					floats.AddScaled(ri, -v, row(k, j))
+				}
+			}
+		}
+		for i := n - 1; i >= 0; i-- {
+			ri := row(k, i)
+			for j := i + 1; j < n; j++ {
+				if v := a[i*n+j]; v != 0 {
+					floats.AddScaled(ri, -v, row(k, j))
+				}
+			}
+			floats.Scale(1/a[i*n+i], ri)
+		}
+	}
+	for k := b.N - 2; k >= 0; k-- {
+		xk := b.x[k*nn : (k+1)*nn]
+		for i := 0; i < n; i++ {
+			ri := row(k, i)
+			for j := 0; j < n; j++ {
+				if v := xk[i*n+j]; v != 0 {
+					floats.AddScaled(ri, -v, row(k+1, j))
+				}
+			}
+		}
 	}
 }

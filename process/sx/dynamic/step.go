@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/floats"
+
 	"lodestone/process/sx"
 )
 
@@ -40,7 +42,7 @@ type Stepper struct {
 	sensOK bool
 	bOld   []float64 // N·n·n: a·∂Inv/∂u at the start of the step
 	rTh    []float64 // C·N·n: a·∂Inv/∂θ_i (old state) − ∂R/∂θ_i (new state)
-	vec    []float64 // N·n scratch
+	scr    []float64 // n·cols scratch of ApplyJacobian
 }
 
 // StepperOptions are the knobs of NewStepper. A nil *StepperOptions means
@@ -96,7 +98,7 @@ func NewStepper(ctx context.Context, p Problem, o *StepperOptions) (*Stepper, er
 	for i := range w.scale {
 		w.scale[i] = 1
 	}
-	s.bOld, s.rTh, s.vec = make([]float64, N*n*n), make([]float64, C*N*n), make([]float64, N*n)
+	s.bOld, s.rTh = make([]float64, N*n*n), make([]float64, C*N*n)
 	return s, nil
 }
 
@@ -409,7 +411,7 @@ func (s *Stepper) newBlocks(dt float64) {
 // (u, then θ) and cols columns, with S·x, where S is the Jacobian of the
 // last step with respect to its start: [∂u_new/∂u_old ∂u_new/∂θ; 0 I].
 // It panics when the Stepper was made without Sensitivity or no step has
-// been taken since the last SetState or Restore. It does not allocate.
+// been taken since the last SetState or Restore. It allocates only a scratch row block the first time (or when cols grows).
 func (s *Stepper) ApplyJacobian(x []float64, cols int) {
 	if !s.sensOK {
 		panic("dynamic: ApplyJacobian without the sensitivity of a last step")
@@ -420,33 +422,36 @@ func (s *Stepper) ApplyJacobian(x []float64, cols int) {
 	if len(x) != (dim+C)*cols {
 		panic(fmt.Sprintf("dynamic: ApplyJacobian: len(x) = %d, want %d", len(x), (dim+C)*cols))
 	}
-	v := s.vec
-	for c := 0; c < cols; c++ {
-		for k := 0; k < N; k++ {
-			b := s.bOld[k*n*n : (k+1)*n*n]
-			for i := 0; i < n; i++ {
-				sum := 0.0
-				for j := 0; j < n; j++ {
-					sum += b[i*n+j] * x[(k*n+j)*cols+c]
+	// V_k = B_k·X_k + Σ_i rθ_i,k ⊗ X_θi, stage by stage in place (B is
+	// block diagonal), then J⁻¹·V for all columns at once.
+	if len(s.scr) < n*cols {
+		s.scr = make([]float64, n*cols)
+	}
+	scr := s.scr[:n*cols]
+	for k := 0; k < N; k++ {
+		clear(scr)
+		b := s.bOld[k*n*n : (k+1)*n*n]
+		xk := x[k*n*cols : (k+1)*n*cols]
+		for i := 0; i < n; i++ {
+			si := scr[i*cols : (i+1)*cols]
+			for j := 0; j < n; j++ {
+				if v := b[i*n+j]; v != 0 {
+					floats.AddScaled(si, v, xk[j*cols:(j+1)*cols])
 				}
-				v[k*n+i] = sum
 			}
 		}
 		for i := 0; i < C; i++ {
-			th := x[(dim+i)*cols+c]
-			if th == 0 {
-				continue
-			}
-			r := s.rTh[i*dim : (i+1)*dim]
-			for j := range v {
-				v[j] += r[j] * th
+			r := s.rTh[i*dim+k*n : i*dim+(k+1)*n]
+			th := x[(dim+i)*cols : (dim+i+1)*cols]
+			for q := 0; q < n; q++ {
+				if v := r[q]; v != 0 {
+					floats.AddScaled(scr[q*cols:(q+1)*cols], v, th)
+				}
 			}
 		}
-		w.bt.resolve(v)
-		for j := 0; j < dim; j++ {
-			x[j*cols+c] = v[j]
-		}
+		copy(xk, scr)
 	}
+	w.bt.resolveMany(x[:dim*cols], cols)
 }
 
 // Snapshot is the whole state of a Stepper: time, mixers, settler cells,
