@@ -4,5 +4,6 @@ package api
 // testing and operator training sessions.
 func (a *API) plantRoutes() []Route {
 	var rs []Route
+	rs = append(rs, a.plantReliabilityRoutes()...)
 	return rs
 }

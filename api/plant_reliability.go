@@ -1,0 +1,133 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"lodestone/plant/reliability"
+)
+
+// plantReliabilityRoutes serve the equipment-reliability engine
+// (plant/reliability): stateless calculations on the body, the same as
+// the `lodestone plant reliability` and `plant maintenance` commands
+// (docs/formats/plant-reliability.md). They write nothing.
+func (a *API) plantReliabilityRoutes() []Route {
+	return []Route{
+		{Pattern: "POST /plant/reliability/fit", Handler: a.plantFit, Body: "ReliabilityFitRequest", Response: "ReliabilityFit",
+			Summary: "Fit a life distribution (weibull, exponential, lognormal or auto by AIC) to failures and right-censored suspensions by maximum likelihood, with Fisher-matrix bounds. Body: text/csv with header time,failed (failed 1 = failure, 0 = suspension; times ascending), distribution and confidence as query parameters; or JSON {\"data\": [{\"time\", \"failed\"}], \"distribution\", \"confidence\"}. Returns {distribution, shape, scale, mttf, n, failures, log_likelihood, shape_ci, scale_ci, aic, confidence, candidates}"},
+		{Pattern: "POST /plant/reliability/replace", Handler: a.plantReplace, Body: "ReplaceSpec", Response: "ReplaceResult",
+			Summary: "Optimum age-replacement interval of a Weibull item. Body {shape, scale, cost_preventive, cost_failure}; returns {interval (null: run to failure), cost_rate, run_to_failure_cost_rate, run_to_failure, saving, reliability_at_interval}, costs per unit time"},
+		{Pattern: "POST /plant/availability", Handler: a.plantAvailability, Body: "AvailabilityBlock", Response: "AvailabilityResult",
+			Summary: "Steady-state availability of a reliability block diagram: {kind: unit|series|parallel|k_of_n|standby, mtbf, mttr, availability, k, n, repair_crews, hot, blocks: […]}; returns the availability of every block"},
+		{Pattern: "POST /plant/maintenance/plan", Handler: a.plantMaintenancePlan, Body: "MaintenancePlanSpec", Response: "MaintenancePlan",
+			Summary: "Preventive-maintenance plan: {horizon, items: [{id, shape, scale, cost_preventive, cost_failure, mttr_preventive, mttr_corrective, age, interval}]}; returns per item the interval (optimum if not given), preventive work orders over the horizon, expected failures, cost and availability, and the plant's (items in series)"},
+		{Pattern: "POST /plant/oee", Handler: a.plantOEE, Body: "OEEInput", Response: "OEEResult",
+			Summary: "OEE of a continuous line: {planned_time, run_time, nameplate_rate, output, in_spec_output}; returns availability, performance, quality and their product"},
+	}
+}
+
+// ReliabilityFitRequest is the JSON form of POST /plant/reliability/fit.
+type ReliabilityFitRequest struct {
+	Data []struct {
+		Time   float64 `json:"time"`
+		Failed int     `json:"failed"`
+	} `json:"data"`
+	Distribution string  `json:"distribution,omitempty"`
+	Confidence   float64 `json:"confidence,omitempty"`
+}
+
+// reliabilityError maps the engine's data errors to 400s naming the field.
+func reliabilityError(err error) error {
+	var de *reliability.DataError
+	if errors.As(err, &de) || errors.Is(err, reliability.ErrNoFailures) {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: strings.TrimPrefix(err.Error(), "reliability: "), Err: err}
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "reliability: ") {
+		// Fits that cannot be made from the data (a degenerate sample).
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "ValidationFailed", Message: strings.TrimPrefix(err.Error(), "reliability: "), Err: err}
+	}
+	return err
+}
+
+func (a *API) plantFit(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json", "text/csv", "text/plain")
+	if err != nil {
+		return err
+	}
+	opts := reliability.FitOptions{Distribution: reliability.Distribution(r.URL.Query().Get("distribution"))}
+	if c := r.URL.Query().Get("confidence"); c != "" {
+		if opts.Confidence, err = strconv.ParseFloat(c, 64); err != nil {
+			return badRequest("InvalidArgument", "confidence: %q is not a number", c)
+		}
+	}
+	var obs []reliability.Observation
+	trimmed := strings.TrimSpace(string(body))
+	if strings.HasPrefix(trimmed, "{") {
+		var req ReliabilityFitRequest
+		dec := json.NewDecoder(strings.NewReader(trimmed))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			return badRequest("InvalidArgument", "request body: %v", err)
+		}
+		for i, d := range req.Data {
+			if d.Failed != 0 && d.Failed != 1 {
+				return badRequest("ValidationFailed", "data[%d].failed: %d is not 0 (suspension) or 1 (failure)", i, d.Failed)
+			}
+			obs = append(obs, reliability.Observation{Time: d.Time, Failed: d.Failed == 1})
+		}
+		if req.Distribution != "" {
+			opts.Distribution = reliability.Distribution(req.Distribution)
+		}
+		if req.Confidence != 0 {
+			opts.Confidence = req.Confidence
+		}
+	} else if obs, err = reliability.ParseLifeCSV(body); err != nil {
+		return reliabilityError(err)
+	}
+	res, err := reliability.Fit(obs, &opts)
+	if err != nil {
+		return reliabilityError(err)
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// plantCalc reads a JSON body, decodes it with dec and answers with run's
+// result: the shape of every stateless plant calculation.
+func plantCalc[S, R any](a *API, w http.ResponseWriter, r *http.Request, dec func([]byte) (*S, error), run func(S) (R, error)) error {
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return badRequest("InvalidArgument", "request body is empty")
+	}
+	spec, err := dec(body)
+	if err != nil {
+		return reliabilityError(err)
+	}
+	res, err := run(*spec)
+	if err != nil {
+		return reliabilityError(err)
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func (a *API) plantReplace(w http.ResponseWriter, r *http.Request) error {
+	return plantCalc(a, w, r, reliability.DecodeReplaceSpec, reliability.AgeReplacement)
+}
+
+func (a *API) plantAvailability(w http.ResponseWriter, r *http.Request) error {
+	return plantCalc(a, w, r, reliability.DecodeBlock, reliability.SystemAvailability)
+}
+
+func (a *API) plantMaintenancePlan(w http.ResponseWriter, r *http.Request) error {
+	return plantCalc(a, w, r, reliability.DecodePlanSpec, reliability.Plan)
+}
+
+func (a *API) plantOEE(w http.ResponseWriter, r *http.Request) error {
+	return plantCalc(a, w, r, reliability.DecodeOEE, reliability.OEE)
+}
+
