@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -16,16 +17,35 @@ import (
 // (docs/formats/plant-reliability.md). They write nothing.
 func (a *API) plantReliabilityRoutes() []Route {
 	return []Route{
-		{Pattern: "POST /plant/reliability/fit", Handler: a.plantFit, Body: "ReliabilityFitRequest", Response: "ReliabilityFit",
+		{Pattern: "POST /plant/reliability/fit", Handler: a.plantFit, Body: "ReliabilityFitRequest", Response: "FitResult",
 			Summary: "Fit a life distribution (weibull, exponential, lognormal or auto by AIC) to failures and right-censored suspensions by maximum likelihood, with Fisher-matrix bounds. Body: text/csv with header time,failed (failed 1 = failure, 0 = suspension; times ascending), distribution and confidence as query parameters; or JSON {\"data\": [{\"time\", \"failed\"}], \"distribution\", \"confidence\"}. Returns {distribution, shape, scale, mttf, n, failures, log_likelihood, shape_ci, scale_ci, aic, confidence, candidates}"},
 		{Pattern: "POST /plant/reliability/replace", Handler: a.plantReplace, Body: "ReplaceSpec", Response: "ReplaceResult",
 			Summary: "Optimum age-replacement interval of a Weibull item. Body {shape, scale, cost_preventive, cost_failure}; returns {interval (null: run to failure), cost_rate, run_to_failure_cost_rate, run_to_failure, saving, reliability_at_interval}, costs per unit time"},
-		{Pattern: "POST /plant/availability", Handler: a.plantAvailability, Body: "AvailabilityBlock", Response: "AvailabilityResult",
+		{Pattern: "POST /plant/availability", Handler: a.plantAvailability, Body: "Block", Response: "BlockResult",
 			Summary: "Steady-state availability of a reliability block diagram: {kind: unit|series|parallel|k_of_n|standby, mtbf, mttr, availability, k, n, repair_crews, hot, blocks: […]}; returns the availability of every block"},
-		{Pattern: "POST /plant/maintenance/plan", Handler: a.plantMaintenancePlan, Body: "MaintenancePlanSpec", Response: "MaintenancePlan",
+		{Pattern: "POST /plant/maintenance/plan", Handler: a.plantMaintenancePlan, Body: "PlanSpec", Response: "PlanResult",
 			Summary: "Preventive-maintenance plan: {horizon, items: [{id, shape, scale, cost_preventive, cost_failure, mttr_preventive, mttr_corrective, age, interval}]}; returns per item the interval (optimum if not given), preventive work orders over the horizon, expected failures, cost and availability, and the plant's (items in series)"},
 		{Pattern: "POST /plant/oee", Handler: a.plantOEE, Body: "OEEInput", Response: "OEEResult",
 			Summary: "OEE of a continuous line: {planned_time, run_time, nameplate_rate, output, in_spec_output}; returns availability, performance, quality and their product"},
+	}
+}
+
+// The schemas of the plant reliability routes are those of the engine's
+// types, registered here so that openapi.go need not know them.
+func init() {
+	for name, t := range map[string]reflect.Type{
+		"ReliabilityFitRequest": reflect.TypeFor[ReliabilityFitRequest](),
+		"FitResult":             reflect.TypeFor[reliability.FitResult](),
+		"ReplaceSpec":           reflect.TypeFor[reliability.ReplaceSpec](),
+		"ReplaceResult":         reflect.TypeFor[reliability.ReplaceResult](),
+		"Block":                 reflect.TypeFor[reliability.Block](),
+		"BlockResult":           reflect.TypeFor[reliability.BlockResult](),
+		"PlanSpec":              reflect.TypeFor[reliability.PlanSpec](),
+		"PlanResult":            reflect.TypeFor[reliability.PlanResult](),
+		"OEEInput":              reflect.TypeFor[reliability.OEEInput](),
+		"OEEResult":             reflect.TypeFor[reliability.OEEResult](),
+	} {
+		schemaTypes[name] = t
 	}
 }
 
@@ -130,4 +150,3 @@ func (a *API) plantMaintenancePlan(w http.ResponseWriter, r *http.Request) error
 func (a *API) plantOEE(w http.ResponseWriter, r *http.Request) error {
 	return plantCalc(a, w, r, reliability.DecodeOEE, reliability.OEE)
 }
-
