@@ -183,9 +183,9 @@ func (mv MV) get(in []sx.Inlet) float64 {
 }
 
 type loopState struct {
-	pi      PI
+	pi       PI
 	u, ePrev float64
-	started bool
+	started  bool
 }
 
 // run simulates one strategy.
