@@ -23,6 +23,6 @@ func ExampleFiles() {
 		}
 	}
 	// Output:
-	// 33 interfaces
+	// 44 interfaces
 	// Mine.json dtmi:lodestone:Mine;1 extends dtmi:lodestone:Facility;1
 }

@@ -69,4 +69,26 @@ const (
 	Tariff = "dtmi:lodestone:Tariff;1"
 	// Warehouse identifies the Warehouse interface (Warehouse.json).
 	Warehouse = "dtmi:lodestone:Warehouse;1"
+	// PlantSection identifies the Plant section interface (PlantSection.json).
+	PlantSection = "dtmi:lodestone:PlantSection;1"
+	// Subunit identifies the Subunit interface (Subunit.json).
+	Subunit = "dtmi:lodestone:Subunit;1"
+	// MaintainableItem identifies the Maintainable item interface (MaintainableItem.json).
+	MaintainableItem = "dtmi:lodestone:MaintainableItem;1"
+	// Motor identifies the Motor interface (Motor.json).
+	Motor = "dtmi:lodestone:Motor;1"
+	// Gearbox identifies the Gearbox interface (Gearbox.json).
+	Gearbox = "dtmi:lodestone:Gearbox;1"
+	// Instrument identifies the Instrument interface (Instrument.json).
+	Instrument = "dtmi:lodestone:Instrument;1"
+	// Flowmeter identifies the Flowmeter interface (Flowmeter.json).
+	Flowmeter = "dtmi:lodestone:Flowmeter;1"
+	// Filter identifies the Filter interface (Filter.json).
+	Filter = "dtmi:lodestone:Filter;1"
+	// Kiln identifies the Kiln interface (Kiln.json).
+	Kiln = "dtmi:lodestone:Kiln;1"
+	// WorkOrder identifies the Work order interface (WorkOrder.json).
+	WorkOrder = "dtmi:lodestone:WorkOrder;1"
+	// FailureRecord identifies the Failure record interface (FailureRecord.json).
+	FailureRecord = "dtmi:lodestone:FailureRecord;1"
 )

@@ -119,6 +119,17 @@ func TestFilesMatchConstants(t *testing.T) {
 		"Subsidy":              models.Subsidy,
 		"Tariff":               models.Tariff,
 		"Warehouse":            models.Warehouse,
+		"PlantSection":         models.PlantSection,
+		"Subunit":              models.Subunit,
+		"MaintainableItem":     models.MaintainableItem,
+		"Motor":                models.Motor,
+		"Gearbox":              models.Gearbox,
+		"Instrument":           models.Instrument,
+		"Flowmeter":            models.Flowmeter,
+		"Filter":               models.Filter,
+		"Kiln":                 models.Kiln,
+		"WorkOrder":            models.WorkOrder,
+		"FailureRecord":        models.FailureRecord,
 	}
 	files := models.Files()
 	if len(files) != len(consts) {
