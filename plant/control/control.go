@@ -146,8 +146,12 @@ func (cv CV) Value(s *dynamic.Sample, comps []sx.Component, mm []float64) float6
 	return conc[cv.Comp] * 1000 * mm[cv.Comp]
 }
 
-// purity is the mass fraction of component i among the non-counter-ion
-// components of conc (mol/L).
+// Purity is the mass fraction of component i among the non-counter-ion
+// components of conc (mol/L); mm are the molar masses.
+func Purity(conc []float64, comps []sx.Component, mm []float64, i int) float64 {
+	return purity(conc, comps, mm, i)
+}
+
 func purity(conc []float64, comps []sx.Component, mm []float64, i int) float64 {
 	tot := 0.0
 	for j, c := range comps {
@@ -160,6 +164,9 @@ func purity(conc []float64, comps []sx.Component, mm []float64, i int) float64 {
 	}
 	return conc[i] * mm[i] / tot
 }
+
+// Get returns the base value of the MV in the inlets, in user units.
+func (mv MV) Get(in []sx.Inlet) float64 { return mv.get(in) }
 
 // get returns the base value of an MV in user units.
 func (mv MV) get(in []sx.Inlet) float64 {

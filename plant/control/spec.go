@@ -260,6 +260,13 @@ func (c *SpecCV) cv(f string, dc *dynamic.Case) (CV, error) {
 	return cv, nil
 }
 
+// MV checks a manipulated variable (field path f) of the cascade dc with
+// molar masses mm and converts it.
+func (m *SpecMV) MV(f string, dc *dynamic.Case, mm []float64) (MV, error) { return m.mv(f, dc, mm) }
+
+// CV checks a controlled variable (field path f) of the cascade dc.
+func (c *SpecCV) CV(f string, dc *dynamic.Case) (CV, error) { return c.cv(f, dc) }
+
 // mv checks a manipulated variable (field path f).
 func (m *SpecMV) mv(f string, dc *dynamic.Case, mm []float64) (MV, error) {
 	var mv MV
