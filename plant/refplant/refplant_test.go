@@ -1,0 +1,124 @@
+package refplant_test
+
+import (
+	"errors"
+	"testing"
+
+	"lodestone/dtdl"
+	"lodestone/models"
+	"lodestone/plant/refplant"
+)
+
+func ontology(t *testing.T) *dtdl.ModelSet {
+	t.Helper()
+	var docs []dtdl.Document
+	for _, f := range models.Files() {
+		docs = append(docs, dtdl.Document(f))
+	}
+	ms, err := dtdl.Parse(docs, &dtdl.Options{})
+	if err != nil {
+		var el *dtdl.ErrorList
+		if errors.As(err, &el) {
+			for _, e := range el.Errors {
+				t.Errorf("%v", e)
+			}
+		}
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// TestReferencePlantValidates checks every twin and relationship against the
+// ontology with the project's own validator.
+func TestReferencePlantValidates(t *testing.T) {
+	p, err := refplant.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := ontology(t)
+	byID := map[string]*dtdl.Interface{}
+	for _, tw := range p.Twins {
+		in := ms.Interface(tw.Model)
+		if in == nil {
+			t.Errorf("twin %s: model %s not in the ontology", tw.ID, tw.Model)
+			continue
+		}
+		byID[tw.ID] = in
+		doc := map[string]any{"$dtId": tw.ID, "$metadata": map[string]any{"$model": tw.Model}}
+		for k, v := range tw.Properties {
+			doc[k] = v
+		}
+		if err := in.ValidateTwin(doc); err != nil {
+			t.Errorf("twin %s: %v", tw.ID, err)
+		}
+	}
+	counts := map[[2]string]int{}
+	for _, r := range p.Relationships {
+		if byID[r.Source] == nil || byID[r.Target] == nil {
+			t.Errorf("relationship %s: unknown end", r.ID)
+			continue
+		}
+		counts[[2]string{r.Source, r.Name}]++
+		if err := byID[r.Source].ValidateRelationship(r.Name, byID[r.Target], map[string]any{}, counts[[2]string{r.Source, r.Name}]); err != nil {
+			t.Errorf("relationship %s: %v", r.ID, err)
+		}
+	}
+}
+
+// TestReferencePlantSources: every numeric property has a citation, by
+// property (sources) or for the whole twin (source).
+func TestReferencePlantSources(t *testing.T) {
+	p, err := refplant.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tw := range p.Twins {
+		srcs, _ := tw.Properties["sources"].(map[string]any)
+		_, whole := tw.Properties["source"].(string)
+		for k, v := range tw.Properties {
+			switch v.(type) {
+			case float64, int:
+			default:
+				continue
+			}
+			if k == "stageNumber" || k == "trainNumber" {
+				continue // positions, not measured figures
+			}
+			if _, ok := srcs[k]; !ok && !whole {
+				t.Errorf("twin %s: %s = %v has no source", tw.ID, k, v)
+			}
+		}
+	}
+}
+
+func TestReferencePlantShape(t *testing.T) {
+	p, err := refplant.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, tw := range p.Twins {
+		count[tw.Model]++
+	}
+	// 2 trains × 60 stages (REEP twin, 60 stages) of mixer, settler, motor, gearbox.
+	want := map[string]int{
+		models.SeparationPlant: 1, models.SXCascade: 2, models.SXStage: 120, models.Mixer: 120, models.Settler: 120,
+		models.Motor: 121, models.Gearbox: 121, models.Analyser: 2, models.Kiln: 1, models.PlantSection: 4,
+		models.Pump: 14, models.Flowmeter: 6,
+	}
+	for m, n := range want {
+		if count[m] != n {
+			t.Errorf("%d twins of %s, want %d", count[m], m, n)
+		}
+	}
+	if p.Trains != 2 || p.CapacityTonnesReoPerYear != 10908 || p.CapacitySource == "" || p.TrainsSource == "" {
+		t.Errorf("plant figures: %+v", *p)
+	}
+	// Deterministic: two loads give the same order.
+	q, _ := refplant.Load()
+	for i := range p.Relationships {
+		if p.Relationships[i] != q.Relationships[i] {
+			t.Fatalf("relationship %d differs between loads", i)
+		}
+	}
+}
