@@ -5,5 +5,6 @@ package api
 func (a *API) plantRoutes() []Route {
 	var rs []Route
 	rs = append(rs, a.plantReliabilityRoutes()...)
+	rs = append(rs, a.plantSessionRoutes()...)
 	return rs
 }
