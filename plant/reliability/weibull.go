@@ -13,28 +13,31 @@ var errDegenerate = errors.New("reliability: time: every failure is at the longe
 
 func normalQuantile(p float64) float64 { return distuv.UnitNormal.Quantile(p) }
 
-// weibullProfile is the derivative of the profile log-likelihood in β
-// (up to the factor r), with times scaled by the longest one so that t^β
-// never overflows. It increases in β.
-func weibullProfile(obs []Observation, tmax, beta, meanLogFail float64) float64 {
-	var s0, s1 float64
-	for _, o := range obs {
-		u := o.Time / tmax
-		lu := math.Log(u)
-		p := math.Pow(u, beta)
+// weibullProfile returns the derivative of the profile log-likelihood in
+// β (divided by r) and its derivative in β. lu holds ln(t/t_max) of every
+// observation, so that e^(β·lu) ≤ 1 never overflows. The value increases
+// in β (its derivative, a variance plus 1/β², is positive).
+func weibullProfile(lu []float64, beta, meanLogFail float64) (g, dg float64) {
+	var s0, s1, s2 float64
+	for _, l := range lu {
+		p := math.Exp(beta * l)
 		s0 += p
-		s1 += p * lu
+		s1 += p * l
+		s2 += p * l * l
 	}
-	return s1/s0 - 1/beta - meanLogFail
+	m := s1 / s0
+	return m - 1/beta - meanLogFail, s2/s0 - m*m + 1/(beta*beta)
 }
 
 func fitWeibull(obs []Observation, z, conf float64) (*FitResult, error) {
 	n, r := counts(obs)
 	tmax := obs[n-1].Time // Validate has checked the order
+	lu := make([]float64, n)
 	var meanLogFail float64
-	for _, o := range obs {
+	for i, o := range obs {
+		lu[i] = math.Log(o.Time / tmax)
 		if o.Failed {
-			meanLogFail += math.Log(o.Time / tmax)
+			meanLogFail += lu[i]
 		}
 	}
 	meanLogFail /= float64(r)
@@ -44,30 +47,37 @@ func fitWeibull(obs []Observation, z, conf float64) (*FitResult, error) {
 		return nil, errDegenerate
 	}
 	lo, hi := 1e-3, 1.0
-	for weibullProfile(obs, tmax, hi, meanLogFail) < 0 {
+	for g, _ := weibullProfile(lu, hi, meanLogFail); g < 0; g, _ = weibullProfile(lu, hi, meanLogFail) {
 		lo, hi = hi, hi*2
 		if hi > 1e6 {
 			return nil, errDegenerate
 		}
 	}
-	for weibullProfile(obs, tmax, lo, meanLogFail) > 0 && lo > 1e-12 {
+	for g, _ := weibullProfile(lu, lo, meanLogFail); g > 0 && lo > 1e-12; g, _ = weibullProfile(lu, lo, meanLogFail) {
 		lo /= 10
 	}
+	// Newton steps kept inside the bracket [lo, hi], bisection otherwise.
+	beta := (lo + hi) / 2
 	for range 200 {
-		mid := (lo + hi) / 2
-		if weibullProfile(obs, tmax, mid, meanLogFail) < 0 {
-			lo = mid
+		g, dg := weibullProfile(lu, beta, meanLogFail)
+		if g < 0 {
+			lo = beta
 		} else {
-			hi = mid
+			hi = beta
 		}
-		if hi-lo <= 1e-13*hi {
+		next := beta - g/dg
+		if !(next > lo && next < hi) {
+			next = (lo + hi) / 2
+		}
+		if math.Abs(next-beta) <= 1e-13*beta || hi-lo <= 1e-13*hi {
+			beta = next
 			break
 		}
+		beta = next
 	}
-	beta := (lo + hi) / 2
 	var s0 float64
-	for _, o := range obs {
-		s0 += math.Pow(o.Time/tmax, beta)
+	for _, l := range lu {
+		s0 += math.Exp(beta * l)
 	}
 	eta := tmax * math.Pow(s0/float64(r), 1/beta)
 	ll, info := weibullInfo(obs, beta, eta)
