@@ -1,6 +1,12 @@
 package server
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
 	"lodestone/twin"
 	"lodestone/world"
 )
@@ -14,4 +20,52 @@ func demoWorld() ([]twin.Twin, []twin.Relationship, error) {
 	}
 	twins, rels := w.Twins()
 	return twins, rels, nil
+}
+
+// DemoLoaded reports whether Start loaded the bundled ontology and the
+// sample world (LoadDemo on an empty store), as opposed to reopening a
+// store that already held models.
+func (s *Server) DemoLoaded() bool { return s.demoLoaded }
+
+// ResetDataDir empties the data folder dir for a fresh start (lodestone
+// demo --reset): it takes the folder's lock (so a running server is never
+// wiped under it), removes everything in it but the lock file, and lets
+// the lock go. A folder that does not exist is fine; one that is not
+// empty and holds neither a Lodestone database nor a lock file is refused,
+// so that a mistyped --data never wipes someone's home directory.
+func ResetDataDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("server: reset %s: %w", dir, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	ours := false
+	for _, e := range entries {
+		switch e.Name() {
+		case lockFileName, "lodestone.db", "instance-id":
+			ours = true
+		}
+	}
+	if !ours {
+		return fmt.Errorf("server: reset %s: not a Lodestone data folder (no lodestone.db, instance-id or %s in it); remove it yourself if you mean it", dir, lockFileName)
+	}
+	lk, err := lockDataDir(dir)
+	if err != nil && !errors.As(err, new(errNoLock)) {
+		return err
+	}
+	defer lk.release()
+	for _, e := range entries {
+		if e.Name() == lockFileName {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("server: reset %s: %w", dir, err)
+		}
+	}
+	return nil
 }

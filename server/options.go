@@ -24,8 +24,9 @@ import (
 type Options struct {
 	// DataDir holds the SQLite file and the embedded NATS store.
 	DataDir string `json:"data_dir"`
-	// HTTPAddr is the listen address of the API and dashboard, e.g. ":8080"
-	// or "127.0.0.1:0" for an ephemeral port.
+	// HTTPAddr is the listen address of the API and dashboard: by default
+	// "127.0.0.1:8080", this machine only (the API has no authentication);
+	// ":8080" listens on every interface, "127.0.0.1:0" on an ephemeral port.
 	HTTPAddr string `json:"http_addr"`
 	// StoreDSN chooses the store backend: "sqlite:PATH" (empty means the
 	// default file in DataDir) or "postgres://…".
@@ -119,7 +120,7 @@ func (d *Duration) Set(s string) error {
 }
 
 // DefaultOptions returns the documented defaults: data in ./lodestone-data,
-// HTTP on :8080, embedded SQLite and NATS, 1 MiB request bodies and 4 GiB
+// HTTP on 127.0.0.1:8080 (loopback only), embedded SQLite and NATS, 1 MiB request bodies and 4 GiB
 // import bodies, and these HTTP timeouts:
 //
 //   - read header 10 s: headers are small; a client that trickles them is
@@ -135,7 +136,7 @@ func (d *Duration) Set(s string) error {
 func DefaultOptions() Options {
 	return Options{
 		DataDir:               "lodestone-data",
-		HTTPAddr:              ":8080",
+		HTTPAddr:              "127.0.0.1:8080",
 		MaxBodyBytes:          1 << 20,
 		MaxBulkBytes:          4 << 30,
 		HTTPReadHeaderTimeout: Duration(10 * time.Second),

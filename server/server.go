@@ -38,12 +38,15 @@ type Server struct {
 	Bus   event.Bus
 	API   *api.API
 
-	ln      net.Listener
-	http    *http.Server
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	serveMu sync.Mutex
-	err     error
+	lock *dataLock // on DataDir, held from Start to Shutdown
+	// demoLoaded is set by Start when it loaded the demo world.
+	demoLoaded bool
+	ln         net.Listener
+	http       *http.Server
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	serveMu    sync.Mutex
+	err        error
 }
 
 // New validates opts and builds a server; Start opens its resources.
@@ -68,6 +71,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}()
 	if err := os.MkdirAll(s.opts.DataDir, 0o755); err != nil {
 		return fmt.Errorf("server: data dir: %w", err)
+	}
+	if s.lock, err = lockDataDir(s.opts.DataDir); err != nil {
+		if !errors.As(err, new(errNoLock)) {
+			return err
+		}
+		s.log.Warn("data folder not locked", "err", err)
+		err = nil
 	}
 	s.Store, err = store.Open(ctx, s.opts.storeDSN())
 	if err != nil {
@@ -364,6 +374,8 @@ func (s *Server) closeResources() error {
 		errs = append(errs, s.Store.Close())
 		s.Store = nil
 	}
+	errs = append(errs, s.lock.release())
+	s.lock = nil
 	return errors.Join(errs...)
 }
 
@@ -386,7 +398,11 @@ func (s *Server) loadDemo(ctx context.Context) error {
 		return err
 	}
 	b.Twins, b.Relationships = twins, rels
-	return s.API.Import(ctx, &b)
+	if err := s.API.Import(ctx, &b); err != nil {
+		return err
+	}
+	s.demoLoaded = true
+	return nil
 }
 
 func modelID(raw []byte) string {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -29,9 +31,15 @@ func serveCommand(name string, demo bool, help string) *command {
 	opts.RegisterFlags(fs)
 	config := fs.String("config", "", "JSON config file (keys as in server.Options, e.g. data_dir, http_addr)")
 	verbose := fs.Bool("v", false, "log requests and diagnostics to stderr")
+	usage := "[--data DIR] [--addr 127.0.0.1:8080] [--store DSN] [--nats URL] [--config FILE]"
+	var reset *bool
+	if demo {
+		reset = fs.Bool("reset", false, "empty the demo's data folder first and load the default world afresh")
+		usage = "[--reset] " + usage
+	}
 	return &command{
 		name:      name,
-		usage:     "[--data DIR] [--addr :8080] [--store DSN] [--nats URL] [--config FILE]",
+		usage:     usage,
 		shortHelp: help,
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -57,6 +65,15 @@ func serveCommand(name string, demo bool, help string) *command {
 			}
 			mergeFlags(&o, flagged, set)
 			o.LoadDemo = o.LoadDemo || demo
+			if reset != nil && *reset {
+				if o.StoreDSN != "" {
+					return usageError{"demo --reset: empties the data folder only; with --store, reset that store yourself"}
+				}
+				if err := server.ResetDataDir(o.DataDir); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.stdout, "Emptied %s.\n", o.DataDir)
+			}
 			level := slog.LevelWarn
 			if *verbose {
 				level = slog.LevelInfo
@@ -113,6 +130,32 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 	}
 }
 
+// printStart says what the server did and where it listens: the
+// address it bound (every interface, if so, with a warning: the API has no
+// authentication) and, for the demo, whether it loaded the default world
+// or reopened the edits of an earlier run.
+func printStart(w io.Writer, s *server.Server, o server.Options, demo bool) {
+	if demo {
+		if s.DemoLoaded() {
+			fmt.Fprintf(w, "Lodestone demo: loaded the default 2024 mine-to-magnet world into %s.\n", o.DataDir)
+		} else {
+			fmt.Fprintf(w, "Lodestone demo: reopened the edits in %s (lodestone demo --reset starts afresh from the default 2024 world).\n", o.DataDir)
+		}
+		fmt.Fprintf(w, "Dashboard: %s/\nAPI:       %s/openapi.json\n", s.URL(), s.URL())
+	} else {
+		fmt.Fprintf(w, "Lodestone serving at %s/ (data in %s)\n", s.URL(), o.DataDir)
+	}
+	host, _, _ := net.SplitHostPort(s.Addr())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		fmt.Fprintf(w, "Listening on %s: every network interface, and the API has no authentication.\n", s.Addr())
+	} else {
+		fmt.Fprintf(w, "Listening on %s.\n", s.Addr())
+	}
+	if demo {
+		fmt.Fprintln(w, "Press Ctrl-C to stop.")
+	}
+}
+
 func runServer(ctx context.Context, env *cliEnv, o server.Options, demo bool) error {
 	s, err := server.New(o)
 	if err != nil {
@@ -121,11 +164,7 @@ func runServer(ctx context.Context, env *cliEnv, o server.Options, demo bool) er
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
-	if demo {
-		fmt.Fprintf(env.stdout, "Lodestone demo: the default 2024 mine-to-magnet world is loaded.\nDashboard: %s/\nAPI:       %s/openapi.json\nData:      %s\nPress Ctrl-C to stop.\n", s.URL(), s.URL(), o.DataDir)
-	} else {
-		fmt.Fprintf(env.stdout, "Lodestone serving at %s/ (data in %s)\n", s.URL(), o.DataDir)
-	}
+	printStart(env.stdout, s, o, demo)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(o.ShutdownTimeout))
 	defer cancel()
