@@ -21,6 +21,7 @@ import (
 	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/tql"
+	"lodestone/trust"
 	"lodestone/twin"
 )
 
@@ -77,6 +78,10 @@ type Options struct {
 	// Checkpoints keeps the positions of event routes; nil keeps them in
 	// memory.
 	Checkpoints event.Checkpoints
+	// TrustLog is the transparency log the Pipeline's hooks append to; it
+	// serves /log/… and /verify and gives writes Lodestone-Log-Index. nil
+	// keeps no log.
+	TrustLog *trust.Log
 }
 
 // Route is one endpoint: a net/http pattern ("GET /digitaltwins/{id}"), its
@@ -202,6 +207,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// ADT clients send api-version on every call; it is accepted and ignored.
+	w, r = a.withLogIndex(w, r)
 	a.mux.ServeHTTP(w, r)
 }
 

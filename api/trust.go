@@ -1,8 +1,184 @@
 package api
 
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"lodestone/store"
+	"lodestone/trust"
+)
+
 // trustRoutes serves the trust layer: the transparency log, verify,
 // provenance and credibility.
+//
+// The log's routes are for principals with the auditor or admin role;
+// until identity exists they are served openly, each through a.auditor,
+// the one place where the role check goes.
 func (a *API) trustRoutes() []Route {
-	var rs []Route
-	return rs
+	return []Route{
+		{Pattern: "GET /log/checkpoint", Handler: a.auditor(a.logCheckpoint), Summary: "The transparency log's latest checkpoint: a C2SP tlog-checkpoint signed as a C2SP note (text/plain)"},
+		{Pattern: "GET /log/key", Handler: a.auditor(a.logKey), Summary: "The log's verifier key in C2SP vkey form (text/plain)"},
+		{Pattern: "GET /log/tile/{path...}", Handler: a.auditor(a.logTile), Summary: "C2SP tlog-tiles: hash tiles /log/tile/<L>/<N>[.p/<W>] and entry bundles /log/tile/entries/<N>[.p/<W>] of the checkpointed tree"},
+		{Pattern: "GET /log/proof/{index}", Handler: a.auditor(a.logProof), Summary: "RFC 6962 inclusion proof of the entry at index in the latest checkpoint's tree, with the entry and the checkpoint", Response: "LogProof"},
+		{Pattern: "GET /verify", Handler: a.auditor(a.verify), Summary: "Recompute every log entry from the store and check the tree, checkpoints and their consistency: a report of each mismatch", Response: "VerifyReport"},
+	}
 }
+
+// auditor wraps a handler of the log's routes: the authorisation check
+// (auditor or admin role) goes here once principals exist.
+func (a *API) auditor(h HandlerFunc) HandlerFunc { return h }
+
+// trustLog returns the log, or the error for a server running without one.
+func (a *API) trustLog() (*trust.Log, error) {
+	if a.opts.TrustLog == nil {
+		return nil, &Error{Status: http.StatusNotFound, Code: "LogNotEnabled", Message: "this server keeps no transparency log: start it with --log-key FILE (made by `lodestone trust keygen`)"}
+	}
+	return a.opts.TrustLog, nil
+}
+
+func writeText(w http.ResponseWriter, s []byte) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, err := w.Write(s)
+	return err
+}
+
+func (a *API) logCheckpoint(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.trustLog()
+	if err != nil {
+		return err
+	}
+	cp, _ := l.Latest()
+	if cp == nil {
+		// Sign the first checkpoint now rather than answer 404 for up to
+		// a checkpoint interval.
+		if err := l.Checkpoint(r.Context()); err != nil {
+			return err
+		}
+		if cp, _ = l.Latest(); cp == nil {
+			return &Error{Status: http.StatusNotFound, Code: "LogEmpty", Message: "the transparency log has no entries yet"}
+		}
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	return writeText(w, cp)
+}
+
+func (a *API) logKey(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.trustLog()
+	if err != nil {
+		return err
+	}
+	return writeText(w, []byte(l.VKey()+"\n"))
+}
+
+func (a *API) logTile(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.trustLog()
+	if err != nil {
+		return err
+	}
+	tp, err := trust.ParseTilePath(r.PathValue("path"))
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: err.Error()}
+	}
+	b, err := l.Tile(tp)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if tp.W == 1<<trust.TileHeight {
+		w.Header().Set("Cache-Control", "max-age=31536000, immutable") // full tiles never change
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+func (a *API) logProof(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.trustLog()
+	if err != nil {
+		return err
+	}
+	idx, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
+	if err != nil || idx < 0 {
+		return &Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: fmt.Sprintf("index: %q is not a non-negative integer", r.PathValue("index"))}
+	}
+	if _, size := l.Latest(); idx >= size && idx < l.Size() {
+		if err := l.Checkpoint(r.Context()); err != nil {
+			return err
+		}
+	}
+	p, err := l.Prove(idx)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
+func (a *API) verify(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.trustLog()
+	if err != nil {
+		return err
+	}
+	// Sign what this server appended, so that its recent writes are not
+	// reported as unsigned.
+	if err := l.Checkpoint(r.Context()); err != nil {
+		return err
+	}
+	rep, err := trust.Verify(r.Context(), a.opts.Store, l.VKey())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
+}
+
+// withLogIndex makes the response of a write carry Lodestone-Log-Index:
+// the log index of the write's first entry. The pipeline adds the
+// records it committed to the recorder of the request's context (see
+// store.RecorderFrom) after the log appended them, so the index is known
+// before the handler writes its status.
+func (a *API) withLogIndex(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
+	if a.opts.TrustLog == nil || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		return w, r
+	}
+	rec := &store.Recorder{}
+	return &logIndexWriter{ResponseWriter: w, rec: rec, log: a.opts.TrustLog}, r.WithContext(store.WithRecorder(r.Context(), rec))
+}
+
+type logIndexWriter struct {
+	http.ResponseWriter
+	rec   *store.Recorder
+	log   *trust.Log
+	wrote bool
+}
+
+func (w *logIndexWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		if recs := w.rec.Records(); len(recs) > 0 {
+			if idx, ok := w.log.IndexOf(recs[0].Seq); ok {
+				w.Header().Set("Lodestone-Log-Index", strconv.FormatInt(idx, 10))
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *logIndexWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush keeps streaming responses streaming.
+func (w *logIndexWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *logIndexWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
