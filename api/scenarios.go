@@ -181,7 +181,9 @@ type StressRequest struct {
 	AsOf    string `json:"asOf,omitempty"`
 	PerYear bool   `json:"perYear,omitempty"`
 	// TTRPeriods is the time to recover of each node alone (the default
-	// scenarios), in the network's periods; 0 means supply.DefaultTTR.
+	// scenarios), in the network's periods; 0 means supply.DefaultTTR days
+	// (in years with PerYear), the one default of the CLI, the API and the
+	// dashboard.
 	TTRPeriods      float64                   `json:"ttrPeriods,omitempty"`
 	Scenarios       []supply.Scenario         `json:"scenarios,omitempty"`
 	StockpileTonnes map[supply.NodeID]float64 `json:"stockpileTonnes,omitempty"`
@@ -195,6 +197,10 @@ type StressResponse struct {
 	Scenarios  []supply.StressResult `json:"scenarios"`
 	Provenance []world.ProcessLink   `json:"provenance,omitempty"`
 	Skipped    []string              `json:"skipped,omitempty"`
+	// Legend names the TTR the node-by-node scenarios used
+	// (default_ttr_periods, default_ttr_source), the unit of every column
+	// and the definitions of TTR, TTS, REI and the others.
+	Legend supply.StressLegend `json:"legend"`
 }
 
 // scenarioRunner serves the scenario routes and owns the state of runs
@@ -685,7 +691,14 @@ func (s *scenarioRunner) stress(w http.ResponseWriter, r *http.Request) error {
 	if req.TTRPeriods < 0 || req.TTRPeriods != req.TTRPeriods {
 		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "ttrPeriods: must be >= 0", Details: []ErrorDetail{{Message: "must be >= 0", Path: "ttrPeriods"}}}
 	}
-	g, snapAt, err := s.graphNetwork(r.Context(), at, &world.GraphOptions{PerYear: req.PerYear, DefaultTTRPeriods: req.TTRPeriods, StockpileTonnes: req.StockpileTonnes})
+	ttr := req.TTRPeriods
+	if ttr == 0 {
+		ttr = supply.DefaultTTR
+		if req.PerYear {
+			ttr /= 365
+		}
+	}
+	g, snapAt, err := s.graphNetwork(r.Context(), at, &world.GraphOptions{PerYear: req.PerYear, DefaultTTRPeriods: ttr, StockpileTonnes: req.StockpileTonnes})
 	if err != nil {
 		return err
 	}
@@ -705,5 +718,14 @@ func (s *scenarioRunner) stress(w http.ResponseWriter, r *http.Request) error {
 	if req.PerYear {
 		periods = "years"
 	}
-	return writeJSON(w, http.StatusOK, StressResponse{AsOf: snapAt, Periods: periods, Scenarios: res, Provenance: g.Process, Skipped: g.Skipped})
+	lg := net.Legend(periods)
+	if req.TTRPeriods == 0 {
+		lg.DefaultTTRSource = supply.DefaultTTRSource
+		if req.PerYear {
+			lg.DefaultTTRSource += fmt.Sprintf(" (%d days / 365)", supply.DefaultTTR)
+		}
+	} else {
+		lg.DefaultTTRSource = "the request's ttrPeriods"
+	}
+	return writeJSON(w, http.StatusOK, StressResponse{AsOf: snapAt, Periods: periods, Scenarios: res, Provenance: g.Process, Skipped: g.Skipped, Legend: lg})
 }

@@ -266,6 +266,27 @@ func TestScenarioStress(t *testing.T) {
 	if len(out.Scenarios) != 1 || out.Scenarios[0].Name != "all China" {
 		t.Errorf("named scenario: %+v", out.Scenarios)
 	}
+	// The baseline row: nothing disrupted loses nothing.
+	out = api.StressResponse{}
+	json.Unmarshal(e.mustDo("POST", "/scenarios/stress", map[string]any{"scenarios": []any{
+		map[string]any{"name": "baseline", "disrupted": []string{}, "ttr_periods": 30}}}, 200).body, &out)
+	if len(out.Scenarios) != 1 || out.Scenarios[0].LostUnits != 0 || out.Scenarios[0].Exposed {
+		t.Errorf("baseline row: %+v", out.Scenarios)
+	}
+	// No TTR: the one default (supply.DefaultTTR days), named in the legend
+	// with the unit of every column and REI's definition.
+	out = api.StressResponse{}
+	json.Unmarshal(e.mustDo("POST", "/scenarios/stress", map[string]any{}, 200).body, &out)
+	lg := out.Legend
+	if len(out.Scenarios) == 0 || out.Scenarios[0].TTR != supply.DefaultTTR || lg.DefaultTTRPeriods != supply.DefaultTTR || !lg.DefaultTTRUsed ||
+		lg.DefaultTTRSource != supply.DefaultTTRSource || lg.Units["tts"] != "days" || lg.Definitions["rei"] != supply.REIDefinition {
+		t.Errorf("default stress: first row %+v, legend %+v", out.Scenarios[0], lg)
+	}
+	for _, col := range []string{"ttr", "tts", "shortage_periods", "lost_units", "loss_value", "rei"} {
+		if lg.Units[col] == "" || lg.Definitions[col] == "" {
+			t.Errorf("legend lacks the unit or definition of %s", col)
+		}
+	}
 }
 
 // TestScenarioErrors checks that bad input gets the one error shape and

@@ -54,6 +54,9 @@ func writeJSON(w io.Writer, v any) error {
 type stressOutput struct {
 	Scenarios      []supply.StressResult `json:"scenarios"`
 	StrategicStock *stockOutput          `json:"strategic_stock,omitempty"`
+	// Legend names the default TTR used, the unit of every column and the
+	// definition of REI and the others.
+	Legend supply.StressLegend `json:"legend"`
 }
 
 type stockOutput struct {
@@ -68,13 +71,13 @@ func supplyStressCmd() *command {
 	stock := fs.Bool("stock", false, "also size the strategic stock so that TTS ≥ TTR in every scenario")
 	graph := fs.Bool("graph", false, "stress the network of the twin graph (per day; GET /snapshot) instead of a NETWORK file")
 	asOf := fs.String("as-of", "", "with --graph: the graph as of this date (YYYY-MM-DD) or RFC 3339 time")
-	ttr := fs.Float64("ttr", 0, "with --graph: time to recover of each node alone, in days (0: the engine's default)")
+	ttr := fs.Float64("ttr", 0, fmt.Sprintf("with --graph: time to recover of each node alone, in days (0: the engine's default, %d days: new-supplier qualification, research note c.8)", supply.DefaultTTR))
 	var tgt target
 	tgt.flags(fs, false)
 	return &command{
 		name:      "stress",
 		usage:     "NETWORK.json [--json] [--stock] [--workers N] | --graph [--as-of DATE] [--ttr DAYS] [--server URL | --data DIR]",
-		shortHelp: "time-to-recover and time-to-survive LPs for every scenario (or every node alone)",
+		shortHelp: "time-to-recover and time-to-survive LPs for every scenario (or every node alone, for " + fmt.Sprint(supply.DefaultTTR) + " days by default); REI = the scenario's loss / the worst scenario's loss",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
 			defer resetSupplyFlags(fs)
@@ -107,7 +110,11 @@ func supplyStressCmd() *command {
 			if err != nil {
 				return err
 			}
-			out := stressOutput{Scenarios: res}
+			periods := ""
+			if *graph {
+				periods = "days"
+			}
+			out := stressOutput{Scenarios: res, Legend: net.Legend(periods)}
 			if *stock {
 				plan, err := supply.StrategicStock(net, nil)
 				if err != nil {
@@ -134,8 +141,10 @@ func printStress(w io.Writer, out stressOutput) error {
 		}
 		return 0
 	})
+	lg := out.Legend
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tTTR\tTTS\tshortage\tlost units\tloss value\tREI\texposed\t")
+	p := lg.Periods
+	fmt.Fprintf(tw, "scenario\tTTR (%s)\tTTS (%s)\tshortage (%s)\tlost (units)\tloss value\tREI (0–1)\texposed\t\n", p, p, p)
 	for _, r := range rows {
 		tts := fmt.Sprintf("%.3g", r.TTS)
 		if r.TTSCapped {
@@ -150,6 +159,11 @@ func printStress(w io.Writer, out stressOutput) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintln(w)
+	if lg.DefaultTTRUsed {
+		fmt.Fprintf(w, "TTR of every node alone: %g %s (%s)\n", lg.DefaultTTRPeriods, p, lg.DefaultTTRSource)
+	}
+	fmt.Fprintf(w, "REI: %s\nloss value: %s\n", lg.Definitions["rei"], lg.Units["loss_value"])
 	if s := out.StrategicStock; s != nil {
 		fmt.Fprintf(w, "\nstrategic stock so that TTS ≥ TTR everywhere (cost %.4g):\n", s.Cost)
 		ids := make([]string, 0, len(s.Extra))
@@ -173,11 +187,12 @@ func supplyRunCmd() *command {
 	progress := fs.Bool("progress", false, "show a Monte Carlo progress bar on stderr (shown anyway when stderr is a terminal)")
 	graph := fs.Bool("graph", false, "build the network from the twin graph (GET /snapshot); the SCENARIO file, if any, supplies shocks, controls, policies and dates")
 	asOf := fs.String("as-of", "", "with --graph: the graph as of this date (YYYY-MM-DD) or RFC 3339 time")
+	baseline := fs.String("baseline", "", "with --runs: a baseline SCENARIO file; report the net benefit of SCENARIO (the mitigation) against it over the same runs (common random numbers); both need prices or costs")
 	var tgt target
 	tgt.flags(fs, false)
 	return &command{
 		name:      "run",
-		usage:     "SCENARIO.json [--json] [--runs N --seed S] [--workers N] [--progress] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
+		usage:     "SCENARIO.json [--json] [--runs N --seed S [--baseline BASE.json]] [--workers N] [--progress] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
 		shortHelp: "simulate a scenario day by day (or a Monte Carlo study) and report KPIs per node",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -190,6 +205,9 @@ func supplyRunCmd() *command {
 			}
 			if *runs < 0 {
 				return usageError{"supply run: --runs must be >= 0"}
+			}
+			if *baseline != "" && *runs == 0 {
+				return usageError{"supply run: --baseline needs --runs N (a study of both scenarios)"}
 			}
 			var data []byte
 			if len(args) == 1 {
@@ -220,6 +238,9 @@ func supplyRunCmd() *command {
 				}
 				return printRun(env.stdout, res)
 			}
+			if *baseline != "" {
+				return supplyCompare(ctx, env, *baseline, sc, supply.MCOptions{Runs: *runs, Seed: *seed, Workers: *workers}, *asJSON)
+			}
 			opts := supply.MCOptions{Runs: *runs, Seed: *seed, Workers: *workers}
 			var bar *runBar
 			if *progress || isTerminal(env.stderr) {
@@ -239,6 +260,43 @@ func supplyRunCmd() *command {
 			return printMC(env.stdout, res)
 		},
 	}
+}
+
+// compareOutput is the JSON document of `lodestone supply run --baseline`.
+type compareOutput struct {
+	Benefit    *supply.Benefit  `json:"benefit"`
+	Baseline   *supply.MCResult `json:"baseline"`
+	Mitigation *supply.MCResult `json:"mitigation"`
+}
+
+// supplyCompare runs the baseline file and the mitigation scenario over the
+// same runs and prints the net benefit of the mitigation.
+func supplyCompare(ctx context.Context, env *cliEnv, file string, mit *supply.SimScenario, opts supply.MCOptions, asJSON bool) error {
+	data, err := readInput(env, file)
+	if err != nil {
+		return err
+	}
+	base, err := supply.DecodeScenario(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	b, rb, rm, err := supply.Compare(ctx, base, mit, opts)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(env.stdout, compareOutput{Benefit: b, Baseline: rb, Mitigation: rm})
+	}
+	fmt.Fprintf(env.stdout, "%d runs (seed %d, common random numbers), %s; differences baseline − mitigation, mean ± 95%% CI half-width\n\n", b.Runs, b.Seed, b.Currency)
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	for _, r := range []struct {
+		name string
+		d    supply.Dist
+	}{{"net benefit", b.NetBenefit}, {"avoided cost of lost demand", b.AvoidedLostDemandCost}, {"avoided revenue at risk", b.AvoidedRevenueAtRisk},
+		{"extra holding cost", b.ExtraHoldingCost}, {"mitigation cost", b.MitigationCost}, {"avoided lost demand (units)", b.AvoidedLost}} {
+		fmt.Fprintf(tw, "%s\t%.6g\t± %.3g\t(P50 %.6g, P95 %.6g)\n", r.name, r.d.Mean, r.d.CI95, r.d.P50, r.d.P95)
+	}
+	return tw.Flush()
 }
 
 // graphScenario builds the scenario from the twin graph's network as of
@@ -356,21 +414,36 @@ func printRun(w io.Writer, res *supply.Result) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t%.4g\n", id, first, k.StockoutDays, k.FillRate, k.Lost)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if c := res.Cost; c != nil {
+		fmt.Fprintf(w, "\ncost (%s): revenue at risk %.6g, lost demand %.6g, holding %.6g, mitigation %.6g, total %.6g\n",
+			c.Currency, c.RevenueAtRisk, c.LostDemandCost, c.HoldingCost, c.MitigationCost, c.Total)
+	}
+	return nil
 }
 
 func printMC(w io.Writer, res *supply.MCResult) error {
 	fmt.Fprintf(w, "%d runs (seed %d), %d days from %s\n\n", res.Runs, res.Seed, res.Days, res.Start)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\tP(stockout)\tfill mean\tfill P50\tstockout days P90\tlost mean\tlost P95\tlost CVaR95")
+	fmt.Fprintln(tw, "node\tP(stockout)\tfill mean ± 95% CI\tfill P50\tstockout days P90\tlost mean ± 95% CI (units)\tlost P95\tlost CVaR95")
 	for _, id := range sortedIDs(res.Nodes) {
 		k := res.Nodes[id]
 		cvar := 0.0
 		if k.Lost.CVaR95 != nil {
 			cvar = *k.Lost.CVaR95
 		}
-		fmt.Fprintf(tw, "%s\t%.3f\t%.4f\t%.4f\t%.4g\t%.4g\t%.4g\t%.4g\n", id, k.PStockout, k.FillRate.Mean, k.FillRate.P50,
-			k.StockoutDays.P90, k.Lost.Mean, k.Lost.P95, cvar)
+		fmt.Fprintf(tw, "%s\t%.3f\t%.4f ± %.2g\t%.4f\t%.4g\t%.4g ± %.2g\t%.4g\t%.4g\n", id, k.PStockout, k.FillRate.Mean, k.FillRate.CI95, k.FillRate.P50,
+			k.StockoutDays.P90, k.Lost.Mean, k.Lost.CI95, k.Lost.P95, cvar)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if c := res.Cost; c != nil {
+		fmt.Fprintf(w, "\ncost (%s, mean ± 95%% CI): revenue at risk %.6g ± %.3g, lost demand %.6g ± %.3g, holding %.6g ± %.3g, mitigation %.6g, total %.6g ± %.3g\n",
+			c.Currency, c.RevenueAtRisk.Mean, c.RevenueAtRisk.CI95, c.LostDemandCost.Mean, c.LostDemandCost.CI95, c.HoldingCost.Mean, c.HoldingCost.CI95,
+			c.MitigationCost.Mean, c.Total.Mean, c.Total.CI95)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"lodestone/internal/golden"
+	"lodestone/supply"
 )
 
 func runSupplyCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -121,6 +123,38 @@ func TestSupplyStressContract(t *testing.T) {
 	}{"S down", 30, 150, 1, 2, false, 3})
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("stress output (-want +got):\n%s", d)
+	}
+	// A baseline row (disrupted: []) and a surge (capacity factor 2) are
+	// allowed; the baseline loses nothing and survives to the cap.
+	base := strings.Replace(net, `"scenarios": [`, `"scenarios": [{"name": "baseline", "disrupted": [], "ttr_periods": 5}, {"name": "surge", "disrupted": ["S"], "ttr_periods": 5, "capacity_factor": 2}, `, 1)
+	code, out, errs = runSupplyCLI(t, base, "supply", "stress", "-", "--json")
+	if code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, errs)
+	}
+	var all struct {
+		Scenarios []supply.StressResult `json:"scenarios"`
+		Legend    supply.StressLegend   `json:"legend"`
+	}
+	if err := json.Unmarshal([]byte(out), &all); err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Scenarios) != 3 || all.Scenarios[0].LostUnits != 0 || !all.Scenarios[0].TTSCapped || all.Scenarios[1].LostUnits != 0 {
+		t.Errorf("baseline and surge rows: %+v", all.Scenarios)
+	}
+	if all.Legend.DefaultTTRUsed || all.Legend.Units["rei"] == "" || all.Legend.Definitions["rei"] != supply.REIDefinition {
+		t.Errorf("legend = %+v", all.Legend)
+	}
+	// A factor above the maximum is refused, naming the field.
+	bad := strings.Replace(net, `"ttr_periods": 5}`, `"ttr_periods": 5, "capacity_factor": 11}`, 1)
+	if code, _, errs := runSupplyCLI(t, bad, "supply", "stress", "-"); code == 0 || !strings.Contains(errs, "scenarios[0].capacity_factor") {
+		t.Errorf("factor 11: exit %d, stderr %q", code, errs)
+	}
+	// Without scenarios: every node alone for the default TTR, named in
+	// the legend and in the text output with REI's definition.
+	noSc := strings.Replace(net, `"scenarios": [{"name": "S down", "disrupted": ["S"], "ttr_periods": 5}],`, "", 1)
+	code, out, errs = runSupplyCLI(t, noSc, "supply", "stress", "-")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("TTR of every node alone: %d", supply.DefaultTTR)) || !strings.Contains(out, "REI: risk exposure index") {
+		t.Errorf("text output: exit %d, stderr %s, out:\n%s", code, errs, out)
 	}
 }
 
