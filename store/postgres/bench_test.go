@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"lodestone/store"
 	"lodestone/store/postgres"
@@ -148,6 +151,7 @@ func BenchmarkParallel(b *testing.B) {
 			b.ResetTimer()
 			defer reportCPU(b, cpuTime())
 			defer reportWriter(b, db, db.WriterStats())
+			defer reportServerCPU(b, db.Schema(), serverCPU(b, db.Schema()))
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := int(seq.Add(1))
@@ -280,5 +284,55 @@ func cpuTime() time.Duration {
 func reportCPU(b *testing.B, start time.Duration) {
 	if d := cpuTime() - start; d > 0 && b.N > 0 {
 		b.ReportMetric(float64(d.Microseconds())/float64(b.N), "client-cpu-µs/op")
+	}
+}
+
+// serverCPU returns the CPU time of the PostgreSQL server processes that
+// serve the connections named app (their application_name), read from
+// /proc: the server runs on this machine in the benchmarks. It returns 0
+// where it cannot.
+func serverCPU(b *testing.B, app string) time.Duration {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, testDSN(b))
+	if err != nil {
+		return 0
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app)
+	if err != nil {
+		return 0
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		// utime and stime are fields 14 and 15, in clock ticks (100 per
+		// second on Linux), after the parenthesised command name.
+		_, rest, _ := bytes.Cut(stat, []byte(") "))
+		f := bytes.Fields(rest)
+		if len(f) < 13 {
+			return 0
+		}
+		ut, _ := strconv.ParseInt(string(f[11]), 10, 64)
+		st, _ := strconv.ParseInt(string(f[12]), 10, 64)
+		sum += time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return sum
+}
+
+// reportServerCPU reports the PostgreSQL server's CPU time per operation
+// (of the processes serving app) since start.
+func reportServerCPU(b *testing.B, app string, start time.Duration) {
+	if start == 0 || b.N == 0 {
+		return
+	}
+	if d := serverCPU(b, app) - start; d > 0 {
+		b.ReportMetric(float64(d.Microseconds())/float64(b.N), "pg-cpu-µs/op")
 	}
 }

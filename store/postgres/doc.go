@@ -68,13 +68,21 @@
 //     reads of a group's writes in the round trip that begins the group,
 //     after the tick, for the writes that share no key with an earlier
 //     write of the group and come before any write that names no keys.
+//   - Statements queued with queueMerged (the twin writes) that follow
+//     one another in the queue, each right after its write's savepoint,
+//     go as one set-based statement (merger) behind the first write's
+//     savepoint: the server starts one executor and one subtransaction
+//     for them instead of one each. Statements on the same entity are not
+//     merged. If the merged statement fails, the writer rolls back to that
+//     savepoint and sends the statements one by one, so that only the
+//     write whose statement fails fails.
 //
 // In steady state a group of writes that use both costs one round trip and
 // the commit's fsync, whatever its size. WriterStats counts the round trips.
 // The twin and relationship writes use writeRead and queue their write
-// statement with queryRowLater. A twin write's key is its twin; a
-// relationship write's are the relationship and its source twin, and for
-// a put its target twin. DeleteTwin names its twin but does not read
+// statement with queryRowLater (the twin writes with queueMerged). A twin
+// write's key is its twin; a relationship write's are the relationship
+// and its source twin, and for a put its target twin. DeleteTwin names its twin but does not read
 // ahead: it checks for relationships to its twin, which an earlier write
 // may change without naming it. AckRecords names the outbox alone.
 //

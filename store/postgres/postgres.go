@@ -63,10 +63,11 @@ type WriterStats struct {
 	Commits    int64 // transactions that committed
 	Chained    int64 // transactions begun in the commit's round trip of the one before
 	RoundTrips int64 // round trips to the server of group transactions
+	Merged     int64 // statements sent merged with others (see merger)
 }
 
 type writerStats struct {
-	writes, commits, chained, roundTrips atomic.Int64
+	writes, commits, chained, roundTrips, merged atomic.Int64
 }
 
 var (
@@ -178,6 +179,7 @@ func (db *DB) WriterStats() WriterStats {
 		Commits:    db.stats.commits.Load(),
 		Chained:    db.stats.chained.Load(),
 		RoundTrips: db.stats.roundTrips.Load(),
+		Merged:     db.stats.merged.Load(),
 	}
 }
 
@@ -659,6 +661,10 @@ type stmt struct {
 	dest []any // where its row goes (queryRowLater), or nil
 	op   int   // the write that queued it, or ctl
 	save bool  // SAVEPOINT w of write op
+	// merge, when not nil, lets the statement go to the server merged
+	// with those of the same kind that other writes queued after it
+	// (see queueMerged).
+	merge *merger
 }
 
 // ctl marks statements of the writer itself (BEGIN, ROLLBACK TO
@@ -784,6 +790,7 @@ func (t *groupTx) release() {
 func (t *groupTx) send(ctx context.Context, tail []stmt) (pgx.BatchResults, error) {
 	// A read run ahead is the write's first statement or not at all.
 	t.ahead = nil
+	merge := true
 	for {
 		if t.fatal != nil {
 			return nil, t.fatal
@@ -792,28 +799,43 @@ func (t *groupTx) send(ctx context.Context, tail []stmt) (pgx.BatchResults, erro
 		if n == 0 && len(tail) == 0 {
 			return nil, nil
 		}
-		b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, n+len(tail))}
-		for _, s := range t.pending {
+		spans := t.plan(merge)
+		b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(spans)+1+len(tail))}
+		for _, sp := range spans {
+			s := t.pending[sp.from]
 			b.Queue(s.sql, s.args...)
+			if sp.merged {
+				m := t.pending[sp.from+1].merge
+				b.Queue(m.sql, m.arrays(t.mergedArgs(sp))...)
+			}
 		}
 		for _, s := range tail {
 			b.Queue(s.sql, s.args...)
 		}
 		br := t.c.SendBatch(ctx, b)
 		t.stats.roundTrips.Add(1)
-		failed, err := -1, error(nil)
-		for i, s := range t.pending {
-			if s.dest != nil {
+		failed, merged, err := -1, false, error(nil)
+		for _, sp := range spans {
+			s := t.pending[sp.from]
+			switch {
+			case s.dest != nil:
 				err = br.QueryRow().Scan(s.dest...)
-			} else {
+			default:
 				_, err = br.Exec()
 			}
-			if err != nil {
-				failed = i
-				break
-			}
-			if s.save {
+			if err == nil && s.save {
 				t.saved = s.op
+			}
+			if err == nil && sp.merged {
+				err = t.readMerged(br, sp)
+				merged = err != nil
+				if err == nil {
+					t.stats.merged.Add(int64(sp.to-sp.from) / 2)
+				}
+			}
+			if err != nil {
+				failed = sp.from
+				break
 			}
 		}
 		if failed < 0 {
@@ -826,6 +848,14 @@ func (t *groupTx) send(ctx context.Context, tail []stmt) (pgx.BatchResults, erro
 		br.Close()
 		s := t.pending[failed]
 		switch {
+		case merged && isServerErr(err):
+			// A merged statement failed: undo it and send its writes'
+			// statements one by one, which finds the write that fails.
+			t.pending = t.pending[failed:]
+			merge = false
+			t.rollbackTo(ctx)
+		case merged:
+			t.fatal = fmt.Errorf("postgres: %s: %w", t.pending[failed+1].merge.sql, err)
 		case s.op == ctl || s.save || !isServerErr(err):
 			// The transaction cannot be repaired. (A row that fails to
 			// scan, or is missing, was written all the same, and so may

@@ -63,6 +63,8 @@ func newSchemaDSN(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("schema", name)
+	// The name lets the benchmarks find the DB's server processes.
+	q.Set("application_name", name)
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -40,6 +40,26 @@ var (
 		ON CONFLICT (id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props,
 			meta = excluded.meta, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch)
 	INSERT INTO outbox(` + sqlcore.RecordCols + `) VALUES ('twin', $7, $1, $3, $2, $6, coalesce($8, '')) RETURNING seq`
+	// qTwinWriteMerged is qTwinWrite for several twins (each at most
+	// once), whose columns come as arrays (twinWrites). The jsonb columns
+	// come as text, parsed as qTwinWrite's parameters are. It returns the
+	// records' seqs and times in the order of the arrays, which is the
+	// order of the times, and so of the seqs.
+	qTwinWriteMerged = `WITH v AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
+			AS v(id, model, etag, props, meta, valid_from, op, patch)),
+	old AS (
+		INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+		SELECT t.id, t.valid_from, v.valid_from, t.model, t.etag, t.props, t.meta, t.op, t.patch
+			FROM v JOIN twins t ON t.id = v.id COLLATE "C"),
+	cur AS (
+		INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch)
+		SELECT id, model, etag, props::jsonb, meta::jsonb, valid_from, op, patch FROM v
+		ON CONFLICT (id) DO UPDATE SET model = excluded.model, etag = excluded.etag, props = excluded.props,
+			meta = excluded.meta, valid_from = excluded.valid_from, op = excluded.op, patch = excluded.patch)
+	INSERT INTO outbox(` + sqlcore.RecordCols + `)
+	SELECT 'twin', op, id, etag, model, valid_from, coalesce(patch, '') FROM v ORDER BY valid_from
+	RETURNING seq, time_ns`
 	// qTwinDelete moves the current version to the history, closed at $2,
 	// and writes the delete's record ($3: its data) to the outbox.
 	qTwinDelete = `WITH old AS (DELETE FROM twins WHERE id = $1 RETURNING *),
@@ -96,7 +116,28 @@ func writeTwin(ctx context.Context, tx pgx.Tx, rec *store.Record, t *twin.Twin, 
 		}
 	}
 	*rec = sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
-	return queryRowLater(ctx, tx, []any{&rec.Seq}, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
+	return queueMerged(ctx, tx, twinWrites, []any{&rec.Seq}, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
+}
+
+// twinWrites merges the qTwinWrite statements of a group's writes into
+// qTwinWriteMerged. The args of qTwinWrite are id, model, etag, props,
+// meta, time, op and patch.
+var twinWrites = &merger{
+	sql:   qTwinWriteMerged,
+	key:   func(args []any) any { return args[0] },
+	match: func(args []any) int64 { return args[5].(int64) },
+	arrays: func(rows [][]any) []any {
+		n := len(rows)
+		ids, models, etags := make([]string, n), make([]string, n), make([]string, n)
+		props, meta, ops := make([]string, n), make([]string, n), make([]string, n)
+		times, patches := make([]int64, n), make([]*string, n)
+		for i, r := range rows {
+			ids[i], models[i], etags[i] = r[0].(string), r[1].(string), r[2].(string)
+			props[i], meta[i] = string(r[3].([]byte)), string(r[4].([]byte))
+			times[i], ops[i], patches[i] = r[5].(int64), r[6].(string), r[7].(*string)
+		}
+		return []any{ids, models, etags, props, meta, times, ops, patches}
+	},
 }
 
 // twinKey is the writeRead key of twin id.
