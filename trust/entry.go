@@ -86,8 +86,10 @@ func ParseEntry(b []byte) (Entry, error) {
 	if err := dec.Decode(&e); err != nil {
 		return Entry{}, fmt.Errorf("trust: entry: %w", err)
 	}
-	if c, err := Canonical(b); err != nil || string(c) != string(b) {
-		return Entry{}, fmt.Errorf("trust: entry: not in RFC 8785 canonical form")
+	// Exactly the seven fields, spelled as specified, in canonical form:
+	// decoding alone would accept other spellings and missing fields.
+	if string(e.Bytes()) != string(b) {
+		return Entry{}, fmt.Errorf("trust: entry: not the RFC 8785 canonical JSON of id, type, subject, org, etag, time and data_sha256")
 	}
 	if e.ID == "" || e.Type == "" || e.Time == "" || len(e.DataSHA256) != 64 {
 		return Entry{}, fmt.Errorf("trust: entry: id, type, time and data_sha256 are required")
