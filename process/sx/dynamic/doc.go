@@ -87,6 +87,24 @@
 // time after which the deviation stays below ε (0.01), as plant-trust.md
 // §b.1 defines it, and is reported only when the run ends within ε.
 //
+// # Stepping under control
+//
+// [Stepper] exposes the same backward-Euler step to callers that must stop
+// at every sample (the plant twin's estimator, control loops and training
+// sessions): fixed steps of at most MaxStep without error control, the
+// state u as a vector (SetState recomputes the inventories from it),
+// per-component factors exp(θ_i) on D, inlet changes between steps, and
+// snapshots. With Sensitivity it keeps the Jacobian of each step,
+//
+//	∂u_new/∂u_old = J⁻¹·(1/dt)·∂Inv/∂u(u_old),
+//	∂u_new/∂θ_i   = J⁻¹·((1/dt)·∂Inv_old/∂θ_i − ∂R/∂θ_i),
+//
+// from the step's Newton matrix J (refactored at the converged state) and
+// the inventories Inv of the residual R; ApplyJacobian applies it to many
+// columns at once. The settler cells are not part of u: their dependence
+// on earlier mixer states is left out of the Jacobian (exact without
+// settlers, as the finite-difference test checks).
+//
 // # What it needs from process/sx
 //
 // The equilibrium models, sx.Problem and its validation, and sx.Solve for
