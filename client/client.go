@@ -325,3 +325,62 @@ func (c *Client) Scenario(ctx context.Context, id string) (api.ScenarioRun, erro
 	err := c.Do(ctx, http.MethodGet, "/scenarios/"+esc(id), nil, &out)
 	return out, err
 }
+
+// GetRelationship returns a relationship of the twin src; a non-zero asOf
+// reads it as it was then.
+func (c *Client) GetRelationship(ctx context.Context, src twin.ID, relID string, asOf time.Time) (twin.Relationship, error) {
+	path := "/digitaltwins/" + esc(string(src)) + "/relationships/" + esc(relID)
+	if !asOf.IsZero() {
+		path += "?asOf=" + url.QueryEscape(asOf.UTC().Format(time.RFC3339Nano))
+	}
+	var r twin.Relationship
+	_, err := c.do(ctx, http.MethodGet, path, nil, "", nil, &r)
+	return r, err
+}
+
+// PutRelationship creates or replaces the relationship r.ID of r.SourceID.
+// With createOnly it sends If-None-Match: * so an existing one is never
+// replaced.
+func (c *Client) PutRelationship(ctx context.Context, r twin.Relationship, createOnly bool) (twin.Relationship, error) {
+	body, err := jsonBody(r)
+	if err != nil {
+		return twin.Relationship{}, err
+	}
+	h := http.Header{}
+	if createOnly {
+		h.Set("If-None-Match", "*")
+	}
+	var out twin.Relationship
+	_, err = c.do(ctx, http.MethodPut, "/digitaltwins/"+esc(string(r.SourceID))+"/relationships/"+esc(r.ID), body, "application/json", h, &out)
+	return out, err
+}
+
+// DeleteRelationship deletes a relationship of the twin src; a non-empty
+// ifMatch makes it conditional.
+func (c *Client) DeleteRelationship(ctx context.Context, src twin.ID, relID string, ifMatch twin.ETag) error {
+	h := http.Header{}
+	if ifMatch != "" {
+		h.Set("If-Match", string(ifMatch))
+	}
+	_, err := c.do(ctx, http.MethodDelete, "/digitaltwins/"+esc(string(src))+"/relationships/"+esc(relID), nil, "", h, nil)
+	return err
+}
+
+// Relationships lists the outgoing relationships of src, only those named
+// name when it is not empty.
+func (c *Client) Relationships(ctx context.Context, src twin.ID, name string) ([]twin.Relationship, error) {
+	path := "/digitaltwins/" + esc(string(src)) + "/relationships"
+	if name != "" {
+		path += "?relationshipName=" + url.QueryEscape(name)
+	}
+	var out api.RelationshipList
+	_, err := c.do(ctx, http.MethodGet, path, nil, "", nil, &out)
+	return out.Value, err
+}
+
+// IncomingRelationships lists the relationships that point to dst.
+func (c *Client) IncomingRelationships(ctx context.Context, dst twin.ID) ([]api.IncomingRelationship, error) {
+	var out api.IncomingRelationshipList
+	_, err := c.do(ctx, http.MethodGet, "/digitaltwins/"+esc(string(dst))+"/incomingrelationships", nil, "", nil, &out)
+	return out.Value, err
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,9 +11,9 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"lodestone/api"
+	"lodestone/client"
 	"lodestone/twin"
 )
 
@@ -33,16 +34,13 @@ func init() {
 	var model, prefix string
 	var top int
 	tw.sub = []*command{
-		mk("get", "ID [--as-of TIME] [--json]", "print a twin (as of a time with --as-of)", true, func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error {
+		mk("get", "ID [--as-of DATE|TIME] [--json]", "print a twin (as of a time with --as-of)", true, func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"twin get: want one twin ID"}
 			}
-			var at time.Time
-			if asOf != "" {
-				var err error
-				if at, err = time.Parse(time.RFC3339Nano, asOf); err != nil {
-					return usageError{fmt.Sprintf("--as-of: %q is not an RFC 3339 time", asOf)}
-				}
+			at, err := parseAsOf(asOf)
+			if err != nil {
+				return err
 			}
 			c, stop, err := t.connect(ctx)
 			if err != nil {
@@ -59,7 +57,7 @@ func init() {
 			printTwin(env.stdout, tw)
 			return nil
 		}, func(fs *flag.FlagSet) {
-			fs.StringVar(&asOf, "as-of", "", "read the twin as it was at this RFC 3339 time")
+			fs.StringVar(&asOf, "as-of", "", "read the twin as it was at this date (YYYY-MM-DD) or RFC 3339 time")
 		}),
 		mk("put", "FILE|- [--create]", "create or replace a twin from its JSON ($dtId and $metadata.$model required)", true, func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
@@ -70,8 +68,8 @@ func init() {
 				return err
 			}
 			var tw twin.Twin
-			if err := json.Unmarshal(b, &tw); err != nil {
-				return fmt.Errorf("twin put: %s: %w", args[0], err)
+			if err := decodeJSONFile(fileName(args[0]), b, &tw); err != nil {
+				return fmt.Errorf("twin put: %w", err)
 			}
 			if tw.ID == "" {
 				return fmt.Errorf("twin put: %s: $dtId is required", args[0])
@@ -127,6 +125,10 @@ func init() {
 			}
 			defer stop()
 			if err := c.DeleteTwin(ctx, twin.ID(args[0])); err != nil {
+				var ce *client.Error
+				if errors.As(err, &ce) && ce.Code == "RelationshipsNotDeleted" {
+					return fmt.Errorf("%s\nlist them with `lodestone rel list %s` (and --incoming), delete each with `lodestone rel delete SOURCE REL_ID`", apiError(err), args[0])
+				}
 				return err
 			}
 			fmt.Fprintf(env.stdout, "deleted %s\n", args[0])
@@ -155,6 +157,9 @@ func init() {
 				return err
 			}
 			defer stop()
+			if model != "" {
+				warnUnknownModel(ctx, env, c, model)
+			}
 			var twins []twin.Twin
 			err = c.QueryAll(ctx, q, func(res api.QueryResponse) error {
 				for _, row := range res.Value {
@@ -184,7 +189,7 @@ func init() {
 			fs.StringVar(&prefix, "prefix", "", "only twins whose id starts with this")
 			fs.IntVar(&top, "top", 0, "at most this many twins")
 		}),
-		mk("history", "ID [--json]", "print the change list of a twin", true, func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error {
+		mk("history", "ID [--json]", "print the change list of a twin: what each version added, removed and changed (old → new)", true, func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"twin history: want one twin ID"}
 			}
@@ -198,18 +203,10 @@ func init() {
 				return err
 			}
 			if t.json {
-				return printJSON(env.stdout, api.HistoryList{Value: h})
+				return printJSON(env.stdout, historyWithChanges(h))
 			}
-			w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TIME\tCHANGE\tETAG")
-			for _, e := range h {
-				etag := ""
-				if e.Twin != nil {
-					etag = string(e.Twin.ETag)
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Kind, etag)
-			}
-			return w.Flush()
+			printHistory(env.stdout, h)
+			return nil
 		}, nil),
 	}
 	register(tw)
@@ -228,16 +225,23 @@ func readArg(env *cliEnv, name string) ([]byte, error) {
 // the value is JSON when it parses as JSON and a string otherwise; an empty
 // value removes the property.
 func patchArgs(env *cliEnv, args []string) (twin.Patch, error) {
-	if len(args) == 1 && !strings.HasPrefix(args[0], "/") {
+	if len(args) == 1 && !strings.HasPrefix(args[0], "/") && !looksLikePair(args[0]) {
 		b, err := readArg(env, args[0])
 		if err != nil {
 			return nil, err
+		}
+		var raw any
+		if err := decodeJSONFile(fileName(args[0]), b, &raw); err != nil {
+			return nil, fmt.Errorf("twin patch: %w", err)
 		}
 		return twin.ParsePatch(b)
 	}
 	var p twin.Patch
 	for _, a := range args {
 		path, val, ok := strings.Cut(a, "=")
+		if ok && !strings.HasPrefix(path, "/") {
+			return nil, usageError{fmt.Sprintf("twin patch: %q: a JSON Patch path starts with a slash; did you mean /%s?", a, a)}
+		}
 		if !ok || !strings.HasPrefix(path, "/") {
 			return nil, usageError{fmt.Sprintf("twin patch: %q is not /path=value", a)}
 		}
@@ -252,6 +256,25 @@ func patchArgs(env *cliEnv, args []string) (twin.Patch, error) {
 		p = append(p, twin.Operation{Op: "add", Path: path, Value: v})
 	}
 	return p, nil
+}
+
+// looksLikePair reports whether a patch argument is a path=value pair that
+// lacks its leading slash (name=value) rather than a file name: it has an
+// '=' and no file of that name exists.
+func looksLikePair(a string) bool {
+	if a == "-" || !strings.Contains(a, "=") {
+		return false
+	}
+	_, err := os.Stat(a)
+	return err != nil
+}
+
+// fileName is how error messages name an input argument.
+func fileName(arg string) string {
+	if arg == "-" {
+		return "<stdin>"
+	}
+	return arg
 }
 
 func printTwin(w io.Writer, t twin.Twin) {
