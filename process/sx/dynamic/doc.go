@@ -101,9 +101,10 @@
 //
 // from the step's Newton matrix J (refactored at the converged state) and
 // the inventories Inv of the residual R; ApplyJacobian applies it to many
-// columns at once. The settler cells are not part of u: their dependence
-// on earlier mixer states is left out of the Jacobian (exact without
-// settlers, as the finite-difference test checks).
+// columns at once. The settler cells are not part of u: the Jacobian of
+// one step is exact (the finite-difference test checks it with and without
+// settlers), but a chain of steps leaves out the settlers' memory of
+// earlier mixer states.
 //
 // # What it needs from process/sx
 //
