@@ -18,7 +18,7 @@ import (
 func (a *API) plantReliabilityRoutes() []Route {
 	return []Route{
 		{Pattern: "POST /plant/reliability/fit", Handler: a.plantFit, Body: "ReliabilityFitRequest", Response: "FitResult",
-			Summary: "Fit a life distribution (weibull, exponential, lognormal or auto by AIC) to failures and right-censored suspensions by maximum likelihood, with Fisher-matrix bounds. Body: text/csv with header time,failed (failed 1 = failure, 0 = suspension; times ascending), distribution and confidence as query parameters; or JSON {\"data\": [{\"time\", \"failed\"}], \"distribution\", \"confidence\"}. Returns {distribution, shape, scale, mttf, n, failures, log_likelihood, shape_ci, scale_ci, aic, confidence, candidates}"},
+			Summary: "Fit a life distribution (weibull, exponential, lognormal or auto by AIC) to failures and right-censored suspensions by maximum likelihood, with Fisher-matrix or likelihood-ratio bounds. Body: text/csv with header time,failed (failed 1 = failure, 0 = suspension; times ascending), distribution, confidence and bounds (fisher or lr) as query parameters; or JSON {\"data\": [{\"time\", \"failed\"}], \"distribution\", \"confidence\", \"bounds\"}. Returns {distribution, shape, scale, mttf, n, failures, log_likelihood, shape_ci, scale_ci, aic, confidence, bounds, candidates}"},
 		{Pattern: "POST /plant/reliability/replace", Handler: a.plantReplace, Body: "ReplaceSpec", Response: "ReplaceResult",
 			Summary: "Optimum age-replacement interval of a Weibull item. Body {shape, scale, cost_preventive, cost_failure}; returns {interval (null: run to failure), cost_rate, run_to_failure_cost_rate, run_to_failure, saving, reliability_at_interval}, costs per unit time"},
 		{Pattern: "POST /plant/availability", Handler: a.plantAvailability, Body: "Block", Response: "BlockResult",
@@ -57,6 +57,7 @@ type ReliabilityFitRequest struct {
 	} `json:"data"`
 	Distribution string  `json:"distribution,omitempty"`
 	Confidence   float64 `json:"confidence,omitempty"`
+	Bounds       string  `json:"bounds,omitempty"` // fisher (default) or lr
 }
 
 // reliabilityError maps the engine's data errors to 400s naming the field.
@@ -77,7 +78,7 @@ func (a *API) plantFit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	opts := reliability.FitOptions{Distribution: reliability.Distribution(r.URL.Query().Get("distribution"))}
+	opts := reliability.FitOptions{Distribution: reliability.Distribution(r.URL.Query().Get("distribution")), Bounds: r.URL.Query().Get("bounds")}
 	if c := r.URL.Query().Get("confidence"); c != "" {
 		if opts.Confidence, err = strconv.ParseFloat(c, 64); err != nil {
 			return badRequest("InvalidArgument", "confidence: %q is not a number", c)
@@ -103,6 +104,9 @@ func (a *API) plantFit(w http.ResponseWriter, r *http.Request) error {
 		}
 		if req.Confidence != 0 {
 			opts.Confidence = req.Confidence
+		}
+		if req.Bounds != "" {
+			opts.Bounds = req.Bounds
 		}
 	} else if obs, err = reliability.ParseLifeCSV(body); err != nil {
 		return reliabilityError(err)

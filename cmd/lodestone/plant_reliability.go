@@ -25,7 +25,8 @@ func init() {
 	fitFlags := flag.NewFlagSet("lodestone plant reliability fit", flag.ContinueOnError)
 	fitJSON := fitFlags.Bool("json", false, "print the result as JSON")
 	dist := fitFlags.String("distribution", "weibull", "weibull, exponential, lognormal, or auto (smallest AIC)")
-	conf := fitFlags.Float64("confidence", 0.95, "two-sided level of the Fisher-matrix bounds")
+	conf := fitFlags.Float64("confidence", 0.95, "two-sided level of the bounds")
+	bounds := fitFlags.String("bounds", "fisher", "confidence bounds: fisher (Fisher matrix) or lr (likelihood ratio; weibull and exponential)")
 	repFlags := flag.NewFlagSet("lodestone plant reliability replace", flag.ContinueOnError)
 	repJSON := repFlags.Bool("json", false, "print the result as JSON")
 	avFlags := flag.NewFlagSet("lodestone plant reliability availability", flag.ContinueOnError)
@@ -35,11 +36,11 @@ func init() {
 	plantReliabilityCmd.sub = append(plantReliabilityCmd.sub,
 		&command{
 			name:      "fit",
-			usage:     "DATA.csv [--json] [--distribution weibull|exponential|lognormal|auto] [--confidence 0.95]",
+			usage:     "DATA.csv [--json] [--distribution weibull|exponential|lognormal|auto] [--confidence 0.95] [--bounds fisher|lr]",
 			shortHelp: "fit a life distribution to failures and suspensions (CSV time,failed; - reads stdin)",
 			flags:     fitFlags,
 			exec: func(ctx context.Context, env *cliEnv, args []string) error {
-				return plantReliabilityFit(env, args, *fitJSON, reliability.Distribution(*dist), *conf)
+				return plantReliabilityFit(env, args, *fitJSON, reliability.FitOptions{Distribution: reliability.Distribution(*dist), Confidence: *conf, Bounds: *bounds})
 			},
 		},
 		&command{
@@ -88,7 +89,7 @@ func readPlantFile(env *cliEnv, cmd, what string, args []string) ([]byte, error)
 	return os.ReadFile(args[0])
 }
 
-func plantReliabilityFit(env *cliEnv, args []string, asJSON bool, dist reliability.Distribution, conf float64) error {
+func plantReliabilityFit(env *cliEnv, args []string, asJSON bool, opts reliability.FitOptions) error {
 	data, err := readPlantFile(env, "reliability fit", "DATA.csv", args)
 	if err != nil {
 		return err
@@ -97,7 +98,7 @@ func plantReliabilityFit(env *cliEnv, args []string, asJSON bool, dist reliabili
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
-	res, err := reliability.Fit(obs, &reliability.FitOptions{Distribution: dist, Confidence: conf})
+	res, err := reliability.Fit(obs, &opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
@@ -107,7 +108,7 @@ func plantReliabilityFit(env *cliEnv, args []string, asJSON bool, dist reliabili
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "distribution\t%s\n", res.Distribution)
 	fmt.Fprintf(tw, "n / failures\t%d / %d\n", res.N, res.Failures)
-	fmt.Fprintf(tw, "shape\t%.6g\t[%.6g, %.6g] (%g%% Fisher bounds)\n", res.Shape, res.ShapeCI[0], res.ShapeCI[1], 100*res.Confidence)
+	fmt.Fprintf(tw, "shape\t%.6g\t[%.6g, %.6g] (%g%% %s bounds)\n", res.Shape, res.ShapeCI[0], res.ShapeCI[1], 100*res.Confidence, res.Bounds)
 	fmt.Fprintf(tw, "scale\t%.6g\t[%.6g, %.6g]\n", res.Scale, res.ScaleCI[0], res.ScaleCI[1])
 	fmt.Fprintf(tw, "mttf\t%.6g\n", res.MTTF)
 	fmt.Fprintf(tw, "log-likelihood\t%.6g\n", res.LogLikelihood)

@@ -78,7 +78,14 @@ func Validate(obs []Observation) error {
 type FitOptions struct {
 	Distribution Distribution // "" means Weibull
 	Confidence   float64      // two-sided level of the bounds in (0,1); 0 means 0.95
+	Bounds       string       // BoundsFisher ("" too) or BoundsLR
 }
+
+// The kinds of confidence bounds.
+const (
+	BoundsFisher = "fisher" // Fisher-matrix (observed information) bounds
+	BoundsLR     = "lr"     // likelihood-ratio bounds
+)
 
 // FitResult is a fitted life distribution. Shape and Scale are the
 // Weibull β and η, the exponential's 1 and θ, or the lognormal's σ and
@@ -95,6 +102,7 @@ type FitResult struct {
 	ScaleCI       [2]float64   `json:"scale_ci"`
 	AIC           float64      `json:"aic"`
 	Confidence    float64      `json:"confidence"`
+	Bounds        string       `json:"bounds"` // fisher or lr
 	// Candidates holds every model fitted when Distribution was Auto, best
 	// first; it is empty otherwise.
 	Candidates []FitResult `json:"candidates,omitempty"`
@@ -116,18 +124,34 @@ func Fit(obs []Observation, opts *FitOptions) (*FitResult, error) {
 	if !(o.Confidence > 0 && o.Confidence < 1) {
 		return nil, &DataError{Field: "confidence", Reason: fmt.Sprintf("%v is not in (0,1)", o.Confidence)}
 	}
+	if o.Bounds != "" && o.Bounds != BoundsFisher && o.Bounds != BoundsLR {
+		return nil, &DataError{Field: "bounds", Reason: fmt.Sprintf("%q is not fisher or lr", o.Bounds)}
+	}
 	z := normalQuantile(0.5 + o.Confidence/2)
+	var res *FitResult
+	var err error
 	switch o.Distribution {
 	case "", Weibull:
-		return fitWeibull(obs, z, o.Confidence)
+		res, err = fitWeibull(obs, z, o.Confidence)
 	case Exponential:
-		return fitExponential(obs, z, o.Confidence), nil
+		res = fitExponential(obs, z, o.Confidence)
 	case Lognormal:
-		return fitLognormal(obs, z, o.Confidence)
+		res, err = fitLognormal(obs, z, o.Confidence)
 	case Auto:
-		return fitAuto(obs, z, o.Confidence)
+		res, err = fitAuto(obs, z, o.Confidence)
+	default:
+		return nil, &DataError{Field: "distribution", Reason: fmt.Sprintf("%q is not one of weibull, exponential, lognormal, auto", o.Distribution)}
 	}
-	return nil, &DataError{Field: "distribution", Reason: fmt.Sprintf("%q is not one of weibull, exponential, lognormal, auto", o.Distribution)}
+	if err != nil {
+		return nil, err
+	}
+	res.Bounds = BoundsFisher
+	if o.Bounds == BoundsLR {
+		if err := setLRBounds(obs, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // fitAuto fits every distribution and keeps the one with the smallest
@@ -143,6 +167,9 @@ func fitAuto(obs []Observation, z, conf float64) (*FitResult, error) {
 		return nil, err
 	}
 	cands := []FitResult{*exp, *wb, *ln}
+	for i := range cands {
+		cands[i].Bounds = BoundsFisher
+	}
 	best := 0
 	for i, c := range cands {
 		if c.AIC < cands[best].AIC {

@@ -194,3 +194,62 @@ func TestFitBadInput(t *testing.T) {
 		t.Errorf("all censored: %v, want ErrNoFailures", err)
 	}
 }
+
+// TestLRBounds: at each likelihood-ratio bound the profile log-likelihood
+// (maximised here by brute force over the other parameter, independently
+// of the engine's solver) has dropped by χ²₁(0.95)/2 = 1.92073.
+func TestLRBounds(t *testing.T) {
+	obs := readLife(t, "nist_8_4_1_3_censored.csv")
+	res, err := reliability.Fit(obs, &reliability.FitOptions{Bounds: reliability.BoundsLR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Bounds != "lr" {
+		t.Errorf("bounds = %q, want lr", res.Bounds)
+	}
+	ll := func(beta, eta float64) float64 {
+		var s float64
+		for _, o := range obs {
+			l := math.Log(o.Time / eta)
+			if o.Failed {
+				s += math.Log(beta/eta) + (beta-1)*l
+			}
+			s -= math.Exp(beta * l)
+		}
+		return s
+	}
+	// Golden-section maximisation over a log-spaced bracket.
+	maxOver := func(f func(float64) float64, lo, hi float64) float64 {
+		a, b := math.Log(lo), math.Log(hi)
+		g := (math.Sqrt(5) - 1) / 2
+		for range 200 {
+			c, d := b-g*(b-a), a+g*(b-a)
+			if f(math.Exp(c)) > f(math.Exp(d)) {
+				b = d
+			} else {
+				a = c
+			}
+		}
+		return f(math.Exp((a + b) / 2))
+	}
+	const drop = 1.920729410347062 // χ²₁(0.95)/2
+	want := res.LogLikelihood - drop
+	for _, b := range res.ShapeCI {
+		got := maxOver(func(e float64) float64 { return ll(b, e) }, 10, 1e5)
+		if math.Abs(got-want) > 1e-6 {
+			t.Errorf("profile at shape bound %v = %v, want %v", b, got, want)
+		}
+	}
+	for _, e := range res.ScaleCI {
+		got := maxOver(func(b float64) float64 { return ll(b, e) }, 0.05, 20)
+		if math.Abs(got-want) > 1e-6 {
+			t.Errorf("profile at scale bound %v = %v, want %v", e, got, want)
+		}
+	}
+	if _, err := reliability.Fit(obs, &reliability.FitOptions{Distribution: reliability.Lognormal, Bounds: "lr"}); err == nil || !strings.Contains(err.Error(), "bounds: likelihood-ratio bounds are implemented for weibull and exponential") {
+		t.Errorf("lognormal lr: %v", err)
+	}
+	if _, err := reliability.Fit(obs, &reliability.FitOptions{Bounds: "bootstrap"}); err == nil || !strings.Contains(err.Error(), `bounds: "bootstrap" is not fisher or lr`) {
+		t.Errorf("bad bounds: %v", err)
+	}
+}

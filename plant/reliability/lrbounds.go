@@ -1,0 +1,150 @@
+package reliability
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Likelihood-ratio bounds (Meeker & Escobar 1998, §8.2; Lawless 2003,
+// §5.2): the set of values p of one parameter whose profile
+// log-likelihood, maximised over the other parameter, is within
+// χ²₁(confidence)/2 of the maximum. They follow the likelihood's shape,
+// so they are asymmetric where it is, and are better than Fisher bounds
+// with few failures. Implemented for the Weibull and the exponential.
+
+// lrDrop is χ²₁(conf)/2, the drop of the log-likelihood at the bounds.
+func lrDrop(conf float64) float64 {
+	return distuv.ChiSquared{K: 1}.Quantile(conf) / 2
+}
+
+// solveDown finds x in the log-scale interval between from and a point
+// where f < target, f(from) ≥ target, by expanding by factor then
+// bisecting in ln x.
+func solveDown(f func(float64) float64, from, factor, target float64) (float64, error) {
+	lo, hi := from, from
+	for range 200 {
+		hi *= factor
+		if v := f(hi); !(v >= target) {
+			break
+		}
+		lo = hi
+	}
+	if v := f(hi); v >= target {
+		return 0, fmt.Errorf("reliability: likelihood-ratio bound not reached (the likelihood is flat)")
+	}
+	for range 200 {
+		mid := math.Sqrt(lo * hi)
+		if f(mid) >= target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+		if math.Abs(hi-lo) <= 1e-12*math.Abs(hi) {
+			break
+		}
+	}
+	return math.Sqrt(lo * hi), nil
+}
+
+func lrInterval(f func(float64) float64, at, target float64) ([2]float64, error) {
+	lo, err := solveDown(f, at, 0.5, target)
+	if err != nil {
+		return [2]float64{}, err
+	}
+	hi, err := solveDown(f, at, 2, target)
+	if err != nil {
+		return [2]float64{}, err
+	}
+	return [2]float64{lo, hi}, nil
+}
+
+// weibullLL is the Weibull log-likelihood at (β, η).
+func weibullLL(obs []Observation, beta, eta float64) float64 {
+	var ll float64
+	for _, o := range obs {
+		l := math.Log(o.Time / eta)
+		if o.Failed {
+			ll += math.Log(beta/eta) + (beta-1)*l
+		}
+		ll -= math.Exp(beta * l)
+	}
+	return ll
+}
+
+// weibullBetaGivenEta maximises the log-likelihood over β for a fixed η:
+// the score r/β + Σ_f ln(t/η) − Σ (t/η)^β ln(t/η) decreases in β.
+func weibullBetaGivenEta(obs []Observation, eta float64, r int) float64 {
+	score := func(beta float64) float64 {
+		s := float64(r) / beta
+		for _, o := range obs {
+			l := math.Log(o.Time / eta)
+			if o.Failed {
+				s += l
+			}
+			s -= math.Exp(beta*l) * l
+		}
+		return s
+	}
+	lo, hi := 1e-6, 1.0
+	for score(hi) > 0 && hi < 1e6 {
+		lo, hi = hi, hi*2
+	}
+	for range 200 {
+		mid := (lo + hi) / 2
+		if score(mid) > 0 {
+			lo = mid
+		} else {
+			hi = mid
+		}
+		if hi-lo <= 1e-12*hi {
+			break
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// weibullEtaGivenBeta is η̂(β) = (Σ t^β / r)^(1/β).
+func weibullEtaGivenBeta(obs []Observation, beta float64, r int) float64 {
+	tmax := obs[len(obs)-1].Time
+	var s float64
+	for _, o := range obs {
+		s += math.Exp(beta * math.Log(o.Time/tmax))
+	}
+	return tmax * math.Pow(s/float64(r), 1/beta)
+}
+
+// setLRBounds replaces res's bounds by likelihood-ratio bounds.
+func setLRBounds(obs []Observation, res *FitResult) error {
+	target := res.LogLikelihood - lrDrop(res.Confidence)
+	switch res.Distribution {
+	case Exponential:
+		var total float64
+		for _, o := range obs {
+			total += o.Time
+		}
+		r := float64(res.Failures)
+		ci, err := lrInterval(func(th float64) float64 { return -r*math.Log(th) - total/th }, res.Scale, target)
+		if err != nil {
+			return err
+		}
+		res.ScaleCI = ci
+	case Weibull:
+		r := res.Failures
+		ci, err := lrInterval(func(b float64) float64 { return weibullLL(obs, b, weibullEtaGivenBeta(obs, b, r)) }, res.Shape, target)
+		if err != nil {
+			return err
+		}
+		res.ShapeCI = ci
+		ci, err = lrInterval(func(e float64) float64 { return weibullLL(obs, weibullBetaGivenEta(obs, e, r), e) }, res.Scale, target)
+		if err != nil {
+			return err
+		}
+		res.ScaleCI = ci
+	default:
+		return &DataError{Field: "bounds", Reason: fmt.Sprintf("likelihood-ratio bounds are implemented for weibull and exponential, not %s", res.Distribution)}
+	}
+	res.Bounds = BoundsLR
+	return nil
+}
