@@ -17,7 +17,7 @@ func ExampleWorld_StageShares() {
 		fmt.Printf("%-10s %5.1f%% (published %.0f%%, %d)\n", s.Stage, 100*s.Share, 100*s.Published.Value, s.Published.Year)
 	}
 	// Output:
-	// mine        69.2% (published 69%, 2024)
+	// mine        68.5% (published 69%, 2024)
 	// separation  92.0% (published 92%, 2023)
 	// metal       90.0% (published 90%, 2020)
 	// magnet      92.0% (published 92%, 2020)
@@ -41,7 +41,7 @@ func ExampleWorld_Network() {
 	// Output:
 	// mine-cn CN 739.73 t/day
 	// mine-us-mountain-pass US 123.29 t/day
-	// 21 nodes, 30 arcs
+	// 25 nodes, 35 arcs
 }
 
 // ExampleWorld_Scenario builds the April 2025 licence regime as a SCENARIO
@@ -77,7 +77,7 @@ func ExampleNetworkFromTwins() {
 	fmt.Println(n.Nodes[0].ID, n.Nodes[0].Country, n.Nodes[0].CapacityPerPeriod, "t/yr")
 	fmt.Println(n.Arcs[0].From, "->", n.Arcs[0].To, n.Arcs[0].Material)
 	// Output:
-	// 21 nodes, 30 arcs
+	// 25 nodes, 35 arcs
 	// mine-au-mt-weld AU 13000 t/yr
 	// mine-au-mt-weld -> sep-my-lynas REO-concentrate (La Ce Pr Nd Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Y)
 }

@@ -35,10 +35,11 @@ func TestGolden(t *testing.T) {
 		}},
 		{"stage-shares.golden.json", w.StageShares(), golden.Provenance{
 			Sources: []string{
-				"published.value: the published China shares, USGS MCS 2025 [S6] (mining, derived 270/390), " +
+				"published.value: the published China shares, USGS MCS 2025 [MCS2025, p. 145] (mining, derived 270/390), " +
 					"IEA GCMO 2024 [S13] (separation), DOE 2022 [S16] (metal), DOE 2022 [S16] and Argonne [S19] " +
 					"(magnets), as the data cite them",
-				"china_tonnes_per_year, world_tonnes_per_year: sums of the sourced capacities of the data's nodes",
+				"china_tonnes_per_year, world_tonnes_per_year: sums of the sourced capacities of the data's nodes " +
+					"(for mining, the country rows of the USGS table, checked by TestUSGSMines)",
 			},
 			Note: "share is this code's ratio of the two sums; only mining is an independent check, the other " +
 				"stages are sized from their published share (docs/world.md, Stage shares)",

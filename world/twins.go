@@ -26,7 +26,7 @@ var stageModel = map[string]string{
 // countryNames names the countries of the data set (ISO 3166-1 alpha-2).
 var countryNames = map[string]string{
 	"AU": "Australia", "BR": "Brazil", "CN": "China", "DE": "Germany", "EE": "Estonia",
-	"FR": "France", "IN": "India", "JP": "Japan", "MM": "Myanmar (Burma)", "MY": "Malaysia",
+	"FR": "France", "IN": "India", "JP": "Japan", "MG": "Madagascar", "MM": "Myanmar (Burma)", "MY": "Malaysia",
 	"NG": "Nigeria", "RU": "Russia", "TH": "Thailand", "US": "United States", "VN": "Vietnam",
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -142,6 +143,20 @@ type Project struct {
 	CapacityTonnesPerYear Quantity `json:"capacity_tonnes_per_year"`
 }
 
+// Absent is a producer of a published production table (the USGS mine
+// production table) that the data deliberately leave without a node, with
+// the reason: a country the table does not list, or one it lists with zero
+// production. TestUSGSMines checks that every row of the table is a mine
+// node or an Absent entry.
+type Absent struct {
+	// Country is the ISO 3166-1 alpha-2 code.
+	Country string `json:"country"`
+	Name    string `json:"name"`
+	Reason  string `json:"reason"`
+	// Source cites the table that was checked, as in a Quantity.
+	Source string `json:"source"`
+}
+
 // Parameter is a parameter the research note did not supply and the data
 // leave without a default.
 type Parameter struct {
@@ -172,10 +187,13 @@ type World struct {
 	PublishedShares    []PublishedShare    `json:"published_shares"`
 	// WorldMineProductionTonnesREO is the USGS world total (rounded), the
 	// base of the separation stage.
-	WorldMineProductionTonnesREO Quantity    `json:"world_mine_production_tonnes_reo"`
-	Projects                     []Project   `json:"projects"`
-	RequiredParameters           []Parameter `json:"required_parameters"`
-	Missing                      []string    `json:"missing"`
+	WorldMineProductionTonnesREO Quantity  `json:"world_mine_production_tonnes_reo"`
+	Projects                     []Project `json:"projects"`
+	// Absent lists the producers of the USGS table left out of the
+	// network, each with its reason.
+	Absent             []Absent    `json:"absent"`
+	RequiredParameters []Parameter `json:"required_parameters"`
+	Missing            []string    `json:"missing"`
 
 	bib map[string]Reference // the bibliography while validating
 }
@@ -467,8 +485,43 @@ func (w *World) Validate() error {
 			return err
 		}
 	}
+	return w.validateAbsent()
+}
+
+// validateAbsent checks the absent producers: a country code, a reason and
+// a resolving source each, and no country that is also a mine node.
+func (w *World) validateAbsent() error {
+	mines := map[string]supply.NodeID{}
+	for i := range w.Nodes {
+		if n := &w.Nodes[i]; n.Stage == supply.StageMine {
+			mines[n.Country] = n.ID
+		}
+	}
+	seen := map[string]bool{}
+	for i, a := range w.Absent {
+		p := fmt.Sprintf("absent[%d]", i)
+		switch {
+		case !isoRE.MatchString(a.Country):
+			return fieldErr(p+".country", "%q is not an ISO 3166-1 alpha-2 code", a.Country)
+		case seen[a.Country]:
+			return fieldErr(p+".country", "duplicate country %q", a.Country)
+		case mines[a.Country] != "":
+			return fieldErr(p+".country", "%s is absent but has the mine node %s", a.Country, mines[a.Country])
+		case strings.TrimSpace(a.Name) == "":
+			return fieldErr(p+".name", "required")
+		case strings.TrimSpace(a.Reason) == "":
+			return fieldErr(p+".reason", "required: say why the producer has no node")
+		}
+		seen[a.Country] = true
+		if err := w.checkSource(p+".source", a.Source); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// isoRE matches an ISO 3166-1 alpha-2 code.
+var isoRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // Node returns the node with the given id, or nil.
 func (w *World) Node(id supply.NodeID) *Node {

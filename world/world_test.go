@@ -154,6 +154,11 @@ func TestStageShares(t *testing.T) {
 // TestDecodeErrors checks that bad data is refused with an error naming the
 // field.
 func TestDecodeErrors(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(world.Data(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	sepCN := nodeIndex(t, doc, "sep-cn")
 	tests := []struct {
 		name      string
 		edit      func(m map[string]any)
@@ -163,8 +168,8 @@ func TestDecodeErrors(t *testing.T) {
 			q(m, "nodes", 0, "capacity_tonnes_per_year")["source"] = ""
 		}, "nodes[0].capacity_tonnes_per_year.source"},
 		{"derived without formula", func(m map[string]any) {
-			delete(q(m, "nodes", 9, "capacity_tonnes_per_year"), "formula")
-		}, "nodes[9].capacity_tonnes_per_year.formula"},
+			delete(q(m, "nodes", nodeIndex(t, m, "sep-cn"), "capacity_tonnes_per_year"), "formula")
+		}, fmt.Sprintf("nodes[%d].capacity_tonnes_per_year.formula", sepCN)},
 		{"assumption without reason", func(m map[string]any) {
 			delete(q(m, "nodes", 0, "capacity_tonnes_per_year"), "why")
 		}, "nodes[0].capacity_tonnes_per_year.why"},
@@ -229,6 +234,19 @@ func TestDecodeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nodeIndex returns the index of the node with the given id in the
+// decoded data m.
+func nodeIndex(t *testing.T, m map[string]any, id string) int {
+	t.Helper()
+	for i, n := range m["nodes"].([]any) {
+		if n.(map[string]any)["id"] == id {
+			return i
+		}
+	}
+	t.Fatalf("no node %s in the data", id)
+	return -1
 }
 
 // q returns the object m[list][i][key].

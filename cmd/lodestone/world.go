@@ -18,9 +18,9 @@ import (
 func init() {
 	register(&command{
 		name:      "world",
-		usage:     "<show|shares|network> [flags]",
+		usage:     "<show|shares|network|prices> [flags]",
 		shortHelp: "the default mine-to-magnet world (2024) with its sources",
-		sub:       []*command{worldShowCmd(), worldSharesCmd(), worldNetworkCmd()},
+		sub:       []*command{worldShowCmd(), worldSharesCmd(), worldNetworkCmd(), worldPricesCmd()},
 	})
 }
 
@@ -144,6 +144,14 @@ func printWorld(out io.Writer, w *world.World) error {
 			}
 		}
 		fmt.Fprintln(out)
+	}
+	fmt.Fprintln(out, "\nproducers of the USGS table absent from the network:")
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for _, a := range w.Absent {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Country, a.Name, a.Reason, a.Source)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	fmt.Fprintln(out, "\nrequired parameters (no default):")
 	for _, p := range w.RequiredParameters {
@@ -346,4 +354,51 @@ func writeWorldDoc(env *cliEnv, name string, doc any) error {
 		return err
 	}
 	return f.Close()
+}
+
+// pricesOutput is the JSON document of `lodestone world prices --json`:
+// the shape of data/prices.json and of a supply scenario's prices input.
+type pricesOutput struct {
+	Prices []world.Price `json:"prices"`
+}
+
+func worldPricesCmd() *command {
+	fs := flag.NewFlagSet("lodestone world prices", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, `print JSON {"prices": [...]}, the prices input of a supply scenario`)
+	material := fs.String("material", "", "only the prices of this material (e.g. NdPr-oxide, Dy-oxide)")
+	return &command{
+		name:      "prices",
+		usage:     "[--material CODE] [--json]",
+		shortHelp: "the sourced material prices of the default world (USD/kg, dated)",
+		flags:     fs,
+		exec: func(ctx context.Context, env *cliEnv, args []string) error {
+			defer worldResetFlags(fs)
+			if err := worldNoArgs("world prices", args); err != nil {
+				return err
+			}
+			all, err := world.Prices()
+			if err != nil {
+				return err
+			}
+			prices := all[:0:0]
+			for _, p := range all {
+				if *material == "" || p.Material == *material {
+					prices = append(prices, p)
+				}
+			}
+			if len(prices) == 0 {
+				return fmt.Errorf("world prices: no price of material %q in the data", *material)
+			}
+			if *asJSON {
+				return worldJSON(env.stdout, pricesOutput{Prices: prices})
+			}
+			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "material\tcountry\tprice\tdate\tsource")
+			for _, p := range prices {
+				fmt.Fprintf(tw, "%s\t%s\t%s %s/%s\t%s\t%s\n", p.Material, p.Country,
+					strconv.FormatFloat(p.Price, 'f', -1, 64), p.Currency, p.Unit, p.Date, p.Source)
+			}
+			return tw.Flush()
+		},
+	}
 }

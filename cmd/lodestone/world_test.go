@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"lodestone/supply"
+	"lodestone/world"
 )
 
 func TestWorldCLI(t *testing.T) {
@@ -16,8 +17,14 @@ func TestWorldCLI(t *testing.T) {
 	split := filepath.Join(dir, "split.json")
 	// SYNTHETIC REO split (test input only, claims nothing about any deposit).
 	doc := map[string]map[string]float64{}
-	for _, id := range []string{"mine-cn", "mine-us-mountain-pass", "mine-mm", "mine-au-mt-weld", "mine-ng", "mine-th", "mine-in", "mine-ru", "mine-br"} {
-		doc[id] = map[string]float64{"NdPr": 0.2, "Dy": 0.01, "Tb": 0.002}
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range w.Nodes {
+		if n.Stage == supply.StageMine {
+			doc[string(n.ID)] = map[string]float64{"NdPr": 0.2, "Dy": 0.01, "Tb": 0.002}
+		}
 	}
 	data, _ := json.Marshal(doc)
 	if err := os.WriteFile(split, data, 0o644); err != nil {
@@ -31,10 +38,15 @@ func TestWorldCLI(t *testing.T) {
 		stdout []string
 		stderr string
 	}{
-		{name: "show", args: []string{"world", "show"}, stdout: []string{"mine-cn", "270000 (a)", "358800 (da)", "reo_split", "[S13]", "IEA"}},
+		{name: "show", args: []string{"world", "show"}, stdout: []string{"mine-cn", "270000 (a)", "358800 (da)", "reo_split", "[S13]", "IEA",
+			"mine-mg", "mine-vn", "mine-my", "mine-other", "absent from the network", "LA  Laos", "[MCS2025, p. 145"}},
+		{name: "prices", args: []string{"world", "prices"}, stdout: []string{"NdPr-oxide", "CN", "49 USD/kg", "2024-12", "[S28]"}},
+		{name: "prices json", args: []string{"world", "prices", "--json"}, stdout: []string{`"prices": [`, `"material": "Dy-oxide"`, `"currency": "USD"`}},
+		{name: "prices material", args: []string{"world", "prices", "--material", "Tb-oxide"}, stdout: []string{"Tb-oxide", "3000 USD/kg"}},
+		{name: "prices unknown material", args: []string{"world", "prices", "--material", "gold"}, code: 1, stderr: "no price"},
 		{name: "show json", args: []string{"world", "show", "--json"}, stdout: []string{`"capacity_tonnes_per_year"`, `"source": "USGS MCS 2025`}},
 		{name: "shares", args: []string{"world", "shares"}, stdout: []string{"separation", "92.0%", "IEA GCMO 2024", "no (sized from the share)"}},
-		{name: "shares json", args: []string{"world", "shares", "--json"}, stdout: []string{`"stages"`, `"share": 0.69`, `"independent": true`}},
+		{name: "shares json", args: []string{"world", "shares", "--json"}, stdout: []string{`"stages"`, `"share": 0.685`, `"independent": true`}},
 		{name: "network", args: []string{"world", "network"}, stdout: []string{`"capacity_per_period": 739.7`, `"demand_per_period"`}},
 		{name: "network per year", args: []string{"world", "network", "--per-year", "--json"}, stdout: []string{`"capacity_per_period": 270000`}},
 		{name: "network element", args: []string{"world", "network", "--level", "element", "--reo-split", split}, stdout: []string{`"mine-cn:Dy"`, `"Dy-metal"`}},
@@ -66,7 +78,7 @@ func TestWorldCLI(t *testing.T) {
 	}
 	// The written network is a valid NETWORK document for `supply stress`,
 	// and the stress command runs on it.
-	data, err := os.ReadFile(out)
+	data, err = os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
