@@ -20,7 +20,8 @@ import (
 //
 //	lodestone model validate FILE|DIR... [--json] [--allow-undefined-extensions]
 //
-// Every file given (directories are read recursively for *.json) is parsed
+// Every file given (directories are read recursively for *.json, skipping
+// testdata folders unless they are named) is parsed
 // as one model set, so extends and Component schemas resolve across files.
 // Exit status: 0 all valid, 1 any invalid, 2 usage errors.
 
@@ -99,7 +100,8 @@ func modelValidate(env *cliEnv, args []string, asJSON, allowUndef bool) error {
 }
 
 // readModelDocs reads the files named, walking directories for *.json files
-// in lexical order. A path that does not exist is a usage error.
+// in lexical order, skipping testdata folders below the directories named.
+// A path that does not exist is a usage error.
 func readModelDocs(args []string) ([]dtdl.Document, error) {
 	var docs []dtdl.Document
 	seen := map[string]bool{}
@@ -137,6 +139,11 @@ func readModelDocs(args []string) ([]dtdl.Document, error) {
 		err = filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			// testdata folders hold test inputs, often invalid on
+			// purpose (as for go build): skipped unless named.
+			if d.IsDir() && d.Name() == "testdata" && path != arg {
+				return fs.SkipDir
 			}
 			if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".json") {
 				files = append(files, path)
