@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"lodestone/models"
 	"lodestone/plant/reliability"
+	"lodestone/twin"
 )
 
 // plantReliabilityRoutes serve the equipment-reliability engine
@@ -19,6 +21,8 @@ func (a *API) plantReliabilityRoutes() []Route {
 	return []Route{
 		{Pattern: "POST /plant/reliability/fit", Handler: a.plantFit, Body: "ReliabilityFitRequest", Response: "FitResult",
 			Summary: "Fit a life distribution (weibull, exponential, lognormal or auto by AIC) to failures and right-censored suspensions by maximum likelihood, with Fisher-matrix or likelihood-ratio bounds. Body: text/csv with header time,failed (failed 1 = failure, 0 = suspension; times ascending), distribution, confidence and bounds (fisher or lr) as query parameters; or JSON {\"data\": [{\"time\", \"failed\"}], \"distribution\", \"confidence\", \"bounds\"}. Returns {distribution, shape, scale, mttf, n, failures, log_likelihood, shape_ci, scale_ci, aic, confidence, bounds, candidates}"},
+		{Pattern: "GET /plant/equipment/{id}/reliability", Handler: a.plantEquipmentFit, Response: "FitResult",
+			Summary: "Fit a life distribution to the FailureRecord twins whose 'of' relationship points at the equipment unit or maintainable item {id} (operatingTime in hours; suspension = right-censored), sorted by operating time; query parameters distribution, confidence, bounds as for POST /plant/reliability/fit"},
 		{Pattern: "POST /plant/reliability/replace", Handler: a.plantReplace, Body: "ReplaceSpec", Response: "ReplaceResult",
 			Summary: "Optimum age-replacement interval of a Weibull item. Body {shape, scale, cost_preventive, cost_failure}; returns {interval (null: run to failure), cost_rate, run_to_failure_cost_rate, run_to_failure, saving, reliability_at_interval}, costs per unit time"},
 		{Pattern: "POST /plant/availability", Handler: a.plantAvailability, Body: "Block", Response: "BlockResult",
@@ -109,6 +113,53 @@ func (a *API) plantFit(w http.ResponseWriter, r *http.Request) error {
 			opts.Bounds = req.Bounds
 		}
 	} else if obs, err = reliability.ParseLifeCSV(body); err != nil {
+		return reliabilityError(err)
+	}
+	res, err := reliability.Fit(obs, &opts)
+	if err != nil {
+		return reliabilityError(err)
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// plantEquipmentFit fits the failure records of one equipment twin.
+func (a *API) plantEquipmentFit(w http.ResponseWriter, r *http.Request) error {
+	id := twin.ID(r.PathValue("id"))
+	if _, _, err := a.sourceTwin(r, id); err != nil {
+		return err
+	}
+	opts := reliability.FitOptions{Distribution: reliability.Distribution(r.URL.Query().Get("distribution")), Bounds: r.URL.Query().Get("bounds")}
+	if c := r.URL.Query().Get("confidence"); c != "" {
+		var err error
+		if opts.Confidence, err = strconv.ParseFloat(c, 64); err != nil {
+			return badRequest("InvalidArgument", "confidence: %q is not a number", c)
+		}
+	}
+	in, err := a.opts.Store.ListIncomingRelationships(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	var recs []reliability.Record
+	for _, rel := range in {
+		if rel.Name != "of" {
+			continue
+		}
+		src, iface, err := a.sourceTwin(r, rel.SourceID)
+		if err != nil || iface == nil || !iface.IsAID(models.FailureRecord) {
+			continue
+		}
+		t, ok := src.Properties["operatingTime"].(float64)
+		if !ok {
+			return badRequest("ValidationFailed", "failure record %s: operatingTime is missing: every record needs the item's operating hours at the event", src.ID)
+		}
+		susp, _ := src.Properties["suspension"].(bool)
+		recs = append(recs, reliability.Record{ID: string(src.ID), OperatingTime: t, Suspension: susp})
+	}
+	if len(recs) == 0 {
+		return badRequest("ValidationFailed", "twin %s has no FailureRecord twins pointing at it with an 'of' relationship", id)
+	}
+	obs, err := reliability.FromRecords(recs)
+	if err != nil {
 		return reliabilityError(err)
 	}
 	res, err := reliability.Fit(obs, &opts)

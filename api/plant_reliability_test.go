@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lodestone/models"
 )
 
 func TestPlantReliabilityRoutes(t *testing.T) {
@@ -67,5 +70,42 @@ func TestPlantReliabilityRoutes(t *testing.T) {
 			t.Errorf("POST %s %q = %d %s, want 400 with %q", b.path, b.body, r.status, r.body, b.want)
 		}
 		r.errCode(t)
+	}
+}
+
+// TestPlantEquipmentReliability stores the NIST §8.4.1.3 life data as
+// FailureRecord twins of one pump and fits them through the twin graph.
+func TestPlantEquipmentReliability(t *testing.T) {
+	e := start(t, options{noModels: true})
+	var docs []string
+	for _, f := range models.Files() {
+		docs = append(docs, string(f.Data))
+	}
+	e.mustDo("POST", "/models", "["+strings.Join(docs, ",")+"]", 201)
+	e.mustDo("PUT", "/digitaltwins/pump-1", `{"$metadata":{"$model":"dtmi:lodestone:Pump;1"},"name":"pump 1"}`, 200)
+	times := []float64{54, 187, 216, 240, 244, 335, 361, 373, 375, 386}
+	for i := range 20 {
+		id := fmt.Sprintf("fr-%02d", i)
+		body := `{"$metadata":{"$model":"dtmi:lodestone:FailureRecord;1"},"operatingTime":500,"suspension":true}`
+		if i < len(times) {
+			body = fmt.Sprintf(`{"$metadata":{"$model":"dtmi:lodestone:FailureRecord;1"},"operatingTime":%v,"suspension":false}`, times[i])
+		}
+		e.mustDo("PUT", "/digitaltwins/"+id, body, 200)
+		e.mustDo("PUT", "/digitaltwins/"+id+"/relationships/of-pump", `{"$targetId":"pump-1","$relationshipName":"of"}`, 200)
+	}
+	r := e.do("GET", "/plant/equipment/pump-1/reliability", nil)
+	if r.status != 200 {
+		t.Fatalf("fit: %d %s", r.status, r.body)
+	}
+	fit := r.json(t)
+	if math.Abs(fit["shape"].(float64)-1.7208) > 1e-4 || fit["n"].(float64) != 20 || fit["failures"].(float64) != 10 {
+		t.Errorf("fit = %s", r.body)
+	}
+	if r := e.do("GET", "/plant/equipment/nope/reliability", nil); r.status != 404 {
+		t.Errorf("unknown twin: %d %s", r.status, r.body)
+	}
+	e.mustDo("PUT", "/digitaltwins/pump-2", `{"$metadata":{"$model":"dtmi:lodestone:Pump;1"}}`, 200)
+	if r := e.do("GET", "/plant/equipment/pump-2/reliability", nil); r.status != 400 || !strings.Contains(string(r.body), "no FailureRecord twins") {
+		t.Errorf("no records: %d %s", r.status, r.body)
 	}
 }

@@ -198,3 +198,21 @@ func TestPlan(t *testing.T) {
 		t.Errorf("bad item: %v", err)
 	}
 }
+
+func TestFromRecords(t *testing.T) {
+	obs, err := reliability.FromRecords([]reliability.Record{
+		{ID: "fr-3", OperatingTime: 500, Suspension: true}, {ID: "fr-1", OperatingTime: 54}, {ID: "fr-2", OperatingTime: 187},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reliability.Observation{{Time: 54, Failed: true}, {Time: 187, Failed: true}, {Time: 500}}
+	for i := range want {
+		if obs[i] != want[i] {
+			t.Errorf("obs[%d] = %v, want %v", i, obs[i], want[i])
+		}
+	}
+	if _, err := reliability.FromRecords([]reliability.Record{{ID: "fr-9", OperatingTime: 0}}); err == nil || !strings.Contains(err.Error(), `operatingTime: failure record "fr-9"`) {
+		t.Errorf("bad record: %v", err)
+	}
+}
