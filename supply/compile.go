@@ -37,6 +37,7 @@ type model struct {
 	levelS    []float64 // order-up-to per group, output-equivalent units
 	inStock0  []float64 // initial input stock per group, output-equivalent units
 	transit0  []float64 // initial in-transit per arc, upstream units
+	backlog0  []float64 // initial open orders per arc (at rest), upstream units; nil: none
 	levelR    []float64 // reorder point per group; < 0 means base stock
 	priority  bool
 	zero      float64 // Tolerance × the largest quantity: smaller stocks, orders and flows are 0
@@ -791,7 +792,8 @@ func asFieldError(err error, fe **FieldError) bool {
 }
 
 // DefaultCoverDays is the input stock, in days of throughput, that
-// initial_state "at_rest" gives every input without a declared stock: 14 days, the
+// initial_state "at_rest" gives every input without a declared stock when
+// initial_cover_days is absent: 14 days, the
 // safety part of the engine's former default order-up-to level (lead time
 // + 14 days). A modelling choice, not a sourced figure: the research note
 // gives OEM magnet inventories of 4–6 weeks (c.8, Crisil [S63]).
@@ -803,8 +805,9 @@ const (
 	InitialDeclared = "declared"
 	// InitialAtRest starts a network in steady state: every input without
 	// a declared input_inventory holds initial_cover_days (default
-	// DefaultCoverDays) of the node's steady throughput, and every arc
-	// without a declared in_transit carries one lead time's steady flow.
+	// DefaultCoverDays) of the node's steady throughput, every arc
+	// without a declared in_transit carries one lead time's steady flow,
+	// and every supplier holds yesterday's order (one day's flow) open.
 	InitialAtRest = "at_rest"
 )
 
@@ -817,7 +820,7 @@ func (c *compiler) initialState() error {
 	m, s := c.m, c.s
 	switch s.InitialState {
 	case "", InitialDeclared:
-		if s.InitialCoverDays != 0 {
+		if s.InitialCoverDays != nil {
 			return fieldErr("initial_cover_days", "applies to initial_state %q only", InitialAtRest)
 		}
 		return nil
@@ -825,12 +828,12 @@ func (c *compiler) initialState() error {
 	default:
 		return fieldErr("initial_state", "unknown state %q (want declared or at_rest)", s.InitialState)
 	}
-	cover := s.InitialCoverDays
+	cover := float64(DefaultCoverDays)
+	if s.InitialCoverDays != nil {
+		cover = *s.InitialCoverDays
+	}
 	if !finite(cover) || cover < 0 || cover > maxQuantity {
 		return fieldErr("initial_cover_days", "must be a finite number >= 0")
-	}
-	if cover == 0 {
-		cover = DefaultCoverDays
 	}
 	through := m.throughput(c.net)
 	for g, j := range m.groupNode {
@@ -839,8 +842,9 @@ func (c *compiler) initialState() error {
 			m.inStock0[g] = cover * through[j]
 		}
 	}
+	m.backlog0 = make([]float64, m.na)
 	for a, arc := range c.net.Arcs {
-		if arc.InTransit != 0 || m.stockpile[m.from[a]] {
+		if m.stockpile[m.from[a]] {
 			continue
 		}
 		tot := 0.0
@@ -849,8 +853,15 @@ func (c *compiler) initialState() error {
 				tot += m.capMax[m.from[b]]
 			}
 		}
-		if tot > 0 {
-			m.transit0[a] = float64(max(1, arc.LeadTimeDays)) * through[m.to[a]] * m.capMax[m.from[a]] / tot * arc.Ratio
+		if tot == 0 {
+			continue
+		}
+		// At rest, yesterday's order (one day's flow) is open at the
+		// supplier, to be shipped today.
+		flow := through[m.to[a]] * m.capMax[m.from[a]] / tot * arc.Ratio
+		m.backlog0[a] = flow
+		if arc.InTransit == 0 {
+			m.transit0[a] = float64(max(1, arc.LeadTimeDays)) * flow
 		}
 	}
 	return nil

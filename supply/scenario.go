@@ -47,9 +47,9 @@ type SimScenario struct {
 	// stocks; input stocks and pipelines empty unless given) or
 	// InitialAtRest (a network in steady state, as a historical replay
 	// starts); InitialCoverDays is the input stock of "at_rest" in days of
-	// throughput (0: DefaultCoverDays).
-	InitialState     string  `json:"initial_state,omitempty"`
-	InitialCoverDays float64 `json:"initial_cover_days,omitempty"`
+	// throughput (absent: DefaultCoverDays).
+	InitialState     string   `json:"initial_state,omitempty"`
+	InitialCoverDays *float64 `json:"initial_cover_days,omitempty"`
 }
 
 // Build is new capacity at a node: from Online the node's capacity grows by

@@ -178,6 +178,9 @@ func (w *workspace) reset(rng *rand.Rand) {
 		}
 	}
 	w.fillPipeline()
+	if m.backlog0 != nil {
+		copy(w.backlog, m.backlog0)
+	}
 	for i := range m.controls {
 		w.ctlSrc[i].Seed(rng.Uint64(), rng.Uint64())
 	}
@@ -457,16 +460,19 @@ func (w *workspace) cancelBlocked() {
 	n, na := m.n, m.na
 	openF, qualF, backlog, from := w.openF[:na], w.qualF[:na], w.backlog[:na], m.from[:na]
 	capE, out, ordIn := w.capE[:n], w.out[:n], w.ordIn[:n]
-	// Open orders on lanes that cannot flow today, or at suppliers that are
-	// down with nothing in stock, are cancelled: the customer orders again
-	// from its other sources in phase 5.
+	// Open orders on lanes that cannot flow today are cancelled: the
+	// customer orders again from its other sources in phase 5. (Orders at
+	// suppliers that are down with nothing in stock move in phase 5 when
+	// another source can take them, else they wait for the restart.)
 	clear64(ordIn)
 	for a, i := range from {
-		if backlog[a] > 0 && (openF[a]*qualF[a] == 0 || capE[i]+out[i] == 0) {
+		if backlog[a] > 0 && openF[a]*qualF[a] == 0 {
 			backlog[a] = 0
 		}
 		ordIn[i] += backlog[a]
 	}
+	_ = capE
+	_ = out
 }
 
 // produce is phase 3.
@@ -632,13 +638,14 @@ func (w *workspace) ship(d, slot int) {
 func (w *workspace) order(d int) {
 	m := w.m
 	n, na := m.n, m.na
-	openF, qualF, backlog, newOrd, wt := w.openF[:na], w.qualF[:na], w.backlog[:na], w.newOrd[:na], w.wt[:na]
+	backlog, newOrd, wt := w.backlog[:na], w.newOrd[:na], w.wt[:na]
 	from, invRatio := m.from[:na], m.invRatio[:na]
-	capE, out := w.capE[:n], w.out[:n]
+	out := w.out[:n]
 	// Phase 5: ordering.
 	groupArcs := m.groupArcs
 	stockpile := m.stockpile[:n]
 	for g, j := range m.groupNode {
+		wsum, nsp, queued := w.weights(g, d)
 		ip := w.inBuf[g] + w.pSum[g]
 		for _, a := range groupArcs[g] {
 			ip += backlog[a] * invRatio[a]
@@ -654,38 +661,8 @@ func (w *workspace) order(d int) {
 		if q < m.zero {
 			q = 0
 		}
-		wsum := 0.0
-		nsp := 0
-		for _, a := range groupArcs[g] {
-			newOrd[a], wt[a] = 0, 0
-			i := from[a]
-			if stockpile[i] {
-				switch m.sourceMode(i, d) {
-				case srcShortfall:
-					if out[i] > 0 {
-						nsp++
-					}
-					continue
-				case srcInactive:
-					backlog[a] = 0
-					continue
-				}
-			}
-			if c := w.needLic[a]; c >= 0 {
-				li := c*na + a
-				w.licState[li] = 1
-				w.licDay[li] = d + m.controls[c].review
-			}
-			// Weights below the tolerance are zero: a sum of
-			// leftovers of rounding (3.56e-307 of stock) must not be
-			// divided by.
-			if v := (capE[i] + out[i]) * openF[a] * qualF[a]; v >= m.zero {
-				wt[a] = v
-				wsum += v
-			}
-		}
 		short := w.short[g]
-		if wsum == 0 {
+		if wsum == 0 || queued {
 			short += q
 		}
 		qw := 0.0
@@ -712,6 +689,76 @@ func (w *workspace) order(d int) {
 			}
 		}
 	}
+}
+
+// weights sets the split weights wt of group g's arcs for today's orders
+// and returns their sum, the number of stockpiles released on shortfall
+// that hold stock, and whether the orders only queue at sources that are
+// down (nothing can supply today: a shortfall). A source weighs what it can supply today, (capacity ×
+// factor + stock) × the lane's open and qualified share. When some source
+// can supply, open orders at sources that are down with nothing in stock
+// are cancelled (the customer orders again from the others); when none can,
+// orders queue at the sources that are down in proportion to their
+// nominal capacity, to be shipped the day they restart.
+func (w *workspace) weights(g, d int) (wsum float64, nsp int, queued bool) {
+	m := w.m
+	n, na := m.n, m.na
+	openF, qualF, backlog, newOrd, wt := w.openF[:na], w.qualF[:na], w.backlog[:na], w.newOrd[:na], w.wt[:na]
+	capE, out, from := w.capE[:n], w.out[:n], m.from[:na]
+	arcs := m.groupArcs[g]
+	regular := 0
+	for _, a := range arcs {
+		newOrd[a], wt[a] = 0, 0
+		i := from[a]
+		if m.stockpile[i] {
+			switch m.sourceMode(i, d) {
+			case srcShortfall:
+				if out[i] > 0 {
+					nsp++
+				}
+				continue
+			case srcInactive:
+				backlog[a] = 0
+				continue
+			}
+		}
+		regular++
+		if c := w.needLic[a]; c >= 0 {
+			li := c*na + a
+			w.licState[li] = 1
+			w.licDay[li] = d + m.controls[c].review
+		}
+		// Weights below the tolerance are zero: a sum of leftovers of
+		// rounding (3.56e-307 of stock) must not be divided by.
+		if v := (capE[i] + out[i]) * openF[a] * qualF[a]; v >= m.zero {
+			wt[a] = v
+			wsum += v
+		}
+	}
+	if regular == 0 {
+		return wsum, nsp, false
+	}
+	for _, a := range arcs {
+		i := from[a]
+		if m.stockpile[i] && m.sourceMode(i, d) != srcRegular {
+			continue
+		}
+		switch {
+		case wsum > 0 && wt[a] == 0 && capE[i]+out[i] < m.zero:
+			backlog[a] = 0
+		case wsum == 0:
+			if v := m.capMax[i] * openF[a] * qualF[a]; v >= m.zero {
+				wt[a] = v
+			}
+		}
+	}
+	if wsum == 0 {
+		for _, a := range arcs {
+			wsum += wt[a]
+		}
+		queued = true
+	}
+	return wsum, nsp, queued
 }
 
 // updateCapacity sets today's effective capacities: capacity plus builds,
