@@ -435,7 +435,7 @@ func (f *Filter) update(m Measurement) (nu, s float64) {
 	for i := 0; i < C; i++ {
 		f.th[i] += f.pht.AtVec(f.dim+i) * nu / s
 	}
-	f.st.SetState(f.u, f.th)
+	f.st.Correct(f.u, f.th)
 	f.u = f.st.State(f.u)
 	return nu, s
 }

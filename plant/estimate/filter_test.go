@@ -70,14 +70,21 @@ var cusumH = 0.0
 
 func simulate(t *testing.T, seed uint64, steps int, dlogK float64, biasSensor, biasFrom int) *run {
 	t.Helper()
+	return simulateWith(t, seed, steps, dlogK, biasSensor, biasFrom, 0)
+}
+
+func simulateWith(t *testing.T, seed uint64, steps int, dlogK float64, biasSensor, biasFrom int, settler float64) *run {
+	t.Helper()
 	ctx := context.Background()
 	const dt = 0.1
 	sen := sensors()
-	f, err := estimate.New(ctx, cascade(0), sen, &estimate.Options{MaxStep: dt, CusumH: cusumH})
+	pf, pt := cascade(0), cascade(dlogK)
+	pf.Holdup.Settler, pt.Holdup.Settler = settler, settler
+	f, err := estimate.New(ctx, pf, sen, &estimate.Options{MaxStep: dt, CusumH: cusumH})
 	if err != nil {
 		t.Fatal(err)
 	}
-	truth, err := dynamic.NewStepper(ctx, cascade(dlogK), &dynamic.StepperOptions{MaxStep: dt})
+	truth, err := dynamic.NewStepper(ctx, pt, &dynamic.StepperOptions{MaxStep: dt})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,6 +168,32 @@ func (s *Stepper) SetState(u, theta []float64) {
 	s.sensOK = false
 }
 
+// Correct overwrites u and θ like SetState and moves the settler cells of
+// every stage by the change of the mixer's outlet concentrations (aqueous
+// x and total acidity, organic y and total extractant), kept ≥ 0: an
+// estimator's correction of a mixer applies as well to the settler that
+// holds the mixer's outflow of the last residence time, which the state u
+// does not include.
+func (s *Stepper) Correct(u, theta []float64) {
+	w := s.w
+	N, C, m := w.N, w.C, w.m
+	oldX, oldY := slices.Clone(w.u), slices.Clone(w.y)
+	oldHT, oldT := slices.Clone(w.HT), slices.Clone(w.T)
+	s.SetState(u, theta)
+	for k := 0; k < N; k++ {
+		for j := 0; j < m; j++ {
+			ca := w.ca[(k*m+j)*(C+2) : (k*m+j+1)*(C+2)]
+			co := w.co[(k*m+j)*(C+1) : (k*m+j+1)*(C+1)]
+			for i := 0; i < C; i++ {
+				ca[i] = max(0, ca[i]+w.u[k*w.n+i]-oldX[k*w.n+i])
+				co[i] = max(0, co[i]+w.y[k*C+i]-oldY[k*C+i])
+			}
+			ca[C] = max(0, ca[C]+w.HT[k]-oldHT[k])
+			co[C] = max(0, co[C]+w.T[k]-oldT[k])
+		}
+	}
+}
+
 // inventories sets the mixers' inventories from the evaluated state.
 func (w *workspace) inventories() {
 	C := w.C

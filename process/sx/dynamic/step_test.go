@@ -3,6 +3,7 @@ package dynamic_test
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"lodestone/process/sx"
@@ -117,5 +118,36 @@ func TestStepperSnapshot(t *testing.T) {
 	bad.U = bad.U[:3]
 	if err := st.Restore(&bad); err == nil {
 		t.Error("Restore of a short snapshot: no error")
+	}
+}
+
+// TestStepperCorrect moves a mixer's concentration: Correct shifts that
+// stage's settler cells by the same amount, SetState leaves them.
+func TestStepperCorrect(t *testing.T) {
+	ctx := context.Background()
+	p := dynamic.Problem{Cascade: ndpr(sx.Constant{D: []float64{1.5, 0.5}}), Holdup: dynamic.Holdup{Mixer: 50, Settler: 100, SettlerCells: 2}, Start: dynamic.SteadyState}
+	st, err := dynamic.NewStepper(ctx, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := st.Snapshot()
+	u := st.State(nil)
+	j := st.Index(3, 0)
+	u[j] += 0.01
+	st.SetState(u, nil)
+	if got := st.Snapshot().SettlerAq; !slices.Equal(got, before.SettlerAq) {
+		t.Error("SetState changed the settler cells")
+	}
+	if err := st.Restore(before); err != nil {
+		t.Fatal(err)
+	}
+	st.Correct(u, nil)
+	got := st.Snapshot().SettlerAq
+	C := st.Components()
+	for cell := 0; cell < 2; cell++ {
+		k := (2*2+cell)*(C+2) + 0 // stage 3 (index 2), component 0
+		if d := got[k] - before.SettlerAq[k]; math.Abs(d-0.01) > 1e-12 {
+			t.Errorf("settler cell %d of stage 3 moved by %v, want 0.01", cell, d)
+		}
 	}
 }
