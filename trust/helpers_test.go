@@ -143,3 +143,11 @@ func scenario(t testing.TB, f *fixture, n int) {
 func storeCond() store.Condition { return store.Condition{} }
 
 func slicesSort(s []string) { sort.Strings(s) }
+
+func rawModels() []json.RawMessage {
+	raws := make([]json.RawMessage, len(testModels))
+	for i, m := range testModels {
+		raws[i] = json.RawMessage(m)
+	}
+	return raws
+}

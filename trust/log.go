@@ -87,8 +87,9 @@ type Log struct {
 	entries   [][]byte
 	hashes    []tlog.Hash // stored hashes, tlog.StoredHashIndex order
 	seqs      map[int64]int64
-	lastChunk string // etag of the last chunk document
-	cpNote    []byte // latest checkpoint
+	seqOf     []int64 // outbox seq of each entry, by index
+	lastChunk string  // etag of the last chunk document
+	cpNote    []byte  // latest checkpoint
 	cpSize    int64
 
 	cpMu   sync.Mutex
@@ -331,14 +332,8 @@ func (l *Log) write(ctx context.Context, ents [][]byte, seqs []int64) error {
 func (l *Log) chunkSeqs(chunk int64, k int) []int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	out := make([]int64, k)
 	base := chunk * ChunkSize
-	for s, i := range l.seqs {
-		if i >= base && i < base+int64(k) {
-			out[i-base] = s
-		}
-	}
-	return out
+	return append([]int64(nil), l.seqOf[base:base+int64(k)]...)
 }
 
 // add appends entries to the in-memory tree.
@@ -353,6 +348,7 @@ func (l *Log) add(ents [][]byte, seqs []int64) error {
 		}
 		l.hashes = append(l.hashes, hs...)
 		l.entries = append(l.entries, e)
+		l.seqOf = append(l.seqOf, seqs[i])
 		if seqs[i] != 0 {
 			l.seqs[seqs[i]] = n
 		}

@@ -43,7 +43,7 @@ func TestTamper(t *testing.T) {
 	}
 	slicesSort(names)
 	trials := 200
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		trials = 50
 	}
 	rng := rand.New(rand.NewPCG(12, 2026))
