@@ -118,7 +118,7 @@ type compiler struct {
 	m         *model
 	arcByName map[string]int // arc by ID or default name
 	maxLead   int            // longest arc lead time, days
-	maxDelay  int            // longest port delay of a shock, days
+	maxDelay  int            // sum of the port delays of the shocks, days
 }
 
 // compile checks a scenario and builds its model. Each section reports the
@@ -451,7 +451,9 @@ func (c *compiler) shock(p string, sh Shock) (cshock, error) {
 	if sh.DelayDays < 0 {
 		return cs, fieldErr(p+".delay_days", "must be >= 0")
 	}
-	c.maxDelay = max(c.maxDelay, sh.DelayDays)
+	// Overlapping port delays on one arc add up, so the ring must hold
+	// their sum (the property test found a ring sized by the largest one).
+	c.maxDelay += sh.DelayDays
 	var err error
 	if cs.from, err = c.day(sh.From, p+".from"); err != nil {
 		return cs, err
