@@ -261,6 +261,15 @@ func (f *Filter) Innovations() []Innovation { return f.innov }
 // Alarms returns the alarms raised so far.
 func (f *Filter) Alarms() []Alarm { return f.alarms }
 
+// Forget drops the estimates, innovations and alarms recorded before t
+// (h): a live filter calls it after it has published them, so that its
+// memory stays bounded. It does not touch the checkpoints.
+func (f *Filter) Forget(t float64) {
+	f.est = slices.DeleteFunc(f.est, func(e Estimate) bool { return e.T < t })
+	f.innov = slices.DeleteFunc(f.innov, func(i Innovation) bool { return i.T < t })
+	f.alarms = slices.DeleteFunc(f.alarms, func(a Alarm) bool { return a.T < t })
+}
+
 // Certified reports whether no alarm is unacknowledged.
 func (f *Filter) Certified() bool { return f.certified }
 
