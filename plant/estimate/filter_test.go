@@ -345,3 +345,25 @@ func TestOutOfSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestForget drops what a live filter has published.
+func TestForget(t *testing.T) {
+	ctx := context.Background()
+	f, err := estimate.New(ctx, cascade(0), sensors(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := f.Stepper().State(nil)
+	for k := 1; k <= 5; k++ {
+		if _, err := f.Add(ctx, estimate.Measurement{T: 0.1 * float64(k), Sensor: 0, Value: u[0]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Forget(0.35)
+	if e := f.Estimates(); len(e) != 2 || e[0].T < 0.35 {
+		t.Errorf("estimates after Forget(0.35): %d from %g h, want 2 from 0.4 h", len(e), e[0].T)
+	}
+	if n := len(f.Innovations()); n != 2 {
+		t.Errorf("%d innovations after Forget, want 2", n)
+	}
+}
