@@ -17,6 +17,16 @@
 // parameter with no default (the element split of REO per deposit,
 // NetworkOptions.REOSplit).
 //
+// # The mine list and prices
+//
+// The mine nodes hold the 2024 figures of the USGS Mineral Commodity
+// Summaries 2025 rare-earths table (p. 145), one node per producing
+// country and one for the table's "Other" row; producers the data leave
+// out are listed in World.Absent with the reason (TestUSGSMines checks the
+// list against the table kept in testdata). [Prices] loads
+// data/prices.json, dated and sourced material prices in the shape of a
+// supply scenario's prices input.
+//
 // # Stages and units
 //
 // Nodes are mines (t REO in concentrate per year), separators (t separated

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"lodestone/supply"
 )
 
 //go:embed data/prices.json
@@ -123,4 +125,22 @@ func checkPriceDate(s string) error {
 		return fmt.Errorf("%q is not a date YYYY-MM or YYYY-MM-DD", s)
 	}
 	return nil
+}
+
+// SupplyPrices converts prices to the prices input of a supply scenario.
+// Supply dates prices by day, so a monthly price ("2024-12") is dated the
+// first day of its month ("2024-12-01"): a run starting in that month
+// already uses it (a convention, docs/formats/world-prices.md); every other
+// field is passed on unchanged.
+func SupplyPrices(ps []Price) []supply.Price {
+	out := make([]supply.Price, len(ps))
+	for i, p := range ps {
+		d := p.Date
+		if len(d) == len("2006-01") {
+			d += "-01"
+		}
+		out[i] = supply.Price{Material: p.Material, Country: p.Country, Price: p.Price,
+			Currency: p.Currency, Unit: p.Unit, Date: supply.Date(d), Source: p.Source}
+	}
+	return out
 }

@@ -147,3 +147,37 @@ func FuzzDecodePrices(f *testing.F) {
 		}
 	})
 }
+
+// TestScenarioPrices checks that the price file is accepted as the prices
+// input of a supply scenario: Scenario with Prices attaches every entry,
+// monthly dates become the first day of the month, and the scenario
+// validates (Scenario validates it).
+func TestScenarioPrices(t *testing.T) {
+	w := load(t)
+	prices, err := world.Prices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []world.NetworkOptions{{}, {Level: world.LevelElement, REOSplit: syntheticSplit(w)}} {
+		s, err := w.Scenario(world.ScenarioApril2025, &world.ScenarioOptions{Network: o, Prices: true})
+		if err != nil {
+			t.Fatalf("Scenario(%s, prices) = %v", o.Level, err)
+		}
+		if len(s.Prices) != len(prices) {
+			t.Fatalf("scenario has %d prices, want %d", len(s.Prices), len(prices))
+		}
+		for i, p := range s.Prices {
+			want := prices[i].Date
+			if len(want) == 7 {
+				want += "-01"
+			}
+			if string(p.Date) != want || p.Material != prices[i].Material || p.Source != prices[i].Source {
+				t.Errorf("prices[%d] = %+v, from %+v", i, p, prices[i])
+			}
+		}
+	}
+	s, err := w.Scenario(world.ScenarioApril2025, nil)
+	if err != nil || len(s.Prices) != 0 {
+		t.Errorf("Scenario without Prices: %d prices, %v; want none", len(s.Prices), err)
+	}
+}

@@ -43,6 +43,9 @@ type ScenarioOptions struct {
 	// Network selects the network; PerYear must be false (the simulation
 	// steps in days).
 	Network NetworkOptions
+	// Prices attaches the world's sourced prices (data/prices.json, as
+	// SupplyPrices converts them) as the scenario's prices input.
+	Prices bool
 }
 
 // DefaultStart is the first day of the built-in scenarios: the April 2025
@@ -87,6 +90,13 @@ func (w *World) Scenario(name string, opts *ScenarioOptions) (*supply.SimScenari
 		Description: w.Name + ": " + info.Name + ": " + info.Description,
 		Start:       o.Start, Days: o.Days, Network: *net,
 		InitialState: supply.InitialAtRest,
+	}
+	if o.Prices {
+		ps, err := w.DecodePrices(pricesJSON)
+		if err != nil {
+			return nil, err
+		}
+		s.Prices = SupplyPrices(ps)
 	}
 	builtin := supply.BuiltinControls()
 	for _, c := range info.Controls {

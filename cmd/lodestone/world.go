@@ -263,6 +263,7 @@ func worldNetworkCmd() *command {
 	scenario := fs.String("scenario", "", "write a SCENARIO for `lodestone supply run` instead: baseline, april-2025, october-2025 or november-2025")
 	start := fs.String("start", string(world.DefaultStart), "first day of a --scenario")
 	days := fs.Int("days", 0, "length of a --scenario in days (0: five years)")
+	withPrices := fs.Bool("prices", false, "with --scenario: add the world's sourced prices (lodestone world prices) as the scenario's prices")
 	outFile := fs.String("o", "", "write to this file instead of standard output")
 	graph := fs.Bool("graph", false, "the network of the twin graph (facility twins and feeds edges, GET /snapshot) instead of the embedded data")
 	asOf := fs.String("as-of", "", "with --graph: the graph as of this date (YYYY-MM-DD) or RFC 3339 time")
@@ -283,7 +284,7 @@ func worldNetworkCmd() *command {
 	})
 	return &command{
 		name:      "network",
-		usage:     "[--per-year] [--level aggregate|element --reo-split FILE --grade G] [--stockpile ID=T] [--ttr N] [--scenario NAME --start DATE --days N] [-o FILE] | --graph [--as-of DATE] [--server URL | --data DIR] [--per-year] [--stockpile ID=T] [--ttr N] [-o FILE]",
+		usage:     "[--per-year] [--level aggregate|element --reo-split FILE --grade G] [--stockpile ID=T] [--ttr N] [--scenario NAME --start DATE --days N --prices] [-o FILE] | --graph [--as-of DATE] [--server URL | --data DIR] [--per-year] [--stockpile ID=T] [--ttr N] [-o FILE]",
 		shortHelp: "write the default world as a NETWORK for `lodestone supply stress` (or a SCENARIO for `supply run`)",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -326,8 +327,11 @@ func worldNetworkCmd() *command {
 					return fmt.Errorf("%s: %w", *splitFile, err)
 				}
 			}
+			if *withPrices && *scenario == "" {
+				return usageError{"world network: --prices goes with --scenario"}
+			}
 			if *scenario != "" {
-				doc, err = w.Scenario(*scenario, &world.ScenarioOptions{Start: supply.Date(*start), Days: *days, Network: opts})
+				doc, err = w.Scenario(*scenario, &world.ScenarioOptions{Start: supply.Date(*start), Days: *days, Network: opts, Prices: *withPrices})
 			} else {
 				doc, err = w.Network(&opts)
 			}

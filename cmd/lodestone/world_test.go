@@ -54,6 +54,8 @@ func TestWorldCLI(t *testing.T) {
 		{name: "network stockpile", args: []string{"world", "network", "--stockpile", "stockpile-us-dla=500"}, stdout: []string{`"inventory": 500`}},
 		{name: "network bad stockpile", args: []string{"world", "network", "--stockpile", "x"}, code: 2, stderr: "ID=TONNES"},
 		{name: "scenario", args: []string{"world", "network", "--scenario", "april-2025", "--days", "365"}, stdout: []string{`"CN-2025-18"`, `"days": 365`}},
+		{name: "scenario prices", args: []string{"world", "network", "--scenario", "april-2025", "--days", "30", "--prices"}, stdout: []string{`"prices": [`, `"date": "2024-12-01"`, `"material": "Tb-oxide"`}},
+		{name: "prices without scenario", args: []string{"world", "network", "--prices"}, code: 2, stderr: "--prices goes with --scenario"},
 		{name: "scenario unknown", args: []string{"world", "network", "--scenario", "1910"}, code: 1, stderr: "unknown scenario"},
 		{name: "to file", args: []string{"world", "network", "-o", out}},
 		{name: "extra argument", args: []string{"world", "shares", "x"}, code: 2, stderr: "unexpected argument"},
