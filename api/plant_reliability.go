@@ -3,20 +3,25 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"lodestone/models"
 	"lodestone/plant/reliability"
+	"lodestone/store"
 	"lodestone/twin"
 )
 
 // plantReliabilityRoutes serve the equipment-reliability engine
 // (plant/reliability): stateless calculations on the body, the same as
 // the `lodestone plant reliability` and `plant maintenance` commands
-// (docs/formats/plant-reliability.md). They write nothing.
+// (docs/formats/plant-reliability.md). They write nothing, except a
+// maintenance plan asked to (?write=true), whose work orders become
+// WorkOrder twins through the write pipeline.
 func (a *API) plantReliabilityRoutes() []Route {
 	return []Route{
 		{Pattern: "POST /plant/reliability/fit", Handler: a.plantFit, Body: "ReliabilityFitRequest", Response: "FitResult",
@@ -28,7 +33,7 @@ func (a *API) plantReliabilityRoutes() []Route {
 		{Pattern: "POST /plant/availability", Handler: a.plantAvailability, Body: "Block", Response: "BlockResult",
 			Summary: "Steady-state availability of a reliability block diagram: {kind: unit|series|parallel|k_of_n|standby, mtbf, mttr, availability, k, n, repair_crews, hot, blocks: […]}; returns the availability of every block"},
 		{Pattern: "POST /plant/maintenance/plan", Handler: a.plantMaintenancePlan, Body: "PlanSpec", Response: "PlanResult",
-			Summary: "Preventive-maintenance plan: {horizon, items: [{id, shape, scale, cost_preventive, cost_failure, mttr_preventive, mttr_corrective, age, interval}]}; returns per item the interval (optimum if not given), preventive work orders over the horizon, expected failures, cost and availability, and the plant's (items in series)"},
+			Summary: "Preventive-maintenance plan: {horizon, items: [{id, shape, scale, cost_preventive, cost_failure, mttr_preventive, mttr_corrective, age, interval}]} (hours); returns per item the interval (optimum if not given), preventive work orders over the horizon, expected failures, cost and availability, and the plant's (items in series). With ?write=true&start=RFC3339 each work order is also written as a WorkOrder twin (id wo-<item>-<n>, status planned, due = start + due hours) with an appliesTo relationship to the item's twin, which must exist (item id = twin id)"},
 		{Pattern: "POST /plant/oee", Handler: a.plantOEE, Body: "OEEInput", Response: "OEEResult",
 			Summary: "OEE of a continuous line: {planned_time, run_time, nameplate_rate, output, in_spec_output}; returns availability, performance, quality and their product"},
 	}
@@ -198,8 +203,60 @@ func (a *API) plantAvailability(w http.ResponseWriter, r *http.Request) error {
 	return plantCalc(a, w, r, reliability.DecodeBlock, reliability.SystemAvailability)
 }
 
+// maxWorkOrderWrites bounds the twins one plan request may write.
+const maxWorkOrderWrites = 10000
+
 func (a *API) plantMaintenancePlan(w http.ResponseWriter, r *http.Request) error {
-	return plantCalc(a, w, r, reliability.DecodePlanSpec, reliability.Plan)
+	if r.URL.Query().Get("write") != "true" {
+		return plantCalc(a, w, r, reliability.DecodePlanSpec, reliability.Plan)
+	}
+	start, err := parseTimeParam(r, "start")
+	if err != nil {
+		return err
+	}
+	if start.IsZero() {
+		return badRequest("InvalidArgument", "start: required with write=true (RFC 3339 time of hour 0 of the plan)")
+	}
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	spec, err := reliability.DecodePlanSpec(body)
+	if err != nil {
+		return reliabilityError(err)
+	}
+	res, err := reliability.Plan(*spec)
+	if err != nil {
+		return reliabilityError(err)
+	}
+	n := 0
+	for _, it := range res.Items {
+		n += len(it.WorkOrders)
+		if _, _, err := a.sourceTwin(r, twin.ID(it.ID)); err != nil {
+			return badRequest("ValidationFailed", "items: %q is not a twin; with write=true every item id must be the id of its equipment or maintainable-item twin", it.ID)
+		}
+	}
+	if n > maxWorkOrderWrites {
+		return badRequest("ValidationFailed", "horizon: the plan has %d work orders, more than the %d one request may write; shorten the horizon", n, maxWorkOrderWrites)
+	}
+	for _, it := range res.Items {
+		for _, wo := range it.WorkOrders {
+			due := start.Add(time.Duration(wo.Due * float64(time.Hour))).UTC().Format(time.RFC3339)
+			t := twin.Twin{ID: twin.ID(wo.ID), Metadata: twin.Metadata{Model: models.WorkOrder}, Properties: map[string]any{
+				"name": fmt.Sprintf("preventive replacement of %s", it.ID), "number": wo.ID, "kind": "preventive", "status": "planned",
+				"due": due, "plannedDuration": wo.Duration,
+				"notes": "written by POST /plant/maintenance/plan (age-replacement plan, plant/reliability)",
+			}}
+			if _, _, err := a.pipe.PutTwin(r.Context(), t, store.Condition{}); err != nil {
+				return err
+			}
+			rel := twin.Relationship{ID: "appliesTo", SourceID: t.ID, TargetID: twin.ID(it.ID), Name: "appliesTo"}
+			if _, err := a.pipe.PutRelationship(r.Context(), rel, store.Condition{}); err != nil {
+				return err
+			}
+		}
+	}
+	return writeJSON(w, http.StatusOK, res)
 }
 
 func (a *API) plantOEE(w http.ResponseWriter, r *http.Request) error {
