@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -152,5 +153,83 @@ func TestMergedTwinWrites(t *testing.T) {
 		if !slices.Equal(hist, wantHist) {
 			t.Errorf("twin %s: history %v, want %v", id, hist, wantHist)
 		}
+	}
+}
+
+// TestMergedReadsAhead runs groups of puts and of PatchTwinFroms whose
+// first reads run ahead merged (twinStates, patchFromStates), with every
+// outcome of their checks: each write gets the state of its own twin.
+func TestMergedReadsAhead(t *testing.T) {
+	db := openWriterTest(t)
+	db.stop, db.exited = make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(db.exited) })
+	ctx := context.Background()
+	const model = "dtmi:lodestone:test:MR;1"
+	twinOf := func(id string) twin.Twin {
+		return twin.Twin{ID: twin.ID(id), Metadata: twin.Metadata{Model: model}, Properties: map[string]any{"x": 1.0}}
+	}
+	put := func(tw twin.Twin, cond store.Condition) func() error {
+		return func() error { _, err := db.PutTwin(ctx, tw, cond); return err }
+	}
+	if errs := group(t, db, func() error {
+		_, err := db.PutModels(ctx, []twin.Model{{ID: model, DTDL: json.RawMessage(`{"@id":"` + model + `"}`)}}, store.Condition{})
+		return err
+	}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	models, err := db.ModelsVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := group(t, db, put(twinOf("a"), store.Condition{}), put(twinOf("b"), store.Condition{})); errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	a, err := db.GetTwin(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noModel := twinOf("m")
+	noModel.Metadata.Model = "dtmi:lodestone:test:None;1"
+	merged := db.stats.merged.Load()
+	errs := group(t, db,
+		put(twinOf("c"), store.Condition{IfNoneMatch: true}),
+		put(twinOf("a"), store.Condition{IfNoneMatch: true}),
+		put(noModel, store.Condition{}),
+		put(twinOf("b"), store.Condition{IfMatch: "W/\"other\""}),
+		put(twinOf("d"), store.Condition{Models: models + 1}),
+		put(twinOf("e"), store.Condition{Models: models, IfNoneMatch: true}),
+	)
+	for i, want := range []error{nil, store.ErrPreconditionFailed, store.ErrInvalid, store.ErrPreconditionFailed, store.ErrModelsChanged, nil} {
+		if want == nil && errs[i] != nil || want != nil && !errors.Is(errs[i], want) {
+			t.Errorf("put %d = %v, want %v", i, errs[i], want)
+		}
+	}
+	patch := func(base twin.Twin, cond store.Condition) func() error {
+		return func() error {
+			_, err := db.PatchTwinFrom(ctx, base, twin.Patch{{Op: "replace", Path: "/x", Value: 2.0}}, cond)
+			return err
+		}
+	}
+	stale := a
+	stale.ETag = "W/\"stale\""
+	errs = group(t, db,
+		patch(stale, store.Condition{}),
+		patch(twinOf("zz"), store.Condition{}),
+		patch(a, store.Condition{Models: models + 1}),
+		patch(a, store.Condition{Models: models}),
+	)
+	for i, want := range []error{store.ErrPreconditionFailed, store.ErrNotFound, store.ErrModelsChanged, nil} {
+		if want == nil && errs[i] != nil || want != nil && !errors.Is(errs[i], want) {
+			t.Errorf("patch %d = %v, want %v", i, errs[i], want)
+		}
+	}
+	// The first reads of the 6 puts, the writes of c and e, and the first
+	// reads of the first two patches (the last two patch a again: they
+	// read for themselves).
+	if n := db.stats.merged.Load() - merged; n != 10 {
+		t.Errorf("%d statements merged, want 10", n)
+	}
+	if got, err := db.GetTwin(ctx, "a"); err != nil || got.Properties["x"] != 2.0 {
+		t.Errorf("twin a = %v, %v; want x patched to 2", got.Properties, err)
 	}
 }

@@ -63,7 +63,7 @@ type WriterStats struct {
 	Commits    int64 // transactions that committed
 	Chained    int64 // transactions begun in the commit's round trip of the one before
 	RoundTrips int64 // round trips to the server of group transactions
-	Merged     int64 // statements sent merged with others (see merger)
+	Merged     int64 // statements sent merged with others (see merger, readMerger)
 }
 
 type writerStats struct {
@@ -208,9 +208,19 @@ type writeOp struct {
 // A firstRead with keys and no sql only names what the write touches, so
 // that the reads of the writes after it may still run ahead.
 type firstRead struct {
-	keys []string
-	sql  string
-	args []any
+	keys  []string
+	sql   string
+	args  []any
+	merge *readMerger // runs it ahead with reads of its kind, or nil
+}
+
+// A readMerger runs the first reads of one kind of several writes ahead
+// as one statement: sql takes the arrays that arrays makes of their args
+// and returns, for each read in order, the row the read would return. The
+// read must return exactly one row.
+type readMerger struct {
+	sql    string
+	arrays func(args [][]any) []any
 }
 
 // readRow is the row of a firstRead that the writer ran ahead; the write's
@@ -478,17 +488,45 @@ func readsAhead(ops []*writeOp) []*writeOp {
 
 // aheadStmts returns the statements that run the first reads of ops ahead:
 // in a savepoint of their own, so that one that fails (bad input) costs
-// the reads ahead but not the transaction.
+// the reads ahead but not the transaction. The reads of each run (see
+// aheadRuns) of more than one go as one statement.
 func aheadStmts(ops []*writeOp) []stmt {
 	if len(ops) == 0 {
 		return nil
 	}
 	ss := make([]stmt, 0, len(ops)+1)
 	ss = append(ss, stmt{sql: `SAVEPOINT ahead`, op: ctl})
-	for _, op := range ops {
-		ss = append(ss, stmt{sql: op.read.sql, args: op.read.args, op: ctl})
+	for _, run := range aheadRuns(ops) {
+		r := run[0].read
+		if len(run) == 1 {
+			ss = append(ss, stmt{sql: r.sql, args: r.args, op: ctl})
+			continue
+		}
+		args := make([][]any, len(run))
+		for i, op := range run {
+			args[i] = op.read.args
+		}
+		ss = append(ss, stmt{sql: r.merge.sql, args: r.merge.arrays(args), op: ctl})
 	}
 	return ss
+}
+
+// aheadRuns splits ops into runs whose first reads go to the server as
+// one statement: consecutive reads of one readMerger (up to maxMerged), or
+// a read alone.
+func aheadRuns(ops []*writeOp) [][]*writeOp {
+	runs := make([][]*writeOp, 0, len(ops))
+	for i := 0; i < len(ops); {
+		j := i + 1
+		if m := ops[i].read.merge; m != nil {
+			for j < len(ops) && j-i < maxMerged && ops[j].read.merge == m {
+				j++
+			}
+		}
+		runs = append(runs, ops[i:j])
+		i = j
+	}
+	return runs
 }
 
 // readAhead reads the results of aheadStmts(ops), the last statements of
@@ -503,30 +541,44 @@ func (t *groupTx) readAhead(ctx context.Context, br pgx.BatchResults, ops []*wri
 		return err
 	}
 	typ := t.c.TypeMap()
-	for _, op := range ops {
+	for _, run := range aheadRuns(ops) {
 		rows, err := br.Query()
 		if err != nil {
 			return t.dropAhead(ctx, br, ops)
 		}
-		row := &readRow{read: op.read, typ: typ}
-		if rows.Next() {
-			// Both are the connection's buffers, reused by the next result.
-			row.fields = slices.Clone(rows.FieldDescriptions())
-			raw := rows.RawValues()
-			row.values = make([][]byte, len(raw))
-			for i, v := range raw {
-				if v != nil {
-					row.values[i] = append(make([]byte, 0, len(v)), v...)
-				}
+		// A read alone gets its first row or none; a merged read returns
+		// one row per read, in order.
+		run[0].ahead = &readRow{read: run[0].read, typ: typ}
+		n := 0
+		for rows.Next() {
+			if n < len(run) {
+				run[n].ahead = copyRow(run[n].read, typ, rows)
 			}
+			n++
 		}
 		rows.Close()
-		if rows.Err() != nil {
+		if rows.Err() != nil || (len(run) > 1 && n != len(run)) {
 			return t.dropAhead(ctx, br, ops)
 		}
-		op.ahead = row
+		if len(run) > 1 {
+			t.stats.merged.Add(int64(len(run)))
+		}
 	}
 	return br.Close()
+}
+
+// copyRow copies the current row of rows, whose buffers the connection
+// reuses for the next result.
+func copyRow(read *firstRead, typ *pgtype.Map, rows pgx.Rows) *readRow {
+	row := &readRow{read: read, typ: typ, fields: slices.Clone(rows.FieldDescriptions())}
+	raw := rows.RawValues()
+	row.values = make([][]byte, len(raw))
+	for i, v := range raw {
+		if v != nil {
+			row.values[i] = append(make([]byte, 0, len(v)), v...)
+		}
+	}
+	return row
 }
 
 // dropAhead forgets the reads ahead of ops after one failed: it closes br

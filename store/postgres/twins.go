@@ -26,6 +26,20 @@ var (
 	// twin does not exist), whether the model exists and the model-set
 	// version.
 	qTwinState = `SELECT (SELECT etag FROM twins WHERE id = $1), EXISTS(SELECT 1 FROM models WHERE id = $2), ` + qModels
+	// twinStates and patchFromStates run the first reads of several puts
+	// (qTwinState) and of several PatchTwinFroms (qTwinPatchFromState) as
+	// one statement each.
+	twinStates = &readMerger{
+		sql: `SELECT (SELECT etag FROM twins WHERE id = v.id COLLATE "C"),
+			EXISTS(SELECT 1 FROM models WHERE id = v.model COLLATE "C"), ` + qModels + `
+			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS v(id, model, n) ORDER BY v.n`,
+		arrays: func(args [][]any) []any { return textArrays(args, 2) },
+	}
+	patchFromStates = &readMerger{
+		sql: `SELECT (SELECT etag FROM twins WHERE id = v.id COLLATE "C"), ` + qModels + `
+			FROM unnest($1::text[]) WITH ORDINALITY AS v(id, n) ORDER BY v.n`,
+		arrays: func(args [][]any) []any { return textArrays(args, 1) },
+	}
 	// qTwinWrite moves the current version of a twin (if any) to the
 	// history, closing its interval at $6, stores the new one and writes
 	// the change's record to the outbox, returning its seq. The record's
@@ -119,6 +133,20 @@ func writeTwin(ctx context.Context, tx pgx.Tx, rec *store.Record, t *twin.Twin, 
 	return queueMerged(ctx, tx, twinWrites, []any{&rec.Seq}, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
 }
 
+// textArrays returns the first n args of each of rows, which are strings,
+// as n arrays.
+func textArrays(rows [][]any, n int) []any {
+	out := make([]any, n)
+	for c := range n {
+		col := make([]string, len(rows))
+		for i, r := range rows {
+			col[i] = r[c].(string)
+		}
+		out[c] = col
+	}
+	return out
+}
+
 // twinWrites merges the qTwinWrite statements of a group's writes into
 // qTwinWriteMerged. The args of qTwinWrite are id, model, etag, props,
 // meta, time, op and patch.
@@ -160,7 +188,7 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 	var out twin.Twin
 	var rec store.Record
 	args := []any{string(t.ID), t.Metadata.Model}
-	read := firstRead{keys: []string{twinKey(t.ID)}, sql: qTwinState, args: args}
+	read := firstRead{keys: []string{twinKey(t.ID)}, sql: qTwinState, args: args, merge: twinStates}
 	err := db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var etag *string
 		var modelOK bool
@@ -341,7 +369,7 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, c
 	}
 	var out twin.Twin
 	var rec store.Record
-	read := firstRead{keys: []string{twinKey(base.ID)}, sql: qTwinPatchFromState, args: []any{string(base.ID)}}
+	read := firstRead{keys: []string{twinKey(base.ID)}, sql: qTwinPatchFromState, args: []any{string(base.ID)}, merge: patchFromStates}
 	err = db.writeRead(ctx, read, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var etag *string
 		var models int64
