@@ -129,6 +129,66 @@ func TestMonteCarloClosedForm(t *testing.T) {
 	}
 	t.Logf("stockout days: mean %.4g (sd %.3g), finite-horizon closed form %.4g, long-run %.4g × %d = %.4g",
 		mDays, sdDays, wantDays, longRun, T, longRun*T)
+
+	// The reported confidence interval is the t-based one of the sample:
+	// t_{0.975, n−1} s/√n (1.9602 for n = 10000, 1.9612 for 2000).
+	tq := map[int]float64{10000: 1.9602013, 2000: 1.9611553}[runs]
+	for _, c := range []struct {
+		name      string
+		ci, sd    float64
+		n         int
+		got, want float64
+	}{
+		{"stockout days", got.StockoutDays.CI95, sdDays, runs, got.StockoutDays.Mean, wantDays},
+		{"lost", got.Lost.CI95, d * sdDays, runs, got.Lost.Mean, d * wantDays},
+	} {
+		if want := tq * c.sd / math.Sqrt(float64(c.n)); !near(c.ci, want, 1e-6) {
+			t.Errorf("%s: ci95 = %v, want t·s/√n = %v", c.name, c.ci, want)
+		}
+		// 2 × the 95% half-width is about 4 standard errors.
+		if math.Abs(c.got-c.want) > 2*c.ci {
+			t.Errorf("%s: closed form %v outside mean %v ± 2 × ci95 %v", c.name, c.want, c.got, c.ci)
+		}
+	}
+}
+
+// TestConfidenceIntervalCoverage checks the meaning of ci95: over many
+// independent small studies of the closed-form case of
+// TestMonteCarloClosedForm, about 95% of the intervals mean ± ci95 of the
+// stockout days contain the closed-form mean. With 300 studies the share
+// has a standard deviation of 1.3 points, so [0.90, 0.99] is more than
+// three of them each way (the seeds are fixed: no flake).
+func TestConfidenceIntervalCoverage(t *testing.T) {
+	const (
+		p, D, T = 0.01, 10, 120
+		studies = 300
+		runs    = 40
+	)
+	sc := supply.SimScenario{
+		Start: "2025-01-01", Days: T,
+		Network:      supply.Network{Nodes: []supply.Node{{ID: "S", CapacityPerPeriod: 1, DemandPerPeriod: 1}}},
+		RandomShocks: []supply.RandomShock{{Name: "outage", Nodes: []supply.NodeID{"S"}, ProbPerDay: p, DurationDays: D}},
+	}
+	want := 0.0
+	for _, v := range downProbabilities(p, D, T) {
+		want += v
+	}
+	covered := 0
+	for k := range studies {
+		mc, err := supply.MonteCarlo(t.Context(), &sc, supply.MCOptions{Runs: runs, Seed: uint64(1000 + k), Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := mc.Nodes["S"].StockoutDays
+		if math.Abs(d.Mean-want) <= d.CI95 {
+			covered++
+		}
+	}
+	share := float64(covered) / studies
+	t.Logf("%d of %d intervals (%.3f) contain the closed-form mean %.4g", covered, studies, share, want)
+	if share < 0.90 || share > 0.99 {
+		t.Errorf("coverage %.3f, want about 0.95", share)
+	}
 }
 
 // downProbabilities returns P(day t down), t = 0..T-1, by the renewal
