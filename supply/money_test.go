@@ -26,7 +26,7 @@ func moneyNode() supply.SimScenario {
 			{Material: "magnet", Country: "JP", Price: 90, Currency: "USD", Unit: "kg", Date: "2025-06-01", Source: "test"},
 			{Material: "magnet", Price: 70, Currency: "USD", Unit: "kg", Date: "2024-12-31", Source: "test"},
 		},
-		Costs: &supply.Costs{HoldingRatePerYear: 0.365, Nodes: map[supply.NodeID]supply.NodeCosts{"S": {Material: "magnet", MarginPerUnit: 20000}}},
+		Costs:  &supply.Costs{HoldingRatePerYear: 0.365, Nodes: map[supply.NodeID]supply.NodeCosts{"S": {Material: "magnet", MarginPerUnit: 20000}}},
 		Builds: []supply.Build{{Node: "S", Online: "2025-01-16", AddCapacityPerPeriod: 5, Capex: 1e6, OpexPerDay: 100}},
 	}
 }
