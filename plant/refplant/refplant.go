@@ -43,6 +43,15 @@ type Plant struct {
 	// CapacityTonnesReoPerYear is the plant's scale and its citation.
 	CapacityTonnesReoPerYear float64
 	CapacitySource           string
+	// trains holds, per train (index 0 = train 1), the equipment a train
+	// needs to run, for TrainBlock.
+	trains [][]equipRef
+}
+
+// equipRef is one equipment unit a train needs: its twin id, its model
+// name ("Motor") and, for one of a duty/standby pair, the pair's key.
+type equipRef struct {
+	ID, Model, Pair string
 }
 
 type equipment struct {

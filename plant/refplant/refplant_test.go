@@ -2,11 +2,14 @@ package refplant_test
 
 import (
 	"errors"
+	"math"
+	"strings"
 	"testing"
 
 	"lodestone/dtdl"
 	"lodestone/models"
 	"lodestone/plant/refplant"
+	"lodestone/plant/reliability"
 )
 
 func ontology(t *testing.T) *dtdl.ModelSet {
@@ -120,5 +123,42 @@ func TestReferencePlantShape(t *testing.T) {
 		if p.Relationships[i] != q.Relationships[i] {
 			t.Fatalf("relationship %d differs between loads", i)
 		}
+	}
+}
+
+// TestTrainBlock: with figures per class the train's availability is the
+// closed form of its structure: 60 motors and 60 gearboxes, 3 flowmeters
+// and a filter in series, and three cold duty/standby pump pairs.
+func TestTrainBlock(t *testing.T) {
+	p, err := refplant.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]refplant.UnitParams{
+		"Motor": {MTBF: 50000, MTTR: 8, Source: "test"}, "Gearbox": {MTBF: 40000, MTTR: 16, Source: "test"},
+		"Pump": {MTBF: 6000, MTTR: 12, Source: "test"}, "Flowmeter": {MTBF: 80000, MTTR: 4, Source: "test"},
+		"Filter": {MTBF: 20000, MTTR: 2, Source: "test"},
+	}
+	b, err := p.TrainBlock(1, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reliability.SystemAvailability(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := func(u refplant.UnitParams) float64 { return u.MTBF / (u.MTBF + u.MTTR) }
+	rho := params["Pump"].MTTR / params["Pump"].MTBF
+	pair := (1 + rho) / (1 + rho + rho*rho)
+	want := math.Pow(a(params["Motor"]), 60) * math.Pow(a(params["Gearbox"]), 60) * math.Pow(a(params["Flowmeter"]), 3) * a(params["Filter"]) * math.Pow(pair, 3)
+	if math.Abs(got.Availability-want) > 1e-12 {
+		t.Errorf("train availability = %.12f, want %.12f", got.Availability, want)
+	}
+	delete(params, "Gearbox")
+	if _, err := p.TrainBlock(2, params); err == nil || !strings.Contains(err.Error(), `params["Gearbox"]: missing`) {
+		t.Errorf("missing class: %v", err)
+	}
+	if _, err := p.TrainBlock(3, params); err == nil {
+		t.Error("train 3 of 2: no error")
 	}
 }

@@ -14,6 +14,7 @@ func (b *builder) train(n int) error {
 		return err
 	}
 	b.rel(d.Plant.ID, "hasSection", sec)
+	b.p.trains = append(b.p.trains, nil)
 	cas := sec + "-cascade"
 	if err := b.add(cas, "SXCascade", map[string]any{
 		"name": fmt.Sprintf("Pr/Nd cascade, train %d", n), "separation": d.Cascade.Separation, "extractant": d.Cascade.Extractant,
@@ -32,8 +33,22 @@ func (b *builder) train(n int) error {
 		if err := b.equipment(sec, cas, e); err != nil {
 			return err
 		}
+		if e.Model == "Analyser" {
+			continue // the train runs without its analyser (on lab assays)
+		}
+		ref := equipRef{ID: sec + "-" + e.Suffix, Model: e.Model}
+		if n := len(e.Suffix); n > 2 && (e.Suffix[n-2:] == "-a" || e.Suffix[n-2:] == "-b") {
+			ref.Pair = sec + "-" + e.Suffix[:n-2]
+		}
+		b.need(ref)
 	}
 	return nil
+}
+
+// need records equipment the current train needs to run.
+func (b *builder) need(r equipRef) {
+	i := len(b.p.trains) - 1
+	b.p.trains[i] = append(b.p.trains[i], r)
 }
 
 func (b *builder) stage(cas string, s int) error {
@@ -64,6 +79,8 @@ func (b *builder) stage(cas string, s int) error {
 			b.rel(id, "hasEquipment", eid)
 			continue
 		}
+		// A stage's agitator drive stops the cascade when it stops.
+		b.need(equipRef{ID: eid, Model: e.Model})
 		owner := id + "-" + e.DriveOf
 		if drive == "" {
 			drive = owner + "-drive"
