@@ -17,4 +17,10 @@
 // layer may not): [Load] returns plain [Twin] and [Relationship] values
 // with the field names of the graph's, which the server turns into
 // twin.Twin and twin.Relationship when it loads the demo.
+//
+// [Plant.TrainBlock] turns a train's equipment into the availability block
+// diagram of package reliability (drives and meters in series, duty/standby
+// pump pairs), given MTBF and MTTR per equipment class: the plant twin's
+// availability that the supply layer's capacity needs
+// (plant.EffectiveCapacity).
 package refplant
