@@ -314,10 +314,20 @@ func didYouMean(s string, names []string) string {
 	return ""
 }
 
-// closest returns the name nearest to s in edit distance, if it is near
-// enough to be a typo: at most one edit per three letters (at least one),
-// or s is a prefix of exactly that name. Ties go to the first in names.
+// closest returns the one name s is a prefix of (two letters at least),
+// or else the name nearest to s in edit distance if it is near enough to
+// be a typo: at most one edit per three letters (at least one). Ties go
+// to the first in names.
 func closest(s string, names []string) string {
+	var prefixed []string
+	for _, n := range names {
+		if len(s) >= 2 && strings.HasPrefix(n, s) {
+			prefixed = append(prefixed, n)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
 	best, bestD := "", -1
 	for _, n := range names {
 		d := editDistance(strings.ToLower(s), strings.ToLower(n))
@@ -330,15 +340,6 @@ func closest(s string, names []string) string {
 	}
 	if limit := max(1, len(s)/3); bestD <= limit {
 		return best
-	}
-	var prefixed []string
-	for _, n := range names {
-		if len(s) >= 2 && strings.HasPrefix(n, s) {
-			prefixed = append(prefixed, n)
-		}
-	}
-	if len(prefixed) == 1 {
-		return prefixed[0]
 	}
 	return ""
 }

@@ -225,7 +225,7 @@ func readArg(env *cliEnv, name string) ([]byte, error) {
 // the value is JSON when it parses as JSON and a string otherwise; an empty
 // value removes the property.
 func patchArgs(env *cliEnv, args []string) (twin.Patch, error) {
-	if len(args) == 1 && !strings.HasPrefix(args[0], "/") && !looksLikePair(args[0]) {
+	if len(args) == 1 && !looksLikePair(args[0]) {
 		b, err := readArg(env, args[0])
 		if err != nil {
 			return nil, err
@@ -258,9 +258,10 @@ func patchArgs(env *cliEnv, args []string) (twin.Patch, error) {
 	return p, nil
 }
 
-// looksLikePair reports whether a patch argument is a path=value pair that
-// lacks its leading slash (name=value) rather than a file name: it has an
-// '=' and no file of that name exists.
+// looksLikePair reports whether a lone patch argument is a path=value
+// pair (/name=value, or name=value missing its slash) rather than a file
+// name (which may start with a slash too): it has an '=' and no file of
+// that name exists.
 func looksLikePair(a string) bool {
 	if a == "-" || !strings.Contains(a, "=") {
 		return false
