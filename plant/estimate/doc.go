@@ -24,16 +24,17 @@
 // concentration), q_log² for ln h and ln f, q_θ² for θ, each per hour.
 // The settler cells are carried by the model but are not in s: an update
 // corrects the mixers and moves each settler's cells by its mixer's
-// correction (dynamic.Stepper.Correct), but their uncertainty is not in P.
-// This is the filter's main limitation: the consistency tests pass for
-// cascades without settler holdup, while with a settler holding twice the
-// mixer's volume the mean NEES was about 60 times its χ² mean (P far too
-// small), because the settlers remember past mixer errors that the state
-// leaves out. Carrying the settler cells in the state multiplies its size
-// by 1 + m·(2C+3)/(C+2) (m cells per phase), which the 20 ms step budget of
-// a 60-stage cascade does not allow; a reduced settler state is future work.
-// Until then, give a cascade with settlers more process noise, or read its
-// alarms with that caveat.
+// correction (dynamic.Stepper.Correct). Their uncertainty is not in P, and
+// the Jacobian of one step leaves out the settlers' memory of earlier
+// mixer states; propagated with it, P was far too small (mean NEES about
+// 60 times n with settlers of twice the mixer volume). So when the cascade
+// has settlers, S is taken from a surrogate cascade without settlers whose
+// mixers hold each stage's whole volume (mixer + settler), stepped from
+// the same state alongside the model: its slower stages carry an error as
+// long as the real stage-plus-settler does. The result is conservative
+// (mean NEES about 0.6·n, NIS consistent, in the test with settlers);
+// carrying the settler cells in the state would multiply its size by
+// 1 + m·(2C+3)/(C+2), beyond the step budget of a 60-stage cascade.
 //
 // # Measurements
 //

@@ -141,6 +141,7 @@ type nisEntry struct {
 // for concurrent use.
 type Filter struct {
 	st      *dynamic.Stepper
+	jac     *dynamic.Stepper // surrogate for the covariance when the cascade has settlers; nil: st
 	sensors []Sensor
 	opt     Options
 	dim, na int
@@ -184,11 +185,24 @@ func New(ctx context.Context, p dynamic.Problem, sensors []Sensor, o *Options) (
 		}
 	}
 	opt := o.defaults(sensors)
-	st, err := dynamic.NewStepper(ctx, p, &dynamic.StepperOptions{MaxStep: opt.MaxStep, Sensitivity: true})
+	// With settler holdup the covariance is propagated on a surrogate
+	// without settlers whose mixers hold the stage's whole volume (see
+	// doc.go); the model itself keeps its settlers.
+	var jac *dynamic.Stepper
+	if p.Holdup.Settler > 0 {
+		q := p
+		q.Holdup.Mixer, q.Holdup.Settler, q.Holdup.SettlerCells = p.Holdup.Mixer+p.Holdup.Settler, 0, 0
+		q.Start = dynamic.Empty
+		var err error
+		if jac, err = dynamic.NewStepper(ctx, q, &dynamic.StepperOptions{MaxStep: opt.MaxStep, Sensitivity: true}); err != nil {
+			return nil, err
+		}
+	}
+	st, err := dynamic.NewStepper(ctx, p, &dynamic.StepperOptions{MaxStep: opt.MaxStep, Sensitivity: jac == nil})
 	if err != nil {
 		return nil, err
 	}
-	f := &Filter{st: st, sensors: slices.Clone(sensors), opt: opt, dim: st.Dim(), certified: true,
+	f := &Filter{st: st, jac: jac, sensors: slices.Clone(sensors), opt: opt, dim: st.Dim(), certified: true,
 		nisBound: map[int]float64{}, gPlus: make([]float64, len(sensors)), gNeg: make([]float64, len(sensors)),
 		isolated: make([]bool, len(sensors))}
 	f.na = f.dim + C
@@ -376,22 +390,32 @@ func (f *Filter) process(ctx context.Context, m Measurement, fresh bool) error {
 }
 
 // predict advances the model to t and propagates the covariance through
-// every step: P ← S·P·Sᵀ + Q·dt.
+// every step: P ← S·P·Sᵀ + Q·dt, with S the step's Jacobian (of the
+// surrogate when the cascade has settlers).
 func (f *Filter) predict(ctx context.Context, t float64) error {
-	prev := f.st.Time()
+	js := f.st
+	if f.jac != nil {
+		js = f.jac
+		js.SetTime(f.st.Time())
+		js.SetState(f.u, f.th)
+	}
+	prev := js.Time()
 	pd, td := f.p.RawMatrix().Data, f.tmp.RawMatrix().Data
 	na := f.na
-	err := f.st.Advance(ctx, t, func() {
-		dt := f.st.Time() - prev
-		prev = f.st.Time()
-		f.st.ApplyJacobian(pd, na) // S·P
+	var ju []float64
+	err := js.Advance(ctx, t, func() {
+		dt := js.Time() - prev
+		prev = js.Time()
+		js.ApplyJacobian(pd, na) // S·P
 		for i := 0; i < na; i++ {
 			for j := 0; j < na; j++ {
 				td[j*na+i] = pd[i*na+j]
 			}
 		}
-		f.st.ApplyJacobian(td, na) // S·(S·P)ᵀ = S·P·Sᵀ
-		f.u = f.st.State(f.u)
+		js.ApplyJacobian(td, na) // S·(S·P)ᵀ = S·P·Sᵀ
+		ju = js.State(ju)
+		saved := f.u
+		f.u = ju
 		for i := 0; i < na; i++ {
 			for j := i; j < na; j++ {
 				v := 0.5 * (td[i*na+j] + td[j*na+i])
@@ -400,7 +424,11 @@ func (f *Filter) predict(ctx context.Context, t float64) error {
 			q := f.sd(i, f.opt.StateNoise, f.opt.LogNoise, f.opt.ParamNoise)
 			pd[i*na+i] += q * q * dt
 		}
+		f.u = saved
 	})
+	if err == nil && f.jac != nil {
+		err = f.st.Advance(ctx, t, nil)
+	}
 	f.u = f.st.State(f.u)
 	return err
 }

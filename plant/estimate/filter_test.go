@@ -367,3 +367,44 @@ func TestForget(t *testing.T) {
 		t.Errorf("%d innovations after Forget, want 2", n)
 	}
 }
+
+// TestConsistencySettlers repeats the Monte Carlo runs on the cascade with
+// settlers holding twice the mixer volume (4 cells per phase), where the
+// covariance is propagated on the surrogate without settlers. The filter
+// must not be overconfident: mean NIS inside its 99 % χ² bound, mean NEES
+// not above n beyond the t interval (it is below n: conservative), and
+// fewer than 1 % of the measurements raising an alarm.
+func TestConsistencySettlers(t *testing.T) {
+	runs := 5
+	if testing.Short() {
+		runs = 2
+	}
+	var runMeans, nis []float64
+	n, alarmed, samples := 0, 0, 0
+	for seed := range uint64(runs) {
+		r := simulateWith(t, 200+seed, 500, 0, -1, 0, 100)
+		runMeans = append(runMeans, stat.Mean(r.nees, nil))
+		for _, v := range r.f.Innovations() {
+			nis = append(nis, v.Nu*v.Nu/v.S)
+		}
+		n, alarmed, samples = r.neesDim, alarmed+r.alarmedMeasurement, samples+r.samples
+	}
+	m, sd := stat.MeanStdDev(runMeans, nil)
+	half := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(runs - 1)}.Quantile(0.995) * sd / math.Sqrt(float64(runs))
+	if m-half > float64(n) {
+		t.Errorf("mean NEES %.3f ± %.3f (99 %%, %d runs) above n = %d: overconfident", m, half, runs, n)
+	} else {
+		t.Logf("mean NEES %.3f ± %.3f (99 %%, %d runs), n = %d", m, half, runs, n)
+	}
+	K := float64(len(nis))
+	d := distuv.ChiSquared{K: K}
+	lo, hi := d.Quantile(0.005)/K, d.Quantile(0.995)/K
+	if avg := stat.Mean(nis, nil); avg < lo || avg > hi {
+		t.Errorf("mean NIS %.3f over %v innovations, want in [%.3f, %.3f]", avg, K, lo, hi)
+	} else {
+		t.Logf("mean NIS %.3f over %v innovations in [%.3f, %.3f]", avg, K, lo, hi)
+	}
+	if rate := float64(alarmed) / float64(samples); rate >= 0.01 {
+		t.Errorf("%d of %d measurements raised an alarm, want < 1 %%", alarmed, samples)
+	}
+}

@@ -105,6 +105,16 @@ func NewStepper(ctx context.Context, p Problem, o *StepperOptions) (*Stepper, er
 // Time returns the time reached, h.
 func (s *Stepper) Time() float64 { return s.t }
 
+// SetTime sets the time reached (h, finite and ≥ 0), for a Stepper that
+// shadows another one (a surrogate model stepped alongside).
+func (s *Stepper) SetTime(t float64) {
+	if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
+		panic(fmt.Sprintf("dynamic: SetTime(%v)", t))
+	}
+	s.t = t
+	s.sensOK = false
+}
+
 // Dim returns the length of the state u: Stages·(Components+2).
 func (s *Stepper) Dim() int { return s.w.N * s.w.n }
 
