@@ -34,7 +34,7 @@ const (
 
 // ChunkSize is how many entries one chunk document holds: small enough
 // that rewriting the last chunk on every append stays cheap.
-const ChunkSize = 32
+const ChunkSize = 8
 
 // chunkBody is a chunk document's body.
 type chunkBody struct {
