@@ -42,7 +42,7 @@ func (c *collector) collect() error {
 
 // expect adds the entry of a change recomputed from the store.
 func (c *collector) expect(rec store.Record, entity, name, version string) error {
-	if c.importTimes[rec.Time.UTC().Format(timeFormat)] && rec.Kind != store.KindModel {
+	if c.importTimes[rec.Time.UTC().Format(timeFormat)] && (rec.Kind != store.KindModel || rec.Op == store.OpCreate) {
 		return nil // written by a logged import, which has one summary entry
 	}
 	e, err := EntryOf(c.source, rec)

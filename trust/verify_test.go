@@ -2,9 +2,14 @@ package trust_test
 
 import (
 	"context"
+	"encoding/json"
+	"iter"
 	"testing"
 
+	"lodestone/pipeline"
+	"lodestone/store"
 	"lodestone/trust"
+	"lodestone/twin"
 )
 
 func TestVerifyUntouched(t *testing.T) {
@@ -23,4 +28,32 @@ func TestVerifyUntouched(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 	t.Logf("tree %d, versions %d, checkpoints %d", rep.TreeSize, rep.Versions, rep.Checkpoints)
+}
+
+// TestVerifyImport: an import has one summary entry; the models, twins
+// and relationships it wrote are attributed to it.
+func TestVerifyImport(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	b := &store.Batch{
+		Models: []twin.Model{{ID: "dtmi:test:Imported;1", DTDL: json.RawMessage(`{"@context":"dtmi:dtdl:context;3","@id":"dtmi:test:Imported;1","@type":"Interface","contents":[]}`)}},
+		Twins:  []twin.Twin{asset("i1", 1), asset("i2", 2)},
+		Relationships: []twin.Relationship{{ID: "r", SourceID: "i1", TargetID: "i2", Name: "feeds", Properties: map[string]any{"share": 0.1}}},
+	}
+	if _, err := f.p.Import(ctx, store.ImportOptions{}, func(*pipeline.Models) iter.Seq2[store.Entity, error] { return b.Entities() }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.p.PatchTwin(ctx, "i1", twin.Patch{{Op: "replace", Path: "/capacity", Value: 3.0}}, store.Condition{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.log.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := trust.Verify(ctx, f.st, testVKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK {
+		t.Fatalf("%+v", rep.Mismatches)
+	}
 }
