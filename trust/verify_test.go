@@ -36,8 +36,8 @@ func TestVerifyImport(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	b := &store.Batch{
-		Models: []twin.Model{{ID: "dtmi:test:Imported;1", DTDL: json.RawMessage(`{"@context":"dtmi:dtdl:context;3","@id":"dtmi:test:Imported;1","@type":"Interface","contents":[]}`)}},
-		Twins:  []twin.Twin{asset("i1", 1), asset("i2", 2)},
+		Models:        []twin.Model{{ID: "dtmi:test:Imported;1", DTDL: json.RawMessage(`{"@context":"dtmi:dtdl:context;3","@id":"dtmi:test:Imported;1","@type":"Interface","contents":[]}`)}},
+		Twins:         []twin.Twin{asset("i1", 1), asset("i2", 2)},
 		Relationships: []twin.Relationship{{ID: "r", SourceID: "i1", TargetID: "i2", Name: "feeds", Properties: map[string]any{"share": 0.1}}},
 	}
 	if _, err := f.p.Import(ctx, store.ImportOptions{}, func(*pipeline.Models) iter.Seq2[store.Entity, error] { return b.Entities() }); err != nil {
