@@ -79,14 +79,12 @@ func usgsProblems(w *world.World, rows []usgsRow) []string {
 		inTable[r.iso] = true
 		sum += r.tonnes
 		ns := mines[r.iso]
-		switch {
-		case r.tonnes == 0 && len(ns) == 0:
+		if len(ns) == 0 {
+			// A producer left out deliberately is in absent, with its
+			// reason (Validate requires one).
 			if _, ok := absent[r.iso]; !ok {
-				probs = append(probs, fmt.Sprintf("%s (%s): zero in the table, but neither a mine node nor in absent", r.country, r.iso))
+				probs = append(probs, fmt.Sprintf("%s (%s): %g t REO in %s, but neither a mine node nor in absent (add a node with its source, or list it in absent with the reason)", r.country, r.iso, r.tonnes, r.source))
 			}
-			continue
-		case len(ns) == 0:
-			probs = append(probs, fmt.Sprintf("%s (%s): %g t REO in %s, but no mine node (add one with its source, or list it in absent with the reason)", r.country, r.iso, r.tonnes, r.source))
 			continue
 		}
 		got := 0.0
@@ -149,7 +147,8 @@ func TestUSGSMines(t *testing.T) {
 }
 
 // TestUSGSMinesCatchesMissing removes a producer (the Madagascar node and
-// its arcs) and checks that the comparison reports it.
+// its arcs) and checks that the comparison reports it, unless it is listed
+// in absent.
 func TestUSGSMinesCatchesMissing(t *testing.T) {
 	var m map[string]any
 	if err := json.Unmarshal(world.Data(), &m); err != nil {
@@ -178,6 +177,11 @@ func TestUSGSMinesCatchesMissing(t *testing.T) {
 	probs := usgsProblems(w, usgsTable(t))
 	if len(probs) != 1 || !strings.Contains(probs[0], "Madagascar (MG): 2000 t REO") {
 		t.Errorf("problems = %q, want one naming Madagascar", probs)
+	}
+	// Listed as deliberately absent, with a reason, it passes.
+	w.Absent = append(w.Absent, world.Absent{Country: "MG", Name: "Madagascar", Reason: "test", Source: "[MCS2025, p. 145]"})
+	if probs := usgsProblems(w, usgsTable(t)); len(probs) != 0 {
+		t.Errorf("with Madagascar absent: problems = %q, want none", probs)
 	}
 }
 
