@@ -14,16 +14,20 @@
 // inventory s_i, external demand d_i per period, loss f_i per lost unit) and
 // arcs i→j with a ratio r_a: units of i's output per unit of j's output.
 // Arcs into j that carry the same material are alternative sources of it;
-// different materials are all required (a bill of materials). A node with no
-// input arc is a source; a node with demand is a demand node. [Network.Validate]
+// different materials are all required (a bill of materials). Arcs that name
+// no material carry the node's one default input (DefaultMaterial): they are
+// alternatives, as in Simchi-Levi's formulation. A node with no input arc is
+// a source; a node with demand is a demand node. [Network.Validate]
 // rejects duplicate ids, unknown nodes, ratios ≤ 0, NaN and ±Inf, negative
 // quantities and cycles whose nodes hold no stock, with a [*FieldError]
 // naming the field ("arcs[3].to: unknown node \"X\"").
 //
 // # Stress test (research note b.2, b.3; Simchi-Levi et al. 2015)
 //
-// Scenario n disrupts a node set S⁽ⁿ⁾ (capacity share θ, 0 by default) for its
-// time to recover T = t⁽ⁿ⁾. Variables u_j ≥ 0 (production over the window),
+// Scenario n disrupts a node set S⁽ⁿ⁾ (capacity share θ, 0 by default, up to
+// MaxFactor = 10 for a surge; an empty set is the baseline row) for its time
+// to recover T = t⁽ⁿ⁾ (DefaultTTR = 144 days for the node-by-node table: new
+// supplier qualification, research note c.8). Variables u_j ≥ 0 (production over the window),
 // y_a ≥ 0 (shipments), l_j ≥ 0 (lost demand). The TTR LP is
 //
 //	PI(n) = min Σ_j f_j l_j
@@ -85,11 +89,13 @@
 //     cannot flow and at suppliers that are down with nothing in stock are
 //     cancelled.
 //  2. Arrivals: shipments due today enter the receiving node's input stock of
-//     their material, in output-equivalent units (quantity / ratio).
+//     their material, in output-equivalent units (quantity / ratio). Open
+//     orders on lanes that cannot flow today are cancelled.
 //  3. Production: u_j = min(θ_j c_j, need_j, min_k input_jk), need_j = open
 //     orders + today's demand + initial stock − stock on hand (a node keeps its
 //     initial finished stock as its target); inputs of every material are
-//     consumed by u_j.
+//     consumed by u_j. A factor above 1 raises capacity, never output beyond
+//     the inputs.
 //  4. Allocation: each node splits its stock among today's external demand
 //     and its customers' open orders (times the lane's open share) by the
 //     rule: proportional (everyone gets the same fraction, the default) or
@@ -100,9 +106,12 @@
 //     External demand not served today is lost.
 //  5. Ordering: for each node and input material, the inventory position
 //     (on hand + in transit + open orders) is raised to the order-up-to level
-//     S (base stock) or, for (s, S), only when it is at or below s. The order
-//     is split among open, qualified sources in proportion to capacity × today's
-//     factor + stock. Lanes blocked only by a missing licence apply for one
+//     S plus the node's finished-stock shortfall (base stock) or, for (s, S),
+//     only when it is at or below s plus that shortfall. The order is split
+//     among open, qualified sources in proportion to capacity × today's factor
+//     + stock; open orders at a source that is down with nothing in stock move
+//     to the others, or, when no source can supply, orders queue at the down
+//     sources by nominal capacity and ship the day they restart. Lanes blocked only by a missing licence apply for one
 //     (review_days). A stockpile (stage "stockpile") ships on shortfall: it
 //     covers the material's orders its customers could not get today (capped
 //     by release_per_day), or, with release "date", acts as a source from
@@ -111,10 +120,29 @@
 //     (a day with lost demand or unshipped open orders), month series, and a
 //     7-day trailing fill rate for the empirical time to recover.
 //
-// S defaults to (max lead time + 14) days of the node's steady throughput
-// (its demand plus what its customers draw at theirs, shared among
-// alternative sources by capacity, capped by capacity). Input stocks start at
-// S and pipelines empty.
+// The simulation starts from exactly the declared state: a node's inventory
+// is its whole finished stock; input stocks (Node.InputInventory) and
+// pipelines (Arc.InTransit) start empty unless given, or at rest with
+// initial_state "at_rest". S defaults to the declared input stock plus
+// (max(1, lead) + 1) days of the node's steady throughput (its demand plus
+// what its customers draw at theirs, shared among alternative sources by
+// capacity, capped by capacity): a network declared at rest stays at rest.
+// A policy's cover_days replaces it. Quantities below Tolerance × the largest
+// quantity are zero (no split divides by a denormal sum).
+//
+// Phase 6 is where a decision layer would hook in: it reads the day's KPIs
+// and stocks after ordering, before the next day's regimes.
+//
+// # Money
+//
+// Prices (material, country, price, currency, unit, date, source) value each
+// node's output; Costs add margins, holding costs and units; builds carry
+// capex and opex, qualifications a cost. A run reports per node and in sum
+// the revenue at risk (lost × price), the cost of lost demand (lost ×
+// margin), holding (stock unit-days × cost per unit-day), mitigation (builds,
+// qualifications, stockpile holding) and their total; [Compare] gives the
+// net benefit of a mitigation against a baseline over runs with common
+// random numbers.
 //
 // Export controls ([Control]) have an issuing country, controlled elements
 // (matched against the tokens of an arc's material: "NdPr Dy oxide" matches
@@ -137,7 +165,8 @@
 // shocks start with a daily probability (geometric gaps) and last a
 // lognormal number of days. Results are reduced in fixed blocks of runs in
 // run order, so they do not depend on the number of workers. It reports
-// mean, P50/P90/P95 (empirical: the smallest value with at least that share
+// mean with the half-width of its 95% confidence interval (t_{0.975,n−1}
+// s/√n), P50/P90/P95 (empirical: the smallest value with at least that share
 // at or below it), CVaR95 of lost demand (mean of the worst ⌈5%⌉), stockout
 // probability, and the empirical TTS (first shock or control onset to first
 // stockout) and TTR (first stockout until the trailing 7-day fill rate is

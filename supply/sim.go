@@ -707,6 +707,7 @@ func (w *workspace) weights(g, d int) (wsum float64, nsp int, queued bool) {
 	capE, out, from := w.capE[:n], w.out[:n], m.from[:na]
 	arcs := m.groupArcs[g]
 	regular := 0
+	stuck := false // an open order at a source that cannot supply today
 	for _, a := range arcs {
 		newOrd[a], wt[a] = 0, 0
 		i := from[a]
@@ -733,9 +734,11 @@ func (w *workspace) weights(g, d int) (wsum float64, nsp int, queued bool) {
 		if v := (capE[i] + out[i]) * openF[a] * qualF[a]; v >= m.zero {
 			wt[a] = v
 			wsum += v
+		} else if backlog[a] > 0 {
+			stuck = true
 		}
 	}
-	if regular == 0 {
+	if regular == 0 || wsum > 0 && !stuck {
 		return wsum, nsp, false
 	}
 	for _, a := range arcs {
