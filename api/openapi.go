@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lodestone/event"
+	"lodestone/trust"
 	"lodestone/twin"
 )
 
@@ -185,6 +186,8 @@ var schemaTypes = map[string]reflect.Type{
 	"PropertyInfoList":         reflect.TypeFor[PropertyInfoList](),
 	"Neighbourhood":            reflect.TypeFor[Neighbourhood](),
 	"ImportJob":                reflect.TypeFor[ImportJob](),
+	"LogProof":                 reflect.TypeFor[trust.Proof](),
+	"VerifyReport":             reflect.TypeFor[trust.Report](),
 	"ImportJobList": reflect.TypeFor[struct {
 		Value []ImportJob `json:"value"`
 	}](),

@@ -127,6 +127,10 @@ func scenario(t testing.TB, f *fixture, n int) {
 			must(err)
 			_, err = p.PatchRelationship(ctx, id, "r", twin.Patch{{Op: "replace", Path: "/share", Value: 0.75}}, store.Condition{})
 			must(err)
+			if i == 2 {
+				_, err := p.PutRelationship(ctx, twin.Relationship{ID: "r", SourceID: id, TargetID: "t3", Name: "feeds", Properties: map[string]any{"share": 0.25}}, store.Condition{})
+				must(err)
+			}
 		}
 		must(p.AppendTelemetry(ctx, pipeline.Telemetry{TwinID: id, MessageID: "m1", Values: map[string]any{"temperature": 20.5 + float64(i)}}))
 		must(p.AppendTelemetry(ctx, pipeline.Telemetry{TwinID: id, Component: "gauge", MessageID: "m2", Values: map[string]any{"level": 0.5}}))
