@@ -82,6 +82,10 @@ type Options struct {
 	// serves /log/… and /verify and gives writes Lodestone-Log-Index. nil
 	// keeps no log.
 	TrustLog *trust.Log
+	// Security configures the guard of [API.Guard] (identity, roles,
+	// Host, Origin, CORS, rate limits) and the webhook address checks;
+	// nil means none (see hardening.go).
+	Security *Security
 }
 
 // Route is one endpoint: a net/http pattern ("GET /digitaltwins/{id}"), its

@@ -298,7 +298,7 @@ func (a *API) endpoint(ep Endpoint) (event.Endpoint, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, badRequest("InvalidArgument", "url: %q is not an http(s) URL", ep.URL)
 		}
-		return &event.Webhook{URL: ep.URL}, nil
+		return &event.Webhook{URL: ep.URL, Client: a.webhookClient()}, nil
 	case "jetstream":
 		if a.opts.SubjectEndpoint == nil {
 			return nil, badRequest("InvalidArgument", "kind: this server's event bus has no JetStream subjects")
@@ -359,19 +359,27 @@ func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.endpoint(ep); err != nil {
 		return err
 	}
+	if u, err := url.Parse(ep.URL); err == nil && ep.Kind == "webhook" {
+		if err := a.checkWebhookURL(r.Context(), u); err != nil {
+			return err
+		}
+	}
 	if err := a.putDoc(r.Context(), docEndpoint, ep.Name, ep); err != nil {
 		return err
 	}
 	if err := a.reconcileRoutes(r.Context()); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, ep)
+	return writeJSON(w, http.StatusOK, redactEndpoint(ep))
 }
 
 func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	eps, err := listDocs[Endpoint](r.Context(), a.docs(), docEndpoint)
 	if err != nil {
 		return err
+	}
+	for i := range eps {
+		eps[i] = redactEndpoint(eps[i])
 	}
 	return writeJSON(w, http.StatusOK, struct {
 		Value []Endpoint `json:"value"`

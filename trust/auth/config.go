@@ -1,0 +1,213 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the --auth file: static bearer tokens, a JWT issuer, or both.
+type Config struct {
+	Tokens []TokenConfig `json:"tokens,omitempty"`
+	JWT    *JWTConfig    `json:"jwt,omitempty"`
+}
+
+// TokenConfig is one static bearer token and whom it stands for.
+type TokenConfig struct {
+	Token   string   `json:"token"`
+	Subject string   `json:"subject"`
+	Org     string   `json:"org"`
+	Roles   []string `json:"roles"`
+}
+
+// JWTConfig says which JWTs are accepted: signed by a key of the JWKS,
+// from Issuer, for Audience.
+type JWTConfig struct {
+	Issuer   string `json:"issuer"`
+	Audience string `json:"audience"`
+	// JWKSFile is a JSON Web Key Set (RFC 7517); a relative path is
+	// relative to the --auth file.
+	JWKSFile string `json:"jwks_file"`
+	// OrgClaim and RolesClaim name the claims that carry the org (a
+	// string) and the roles (an array of strings, or one string of
+	// space-separated roles); defaults "org" and "roles".
+	OrgClaim   string `json:"org_claim,omitempty"`
+	RolesClaim string `json:"roles_claim,omitempty"`
+	// Leeway is the clock skew allowed on exp, nbf and iat (a Go
+	// duration, default "30s").
+	Leeway string `json:"leeway,omitempty"`
+}
+
+// Errors of authentication, checked with errors.Is. Both are 401s.
+var (
+	// ErrNoCredentials: the request carries no Authorization header.
+	ErrNoCredentials = errors.New("auth: no credentials: send Authorization: Bearer <token>")
+	// ErrInvalid: the credentials are unknown, forged, expired or malformed.
+	ErrInvalid = errors.New("auth: invalid credentials")
+)
+
+// Authenticator turns a request's Authorization header into a
+// [Principal]. It is safe for concurrent use.
+type Authenticator struct {
+	tokens map[[32]byte]Principal // by SHA-256 of the token
+	jwt    *jwtVerifier           // nil without a jwt section
+}
+
+// Load reads an --auth file and the JWKS it names.
+func Load(path string) (*Authenticator, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("auth: read %s: %w", path, err)
+	}
+	cfg, err := ParseConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %s: %w", path, err)
+	}
+	var jwks []byte
+	if cfg.JWT != nil {
+		f := cfg.JWT.JWKSFile
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(filepath.Dir(path), f)
+		}
+		if jwks, err = os.ReadFile(f); err != nil {
+			return nil, fmt.Errorf("auth: %s: jwt.jwks_file: %w", path, err)
+		}
+	}
+	a, err := New(cfg, jwks)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %s: %w", path, err)
+	}
+	return a, nil
+}
+
+// ParseConfig decodes and checks an --auth file. Unknown fields are
+// errors, so a misspelt key never silently weakens the configuration.
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("not an auth file: %w", err)
+	}
+	if dec.More() {
+		return c, errors.New("trailing data after the JSON object")
+	}
+	return c, c.check()
+}
+
+// minTokenLen is the shortest static token accepted: 16 bytes of a
+// random token written as hex or base64 are at least 22 characters, so a
+// shorter one was typed by hand.
+const minTokenLen = 16
+
+func (c Config) check() error {
+	var errs []error
+	if len(c.Tokens) == 0 && c.JWT == nil {
+		errs = append(errs, errors.New("tokens, jwt: give at least one"))
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Tokens {
+		at := fmt.Sprintf("tokens[%d]", i)
+		if len(t.Token) < minTokenLen {
+			errs = append(errs, fmt.Errorf("%s.token: shorter than %d characters", at, minTokenLen))
+		}
+		if strings.ContainsAny(t.Token, " \t\r\n") {
+			errs = append(errs, fmt.Errorf("%s.token: contains white space", at))
+		}
+		if seen[t.Token] {
+			errs = append(errs, fmt.Errorf("%s.token: the same token is given twice", at))
+		}
+		seen[t.Token] = true
+		if t.Subject == "" {
+			errs = append(errs, fmt.Errorf("%s.subject: required", at))
+		}
+		if t.Org == "" {
+			errs = append(errs, fmt.Errorf("%s.org: required (the org whose things the token acts on)", at))
+		}
+		if len(t.Roles) == 0 {
+			errs = append(errs, fmt.Errorf("%s.roles: give at least one", at))
+		}
+		for j, r := range t.Roles {
+			if _, err := ParseRole(r); err != nil {
+				errs = append(errs, fmt.Errorf("%s.roles[%d]: %v", at, j, err))
+			}
+		}
+	}
+	if j := c.JWT; j != nil {
+		if j.Issuer == "" {
+			errs = append(errs, errors.New("jwt.issuer: required"))
+		}
+		if j.Audience == "" {
+			errs = append(errs, errors.New("jwt.audience: required"))
+		}
+		if j.JWKSFile == "" {
+			errs = append(errs, errors.New("jwt.jwks_file: required"))
+		}
+		if j.Leeway != "" {
+			if d, err := time.ParseDuration(j.Leeway); err != nil || d < 0 || d > 5*time.Minute {
+				errs = append(errs, fmt.Errorf("jwt.leeway: %q: want a duration between 0s and 5m", j.Leeway))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// New builds an Authenticator from a checked config and the bytes of its
+// JWKS (nil without a jwt section).
+func New(c Config, jwks []byte) (*Authenticator, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	a := &Authenticator{tokens: map[[32]byte]Principal{}}
+	for _, t := range c.Tokens {
+		p := Principal{Subject: t.Subject, Org: t.Org, Method: "token"}
+		for _, r := range t.Roles {
+			p.Roles = append(p.Roles, Role(r))
+		}
+		a.tokens[sha256.Sum256([]byte(t.Token))] = p
+	}
+	if c.JWT != nil {
+		v, err := newJWTVerifier(*c.JWT, jwks)
+		if err != nil {
+			return nil, err
+		}
+		a.jwt = v
+	}
+	return a, nil
+}
+
+// Authenticate returns the principal of a request, from its
+// "Authorization: Bearer …" header, at time now. Errors wrap
+// ErrNoCredentials or ErrInvalid and say why without echoing the
+// credential.
+func (a *Authenticator) Authenticate(r *http.Request, now time.Time) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Principal{}, ErrNoCredentials
+	}
+	scheme, cred, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(cred) == "" {
+		return Principal{}, fmt.Errorf("%w: want the Bearer scheme", ErrInvalid)
+	}
+	cred = strings.TrimSpace(cred)
+	// A map lookup by hash: the comparison time depends on the hash,
+	// which says nothing about how close a guess is to a token.
+	if p, ok := a.tokens[sha256.Sum256([]byte(cred))]; ok {
+		return p, nil
+	}
+	if a.jwt != nil && strings.Count(cred, ".") == 2 {
+		p, err := a.jwt.verify(cred, now)
+		if err != nil {
+			return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return p, nil
+	}
+	return Principal{}, fmt.Errorf("%w: unknown token", ErrInvalid)
+}
