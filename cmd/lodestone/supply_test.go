@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -240,5 +241,62 @@ func TestSupplyCLIErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d with %q", code, errs, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// TestSupplyRunMoney checks the money of `supply run`: per-node cost fields
+// and the run's sums with prices, and --baseline's net benefit over the
+// same runs.
+func TestSupplyRunMoney(t *testing.T) {
+	mit := `{"start": "2025-01-01", "days": 20,
+	 "network": {"nodes": [{"id": "S", "country": "JP", "capacity_per_period": 10, "inventory": 30, "demand_per_period": 10}]},
+	 "shocks": [{"node": "S", "from": "2025-01-01", "to": "2025-01-10"}],
+	 "prices": [{"material": "magnet", "country": "JP", "price": 50, "currency": "USD", "unit": "kg", "date": "2024-12-01", "source": "test"}],
+	 "costs": {"holding_rate_per_year": 0.365, "nodes": {"S": {"material": "magnet", "margin_per_unit": 20000}}},
+	 "builds": [{"node": "S", "online": "2025-01-16", "add_capacity_per_period": 5, "capex": 1000000, "opex_per_day": 100}]}`
+	code, out, errs := runSupplyCLI(t, mit, "supply", "run", "-", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Nodes map[string]struct {
+			Lost float64          `json:"lost"`
+			Cost *supply.NodeCost `json:"cost"`
+		} `json:"nodes"`
+		Cost *supply.RunCost `json:"cost"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	// The hand calculation of supply's TestMoneyByHand.
+	if c := got.Nodes["S"].Cost; c == nil || c.RevenueAtRisk != 3.5e6 || c.LostDemandCost != 1.4e6 || c.Total != 2405750 || got.Cost == nil || got.Cost.Currency != "USD" {
+		t.Errorf("cost = %+v, run %+v", c, got.Cost)
+	}
+	// The baseline lacks the build: the mitigation costs 1,000,500 more
+	// and avoids nothing (the build comes after the outage), and holds more.
+	dir := t.TempDir()
+	base := strings.Replace(mit, `"builds": [{"node": "S", "online": "2025-01-16", "add_capacity_per_period": 5, "capex": 1000000, "opex_per_day": 100}]`, `"builds": []`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "base.json"), []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runSupplyCLI(t, mit, "supply", "run", "-", "--runs", "4", "--baseline", filepath.Join(dir, "base.json"), "--json")
+	if code != 0 {
+		t.Fatalf("--baseline: exit %d: %s", code, errs)
+	}
+	var cmpOut struct {
+		Benefit supply.Benefit `json:"benefit"`
+	}
+	if err := json.Unmarshal([]byte(out), &cmpOut); err != nil {
+		t.Fatal(err)
+	}
+	b := cmpOut.Benefit
+	if b.Runs != 4 || b.MitigationCost.Mean != 1000500 || b.AvoidedLostDemandCost.Mean != 0 || b.NetBenefit.Mean >= -1000500 || b.NetBenefit.CI95 != 0 {
+		t.Errorf("benefit = %+v", b)
+	}
+	if code, out, _ := runSupplyCLI(t, mit, "supply", "run", "-", "--runs", "4", "--baseline", filepath.Join(dir, "base.json")); code != 0 || !strings.Contains(out, "net benefit") {
+		t.Errorf("--baseline text: exit %d, out %s", code, out)
+	}
+	if code, _, errs := runSupplyCLI(t, mit, "supply", "run", "-", "--baseline", filepath.Join(dir, "base.json")); code == 0 || !strings.Contains(errs, "--runs") {
+		t.Errorf("--baseline without --runs: exit %d, stderr %s", code, errs)
 	}
 }
