@@ -113,6 +113,8 @@ type API struct {
 	// ownPipe says the API built pipe and shuts it down.
 	ownPipe bool
 	jobs    *jobRegistry
+	// ops holds the metrics (see ops.go).
+	ops *opsState
 	events  eventRoutes
 	now     func() time.Time
 
@@ -206,7 +208,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 		}
 	}()
-	if _, pattern := a.mux.Handler(r); pattern == "" {
+	_, pattern := a.mux.Handler(r)
+	w, done := a.observe(w, r, pattern)
+	defer done()
+	if pattern == "" {
 		a.unrouted(w, r)
 		return
 	}

@@ -27,6 +27,7 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.supplyRoutes()...)
 	rs = append(rs, a.plantRoutes()...)
 	rs = append(rs, a.trustRoutes()...)
+	rs = append(rs, a.opsRoutes()...)
 	return rs
 }
 

@@ -458,6 +458,7 @@ func (s *scenarioRunner) update(id string, p *ScenarioProgress) {
 	if cur := s.live[id]; cur != nil && p.Status == RunRunning && p.Done < cur.Done {
 		return // progress callbacks of parallel workers may arrive out of order
 	}
+	s.a.studyProgress(id, p.Status, p.Done, p.Total)
 	if p.Status == RunRunning {
 		s.live[id] = p
 	} else {

@@ -26,7 +26,7 @@ func init() {
 	fitJSON := fitFlags.Bool("json", false, "print the result as JSON")
 	dist := fitFlags.String("distribution", "weibull", "weibull, exponential, lognormal, or auto (smallest AIC)")
 	conf := fitFlags.Float64("confidence", 0.95, "two-sided level of the bounds")
-	bounds := fitFlags.String("bounds", "fisher", "confidence bounds: fisher (Fisher matrix) or lr (likelihood ratio; weibull and exponential)")
+	bounds := fitFlags.String("bounds", "fisher", "confidence bounds: fisher (Fisher matrix) or lr (likelihood ratio)")
 	repFlags := flag.NewFlagSet("lodestone plant reliability replace", flag.ContinueOnError)
 	repJSON := repFlags.Bool("json", false, "print the result as JSON")
 	avFlags := flag.NewFlagSet("lodestone plant reliability availability", flag.ContinueOnError)

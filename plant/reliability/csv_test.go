@@ -70,6 +70,9 @@ func FuzzParseLifeCSV(f *testing.F) {
 			if err != nil {
 				continue
 			}
+			if len(obs) < 50 {
+				reliability.Fit(obs, &reliability.FitOptions{Distribution: d, Bounds: reliability.BoundsLR})
+			}
 			if res.Shape != res.Shape || res.Scale != res.Scale {
 				t.Errorf("%s fit of %q gave NaN: %+v", d, data, res)
 			}

@@ -12,7 +12,7 @@ import (
 // log-likelihood, maximised over the other parameter, is within
 // χ²₁(confidence)/2 of the maximum. They follow the likelihood's shape,
 // so they are asymmetric where it is, and are better than Fisher bounds
-// with few failures. Implemented for the Weibull and the exponential.
+// with few failures. Implemented for the three distributions.
 
 // lrDrop is χ²₁(conf)/2, the drop of the log-likelihood at the bounds.
 func lrDrop(conf float64) float64 {
@@ -24,7 +24,7 @@ func lrDrop(conf float64) float64 {
 // bisecting in ln x.
 func solveDown(f func(float64) float64, from, factor, target float64) (float64, error) {
 	lo, hi := from, from
-	for range 200 {
+	for range 64 { // 2^64: a bound beyond that is no bound
 		hi *= factor
 		if v := f(hi); !(v >= target) {
 			break
@@ -142,9 +142,62 @@ func setLRBounds(obs []Observation, res *FitResult) error {
 			return err
 		}
 		res.ScaleCI = ci
+	case Lognormal:
+		mu, ls := math.Log(res.Scale), math.Log(res.Shape)
+		ci, err := lrInterval(func(sigma float64) float64 { return lognormalProfile(obs, 0, math.Log(sigma), mu) }, res.Shape, target)
+		if err != nil {
+			return err
+		}
+		res.ShapeCI = ci
+		ci, err = lrInterval(func(median float64) float64 { return lognormalProfile(obs, 1, math.Log(median), ls) }, res.Scale, target)
+		if err != nil {
+			return err
+		}
+		res.ScaleCI = ci
 	default:
-		return &DataError{Field: "bounds", Reason: fmt.Sprintf("likelihood-ratio bounds are implemented for weibull and exponential, not %s", res.Distribution)}
+		return &DataError{Field: "bounds", Reason: fmt.Sprintf("likelihood-ratio bounds are not implemented for %s", res.Distribution)}
 	}
 	res.Bounds = BoundsLR
 	return nil
+}
+
+// lognormalProfile maximises the lognormal log-likelihood over one of
+// (μ, ln σ) with the other fixed at v (which = 0: μ is free, ln σ = v;
+// which = 1: ln σ is free, μ = v), by Newton steps with step halving from
+// start. It returns the maximum.
+func lognormalProfile(obs []Observation, which int, v, start float64) float64 {
+	mu, ls := start, v
+	if which == 1 {
+		mu, ls = v, start
+	}
+	ll, g, h := lognormalLL(obs, mu, math.Exp(ls))
+	for range 100 {
+		gi, hi := g[which], h[which][which]
+		if math.Abs(gi) <= 1e-10*(1+math.Abs(ll)) {
+			break
+		}
+		d := gi / float64(len(obs)) // gradient step when not concave here
+		if hi < 0 {
+			d = -gi / hi
+		}
+		step, improved := 1.0, false
+		for range 60 {
+			nmu, nls := mu, ls
+			if which == 0 {
+				nmu += step * d
+			} else {
+				nls += step * d
+			}
+			nll, ng, nh := lognormalLL(obs, nmu, math.Exp(nls))
+			if nll >= ll && !math.IsNaN(nll) {
+				mu, ls, ll, g, h, improved = nmu, nls, nll, ng, nh, true
+				break
+			}
+			step /= 2
+		}
+		if !improved || math.Abs(step*d) < 1e-12 {
+			break
+		}
+	}
+	return ll
 }

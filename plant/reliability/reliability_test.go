@@ -246,8 +246,36 @@ func TestLRBounds(t *testing.T) {
 			t.Errorf("profile at scale bound %v = %v, want %v", e, got, want)
 		}
 	}
-	if _, err := reliability.Fit(obs, &reliability.FitOptions{Distribution: reliability.Lognormal, Bounds: "lr"}); err == nil || !strings.Contains(err.Error(), "bounds: likelihood-ratio bounds are implemented for weibull and exponential") {
-		t.Errorf("lognormal lr: %v", err)
+	// Lognormal: the same check, with the other parameter maximised by
+	// brute force (μ over ln t, σ over a log bracket).
+	ln, err := reliability.Fit(obs, &reliability.FitOptions{Distribution: reliability.Lognormal, Bounds: reliability.BoundsLR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lnLL := func(mu, sigma float64) float64 {
+		var s float64
+		for _, o := range obs {
+			z := (math.Log(o.Time) - mu) / sigma
+			if o.Failed {
+				s += -math.Log(sigma) - math.Log(o.Time) - 0.5*math.Log(2*math.Pi) - 0.5*z*z
+			} else {
+				s += math.Log(0.5 * math.Erfc(z/math.Sqrt2))
+			}
+		}
+		return s
+	}
+	wantLn := ln.LogLikelihood - drop
+	for _, sg := range ln.ShapeCI {
+		got := maxOver(func(m float64) float64 { return lnLL(math.Log(m), sg) }, 10, 1e5)
+		if math.Abs(got-wantLn) > 1e-6 {
+			t.Errorf("lognormal profile at shape bound %v = %v, want %v", sg, got, wantLn)
+		}
+	}
+	for _, md := range ln.ScaleCI {
+		got := maxOver(func(sg float64) float64 { return lnLL(math.Log(md), sg) }, 0.05, 20)
+		if math.Abs(got-wantLn) > 1e-6 {
+			t.Errorf("lognormal profile at scale bound %v = %v, want %v", md, got, wantLn)
+		}
 	}
 	if _, err := reliability.Fit(obs, &reliability.FitOptions{Bounds: "bootstrap"}); err == nil || !strings.Contains(err.Error(), `bounds: "bootstrap" is not fisher or lr`) {
 		t.Errorf("bad bounds: %v", err)

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"lodestone/ops"
+)
+
+// opsState is what the operations routes and the request middleware
+// share: the metrics of this API.
+type opsState struct {
+	metrics *ops.Metrics
+}
+
+// readyTimeout bounds each readiness check: a load balancer asks often
+// and must not pile up requests behind a stuck store.
+const readyTimeout = 2 * time.Second
+
+func (a *API) opsRoutes() []Route {
+	st := a.opts.Store
+	probe := ops.Probe{
+		Now: a.now,
+		Outbox: func(ctx context.Context) (time.Time, error) {
+			recs, err := st.PendingRecords(ctx, 0, 1)
+			if err != nil || len(recs) == 0 {
+				return time.Time{}, err
+			}
+			return recs[0].Time, nil
+		},
+	}
+	if nc := natsConn(a.opts.Bus); nc != nil {
+		probe.BusRTT = nc.RTT
+	}
+	a.ops = &opsState{metrics: ops.NewMetrics(probe)}
+	metrics := a.ops.metrics.Handler()
+	return []Route{
+		{Pattern: "GET /healthz", Handler: a.healthz, Summary: "Liveness: 200 while the process serves requests (checks nothing else)", Response: "Health"},
+		{Pattern: "GET /readyz", Handler: a.readyz, Summary: "Readiness: the store answers, the event bus is connected (when configured) and the model cache is loaded; 503 otherwise; one JSON line per check", Response: "ReadinessReport"},
+		{Pattern: "GET /metrics", Summary: "Prometheus metrics (text exposition format): requests and latencies per route, store and bus probes, outbox lag, studies, connector lag",
+			Handler: func(w http.ResponseWriter, r *http.Request) error { metrics.ServeHTTP(w, r); return nil }},
+	}
+}
+
+// Metrics returns the metrics of the API, for the parts of a server that
+// report their own (the plant connectors' lag).
+func (a *API) Metrics() *ops.Metrics {
+	if a.ops == nil {
+		return nil
+	}
+	return a.ops.metrics
+}
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {
+	checks := []ops.Check{
+		{Name: "store", Run: func(ctx context.Context) error {
+			_, err := a.opts.Store.PendingRecords(ctx, 0, 1)
+			return err
+		}},
+	}
+	if a.opts.Bus != nil {
+		checks = append(checks, ops.Check{Name: "bus", Run: func(ctx context.Context) error {
+			nc := natsConn(a.opts.Bus)
+			if nc == nil {
+				return nil // a bus without a connection (in memory) is always up
+			}
+			if !nc.IsConnected() {
+				return fmt.Errorf("NATS connection is %s", strings.ToLower(nc.Status().String()))
+			}
+			_, err := nc.RTT()
+			return err
+		}})
+	}
+	checks = append(checks, ops.Check{Name: "models", Run: func(ctx context.Context) error {
+		if a.pipe == nil || a.pipe.Models() == nil {
+			return errors.New("model cache not loaded")
+		}
+		return nil
+	}})
+	return ops.WriteReport(w, ops.Ready(r.Context(), readyTimeout, checks))
+}
+
+// natsConn returns the NATS connection of a bus backed by NATS, or nil.
+func natsConn(bus any) *nats.Conn {
+	if b, ok := bus.(interface{ Conn() *nats.Conn }); ok {
+		return b.Conn()
+	}
+	return nil
+}
+
+// observe starts measuring a request that matched pattern ("" when none
+// did): done counts it in the metrics and logs one line, at debug, or at
+// error for a 5xx.
+func (a *API) observe(w http.ResponseWriter, r *http.Request, pattern string) (http.ResponseWriter, func()) {
+	if a.ops == nil {
+		return w, func() {}
+	}
+	route := ops.Unrouted
+	if pattern != "" {
+		route = pattern
+		if _, p, ok := strings.Cut(pattern, " "); ok {
+			route = p
+		}
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	t0 := time.Now()
+	return sw, func() {
+		d := time.Since(t0)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK // net/http's answer to a handler that wrote nothing
+		}
+		a.ops.metrics.ObserveRequest(route, r.Method, status, d)
+		level := slog.LevelDebug
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		if a.log.Enabled(r.Context(), level) {
+			a.log.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method), slog.String("route", route),
+				slog.String("path", r.URL.Path), slog.Int("status", status), slog.Duration("duration", d))
+		}
+	}
+}
+
+// statusWriter keeps the status of a response. It keeps the optional
+// interfaces of the writer it wraps: Flush here, the others through
+// Unwrap (see [http.ResponseController]).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush serves handlers that assert http.Flusher (the event streams).
+func (w *statusWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Unwrap gives a ResponseController the wrapped writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// studyProgress reports a study's progress to the metrics.
+func (a *API) studyProgress(id, status string, done, total int) {
+	if a.ops != nil {
+		a.ops.metrics.StudyProgress(id, status == RunRunning, done, total)
+	}
+}
