@@ -52,6 +52,10 @@ type Config struct {
 	Origin string `json:"origin"`
 	VKey   string `json:"vkey"`
 	Source string `json:"source"`
+	// Since is when the log was started on this store (RFC 3339): changes
+	// committed before it were never logged, and verify does not ask for
+	// their entries.
+	Since time.Time `json:"since"`
 }
 
 // LogOptions configure a Log.
@@ -147,7 +151,7 @@ func NewLog(ctx context.Context, st store.Documents, signer note.Signer, opts Lo
 
 // config writes the configuration document, or checks the stored one.
 func (l *Log) config(ctx context.Context) error {
-	want := Config{Origin: l.origin, VKey: l.vkey, Source: l.source}
+	want := Config{Origin: l.origin, VKey: l.vkey, Source: l.source, Since: time.Now().UTC()}
 	body, _ := json.Marshal(want)
 	_, err := l.st.PutDoc(ctx, store.Doc{Kind: DocConfig, ID: "config", Body: body}, store.Condition{IfNoneMatch: true})
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -106,7 +107,7 @@ func Verify(ctx context.Context, st store.Store, vkey string) (*Report, error) {
 	if source == "" {
 		source = "lodestone://localhost"
 	}
-	if err := compareStore(ctx, st, source, entries, rep); err != nil {
+	if err := compareStore(ctx, st, source, cfg.Since, entries, rep); err != nil {
 		return nil, err
 	}
 	rep.OK = len(rep.Mismatches) == 0
@@ -279,9 +280,11 @@ type expected struct {
 	entity  string
 	name    string
 	version string
+	// optional: committed before the log started; checked only if logged.
+	optional bool
 }
 
-func compareStore(ctx context.Context, st store.Store, source string, raw [][]byte, rep *Report) error {
+func compareStore(ctx context.Context, st store.Store, source string, since time.Time, raw [][]byte, rep *Report) error {
 	byID := map[string][]*logEntry{}
 	var all []*logEntry
 	importTimes := map[string]bool{}
@@ -299,7 +302,15 @@ func compareStore(ctx context.Context, st store.Store, source string, raw [][]by
 			le.matched = true // imports are checked by the versions they wrote
 		}
 	}
-	c := &collector{ctx: ctx, st: st, source: source, importTimes: importTimes, rep: rep, logged: all}
+	// The config document is not signed: never trust its start time past
+	// the earliest logged change, so that moving it forward cannot excuse
+	// rows inserted after the log started.
+	for _, le := range all {
+		if t, err := time.Parse(timeFormat, le.Time); err == nil && t.Before(since) {
+			since = t
+		}
+	}
+	c := &collector{ctx: ctx, st: st, source: source, since: since, importTimes: importTimes, rep: rep, logged: all}
 	if err := c.collect(); err != nil {
 		return err
 	}
@@ -333,6 +344,8 @@ func compareStore(ctx context.Context, st store.Store, source string, raw [][]by
 				why = "the stored version's attributes differ from the logged entry"
 			}
 			rep.add(Mismatch{Kind: kind, Entity: x.entity, Name: x.name, Version: x.version, Change: x.entry.Type, Index: near.index, Detail: why})
+		case x.optional:
+			// Before the log started: never logged.
 		default:
 			extra = append(extra, Mismatch{Kind: Extra, Entity: x.entity, Name: x.name, Version: x.version, Change: x.entry.Type, Index: -1,
 				Detail: "the store holds a change the log never recorded"})

@@ -57,3 +57,43 @@ func TestVerifyImport(t *testing.T) {
 		t.Fatalf("%+v", rep.Mismatches)
 	}
 }
+
+// TestLogStartedLate: changes committed before the log was started on a
+// store were never logged and are not reported; later ones are checked.
+func TestLogStartedLate(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openStore(t, dir+"/lodestone.db")
+	defer st.Close()
+	p, err := pipeline.New(ctx, pipeline.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PutModels(ctx, rawModels()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.PutTwin(ctx, asset("early", 1), store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := trust.NewLog(ctx, st, testSigner, trust.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := pipeline.New(ctx, pipeline.Options{Store: st, Hooks: []pipeline.Hook{l}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.PatchTwin(ctx, "early", twin.Patch{{Op: "replace", Path: "/capacity", Value: 2.0}}, store.Condition{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := trust.Verify(ctx, st, testVKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || rep.TreeSize != 1 {
+		t.Fatalf("tree %d: %+v", rep.TreeSize, rep.Mismatches)
+	}
+}
