@@ -6,6 +6,9 @@ export class APIError extends Error {
     super(e.message || `HTTP ${status}`);
     this.status = status;
     this.code = e.code || "";
+    // details name the fields at fault ({path: "/capacityTonnesPerYear",
+    // message}); forms show each next to its field.
+    this.details = e.details || [];
   }
 }
 
@@ -27,11 +30,23 @@ async function call(method, path, body, headers = {}) {
 
 const enc = encodeURIComponent;
 
+const asOfQ = (asOf, sep = "?") => (asOf ? `${sep}asOf=${enc(asOf)}` : "");
+
 export const api = {
+  call,
   models: () => call("GET", "/models?includeModelDefinition=true"),
+  uploadModels: (defs) => call("POST", "/models", defs),
+  decommissionModel: (id) => call("PATCH", `/models/${enc(id)}`, [{ op: "replace", path: "/decommissioned", value: true }], { "Content-Type": "application/json-patch+json" }),
+  deleteModel: (id) => call("DELETE", `/models/${enc(id)}`),
+  putTwin: (id, body, create) => call("PUT", `/digitaltwins/${enc(id)}`, body, create ? { "If-None-Match": "*" } : {}),
+  deleteTwin: (id) => call("DELETE", `/digitaltwins/${enc(id)}`),
+  putRelationship: (id, relId, body) => call("PUT", `/digitaltwins/${enc(id)}/relationships/${enc(relId)}`, body, { "If-None-Match": "*" }),
+  deleteRelationship: (id, relId) => call("DELETE", `/digitaltwins/${enc(id)}/relationships/${enc(relId)}`),
+  snapshot: (asOf) => call("GET", "/snapshot" + asOfQ(asOf)),
+  bibliography: () => call("GET", "/api/v1/bibliography"),
   modelProperties: (id) => call("GET", `/api/v1/models/${enc(id)}/properties`),
-  twin: (id) => call("GET", `/digitaltwins/${enc(id)}`),
-  patchTwin: (id, ops) => call("PATCH", `/digitaltwins/${enc(id)}`, ops, { "Content-Type": "application/json-patch+json" }),
+  twin: (id, asOf) => call("GET", `/digitaltwins/${enc(id)}` + asOfQ(asOf)),
+  patchTwin: (id, ops, etag) => call("PATCH", `/digitaltwins/${enc(id)}`, ops, { "Content-Type": "application/json-patch+json", ...(etag ? { "If-Match": etag } : {}) }),
   history: (id) => call("GET", `/digitaltwins/${enc(id)}/history`),
   outgoing: (id) => call("GET", `/digitaltwins/${enc(id)}/relationships`),
   incoming: (id) => call("GET", `/digitaltwins/${enc(id)}/incomingrelationships`),

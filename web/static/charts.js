@@ -1,56 +1,61 @@
-// Small SVG charts drawn without a library: a time-series line chart and a
-// force-directed graph layout for a twin's neighbourhood.
+// Charts of the dashboard, drawn by Apache ECharts (web/static/vendor,
+// loaded by index.html as the global `echarts`; docs/adr/0004). This file
+// shapes data into ECharts options; it draws nothing by hand.
 
-const NS = "http://www.w3.org/2000/svg";
-
-export function el(tag, attrs = {}, text) {
-  const e = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
+// chart returns a box that draws option once it is in the page and has a
+// width (ECharts measures its container). The instance is on box.chart and
+// box.dataset.ready is set when drawn, for tests and callers that update it.
+export function chart(option, { height = 260, id, cls = "" } = {}) {
+  const box = document.createElement("div");
+  box.className = ("chart " + cls).trim();
+  if (id) box.id = id;
+  box.style.height = height + "px";
+  const draw = () => {
+    if (!box.isConnected || box.clientWidth === 0) { requestAnimationFrame(draw); return; }
+    const c = window.echarts.init(box, null, { renderer: "canvas" });
+    c.setOption(option);
+    box.chart = c;
+    box.dataset.ready = "1";
+    if (box.onchart) box.onchart(c);
+    new ResizeObserver(() => c.resize()).observe(box);
+  };
+  requestAnimationFrame(draw);
+  return box;
 }
 
-const palette = ["#8a4b08", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#17becf", "#bcbd22", "#7f7f7f"];
+// A qualitative palette with enough colours that the models of the
+// ontology rarely share one (Tableau 20, reordered).
+const palette = ["#8a4b08", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#17becf", "#bcbd22", "#e377c2", "#ff7f0e", "#7f7f7f",
+  "#aec7e8", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#9edae5", "#dbdb8d", "#f7b6d2", "#ffbb78", "#393b79"];
 
-// lineChart draws series [{name, points:[{t:Date, v:number}]}] into an SVG.
-export function lineChart(series, { width = 560, height = 220, unit = "" } = {}) {
-  const svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img" });
-  const pts = series.flatMap((s) => s.points);
-  if (pts.length === 0) {
-    svg.appendChild(el("text", { x: 10, y: 20 }, "no numeric history yet"));
-    return svg;
-  }
-  const pad = { l: 56, r: 10, t: 10 + 14 * series.length, b: 28 };
-  let t0 = Math.min(...pts.map((p) => +p.t)), t1 = Math.max(...pts.map((p) => +p.t));
-  let v0 = Math.min(...pts.map((p) => p.v)), v1 = Math.max(...pts.map((p) => p.v));
-  if (t0 === t1) { t0 -= 1000; t1 += 1000; }
-  if (v0 === v1) { v0 -= Math.abs(v0) * 0.1 || 1; v1 += Math.abs(v1) * 0.1 || 1; }
-  const x = (t) => pad.l + ((+t - t0) / (t1 - t0)) * (width - pad.l - pad.r);
-  const y = (v) => height - pad.b - ((v - v0) / (v1 - v0)) * (height - pad.t - pad.b);
-  svg.appendChild(el("line", { x1: pad.l, y1: height - pad.b, x2: width - pad.r, y2: height - pad.b, stroke: "#999" }));
-  svg.appendChild(el("line", { x1: pad.l, y1: pad.t, x2: pad.l, y2: height - pad.b, stroke: "#999" }));
-  for (const v of [v0, (v0 + v1) / 2, v1]) {
-    svg.appendChild(el("text", { x: 4, y: y(v) + 4 }, fmt(v)));
-  }
-  svg.appendChild(el("text", { x: pad.l, y: height - 8 }, axisTime(t0, t1 - t0)));
-  svg.appendChild(el("text", { x: width - pad.r, y: height - 8, "text-anchor": "end" }, axisTime(t1, t1 - t0)));
-  series.forEach((s, i) => {
-    const c = palette[i % palette.length];
-    const d = s.points.map((p, j) => `${j ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ");
-    svg.appendChild(el("path", { d, fill: "none", stroke: c, "stroke-width": 1.6 }));
-    for (const p of s.points) svg.appendChild(el("circle", { cx: x(p.t), cy: y(p.v), r: 2.5, fill: c }));
-    const u = s.unit || unit;
-    svg.appendChild(el("text", { x: pad.l + 8, y: pad.t + 12 + i * 14, fill: c, class: "legend" }, s.name + (u ? ` (${u})` : "")));
-  });
-  return svg;
+// Colours fixed for the facility models, so the graph, map and Sankey
+// agree; any other key gets a colour from a hash of its name, the same in
+// every view and every session.
+const fixed = {
+  "dtmi:lodestone:Mine;1": "#8a4b08", "dtmi:lodestone:SeparationPlant;1": "#1f77b4", "dtmi:lodestone:MetalRefinery;1": "#2ca02c",
+  "dtmi:lodestone:MagnetPlant;1": "#9467bd", "dtmi:lodestone:OEM;1": "#d62728", "dtmi:lodestone:Stockpile;1": "#17becf",
+  "dtmi:lodestone:Country;1": "#7f7f7f", "dtmi:lodestone:Company;1": "#bcbd22", "dtmi:lodestone:Material;1": "#e377c2",
+  "dtmi:lodestone:ExportControl;1": "#ff7f0e",
+};
+
+export function colourOf(key) {
+  if (fixed[key]) return fixed[key];
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) { h ^= key.charCodeAt(i); h = Math.imul(h, 16777619); }
+  return palette[(h >>> 0) % palette.length];
 }
 
-// axisTime labels a time axis: the clock time when the span is under a
-// day, the date otherwise.
-function axisTime(t, span) {
-  const iso = new Date(t).toISOString();
-  return span < 86400e3 ? iso.slice(11, 19) + "Z" : iso.slice(0, 10);
-}
+// Country colours of the Sankey and the map.
+const countryFixed = { CN: "#d62728", ROW: "#7f7f7f", US: "#1f77b4", AU: "#2ca02c", MY: "#17becf", MM: "#9467bd", JP: "#e377c2", VN: "#bcbd22" };
+export const countryColour = (c) => countryFixed[c] || colourOf("country:" + c);
+
+// modelLabel is the short name of a DTMI: dtmi:lodestone:Mine;1 → Mine.
+export const modelLabel = (m) => (m || "").replace(/^dtmi:(?:[^:;]+:)*([^:;]+);\d+$/, "$1") || "(no model)";
+
+// Supply-chain stages in order, and the stage a model's twins sit in.
+export const stages = ["mine", "separation", "metal", "magnet", "oem"];
+const stageModels = { Mine: "mine", Concentrator: "mine", SeparationPlant: "separation", SXCascade: "separation", MetalRefinery: "metal", MagnetPlant: "magnet", OEM: "oem", Stockpile: "stockpile", Warehouse: "stockpile" };
+export const stageOf = (model) => stageModels[modelLabel(model)] || "";
 
 // shortTime shows an RFC 3339 time to the second ("2026-11-27 01:43:17Z").
 export function shortTime(s) {
@@ -58,102 +63,170 @@ export function shortTime(s) {
   return s.replace("T", " ").replace(/\.\d+(Z|[+-]\d\d:\d\d)$/, "$1");
 }
 
+// fmt prints a number to six significant digits, in exponent form only
+// when very large or small; -0 prints as 0.
 export function fmt(v) {
   if (typeof v !== "number") return String(v);
+  if (Object.is(v, -0) || v === 0) return "0";
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
-  return +v.toPrecision(6) + "";
+  if (a >= 1e9 || a < 1e-3) return v.toExponential(3);
+  return (+v.toPrecision(6)).toLocaleString("en-GB", { maximumFractionDigits: 6 });
 }
 
-// forceLayout places nodes [{id}] joined by edges [{source,target}] with a
-// fixed number of spring-electric iterations; deterministic for the same input.
-export function forceLayout(nodes, edges, width, height) {
-  const n = nodes.length;
-  const pos = new Map();
-  nodes.forEach((nd, i) => {
-    const a = (2 * Math.PI * i) / Math.max(n, 1);
-    const r = Math.min(width, height) * 0.35;
-    pos.set(nd.id, { x: (width - 130) / 2 + r * Math.cos(a), y: height / 2 + r * Math.sin(a), dx: 0, dy: 0 });
-  });
-  const k = Math.sqrt((width * height) / Math.max(n, 1)) * 0.6;
-  const iters = n > 300 ? 60 : 150;
-  for (let it = 0; it < iters; it++) {
-    const temp = (1 - it / iters) * k;
-    for (const p of pos.values()) { p.dx = 0; p.dy = 0; }
-    const ps = [...pos.values()];
-    for (let i = 0; i < ps.length; i++) {
-      for (let j = i + 1; j < ps.length; j++) {
-        const a = ps[i], b = ps[j];
-        let dx = a.x - b.x, dy = a.y - b.y;
-        const d2 = dx * dx + dy * dy || 0.01, d = Math.sqrt(d2);
-        const f = (k * k) / d;
-        dx = (dx / d) * f; dy = (dy / d) * f;
-        a.dx += dx; a.dy += dy; b.dx -= dx; b.dy -= dy;
-      }
-    }
-    for (const e of edges) {
-      const a = pos.get(e.source), b = pos.get(e.target);
-      if (!a || !b) continue;
-      let dx = a.x - b.x, dy = a.y - b.y;
-      const d = Math.sqrt(dx * dx + dy * dy) || 0.01;
-      const f = (d * d) / k;
-      dx = (dx / d) * f; dy = (dy / d) * f;
-      a.dx -= dx; a.dy -= dy; b.dx += dx; b.dy += dy;
-    }
-    for (const p of pos.values()) {
-      const d = Math.sqrt(p.dx * p.dx + p.dy * p.dy) || 1;
-      // Keep room on the right for the node's label.
-      p.x = Math.min(width - 150, Math.max(20, p.x + (p.dx / d) * Math.min(d, temp)));
-      p.y = Math.min(height - 20, Math.max(20, p.y + (p.dy / d) * Math.min(d, temp)));
-    }
+// withUnit prints a number and its unit ("45,000 t/yr"); unit names of
+// DTDL become symbols.
+export function withUnit(v, unit) {
+  const u = unitSymbol(unit);
+  return u ? `${fmt(v)} ${u}` : fmt(v);
+}
+
+const unitSymbols = { tonne: "t", percent: "%", kilogram: "kg", kilogramPerHour: "kg/h", litrePerHour: "L/h", literPerHour: "L/h", degreeCelsius: "°C", kelvin: "K", hour: "h", day: "d", second: "s", metre: "m", cubicMetre: "m³", cubicMetrePerHour: "m³/h", milligramPerLitre: "mg/L", kilowatt: "kW", megawatt: "MW", usDollar: "USD" };
+export const unitSymbol = (u) => (u ? unitSymbols[u] || u : "");
+
+// timeChart draws series [{name, unit, points:[{t: Date|ms, v}]}] on a time
+// axis; bands [{from, to, kind, label}] (dates) are shaded.
+export function timeChart(series, { title = "", unit = "", height = 220, bands = [], yMin, id, cls = "timechart" } = {}) {
+  const shade = (kind) => (kind === "shock" ? "rgba(214,39,40,0.14)" : "rgba(242,183,5,0.18)");
+  const option = {
+    animation: false,
+    title: { text: title + (unit ? ` (${unit})` : ""), textStyle: { fontSize: 12 } },
+    tooltip: { trigger: "axis", valueFormatter: (v) => (typeof v === "number" ? withUnit(v, unit) : v) },
+    legend: { bottom: 0, type: "scroll", textStyle: { fontSize: 11 } },
+    grid: { left: 56, right: 16, top: 30, bottom: 48 },
+    xAxis: { type: "time" },
+    yAxis: { type: "value", min: yMin, scale: yMin === undefined, axisLabel: { formatter: (v) => fmt(v) } },
+    series: series.map((s, i) => ({
+      name: s.name + (s.unit && s.unit !== unit ? ` (${unitSymbol(s.unit)})` : ""), type: "line", showSymbol: s.points.length < 40, symbolSize: 4,
+      data: s.points.map((p) => [+p.t, p.v]), lineStyle: { width: 1.6 }, color: s.colour,
+      markArea: i === 0 && bands.length ? { silent: false, data: bands.map((b) => [{ name: b.label, xAxis: Date.parse(b.from), itemStyle: { color: shade(b.kind) } }, { xAxis: Date.parse(b.to) + 86400e3 }]), label: { show: false } } : undefined,
+    })),
+  };
+  const box = chart(option, { height, id, cls });
+  box.dataset.series = series.map((s) => s.name).join("|");
+  box.dataset.bands = bands.map((b) => b.kind).join("|");
+  return box;
+}
+
+// lineChart is timeChart for a twin's history: one series, its unit.
+export function lineChart(series, opts = {}) {
+  if (!series.length || series.every((s) => s.points.length === 0)) {
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = "no numeric history yet";
+    return p;
   }
-  // Fit the drawing to the box: springs and clamps can leave it off to one
-  // side or bunched in the middle. The right margin leaves room for labels.
-  if (n > 1) {
-    const ps = [...pos.values()];
-    const x0 = Math.min(...ps.map((p) => p.x)), x1 = Math.max(...ps.map((p) => p.x));
-    const y0 = Math.min(...ps.map((p) => p.y)), y1 = Math.max(...ps.map((p) => p.y));
-    const box = { l: 30, r: width - 150, t: 24, b: height - 24 };
-    const s = Math.min((box.r - box.l) / Math.max(x1 - x0, 1), (box.b - box.t) / Math.max(y1 - y0, 1), 3);
-    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    for (const p of ps) {
-      p.x = (box.l + box.r) / 2 + (p.x - cx) * s;
-      p.y = (box.t + box.b) / 2 + (p.y - cy) * s;
+  return timeChart(series, { title: series.length === 1 ? series[0].name : "", unit: series.length === 1 ? unitSymbol(series[0].unit) : "", height: opts.height || 180, cls: "timechart history-chart" });
+}
+
+// graphChart draws twins [{id, model, name}] and relationships [{id,
+// source, target, name}] as an ECharts graph series. layout: "force"
+// (small graphs), "lanes" (the supply chain's stages left to right, other
+// twins in a band below) or "circle" (grouped by model; any size). Colours
+// and legend entries are by model. onNode(id) is called on a click.
+export function graphChart(nodes, edges, { layout = "auto", height = 560, focus, onNode, id = "graph-chart" } = {}) {
+  const models = [...new Set(nodes.map((n) => n.model || ""))].sort();
+  const big = nodes.length > 400;
+  if (layout === "auto") layout = big ? "circle" : "force";
+  const pos = layout === "lanes" ? laneLayout(nodes) : layout === "circle" ? circleLayout(nodes, models) : null;
+  const degree = new Map();
+  for (const e of edges) { degree.set(e.source, (degree.get(e.source) || 0) + 1); degree.set(e.target, (degree.get(e.target) || 0) + 1); }
+  const ids = new Set(nodes.map((n) => n.id));
+  const nodeModel = new Map(nodes.map((n) => [n.id, n.model]));
+  const data = nodes.map((n) => {
+    const p = pos && pos.get(n.id);
+    return {
+      id: n.id, name: n.id, category: models.indexOf(n.model || ""), x: p ? p.x : undefined, y: p ? p.y : undefined,
+      symbolSize: n.id === focus ? 18 : big ? 5 : Math.min(16, 7 + Math.sqrt(degree.get(n.id) || 0) * 1.5),
+      value: n.name || "", label: { show: !big && (nodes.length <= 60 || n.id === focus || (layout === "lanes" && !!stageOf(n.model))) },
+      itemStyle: n.id === focus ? { borderColor: "#000", borderWidth: 2 } : undefined,
+    };
+  });
+  const links = edges.filter((e) => ids.has(e.source) && ids.has(e.target)).map((e) => ({ source: e.source, target: e.target, value: e.name || "",
+    // In lanes, the chain's own lanes stand out; links to the band of
+    // other twins (countries, companies, materials) stay faint.
+    lineStyle: layout === "lanes" && !(stageOf(nodeModel.get(e.source)) && stageOf(nodeModel.get(e.target))) ? { opacity: 0.15 } : undefined }));
+  if (layout === "lanes") { // lane headings
+    for (const [i, s] of stages.entries()) data.push({ id: "lane:" + s, name: s, x: i * 240, y: -50, symbol: "none", symbolSize: 1, label: { show: true, position: "inside", fontWeight: 600, fontSize: 13 }, tooltip: { show: false } });
+  }
+  const option = {
+    animation: !big,
+    tooltip: { formatter: (p) => (p.dataType === "edge" ? `${p.data.source} —${p.data.value}→ ${p.data.target}` : `${p.data.id}<br>${modelLabel(models[p.data.category])}${p.data.value ? "<br>" + p.data.value : ""}`) },
+    legend: [{ data: models.map(modelLabel), type: "scroll", top: 0, textStyle: { fontSize: 11 } }],
+    series: [{
+      type: "graph", layout: pos ? "none" : "force", roam: true, draggable: !big, progressive: 2000, progressiveThreshold: 3000,
+      categories: models.map((m) => ({ name: modelLabel(m), itemStyle: { color: colourOf(m) } })),
+      data, links, edgeSymbol: ["none", "arrow"], edgeSymbolSize: big ? 0 : 6,
+      lineStyle: { color: "#9aa0a6", opacity: big ? 0.25 : 0.6, width: big ? 0.5 : 1, curveness: layout === "lanes" ? 0.15 : 0 },
+      label: { position: "right", fontSize: 11 }, labelLayout: { hideOverlap: true },
+      emphasis: { focus: "adjacency", label: { show: true } },
+      force: { repulsion: nodes.length > 150 ? 60 : 180, edgeLength: [40, 110], gravity: 0.08, layoutAnimation: nodes.length < 150 },
+      top: 36,
+    }],
+  };
+  const box = chart(option, { height, id, cls: "graph-chart" });
+  box.dataset.nodes = String(nodes.length);
+  box.dataset.edges = String(links.length);
+  box.dataset.layout = layout;
+  box.onchart = (c) => { if (onNode) c.on("click", (p) => { if (p.dataType === "node" && !String(p.data.id).startsWith("lane:")) onNode(p.data.id); }); };
+  return box;
+}
+
+// laneLayout places the stages' twins in columns mine → OEM (stockpiles
+// beside the stage they hold), ranked by id; other twins go in rows below.
+function laneLayout(nodes) {
+  const lanes = new Map();
+  const others = [];
+  for (const n of nodes) {
+    const s = stageOf(n.model);
+    const col = s === "stockpile" ? 3.5 : stages.indexOf(s);
+    if (col < 0) { others.push(n); continue; }
+    (lanes.get(col) || lanes.set(col, []).get(col)).push(n);
+  }
+  const pos = new Map();
+  let rows = 0;
+  for (const [col, ns] of lanes) {
+    ns.sort((a, b) => a.id.localeCompare(b.id));
+    ns.forEach((n, i) => pos.set(n.id, { x: col * 240, y: i * 44 + (col % 1 ? 22 : 0) }));
+    rows = Math.max(rows, ns.length);
+  }
+  others.sort((a, b) => (a.model || "").localeCompare(b.model || "") || a.id.localeCompare(b.id));
+  const perRow = Math.max(8, Math.ceil(Math.sqrt(others.length * 3)));
+  others.forEach((n, i) => pos.set(n.id, { x: (i % perRow) * (960 / perRow), y: (rows + 1.5) * 44 + Math.floor(i / perRow) * 36 }));
+  return pos;
+}
+
+// circleLayout puts each model's twins on an arc of one circle, sectors in
+// model order: O(n), for graphs too large for a force layout.
+function circleLayout(nodes, models) {
+  const byModel = new Map(models.map((m) => [m, []]));
+  for (const n of nodes) byModel.get(n.model || "").push(n);
+  const pos = new Map();
+  let i = 0;
+  const total = nodes.length;
+  for (const m of models) {
+    const ns = byModel.get(m).sort((a, b) => a.id.localeCompare(b.id));
+    for (const n of ns) {
+      const a = (2 * Math.PI * i++) / total;
+      const r = 1000 + (i % 3) * 30;
+      pos.set(n.id, { x: r * Math.cos(a), y: r * Math.sin(a) });
     }
-  } else if (n === 1) {
-    const p = [...pos.values()][0];
-    p.x = (width - 130) / 2; p.y = height / 2;
+    i += Math.ceil(total / 200); // a gap between models
   }
   return pos;
 }
 
-// graphView renders nodes and edges as an SVG; onNode is called with a node id on click.
-export function graphView(nodes, edges, { width = 900, height = 560, focus, onNode } = {}) {
-  const svg = el("svg", { width: "100%", height, viewBox: `0 0 ${width} ${height}`, class: "graph" });
-  const pos = forceLayout(nodes, edges, width, height);
-  const defs = el("defs");
-  const marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 16, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
-  marker.appendChild(el("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#888" }));
-  defs.appendChild(marker);
-  svg.appendChild(defs);
-  for (const e of edges) {
-    const a = pos.get(e.source), b = pos.get(e.target);
-    if (!a || !b) continue;
-    svg.appendChild(el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: "#bbb", "marker-end": "url(#arrow)" }));
-    if (edges.length < 80) svg.appendChild(el("text", { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, class: "muted", "font-size": 10 }, e.name || ""));
+// legend returns an HTML legend: [{label, colour}].
+export function legend(items, id) {
+  const ul = document.createElement("ul");
+  ul.className = "legend";
+  if (id) ul.id = id;
+  for (const it of items) {
+    const li = document.createElement("li");
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    sw.style.background = it.colour;
+    li.append(sw, it.label);
+    ul.append(li);
   }
-  const models = [...new Set(nodes.map((n) => n.model || ""))];
-  for (const nd of nodes) {
-    const p = pos.get(nd.id);
-    const g = el("g", { transform: `translate(${p.x},${p.y})`, "data-id": nd.id, style: "cursor:pointer" });
-    g.appendChild(el("circle", { r: nd.id === focus ? 9 : 6, fill: palette[models.indexOf(nd.model || "") % palette.length], stroke: "#fff" }));
-    // Many twins: only the focus keeps its label; the others show theirs
-    // on hover (and in the tooltip).
-    g.appendChild(el("text", { x: 9, y: 4, class: nodes.length > 60 && nd.id !== focus ? "hover-label" : "" }, nd.id));
-    const title = el("title", {}, `${nd.id}\n${nd.model || ""}`);
-    g.appendChild(title);
-    if (onNode) g.addEventListener("click", () => onNode(nd.id));
-    svg.appendChild(g);
-  }
-  return svg;
+  return ul;
 }

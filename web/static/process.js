@@ -1,107 +1,145 @@
-// Process twin page: run an SXCascade twin's simulation and draw its stage
-// profiles (log scale, both phases) and, for a binary split, a
-// McCabe–Thiele style diagram of the stages.
-import { el, fmt } from "./charts.js";
+// Process page (#/process, #/process/ID): the process twins (SX cascades)
+// and, for one, its steady state from POST /digitaltwins/{id}/simulate as
+// a flowsheet diagram with a stream table, stage profiles and a
+// McCabe–Thiele diagram of any binary split. Engines with no API route yet
+// are listed with their CLI command.
+import { api } from "./api.js";
+import { chart, fmt } from "./charts.js";
+import { h, fail } from "./dom.js";
 
-const palette = ["#8a4b08", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#17becf", "#bcbd22", "#7f7f7f", "#e377c2", "#ff7f0e"];
+// engines the process layer has, the CLI command that runs each, and a
+// pattern for the API route that would serve it (read from /openapi.json,
+// so a route added later shows up here without a change to this page).
+const engines = [
+  { name: "SX steady state (cascade profiles, recovery, purity)", cli: "lodestone sx simulate SPEC.json", route: /\/simulate$/ },
+  { name: "SX design (McCabe–Thiele, stages for a cut)", cli: "lodestone sx design SPEC.json", route: /design/ },
+  { name: "SX dynamics (time series with disturbances)", cli: "lodestone sx dynamic SPEC.json", route: /dynamic/ },
+  { name: "Precipitation balance", cli: "lodestone precip simulate SPEC.json", route: /precip/ },
+  { name: "Calcination balance", cli: "lodestone calcine simulate SPEC.json", route: /calcin/ },
+  { name: "Flowsheet (units joined by streams)", cli: "lodestone flowsheet run SPEC.json", route: /flowsheet/ },
+];
 
-// metalsOf lists the elements present in the stage profiles, without
-// protons, anions and extractants (they are not metals being separated).
-export function metalsOf(stages) {
-  const skip = new Set(["H", "HSO4", "SO4", "Cl", "NO3", "H2C2O4", "C2O4", "DEHPA", "PC88A", "P507", "Cyanex272", "Na", "NH4"]);
-  const s = new Set();
-  for (const st of stages) for (const k of Object.keys(st.aqueous_mg_per_L || {})) if (!skip.has(k)) s.add(k);
-  return [...s].sort();
+async function processIndex(main) {
+  const [res, doc] = await Promise.all([
+    api.query("SELECT T FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:lodestone:SXCascade;1')"),
+    api.call("GET", "/openapi.json").catch(() => ({ paths: {} })),
+  ]);
+  const paths = Object.keys(doc.paths || {});
+  const twins = res.value.map((r) => r.T);
+  main.replaceChildren(h("h2", {}, "Process twins"),
+    twins.length
+      ? h("table", { id: "process-twins" }, h("tr", {}, h("th", {}, "cascade"), h("th", {}, "name"), h("th", {}, "stages")),
+        twins.map((t) => h("tr", {}, h("td", {}, h("a", { href: `#/process/${encodeURIComponent(t.$dtId)}` }, t.$dtId)), h("td", {}, t.name || ""), h("td", { class: "num" }, t.spec && t.spec.stages ? String(t.spec.stages) : ""))))
+      : h("p", { class: "muted", id: "process-none" }, "No SXCascade twin in the graph yet. Create one (model dtmi:lodestone:SXCascade;1 with a spec, the SPEC.json of `lodestone sx simulate`) from ", h("a", { href: "#/new-twin/dtmi%3Alodestone%3ASXCascade%3B1" }, "New twin"), "."),
+    h("h3", {}, "Engines"),
+    h("table", { id: "process-engines" }, h("tr", {}, h("th", {}, "engine"), h("th", {}, "API route"), h("th", {}, "CLI")),
+      engines.map((e) => {
+        const p = paths.filter((x) => e.route.test(x));
+        return h("tr", {}, h("td", {}, e.name), h("td", {}, p.length ? p.join(", ") : h("span", { class: "muted" }, "none yet: CLI only")), h("td", {}, h("code", {}, e.cli)));
+      })));
 }
 
-// stageProfiles draws mg/L by stage for each metal: aqueous solid, organic dashed, log scale.
-export function stageProfiles(stages, { width = 640, height = 300 } = {}) {
-  const svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "profiles", role: "img" });
+function metalsOf(stages) {
+  const skip = new Set(["H", "Cl", "SO4", "NO3", "Na", "OH", "DEHPA", "PC88A", "HEHEHP", "Cyanex272", "Cyanex923", "TBP"]);
+  const seen = new Set();
+  for (const s of stages) for (const k of Object.keys(s.aqueous_mg_per_L || {})) if (!skip.has(k)) seen.add(k);
+  return [...seen].sort();
+}
+
+// flowsheet draws the cascade: stages in a row, the aqueous phase from the
+// feed stage down to stage 1 (raffinate), the organic phase from stage 1 up
+// to stage N (extract), each inlet where it enters.
+function flowsheet(spec, out) {
+  const n = spec.stages || out.stages.length;
+  const nodes = [], links = [];
+  for (let i = 1; i <= n; i++) nodes.push({ name: `stage ${i}`, x: i * 100, y: 100, symbol: "rect", symbolSize: [56, 34], itemStyle: { color: "#f3efe6", borderColor: "#8a4b08" }, label: { show: true, color: "#1d232a" } });
+  for (let i = n; i > 1; i--) links.push({ source: `stage ${i}`, target: `stage ${i - 1}`, lineStyle: { color: "#1f77b4", curveness: 0.25 }, phase: "aqueous" });
+  for (let i = 1; i < n; i++) links.push({ source: `stage ${i}`, target: `stage ${i + 1}`, lineStyle: { color: "#8a4b08", curveness: 0.25 }, phase: "organic" });
+  (spec.inlets || []).forEach((inl, k) => {
+    const name = inl.name || `${inl.phase} in (${k + 1})`;
+    nodes.push({ name, x: inl.stage * 100, y: inl.phase === "aqueous" ? 10 : 190, symbol: "roundRect", symbolSize: [90, 24], itemStyle: { color: inl.phase === "aqueous" ? "#dceaf7" : "#f5e3cf" }, label: { show: true, fontSize: 10, color: "#1d232a" } });
+    links.push({ source: name, target: `stage ${inl.stage}`, lineStyle: { color: inl.phase === "aqueous" ? "#1f77b4" : "#8a4b08" } });
+  });
+  nodes.push({ name: "raffinate", x: 0, y: 100, symbol: "roundRect", symbolSize: [80, 24], itemStyle: { color: "#dceaf7" }, label: { show: true, fontSize: 10, color: "#1d232a" } });
+  nodes.push({ name: "loaded organic", x: (n + 1) * 100, y: 100, symbol: "roundRect", symbolSize: [96, 24], itemStyle: { color: "#f5e3cf" }, label: { show: true, fontSize: 10, color: "#1d232a" } });
+  links.push({ source: "stage 1", target: "raffinate", lineStyle: { color: "#1f77b4" } }, { source: `stage ${n}`, target: "loaded organic", lineStyle: { color: "#8a4b08" } });
+  const option = {
+    animation: false, tooltip: { formatter: (p) => (p.dataType === "edge" ? `${p.data.source} → ${p.data.target}` : p.name) },
+    series: [{ type: "graph", layout: "none", data: nodes, links, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7, lineStyle: { width: 2, opacity: 0.8 }, label: { position: "inside" }, roam: true, left: 40, right: 40, top: 20, bottom: 20 }],
+  };
+  const box = chart(option, { height: 220, id: "flowsheet", cls: "flowsheet" });
+  box.dataset.stages = String(n);
+  return h("div", {}, box, h("p", { class: "muted small" }, "Blue: aqueous, stage N → 1; brown: organic, stage 1 → N (counter-current)."));
+}
+
+// streamTable lists every stream in and out: phase, stage, flow (L/h) and
+// composition (mg/L) per species.
+function streamTable(spec, out) {
+  const streams = [
+    ...(spec.inlets || []).map((s, k) => ({ name: s.name || `${s.phase} in (${k + 1})`, dir: "in", phase: s.phase, stage: s.stage, flow: s.flow_L_per_h, c: s.mg_per_L || {} })),
+    { name: "raffinate", dir: "out", phase: "aqueous", stage: out.outlets.aqueous.stage, flow: out.outlets.aqueous.flow_L_per_h, c: out.outlets.aqueous.mg_per_L || {} },
+    { name: "loaded organic", dir: "out", phase: "organic", stage: out.outlets.organic.stage, flow: out.outlets.organic.flow_L_per_h, c: out.outlets.organic.mg_per_L || {} },
+  ];
+  const species = [...new Set(streams.flatMap((s) => Object.keys(s.c)))].sort();
+  return h("table", { id: "stream-table" },
+    h("tr", {}, h("th", {}, "stream"), h("th", {}, ""), h("th", {}, "phase"), h("th", {}, "stage"), h("th", {}, "flow (L/h)"), species.map((sp) => h("th", {}, `${sp} (mg/L)`))),
+    streams.map((s) => h("tr", { "data-stream": s.name }, h("td", {}, s.name), h("td", {}, s.dir), h("td", {}, s.phase), h("td", { class: "num" }, String(s.stage ?? "")), h("td", { class: "num" }, fmt(s.flow)),
+      species.map((sp) => h("td", { class: "num" }, s.c[sp] === undefined ? "" : fmt(s.c[sp]))))));
+}
+
+// stageProfiles draws each metal's concentration by stage, aqueous solid
+// and organic dashed, on a log axis.
+function stageProfiles(stages) {
   const metals = metalsOf(stages);
-  const pad = { l: 60, r: 110, t: 12, b: 32 };
-  const vals = [];
-  for (const st of stages) for (const m of metals) for (const ph of ["aqueous_mg_per_L", "organic_mg_per_L"]) {
-    const v = (st[ph] || {})[m];
-    if (v > 0) vals.push(v);
-  }
-  if (vals.length === 0) { svg.appendChild(el("text", { x: 10, y: 20 }, "no metal in the cascade")); return svg; }
-  let lo = Math.log10(Math.max(Math.min(...vals), 1e-6)), hi = Math.log10(Math.max(...vals));
-  lo = Math.floor(Math.max(lo, hi - 9)); hi = Math.ceil(hi);
-  if (lo === hi) lo -= 1;
-  const n = stages.length;
-  const x = (s) => pad.l + ((s - 1) / Math.max(n - 1, 1)) * (width - pad.l - pad.r);
-  const y = (v) => height - pad.b - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * (height - pad.t - pad.b);
-  svg.appendChild(el("line", { x1: pad.l, y1: height - pad.b, x2: width - pad.r, y2: height - pad.b, stroke: "#999" }));
-  svg.appendChild(el("line", { x1: pad.l, y1: pad.t, x2: pad.l, y2: height - pad.b, stroke: "#999" }));
-  for (let d = lo; d <= hi; d++) {
-    svg.appendChild(el("text", { x: 4, y: y(10 ** d) + 4 }, `1e${d}`));
-    svg.appendChild(el("line", { x1: pad.l, y1: y(10 ** d), x2: width - pad.r, y2: y(10 ** d), stroke: "#eee" }));
-  }
-  for (const st of stages) if (n <= 30 || st.stage % 5 === 0 || st.stage === 1) svg.appendChild(el("text", { x: x(st.stage) - 4, y: height - pad.b + 14 }, String(st.stage)));
-  svg.appendChild(el("text", { x: (width - pad.r) / 2, y: height - 4 }, "stage (organic 1 → N, aqueous N → 1)"));
-  metals.forEach((m, i) => {
-    const c = palette[i % palette.length];
-    for (const [ph, dash] of [["aqueous_mg_per_L", ""], ["organic_mg_per_L", "5,3"]]) {
-      const d = stages.map((st, j) => `${j ? "L" : "M"}${x(st.stage).toFixed(1)},${y((st[ph] || {})[m] || 0).toFixed(1)}`).join(" ");
-      svg.appendChild(el("path", { d, fill: "none", stroke: c, "stroke-width": 1.6, "stroke-dasharray": dash, "data-metal": m, "data-phase": ph }));
-    }
-    svg.appendChild(el("text", { x: width - pad.r + 8, y: pad.t + 14 + i * 14, fill: c }, m));
+  const series = metals.flatMap((m, i) => {
+    const c = ["#8a4b08", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#17becf", "#bcbd22", "#e377c2"][i % 8];
+    const pos = (v) => (v > 0 ? v : null);
+    return [
+      { name: `${m} aq`, type: "line", color: c, data: stages.map((s) => [s.stage, pos((s.aqueous_mg_per_L || {})[m])]) },
+      { name: `${m} org`, type: "line", color: c, lineStyle: { type: "dashed" }, data: stages.map((s) => [s.stage, pos((s.organic_mg_per_L || {})[m])]) },
+    ];
   });
-  svg.appendChild(el("text", { x: width - pad.r + 8, y: height - pad.b - 18 }, "— aqueous"));
-  svg.appendChild(el("text", { x: width - pad.r + 8, y: height - pad.b - 4 }, "- - organic"));
-  return svg;
+  return chart({
+    animation: false, title: { text: "concentration by stage (mg/L)", textStyle: { fontSize: 12 } }, tooltip: { trigger: "axis" }, legend: { top: 24, type: "scroll" },
+    grid: { left: 64, right: 16, top: 58, bottom: 36 }, xAxis: { type: "value", name: "stage", minInterval: 1, min: 1, max: stages.length }, yAxis: { type: "log", name: "mg/L", axisLabel: { formatter: (v) => fmt(v) } }, series,
+  }, { height: 300, id: "stage-profiles", cls: "profiles" });
 }
 
-// mccabeThiele draws, for metals a (more extractable) and b, the fraction of
-// a among the two in the aqueous (x) and organic (y) of every stage, the
-// stage-to-stage steps, and the equilibrium curve y = βx / (1 + (β−1)x)
-// with β the mean D_a/D_b over the stages.
-export function mccabeThiele(stages, a, b, { size = 320 } = {}) {
-  const svg = el("svg", { width: size, height: size, viewBox: `0 0 ${size} ${size}`, class: "mccabe", role: "img" });
-  const pad = 36, w = size - 2 * pad;
-  const px = (v) => pad + v * w, py = (v) => size - pad - v * w;
-  svg.appendChild(el("rect", { x: pad, y: pad, width: w, height: w, fill: "none", stroke: "#999" }));
-  svg.appendChild(el("line", { x1: px(0), y1: py(0), x2: px(1), y2: py(1), stroke: "#ccc" }));
-  svg.appendChild(el("text", { x: pad, y: size - 8 }, `x = ${a}/(${a}+${b}) aqueous`));
-  svg.appendChild(el("text", { x: 4, y: pad - 10 }, `y = ${a}/(${a}+${b}) organic`));
-  const frac = (m) => { const va = m[a] || 0, vb = m[b] || 0; return va + vb > 0 ? va / (va + vb) : NaN; };
-  const betas = stages.map((st) => (st.D && st.D[a] && st.D[b] ? st.D[a] / st.D[b] : NaN)).filter((v) => isFinite(v) && v > 0);
+// mccabeThiele draws the binary split a/b: each stage's a-fraction in the
+// aqueous (x) and organic (y), the staircase through them and the
+// equilibrium curve for the mean separation factor β = D_a / D_b.
+function mccabeThiele(stages, a, b) {
+  const frac = (c) => { const va = c[a] || 0, vb = c[b] || 0; return va + vb > 0 ? va / (va + vb) : NaN; };
+  const betas = stages.map((s) => (s.D && s.D[a] && s.D[b] ? s.D[a] / s.D[b] : NaN)).filter((v) => isFinite(v) && v > 0);
   const beta = betas.length ? Math.exp(betas.reduce((s, v) => s + Math.log(v), 0) / betas.length) : NaN;
-  if (isFinite(beta)) {
-    let d = "";
-    for (let i = 0; i <= 50; i++) { const xv = i / 50, yv = (beta * xv) / (1 + (beta - 1) * xv); d += `${i ? "L" : "M"}${px(xv).toFixed(1)},${py(yv).toFixed(1)}`; }
-    svg.appendChild(el("path", { d, fill: "none", stroke: "#1f77b4", "stroke-width": 1.4 }));
-    svg.appendChild(el("text", { x: px(0.55), y: py(0.2) }, `β = ${fmt(beta)}`));
-  }
-  const pts = stages.map((st) => ({ s: st.stage, x: frac(st.aqueous_mg_per_L || {}), y: frac(st.organic_mg_per_L || {}) })).filter((p) => isFinite(p.x) && isFinite(p.y));
-  let steps = "";
-  pts.forEach((p, i) => {
-    steps += `${i ? "L" : "M"}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`;
-    if (i + 1 < pts.length) steps += `L${px(pts[i + 1].x).toFixed(1)},${py(p.y).toFixed(1)}`;
-  });
-  svg.appendChild(el("path", { d: steps, fill: "none", stroke: "#8a4b08", "stroke-width": 1.4 }));
-  for (const p of pts) {
-    const c = el("circle", { cx: px(p.x), cy: py(p.y), r: 2.5, fill: "#8a4b08" });
-    c.appendChild(el("title", {}, `stage ${p.s}: x=${fmt(p.x)} y=${fmt(p.y)}`));
-    svg.appendChild(c);
-  }
-  return svg;
+  const pts = stages.map((s) => ({ s: s.stage, x: frac(s.aqueous_mg_per_L || {}), y: frac(s.organic_mg_per_L || {}) })).filter((p) => isFinite(p.x) && isFinite(p.y));
+  const steps = [];
+  pts.forEach((p, i) => { steps.push([p.x, p.y]); if (i + 1 < pts.length) steps.push([pts[i + 1].x, p.y]); });
+  const series = [
+    { name: "y = x", type: "line", data: [[0, 0], [1, 1]], symbol: "none", lineStyle: { color: "#999", type: "dotted" } },
+    { name: "stages", type: "line", data: steps, symbol: "circle", symbolSize: 4, color: "#8a4b08" },
+  ];
+  if (isFinite(beta)) series.push({ name: `equilibrium, β = ${fmt(beta)}`, type: "line", symbol: "none", color: "#1f77b4", data: Array.from({ length: 51 }, (_, i) => { const x = i / 50; return [x, (beta * x) / (1 + (beta - 1) * x)]; }) });
+  return chart({
+    animation: false, title: { text: `McCabe–Thiele, ${a}/(${a}+${b})`, textStyle: { fontSize: 12 } }, tooltip: { trigger: "item", formatter: (p) => `x = ${fmt(p.data[0])}, y = ${fmt(p.data[1])}` },
+    legend: { top: 24 }, grid: { left: 56, right: 16, top: 58, bottom: 40 },
+    xAxis: { type: "value", min: 0, max: 1, name: `x (aqueous ${a} fraction)`, nameLocation: "middle", nameGap: 24 }, yAxis: { type: "value", min: 0, max: 1, name: `y (organic ${a} fraction)` }, series,
+  }, { height: 360, id: "mccabe-thiele", cls: "mccabe" });
 }
 
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v);
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null) e.append(c.nodeType ? c : String(c));
-  return e;
+function pairs(ms) {
+  const out = [];
+  for (let i = 0; i < ms.length; i++) for (let j = i + 1; j < ms.length; j++) out.push([ms[i], ms[j]]);
+  return out;
 }
 
 // processPage shows an SXCascade twin and runs its simulation.
 export async function processPage(main, id) {
+  if (!id) return processIndex(main);
   const out = h("div", { id: "process-result" });
   const status = h("p", { class: "muted", id: "process-status" });
+  let spec = {};
+  try { spec = (await api.twin(id)).spec || {}; } catch (e) { main.replaceChildren(fail(e)); return; }
   async function run(dryRun) {
     status.textContent = "simulating…";
     out.replaceChildren();
@@ -111,32 +149,29 @@ export async function processPage(main, id) {
     const r = body.result;
     status.textContent = `${r.converged ? "converged" : "NOT CONVERGED"} in ${r.iterations} iterations, mass-balance closure ${fmt(r.closure_max)}` + (body.written.length ? ` · results written to ${body.written.join(", ")}` : " · dry run");
     const metals = metalsOf(r.stages);
-    const table = h("table", {}, h("tr", {}, h("th", {}, "product"), ...metals.map((m) => h("th", {}, m))),
+    const table = h("table", { id: "recovery-table" }, h("tr", {}, h("th", {}, "product"), ...metals.map((m) => h("th", {}, `${m} (fraction)`))),
       ...Object.keys(r.recovery || {}).sort().map((p) => h("tr", {}, h("td", {}, `${p} recovery`), ...metals.map((m) => h("td", { class: "num" }, fmt((r.recovery[p] || {})[m] ?? NaN))))),
       ...Object.keys(r.purity || {}).sort().map((p) => h("tr", {}, h("td", {}, `${p} purity`), ...metals.map((m) => h("td", { class: "num" }, fmt((r.purity[p] || {})[m] ?? NaN))))));
-    out.append(h("h3", {}, "Stage profiles"), stageProfiles(r.stages));
+    out.append(h("h3", {}, "Flowsheet"), flowsheet(spec, r), h("h3", {}, "Streams"), streamTable(spec, r),
+      h("h3", {}, "Stage profiles"), stageProfiles(r.stages));
     if (metals.length >= 2) {
-      const pick = h("select", { id: "mt-pair" }, ...pairs(metals).map(([a, b]) => h("option", { value: `${a}/${b}` }, `${a} / ${b}`)));
+      const pick = h("select", { id: "mt-pair" }, ...pairs(metals).flatMap(([a, b]) => [h("option", { value: `${a}/${b}` }, `${a} / ${b}`), h("option", { value: `${b}/${a}` }, `${b} / ${a}`)]));
       const box = h("div", {});
       const draw = () => { const [a, b] = pick.value.split("/"); box.replaceChildren(mccabeThiele(r.stages, a, b)); };
       pick.addEventListener("change", draw);
-      out.append(h("h3", {}, "McCabe–Thiele (binary split)"), h("div", { class: "row" }, pick), box);
+      out.append(h("h3", {}, "Design: McCabe–Thiele (binary split)"), h("div", { class: "row" }, pick), box);
       draw();
     }
+    const rg = r.reagents || {};
     out.append(h("h3", {}, "Recovery and purity"), table,
-      h("p", { class: "muted" }, `${fmt(body.summary.throughputCapacityTonnesReoPerYear)} t REO/yr · input ${body.inputHash.slice(0, 19)}… · ${body.modelVersion}`),
+      h("p", { class: "muted" }, `${fmt(body.summary.throughputCapacityTonnesReoPerYear)} t REO/yr · acid ${fmt(body.summary.acidKgPerTonneReo)} kg/t REO · base ${fmt(body.summary.baseKgPerTonneReo)} kg/t REO · acid consumed ${fmt(rg.acid_consumed_mol_per_h || 0)} mol/h · input ${body.inputHash.slice(0, 19)}… · ${body.modelVersion}`),
       h("ul", { class: "muted" }, ...body.assumptions.map((a) => h("li", {}, a))));
   }
   main.replaceChildren(h("h2", {}, "Process twin ", h("a", { href: `#/twin/${encodeURIComponent(id)}` }, id)),
     h("div", { class: "row" }, h("button", { id: "simulate", onclick: () => run(false).catch((e) => (status.textContent = e.message)) }, "Simulate and write back"),
-      h("button", { class: "secondary", onclick: () => run(true).catch((e) => (status.textContent = e.message)) }, "Dry run")),
+      h("button", { class: "secondary", onclick: () => run(true).catch((e) => (status.textContent = e.message)) }, "Dry run"),
+      h("a", { href: "#/process" }, "all process twins and engines")),
     status, out);
-  // A dry run is cheap (milliseconds): show the profiles at once.
+  // A dry run is cheap (milliseconds): show the results at once.
   await run(true).catch((e) => (status.textContent = e.message));
-}
-
-function pairs(ms) {
-  const out = [];
-  for (let i = 0; i < ms.length; i++) for (let j = 0; j < ms.length; j++) if (i !== j) out.push([ms[i], ms[j]]);
-  return out;
 }

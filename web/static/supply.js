@@ -1,14 +1,13 @@
-// Supply-chain twin page (#/supply): flows by stage and country (Sankey),
-// fill rates and inventories over time with shock and export-control
-// periods shaded, the stress table sorted by exposure, a scenario editor
-// that runs scenarios on the twin graph's network (progress for Monte Carlo
-// studies), and stored runs side by side.
-import { el, fmt } from "./charts.js";
-
-const palette = ["#8a4b08", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#17becf", "#bcbd22", "#7f7f7f", "#e377c2", "#ff7f0e"];
-const countryColour = { CN: "#d62728", ROW: "#7f7f7f", US: "#1f77b4", AU: "#2ca02c", MY: "#17becf", MM: "#9467bd", JP: "#e377c2", VN: "#bcbd22" };
-const stageOrder = ["mine", "concentrator", "separation", "metal", "magnet", "oem", "stockpile", "warehouse"];
-const stageUnit = { mine: "t REO", separation: "t REO", metal: "t RE metal", magnet: "t NdFeB", oem: "t NdFeB" };
+// Supply-chain twin page (#/supply): the scenario workspace (a form with
+// the scenario's JSON beside it, every error of the server at its field),
+// runs on the twin graph's network with progress and cancel for Monte Carlo
+// studies, the run's map, Sankey by stage and country, time series with
+// shocks and export controls shaded, Monte Carlo distributions and fan
+// charts, stored runs compared (flagged when their horizons differ), and
+// the stress table with the server's units and definitions.
+import { chart, timeChart, countryColour, legend, fmt } from "./charts.js";
+import { h, fieldErrors } from "./dom.js";
+import { worldMap, runSites, stageUnit } from "./map.js";
 
 // Built-in scenarios of the editor. Export controls are supply's built-ins
 // (each with its source in the engine); the outage is an illustration
@@ -21,14 +20,8 @@ export const presets = {
     random_shocks: [{ name: "sep-cn outage (illustrative)", nodes: ["sep-cn"], prob_per_day: 0.005, duration_days: 30, duration_sigma: 0.5, capacity_factor: 0.4 }] },
 };
 
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v);
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null) e.append(c.nodeType ? c : String(c));
-  return e;
+class HTTPError extends Error {
+  constructor(status, e) { super(e.message || `HTTP ${status}`); this.status = status; this.details = e.details || []; }
 }
 
 async function call(method, path, body) {
@@ -36,24 +29,32 @@ async function call(method, path, body) {
   if (body !== undefined) { init.body = typeof body === "string" ? body : JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
   const res = await fetch(path, init);
   const data = await res.json().catch(() => null);
-  if (!res.ok) {
-    const e = (data && data.error) || {};
-    const d = (e.details || []).map((x) => x.path).filter(Boolean);
-    throw new Error((e.message || `HTTP ${res.status}`) + (d.length ? ` (field ${d.join(", ")})` : ""));
-  }
+  if (!res.ok) throw new HTTPError(res.status, (data && data.error) || {});
   return { status: res.status, data };
 }
 
-const pct = (v) => (typeof v === "number" ? (100 * v).toFixed(1) + "%" : "–");
+const pct = (v) => (typeof v === "number" ? (100 * v).toFixed(1) + " %" : "–");
+const builtins = ["CN-2025-18", "CN-2025-57", "CN-2025-61"];
 
 // --- flows ------------------------------------------------------------------
+
+// runFlows returns the tonnes carried by each arc over the run: the run's
+// own per-arc flows when the result has them, otherwise estimateFlows.
+export function runFlows(net, res, days) {
+  const arcs = res && (res.arcs || res.flows);
+  if (Array.isArray(arcs) && arcs.length === net.arcs.length) {
+    const v = arcs.map((a) => (typeof a === "number" ? a : a && (typeof a.tonnes === "number" ? a.tonnes : a.flow && typeof a.flow === "object" ? a.flow.mean : a.flow)));
+    if (v.every((x) => typeof x === "number")) return { flow: v, estimated: false };
+  }
+  return { flow: estimateFlows(net, (res && res.nodes) || {}, days), estimated: true };
+}
 
 // estimateFlows returns the tonnes carried by each arc over the run,
 // estimated from the KPIs (runs report no per-lane flows): each demand node
 // delivers demand × days × fill rate; a node's delivered output draws on its
 // inputs by the arcs' ratios, shared among alternative sources of a
 // material in proportion to capacity × fill rate; upstream nodes deliver
-// what their customers drew. Exported for tests.
+// what their customers drew.
 export function estimateFlows(net, nodes, days) {
   const byId = new Map(net.nodes.map((n) => [n.id, n]));
   const fill = (id) => {
@@ -67,7 +68,6 @@ export function estimateFlows(net, nodes, days) {
     (inArcs.get(a.to) || inArcs.set(a.to, []).get(a.to)).push(i);
     (outArcs.get(a.from) || outArcs.set(a.from, []).get(a.from)).push(i);
   });
-  // Reverse topological order: a node is done when all its customers are.
   const pending = new Map(net.nodes.map((n) => [n.id, (outArcs.get(n.id) || []).length]));
   const queue = net.nodes.filter((n) => pending.get(n.id) === 0).map((n) => n.id);
   const flow = new Array(net.arcs.length).fill(0);
@@ -77,14 +77,14 @@ export function estimateFlows(net, nodes, days) {
     const produced = out.get(j) || 0;
     const groups = new Map();
     for (const i of inArcs.get(j) || []) {
-      const m = net.arcs[i].material || net.arcs[i].from;
+      const m = net.arcs[i].material || "";
       (groups.get(m) || groups.set(m, []).get(m)).push(i);
     }
     for (const arcs of groups.values()) {
       const total = arcs.reduce((s, i) => s + weight(net.arcs[i].from), 0);
       for (const i of arcs) {
         const a = net.arcs[i];
-        flow[i] = total > 0 ? (produced * a.ratio * weight(a.from)) / total : 0;
+        flow[i] = total > 0 ? (produced * (a.ratio || 1) * weight(a.from)) / total : 0;
         out.set(a.from, (out.get(a.from) || 0) + flow[i]);
         pending.set(a.from, pending.get(a.from) - 1);
         if (pending.get(a.from) === 0) queue.push(a.from);
@@ -94,60 +94,60 @@ export function estimateFlows(net, nodes, days) {
   return flow;
 }
 
-// sankey draws flows aggregated by stage and country: one column per stage,
-// one bar per country in it, bands between them as wide as the flow.
-export function sankey(net, flow, { width = 1120, height = 420, years = 1 } = {}) {
-  const svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "sankey", role: "img" });
-  const groupOf = (id) => { const n = net.nodes.find((x) => x.id === id); return { key: `${n.stage}|${n.country || "?"}`, stage: n.stage, country: n.country || "?" }; };
-  const groups = new Map();
-  const links = new Map();
+const stageOrder = ["mine", "concentrator", "separation", "metal", "magnet", "oem"];
+
+// sankey draws the flows by stage and country. Stages carry different
+// materials (oxide, metal, magnet), so each column is drawn on its own
+// scale: a band's width is its share of its stage's flow, and its label
+// gives the tonnes per year in the stage's unit.
+export function sankey(net, flow, { years = 1 } = {}) {
+  const node = new Map(net.nodes.map((n) => [n.id, n]));
+  const key = (n) => `${n.stage} ${n.country || "?"}`;
+  const links = new Map(), stageOut = new Map(), groups = new Map();
   net.arcs.forEach((a, i) => {
     const v = flow[i] / years;
     if (!(v > 0)) return;
-    const s = groupOf(a.from), t = groupOf(a.to);
-    for (const g of [s, t]) if (!groups.has(g.key)) groups.set(g.key, { ...g, in: 0, out: 0 });
-    groups.get(s.key).out += v;
-    groups.get(t.key).in += v;
-    const k = s.key + ">" + t.key;
-    links.set(k, { s: s.key, t: t.key, v: (links.get(k)?.v || 0) + v });
+    const s = node.get(a.from), t = node.get(a.to);
+    const k = key(s) + ">" + key(t);
+    links.set(k, { source: key(s), target: key(t), tonnes: (links.get(k)?.tonnes || 0) + v, stage: s.stage });
+    stageOut.set(s.stage, (stageOut.get(s.stage) || 0) + v);
+    for (const n of [s, t]) if (!groups.has(key(n))) groups.set(key(n), { name: key(n), stage: n.stage, country: n.country || "?", tin: 0, tout: 0 });
+    groups.get(key(s)).tout += v;
+    groups.get(key(t)).tin += v;
   });
-  if (groups.size === 0) { svg.appendChild(el("text", { x: 10, y: 20 }, "no flow")); return svg; }
-  const stages = stageOrder.filter((s) => [...groups.values()].some((g) => g.stage === s && g.stage !== "stockpile"));
+  if (!groups.size) return h("p", { class: "muted" }, "no flow");
+  const depthOf = (g) => (g.stage === "stockpile" ? -1 : stageOrder.indexOf(g.stage));
+  const used = [...new Set([...groups.values()].map(depthOf).filter((d) => d >= 0))].sort((a, b) => a - b);
   for (const g of groups.values()) {
-    g.size = Math.max(g.in, g.out);
-    // A stockpile sits in the column before its customers.
-    g.col = g.stage === "stockpile" ? -1 : stages.indexOf(g.stage);
+    let d = depthOf(g);
+    if (d < 0) { // a stockpile sits in the column before its customers
+      const t = [...links.values()].filter((l) => l.source === g.name).map((l) => depthOf(groups.get(l.target)));
+      d = Math.max(0, Math.min(...t, stageOrder.length) - 1);
+    }
+    g.depth = Math.max(0, used.indexOf(d) >= 0 ? used.indexOf(d) : used.findIndex((u) => u > d) - 1);
   }
-  for (const g of groups.values()) if (g.col < 0) {
-    const t = [...links.values()].filter((l) => l.s === g.key).map((l) => groups.get(l.t).col);
-    g.col = Math.max(0, Math.min(...t, stages.length) - 1);
-  }
-  const pad = { l: 10, r: 90, t: 26, b: 8 }, barW = 14, gap = 8;
-  const cols = stages.map((_, c) => [...groups.values()].filter((g) => g.col === c).sort((a, b) => b.size - a.size));
-  const scale = Math.min(...cols.filter((c) => c.length).map((c) => (height - pad.t - pad.b - gap * (c.length - 1)) / c.reduce((s, g) => s + g.size, 0)));
-  const colX = (c) => pad.l + (c / Math.max(stages.length - 1, 1)) * (width - pad.l - pad.r - barW);
-  cols.forEach((col, c) => {
-    let y = pad.t;
-    for (const g of col) { g.x = colX(c); g.y = y; g.h = Math.max(g.size * scale, 1); g.inY = y; g.outY = y; y += g.h + gap; }
-  });
-  stages.forEach((s, c) => svg.appendChild(el("text", { x: colX(c) + (c === stages.length - 1 ? barW : 0), y: 14, "text-anchor": c === stages.length - 1 ? "end" : c ? "middle" : "start", "font-weight": 600 }, `${s} (${stageUnit[s] || "t"}/yr)`)));
-  const ls = [...links.values()].sort((a, b) => groups.get(a.s).y - groups.get(b.s).y || groups.get(a.t).y - groups.get(b.t).y);
-  for (const l of ls) {
-    const s = groups.get(l.s), t = groups.get(l.t), w = Math.max(l.v * scale, 0.5);
-    const y0 = s.outY + w / 2, y1 = t.inY + w / 2;
-    s.outY += w; t.inY += w;
-    const x0 = s.x + barW, x1 = t.x, xm = (x0 + x1) / 2;
-    const p = el("path", { d: `M${x0},${y0} C${xm},${y0} ${xm},${y1} ${x1},${y1}`, fill: "none", stroke: countryColour[s.country] || "#999", "stroke-opacity": 0.35, "stroke-width": w, class: "link" });
-    p.appendChild(el("title", {}, `${s.stage} ${s.country} → ${t.stage} ${t.country}: ${fmt(Math.round(l.v))} t/yr`));
-    svg.appendChild(p);
-  }
-  for (const g of groups.values()) {
-    const r = el("rect", { x: g.x, y: g.y, width: barW, height: g.h, fill: countryColour[g.country] || "#555", "data-group": `${g.stage}|${g.country}` });
-    r.appendChild(el("title", {}, `${g.stage} ${g.country}: ${fmt(Math.round(g.size))} t/yr`));
-    svg.appendChild(r);
-    if (g.h >= 9) svg.appendChild(el("text", { x: g.x + barW + 3, y: g.y + Math.min(g.h / 2, 12) + 4 }, `${g.country} ${fmt(Math.round(g.size))}`));
-  }
-  return svg;
+  const unitOf = (stage) => stageUnit[stage] || "t";
+  const data = [...groups.values()].map((g) => ({
+    name: g.name, depth: g.depth, itemStyle: { color: countryColour(g.country) }, tonnes: Math.max(g.tin, g.tout), stage: g.stage, country: g.country,
+    label: { formatter: `${g.country} ${fmt(Math.round(Math.max(g.tin, g.tout)))} ${unitOf(g.stage)}/yr` },
+  }));
+  const ls = [...links.values()].map((l) => ({ source: l.source, target: l.target, value: l.tonnes / stageOut.get(l.stage), tonnes: l.tonnes, unit: unitOf(l.stage) }));
+  const option = {
+    animation: false,
+    tooltip: { formatter: (p) => (p.dataType === "edge"
+      ? `${p.data.source} → ${p.data.target}: ${fmt(Math.round(p.data.tonnes))} ${p.data.unit}/yr (${(100 * p.data.value).toFixed(1)} % of the stage)`
+      : `${p.data.stage} ${p.data.country}: ${fmt(Math.round(p.data.tonnes))} ${unitOf(p.data.stage)}/yr`) },
+    series: [{ type: "sankey", data, links: ls, nodeAlign: "justify", layoutIterations: 32, nodeWidth: 14, nodeGap: 10, left: 10, right: 150, top: 8, bottom: 8,
+      lineStyle: { color: "source", opacity: 0.35 }, label: { fontSize: 11, minMargin: 2 }, emphasis: { focus: "adjacency" } }],
+  };
+  const box = chart(option, { height: 440, id: "sankey", cls: "sankey" });
+  box.dataset.nodes = String(data.length);
+  box.dataset.links = String(ls.length);
+  const countries = [...new Set(data.map((d) => d.country))].sort();
+  const heads = h("div", { class: "sankey-heads" }, used.map((d) => h("span", {}, `${stageOrder[d]} (${unitOf(stageOrder[d])}/yr)`)));
+  return h("div", { class: "sankey-wrap" }, heads, box,
+    legend(countries.map((c) => ({ label: c === "ROW" ? "ROW (rest of the world)" : c, colour: countryColour(c) })), "sankey-legend"),
+    h("p", { class: "muted small" }, "Each stage carries its own material, so each column is on its own scale: a band's width is its share of its stage's flow; labels give tonnes per year in the stage's unit."));
 }
 
 // --- time series --------------------------------------------------------------
@@ -177,42 +177,190 @@ const builtinSuspended = { "CN-2025-57": "2025-11-07", "CN-2025-61": "2025-11-07
 const builtinResumes = { "CN-2025-57": "2026-11-10", "CN-2025-61": "2026-11-10" };
 
 function addDays(d, n) { const t = new Date(d + "T00:00:00Z"); t.setUTCDate(t.getUTCDate() + n); return t.toISOString().slice(0, 10); }
+const mid = (m) => Date.parse(m + "-15T00:00:00Z");
 
-// timeChart draws monthly series [{name, points:[{month, v}]}] with the
-// periods shaded.
-export function timeChart(series, shaded, { width = 540, height = 230, title = "", unit = "", start, end, yMin } = {}) {
-  const svg = el("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", class: "timechart" });
-  const pad = { l: 58, r: 10, t: 22 + 13 * Math.ceil(series.length / 3), b: 22 };
-  const t0 = Date.parse(start + "T00:00:00Z"), t1 = Date.parse(end + "T00:00:00Z") + 86400e3;
-  const mid = (m) => Date.parse(m + "-15T00:00:00Z");
-  const vals = series.flatMap((s) => s.points.map((p) => p.v)).filter((v) => isFinite(v));
-  let v0 = yMin !== undefined ? yMin : Math.min(0, ...vals), v1 = Math.max(...vals, v0 + 1e-9);
-  if (v1 - v0 < 1e-9) v1 = v0 + 1;
-  const x = (t) => pad.l + ((t - t0) / (t1 - t0)) * (width - pad.l - pad.r);
-  const y = (v) => height - pad.b - ((v - v0) / (v1 - v0)) * (height - pad.t - pad.b);
-  svg.appendChild(el("text", { x: pad.l, y: 13, "font-weight": 600 }, title + (unit ? ` (${unit})` : "")));
-  for (const p of shaded) {
-    const a = Math.max(t0, Date.parse(p.from + "T00:00:00Z")), b = Math.min(t1, Date.parse(p.to + "T00:00:00Z") + 86400e3);
-    const r = el("rect", { x: x(a), y: pad.t, width: Math.max(x(b) - x(a), 1), height: height - pad.t - pad.b, fill: p.kind === "shock" ? "#d62728" : "#f2b705", "fill-opacity": 0.14, class: `shade ${p.kind}` });
-    r.appendChild(el("title", {}, `${p.kind}: ${p.label} ${p.from} → ${p.to}`));
-    svg.appendChild(r);
-  }
-  svg.appendChild(el("line", { x1: pad.l, y1: height - pad.b, x2: width - pad.r, y2: height - pad.b, stroke: "#999" }));
-  svg.appendChild(el("line", { x1: pad.l, y1: pad.t, x2: pad.l, y2: height - pad.b, stroke: "#999" }));
-  for (const v of [v0, (v0 + v1) / 2, v1]) svg.appendChild(el("text", { x: 4, y: y(v) + 4 }, fmt(+v.toPrecision(3))));
-  for (let yr = new Date(t0).getUTCFullYear(); yr <= new Date(t1).getUTCFullYear(); yr++) {
-    const t = Date.parse(`${yr}-01-01T00:00:00Z`);
-    if (t < t0 || x(t) > width - pad.r - 14) continue;
-    svg.appendChild(el("line", { x1: x(t), y1: height - pad.b, x2: x(t), y2: height - pad.b + 4, stroke: "#999" }));
-    svg.appendChild(el("text", { x: x(t), y: height - 6, "text-anchor": "middle" }, String(yr)));
-  }
-  series.forEach((s, i) => {
-    const c = palette[i % palette.length];
-    const d = s.points.map((p, j) => `${j ? "L" : "M"}${x(mid(p.month)).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ");
-    svg.appendChild(el("path", { d, fill: "none", stroke: c, "stroke-width": 1.6, "data-series": s.name }));
-    svg.appendChild(el("text", { x: pad.l + 6 + (i % 3) * 160, y: 26 + 13 * Math.floor(i / 3), fill: c, class: "legend" }, s.name));
+// quantiles reads a monthly entry's quantiles of a KPI, in whichever shape
+// the result gives them: {fill_rate: {p10, p50, p90}} or fill_rate_p10 … .
+function quantiles(m, k) {
+  const o = m[k];
+  if (o && typeof o === "object" && typeof o.p10 === "number" && typeof o.p90 === "number") return { lo: o.p10, mid: o.p50 ?? o.mean, hi: o.p90 };
+  if (typeof m[k + "_p10"] === "number" && typeof m[k + "_p90"] === "number") return { lo: m[k + "_p10"], mid: m[k + "_p50"] ?? m[k], hi: m[k + "_p90"] };
+  return null;
+}
+const meanOf = (v) => (typeof v === "number" ? v : v && typeof v === "object" ? v.mean ?? v.p50 : NaN);
+
+// fanChart draws the P10–P90 band of a KPI over time with its median, for
+// the nodes of a Monte Carlo run whose months carry quantiles.
+export function fanChart(res, ids, k, { title, unit = "", scale = 1 } = {}) {
+  const series = [];
+  let any = false;
+  ids.forEach((id, i) => {
+    const ms = (res.nodes[id] || {}).monthly || [];
+    const q = ms.map((m) => [m.month, quantiles(m, k)]).filter(([, x]) => x);
+    if (!q.length) return;
+    any = true;
+    const c = ["#8a4b08", "#1f77b4", "#2ca02c", "#d62728", "#9467bd"][i % 5];
+    series.push({ name: `${id} P10`, type: "line", stack: id, data: q.map(([m, x]) => [mid(m), x.lo * scale]), lineStyle: { opacity: 0 }, symbol: "none", tooltip: { show: false } });
+    series.push({ name: `${id} P10–P90`, type: "line", stack: id, data: q.map(([m, x]) => [mid(m), (x.hi - x.lo) * scale]), lineStyle: { opacity: 0 }, symbol: "none", areaStyle: { color: c, opacity: 0.18 } });
+    series.push({ name: `${id} median`, type: "line", data: q.map(([m, x]) => [mid(m), x.mid * scale]), color: c, symbol: "none", lineStyle: { width: 1.6 } });
   });
-  return svg;
+  if (!any) return null;
+  const option = {
+    animation: false, title: { text: title + (unit ? ` (${unit})` : ""), textStyle: { fontSize: 12 } },
+    tooltip: { trigger: "axis" }, legend: { top: 24, type: "scroll", data: series.filter((s) => !s.name.endsWith(" P10")).map((s) => s.name) },
+    grid: { left: 56, right: 16, top: 54, bottom: 28 }, xAxis: { type: "time" }, yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v) } }, series,
+  };
+  return chart(option, { height: 260, cls: "fan-chart" });
+}
+
+// distChart draws the distribution of a node KPI over the runs: a
+// histogram when the result has one ({edges, counts}), else the quantiles
+// the study reports (mean, P50, P90, P95) on one axis per node.
+export function distChart(res, ids, k, { title, unit = "" } = {}) {
+  const hist = ids.map((id) => [id, (res.nodes[id] || {})[k]]).filter(([, d]) => d && d.histogram && Array.isArray(d.histogram.counts));
+  let option;
+  if (hist.length) {
+    const [id, d] = hist[0];
+    const e = d.histogram.edges;
+    option = {
+      animation: false, title: { text: `${title} — ${id}` + (unit ? ` (${unit})` : ""), textStyle: { fontSize: 12 } }, tooltip: {},
+      grid: { left: 48, right: 16, top: 36, bottom: 36 }, xAxis: { type: "category", data: d.histogram.counts.map((_, i) => `${fmt(e[i])}–${fmt(e[i + 1])}`), axisLabel: { fontSize: 10 } },
+      yAxis: { type: "value", name: "runs" }, series: [{ type: "bar", data: d.histogram.counts, barCategoryGap: "2%", color: "#8a4b08" }],
+    };
+  } else {
+    const qs = ["mean", "p50", "p90", "p95"];
+    const rows = ids.map((id) => [id, (res.nodes[id] || {})[k]]).filter(([, d]) => d && typeof d.mean === "number");
+    if (!rows.length) return null;
+    option = {
+      animation: false, title: { text: title + (unit ? ` (${unit})` : "") + " over the runs", textStyle: { fontSize: 12 } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } }, legend: { top: 24, data: qs.map((q) => q.toUpperCase()) },
+      grid: { left: 90, right: 16, top: 54, bottom: 28 }, yAxis: { type: "category", data: rows.map(([id]) => id) }, xAxis: { type: "value", axisLabel: { formatter: (v) => fmt(v) } },
+      series: qs.map((q, i) => ({ name: q.toUpperCase(), type: "scatter", symbol: ["diamond", "circle", "triangle", "rect"][i], symbolSize: 10, data: rows.map(([, d]) => d[q]) })),
+    };
+  }
+  return chart(option, { height: Math.max(180, 60 + 28 * ids.length), cls: "dist-chart" });
+}
+
+// --- the run ------------------------------------------------------------------
+
+function card(big, small) { return h("div", { class: "card" }, h("h3", {}, big), small); }
+
+// runMap draws a run's network on the world map with its flows per lane,
+// the shocked nodes' countries and the controls' issuing countries.
+export async function runMap(run) {
+  const sc = run.scenario || {};
+  const net = sc.network || { nodes: [], arcs: [] };
+  const years = run.days / 365;
+  const { flow, estimated } = run.status === "done" ? runFlows(net, run.result, run.days) : { flow: null, estimated: false };
+  const { sites, lanes } = runSites(net, flow, years);
+  const countryOf = new Map(net.nodes.map((n) => [n.id, n.country]));
+  const highlight = {};
+  for (const c of sc.controls || []) { const iso = c.country || (builtins.includes(c.builtin || c.name) ? "CN" : ""); if (iso) highlight[iso] = "control"; }
+  for (const s of [...(sc.shocks || []), ...(sc.random_shocks || [])]) for (const n of s.nodes || [s.node]) { const iso = countryOf.get(n); if (iso && iso !== "ROW") highlight[iso] = "shock"; }
+  return worldMap(sites, lanes, { highlight, id: "run-map", note: flow ? (estimated ? "Lane flows estimated from the run's KPIs (the run reports no per-lane flows)." : "Lane flows as the run reports them.") : "" });
+}
+
+function renderRun(run) {
+  const sc = run.scenario || {};
+  const net = sc.network || { nodes: [], arcs: [] };
+  const res = run.result || { nodes: {} };
+  const mc = res.runs !== undefined;
+  const k = run.kpis || {};
+  const out = [h("h3", { id: "run-title" }, `Run ${run.name || run.id}`),
+    h("div", { class: "cards" },
+      card(pct(k.demandFillRate), "demand fill rate" + (mc ? " (mean)" : "")),
+      card(fmt(Math.round(k.lostTonnes || 0)) + " t", "demand lost" + (mc ? " (mean)" : "")),
+      card(k.firstStockout || (mc ? "–" : "none"), "first stockout" + (mc ? " (single runs only)" : "")),
+      card(`${run.runs} × ${run.days} d`, `from ${run.start}` + (run.graph ? ` · graph as of ${(run.asOf || "").slice(0, 19).replace("T", " ")}` : ""))),
+    h("p", { class: "muted" }, `input ${run.inputHash} · ${run.modelVersion} · `, h("a", { href: `#/map/${encodeURIComponent(run.id)}` }, "map of this run"))];
+  for (const p of run.provenance || []) {
+    out.push(h("p", { class: "muted provenance" }, `${p.node}: ${p.used ? `capacity ${fmt(p.capacity_tonnes_per_year)} t/yr (facility ${fmt(p.facility_capacity_tonnes_per_year)} t/yr) and recovery ${fmt(p.recovery)} from the process twin, ${p.model_version}, ${p.input_hash}` : `process-twin result not used: ${p.why}`}`));
+  }
+  if (run.status !== "done") { out.push(h("p", { class: run.status === "failed" ? "error" : "muted" }, run.error || run.status)); return out; }
+  const { flow, estimated } = runFlows(net, res, run.days);
+  const mapBox = h("div", { id: "run-map-box" });
+  runMap(run).then((m) => mapBox.replaceChildren(m)).catch((e) => mapBox.replaceChildren(h("p", { class: "error" }, e.message)));
+  out.push(h("h3", {}, "Map: flows per lane"), mapBox,
+    h("h3", {}, "Flows by stage and country"), h("div", { class: "graph-box" }, sankey(net, flow, { years: run.days / 365 })),
+    estimated ? h("p", { class: "muted small" }, "Estimated from the run's KPIs: what reached demand, drawn back up the chain by the arcs' ratios and shared among alternative sources by capacity × fill rate (the run reports no per-lane flows).") : null);
+  const shaded = periods({ ...sc, start: run.start, days: run.days });
+  const monthly = (id, f) => ((res.nodes[id] || {}).monthly || []).map((m) => ({ t: mid(m.month), v: f(m) }));
+  const demand = net.nodes.filter((n) => n.demand_per_period > 0).map((n) => n.id);
+  const shortIds = Object.entries(res.nodes).filter(([, v]) => meanOf(v.fill_rate) < 0.999).map(([id]) => id);
+  const fillIds = [...new Set([...demand, ...shortIds])].slice(0, 8);
+  out.push(h("h3", {}, "Over time"), h("div", { class: "charts" },
+    timeChart(fillIds.map((id) => ({ name: id, points: monthly(id, (m) => 100 * meanOf(m.fill_rate)) })), { title: "fill rate by month" + (mc ? " (mean over runs)" : ""), unit: "%", bands: shaded, yMin: 0, cls: "timechart fill-chart" }),
+    timeChart(demand.map((id) => ({ name: id, points: monthly(id, (m) => meanOf(m.inventory_end)) })), { title: "inventory at month end" + (mc ? " (mean)" : ""), unit: "t", bands: shaded, cls: "timechart inventory-chart" })),
+    h("p", { class: "muted small" }, h("span", { class: "key", style: "background:#d6272824" }, "shock"), " ", h("span", { class: "key", style: "background:#f2b70530" }, "export control in force")));
+  if (mc) {
+    const fan = fanChart(res, fillIds.slice(0, 3), "fill_rate", { title: "fill rate by month, P10–P90 over the runs", unit: "%", scale: 100 });
+    const dist = distChart(res, fillIds, "lost", { title: "demand lost", unit: "t" });
+    out.push(h("h3", {}, "Monte Carlo distributions"), h("div", { class: "charts", id: "mc-charts" }, fan || h("p", { class: "muted", id: "fan-missing" }, "No fan chart: this run's months carry means only (the study reports no monthly quantiles)."), dist));
+  }
+  const ids = Object.keys(res.nodes).sort();
+  out.push(h("table", { id: "run-nodes" },
+    h("tr", {}, h("th", {}, "node"), h("th", {}, "fill rate"), h("th", {}, "lost (t)"), h("th", {}, "stockout days (d)"), h("th", {}, mc ? "P(stockout)" : "first stockout")),
+    ...ids.map((id) => {
+      const v = res.nodes[id];
+      return mc
+        ? h("tr", {}, h("td", {}, id), h("td", { class: "num" }, `${pct(v.fill_rate.mean)} (P50 ${pct(v.fill_rate.p50)})`), h("td", { class: "num" }, `${fmt(Math.round(v.lost.mean))} (P95 ${fmt(Math.round(v.lost.p95))})`), h("td", { class: "num" }, fmt(v.stockout_days.mean)), h("td", { class: "num" }, pct(v.p_stockout)))
+        : h("tr", {}, h("td", {}, id), h("td", { class: "num" }, pct(v.fill_rate)), h("td", { class: "num" }, fmt(Math.round(v.lost))), h("td", { class: "num" }, String(v.stockout_days)), h("td", {}, v.first_stockout || "–"));
+    })));
+  return out;
+}
+
+// --- scenario form --------------------------------------------------------------
+
+// scenarioForm renders the form of a scenario object; each input carries the
+// data-path the server names in its errors (days, shocks[0].node, …). On any
+// change it calls onChange with the updated scenario, keeping keys the
+// form does not show.
+function scenarioForm(sc, nodeIds, onChange) {
+  const set = (path, v) => {
+    const out = structuredClone(sc);
+    let o = out;
+    const keys = path.match(/[^.[\]]+/g).map((k) => (/^\d+$/.test(k) ? +k : k));
+    for (const k of keys.slice(0, -1)) o = o[k];
+    const last = keys[keys.length - 1];
+    if (v === undefined || v === "" || (typeof v === "number" && isNaN(v))) delete o[last]; else o[last] = v;
+    onChange(out);
+  };
+  const field = (label, path, input, unit) => {
+    input.dataset.path = path;
+    input.addEventListener("change", () => set(path, input.type === "checkbox" ? input.checked || undefined : input.type === "number" ? (input.value === "" ? undefined : +input.value) : input.value));
+    return h("label", { class: "field" }, h("span", { class: "lbl" }, label), input, unit ? h("span", { class: "unit" }, unit) : null);
+  };
+  const num = (v, attrs = {}) => h("input", { type: "number", step: "any", value: v ?? "", ...attrs });
+  const txt = (v, attrs = {}) => h("input", { type: "text", value: v ?? "", ...attrs });
+  const list = (key, title, fresh, row) => h("fieldset", { "data-path": key }, h("legend", {}, title),
+    ...(sc[key] || []).map((x, i) => h("div", { class: "item row" }, row(x, `${key}[${i}]`),
+      h("button", { type: "button", class: "secondary small", onclick: () => { const out = structuredClone(sc); out[key].splice(i, 1); if (!out[key].length) delete out[key]; onChange(out); } }, "remove"))),
+    h("button", { type: "button", class: "secondary small", onclick: () => { const out = structuredClone(sc); out[key] = [...(out[key] || []), fresh()]; onChange(out); } }, "add"));
+  const nodes = h("datalist", { id: "scenario-nodes" }, nodeIds.map((n) => h("option", { value: n })));
+  const graph = h("input", { type: "checkbox" });
+  graph.checked = !!sc.graph;
+  return h("div", { class: "scenario-form" }, nodes,
+    h("div", { class: "row" }, field("name", "name", txt(sc.name, { size: 30 }))),
+    h("div", { class: "row" }, field("graph network", "graph", graph), field("as of", "asOf", txt(sc.asOf, { placeholder: "now", size: 12 })),
+      field("start", "start", h("input", { type: "date", value: sc.start || "" })), field("horizon", "days", num(sc.days, { step: 1, min: 1 }), "d")),
+    h("div", { class: "row" }, field("runs", "runs", num(sc.runs, { step: 1, min: 1, placeholder: "1" }), "(>1: Monte Carlo)"), field("seed", "seed", num(sc.seed, { step: 1, min: 0 }))),
+    list("shocks", "Shocks", () => ({ node: "", kind: "capacity", from: sc.start || "2025-01-01", to: sc.start || "2025-01-31", capacity_factor: 0.5 }), (x, p) => [
+      field("node", `${p}.node`, txt(x.node, { list: "scenario-nodes", size: 12 })), field("kind", `${p}.kind`, txt(x.kind, { size: 9 })),
+      field("from", `${p}.from`, h("input", { type: "date", value: x.from || "" })), field("to", `${p}.to`, h("input", { type: "date", value: x.to || "" })),
+      field("capacity kept", `${p}.capacity_factor`, num(x.capacity_factor, { min: 0 }), "×")]),
+    list("controls", "Export controls", () => ({ name: "CN-2025-18", builtin: "CN-2025-18" }), (x, p) => {
+      const b = h("select", {}, h("option", { value: "" }, "(custom)"), builtins.map((c) => h("option", { value: c }, c)));
+      b.value = x.builtin || "";
+      return [field("name", `${p}.name`, txt(x.name, { size: 12 })), field("built-in", `${p}.builtin`, b), field("country", `${p}.country`, txt(x.country, { size: 3, placeholder: "CN" }))];
+    }),
+    list("random_shocks", "Random shocks (Monte Carlo)", () => ({ name: "outage", nodes: [], prob_per_day: 0.005, duration_days: 30, capacity_factor: 0.5 }), (x, p) => {
+      const ns = txt((x.nodes || []).join(", "), { size: 14, placeholder: "node, node" });
+      ns.dataset.path = `${p}.nodes`;
+      ns.addEventListener("change", () => set(`${p}.nodes`, ns.value.split(",").map((s) => s.trim()).filter(Boolean)));
+      return [field("name", `${p}.name`, txt(x.name, { size: 10 })), h("label", { class: "field" }, h("span", { class: "lbl" }, "nodes"), ns),
+        field("P(start) per day", `${p}.prob_per_day`, num(x.prob_per_day, { min: 0 })), field("duration", `${p}.duration_days`, num(x.duration_days, { min: 0 }), "d"),
+        field("capacity kept", `${p}.capacity_factor`, num(x.capacity_factor, { min: 0 }), "×")];
+    }));
 }
 
 // --- page -------------------------------------------------------------------
@@ -224,11 +372,25 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
   const runsBox = h("div", { id: "supply-runs" });
   const compareBox = h("div", { id: "supply-compare" });
   const preset = h("select", { id: "supply-preset" }, ...Object.entries(presets).map(([k, p]) => h("option", { value: k }, p.name)));
-  const editor = h("textarea", { id: "supply-editor", rows: 12, spellcheck: "false" });
-  const setPreset = () => { editor.value = JSON.stringify(presets[preset.value], null, 2); };
-  preset.addEventListener("change", setPreset);
-  setPreset();
+  const editor = h("textarea", { id: "supply-editor", rows: 22, spellcheck: "false", "data-path": "" });
+  const jsonErr = h("p", { class: "error", id: "supply-json-error" });
+  const formBox = h("div", { id: "supply-form" });
+  const errors = h("ul", { class: "form-errors", id: "supply-errors" });
   const bar = h("progress", { id: "supply-progress", max: 1, value: 0, hidden: true });
+  const cancel = h("button", { class: "danger", id: "supply-cancel", hidden: true }, "Cancel");
+  let nodeIds = [];
+  // The JSON is the scenario; the form is a view of it, redrawn when the
+  // JSON parses, and writes back to it on every change.
+  const fromJSON = () => {
+    let sc;
+    try { sc = JSON.parse(editor.value); jsonErr.textContent = ""; } catch (e) { jsonErr.textContent = "not JSON: " + e.message; return; }
+    if (!sc || typeof sc !== "object" || Array.isArray(sc)) { jsonErr.textContent = "a scenario is a JSON object"; return; }
+    formBox.replaceChildren(scenarioForm(sc, nodeIds, (next) => { editor.value = JSON.stringify(next, null, 2); fromJSON(); }));
+  };
+  editor.addEventListener("input", fromJSON);
+  const setPreset = () => { editor.value = JSON.stringify(presets[preset.value], null, 2); fromJSON(); };
+  preset.addEventListener("change", setPreset);
+  const workspace = h("div", { class: "workspace" }, formBox, h("div", {}, editor, jsonErr));
 
   async function showRun(id) {
     const { data: run } = await call("GET", `/scenarios/${encodeURIComponent(id)}`);
@@ -236,32 +398,45 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
   }
 
   async function runScenario() {
+    fieldErrors(workspace.parentElement, null);
     status.textContent = "running…";
     let body;
-    try { body = JSON.parse(editor.value); } catch (e) { status.textContent = "the scenario is not JSON: " + e.message; return; }
+    try { body = JSON.parse(editor.value); } catch (e) { status.textContent = ""; jsonErr.textContent = "the scenario is not JSON: " + e.message; return; }
     try {
       const { status: st, data: run } = await call("POST", "/scenarios", body);
       if (st === 202) {
         bar.hidden = false; bar.max = run.runs; bar.value = 0;
-        await new Promise((resolve) => {
+        cancel.hidden = false;
+        const outcome = await new Promise((resolve) => {
           const es = new EventSource(`/scenarios/${encodeURIComponent(run.id)}/progress`);
           onCleanup(() => es.close());
+          cancel.onclick = async () => {
+            cancel.disabled = true;
+            try { await call("POST", `/scenarios/${encodeURIComponent(run.id)}/cancel`); status.textContent = "cancelling…"; } catch (e) {
+              es.close();
+              resolve(e.status === 404 || e.status === 405 ? "nocancel" : "error: " + e.message);
+            } finally { cancel.disabled = false; }
+          };
           es.addEventListener("progress", (m) => {
             const p = JSON.parse(m.data);
             bar.value = p.done;
             status.textContent = `${p.status}: ${p.done}/${p.total} runs`;
-            if (p.status !== "running") { es.close(); resolve(); }
+            if (p.status !== "running") { es.close(); resolve(p.status); }
           });
-          es.onerror = () => { es.close(); resolve(); };
+          es.onerror = () => { es.close(); resolve("lost"); };
         });
         bar.hidden = true;
+        cancel.hidden = true;
+        if (outcome === "nocancel") { status.textContent = `this server cannot cancel a study (no POST /scenarios/{id}/cancel); run ${run.id} goes on in the background`; await listRuns(run.id); return; }
+        if (outcome === "cancelled" || outcome === "canceled") { status.textContent = `run ${run.id} cancelled`; await listRuns(run.id); await showRun(run.id).catch(() => {}); return; }
       }
       status.textContent = `run ${run.id} stored in the twin graph`;
       await showRun(run.id);
       await listRuns(run.id);
     } catch (e) {
       status.textContent = "";
-      results.replaceChildren(h("p", { class: "error" }, e.message));
+      const n = fieldErrors(workspace.parentElement, e);
+      status.textContent = n > 1 ? `${n} errors, each shown at its field` : "the server refused the scenario: see the field";
     }
   }
 
@@ -271,10 +446,10 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
     if (runs.length < 2) compareBox.replaceChildren(h("p", { class: "muted" }, "Store two runs to compare them side by side."));
     if (runs.length === 0) { runsBox.replaceChildren(h("p", { class: "muted" }, "No stored run yet: edit a scenario and press Run.")); return runs; }
     runsBox.replaceChildren(h("table", { id: "runs-table" },
-      h("tr", {}, h("th", {}, "run"), h("th", {}, "runs"), h("th", {}, "fill rate"), h("th", {}, "lost (t)"), h("th", {}, "first stockout")),
+      h("tr", {}, h("th", {}, "run"), h("th", {}, "runs × horizon"), h("th", {}, "fill rate"), h("th", {}, "lost (t)"), h("th", {}, "first stockout")),
       ...runs.map((r) => h("tr", { class: r.id === selected ? "selected" : "", title: `${r.id} · created ${(r.createdAt || "").slice(0, 19).replace("T", " ")} · ${r.graph ? "twin graph as of " + (r.asOf || "").slice(0, 19).replace("T", " ") : "own network"}` },
         h("td", {}, h("a", { href: `#/supply/${encodeURIComponent(r.id)}` }, r.name || r.id)),
-        h("td", { class: "num" }, r.status === "done" ? String(r.runs) : `${r.status} ${r.progress ? r.progress.done + "/" + r.progress.total : ""}`),
+        h("td", { class: "num" }, r.status === "done" ? `${r.runs} × ${r.days} d` : `${r.status} ${r.progress ? r.progress.done + "/" + r.progress.total : ""}`),
         h("td", { class: "num" }, pct(r.kpis?.demandFillRate)),
         h("td", { class: "num" }, r.kpis ? fmt(Math.round(r.kpis.lostTonnes)) : "–"),
         h("td", {}, r.kpis?.firstStockout || "–")))));
@@ -292,113 +467,85 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
   }
 
   async function stress() {
-    const ttr = +document.getElementById("stress-ttr").value;
+    const raw = document.getElementById("stress-ttr").value;
     stressBox.replaceChildren(h("p", { class: "muted" }, "solving…"));
+    // No TTR of the page's own: the server applies its default and says
+    // which it used.
     try {
-      const { data } = await call("POST", "/scenarios/stress", { ttrPeriods: ttr });
+      const { data } = await call("POST", "/scenarios/stress", raw === "" ? {} : { ttrPeriods: +raw });
       stressBox.replaceChildren(renderStress(data));
     } catch (e) { stressBox.replaceChildren(h("p", { class: "error" }, e.message)); }
   }
 
   main.replaceChildren(
-    h("style", {}, pageCSS),
     h("h2", {}, "Supply chain"),
     h("p", { class: "muted" }, "Scenarios run on the network of the twin graph (facility twins and their feeds edges, as of a date); separation plants take capacity and recovery from their process-twin results. Every run is stored as a ScenarioRun twin."),
-    h("div", { class: "split" },
-      h("div", {}, h("h3", {}, "Scenario"), h("div", { class: "row" }, preset, h("button", { id: "supply-run", onclick: runScenario }, "Run"), bar), editor, status),
-      h("div", {}, h("h3", {}, "Stored runs"), runsBox, h("h3", {}, "Side by side"), compareBox)),
+    h("div", { class: "scenario-box" }, h("h3", {}, "Scenario"),
+      h("div", { class: "row" }, preset, h("button", { id: "supply-run", onclick: runScenario }, "Run"), bar, cancel, status), errors, workspace),
+    h("div", { class: "split" }, h("div", {}, h("h3", {}, "Stored runs"), runsBox), h("div", {}, h("h3", {}, "Side by side"), compareBox)),
     results,
     h("h3", {}, "Stress test of the graph's network"),
-    h("div", { class: "row" }, h("label", {}, "time to recover (days) ", h("input", { id: "stress-ttr", type: "number", value: 120, min: 1, style: "width:6rem" })),
+    h("div", { class: "row" }, h("label", {}, "time to recover ", h("input", { id: "stress-ttr", type: "number", min: 1, style: "width:6rem", placeholder: "server default" }), " periods "),
       h("button", { class: "secondary", onclick: stress }, "Solve"),
-      h("span", { class: "muted" }, "a choice: qualifying a new supplier takes 4–7 months (research note c.8); 120 days is the low end")),
+      h("span", { class: "muted" }, "empty: the server's default TTR, named with the result")),
     stressBox);
+  setPreset();
   const runs = await listRuns(arg);
   const pick = arg || (runs[0] && runs[0].id);
   await Promise.all([pick ? showRun(pick).catch((e) => results.replaceChildren(h("p", { class: "error" }, e.message))) : null, stress()]);
+  nodeIds = [...new Set([...results.querySelectorAll("#run-nodes td:first-child")].map((td) => td.textContent))];
+  fromJSON();
 }
 
-function renderRun(run) {
-  const sc = run.scenario || {};
-  const net = sc.network || { nodes: [], arcs: [] };
-  const res = run.result || { nodes: {} };
-  const mc = res.runs !== undefined;
-  const k = run.kpis || {};
-  const out = [h("h3", { id: "run-title" }, `Run ${run.name || run.id}`),
-    h("div", { class: "cards" },
-      card(pct(k.demandFillRate), "demand fill rate" + (mc ? " (mean)" : "")),
-      card(fmt(Math.round(k.lostTonnes || 0)) + " t", "demand lost" + (mc ? " (mean)" : "")),
-      card(k.firstStockout || (mc ? "–" : "none"), "first stockout" + (mc ? " (single runs only)" : "")),
-      card(`${run.runs} × ${run.days} d`, `from ${run.start}` + (run.graph ? ` · graph as of ${(run.asOf || "").slice(0, 19).replace("T", " ")}` : ""))),
-    h("p", { class: "muted" }, `input ${run.inputHash} · ${run.modelVersion}`)];
-  for (const p of run.provenance || []) {
-    out.push(h("p", { class: "muted provenance" }, `${p.node}: ${p.used ? `capacity ${fmt(p.capacity_tonnes_per_year)} t/yr (facility ${fmt(p.facility_capacity_tonnes_per_year)}) and recovery ${fmt(p.recovery)} from the process twin, ${p.model_version}, ${p.input_hash}` : `process-twin result not used: ${p.why}`}`));
-  }
-  if (run.status !== "done") { out.push(h("p", { class: run.status === "failed" ? "error" : "muted" }, run.error || run.status)); return out; }
-  const flow = estimateFlows(net, res.nodes, run.days);
-  out.push(h("h3", {}, "Flows by stage and country"), h("div", { class: "graph-box" }, sankey(net, flow, { years: run.days / 365 })),
-    h("p", { class: "muted" }, "Estimated from the run's KPIs: what reached demand, drawn back up the chain by the arcs' ratios and shared among alternative sources by capacity × fill rate (runs report no per-lane flows). Columns are in their own units."));
-  const shaded = periods({ ...sc, start: run.start, days: run.days });
-  const end = addDays(run.start, run.days - 1);
-  const monthly = (id, f) => ((res.nodes[id] || {}).monthly || []).map((m) => ({ month: m.month, v: f(m) }));
-  const demand = net.nodes.filter((n) => n.demand_per_period > 0).map((n) => n.id);
-  const shortIds = Object.entries(res.nodes).filter(([, v]) => (mc ? v.fill_rate.mean : v.fill_rate) < 0.999).map(([id]) => id);
-  const fillIds = [...new Set([...demand, ...shortIds])].slice(0, 8);
-  out.push(h("h3", {}, "Over time"), h("div", { class: "charts" },
-    timeChart(fillIds.map((id) => ({ name: id, points: monthly(id, (m) => m.fill_rate) })), shaded, { title: "fill rate by month" + (mc ? " (mean over runs)" : ""), start: run.start, end, yMin: 0 }),
-    timeChart(demand.map((id) => ({ name: id, points: monthly(id, (m) => m.inventory_end) })), shaded, { title: "inventory at month end" + (mc ? " (mean)" : ""), unit: "t", start: run.start, end })),
-    h("p", { class: "muted" }, h("span", { style: "background:#d6272824;padding:0 .4rem" }, "shock"), " ", h("span", { style: "background:#f2b70524;padding:0 .4rem" }, "export control in force")));
-  const ids = Object.keys(res.nodes).sort();
-  out.push(h("table", { id: "run-nodes" },
-    h("tr", {}, h("th", {}, "node"), h("th", {}, "fill rate"), h("th", {}, "lost (t)"), h("th", {}, "stockout days"), h("th", {}, mc ? "P(stockout)" : "first stockout")),
-    ...ids.map((id) => {
-      const v = res.nodes[id];
-      return mc
-        ? h("tr", {}, h("td", {}, id), h("td", { class: "num" }, `${pct(v.fill_rate.mean)} (P50 ${pct(v.fill_rate.p50)})`), h("td", { class: "num" }, `${fmt(Math.round(v.lost.mean))} (P95 ${fmt(Math.round(v.lost.p95))})`), h("td", { class: "num" }, fmt(v.stockout_days.mean)), h("td", { class: "num" }, pct(v.p_stockout)))
-        : h("tr", {}, h("td", {}, id), h("td", { class: "num" }, pct(v.fill_rate)), h("td", { class: "num" }, fmt(Math.round(v.lost))), h("td", { class: "num" }, String(v.stockout_days)), h("td", {}, v.first_stockout || "–"));
-    })));
-  return out;
-}
-
-// pageCSS styles this page's own elements (the shared style.css is
-// another page's concern).
-const pageCSS = `
-#stress-table tr.exposed td { background:#fbe9e7; }
-#stress-table tr.exposed td:last-child { color:var(--bad); font-weight:600; }
-#runs-table tr.selected td { background:#fff7e6; }
-#compare-table td.changed { color:var(--accent); font-weight:600; }
-#supply-editor { min-height:16rem; }
-#runs-table { font-size:13px; }
-#runs-table td:first-child { max-width:16rem; }
-svg.sankey path.link:hover { stroke-opacity:.6; }
-`;
-
-function card(big, small) { return h("div", { class: "card" }, h("h3", {}, big), small); }
-
+// renderStress shows the stress table with the units and definitions the
+// server sends (the TTR it used, what REI means); where the server sends
+// none, the columns say what is known.
 function renderStress(data) {
   const rows = data.scenarios;
+  const units = data.units || {};
+  const defs = data.definitions || {};
+  const per = data.periods || "periods";
+  const u = (k, d) => units[k] || d;
+  const ttrUsed = data.ttrPeriods ?? data.defaultTtrPeriods ?? data.ttr_periods ?? data.default_ttr_periods;
   return h("div", {},
+    ttrUsed !== undefined ? h("p", { id: "stress-ttr-used" }, `TTR used: ${fmt(ttrUsed)} ${per}` + (data.ttrSource || data.ttr_source ? ` (${data.ttrSource || data.ttr_source})` : "")) : null,
     h("table", { id: "stress-table" },
-      h("tr", {}, h("th", {}, "disrupted"), h("th", {}, `TTR (${data.periods})`), h("th", {}, `TTS (${data.periods})`), h("th", {}, "shortage"), h("th", {}, "lost (t)"), h("th", {}, "REI"), h("th", {}, "exposed")),
+      h("tr", {}, h("th", {}, "disrupted"), h("th", {}, `TTR (${u("ttr", per)})`), h("th", {}, `TTS (${u("tts", per)})`), h("th", {}, `shortage (${u("shortage_periods", per)})`), h("th", {}, `lost (${u("lost_units", "t")})`), h("th", { title: defs.rei || "" }, "REI" + (units.rei ? ` (${units.rei})` : "")), h("th", {}, "exposed")),
       ...rows.map((r) => h("tr", { class: r.exposed ? "exposed" : "" },
         h("td", {}, r.name), h("td", { class: "num" }, fmt(r.ttr)), h("td", { class: "num" }, (r.tts_capped ? "≥ " : "") + fmt(+r.tts.toPrecision(4))),
         h("td", { class: "num" }, fmt(+r.shortage_periods.toPrecision(4))), h("td", { class: "num" }, fmt(Math.round(r.lost_units))), h("td", { class: "num" }, r.rei.toFixed(3)),
         h("td", {}, r.exposed ? "TTS < TTR" : "")))),
+    Object.keys(defs).length
+      ? h("dl", { id: "stress-definitions", class: "defs" }, Object.entries(defs).map(([k, v]) => [h("dt", {}, k.toUpperCase()), h("dd", {}, typeof v === "string" ? v : JSON.stringify(v))]))
+      : h("p", { class: "muted small", id: "stress-definitions" }, "REI: risk exposure index (the server sent no definition with this result)."),
     h("p", { class: "muted" }, `Graph as of ${(data.asOf || "").slice(0, 19).replace("T", " ")}; each node alone, sorted by exposure (exposed first, by shortage, then by risk exposure index).`));
 }
 
+// renderCompare shows two runs side by side. Runs over different horizons
+// or start dates are not comparable: the table says so and shows no
+// differences. A difference shows its confidence: exact between single
+// runs, the interval the server gives for studies, or that none is known.
 function renderCompare(c) {
   const [a, b] = c.runs;
-  const row = (label, vs, f) => {
+  const sameHorizon = a.days === b.days && a.start === b.start;
+  const mc = a.runs > 1 || b.runs > 1;
+  const shown = (d, f) => f(d) !== f(0) && f(d) !== f(-0) && !/^[-+]?0(\.0+)?\s*%?$/.test(f(d).trim());
+  const row = (label, vs, f, key) => {
     const d = vs[0] != null && vs[1] != null ? vs[1] - vs[0] : null;
+    const diff = (c.diff || {})[key] || {};
+    const conf = !mc ? "exact (single runs)" : diff.ci95 ? `±${f(diff.ci95)} (95 %)` : diff.stderr ? `±${f(1.96 * diff.stderr)} (95 %)` : "unknown: no spread reported";
+    const real = d != null && shown(d, f);
     return h("tr", {}, h("td", {}, label), h("td", { class: "num" }, vs[0] == null ? "–" : f(vs[0])), h("td", { class: "num" }, vs[1] == null ? "–" : f(vs[1])),
-      h("td", { class: "num " + (d && Math.abs(d) > 1e-9 ? "changed" : "") }, d == null ? "" : (d > 0 ? "+" : "") + f(d)));
+      h("td", { class: "num " + (sameHorizon && real ? "changed" : "") }, !sameHorizon || d == null ? "" : real ? (d > 0 ? "+" : "") + f(d) : "no change"),
+      h("td", { class: "muted small" }, sameHorizon && d != null ? conf : ""));
   };
   const nodes = Object.keys(c.nodes).sort().filter((id) => { const v = c.nodes[id]; return v[0] !== v[1]; });
-  return h("table", { id: "compare-table" },
-    h("tr", {}, h("th", {}, ""), h("th", {}, a.name || a.id), h("th", {}, b.name || b.id), h("th", {}, "change")),
-    row("demand fill rate", c.kpis.demandFillRate || [], pct),
-    row("demand lost (t)", c.kpis.lostTonnes || [], (v) => fmt(Math.round(v))),
-    ...nodes.map((id) => row(`${id} fill rate`, c.nodes[id], pct)),
-    nodes.length ? null : h("tr", {}, h("td", { colspan: 4, class: "muted" }, "every node's fill rate is the same in both runs")));
+  return h("div", {},
+    sameHorizon ? null : h("p", { class: "error", id: "compare-horizon" }, `Not comparable: ${a.name || a.id} runs ${a.days} d from ${a.start}, ${b.name || b.id} ${b.days} d from ${b.start}. Totals over different horizons differ by construction; no differences are shown.`),
+    h("table", { id: "compare-table" },
+      h("tr", {}, h("th", {}, ""), h("th", {}, `${a.name || a.id} (${a.days} d)`), h("th", {}, `${b.name || b.id} (${b.days} d)`), h("th", {}, "change"), h("th", {}, "confidence")),
+      row("demand fill rate", c.kpis.demandFillRate || [], pct, "demandFillRate"),
+      row("demand lost (t)", c.kpis.lostTonnes || [], (v) => fmt(Math.round(v)), "lostTonnes"),
+      ...nodes.map((id) => row(`${id} fill rate`, c.nodes[id], pct, "node:" + id)),
+      nodes.length ? null : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "every node's fill rate is the same in both runs"))));
 }
