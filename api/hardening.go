@@ -28,8 +28,8 @@ type Security struct {
 	// --insecure).
 	Auth *auth.Authenticator
 	// Hosts are the host names (without port) accepted in the Host
-	// header, besides IP literals. Loopback adds "localhost" and
-	// "*.localhost". A name not accepted is refused: a page of another
+	// header, besides IP literals. Loopback adds "localhost",
+	// "*.localhost" and single-label names. A name not accepted is refused: a page of another
 	// site whose name was rebound to this server's address
 	// (DNS rebinding) sends its own name.
 	Hosts    []string
@@ -105,7 +105,10 @@ func (s *Security) checkHost(r *http.Request) *Error {
 			return nil
 		}
 	}
-	if s.Loopback && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
+	// On loopback, names of this machine: localhost and single-label
+	// names (from /etc/hosts or a local search domain; a rebinding
+	// attacker needs a name in public DNS, which has a dot).
+	if s.Loopback && (host == "localhost" || strings.HasSuffix(host, ".localhost") || !strings.Contains(host, ".")) {
 		return nil
 	}
 	return &Error{Status: http.StatusForbidden, Code: "HostNotAllowed", Message: fmt.Sprintf("Host %q is not a name of this server (DNS rebinding guard); start the server with --hostname %s to accept it", host, host)}

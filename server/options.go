@@ -80,6 +80,32 @@ type Options struct {
 	// store is empty (lodestone demo).
 	LoadDemo bool `json:"load_demo"`
 
+	// TLSCert and TLSKey (PEM files) make the server serve HTTPS (HTTP/2
+	// and HTTP/1.1); TLSClientCA (a PEM bundle) also requires every client
+	// to present a certificate those CAs signed (mutual TLS).
+	TLSCert     string `json:"tls_cert"`
+	TLSKey      string `json:"tls_key"`
+	TLSClientCA string `json:"tls_client_ca"`
+	// Auth is the identity file (tokens and/or a JWT issuer; see
+	// docs/formats/auth.md). Without it the server runs unauthenticated
+	// and binds loopback only, unless Insecure allows any address.
+	Auth     string `json:"auth"`
+	Insecure bool   `json:"insecure"`
+	// Hostnames are the names (comma separated) the Host header may carry
+	// besides IP literals (and loopback names on a loopback server).
+	Hostnames string `json:"hostnames"`
+	// CORSOrigins are the browser origins (comma separated) allowed to
+	// call the API from another site; none by default.
+	CORSOrigins string `json:"cors_origins"`
+	// WebhookAllow are address ranges (CIDR, comma separated) webhooks may
+	// reach although they are loopback, private or link-local. A loopback
+	// server without Auth allows loopback addresses anyway.
+	WebhookAllow string `json:"webhook_allow"`
+	// RateLimit is the requests per second each principal may make on
+	// average, RateBurst its burst; applied with Auth; 0 turns it off.
+	RateLimit float64 `json:"rate_limit"`
+	RateBurst int64   `json:"rate_burst"`
+
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
 }
@@ -145,6 +171,8 @@ func DefaultOptions() Options {
 		HTTPIdleTimeout:       Duration(2 * time.Minute),
 		ShutdownTimeout:       Duration(10 * time.Second),
 		RetryDeadline:         Duration(10 * time.Second),
+		RateLimit:             DefaultRateLimit,
+		RateBurst:             DefaultRateBurst,
 	}
 }
 
@@ -207,6 +235,12 @@ func (o *Options) ApplyEnv(lookup func(string) (string, bool)) error {
 				return fmt.Errorf("%s: %w", envName(tag), err)
 			}
 			f.SetBool(b)
+		case reflect.Float64:
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %w", envName(tag), err)
+			}
+			f.SetFloat(x)
 		case reflect.Int64, reflect.Int:
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
@@ -240,6 +274,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&o.HTTPReadTimeout, "http.read-timeout", "longest time to read a request; on bulk imports, the longest pause in the body")
 	fs.Var(&o.HTTPWriteTimeout, "http.write-timeout", "longest time one write of a response may wait for the client")
 	fs.Var(&o.HTTPIdleTimeout, "http.idle-timeout", "longest time a keep-alive connection waits for its next request")
+	o.registerSecurityFlags(fs)
 }
 
 // Validate checks o and returns all problems at once, each naming its field.
@@ -288,6 +323,7 @@ func (o *Options) Validate() error {
 	if o.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must be > 0"))
 	}
+	errs = append(errs, o.validateSecurity()...)
 	return errors.Join(errs...)
 }
 

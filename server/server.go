@@ -42,6 +42,7 @@ type Server struct {
 	// demoLoaded is set by Start when it loaded the demo world.
 	demoLoaded bool
 	ln         net.Listener
+	tls        bool // serving HTTPS
 	http       *http.Server
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
@@ -95,7 +96,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("server: event bus: %w", err)
 	}
 	s.Bus = bus
+	sec, tlsConf, err := s.opts.security()
+	if err != nil {
+		return err
+	}
+	s.tls = tlsConf != nil
 	aopts := api.Options{
+		Security:      sec,
 		Store:         s.Store,
 		Bus:           bus,
 		Source:        s.source(),
@@ -123,12 +130,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	mux := http.NewServeMux()
 	wt, rt := time.Duration(s.opts.HTTPWriteTimeout), time.Duration(s.opts.HTTPReadTimeout)
-	mux.Handle("/", withDeadlines(s.API, wt, 0))
+	guarded := s.API.Guard() // identity, roles and the hardening checks
+	mux.Handle("/", withDeadlines(guarded, wt, 0))
 	for _, route := range s.API.Routes() {
 		// The bulk import routes (their body is an import file) read for
 		// as long as the body keeps coming; see Options.HTTPReadTimeout.
 		if route.Body == "ImportFile" {
-			mux.Handle(route.Pattern, withDeadlines(s.API, wt, rt))
+			mux.Handle(route.Pattern, withDeadlines(guarded, wt, rt))
 		}
 	}
 	s.API.Handle("GET /", web.Handler(s.API.NotFound()))
@@ -153,18 +161,26 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		// Streams (SSE) end with the server: their contexts derive from runCtx.
 		BaseContext: func(net.Listener) context.Context { return runCtx },
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		TLSConfig:   tlsConf,
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := s.http.Serve
+		if s.tls {
+			serve = func(ln net.Listener) error { return s.http.ServeTLS(ln, "", "") }
+		}
+		if err := serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.serveMu.Lock()
 			s.err = err
 			s.serveMu.Unlock()
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
-	s.log.Info("serving", "addr", s.Addr(), "store", s.opts.storeDSN(), "nats", natsMode(s.opts))
+	if sec.Auth == nil {
+		s.log.Warn("running unauthenticated: every request may do everything (no --auth)", "addr", s.Addr(), "insecure", s.opts.Insecure)
+	}
+	s.log.Info("serving", "addr", s.Addr(), "tls", s.tls, "store", s.opts.storeDSN(), "nats", natsMode(s.opts))
 	return nil
 }
 
@@ -336,7 +352,11 @@ func (s *Server) URL() string {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	scheme := "http://"
+	if s.tls {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // Shutdown stops accepting requests, waits for those in flight (bounded by

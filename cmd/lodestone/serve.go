@@ -128,6 +128,7 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 	if set["http.idle-timeout"] {
 		o.HTTPIdleTimeout = f.HTTPIdleTimeout
 	}
+	server.MergeSecurityFlags(o, f, set)
 }
 
 // printStart says what the server did and where it listens: the

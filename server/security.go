@@ -1,0 +1,155 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"lodestone/api"
+	"lodestone/trust/auth"
+)
+
+// The default per-principal rate limit with --auth: 200 requests per
+// second with bursts of 400. A judgement, not a measurement: well above
+// what one person or a device gateway sends, and low enough that one
+// leaked token cannot take the server's whole capacity (a patch costs
+// about a millisecond of a core; see docs/benchmarks.md).
+const (
+	DefaultRateLimit = 200
+	DefaultRateBurst = 400
+)
+
+func (o *Options) registerSecurityFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.TLSCert, "tls-cert", o.TLSCert, "serve HTTPS with this PEM certificate (chain); needs --tls-key")
+	fs.StringVar(&o.TLSKey, "tls-key", o.TLSKey, "PEM private key of --tls-cert")
+	fs.StringVar(&o.TLSClientCA, "tls-client-ca", o.TLSClientCA, "require client certificates signed by these PEM CAs (mutual TLS)")
+	fs.StringVar(&o.Auth, "auth", o.Auth, "identity file: bearer tokens and/or a JWT issuer with its JWKS (docs/formats/auth.md)")
+	fs.BoolVar(&o.Insecure, "insecure", o.Insecure, "allow a non-loopback address without --auth (anyone who reaches it may do anything)")
+	fs.StringVar(&o.Hostnames, "hostname", o.Hostnames, "host names (comma separated) accepted in the Host header besides IP literals")
+	fs.StringVar(&o.CORSOrigins, "cors-origin", o.CORSOrigins, "browser origins (comma separated) allowed to call the API cross-site; none by default")
+	fs.StringVar(&o.WebhookAllow, "webhook-allow", o.WebhookAllow, "address ranges (CIDR, comma separated) webhooks may reach although private or loopback")
+	fs.Float64Var(&o.RateLimit, "rate-limit", o.RateLimit, "requests per second each principal may make on average (with --auth); 0: no limit")
+	fs.Int64Var(&o.RateBurst, "rate-burst", o.RateBurst, "burst of the per-principal rate limit")
+}
+
+// MergeSecurityFlags copies the TLS, identity and hardening options given
+// on the command line (set holds the names of the flags given) from f
+// over o; the serve command calls it after the file and the environment.
+func MergeSecurityFlags(o *Options, f Options, set map[string]bool) {
+	for name, copy := range map[string]func(){
+		"tls-cert":      func() { o.TLSCert = f.TLSCert },
+		"tls-key":       func() { o.TLSKey = f.TLSKey },
+		"tls-client-ca": func() { o.TLSClientCA = f.TLSClientCA },
+		"auth":          func() { o.Auth = f.Auth },
+		"insecure":      func() { o.Insecure = f.Insecure },
+		"hostname":      func() { o.Hostnames = f.Hostnames },
+		"cors-origin":   func() { o.CORSOrigins = f.CORSOrigins },
+		"webhook-allow": func() { o.WebhookAllow = f.WebhookAllow },
+		"rate-limit":    func() { o.RateLimit = f.RateLimit },
+		"rate-burst":    func() { o.RateBurst = f.RateBurst },
+	} {
+		if set[name] {
+			copy()
+		}
+	}
+}
+
+// list splits a comma-separated option.
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// loopbackAddr reports whether a listen address binds loopback only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func (o *Options) validateSecurity() []error {
+	var errs []error
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert, tls_key: give both or neither"))
+	}
+	if o.TLSClientCA != "" && o.TLSCert == "" {
+		errs = append(errs, errors.New("tls_client_ca: mutual TLS needs --tls-cert and --tls-key"))
+	}
+	if o.Auth == "" && !o.Insecure && o.HTTPAddr != "" && !loopbackAddr(o.HTTPAddr) {
+		errs = append(errs, fmt.Errorf("http_addr: %q is not a loopback address and the server has no --auth: give --auth FILE, or --insecure to serve unauthenticated to everyone who can reach it", o.HTTPAddr))
+	}
+	for _, h := range list(o.Hostnames) {
+		if strings.ContainsAny(h, ":/ ") {
+			errs = append(errs, fmt.Errorf("hostnames: %q: want a host name without port or scheme", h))
+		}
+	}
+	for _, c := range list(o.CORSOrigins) {
+		u, err := url.Parse(c)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("cors_origins: %q: want an origin such as https://app.example", c))
+		}
+	}
+	for _, c := range list(o.WebhookAllow) {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			errs = append(errs, fmt.Errorf("webhook_allow: %q: want a CIDR range such as 10.1.0.0/16", c))
+		}
+	}
+	if o.RateLimit < 0 {
+		errs = append(errs, fmt.Errorf("rate_limit: %v must be >= 0", o.RateLimit))
+	}
+	if o.RateLimit > 0 && o.RateBurst < 1 {
+		errs = append(errs, fmt.Errorf("rate_burst: %d must be >= 1", o.RateBurst))
+	}
+	return errs
+}
+
+// security builds the API's guard options and the TLS configuration (nil
+// for plain HTTP) from o, loading the --auth and certificate files.
+func (o *Options) security() (*api.Security, *tls.Config, error) {
+	sec := &api.Security{Hosts: list(o.Hostnames), Loopback: loopbackAddr(o.HTTPAddr)}
+	for _, c := range list(o.CORSOrigins) {
+		sec.CORSOrigins = append(sec.CORSOrigins, strings.TrimSuffix(c, "/"))
+	}
+	if h := hostname(); h != "" {
+		sec.Hosts = append(sec.Hosts, h)
+	}
+	for _, c := range list(o.WebhookAllow) {
+		sec.WebhookAllow = append(sec.WebhookAllow, netip.MustParsePrefix(c)) // checked by Validate
+	}
+	if o.Auth != "" {
+		a, err := auth.Load(o.Auth)
+		if err != nil {
+			return nil, nil, fmt.Errorf("server: --auth: %w", err)
+		}
+		sec.Auth = a
+		sec.RateLimit, sec.RateBurst = o.RateLimit, int(o.RateBurst)
+	} else if sec.Loopback {
+		// One local user and nothing else on the listener: webhooks to
+		// local services are what a developer tests with.
+		sec.WebhookAllow = append(sec.WebhookAllow, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	}
+	if o.TLSCert == "" {
+		return sec, nil, nil
+	}
+	tc, err := auth.ServerTLS(o.TLSCert, o.TLSKey, o.TLSClientCA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server: %w", err)
+	}
+	return sec, tc, nil
+}
