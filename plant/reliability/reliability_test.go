@@ -56,6 +56,8 @@ func TestFitPublished(t *testing.T) {
 	}{
 		{"lieblein-zelen weibull", "lieblein_zelen_ball_bearings.csv", reliability.Weibull, 2.102, 0.0005, 81.88, 0.005, math.NaN(), math.NaN(), math.NaN(), 0},
 		{"nist censored weibull", "nist_8_4_1_3_censored.csv", reliability.Weibull, 1.7208, 0.00005, 606.5280, 0.001, -75.135, 154.27, 540.737, 0.0005},
+		// Heavily censored: 6 failures among 1,703 bearing cages.
+		{"meeker-escobar bearing cage", "meeker_escobar_bearing_cage.csv", reliability.Weibull, 2.035, 0.0005, 11792.18, 1.3, -76.436896, math.NaN(), math.NaN(), 1e-6},
 		{"nist censored lognormal aic", "nist_8_4_1_3_censored.csv", reliability.Lognormal, math.NaN(), 0, math.NaN(), 0, math.NaN(), 154.39, math.NaN(), 0.005},
 	}
 	for _, tt := range tests {
@@ -87,6 +89,28 @@ func TestFitPublished(t *testing.T) {
 				t.Errorf("bounds %v %v do not contain the estimates %v %v", got.ShapeCI, got.ScaleCI, got.Shape, got.Scale)
 			}
 		})
+	}
+}
+
+// TestBearingCageB10: Meeker & Escobar (1998) Example 8.16 gives the B10
+// life of the bearing-cage data as 3903 hours with 95 % likelihood-ratio
+// bounds [2093, 22144].
+func TestBearingCageB10(t *testing.T) {
+	res, err := reliability.Fit(readLife(t, "meeker_escobar_bearing_cage.csv"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b10, ci, err := reliability.WeibullPercentile(readLife(t, "meeker_escobar_bearing_cage.csv"), res, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(b10-3903) > 0.5 {
+		t.Errorf("B10 = %v, want 3903", b10)
+	}
+	// The book's 95 % likelihood-ratio bounds, to 0.1 % (this code gives
+	// [2094.3, 22144.4]: the lower bound is 1.3 h, 0.06 %, above the book's).
+	if math.Abs(ci[0]-2093) > 2.1 || math.Abs(ci[1]-22144) > 22 {
+		t.Errorf("B10 bounds = %v, want [2093, 22144]", ci)
 	}
 }
 
