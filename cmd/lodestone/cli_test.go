@@ -360,3 +360,12 @@ func TestTourLines(t *testing.T) {
 		}
 	}
 }
+
+func TestModelValidateJSONLineColumn(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "m.json")
+	os.WriteFile(f, []byte("{\n \"@id\": \"dtmi:a;1\",\n oops }"), 0o644)
+	code, stdout, _ := runLodestone(t, "", "model", "validate", f)
+	if code != 1 || !strings.Contains(stdout, "invalid JSON at line 3, column 2") {
+		t.Errorf("model validate of broken JSON: code %d, stdout %q", code, stdout)
+	}
+}

@@ -76,6 +76,7 @@ func modelValidate(env *cliEnv, args []string, asJSON, allowUndef bool) error {
 			return err
 		}
 		out.Errors = el.Errors
+		withLineColumn(out.Errors, docs)
 	}
 	if asJSON {
 		enc := json.NewEncoder(env.stdout)
@@ -97,6 +98,27 @@ func modelValidate(env *cliEnv, args []string, asJSON, allowUndef bool) error {
 		return exitError{1}
 	}
 	return nil
+}
+
+// withLineColumn rewrites the byte offsets of JSON syntax errors as a line
+// and column: people read files by lines.
+func withLineColumn(errs []*dtdl.Error, docs []dtdl.Document) {
+	byName := map[string][]byte{}
+	for _, d := range docs {
+		byName[d.Name] = d.Data
+	}
+	for _, e := range errs {
+		data, ok := byName[e.File]
+		if e.Rule != "json-syntax" || !ok {
+			continue
+		}
+		var v any
+		var se *json.SyntaxError
+		if err := json.Unmarshal(data, &v); errors.As(err, &se) {
+			line, col := lineCol(data, se.Offset)
+			e.Message = fmt.Sprintf("invalid JSON at line %d, column %d: %s", line, col, se.Error())
+		}
+	}
 }
 
 // readModelDocs reads the files named, walking directories for *.json files
