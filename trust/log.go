@@ -86,6 +86,7 @@ type Log struct {
 	appendMu sync.Mutex // held by the one append or sync in progress
 	qmu      sync.Mutex
 	queue    []*appendReq
+	draining bool // an appender goroutine is running
 
 	mu        sync.RWMutex
 	entries   [][]byte
@@ -109,7 +110,7 @@ type appendReq struct {
 	seqs    []int64
 	index   []int64
 	err     error
-	done    bool
+	done    chan struct{} // closed once appended (or failed)
 }
 
 // NewLog opens the log kept in st's documents, signing checkpoints with
@@ -208,25 +209,46 @@ func (l *Log) Committed(ctx context.Context, recs []store.Record) error {
 		}
 		req.entries[i], req.seqs[i] = e.Bytes(), r.Seq
 	}
+	req.done = make(chan struct{})
+	// Group commit: one appender at a time takes everything queued, so
+	// concurrent writes share one document write; it runs while there is
+	// work and exits when the queue is empty.
 	l.qmu.Lock()
 	l.queue = append(l.queue, req)
+	if !l.draining {
+		l.draining = true
+		go l.drain()
+	}
 	l.qmu.Unlock()
-	// Group commit: whoever holds appendMu appends everything queued, so
-	// concurrent writes share one document write.
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	if req.done {
+	select {
+	case <-req.done:
 		return req.err
+	case <-ctx.Done():
+		// The record stays in the outbox; the relay logs it later (once).
+		return ctx.Err()
 	}
-	l.qmu.Lock()
-	batch := l.queue
-	l.queue = nil
-	l.qmu.Unlock()
-	err := l.appendBatch(context.WithoutCancel(ctx), batch)
-	for _, b := range batch {
-		b.err, b.done = err, true
+}
+
+// drain appends queued requests until the queue is empty.
+func (l *Log) drain() {
+	for {
+		l.qmu.Lock()
+		batch := l.queue
+		l.queue = nil
+		if len(batch) == 0 {
+			l.draining = false
+			l.qmu.Unlock()
+			return
+		}
+		l.qmu.Unlock()
+		l.appendMu.Lock()
+		err := l.appendBatch(context.Background(), batch)
+		l.appendMu.Unlock()
+		for _, b := range batch {
+			b.err = err
+			close(b.done)
+		}
 	}
-	return req.err
 }
 
 // IndexOf returns the log index of the entry of the record with outbox
