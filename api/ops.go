@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -18,6 +19,16 @@ import (
 // share: the metrics of this API.
 type opsState struct {
 	metrics *ops.Metrics
+}
+
+// Health is the body of /healthz.
+type Health struct {
+	Status string `json:"status"` // "ok"
+}
+
+func init() {
+	schemaTypes["Health"] = reflect.TypeFor[Health]()
+	schemaTypes["ReadinessReport"] = reflect.TypeFor[ops.Report]()
 }
 
 // readyTimeout bounds each readiness check: a load balancer asks often
@@ -60,7 +71,7 @@ func (a *API) Metrics() *ops.Metrics {
 
 func (a *API) healthz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return writeJSON(w, http.StatusOK, Health{Status: "ok"})
 }
 
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {
