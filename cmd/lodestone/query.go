@@ -6,12 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"lodestone/api"
 )
+
+// dtmiPattern finds the model ids quoted in a query.
+var dtmiPattern = regexp.MustCompile(`dtmi:[A-Za-z0-9_:]+(;[0-9]+(\.[0-9]+)?)?`)
 
 func init() {
 	fs := flag.NewFlagSet("lodestone query", flag.ContinueOnError)
@@ -64,6 +68,12 @@ func init() {
 			}
 			printRows(env.stdout, rows)
 			fmt.Fprintf(env.stderr, "%d rows, %g rows scanned\n", len(rows), charge)
+			if len(rows) == 0 {
+				// No rows may be the answer, or a mistyped model id.
+				for _, id := range dtmiPattern.FindAllString(q, -1) {
+					warnUnknownModel(ctx, env, c, id)
+				}
+			}
 			return nil
 		},
 	})

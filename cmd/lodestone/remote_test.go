@@ -51,6 +51,7 @@ func TestRemoteCommands(t *testing.T) {
 	}{
 		{name: "unknown model warns", args: []string{"twin", "list", "--model", "dtmi:lodestone:Mnie;1"}, stdout: []string{"ID"}, stderr: "warning: the server has no model dtmi:lodestone:Mnie;1; did you mean dtmi:lodestone:Mine;1?"},
 		{name: "model without version warns", args: []string{"twin", "list", "--model", "dtmi:lodestone:Mine"}, stderr: "quote it in the shell, e.g. 'dtmi:lodestone:Mine;1'"},
+		{name: "query with an unknown model warns", args: []string{"query", "SELECT T FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:lodestone:Mnie;1')"}, stderr: "warning: the server has no model dtmi:lodestone:Mnie;1; did you mean dtmi:lodestone:Mine;1?"},
 		{name: "known model is quiet", args: []string{"twin", "list", "--model", "dtmi:lodestone:Mine;1"}, stdout: []string{"mine-br"}},
 		{name: "patch", args: []string{"twin", "patch", "mine-br", "/capacityTonnesPerYear=25"}, stdout: []string{"patched mine-br"}},
 		{name: "history shows the change", args: []string{"twin", "history", "mine-br"}, stdout: []string{"#1", "create", "#2", "update", "→ 25"}},
