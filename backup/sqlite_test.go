@@ -1,0 +1,19 @@
+package backup_test
+
+import (
+	"database/sql"
+	"testing"
+)
+
+// makeEmptySQLite writes an SQLite database with one unrelated table.
+func makeEmptySQLite(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE IF NOT EXISTS notes (x TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+}
