@@ -7,18 +7,32 @@ import (
 	"os"
 	"path/filepath"
 
+	"lodestone/plant/refplant"
 	"lodestone/twin"
 	"lodestone/world"
 )
 
 // demoWorld is the sample world of `lodestone demo`: the default 2024
-// mine-to-magnet network of package world as twins of the bundled ontology.
+// mine-to-magnet network of package world and the reference separation
+// plant of package refplant (trains, cascades, pumps, analysers), as twins
+// of the bundled ontology. The reference plant feeds nothing, so the supply
+// network built from the graph leaves it out (see world.NetworkFromTwins).
 func demoWorld() ([]twin.Twin, []twin.Relationship, error) {
 	w, err := world.Load()
 	if err != nil {
 		return nil, nil, err
 	}
 	twins, rels := w.Twins()
+	p, err := refplant.Load()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reference plant: %w", err)
+	}
+	for _, t := range p.Twins {
+		twins = append(twins, twin.Twin{ID: twin.ID(t.ID), Metadata: twin.Metadata{Model: t.Model}, Properties: t.Properties})
+	}
+	for _, r := range p.Relationships {
+		rels = append(rels, twin.Relationship{ID: r.ID, SourceID: twin.ID(r.Source), TargetID: twin.ID(r.Target), Name: r.Name})
+	}
 	return twins, rels, nil
 }
 

@@ -304,6 +304,7 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 		}
 		g.Network.Arcs = append(g.Network.Arcs, a)
 	}
+	dropUnconnected(g)
 	SortNetwork(g.Network)
 	if len(g.Network.Nodes) == 0 {
 		return nil, fieldErr("twins", "no facility twin (Mine, SeparationPlant, MetalRefinery, MagnetPlant, OEM, …) in the graph")
@@ -312,6 +313,29 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 		return nil, fmt.Errorf("world: network from twins: %w", err)
 	}
 	return g, nil
+}
+
+// dropUnconnected leaves out facilities that take part in no feeds edge,
+// such as the demo's reference separation plant (a detailed plant twin,
+// not a node of the trade network): they can neither supply nor be
+// supplied, so as nodes they would only add capacity nobody can use. An
+// OEM stays even alone, since its demand is then all lost. Each one left
+// out is reported in Skipped.
+func dropUnconnected(g *GraphNetwork) {
+	linked := map[supply.NodeID]bool{}
+	for _, a := range g.Network.Arcs {
+		linked[a.From], linked[a.To] = true, true
+	}
+	if len(linked) == 0 {
+		return
+	}
+	g.Network.Nodes = slices.DeleteFunc(g.Network.Nodes, func(n supply.Node) bool {
+		if linked[n.ID] || n.Stage == supply.StageOEM {
+			return false
+		}
+		g.Skipped = append(g.Skipped, fmt.Sprintf("twins[%s]: a %s facility with no feeds relationship: left out of the network", n.ID, n.Stage))
+		return true
+	})
 }
 
 func cmpOr(s, def string) string {

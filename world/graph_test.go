@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"lodestone/models"
 	"lodestone/supply"
 	"lodestone/twin"
 	"lodestone/world"
@@ -329,5 +330,38 @@ func BenchmarkNetworkFromTwins(b *testing.B) {
 		if _, err := world.NetworkFromTwins(twins, rels, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A facility in no feeds edge (the demo's reference separation plant) is
+// left out of the network and reported; a lone OEM stays, all demand lost.
+func TestNetworkFromTwinsDropsUnconnected(t *testing.T) {
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	want, err := world.NetworkFromTwins(twins, rels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lone := []twin.Twin{
+		{ID: "ref-sep", Metadata: twin.Metadata{Model: models.SeparationPlant}, Properties: map[string]any{"capacityTonnesPerYear": 10908.0}},
+		{ID: "oem-alone", Metadata: twin.Metadata{Model: models.OEM}, Properties: map[string]any{"magnetDemandTonnesPerYear": 365.0}},
+	}
+	g, err := world.NetworkFromTwins(append(slices.Clone(twins), lone...), rels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, wantN := len(g.Network.Nodes), len(want.Network.Nodes)+1; got != wantN {
+		t.Fatalf("%d nodes, want %d (the world's and the lone OEM)", got, wantN)
+	}
+	for _, n := range g.Network.Nodes {
+		if n.ID == "ref-sep" {
+			t.Errorf("the unconnected separation plant is a node of the network")
+		}
+	}
+	if !slices.ContainsFunc(g.Skipped, func(s string) bool { return strings.Contains(s, "twins[ref-sep]") && strings.Contains(s, "no feeds") }) {
+		t.Errorf("Skipped = %q, want ref-sep reported", g.Skipped)
 	}
 }
