@@ -93,6 +93,12 @@ type ScenarioRequest struct {
 	RandomShocks   []supply.RandomShock   `json:"random_shocks,omitempty"`
 	Builds         []supply.Build         `json:"builds,omitempty"`
 	Substitutions  []supply.Substitution  `json:"substitutions,omitempty"`
+	// Prices, costs and the initial state, as in the SCENARIO document:
+	// runs then carry cost fields (supply computes them).
+	Prices           []supply.Price `json:"prices,omitempty"`
+	Costs            *supply.Costs  `json:"costs,omitempty"`
+	InitialState     string         `json:"initial_state,omitempty"`
+	InitialCoverDays *float64       `json:"initial_cover_days,omitempty"`
 }
 
 // requestKnobs are the members of a ScenarioRequest that are not part of
@@ -373,6 +379,11 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 		}
 		if sc, err = world.GraphScenario(rest, g.Network); err != nil {
 			return fieldError(err)
+		}
+		// The graph's network declares no input stocks or pipelines: it
+		// starts at rest unless the document says otherwise.
+		if _, ok := doc["initial_state"]; !ok {
+			sc.InitialState = supply.InitialAtRest
 		}
 		run.AsOf, run.Provenance = &snapAt, g.Process
 	} else {

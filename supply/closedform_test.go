@@ -53,7 +53,7 @@ func TestMonteCarloClosedForm(t *testing.T) {
 		seed = 11
 	)
 	runs := 10000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		runs = 2000
 	}
 	sc := supply.SimScenario{

@@ -147,7 +147,7 @@ func randomShocks(rng *rand.Rand, sc *supply.SimScenario) {
 func TestRandomNetworksStayFinite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 7))
 	runs := 2000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		runs = 200
 	}
 	for i := range runs {

@@ -311,7 +311,16 @@ func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, d
 	if err != nil {
 		return nil, err
 	}
-	return world.GraphScenario(doc, g.Network)
+	sc, err := world.GraphScenario(doc, g.Network)
+	if err != nil {
+		return nil, err
+	}
+	// The graph's network declares no input stocks or pipelines: it starts
+	// at rest unless the document says otherwise.
+	if _, ok := head["initial_state"]; !ok {
+		sc.InitialState = supply.InitialAtRest
+	}
+	return sc, nil
 }
 
 // graphNetwork builds the per-day network of the twin graph as of asOf (a

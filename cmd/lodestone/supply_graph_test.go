@@ -68,6 +68,7 @@ func TestSupplyRunGraph(t *testing.T) {
 	var m map[string]any
 	json.Unmarshal([]byte(doc), &m)
 	m["network"] = net
+	m["initial_state"] = supply.InitialAtRest // what a graph run defaults to
 	own := filepath.Join(t.TempDir(), "own.json")
 	b, _ := json.Marshal(m)
 	os.WriteFile(own, b, 0o644)
