@@ -1,0 +1,95 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"lodestone/twin"
+)
+
+// runMQTT subscribes to the topic filters of the mappings and feeds the
+// queue until ctx ends. Paho reconnects on its own (with back-off) and
+// the subscriptions are made again on every connect.
+func (r *Runner) runMQTT(ctx context.Context) error {
+	qos := byte(1)
+	if r.spec.QoS != nil {
+		qos = byte(*r.spec.QoS)
+	}
+	tmpls := make([]template, len(r.spec.Mappings))
+	for i, m := range r.spec.Mappings {
+		tmpls[i], _ = parseTemplate(m.Topic) // checked by DecodeConfig
+	}
+	clientID := r.spec.ClientID
+	if clientID == "" {
+		clientID = fmt.Sprintf("lodestone-%s-%d", r.spec.ID, time.Now().UnixNano()%1e9)
+	}
+	o := mqtt.NewClientOptions().AddBroker(r.spec.Broker).SetClientID(clientID).
+		SetUsername(r.spec.Username).SetPassword(r.spec.Password).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(30 * time.Second).SetCleanSession(true).
+		SetOrderMatters(true) // handlers run in order and block: back-pressure reaches the broker
+	first := true
+	o.SetOnConnectHandler(func(c mqtt.Client) {
+		if !first {
+			r.reconnects.Add(1)
+		}
+		first = false
+		r.connected.Store(true)
+		r.setState("connected")
+		for i := range r.spec.Mappings {
+			m, t := &r.spec.Mappings[i], tmpls[i]
+			tok := c.Subscribe(t.filter(), qos, func(_ mqtt.Client, msg mqtt.Message) {
+				r.onMQTT(ctx, m, t, msg.Topic(), msg.Payload())
+			})
+			if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
+				r.setErr(fmt.Errorf("subscribe %s: %w", t.filter(), tok.Error()))
+			}
+		}
+	})
+	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		r.connected.Store(false)
+		r.setState("reconnecting")
+		r.setErr(fmt.Errorf("connection lost: %w", err))
+	})
+	c := mqtt.NewClient(o)
+	r.setState("connecting")
+	c.Connect() // with ConnectRetry it keeps trying in the background
+	<-ctx.Done()
+	c.Disconnect(250)
+	r.connected.Store(false)
+	return nil
+}
+
+// onMQTT handles one message of a mapping's subscription.
+func (r *Runner) onMQTT(ctx context.Context, m *Mapping, t template, topic string, payload []byte) {
+	holes, ok := t.match(topic)
+	if !ok {
+		return // another mapping's topic under the same filter
+	}
+	tg := target{twin: twin.ID(m.Twin), component: m.Component, name: m.Telemetry}
+	if m.Property != "" {
+		tg.name, tg.property = m.Property, true
+	}
+	if v := holes["twin"]; v != "" {
+		tg.twin = twin.ID(v)
+	}
+	if v := holes["component"]; v != "" {
+		tg.component = v
+	}
+	if v := holes["telemetry"]; v != "" {
+		tg.name = v
+	}
+	if v := holes["property"]; v != "" {
+		tg.name, tg.property = v, true
+	}
+	rd, err := DecodePayload(payload, m.ValuePath, m.TimePath, m.UnitPath)
+	if err != nil {
+		r.received.Add(1)
+		r.deadLetter(ctx, topic, payload, tg, err)
+		return
+	}
+	r.accept(ctx, m, tg, rd, topic, payload)
+}
