@@ -80,7 +80,9 @@ type Options struct {
 	Checkpoints event.Checkpoints
 	// TrustLog is the transparency log the Pipeline's hooks append to; it
 	// serves /log/… and /verify and gives writes Lodestone-Log-Index. nil
-	// keeps no log.
+	// keeps no log. When the API builds its own pipeline (Pipeline nil),
+	// the log is that pipeline's hook; a given Pipeline must have it among
+	// its Hooks already.
 	TrustLog *trust.Log
 	// Security configures the guard of [API.Guard] (identity, roles,
 	// Host, Origin, CORS, rate limits) and the webhook address checks;
@@ -149,7 +151,11 @@ func New(ctx context.Context, opts Options) (*API, error) {
 	}
 	a.pipe = opts.Pipeline
 	if a.pipe == nil {
-		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline})
+		var hooks []pipeline.Hook
+		if opts.TrustLog != nil {
+			hooks = append(hooks, opts.TrustLog)
+		}
+		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline, Hooks: hooks})
 		if err != nil {
 			return nil, fmt.Errorf("api: %w", err)
 		}
