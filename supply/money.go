@@ -4,11 +4,13 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Price is the price of a material in a country on a date, with its source:
-// the `prices` entries of a SCENARIO. Country "" is a benchmark for any
-// country. Unit is the quantity the price is per ("kg" or "t"); Currency a
+// the `prices` entries of a SCENARIO (world/data/prices.json has sourced
+// ones). Country "" is a benchmark for any country; Date is a day, a month
+// (YYYY-MM) or a year (YYYY). Unit is the quantity the price is per ("kg" or "t"); Currency a
 // code such as "USD". Prices are inputs: the engine has no price response.
 type Price struct {
 	Material string  `json:"material" req:"true"`
@@ -200,8 +202,8 @@ func checkPrices(ps []Price, cur string) error {
 		case pr.Source == "":
 			return fieldErr(p+".source", "required: every price carries its source")
 		}
-		if _, err := pr.Date.parse(p + ".date"); err != nil {
-			return err
+		if !priceDate(string(pr.Date)) {
+			return fieldErr(p+".date", "invalid date %q (want YYYY, YYYY-MM or YYYY-MM-DD)", pr.Date)
 		}
 		if _, ok := unitFactor(pr.Unit); !ok {
 			return fieldErr(p+".unit", "unknown unit %q (want kg or t)", pr.Unit)
@@ -211,6 +213,28 @@ func checkPrices(ps []Price, cur string) error {
 		}
 	}
 	return nil
+}
+
+// priceDate reports whether d is a date of a year, a month or a day
+// (prices are often monthly or annual averages). Such dates order as strings,
+// a period before the days in it.
+func priceDate(d string) bool {
+	for _, layout := range []string{"2006", "2006-01", dateLayout} {
+		if len(d) == len(layout) {
+			if _, err := time.Parse(layout, d); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// materialMatches reports whether a price's material names the material
+// mat: the same name (case aside), or mat's name followed by details, as
+// the world network writes "NdPr-oxide (Nd Pr)".
+func materialMatches(price, mat string) bool {
+	p, m := strings.ToLower(price), strings.ToLower(mat)
+	return p == m || strings.HasPrefix(m, p+" ")
 }
 
 // priceOf returns the price of node j's output per network unit: the
@@ -234,7 +258,7 @@ func (c *compiler) priceOf(j int, mat string, qf float64, start string) float64 
 	best := -1
 	for _, want := range []string{country, ""} {
 		for i, pr := range c.s.Prices {
-			if !strings.EqualFold(pr.Material, mat) || pr.Country != want {
+			if !materialMatches(pr.Material, mat) || pr.Country != want {
 				continue
 			}
 			if best < 0 || better(string(pr.Date), string(c.s.Prices[best].Date), start) {

@@ -1,8 +1,10 @@
 package supply_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"math/rand/v2"
 	"testing"
 
@@ -134,5 +136,43 @@ func TestCompareCommonRandomNumbers(t *testing.T) {
 	var fe *supply.FieldError
 	if err == nil || errors.As(err, &fe) {
 		t.Errorf("Compare without money: %v, want an error that is not a field error", err)
+	}
+}
+
+// TestPricesFile decodes the sourced prices of world/data/prices.json (the
+// shape `prices` takes) and checks that they pass the scenario's checks.
+func TestPricesFile(t *testing.T) {
+	b, err := os.ReadFile("../world/data/prices.json")
+	if os.IsNotExist(err) {
+		t.Skip("no world/data/prices.json")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Prices []supply.Price `json:"prices"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var usd []supply.Price
+	for _, p := range doc.Prices {
+		if p.Currency == "USD" {
+			usd = append(usd, p)
+		}
+	}
+	if len(usd) == 0 {
+		t.Skip("no USD prices")
+	}
+	sc := moneyNode()
+	sc.Prices = usd
+	sc.Costs.Nodes = map[supply.NodeID]supply.NodeCosts{"S": {Material: usd[0].Material}}
+	sc.Network.Nodes[0].Country = usd[0].Country
+	res, err := supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatalf("prices of world/data/prices.json: %v", err)
+	}
+	if c := res.Nodes["S"].Cost; c.PricePerUnit <= 0 {
+		t.Errorf("S priced as %s in %s: %+v", usd[0].Material, usd[0].Country, c)
 	}
 }
