@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -461,10 +462,10 @@ func TestDashboardScreenshots(t *testing.T) {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
 	}
-	view("graph", "graph?layout=lanes", chartReady("#graph-chart"))
-	view("twin", "twin/"+browserTwin, `document.querySelectorAll("#twin-history tr.history-entry").length > 1`)
-	view("map", "map/"+r.ID, chartReady("#world-map"))
-	view("supply", "supply/"+r.ID, chartReady("#sankey")+" && "+chartReady(".fill-chart")+` && (document.getElementById("run-title").scrollIntoView(), true)`)
+	view("graph", "graph?layout=lanes&q="+url.QueryEscape("SELECT a, b FROM DIGITALTWINS MATCH (a)-[:feeds]->(b)"), chartReady("#graph-chart"))
+	view("twin", "twin/"+browserTwin, `document.querySelectorAll("#twin-history tr.history-entry").length > 1 && !!document.getElementById("rels-table")`)
+	view("map", "map/"+r.ID, chartReady("#run-map"))
+	view("supply", "supply/"+r.ID, chartReady("#sankey")+" && "+chartReady(".fill-chart")+` && (document.getElementById("sankey").scrollIntoView({block: "center"}), true)`)
 	view("process", "process/cascade-prnd-example", chartReady("#flowsheet")+` && !!document.getElementById("stream-table")`)
 	view("models", "models/dtmi%3Alodestone%3AMine%3B1", `document.querySelectorAll("#model-detail tr").length > 5`)
 }

@@ -22,8 +22,8 @@ var vendored = map[string]string{
 	"vendor/echarts-6.1.0/echarts.min.js":             "b66b25aeb4df84e33199dc21694014d336d222cbd9deb0e5a7c14bd6aa0d0fd0",
 	"vendor/echarts-6.1.0/licenses/LICENSE-d3":        "e1211892da0b0e0585b7aebe8f98c1274fba15bafe47fa1f4ee8a7a502c06304",
 	"vendor/world-atlas-2.0.2/LICENSE":                "8048290dfdb6e83fbed17e8985c8cfc4ce9da9b842642f3d3e497280790cfa31",
-	"vendor/world-atlas-2.0.2/NOTICE":                 "677393cfe7ebb4655303a784ec2faa3c70e0de8b650bcbb78d002abbd8c5d457",
-	"vendor/world-atlas-2.0.2/countries-110m.geojson": "c66c7b9811fc387ac30c1a3623bece1bad0ceca236bff6006cc7763b5330ab7a",
+	"vendor/world-atlas-2.0.2/NOTICE":                 "d65e3497eafcb1cca79ae10f979d310dedbf4031cdd53eb293d9faec73129ac1",
+	"vendor/world-atlas-2.0.2/countries-110m.geojson": "76194132f4068098b800b47c308a794b63e60b91b761b4c58b33c161ed7e5ca7",
 }
 
 func TestVendoredChecksums(t *testing.T) {

@@ -265,8 +265,11 @@ async function twinPage(id, asOf) {
   show(h("h2", {}, id, asOf ? h("span", { class: "tag", id: "asof-tag" }, "as of " + shortTime(asOf)) : null), head, errs, editBox, twinBox,
     h("h3", {}, "Relationships"), relBox, h("h3", {}, "History"), histBox);
   let units = new Map();
+  const schemas = new Map();
   let last = {};
   let current = null;
+  // Integers (years, counts) print as they are; measured numbers grouped.
+  const num = (k, v) => (schemas.get(k) === "integer" || schemas.get(k) === "long" ? String(v) : fmt(v));
   async function del() {
     if (!confirm(`Delete twin ${id}?`)) return;
     errs.replaceChildren();
@@ -302,14 +305,14 @@ async function twinPage(id, asOf) {
     const pl = document.getElementById("process-link");
     if (pl) pl.style.display = /SXCascade/.test(t.$metadata.$model) ? "" : "none";
     if (units.size === 0) {
-      try { for (const p of (await api.modelProperties(t.$metadata.$model)).value) units.set(p.name, p.unit || ""); } catch { /* model may be gone */ }
+      try { for (const p of (await api.modelProperties(t.$metadata.$model)).value) { units.set(p.name, p.unit || ""); schemas.set(p.name, p.schema); } } catch { /* model may be gone */ }
     }
     const sources = t.sources && typeof t.sources === "object" ? t.sources : {};
     const rows = Object.entries(t).filter(([k]) => !k.startsWith("$") && k !== "sources").sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => {
       const changed = flash && JSON.stringify(last[k]) !== JSON.stringify(v);
       const md = (t.$metadata && t.$metadata[k]) || {};
       return h("tr", { class: changed ? "flash" : "", "data-prop": k }, h("td", {}, k),
-        h("td", { class: typeof v === "number" ? "num" : "", "data-value": k }, typeof v === "number" ? fmt(v) : k === "source" ? citations(v) : text(v)),
+        h("td", { class: typeof v === "number" ? "num" : "", "data-value": k }, typeof v === "number" ? num(k, v) : k === "source" ? citations(v) : text(v)),
         h("td", {}, unitSymbol(units.get(k))),
         h("td", { class: "small" }, sources[k] ? citations(sources[k]) : ""),
         h("td", { class: "muted time", title: md.lastUpdateTime || "" }, shortTime(md.lastUpdateTime)));

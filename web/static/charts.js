@@ -38,16 +38,25 @@ const fixed = {
   "dtmi:lodestone:ExportControl;1": "#ff7f0e",
 };
 
+// Hashed keys take colours no fixed model has.
+const modelPalette = palette.filter((c) => !Object.values(fixed).includes(c));
+
 export function colourOf(key) {
   if (fixed[key]) return fixed[key];
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) { h ^= key.charCodeAt(i); h = Math.imul(h, 16777619); }
-  return palette[(h >>> 0) % palette.length];
+  return modelPalette[(h >>> 0) % modelPalette.length];
 }
 
 // Country colours of the Sankey and the map.
 const countryFixed = { CN: "#d62728", ROW: "#7f7f7f", US: "#1f77b4", AU: "#2ca02c", MY: "#17becf", MM: "#9467bd", JP: "#e377c2", VN: "#bcbd22" };
-export const countryColour = (c) => countryFixed[c] || colourOf("country:" + c);
+const countryPalette = palette.filter((c) => !Object.values(countryFixed).includes(c));
+export function countryColour(c) {
+  if (countryFixed[c]) return countryFixed[c];
+  let h = 2166136261;
+  for (let i = 0; i < c.length; i++) { h ^= c.charCodeAt(i); h = Math.imul(h, 16777619); }
+  return countryPalette[(h >>> 0) % countryPalette.length];
+}
 
 // modelLabel is the short name of a DTMI: dtmi:lodestone:Mine;1 → Mine.
 export const modelLabel = (m) => (m || "").replace(/^dtmi:(?:[^:;]+:)*([^:;]+);\d+$/, "$1") || "(no model)";

@@ -303,7 +303,7 @@ function renderRun(run) {
     ...ids.map((id) => {
       const v = res.nodes[id];
       return mc
-        ? h("tr", {}, h("td", {}, id), h("td", { class: "num" }, `${pct(v.fill_rate.mean)} (P50 ${pct(v.fill_rate.p50)})`), h("td", { class: "num" }, `${fmt(Math.round(v.lost.mean))} (P95 ${fmt(Math.round(v.lost.p95))})`), h("td", { class: "num" }, fmt(v.stockout_days.mean)), h("td", { class: "num" }, pct(v.p_stockout)))
+        ? h("tr", {}, h("td", {}, id), h("td", { class: "num" }, `${pct(v.fill_rate.mean)}` + (v.fill_rate.ci95 ? ` ± ${pct(v.fill_rate.ci95)}` : "") + ` (P50 ${pct(v.fill_rate.p50)})`), h("td", { class: "num" }, `${fmt(Math.round(v.lost.mean))} (P95 ${fmt(Math.round(v.lost.p95))})`), h("td", { class: "num" }, fmt(v.stockout_days.mean)), h("td", { class: "num" }, pct(v.p_stockout)))
         : h("tr", {}, h("td", {}, id), h("td", { class: "num" }, pct(v.fill_rate)), h("td", { class: "num" }, fmt(Math.round(v.lost))), h("td", { class: "num" }, String(v.stockout_days)), h("td", {}, v.first_stockout || "–"));
     })));
   return out;
@@ -458,7 +458,11 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
     if (runs.length > 1) b.value = runs[1].id;
     const out = h("div", {});
     const go = async () => {
-      try { const { data: c } = await call("GET", `/scenarios/compare?ids=${encodeURIComponent(a.value)},${encodeURIComponent(b.value)}`); out.replaceChildren(renderCompare(c)); } catch (e) { out.replaceChildren(h("p", { class: "error" }, e.message)); }
+      try {
+        const [{ data: c }, ...full] = await Promise.all([call("GET", `/scenarios/compare?ids=${encodeURIComponent(a.value)},${encodeURIComponent(b.value)}`),
+          call("GET", `/scenarios/${encodeURIComponent(a.value)}`), call("GET", `/scenarios/${encodeURIComponent(b.value)}`)]);
+        out.replaceChildren(renderCompare(c, full.map((x) => x.data)));
+      } catch (e) { out.replaceChildren(h("p", { class: "error" }, e.message)); }
     };
     if (runs.length < 2) return runs;
     compareBox.replaceChildren(h("div", { class: "row" }, a, "vs", b, h("button", { class: "secondary", id: "cmp-go", onclick: go }, "Compare")), out);
@@ -502,41 +506,54 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
 // none, the columns say what is known.
 function renderStress(data) {
   const rows = data.scenarios;
-  const units = data.units || {};
-  const defs = data.definitions || {};
-  const per = data.periods || "periods";
+  const lg = data.legend || {};
+  const units = lg.units || data.units || {};
+  const defs = lg.definitions || data.definitions || {};
+  const per = lg.periods || data.periods || "periods";
   const u = (k, d) => units[k] || d;
-  const ttrUsed = data.ttrPeriods ?? data.defaultTtrPeriods ?? data.ttr_periods ?? data.default_ttr_periods;
+  const th = (k, label, d) => h("th", { title: defs[k] || "" }, `${label} (${u(k, d)})`);
   return h("div", {},
-    ttrUsed !== undefined ? h("p", { id: "stress-ttr-used" }, `TTR used: ${fmt(ttrUsed)} ${per}` + (data.ttrSource || data.ttr_source ? ` (${data.ttrSource || data.ttr_source})` : "")) : null,
+    lg.default_ttr_periods !== undefined ? h("p", { id: "stress-ttr-used" }, lg.default_ttr_used ? "Each node alone, down for " : "The network's own scenarios; the default TTR would be ",
+      h("b", {}, `${fmt(lg.default_ttr_periods)} ${per}`), lg.default_ttr_source ? ` (${lg.default_ttr_source})` : "", ".") : null,
     h("table", { id: "stress-table" },
-      h("tr", {}, h("th", {}, "disrupted"), h("th", {}, `TTR (${u("ttr", per)})`), h("th", {}, `TTS (${u("tts", per)})`), h("th", {}, `shortage (${u("shortage_periods", per)})`), h("th", {}, `lost (${u("lost_units", "t")})`), h("th", { title: defs.rei || "" }, "REI" + (units.rei ? ` (${units.rei})` : "")), h("th", {}, "exposed")),
+      h("tr", {}, h("th", {}, "disrupted"), th("ttr", "TTR", per), th("tts", "TTS", per), th("shortage_periods", "shortage", per), th("lost_units", "lost", "t"), th("rei", "REI", "0–1"), h("th", { title: defs.exposed || "" }, "exposed")),
       ...rows.map((r) => h("tr", { class: r.exposed ? "exposed" : "" },
-        h("td", {}, r.name), h("td", { class: "num" }, fmt(r.ttr)), h("td", { class: "num" }, (r.tts_capped ? "≥ " : "") + fmt(+r.tts.toPrecision(4))),
+        h("td", {}, r.name || (r.disrupted && r.disrupted.length === 0 ? "baseline (nothing disrupted)" : "")), h("td", { class: "num" }, fmt(r.ttr)), h("td", { class: "num" }, (r.tts_capped ? "≥ " : "") + fmt(+r.tts.toPrecision(4))),
         h("td", { class: "num" }, fmt(+r.shortage_periods.toPrecision(4))), h("td", { class: "num" }, fmt(Math.round(r.lost_units))), h("td", { class: "num" }, r.rei.toFixed(3)),
         h("td", {}, r.exposed ? "TTS < TTR" : "")))),
     Object.keys(defs).length
-      ? h("dl", { id: "stress-definitions", class: "defs" }, Object.entries(defs).map(([k, v]) => [h("dt", {}, k.toUpperCase()), h("dd", {}, typeof v === "string" ? v : JSON.stringify(v))]))
+      ? h("dl", { id: "stress-definitions", class: "defs" }, Object.entries(defs).filter(([k]) => ["ttr", "tts", "shortage_periods", "lost_units", "rei", "exposed"].includes(k)).map(([k, v]) => [h("dt", {}, k === "shortage_periods" ? "shortage" : k === "lost_units" ? "lost" : k.toUpperCase()), h("dd", {}, v, units[k] ? h("span", { class: "muted" }, ` — unit: ${units[k]}`) : "")]))
       : h("p", { class: "muted small", id: "stress-definitions" }, "REI: risk exposure index (the server sent no definition with this result)."),
-    h("p", { class: "muted" }, `Graph as of ${(data.asOf || "").slice(0, 19).replace("T", " ")}; each node alone, sorted by exposure (exposed first, by shortage, then by risk exposure index).`));
+    h("p", { class: "muted" }, `Graph as of ${(data.asOf || "").slice(0, 19).replace("T", " ")}; sorted by exposure (exposed first, by shortage, then by risk exposure index).`));
 }
 
 // renderCompare shows two runs side by side. Runs over different horizons
 // or start dates are not comparable: the table says so and shows no
 // differences. A difference shows its confidence: exact between single
 // runs, the interval the server gives for studies, or that none is known.
-function renderCompare(c) {
+function renderCompare(c, full = []) {
   const [a, b] = c.runs;
+  // ci95 is the half-width of a study mean's 95 % interval; a difference of
+  // two independent means has sqrt(ciA² + ciB²) (with common random numbers
+  // the true interval is narrower: this errs wide).
+  const ciOf = (run, id) => { const n = run && run.result && run.result.nodes && run.result.nodes[id]; return n && n.fill_rate && typeof n.fill_rate === "object" ? n.fill_rate.ci95 : undefined; };
+  const diffCI = (key) => {
+    if (!key.startsWith("node:")) return undefined;
+    const id = key.slice(5), x = ciOf(full[0], id) || 0, y = ciOf(full[1], id) || 0;
+    return x || y ? Math.sqrt(x * x + y * y) : undefined;
+  };
   const sameHorizon = a.days === b.days && a.start === b.start;
   const mc = a.runs > 1 || b.runs > 1;
   const shown = (d, f) => f(d) !== f(0) && f(d) !== f(-0) && !/^[-+]?0(\.0+)?\s*%?$/.test(f(d).trim());
   const row = (label, vs, f, key) => {
     const d = vs[0] != null && vs[1] != null ? vs[1] - vs[0] : null;
     const diff = (c.diff || {})[key] || {};
-    const conf = !mc ? "exact (single runs)" : diff.ci95 ? `±${f(diff.ci95)} (95 %)` : diff.stderr ? `±${f(1.96 * diff.stderr)} (95 %)` : "unknown: no spread reported";
-    const real = d != null && shown(d, f);
+    const ci = diff.ci95 ?? diffCI(key);
+    const conf = !mc ? "exact (single runs)" : ci !== undefined ? `±${f(ci)} (95 %)` : "no interval reported for this figure";
+    // A change inside its interval is not shown as one.
+    const real = d != null && shown(d, f) && !(mc && ci !== undefined && Math.abs(d) <= ci);
     return h("tr", {}, h("td", {}, label), h("td", { class: "num" }, vs[0] == null ? "–" : f(vs[0])), h("td", { class: "num" }, vs[1] == null ? "–" : f(vs[1])),
-      h("td", { class: "num " + (sameHorizon && real ? "changed" : "") }, !sameHorizon || d == null ? "" : real ? (d > 0 ? "+" : "") + f(d) : "no change"),
+      h("td", { class: "num " + (sameHorizon && real ? "changed" : "") }, !sameHorizon || d == null ? "" : real ? (d > 0 ? "+" : "") + f(d) : shown(d, f) ? `${d > 0 ? "+" : ""}${f(d)} (within the interval)` : "no change"),
       h("td", { class: "muted small" }, sameHorizon && d != null ? conf : ""));
   };
   const nodes = Object.keys(c.nodes).sort().filter((id) => { const v = c.nodes[id]; return v[0] !== v[1]; });

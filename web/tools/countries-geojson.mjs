@@ -25,10 +25,20 @@ const require = createRequire(import.meta.url);
 const topojson = require(path.resolve(clientDir, "dist/topojson-client.js"));
 const topo = JSON.parse(readFileSync(topoFile, "utf8"));
 const fc = topojson.feature(topo, topo.objects.countries);
+// Antarctica (010) is dropped: no facility is there and its ring spans
+// every longitude. Rings that cross the antimeridian (Fiji's and
+// Chukotka's slivers, spanning more than 180° of longitude once cut) are
+// dropped too: drawn flat they would streak across the whole map.
+const span = (ring) => Math.max(...ring.map((p) => p[0])) - Math.min(...ring.map((p) => p[0]));
+const keep = (g) => {
+  if (!g) return g;
+  const polys = (g.type === "Polygon" ? [g.coordinates] : g.coordinates).filter((p) => span(p[0]) <= 180);
+  return polys.length === 1 ? { type: "Polygon", coordinates: polys[0] } : { type: "MultiPolygon", coordinates: polys };
+};
 const round = (c) => (typeof c[0] === "number" ? [Math.round(c[0] * 100) / 100, Math.round(c[1] * 100) / 100] : c.map(round));
 const out = {
   type: "FeatureCollection",
-  features: fc.features.map((f) => ({
+  features: fc.features.filter((f) => f.id !== "010").map((f) => ({ ...f, geometry: keep(f.geometry) })).map((f) => ({
     type: "Feature",
     id: f.id,
     properties: { id: f.id, name: f.properties.name },
