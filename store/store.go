@@ -198,6 +198,22 @@ type ImportOptions struct {
 	// Import now and then with the number of entities written so far, and
 	// once more at the end; counts may be skipped. It may use the store.
 	Progress func(done int)
+	// Models, when not 0, is the model-set version the caller validated
+	// the batch against: the import fails with ErrModelsChanged, writing
+	// nothing, unless it is still the version when the import's
+	// transaction runs (as Condition.Models for single writes).
+	Models int64
+}
+
+// ModelDeleterIf is implemented by the stores whose model delete can be
+// conditioned on the model-set version (store/sqlite and store/postgres):
+// a caller that checked the other models' references to the model against
+// the set it read passes that set's version in cond.Models, and the delete
+// fails with ErrModelsChanged if a model was stored, decommissioned or
+// deleted since, by any server. Only cond.Models is used; 0 deletes
+// unconditionally, as DeleteModel.
+type ModelDeleterIf interface {
+	DeleteModelIf(ctx context.Context, id string, cond Condition) error
 }
 
 // ImportStats counts what an import wrote.

@@ -40,6 +40,9 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 	var rec *store.Record
 	err := sqlcore.ImportProgress(opts, func(opts store.ImportOptions) error {
 		return db.submit(ctx, func(sqlCtx context.Context, tx pgx.Tx, now int64) error {
+			if err := core.CheckModelsIn(sqlCtx, txConn{tx}, opts.Models); err != nil {
+				return err
+			}
 			im := &importer{ctx: ctx, sql: sqlCtx, tx: tx, now: now, knownModels: map[string]bool{}, twinIDs: map[twin.ID]struct{}{}}
 			if err := im.setup(); err != nil {
 				return err

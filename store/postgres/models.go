@@ -74,10 +74,17 @@ func (db *DB) DecommissionModel(ctx context.Context, id string) error {
 
 // DeleteModel implements store.Store.
 func (db *DB) DeleteModel(ctx context.Context, id string) error {
+	return db.DeleteModelIf(ctx, id, store.Condition{})
+}
+
+// DeleteModelIf implements store.ModelDeleterIf. The version is read
+// under the clock row's lock, so no other server's model change can come
+// between the check and the delete.
+func (db *DB) DeleteModelIf(ctx context.Context, id string, cond store.Condition) error {
 	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx, now int64) error {
 		var err error
-		rec, _, err = core.DeleteModel(ctx, txConn{tx}, id, now)
+		rec, _, err = core.DeleteModel(ctx, txConn{tx}, id, cond, now)
 		return err
 	})
 	if err != nil {

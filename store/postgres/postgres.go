@@ -71,8 +71,9 @@ type writerStats struct {
 }
 
 var (
-	_ store.Store = (*DB)(nil)
-	_ store.SQLer = (*DB)(nil)
+	_ store.Store          = (*DB)(nil)
+	_ store.SQLer          = (*DB)(nil)
+	_ store.ModelDeleterIf = (*DB)(nil)
 )
 
 // ParseDSN splits a "postgres://…" DSN into the connection string pgx

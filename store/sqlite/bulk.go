@@ -35,6 +35,9 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 	var rec *store.Record
 	err := sqlcore.ImportProgress(opts, func(opts store.ImportOptions) error {
 		return db.submit(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
+			if err := core.CheckModelsIn(ctx, txConn{db, tx}, opts.Models); err != nil {
+				return err
+			}
 			var oldCache int64
 			if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&oldCache); err != nil {
 				return err

@@ -87,11 +87,16 @@ func (db *DB) DecommissionModel(ctx context.Context, id string) error {
 
 // DeleteModel implements store.Store.
 func (db *DB) DeleteModel(ctx context.Context, id string) error {
+	return db.DeleteModelIf(ctx, id, store.Condition{})
+}
+
+// DeleteModelIf implements store.ModelDeleterIf.
+func (db *DB) DeleteModelIf(ctx context.Context, id string, cond store.Condition) error {
 	var rec store.Record
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx, now int64) error {
 		var v int64
 		var err error
-		if rec, v, err = core.DeleteModel(ctx, txConn{db, tx}, id, now); err != nil {
+		if rec, v, err = core.DeleteModel(ctx, txConn{db, tx}, id, cond, now); err != nil {
 			return err
 		}
 		db.models = v

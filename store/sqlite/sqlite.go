@@ -118,9 +118,10 @@ type DB struct {
 }
 
 var (
-	_ store.Store       = (*DB)(nil)
-	_ store.SQLer       = (*DB)(nil)
-	_ store.TwinPatcher = (*DB)(nil)
+	_ store.Store          = (*DB)(nil)
+	_ store.SQLer          = (*DB)(nil)
+	_ store.TwinPatcher    = (*DB)(nil)
+	_ store.ModelDeleterIf = (*DB)(nil)
 )
 
 // Open opens (creating if needed) the database at path, or a private

@@ -642,7 +642,18 @@ func testModelsVersion(t *testing.T, s store.Store) {
 	if _, err := s.PutTwin(ctx, newTwin("c", siteModel, nil), store.Condition{Models: last}); err != nil {
 		t.Errorf("PutTwin(version after decommission): %v", err)
 	}
-	if err := s.DeleteModel(ctx, plantModel); err != nil {
+	md, condDelete := s.(store.ModelDeleterIf)
+	if condDelete {
+		wantErr(t, "DeleteModelIf(stale version)", md.DeleteModelIf(ctx, plantModel, stale), store.ErrModelsChanged)
+		bumped("DeleteModelIf(stale version)", false)
+		if _, err := s.GetModel(ctx, plantModel); err != nil {
+			t.Errorf("DeleteModelIf(stale version) deleted the model: %v", err)
+		}
+		err = md.DeleteModelIf(ctx, plantModel, store.Condition{Models: last})
+	} else {
+		err = s.DeleteModel(ctx, plantModel)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	bumped("DeleteModel", true)
@@ -661,7 +672,14 @@ func testModelsVersion(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	bumped("Import(dry run)", false)
-	if _, err := s.Import(ctx, withModel.Entities(), store.ImportOptions{}); err != nil {
+	if _, err := s.Import(ctx, withModel.Entities(), store.ImportOptions{Models: stale.Models}); !errors.Is(err, store.ErrModelsChanged) {
+		t.Errorf("Import(stale version) = %v, want ErrModelsChanged", err)
+	}
+	bumped("Import(stale version)", false)
+	if _, err := s.GetModel(ctx, "dtmi:lodestone:test:Y;1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Import(stale version) stored its model: %v", err)
+	}
+	if _, err := s.Import(ctx, withModel.Entities(), store.ImportOptions{Models: last}); err != nil {
 		t.Fatal(err)
 	}
 	bumped("Import(models)", true)

@@ -20,6 +20,19 @@ func CheckModels(cond store.Condition, version int64) error {
 	return nil
 }
 
+// CheckModelsIn checks, when models is not 0, that it is the model-set
+// version the write transaction tx sees (see CheckModels).
+func (c *Core) CheckModelsIn(ctx context.Context, tx Conn, models int64) error {
+	if models == 0 {
+		return nil
+	}
+	v, err := c.ModelsVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	return CheckModels(store.Condition{Models: models}, v)
+}
+
 // ModelsVersion reads the model-set version on q.
 func (c *Core) ModelsVersion(ctx context.Context, q Conn) (int64, error) {
 	var v int64
@@ -165,9 +178,13 @@ func (c *Core) DecommissionModel(ctx context.Context, tx Conn, id string, now in
 	return &r, version, c.InsertRecord(ctx, tx, &r)
 }
 
-// DeleteModel implements the write of store.Models.DeleteModel in tx and
-// returns the change's record and the new model-set version.
-func (c *Core) DeleteModel(ctx context.Context, tx Conn, id string, now int64) (store.Record, int64, error) {
+// DeleteModel implements the write of store.Models.DeleteModel (and of
+// store.ModelDeleterIf.DeleteModelIf, with cond) in tx and returns the
+// change's record and the new model-set version.
+func (c *Core) DeleteModel(ctx context.Context, tx Conn, id string, cond store.Condition, now int64) (store.Record, int64, error) {
+	if err := c.CheckModelsIn(ctx, tx, cond.Models); err != nil {
+		return store.Record{}, 0, err
+	}
 	m, ok, err := c.ModelIn(ctx, tx, id)
 	if err != nil {
 		return store.Record{}, 0, err
