@@ -106,6 +106,10 @@ type Options struct {
 	RateLimit float64 `json:"rate_limit"`
 	RateBurst int64   `json:"rate_burst"`
 
+	// LogKey is the Ed25519 signing key file of the transparency log
+	// (outside DataDir); empty keeps no log.
+	LogKey string `json:"log_key"`
+
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
 }
@@ -275,6 +279,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&o.HTTPWriteTimeout, "http.write-timeout", "longest time one write of a response may wait for the client")
 	fs.Var(&o.HTTPIdleTimeout, "http.idle-timeout", "longest time a keep-alive connection waits for its next request")
 	o.registerSecurityFlags(fs)
+	o.registerTrustFlags(fs)
 }
 
 // Validate checks o and returns all problems at once, each naming its field.
@@ -324,6 +329,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("shutdown_timeout: must be > 0"))
 	}
 	errs = append(errs, o.validateSecurity()...)
+	errs = append(errs, o.validateTrust()...)
 	return errors.Join(errs...)
 }
 

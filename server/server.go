@@ -25,6 +25,7 @@ import (
 	_ "lodestone/store/postgres" // registers the postgres:// scheme
 	"lodestone/store/sqlgraph"
 	_ "lodestone/store/sqlite" // registers the sqlite: scheme
+	"lodestone/trust"
 	"lodestone/twin"
 	"lodestone/web"
 )
@@ -39,6 +40,9 @@ type Server struct {
 	API   *api.API
 
 	lock *dataLock // on DataDir, held from Start to Shutdown
+	// trustLog is the transparency log (with --log-key), closed after the
+	// API so that its last checkpoint covers the relay's last appends.
+	trustLog *trust.Log
 	// demoLoaded is set by Start when it loaded the demo world.
 	demoLoaded bool
 	ln         net.Listener
@@ -101,7 +105,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.tls = tlsConf != nil
+	if s.trustLog, err = s.openTrustLog(ctx); err != nil {
+		return err
+	}
 	aopts := api.Options{
+		TrustLog:      s.trustLog,
 		Security:      sec,
 		Store:         s.Store,
 		Bus:           bus,
@@ -379,6 +387,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.API.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.trustLog != nil {
+		if err := s.trustLog.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		s.trustLog = nil
 	}
 	errs = append(errs, s.closeResources())
 	return errors.Join(errs...)

@@ -129,6 +129,7 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 		o.HTTPIdleTimeout = f.HTTPIdleTimeout
 	}
 	server.MergeSecurityFlags(o, f, set)
+	server.MergeTrustFlags(o, f, set)
 }
 
 // printStart says what the server did and where it listens: the
