@@ -76,7 +76,7 @@ func serveCommand(name string, demo bool, help string) *command {
 			}
 			level := slog.LevelWarn
 			if *verbose {
-				level = slog.LevelInfo
+				level = slog.LevelDebug // one line per request (api/ops.go)
 			}
 			o.Logger = slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 			return runServer(ctx, env, o, demo)

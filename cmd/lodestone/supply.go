@@ -414,7 +414,7 @@ func sortedIDs[V any](m map[supply.NodeID]V) []supply.NodeID {
 func printRun(w io.Writer, res *supply.Result) error {
 	fmt.Fprintf(w, "%d days from %s\n\n", res.Days, res.Start)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\tfirst stockout\tstockout days\tfill rate\tlost")
+	fmt.Fprintln(tw, "node\tfirst stockout (date)\tstockout days\tfill rate (share)\tlost (units)")
 	for _, id := range sortedIDs(res.Nodes) {
 		k := res.Nodes[id]
 		first := "-"
@@ -436,7 +436,7 @@ func printRun(w io.Writer, res *supply.Result) error {
 func printMC(w io.Writer, res *supply.MCResult) error {
 	fmt.Fprintf(w, "%d runs (seed %d), %d days from %s\n\n", res.Runs, res.Seed, res.Days, res.Start)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\tP(stockout)\tfill mean ± 95% CI\tfill P50\tstockout days P90\tlost mean ± 95% CI (units)\tlost P95\tlost CVaR95")
+	fmt.Fprintln(tw, "node\tP(stockout)\tfill rate mean ± 95% CI (share)\tfill P50\tstockout days P90\tlost mean ± 95% CI (units)\tlost P95 (units)\tlost CVaR95 (units)")
 	for _, id := range sortedIDs(res.Nodes) {
 		k := res.Nodes[id]
 		cvar := 0.0
