@@ -152,10 +152,10 @@ func printHistory(w io.Writer, h []api.HistoryEntry) {
 		fmt.Fprintf(w, "#%d  %s  %s%s\n", e.Sequence, e.Time.UTC().Format(time.RFC3339Nano), e.Kind, etag)
 		switch e.Kind {
 		case "create":
-			fmt.Fprintf(w, "    created with %d values\n", len(e.Changes))
+			fmt.Fprintf(w, "    created with %d properties\n", countProps(e.Changes))
 			continue
 		case "delete":
-			fmt.Fprintf(w, "    deleted (it had %d values)\n", len(e.Changes))
+			fmt.Fprintf(w, "    deleted (it had %d properties)\n", countProps(e.Changes))
 			continue
 		}
 		if len(e.Changes) == 0 {
@@ -172,6 +172,17 @@ func printHistory(w io.Writer, h []api.HistoryEntry) {
 			}
 		}
 	}
+}
+
+// countProps counts the property changes, leaving out the model's.
+func countProps(cs []change) int {
+	n := 0
+	for _, c := range cs {
+		if !strings.HasPrefix(c.Path, "/$metadata/") {
+			n++
+		}
+	}
+	return n
 }
 
 // short is a value as compact JSON, cut at 80 characters.
