@@ -138,8 +138,15 @@ export async function processPage(main, id) {
   if (!id) return processIndex(main);
   const out = h("div", { id: "process-result" });
   const status = h("p", { class: "muted", id: "process-status" });
-  let spec = {};
-  try { spec = (await api.twin(id)).spec || {}; } catch (e) { main.replaceChildren(fail(e)); return; }
+  let spec = {}, twin;
+  try { twin = await api.twin(id); spec = twin.spec || {}; } catch (e) { main.replaceChildren(fail(e)); return; }
+  if (!twin.spec) {
+    // A cascade described but not specified: nothing to simulate yet.
+    main.replaceChildren(h("h2", {}, "Process twin ", h("a", { href: `#/twin/${encodeURIComponent(id)}` }, id)),
+      h("p", { id: "process-no-spec" }, `${twin.name || id} has no spec, so there is no flowsheet or stream table to show: the steady state needs the cascade's SPEC.json (the input of `, h("code", {}, "lodestone sx simulate"), ") in its spec property. Edit the twin to add one."),
+      twin.notes ? h("p", { class: "muted" }, twin.notes) : null, h("p", {}, h("a", { href: "#/process" }, "all process twins and engines")));
+    return;
+  }
   async function run(dryRun) {
     status.textContent = "simulating…";
     out.replaceChildren();
