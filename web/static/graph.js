@@ -111,7 +111,9 @@ export async function graphPage(main, id, params) {
   search.addEventListener("input", async () => {
     const s = search.value.trim().toLowerCase();
     const mine = ++seq;
-    const local = [...nodes.values()].filter((n) => n.id.toLowerCase().includes(s) || (n.name || "").toLowerCase().includes(s)).slice(0, 20);
+    // Ids that start with the text first, then ids and names that hold it.
+    const rank = (n) => (n.id.toLowerCase().startsWith(s) ? 0 : n.id.toLowerCase().includes(s) ? 1 : (n.name || "").toLowerCase().includes(s) ? 2 : 3);
+    const local = [...nodes.values()].map((n) => [rank(n), n]).filter(([r]) => r < 3).sort((a, b) => a[0] - b[0] || a[1].id.localeCompare(b[1].id)).slice(0, 20).map(([, n]) => n);
     suggest.replaceChildren(...local.map((n) => h("option", { value: n.id }, n.name || "")));
     if (nodes.has(search.value.trim())) { focus = search.value.trim(); draw(); return; }
     if (local.length < 5 && s) {
