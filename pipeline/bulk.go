@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"lodestone/store"
@@ -27,8 +28,16 @@ func (p *Pipeline) Import(ctx context.Context, opts store.ImportOptions, src fun
 		if err := p.check(ctx, &Write{Kind: store.KindImport, Op: store.OpCreate}); err != nil {
 			return err
 		}
+		// The stream was validated against ms: the store refuses the
+		// import if another server changed the model set since. The
+		// stream cannot be read twice, so that refusal is final.
+		o := opts
+		o.Models = ms.Version
 		var err error
-		stats, err = p.st.Import(ctx, stream, opts)
+		stats, err = p.st.Import(ctx, stream, o)
+		if errors.Is(err, store.ErrModelsChanged) {
+			return refuse(ErrBusy, "ServiceUnavailable", "the model set changed during the import (through another server); run the import again")
+		}
 		return err
 	})
 	if err == nil && stats.Models > 0 && !opts.DryRun {

@@ -125,7 +125,15 @@ func (p *Pipeline) DeleteModel(ctx context.Context, id string) error {
 		if err := p.check(ctx, &Write{Kind: store.KindModel, Op: store.OpDelete, Subject: id}); err != nil {
 			return err
 		}
-		err := p.st.DeleteModel(ctx, id)
+		// The reference check above holds for the set ms; the store
+		// deletes only if no server changed the set since (a model that
+		// references this one may have been stored through another).
+		var err error
+		if d, ok := p.st.(store.ModelDeleterIf); ok {
+			err = d.DeleteModelIf(ctx, id, store.Condition{Models: ms.Version})
+		} else {
+			err = p.st.DeleteModel(ctx, id)
+		}
 		if errors.Is(err, store.ErrConflict) {
 			return &Error{Code: "ModelReferencesNotDeleted", Message: "model " + id + " is used by twins or extended by other models; delete those first", Err: err}
 		}
