@@ -126,3 +126,31 @@ func TestDataFolderInUse(t *testing.T) {
 		t.Errorf("twin list --data on a served folder: code %d, stderr %q", code, stderr)
 	}
 }
+
+// TestPrintStart checks the demo's start message: the world loaded on the
+// first start, the edits reopened on the next, and the address bound.
+func TestPrintStart(t *testing.T) {
+	o := server.DefaultOptions()
+	o.DataDir = t.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	o.LoadDemo = true
+	for _, want := range []string{"loaded the default 2024 mine-to-magnet world into " + o.DataDir, "reopened the edits in " + o.DataDir} {
+		s, err := server.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		printStart(&out, s, o, true)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s.Shutdown(ctx)
+		cancel()
+		for _, w := range []string{want, "Listening on " + s.Addr() + ".\n", "Dashboard: http://127.0.0.1:"} {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("start message lacks %q:\n%s", w, out.String())
+			}
+		}
+	}
+}

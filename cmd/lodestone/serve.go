@@ -133,8 +133,8 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 }
 
 // printStart says what the server did and where it listens: the
-// address it bound (every interface, if so, with a warning: the API has no
-// authentication) and, for the demo, whether it loaded the default world
+// address it bound (every interface, if so, with a warning when the API
+// has no authentication) and, for the demo, whether it loaded the default world
 // or reopened the edits of an earlier run.
 func printStart(w io.Writer, s *server.Server, o server.Options, demo bool) {
 	if demo {
@@ -148,9 +148,12 @@ func printStart(w io.Writer, s *server.Server, o server.Options, demo bool) {
 		fmt.Fprintf(w, "Lodestone serving at %s/ (data in %s)\n", s.URL(), o.DataDir)
 	}
 	host, _, _ := net.SplitHostPort(s.Addr())
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+	switch ip := net.ParseIP(host); {
+	case ip != nil && ip.IsUnspecified() && o.Auth == "":
 		fmt.Fprintf(w, "Listening on %s: every network interface, and the API has no authentication.\n", s.Addr())
-	} else {
+	case ip != nil && ip.IsUnspecified():
+		fmt.Fprintf(w, "Listening on %s: every network interface.\n", s.Addr())
+	default:
 		fmt.Fprintf(w, "Listening on %s.\n", s.Addr())
 	}
 	if demo {
