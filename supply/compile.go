@@ -47,6 +47,7 @@ type model struct {
 	nContent   int   // controls with content scope (taint tracked)
 	contentCtl []int // control index of each content-tracking index
 	qualArc    []int
+	standby    []int // arcs on standby (carry nothing until activated)
 	quals      []Qualification
 	qualArcs   []int   // arc of each qualification
 	quotaOf    [][]int // per arc, the quota controls whose scope holds it
@@ -230,8 +231,11 @@ func (c *compiler) nodesAndArcs() error {
 			m.inStock0 = append(m.inStock0, q*m.invRatio[g[0]])
 		}
 	}
-	for _, a := range net.Arcs {
+	for i, a := range net.Arcs {
 		m.transit0 = append(m.transit0, a.InTransit)
+		if a.Standby {
+			m.standby = append(m.standby, i)
+		}
 	}
 	return nil
 }

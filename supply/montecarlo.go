@@ -47,6 +47,11 @@ type MonthMean struct {
 	FillRate     float64 `json:"fill_rate"`
 	Lost         float64 `json:"lost"`
 	InventoryEnd float64 `json:"inventory_end"`
+	// The half-widths of the 95% confidence intervals of the three means
+	// (t-based, as Dist.CI95).
+	FillRateCI95     float64 `json:"fill_rate_ci95"`
+	LostCI95         float64 `json:"lost_ci95"`
+	InventoryEndCI95 float64 `json:"inventory_end_ci95"`
 }
 
 // NodeDist holds the distributions of one node's KPIs over the runs.
@@ -54,8 +59,11 @@ type NodeDist struct {
 	StockoutDays Dist `json:"stockout_days"`
 	FillRate     Dist `json:"fill_rate"`
 	Lost         Dist `json:"lost"`
-	// PStockout is the share of runs with at least one stockout day.
-	PStockout float64 `json:"p_stockout"`
+	// PStockout is the share of runs with at least one stockout day;
+	// PStockoutCI95 the half-width of its 95% confidence interval (t-based
+	// on the 0/1 sample, as Dist.CI95).
+	PStockout     float64 `json:"p_stockout"`
+	PStockoutCI95 float64 `json:"p_stockout_ci95"`
 	// FirstStockoutDay is the day index (0 = start) of the first stockout,
 	// over the runs that have one.
 	FirstStockoutDay Dist `json:"first_stockout_day"`
@@ -145,7 +153,7 @@ func monteCarlo(ctx context.Context, m *model, opts MCOptions) (*mcSamples, erro
 				if b >= nb || ctx.Err() != nil {
 					return
 				}
-				bs := smp.msum[b*n*nm*3 : (b+1)*n*nm*3]
+				bs := smp.msum[b*n*nm*6 : (b+1)*n*nm*6]
 				for r := b * mcBlock; r < min(runs, (b+1)*mcBlock); r++ {
 					src.Seed(opts.Seed, uint64(r))
 					w.reset(rng)
@@ -171,7 +179,8 @@ func monteCarlo(ctx context.Context, m *model, opts MCOptions) (*mcSamples, erro
 
 // mcSamples is what a Monte Carlo study keeps of its runs: per run and node
 // scalars (NaN where undefined), indexed run*n + node, and monthly sums per
-// block of runs, block × node × month × 3 (fill rate, lost, inventory). A
+// block of runs, block × node × month × 6 (fill rate, lost, inventory and
+// their squares). A
 // block is summed by one worker in run order, and the blocks are added in
 // block order, so the result does not depend on the number of workers.
 type mcSamples struct {
@@ -190,7 +199,7 @@ func newMCSamples(runs, nb, n, nm int, money bool) *mcSamples {
 	smp := &mcSamples{runs: runs, nb: nb, n: n, nm: nm,
 		soDays: make([]float64, runs*n), fill: make([]float64, runs*n), lost: make([]float64, runs*n),
 		first: make([]float64, runs*n), tts: make([]float64, runs*n), ttr: make([]float64, runs*n),
-		msum: make([]float64, nb*n*nm*3)}
+		msum: make([]float64, nb*n*nm*6)}
 	if money {
 		smp.nodeCost, smp.cost = make([]float64, runs*n), make([]float64, runs*5)
 	}
@@ -232,9 +241,14 @@ func (smp *mcSamples) record(w *workspace, r int, bs []float64) {
 		for mo := range nm {
 			x := i*nm + mo
 			acc := w.mAcc[x*4:][:4]
-			bs[x*3] += ratio(acc[1], acc[0])
-			bs[x*3+1] += acc[2]
-			bs[x*3+2] += acc[3]
+			fr := ratio(acc[1], acc[0])
+			s := bs[x*6:][:6]
+			s[0] += fr
+			s[1] += acc[2]
+			s[2] += acc[3]
+			s[3] += fr * fr
+			s[4] += acc[2] * acc[2]
+			s[5] += acc[3] * acc[3]
 		}
 	}
 }
@@ -254,6 +268,10 @@ func (smp *mcSamples) result(m *model, seed uint64) *MCResult {
 		}
 		return col
 	}
+	tq := 0.0
+	if runs > 1 {
+		tq = tQuantile975(runs - 1)
+	}
 	for i, id := range m.ids {
 		nd := &NodeDist{
 			StockoutDays:     summarize(pick(soDays, i), false),
@@ -264,21 +282,24 @@ func (smp *mcSamples) result(m *model, seed uint64) *MCResult {
 			TTRDays:          summarize(pick(ttr, i), false),
 		}
 		nd.PStockout = float64(nd.FirstStockoutDay.N) / float64(runs)
+		nd.PStockoutCI95 = tq * sdOfSums(float64(nd.FirstStockoutDay.N), float64(nd.FirstStockoutDay.N), runs) / math.Sqrt(float64(runs))
 		if smp.nodeCost != nil {
 			c := summarize(pick(smp.nodeCost, i), false)
 			nd.Cost = &c
 		}
 		nd.Monthly = make([]MonthMean, nm)
 		for mo := range nm {
-			var f, l, v float64
+			var t [6]float64
 			for b := range nb {
-				x := (b*n*nm + i*nm + mo) * 3
-				f += msum[x]
-				l += msum[x+1]
-				v += msum[x+2]
+				x := (b*n*nm + i*nm + mo) * 6
+				for k := range t {
+					t[k] += msum[x+k]
+				}
 			}
 			r := float64(runs)
-			nd.Monthly[mo] = MonthMean{Month: m.monthLabel[mo], FillRate: f / r, Lost: l / r, InventoryEnd: v / r}
+			nd.Monthly[mo] = MonthMean{Month: m.monthLabel[mo], FillRate: t[0] / r, Lost: t[1] / r, InventoryEnd: t[2] / r,
+				FillRateCI95: tq * sdOfSums(t[0], t[3], runs) / math.Sqrt(r), LostCI95: tq * sdOfSums(t[1], t[4], runs) / math.Sqrt(r),
+				InventoryEndCI95: tq * sdOfSums(t[2], t[5], runs) / math.Sqrt(r)}
 		}
 		res.Nodes[id] = nd
 	}
@@ -330,6 +351,16 @@ func summarize(xs []float64, cvar bool) Dist {
 		d.CVaR95 = &c
 	}
 	return d
+}
+
+// sdOfSums is the sample standard deviation of n values from their sum s
+// and sum of squares q (0 for n < 2; rounding never makes it NaN).
+func sdOfSums(s, q float64, n int) float64 {
+	if n < 2 {
+		return 0
+	}
+	v := (q - s*s/float64(n)) / float64(n-1)
+	return math.Sqrt(max(0, v))
 }
 
 // halfWidth95 is the t-based half-width of the 95% confidence interval of

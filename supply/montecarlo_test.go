@@ -1,6 +1,8 @@
 package supply_test
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -45,5 +47,45 @@ func TestMonteCarloDeterministic(t *testing.T) {
 	o := one.Nodes["O"]
 	if o.PStockout == 0 || o.Lost.CVaR95 == nil || *o.Lost.CVaR95 < o.Lost.P95 {
 		t.Errorf("O distribution looks wrong: %+v", o)
+	}
+}
+
+// TestMonthlyConfidenceIntervals checks the intervals of the month means
+// and of P(stockout) against the runs one by one: t_{0.975, n−1} s/√n of
+// each month's lost demand over the runs.
+func TestMonthlyConfidenceIntervals(t *testing.T) {
+	sc := supply.SimScenario{Start: "2025-01-01", Days: 90,
+		Network:      supply.Network{Nodes: []supply.Node{{ID: "S", CapacityPerPeriod: 1, DemandPerPeriod: 1, Inventory: 3}}},
+		RandomShocks: []supply.RandomShock{{Name: "r", Nodes: []supply.NodeID{"S"}, ProbPerDay: 0.02, DurationDays: 6, DurationSigma: 0.5}},
+	}
+	const runs, seed = 30, 4
+	mc, err := supply.MonteCarlo(t.Context(), &sc, supply.MCOptions{Runs: runs, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := mc.Nodes["S"]
+	const t29 = 2.0452296 // t_{0.975, 29}, to seven digits
+	hits := 0.0
+	for mo := range nd.Monthly {
+		var lost []float64
+		for r := range runs {
+			res, err := supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(seed, uint64(r))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lost = append(lost, res.Nodes["S"].Monthly[mo].Lost)
+			if mo == 0 && res.Nodes["S"].FirstStockout != nil {
+				hits++
+			}
+		}
+		m, sd := meanSD(lost)
+		got := nd.Monthly[mo]
+		if math.Abs(got.Lost-m) > 1e-9 || !near(got.LostCI95, t29*sd/math.Sqrt(runs), 1e-6) {
+			t.Errorf("%s: lost %v ± %v, want %v ± %v", got.Month, got.Lost, got.LostCI95, m, t29*sd/math.Sqrt(runs))
+		}
+	}
+	p := hits / runs
+	if want := t29 * math.Sqrt(p*(1-p)*runs/(runs-1)) / math.Sqrt(runs); !near(nd.PStockoutCI95, want, 1e-6) || nd.PStockout != p {
+		t.Errorf("P(stockout) %v ± %v, want %v ± %v", nd.PStockout, nd.PStockoutCI95, p, want)
 	}
 }

@@ -69,6 +69,10 @@ type Arc struct {
 	// simulation, in upstream units; it arrives in equal parts over the
 	// next max(1, lead_time_days) days. 0: the pipeline starts empty.
 	InTransit float64 `json:"in_transit,omitempty"`
+	// Standby marks a lane that carries nothing until a Controller
+	// activates it (simulation only; see Day.ActivateArc): a second
+	// source that has been qualified but is not being used.
+	Standby bool `json:"standby,omitempty"`
 	// Source says where the numbers come from.
 	Source string `json:"source,omitempty"`
 }

@@ -85,6 +85,9 @@ type workspace struct {
 	licDay   []int  // decision day (pending) or expiry (approved)
 	qUsed    []float64
 
+	actDay []int      // per arc: day a standby arc is activated (never: not yet)
+	ctl    Controller // nil: no decisions (phase 0 skipped)
+
 	events []cshock // sampled random shocks of this run
 	ctlRng []*rand.Rand
 	ctlSrc []*rand.PCG
@@ -122,6 +125,7 @@ func newWorkspace(m *model) *workspace {
 		produced: make([]float64, m.n), shipped: make([]float64, m.n), served: make([]float64, m.n), stockDays: make([]float64, m.n),
 		mAcc: make([]float64, m.n*len(m.monthLabel)*4),
 		win:  make([]float64, m.n*window*2), recovered: make([]int, m.n),
+		actDay: make([]int, m.na),
 	}
 	for range m.controls {
 		src := rand.NewPCG(0, 0)
@@ -162,6 +166,9 @@ func (w *workspace) reset(rng *rand.Rand) {
 		w.capF[i], w.demF[i] = 1, 1
 	}
 	w.updateCapacity(0)
+	for a := range w.actDay {
+		w.actDay[a] = never
+	}
 	for i := range w.soDays {
 		w.soDays[i] = 0
 		w.firstSO[i] = -1
@@ -279,6 +286,9 @@ func (w *workspace) run(ctx context.Context) error {
 // per-arc and per-node slices it uses as locals of fixed length, so its loops
 // need no bounds checks and no reloads of the slice headers.
 func (w *workspace) step(d int) {
+	if w.ctl != nil {
+		w.ctl.Decide(Day{w: w, d: d})
+	}
 	w.regimes(d)
 	slot := d % w.m.ringLen
 	w.arrivals(slot)
@@ -334,6 +344,13 @@ func (w *workspace) regimes(d int) {
 	}
 	for q := range m.quals {
 		_, w.qualF[m.qualArcs[q]] = m.quals[q].State(d - m.qualDay0[q])
+	}
+	for _, a := range m.standby {
+		if d < w.actDay[a] {
+			w.qualF[a] = 0
+		} else if m.qualArc[a] < 0 {
+			w.qualF[a] = 1
+		}
 	}
 	w.controlRegimes(d)
 	openF, arcF, allow := w.openF[:na], w.arcF[:na], w.allow[:na]
