@@ -26,8 +26,11 @@ func TestRelationshipRequests(t *testing.T) {
 		wantBody bool
 	}{
 		{
-			name:   "get as of",
-			call:   func(c *client.Client) error { _, err := c.GetRelationship(context.Background(), "a b", "r/1", at); return err },
+			name: "get as of",
+			call: func(c *client.Client) error {
+				_, err := c.GetRelationship(context.Background(), "a b", "r/1", at)
+				return err
+			},
 			method: "GET", uri: "/digitaltwins/a%20b/relationships/r%2F1?asOf=2025-04-01T00%3A00%3A00Z",
 			answer: `{"$relationshipId":"r/1","$sourceId":"a b","$targetId":"t","$relationshipName":"n"}`,
 		},
