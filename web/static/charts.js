@@ -154,9 +154,6 @@ export function graphChart(nodes, edges, { layout = "auto", height = 560, focus,
     // In lanes, the chain's own lanes stand out; links to the band of
     // other twins (countries, companies, materials) stay faint.
     lineStyle: layout === "lanes" && !(stageOf(nodeModel.get(e.source)) && stageOf(nodeModel.get(e.target))) ? { opacity: 0.15 } : undefined }));
-  if (layout === "lanes") { // lane headings
-    for (const [i, s] of stages.entries()) data.push({ id: "lane:" + s, name: s, x: i * 240, y: -50, symbol: "none", symbolSize: 1, label: { show: true, position: "inside", fontWeight: 600, fontSize: 13 }, tooltip: { show: false } });
-  }
   const option = {
     animation: !big,
     tooltip: { formatter: (p) => (p.dataType === "edge" ? `${p.data.source} —${p.data.value}→ ${p.data.target}` : `${p.data.id}<br>${modelLabel(models[p.data.category])}${p.data.value ? "<br>" + p.data.value : ""}`) },
@@ -171,14 +168,28 @@ export function graphChart(nodes, edges, { layout = "auto", height = 560, focus,
       label: { position: "right", fontSize: 11 }, labelLayout: big ? undefined : { hideOverlap: true },
       emphasis: big ? { label: { show: true } } : { focus: "adjacency", label: { show: true } },
       force: { repulsion: nodes.length > 150 ? 60 : 180, edgeLength: [40, 110], gravity: 0.08, layoutAnimation: nodes.length < 150 },
-      top: 36,
+      top: layout === "lanes" ? 66 : 36,
     }],
   };
   const box = chart(option, { height, id, cls: "graph-chart" });
   box.dataset.nodes = String(nodes.length);
   box.dataset.edges = String(links.length);
   box.dataset.layout = layout;
-  box.onchart = (c) => { if (onNode) c.on("click", (p) => { if (p.dataType === "node" && !String(p.data.id).startsWith("lane:")) onNode(p.data.id); }); };
+  box.onchart = (c) => {
+    if (layout === "lanes") {
+      // Lane headings follow the lanes as the view is zoomed or panned.
+      const heads = () => {
+        const used = stages.filter((st) => nodes.some((n) => stageOf(n.model) === st));
+        c.setOption({ graphic: used.map((st) => {
+          const [x] = c.convertToPixel({ seriesIndex: 0 }, [stages.indexOf(st) * 240, 0]);
+          return { type: "text", id: "lane-" + st, left: x - 20, top: 36, style: { text: st, font: "600 13px system-ui", fill: "#1d232a" } };
+        }) });
+      };
+      let first = true;
+      c.on("finished", () => { if (first) { first = false; heads(); } });
+      c.on("graphroam", heads);
+    }
+    if (onNode) c.on("click", (p) => { if (p.dataType === "node" && !String(p.data.id).startsWith("lane:")) onNode(p.data.id); }); };
   return box;
 }
 
