@@ -1,0 +1,158 @@
+package org
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"lodestone/supply"
+)
+
+// Roles returns the roles an actor may have (issue 14: the functions a
+// decision passes through).
+func Roles() []string {
+	return []string{"procurement", "engineering", "finance", "policy", "plant_operations"}
+}
+
+// Signals a rule may watch.
+const (
+	SignalDaysOfCover = "days_of_cover" // node's on-hand stock / its average daily demand (supply.Day.DailyUse)
+	SignalInventory   = "inventory"     // node's on-hand stock, units
+	SignalFillRate    = "fill_rate"     // node's fill rate over the trailing 7 days
+	SignalStockout    = "stockout"      // 1 once the node has had a stockout day, else 0
+	SignalLost        = "lost"          // node's external demand lost so far, units
+	SignalControl     = "control"       // 0 before the control is announced, 1 announced, 2 in force
+)
+
+// ActionActivateArc is the one action the engine carries out today: a
+// standby lane starts carrying flow.
+const ActionActivateArc = "activate_arc"
+
+// Scenario is the SCENARIO document of `lodestone org run`: a supply
+// scenario plus its organisation.
+type Scenario struct {
+	Supply *supply.SimScenario
+	Org    Org
+}
+
+// Org is the organisation: who watches what, and who approves.
+type Org struct {
+	Actors []Actor `json:"actors"`
+	Rules  []Rule  `json:"rules"`
+}
+
+// Actor is a person or function with a role. AuthorityLimit, when set, is
+// the largest action cost it may approve alone; above it the decision goes
+// on to Escalate (finance approves capex up to a budget, the board above).
+type Actor struct {
+	ID             string    `json:"id"`
+	Role           string    `json:"role"`
+	Org            string    `json:"org,omitempty"`
+	AuthorityLimit *float64  `json:"authority_limit,omitempty"`
+	Escalate       *Approval `json:"escalate,omitempty"`
+}
+
+// Rule is "when SIGNAL crosses a threshold, after LATENCY, do ACTION,
+// subject to APPROVAL". It fires once, on the first day its condition holds.
+type Rule struct {
+	ID          string    `json:"id"`
+	Actor       string    `json:"actor"`
+	When        When      `json:"when"`
+	LatencyDays int       `json:"latency_days"`
+	Action      Action    `json:"action"`
+	Approval    *Approval `json:"approval,omitempty"`
+}
+
+// When is a rule's trigger: Signal at Node (or Control) below or above a
+// threshold (exactly one of Below and Above).
+type When struct {
+	Signal  string   `json:"signal"`
+	Node    string   `json:"node,omitempty"`
+	Control string   `json:"control,omitempty"`
+	Below   *float64 `json:"below,omitempty"`
+	Above   *float64 `json:"above,omitempty"`
+}
+
+// Action is what a rule does. Cost is what an approver's authority limit
+// is checked against (scenario currency).
+type Action struct {
+	Type string  `json:"type"`
+	Arc  string  `json:"arc,omitempty"`
+	Cost float64 `json:"cost,omitempty"`
+}
+
+// Approval is a sign-off by another actor, after its own latency.
+type Approval struct {
+	Actor       string `json:"actor"`
+	LatencyDays int    `json:"latency_days"`
+}
+
+// FieldError reports bad input at a JSON path such as "org.rules[2].actor".
+type FieldError struct {
+	Field, Msg string
+}
+
+// Error returns "org: FIELD: MSG".
+func (e *FieldError) Error() string { return "org: " + e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// strict decodes data into v rejecting unknown fields and trailing data.
+func strict(data []byte, v any, field string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fieldErr(field, "%s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return fieldErr(field, "trailing data after the document")
+	}
+	return nil
+}
+
+// DecodeScenario decodes an org SCENARIO strictly: the supply scenario's
+// fields as `lodestone supply run` reads them, plus "org".
+func DecodeScenario(data []byte) (*Scenario, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fieldErr("scenario", "invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if top == nil {
+		return nil, fieldErr("scenario", "must be a JSON object")
+	}
+	raw, ok := top["org"]
+	if !ok {
+		return nil, fieldErr("org", "required")
+	}
+	delete(top, "org")
+	var sc Scenario
+	if err := strict(raw, &sc.Org, "org"); err != nil {
+		return nil, err
+	}
+	rest, err := json.Marshal(top)
+	if err != nil {
+		return nil, fieldErr("scenario", "%v", err)
+	}
+	if sc.Supply, err = supply.DecodeScenario(rest); err != nil {
+		return nil, err
+	}
+	if _, err := compile(&sc); err != nil {
+		return nil, err
+	}
+	return &sc, nil
+}
+
+// Validate checks the scenario; the error names the offending field.
+func (s *Scenario) Validate() error {
+	if s.Supply == nil {
+		return fieldErr("scenario", "no supply scenario")
+	}
+	if err := s.Supply.Validate(); err != nil {
+		return err
+	}
+	_, err := compile(s)
+	return err
+}
