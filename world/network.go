@@ -372,7 +372,7 @@ func (w *World) element(o *NetworkOptions) (*supply.Network, error) {
 		if ids == nil {
 			ids = []supply.NodeID{n.ID}
 		}
-		net.Scenarios = append(net.Scenarios, supply.Scenario{Name: string(n.ID), Disrupted: slices.Clone(ids), TTRPeriods: cmp.Or(o.DefaultTTRPeriods, supply.DefaultTTR)})
+		net.Scenarios = append(net.Scenarios, supply.Scenario{Name: string(n.ID), Disrupted: slices.Clone(ids), TTRPeriods: cmp.Or(o.DefaultTTRPeriods, supply.DefaultTTR*o.periods()/daysPerYear)})
 	}
 	return net, nil
 }

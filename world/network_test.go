@@ -347,3 +347,30 @@ func BenchmarkMonteCarloDefaultWorld(b *testing.B) {
 		})
 	}
 }
+
+// The node-by-node scenarios' default TTR is supply.DefaultTTR days in the
+// network's own periods: 144 per-day periods, or 144/365 of a year.
+func TestElementScenarioTTRInPeriods(t *testing.T) {
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, perYear := range []bool{false, true} {
+		net, err := w.Network(&world.NetworkOptions{Level: "element", PerYear: perYear})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := float64(supply.DefaultTTR)
+		if perYear {
+			want /= 365
+		}
+		if len(net.Scenarios) == 0 {
+			t.Fatal("no scenarios")
+		}
+		for _, sc := range net.Scenarios {
+			if math.Abs(sc.TTRPeriods-want) > 1e-12 {
+				t.Fatalf("perYear=%v: scenario %s TTR %g periods, want %g", perYear, sc.Name, sc.TTRPeriods, want)
+			}
+		}
+	}
+}
