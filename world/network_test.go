@@ -356,7 +356,7 @@ func TestElementScenarioTTRInPeriods(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, perYear := range []bool{false, true} {
-		net, err := w.Network(&world.NetworkOptions{Level: "element", PerYear: perYear})
+		net, err := w.Network(&world.NetworkOptions{Level: world.LevelElement, REOSplit: syntheticSplit(w), PerYear: perYear})
 		if err != nil {
 			t.Fatal(err)
 		}
