@@ -42,12 +42,31 @@ type GraphOptions struct {
 	Materials map[string][]string
 	// Description names the network (for example the snapshot time).
 	Description string
+	// MaxNameplateFactor bounds how far a process-twin capacity may sit
+	// from the plant's nameplate (capacityTonnesPerYear) and still be
+	// used: within [nameplate / f, nameplate × f]. Zero means
+	// DefaultMaxNameplateFactor.
+	MaxNameplateFactor float64
 }
+
+// DefaultMaxNameplateFactor is the default of
+// GraphOptions.MaxNameplateFactor: a plant-scale result within 5× of the
+// nameplate is plausible (derating, debottlenecking); a bench-scale run
+// (2.95 t/yr against Lynas's 19,500) is not (docs/formats/process-link.md).
+const DefaultMaxNameplateFactor = 5
 
 // ProcessLink reports how a separation plant's process-twin results
 // entered the network, with their provenance.
 type ProcessLink struct {
 	Node supply.NodeID `json:"node"`
+	// Cascade is the process twin (the target of the plant's hasUnit
+	// relationship) whose inputHash the plant's result carries; empty when
+	// none is linked, and the result is then not used.
+	Cascade string `json:"cascade,omitempty"`
+	// Provenance is the plant's sources entry for the capacity, written
+	// by the simulate route's scale-up (trains × design throughput ×
+	// recovery × scale-up, each with its source).
+	Provenance string `json:"provenance,omitempty"`
 	// Used is false when the result was present but not used (Why says why).
 	Used bool   `json:"used"`
 	Why  string `json:"why,omitempty"`
@@ -129,8 +148,14 @@ func defaultMaterialElements() map[string][]string {
 // (SimulatedPerformance: throughputCapacityTonnesReoPerYear, recovery) takes
 // that throughput as its capacity, and the ratios of its inputs are divided
 // by the recovery: the mean over elements of the best recovery of each
-// element to any product ("organic_Nd", "aqueous_Nd" → Nd). Each such plant
-// is reported in Process with the result's inputHash and modelVersion.
+// element to any product ("organic_Nd", "aqueous_Nd" → Nd), but only while
+// the plant has a hasUnit relationship to the process twin carrying the
+// same inputHash (removing the link gives back the nameplate) and the
+// throughput is within MaxNameplateFactor of capacityTonnesPerYear (a
+// bench-scale run is refused; the simulate route's explicit scale-up makes
+// a plant-scale figure, docs/formats/process-link.md). Each such plant is
+// reported in Process with the result's inputHash, modelVersion, the
+// linked cascade, the capacity's provenance, and why it was not used.
 // Bad input is a *FieldError naming the twin or relationship and property.
 func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOptions) (*GraphNetwork, error) {
 	var o GraphOptions
@@ -168,6 +193,19 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 	g := &GraphNetwork{Network: &supply.Network{Description: desc + " (" + unit + ")", DefaultTTRPeriods: o.DefaultTTRPeriods}}
 	recovery := map[twin.ID]float64{}
 	nodes := map[twin.ID]bool{}
+	units := map[twin.ID][]twin.ID{}
+	for _, r := range rels {
+		if r.Name == "hasUnit" {
+			units[r.SourceID] = append(units[r.SourceID], r.TargetID)
+		}
+	}
+	factor := o.MaxNameplateFactor
+	if factor == 0 {
+		factor = DefaultMaxNameplateFactor
+	}
+	if math.IsNaN(factor) || math.IsInf(factor, 0) || factor < 1 {
+		return nil, fieldErr("max_nameplate_factor", "must be a finite number >= 1, got %v", factor)
+	}
 	for i := range twins {
 		t := &twins[i]
 		stage, ok := modelStage(t.Metadata.Model)
@@ -225,11 +263,17 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 				if err != nil {
 					return nil, err
 				}
+				if ok && link.Used {
+					checkLink(&link, t, linkedCascade(t, units[t.ID], byID), factor)
+				}
 				if ok {
 					if link.Used {
 						n.CapacityPerPeriod = link.CapacityTonnesPerYear / per
 						recovery[t.ID] = link.Recovery
-						n.Source += fmt.Sprintf("; capacity and recovery from the process twin (%s, %s)", link.ModelVersion, link.InputHash)
+						n.Source += fmt.Sprintf("; capacity and recovery from the process twin %s (%s, %s)", link.Cascade, link.ModelVersion, link.InputHash)
+						if link.Provenance != "" {
+							n.Source += ": " + link.Provenance
+						}
 					}
 					g.Process = append(g.Process, link)
 				}
@@ -410,6 +454,51 @@ func processLink(t *twin.Twin, facilityCap float64, elements []string) (ProcessL
 		l.Used = true
 	}
 	return l, true, nil
+}
+
+// linkedCascade returns the unit of the plant (a hasUnit target) whose
+// inputHash is the plant's: the process twin that produced the plant's
+// result. "" when none is: the relationship was removed, or the result
+// came from elsewhere (typed by hand, an import).
+func linkedCascade(t *twin.Twin, units []twin.ID, byID map[twin.ID]*twin.Twin) twin.ID {
+	h, _ := t.Properties["inputHash"].(string)
+	if h == "" {
+		return ""
+	}
+	for _, u := range slices.Sorted(slices.Values(units)) {
+		if c := byID[u]; c != nil {
+			if ch, _ := c.Properties["inputHash"].(string); ch == h {
+				return u
+			}
+		}
+	}
+	return ""
+}
+
+// checkLink refuses a used result that is not linked to its process twin,
+// or whose capacity is more than factor away from the nameplate (the
+// audit's bench cascade set Lynas to 2.95 t/yr instead of 19,500): the
+// facility figures are then kept and Why says which field and why.
+func checkLink(l *ProcessLink, t *twin.Twin, cascade twin.ID, factor float64) {
+	field := "twins[" + string(t.ID) + "]."
+	if srcs, ok := t.Properties["sources"].(map[string]any); ok {
+		l.Provenance, _ = srcs["throughputCapacityTonnesReoPerYear"].(string)
+	}
+	l.Cascade = string(cascade)
+	if cascade == "" {
+		l.Used = false
+		l.Why = field + "inputHash: no hasUnit relationship to the process twin that produced the result (the link was removed or never made); the nameplate is kept"
+		return
+	}
+	np := l.FacilityCapacityTonnesPerYear
+	if np <= 0 {
+		return // no nameplate to check against; the provenance says so
+	}
+	if r := l.CapacityTonnesPerYear / np; r > factor || r < 1/factor {
+		l.Used = false
+		l.Why = fmt.Sprintf("%sthroughputCapacityTonnesReoPerYear: %.4g t/yr is %.3g times the nameplate capacityTonnesPerYear %.4g t/yr, outside the factor %g allowed (a bench-scale result needs an explicit scale-up); the nameplate is kept",
+			field, l.CapacityTonnesPerYear, r, np, factor)
+	}
 }
 
 // toFloat reads a JSON number held as float64, an integer type or a

@@ -2,6 +2,7 @@ package world_test
 
 import (
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -141,17 +142,18 @@ func TestNetworkFromTwinsProcess(t *testing.T) {
 		ratioDiv  float64 // its input ratios are the world's divided by this
 		link      *world.ProcessLink
 		wantField string
+		unlinked  bool // no hasUnit relationship to the cascade
 	}{
 		{
 			name: "used", props: result, capacity: 8760, ratioDiv: 0.98,
 			link: &world.ProcessLink{Node: "sep-my-lynas", Used: true, FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 8760,
-				Recovery: 0.98, RecoveryBasis: "mean over La, Nd of each element's best recovery to a product", Converged: true,
+				Recovery: 0.98, RecoveryBasis: "mean over La, Nd of each element's best recovery to a product", Converged: true, Cascade: "cascade-lynas",
 				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
 		},
 		{
 			name: "elements", props: result, opts: world.GraphOptions{RecoveryElements: []string{"Nd"}}, capacity: 8760, ratioDiv: 0.99,
 			link: &world.ProcessLink{Node: "sep-my-lynas", Used: true, FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 8760,
-				Recovery: 0.99, RecoveryBasis: "mean over Nd of each element's best recovery to a product", Converged: true,
+				Recovery: 0.99, RecoveryBasis: "mean over Nd of each element's best recovery to a product", Converged: true, Cascade: "cascade-lynas",
 				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
 		},
 		{
@@ -163,6 +165,20 @@ func TestNetworkFromTwinsProcess(t *testing.T) {
 			link: &world.ProcessLink{Node: "sep-my-lynas", Why: "the process-twin run did not converge; the facility figures are kept",
 				FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 100, Recovery: 1, RecoveryBasis: "no recovery in the result: 1", InputHash: "sha256:x"},
 		},
+		{
+			name: "link removed", props: result, unlinked: true, capacity: 19500, ratioDiv: 1,
+			link: &world.ProcessLink{Node: "sep-my-lynas", FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 8760,
+				Why:      "twins[sep-my-lynas].inputHash: no hasUnit relationship to the process twin that produced the result (the link was removed or never made); the nameplate is kept",
+				Recovery: 0.98, RecoveryBasis: "mean over La, Nd of each element's best recovery to a product", Converged: true,
+				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
+		},
+		{
+			name: "bench scale", props: withProp(result, "throughputCapacityTonnesReoPerYear", 2.95), capacity: 19500, ratioDiv: 1,
+			link: &world.ProcessLink{Node: "sep-my-lynas", FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 2.95, Cascade: "cascade-lynas",
+				Why:      "twins[sep-my-lynas].throughputCapacityTonnesReoPerYear: 2.95 t/yr is 0.000151 times the nameplate capacityTonnesPerYear 1.95e+04 t/yr, outside the factor 5 allowed (a bench-scale result needs an explicit scale-up); the nameplate is kept",
+				Recovery: 0.98, RecoveryBasis: "mean over La, Nd of each element's best recovery to a product", Converged: true,
+				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
+		},
 		{name: "bad throughput", props: map[string]any{"throughputCapacityTonnesReoPerYear": "lots"}, wantField: "twins[sep-my-lynas].throughputCapacityTonnesReoPerYear"},
 		{name: "bad recovery", props: map[string]any{"throughputCapacityTonnesReoPerYear": 1.0, "recovery": map[string]any{"organic_Nd": 2.0}}, wantField: "twins[sep-my-lynas].recovery.organic_Nd"},
 	}
@@ -170,7 +186,12 @@ func TestNetworkFromTwinsProcess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.opts
 			o.PerYear = true
-			g, err := world.NetworkFromTwins(setProps(twins, "sep-my-lynas", tt.props), rels, &o)
+			tw := append(setProps(twins, "sep-my-lynas", tt.props), twin.Twin{ID: "cascade-lynas", Metadata: twin.Metadata{Model: "dtmi:lodestone:SXCascade;1"}, Properties: map[string]any{"inputHash": "sha256:abc"}})
+			rs := rels
+			if !tt.unlinked {
+				rs = append(slices.Clone(rels), twin.Relationship{ID: "unit", SourceID: "sep-my-lynas", TargetID: "cascade-lynas", Name: "hasUnit"})
+			}
+			g, err := world.NetworkFromTwins(tw, rs, &o)
 			if tt.wantField != "" {
 				var fe *world.FieldError
 				if !errors.As(err, &fe) || fe.Field != tt.wantField {
@@ -202,6 +223,12 @@ func TestNetworkFromTwinsProcess(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withProp(m map[string]any, k string, v any) map[string]any {
+	out := maps.Clone(m)
+	out[k] = v
+	return out
 }
 
 // TestNetworkFromTwinsErrors checks that bad twins and edges get an error
