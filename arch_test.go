@@ -50,6 +50,7 @@ var rules = []rule{
 	{pkg: "connector/...", internal: []string{"twin", "dtdl/...", "store", "event", "pipeline", "plant/...", "connector/..."}, anyExt: true},
 	{pkg: "world/...", internal: []string{"supply/...", "process/...", "world/...", "twin", "dtdl/...", "models"}},
 	{pkg: "models", internal: nil},
+	{pkg: "worker/...", internal: []string{"twin", "store", "event/...", "supply/...", "scenario", "world/...", "worker/..."}, anyExt: true},
 	{pkg: "scenario", internal: []string{"twin", "store", "models", "supply/...", "world/..."}},
 	{pkg: "api/...", internal: []string{"twin", "dtdl/...", "tql/...", "store", "event", "process/...", "plant/...", "supply/...", "org/...", "trust/...", "connector/...", "world/...", "models", "web", "bulk", "pipeline", "scenario", "ops", "api/..."}, anyExt: true},
 	{pkg: "web", internal: nil},
