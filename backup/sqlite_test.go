@@ -3,6 +3,8 @@ package backup_test
 import (
 	"database/sql"
 	"testing"
+
+	"lodestone/twin"
 )
 
 // makeEmptySQLite writes an SQLite database with one unrelated table.
@@ -17,3 +19,5 @@ func makeEmptySQLite(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+func twinID(s string) twin.ID { return twin.ID(s) }
