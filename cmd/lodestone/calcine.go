@@ -45,80 +45,12 @@ func init() {
 					return err
 				}
 				if jsonOut {
-					return writeDownstreamJSON(env.stdout, calcineOutputOf(res))
+					return writeDownstreamJSON(env.stdout, calcine.OutputOf(res))
 				}
 				return printCalcine(env.stdout, res)
 			},
 		}},
 	})
-}
-
-// calcineOutput is the JSON result of calcine simulate; gas_out, product and
-// heat_duty_W are the contract of issue 5, the rest extend it. heat_duty_W
-// is null when it cannot be computed (see notes).
-type calcineOutput struct {
-	GasOut      calcineGas         `json:"gas_out"`
-	Product     calcineSolids      `json:"product"`
-	HeatDutyW   *float64           `json:"heat_duty_W"`
-	Dust        calcineSolids      `json:"dust"`
-	FeedKgPerS  float64            `json:"feed_kg_per_s"`
-	MassLoss    float64            `json:"mass_loss"`
-	O2Demand    float64            `json:"o2_demand_mol_per_s"`
-	CO2Released float64            `json:"co2_released_mol_per_s"`
-	H2OReleased float64            `json:"h2o_released_mol_per_s"`
-	Closure     map[string]float64 `json:"closure"`
-	Notes       []string           `json:"notes"`
-}
-
-type calcineGas struct {
-	MolPerS       float64            `json:"mol_per_s"`
-	Temperature   float64            `json:"temperature_K"`
-	Pressure      float64            `json:"pressure_Pa"`
-	MoleFractions map[string]float64 `json:"mole_fractions"`
-}
-
-type calcineSolids struct {
-	KgPerS        float64            `json:"kg_per_s"`
-	MassFractions map[string]float64 `json:"mass_fractions"`
-	Oxides        []calcineOxide     `json:"oxides"`
-}
-
-type calcineOxide struct {
-	Element string  `json:"element"`
-	Formula string  `json:"formula"`
-	MolPerS float64 `json:"mol_per_s"`
-	KgPerS  float64 `json:"kg_per_s"`
-}
-
-func calcineSolidsOf(s calcine.Solids) calcineSolids {
-	out := calcineSolids{KgPerS: s.KgPerS, MassFractions: s.MassFractions, Oxides: []calcineOxide{}}
-	for _, o := range s.Oxides {
-		out.Oxides = append(out.Oxides, calcineOxide{o.Element, o.Formula, o.MolPerS, o.KgPerS})
-	}
-	return out
-}
-
-func calcineOutputOf(r *calcine.Result) calcineOutput {
-	out := calcineOutput{
-		GasOut: calcineGas{
-			MolPerS: r.GasOut.MolPerS, Temperature: r.GasOut.Temperature,
-			Pressure: r.GasOut.Pressure, MoleFractions: r.GasOut.MoleFractions,
-		},
-		Product:     calcineSolidsOf(r.Product),
-		Dust:        calcineSolidsOf(r.Dust),
-		FeedKgPerS:  r.FeedKgPerS,
-		MassLoss:    r.MassLoss,
-		O2Demand:    r.O2Demand,
-		CO2Released: r.CO2Released,
-		H2OReleased: r.H2OReleased,
-		Closure:     r.Closure,
-		Notes:       append([]string{}, r.Notes...),
-	}
-	if r.HeatDutyKnown {
-		q := r.HeatDuty
-		out.HeatDutyW = &q
-	}
-	return out
 }
 
 func printCalcine(w io.Writer, r *calcine.Result) error {

@@ -47,7 +47,7 @@ func init() {
 					return err
 				}
 				if jsonOut {
-					return writeDownstreamJSON(env.stdout, precipOutputOf(res))
+					return writeDownstreamJSON(env.stdout, precip.OutputOf(res))
 				}
 				return printPrecip(env.stdout, res)
 			},
@@ -75,69 +75,6 @@ func writeDownstreamJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// precipOutput is the JSON result of precip simulate; the first two fields
-// are the contract of issue 5, the rest extend it.
-type precipOutput struct {
-	AqueousOut     precipStream         `json:"aqueous_out"`
-	Solids         []precipSolid        `json:"solids"`
-	Model          string               `json:"model"`
-	Conversion     map[string]float64   `json:"conversion"`
-	OxalicAcid     precipOxalicAcidJSON `json:"oxalic_acid_mol_per_h"`
-	AcidReleased   float64              `json:"acid_released_mol_per_h"`
-	PH             *float64             `json:"pH,omitempty"`
-	OxalateLimited bool                 `json:"oxalate_limited"`
-	PassThrough    []string             `json:"pass_through"`
-	Closure        map[string]float64   `json:"closure"`
-}
-
-type precipStream struct {
-	FlowLPerH float64            `json:"flow_L_per_h"`
-	MgPerL    map[string]float64 `json:"mg_per_L"`
-}
-
-type precipSolid struct {
-	Element      string  `json:"element"`
-	Formula      string  `json:"formula"`
-	HydrateWater int     `json:"hydrate_water"`
-	MolPerH      float64 `json:"mol_per_h"`
-	KgPerH       float64 `json:"kg_per_h"`
-}
-
-type precipOxalicAcidJSON struct {
-	Supplied           float64 `json:"supplied"`
-	Consumed           float64 `json:"consumed"`
-	ConsumedRareEarths float64 `json:"consumed_rare_earths"`
-	ConsumedImpurities float64 `json:"consumed_impurities"`
-	Efficiency         float64 `json:"efficiency"`
-	Required           float64 `json:"required"`
-}
-
-func precipOutputOf(r *precip.Result) precipOutput {
-	out := precipOutput{
-		AqueousOut:     precipStream{FlowLPerH: r.FlowLPerH, MgPerL: r.Aqueous},
-		Solids:         []precipSolid{},
-		Model:          string(r.Model),
-		Conversion:     r.Conversion,
-		AcidReleased:   r.AcidReleased,
-		OxalateLimited: r.OxalateLimited,
-		PassThrough:    append([]string{}, r.PassThrough...),
-		Closure:        r.Closure,
-		OxalicAcid: precipOxalicAcidJSON{
-			Supplied: r.OxalicAcid.Supplied, Consumed: r.OxalicAcid.Consumed,
-			ConsumedRareEarths: r.OxalicAcid.ConsumedRareEarths, ConsumedImpurities: r.OxalicAcid.ConsumedImpurities,
-			Efficiency: r.OxalicAcid.Efficiency, Required: r.OxalicAcid.Required,
-		},
-	}
-	if r.Model == precip.KspModel {
-		ph := r.PH
-		out.PH = &ph
-	}
-	for _, s := range r.Solids {
-		out.Solids = append(out.Solids, precipSolid{s.Element, s.Formula, s.HydrateWater, s.MolPerH, s.KgPerH})
-	}
-	return out
 }
 
 func printPrecip(w io.Writer, r *precip.Result) error {
