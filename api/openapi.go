@@ -25,6 +25,7 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.eventRouteRoutes()...)
 	rs = append(rs, a.processRoutes()...)
 	rs = append(rs, a.supplyRoutes()...)
+	rs = append(rs, a.orgRoutes()...)
 	rs = append(rs, a.plantRoutes()...)
 	rs = append(rs, a.trustRoutes()...)
 	rs = append(rs, a.opsRoutes()...)

@@ -1,0 +1,148 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"runtime"
+	"strconv"
+
+	"lodestone/org"
+)
+
+// The organisation twin (issue 14): the same engine and documents as
+// `lodestone org run` and `lodestone org invest` (docs/formats/org.md).
+// Both compute and store nothing, so they do not go through the write
+// pipeline.
+func (a *API) orgRoutes() []Route {
+	return []Route{
+		{Pattern: "POST /org/run", Handler: a.orgRun, Summary: "Simulate an org SCENARIO (a supply scenario plus \"org\": actors and rules) once with its decisions: the supply run result plus decisions, timeline and the zero-latency counterfactual (?seed=N, default 1; ?zeroLatency=false to skip it; ?moved=true adds each decision's KPIs moved)", Body: "OrgScenario", Response: "OrgRunResponse"},
+		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals and the efficient frontier of cost against risk (the SPEC of lodestone org invest)", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
+	}
+}
+
+// OrgScenario is the body of POST /org/run: a supply SCENARIO
+// (docs/formats/supply-scenario.md) plus "org". Only its outline is
+// typed here; docs/formats/org.md has the fields.
+type OrgScenario struct {
+	Start   string          `json:"start"`
+	Days    int             `json:"days"`
+	Network json.RawMessage `json:"network"`
+	Org     json.RawMessage `json:"org"`
+}
+
+// OrgRunResponse is the output of POST /org/run: the supply run result
+// (start, days, nodes, cost) plus the organisation's decisions.
+type OrgRunResponse struct {
+	Start        string          `json:"start"`
+	Days         int             `json:"days"`
+	Nodes        json.RawMessage `json:"nodes"`
+	Cost         json.RawMessage `json:"cost,omitempty"`
+	Decisions    json.RawMessage `json:"decisions"`
+	Timeline     json.RawMessage `json:"timeline"`
+	Lost         float64         `json:"lost"`
+	ZeroLatency  json.RawMessage `json:"zero_latency,omitempty"`
+	LatencyCost  *float64        `json:"latency_cost,omitempty"`
+	LatencyMoney *float64        `json:"latency_cost_money,omitempty"`
+}
+
+// OrgInvestSpec is the body of POST /org/invest (the SPEC of `lodestone org
+// invest`).
+type OrgInvestSpec struct {
+	Scenario   json.RawMessage `json:"scenario"`
+	Candidates json.RawMessage `json:"candidates"`
+	Budget     float64         `json:"budget"`
+	Runs       int             `json:"runs"`
+	Seed       uint64          `json:"seed"`
+	Objective  string          `json:"objective,omitempty"`
+	Search     string          `json:"search,omitempty"`
+}
+
+// OrgInvestResponse is the output of POST /org/invest.
+type OrgInvestResponse struct {
+	Best      json.RawMessage `json:"best"`
+	Frontier  json.RawMessage `json:"frontier"`
+	Baseline  json.RawMessage `json:"baseline"`
+	Objective string          `json:"objective"`
+	Method    string          `json:"method"`
+	Evaluated int             `json:"evaluated"`
+	Runs      int             `json:"runs"`
+	Seed      uint64          `json:"seed"`
+}
+
+func init() {
+	schemaTypes["OrgScenario"] = reflect.TypeFor[OrgScenario]()
+	schemaTypes["OrgRunResponse"] = reflect.TypeFor[OrgRunResponse]()
+	schemaTypes["OrgInvestSpec"] = reflect.TypeFor[OrgInvestSpec]()
+	schemaTypes["OrgInvestResponse"] = reflect.TypeFor[OrgInvestResponse]()
+}
+
+// orgError maps the field errors of org (and of supply, through
+// fieldError) to a 400 naming the field.
+func orgError(err error) error {
+	var oe *org.FieldError
+	if errors.As(err, &oe) {
+		return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: err.Error(), Details: []ErrorDetail{{Message: oe.Msg, Path: oe.Field}}, Err: err}
+	}
+	return fieldError(err)
+}
+
+func boolParam(r *http.Request, name string, def bool) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: name + ": want true or false", Details: []ErrorDetail{{Message: "want true or false", Path: name}}}
+	}
+	return b, nil
+}
+
+func (a *API) orgRun(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	sc, err := org.DecodeScenario(body)
+	if err != nil {
+		return orgError(err)
+	}
+	opts := org.Options{Seed: 1}
+	if v := r.URL.Query().Get("seed"); v != "" {
+		if opts.Seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "seed: want an unsigned integer", Details: []ErrorDetail{{Message: "want an unsigned integer", Path: "seed"}}}
+		}
+	}
+	if opts.ZeroLatency, err = boolParam(r, "zeroLatency", true); err != nil {
+		return err
+	}
+	if opts.Moved, err = boolParam(r, "moved", false); err != nil {
+		return err
+	}
+	res, err := org.Run(r.Context(), sc, opts)
+	if err != nil {
+		return orgError(err)
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func (a *API) orgInvest(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	spec, err := org.DecodeInvestSpec(body)
+	if err != nil {
+		return orgError(err)
+	}
+	if spec.Workers == 0 {
+		spec.Workers = runtime.GOMAXPROCS(0)
+	}
+	res, err := org.Invest(r.Context(), spec)
+	if err != nil {
+		return orgError(err)
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
