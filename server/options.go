@@ -36,6 +36,10 @@ type Options struct {
 	// NATSListen makes the embedded NATS server listen on this address; empty
 	// means in-process connections only (it never binds 4222 by default).
 	NATSListen string `json:"nats_listen"`
+	// NATSPasswordFile holds "user:password", the credentials clients of
+	// the NATSListen listener must present; empty makes a random password
+	// for user "lodestone" in DataDir/nats-credentials (mode 0600).
+	NATSPasswordFile string `json:"nats_password_file"`
 	// NATSStream and NATSPrefix name the JetStream stream and the first
 	// subject token of the events (defaults "LODESTONE" and "lodestone"),
 	// so that several Lodestone graphs can share one NATS.
@@ -53,6 +57,11 @@ type Options struct {
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// MaxBulkBytes limits bulk import bodies, which are larger by nature.
 	MaxBulkBytes int64 `json:"max_bulk_bytes"`
+	// Studies*: limits of the Monte Carlo studies under way (0: the API's
+	// defaults, 3 at once, 200000 runs); a study over them gets 429.
+	StudiesMaxConcurrent   int `json:"studies_max_concurrent"`
+	StudiesMaxPerPrincipal int `json:"studies_max_per_principal"`
+	StudiesMaxQueuedRuns   int `json:"studies_max_queued_runs"`
 
 	// The HTTP timeouts bound what one client can hold: a goroutine, a
 	// connection and whatever its handler holds while it waits for that
@@ -269,6 +278,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.NATSURL, "nats", o.NATSURL, "external NATS URL; empty runs an embedded JetStream server")
 	fs.StringVar(&o.NATSURL, "nats.url", o.NATSURL, "alias of --nats")
 	fs.StringVar(&o.NATSListen, "nats.listen", o.NATSListen, "let the embedded NATS server listen on this address")
+	fs.StringVar(&o.NATSPasswordFile, "nats.password-file", o.NATSPasswordFile, "file with user:password that clients of --nats.listen must present (default: a random one in DATA/nats-credentials)")
 	fs.StringVar(&o.NATSStream, "nats.stream", o.NATSStream, "JetStream stream of the events (default LODESTONE)")
 	fs.StringVar(&o.NATSPrefix, "nats.prefix", o.NATSPrefix, "first subject token of the events (default lodestone)")
 	fs.StringVar(&o.Source, "source", o.Source, "CloudEvents source of the events; servers sharing a database must share it")
@@ -278,6 +288,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&o.HTTPReadTimeout, "http.read-timeout", "longest time to read a request; on bulk imports, the longest pause in the body")
 	fs.Var(&o.HTTPWriteTimeout, "http.write-timeout", "longest time one write of a response may wait for the client")
 	fs.Var(&o.HTTPIdleTimeout, "http.idle-timeout", "longest time a keep-alive connection waits for its next request")
+	fs.IntVar(&o.StudiesMaxConcurrent, "studies.max-concurrent", o.StudiesMaxConcurrent, "Monte Carlo studies under way at once (0: 3)")
+	fs.IntVar(&o.StudiesMaxPerPrincipal, "studies.max-per-principal", o.StudiesMaxPerPrincipal, "studies one principal may run at once (0: studies.max-concurrent)")
+	fs.IntVar(&o.StudiesMaxQueuedRuns, "studies.max-queued-runs", o.StudiesMaxQueuedRuns, "replications of all studies under way (0: 200000)")
 	o.registerSecurityFlags(fs)
 	o.registerTrustFlags(fs)
 }

@@ -1,13 +1,18 @@
 package server
 
 import (
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"lodestone/api"
@@ -42,16 +47,17 @@ func (o *Options) registerSecurityFlags(fs *flag.FlagSet) {
 // over o; the serve command calls it after the file and the environment.
 func MergeSecurityFlags(o *Options, f Options, set map[string]bool) {
 	for name, copy := range map[string]func(){
-		"tls-cert":      func() { o.TLSCert = f.TLSCert },
-		"tls-key":       func() { o.TLSKey = f.TLSKey },
-		"tls-client-ca": func() { o.TLSClientCA = f.TLSClientCA },
-		"auth":          func() { o.Auth = f.Auth },
-		"insecure":      func() { o.Insecure = f.Insecure },
-		"hostname":      func() { o.Hostnames = f.Hostnames },
-		"cors-origin":   func() { o.CORSOrigins = f.CORSOrigins },
-		"webhook-allow": func() { o.WebhookAllow = f.WebhookAllow },
-		"rate-limit":    func() { o.RateLimit = f.RateLimit },
-		"rate-burst":    func() { o.RateBurst = f.RateBurst },
+		"tls-cert":           func() { o.TLSCert = f.TLSCert },
+		"tls-key":            func() { o.TLSKey = f.TLSKey },
+		"tls-client-ca":      func() { o.TLSClientCA = f.TLSClientCA },
+		"auth":               func() { o.Auth = f.Auth },
+		"insecure":           func() { o.Insecure = f.Insecure },
+		"hostname":           func() { o.Hostnames = f.Hostnames },
+		"cors-origin":        func() { o.CORSOrigins = f.CORSOrigins },
+		"webhook-allow":      func() { o.WebhookAllow = f.WebhookAllow },
+		"rate-limit":         func() { o.RateLimit = f.RateLimit },
+		"rate-burst":         func() { o.RateBurst = f.RateBurst },
+		"nats.password-file": func() { o.NATSPasswordFile = f.NATSPasswordFile },
 	} {
 		if set[name] {
 			copy()
@@ -152,4 +158,36 @@ func (o *Options) security() (*api.Security, *tls.Config, error) {
 		return nil, nil, fmt.Errorf("server: %w", err)
 	}
 	return sec, tc, nil
+}
+
+// natsCredentials returns the user and password clients of the embedded
+// NATS listener must present: none without --nats.listen; those of
+// --nats.password-file; else a random password kept in the data
+// directory, so that clients configured once keep working.
+func (s *Server) natsCredentials() (user, pass string, err error) {
+	if s.opts.NATSListen == "" || s.opts.NATSURL != "" {
+		return "", "", nil
+	}
+	path := s.opts.NATSPasswordFile
+	if path == "" {
+		path = filepath.Join(s.opts.DataDir, "nats-credentials")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			var b [24]byte
+			rand.Read(b[:])
+			line := "lodestone:" + base64.RawURLEncoding.EncodeToString(b[:]) + "\n"
+			if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+				return "", "", fmt.Errorf("server: nats credentials: %w", err)
+			}
+		}
+		s.log.Warn("the embedded NATS listener requires credentials", "listen", s.opts.NATSListen, "credentials_file", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", fmt.Errorf("server: nats_password_file: %w", err)
+	}
+	user, pass, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
+	if !ok || user == "" || len(pass) < 12 {
+		return "", "", fmt.Errorf("server: nats_password_file %s: want one line user:password with a password of at least 12 characters", path)
+	}
+	return user, pass, nil
 }

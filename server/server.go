@@ -88,13 +88,19 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	natsUser, natsPass, err := s.natsCredentials()
+	if err != nil {
+		return err
+	}
 	bus, err := natsbus.Open(ctx, natsbus.Options{
-		URL:      s.opts.NATSURL,
-		StoreDir: filepath.Join(s.opts.DataDir, "nats"),
-		Listen:   s.opts.NATSListen,
-		Stream:   s.opts.NATSStream,
-		Prefix:   s.opts.NATSPrefix,
-		Logger:   s.log.With("component", "event"),
+		ListenUser:     natsUser,
+		ListenPassword: natsPass,
+		URL:            s.opts.NATSURL,
+		StoreDir:       filepath.Join(s.opts.DataDir, "nats"),
+		Listen:         s.opts.NATSListen,
+		Stream:         s.opts.NATSStream,
+		Prefix:         s.opts.NATSPrefix,
+		Logger:         s.log.With("component", "event"),
 	})
 	if err != nil {
 		return fmt.Errorf("server: event bus: %w", err)
@@ -119,6 +125,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		RetryDeadline: time.Duration(s.opts.RetryDeadline),
 		MaxBodyBytes:  s.opts.MaxBodyBytes,
 		MaxBulkBytes:  s.opts.MaxBulkBytes,
+		Studies:       api.StudyOptions{MaxConcurrent: s.opts.StudiesMaxConcurrent, MaxPerPrincipal: s.opts.StudiesMaxPerPrincipal, MaxQueuedRuns: s.opts.StudiesMaxQueuedRuns},
 		Logger:        s.log.With("component", "api"),
 		SubjectEndpoint: func(subject string) (event.Endpoint, error) {
 			return bus.SubjectEndpoint("lodestone.routes." + subject)

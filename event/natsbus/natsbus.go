@@ -42,6 +42,11 @@ type Options struct {
 	// accepts NATS clients (port 0 picks a free one). Empty means no
 	// listener: the bus connects in-process. Port 4222 is refused.
 	Listen string
+	// ListenUser and ListenPassword, when set, are the credentials every
+	// client of the embedded server must present (the bus's own
+	// in-process connection too), so that nobody who reaches Listen can
+	// publish forged events.
+	ListenUser, ListenPassword string
 	// Stream is the JetStream stream name (default "LODESTONE").
 	Stream string
 	// Prefix is the first subject token (default "lodestone"); the stream
@@ -172,6 +177,9 @@ func (b *Bus) startEmbedded() error {
 		}
 		so.DontListen, so.Host, so.Port = false, host, p
 	}
+	if b.opts.ListenUser != "" {
+		so.Username, so.Password = b.opts.ListenUser, b.opts.ListenPassword
+	}
 	ns, err := server.NewServer(so)
 	if err != nil {
 		return fmt.Errorf("natsbus: embedded server: %w", err)
@@ -182,7 +190,11 @@ func (b *Bus) startEmbedded() error {
 	if !ns.ReadyForConnections(30 * time.Second) {
 		return errors.New("natsbus: embedded server did not start")
 	}
-	b.nc, err = nats.Connect("", nats.InProcessServer(ns), nats.Name("lodestone"), nats.NoReconnect())
+	copts := []nats.Option{nats.InProcessServer(ns), nats.Name("lodestone"), nats.NoReconnect()}
+	if b.opts.ListenUser != "" {
+		copts = append(copts, nats.UserInfo(b.opts.ListenUser, b.opts.ListenPassword))
+	}
+	b.nc, err = nats.Connect("", copts...)
 	if err != nil {
 		return fmt.Errorf("natsbus: connect in-process: %w", err)
 	}
