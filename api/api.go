@@ -155,6 +155,7 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		if opts.TrustLog != nil {
 			hooks = append(hooks, opts.TrustLog)
 		}
+		hooks = append(hooks, ComputedGuard{Store: opts.Store, Models: a.pipeModels})
 		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline, Hooks: hooks})
 		if err != nil {
 			return nil, fmt.Errorf("api: %w", err)

@@ -105,8 +105,12 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rel, _ := a.opts.Store.GetRelationship(r.Context(), src, relID)
 	if err := a.pipe.DeleteRelationship(r.Context(), src, relID, cond); err != nil {
 		return err
+	}
+	if err := a.unlinkProcess(r.Context(), rel); err != nil {
+		a.log.Error("clear the process link of a deleted hasUnit", "twin", src, "relationship", relID, "err", err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

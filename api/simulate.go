@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,14 +9,18 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"lodestone/models"
+	"lodestone/pipeline"
+	"lodestone/plant"
 	"lodestone/process/sx"
 	"lodestone/store"
 	"lodestone/twin"
+	"lodestone/world"
 )
 
 // SXModelVersion names the process-twin engine that produced a result, so
@@ -34,6 +39,10 @@ func (a *API) processRoutes() []Route {
 type SimulateRequest struct {
 	Spec   json.RawMessage `json:"spec,omitempty"`
 	DryRun bool            `json:"dryRun,omitempty"`
+	// Link is the explicit scale-up that lets the result set the
+	// separation plant's capacity; without it only the cascade is
+	// written (PlantLink.Refused says why).
+	Link *LinkRequest `json:"link,omitempty"`
 }
 
 // SimulateResponse is the full steady-state result and what was written to
@@ -48,6 +57,9 @@ type SimulateResponse struct {
 	Assumptions  []string           `json:"assumptions"`
 	Recovery     map[string]float64 `json:"recovery"`
 	Purity       map[string]float64 `json:"purity"`
+	// PlantLink reports the write-back to the cascade's separation plant
+	// (absent when the cascade has none or on a dry run).
+	PlantLink *PlantLink `json:"plantLink,omitempty"`
 }
 
 // SimulationSummary is what the process twin contributes to the other
@@ -150,16 +162,8 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 	}
 	resp.Summary, resp.Recovery, resp.Purity = summarise(out)
 	if !req.DryRun {
-		props := performancePatch(resp, a.now())
-		targets := []twin.ID{id}
-		if plant, ok := a.plantOf(r, id); ok {
-			targets = append(targets, plant)
-		}
-		for _, tid := range targets {
-			if _, err := a.pipe.PatchTwin(r.Context(), tid, props, store.Condition{}, ""); err != nil {
-				return fmt.Errorf("write results to %s: %w", tid, err)
-			}
-			resp.Written = append(resp.Written, tid)
+		if err := a.writeBack(r.Context(), r, id, req.Link, &resp); err != nil {
+			return err
 		}
 	}
 	status := http.StatusOK
@@ -174,6 +178,45 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "SimulationFailed", Message: "the simulation produced non-finite values: " + strings.Join(resp.Assumptions, "; "), Err: err}
 	}
 	return writeJSON(w, status, resp)
+}
+
+// writeBack writes the SimulatedPerformance properties to the cascade and,
+// through an explicit scale-up (link), the effective capacity to its
+// separation plant. A link that fails its checks writes nothing.
+func (a *API) writeBack(ctx context.Context, r *http.Request, id twin.ID, link *LinkRequest, resp *SimulateResponse) error {
+	props := performancePatch(*resp, a.now())
+	var plantPatch twin.Patch
+	pid, hasPlant := a.plantOf(r, id)
+	if hasPlant {
+		pt, err := a.opts.Store.GetTwin(ctx, pid)
+		if err != nil {
+			return err
+		}
+		pl, patch, err := linkPlant(pt, id, link, resp, props)
+		if err != nil {
+			return err
+		}
+		if link != nil && pl.Refused != "" {
+			return &Error{Status: http.StatusBadRequest, Code: "LinkRefused", Message: pl.Refused,
+				Details: []ErrorDetail{{Message: "outside the nameplate band", Path: strings.SplitN(pl.Refused, ":", 2)[0]}}}
+		}
+		resp.PlantLink, plantPatch = &pl, patch
+	} else if link != nil {
+		return badRequest("InvalidArgument", "link: cascade %s is the unit of no separation plant (hasUnit); there is no plant to link", id)
+	}
+	wctx := asWriteBack(ctx)
+	if _, err := a.pipe.PatchTwin(wctx, id, props, store.Condition{}, ""); err != nil {
+		return fmt.Errorf("write results to %s: %w", id, err)
+	}
+	resp.Written = append(resp.Written, id)
+	if plantPatch != nil {
+		if _, err := a.pipe.PatchTwin(wctx, pid, plantPatch, store.Condition{}, ""); err != nil {
+			return fmt.Errorf("write results to %s: %w", pid, err)
+		}
+		resp.Written = append(resp.Written, pid)
+		resp.PlantLink.Written = true
+	}
+	return nil
 }
 
 // plantOf finds the SeparationPlant whose hasUnit relationship points at
@@ -276,4 +319,286 @@ func canonicalJSON(b []byte) []byte {
 		return b
 	}
 	return out
+}
+
+// LinkRequest is the explicit scale-up that lets a process result set a
+// separation plant's capacity (docs/formats/process-link.md). Either the
+// number of trains (each running the simulated cascade at its simulated
+// feed) or a design throughput per train is required; the other defaults
+// to 1 train or the cascade's simulated feed. Every figure given takes a
+// source; MaxNameplateFactor (default 5) bounds the result against the
+// plant's nameplate capacityTonnesPerYear.
+type LinkRequest struct {
+	Trains                                   *float64 `json:"trains,omitempty"`
+	TrainsSource                             string   `json:"trainsSource,omitempty"`
+	DesignThroughputTonnesReoPerYearPerTrain *float64 `json:"designThroughputTonnesReoPerYearPerTrain,omitempty"`
+	DesignThroughputSource                   string   `json:"designThroughputSource,omitempty"`
+	ScaleUp                                  *float64 `json:"scaleUp,omitempty"`
+	ScaleUpSource                            string   `json:"scaleUpSource,omitempty"`
+	MaxNameplateFactor                       float64  `json:"maxNameplateFactor,omitempty"`
+}
+
+// PlantLink reports what the write-back did to the cascade's separation
+// plant: the effective capacity with every term and its source, the
+// capacity written to the plant (before availability, which the supply
+// network applies from the plant's availability property), or why the
+// plant was not written (Refused names the field).
+type PlantLink struct {
+	Plant   twin.ID `json:"plant"`
+	Written bool    `json:"written"`
+	Refused string  `json:"refused,omitempty"`
+	// Capacity is plant.EffectiveCapacity of the link's terms.
+	Capacity *plant.CapacityResult `json:"capacity,omitempty"`
+	// ThroughputCapacityTonnesReoPerYear is what the plant twin's
+	// throughputCapacityTonnesReoPerYear is set to: trains × design
+	// throughput × recovery × scale-up.
+	ThroughputCapacityTonnesReoPerYear float64 `json:"throughputCapacityTonnesReoPerYear,omitempty"`
+	MaxNameplateFactor                 float64 `json:"maxNameplateFactor"`
+}
+
+// DefaultMaxNameplateFactor is LinkRequest.MaxNameplateFactor's default,
+// the same as the supply network's (world.DefaultMaxNameplateFactor).
+const DefaultMaxNameplateFactor = world.DefaultMaxNameplateFactor
+
+// ComputedProperties are the properties only the simulate write-back sets
+// (those of SimulatedPerformance, on cascades and separation plants); a
+// PUT or PATCH by a user that changes one is refused (ComputedGuard).
+var ComputedProperties = []string{"recovery", "purity", "throughputCapacityTonnesReoPerYear", "reagentUse", "converged", "modelVersion", "inputHash", "simulatedAt"}
+
+type writeBackKey struct{}
+
+// asWriteBack marks ctx as the simulate write-back's, which ComputedGuard
+// lets set computed properties.
+func asWriteBack(ctx context.Context) context.Context {
+	return context.WithValue(ctx, writeBackKey{}, true)
+}
+
+// pipeModels is the pipeline's current model set, nil before the API has
+// its pipeline.
+func (a *API) pipeModels() *pipeline.Models {
+	if a.pipe == nil {
+		return nil
+	}
+	return a.pipe.Models()
+}
+
+// ComputedGuard is the pipeline hook that keeps computed properties for
+// the simulate write-back: a twin write whose model extends
+// SimulatedPerformance and that sets or changes one of
+// ComputedProperties is refused with a 400 naming it. Removing one is
+// allowed (the plant then falls back to its nameplate). Models gives the
+// current model set (the pipeline's).
+type ComputedGuard struct {
+	Store  store.Store
+	Models func() *pipeline.Models
+}
+
+// Check implements pipeline.Hook.
+func (g ComputedGuard) Check(ctx context.Context, w *pipeline.Write) error {
+	if w.Kind != store.KindTwin || w.Twin == nil || (w.Op != store.OpReplace && w.Op != store.OpPatch && w.Op != store.OpCreate) {
+		return nil
+	}
+	if v, _ := ctx.Value(writeBackKey{}).(bool); v {
+		return nil
+	}
+	if !hasAny(w.Twin.Properties, ComputedProperties) {
+		return nil
+	}
+	ms := g.Models()
+	if ms == nil {
+		return nil
+	}
+	if iface, _ := ms.Interface(w.Twin.Metadata.Model); iface == nil || !iface.IsAID(models.SimulatedPerformance) {
+		return nil
+	}
+	cur, err := g.Store.GetTwin(ctx, w.Twin.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	for _, p := range ComputedProperties {
+		nv, ok := w.Twin.Properties[p]
+		if !ok || jsonEqual(nv, cur.Properties[p]) {
+			continue
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "ComputedProperty",
+			Message: fmt.Sprintf("property %s of twin %s is computed: only POST /digitaltwins/{cascade}/simulate sets it (remove it, or run the simulation)", p, w.Twin.ID),
+			Details: []ErrorDetail{{Message: "computed by the process twin", Path: p}}}
+	}
+	return nil
+}
+
+// Committed implements pipeline.Hook.
+func (ComputedGuard) Committed(context.Context, []store.Record) error { return nil }
+
+func hasAny(m map[string]any, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func jsonEqual(a, b any) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// linkPlant works out the plant's effective capacity from the link's
+// scale-up and the plant twin (nameplate, availability), and the patch
+// that writes it. A missing link or a result outside the nameplate band
+// gives a PlantLink with Refused naming the field; bad link figures are a
+// 400.
+func linkPlant(p twin.Twin, cascade twin.ID, req *LinkRequest, resp *SimulateResponse, props twin.Patch) (PlantLink, twin.Patch, error) {
+	pl := PlantLink{Plant: p.ID, MaxNameplateFactor: DefaultMaxNameplateFactor}
+	link := req
+	if link == nil {
+		link = &LinkRequest{}
+	}
+	if link.MaxNameplateFactor != 0 {
+		f := link.MaxNameplateFactor
+		if math.IsNaN(f) || math.IsInf(f, 0) || f < 1 {
+			return pl, nil, badRequest("ValidationFailed", "link.maxNameplateFactor: %v must be a finite number >= 1", f)
+		}
+		pl.MaxNameplateFactor = f
+	}
+	thr := resp.Summary.ThroughputTonnesREOPerYear
+	src := func(s, def string) string {
+		if s != "" {
+			return s
+		}
+		return def
+	}
+	in := plant.CapacityInput{
+		Trains:                   plant.Quantity{Value: 1, Source: "one train (link.trains not given)"},
+		DesignThroughputPerTrain: plant.Quantity{Value: thr, Source: fmt.Sprintf("feed simulated by cascade %s (%s, %s), throughputCapacityTonnesReoPerYear", cascade, resp.ModelVersion, resp.InputHash)},
+		Band:                     [2]float64{1 / pl.MaxNameplateFactor, pl.MaxNameplateFactor},
+	}
+	field := "link"
+	if link.Trains != nil {
+		in.Trains = plant.Quantity{Value: *link.Trains, Source: src(link.TrainsSource, "simulate request link.trains")}
+		field = "link.trains"
+	}
+	if link.DesignThroughputTonnesReoPerYearPerTrain != nil {
+		in.DesignThroughputPerTrain = plant.Quantity{Value: *link.DesignThroughputTonnesReoPerYearPerTrain, Source: src(link.DesignThroughputSource, "simulate request link.designThroughputTonnesReoPerYearPerTrain")}
+		field = "link.designThroughputTonnesReoPerYearPerTrain"
+	}
+	if link.ScaleUp != nil {
+		in.ScaleUp = plant.Quantity{Value: *link.ScaleUp, Source: src(link.ScaleUpSource, "simulate request link.scaleUp")}
+	}
+	rec, basis, err := world.Recovery(anyMap(resp.Recovery), nil, "recovery")
+	if err != nil {
+		return pl, nil, err
+	}
+	in.Recovery = plant.Quantity{Value: rec, Source: fmt.Sprintf("cascade %s (%s, %s): %s", cascade, resp.ModelVersion, resp.InputHash, basis)}
+	in.Availability = plant.Quantity{Value: 1, Source: "no availability on plant twin " + string(p.ID) + ": 1 assumed"}
+	if v, ok := p.Properties["availability"]; ok {
+		f, isNum := v.(float64)
+		if !isNum || f < 0 || f > 1 {
+			return pl, nil, badRequest("ValidationFailed", "plant %s: availability %v is not in [0, 1]", p.ID, v)
+		}
+		in.Availability = plant.Quantity{Value: f, Source: "plant twin " + string(p.ID) + " availability: " + propSource(p, "availability")}
+	}
+	if v, ok := p.Properties["capacityTonnesPerYear"].(float64); ok && v > 0 {
+		in.Nameplate = &plant.Quantity{Value: v, Source: "plant twin " + string(p.ID) + " capacityTonnesPerYear: " + propSource(p, "capacityTonnesPerYear")}
+	}
+	res, err := plant.EffectiveCapacity(in)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "plant: ")
+		return pl, nil, &Error{Status: http.StatusBadRequest, Code: "ValidationFailed", Message: "link: " + msg, Err: err}
+	}
+	pl.Capacity = res
+	switch {
+	case req == nil:
+		pl.Refused = fmt.Sprintf("link: required to write the result to plant %s: a process result feeds a plant only through an explicit scale-up (link.trains or link.designThroughputTonnesReoPerYearPerTrain); at the cascade's own scale it gives %.4g t REO/yr", p.ID, res.TonnesReoPerYear)
+		if res.NameplateRatio != nil {
+			pl.Refused += fmt.Sprintf(", %.3g times the nameplate capacityTonnesPerYear %.4g t/yr", *res.NameplateRatio, in.Nameplate.Value)
+		}
+		return pl, nil, nil
+	case len(res.Warnings) > 0:
+		pl.Refused = fmt.Sprintf("%s: %s (maxNameplateFactor %g)", field, res.Warnings[0], pl.MaxNameplateFactor)
+		return pl, nil, nil
+	}
+	if in.Nameplate == nil {
+		res.Warnings = append(res.Warnings, "plant "+string(p.ID)+" has no capacityTonnesPerYear: the result is not checked against a nameplate")
+	}
+	preAvail := 1.0
+	var parts []string
+	for _, t := range res.Terms {
+		if t.Name == "availability" || t.Name == "nameplate" {
+			continue
+		}
+		preAvail *= t.Value
+		parts = append(parts, fmt.Sprintf("%s %.6g (%s)", t.Name, t.Value, t.Source))
+	}
+	pl.ThroughputCapacityTonnesReoPerYear = preAvail
+	sources := map[string]any{}
+	if m, ok := p.Properties["sources"].(map[string]any); ok {
+		for k, v := range m {
+			sources[k] = v
+		}
+	}
+	sources["throughputCapacityTonnesReoPerYear"] = "trains × design_throughput_per_train × recovery × scale_up = " + strings.Join(parts, " × ") + "; the supply network multiplies in the availability property"
+	patch := slices.Clone(props)
+	for i := range patch {
+		if patch[i].Path == "/throughputCapacityTonnesReoPerYear" {
+			patch[i].Value = preAvail
+		}
+	}
+	patch = append(patch, twin.Operation{Op: "add", Path: "/sources", Value: sources})
+	return pl, patch, nil
+}
+
+// propSource is the citation of a twin's property: its sources entry, its
+// source, or "no source on the twin".
+func propSource(t twin.Twin, prop string) string {
+	if m, ok := t.Properties["sources"].(map[string]any); ok {
+		if s, _ := m[prop].(string); s != "" {
+			return s
+		}
+	}
+	if s, _ := t.Properties["source"].(string); s != "" {
+		return s
+	}
+	return "no source on the twin"
+}
+
+// unlinkProcess removes what the write-back set on a separation plant when
+// its hasUnit relationship to the cascade that produced the result (same
+// inputHash) is deleted, so that the plant falls back to its nameplate.
+// Called after the relationship's delete; errors are the caller's to log.
+func (a *API) unlinkProcess(ctx context.Context, rel twin.Relationship) error {
+	if rel.Name != "hasUnit" {
+		return nil
+	}
+	p, err := a.opts.Store.GetTwin(ctx, rel.SourceID)
+	if err != nil {
+		return nil // gone: nothing to clear
+	}
+	iface, _ := a.pipe.Models().Interface(p.Metadata.Model)
+	if iface == nil || !iface.IsAID(models.SeparationPlant) {
+		return nil
+	}
+	h, _ := p.Properties["inputHash"].(string)
+	c, err := a.opts.Store.GetTwin(ctx, rel.TargetID)
+	if ch, _ := c.Properties["inputHash"].(string); err != nil || h == "" || ch != h {
+		return nil
+	}
+	var pt twin.Patch
+	for _, name := range ComputedProperties {
+		if _, ok := p.Properties[name]; ok {
+			pt = append(pt, twin.Operation{Op: "remove", Path: "/" + name})
+		}
+	}
+	if m, ok := p.Properties["sources"].(map[string]any); ok {
+		if _, ok := m["throughputCapacityTonnesReoPerYear"]; ok {
+			pt = append(pt, twin.Operation{Op: "remove", Path: "/sources/throughputCapacityTonnesReoPerYear"})
+		}
+	}
+	if len(pt) == 0 {
+		return nil
+	}
+	_, err = a.pipe.PatchTwin(asWriteBack(ctx), p.ID, pt, store.Condition{}, "")
+	return err
 }

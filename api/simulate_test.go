@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,8 +95,13 @@ func TestSimulateWritesBack(t *testing.T) {
 	if !res.Result.Converged {
 		t.Fatalf("simulation did not converge: %+v", res.Result.Status)
 	}
-	if len(res.Written) != 2 || res.Written[1] != "sep-my-lynas" {
-		t.Errorf("written = %v, want the cascade and sep-my-lynas", res.Written)
+	// Without a link (an explicit scale-up) the bench-scale result is
+	// written to the cascade only; the plant keeps its nameplate.
+	if len(res.Written) != 1 || res.Written[0] != "cascade-test" {
+		t.Errorf("written = %v, want the cascade only", res.Written)
+	}
+	if res.PlantLink == nil || res.PlantLink.Plant != "sep-my-lynas" || res.PlantLink.Written || !strings.HasPrefix(res.PlantLink.Refused, "link: required") {
+		t.Errorf("plantLink = %+v, want sep-my-lynas refused naming link", res.PlantLink)
 	}
 	// Constant D with equal flows: Kremser gives the Nd recovery to the
 	// organic; check it against the closed form (extraction factor E = D·O/A).
@@ -111,7 +117,7 @@ func TestSimulateWritesBack(t *testing.T) {
 	if got, want := res.Summary.ThroughputTonnesREOPerYear, (0.1*1.1664+0.05*1.2082)*8.76; math.Abs(got-want) > 1e-3 {
 		t.Errorf("throughput = %v t REO/yr, want %v", got, want)
 	}
-	for _, id := range []string{"cascade-test", "sep-my-lynas"} {
+	for _, id := range []string{"cascade-test"} {
 		var tw map[string]any
 		send(t, "GET", u+"/digitaltwins/"+id, nil, &tw)
 		if tw["inputHash"] != res.InputHash || tw["modelVersion"] != api.SXModelVersion || tw["converged"] != true {
@@ -172,8 +178,8 @@ func TestSimulateReagentUse(t *testing.T) {
 	if st := send(t, "POST", u+"/digitaltwins/cascade-sulfate/simulate", map[string]any{"spec": spec}, &res); st != 200 {
 		t.Fatalf("POST simulate = %d", st)
 	}
-	if !res.Result.Converged || len(res.Written) != 2 {
-		t.Fatalf("simulate: converged %v, written %v; want converged, written to the cascade and its plant", res.Result.Converged, res.Written)
+	if !res.Result.Converged || len(res.Written) != 1 {
+		t.Fatalf("simulate: converged %v, written %v; want converged, written to the cascade (no link to its plant)", res.Result.Converged, res.Written)
 	}
 
 	const (

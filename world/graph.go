@@ -416,32 +416,14 @@ func processLink(t *twin.Twin, facilityCap float64, elements []string) (ProcessL
 	l.SimulatedAt, _ = t.Properties["simulatedAt"].(string)
 	conv, hasConv := t.Properties["converged"].(bool)
 	l.Converged = conv || !hasConv
-	l.RecoveryBasis = "no recovery in the result: 1"
-	if rm, ok := t.Properties["recovery"].(map[string]any); ok && len(rm) > 0 {
-		best := map[string]float64{}
-		for k, v := range rm {
-			f, isNum := toFloat(v)
-			if !isNum || math.IsNaN(f) || f < 0 || f > 1+1e-9 {
-				return ProcessLink{}, false, fieldErr(field+"recovery."+k, "must be in [0, 1], got %v", v)
-			}
-			el := k
-			if i := strings.LastIndexByte(k, '_'); i >= 0 {
-				el = k[i+1:]
-			}
-			if len(elements) > 0 && !slices.Contains(elements, el) {
-				continue
-			}
-			best[el] = max(best[el], f)
+	if rm, ok := t.Properties["recovery"].(map[string]any); ok {
+		rec, basis, err := Recovery(rm, elements, field+"recovery")
+		if err != nil {
+			return ProcessLink{}, false, err
 		}
-		if len(best) > 0 {
-			sum := 0.0
-			els := slices.Sorted(maps.Keys(best))
-			for _, e := range els {
-				sum += best[e]
-			}
-			l.Recovery = sum / float64(len(els))
-			l.RecoveryBasis = "mean over " + strings.Join(els, ", ") + " of each element's best recovery to a product"
-		}
+		l.Recovery, l.RecoveryBasis = rec, basis
+	} else {
+		l.Recovery, l.RecoveryBasis = 1, "no recovery in the result: 1"
 	}
 	switch {
 	case hasConv && !conv:
@@ -454,6 +436,39 @@ func processLink(t *twin.Twin, facilityCap float64, elements []string) (ProcessL
 		l.Used = true
 	}
 	return l, true, nil
+}
+
+// Recovery reduces a SimulatedPerformance recovery map (keys
+// "organic_Nd", "aqueous_Nd" or "Nd") to one share of the feed's REO that
+// reaches a product: the mean over elements (restricted to elements when
+// not empty) of each element's best recovery to any product. It is 1 with
+// the basis "no recovery in the result: 1" when nothing is left. Bad
+// values are a *FieldError on field.key.
+func Recovery(rm map[string]any, elements []string, field string) (float64, string, error) {
+	best := map[string]float64{}
+	for k, v := range rm {
+		f, isNum := toFloat(v)
+		if !isNum || math.IsNaN(f) || f < 0 || f > 1+1e-9 {
+			return 0, "", fieldErr(field+"."+k, "must be in [0, 1], got %v", v)
+		}
+		el := k
+		if i := strings.LastIndexByte(k, '_'); i >= 0 {
+			el = k[i+1:]
+		}
+		if len(elements) > 0 && !slices.Contains(elements, el) {
+			continue
+		}
+		best[el] = max(best[el], f)
+	}
+	if len(best) == 0 {
+		return 1, "no recovery in the result: 1", nil
+	}
+	sum := 0.0
+	els := slices.Sorted(maps.Keys(best))
+	for _, e := range els {
+		sum += best[e]
+	}
+	return sum / float64(len(els)), "mean over " + strings.Join(els, ", ") + " of each element's best recovery to a product", nil
 }
 
 // linkedCascade returns the unit of the plant (a hasUnit target) whose
