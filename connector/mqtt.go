@@ -42,7 +42,7 @@ func (r *Runner) runMQTT(ctx context.Context) error {
 		for i := range r.spec.Mappings {
 			m, t := &r.spec.Mappings[i], tmpls[i]
 			tok := c.Subscribe(t.filter(), qos, func(_ mqtt.Client, msg mqtt.Message) {
-				r.onMQTT(ctx, m, t, msg.Topic(), msg.Payload())
+				r.onMQTT(ctx, tmpls, m, t, msg.Topic(), msg.Payload())
 			})
 			if tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
 				r.setErr(fmt.Errorf("subscribe %s: %w", t.filter(), tok.Error()))
@@ -64,10 +64,10 @@ func (r *Runner) runMQTT(ctx context.Context) error {
 }
 
 // onMQTT handles one message of a mapping's subscription.
-func (r *Runner) onMQTT(ctx context.Context, m *Mapping, t template, topic string, payload []byte) {
+func (r *Runner) onMQTT(ctx context.Context, tmpls []template, m *Mapping, t template, topic string, payload []byte) {
 	holes, ok := t.match(topic)
-	if !ok {
-		return // another mapping's topic under the same filter
+	if !ok || r.best(tmpls, topic) != m {
+		return // another mapping's topic, or one that matches it more closely
 	}
 	tg := target{twin: twin.ID(m.Twin), component: m.Component, name: m.Telemetry}
 	if m.Property != "" {
@@ -92,4 +92,18 @@ func (r *Runner) onMQTT(ctx context.Context, m *Mapping, t template, topic strin
 		return
 	}
 	r.accept(ctx, m, tg, rd, topic, payload)
+}
+
+// best is the mapping whose template matches topic with the most literal
+// levels (the first of equals): "plant/{twin}/sp" wins over
+// "plant/{twin}/{telemetry}" for plant/p1/sp.
+func (r *Runner) best(tmpls []template, topic string) *Mapping {
+	var out *Mapping
+	most := -1
+	for i, t := range tmpls {
+		if _, ok := t.match(topic); ok && len(t.levels)-len(t.holes) > most {
+			out, most = &r.spec.Mappings[i], len(t.levels)-len(t.holes)
+		}
+	}
+	return out
 }

@@ -38,20 +38,14 @@ func DecodePayload(b []byte, valuePath, timePath, unitPath string) (Reading, err
 	if r.Value, err = plain(v, valuePath); err != nil {
 		return Reading{}, err
 	}
-	if timePath != "" {
-		tv, err := lookup(doc, timePath)
-		if err != nil {
-			return Reading{}, err
-		}
+	// A time or unit the payload does not carry is no error: the arrival
+	// time and the mapping's unit stand in.
+	if tv, err := lookup(doc, timePath); timePath != "" && err == nil {
 		if r.Time, err = sourceTime(tv, timePath); err != nil {
 			return Reading{}, err
 		}
 	}
-	if unitPath != "" {
-		uv, err := lookup(doc, unitPath)
-		if err != nil {
-			return Reading{}, err
-		}
+	if uv, err := lookup(doc, unitPath); unitPath != "" && err == nil {
 		u, ok := uv.(string)
 		if !ok {
 			return Reading{}, fmt.Errorf("payload %s: the unit must be a string, got %s", unitPath, kindOf(uv))

@@ -87,13 +87,13 @@ const writers = 4
 // its last status. It returns an error only if the connector cannot
 // start at all.
 func (r *Runner) Run(ctx context.Context) error {
-	wctx, stopWriters := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWriters()
+	wctx := context.WithoutCancel(ctx) // the writers finish the queue
+	rctx, stopReport := context.WithCancel(wctx)
 	var wg sync.WaitGroup
 	for range writers {
 		wg.Go(func() { r.write(wctx) })
 	}
-	wg.Go(func() { r.report(wctx) })
+	wg.Go(func() { r.report(rctx) })
 	var err error
 	switch r.spec.Kind {
 	case "mqtt":
@@ -103,6 +103,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	r.setState("draining")
 	close(r.queue) // the writers take what is left, then stop
+	stopReport()
 	wg.Wait()
 	r.setState("stopped")
 	r.saveStatus(context.WithoutCancel(ctx))
@@ -275,12 +276,24 @@ func (r *Runner) flush(ctx context.Context, batch []sample) {
 		m.values[s.name] = s.value
 		m.samples = append(m.samples, s)
 	}
-	for _, m := range msgs {
-		id := fmt.Sprintf("%s-%d", r.spec.ID, r.msgSeq.Add(1))
-		err := r.retry(ctx, func() error {
-			return r.pipe.AppendTelemetry(ctx, pipeline.Telemetry{TwinID: m.key.twin, Component: m.key.component, MessageID: id, SourceTime: m.key.source, Values: m.values})
+	if len(msgs) > 0 {
+		batch := make([]pipeline.Telemetry, len(msgs))
+		for i, m := range msgs {
+			id := fmt.Sprintf("%s-%d", r.spec.ID, r.msgSeq.Add(1))
+			batch[i] = pipeline.Telemetry{TwinID: m.key.twin, Component: m.key.component, MessageID: id, SourceTime: m.key.source, Values: m.values}
+		}
+		var refused []error
+		err := r.retry(ctx, func() (err error) {
+			refused, err = r.pipe.AppendTelemetryBatch(ctx, batch)
+			return err
 		})
-		r.done(ctx, m.samples, err)
+		for i, m := range msgs {
+			if err == nil && refused != nil {
+				r.done(ctx, m.samples, refused[i])
+			} else {
+				r.done(ctx, m.samples, err)
+			}
+		}
 	}
 	for id, ss := range patches {
 		var pt twin.Patch
@@ -411,6 +424,12 @@ type Latency struct {
 	P95 float64 `json:"p95"`
 	P99 float64 `json:"p99"`
 	Max float64 `json:"max"`
+}
+
+// Counts returns the values received, stored and dead-lettered so far
+// (cheaper than Status).
+func (r *Runner) Counts() (received, stored, deadLettered int64) {
+	return r.received.Load(), r.stored.Load(), r.deadLettered.Load()
 }
 
 // Status returns the connector's status now.
