@@ -511,7 +511,7 @@ func linkPlant(p twin.Twin, cascade twin.ID, req *LinkRequest, resp *SimulateRes
 	pl.Capacity = res
 	switch {
 	case req == nil:
-		pl.Refused = fmt.Sprintf("link: required to write the result to plant %s: a process result feeds a plant only through an explicit scale-up (link.trains or link.designThroughputTonnesReoPerYearPerTrain); at the cascade's own scale it gives %.4g t REO/yr", p.ID, res.TonnesReoPerYear)
+		pl.Refused = fmt.Sprintf("link: required to write the result to plant %s: a process result feeds a plant only through an explicit scale-up (link.trains or link.designThroughputTonnesReoPerYearPerTrain); at the cascade's own scale (one train at its simulated feed %.4g t REO/yr) it gives %.4g t REO/yr", p.ID, thr, res.TonnesReoPerYear)
 		if res.NameplateRatio != nil {
 			pl.Refused += fmt.Sprintf(", %.3g times the nameplate capacityTonnesPerYear %.4g t/yr", *res.NameplateRatio, in.Nameplate.Value)
 		}

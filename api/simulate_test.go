@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 
 	"lodestone/api"
 	"lodestone/server"
+	"lodestone/store"
+	"lodestone/world"
 )
 
 func startSimServer(t *testing.T) string {
@@ -221,4 +224,200 @@ func TestSimulateReagentUse(t *testing.T) {
 			t.Errorf("%s reagentUse (-hand +got):\n%s", id, diff)
 		}
 	}
+}
+
+// TestProcessLink attaches the bench-scale example cascade
+// (examples/sx/ndpr-saponified.json) to Lynas (sep-my-lynas, nameplate
+// 19,500 t/yr in the demo world) and checks the issue 11 item 9 and issue
+// 13 item 3 contract: no scale-up → the plant is not written and the
+// reason names "link"; a scale-up that leaves the result far from the
+// nameplate → 400 naming the field; trains × design throughput → the
+// plant's capacity with each term's source, times the plant twin's
+// availability in the network built from the graph; computed properties
+// refused on PATCH; deleting hasUnit → the nameplate again. The trains
+// and design throughput below are test inputs, not data about Lynas.
+func TestProcessLink(t *testing.T) {
+	u := startSimServer(t)
+	spec, err := os.ReadFile("../examples/sx/ndpr-saponified.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cascade := map[string]any{"$metadata": map[string]any{"$model": "dtmi:lodestone:SXCascade;1"}, "name": "bench NdPr cascade"}
+	if st := send(t, "PUT", u+"/digitaltwins/cascade-bench", cascade, nil); st != 200 {
+		t.Fatalf("PUT cascade = %d", st)
+	}
+	relURL := u + "/digitaltwins/sep-my-lynas/relationships/sep-my-lynas-hasUnit-cascade-bench"
+	if st := send(t, "PUT", relURL, map[string]any{"$targetId": "cascade-bench", "$relationshipName": "hasUnit"}, nil); st != 200 {
+		t.Fatalf("PUT hasUnit = %d", st)
+	}
+	const availability = 0.9 // a test value standing for the equipment models' figure
+	if st := send(t, "PATCH", u+"/digitaltwins/sep-my-lynas", []map[string]any{{"op": "add", "path": "/availability", "value": availability}}, nil); st != 204 {
+		t.Fatalf("PATCH availability = %d", st)
+	}
+	simulate := func(link map[string]any) (int, api.SimulateResponse, string) {
+		t.Helper()
+		body := map[string]any{"spec": json.RawMessage(spec)}
+		if link != nil {
+			body["link"] = link
+		}
+		var res api.SimulateResponse
+		st, raw := sendRaw(t, "POST", u+"/digitaltwins/cascade-bench/simulate", body, &res)
+		return st, res, raw
+	}
+
+	// No scale-up: the cascade is written, the plant is not.
+	st, res, _ := simulate(nil)
+	if st != 200 || res.PlantLink == nil || res.PlantLink.Written || !strings.HasPrefix(res.PlantLink.Refused, "link: required") {
+		t.Fatalf("no link: status %d plantLink %+v, want 200 and the plant refused naming link", st, res.PlantLink)
+	}
+	bench := res.Summary.ThroughputTonnesREOPerYear
+	t.Logf("bench cascade: %.4g t REO/yr; refused: %s", bench, res.PlantLink.Refused)
+	if len(res.Written) != 1 || res.Written[0] != "cascade-bench" {
+		t.Errorf("no link: written %v, want the cascade only", res.Written)
+	}
+
+	// A scale-up that leaves the result far below the nameplate: refused.
+	st, _, raw := simulate(map[string]any{"trains": 2})
+	if st != 400 || !strings.Contains(raw, "LinkRefused") || !strings.Contains(raw, "link.trains") || !strings.Contains(raw, "nameplate") {
+		t.Fatalf("2 bench trains: status %d %s, want 400 LinkRefused naming link.trains and the nameplate", st, raw)
+	}
+
+	// Trains × design throughput: accepted, scaled, with provenance.
+	link := map[string]any{"trains": 3, "trainsSource": "test input", "designThroughputTonnesReoPerYearPerTrain": 7000.0, "designThroughputSource": "test input"}
+	st, res, raw = simulate(link)
+	if st != 200 || res.PlantLink == nil || !res.PlantLink.Written {
+		t.Fatalf("linked: status %d %s", st, raw)
+	}
+	rec := meanBestRecovery(res.Recovery)
+	wantPlant := 3 * 7000 * rec
+	if got := res.PlantLink.ThroughputCapacityTonnesReoPerYear; math.Abs(got-wantPlant) > 1e-9*wantPlant {
+		t.Errorf("plant throughput = %v, want 3 × 7000 × recovery %v = %v", got, rec, wantPlant)
+	}
+	if got := res.PlantLink.Capacity.TonnesReoPerYear; math.Abs(got-wantPlant*availability) > 1e-9*wantPlant {
+		t.Errorf("effective capacity = %v, want %v × availability %v", got, wantPlant, availability)
+	}
+	terms := map[string]string{}
+	for _, tm := range res.PlantLink.Capacity.Terms {
+		terms[tm.Name] = tm.Source
+	}
+	for name, want := range map[string]string{
+		"trains": "test input", "design_throughput_per_train": "test input", "recovery": "cascade cascade-bench",
+		"scale_up": "no scale-up correction", "availability": "plant twin sep-my-lynas availability", "nameplate": "capacityTonnesPerYear",
+	} {
+		if !strings.Contains(terms[name], want) {
+			t.Errorf("term %s source = %q, want it to contain %q", name, terms[name], want)
+		}
+	}
+	var plantTwin map[string]any
+	send(t, "GET", u+"/digitaltwins/sep-my-lynas", nil, &plantTwin)
+	if plantTwin["inputHash"] != res.InputHash || plantTwin["throughputCapacityTonnesReoPerYear"] != wantPlant {
+		t.Errorf("plant twin: inputHash %v throughput %v, want %s and %v", plantTwin["inputHash"], plantTwin["throughputCapacityTonnesReoPerYear"], res.InputHash, wantPlant)
+	}
+	if src, _ := plantTwin["sources"].(map[string]any)["throughputCapacityTonnesReoPerYear"].(string); !strings.Contains(src, "trains 3 (test input)") {
+		t.Errorf("plant sources.throughputCapacityTonnesReoPerYear = %q, want the terms", src)
+	}
+	g := graphNetwork(t, u)
+	if got := lynasCapacity(g); math.Abs(got-wantPlant*availability) > 1e-6 {
+		t.Errorf("network capacity = %v, want %v × %v", got, wantPlant, availability)
+	}
+	if len(g.Process) != 1 || !g.Process[0].Used || g.Process[0].Cascade != "cascade-bench" {
+		t.Errorf("network process links = %+v, want sep-my-lynas used from cascade-bench", g.Process)
+	}
+
+	// Computed properties cannot be set by hand; others can.
+	for _, c := range []struct{ id, path string }{
+		{"sep-my-lynas", "/throughputCapacityTonnesReoPerYear"}, {"cascade-bench", "/inputHash"}, {"sep-my-lynas", "/recovery"},
+	} {
+		var val any = 19500.0
+		if c.path == "/inputHash" {
+			val = "sha256:forged"
+		} else if c.path == "/recovery" {
+			val = map[string]any{"Nd": 1.0}
+		}
+		st, raw := sendRaw(t, "PATCH", u+"/digitaltwins/"+c.id, []map[string]any{{"op": "replace", "path": c.path, "value": val}}, nil)
+		if st != 400 || !strings.Contains(raw, "ComputedProperty") || !strings.Contains(raw, strings.TrimPrefix(c.path, "/")) {
+			t.Errorf("PATCH %s %s = %d %s, want 400 ComputedProperty naming it", c.id, c.path, st, raw)
+		}
+	}
+	if st := send(t, "PATCH", u+"/digitaltwins/sep-my-lynas", []map[string]any{{"op": "replace", "path": "/notes", "value": "linked to cascade-bench"}}, nil); st != 204 {
+		t.Errorf("PATCH notes = %d, want 204", st)
+	}
+	send(t, "GET", u+"/digitaltwins/sep-my-lynas", nil, &plantTwin)
+	plantTwin["throughputCapacityTonnesReoPerYear"] = 19500.0
+	if st, raw := sendRaw(t, "PUT", u+"/digitaltwins/sep-my-lynas", plantTwin, nil); st != 400 || !strings.Contains(raw, "throughputCapacityTonnesReoPerYear") {
+		t.Errorf("PUT with a changed computed property = %d %s, want 400 naming it", st, raw)
+	}
+
+	// Removing the link: the plant's result goes, the nameplate is back.
+	if st := send(t, "DELETE", relURL, nil, nil); st != 204 {
+		t.Fatalf("DELETE hasUnit = %d", st)
+	}
+	plantTwin = nil
+	send(t, "GET", u+"/digitaltwins/sep-my-lynas", nil, &plantTwin)
+	for _, p := range api.ComputedProperties {
+		if _, ok := plantTwin[p]; ok {
+			t.Errorf("after unlinking, sep-my-lynas still has %s", p)
+		}
+	}
+	g = graphNetwork(t, u)
+	if got := lynasCapacity(g); math.Abs(got-19500*availability) > 1e-6 {
+		t.Errorf("network capacity after unlinking = %v, want the nameplate 19500 × %v", got, availability)
+	}
+}
+
+// meanBestRecovery is world.Recovery's rule written out again: the mean
+// over elements of each element's best recovery to a product.
+func meanBestRecovery(rec map[string]float64) float64 {
+	best := map[string]float64{}
+	for k, v := range rec {
+		el := k[strings.LastIndexByte(k, '_')+1:]
+		best[el] = max(best[el], v)
+	}
+	sum := 0.0
+	for _, v := range best {
+		sum += v
+	}
+	return sum / float64(len(best))
+}
+
+func graphNetwork(t *testing.T, u string) *world.GraphNetwork {
+	t.Helper()
+	var snap store.Snapshot
+	if st := send(t, "GET", u+"/snapshot", nil, &snap); st != 200 {
+		t.Fatalf("GET /snapshot = %d", st)
+	}
+	g, err := world.NetworkFromTwins(snap.Twins, snap.Relationships, &world.GraphOptions{PerYear: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func lynasCapacity(g *world.GraphNetwork) float64 {
+	for _, n := range g.Network.Nodes {
+		if n.ID == "sep-my-lynas" {
+			return n.CapacityPerPeriod
+		}
+	}
+	return math.NaN()
+}
+
+// sendRaw is send that also returns the body.
+func sendRaw(t *testing.T, method, url string, body any, out any) (int, string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %v\n%s", method, url, err, raw)
+		}
+	}
+	return res.StatusCode, string(raw)
 }
