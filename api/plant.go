@@ -6,5 +6,6 @@ func (a *API) plantRoutes() []Route {
 	var rs []Route
 	rs = append(rs, a.plantReliabilityRoutes()...)
 	rs = append(rs, a.plantSessionRoutes()...)
+	rs = append(rs, a.plantConnectorRoutes()...)
 	return rs
 }
