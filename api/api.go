@@ -88,6 +88,9 @@ type Options struct {
 	// Host, Origin, CORS, rate limits) and the webhook address checks;
 	// nil means none (see hardening.go).
 	Security *Security
+	// Studies bounds the Monte Carlo studies under way and may hand them
+	// to workers (see scenarios.go).
+	Studies StudyOptions
 }
 
 // Route is one endpoint: a net/http pattern ("GET /digitaltwins/{id}"), its

@@ -31,6 +31,7 @@ import (
 	"lodestone/scenario"
 	"lodestone/store"
 	"lodestone/supply"
+	"lodestone/trust/auth"
 	"lodestone/twin"
 	"lodestone/world"
 )
@@ -51,7 +52,64 @@ const (
 	RunRunning = string(scenario.Running)
 	RunDone    = string(scenario.Done)
 	RunFailed  = string(scenario.Failed)
+	// RunCancelled is a study stopped by DELETE /scenarios/{id}.
+	RunCancelled = string(scenario.Cancelled)
 )
+
+// InterruptedError is the error of a study the server stopped (shutdown)
+// or that a crash left running: the next start marks it failed with it.
+const InterruptedError = "interrupted: the server stopped"
+
+// StudyOptions bound the Monte Carlo studies (runs > 1) under way and may
+// hand them to workers. Zero values take the defaults.
+type StudyOptions struct {
+	// MaxConcurrent is the number of studies running at once over all
+	// principals (default 3); MaxPerPrincipal the number one principal
+	// may run at once (default MaxConcurrent).
+	MaxConcurrent   int
+	MaxPerPrincipal int
+	// MaxQueuedRuns bounds the replications of all studies under way
+	// (default 200000); a study alone over it is refused with 400.
+	MaxQueuedRuns int
+	// RetryAfter is the Retry-After of a refused study (default 30 s).
+	RetryAfter time.Duration
+	// Dispatcher, when set, runs studies on workers whenever it says
+	// some are connected; otherwise the server runs them itself.
+	Dispatcher StudyDispatcher
+}
+
+// StudyDispatcher runs a Monte Carlo study on workers (package worker).
+// The result must be the bits of supply.MonteCarlo for the same scenario,
+// runs and seed. Cancelling ctx cancels the study on every worker.
+type StudyDispatcher interface {
+	Available(ctx context.Context) bool
+	Run(ctx context.Context, study string, sc *supply.SimScenario, runs int, seed uint64, progress func(done, total int)) (*supply.MCResult, error)
+}
+
+func (o StudyOptions) withDefaults() StudyOptions {
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 3
+	}
+	if o.MaxPerPrincipal <= 0 {
+		o.MaxPerPrincipal = o.MaxConcurrent
+	}
+	if o.MaxQueuedRuns <= 0 {
+		o.MaxQueuedRuns = 200000
+	}
+	if o.RetryAfter <= 0 {
+		o.RetryAfter = 30 * time.Second
+	}
+	return o
+}
+
+// StudyCost is the estimated cost of a study: its runs times its days
+// times the nodes of its network, in node-days simulated.
+type StudyCost struct {
+	Runs     int   `json:"runs"`
+	Days     int   `json:"days"`
+	Nodes    int   `json:"nodes"`
+	NodeDays int64 `json:"nodeDays"`
+}
 
 func init() {
 	// The schemas of the scenario routes, derived from their Go types like
@@ -146,6 +204,9 @@ type ScenarioRun struct {
 	KPIs *ScenarioKPIs `json:"kpis,omitempty"`
 	// Progress is set while a Monte Carlo study is under way.
 	Progress *ScenarioProgress `json:"progress,omitempty"`
+	// EstimatedCost is the cost the study was admitted with (answers of
+	// POST and DELETE only).
+	EstimatedCost *StudyCost `json:"estimatedCost,omitempty"`
 	// Provenance lists the process-twin results the graph's network used.
 	Provenance []world.ProcessLink `json:"provenance,omitempty"`
 	Error      string              `json:"error,omitempty"`
@@ -221,15 +282,33 @@ type scenarioRunner struct {
 	// changed, which is closed and replaced on every update.
 	live    map[string]*ScenarioProgress
 	changed chan struct{}
+	// studies are the Monte Carlo studies this process runs (or
+	// dispatches), for the limits and for cancellation.
+	limits  StudyOptions
+	studies map[string]*liveStudy
+}
+
+// liveStudy is a study under way in this process.
+type liveStudy struct {
+	principal string
+	runs      int
+	cancel    context.CancelFunc
+	// cancelled says DELETE stopped it (not the server's shutdown).
+	cancelled bool
+	// ended is closed when the study's final state is stored.
+	ended chan struct{}
 }
 
 func (a *API) supplyRoutes() []Route {
-	s := &scenarioRunner{a: a, runs: scenario.New(runTwins{a}), live: map[string]*ScenarioProgress{}, changed: make(chan struct{})}
+	s := &scenarioRunner{a: a, runs: scenario.New(runTwins{a}), live: map[string]*ScenarioProgress{}, changed: make(chan struct{}),
+		limits: a.opts.Studies.withDefaults(), studies: map[string]*liveStudy{}}
+	a.goBackground(s.recoverInterrupted)
 	return []Route{
 		{Pattern: "POST /scenarios", Handler: s.post, Summary: "Run a supply SCENARIO (on the twin graph's network with \"graph\": true, as of \"asOf\"); runs > 1 is a Monte Carlo study in the background; the run is stored as a ScenarioRun twin", Body: "ScenarioRequest", Response: "ScenarioRun"},
 		{Pattern: "GET /scenarios", Handler: s.list, Summary: "Stored scenario runs, newest first (without their results)", Response: "ScenarioRunList"},
 		{Pattern: "GET /scenarios/compare", Handler: s.compare, Summary: "Stored runs side by side: ?ids=a,b", Response: "ScenarioComparison"},
 		{Pattern: "GET /scenarios/{id}", Handler: s.get, Summary: "A stored scenario run with its scenario and result", Response: "ScenarioRun"},
+		{Pattern: "DELETE /scenarios/{id}", Handler: s.cancel, Summary: "Cancel a Monte Carlo study under way (on every worker); it is stored as cancelled", Response: "ScenarioRun"},
 		{Pattern: "GET /scenarios/{id}/progress", Handler: s.progress, Summary: "Progress of a run: JSON, or Server-Sent Events (\"progress\" events until it ends) with Accept: text/event-stream", Response: "ScenarioProgress"},
 		{Pattern: "POST /scenarios/stress", Handler: s.stress, Summary: "Stress test (time to recover, time to survive, exposure) of the twin graph's network, sorted by exposure", Body: "StressRequest", Response: "StressResponse"},
 	}
@@ -423,28 +502,61 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Location", "/scenarios/"+string(run.ID))
 		return writeJSON(w, http.StatusCreated, apiRun(&run, true))
 	}
-	if err := s.runs.Create(r.Context(), &run); err != nil {
+	cost := StudyCost{Runs: run.Runs, Days: sc.Days, Nodes: len(sc.Network.Nodes)}
+	cost.NodeDays = int64(cost.Runs) * int64(cost.Days) * int64(cost.Nodes)
+	id := string(run.ID)
+	study, err := s.admit(r.Context(), id, run.Runs, cost)
+	if err != nil {
 		return err
 	}
-	id := string(run.ID)
+	if err := s.runs.Create(r.Context(), &run); err != nil {
+		s.release(id)
+		return err
+	}
 	s.update(id, &ScenarioProgress{ID: id, Status: RunRunning, Total: run.Runs})
 	// The study outlives the request; the API owns it and stops it on
-	// Shutdown. Its result is written to the twin when it ends. The study
-	// gets its own copy of the run and changes only that copy.
+	// Shutdown or DELETE. Its result is written to the twin when it ends.
+	// The study gets its own copy of the run and changes only that copy.
 	bgRun := run
-	s.a.goBackground(func(ctx context.Context) { s.monteCarlo(ctx, bgRun, sc) })
+	s.a.goBackground(func(ctx context.Context) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		s.mu.Lock()
+		study.cancel = cancel
+		s.mu.Unlock()
+		s.monteCarlo(ctx, bgRun, sc, study)
+	})
 	out := apiRun(&run, true)
+	out.EstimatedCost = &cost
 	out.Progress = &ScenarioProgress{ID: id, Status: RunRunning, Total: run.Runs}
 	w.Header().Set("Location", "/scenarios/"+id)
 	return writeJSON(w, http.StatusAccepted, out)
 }
 
-func (s *scenarioRunner) monteCarlo(ctx context.Context, run scenario.Run, sc *supply.SimScenario) {
+func (s *scenarioRunner) monteCarlo(ctx context.Context, run scenario.Run, sc *supply.SimScenario, study *liveStudy) {
 	id := string(run.ID)
-	res, err := supply.MonteCarlo(ctx, sc, supply.MCOptions{Runs: run.Runs, Seed: run.Seed, Progress: func(done, total int) {
+	defer close(study.ended)
+	defer s.release(id)
+	progress := func(done, total int) {
 		s.update(id, &ScenarioProgress{ID: id, Status: RunRunning, Done: done, Total: total})
-	}})
+	}
+	var res *supply.MCResult
+	var err error
+	if d := s.limits.Dispatcher; d != nil && d.Available(ctx) {
+		res, err = d.Run(ctx, id, sc, run.Runs, run.Seed, progress)
+	} else {
+		res, err = supply.MonteCarlo(ctx, sc, supply.MCOptions{Runs: run.Runs, Seed: run.Seed, Progress: progress})
+	}
 	s.finish(&run, sc, res, err)
+	if err != nil && ctx.Err() != nil {
+		s.mu.Lock()
+		cancelled := study.cancelled
+		s.mu.Unlock()
+		run.Status, run.Error = scenario.Failed, InterruptedError+" ("+err.Error()+")"
+		if cancelled {
+			run.Status, run.Error = scenario.Cancelled, "cancelled by DELETE /scenarios/"+id
+		}
+	}
 	// A study stopped by Shutdown still records its state: the write gets
 	// a context of its own, bounded in time. The outcome is applied to the
 	// stored run, so a change made to the twin meanwhile is kept.
@@ -454,6 +566,15 @@ func (s *scenarioRunner) monteCarlo(ctx context.Context, run scenario.Run, sc *s
 		stored.Status, stored.Error, stored.Result, stored.KPIs, stored.CompletedAt = run.Status, run.Error, run.Result, run.KPIs, run.CompletedAt
 		return nil
 	})
+	if uerr != nil && run.Status == scenario.Cancelled {
+		// A store whose ScenarioRun model predates "cancelled" refuses
+		// the status: record the cancellation as a failure.
+		run.Status = scenario.Failed
+		_, uerr = s.runs.Update(wctx, run.ID, func(stored *scenario.Run) error {
+			stored.Status, stored.Error, stored.CompletedAt = run.Status, run.Error, run.CompletedAt
+			return nil
+		})
+	}
 	if uerr != nil {
 		s.a.log.Error("store scenario run", "run_id", id, "err", uerr)
 		run.Status, run.Error = scenario.Failed, "store the result: "+uerr.Error()
@@ -740,4 +861,139 @@ func (s *scenarioRunner) stress(w http.ResponseWriter, r *http.Request) error {
 		lg.DefaultTTRSource = "the request's ttrPeriods"
 	}
 	return writeJSON(w, http.StatusOK, StressResponse{AsOf: snapAt, Periods: periods, Scenarios: res, Provenance: g.Process, Skipped: g.Skipped, Legend: lg})
+}
+
+// principalKey names the principal of a request for the study limits: the
+// authenticated principal, or one anonymous principal without auth.
+func principalKey(ctx context.Context) string {
+	if p, ok := auth.FromContext(ctx); ok {
+		return p.Key()
+	}
+	return "anonymous"
+}
+
+// admit reserves a place for a study of runs replications, or refuses it:
+// 400 when the study alone is over the limit of queued runs, 429 with
+// Retry-After when the studies under way leave no room.
+func (s *scenarioRunner) admit(ctx context.Context, id string, runs int, cost StudyCost) (*liveStudy, error) {
+	lim := s.limits
+	if runs > lim.MaxQueuedRuns {
+		return nil, &Error{Status: http.StatusBadRequest, Code: "StudyTooLarge", Message: fmt.Sprintf("runs: %d is over the limit of queued runs (studies.max-queued-runs %d)", runs, lim.MaxQueuedRuns),
+			Details: []ErrorDetail{{Message: "over studies.max-queued-runs", Path: "runs", Rule: "studies.max-queued-runs"}}}
+	}
+	who := principalKey(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mine, queued := 0, 0
+	for _, st := range s.studies {
+		queued += st.runs
+		if st.principal == who {
+			mine++
+		}
+	}
+	refuse := func(rule, msg string) error {
+		return &Error{Status: http.StatusTooManyRequests, Code: "TooManyStudies", Message: msg + fmt.Sprintf("; this study would cost %d node-days (%d runs × %d days × %d nodes); retry later", cost.NodeDays, cost.Runs, cost.Days, cost.Nodes),
+			Details: []ErrorDetail{{Message: msg, Rule: rule}}, RetryAfter: lim.RetryAfter}
+	}
+	switch {
+	case len(s.studies) >= lim.MaxConcurrent:
+		return nil, refuse("studies.max-concurrent", fmt.Sprintf("%d studies are under way, the limit (studies.max-concurrent)", lim.MaxConcurrent))
+	case mine >= lim.MaxPerPrincipal:
+		return nil, refuse("studies.max-per-principal", fmt.Sprintf("principal %s has %d studies under way, the limit (studies.max-per-principal)", who, lim.MaxPerPrincipal))
+	case queued+runs > lim.MaxQueuedRuns:
+		return nil, refuse("studies.max-queued-runs", fmt.Sprintf("%d runs are under way and %d more would pass the limit of %d (studies.max-queued-runs)", queued, runs, lim.MaxQueuedRuns))
+	}
+	st := &liveStudy{principal: who, runs: runs, cancel: func() {}, ended: make(chan struct{})}
+	s.studies[id] = st
+	return st, nil
+}
+
+// release frees a study's place.
+func (s *scenarioRunner) release(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.studies, id)
+}
+
+// cancel serves DELETE /scenarios/{id}: a study under way in this process
+// is stopped (its context cancelled, its shards withdrawn from the
+// workers) and stored as cancelled; a run stored as running that no
+// process here runs (another server's, or one a crash left) is marked
+// cancelled in the store; a run that ended is a 409.
+func (s *scenarioRunner) cancel(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	st := s.studies[id]
+	if st != nil {
+		st.cancelled = true
+		st.cancel()
+	}
+	s.mu.Unlock()
+	if st != nil {
+		select {
+		case <-st.ended:
+		case <-r.Context().Done():
+			return r.Context().Err()
+		}
+	} else {
+		run, err := s.runs.Get(r.Context(), twin.ID(id))
+		if errors.Is(err, scenario.ErrNotFound) {
+			return notFound("ScenarioRunNotFound", "there is no scenario run with id %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if run.Status != scenario.Running {
+			return &Error{Status: http.StatusConflict, Code: "ScenarioRunNotRunning", Message: fmt.Sprintf("run %s is %s, not running: nothing to cancel", id, run.Status)}
+		}
+		now := s.a.now().UTC()
+		if _, err := s.runs.Update(r.Context(), run.ID, func(stored *scenario.Run) error {
+			stored.Status, stored.Error, stored.CompletedAt = scenario.Cancelled, "cancelled by DELETE /scenarios/"+id, &now
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	out, err := s.load(r.Context(), id, false)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// recoverInterrupted marks failed the studies a crash left running: a study runs in
+// the process that admitted it, so at start none of this process's is
+// under way. With several servers on one store, a study another server
+// runs at this moment is marked failed too (its own end overwrites it).
+func (s *scenarioRunner) recoverInterrupted(ctx context.Context) {
+	started := s.a.now()
+	snap, err := s.a.opts.Store.Snapshot(ctx, time.Time{})
+	if err != nil {
+		s.a.log.Error("scenario runs at start", "err", err)
+		return
+	}
+	for _, t := range snap.Twins {
+		run, err := scenario.Decode(t)
+		if err != nil || run.Status != scenario.Running || run.Runs <= 1 || !run.CreatedAt.Before(started) {
+			continue
+		}
+		s.mu.Lock()
+		live := s.studies[string(run.ID)] != nil
+		s.mu.Unlock()
+		if live {
+			continue
+		}
+		now := s.a.now().UTC()
+		if _, err := s.runs.Update(ctx, run.ID, func(stored *scenario.Run) error {
+			if stored.Status != scenario.Running {
+				return nil
+			}
+			stored.Status, stored.Error, stored.CompletedAt = scenario.Failed, InterruptedError, &now
+			return nil
+		}); err != nil {
+			s.a.log.Error("mark an interrupted study failed", "run_id", run.ID, "err", err)
+			continue
+		}
+		s.a.log.Warn("study interrupted by a stop of the server marked failed", "run_id", run.ID)
+	}
 }

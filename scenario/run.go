@@ -20,6 +20,8 @@ const (
 	Running Status = "running"
 	Done    Status = "done"
 	Failed  Status = "failed"
+	// Cancelled is a study stopped by DELETE /scenarios/{id}.
+	Cancelled Status = "cancelled"
 )
 
 // Run is a stored scenario run: what ran, on what, and what came out.
