@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"lodestone/api"
+	"lodestone/connector"
 	"lodestone/event"
 	"lodestone/event/natsbus"
 	"lodestone/models"
@@ -42,7 +43,8 @@ type Server struct {
 	lock *dataLock // on DataDir, held from Start to Shutdown
 	// trustLog is the transparency log (with --log-key), closed after the
 	// API so that its last checkpoint covers the relay's last appends.
-	trustLog *trust.Log
+	trustLog   *trust.Log
+	connectors *connector.Manager // with --connectors
 	// demoLoaded is set by Start when it loaded the demo world.
 	demoLoaded bool
 	ln         net.Listener
@@ -163,6 +165,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.ln, err = net.Listen("tcp", s.opts.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("server: listen %s: %w", s.opts.HTTPAddr, err)
+	}
+	if err := s.startConnectors(ctx); err != nil {
+		s.ln.Close()
+		return err
 	}
 	s.http = &http.Server{
 		Handler:           mux,
@@ -387,6 +393,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.wg.Wait()
+	if s.connectors != nil {
+		errs = append(errs, s.connectors.Stop(ctx))
+	}
 	if s.API != nil {
 		if err := s.API.ShutdownRoutes(ctx); err != nil {
 			errs = append(errs, err)
