@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -58,7 +59,27 @@ var (
 type Authenticator struct {
 	tokens map[[32]byte]Principal // by SHA-256 of the token
 	jwt    *jwtVerifier           // nil without a jwt section
+
+	mu       sync.Mutex // guards verified
+	verified map[[32]byte]verifiedJWT
 }
+
+// verifiedJWT is a JWT that passed verification, kept so that a client
+// sending the same token on every request pays for the signature check
+// once (it costs more than the rest of a twin read; see BenchmarkAuth).
+// It is trusted until its exp, or until cacheFor has passed, whichever
+// comes first.
+type verifiedJWT struct {
+	p     Principal
+	until time.Time
+}
+
+// cacheFor bounds how long a verified JWT is trusted without a new check;
+// maxVerified bounds the cache (it is emptied when full).
+const (
+	cacheFor    = 5 * time.Minute
+	maxVerified = 10000
+)
 
 // Load reads an --auth file and the JWKS it names.
 func Load(path string) (*Authenticator, error) {
@@ -203,11 +224,32 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time) (Principal,
 		return p, nil
 	}
 	if a.jwt != nil && strings.Count(cred, ".") == 2 {
-		p, err := a.jwt.verify(cred, now)
-		if err != nil {
-			return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		return p, nil
+		return a.verifyJWT(cred, now)
 	}
 	return Principal{}, fmt.Errorf("%w: unknown token", ErrInvalid)
+}
+
+func (a *Authenticator) verifyJWT(cred string, now time.Time) (Principal, error) {
+	key := sha256.Sum256([]byte(cred))
+	a.mu.Lock()
+	v, ok := a.verified[key]
+	a.mu.Unlock()
+	if ok && now.Before(v.until) {
+		return v.p, nil
+	}
+	p, exp, err := a.jwt.verify(cred, now)
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	until := now.Add(cacheFor)
+	if exp.Before(until) {
+		until = exp
+	}
+	a.mu.Lock()
+	if a.verified == nil || len(a.verified) >= maxVerified {
+		a.verified = map[[32]byte]verifiedJWT{}
+	}
+	a.verified[key] = verifiedJWT{p: p, until: until}
+	a.mu.Unlock()
+	return p, nil
 }

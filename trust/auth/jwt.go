@@ -246,7 +246,7 @@ func (v *jwtVerifier) methods() []string {
 
 // verify checks a compact JWS: signature, alg, iss, aud, exp (required),
 // nbf and iat, with the leeway; then reads sub, org and roles.
-func (v *jwtVerifier) verify(s string, now time.Time) (Principal, error) {
+func (v *jwtVerifier) verify(s string, now time.Time) (Principal, time.Time, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(s, claims, v.keyFor,
 		jwt.WithValidMethods(v.methods()),
@@ -258,15 +258,15 @@ func (v *jwtVerifier) verify(s string, now time.Time) (Principal, error) {
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {
-		return Principal{}, fmt.Errorf("jwt: %w", err)
+		return Principal{}, time.Time{}, fmt.Errorf("jwt: %w", err)
 	}
 	sub, _ := claims["sub"].(string)
 	if sub == "" {
-		return Principal{}, errors.New("jwt: sub: missing")
+		return Principal{}, time.Time{}, errors.New("jwt: sub: missing")
 	}
 	org, _ := claims[v.cfg.OrgClaim].(string)
 	if org == "" {
-		return Principal{}, fmt.Errorf("jwt: %s: missing (the org claim)", v.cfg.OrgClaim)
+		return Principal{}, time.Time{}, fmt.Errorf("jwt: %s: missing (the org claim)", v.cfg.OrgClaim)
 	}
 	p := Principal{Subject: sub, Org: org, Method: "jwt"}
 	var names []string
@@ -287,5 +287,11 @@ func (v *jwtVerifier) verify(s string, now time.Time) (Principal, error) {
 			p.Roles = append(p.Roles, r)
 		}
 	}
-	return p, nil
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return Principal{}, time.Time{}, errors.New("jwt: exp: missing")
+	}
+	// The leeway that let the token pass counts only at the check: the
+	// cached principal ends at exp itself.
+	return p, exp.Time, nil
 }

@@ -172,6 +172,16 @@ func TestJWT(t *testing.T) {
 			}
 		})
 	}
+	// A verified token is cached, but never past its exp.
+	cached := sign(t, jwt.SigningMethodEdDSA, "ed", k.ed, good())
+	for _, at := range []time.Time{now, now.Add(time.Minute)} {
+		if _, err := a.Authenticate(bearer("Bearer "+cached), at); err != nil {
+			t.Fatalf("at %v: %v", at, err)
+		}
+	}
+	if _, err := a.Authenticate(bearer("Bearer "+cached), now.Add(2*time.Hour)); !errors.Is(err, auth.ErrInvalid) {
+		t.Errorf("a cached token after its exp: %v, want ErrInvalid", err)
+	}
 	// A changed payload with the original signature.
 	tok := sign(t, jwt.SigningMethodEdDSA, "ed", k.ed, good())
 	parts := strings.Split(tok, ".")
