@@ -17,13 +17,13 @@ import (
 // until identity exists they are served openly, each through a.auditor,
 // the one place where the role check goes.
 func (a *API) trustRoutes() []Route {
-	return []Route{
+	return append([]Route{
 		{Pattern: "GET /log/checkpoint", Handler: a.auditor(a.logCheckpoint), Summary: "The transparency log's latest checkpoint: a C2SP tlog-checkpoint signed as a C2SP note (text/plain)"},
 		{Pattern: "GET /log/key", Handler: a.auditor(a.logKey), Summary: "The log's verifier key in C2SP vkey form (text/plain)"},
 		{Pattern: "GET /log/tile/", Handler: a.auditor(a.logTile), Summary: "C2SP tlog-tiles (a path prefix): hash tiles /log/tile/<L>/<N>[.p/<W>] and entry bundles /log/tile/entries/<N>[.p/<W>] of the checkpointed tree (application/octet-stream)"},
 		{Pattern: "GET /log/proof/{index}", Handler: a.auditor(a.logProof), Summary: "RFC 6962 inclusion proof of the entry at index in the latest checkpoint's tree, with the entry and the checkpoint", Response: "LogProof"},
 		{Pattern: "GET /verify", Handler: a.auditor(a.verify), Summary: "Recompute every log entry from the store and check the tree, checkpoints and their consistency: a report of each mismatch", Response: "VerifyReport"},
-	}
+	}, append(a.provenanceRoutes(), a.credibilityRoutes()...)...)
 }
 
 // auditor wraps a handler of the log's routes: the authorisation check

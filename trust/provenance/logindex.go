@@ -1,0 +1,61 @@
+package provenance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"lodestone/event"
+	"lodestone/store"
+	"lodestone/trust"
+)
+
+// LogIndex finds the transparency-log entry of a change: by CloudEvent id,
+// and, for imports (one summary entry for every entity an import wrote),
+// by the import's transaction time.
+type LogIndex struct {
+	byID    map[string]indexed
+	imports map[string]indexed
+	size    int64
+}
+
+type indexed struct {
+	trust.Entry
+	index int64
+}
+
+// ReadLog reads the log's entries from the store's documents (the chunks
+// of docs/formats/trust-log.md). A store without a log gives an empty
+// index. An entry that does not parse is skipped: verify reports it.
+func ReadLog(ctx context.Context, st store.Documents) (*LogIndex, error) {
+	docs, err := st.ListDocs(ctx, trust.DocChunk)
+	if err != nil {
+		return nil, fmt.Errorf("provenance: read the log: %w", err)
+	}
+	l := &LogIndex{byID: map[string]indexed{}, imports: map[string]indexed{}}
+	for _, d := range docs {
+		var body struct {
+			Entries []string `json:"entries"`
+		}
+		if err := json.Unmarshal(d.Body, &body); err != nil {
+			return nil, fmt.Errorf("provenance: log chunk %s: %w", d.ID, err)
+		}
+		for _, raw := range body.Entries {
+			i := l.size
+			l.size++
+			e, err := trust.ParseEntry([]byte(raw))
+			if err != nil {
+				continue
+			}
+			x := indexed{Entry: e, index: i}
+			l.byID[e.ID] = x
+			if e.Type == event.TypeImportCompleted {
+				l.imports[e.Time] = x
+			}
+		}
+	}
+	return l, nil
+}
+
+// Size is the number of entries read.
+func (l *LogIndex) Size() int64 { return l.size }
