@@ -24,6 +24,8 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.jobRoutes()...)
 	rs = append(rs, a.eventRouteRoutes()...)
 	rs = append(rs, a.processRoutes()...)
+	rs = append(rs, a.processEngineRoutes()...)
+	rs = append(rs, a.bibliographyRoutes()...)
 	rs = append(rs, a.supplyRoutes()...)
 	rs = append(rs, a.orgRoutes()...)
 	rs = append(rs, a.plantRoutes()...)
