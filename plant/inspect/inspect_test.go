@@ -3,6 +3,8 @@ package inspect_test
 import (
 	"context"
 	"encoding/json"
+	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -129,4 +131,61 @@ func TestFaultStudy(t *testing.T) {
 	if !res.Synthetic {
 		t.Error("the study must say it is synthetic")
 	}
+}
+
+func TestSpec(t *testing.T) {
+	b, err := os.ReadFile("testdata/inspect.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := inspect.ParseSpec(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range out.Findings {
+		got[f.Rule] = f.T
+	}
+	want := map[string]float64{"p101-flow-hi": 0.2, "p101-flow-rate": 0.2, "at201-vs-twin": 0.2, "at201-frozen": 0.4}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || math.Abs(g-v) > 1e-12 {
+			t.Errorf("%s: found at %v (%v), want %v", k, g, ok, v)
+		}
+	}
+	if len(out.Round.NotCovered) != 1 || out.Round.NotCovered[0] != "FT-101" {
+		t.Errorf("round %+v", out.Round)
+	}
+}
+
+func TestSpecErrors(t *testing.T) {
+	for _, tc := range []struct{ in, field string }{
+		{`{"rules": []}`, "rules"},
+		{`{"rules": [{"id":"a","kind":"twin","tag":"x"}], "samples": [{"t_h": 2, "tag": "x"}, {"t_h": 1, "tag": "x"}]}`, "samples[1].t_h"},
+		{`{"rules": [{"id":"a","kind":"twin","tag":"x"}], "samples": [{"t_h": -1, "tag": "x"}]}`, "samples[0].t_h"},
+		{`{"rules": [{"id":"a","kind":"twin","tag":"x"}], "samples": [{"t_h": 1}]}`, "samples[0].tag"},
+		{`{"rules": [{"id":"a","kind":"twin","tag":"x"}], "equipment": [{}]}`, "equipment[0].id"},
+		{`{"rules": [{"id":"a","kind":"twin","tag":"x"}], "bogus": 1}`, "bogus"},
+	} {
+		if _, err := inspect.ParseSpec([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: got %v, want an error naming %s", tc.in, err, tc.field)
+		}
+	}
+}
+
+func FuzzParseSpec(f *testing.F) {
+	if b, err := os.ReadFile("testdata/inspect.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"rules":[{"id":"a","kind":"frozen","tag":"x","window":2}],"samples":[{"t_h":0,"tag":"x","value":1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := inspect.ParseSpec(b)
+		if err != nil {
+			return
+		}
+		s.Run() // may refuse bad rules, must not panic
+	})
 }
