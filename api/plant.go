@@ -7,5 +7,6 @@ func (a *API) plantRoutes() []Route {
 	rs = append(rs, a.plantReliabilityRoutes()...)
 	rs = append(rs, a.plantSessionRoutes()...)
 	rs = append(rs, a.plantConnectorRoutes()...)
+	rs = append(rs, a.plantInspectRoutes()...)
 	return rs
 }
