@@ -3,6 +3,7 @@ package supply
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -132,14 +133,23 @@ func monteCarlo(ctx context.Context, m *model, opts MCOptions) (*mcSamples, erro
 	if runs < 0 {
 		return nil, errors.New("supply: monte carlo: runs must be > 0")
 	}
+	return monteCarloRange(ctx, m, opts, 0, runs)
+}
+
+// monteCarloRange runs runs [from, to) of the study, from a multiple of
+// mcBlock, and keeps their samples; progress counts the runs of the range.
+func monteCarloRange(ctx context.Context, m *model, opts MCOptions, from, to int) (*mcSamples, error) {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	nb := (runs + mcBlock - 1) / mcBlock
+	runs := to - from
+	b0 := from / mcBlock
+	nb := (to+mcBlock-1)/mcBlock - b0
 	workers = max(1, min(workers, nb))
 	n, nm := m.n, len(m.monthLabel)
 	smp := newMCSamples(runs, nb, n, nm, m.money != nil)
+	smp.base = from
 	var next atomic.Int64
 	var done atomic.Int64
 	var wg sync.WaitGroup
@@ -154,7 +164,8 @@ func monteCarlo(ctx context.Context, m *model, opts MCOptions) (*mcSamples, erro
 					return
 				}
 				bs := smp.msum[b*n*nm*6 : (b+1)*n*nm*6]
-				for r := b * mcBlock; r < min(runs, (b+1)*mcBlock); r++ {
+				lo, hi := (b0+b)*mcBlock, min(to, (b0+b+1)*mcBlock)
+				for r := lo; r < hi; r++ {
 					src.Seed(opts.Seed, uint64(r))
 					w.reset(rng)
 					if w.run(ctx) != nil {
@@ -163,7 +174,7 @@ func monteCarlo(ctx context.Context, m *model, opts MCOptions) (*mcSamples, erro
 					w.totals()
 					smp.record(w, r, bs)
 				}
-				d := done.Add(int64(min(runs, (b+1)*mcBlock) - b*mcBlock))
+				d := done.Add(int64(hi - lo))
 				if opts.Progress != nil {
 					opts.Progress(int(d), runs)
 				}
@@ -185,6 +196,7 @@ func monteCarlo(ctx context.Context, m *model, opts MCOptions) (*mcSamples, erro
 // block order, so the result does not depend on the number of workers.
 type mcSamples struct {
 	runs, nb, n, nm           int
+	base                      int // the study's index of the first run kept
 	soDays, fill, lost, first []float64
 	tts, ttr                  []float64
 	msum                      []float64
@@ -211,6 +223,7 @@ func newMCSamples(runs, nb, n, nm int, money bool) *mcSamples {
 func (smp *mcSamples) record(w *workspace, r int, bs []float64) {
 	m, n, nm := w.m, smp.n, smp.nm
 	soDays, fill, lost, first, tts, ttr := smp.soDays, smp.fill, smp.lost, smp.first, smp.tts, smp.ttr
+	r -= smp.base
 	for i := range n {
 		k := r*n + i
 		soDays[k] = float64(w.soDays[i])
@@ -382,4 +395,88 @@ func halfWidth95(xs []float64, mean float64) float64 {
 // freedom (1.959964 as nu → ∞).
 func tQuantile975(nu int) float64 {
 	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(nu)}.Quantile(0.975)
+}
+
+// MCBlock is the granularity of shards of a study: a shard starts at a
+// multiple of MCBlock runs, so that its monthly sums are those of whole
+// blocks, added in run order as MonteCarlo adds them.
+const MCBlock = mcBlock
+
+// MCShard holds the samples of runs [From, To) of a study: per run and
+// node scalars (NaN where undefined), indexed (run−From)·Nodes + node, and
+// the monthly sums of its blocks (see mcSamples). Merged in run order with
+// the other shards of the study (MergeMC) they give the bits of
+// MonteCarlo, whatever machine ran which shard.
+type MCShard struct {
+	From, To                            int
+	Nodes, Months                       int
+	SoDays, Fill, Lost, First, TTS, TTR []float64
+	MSum                                []float64
+	// NodeCost and Cost are nil without money.
+	NodeCost, Cost []float64
+}
+
+// MonteCarloShard runs runs [from, to) of the study of opts.Runs runs
+// (from a multiple of MCBlock; to a multiple too, or opts.Runs). Run r
+// draws from rand.NewPCG(opts.Seed, r), as in MonteCarlo. opts.Progress
+// counts the shard's runs.
+func MonteCarloShard(ctx context.Context, s *SimScenario, opts MCOptions, from, to int) (*MCShard, error) {
+	if opts.Runs <= 0 || from < 0 || from%mcBlock != 0 || to <= from || to > opts.Runs || to%mcBlock != 0 && to != opts.Runs {
+		return nil, &FieldError{Field: "shard", Msg: fmt.Sprintf("runs [%d, %d) of %d: want 0 ≤ from < to ≤ runs, both multiples of %d (to may be runs)", from, to, opts.Runs, mcBlock)}
+	}
+	m, err := compile(s)
+	if err != nil {
+		return nil, err
+	}
+	smp, err := monteCarloRange(ctx, m, opts, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return &MCShard{From: from, To: to, Nodes: smp.n, Months: smp.nm, SoDays: smp.soDays, Fill: smp.fill, Lost: smp.lost,
+		First: smp.first, TTS: smp.tts, TTR: smp.ttr, MSum: smp.msum, NodeCost: smp.nodeCost, Cost: smp.cost}, nil
+}
+
+// MergeMC summarises the shards of a study of opts.Runs runs of s: they
+// must cover [0, opts.Runs) exactly, in any order. The result has the bits
+// of MonteCarlo(s, opts).
+func MergeMC(s *SimScenario, opts MCOptions, shards []*MCShard) (*MCResult, error) {
+	m, err := compile(s)
+	if err != nil {
+		return nil, err
+	}
+	runs, n, nm := opts.Runs, m.n, len(m.monthLabel)
+	sorted := slices.Clone(shards)
+	slices.SortFunc(sorted, func(a, b *MCShard) int { return a.From - b.From })
+	nb := (runs + mcBlock - 1) / mcBlock
+	smp := newMCSamples(runs, nb, n, nm, m.money != nil)
+	next := 0
+	for _, sh := range sorted {
+		k := sh.To - sh.From
+		blocks := (sh.To+mcBlock-1)/mcBlock - sh.From/mcBlock
+		switch {
+		case sh.From != next:
+			return nil, &FieldError{Field: "shards", Msg: fmt.Sprintf("runs [%d, %d) missing or doubled (a shard starts at %d)", next, sh.From, sh.From)}
+		case sh.To > runs || sh.Nodes != n || sh.Months != nm || len(sh.SoDays) != k*n || len(sh.Fill) != k*n || len(sh.Lost) != k*n ||
+			len(sh.First) != k*n || len(sh.TTS) != k*n || len(sh.TTR) != k*n || len(sh.MSum) != blocks*n*nm*6 ||
+			(m.money != nil) != (sh.Cost != nil) || sh.Cost != nil && (len(sh.Cost) != k*5 || len(sh.NodeCost) != k*n):
+			return nil, &FieldError{Field: "shards", Msg: fmt.Sprintf("shard [%d, %d) does not fit the study (%d runs, %d nodes, %d months)", sh.From, sh.To, runs, n, nm)}
+		}
+		o := sh.From * n
+		copy(smp.soDays[o:], sh.SoDays)
+		copy(smp.fill[o:], sh.Fill)
+		copy(smp.lost[o:], sh.Lost)
+		copy(smp.first[o:], sh.First)
+		copy(smp.tts[o:], sh.TTS)
+		copy(smp.ttr[o:], sh.TTR)
+		copy(smp.msum[sh.From/mcBlock*n*nm*6:], sh.MSum)
+		if sh.Cost != nil {
+			copy(smp.nodeCost[o:], sh.NodeCost)
+			copy(smp.cost[sh.From*5:], sh.Cost)
+		}
+		next = sh.To
+	}
+	if next != runs {
+		return nil, &FieldError{Field: "shards", Msg: fmt.Sprintf("runs [%d, %d) missing", next, runs)}
+	}
+	return smp.result(m, opts.Seed), nil
 }
