@@ -1,39 +1,15 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"lodestone/examples"
-	"lodestone/server"
 )
-
-// processServerURL runs an in-process server without the demo world.
-func processServerURL(t *testing.T) string {
-	t.Helper()
-	o := server.DefaultOptions()
-	o.DataDir = t.TempDir()
-	o.HTTPAddr = "127.0.0.1:0"
-	s, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
-	return s.URL()
-}
 
 func postJSON(t *testing.T, url, body string) (int, []byte) {
 	t.Helper()
@@ -53,7 +29,7 @@ func postJSON(t *testing.T, url, body string) (int, []byte) {
 // command with --json and through its API route (as listed by
 // GET /process/examples) and wants the same JSON.
 func TestProcessRoutesMatchCLI(t *testing.T) {
-	url := processServerURL(t)
+	url := demoServerURL(t)
 	resp, err := http.Get(url + "/process/examples")
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +78,7 @@ func TestProcessRoutesMatchCLI(t *testing.T) {
 // TestProcessRoutesErrors: a bad spec is a 400 naming the field; an
 // oversized body is refused.
 func TestProcessRoutesErrors(t *testing.T) {
-	url := processServerURL(t)
+	url := demoServerURL(t)
 	for _, c := range []struct{ route, body, field string }{
 		{"/process/sx/simulate", `{"stages": -1}`, ""},
 		{"/process/sx/design", `{"beta": -2, "feed_fraction_A": 0.5, "purity_A": 0.99, "purity_B": 0.99, "feed_phase": "aqueous"}`, "beta"},
