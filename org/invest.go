@@ -247,6 +247,8 @@ func (inv *investment) apply(set []int) (*Scenario, error) {
 	return out, nil
 }
 
+func arcName(a supply.Arc) string { return string(a.From) + "->" + string(a.To) }
+
 func nodeIndex(s *supply.SimScenario, id string) int {
 	for i, n := range s.Network.Nodes {
 		if string(n.ID) == id {
@@ -298,10 +300,19 @@ func applyOne(s *supply.SimScenario, c Candidate, p string, on supply.Date) erro
 		if c.Kind == KindQualification {
 			q = supply.DefaultQualification(c.Arc, on, c.RampDays)
 		}
-		for _, x := range s.Qualifications {
-			if x.Arc == c.Arc {
+		for k, x := range s.Qualifications {
+			if x.Arc != c.Arc && x.Arc != arcName(s.Network.Arcs[a]) && x.Arc != s.Network.Arcs[a].ID {
+				continue
+			}
+			if c.Kind == KindQualification {
 				return fieldErr(p+".arc", "arc %q already has a qualification", c.Arc)
 			}
+			// A standby lane with its own programme: the programme
+			// starts no earlier than the lane is put in service.
+			if x.Start < on {
+				s.Qualifications[k].Start = on
+			}
+			return nil
 		}
 		s.Qualifications = append(s.Qualifications, q)
 	case KindStockpile:
