@@ -142,7 +142,7 @@ func BenchmarkOrgInvest12x1000(b *testing.B) {
 }
 
 func TestInvestBenchSpec(t *testing.T) {
-	spec := investBench(t, 20)
+	spec := investBench(t, 4)
 	res, err := org.Invest(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func TestInvestExhaustive(t *testing.T) {
 	ctx := context.Background()
 	for _, obj := range []string{org.ObjectiveExpectedLost, org.ObjectiveCVaR95} {
 		spec := loadSpec(t, "invest_small.json")
-		spec.Objective, spec.Workers = obj, 2
+		spec.Objective, spec.Workers, spec.Runs = obj, 2, 60
 		res, err := org.Invest(ctx, spec)
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +92,7 @@ func checkFrontier(t *testing.T, res *org.InvestResult, budget float64) {
 // frontier is monotone and it does no worse than the best single candidate.
 func TestInvestGreedy(t *testing.T) {
 	spec := loadSpec(t, "invest_small.json")
-	spec.Search, spec.Workers = "greedy", 2
+	spec.Search, spec.Workers, spec.Runs = "greedy", 2, 60
 	res, err := org.Invest(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -116,19 +116,20 @@ func TestInvestGreedy(t *testing.T) {
 // number of workers (run r always uses the stream (seed, r)).
 func TestInvestDeterministic(t *testing.T) {
 	a := loadSpec(t, "invest_small.json")
-	a.Workers = 1
+	a.Workers, a.Runs = 1, 50
 	b := loadSpec(t, "invest_small.json")
-	b.Workers = 3
-	ra, err := org.Invest(context.Background(), a)
+	b.Workers, b.Runs = 3, 50
+	ids := []string{"lane-S2", "stock-OEM"}
+	ra, err := org.Evaluate(context.Background(), a, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb, err := org.Invest(context.Background(), b)
+	rb, err := org.Evaluate(context.Background(), b, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ra.Best.Objective != rb.Best.Objective || len(ra.Frontier) != len(rb.Frontier) {
-		t.Errorf("workers 1: %+v; workers 3: %+v", ra.Best, rb.Best)
+	if ra.Objective != rb.Objective || ra.CI != rb.CI {
+		t.Errorf("workers 1: %+v; workers 3: %+v", ra, rb)
 	}
 }
 
