@@ -108,6 +108,10 @@ type description struct {
 			Section string `json:"section"`
 		} `json:"stage_sections"`
 		StageSectionsSource string `json:"stage_sections_source"`
+		// Spec is the cascade's SXCascade spec property (the SPEC.json of
+		// `lodestone sx simulate`, model parameters as parametersJson
+		// text): an illustrative bench-scale spec, see its source.
+		Spec map[string]any `json:"spec"`
 	} `json:"cascade"`
 	StageEquipment []equipment `json:"stage_equipment"`
 	TrainEquipment []equipment `json:"train_equipment"`
@@ -191,6 +195,9 @@ func decode(raw []byte) (*Plant, error) {
 	}
 	if d.Trains.Count < 1 || d.Cascade.Stages < 1 {
 		return nil, fmt.Errorf("refplant: trains.count %d and cascade.stages %d must be positive", d.Trains.Count, d.Cascade.Stages)
+	}
+	if st, ok := d.Cascade.Spec["stages"].(float64); d.Cascade.Spec != nil && (!ok || int(st) != d.Cascade.Stages) {
+		return nil, fmt.Errorf("refplant: cascade.spec.stages %v must equal cascade.stages %d", d.Cascade.Spec["stages"], d.Cascade.Stages)
 	}
 	b := &builder{d: &d, p: &Plant{PlantID: d.Plant.ID, Trains: d.Trains.Count}, seen: map[string]bool{}, rseen: map[string]bool{}}
 	var err error

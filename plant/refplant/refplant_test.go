@@ -1,6 +1,7 @@
 package refplant_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"lodestone/models"
 	"lodestone/plant/refplant"
 	"lodestone/plant/reliability"
+	"lodestone/process/sx"
 )
 
 func ontology(t *testing.T) *dtdl.ModelSet {
@@ -160,5 +162,59 @@ func TestTrainBlock(t *testing.T) {
 	}
 	if _, err := p.TrainBlock(3, params); err == nil {
 		t.Error("train 3 of 2: no error")
+	}
+}
+
+// TestCascadeSpec: each train's cascade carries a spec that the sx engine
+// accepts once its parametersJson is merged back (as the simulate route
+// does), with the cascade's stage count and a cited source.
+func TestCascadeSpec(t *testing.T) {
+	p, err := refplant.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tw := range p.Twins {
+		if tw.Model != "dtmi:lodestone:SXCascade;1" {
+			continue
+		}
+		n++
+		spec, _ := tw.Properties["spec"].(map[string]any)
+		if spec == nil {
+			t.Fatalf("%s has no spec", tw.ID)
+		}
+		if src, _ := tw.Properties["sources"].(map[string]any); src == nil || src["spec"] == nil {
+			t.Errorf("%s: spec has no source", tw.ID)
+		}
+		eq := map[string]any{}
+		for k, v := range spec["equilibrium"].(map[string]any) {
+			eq[k] = v
+		}
+		if err := json.Unmarshal([]byte(eq["parametersJson"].(string)), &eq); err != nil {
+			t.Fatal(err)
+		}
+		delete(eq, "parametersJson")
+		merged := map[string]any{}
+		for k, v := range spec {
+			merged[k] = v
+		}
+		merged["equilibrium"] = eq
+		raw, err := json.Marshal(merged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := sx.ParseSpec(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", tw.ID, err)
+		}
+		if _, err := s.Case(); err != nil {
+			t.Fatalf("%s: %v", tw.ID, err)
+		}
+		if *s.Stages != 60 {
+			t.Errorf("%s: %d stages in the spec, want the cascade's 60", tw.ID, *s.Stages)
+		}
+	}
+	if n != p.Trains {
+		t.Errorf("%d cascades, want one per train (%d)", n, p.Trains)
 	}
 }

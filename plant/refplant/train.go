@@ -16,10 +16,14 @@ func (b *builder) train(n int) error {
 	b.rel(d.Plant.ID, "hasSection", sec)
 	b.p.trains = append(b.p.trains, nil)
 	cas := sec + "-cascade"
-	if err := b.add(cas, "SXCascade", map[string]any{
+	props := map[string]any{
 		"name": fmt.Sprintf("Pr/Nd cascade, train %d", n), "separation": d.Cascade.Separation, "extractant": d.Cascade.Extractant,
 		"notes": fmt.Sprintf("%d stages", d.Cascade.Stages),
-	}, "", d.Cascade.Sources); err != nil {
+	}
+	if d.Cascade.Spec != nil {
+		props["spec"] = d.Cascade.Spec
+	}
+	if err := b.add(cas, "SXCascade", props, "", d.Cascade.Sources); err != nil {
 		return err
 	}
 	b.rel(d.Plant.ID, "hasUnit", cas)
