@@ -398,10 +398,20 @@ func (b *builder) sources(t twin.Twin, changed map[string]string) {
 		if text == "" && !slices.Contains(performanceProps, p) {
 			text = src
 		}
-		if text != "" {
-			b.doc.Entity[changed[p]]["lodestone:source"] = text
-			b.cite(changed[p], []string{text})
+		if text == "" {
+			continue
 		}
+		e := b.doc.Entity[changed[p]]
+		e["lodestone:source"] = text
+		_, srcNew := changed["source"]
+		_, perNew := changed["sources"]
+		if !srcNew && !perNew {
+			// The value changed and its citation did not: the cited
+			// document need not support the new value.
+			e["lodestone:sourceNote"] = "the value was changed after its citation was written; the citation is not claimed for it"
+			continue
+		}
+		b.cite(changed[p], []string{text})
 	}
 }
 
