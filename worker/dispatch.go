@@ -1,0 +1,205 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"lodestone/supply"
+)
+
+// Dispatcher runs studies on the workers of a work queue. It implements
+// the API's StudyDispatcher.
+type Dispatcher struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	cfg    Config
+	work   jetstream.Stream
+	result jetstream.Stream
+}
+
+// NewDispatcher sets the streams up on nc.
+func NewDispatcher(ctx context.Context, nc *nats.Conn, cfg Config) (*Dispatcher, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("worker: jetstream: %w", err)
+	}
+	if _, err := Setup(ctx, js, cfg); err != nil {
+		return nil, err
+	}
+	d := &Dispatcher{nc: nc, js: js, cfg: cfg}
+	if d.work, err = js.Stream(ctx, cfg.WorkStream); err != nil {
+		return nil, fmt.Errorf("worker: stream %s: %w", cfg.WorkStream, err)
+	}
+	if d.result, err = js.Stream(ctx, cfg.ResultStream); err != nil {
+		return nil, fmt.Errorf("worker: stream %s: %w", cfg.ResultStream, err)
+	}
+	return d, nil
+}
+
+// Available says whether a worker answers the presence ping (at once "no"
+// when none listens: NATS answers no responders).
+func (d *Dispatcher) Available(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	_, err := d.nc.RequestWithContext(ctx, d.cfg.Prefix+".ping", nil)
+	return err == nil
+}
+
+// shardRuns is the number of runs per shard: as many whole blocks as fit
+// in MaxShardBytes of result, at most MaxBlocks; 0 when one block does not
+// fit (the caller then runs the study itself).
+func (d *Dispatcher) shardRuns(sc *supply.SimScenario) int {
+	n := len(sc.Network.Nodes)
+	months := sc.Days/28 + 2 // an upper bound of the calendar months spanned
+	perRun := n*8*7 + 5*8
+	perBlock := supply.MCBlock*perRun + n*months*6*8
+	blocks := min(d.cfg.MaxBlocks, d.cfg.MaxShardBytes/max(perBlock, 1))
+	return blocks * supply.MCBlock
+}
+
+// advisory is the part of a JetStream consumer advisory used here.
+type advisory struct {
+	StreamSeq uint64 `json:"stream_seq"`
+	Reason    string `json:"reason"`
+}
+
+// Run runs a study of runs replications on the workers and merges their
+// shards in run order. Cancelling ctx withdraws the study's shards from
+// the queue and stops them on every worker.
+func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenario, runs int, seed uint64, progress func(done, total int)) (*supply.MCResult, error) {
+	opts := supply.MCOptions{Runs: runs, Seed: seed}
+	if strings.ContainsAny(study, ".*> \t") || study == "" {
+		return nil, fmt.Errorf("worker: study id %q is not a subject token", study)
+	}
+	per := d.shardRuns(sc)
+	if per == 0 {
+		return supply.MonteCarlo(ctx, sc, supply.MCOptions{Runs: runs, Seed: seed, Progress: progress})
+	}
+	scJSON, err := json.Marshal(sc)
+	if err != nil {
+		return nil, err
+	}
+	rsub := d.cfg.resultSubject(study)
+	defer d.cleanup(study)
+	results, err := d.result.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: rsub, AckPolicy: jetstream.AckNonePolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: 10 * time.Minute})
+	if err != nil {
+		return nil, fmt.Errorf("worker: results of %s: %w", study, err)
+	}
+	defer d.result.DeleteConsumer(context.WithoutCancel(ctx), results.CachedInfo().Name)
+	// Shards that end badly (terminated, or out of deliveries) fail the
+	// study: the advisories name their stream sequence.
+	var mu sync.Mutex
+	seqs := map[uint64]int{}
+	dead := make(chan string, 1)
+	onAdvisory := func(m *nats.Msg) {
+		var a advisory
+		if json.Unmarshal(m.Data, &a) != nil {
+			return
+		}
+		mu.Lock()
+		from, ok := seqs[a.StreamSeq]
+		mu.Unlock()
+		if ok {
+			select {
+			case dead <- fmt.Sprintf("shard from run %d: %s", from, cmpOr(a.Reason, "delivered the maximum number of times without an ack")):
+			default:
+			}
+		}
+	}
+	for _, kind := range []string{"MAX_DELIVERIES", "MSG_TERMINATED"} {
+		sub, err := d.nc.Subscribe("$JS.EVENT.ADVISORY.CONSUMER."+kind+"."+d.cfg.WorkStream+"."+d.cfg.Consumer, onAdvisory)
+		if err != nil {
+			return nil, err
+		}
+		defer sub.Unsubscribe()
+	}
+	nshards := 0
+	for from := 0; from < runs; from += per {
+		to := min(runs, from+per)
+		b, _ := json.Marshal(Shard{Study: study, Runs: runs, Seed: seed, From: from, To: to, Scenario: scJSON})
+		ack, err := d.js.Publish(ctx, d.cfg.shardSubject(study), b, jetstream.WithMsgID(fmt.Sprintf("%s-%d", study, from)))
+		if err != nil {
+			return nil, fmt.Errorf("worker: publish shard %d of %s: %w", from, study, err)
+		}
+		mu.Lock()
+		seqs[ack.Sequence] = from
+		mu.Unlock()
+		nshards++
+	}
+	shards, err := d.collect(ctx, results, nshards, runs, progress, dead)
+	if err != nil {
+		return nil, err
+	}
+	return supply.MergeMC(sc, opts, shards)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// collect reads the study's results until every shard is in, keeping one
+// result per shard (a redelivered shard may be computed twice: same bits).
+func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, nshards, runs int, progress func(done, total int), dead <-chan string) ([]*supply.MCShard, error) {
+	got := map[int]*supply.MCShard{}
+	done := 0
+	for len(got) < nshards {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case why := <-dead:
+			return nil, fmt.Errorf("worker: %s", why)
+		default:
+		}
+		batch, err := results.Fetch(16, jetstream.FetchMaxWait(250*time.Millisecond))
+		if err != nil {
+			if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("worker: read results: %w", err)
+		}
+		for m := range batch.Messages() {
+			r, err := DecodeResult(m.Data())
+			if err != nil {
+				return nil, err
+			}
+			if r.Err != "" {
+				return nil, fmt.Errorf("worker: shard [%d, %d): %s", r.From, r.To, r.Err)
+			}
+			if got[r.From] == nil {
+				got[r.From] = r.Shard
+				done += r.To - r.From
+				if progress != nil {
+					progress(done, runs)
+				}
+			}
+		}
+	}
+	out := make([]*supply.MCShard, 0, len(got))
+	for _, s := range got {
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// cleanup withdraws a study's shards left in the queue, stops those under
+// way on the workers and drops its results.
+func (d *Dispatcher) cleanup(study string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = d.nc.Publish(d.cfg.Prefix+".cancel", []byte(study))
+	_ = d.work.Purge(ctx, jetstream.WithPurgeSubject(d.cfg.shardSubject(study)))
+	_ = d.result.Purge(ctx, jetstream.WithPurgeSubject(d.cfg.resultSubject(study)))
+}

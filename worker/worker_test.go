@@ -1,0 +1,222 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"lodestone/supply"
+	"lodestone/worker"
+)
+
+// embedded starts a JetStream server on a random loopback port (never
+// 4222) and returns its URL.
+func embedded(t testing.TB) string {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns.ClientURL()
+}
+
+func connect(t testing.TB, url string) *nats.Conn {
+	t.Helper()
+	nc, err := worker.Connect(url, t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+func study(t testing.TB, days int) *supply.SimScenario {
+	t.Helper()
+	b, err := os.ReadFile("../examples/supply/scenario-montecarlo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := supply.DecodeScenario(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Days = days
+	return sc
+}
+
+// startWorker runs a worker on its own connection until the returned
+// cancel (a kill: its shard under way is not acked).
+func startWorker(t testing.TB, url string, cfg worker.Config, wg *sync.WaitGroup) context.CancelFunc {
+	t.Helper()
+	w, err := worker.New(connect(t, url), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wg.Go(func() {
+		if err := w.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return cancel
+}
+
+var testConfig = worker.Config{AckWait: time.Second, MaxBlocks: 2}
+
+func bitsOf(t testing.TB, r *supply.MCResult) string {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestStudyOverWorkers: a study of 2,000 runs over two workers, one killed
+// halfway, equals the local result bit for bit; a third worker joining
+// midway changes nothing either.
+func TestStudyOverWorkers(t *testing.T) {
+	url := embedded(t)
+	sc := study(t, 60)
+	const runs, seed = 2000, 42
+	local, err := supply.MonteCarlo(context.Background(), sc, supply.MCOptions{Runs: runs, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := worker.NewDispatcher(context.Background(), connect(t, url), testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Available(context.Background()) {
+		t.Fatal("a worker answers before any started")
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	killA := startWorker(t, url, testConfig, &wg)
+	stopB := startWorker(t, url, testConfig, &wg)
+	defer stopB()
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var once sync.Once
+	var stopC context.CancelFunc
+	progress := func(done, total int) {
+		if done >= total/2 {
+			once.Do(func() {
+				killA()
+				stopC = startWorker(t, url, testConfig, &wg)
+			})
+		}
+	}
+	got, err := d.Run(context.Background(), "study-a", sc, runs, seed, progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stopC != nil {
+		defer stopC()
+	}
+	if bitsOf(t, got) != bitsOf(t, local) {
+		t.Error("the study over workers differs from the local study")
+	}
+}
+
+// TestBadShard: a shard no worker can decode is terminated and the queue
+// keeps moving; a study whose shard ends so fails with the reason.
+func TestBadShard(t *testing.T) {
+	url := embedded(t)
+	nc := connect(t, url)
+	d, err := worker.NewDispatcher(context.Background(), nc, testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish("lodestone.work.shard.junk", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := startWorker(t, url, testConfig, &wg)
+	defer stop()
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sc := study(t, 30)
+	got, err := d.Run(context.Background(), "after-junk", sc, 100, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := supply.MonteCarlo(context.Background(), sc, supply.MCOptions{Runs: 100, Seed: 1})
+	if bitsOf(t, got) != bitsOf(t, local) {
+		t.Error("study after a junk shard differs")
+	}
+	bad := *sc
+	bad.Days = 0 // the worker cannot run it
+	if _, err := d.Run(context.Background(), "bad-study", &bad, 100, 1, nil); err == nil {
+		t.Error("a study no worker can run succeeded")
+	} else {
+		t.Log(err)
+	}
+}
+
+// TestCancel: cancelling the study's context ends Run at once and
+// withdraws its shards.
+func TestCancel(t *testing.T) {
+	url := embedded(t)
+	d, err := worker.NewDispatcher(context.Background(), connect(t, url), testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := startWorker(t, url, testConfig, &wg)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+	if _, err := d.Run(ctx, "cancelled", study(t, 3650), 100000, 1, nil); err == nil {
+		t.Fatal("a cancelled study succeeded")
+	}
+}
+
+func TestNoNATS(t *testing.T) {
+	if _, err := worker.Connect("nats://127.0.0.1:1", "x"); err == nil {
+		t.Fatal("connected to nothing")
+	} else {
+		t.Log(err)
+	}
+	if _, err := worker.Connect("", "x"); err == nil {
+		t.Fatal("no URL accepted")
+	}
+}
+
+func FuzzDecodeShard(f *testing.F) {
+	f.Add([]byte(`{"study":"s","runs":10,"seed":1,"from":0,"to":10,"scenario":{"days":3}}`))
+	f.Add([]byte(`{"study":"s","runs":10,"from":5,"to":3,"scenario":{}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sh, sc, err := worker.DecodeShard(data)
+		if err == nil && (sh == nil || sc == nil || sh.To <= sh.From || sh.To > sh.Runs) {
+			t.Fatalf("accepted %+v", sh)
+		}
+	})
+}
+
+func FuzzDecodeResult(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("\x03\xff\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := worker.DecodeResult(data)
+		if err == nil && r.Err == "" && r.Shard == nil {
+			t.Fatal("a result without a shard")
+		}
+	})
+}
