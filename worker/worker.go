@@ -173,7 +173,7 @@ type Worker struct {
 	Concurrency int
 
 	mu        sync.Mutex
-	cancelled map[string]time.Time          // studies cancelled, with when
+	cancelled map[string]time.Time            // studies cancelled, with when
 	running   map[string][]context.CancelFunc // shards under way, per study
 }
 
