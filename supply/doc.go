@@ -130,8 +130,11 @@
 // A policy's cover_days replaces it. Quantities below Tolerance × the largest
 // quantity are zero (no split divides by a denormal sum).
 //
-// Phase 6 is where a decision layer would hook in: it reads the day's KPIs
-// and stocks after ordering, before the next day's regimes.
+// Phase 0, decisions: a [Controller] given to [Sim.Run] (the org package's
+// rules) is called first each day and reads the previous day's closing
+// stocks and KPIs through [Day]; it may put a standby arc (arcs[].standby,
+// which carries nothing until then) into service from a given day on. With
+// no controller a run is bit for bit the same as [Run].
 //
 // # Money
 //
