@@ -152,3 +152,20 @@ func TestInvestBenchSpec(t *testing.T) {
 	}
 	t.Logf("best %+v of %d, baseline %v", res.Best, res.Evaluated, res.Baseline.Objective)
 }
+
+// TestWorldOrgFires checks that the benchmark's rules do fire (the
+// benchmark would measure little otherwise).
+func TestWorldOrgFires(t *testing.T) {
+	if testing.Short() {
+		t.Skip("five years of the default world")
+	}
+	sc := worldOrg(t)
+	res, err := org.Run(t.Context(), sc, org.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Decisions) == 0 {
+		t.Fatal("no rule fired")
+	}
+	t.Logf("%d of 20 rules fired; lost %v", len(res.Decisions), res.Lost)
+}

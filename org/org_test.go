@@ -75,6 +75,33 @@ func day(d int) supply.Date {
 	return supply.Date(time.Date(2026, 1, 1+d, 0, 0, 0, 0, time.UTC).Format("2006-01-02"))
 }
 
+// TestStartQualification: the lane opens when the programme ends, so its
+// days add to the latency of the hand-computed case (slack 3 days).
+func TestStartQualification(t *testing.T) {
+	ip := func(v int) *int { return &v }
+	tests := []struct {
+		screening, samples, audit *int
+		lost                      float64
+	}{
+		{ip(2), ip(0), ip(1), 0}, {ip(4), ip(0), ip(1), 20}, {ip(0), ip(10), ip(0), 70},
+		{nil, nil, nil, 400}, // the default programme (144 days) outlasts the 60-day horizon
+	}
+	for _, tc := range tests {
+		s := load(t, "second_source.json")
+		s.Org.Rules[0].Action = org.Action{Type: org.ActionStartQualification, Arc: "S2->OEM", ScreeningDays: tc.screening, SamplesDays: tc.samples, AuditDays: tc.audit}
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := org.Run(context.Background(), s, org.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Lost != tc.lost || r.Decisions[0].InServiceDay == "" {
+			t.Errorf("programme %v/%v/%v: lost %v, want %v; decision %+v", tc.screening, tc.samples, tc.audit, r.Lost, tc.lost, r.Decisions[0])
+		}
+	}
+}
+
 func TestAuthorityLimit(t *testing.T) {
 	s := load(t, "second_source.json")
 	s.Org.Rules[0].Approval = &org.Approval{Actor: "cfo", LatencyDays: 1}

@@ -22,6 +22,9 @@ type Decision struct {
 	ApprovedBy   []string    `json:"approved_by,omitempty"`
 	ApprovedDay  supply.Date `json:"approved_day"`
 	EffectiveDay supply.Date `json:"effective_day"`
+	// InServiceDay is when a lane whose qualification the decision started
+	// opens (start_qualification only).
+	InServiceDay supply.Date `json:"in_service_day,omitempty"`
 	// Refused says why the chain of approvers could not approve the cost
 	// (the action then has no effect and EffectiveDay is empty).
 	Refused string `json:"refused,omitempty"`
@@ -44,7 +47,7 @@ type Moved struct {
 // Event is one step of the decision timeline.
 type Event struct {
 	Day  supply.Date `json:"day"`
-	Kind string      `json:"kind"` // signal, decision, approval, effect, refused
+	Kind string      `json:"kind"` // signal, decision, approval, effect, in_service, refused
 	Rule string      `json:"rule"`
 	By   string      `json:"by,omitempty"`
 }
@@ -185,8 +188,11 @@ func decisions(sim *supply.Sim, p *program, c *controller, zero bool) []Decision
 		d := Decision{Rule: r.id, Actor: r.actor, Signal: r.signal, Value: f.value, SignalDay: sim.DateOf(f.signalDay),
 			DecidedDay: sim.DateOf(dec), ApprovedBy: r.approvers, ApprovedDay: sim.DateOf(app), EffectiveDay: sim.DateOf(app),
 			Refused: r.refused, Action: r.action}
+		if r.programme > 0 || r.action.Type == ActionStartQualification {
+			d.InServiceDay = sim.DateOf(app + r.programme)
+		}
 		if r.refused != "" {
-			d.ApprovedDay, d.EffectiveDay, d.ApprovedBy = "", "", nil
+			d.ApprovedDay, d.EffectiveDay, d.InServiceDay, d.ApprovedBy = "", "", "", nil
 		}
 		out = append(out, d)
 	}
@@ -208,6 +214,9 @@ func timeline(ds []Decision) []Event {
 			ev = append(ev, Event{Day: d.ApprovedDay, Kind: "approval", Rule: d.Rule, By: a})
 		}
 		ev = append(ev, Event{Day: d.EffectiveDay, Kind: "effect", Rule: d.Rule})
+		if d.InServiceDay != "" {
+			ev = append(ev, Event{Day: d.InServiceDay, Kind: "in_service", Rule: d.Rule})
+		}
 	}
 	sort.SliceStable(ev, func(a, b int) bool { return ev[a].Day < ev[b].Day })
 	return ev

@@ -20,6 +20,7 @@ type crule struct {
 	approvalLatency int      // sum of the approvers' latencies
 	refused         string   // non-empty: no one in the chain may approve the cost
 	arc             int
+	programme       int // start_qualification: days from the effective day until the lane opens
 	action          Action
 }
 
@@ -120,7 +121,7 @@ func compileRule(s *Scenario, actors map[string]int, p string, r Rule) (crule, e
 		return cr, err
 	}
 	switch r.Action.Type {
-	case ActionActivateArc:
+	case ActionActivateArc, ActionStartQualification:
 		a, ok := arcIndex(s.Supply, r.Action.Arc)
 		if !ok {
 			return cr, fieldErr(p+".action.arc", "unknown arc %q", r.Action.Arc)
@@ -132,7 +133,26 @@ func compileRule(s *Scenario, actors map[string]int, p string, r Rule) (crule, e
 	case "":
 		return cr, fieldErr(p+".action.type", "required")
 	default:
-		return cr, fieldErr(p+".action.type", "unknown action %q (this version carries out %q)", r.Action.Type, ActionActivateArc)
+		return cr, fieldErr(p+".action.type", "unknown action %q (this version carries out %q and %q)", r.Action.Type, ActionActivateArc, ActionStartQualification)
+	}
+	if r.Action.Type == ActionStartQualification {
+		q := supply.DefaultQualification("", "", 0)
+		for _, f := range []struct {
+			n   string
+			v   *int
+			def int
+		}{{"screening_days", r.Action.ScreeningDays, q.ScreeningDays}, {"samples_days", r.Action.SamplesDays, q.SamplesDays}, {"audit_days", r.Action.AuditDays, q.AuditDays}} {
+			d := f.def
+			if f.v != nil {
+				d = *f.v
+			}
+			if d < 0 {
+				return cr, fieldErr(p+".action."+f.n, "must be >= 0")
+			}
+			cr.programme += d
+		}
+	} else if r.Action.ScreeningDays != nil || r.Action.SamplesDays != nil || r.Action.AuditDays != nil {
+		return cr, fieldErr(p+".action", "screening_days, samples_days and audit_days go with %s", ActionStartQualification)
 	}
 	if r.Action.Cost < 0 || !finite(r.Action.Cost) {
 		return cr, fieldErr(p+".action.cost", "must be a finite number >= 0")
@@ -272,7 +292,7 @@ func (c *controller) Decide(d supply.Day) {
 		if r.below && v < r.thr || !r.below && v > r.thr {
 			c.fired[i] = fired{signalDay: d.Index(), value: v}
 			if r.refused == "" {
-				d.ActivateArc(r.arc, d.Index()+c.latency(r))
+				d.ActivateArc(r.arc, d.Index()+c.latency(r)+r.programme)
 			}
 			continue
 		}

@@ -25,9 +25,18 @@ const (
 	SignalControl     = "control"       // 0 before the control is announced, 1 announced, 2 in force
 )
 
-// ActionActivateArc is the one action the engine carries out today: a
-// standby lane starts carrying flow.
-const ActionActivateArc = "activate_arc"
+// Actions the engine carries out.
+const (
+	// ActionActivateArc: a standby lane starts carrying flow on the
+	// effective day.
+	ActionActivateArc = "activate_arc"
+	// ActionStartQualification: a qualification programme of a standby
+	// lane starts on the effective day; the lane carries flow once the
+	// programme's screening, samples/PPAP and audit are done (defaults:
+	// supply.DefaultQualification, 24 + 75 + 45 days, research note c.8
+	// [S27]). No ramp: the lane opens at full flow.
+	ActionStartQualification = "start_qualification"
+)
 
 // Scenario is the SCENARIO document of `lodestone org run`: a supply
 // scenario plus its organisation.
@@ -80,6 +89,10 @@ type Action struct {
 	Type string  `json:"type"`
 	Arc  string  `json:"arc,omitempty"`
 	Cost float64 `json:"cost,omitempty"`
+	// The programme of start_qualification, days (absent: the defaults).
+	ScreeningDays *int `json:"screening_days,omitempty"`
+	SamplesDays   *int `json:"samples_days,omitempty"`
+	AuditDays     *int `json:"audit_days,omitempty"`
 }
 
 // Approval is a sign-off by another actor, after its own latency.
