@@ -421,3 +421,45 @@ func sendRaw(t *testing.T, method, url string, body any, out any) (int, string) 
 	}
 	return res.StatusCode, string(raw)
 }
+
+// TestProcessLinkRefPlant links a cascade of the demo's reference plant
+// (ref-sep-plant, two trains, capacityTonnesPerYear 10,908 cited S28) with
+// the bench spec and an explicit scale-up, and checks that the plant twin's
+// availability (a test value standing for the equipment models' result)
+// and nameplate enter the capacity with their sources. The design
+// throughput is a test input.
+func TestProcessLinkRefPlant(t *testing.T) {
+	u := startSimServer(t)
+	spec, err := os.ReadFile("../examples/sx/ndpr-saponified.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := send(t, "PATCH", u+"/digitaltwins/ref-sep-plant", []map[string]any{{"op": "add", "path": "/availability", "value": 0.95}}, nil); st != 204 {
+		t.Fatalf("PATCH availability = %d", st)
+	}
+	body := map[string]any{"spec": json.RawMessage(spec), "link": map[string]any{
+		"trains": 2, "trainsSource": "plant/refplant trains.count (ASSUMPTION)",
+		"designThroughputTonnesReoPerYearPerTrain": 6000.0, "designThroughputSource": "test input",
+	}}
+	var res api.SimulateResponse
+	st, raw := sendRaw(t, "POST", u+"/digitaltwins/ref-sep-plant-train-1-cascade/simulate", body, &res)
+	if st != 200 || res.PlantLink == nil || res.PlantLink.Plant != "ref-sep-plant" || !res.PlantLink.Written {
+		t.Fatalf("simulate = %d %s", st, raw)
+	}
+	want := 2 * 6000 * meanBestRecovery(res.Recovery) * 0.95
+	if got := res.PlantLink.Capacity.TonnesReoPerYear; math.Abs(got-want) > 1e-9*want {
+		t.Errorf("capacity = %v, want 2 × 6000 × recovery × 0.95 = %v", got, want)
+	}
+	for _, tm := range res.PlantLink.Capacity.Terms {
+		switch tm.Name {
+		case "availability":
+			if tm.Value != 0.95 || !strings.Contains(tm.Source, "ref-sep-plant availability") {
+				t.Errorf("availability term = %+v", tm)
+			}
+		case "nameplate":
+			if tm.Value != 10908 || !strings.Contains(tm.Source, "S28") {
+				t.Errorf("nameplate term = %+v, want 10908 cited S28", tm)
+			}
+		}
+	}
+}
