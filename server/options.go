@@ -62,6 +62,10 @@ type Options struct {
 	StudiesMaxConcurrent   int `json:"studies_max_concurrent"`
 	StudiesMaxPerPrincipal int `json:"studies_max_per_principal"`
 	StudiesMaxQueuedRuns   int `json:"studies_max_queued_runs"`
+	// StudiesWorkers hands studies to `lodestone worker` processes on the
+	// JetStream work queue of the event bus's NATS whenever one answers
+	// (package worker); the server runs them itself otherwise.
+	StudiesWorkers bool `json:"studies_workers"`
 
 	// The HTTP timeouts bound what one client can hold: a goroutine, a
 	// connection and whatever its handler holds while it waits for that
@@ -294,6 +298,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&o.HTTPIdleTimeout, "http.idle-timeout", "longest time a keep-alive connection waits for its next request")
 	fs.IntVar(&o.StudiesMaxConcurrent, "studies.max-concurrent", o.StudiesMaxConcurrent, "Monte Carlo studies under way at once (0: 3)")
 	fs.IntVar(&o.StudiesMaxPerPrincipal, "studies.max-per-principal", o.StudiesMaxPerPrincipal, "studies one principal may run at once (0: studies.max-concurrent)")
+	fs.BoolVar(&o.StudiesWorkers, "studies.workers", o.StudiesWorkers, "hand Monte Carlo studies to lodestone worker processes on the NATS work queue when any is connected")
 	fs.IntVar(&o.StudiesMaxQueuedRuns, "studies.max-queued-runs", o.StudiesMaxQueuedRuns, "replications of all studies under way (0: 200000)")
 	o.registerSecurityFlags(fs)
 	o.registerTrustFlags(fs)

@@ -29,6 +29,7 @@ import (
 	"lodestone/trust"
 	"lodestone/twin"
 	"lodestone/web"
+	"lodestone/worker"
 )
 
 // Server is a running Lodestone: store, event bus, API and dashboard.
@@ -135,6 +136,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	if sq, ok := s.Store.(store.SQLer); ok {
 		aopts.Graph = &sqlgraph.Source{S: sq}
+	}
+	if s.opts.StudiesWorkers {
+		if aopts.Studies.Dispatcher, err = worker.NewDispatcher(ctx, bus.Conn(), worker.Config{}); err != nil {
+			return fmt.Errorf("server: study work queue: %w", err)
+		}
 	}
 	s.API, err = api.New(ctx, aopts)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 // Config names the streams and subjects of the work queue and sets its
 // timing. Zero values take the defaults of [Config.withDefaults].
 type Config struct {
-	// Prefix is the first subject tokens (default "lodestone.work"):
+	// Prefix is the first subject tokens (default "lodestone_work", not under the events' "lodestone.>"):
 	// shards on Prefix.shard.STUDY, results on Prefix.result.STUDY,
 	// cancellations on Prefix.cancel, the presence ping on Prefix.ping.
 	Prefix string
@@ -43,7 +43,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.Prefix == "" {
-		c.Prefix = "lodestone.work"
+		c.Prefix = "lodestone_work"
 	}
 	if c.WorkStream == "" {
 		c.WorkStream = "LODESTONE_WORK"

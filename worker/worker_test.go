@@ -140,7 +140,7 @@ func TestBadShard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nc.Publish("lodestone.work.shard.junk", []byte("{not json")); err != nil {
+	if err := nc.Publish("lodestone_work.shard.junk", []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup

@@ -192,7 +192,7 @@ func supplyRunCmd() *command {
 	tgt.flags(fs, false)
 	return &command{
 		name:      "run",
-		usage:     "SCENARIO.json [--json] [--runs N --seed S [--baseline BASE.json]] [--workers N] [--progress] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
+		usage:     "SCENARIO.json [--json] [--runs N --seed S [--baseline BASE.json]] [--workers N] [--progress] [--server URL] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
 		shortHelp: "simulate a scenario day by day (or a Monte Carlo study) and report KPIs per node",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -200,8 +200,18 @@ func supplyRunCmd() *command {
 			if *graph && len(args) > 1 || !*graph && len(args) != 1 {
 				return usageError{"supply run: want one SCENARIO file (optional with --graph)"}
 			}
-			if !*graph && (*asOf != "" || tgt.server != "" || tgt.data != "") {
-				return usageError{"supply run: --as-of, --server and --data go with --graph"}
+			if !*graph && (*asOf != "" || tgt.data != "") {
+				return usageError{"supply run: --as-of and --data go with --graph"}
+			}
+			if !*graph && tgt.server != "" {
+				if *baseline != "" || *runs == 1 {
+					return usageError{"supply run: --server runs one run (--runs 0) or a study (--runs N, N ≥ 2), without --baseline"}
+				}
+				data, err := readInput(env, args[0])
+				if err != nil {
+					return err
+				}
+				return supplyRunRemote(ctx, env, &tgt, args[0], data, *runs, *seed, *asJSON)
 			}
 			if *runs < 0 {
 				return usageError{"supply run: --runs must be >= 0"}
@@ -455,4 +465,63 @@ func printMC(w io.Writer, res *supply.MCResult) error {
 			c.MitigationCost.Mean, c.Total.Mean, c.Total.CI95)
 	}
 	return nil
+}
+
+// supplyRunRemote runs a SCENARIO document through the server (POST
+// /scenarios; a study runs there or on its workers), waits for its end and
+// prints its result as the local command would: the bytes of
+// `lodestone supply run SCENARIO --runs N --seed S --json` with --json.
+// Interrupted, it cancels the study (DELETE /scenarios/{id}).
+func supplyRunRemote(ctx context.Context, env *cliEnv, tgt *target, name string, data []byte, runs int, seed uint64, asJSON bool) error {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if runs > 0 {
+		doc["runs"], _ = json.Marshal(runs)
+	}
+	doc["seed"], _ = json.Marshal(seed)
+	c, stop, err := tgt.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	var run api.ScenarioRun
+	if err := c.Do(ctx, "POST", "/scenarios", doc, &run); err != nil {
+		return apiError(err)
+	}
+	for run.Status == api.RunRunning {
+		select {
+		case <-ctx.Done():
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = c.Do(dctx, "DELETE", "/scenarios/"+url.PathEscape(run.ID), nil, nil)
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if err := c.Do(ctx, "GET", "/scenarios/"+url.PathEscape(run.ID), nil, &run); err != nil && ctx.Err() == nil {
+			return apiError(err)
+		}
+	}
+	if run.Status != api.RunDone {
+		return fmt.Errorf("supply run: run %s on the server is %s: %s", run.ID, run.Status, run.Error)
+	}
+	if runs == 0 {
+		var res supply.Result
+		if err := json.Unmarshal(run.Result, &res); err != nil {
+			return fmt.Errorf("supply run: result of %s: %w", run.ID, err)
+		}
+		if asJSON {
+			return writeJSON(env.stdout, &res)
+		}
+		return printRun(env.stdout, &res)
+	}
+	var res supply.MCResult
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		return fmt.Errorf("supply run: result of %s: %w", run.ID, err)
+	}
+	if asJSON {
+		return writeJSON(env.stdout, &res)
+	}
+	return printMC(env.stdout, &res)
 }
