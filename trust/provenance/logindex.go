@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"lodestone/event"
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/trust"
+	"lodestone/twin"
 )
 
 // LogIndex finds the transparency-log entry of a change: by CloudEvent id,
@@ -59,3 +62,20 @@ func ReadLog(ctx context.Context, st store.Documents) (*LogIndex, error) {
 
 // Size is the number of entries read.
 func (l *LogIndex) Size() int64 { return l.size }
+
+// Logged reports the log index of a twin change: the entry of its
+// CloudEvent, or, for a create or replace at the time of a logged import,
+// the import's entry.
+func (l *LogIndex) Logged(id twin.ID, ch store.Change, etag string) (int64, bool) {
+	if l == nil {
+		return 0, false
+	}
+	if ch.Op != store.OpPatch {
+		if imp, ok := l.imports[ch.Time.UTC().Format(time.RFC3339Nano)]; ok {
+			return imp.index, true
+		}
+	}
+	ev := pipeline.EventOf("", store.Record{Kind: store.KindTwin, Op: ch.Op, Subject: string(id), Key: etag, Time: ch.Time})
+	e, ok := l.byID[ev.ID]
+	return e.index, ok
+}
