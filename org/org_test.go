@@ -102,6 +102,32 @@ func TestStartQualification(t *testing.T) {
 	}
 }
 
+// TestReleaseStockpile: the stockpile behind a standby lane is released
+// by a policy rule. The slack, 7 days, was measured rather than derived
+// by hand (a stockpile released on shortfall answers its customer's
+// shortfall directly, a shorter path than the second source's order, ship
+// and transit, which leaves 3); beyond it each day of latency loses
+// exactly one day of demand.
+func TestReleaseStockpile(t *testing.T) {
+	for _, lat := range []int{0, 3, 7, 8, 10, 15} {
+		s := load(t, "stockpile_release.json")
+		s.Org.Rules[0].LatencyDays = lat
+		r, err := org.Run(context.Background(), s, org.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 10 * float64(max(0, lat-7)); r.Lost != want {
+			t.Errorf("latency %d: lost %v, want %v", lat, r.Lost, want)
+		}
+	}
+	s := load(t, "stockpile_release.json")
+	s.Org.Rules[0].Action.Node = "OEM"
+	var fe *org.FieldError
+	if err := s.Validate(); !errors.As(err, &fe) || fe.Field != "org.rules[0].action.node" {
+		t.Errorf("release of a node that is not a stockpile: %v", err)
+	}
+}
+
 func TestAuthorityLimit(t *testing.T) {
 	s := load(t, "second_source.json")
 	s.Org.Rules[0].Approval = &org.Approval{Actor: "cfo", LatencyDays: 1}

@@ -19,7 +19,7 @@ type crule struct {
 	approvers       []string // in order; empty: the actor's own authority
 	approvalLatency int      // sum of the approvers' latencies
 	refused         string   // non-empty: no one in the chain may approve the cost
-	arc             int
+	arcs            []int
 	programme       int // start_qualification: days from the effective day until the lane opens
 	action          Action
 }
@@ -107,7 +107,7 @@ func compile(s *Scenario) (*program, error) {
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func compileRule(s *Scenario, actors map[string]int, p string, r Rule) (crule, error) {
-	cr := crule{id: r.ID, actor: r.Actor, signal: r.When.Signal, node: -1, control: -1, latency: r.LatencyDays, action: r.Action, arc: -1}
+	cr := crule{id: r.ID, actor: r.Actor, signal: r.When.Signal, node: -1, control: -1, latency: r.LatencyDays, action: r.Action}
 	if r.ID == "" {
 		return cr, fieldErr(p+".id", "required")
 	}
@@ -129,11 +129,32 @@ func compileRule(s *Scenario, actors map[string]int, p string, r Rule) (crule, e
 		if !s.Supply.Network.Arcs[a].Standby {
 			return cr, fieldErr(p+".action.arc", "arc %q is not on standby", r.Action.Arc)
 		}
-		cr.arc = a
+		cr.arcs = []int{a}
+	case ActionReleaseStockpile:
+		j := -1
+		for i, n := range s.Supply.Network.Nodes {
+			if string(n.ID) == r.Action.Node {
+				j = i
+			}
+		}
+		if j < 0 {
+			return cr, fieldErr(p+".action.node", "unknown node %q", r.Action.Node)
+		}
+		if s.Supply.Network.Nodes[j].Stage != supply.StageStockpile {
+			return cr, fieldErr(p+".action.node", "node %q is not a stockpile (stage %q)", r.Action.Node, supply.StageStockpile)
+		}
+		for a, arc := range s.Supply.Network.Arcs {
+			if string(arc.From) == r.Action.Node && arc.Standby {
+				cr.arcs = append(cr.arcs, a)
+			}
+		}
+		if len(cr.arcs) == 0 {
+			return cr, fieldErr(p+".action.node", "stockpile %q has no standby arc to release through", r.Action.Node)
+		}
 	case "":
 		return cr, fieldErr(p+".action.type", "required")
 	default:
-		return cr, fieldErr(p+".action.type", "unknown action %q (this version carries out %q and %q)", r.Action.Type, ActionActivateArc, ActionStartQualification)
+		return cr, fieldErr(p+".action.type", "unknown action %q (this version carries out %q, %q and %q)", r.Action.Type, ActionActivateArc, ActionStartQualification, ActionReleaseStockpile)
 	}
 	if r.Action.Type == ActionStartQualification {
 		q := supply.DefaultQualification("", "", 0)
@@ -292,7 +313,9 @@ func (c *controller) Decide(d supply.Day) {
 		if r.below && v < r.thr || !r.below && v > r.thr {
 			c.fired[i] = fired{signalDay: d.Index(), value: v}
 			if r.refused == "" {
-				d.ActivateArc(r.arc, d.Index()+c.latency(r)+r.programme)
+				for _, a := range r.arcs {
+					d.ActivateArc(a, d.Index()+c.latency(r)+r.programme)
+				}
 			}
 			continue
 		}

@@ -36,6 +36,10 @@ const (
 	// supply.DefaultQualification, 24 + 75 + 45 days, research note c.8
 	// [S27]). No ramp: the lane opens at full flow.
 	ActionStartQualification = "start_qualification"
+	// ActionReleaseStockpile: a stockpile node's standby arcs to its
+	// customers go into service on the effective day (the stockpile is
+	// then released as its policy says, on shortfall by default).
+	ActionReleaseStockpile = "release_stockpile"
 )
 
 // Scenario is the SCENARIO document of `lodestone org run`: a supply
@@ -88,6 +92,7 @@ type When struct {
 type Action struct {
 	Type string  `json:"type"`
 	Arc  string  `json:"arc,omitempty"`
+	Node string  `json:"node,omitempty"` // release_stockpile: the stockpile
 	Cost float64 `json:"cost,omitempty"`
 	// The programme of start_qualification, days (absent: the defaults).
 	ScreeningDays *int `json:"screening_days,omitempty"`
