@@ -79,10 +79,10 @@ type DataInputs struct {
 
 // The thresholds of the data rule.
 const (
-	freshHours    = 1.0
-	cutB, cutC    = 0.8, 0.3
-	signedForA    = 0.5
-	coverageForB  = 0.5
+	freshHours   = 1.0
+	cutB, cutC   = 0.8, 0.3
+	signedForA   = 0.5
+	coverageForB = 0.5
 )
 
 // DataRule is the stated rule of data defensibility.
