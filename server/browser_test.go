@@ -352,10 +352,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	sites := waitFor[int](t, ctx, "facilities on the map", chartReady("#world-map")+` ? +document.getElementById("world-map").dataset.sites : 0`)
 	t.Logf("map: %d facilities", sites)
 
-	// Sources: a citation opens the bibliography (or says the server has
-	// none to serve).
+	// Sources: a citation opens its entry of the bibliography
+	// (GET /bibliography).
+	go_(t, ctx, base+"/#/twin/"+browserTwin)
+	click(t, ctx, "#twin-props a.cite")
+	waitFor[bool](t, ctx, "the cited entry of the bibliography", `document.querySelectorAll("#sources-table tr[id^=src-]").length > 5 && !!document.querySelector("#sources-table tr.selected")`)
 	go_(t, ctx, base+"/#/sources/S6")
-	waitFor[bool](t, ctx, "the bibliography", `!!document.getElementById("sources-table") || !!document.getElementById("sources-missing")`)
+	waitFor[bool](t, ctx, "the bibliography at S6", `!!document.querySelector("#sources-table tr#src-S6.selected")`)
 
 	// The process view: a cascade's flowsheet and stream table.
 	putJSON(t, http.MethodPut, base+"/digitaltwins/cascade-browser", testCascade, http.StatusOK)
@@ -364,6 +367,40 @@ func TestDashboardInBrowser(t *testing.T) {
 	go_(t, ctx, base+"/#/process/cascade-browser")
 	waitFor[bool](t, ctx, "flowsheet and stream table", chartReady("#flowsheet")+` && document.querySelectorAll("#stream-table tr[data-stream]").length === 4 && [...document.querySelectorAll("#stream-table th")].some(th => th.textContent === "Nd (mg/L)")`)
 	waitFor[bool](t, ctx, "profiles and McCabe–Thiele", chartReady("#stage-profiles")+" && "+chartReady("#mccabe-thiele"))
+}
+
+// TestProcessEnginesInBrowser opens the reference plant's flowsheet and
+// stream table from the nav on the demo world (issue 11), then each
+// engine's workbench on a bundled example, and a spec error at its field.
+func TestProcessEnginesInBrowser(t *testing.T) {
+	ctx := browser(t)
+	s := startDemo(t)
+	base := s.URL()
+	go_(t, ctx, base+"/")
+	click(t, ctx, `#nav a[data-page="process"]`)
+	click(t, ctx, `#process-twins a[href="#/process/ref-sep-plant-train-1-cascade"]`)
+	waitFor[bool](t, ctx, "the reference plant's flowsheet and stream table", chartReady("#flowsheet")+` && document.getElementById("flowsheet").dataset.stages === "60" && document.querySelectorAll("#stream-table tr[data-stream]").length === 5`)
+
+	for _, c := range []struct{ engine, example, ready string }{
+		{"sx", "ndpr-saponified", chartReady("#stage-profiles") + ` && !!document.getElementById("engine-summary")`},
+		{"sx-design", "ndpr-aqueous", chartReady("#design-mccabe") + ` && +document.getElementById("design-mccabe").dataset.steps > 10`},
+		{"sx-dynamic", "ndpr-feed-step", chartReady("#dynamic-series") + ` && +document.getElementById("dynamic-series").dataset.disturbances === 3`},
+		{"precip", "ndpr-fixed-split", `document.querySelectorAll("#precip-solids tr").length > 2`},
+		{"calcine", "ndpr-in-air", `document.querySelectorAll("#calcine-product tr").length > 2 && !!document.getElementById("calcine-gas")`},
+		{"flowsheet", "ndpr-pc88a", chartReady("#plant-flowsheet") + ` && document.querySelectorAll("#plant-streams tr[data-stream]").length === 7`},
+	} {
+		go_(t, ctx, base+"/#/process")
+		click(t, ctx, fmt.Sprintf(`#process-engines tr[data-engine=%q] a`, c.engine))
+		waitFor[bool](t, ctx, c.engine+" examples", fmt.Sprintf(`[...document.querySelectorAll("#engine-example option")].some(o => o.value === %q)`, c.example))
+		fill(t, ctx, "#engine-example", c.example)
+		click(t, ctx, "#engine-run")
+		waitFor[bool](t, ctx, c.engine+" result of "+c.example, c.ready)
+	}
+	go_(t, ctx, base+"/#/process/engine/sx-design")
+	waitFor[bool](t, ctx, "design examples", `[...document.querySelectorAll("#engine-example option")].some(o => o.value === "ndpr-aqueous") && !!document.getElementById("design-table")`)
+	fill(t, ctx, "#engine-spec", `{"beta": -2, "feed_fraction_A": 0.5, "purity_A": 0.99, "purity_B": 0.99, "feed_phase": "aqueous"}`)
+	click(t, ctx, "#engine-run")
+	waitFor[bool](t, ctx, "the error at its field", `!!document.querySelector('.field-error[data-for="beta"]')`)
 }
 
 // TestSupplyWorkspaceInBrowser runs scenarios from the workspace: errors

@@ -411,7 +411,7 @@ async function sourcesPage(key) {
   let bib;
   try { bib = await api.bibliography(); } catch (err) {
     show(h("h2", {}, "Sources"), h("p", { class: "muted", id: "sources-missing" }, key ? `Citation [${key}]: ` : "",
-      "this server does not serve the bibliography (GET /api/v1/bibliography: ", err.message, "). The entries are in world/data/bibliography.json of the source tree."));
+      "this server does not serve the bibliography (GET /bibliography: ", err.message, "). The entries are in world/data/bibliography.json of the source tree."));
     return;
   }
   const entries = bib.entries || bib.value || [];

@@ -1,23 +1,12 @@
 // Process page (#/process, #/process/ID): the process twins (SX cascades)
 // and, for one, its steady state from POST /digitaltwins/{id}/simulate as
 // a flowsheet diagram with a stream table, stage profiles and a
-// McCabe–Thiele diagram of any binary split. Engines with no API route yet
-// are listed with their CLI command.
+// McCabe–Thiele diagram of any binary split; the engines, each with its
+// workbench (#/process/engine/KEY, engines.js).
 import { api } from "./api.js";
+import { engines, enginePage } from "./engines.js";
 import { chart, fmt } from "./charts.js";
 import { h, fail } from "./dom.js";
-
-// engines the process layer has, the CLI command that runs each, and a
-// pattern for the API route that would serve it (read from /openapi.json,
-// so a route added later shows up here without a change to this page).
-const engines = [
-  { name: "SX steady state (cascade profiles, recovery, purity)", cli: "lodestone sx simulate SPEC.json", route: /\/simulate$/ },
-  { name: "SX design (McCabe–Thiele, stages for a cut)", cli: "lodestone sx design SPEC.json", route: /design/ },
-  { name: "SX dynamics (time series with disturbances)", cli: "lodestone sx dynamic SPEC.json", route: /dynamic/ },
-  { name: "Precipitation balance", cli: "lodestone precip simulate SPEC.json", route: /precip/ },
-  { name: "Calcination balance", cli: "lodestone calcine simulate SPEC.json", route: /calcin/ },
-  { name: "Flowsheet (units joined by streams)", cli: "lodestone flowsheet run SPEC.json", route: /flowsheet/ },
-];
 
 async function processIndex(main) {
   const [res, doc] = await Promise.all([
@@ -34,8 +23,9 @@ async function processIndex(main) {
     h("h3", {}, "Engines"),
     h("table", { id: "process-engines" }, h("tr", {}, h("th", {}, "engine"), h("th", {}, "API route"), h("th", {}, "CLI")),
       engines.map((e) => {
-        const p = paths.filter((x) => e.route.test(x));
-        return h("tr", {}, h("td", {}, e.name), h("td", {}, p.length ? p.join(", ") : h("span", { class: "muted" }, "none yet: CLI only")), h("td", {}, h("code", {}, e.cli)));
+        const served = paths.includes(e.route);
+        return h("tr", { "data-engine": e.key }, h("td", {}, served ? h("a", { href: `#/process/engine/${e.key}` }, e.name) : e.name),
+          h("td", {}, served ? h("code", {}, "POST " + e.route) : h("span", { class: "muted" }, "not served by this server: CLI only")), h("td", {}, h("code", {}, e.cli)));
       })));
 }
 
@@ -49,7 +39,7 @@ function metalsOf(stages) {
 // flowsheet draws the cascade: stages in a row, the aqueous phase from the
 // feed stage down to stage 1 (raffinate), the organic phase from stage 1 up
 // to stage N (extract), each inlet where it enters.
-function flowsheet(spec, out) {
+export function flowsheet(spec, out) {
   const n = spec.stages || out.stages.length;
   const nodes = [], links = [];
   for (let i = 1; i <= n; i++) nodes.push({ name: `stage ${i}`, x: i * 100, y: 100, symbol: "rect", symbolSize: [56, 34], itemStyle: { color: "#f3efe6", borderColor: "#8a4b08" }, label: { show: true, color: "#1d232a" } });
@@ -74,7 +64,7 @@ function flowsheet(spec, out) {
 
 // streamTable lists every stream in and out: phase, stage, flow (L/h) and
 // composition (mg/L) per species.
-function streamTable(spec, out) {
+export function streamTable(spec, out) {
   const streams = [
     ...(spec.inlets || []).map((s, k) => ({ name: s.name || `${s.phase} in (${k + 1})`, dir: "in", phase: s.phase, stage: s.stage, flow: s.flow_L_per_h, c: s.mg_per_L || {} })),
     { name: "raffinate", dir: "out", phase: "aqueous", stage: out.outlets.aqueous.stage, flow: out.outlets.aqueous.flow_L_per_h, c: out.outlets.aqueous.mg_per_L || {} },
@@ -89,7 +79,7 @@ function streamTable(spec, out) {
 
 // stageProfiles draws each metal's concentration by stage, aqueous solid
 // and organic dashed, on a log axis.
-function stageProfiles(stages) {
+export function stageProfiles(stages) {
   const metals = metalsOf(stages);
   const series = metals.flatMap((m, i) => {
     const c = ["#8a4b08", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#17becf", "#bcbd22", "#e377c2"][i % 8];
@@ -136,6 +126,7 @@ function pairs(ms) {
 // processPage shows an SXCascade twin and runs its simulation.
 export async function processPage(main, id) {
   if (!id) return processIndex(main);
+  if (id.startsWith("engine/")) return enginePage(main, id.slice("engine/".length));
   const out = h("div", { id: "process-result" });
   const status = h("p", { class: "muted", id: "process-status" });
   let spec = {}, twin;
