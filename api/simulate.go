@@ -193,6 +193,12 @@ func (a *API) writeBack(ctx context.Context, r *http.Request, id twin.ID, link *
 			return err
 		}
 		pl, patch, err := linkPlant(pt, id, link, resp, props)
+		if err != nil && link == nil {
+			// Without a link the plant is not written anyway; a bad
+			// figure (a zero throughput, a plant's bad availability) must
+			// not fail the cascade's run.
+			pl, patch, err = PlantLink{Plant: pid, MaxNameplateFactor: DefaultMaxNameplateFactor, Refused: "link: required to write the result to plant " + string(pid) + " (" + err.Error() + ")"}, nil, nil
+		}
 		if err != nil {
 			return err
 		}

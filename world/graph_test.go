@@ -179,6 +179,13 @@ func TestNetworkFromTwinsProcess(t *testing.T) {
 				Recovery: 0.98, RecoveryBasis: "mean over La, Nd of each element's best recovery to a product", Converged: true,
 				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
 		},
+		{
+			name: "wide band", props: withProp(result, "throughputCapacityTonnesReoPerYear", 2.95), opts: world.GraphOptions{MaxNameplateFactor: 1e5}, capacity: 2.95, ratioDiv: 0.98,
+			link: &world.ProcessLink{Node: "sep-my-lynas", Used: true, FacilityCapacityTonnesPerYear: 19500, CapacityTonnesPerYear: 2.95, Cascade: "cascade-lynas",
+				Recovery: 0.98, RecoveryBasis: "mean over La, Nd of each element's best recovery to a product", Converged: true,
+				ModelVersion: "lodestone/process/sx steady-state v1", InputHash: "sha256:abc"},
+		},
+		{name: "bad factor", props: result, opts: world.GraphOptions{MaxNameplateFactor: 0.5}, wantField: "max_nameplate_factor"},
 		{name: "bad throughput", props: map[string]any{"throughputCapacityTonnesReoPerYear": "lots"}, wantField: "twins[sep-my-lynas].throughputCapacityTonnesReoPerYear"},
 		{name: "bad recovery", props: map[string]any{"throughputCapacityTonnesReoPerYear": 1.0, "recovery": map[string]any{"organic_Nd": 2.0}}, wantField: "twins[sep-my-lynas].recovery.organic_Nd"},
 	}
