@@ -155,6 +155,11 @@ func cmpOr(a, b string) string {
 func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, nshards, runs int, progress func(done, total int), dead <-chan string) ([]*supply.MCShard, error) {
 	got := map[int]*supply.MCShard{}
 	done := 0
+	it, err := results.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return nil, fmt.Errorf("worker: read results: %w", err)
+	}
+	defer it.Stop()
 	for len(got) < nshards {
 		select {
 		case <-ctx.Done():
@@ -163,27 +168,25 @@ func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, ns
 			return nil, fmt.Errorf("worker: %s", why)
 		default:
 		}
-		batch, err := results.Fetch(16, jetstream.FetchMaxWait(250*time.Millisecond))
+		m, err := it.Next(jetstream.NextMaxWait(250 * time.Millisecond))
+		if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, context.Canceled) || ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			return nil, fmt.Errorf("worker: read results: %w", err)
 		}
-		for m := range batch.Messages() {
-			r, err := DecodeResult(m.Data())
-			if err != nil {
-				return nil, err
-			}
-			if r.Err != "" {
-				return nil, fmt.Errorf("worker: shard [%d, %d): %s", r.From, r.To, r.Err)
-			}
-			if got[r.From] == nil {
-				got[r.From] = r.Shard
-				done += r.To - r.From
-				if progress != nil {
-					progress(done, runs)
-				}
+		r, err := DecodeResult(m.Data())
+		if err != nil {
+			return nil, err
+		}
+		if r.Err != "" {
+			return nil, fmt.Errorf("worker: shard [%d, %d): %s", r.From, r.To, r.Err)
+		}
+		if got[r.From] == nil {
+			got[r.From] = r.Shard
+			done += r.To - r.From
+			if progress != nil {
+				progress(done, runs)
 			}
 		}
 	}
