@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"lodestone/supply"
 	"lodestone/worker"
@@ -219,4 +221,51 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Fatal("a result without a shard")
 		}
 	})
+}
+
+// TestExternalNATS runs the two-worker study against the NATS server of
+// LODESTONE_TEST_NATS (nats-server 2.9 there: single-subject filters
+// only), on streams and subjects of its own.
+func TestExternalNATS(t *testing.T) {
+	url := os.Getenv("LODESTONE_TEST_NATS")
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("LODESTONE_TEST_NATS is not set under CI")
+		}
+		t.Skip("LODESTONE_TEST_NATS is not set (e.g. nats://127.0.0.1:4222)")
+	}
+	tag := fmt.Sprintf("t%d", time.Now().UnixNano())
+	cfg := worker.Config{Prefix: "lodestone_test_" + tag, WorkStream: "LSWORK_" + tag, ResultStream: "LSRES_" + tag, AckWait: time.Second, MaxBlocks: 2}
+	nc := connect(t, url)
+	d, err := worker.NewDispatcher(context.Background(), nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	t.Cleanup(func() {
+		js.DeleteStream(context.Background(), cfg.WorkStream)
+		js.DeleteStream(context.Background(), cfg.ResultStream)
+	})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	killA := startWorker(t, url, cfg, &wg)
+	stopB := startWorker(t, url, cfg, &wg)
+	defer stopB()
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sc := study(t, 30)
+	var once sync.Once
+	got, err := d.Run(context.Background(), "ext", sc, 600, 3, func(done, total int) {
+		if done >= total/2 {
+			once.Do(killA)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := supply.MonteCarlo(context.Background(), sc, supply.MCOptions{Runs: 600, Seed: 3})
+	if bitsOf(t, got) != bitsOf(t, local) {
+		t.Error("the study over external NATS differs from the local study")
+	}
 }
