@@ -523,6 +523,9 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 		defer cancel()
 		s.mu.Lock()
 		study.cancel = cancel
+		if study.cancelled { // DELETE came first
+			cancel()
+		}
 		s.mu.Unlock()
 		s.monteCarlo(ctx, bgRun, sc, study)
 	})
