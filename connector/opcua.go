@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua"
+	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
 
 	"lodestone/twin"
@@ -67,14 +68,23 @@ func (r *Runner) opcuaSession(ctx context.Context, nodes []*ua.NodeID) (ok bool,
 	if err := c.Connect(ctx); err != nil {
 		return false, fmt.Errorf("connect %s: %w", r.spec.Endpoint, err)
 	}
-	defer c.Close(context.WithoutCancel(ctx))
+	defer func() {
+		// On a dead connection these would wait out the request timeout.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		c.Close(cctx)
+	}()
 	notify := make(chan *opcua.PublishNotificationData, 64)
 	interval := time.Duration(r.spec.IntervalMs * float64(time.Millisecond))
 	sub, err := c.Subscribe(ctx, &opcua.SubscriptionParameters{Interval: interval}, notify)
 	if err != nil {
 		return false, fmt.Errorf("subscribe: %w", err)
 	}
-	defer sub.Cancel(context.WithoutCancel(ctx))
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		sub.Cancel(cctx)
+	}()
 	reqs := make([]*ua.MonitoredItemCreateRequest, len(nodes))
 	for i, n := range nodes {
 		reqs[i] = opcua.NewMonitoredItemCreateRequestWithDefaults(n, ua.AttributeIDValue, uint32(i))
@@ -92,10 +102,21 @@ func (r *Runner) opcuaSession(ctx context.Context, nodes []*ua.NodeID) (ok bool,
 	}
 	r.connected.Store(true)
 	r.setState("connected")
+	// A closed connection does not always reach the subscription: a
+	// read of the server's state every 2 s finds it.
+	watch := time.NewTicker(2 * time.Second)
+	defer watch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return true, nil
+		case <-watch.C:
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := c.Read(rctx, &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{{NodeID: ua.NewNumericNodeID(0, id.Server_ServerStatus_State), AttributeID: ua.AttributeIDValue}}})
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				return true, fmt.Errorf("server state: %w", err)
+			}
 		case s := <-states:
 			if s == opcua.Disconnected || s == opcua.Closed {
 				return true, fmt.Errorf("connection %v", s)
