@@ -172,7 +172,7 @@ func TestSupplyRunGraphUsage(t *testing.T) {
 		msg  string
 	}{
 		{"as-of without graph", []string{"supply", "run", "x.json", "--as-of", "2025-01-01"}, 2, "go with --graph"},
-		{"server without graph", []string{"supply", "run", "x.json", "--server", "http://127.0.0.1:1"}, 2, "go with --graph"},
+		{"server with baseline", []string{"supply", "run", "x.json", "--server", "http://127.0.0.1:1", "--runs", "5", "--baseline", "b.json"}, 2, "--server runs one run"},
 		{"two files", []string{"supply", "run", "--graph", "a.json", "b.json"}, 2, "want one SCENARIO file"},
 		{"bad as-of", []string{"supply", "run", "--graph", "--as-of", "soon", "--server", "http://127.0.0.1:1"}, 2, "--as-of"},
 		{"world graph and scenario", []string{"world", "network", "--graph", "--scenario", "baseline", "--server", "http://127.0.0.1:1"}, 2, "aggregate network only"},
