@@ -111,6 +111,10 @@ func (a *API) dataInputs(ctx context.Context, twins []twin.Twin, changes map[twi
 	for _, t := range twins {
 		src, _ := t.Properties["source"].(string)
 		per, _ := t.Properties["sources"].(map[string]any)
+		stale, err := staleCitations(ctx, a.opts.Store, t.ID)
+		if err != nil {
+			return in, err
+		}
 		var texts []string
 		for p := range t.Properties {
 			if p == "source" || p == "sources" {
@@ -121,7 +125,11 @@ func (a *API) dataInputs(ctx context.Context, twins []twin.Twin, changes map[twi
 			if text == "" {
 				text = src
 			}
-			if text != "" {
+			switch {
+			case text == "":
+			case stale[p]:
+				in.StaleCitations++
+			default:
 				in.Cited++
 				texts = append(texts, text)
 			}
@@ -180,6 +188,24 @@ func (a *API) dataInputs(ctx context.Context, twins []twin.Twin, changes map[twi
 		in.NewestAgeHours = math.Max(0, now.Sub(newest).Hours())
 	}
 	return in, nil
+}
+
+// staleCitations are the properties of a twin whose current value was
+// written after its citation (provenance's lodestone:sourceNote): the
+// cited document need not support it.
+func staleCitations(ctx context.Context, st provenance.Reader, id twin.ID) (map[string]bool, error) {
+	doc, err := provenance.Build(ctx, st, id, provenance.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, e := range doc.Entity {
+		if e["lodestone:current"] == true && e["lodestone:sourceNote"] != nil && e["lodestone:twin"] == string(id) {
+			p, _ := e["lodestone:property"].(string)
+			out[p] = true
+		}
+	}
+	return out, nil
 }
 
 // modelInputs grades the engine results the twins carry, from their

@@ -80,6 +80,12 @@ func TestCredibilityGrades(t *testing.T) {
 	if ev := evidence(live["data"], "telemetryCovered"); ev != float64(1) {
 		t.Errorf("telemetry covered %v, want 1", ev)
 	}
+	// A value changed after its citation was written is not counted as
+	// cited.
+	s.do(t, "PATCH", "/digitaltwins/cited", "application/json-patch+json", []byte(`[{"op":"replace","path":"/capacity","value":7}]`), http.StatusNoContent)
+	if f := credReport(t, s.get(t, "/credibility/cited"))["data"]; evidence(f, "staleCitations") != float64(1) || evidence(f, "citedShare") != 0.5 {
+		t.Errorf("after a patch: stale %v, cited share %v; want 1 and 0.5", evidence(f, "staleCitations"), evidence(f, "citedShare"))
+	}
 	// Model: no engine result: N/A.
 	if g := bare["model"].Grade; g != "N/A" {
 		t.Errorf("model grade of a data twin %s, want N/A", g)

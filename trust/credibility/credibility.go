@@ -59,6 +59,9 @@ type DataInputs struct {
 	// "sources"); Cited those with a citation (their entry of the twin's
 	// "sources" map, or the twin's "source" text).
 	Values, Cited int
+	// StaleCitations counts the values not counted as cited because they
+	// were changed after their citation was written.
+	StaleCitations int
 	// CitedKeys are the bibliography keys cited; PrimaryKeys those of
 	// kind "primary"; UnresolvedKeys those not in the bibliography.
 	CitedKeys, PrimaryKeys, UnresolvedKeys []string
@@ -103,13 +106,14 @@ func GradeData(in DataInputs) Filter {
 		{Name: "values", Value: in.Values, Detail: "property values graded (source and sources themselves excluded)"},
 		{Name: "citedValues", Value: in.Cited},
 		{Name: "citedShare", Value: round(cited)},
+		{Name: "staleCitations", Value: in.StaleCitations, Detail: "values changed after their citation was written, not counted as cited"},
 		{Name: "citedKeys", Value: nonNil(in.CitedKeys), Detail: "bibliography keys cited (world/data/bibliography.json)"},
 		{Name: "primaryKeys", Value: nonNil(in.PrimaryKeys)},
 		{Name: "unresolvedKeys", Value: nonNil(in.UnresolvedKeys), Detail: "cited keys not in the bibliography"},
 		{Name: "telemetryDeclared", Value: in.TelemetryDeclared},
 		{Name: "telemetryCovered", Value: in.TelemetryCovered, Detail: fmt.Sprintf("declared telemetry names with a point in the last %g h", in.WindowHours)},
 		{Name: "telemetryCoverage", Value: round(cov)},
-		{Name: "newestTelemetryAge", Value: ageValue(in.NewestAgeHours), Unit: "h"},
+		{Name: "newestTelemetryAge", Value: ageValue(in.NewestAgeHours), Unit: "h", Detail: "null when no point is in the window"},
 		{Name: "writes", Value: in.Writes},
 		{Name: "signedWrites", Value: in.SignedWrites, Detail: in.SignatureNote},
 		{Name: "signedShare", Value: round(signed)},
