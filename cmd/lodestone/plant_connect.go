@@ -25,6 +25,11 @@ func init() {
 			if err != nil {
 				return err
 			}
+			for i := range cfg.Connectors {
+				if cfg.Connectors[i].Password != "" {
+					cfg.Connectors[i].Password = "(set)" // not echoed
+				}
+			}
 			if *asJSON {
 				return plantWriteJSON(env.stdout, cfg)
 			}
