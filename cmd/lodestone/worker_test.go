@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"lodestone/api"
+	"lodestone/client"
 	"lodestone/server"
 	"lodestone/worker"
 )
@@ -70,6 +75,32 @@ func TestSupplyRunServer(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	check("a study on a worker", "--runs", "300", "--seed", "9")
+	// A long study on the worker, cancelled: the server stores it as
+	// cancelled and its shards leave the queue.
+	doc, _ := os.ReadFile(file)
+	var body map[string]any
+	json.Unmarshal(doc, &body)
+	body["runs"], body["days"] = 50000, 3650
+	c := client.New(s.URL(), nil)
+	var run api.ScenarioRun
+	if err := c.Do(context.Background(), "POST", "/scenarios", body, &run); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := c.Do(context.Background(), "DELETE", "/scenarios/"+run.ID, nil, &run); err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != api.RunCancelled {
+		t.Errorf("after DELETE the study on the worker is %s", run.Status)
+	}
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(context.Background(), "LODESTONE_WORK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := st.Info(context.Background(), jetstream.WithSubjectFilter("lodestone_work.shard."+run.ID)); err != nil || info.State.Msgs != 0 {
+		t.Errorf("shards of the cancelled study left in the queue: %v %+v", err, info.State)
+	}
 	if code, _, errOut := runLodestone(t, "", "supply", "run", file, "--runs", "1", "--server", s.URL()); code != 2 || !strings.Contains(errOut, "--server") {
 		t.Errorf("--runs 1 --server: %d %s", code, errOut)
 	}
