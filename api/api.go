@@ -119,9 +119,9 @@ type API struct {
 	ownPipe bool
 	jobs    *jobRegistry
 	// ops holds the metrics (see ops.go).
-	ops *opsState
-	events  eventRoutes
-	now     func() time.Time
+	ops    *opsState
+	events eventRoutes
+	now    func() time.Time
 
 	// Background work (Monte Carlo studies) runs under bgCtx and is
 	// counted in bg, so that Shutdown can stop it and wait for it.
