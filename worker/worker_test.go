@@ -269,3 +269,39 @@ func TestExternalNATS(t *testing.T) {
 		t.Error("the study over external NATS differs from the local study")
 	}
 }
+
+// TestHeartbeats: a shard that runs longer than AckWait is not
+// redelivered while its worker sends InProgress.
+func TestHeartbeats(t *testing.T) {
+	url := embedded(t)
+	nc := connect(t, url)
+	d, err := worker.NewDispatcher(context.Background(), nc, testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := startWorker(t, url, testConfig, &wg)
+	defer stop()
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	if _, err := d.Run(context.Background(), "slow", study(t, 3650), 64, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	js, _ := jetstream.New(nc)
+	cons, err := js.Consumer(context.Background(), "LODESTONE_WORK", "lodestone-workers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("one shard in %v (AckWait %v), %d redelivered", el, testConfig.AckWait, info.NumRedelivered)
+	if el > 2*testConfig.AckWait && info.NumRedelivered != 0 {
+		t.Errorf("a shard under way with heartbeats was redelivered %d times", info.NumRedelivered)
+	}
+}
