@@ -24,7 +24,7 @@ import (
 // credibilityRoutes serves the credibility report (issue 12 item 8).
 func (a *API) credibilityRoutes() []Route {
 	return []Route{
-		{Pattern: "GET /credibility/{id}", Handler: a.credibility, Summary: "Credibility report of a twin, or of every twin of a model (a DTMI): data, model and operational defensibility, each with its grade, the stated rule and the evidence it used (docs/formats/credibility.md)"},
+		{Pattern: "GET /credibility/{id}", Handler: a.credibility, Summary: "Credibility report of a twin, or of every twin of a model (a DTMI): data, model and operational defensibility, each with its grade, the stated rule and the evidence it used (docs/formats/credibility.md)", Response: "CredibilityReport"},
 	}
 }
 

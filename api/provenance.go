@@ -5,17 +5,26 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"reflect"
 
 	"lodestone/store"
+	"lodestone/trust/credibility"
 	"lodestone/trust/provenance"
 	"lodestone/twin"
 	"lodestone/world"
 )
 
+// The answers of the provenance and credibility routes, for the OpenAPI
+// document.
+func init() {
+	schemaTypes["ProvenanceDocument"] = reflect.TypeFor[provenance.Document]()
+	schemaTypes["CredibilityReport"] = reflect.TypeFor[credibility.Report]()
+}
+
 // provenanceRoutes serves the provenance of twins (issue 12 item 7).
 func (a *API) provenanceRoutes() []Route {
 	return []Route{
-		{Pattern: "GET /digitaltwins/{id}/provenance", Handler: a.auditor(a.provenance), Summary: "W3C PROV-JSON provenance of every version of every property value of a twin: the change (event id, log index) that wrote it, the agent, the value it revised, and for process-twin results the run, its spec and engine version, and the cited sources (docs/formats/provenance.md)"},
+		{Pattern: "GET /digitaltwins/{id}/provenance", Handler: a.auditor(a.provenance), Summary: "W3C PROV-JSON provenance of every version of every property value of a twin: the change (event id, log index) that wrote it, the agent, the value it revised, and for process-twin results the run, its spec and engine version, and the cited sources (docs/formats/provenance.md)", Response: "ProvenanceDocument"},
 	}
 }
 
