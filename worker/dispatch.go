@@ -136,12 +136,40 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 		mu.Unlock()
 		nshards++
 	}
-	shards, err := d.collect(ctx, results, nshards, runs, progress, dead)
-	if err != nil {
+	got, err := d.collect(ctx, results, nshards, runs, progress, dead)
+	if errors.Is(err, errNoWorkers) {
+		// The workers are gone: withdraw the shards and run the missing
+		// ones here (the same bits).
+		d.cleanup(study)
+		done := 0
+		for from := 0; from < runs; from += per {
+			if got[from] != nil {
+				done += got[from].To - from
+				continue
+			}
+			sh, err := supply.MonteCarloShard(ctx, sc, opts, from, min(runs, from+per))
+			if err != nil {
+				return nil, err
+			}
+			got[from] = sh
+			done += sh.To - from
+			if progress != nil {
+				progress(done, runs)
+			}
+		}
+	} else if err != nil {
 		return nil, err
+	}
+	shards := make([]*supply.MCShard, 0, len(got))
+	for _, sh := range got {
+		shards = append(shards, sh)
 	}
 	return supply.MergeMC(sc, opts, shards)
 }
+
+// errNoWorkers says that no worker answered while the study's results
+// stalled.
+var errNoWorkers = errors.New("worker: no worker answers")
 
 func cmpOr(a, b string) string {
 	if a != "" {
@@ -152,7 +180,7 @@ func cmpOr(a, b string) string {
 
 // collect reads the study's results until every shard is in, keeping one
 // result per shard (a redelivered shard may be computed twice: same bits).
-func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, nshards, runs int, progress func(done, total int), dead <-chan string) ([]*supply.MCShard, error) {
+func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, nshards, runs int, progress func(done, total int), dead <-chan string) (map[int]*supply.MCShard, error) {
 	got := map[int]*supply.MCShard{}
 	done := 0
 	it, err := results.Messages(jetstream.PullMaxMessages(64))
@@ -160,6 +188,7 @@ func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, ns
 		return nil, fmt.Errorf("worker: read results: %w", err)
 	}
 	defer it.Stop()
+	last := time.Now()
 	for len(got) < nshards {
 		select {
 		case <-ctx.Done():
@@ -170,6 +199,12 @@ func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, ns
 		}
 		m, err := it.Next(jetstream.NextMaxWait(250 * time.Millisecond))
 		if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			if time.Since(last) > d.cfg.AckWait {
+				if !d.Available(ctx) && ctx.Err() == nil {
+					return got, errNoWorkers
+				}
+				last = time.Now()
+			}
 			continue
 		}
 		if err != nil {
@@ -183,18 +218,14 @@ func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, ns
 			return nil, fmt.Errorf("worker: shard [%d, %d): %s", r.From, r.To, r.Err)
 		}
 		if got[r.From] == nil {
-			got[r.From] = r.Shard
+			got[r.From], last = r.Shard, time.Now()
 			done += r.To - r.From
 			if progress != nil {
 				progress(done, runs)
 			}
 		}
 	}
-	out := make([]*supply.MCShard, 0, len(got))
-	for _, s := range got {
-		out = append(out, s)
-	}
-	return out, nil
+	return got, nil
 }
 
 // cleanup withdraws a study's shards left in the queue, stops those under

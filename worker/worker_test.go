@@ -305,3 +305,33 @@ func TestHeartbeats(t *testing.T) {
 		t.Errorf("a shard under way with heartbeats was redelivered %d times", info.NumRedelivered)
 	}
 }
+
+// TestWorkersVanish: when the only worker dies mid-study, the dispatcher
+// runs the missing shards itself, with the same bits.
+func TestWorkersVanish(t *testing.T) {
+	url := embedded(t)
+	d, err := worker.NewDispatcher(context.Background(), connect(t, url), testConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	kill := startWorker(t, url, testConfig, &wg)
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sc := study(t, 60)
+	var once sync.Once
+	got, err := d.Run(context.Background(), "orphan", sc, 1000, 5, func(done, total int) {
+		if done >= total/4 {
+			once.Do(kill)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := supply.MonteCarlo(context.Background(), sc, supply.MCOptions{Runs: 1000, Seed: 5})
+	if bitsOf(t, got) != bitsOf(t, local) {
+		t.Error("the study finished here after its worker died differs from the local study")
+	}
+}
