@@ -222,7 +222,9 @@ func (a *API) modelInputs(r *http.Request, twins []twin.Twin) (credibility.Model
 		}
 		in.Computed++
 		engines[mv] = true
-		if conv, ok := t.Properties["converged"].(bool); ok && conv {
+		// A process result says converged; a scenario run's status
+		// succeeded is its equivalent (it ran to the end).
+		if conv, _ := t.Properties["converged"].(bool); conv || t.Properties["status"] == "succeeded" {
 			in.Converged++
 		}
 		doc, err := provenance.Build(r.Context(), a.opts.Store, t.ID, opts)

@@ -122,6 +122,7 @@ func (b *builder) twin(id twin.ID, chs []store.Change) error {
 		if err := b.process(id, *ch.Twin, changed, ch.Time); err != nil {
 			return err
 		}
+		b.scenario(*ch.Twin, changed, st)
 		b.sources(*ch.Twin, changed)
 	}
 	if last := chs[len(chs)-1]; last.Twin != nil && last.Op != store.OpDelete {
@@ -238,15 +239,16 @@ func (b *builder) process(id twin.ID, t twin.Twin, changed map[string]string, at
 		return nil
 	}
 	simAt, _ := t.Properties["simulatedAt"].(string)
+	if simAt == "" {
+		return nil // not a process-twin result (the simulate route always sets it)
+	}
 	run := "run:" + strings.TrimPrefix(hash, "sha256:") + "@" + simAt
 	if _, seen := b.doc.Activity[run]; !seen {
 		attrs := Attrs{"prov:type": "lodestone:ProcessRun", "lodestone:inputHash": hash, "lodestone:modelVersion": mv, "lodestone:simulatedAt": simAt}
 		if conv, ok := t.Properties["converged"].(bool); ok {
 			attrs["lodestone:converged"] = conv
 		}
-		if simAt != "" {
-			attrs["prov:endTime"] = simAt
-		}
+		attrs["prov:endTime"] = simAt
 		b.doc.Activity[run] = attrs
 		sw := "agent:" + mv
 		b.doc.Agent[sw] = Attrs{"prov:type": "prov:SoftwareAgent", "lodestone:modelVersion": mv}
@@ -275,6 +277,54 @@ func (b *builder) process(id twin.ID, t twin.Twin, changed map[string]string, at
 		relation(b.doc.Used, "use", Attrs{"prov:activity": run, "prov:entity": run + "/input"})
 	}
 	return nil
+}
+
+// scenarioOutputs are the properties of a ScenarioRun twin that its run
+// computed (scenario/run.go Encode).
+var scenarioOutputs = []string{"resultJson", "provenanceJson", "lostTonnes", "demandFillRate", "firstStockout", "fillRates", "status", "error", "completedAt"}
+
+// scenario links the outputs of a scenario run a version wrote to the
+// run, which used the twin's scenarioJson (the SCENARIO document with its
+// network, as of graphAsOf when built from the graph) and was run by the
+// engine modelVersion names.
+func (b *builder) scenario(t twin.Twin, changed map[string]string, st state) {
+	hash, _ := t.Properties["inputHash"].(string)
+	mv, _ := t.Properties["modelVersion"].(string)
+	input, ok := st.entity["scenarioJson"]
+	if hash == "" || mv == "" || !ok {
+		return
+	}
+	var outs []string
+	for _, p := range scenarioOutputs {
+		if e, ok := changed[p]; ok {
+			outs = append(outs, e)
+		}
+	}
+	if len(outs) == 0 {
+		return
+	}
+	done, _ := t.Properties["completedAt"].(string)
+	if done == "" {
+		return // a run in progress has computed nothing yet
+	}
+	run := "run:" + strings.TrimPrefix(hash, "sha256:") + "@" + done
+	if _, seen := b.doc.Activity[run]; !seen {
+		attrs := Attrs{"prov:type": "lodestone:ScenarioRun", "lodestone:inputHash": hash, "lodestone:modelVersion": mv}
+		for _, k := range []string{"graphAsOf", "fromGraph", "seed", "runs", "startDate", "days"} {
+			if v, ok := t.Properties[k]; ok {
+				attrs["lodestone:"+k] = literal(v)
+			}
+		}
+		attrs["prov:endTime"] = done
+		b.doc.Activity[run] = attrs
+		sw := "agent:" + mv
+		b.doc.Agent[sw] = Attrs{"prov:type": "prov:SoftwareAgent", "lodestone:modelVersion": mv}
+		relation(b.doc.WasAssociatedWith, "assoc", Attrs{"prov:activity": run, "prov:agent": sw})
+		relation(b.doc.Used, "use", Attrs{"prov:activity": run, "prov:entity": input})
+	}
+	for _, e := range outs {
+		relation(b.doc.WasDerivedFrom, "der", Attrs{"prov:generatedEntity": e, "prov:usedEntity": input, "prov:activity": run})
+	}
 }
 
 // spec finds the cascade spec a run used: the "spec" value of the twin

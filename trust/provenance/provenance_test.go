@@ -95,6 +95,51 @@ func TestRemoveReplaceDelete(t *testing.T) {
 	}
 }
 
+const runModel = `{"@context":"dtmi:dtdl:context;3","@id":"dtmi:test:Run;1","@type":"Interface","contents":[
+	{"@type":"Property","name":"inputHash","schema":"string"},
+	{"@type":"Property","name":"modelVersion","schema":"string"},
+	{"@type":"Property","name":"scenarioJson","schema":"string"},
+	{"@type":"Property","name":"status","schema":"string"},
+	{"@type":"Property","name":"resultJson","schema":"string"},
+	{"@type":"Property","name":"completedAt","schema":"string"}]}`
+
+// TestScenarioRun: a scenario run twin written pending, then completed:
+// the result derives from the run, which used the scenario document and
+// was run by the engine.
+func TestScenarioRun(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	if _, err := st.PutModels(ctx, []twin.Model{{ID: "dtmi:test:Run;1", DTDL: []byte(runModel)}}, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	base := map[string]any{"inputHash": "sha256:ab", "modelVersion": "lodestone/supply v1", "scenarioJson": "{}", "status": "running"}
+	if _, err := st.PutTwin(ctx, twin.Twin{ID: "r", Metadata: twin.Metadata{Model: "dtmi:test:Run;1"}, Properties: base}, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	p := twin.Patch{{Op: "replace", Path: "/status", Value: "succeeded"}, {Op: "add", Path: "/resultJson", Value: "{\"lost\":1}"}, {Op: "add", Path: "/completedAt", Value: "2026-01-01T00:00:00Z"}}
+	if _, err := st.PatchTwin(ctx, "r", p, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := provenance.Build(ctx, st, "r", provenance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := "run:ab@2026-01-01T00:00:00Z"
+	if a := doc.Activity[run]; a["prov:type"] != "lodestone:ScenarioRun" {
+		t.Fatalf("no scenario run activity: %v", doc.Activity)
+	}
+	found := false
+	for _, d := range doc.WasDerivedFrom {
+		found = found || (d["prov:generatedEntity"] == "twin:r/resultJson/v2" && d["prov:usedEntity"] == "twin:r/scenarioJson/v1" && d["prov:activity"] == run)
+	}
+	if !found {
+		t.Errorf("the result does not derive from the scenario through the run: %v", doc.WasDerivedFrom)
+	}
+	if count(doc.WasAssociatedWith, "prov:agent", "agent:lodestone/supply v1") != 1 {
+		t.Errorf("the run is not associated with its engine: %v", doc.WasAssociatedWith)
+	}
+}
+
 // BenchmarkBuild builds the provenance of a twin with 200 versions (two
 // properties, one patched each time).
 func BenchmarkBuild(b *testing.B) {
