@@ -164,3 +164,19 @@ func TestCredibilityProcessResult(t *testing.T) {
 		t.Errorf("spec matched %v, want 1", evidence(m, "specMatchedTwins"))
 	}
 }
+
+// BenchmarkCredibility reports one twin's credibility on a store of 200
+// twins with the log on: the report runs verify over the whole store, so
+// this is its cost at that size.
+func BenchmarkCredibility(b *testing.B) {
+	s := startLogServer(b, true)
+	s.do(b, "POST", "/models", "application/json", []byte(sensorModel), http.StatusCreated)
+	for i := range 200 {
+		body := fmt.Sprintf(`{"$metadata":{"$model":"dtmi:test:Sensor;1"},"name":"t%d","capacity":%d,"source":"[MCS2025]"}`, i, i)
+		s.do(b, "PUT", fmt.Sprintf("/digitaltwins/t%d", i), "application/json", []byte(body), http.StatusOK)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s.get(b, "/credibility/t7")
+	}
+}
