@@ -412,9 +412,15 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
           onCleanup(() => es.close());
           cancel.onclick = async () => {
             cancel.disabled = true;
-            try { await call("POST", `/scenarios/${encodeURIComponent(run.id)}/cancel`); status.textContent = "cancelling…"; } catch (e) {
+            status.textContent = "cancelling…";
+            // DELETE answers once the study has stopped, with the stored run.
+            try {
+              const { data: stopped } = await call("DELETE", `/scenarios/${encodeURIComponent(run.id)}`);
               es.close();
-              resolve(e.status === 404 || e.status === 405 ? "nocancel" : "error: " + e.message);
+              resolve(stopped && stopped.status ? stopped.status : "cancelled");
+            } catch (e) {
+              // 409: the study ended before the cancel; its progress says how.
+              if (e.status !== 409) { es.close(); resolve(e.status === 404 || e.status === 405 ? "nocancel" : "error: " + e.message); }
             } finally { cancel.disabled = false; }
           };
           es.addEventListener("progress", (m) => {
@@ -427,7 +433,7 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
         });
         bar.hidden = true;
         cancel.hidden = true;
-        if (outcome === "nocancel") { status.textContent = `this server cannot cancel a study (no POST /scenarios/{id}/cancel); run ${run.id} goes on in the background`; await listRuns(run.id); return; }
+        if (outcome === "nocancel") { status.textContent = `this server cannot cancel a study (no DELETE /scenarios/{id}); run ${run.id} goes on in the background`; await listRuns(run.id); return; }
         if (outcome === "cancelled" || outcome === "canceled") { status.textContent = `run ${run.id} cancelled`; await listRuns(run.id); await showRun(run.id).catch(() => {}); return; }
       }
       status.textContent = `run ${run.id} stored in the twin graph`;
