@@ -169,6 +169,10 @@ func ClassOf(method, pattern string) Class {
 	switch {
 	case path == "/openapi.json":
 		return Public
+	case path == "/healthz" || path == "/readyz":
+		// A load balancer's probes carry no credentials; the answers
+		// name checks and their state, never data.
+		return Public
 	case root == "log" || path == "/verify" || (root == "digitaltwins" && strings.HasSuffix(rest, "/provenance")):
 		return Audit
 	}

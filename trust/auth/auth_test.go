@@ -51,6 +51,9 @@ func TestClassOf(t *testing.T) {
 		want            auth.Class
 	}{
 		{"GET", "GET /openapi.json", auth.Public},
+		{"GET", "GET /healthz", auth.Public},
+		{"GET", "GET /readyz", auth.Public},
+		{"GET", "GET /metrics", auth.Read},
 		{"GET", "GET /digitaltwins/{id}", auth.Read},
 		{"GET", "GET /digitaltwins/{id}/relationships", auth.Read},
 		{"GET", "GET /models", auth.Read},
