@@ -17,8 +17,24 @@ import (
 
 // Client talks to one Lodestone server. It is safe for concurrent use.
 type Client struct {
-	base string
-	hc   *http.Client
+	base  string
+	hc    *http.Client
+	token string // bearer token of every request, when set
+}
+
+// WithToken returns a copy of c that sends token as a bearer token (the
+// identities of lodestone serve --auth); "" sends none.
+func (c *Client) WithToken(token string) *Client {
+	cc := *c
+	cc.token = token
+	return &cc
+}
+
+// authorize adds the bearer token to req.
+func (c *Client) authorize(req *http.Request) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 }
 
 // New returns a client of the server at baseURL ("http://127.0.0.1:8080").
@@ -72,6 +88,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	for k, v := range header {
 		req.Header[k] = v
 	}
+	c.authorize(req)
 	res, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err
@@ -235,6 +252,7 @@ func (c *Client) Import(ctx context.Context, r io.Reader, size int64, dryRun boo
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/x-ndjson")
+	c.authorize(req)
 	hc := *c.hc
 	hc.Timeout = 0 // imports of millions of twins take minutes
 	res, err := hc.Do(req)
@@ -280,7 +298,7 @@ func (c *Client) Export(ctx context.Context, w io.Writer, asOf time.Time) error 
 	}
 	hc := *c.hc
 	hc.Timeout = 0
-	cc := &Client{base: c.base, hc: &hc}
+	cc := &Client{base: c.base, hc: &hc, token: c.token}
 	_, err := cc.do(ctx, http.MethodGet, path, nil, "", nil, w)
 	return err
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -69,7 +72,31 @@ func (t *target) connect(ctx context.Context) (*client.Client, func(), error) {
 	if url == "" {
 		url = "http://127.0.0.1:8080"
 	}
-	return client.New(url, nil), func() {}, nil
+	hc, err := remoteHTTPClient(os.Getenv("LODESTONE_CA"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return client.New(url, hc).WithToken(os.Getenv("LODESTONE_TOKEN")), func() {}, nil
+}
+
+// remoteHTTPClient is the HTTP client of the remote commands: nil (the
+// client's default) unless caFile names a PEM bundle that the server's
+// certificate chains to (a server with --tls-cert signed by a private CA).
+func remoteHTTPClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("LODESTONE_CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("LODESTONE_CA: %s holds no PEM certificate", caFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Timeout: 60 * time.Second, Transport: tr}, nil
 }
 
 func printJSON(w io.Writer, v any) error {
