@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lodestone/server"
+)
+
+// doctorServer runs an in-process server with the transparency log on
+// and returns its URL and the signing key file.
+func doctorServer(t *testing.T) (string, string) {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), "log.key")
+	if code, _, stderr := runCLI(t, "trust", "keygen", "lodestone.test/doctor", "--out", keyFile); code != 0 {
+		t.Fatalf("keygen: %d %s", code, stderr)
+	}
+	o := server.DefaultOptions()
+	o.DataDir = t.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	o.LogKey = keyFile
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return s.URL(), keyFile
+}
+
+func doctorJSON(t *testing.T, args ...string) (int, doctorReport, map[string]doctorCheck) {
+	t.Helper()
+	code, out, stderr := runCLI(t, append([]string{"doctor", "--json"}, args...)...)
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("doctor --json: %v: %q %q", err, out, stderr)
+	}
+	by := map[string]doctorCheck{}
+	for _, c := range rep.Checks {
+		by[c.Name] = c
+	}
+	return code, rep, by
+}
+
+// TestDoctor checks a healthy server (exit 0), the JSON field names, a
+// checkpoint altered in transit, a stopped bus, a key readable by others
+// and the --data mode.
+func TestDoctor(t *testing.T) {
+	url0, keyFile := doctorServer(t)
+
+	code, _, by := doctorJSON(t, "--server", url0)
+	if code != 0 || by["log"].Status != docWarn {
+		t.Errorf("empty log: exit %d, log %+v, want a warning", code, by["log"])
+	}
+	resp, err := http.Post(url0+"/models", "application/json", strings.NewReader(`[{"@context":"dtmi:dtdl:context;3","@id":"dtmi:t:A;1","@type":"Interface","contents":[{"@type":"Property","name":"x","schema":"double","writable":true}]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST /models: %s", resp.Status)
+	}
+	code, rep, by := doctorJSON(t, "--server", url0, "--log-key", keyFile)
+	if code != 0 || !rep.OK {
+		t.Fatalf("healthy server: exit %d, report %+v", code, rep)
+	}
+	want := []string{"store", "bus", "workers", "connectors", "log", "clock", "keys", "readiness"}
+	if len(rep.Checks) != len(want) {
+		t.Fatalf("checks %+v, want %v", rep.Checks, want)
+	}
+	for i, name := range want {
+		if rep.Checks[i].Name != name {
+			t.Errorf("check %d is %q, want %q", i, rep.Checks[i].Name, name)
+		}
+	}
+	for _, name := range []string{"store", "log", "clock", "keys", "readiness", "connectors"} {
+		if by[name].Status != docOK {
+			t.Errorf("%s: %+v, want ok", name, by[name])
+		}
+	}
+	// The field names of docs/formats/doctor.md.
+	_, raw, _ := runCLI(t, "doctor", "--json", "--server", url0)
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(raw), &fields); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"target", "ok", "checks"} {
+		if _, ok := fields[f]; !ok {
+			t.Errorf("--json lacks %q: %s", f, raw)
+		}
+	}
+	first := fields["checks"].([]any)[0].(map[string]any)
+	for _, f := range []string{"name", "status", "reason"} {
+		if _, ok := first[f]; !ok {
+			t.Errorf("a check lacks %q: %v", f, first)
+		}
+	}
+
+	// The text output: one line per check.
+	code, out, _ := runCLI(t, "doctor", "--server", url0)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != len(want)+2 || !strings.HasPrefix(lines[1], "ok") || !strings.HasPrefix(lines[len(lines)-1], "ok: ") {
+		t.Errorf("text: exit %d\n%s", code, out)
+	}
+
+	// A proxy that alters one byte of the checkpoint's body.
+	target, _ := url.Parse(url0)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if r.Request.URL.Path != "/log/checkpoint" {
+			return nil
+		}
+		b := make([]byte, 1<<16)
+		n, _ := r.Body.Read(b)
+		r.Body.Close()
+		lines := strings.SplitN(string(b[:n]), "\n", 3)
+		lines[1] = lines[1] + "0" // the tree size
+		body := strings.Join(lines, "\n")
+		r.Body = http.NoBody
+		r.Body = readCloser{strings.NewReader(body)}
+		r.ContentLength = int64(len(body))
+		r.Header.Del("Content-Length")
+		return nil
+	}
+	ts := httptest.NewServer(proxy)
+	defer ts.Close()
+	code, rep, by = doctorJSON(t, "--server", ts.URL)
+	if code != 1 || rep.OK || by["log"].Status != docFail || !strings.Contains(by["log"].Reason, "does not verify") {
+		t.Errorf("tampered checkpoint: exit %d, log %+v", code, by["log"])
+	}
+
+	// A stopped bus: nothing listens on the port.
+	code, _, by = doctorJSON(t, "--server", url0, "--nats", "nats://127.0.0.1:1")
+	if code != 1 || by["bus"].Status != docFail || by["bus"].Hint == "" || by["workers"].Status != docSkip {
+		t.Errorf("stopped bus: exit %d, bus %+v, workers %+v", code, by["bus"], by["workers"])
+	}
+
+	// A key readable by others.
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, by = doctorJSON(t, "--server", url0, "--log-key", keyFile)
+	if code != 1 || by["keys"].Status != docFail || !strings.Contains(by["keys"].Hint, "chmod 600") {
+		t.Errorf("key mode 0644: exit %d, keys %+v", code, by["keys"])
+	}
+
+	// No server at all.
+	code, _, by = doctorJSON(t, "--server", "http://127.0.0.1:1")
+	if code != 1 || by["readiness"].Status != docFail || by["store"].Status != docFail {
+		t.Errorf("no server: exit %d, %+v", code, by)
+	}
+
+	if code, _, _ := runCLI(t, "doctor", "--server", url0, "--data", "x"); code != 2 {
+		t.Errorf("--server and --data: exit %d, want 2", code)
+	}
+}
+
+// TestDoctorData checks a data folder: a fresh store passes the round
+// trip; a missing one fails.
+func TestDoctorData(t *testing.T) {
+	dir := t.TempDir()
+	o := server.DefaultOptions()
+	o.DataDir = dir
+	o.HTTPAddr = "127.0.0.1:0"
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.Shutdown(ctx)
+
+	code, rep, by := doctorJSON(t, "--data", dir)
+	if code != 0 || by["store"].Status != docOK || !strings.Contains(by["store"].Reason, "schema version") {
+		t.Errorf("data: exit %d, %+v", code, rep)
+	}
+	code, _, by = doctorJSON(t, "--data", filepath.Join(dir, "none"))
+	if code != 1 || by["store"].Status != docFail {
+		t.Errorf("missing data: exit %d, %+v", code, by["store"])
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"nats://u:secret@h:4222": "nats://…@h:4222",
+		"nats://h:4222":          "nats://h:4222",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+type readCloser struct{ *strings.Reader }
+
+func (readCloser) Close() error { return nil }
