@@ -57,9 +57,9 @@ const (
 )
 
 type doctorOpts struct {
-	server, data, natsURL, stream, logKey, logKeyPub string
-	timeout                                          time.Duration
-	now                                              func() time.Time
+	server, data, natsURL, stream, logKey, logKeyPub, token string
+	timeout                                                 time.Duration
+	now                                                     func() time.Time
 }
 
 func init() {
@@ -71,6 +71,7 @@ func init() {
 	fs.StringVar(&o.stream, "nats.stream", "LODESTONE", "JetStream stream of the events")
 	fs.StringVar(&o.logKey, "log-key", "", "the transparency log's signing key file: its permissions, and its verifier key against the served one")
 	fs.StringVar(&o.logKeyPub, "log-key-pub", "", "file with the log's trusted verifier key; the checkpoint is verified with it too")
+	fs.StringVar(&o.token, "token", "", "bearer token for a server with authentication (default $LODESTONE_TOKEN); the log routes need the auditor or admin role")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "bound of each check")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	register(&command{
@@ -86,6 +87,9 @@ func init() {
 				return usageError{"doctor: give --server URL or --data DIR, not both"}
 			}
 			o.now = time.Now
+			if o.token == "" {
+				o.token = os.Getenv("LODESTONE_TOKEN")
+			}
 			rep := runDoctor(ctx, o)
 			if *asJSON {
 				if err := printJSON(env.stdout, rep); err != nil {
@@ -189,6 +193,9 @@ func (d *doctor) get(ctx context.Context, path string) (int, []byte, http.Header
 	req, err := http.NewRequestWithContext(ctx, "GET", d.base+path, nil)
 	if err != nil {
 		return 0, nil, nil, err
+	}
+	if d.o.token != "" {
+		req.Header.Set("Authorization", "Bearer "+d.o.token)
 	}
 	resp, err := d.http.Do(req)
 	if err != nil {
@@ -450,6 +457,10 @@ func (d *doctor) serverLog(ctx context.Context) doctorCheck {
 	}
 	if code == http.StatusNotFound {
 		c.Status, c.Reason, c.Hint = docSkip, "the server keeps no transparency log", "start it with --log-key FILE (lodestone trust keygen)"
+		return c
+	}
+	if code == http.StatusUnauthorized || code == http.StatusForbidden {
+		c.Status, c.Reason, c.Hint = docWarn, fmt.Sprintf("GET /log/key: %d: not allowed to read the log", code), "give --token of a principal with the auditor or admin role"
 		return c
 	}
 	d.vkey = strings.TrimSpace(string(key))

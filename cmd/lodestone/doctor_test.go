@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"lodestone/server"
 )
@@ -211,3 +214,49 @@ func TestRedactURL(t *testing.T) {
 type readCloser struct{ *strings.Reader }
 
 func (readCloser) Close() error { return nil }
+
+// TestDoctorNATS checks the bus and workers checks against a real NATS
+// (LODESTONE_TEST_NATS): the stream a server made is found; the ping
+// answers or warns (another test's worker may answer it).
+func TestDoctorNATS(t *testing.T) {
+	natsURL := os.Getenv("LODESTONE_TEST_NATS")
+	if natsURL == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("LODESTONE_TEST_NATS is not set (CI=true)")
+		}
+		t.Skip("LODESTONE_TEST_NATS is not set: no NATS to check")
+	}
+	stream := fmt.Sprintf("DOCTOR%d", time.Now().UnixNano())
+	o := server.DefaultOptions()
+	o.DataDir = t.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	o.NATSURL = natsURL
+	o.NATSStream = stream
+	o.NATSPrefix = strings.ToLower(stream)
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		if nc, err := nats.Connect(natsURL); err == nil {
+			if js, err := nc.JetStream(); err == nil {
+				js.DeleteStream(stream)
+			}
+			nc.Close()
+		}
+	}()
+	code, rep, by := doctorJSON(t, "--server", s.URL(), "--nats", natsURL, "--nats.stream", stream)
+	if code != 0 || by["bus"].Status != docOK || (by["workers"].Status != docOK && by["workers"].Status != docWarn) {
+		t.Errorf("NATS: exit %d, %+v", code, rep)
+	}
+	code, _, by = doctorJSON(t, "--server", s.URL(), "--nats", natsURL, "--nats.stream", stream+"X")
+	if code != 1 || by["bus"].Status != docFail {
+		t.Errorf("missing stream: exit %d, bus %+v", code, by["bus"])
+	}
+}
