@@ -441,8 +441,22 @@ func TestSupplyWorkspaceInBrowser(t *testing.T) {
 	fill(t, ctx, "#supply-editor", `{"name":"browser: MC","graph":true,"start":"2025-01-01","days":120,"runs":40,"seed":3,"random_shocks":[{"name":"sep-cn","nodes":["sep-cn"],"prob_per_day":0.02,"duration_days":20,"capacity_factor":0.3}]}`)
 	click(t, ctx, "#supply-run")
 	waitFor[bool](t, ctx, "the study stored", `document.getElementById("supply-status").textContent.includes("stored in the twin graph") && document.getElementById("run-title").textContent.includes("browser: MC")`)
-	fan := waitFor[string](t, ctx, "Monte Carlo charts", `(() => { const m = document.getElementById("mc-charts"); if (!m) return ""; const f = m.querySelector(".fan-chart"); if (f && f.dataset.ready) return "fan"; if (document.getElementById("fan-missing") && m.querySelector(".dist-chart[data-ready]")) return "no monthly quantiles"; return ""; })()`)
-	t.Logf("Monte Carlo view: %s", fan)
+	// The study's months carry fill_rate_p10/_p50/_p90: a fan chart whose
+	// ECharts option has a P10–P90 band (stacked on P10) per node.
+	fan := waitFor[string](t, ctx, "Monte Carlo charts", `(() => { const m = document.getElementById("mc-charts"); if (!m) return ""; if (document.getElementById("fan-missing")) return "no monthly quantiles"; return `+chartReady("#mc-charts .fan-chart")+` && m.querySelector(".dist-chart[data-ready]") ? "fan" : ""; })()`)
+	if fan != "fan" {
+		t.Fatalf("Monte Carlo view: %s, want a fan chart", fan)
+	}
+	band := eval[[]float64](t, ctx, `(() => { const o = echarts.getInstanceByDom(document.querySelector("#mc-charts .fan-chart")).getOption(); const s = o.series.find(s => s.name.endsWith(" P10–P90") && s.areaStyle && s.stack); return s ? s.data.map(p => p[1]) : []; })()`)
+	if len(band) < 3 {
+		t.Fatalf("fan chart: P10–P90 band with %d points, want one per month", len(band))
+	}
+	for _, w := range band {
+		if w < 0 || w > 100 {
+			t.Errorf("fan chart: band width %v%%, want within [0, 100]", w)
+		}
+	}
+	t.Logf("fan chart: P10–P90 band widths %v (%%)", band)
 	screenshot(t, ctx, shots, "supply-montecarlo")
 
 	// Runs over different horizons are flagged, not differenced.

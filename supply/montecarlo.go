@@ -53,6 +53,59 @@ type MonthMean struct {
 	FillRateCI95     float64 `json:"fill_rate_ci95"`
 	LostCI95         float64 `json:"lost_ci95"`
 	InventoryEndCI95 float64 `json:"inventory_end_ci95"`
+	// The 10th, 50th and 90th percentiles over the runs of the month's
+	// fill rate, for a fan chart. They come from a histogram of fanBins
+	// bins over [0, 1] (plus one for exactly 0 and one for exactly 1), so
+	// they are exact at 0 and 1 and otherwise the middle of a bin 0.005
+	// wide; nearest rank (the ⌈p·runs⌉-th smallest run). Integer counts
+	// merge exactly, so shards give the same bits.
+	FillRateP10 float64 `json:"fill_rate_p10"`
+	FillRateP50 float64 `json:"fill_rate_p50"`
+	FillRateP90 float64 `json:"fill_rate_p90"`
+}
+
+// fanBins is the number of bins of the monthly fill-rate histograms over
+// (0, 1); fanSlots adds one for exactly 0 and one for exactly 1. A study
+// keeps nodes × months × fanSlots counts (25 × 60 × 202 × 4 B ≈ 1.2 MB),
+// whatever its number of runs.
+const (
+	fanBins  = 200
+	fanSlots = fanBins + 2
+)
+
+// fanSlot is the histogram slot of a fill rate in [0, 1].
+func fanSlot(fr float64) int {
+	switch {
+	case fr <= 0:
+		return 0
+	case fr >= 1:
+		return fanSlots - 1
+	}
+	return 1 + min(fanBins-1, int(fr*fanBins))
+}
+
+// fanValue is the value a quantile in slot k reports.
+func fanValue(k int) float64 {
+	switch k {
+	case 0:
+		return 0
+	case fanSlots - 1:
+		return 1
+	}
+	return (float64(k-1) + 0.5) / fanBins
+}
+
+// fanQuantile is the nearest-rank p-quantile of the runs counted in h.
+func fanQuantile(h []uint32, runs int, p float64) float64 {
+	rank := max(1, int(math.Ceil(p*float64(runs))))
+	c := 0
+	for k, x := range h {
+		c += int(x)
+		if c >= rank {
+			return fanValue(k)
+		}
+	}
+	return math.NaN()
 }
 
 // NodeDist holds the distributions of one node's KPIs over the runs.
@@ -153,7 +206,16 @@ func monteCarloRange(ctx context.Context, m *model, opts MCOptions, from, to int
 	var next atomic.Int64
 	var done atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	// Each worker counts its runs' monthly fill rates in its own
+	// histogram; the counts are added after (integers: any order).
+	// The first worker counts straight into the samples'.
+	hists := make([][]uint32, workers)
+	for wi := range workers {
+		hists[wi] = smp.fillHist
+		if wi > 0 {
+			hists[wi] = make([]uint32, n*nm*fanSlots)
+		}
+		h := hists[wi]
 		wg.Go(func() {
 			w := newWorkspace(m)
 			src := rand.NewPCG(0, 0)
@@ -172,7 +234,7 @@ func monteCarloRange(ctx context.Context, m *model, opts MCOptions, from, to int
 						return
 					}
 					w.totals()
-					smp.record(w, r, bs)
+					smp.record(w, r, bs, h)
 				}
 				d := done.Add(int64(hi - lo))
 				if opts.Progress != nil {
@@ -184,6 +246,11 @@ func monteCarloRange(ctx context.Context, m *model, opts MCOptions, from, to int
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for _, h := range hists[1:] {
+		for k, x := range h {
+			smp.fillHist[k] += x
+		}
 	}
 	return smp, nil
 }
@@ -200,6 +267,9 @@ type mcSamples struct {
 	soDays, fill, lost, first []float64
 	tts, ttr                  []float64
 	msum                      []float64
+	// fillHist counts the runs' monthly fill rates, node × month ×
+	// fanSlots (see fanSlot).
+	fillHist []uint32
 	// With money: nodeCost per run*n + node (NodeCost.Total) and cost per
 	// run*5 + k, the RunCost fields in order (revenue at risk, lost demand
 	// cost, holding, mitigation, total).
@@ -211,16 +281,16 @@ func newMCSamples(runs, nb, n, nm int, money bool) *mcSamples {
 	smp := &mcSamples{runs: runs, nb: nb, n: n, nm: nm,
 		soDays: make([]float64, runs*n), fill: make([]float64, runs*n), lost: make([]float64, runs*n),
 		first: make([]float64, runs*n), tts: make([]float64, runs*n), ttr: make([]float64, runs*n),
-		msum: make([]float64, nb*n*nm*6)}
+		msum: make([]float64, nb*n*nm*6), fillHist: make([]uint32, n*nm*fanSlots)}
 	if money {
 		smp.nodeCost, smp.cost = make([]float64, runs*n), make([]float64, runs*5)
 	}
 	return smp
 }
 
-// record stores run r, just simulated in w, and adds its months to bs, the
-// sums of its block.
-func (smp *mcSamples) record(w *workspace, r int, bs []float64) {
+// record stores run r, just simulated in w, adds its months to bs, the
+// sums of its block, and counts its monthly fill rates in h.
+func (smp *mcSamples) record(w *workspace, r int, bs []float64, h []uint32) {
 	m, n, nm := w.m, smp.n, smp.nm
 	soDays, fill, lost, first, tts, ttr := smp.soDays, smp.fill, smp.lost, smp.first, smp.tts, smp.ttr
 	r -= smp.base
@@ -262,6 +332,7 @@ func (smp *mcSamples) record(w *workspace, r int, bs []float64) {
 			s[3] += fr * fr
 			s[4] += acc[2] * acc[2]
 			s[5] += acc[3] * acc[3]
+			h[x*fanSlots+fanSlot(fr)]++
 		}
 	}
 }
@@ -313,6 +384,9 @@ func (smp *mcSamples) result(m *model, seed uint64) *MCResult {
 			nd.Monthly[mo] = MonthMean{Month: m.monthLabel[mo], FillRate: t[0] / r, Lost: t[1] / r, InventoryEnd: t[2] / r,
 				FillRateCI95: tq * sdOfSums(t[0], t[3], runs) / math.Sqrt(r), LostCI95: tq * sdOfSums(t[1], t[4], runs) / math.Sqrt(r),
 				InventoryEndCI95: tq * sdOfSums(t[2], t[5], runs) / math.Sqrt(r)}
+			h := smp.fillHist[(i*nm+mo)*fanSlots:][:fanSlots]
+			mm := &nd.Monthly[mo]
+			mm.FillRateP10, mm.FillRateP50, mm.FillRateP90 = fanQuantile(h, runs, 0.1), fanQuantile(h, runs, 0.5), fanQuantile(h, runs, 0.9)
 		}
 		res.Nodes[id] = nd
 	}
@@ -412,6 +486,9 @@ type MCShard struct {
 	Nodes, Months                       int
 	SoDays, Fill, Lost, First, TTS, TTR []float64
 	MSum                                []float64
+	// FillHist counts the shard's monthly fill rates, node × month × 202
+	// slots (exactly 0, 200 bins over (0, 1), exactly 1).
+	FillHist []uint32
 	// NodeCost and Cost are nil without money.
 	NodeCost, Cost []float64
 }
@@ -433,7 +510,7 @@ func MonteCarloShard(ctx context.Context, s *SimScenario, opts MCOptions, from, 
 		return nil, err
 	}
 	return &MCShard{From: from, To: to, Nodes: smp.n, Months: smp.nm, SoDays: smp.soDays, Fill: smp.fill, Lost: smp.lost,
-		First: smp.first, TTS: smp.tts, TTR: smp.ttr, MSum: smp.msum, NodeCost: smp.nodeCost, Cost: smp.cost}, nil
+		First: smp.first, TTS: smp.tts, TTR: smp.ttr, MSum: smp.msum, FillHist: smp.fillHist, NodeCost: smp.nodeCost, Cost: smp.cost}, nil
 }
 
 // MergeMC summarises the shards of a study of opts.Runs runs of s: they
@@ -457,7 +534,7 @@ func MergeMC(s *SimScenario, opts MCOptions, shards []*MCShard) (*MCResult, erro
 		case sh.From != next:
 			return nil, &FieldError{Field: "shards", Msg: fmt.Sprintf("runs [%d, %d) missing or doubled (a shard starts at %d)", next, sh.From, sh.From)}
 		case sh.To > runs || sh.Nodes != n || sh.Months != nm || len(sh.SoDays) != k*n || len(sh.Fill) != k*n || len(sh.Lost) != k*n ||
-			len(sh.First) != k*n || len(sh.TTS) != k*n || len(sh.TTR) != k*n || len(sh.MSum) != blocks*n*nm*6 ||
+			len(sh.First) != k*n || len(sh.TTS) != k*n || len(sh.TTR) != k*n || len(sh.MSum) != blocks*n*nm*6 || len(sh.FillHist) != n*nm*fanSlots ||
 			(m.money != nil) != (sh.Cost != nil) || sh.Cost != nil && (len(sh.Cost) != k*5 || len(sh.NodeCost) != k*n):
 			return nil, &FieldError{Field: "shards", Msg: fmt.Sprintf("shard [%d, %d) does not fit the study (%d runs, %d nodes, %d months)", sh.From, sh.To, runs, n, nm)}
 		}
@@ -469,6 +546,9 @@ func MergeMC(s *SimScenario, opts MCOptions, shards []*MCShard) (*MCResult, erro
 		copy(smp.tts[o:], sh.TTS)
 		copy(smp.ttr[o:], sh.TTR)
 		copy(smp.msum[sh.From/mcBlock*n*nm*6:], sh.MSum)
+		for k, x := range sh.FillHist {
+			smp.fillHist[k] += x
+		}
 		if sh.Cost != nil {
 			copy(smp.nodeCost[o:], sh.NodeCost)
 			copy(smp.cost[sh.From*5:], sh.Cost)

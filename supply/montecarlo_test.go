@@ -3,6 +3,7 @@ package supply_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -87,5 +88,49 @@ func TestMonthlyConfidenceIntervals(t *testing.T) {
 	p := hits / runs
 	if want := t29 * math.Sqrt(p*(1-p)*runs/(runs-1)) / math.Sqrt(runs); !near(nd.PStockoutCI95, want, 1e-6) || nd.PStockout != p {
 		t.Errorf("P(stockout) %v ± %v, want %v ± %v", nd.PStockout, nd.PStockoutCI95, p, want)
+	}
+}
+
+// TestMonthlyFanQuantiles: a node whose outage starts in January in about
+// half the runs has January's P10 fill rate low and P90 = 1 (exactly: the
+// histogram has a slot for 1), and every month's P10/P50/P90 is the
+// nearest-rank quantile of the runs one by one, to the histogram's bin.
+func TestMonthlyFanQuantiles(t *testing.T) {
+	sc := supply.SimScenario{Start: "2025-01-01", Days: 90,
+		Network:      supply.Network{Nodes: []supply.Node{{ID: "S", CapacityPerPeriod: 1, DemandPerPeriod: 1}}},
+		RandomShocks: []supply.RandomShock{{Name: "r", Nodes: []supply.NodeID{"S"}, ProbPerDay: 0.02, DurationDays: 20}},
+	}
+	const runs, seed = 60, 9
+	mc, err := supply.MonteCarlo(t.Context(), &sc, supply.MCOptions{Runs: runs, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := mc.Nodes["S"]
+	if jan := nd.Monthly[0]; jan.FillRateP10 > 0.8 || jan.FillRateP90 != 1 || jan.FillRateP10 > jan.FillRateP50 || jan.FillRateP50 > jan.FillRateP90 {
+		t.Errorf("January fill rate P10/P50/P90 = %v/%v/%v, want P10 low, P90 = 1", jan.FillRateP10, jan.FillRateP50, jan.FillRateP90)
+	}
+	bin := func(x float64) float64 { // the value the histogram reports for x
+		switch {
+		case x <= 0:
+			return 0
+		case x >= 1:
+			return 1
+		}
+		return (math.Min(199, math.Floor(x*200)) + 0.5) / 200
+	}
+	for mo, got := range nd.Monthly {
+		var fr []float64
+		for r := range runs {
+			res, err := supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(seed, uint64(r))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fr = append(fr, res.Nodes["S"].Monthly[mo].FillRate)
+		}
+		slices.Sort(fr)
+		q := func(p float64) float64 { return bin(fr[max(1, int(math.Ceil(p*runs)))-1]) }
+		if got.FillRateP10 != q(0.1) || got.FillRateP50 != q(0.5) || got.FillRateP90 != q(0.9) {
+			t.Errorf("%s: P10/P50/P90 %v/%v/%v, want %v/%v/%v", got.Month, got.FillRateP10, got.FillRateP50, got.FillRateP90, q(0.1), q(0.5), q(0.9))
+		}
 	}
 }
