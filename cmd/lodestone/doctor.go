@@ -378,6 +378,10 @@ func (d *doctor) workers(ctx context.Context) doctorCheck {
 func (d *doctor) serverConnectors(ctx context.Context) doctorCheck {
 	c := doctorCheck{Name: "connectors"}
 	code, body, _, err := d.get(ctx, "/plant/connectors")
+	if err == nil && (code == http.StatusUnauthorized || code == http.StatusForbidden) {
+		c.Status, c.Reason, c.Hint = docWarn, fmt.Sprintf("GET /plant/connectors: %d: not allowed to read", code), "give --token of a principal with the reader role"
+		return c
+	}
 	if err != nil || code != http.StatusOK {
 		c.Status, c.Reason = docFail, fmt.Sprintf("GET /plant/connectors: %d %v", code, err)
 		return c

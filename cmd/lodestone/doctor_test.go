@@ -260,3 +260,91 @@ func TestDoctorNATS(t *testing.T) {
 		t.Errorf("missing stream: exit %d, bus %+v", code, by["bus"])
 	}
 }
+
+// TestDoctorAuth checks a server with authentication: without a token the
+// read and audit checks warn (the probes are public); an auditor's token
+// reads the log.
+func TestDoctorAuth(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "log.key")
+	if code, _, stderr := runCLI(t, "trust", "keygen", "lodestone.test/doctor", "--out", keyFile); code != 0 {
+		t.Fatalf("keygen: %d %s", code, stderr)
+	}
+	authFile := filepath.Join(dir, "auth.json")
+	if err := os.WriteFile(authFile, []byte(`{"tokens": [{"token": "doctor-token-0123456789", "subject": "doc", "org": "acme", "roles": ["admin", "reader"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := server.DefaultOptions()
+	o.DataDir = t.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	o.LogKey = keyFile
+	o.Auth = authFile
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}()
+	t.Setenv("LODESTONE_TOKEN", "")
+	code, rep, by := doctorJSON(t, "--server", s.URL())
+	if code != 0 || by["connectors"].Status != docWarn || by["log"].Status != docWarn || by["readiness"].Status != docOK {
+		t.Errorf("no token: exit %d, %+v", code, rep)
+	}
+	code, rep, by = doctorJSON(t, "--server", s.URL(), "--token", "doctor-token-0123456789")
+	if code != 0 || by["connectors"].Status != docOK || by["log"].Status == docFail {
+		t.Errorf("admin token: exit %d, %+v", code, rep)
+	}
+}
+
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{"nats://u:p@h:4222", "nats://h", "@", "://@", "a@b://c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := redactURL(s)
+		at, scheme := strings.LastIndex(s, "@"), strings.Index(s, "://")
+		if at < 0 || scheme < 0 || scheme >= at {
+			if got != s {
+				t.Errorf("redactURL(%q) = %q, want it unchanged", s, got)
+			}
+			return
+		}
+		if rest := got[scheme+3:]; !strings.HasPrefix(rest, "…@") || !strings.HasSuffix(rest, s[at+1:]) || len(got) != scheme+3+len("…@")+len(s)-at-1 {
+			t.Errorf("redactURL(%q) = %q: want the user part replaced", s, got)
+		}
+	})
+}
+
+// BenchmarkDoctorServer is one doctor run against an in-process server
+// with the log on and empty (no NATS): eight checks, five HTTP requests.
+func BenchmarkDoctorServer(b *testing.B) {
+	keyFile := filepath.Join(b.TempDir(), "log.key")
+	var out, errb strings.Builder
+	if code := run(context.Background(), &cliEnv{stdout: &out, stderr: &errb, stdin: strings.NewReader("")}, []string{"trust", "keygen", "lodestone.test/doctor", "--out", keyFile}); code != 0 {
+		b.Fatal(errb.String())
+	}
+	o := server.DefaultOptions()
+	o.DataDir = b.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	o.LogKey = keyFile
+	s, err := server.New(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	opts := doctorOpts{server: s.URL(), stream: "LODESTONE", logKey: keyFile, timeout: 5 * time.Second, now: time.Now}
+	for b.Loop() {
+		if rep := runDoctor(b.Context(), opts); !rep.OK {
+			b.Fatalf("%+v", rep)
+		}
+	}
+}
