@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"lodestone/connector"
 	"lodestone/server"
 )
 
@@ -345,6 +346,34 @@ func BenchmarkDoctorServer(b *testing.B) {
 	for b.Loop() {
 		if rep := runDoctor(b.Context(), opts); !rep.OK {
 			b.Fatalf("%+v", rep)
+		}
+	}
+}
+
+func TestJudgeConnectors(t *testing.T) {
+	now := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	d := &doctor{o: doctorOpts{now: func() time.Time { return now }}}
+	up := connector.Status{ID: "mqtt-1", State: "running", Connected: true, Updated: now.Add(-5 * time.Second)}
+	down := connector.Status{ID: "opc-1", State: "connecting", LastError: "dial tcp: refused", Updated: now}
+	stale := up
+	stale.ID, stale.Updated = "mqtt-2", now.Add(-5*time.Minute)
+	slow := up
+	slow.ID, slow.Latency = "mqtt-3", connector.Latency{N: 100, P95: 9000}
+	for _, c := range []struct {
+		name string
+		list []connector.Status
+		want string
+		has  string
+	}{
+		{"none", nil, docOK, "no connector"},
+		{"connected", []connector.Status{up}, docOK, "1 connected"},
+		{"disconnected", []connector.Status{up, down}, docFail, "opc-1 not connected (state connecting, dial tcp: refused)"},
+		{"stale", []connector.Status{stale}, docWarn, "mqtt-2 status last updated 5m0s ago"},
+		{"slow", []connector.Status{slow}, docWarn, "mqtt-3 lag p95 9000 ms"},
+	} {
+		got := d.judgeConnectors(c.list)
+		if got.Status != c.want || !strings.Contains(got.Reason, c.has) {
+			t.Errorf("%s: %+v, want %s with %q", c.name, got, c.want, c.has)
 		}
 	}
 }
