@@ -433,6 +433,15 @@ func TestSupplyWorkspaceInBrowser(t *testing.T) {
 	if !strings.Contains(hl, "CN:shock") {
 		t.Errorf("map highlights %q, want CN as a shock", hl)
 	}
+	// The run reports its lanes' flows (result.arcs), so neither the map
+	// nor the Sankey estimates them.
+	note := waitFor[string](t, ctx, "the map's note on the flows", `document.getElementById("run-map-box").textContent`)
+	if !strings.Contains(note, "Lane flows as the run reports them") {
+		t.Errorf("map note %q, want the run's own lane flows", note)
+	}
+	if est := eval[bool](t, ctx, `document.getElementById("supply-results").textContent.includes("Estimated from the run's KPIs")`); est {
+		t.Error("the single run's flows are still estimated from its KPIs")
+	}
 	waitFor[bool](t, ctx, "Sankey with a legend", chartReady("#sankey")+` && +document.getElementById("sankey").dataset.links >= 8 && document.querySelectorAll("#sankey-legend li").length >= 2`)
 	waitFor[bool](t, ctx, "time series with the shock shaded", chartReady(".fill-chart")+` && document.querySelector(".fill-chart").dataset.bands.includes("shock")`)
 	screenshot(t, ctx, shots, "supply-run")

@@ -16,6 +16,8 @@ type model struct {
 	n     int // nodes
 	na    int // arcs
 	ids   []NodeID
+	// arcMaterial is each arc's declared material (for the run's arcs).
+	arcMaterial []string
 
 	capacity, inv0, demand []float64
 	stockpile              []bool // stage "stockpile": a last-resort source
@@ -201,6 +203,7 @@ func (c *compiler) nodesAndArcs() error {
 		m.from = append(m.from, t.idx[a.From])
 		m.to = append(m.to, t.idx[a.To])
 		m.ratio = append(m.ratio, a.Ratio)
+		m.arcMaterial = append(m.arcMaterial, a.Material)
 		m.invRatio = append(m.invRatio, 1/a.Ratio)
 		m.lead = append(m.lead, a.LeadTimeDays)
 		c.maxLead = max(c.maxLead, a.LeadTimeDays)

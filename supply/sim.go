@@ -51,7 +51,26 @@ type Result struct {
 	Nodes map[NodeID]*NodeKPI `json:"nodes"`
 	// Cost sums the nodes' costs (nil when the scenario has no money).
 	Cost *RunCost `json:"cost,omitempty"`
+	// Arcs are the lanes' flows over the run, one per network arc in the
+	// network's order (a map draws them as they are, not estimated).
+	Arcs []ArcFlow `json:"arcs"`
 }
+
+// ArcFlow is what one arc carried over a run: Shipped is what its
+// upstream node shipped on it (the ship phase), in the upstream node's
+// output units (UpstreamUnits; tonnes in graph scenarios), including what
+// is still in transit at the horizon.
+type ArcFlow struct {
+	From     NodeID  `json:"from"`
+	To       NodeID  `json:"to"`
+	Material string  `json:"material,omitempty"` // as declared; empty: the node's default input
+	Shipped  float64 `json:"shipped"`
+	Unit     string  `json:"unit"`
+}
+
+// UpstreamUnits is ArcFlow.Unit: the network's quantities carry no unit
+// of their own, so an arc's flow is in its upstream node's output units.
+const UpstreamUnits = "upstream output units"
 
 // workspace holds all per-run state; Run reuses it so a day step does not
 // allocate.
@@ -100,6 +119,7 @@ type workspace struct {
 	// customers, served to external demand, and the sum of the end-of-day
 	// stock (unit-days, for holding costs).
 	produced, shipped, served, stockDays []float64
+	arcShipped                           []float64 // per arc, shipped over the run
 	soDays, firstSO                      []int
 	mAcc                                 []float64 // node × month × 4: requested, filled, lost, inventory at the month's end (one cache line per day's update)
 	win                                  []float64 // node × 7 × 2 trailing window (request, fill)
@@ -122,7 +142,7 @@ func newWorkspace(m *model) *workspace {
 		qUsed: make([]float64, len(m.controls)),
 		req:   make([]float64, m.n), fill: make([]float64, m.n), lost: make([]float64, m.n),
 		soDays: make([]int, m.n), firstSO: make([]int, m.n),
-		produced: make([]float64, m.n), shipped: make([]float64, m.n), served: make([]float64, m.n), stockDays: make([]float64, m.n),
+		produced: make([]float64, m.n), shipped: make([]float64, m.n), served: make([]float64, m.n), stockDays: make([]float64, m.n), arcShipped: make([]float64, m.na),
 		mAcc: make([]float64, m.n*len(m.monthLabel)*4),
 		win:  make([]float64, m.n*window*2), recovered: make([]int, m.n),
 		actDay: make([]int, m.na),
@@ -153,7 +173,7 @@ func (w *workspace) reset(rng *rand.Rand) {
 	copy(w.out, m.inv0)
 	copy(w.inBuf, m.inStock0)
 	for _, s := range [][]float64{w.pipe, w.pSum, w.backlog, w.newOrd, w.short, w.ordIn, w.tOut, w.tIn, w.tPipe, w.qUsed,
-		w.req, w.fill, w.lost, w.mAcc, w.win, w.produced, w.shipped, w.served, w.stockDays} {
+		w.req, w.fill, w.lost, w.mAcc, w.win, w.produced, w.shipped, w.served, w.stockDays, w.arcShipped} {
 		clear64(s)
 	}
 	for i := range w.licState {
@@ -609,6 +629,7 @@ func (w *workspace) ship(d, slot int) {
 			}
 			filled += s
 			w.shipped[i] += s
+			w.arcShipped[a] += s
 			// The ring holds lead + delay + 2 slots, so one wrap suffices.
 			at := slot + max(1, lead[a]+arcDelay[a])
 			if at >= m.ringLen {
@@ -918,6 +939,10 @@ func (w *workspace) result() *Result {
 			k.Cost = &c
 		}
 		res.Nodes[id] = k
+	}
+	res.Arcs = make([]ArcFlow, m.na)
+	for a := range res.Arcs {
+		res.Arcs[a] = ArcFlow{From: m.ids[m.from[a]], To: m.ids[m.to[a]], Material: m.arcMaterial[a], Shipped: w.arcShipped[a], Unit: UpstreamUnits}
 	}
 	if m.money != nil {
 		costs := make(map[NodeID]*NodeCost, m.n)

@@ -1,6 +1,7 @@
 package supply_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -58,5 +59,43 @@ func TestRunHandChain(t *testing.T) {
 	}
 	if len(o.Monthly) != 3 || o.Monthly[1].Month != "2025-02" {
 		t.Fatalf("monthly = %+v", o.Monthly)
+	}
+}
+
+// TestRunArcFlows: at rest, the chain's lane carries what the OEM uses
+// (10 a day for 60 days: produced × ratio), and each node's arcs add up to
+// what it shipped; with two sources, the lanes split the same total.
+func TestRunArcFlows(t *testing.T) {
+	sc := chain()
+	res, err := supply.Run(t.Context(), &sc, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []supply.ArcFlow{{From: "M", To: "O", Material: "Dy oxide", Shipped: 600, Unit: supply.UpstreamUnits}}
+	if diff := cmp.Diff(want, res.Arcs); diff != "" {
+		t.Errorf("arcs (-want +got):\n%s", diff)
+	}
+	if use := res.Nodes["O"].Produced * sc.Network.Arcs[0].Ratio; res.Arcs[0].Shipped != use {
+		t.Errorf("lane M→O shipped %v, O used %v", res.Arcs[0].Shipped, use)
+	}
+	two := randomScenario()
+	res, err = supply.Run(t.Context(), &two, rand.New(rand.NewPCG(3, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Arcs) != len(two.Network.Arcs) {
+		t.Fatalf("%d arcs, want %d", len(res.Arcs), len(two.Network.Arcs))
+	}
+	sum := map[supply.NodeID]float64{}
+	for i, a := range res.Arcs {
+		if a.From != two.Network.Arcs[i].From || a.To != two.Network.Arcs[i].To {
+			t.Errorf("arcs[%d] = %s→%s, want the network's %s→%s", i, a.From, a.To, two.Network.Arcs[i].From, two.Network.Arcs[i].To)
+		}
+		sum[a.From] += a.Shipped
+	}
+	for id, k := range res.Nodes {
+		if math.Abs(sum[id]-k.Shipped) > 1e-9*max(1, k.Shipped) {
+			t.Errorf("%s: arcs carry %v, node shipped %v", id, sum[id], k.Shipped)
+		}
 	}
 }

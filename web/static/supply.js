@@ -43,7 +43,8 @@ const builtins = ["CN-2025-18", "CN-2025-57", "CN-2025-61"];
 export function runFlows(net, res, days) {
   const arcs = res && (res.arcs || res.flows);
   if (Array.isArray(arcs) && arcs.length === net.arcs.length) {
-    const v = arcs.map((a) => (typeof a === "number" ? a : a && (typeof a.tonnes === "number" ? a.tonnes : a.flow && typeof a.flow === "object" ? a.flow.mean : a.flow)));
+    // A run's arcs are {from, to, material, shipped, unit}, in the network's order.
+    const v = arcs.map((a) => (typeof a === "number" ? a : a && (typeof a.shipped === "number" ? a.shipped : typeof a.tonnes === "number" ? a.tonnes : a.flow && typeof a.flow === "object" ? a.flow.mean : a.flow)));
     if (v.every((x) => typeof x === "number")) return { flow: v, estimated: false };
   }
   return { flow: estimateFlows(net, (res && res.nodes) || {}, days), estimated: true };
