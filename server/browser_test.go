@@ -536,6 +536,7 @@ func TestDashboardScreenshots(t *testing.T) {
 		}
 	}
 	view("graph", "graph?layout=lanes&q="+url.QueryEscape("SELECT a, b FROM DIGITALTWINS MATCH (a)-[:feeds]->(b)"), chartReady("#graph-chart"))
+	view("graph-circle", "graph?layout=circle", chartReady("#graph-chart")+` && +document.getElementById("graph-chart").dataset.nodes > 400`)
 	view("twin", "twin/"+browserTwin, `document.querySelectorAll("#twin-history tr.history-entry").length > 1 && !!document.getElementById("rels-table")`)
 	view("map", "map/"+r.ID, chartReady("#run-map"))
 	view("supply", "supply/"+r.ID, chartReady("#sankey")+" && "+chartReady(".fill-chart")+` && (document.getElementById("sankey").scrollIntoView({block: "center"}), true)`)

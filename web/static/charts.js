@@ -150,6 +150,7 @@ export function graphChart(nodes, edges, { layout = "auto", height = 560, focus,
       itemStyle: n.id === focus ? { borderColor: "#000", borderWidth: 2 } : undefined,
     };
   });
+  if (big && layout === "circle") return bigGraphChart(nodes, edges, models, pos, { height, id, onNode, focus });
   const links = edges.filter((e) => ids.has(e.source) && ids.has(e.target)).map((e) => ({ source: e.source, target: e.target, value: e.name || "",
     // In lanes, the chain's own lanes stand out; links to the band of
     // other twins (countries, companies, materials) stay faint.
@@ -190,6 +191,53 @@ export function graphChart(nodes, edges, { layout = "auto", height = 560, focus,
       c.on("graphroam", heads);
     }
     if (onNode) c.on("click", (p) => { if (p.dataType === "node" && !String(p.data.id).startsWith("lane:")) onNode(p.data.id); }); };
+  return box;
+}
+
+// bigGraphChart draws a large graph in its circle layout as ECharts'
+// large-mode scatter (one series per model, so the legend and colours
+// match the graph view) and one large-mode lines series on a hidden
+// cartesian grid: the graph series lays out and hit-tests every element on
+// each frame, which took seconds at 5,000 twins; these draw in one pass.
+function bigGraphChart(nodes, edges, models, pos, { height, id, onNode, focus }) {
+  const series = models.map((m) => ({ name: modelLabel(m), type: "scatter", large: true, largeThreshold: 400, symbolSize: 5,
+    itemStyle: { color: colourOf(m) }, data: [], ids: [] }));
+  for (const n of nodes) {
+    const s = series[models.indexOf(n.model || "")];
+    const p = pos.get(n.id);
+    s.data.push([p.x, p.y]);
+    s.ids.push(n.id);
+  }
+  const coords = [];
+  for (const e of edges) {
+    const a = pos.get(e.source), b = pos.get(e.target);
+    if (a && b) coords.push({ coords: [[a.x, a.y], [b.x, b.y]] });
+  }
+  const idsOf = series.map((s) => s.ids);
+  const option = {
+    animation: false,
+    tooltip: { formatter: (p) => (p.seriesType === "scatter" ? `${idsOf[p.seriesIndex - 1][p.dataIndex]}<br>${p.seriesName}` : "") },
+    legend: [{ data: models.map(modelLabel), type: "scroll", top: 0, textStyle: { fontSize: 11 } }],
+    grid: { top: 36, left: 8, right: 8, bottom: 8 },
+    xAxis: { type: "value", show: false, scale: true }, yAxis: { type: "value", show: false, scale: true },
+    dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "inside", yAxisIndex: 0, filterMode: "none" }],
+    series: [
+      { type: "lines", coordinateSystem: "cartesian2d", large: true, largeThreshold: 400, silent: true, data: coords,
+        lineStyle: { color: "#9aa0a6", opacity: 0.25, width: 0.5 } },
+      ...series.map(({ ids, ...s }) => s),
+    ],
+  };
+  const f = focus && pos.get(focus);
+  if (f) option.series.push({ name: "focus", type: "scatter", symbolSize: 14, silent: true, z: 5, data: [[f.x, f.y]],
+    itemStyle: { color: colourOf((nodes.find((n) => n.id === focus) || {}).model || ""), borderColor: "#000", borderWidth: 2 },
+    label: { show: true, position: "right", formatter: focus } });
+  const box = chart(option, { height, id, cls: "graph-chart" });
+  box.dataset.nodes = String(nodes.length);
+  box.dataset.edges = String(coords.length);
+  box.dataset.layout = "circle";
+  box.onchart = (c) => {
+    if (onNode) c.on("click", (p) => { if (p.seriesType === "scatter") onNode(idsOf[p.seriesIndex - 1][p.dataIndex]); });
+  };
   return box;
 }
 
