@@ -11,7 +11,11 @@ import { supplyPage } from "./supply.js";
 const main = document.getElementById("main");
 let cleanup = []; // closers of the current page (event streams)
 
-function show(...nodes) { main.replaceChildren(...nodes); }
+// routeGen counts navigations. A page renders after its data arrives; if
+// the user (or a test) has moved on meanwhile, its late render must not
+// replace the newer page, so every render names the navigation it serves.
+let routeGen = 0;
+function showAt(gen, ...nodes) { if (gen === routeGen) main.replaceChildren(...nodes); }
 const text = (v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : v === undefined ? "" : String(v));
 
 function setLive(on) { document.getElementById("live").classList.toggle("on", !!on); }
@@ -24,9 +28,16 @@ function parseHash() {
   return { page, arg: decodeURIComponent(rest.join("/")), params: new URLSearchParams(qs || "") };
 }
 
+// inView puts a module page's view in place and hands it to the page.
+function inView(view) { main.replaceChildren(view); return view; }
+
 async function route() {
+  const gen = ++routeGen;
   for (const c of cleanup) c();
   cleanup = [];
+  // Pages of the other modules render into a view of their own, which the
+  // next navigation detaches: their late renders land out of sight.
+  const view = document.createElement("div");
   const { page, arg, params } = parseHash();
   const navOf = { twin: "twins", "new-twin": "twins", sources: "sources" };
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.page === (navOf[page] || page));
@@ -37,17 +48,17 @@ async function route() {
       case "twins": return await twinsPage(arg);
       case "new-twin": return await newTwinPage(arg);
       case "twin": return await twinPage(arg, params.get("asOf") || "");
-      case "graph": return await graphPage(main, arg, params);
-      case "map": return await mapPage(main, arg, params);
-      case "process": return await processPage(main, arg);
-      case "supply": return await supplyPage(main, arg, onCleanup);
-      case "query": return await queryPage(main, params);
+      case "graph": return await graphPage(inView(view), arg, params);
+      case "map": return await mapPage(inView(view), arg, params);
+      case "process": return await processPage(inView(view), arg);
+      case "supply": return await supplyPage(inView(view), arg, onCleanup);
+      case "query": return await queryPage(inView(view), params);
       case "events": return eventsPage();
       case "sources": return await sourcesPage(arg);
       default: return await homePage();
     }
   } catch (err) {
-    show(fail(err));
+    showAt(gen, fail(err));
   }
 }
 
@@ -56,12 +67,13 @@ async function count(q) {
 }
 
 async function homePage() {
+  const gen = routeGen;
   const [models, twins, rels] = await Promise.all([
     api.models().then((r) => r.value.length).catch(() => "?"),
     count("SELECT COUNT() FROM DIGITALTWINS"),
     count("SELECT COUNT() FROM RELATIONSHIPS"),
   ]);
-  show(
+  showAt(gen, 
     h("h2", {}, "Twin graph"),
     h("div", { class: "cards" },
       h("a", { class: "card", href: "#/models" }, h("h3", {}, String(models)), "models"),
@@ -82,6 +94,7 @@ function extendsOf(def) {
 }
 
 async function modelsPage(selected) {
+  const gen = routeGen;
   const res = await api.models();
   const models = res.value;
   const byId = new Map(models.map((m) => [m.id, m]));
@@ -103,7 +116,7 @@ async function modelsPage(selected) {
   }));
   const left = h("div", {}, h("h2", {}, `Models (${models.length})`), tree(roots), uploadBox());
   const right = h("div", { id: "model-detail" });
-  show(h("div", { class: "split" }, left, right));
+  showAt(gen, h("div", { class: "split" }, left, right));
   if (selected) await modelDetail(right, byId.get(selected), children.has(selected));
 }
 
@@ -158,6 +171,7 @@ async function modelDetail(box, m, extended) {
 export function escapeQ(s) { return s.replace(/\\/g, "\\\\").replace(/'/g, "\\'"); }
 
 async function twinsPage(model) {
+  const gen = routeGen;
   const input = h("input", { type: "search", id: "twin-search", placeholder: "twin id starts with…" });
   const table = h("div", { id: "twin-results" });
   let token = null;
@@ -182,13 +196,14 @@ async function twinsPage(model) {
     } catch (err) { table.replaceChildren(fail(err)); }
   }
   input.addEventListener("input", () => run(false));
-  show(h("h2", {}, "Twins", model ? h("span", { class: "tag" }, model) : null),
+  showAt(gen, h("h2", {}, "Twins", model ? h("span", { class: "tag" }, model) : null),
     h("div", { class: "row" }, input, h("a", { class: "button", id: "new-twin", href: `#/new-twin/${encodeURIComponent(model || "")}` }, "New twin")), table, more);
   await run(false);
 }
 
 // newTwinPage creates a twin: a model, an id and the model's form.
 async function newTwinPage(model) {
+  const gen = routeGen;
   const defs = await modelDefs();
   const pick = h("select", { id: "new-model", "data-path": "$metadata/$model" }, h("option", { value: "" }, "choose a model"),
     [...defs.values()].filter((m) => !m.decommissioned).sort((a, b) => a.id.localeCompare(b.id)).map((m) => h("option", { value: m.id }, `${display(m.displayName) || modelLabel(m.id)} — ${m.id}`)));
@@ -199,7 +214,7 @@ async function newTwinPage(model) {
   const errs = h("ul", { class: "form-errors" });
   const outer = h("div", { class: "new-twin" }, h("h2", {}, "New twin"), errs,
     h("div", { class: "row" }, h("span", { class: "field" }, pick), h("span", { class: "field" }, id)), box);
-  show(outer);
+  showAt(gen, outer);
   if (!model) return;
   const tf = await twinForm(model, {});
   const save = h("button", { id: "new-save", onclick: async () => {
@@ -250,6 +265,7 @@ function valueText(v, unit) {
 }
 
 async function twinPage(id, asOf) {
+  const gen = routeGen;
   const twinBox = h("div", { id: "twin-props" });
   const relBox = h("div", { id: "twin-rels" });
   const histBox = h("div", { id: "twin-history" });
@@ -262,7 +278,7 @@ async function twinPage(id, asOf) {
     asOfPicker(asOf, setAsOf, "twin-asof"),
     asOf ? null : h("button", { class: "secondary", id: "twin-edit-open", onclick: () => openEdit() }, "Edit"),
     asOf ? null : h("button", { class: "danger", id: "twin-delete", onclick: () => del() }, "Delete"));
-  show(h("h2", {}, id, asOf ? h("span", { class: "tag", id: "asof-tag" }, "as of " + shortTime(asOf)) : null), head, errs, editBox, twinBox,
+  showAt(gen, h("h2", {}, id, asOf ? h("span", { class: "tag", id: "asof-tag" }, "as of " + shortTime(asOf)) : null), head, errs, editBox, twinBox,
     h("h3", {}, "Relationships"), relBox, h("h3", {}, "History"), histBox);
   let units = new Map();
   const schemas = new Map();
@@ -408,14 +424,15 @@ async function relForm(t, done) {
 // --- sources --------------------------------------------------------------
 
 async function sourcesPage(key) {
+  const gen = routeGen;
   let bib;
   try { bib = await api.bibliography(); } catch (err) {
-    show(h("h2", {}, "Sources"), h("p", { class: "muted", id: "sources-missing" }, key ? `Citation [${key}]: ` : "",
+    showAt(gen, h("h2", {}, "Sources"), h("p", { class: "muted", id: "sources-missing" }, key ? `Citation [${key}]: ` : "",
       "this server does not serve the bibliography (GET /bibliography: ", err.message, "). The entries are in world/data/bibliography.json of the source tree."));
     return;
   }
   const entries = bib.entries || bib.value || [];
-  show(h("h2", {}, "Sources"), bib.description ? h("p", { class: "muted" }, bib.description) : null,
+  showAt(gen, h("h2", {}, "Sources"), bib.description ? h("p", { class: "muted" }, bib.description) : null,
     h("table", { id: "sources-table" }, h("tr", {}, h("th", {}, "key"), h("th", {}, "reference"), h("th", {}, "kind"), h("th", {}, "note")),
       entries.map((e) => h("tr", { id: "src-" + e.key, class: e.key === key ? "selected" : "" }, h("td", {}, h("b", {}, e.key)),
         h("td", {}, e.author ? e.author + " " : "", e.year ? `(${e.year}) ` : "(n.d.) ", h("i", {}, e.title), e.publisher ? `. ${e.publisher}` : "", e.identifier ? `. ${e.identifier}` : "",
@@ -428,8 +445,9 @@ async function sourcesPage(key) {
 // --- events ---------------------------------------------------------------
 
 function eventsPage() {
+  const gen = routeGen;
   const list = h("tbody");
-  show(h("h2", {}, "Live events"), h("table", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "type"), h("th", {}, "subject")), list));
+  showAt(gen, h("h2", {}, "Live events"), h("table", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "type"), h("th", {}, "subject")), list));
   const es = events("", (ev) => {
     list.prepend(h("tr", { class: "flash" }, h("td", { class: "time", title: ev.time || "" }, shortTime(ev.time)), h("td", {}, ev.type), h("td", {}, ev.subject ? h("a", { href: `#/twin/${encodeURIComponent(ev.subject)}` }, ev.subject) : "")));
     while (list.children.length > 200) list.lastChild.remove();
