@@ -21,4 +21,7 @@ type Model struct {
 	// queries can test model inheritance (IS_OF_MODEL) and so that a model
 	// that others extend is not deleted.
 	Extends []string `json:"extends,omitempty"`
+	// Org is the organisation that owns the model: the org of the
+	// principal that uploaded it; "" without --auth.
+	Org string `json:"org,omitempty"`
 }

@@ -22,6 +22,15 @@ type Relationship struct {
 	ETag ETag
 	// Properties holds the edge properties, keyed by name.
 	Properties map[string]any
+	// Org is the organisation that owns the relationship ("$org"): the org
+	// of the principal that created it; "" without --auth.
+	Org string
+	// Writer is the subject of the principal of the last write
+	// ("$writer"); "" without --auth.
+	Writer string
+	// Signer is the id of the key that signed the last write ("$signer");
+	// "" for an unsigned write.
+	Signer string
 }
 
 // MarshalJSON implements json.Marshaler with ADT's relationship shape.
@@ -39,6 +48,7 @@ func (r Relationship) MarshalJSON() ([]byte, error) {
 	writeJSONString(&b, r.Name)
 	b.WriteString(`,"$targetId":`)
 	writeJSONString(&b, string(r.TargetID))
+	writeOwner(&b, r.Org, r.Writer, r.Signer)
 	if err := writeProps(&b, r.Properties); err != nil {
 		return nil, err
 	}
@@ -73,6 +83,12 @@ func (r *Relationship) UnmarshalJSON(data []byte) error {
 			dst = &r.Name
 		case "$etag":
 			dst = (*string)(&r.ETag)
+		case "$org":
+			dst = &r.Org
+		case "$writer":
+			dst = &r.Writer
+		case "$signer":
+			dst = &r.Signer
 		default:
 			return invalidf("unknown system property %q", k)
 		}

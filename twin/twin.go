@@ -36,6 +36,15 @@ type Metadata struct {
 	LastUpdateTime time.Time
 	// Properties holds per-property metadata, keyed by property name.
 	Properties map[string]PropertyMetadata
+	// Org is the organisation that owns the twin ("$org"): the org of the
+	// principal that created it. "" for twins written without --auth.
+	Org string
+	// Writer is the subject of the principal of the last write
+	// ("$writer"); "" without --auth.
+	Writer string
+	// Signer is the id of the key that signed the last write's DSSE
+	// envelope ("$signer"); "" for an unsigned write.
+	Signer string
 }
 
 // PropertyMetadata is the metadata of one property value.
@@ -143,6 +152,7 @@ func (m Metadata) MarshalJSON() ([]byte, error) {
 		b.Write(last)
 		b.WriteByte('"')
 	}
+	writeOwner(&b, m.Org, m.Writer, m.Signer)
 	for _, k := range slices.Sorted(maps.Keys(m.Properties)) {
 		pm := m.Properties[k]
 		b.WriteByte(',')
@@ -196,6 +206,12 @@ func metadataFrom(v any) (Metadata, error) {
 				return Metadata{}, err
 			}
 			m.LastUpdateTime = t
+		case k == "$org" || k == "$writer" || k == "$signer":
+			s, ok := v.(string)
+			if !ok {
+				return Metadata{}, invalidf("$metadata.%s is not a string", k)
+			}
+			*m.ownerField(k) = s
 		case strings.HasPrefix(k, "$"):
 			// ADT adds read-only keys here in some versions; keep none.
 		default:
@@ -210,6 +226,31 @@ func metadataFrom(v any) (Metadata, error) {
 		}
 	}
 	return m, nil
+}
+
+// ownerField returns the field of the owner key k ("$org", "$writer" or
+// "$signer").
+func (m *Metadata) ownerField(k string) *string {
+	switch k {
+	case "$org":
+		return &m.Org
+	case "$writer":
+		return &m.Writer
+	}
+	return &m.Signer
+}
+
+// writeOwner appends ,"$org":…,"$signer":…,"$writer":… for the non-empty
+// ones, in key order (the order json.Marshal gives a map, which the
+// stores' spliced documents rely on).
+func writeOwner(b *bytes.Buffer, org, writer, signer string) {
+	for _, kv := range [3][2]string{{"$org", org}, {"$signer", signer}, {"$writer", writer}} {
+		if kv[1] == "" {
+			continue
+		}
+		b.WriteString(`,"` + kv[0] + `":`)
+		writeJSONString(b, kv[1])
+	}
 }
 
 // writeJSONString writes s as a JSON string, with the fast path of a
@@ -363,6 +404,9 @@ func (t Twin) ApplyPatch(p Patch, now time.Time) (Twin, error) {
 		}
 		switch tok[0] {
 		case "$metadata":
+			if len(tok) > 1 && (tok[1] == "$org" || tok[1] == "$writer" || tok[1] == "$signer") {
+				return Twin{}, &PatchError{Index: i, Op: op.Op, Path: op.Path, Err: errors.New("read-only system property: the server records the owner, writer and signer")}
+			}
 			metaTouched = true
 		case "$dtId", "$etag":
 			return Twin{}, &PatchError{Index: i, Op: op.Op, Path: op.Path, Err: errors.New("read-only system property")}
@@ -409,7 +453,8 @@ func (t Twin) applyToProperties(p Patch, now time.Time) (Twin, error) {
 	if err != nil {
 		return Twin{}, err
 	}
-	out := Twin{ID: t.ID, ETag: t.ETag, Metadata: Metadata{Model: t.Metadata.Model, LastUpdateTime: now}}
+	out := Twin{ID: t.ID, ETag: t.ETag, Metadata: Metadata{Model: t.Metadata.Model, LastUpdateTime: now,
+		Org: t.Metadata.Org, Writer: t.Metadata.Writer, Signer: t.Metadata.Signer}}
 	if len(props) > 0 {
 		out.Properties = props
 	}
@@ -444,6 +489,7 @@ func (t Twin) applyWithMetadata(p Patch, now time.Time) (Twin, error) {
 	}
 	out.Metadata.Model = model
 	out.Metadata.LastUpdateTime = now
+	out.Metadata.Org, out.Metadata.Writer, out.Metadata.Signer = t.Metadata.Org, t.Metadata.Writer, t.Metadata.Signer
 	for k, v := range mdRaw {
 		if strings.HasPrefix(k, "$") {
 			continue
