@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,15 @@ const sensorModel = `{"@context":["dtmi:dtdl:context;3","dtmi:dtdl:extension:qua
 type fixture struct {
 	st   store.Store
 	pipe *pipeline.Pipeline
+	// lags counts the calls of the runners' lag function; lastLag is the
+	// last age told, in ns.
+	lags, lastLag atomic.Int64
+}
+
+// onLag is the fixture's Runner.OnLag function.
+func (f *fixture) onLag(_ string, lag time.Duration) {
+	f.lags.Add(1)
+	f.lastLag.Store(int64(lag))
 }
 
 // setup opens a store with the sensor model and twins s0…s(n-1).

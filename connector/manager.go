@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"lodestone/dtdl"
 	"lodestone/pipeline"
@@ -20,10 +21,19 @@ type Manager struct {
 	wg      sync.WaitGroup
 }
 
+// Options are the optional settings of Start.
+type Options struct {
+	// Logger receives the connectors' diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Lag, when set, is told after each stored batch the age of its newest
+	// value, by connector (see Runner.OnLag).
+	Lag func(connector string, lag time.Duration)
+}
+
 // Start checks every mapping with a fixed target against the twin's model
 // (an error names the field: a property of the wrong type, a telemetry the
 // model lacks) and starts the connectors. Stop ends them.
-func Start(ctx context.Context, cfg Config, pipe *pipeline.Pipeline, log *slog.Logger) (*Manager, error) {
+func Start(ctx context.Context, cfg Config, pipe *pipeline.Pipeline, opts Options) (*Manager, error) {
 	for i, s := range cfg.Connectors {
 		if err := CheckTargets(ctx, fmt.Sprintf("connectors[%d]", i), s, pipe); err != nil {
 			return nil, err
@@ -32,7 +42,8 @@ func Start(ctx context.Context, cfg Config, pipe *pipeline.Pipeline, log *slog.L
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m := &Manager{cancel: cancel}
 	for _, s := range cfg.Connectors {
-		r := NewRunner(s, pipe, log)
+		r := NewRunner(s, pipe, opts.Logger)
+		r.OnLag(opts.Lag)
 		m.runners = append(m.runners, r)
 		m.wg.Go(func() {
 			if err := r.Run(ctx); err != nil {

@@ -34,6 +34,7 @@ func mqttRun(t testing.TB, f *fixture, batch int) (*connector.Runner, mqtt.Clien
 		t.Fatal(err)
 	}
 	r := connector.NewRunner(c.Connectors[0], f.pipe, nil)
+	r.OnLag(f.onLag)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -139,6 +140,11 @@ func TestMQTT(t *testing.T) {
 	st := r.Status()
 	if st.Stored != n+2 || st.DeadLettered != int64(len(bad)) || st.Latency.N == 0 {
 		t.Errorf("status %+v", st)
+	}
+	// The server's lodestone_connector_lag_seconds gauge is set from the
+	// lag function: told once per stored batch, never a negative age.
+	if n, lag := f.lags.Load(), time.Duration(f.lastLag.Load()); n == 0 || n > st.Batches || lag < 0 {
+		t.Errorf("lag told %d times (batches %d), last %v", n, st.Batches, lag)
 	}
 	docs, err := f.st.ListDocs(ctx, connector.KindDeadLetter)
 	if err != nil || len(docs) != len(bad) {

@@ -64,6 +64,10 @@ type Runner struct {
 	state   string
 
 	models sync.Map // twin.ID → model id
+
+	// lag, when set, is told the age of the newest value of each stored
+	// batch (source time to stored).
+	lag func(connector string, lag time.Duration)
 }
 
 // NewRunner prepares a connector; Run starts it.
@@ -79,6 +83,12 @@ func NewRunner(spec Spec, pipe *pipeline.Pipeline, log *slog.Logger) *Runner {
 		state: "starting",
 	}
 }
+
+// OnLag sets the function told, after each stored batch, the age of its
+// newest value (from its source time, or its arrival when the source gives
+// none, to its being stored): the server sets the lodestone_connector_lag_seconds
+// gauge with it. Call it before Run.
+func (r *Runner) OnLag(f func(connector string, lag time.Duration)) { r.lag = f }
 
 // writers is how many goroutines drain the queue into the pipeline.
 const writers = 4
@@ -259,6 +269,7 @@ func (r *Runner) flush(ctx context.Context, batch []sample) {
 		samples []sample
 	}
 	var msgs []*msg
+	var newest time.Time
 	open := map[msgKey]*msg{}
 	patches := map[twin.ID][]sample{}
 	for _, s := range batch {
@@ -288,11 +299,11 @@ func (r *Runner) flush(ctx context.Context, batch []sample) {
 			return err
 		})
 		for i, m := range msgs {
+			e := err
 			if err == nil && refused != nil {
-				r.done(ctx, m.samples, refused[i])
-			} else {
-				r.done(ctx, m.samples, err)
+				e = refused[i]
 			}
+			newest = later(newest, r.done(ctx, m.samples, e))
 		}
 	}
 	for id, ss := range patches {
@@ -305,8 +316,18 @@ func (r *Runner) flush(ctx context.Context, batch []sample) {
 			_, err := r.pipe.PatchTwin(ctx, id, pt, store.Condition{}, comp)
 			return err
 		})
-		r.done(ctx, ss, err)
+		newest = later(newest, r.done(ctx, ss, err))
 	}
+	if r.lag != nil && !newest.IsZero() {
+		r.lag(r.spec.ID, r.now().Sub(newest))
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // retry retries a write refused for a passing reason (busy).
@@ -329,13 +350,15 @@ func (r *Runner) retry(ctx context.Context, f func() error) error {
 	return err
 }
 
-func (r *Runner) done(ctx context.Context, ss []sample, err error) {
+// done counts the samples ss stored, or dead-letters them when err is set,
+// and returns the source time of the newest one stored (zero if none).
+func (r *Runner) done(ctx context.Context, ss []sample, err error) (newest time.Time) {
 	if err != nil {
 		for _, s := range ss {
 			v, _ := json.Marshal(map[string]any{s.name: s.value})
 			r.deadLetter(ctx, "pipeline", v, target{s.twin, s.component, s.name, s.property}, err)
 		}
-		return
+		return time.Time{}
 	}
 	r.stored.Add(int64(len(ss)))
 	now := r.now()
@@ -344,6 +367,9 @@ func (r *Runner) done(ctx context.Context, ss []sample, err error) {
 		from := s.source
 		if from.IsZero() {
 			from = s.arrived
+		}
+		if from.After(newest) {
+			newest = from
 		}
 		ms := float64(now.Sub(from)) / float64(time.Millisecond)
 		if len(r.lat) < cap(r.lat) {
@@ -354,6 +380,7 @@ func (r *Runner) done(ctx context.Context, ss []sample, err error) {
 		r.latN++
 	}
 	r.mu.Unlock()
+	return newest
 }
 
 // DeadLetter is a value a connector could not store, kept as a document of

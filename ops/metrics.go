@@ -104,8 +104,8 @@ func (m *Metrics) StudyProgress(id string, running bool, done, total int) {
 
 // SetConnectorLag is for the plant connectors (OPC UA, MQTT): lag is the
 // age of the newest reading connector has delivered to the twin graph.
-// No connector calls it yet; the gauge is documented in
-// docs/operations.md so that dashboards can be built before they do.
+// The server sets it after each batch a connector stores
+// (connector.Options.Lag); the gauge is documented in docs/operations.md.
 func (m *Metrics) SetConnectorLag(connector string, lag time.Duration) {
 	m.conn.WithLabelValues(connector).Set(lag.Seconds())
 }

@@ -92,6 +92,11 @@ func TestConnectorsServe(t *testing.T) {
 	if err != nil || r.status != 200 || !strings.Contains(string(r.body), "lots") {
 		t.Errorf("dead letters: %v %d %s", err, r.status, r.body)
 	}
+	// The connector sets its lag gauge after each stored batch.
+	r, err = send(ctx, c, "GET", s.URL()+"/metrics", nil)
+	if err != nil || r.status != 200 || !strings.Contains(string(r.body), `lodestone_connector_lag_seconds{connector="m"}`) {
+		t.Errorf("metrics: %v %d: no lodestone_connector_lag_seconds for connector m", err, r.status)
+	}
 }
 
 // TestConnectorsServeBadFile: a mapping that does not fit the model stops
