@@ -108,7 +108,8 @@ const (
 	// Write: every other write (twins, relationships, telemetry, imports,
 	// simulations, scenarios, plant computations).
 	Write
-	// Manage: writes to models, event routes and endpoints.
+	// Manage: writes to models, event routes, endpoints and signing
+	// keys.
 	Manage
 	// Audit: the transparency log, /verify and provenance.
 	Audit
@@ -154,7 +155,7 @@ func Allowed(p Principal, c Class) bool {
 }
 
 // manageRoots are the first path segments whose writes need Admin.
-var manageRoots = []string{"models", "eventroutes", "endpoints"}
+var manageRoots = []string{"models", "eventroutes", "endpoints", "keys"}
 
 // ClassOf classifies a route by its method and its mux pattern
 // ("GET /digitaltwins/{id}"; the method is the request's, since a pattern

@@ -14,10 +14,23 @@ import (
 	"time"
 )
 
-// Config is the --auth file: static bearer tokens, a JWT issuer, or both.
+// Config is the --auth file: static bearer tokens, a JWT issuer, client
+// certificates of mutual TLS, or any mix of them.
 type Config struct {
 	Tokens []TokenConfig `json:"tokens,omitempty"`
 	JWT    *JWTConfig    `json:"jwt,omitempty"`
+	Certs  []CertConfig  `json:"certs,omitempty"`
+}
+
+// CertConfig maps the client certificates of mutual TLS (--tls-client-ca)
+// with a subject to a principal. Subject is "CN=name" (the certificate's
+// common name), "URI:uri" (one of its URI subject alternative names, such
+// as a SPIFFE ID), or a whole distinguished name as Go's pkix.Name prints
+// it (RFC 2253 order: "CN=pump-7,OU=plant,O=acme").
+type CertConfig struct {
+	Subject string   `json:"subject"`
+	Org     string   `json:"org"`
+	Roles   []string `json:"roles"`
 }
 
 // TokenConfig is one static bearer token and whom it stands for.
@@ -58,6 +71,7 @@ var (
 // [Principal]. It is safe for concurrent use.
 type Authenticator struct {
 	tokens map[[32]byte]Principal // by SHA-256 of the token
+	certs  []certPrincipal        // in the order of the file
 	jwt    *jwtVerifier           // nil without a jwt section
 
 	mu       sync.Mutex // guards verified
@@ -130,9 +144,10 @@ const minTokenLen = 16
 
 func (c Config) check() error {
 	var errs []error
-	if len(c.Tokens) == 0 && c.JWT == nil {
-		errs = append(errs, errors.New("tokens, jwt: give at least one"))
+	if len(c.Tokens) == 0 && c.JWT == nil && len(c.Certs) == 0 {
+		errs = append(errs, errors.New("tokens, jwt, certs: give at least one"))
 	}
+	errs = append(errs, checkCerts(c.Certs)...)
 	seen := map[string]bool{}
 	for i, t := range c.Tokens {
 		at := fmt.Sprintf("tokens[%d]", i)
@@ -194,6 +209,9 @@ func New(c Config, jwks []byte) (*Authenticator, error) {
 		}
 		a.tokens[sha256.Sum256([]byte(t.Token))] = p
 	}
+	for _, c := range c.Certs {
+		a.certs = append(a.certs, newCertPrincipal(c))
+	}
 	if c.JWT != nil {
 		v, err := newJWTVerifier(*c.JWT, jwks)
 		if err != nil {
@@ -205,13 +223,14 @@ func New(c Config, jwks []byte) (*Authenticator, error) {
 }
 
 // Authenticate returns the principal of a request, from its
-// "Authorization: Bearer …" header, at time now. Errors wrap
+// "Authorization: Bearer …" header, or, without one, from the client
+// certificate verified by mutual TLS, at time now. Errors wrap
 // ErrNoCredentials or ErrInvalid and say why without echoing the
 // credential.
 func (a *Authenticator) Authenticate(r *http.Request, now time.Time) (Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return Principal{}, ErrNoCredentials
+		return a.certPrincipal(r)
 	}
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(cred) == "" {

@@ -5,7 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
 )
 
 // ServerTLS builds the server's TLS configuration from a PEM certificate
@@ -39,4 +41,93 @@ func ServerTLS(certFile, keyFile, clientCA string) (*tls.Config, error) {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return c, nil
+}
+
+// certPrincipal is one entry of the auth file's certs.
+type certPrincipal struct {
+	kind  string // "cn", "uri" or "dn"
+	value string
+	p     Principal
+}
+
+func newCertPrincipal(c CertConfig) certPrincipal {
+	p := Principal{Subject: c.Subject, Org: c.Org, Method: "cert"}
+	for _, r := range c.Roles {
+		p.Roles = append(p.Roles, Role(r))
+	}
+	kind, value := certSubject(c.Subject)
+	return certPrincipal{kind: kind, value: value, p: p}
+}
+
+// certSubject splits a certs[].subject into its kind and value.
+func certSubject(s string) (kind, value string) {
+	switch {
+	case strings.HasPrefix(s, "URI:"):
+		return "uri", strings.TrimPrefix(s, "URI:")
+	case strings.HasPrefix(s, "CN=") && !strings.Contains(strings.ReplaceAll(s, `\,`, ""), ","):
+		return "cn", strings.ReplaceAll(strings.TrimPrefix(s, "CN="), `\,`, ",")
+	}
+	return "dn", s
+}
+
+func checkCerts(certs []CertConfig) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, c := range certs {
+		at := fmt.Sprintf("certs[%d]", i)
+		kind, value := certSubject(c.Subject)
+		switch {
+		case value == "":
+			errs = append(errs, fmt.Errorf("%s.subject: required: \"CN=name\", \"URI:uri\" or a distinguished name", at))
+		case kind == "dn" && !strings.Contains(c.Subject, "="):
+			errs = append(errs, fmt.Errorf("%s.subject: %q is not \"CN=name\", \"URI:uri\" or a distinguished name (\"CN=pump-7,O=acme\")", at, c.Subject))
+		case seen[c.Subject]:
+			errs = append(errs, fmt.Errorf("%s.subject: %q is given twice", at, c.Subject))
+		}
+		seen[c.Subject] = true
+		if c.Org == "" {
+			errs = append(errs, fmt.Errorf("%s.org: required (the org whose things the certificate acts on)", at))
+		}
+		if len(c.Roles) == 0 {
+			errs = append(errs, fmt.Errorf("%s.roles: give at least one", at))
+		}
+		for j, r := range c.Roles {
+			if _, err := ParseRole(r); err != nil {
+				errs = append(errs, fmt.Errorf("%s.roles[%d]: %v", at, j, err))
+			}
+		}
+	}
+	return errs
+}
+
+// certPrincipal returns the principal of a request without an
+// Authorization header: the first certs entry that matches the client
+// certificate mutual TLS verified (the leaf of the first verified chain).
+// A certificate that was not verified never counts.
+func (a *Authenticator) certPrincipal(r *http.Request) (Principal, error) {
+	if len(a.certs) == 0 || r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return Principal{}, ErrNoCredentials
+	}
+	leaf := r.TLS.VerifiedChains[0][0]
+	for _, c := range a.certs {
+		if c.matches(leaf) {
+			return c.p, nil
+		}
+	}
+	return Principal{}, fmt.Errorf("%w: the client certificate %q maps to no principal (certs of the auth file) and the request has no Authorization header", ErrInvalid, leaf.Subject.String())
+}
+
+func (c certPrincipal) matches(leaf *x509.Certificate) bool {
+	switch c.kind {
+	case "cn":
+		return leaf.Subject.CommonName == c.value
+	case "uri":
+		for _, u := range leaf.URIs {
+			if u.String() == c.value {
+				return true
+			}
+		}
+		return false
+	}
+	return leaf.Subject.String() == c.value
 }
