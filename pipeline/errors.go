@@ -15,6 +15,11 @@ var (
 	// published yet; the relay publishes it later, and a retry of the
 	// same request is harmless.
 	ErrPublish = errors.New("pipeline: event not published")
+	// ErrForbidden means the principal of a write may see the entity but
+	// its roles do not let it write there (a reader of its own org; a
+	// writer that is not an admin changing things of org ""); the API
+	// answers 403.
+	ErrForbidden = errors.New("pipeline: forbidden")
 )
 
 // Error is a write refused for a reason the client can act on. Code is the

@@ -30,6 +30,11 @@ func EventOf(source string, rec store.Record) event.Event {
 		Time:    rec.Time,
 		Data:    rec.Data,
 	}
+	if rec.Org != "" {
+		// The owner org, for subscribers that filter by tenant and for
+		// the transparency log's entries.
+		ev.Extensions = map[string]string{"org": rec.Org}
+	}
 	switch rec.Kind {
 	case store.KindTwin:
 		ev.Type = pick(rec.Op, event.TypeTwinCreated, event.TypeTwinUpdated, event.TypeTwinDeleted)

@@ -34,6 +34,13 @@ func (p *Pipeline) PutModels(ctx context.Context, raws []json.RawMessage) ([]twi
 		return nil, err
 	}
 	defer p.models.release()
+	a := actorOf(ctx)
+	if !a.mayWrite(a.org()) {
+		return nil, forbidden("principal %s may not upload models to org %q", a.pr.Subject, a.org())
+	}
+	for i := range models {
+		models[i].Org = a.org()
+	}
 	var stored []twin.Model
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
 		for _, m := range models {
@@ -83,9 +90,10 @@ func (p *Pipeline) DecommissionModel(ctx context.Context, id string) error {
 		return err
 	}
 	defer p.models.release()
+	a := actorOf(ctx)
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
-		if _, ok := ms.All[id]; !ok {
-			return refuse(store.ErrNotFound, "ModelNotFound", "there is no model with id %s", id)
+		if err := a.modelWrite(ms, id); err != nil {
+			return err
 		}
 		if err := p.check(ctx, &Write{Kind: store.KindModel, Op: store.OpDecommission, Subject: id}); err != nil {
 			return err
@@ -105,9 +113,10 @@ func (p *Pipeline) DeleteModel(ctx context.Context, id string) error {
 		return err
 	}
 	defer p.models.release()
+	a := actorOf(ctx)
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
-		if _, ok := ms.All[id]; !ok {
-			return refuse(store.ErrNotFound, "ModelNotFound", "there is no model with id %s", id)
+		if err := a.modelWrite(ms, id); err != nil {
+			return err
 		}
 		rest := make([]twin.Model, 0, len(ms.All))
 		for k, v := range ms.All {
@@ -150,4 +159,17 @@ func (p *Pipeline) refreshModels(ctx context.Context) {
 	if _, err := p.models.reload(context.WithoutCancel(ctx), -1); err != nil {
 		p.log.Warn("reload models", "err", err)
 	}
+}
+
+// modelWrite refuses a's change of model id: a model that does not exist,
+// or of another org, is not found; one of org "" needs an admin.
+func (a actor) modelWrite(ms *Models, id string) error {
+	m, ok := ms.All[id]
+	if !ok || (!a.mayWrite(m.Org) && m.Org != "" && m.Org != a.pr.Org) {
+		return refuse(store.ErrNotFound, "ModelNotFound", "there is no model with id %s", id)
+	}
+	if !a.mayWrite(m.Org) {
+		return forbidden("principal %s may not change model %s of org %q", a.pr.Subject, id, m.Org)
+	}
+	return nil
 }

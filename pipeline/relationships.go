@@ -21,11 +21,15 @@ func (p *Pipeline) PutRelationship(ctx context.Context, rel twin.Relationship, c
 	}
 	defer unlock()
 	var stored twin.Relationship
+	a := actorOf(ctx)
 	err = p.commit(ctx, func(ctx context.Context, ms *Models) error {
 		old, getErr := p.st.GetRelationship(ctx, rel.SourceID, rel.ID)
 		existed := getErr == nil
 		if existed && old.Name != rel.Name {
 			return refuse(store.ErrInvalid, "ValidationFailed", "relationship %s is a %s; its name cannot change to %s", rel.ID, old.Name, rel.Name)
+		}
+		if err := p.ownRel(ctx, a, &rel, old, existed); err != nil {
+			return err
 		}
 		if err := p.checkRelationship(ctx, ms, rel, existed); err != nil {
 			return err
@@ -35,22 +39,69 @@ func (p *Pipeline) PutRelationship(ctx context.Context, rel twin.Relationship, c
 		}
 		c := cond
 		c.Models = ms.Version
+		if anyVersion(cond) && !cond.IfNoneMatch {
+			// The owner kept is the owner of the version replaced.
+			if existed {
+				c.IfMatch = old.ETag
+			} else {
+				c.IfNoneMatch = true
+			}
+			stored, err = p.st.PutRelationship(ctx, rel, c)
+			return retryable(err, cond)
+		}
 		stored, err = p.st.PutRelationship(ctx, rel, c)
 		return err
 	})
 	return stored, err
 }
 
+// ownRel stamps the owner fields of rel (see actor.stampRel) and checks
+// that a may write it: a replace needs write access to the relationship's
+// org, a create to its source twin's org.
+func (p *Pipeline) ownRel(ctx context.Context, a actor, rel *twin.Relationship, old twin.Relationship, existed bool) error {
+	org := old.Org
+	if !existed && a.on {
+		src, err := p.st.GetTwin(ctx, rel.SourceID)
+		if errors.Is(err, store.ErrNotFound) {
+			return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", rel.SourceID)
+		} else if err != nil {
+			return err
+		}
+		org = src.Metadata.Org
+	}
+	if err := a.relWrite(org, rel.SourceID, rel.ID); err != nil {
+		return err
+	}
+	a.stampRel(rel, old, existed)
+	return nil
+}
+
+// relWrite refuses a's write of a relationship (or of its source twin's
+// relationships) of org.
+func (a actor) relWrite(org string, src twin.ID, id string) error {
+	if a.mayWrite(org) {
+		return nil
+	}
+	if a.pr.Org != org && org != "" {
+		return notYours("RelationshipNotFound", "twin %s has no relationship %s that you may write", src, id)
+	}
+	return forbidden("principal %s may not write relationships of org %q", a.pr.Subject, org)
+}
+
 // PatchRelationship applies a JSON Patch to a relationship's properties
 // under cond, validating the result first.
 func (p *Pipeline) PatchRelationship(ctx context.Context, src twin.ID, id string, pt twin.Patch, cond store.Condition) (twin.Relationship, error) {
 	var stored twin.Relationship
+	a := actorOf(ctx)
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
 		cur, err := p.st.GetRelationship(ctx, src, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return refuse(store.ErrNotFound, "RelationshipNotFound", "twin %s has no relationship %s", src, id)
 		}
 		if err != nil {
+			return err
+		}
+		if err := a.relWrite(cur.Org, src, id); err != nil {
 			return err
 		}
 		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
@@ -74,11 +125,27 @@ func (p *Pipeline) PatchRelationship(ctx context.Context, src twin.ID, id string
 
 // DeleteRelationship deletes a relationship under cond.
 func (p *Pipeline) DeleteRelationship(ctx context.Context, src twin.ID, id string, cond store.Condition) error {
+	a := actorOf(ctx)
 	return p.commit(ctx, func(ctx context.Context, ms *Models) error {
+		c := cond
+		if a.on {
+			cur, err := p.st.GetRelationship(ctx, src, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return refuse(store.ErrNotFound, "RelationshipNotFound", "twin %s has no relationship %s", src, id)
+			} else if err != nil {
+				return err
+			}
+			if err := a.relWrite(cur.Org, src, id); err != nil {
+				return err
+			}
+			if anyVersion(cond) {
+				c.IfMatch = cur.ETag
+			}
+		}
 		if err := p.check(ctx, &Write{Kind: store.KindRelationship, Op: store.OpDelete, Subject: event.RelationshipSubject(string(src), id)}); err != nil {
 			return err
 		}
-		err := p.st.DeleteRelationship(ctx, src, id, cond)
+		err := retryable(p.st.DeleteRelationship(ctx, src, id, c), cond)
 		if errors.Is(err, store.ErrNotFound) {
 			return refuse(store.ErrNotFound, "RelationshipNotFound", "twin %s has no relationship %s", src, id)
 		}

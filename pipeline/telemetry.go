@@ -28,12 +28,16 @@ type Telemetry struct {
 // AppendTelemetry validates a telemetry message against the twin's model
 // and stores its points.
 func (p *Pipeline) AppendTelemetry(ctx context.Context, m Telemetry) error {
+	a := actorOf(ctx)
 	return p.commit(ctx, func(ctx context.Context, ms *Models) error {
 		t, err := p.st.GetTwin(ctx, m.TwinID)
 		if errors.Is(err, store.ErrNotFound) {
 			return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", m.TwinID)
 		}
 		if err != nil {
+			return err
+		}
+		if err := a.telemetryWrite(t); err != nil {
 			return err
 		}
 		iface, err := ms.Interface(t.Metadata.Model)
@@ -65,6 +69,43 @@ func (p *Pipeline) AppendTelemetry(ctx context.Context, m Telemetry) error {
 			return err
 		}
 		_, err = p.st.AppendTelemetry(ctx, points)
+		if err == nil {
+			ownTelemetry(ctx, map[twin.ID]string{t.ID: t.Metadata.Org})
+		}
 		return err
 	})
+}
+
+// ownTelemetry sets the owner org of the telemetry records of ctx's
+// recorder to their twin's org, which the pipeline read (a store writes
+// telemetry without reading its twin's owner).
+func ownTelemetry(ctx context.Context, orgs map[twin.ID]string) {
+	r := store.RecorderFrom(ctx)
+	if r == nil {
+		return
+	}
+	recs := r.Records()
+	changed := false
+	for i := range recs {
+		if recs[i].Kind == store.KindTelemetry && recs[i].Org == "" && orgs[twin.ID(recs[i].Subject)] != "" {
+			recs[i].Org = orgs[twin.ID(recs[i].Subject)]
+			changed = true
+		}
+	}
+	if changed {
+		r.Reset()
+		r.Add(recs...)
+	}
+}
+
+// telemetryWrite refuses a's telemetry for twin t: telemetry belongs to its
+// twin's org.
+func (a actor) telemetryWrite(t twin.Twin) error {
+	if a.mayWrite(t.Metadata.Org) {
+		return nil
+	}
+	if org := t.Metadata.Org; org != "" && org != a.pr.Org {
+		return notYours("DigitalTwinNotFound", "there is no digital twin with id %s", t.ID)
+	}
+	return forbidden("principal %s may not send telemetry for twin %s of org %q", a.pr.Subject, t.ID, t.Metadata.Org)
 }

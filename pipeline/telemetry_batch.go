@@ -17,9 +17,11 @@ import (
 // was); err is a failure of the whole batch, in which case nothing was
 // stored.
 func (p *Pipeline) AppendTelemetryBatch(ctx context.Context, msgs []Telemetry) (refused []error, err error) {
+	a := actorOf(ctx)
 	err = p.commit(ctx, func(ctx context.Context, ms *Models) error {
 		refused = make([]error, len(msgs))
 		ifaces := map[twin.ID]*dtdl.Interface{}
+		orgs := map[twin.ID]string{}
 		var points []store.Telemetry
 		for i, m := range msgs {
 			iface, ok := ifaces[m.TwinID]
@@ -32,6 +34,11 @@ func (p *Pipeline) AppendTelemetryBatch(ctx context.Context, msgs []Telemetry) (
 				case err != nil:
 					return err
 				}
+				if err := a.telemetryWrite(t); err != nil {
+					refused[i] = err
+					continue
+				}
+				orgs[m.TwinID] = t.Metadata.Org
 				iface, err = ms.Interface(t.Metadata.Model)
 				if iface == nil {
 					refused[i] = err
@@ -53,6 +60,9 @@ func (p *Pipeline) AppendTelemetryBatch(ctx context.Context, msgs []Telemetry) (
 			return nil
 		}
 		_, err := p.st.AppendTelemetry(ctx, points)
+		if err == nil {
+			ownTelemetry(ctx, orgs)
+		}
 		return err
 	})
 	return refused, err

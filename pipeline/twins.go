@@ -20,6 +20,7 @@ func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Conditio
 	}
 	var stored twin.Twin
 	var doc []byte
+	a := actorOf(ctx)
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
 		iface, err := ms.Interface(t.Metadata.Model)
 		if err != nil {
@@ -28,16 +29,22 @@ func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Conditio
 		if err := ValidateTwin(iface, t); err != nil {
 			return err
 		}
+		c := cond
+		c.Models = ms.Version
+		if err := p.ownTwin(ctx, a, &t, &c); err != nil {
+			return err
+		}
 		if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpReplace, Subject: string(t.ID), Twin: &t}); err != nil {
 			return err
 		}
-		c := cond
-		c.Models = ms.Version
 		rec := store.RecorderFrom(ctx)
 		n := len(rec.Records())
 		stored, err = p.st.PutTwin(ctx, t, c)
 		if err != nil {
-			return err
+			if cond.IfNoneMatch {
+				return err
+			}
+			return retryable(err, cond)
 		}
 		if rs := rec.Records(); len(rs) > n {
 			doc = rs[len(rs)-1].Data
@@ -45,6 +52,37 @@ func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Conditio
 		return nil
 	})
 	return stored, doc, err
+}
+
+// ownTwin stamps the owner fields of t (see actor.stampTwin) and checks
+// that a may write it. It reads the current version, and makes c
+// conditional on it when the client's condition accepts any version, so
+// that the owner it kept is the owner of the version it replaces (a
+// concurrent delete and create makes the write retry).
+func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.Condition) error {
+	cur, err := p.st.GetTwin(ctx, t.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	switch {
+	case exists && !a.mayWrite(cur.Metadata.Org):
+		if a.pr.Org != cur.Metadata.Org && cur.Metadata.Org != "" {
+			return notYours("DigitalTwinNotFound", "there is no digital twin with id %s that you may write", t.ID)
+		}
+		return forbidden("principal %s may not write twin %s of org %q", a.pr.Subject, t.ID, cur.Metadata.Org)
+	case !exists && !a.mayWrite(a.org()):
+		return forbidden("principal %s may not create twins in org %q", a.pr.Subject, a.org())
+	}
+	a.stampTwin(t, cur, exists)
+	if anyVersion(*c) && !c.IfNoneMatch {
+		if exists {
+			c.IfMatch = cur.ETag
+		} else {
+			c.IfNoneMatch = true
+		}
+	}
+	return nil
 }
 
 // PatchTwin applies a JSON Patch to twin id (to its component when
@@ -55,6 +93,7 @@ func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Conditio
 // it retry on the newer version until the retry deadline.
 func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, cond store.Condition, component string) (twin.Twin, error) {
 	var stored twin.Twin
+	a := actorOf(ctx)
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
 		cur, err := p.st.GetTwin(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -68,9 +107,18 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 				return refuse(store.ErrNotFound, "ComponentNotFound", "twin %s has no component %s", id, component)
 			}
 		}
+		if !a.mayWrite(cur.Metadata.Org) {
+			if a.pr.Org != cur.Metadata.Org && cur.Metadata.Org != "" {
+				return notYours("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+			}
+			return forbidden("principal %s may not write twin %s of org %q", a.pr.Subject, id, cur.Metadata.Org)
+		}
 		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
 			return refuse(store.ErrPreconditionFailed, "PreconditionFailed", "twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)
 		}
+		// The store applies the patch to cur: the writer and signer of
+		// this write go in with it (the org stays).
+		cur.Metadata.Writer, cur.Metadata.Signer = a.writer(), a.signer
 		next, err := cur.ApplyPatch(pt, p.now())
 		if err != nil {
 			return err
@@ -103,11 +151,30 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 
 // DeleteTwin deletes a twin that has no relationships, under cond.
 func (p *Pipeline) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) error {
+	a := actorOf(ctx)
 	return p.commit(ctx, func(ctx context.Context, ms *Models) error {
+		c := cond
+		if a.on {
+			cur, err := p.st.GetTwin(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", id)
+			} else if err != nil {
+				return err
+			}
+			if !a.mayWrite(cur.Metadata.Org) {
+				if a.pr.Org != cur.Metadata.Org && cur.Metadata.Org != "" {
+					return notYours("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+				}
+				return forbidden("principal %s may not delete twin %s of org %q", a.pr.Subject, id, cur.Metadata.Org)
+			}
+			if anyVersion(cond) {
+				c.IfMatch = cur.ETag
+			}
+		}
 		if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpDelete, Subject: string(id)}); err != nil {
 			return err
 		}
-		err := p.st.DeleteTwin(ctx, id, cond)
+		err := retryable(p.st.DeleteTwin(ctx, id, c), cond)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", id)

@@ -73,6 +73,11 @@ type Record struct {
 	// Model is the model id of the twin (twins, telemetry) or of the
 	// relationship's source twin; "" otherwise.
 	Model string `json:"model,omitempty"`
+	// Org is the owner org of the changed entity (of the twin, for
+	// telemetry), as the store wrote it; "" for things written without
+	// --auth and for import summaries. Events carry it as their "org"
+	// extension attribute.
+	Org string `json:"org,omitempty"`
 	// Time is the transaction time of the change.
 	Time time.Time `json:"time"`
 	// Data is the event's data (see above).

@@ -82,17 +82,24 @@ func (c *collector) twins(db *sql.DB) error {
 					continue
 				}
 				rec.Key = string(prev.ETag)
+				rec.Org = prev.Metadata.Org
 				rec.Data, _ = json.Marshal(prev)
 				prev = nil
 			case ch.Twin == nil:
 				continue
 			case ch.Op == store.OpPatch:
 				rec.Key = string(ch.Twin.ETag)
+				rec.Org = ch.Twin.Metadata.Org
 				rec.Data, _ = json.Marshal(ch.Patch)
 				if prev != nil {
 					want, err := prev.ApplyPatch(ch.Patch, ch.Time)
 					if err == nil {
+						// A patch records who sent and signed it in the
+						// version it makes, not in the logged patch: the
+						// writer and signer are taken as stored (the org
+						// must stay the previous version's).
 						want.ETag = ch.Twin.ETag
+						want.Metadata.Writer, want.Metadata.Signer = ch.Twin.Metadata.Writer, ch.Twin.Metadata.Signer
 						a, _ := json.Marshal(want)
 						b, _ := json.Marshal(ch.Twin)
 						if !sameJSON(a, b) {
@@ -110,6 +117,7 @@ func (c *collector) twins(db *sql.DB) error {
 				prev = &t
 			default:
 				rec.Key = string(ch.Twin.ETag)
+				rec.Org = ch.Twin.Metadata.Org
 				rec.Data, _ = json.Marshal(ch.Twin)
 				t := *ch.Twin
 				prev = &t
@@ -121,6 +129,9 @@ func (c *collector) twins(db *sql.DB) error {
 	}
 	return nil
 }
+
+// ownMetaKeys are the system keys a twin's stored metadata may hold.
+var ownMetaKeys = map[string]bool{"$model": true, "$lastUpdateTime": true, "$org": true, "$writer": true, "$signer": true}
 
 // twinMeta checks the model a version's stored metadata names against its
 // model column: reads use the column, so a changed copy would otherwise
@@ -144,7 +155,7 @@ func (c *collector) twinMeta(db *sql.DB) error {
 			var s string
 			ok = json.Unmarshal(m["$model"], &s) == nil && s == model
 			for k := range m {
-				if strings.HasPrefix(k, "$") && k != "$model" && k != "$lastUpdateTime" {
+				if strings.HasPrefix(k, "$") && !ownMetaKeys[k] {
 					ok = false
 				}
 			}
@@ -198,7 +209,7 @@ func (c *collector) relationships(db *sql.DB) error {
 			c.mismatch(Altered, "relationship", subject, at.Format(timeFormat), "", "the stored version cannot be read: "+err.Error())
 			continue
 		}
-		rec := store.Record{Kind: store.KindRelationship, Op: store.ChangeOp(v.op), Subject: subject, Key: string(cur.ETag), Time: at}
+		rec := store.Record{Kind: store.KindRelationship, Op: store.ChangeOp(v.op), Subject: subject, Key: string(cur.ETag), Org: cur.Org, Time: at}
 		if v.op == string(store.OpPatch) && v.patch.Valid {
 			p, err := twin.ParsePatch([]byte(v.patch.String))
 			if err != nil {
@@ -209,6 +220,7 @@ func (c *collector) relationships(db *sql.DB) error {
 			if prev != nil {
 				if want, err := prev.ApplyPatch(p); err == nil {
 					want.ETag = cur.ETag
+					want.Writer, want.Signer = cur.Writer, cur.Signer
 					a, _ := json.Marshal(want)
 					b, _ := json.Marshal(cur)
 					if !sameJSON(a, b) {
@@ -226,7 +238,7 @@ func (c *collector) relationships(db *sql.DB) error {
 		prev = &r
 		last := i+1 == len(vs) || vs[i+1].source != v.source || vs[i+1].id != v.id
 		if v.to != math.MaxInt64 && (last || vs[i+1].from != v.to) {
-			del := store.Record{Kind: store.KindRelationship, Op: store.OpDelete, Subject: subject, Key: string(cur.ETag), Time: time.Unix(0, v.to).UTC()}
+			del := store.Record{Kind: store.KindRelationship, Op: store.OpDelete, Subject: subject, Key: string(cur.ETag), Org: cur.Org, Time: time.Unix(0, v.to).UTC()}
 			del.Data, _ = json.Marshal(cur)
 			if err := c.expect(del, "relationship", subject, del.Key); err != nil {
 				return err
@@ -270,12 +282,21 @@ func (c *collector) telemetry(db *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("trust: list telemetry: %w", err)
 	}
+	orgs := map[string]string{} // telemetry belongs to its twin's org
 	for _, k := range order {
 		b, err := json.Marshal(data[k])
 		if err != nil {
 			return err
 		}
 		rec := store.Record{Kind: store.KindTelemetry, Op: store.OpCreate, Subject: k.twin, Key: k.msg, Time: time.Unix(0, k.ns).UTC(), Data: b}
+		org, ok := orgs[k.twin]
+		if !ok {
+			if t, err := c.st.TwinAsOf(c.ctx, twin.ID(k.twin), rec.Time); err == nil {
+				org = t.Metadata.Org
+			}
+			orgs[k.twin] = org
+		}
+		rec.Org = org
 		if err := c.expect(rec, "telemetry", k.twin, k.msg); err != nil {
 			return err
 		}
@@ -296,7 +317,7 @@ func (c *collector) models() error {
 		present[m.ID] = true
 		up := m
 		up.Decommissioned = false
-		rec := store.Record{Kind: store.KindModel, Op: store.OpCreate, Subject: m.ID, Key: m.UploadTime.UTC().Format(time.RFC3339Nano), Time: m.UploadTime}
+		rec := store.Record{Kind: store.KindModel, Op: store.OpCreate, Subject: m.ID, Key: m.UploadTime.UTC().Format(time.RFC3339Nano), Org: m.Org, Time: m.UploadTime}
 		rec.Data, _ = json.Marshal(up)
 		if err := c.expect(rec, "model", m.ID, rec.Key); err != nil {
 			return err
@@ -312,7 +333,7 @@ func (c *collector) models() error {
 			c.mismatch(Extra, "model", m.ID, "", event.TypeModelUpdated, "the model is decommissioned but the log never recorded it")
 		case decom != nil:
 			t, _ := time.Parse(timeFormat, decom.Time)
-			rec := store.Record{Kind: store.KindModel, Op: store.OpDecommission, Subject: m.ID, Key: decom.Time, Time: t}
+			rec := store.Record{Kind: store.KindModel, Op: store.OpDecommission, Subject: m.ID, Key: decom.Time, Org: m.Org, Time: t}
 			rec.Data, _ = json.Marshal(m)
 			if err := c.expect(rec, "model", m.ID, rec.Key); err != nil {
 				return err

@@ -13,7 +13,8 @@ import (
 )
 
 // Entry is one change as the log records it: ids and hashes, never
-// values. Org is "" until identity exists.
+// values. Org is the owner org of the changed entity (the event's "org"
+// extension; "" for things written without --auth).
 type Entry struct {
 	ID         string `json:"id"`
 	Type       string `json:"type"`
@@ -45,7 +46,7 @@ func entryOfEvent(ev event.Event, etag string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("trust: entry of event %s: data: %w", ev.ID, err)
 	}
-	return Entry{ID: ev.ID, Type: ev.Type, Subject: ev.Subject, ETag: etag,
+	return Entry{ID: ev.ID, Type: ev.Type, Subject: ev.Subject, Org: ev.Extensions["org"], ETag: etag,
 		Time: ev.Time.UTC().Format(timeFormat), DataSHA256: sum}, nil
 }
 

@@ -23,9 +23,9 @@ func decodeTwin(id, model, etag string, props, meta []byte) (twin.Twin, error) {
 	return rowcodec.DecodeTwin(id, model, etag, props, meta)
 }
 
-// encodeProps returns a relationship's props column (see
-// rowcodec.EncodeProps).
-func encodeProps(p map[string]any) ([]byte, error) { return rowcodec.EncodeProps(p) }
+// encodeProps returns a relationship's props column with its owner (see
+// rowcodec.EncodeRelProps).
+func encodeProps(r *twin.Relationship) ([]byte, error) { return rowcodec.EncodeRelProps(r) }
 
-// decodeProps reads a relationship's props column.
-func decodeProps(b []byte) (map[string]any, error) { return rowcodec.DecodeProps(b) }
+// decodeProps reads a relationship's props column into r.
+func decodeProps(b []byte, r *twin.Relationship) error { return rowcodec.DecodeRelProps(b, r) }

@@ -83,7 +83,7 @@ func relWriteState(ctx context.Context, tx pgx.Tx, src twin.ID, id string) (r tw
 		return r, "", 0, false, err
 	}
 	r.SourceID, r.TargetID, r.ETag = twin.ID(s), twin.ID(tgt), twin.ETag(etag)
-	r.Properties, err = decodeProps(props)
+	err = decodeProps(props, &r)
 	return r, model, models, err == nil, err
 }
 
@@ -94,7 +94,7 @@ func relWriteState(ctx context.Context, tx pgx.Tx, src twin.ID, id string) (r tw
 // record and queues the statement as writeTwin does (rec.Seq is set once
 // it ran).
 func writeRel(ctx context.Context, tx pgx.Tx, rec *store.Record, r *twin.Relationship, model string, now int64, op store.ChangeOp, patch []byte) error {
-	props, err := encodeProps(r.Properties)
+	props, err := encodeProps(r)
 	if err != nil {
 		return err
 	}
@@ -108,6 +108,7 @@ func writeRel(ctx context.Context, tx pgx.Tx, rec *store.Record, r *twin.Relatio
 		doc = string(data)
 	}
 	*rec = sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
+	rec.Org = r.Org
 	return queryRowLater(ctx, tx, []any{&rec.Seq}, qRelWrite, string(r.SourceID), r.ID, string(r.TargetID), r.Name, string(r.ETag), props, now, string(op), p,
 		rec.Subject, model, doc)
 }
@@ -234,6 +235,7 @@ func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string,
 			return err
 		}
 		rec = sqlcore.RelationshipRecord(store.OpDelete, source, id, cur.ETag, model, now, data)
+		rec.Org = cur.Org
 		// The relationship exists (the clock's lock keeps it), so the
 		// statement returns its row.
 		return queryRowLater(ctx, tx, []any{&rec.Seq}, qRelDelete, string(source), id, now, rec.Subject, model, string(data))

@@ -140,10 +140,16 @@ CREATE TABLE docs (
 	`
 ALTER TABLE outbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
 `,
+	// 4: the owner org of a model ("" for models uploaded without
+	// --auth). Twins and relationships keep theirs in their meta and
+	// props columns.
+	`
+ALTER TABLE models ADD COLUMN org text NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this package writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrate creates schema if needed and brings it to SchemaVersion. Servers
 // starting together take turns through an advisory lock named after the

@@ -130,6 +130,7 @@ func writeTwin(ctx context.Context, tx pgx.Tx, rec *store.Record, t *twin.Twin, 
 		}
 	}
 	*rec = sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
+	rec.Org = t.Metadata.Org
 	return queueMerged(ctx, tx, twinWrites, []any{&rec.Seq}, qTwinWrite, string(t.ID), t.Metadata.Model, string(t.ETag), props, meta, now, string(op), p)
 }
 
@@ -346,6 +347,7 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 			return err
 		}
 		rec = sqlcore.TwinRecord(store.OpDelete, id, old.ETag, model, now, doc)
+		rec.Org = old.Metadata.Org
 		// The twin exists (the clock's lock keeps it), so the statement
 		// returns its row.
 		return queryRowLater(ctx, tx, []any{&rec.Seq}, qTwinDelete, string(id), now, string(doc))

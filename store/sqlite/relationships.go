@@ -34,8 +34,8 @@ type scanner interface{ Scan(...any) error }
 
 func scanRel(sc scanner) (twin.Relationship, error) { return sqlcore.ScanRelationship(sc) }
 
-func encodeProps(p map[string]any) (string, error) {
-	b, err := rowcodec.EncodeProps(p)
+func encodeProps(r *twin.Relationship) (string, error) {
+	b, err := rowcodec.EncodeRelProps(r)
 	return string(b), err
 }
 
@@ -71,7 +71,7 @@ func (db *DB) currentRel(ctx context.Context, tx *sql.Tx, src twin.ID, id string
 // data is the patch of an OpPatch, else the relationship's JSON. model is
 // the source twin's.
 func (db *DB) writeRel(ctx context.Context, tx *sql.Tx, r *twin.Relationship, model string, now int64, op store.ChangeOp, patch []byte, archive bool) (store.Record, error) {
-	props, err := encodeProps(r.Properties)
+	props, err := encodeProps(r)
 	if err != nil {
 		return store.Record{}, err
 	}
@@ -92,6 +92,7 @@ func (db *DB) writeRel(ctx context.Context, tx *sql.Tx, r *twin.Relationship, mo
 		data = rowcodec.RelationshipDoc(r, []byte(props))
 	}
 	rec := sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
+	rec.Org = r.Org
 	return rec, db.record(ctx, tx, &rec)
 }
 
@@ -222,6 +223,7 @@ func (db *DB) DeleteRelationship(ctx context.Context, source twin.ID, id string,
 			return err
 		}
 		rec = sqlcore.RelationshipRecord(store.OpDelete, source, id, cur.ETag, model, now, data)
+		rec.Org = cur.Org
 		return db.record(ctx, tx, &rec)
 	})
 	if err != nil {

@@ -126,10 +126,16 @@ CREATE TABLE state (
 );
 INSERT INTO state(one, models, seq) SELECT 1, EXISTS(SELECT 1 FROM models), 0;
 `,
+	// 3: the owner org of a model ("" for models uploaded without
+	// --auth). Twins and relationships keep theirs in their meta and
+	// props columns.
+	`
+ALTER TABLE models ADD COLUMN org TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this package writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 func (db *DB) migrate(ctx context.Context) error {
 	db.wmu.Lock()

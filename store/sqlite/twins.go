@@ -114,6 +114,7 @@ func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64
 		}
 	}
 	rec := sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
+	rec.Org = t.Metadata.Org
 	return rec, db.record(ctx, tx, &rec)
 }
 
@@ -305,6 +306,7 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 			return err
 		}
 		rec = sqlcore.TwinRecord(store.OpDelete, id, twin.ETag(etag), model, now, doc)
+		rec.Org = rowcodec.MetaOrg([]byte(meta))
 		return db.record(ctx, tx, &rec)
 	})
 	if err != nil {

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ImportAtomic", testImportAtomic},
 		{"Concurrency", testConcurrency},
 		{"ExportRoundTrip", func(t *testing.T, s store.Store) { testExport(t, s, open) }},
+		{"Owners", func(t *testing.T, s store.Store) { testOwners(t, s, open) }},
 		{"Records", testRecords},
 		{"RecordsFailedWrites", testRecordsFailedWrites},
 		{"RecordsConcurrency", testRecordsConcurrency},

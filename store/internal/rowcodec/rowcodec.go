@@ -105,6 +105,16 @@ func DecodeTwin(id, model, etag string, props, meta []byte) (twin.Twin, error) {
 	return t, nil
 }
 
+// MetaOrg returns the "$org" of a twin's meta column ("" when it has none
+// or the column is not JSON).
+func MetaOrg(meta []byte) string {
+	var m struct {
+		Org string `json:"$org"`
+	}
+	json.Unmarshal(meta, &m)
+	return m.Org
+}
+
 // TwinDoc returns the ADT JSON document of t, byte for byte what
 // t.MarshalJSON writes, from the props column EncodeTwin made of it: the
 // properties are spliced in rather than encoded again. Writes use it for
@@ -179,6 +189,57 @@ func EncodeProps(p map[string]any) ([]byte, error) {
 		return nil, fmt.Errorf("encode properties: %w: %w", store.ErrInvalid, err)
 	}
 	return b, nil
+}
+
+// EncodeRelProps returns a relationship's props column: its properties
+// and its owner ("$org", "$signer", "$writer", those that are set) as
+// JSON, "{}" when it has none. The owner keys sort before every property
+// name json.Marshal writes after "$", so the column spliced into
+// RelationshipDoc gives the relationship's JSON as MarshalJSON writes it.
+func EncodeRelProps(r *twin.Relationship) ([]byte, error) {
+	if r.Org == "" && r.Writer == "" && r.Signer == "" {
+		return EncodeProps(r.Properties)
+	}
+	m := make(map[string]any, len(r.Properties)+3)
+	for k, v := range r.Properties {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"$org": r.Org, "$writer": r.Writer, "$signer": r.Signer} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return EncodeProps(m)
+}
+
+// DecodeRelProps reads a relationship's props column into r: its
+// properties and its owner keys (see EncodeRelProps).
+func DecodeRelProps(b []byte, r *twin.Relationship) error {
+	p, err := DecodeProps(b)
+	if err != nil {
+		return err
+	}
+	for _, k := range [...]string{"$org", "$writer", "$signer"} {
+		v, ok := p[k]
+		if !ok {
+			continue
+		}
+		s, _ := v.(string)
+		switch k {
+		case "$org":
+			r.Org = s
+		case "$writer":
+			r.Writer = s
+		default:
+			r.Signer = s
+		}
+		delete(p, k)
+	}
+	if len(p) == 0 {
+		p = nil
+	}
+	r.Properties = p
+	return nil
 }
 
 // DecodeProps reads a relationship's props column.

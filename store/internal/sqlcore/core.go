@@ -24,6 +24,7 @@ type Core struct {
 	qTwinAsOf, qRelationshipAsOf, qTwinVersions string
 	qModelGet, qModelList                       string
 	qTelemetryAll, qTelemetryName               string
+	qTwinMetaAt, qRelPropsAt                    string
 }
 
 // New renders the statements for d.
@@ -57,6 +58,8 @@ func New(d Dialect) *Core {
 		{&c.qTwinAsOf, qTwinAsOf},
 		{&c.qRelationshipAsOf, qRelationshipAsOf},
 		{&c.qTwinVersions, qTwinVersions},
+		{&c.qTwinMetaAt, qTwinMetaAt},
+		{&c.qRelPropsAt, qRelPropsAt},
 		{&c.qModelGet, `SELECT ` + d.ModelCols() + ` FROM models WHERE id = $1`},
 		{&c.qModelList, `SELECT ` + d.ModelCols() + ` FROM models ORDER BY id`},
 		{&c.qTelemetryAll, `SELECT name, message_id, source_ns, enqueued_ns, ` + fmt.Sprintf(d.jsonText, "value") + ` FROM telemetry

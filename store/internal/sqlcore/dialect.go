@@ -73,7 +73,7 @@ func (d Dialect) ModelsVersionExpr() string {
 
 // ModelCols are the columns ScanModel reads, to select from models.
 func (d Dialect) ModelCols() string {
-	return `id, dtdl, upload_ns, decommissioned, ` + d.extendsJSON
+	return `id, dtdl, upload_ns, decommissioned, org, ` + d.extendsJSON
 }
 
 // ModelBasesRelation is the table expression of store.SQLer's

@@ -43,9 +43,7 @@ func ScanRelationship(sc Row) (twin.Relationship, error) {
 		return r, err
 	}
 	r.SourceID, r.TargetID, r.ETag = twin.ID(src), twin.ID(tgt), twin.ETag(etag)
-	var err error
-	r.Properties, err = rowcodec.DecodeProps(props)
-	return r, err
+	return r, rowcodec.DecodeRelProps(props, &r)
 }
 
 // TwinAsOf implements store.History on q. Errors are not wrapped with the

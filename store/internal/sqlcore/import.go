@@ -178,7 +178,7 @@ func encode(e store.Entity, err error, now int64) importItem {
 		if r.ID == "" || r.SourceID == "" || r.TargetID == "" || r.Name == "" {
 			return importItem{err: fmt.Errorf("relationship %q of %q: $relationshipId, $sourceId, $targetId and $relationshipName are required: %w", r.ID, r.SourceID, store.ErrInvalid)}
 		}
-		props, err := rowcodec.EncodeProps(r.Properties)
+		props, err := rowcodec.EncodeRelProps(r)
 		if err != nil {
 			return importItem{err: fmt.Errorf("relationship %q of %q: %w", r.ID, r.SourceID, err)}
 		}

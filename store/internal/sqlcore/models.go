@@ -54,9 +54,9 @@ func (c *Core) BumpModels(ctx context.Context, tx Conn) (int64, error) {
 // The statements of model writes. They are the same on both databases:
 // SQLite reads true as 1, and both take ON CONFLICT DO NOTHING.
 const (
-	qModelInsert        = `INSERT INTO models(id, dtdl, upload_ns, decommissioned) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`
+	qModelInsert        = `INSERT INTO models(id, dtdl, upload_ns, decommissioned, org) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
 	qExtendsInsert      = `INSERT INTO model_extends(model, base) VALUES ($1, $2) ON CONFLICT DO NOTHING`
-	qModelRow           = `SELECT dtdl, upload_ns, decommissioned FROM models WHERE id = $1`
+	qModelRow           = `SELECT dtdl, upload_ns, decommissioned, org FROM models WHERE id = $1`
 	qModelBases         = `SELECT base FROM model_extends WHERE model = $1 ORDER BY base`
 	qModelDecommission  = `UPDATE models SET decommissioned = true WHERE id = $1`
 	qModelUsed          = `SELECT EXISTS(SELECT 1 FROM twins WHERE model = $1) OR EXISTS(SELECT 1 FROM model_extends WHERE base = $1)`
@@ -76,7 +76,7 @@ func (c *Core) PutModel(ctx context.Context, tx Conn, m twin.Model, now int64) (
 		return twin.Model{}, fmt.Errorf("model %q: DTDL is not JSON: %w", m.ID, store.ErrInvalid)
 	}
 	// DO NOTHING reports a duplicate without aborting the transaction.
-	n, err := tx.Exec(ctx, c.qModelInsert, m.ID, string(m.DTDL), now, m.Decommissioned)
+	n, err := tx.Exec(ctx, c.qModelInsert, m.ID, string(m.DTDL), now, m.Decommissioned, m.Org)
 	if err != nil {
 		return twin.Model{}, fmt.Errorf("model %q: %w", m.ID, err)
 	}
@@ -126,7 +126,7 @@ func (c *Core) PutModels(ctx context.Context, tx Conn, models []twin.Model, now 
 func (c *Core) ModelIn(ctx context.Context, tx Conn, id string) (m twin.Model, ok bool, err error) {
 	var dtdl string
 	var up int64
-	err = tx.QueryRow(ctx, c.qModelRow, id).Scan(&dtdl, &up, &m.Decommissioned)
+	err = tx.QueryRow(ctx, c.qModelRow, id).Scan(&dtdl, &up, &m.Decommissioned, &m.Org)
 	if errors.Is(err, sql.ErrNoRows) {
 		return twin.Model{}, false, nil
 	}

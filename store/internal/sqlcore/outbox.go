@@ -2,9 +2,12 @@ package sqlcore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"lodestone/store"
@@ -50,13 +53,25 @@ func StoredData(r *store.Record) string {
 }
 
 // qPending reads outbox rows, with the columns of the twin version a
-// record without data names.
+// twin record names (for a record without data, and for the owner org of
+// a patch).
 const qPending = `SELECT o.seq, o.kind, o.op, o.subject, o.key, o.model, o.time_ns, o.data,
 	coalesce(t.etag, h.etag), coalesce(t.props, h.props), coalesce(t.meta, h.meta)
 	FROM outbox o
-	LEFT JOIN twins t ON o.data = '' AND t.id = o.subject AND t.valid_from = o.time_ns
-	LEFT JOIN twin_history h ON o.data = '' AND t.id IS NULL AND h.id = o.subject AND h.valid_from = o.time_ns
+	LEFT JOIN twins t ON o.kind = 'twin' AND o.op <> 'delete' AND t.id = o.subject AND t.valid_from = o.time_ns
+	LEFT JOIN twin_history h ON o.kind = 'twin' AND o.op <> 'delete' AND t.id IS NULL AND h.id = o.subject AND h.valid_from = o.time_ns
 	WHERE o.seq > $1 ORDER BY o.seq`
+
+// qTwinMetaAt reads the meta column of the version of twin $1 current at
+// transaction time $2 (the owner of a telemetry record), and
+// qRelPropsAt the props column of relationship $1/$2 written at $3 (the
+// owner of a relationship patch).
+const (
+	qTwinMetaAt = `SELECT meta FROM twins WHERE id = $1 AND valid_from <= $2
+		UNION ALL SELECT meta FROM twin_history WHERE id = $1 AND valid_from <= $2 AND valid_to > $2`
+	qRelPropsAt = `SELECT props FROM relationships WHERE source_id = $1 AND rel_id = $2 AND valid_from = $3
+		UNION ALL SELECT props FROM relationship_history WHERE source_id = $1 AND rel_id = $2 AND valid_from = $3`
+)
 
 // TwinDocFunc builds the ADT JSON document of a twin from its row (see
 // rowcodec.DecodeTwin).
@@ -143,9 +158,83 @@ func (c *Core) PendingRecords(ctx context.Context, q Conn, after int64, limit in
 		case Rebuilt(&r):
 			return nil, fmt.Errorf("record %d: twin %q has no version %s", r.Seq, r.Subject, TimeKey(ns))
 		}
+		r.Org = orgOfRecord(&r, meta)
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range out {
+		if err := c.lookUpOrg(ctx, q, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// orgOfRecord returns the owner org of a record read back from the
+// outbox, which does not store it: from the twin version's meta column,
+// or the data's "$org" ("$metadata.$org" of a twin, "org" of a model).
+// Telemetry and relationship patches are left to lookUpOrg.
+func orgOfRecord(r *store.Record, meta []byte) string {
+	switch {
+	case r.Kind == store.KindTwin && r.Op != store.OpDelete:
+		return rowcodec.MetaOrg(meta)
+	case r.Kind == store.KindTwin:
+		var d struct {
+			Metadata struct {
+				Org string `json:"$org"`
+			} `json:"$metadata"`
+		}
+		json.Unmarshal(r.Data, &d)
+		return d.Metadata.Org
+	case r.Kind == store.KindRelationship && r.Op != store.OpPatch:
+		var d struct {
+			Org string `json:"$org"`
+		}
+		json.Unmarshal(r.Data, &d)
+		return d.Org
+	case r.Kind == store.KindModel:
+		var m twin.Model
+		json.Unmarshal(r.Data, &m)
+		return m.Org
+	}
+	return ""
+}
+
+// lookUpOrg sets the owner org of a telemetry record (its twin's, at the
+// record's time) and of a relationship patch (the patched version's).
+func (c *Core) lookUpOrg(ctx context.Context, q Conn, r *store.Record) error {
+	var b []byte
+	var err error
+	switch {
+	case r.Kind == store.KindTelemetry:
+		err = q.QueryRow(ctx, c.qTwinMetaAt, r.Subject, r.Time.UnixNano()).Scan(&b)
+		if err == nil {
+			r.Org = rowcodec.MetaOrg(b)
+		}
+	case r.Kind == store.KindRelationship && r.Op == store.OpPatch:
+		src, id, ok := strings.Cut(r.Subject, "/relationships/")
+		if !ok {
+			return nil
+		}
+		err = q.QueryRow(ctx, c.qRelPropsAt, src, id, r.Time.UnixNano()).Scan(&b)
+		if err == nil {
+			var rel twin.Relationship
+			err = rowcodec.DecodeRelProps(b, &rel)
+			r.Org = rel.Org
+		}
+	default:
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the twin is gone: the org cannot be told
+	}
+	if err != nil {
+		return fmt.Errorf("record %d: owner: %w", r.Seq, err)
+	}
+	return nil
 }
 
 // AckRecords implements store.Outbox in the write transaction tx.
@@ -200,7 +289,7 @@ func ModelRecord(op store.ChangeOp, m twin.Model, now int64) (store.Record, erro
 	if op == store.OpCreate {
 		key = m.UploadTime.UTC().Format(time.RFC3339Nano)
 	}
-	return store.Record{Kind: store.KindModel, Op: op, Subject: m.ID, Key: key, Time: NSTime(now), Data: data}, nil
+	return store.Record{Kind: store.KindModel, Op: op, Subject: m.ID, Key: key, Org: m.Org, Time: NSTime(now), Data: data}, nil
 }
 
 // importSummary is the data of an import record.

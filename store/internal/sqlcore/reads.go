@@ -17,7 +17,7 @@ func ScanModel(sc Row) (twin.Model, error) {
 	var m twin.Model
 	var dtdl, ext string
 	var up int64
-	if err := sc.Scan(&m.ID, &dtdl, &up, &m.Decommissioned, &ext); err != nil {
+	if err := sc.Scan(&m.ID, &dtdl, &up, &m.Decommissioned, &m.Org, &ext); err != nil {
 		return m, err
 	}
 	m.DTDL = json.RawMessage(dtdl)
