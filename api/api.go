@@ -18,6 +18,7 @@ import (
 
 	"lodestone/dtdl"
 	"lodestone/event"
+	"lodestone/org/governance"
 	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/tql"
@@ -91,6 +92,10 @@ type Options struct {
 	// Studies bounds the Monte Carlo studies under way and may hand them
 	// to workers (see scenarios.go).
 	Studies StudyOptions
+	// Governance lists the governed subjects (serve --govern): writes to
+	// them go through /governance/proposals (see governance.go); nil or
+	// empty governs nothing.
+	Governance *governance.Config
 }
 
 // Route is one endpoint: a net/http pattern ("GET /digitaltwins/{id}"), its
@@ -128,6 +133,9 @@ type API struct {
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	bg       sync.WaitGroup
+
+	// govMu serialises governance approvals (see governance.go).
+	govMu sync.Mutex
 }
 
 // New builds the API and loads the stored models.
@@ -159,6 +167,9 @@ func New(ctx context.Context, opts Options) (*API, error) {
 			hooks = append(hooks, opts.TrustLog)
 		}
 		hooks = append(hooks, ComputedGuard{Store: opts.Store, Models: a.pipeModels})
+		if !opts.Governance.Empty() {
+			hooks = append(hooks, GovernanceGuard{Config: opts.Governance, Store: opts.Store})
+		}
 		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline, Hooks: hooks})
 		if err != nil {
 			return nil, fmt.Errorf("api: %w", err)

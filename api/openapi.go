@@ -28,6 +28,7 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.bibliographyRoutes()...)
 	rs = append(rs, a.supplyRoutes()...)
 	rs = append(rs, a.orgRoutes()...)
+	rs = append(rs, a.governanceRoutes()...)
 	rs = append(rs, a.plantRoutes()...)
 	rs = append(rs, a.trustRoutes()...)
 	rs = append(rs, a.opsRoutes()...)

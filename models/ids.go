@@ -51,6 +51,8 @@ const (
 	Pump = "dtmi:lodestone:Pump;1"
 	// SXCascade identifies the SX cascade interface (SXCascade.json).
 	SXCascade = "dtmi:lodestone:SXCascade;1"
+	// SoftSensor identifies the Soft sensor interface (SoftSensor.json).
+	SoftSensor = "dtmi:lodestone:SoftSensor;1"
 	// SXStage identifies the SX stage interface (SXStage.json).
 	SXStage = "dtmi:lodestone:SXStage;1"
 	// ScenarioRun identifies the Scenario run interface (ScenarioRun.json).

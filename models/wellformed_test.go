@@ -111,6 +111,7 @@ func TestFilesMatchConstants(t *testing.T) {
 		"Pump":                 models.Pump,
 		"SXCascade":            models.SXCascade,
 		"SXStage":              models.SXStage,
+		"SoftSensor":           models.SoftSensor,
 		"ScenarioRun":          models.ScenarioRun,
 		"SeparationPlant":      models.SeparationPlant,
 		"Settler":              models.Settler,

@@ -126,6 +126,10 @@ type Options struct {
 	// (outside DataDir); empty keeps no log.
 	LogKey string `json:"log_key"`
 
+	// Govern is the governance file (docs/formats/governance.md): the
+	// subjects whose changes go through /governance/proposals.
+	Govern string `json:"govern"`
+
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
 }
@@ -302,6 +306,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.StudiesMaxQueuedRuns, "studies.max-queued-runs", o.StudiesMaxQueuedRuns, "replications of all studies under way (0: 200000)")
 	o.registerSecurityFlags(fs)
 	o.registerTrustFlags(fs)
+	o.registerGovernFlags(fs)
 }
 
 // Validate checks o and returns all problems at once, each naming its field.

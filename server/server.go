@@ -137,6 +137,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if sq, ok := s.Store.(store.SQLer); ok {
 		aopts.Graph = &sqlgraph.Source{S: sq}
 	}
+	if aopts.Governance, err = s.opts.governance(); err != nil {
+		return err
+	}
 	if s.opts.StudiesWorkers {
 		if aopts.Studies.Dispatcher, err = worker.NewDispatcher(ctx, bus.Conn(), worker.Config{}); err != nil {
 			return fmt.Errorf("server: study work queue: %w", err)

@@ -130,6 +130,7 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 	}
 	server.MergeSecurityFlags(o, f, set)
 	server.MergeTrustFlags(o, f, set)
+	server.MergeGovernFlags(o, f, set)
 }
 
 // printStart says what the server did and where it listens: the

@@ -327,3 +327,7 @@ func DecodeProposal(data []byte) (reason string, c Change, err error) {
 	}
 	return body.Reason, *body.Change, nil
 }
+
+// AsOf is the version's time as the asOf parameter of reads take it
+// (RFC 3339 with nanoseconds).
+func (v Version) AsOf() string { return v.Time.UTC().Format(time.RFC3339Nano) }

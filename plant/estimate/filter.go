@@ -284,6 +284,33 @@ func (f *Filter) Forget(t float64) {
 	f.alarms = slices.DeleteFunc(f.alarms, func(a Alarm) bool { return a.T < t })
 }
 
+// Detectors is the state of the alarm detectors: the NIS window test and
+// each sensor's CUSUM.
+type Detectors struct {
+	// NISCount is how many NIS values the window holds (at most Window),
+	// NISSum their sum and NISBound the χ²(Window) quantile it is tested
+	// against (0 until the window is full).
+	NISCount, Window int
+	NISSum, NISBound float64
+	// CusumPlus, CusumMinus and Isolated are per sensor, in the filter's
+	// sensor order.
+	CusumPlus, CusumMinus []float64
+	Isolated              []bool
+}
+
+// Detectors returns a copy of the detectors' state.
+func (f *Filter) Detectors() Detectors {
+	d := Detectors{NISCount: len(f.window), Window: f.opt.NISWindow, NISBound: f.nisBound[f.opt.NISWindow],
+		CusumPlus: slices.Clone(f.gPlus), CusumMinus: slices.Clone(f.gNeg), Isolated: slices.Clone(f.isolated)}
+	for _, e := range f.window {
+		d.NISSum += e.nis
+	}
+	return d
+}
+
+// Sensors returns the filter's sensors; the caller must not change them.
+func (f *Filter) Sensors() []Sensor { return f.sensors }
+
 // Certified reports whether no alarm is unacknowledged.
 func (f *Filter) Certified() bool { return f.certified }
 

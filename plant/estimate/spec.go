@@ -260,6 +260,32 @@ func (s *Spec) options(o *Options) error {
 	return errors.Join(errs...)
 }
 
+// MolPerL converts a reading of sensor k (an index into c.Sensors) from
+// mg/L to the filter's mol/L.
+func (c *Case) MolPerL(k int, mgPerL float64) float64 {
+	return mgPerL / 1000 / c.molarMass[c.Sensors[k].Comp]
+}
+
+// Components returns the names of the cascade's components, in the order
+// of an Estimate's columns.
+func (c *Case) Components() []string {
+	var out []string
+	for _, comp := range c.Cascade.Problem.Cascade.Components {
+		out = append(out, comp.Name)
+	}
+	return out
+}
+
+// Stage converts one stage of an estimate (mol/L, [component]) to mg/L
+// by component name.
+func (c *Case) Stage(molPerL []float64) map[string]float64 {
+	out := make(map[string]float64, len(molPerL))
+	for i, comp := range c.Cascade.Problem.Cascade.Components {
+		out[comp.Name] = molPerL[i] * 1000 * c.molarMass[i]
+	}
+	return out
+}
+
 // Output is the JSON result of `lodestone plant estimate`.
 type Output struct {
 	Estimates   []OutputEstimate   `json:"estimates"`
