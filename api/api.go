@@ -187,9 +187,8 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		a.handle(rt)
 	}
 	if opts.Bus != nil {
-		sse := event.SSEHandler(opts.Bus)
-		a.handle(Route{Pattern: "GET /events", Summary: "Server-Sent Events: CloudEvents of every change (?filter=type=…&subject=…; Last-Event-ID resumes)", Response: "EventStream",
-			Handler: func(w http.ResponseWriter, r *http.Request) error { sse.ServeHTTP(w, r); return nil }})
+		a.handle(Route{Pattern: "GET /events", Summary: "Server-Sent Events: CloudEvents of every change the principal sees (?filter=type=…&subject=…; Last-Event-ID resumes)", Response: "EventStream",
+			Handler: a.serveEvents})
 	}
 	a.handle(Route{Pattern: "GET /openapi.json", Summary: "This OpenAPI 3.1 document", Response: "OpenAPI",
 		Handler: func(w http.ResponseWriter, r *http.Request) error { return writeJSON(w, http.StatusOK, a.OpenAPI()) }})

@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"lodestone/event"
 	"lodestone/store"
+	"lodestone/trust/auth"
 )
 
 // Endpoints, event routes and the routes' checkpoints are documents in the
@@ -167,27 +169,28 @@ func (a *API) reconcileRoutes(ctx context.Context) error {
 	}
 	endpoints := map[string]Endpoint{}
 	for _, d := range eps {
-		var ep Endpoint
+		var ep storedEndpoint
 		if json.Unmarshal(d.Body, &ep) == nil {
-			endpoints[d.ID] = ep
+			endpoints[d.ID] = ep.Endpoint
 		}
 	}
 	type owned struct {
-		Route    EventRoute
+		Key      string // the route's document id
+		Route    storedRoute
 		Endpoint Endpoint
 	}
 	var mine []owned
 	for _, d := range routes {
-		var rt EventRoute
+		var rt storedRoute
 		if json.Unmarshal(d.Body, &rt) != nil {
 			continue
 		}
-		ok, err := a.holdLease(ctx, rt.ID)
+		ok, err := a.holdLease(ctx, d.ID)
 		if err != nil {
 			return err
 		}
 		if ok {
-			mine = append(mine, owned{rt, endpoints[rt.Endpoint]})
+			mine = append(mine, owned{d.ID, rt, endpoints[scopedKey(rt.Owner, rt.Endpoint)]})
 		}
 	}
 	fp, _ := json.Marshal(mine)
@@ -212,9 +215,10 @@ func (a *API) reconcileRoutes(ctx context.Context) error {
 			a.log.Warn("event route", "route", o.Route.ID, "err", err)
 			continue
 		}
-		r := event.Route{Name: o.Route.ID, Filter: f, Endpoint: ep}
+		// The route delivers only what its owner sees.
+		r := event.Route{Name: o.Key, Filter: f, Endpoint: a.routeEndpoint(o.Route.Owner.reader(), ep)}
 		if a.opts.SubjectEndpoint != nil {
-			if dl, err := a.opts.SubjectEndpoint("deadletter." + o.Route.ID); err == nil {
+			if dl, err := a.opts.SubjectEndpoint("deadletter." + o.Key); err == nil {
 				r.DeadLetter = dl
 			}
 		}
@@ -353,7 +357,7 @@ func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ep.Name = r.PathValue("name")
-	if err := checkID("name", ep.Name); err != nil {
+	if err := checkScopedID("name", ep.Name); err != nil {
 		return err
 	}
 	if _, err := a.endpoint(ep); err != nil {
@@ -364,7 +368,8 @@ func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := a.putDoc(r.Context(), docEndpoint, ep.Name, ep); err != nil {
+	owner := ownerOf(a.readerOf(r.Context()))
+	if err := a.putDoc(r.Context(), docEndpoint, scopedKey(owner, ep.Name), storedEndpoint{ep, owner}); err != nil {
 		return err
 	}
 	if err := a.reconcileRoutes(r.Context()); err != nil {
@@ -374,12 +379,16 @@ func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
-	eps, err := listDocs[Endpoint](r.Context(), a.docs(), docEndpoint)
+	stored, err := listDocs[storedEndpoint](r.Context(), a.docs(), docEndpoint)
 	if err != nil {
 		return err
 	}
-	for i := range eps {
-		eps[i] = redactEndpoint(eps[i])
+	rd := a.readerOf(r.Context())
+	eps := []Endpoint{}
+	for _, ep := range stored {
+		if ep.Owner.sees(rd) {
+			eps = append(eps, redactEndpoint(ep.Endpoint))
+		}
 	}
 	return writeJSON(w, http.StatusOK, struct {
 		Value []Endpoint `json:"value"`
@@ -388,23 +397,24 @@ func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	d, err := a.docs().GetDoc(r.Context(), docEndpoint, name)
+	owner := ownerOf(a.readerOf(r.Context()))
+	d, err := a.docs().GetDoc(r.Context(), docEndpoint, scopedKey(owner, name))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("EndpointNotFound", "there is no endpoint %s", name)
 	}
 	if err != nil {
 		return err
 	}
-	routes, err := listDocs[EventRoute](r.Context(), a.docs(), docRoute)
+	routes, err := listDocs[storedRoute](r.Context(), a.docs(), docRoute)
 	if err != nil {
 		return err
 	}
 	for _, rt := range routes {
-		if rt.Endpoint == name {
+		if rt.Endpoint == name && scopedKey(rt.Owner, "") == scopedKey(owner, "") {
 			return &Error{Status: http.StatusConflict, Code: "EndpointInUse", Message: fmt.Sprintf("event route %s uses endpoint %s; delete it first", rt.ID, name)}
 		}
 	}
-	if err := a.docs().DeleteDoc(r.Context(), docEndpoint, name, store.Condition{IfMatch: d.ETag}); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := a.docs().DeleteDoc(r.Context(), docEndpoint, d.ID, store.Condition{IfMatch: d.ETag}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -421,18 +431,19 @@ func (a *API) putEventRoute(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rt.ID = r.PathValue("id")
-	if err := checkID("id", rt.ID); err != nil {
+	if err := checkScopedID("id", rt.ID); err != nil {
 		return err
 	}
 	if _, err := event.ParseFilter(rt.Filter); err != nil {
 		return badRequest("InvalidArgument", "filter: %v", err)
 	}
-	if _, err := a.docs().GetDoc(r.Context(), docEndpoint, rt.Endpoint); errors.Is(err, store.ErrNotFound) {
+	owner := ownerOf(a.readerOf(r.Context()))
+	if _, err := a.docs().GetDoc(r.Context(), docEndpoint, scopedKey(owner, rt.Endpoint)); errors.Is(err, store.ErrNotFound) {
 		return badRequest("InvalidArgument", "endpointName: there is no endpoint %q; create it with PUT /endpoints/{name}", rt.Endpoint)
 	} else if err != nil {
 		return err
 	}
-	if err := a.putDoc(r.Context(), docRoute, rt.ID, rt); err != nil {
+	if err := a.putDoc(r.Context(), docRoute, scopedKey(owner, rt.ID), storedRoute{rt, owner}); err != nil {
 		return err
 	}
 	if err := a.reconcileRoutes(r.Context()); err != nil {
@@ -442,38 +453,57 @@ func (a *API) putEventRoute(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listEventRoutes(w http.ResponseWriter, r *http.Request) error {
-	routes, err := listDocs[EventRoute](r.Context(), a.docs(), docRoute)
+	routes, err := listDocs[storedRoute](r.Context(), a.docs(), docRoute)
 	if err != nil {
 		return err
 	}
+	rd := a.readerOf(r.Context())
 	out := struct {
 		Value []EventRoute                `json:"value"`
 		Stats map[string]event.RouteStats `json:"stats,omitempty"`
-	}{Value: routes}
+	}{Value: []EventRoute{}}
 	a.events.mu.Lock()
+	var stats map[string]event.RouteStats
 	if a.events.router != nil {
-		out.Stats = a.events.router.Stats()
+		stats = a.events.router.Stats()
 	}
 	a.events.mu.Unlock()
+	for _, rt := range routes {
+		if !rt.Owner.sees(rd) {
+			continue
+		}
+		out.Value = append(out.Value, rt.EventRoute)
+		if st, ok := stats[scopedKey(rt.Owner, rt.ID)]; ok {
+			if out.Stats == nil {
+				out.Stats = map[string]event.RouteStats{}
+			}
+			out.Stats[rt.ID] = st
+		}
+	}
 	slices.SortFunc(out.Value, func(x, y EventRoute) int { return compareStrings(x.ID, y.ID) })
 	return writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) getEventRoute(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	d, err := a.docs().GetDoc(r.Context(), docRoute, id)
+	d, err := a.docs().GetDoc(r.Context(), docRoute, scopedKey(ownerOf(a.readerOf(r.Context())), id))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("EventRouteNotFound", "there is no event route %s", id)
 	}
 	if err != nil {
 		return err
 	}
-	return writeRawJSON(w, http.StatusOK, d.Body)
+	var rt storedRoute
+	if err := json.Unmarshal(d.Body, &rt); err != nil {
+		return fmt.Errorf("api: stored route %s: %w", d.ID, err)
+	}
+	return writeJSON(w, http.StatusOK, rt.EventRoute)
 }
 
 func (a *API) deleteEventRoute(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	err := a.docs().DeleteDoc(r.Context(), docRoute, id, store.Condition{})
+	key := scopedKey(ownerOf(a.readerOf(r.Context())), id)
+	err := a.docs().DeleteDoc(r.Context(), docRoute, key, store.Condition{})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("EventRouteNotFound", "there is no event route %s", id)
 	}
@@ -484,9 +514,9 @@ func (a *API) deleteEventRoute(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The checkpoint and the lease go with the route.
-	_ = a.docs().DeleteDoc(r.Context(), docCheckpoint, id, store.Condition{})
-	if l, err := a.docs().GetDoc(r.Context(), docLease, id); err == nil {
-		_ = a.docs().DeleteDoc(r.Context(), docLease, id, store.Condition{IfMatch: l.ETag})
+	_ = a.docs().DeleteDoc(r.Context(), docCheckpoint, key, store.Condition{})
+	if l, err := a.docs().GetDoc(r.Context(), docLease, key); err == nil {
+		_ = a.docs().DeleteDoc(r.Context(), docLease, key, store.Condition{IfMatch: l.ETag})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -500,4 +530,71 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// Routes and endpoints belong to the org of the principal that made them
+// (their owner). Each org has its own names: the document of org O's
+// route r is "O|r", and "|" is refused in names; a route or endpoint
+// made by the anonymous principal (a server without --auth) has no owner
+// and keeps its bare name. A principal sees, changes and deletes only its
+// org's; an org's route delivers only the events its org sees.
+
+// docOwner is who made a route or an endpoint.
+type docOwner struct {
+	Org     string `json:"org"`
+	Subject string `json:"subject,omitempty"`
+}
+
+// storedRoute and storedEndpoint are the stored documents: the API's
+// shapes and their owner (none for the anonymous principal's).
+type storedRoute struct {
+	EventRoute
+	Owner *docOwner `json:"owner,omitempty"`
+}
+
+type storedEndpoint struct {
+	Endpoint
+	Owner *docOwner `json:"owner,omitempty"`
+}
+
+// ownerOf is the owner of what rd makes: nil for the anonymous principal.
+func ownerOf(rd reader) *docOwner {
+	if rd.all {
+		return nil
+	}
+	return &docOwner{Org: rd.pr.Org, Subject: rd.pr.Subject}
+}
+
+// scopedKey is the document id of name for owner.
+func scopedKey(o *docOwner, name string) string {
+	if o == nil {
+		return name
+	}
+	return o.Org + "|" + name
+}
+
+// sees reports whether rd may see (and manage) what o made.
+func (o *docOwner) sees(rd reader) bool {
+	return rd.all || o != nil && o.Org == rd.pr.Org
+}
+
+// reader is the reader whose view a route of o delivers: everything for
+// the anonymous principal's routes, else what o's org sees.
+func (o *docOwner) reader() reader {
+	if o == nil {
+		return reader{pr: auth.Anonymous, all: true}
+	}
+	return reader{pr: auth.Principal{Subject: o.Subject, Org: o.Org, Roles: []auth.Role{auth.Reader}, Method: "route"}}
+}
+
+// checkScopedID checks a route id or an endpoint name: checkID's rules,
+// and no "|" (the separator of org-scoped names).
+func checkScopedID(what, id string) error {
+	if err := checkID(what, id); err != nil {
+		return err
+	}
+	if strings.Contains(id, "|") {
+		return badRequest("InvalidArgument", "%s %q contains '|', which names are not allowed to contain", what, id)
+	}
+	return nil
 }

@@ -48,8 +48,11 @@ type jobRegistry struct {
 	now  func() time.Time
 
 	mu   sync.Mutex
-	jobs map[string]*ImportJob // running here
-	seq  atomic.Int64
+	jobs map[string]*ImportJob // running here, by document id (scopedKey)
+	// owners are the owners of the jobs running here (nil for the
+	// anonymous principal's), by document id.
+	owners map[string]*docOwner
+	seq    atomic.Int64
 	// wmu orders the writes of running jobs, so that a heartbeat never
 	// writes a job back as running after finish wrote its end. Lock
 	// order: wmu before mu.
@@ -63,18 +66,32 @@ const (
 )
 
 func newJobRegistry(docs store.Documents, log *slog.Logger, now func() time.Time) *jobRegistry {
-	return &jobRegistry{docs: docs, log: log, now: now, jobs: map[string]*ImportJob{}}
+	return &jobRegistry{docs: docs, log: log, now: now, jobs: map[string]*ImportJob{}, owners: map[string]*docOwner{}}
 }
 
-// start records a new running job, unless a job of that id is running.
-func (j *jobRegistry) start(ctx context.Context, job *ImportJob) error {
+// storedJob is a job's document: the job and its owner. Jobs belong to
+// the org of the principal that started them; each org has its own job
+// ids (the document of org O's job j is "O|j", see scopedKey).
+type storedJob struct {
+	ImportJob
+	Owner *docOwner `json:"owner,omitempty"`
+}
+
+// start records a new running job of owner, unless a job of that id is
+// running. It returns the job's document id.
+func (j *jobRegistry) start(ctx context.Context, job *ImportJob, owner *docOwner) (string, error) {
+	key := scopedKey(owner, job.ID)
+	return key, j.startKey(ctx, key, job, owner)
+}
+
+func (j *jobRegistry) startKey(ctx context.Context, key string, job *ImportJob, owner *docOwner) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if old := j.jobs[job.ID]; old != nil {
+	if old := j.jobs[key]; old != nil {
 		return &Error{Status: http.StatusConflict, Code: "JobAlreadyRunning", Message: fmt.Sprintf("import job %s is running", job.ID)}
 	}
 	cond := store.Condition{IfNoneMatch: true}
-	if d, err := j.docs.GetDoc(ctx, docJob, job.ID); err == nil {
+	if d, err := j.docs.GetDoc(ctx, docJob, key); err == nil {
 		if old, ok := j.decode(d); ok && old.Status == "running" {
 			return &Error{Status: http.StatusConflict, Code: "JobAlreadyRunning", Message: fmt.Sprintf("import job %s is running on another server", job.ID)}
 		}
@@ -82,14 +99,14 @@ func (j *jobRegistry) start(ctx context.Context, job *ImportJob) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if err := j.put(ctx, job, cond); err != nil {
+	if err := j.put(ctx, key, job, owner, cond); err != nil {
 		if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrConflict) {
 			return &Error{Status: http.StatusConflict, Code: "JobAlreadyRunning", Message: fmt.Sprintf("import job %s was started by another request", job.ID)}
 		}
 		return err
 	}
-	j.jobs[job.ID] = job
-	go j.heartbeat(job.ID)
+	j.jobs[key], j.owners[key] = job, owner
+	go j.heartbeat(key)
 	return nil
 }
 
@@ -108,21 +125,21 @@ func (j *jobRegistry) heartbeat(id string) {
 			j.wmu.Unlock()
 			return
 		}
-		cp := *job
+		cp, owner := *job, j.owners[id]
 		j.mu.Unlock()
-		if err := j.put(context.Background(), &cp, store.Condition{}); err != nil {
+		if err := j.put(context.Background(), id, &cp, owner, store.Condition{}); err != nil {
 			j.log.Warn("save import job", "job_id", id, "err", err)
 		}
 		j.wmu.Unlock()
 	}
 }
 
-func (j *jobRegistry) put(ctx context.Context, job *ImportJob, cond store.Condition) error {
-	b, err := json.Marshal(job)
+func (j *jobRegistry) put(ctx context.Context, key string, job *ImportJob, owner *docOwner, cond store.Condition) error {
+	b, err := json.Marshal(storedJob{*job, owner})
 	if err != nil {
 		return err
 	}
-	_, err = j.docs.PutDoc(context.WithoutCancel(ctx), store.Doc{Kind: docJob, ID: job.ID, Body: b}, cond)
+	_, err = j.docs.PutDoc(context.WithoutCancel(ctx), store.Doc{Kind: docJob, ID: key, Body: b}, cond)
 	return err
 }
 
@@ -142,12 +159,13 @@ func (j *jobRegistry) finish(ctx context.Context, id string, f func(*ImportJob))
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	j.mu.Lock()
-	job := j.jobs[id]
+	job, owner := j.jobs[id], j.owners[id]
 	f(job)
 	cp := *job
 	delete(j.jobs, id)
+	delete(j.owners, id)
 	j.mu.Unlock()
-	if err := j.put(ctx, &cp, store.Condition{}); err != nil {
+	if err := j.put(ctx, id, &cp, owner, store.Condition{}); err != nil {
 		j.log.Warn("save import job", "job_id", id, "err", err)
 	}
 	return cp
@@ -155,15 +173,26 @@ func (j *jobRegistry) finish(ctx context.Context, id string, f func(*ImportJob))
 
 // decode reads a stored job, reporting a stale running one as interrupted.
 func (j *jobRegistry) decode(d store.Doc) (ImportJob, bool) {
-	var job ImportJob
-	if err := json.Unmarshal(d.Body, &job); err != nil {
-		return job, false
+	job, _, ok := j.decodeOwned(d)
+	return job, ok
+}
+
+// decodeOwned is decode with the job's owner.
+func (j *jobRegistry) decodeOwned(d store.Doc) (ImportJob, *docOwner, bool) {
+	var sj storedJob
+	if err := json.Unmarshal(d.Body, &sj); err != nil {
+		return sj.ImportJob, nil, false
 	}
+	return j.interrupted(d, sj.ImportJob), sj.Owner, true
+}
+
+// interrupted reports a stale running job as failed.
+func (j *jobRegistry) interrupted(d store.Doc, job ImportJob) ImportJob {
 	if job.Status == "running" && j.now().Sub(d.Updated) > jobStale {
 		job.Status = "failed"
 		job.Error = &ErrorInfo{Code: "JobInterrupted", Message: "the server running the job stopped before it finished; nothing of it was imported"}
 	}
-	return job, true
+	return job
 }
 
 // get returns a job: the live one if it runs here, else the stored one.
@@ -186,8 +215,9 @@ func (j *jobRegistry) get(ctx context.Context, id string) (ImportJob, bool, erro
 	return job, ok, nil
 }
 
-// list returns every job, the live ones as they are now.
-func (j *jobRegistry) list(ctx context.Context) ([]ImportJob, error) {
+// list returns every job rd sees (its org's), the live ones as they are
+// now.
+func (j *jobRegistry) list(ctx context.Context, rd reader) ([]ImportJob, error) {
 	ds, err := j.docs.ListDocs(ctx, docJob)
 	if err != nil {
 		return nil, err
@@ -197,10 +227,12 @@ func (j *jobRegistry) list(ctx context.Context) ([]ImportJob, error) {
 	defer j.mu.Unlock()
 	for _, d := range ds {
 		if live := j.jobs[d.ID]; live != nil {
-			out = append(out, *live)
+			if j.owners[d.ID].sees(rd) {
+				out = append(out, *live)
+			}
 			continue
 		}
-		if job, ok := j.decode(d); ok {
+		if job, owner, ok := j.decodeOwned(d); ok && owner.sees(rd) {
 			out = append(out, job)
 		}
 	}
@@ -231,7 +263,11 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	dryRun := queryParams(r).Get("dryRun") == "true"
 	job := &ImportJob{ID: id, Status: "running", DryRun: dryRun, CreatedDateTime: a.now().UTC(), TotalBytes: max(r.ContentLength, 0)}
-	if err := a.jobs.start(r.Context(), job); err != nil {
+	// The job is its principal's org's; the import runs with the
+	// request's context, which carries the principal, so the pipeline
+	// stamps the importer's org on every entity.
+	key, err := a.jobs.start(r.Context(), job, ownerOf(a.readerOf(r.Context())))
+	if err != nil {
 		return err
 	}
 
@@ -241,14 +277,14 @@ func (a *API) putImport(w http.ResponseWriter, r *http.Request) error {
 	f, size, err := spool(a.opts.TempDir, http.MaxBytesReader(w, r.Body, a.opts.MaxBulkBytes))
 	if err == nil {
 		defer removeSpool(f, a.log)
-		a.jobs.update(id, func(j *ImportJob) { j.TotalBytes = size })
+		a.jobs.update(key, func(j *ImportJob) { j.TotalBytes = size })
 		body.r = f
 		stats, lines, err = a.runImport(r.Context(), bulk.NewReader(body), dryRun, func(done int) {
-			a.jobs.update(id, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
+			a.jobs.update(key, func(j *ImportJob) { j.ProcessedLines = done; j.ProcessedBytes = body.n.Load() })
 		})
 	}
 	finished := a.now().UTC()
-	out := a.jobs.finish(r.Context(), id, func(j *ImportJob) {
+	out := a.jobs.finish(r.Context(), key, func(j *ImportJob) {
 		j.FinishedDateTime = &finished
 		j.ProcessedBytes = body.n.Load()
 		j.ProcessedLines = lines
@@ -432,7 +468,7 @@ func (a *API) runImport(ctx context.Context, rd *bulk.Reader, dryRun bool, progr
 	// has ended that goroutine when Import returns (Import consumes src
 	// before it returns), so lines, added and v.set are safe to read.
 	stats, err := a.pipe.Import(ctx, store.ImportOptions{DryRun: dryRun, Progress: progress}, func(ms *pipeline.Models) iter.Seq2[store.Entity, error] {
-		v = &importValidator{ctx: ctx, st: a.opts.Store, set: ms.Set, models: map[twin.ID]string{}, counts: map[string]int{}}
+		v = &importValidator{ctx: ctx, st: a.opts.Store, set: ms.Set, models: map[twin.ID]string{}, counts: map[string]int{}, rd: a.readerOf(ctx), stored: ms.All}
 		known = ms.All
 		for _, m := range ms.All {
 			all = append(all, m)
@@ -515,6 +551,17 @@ type importValidator struct {
 	set    *dtdl.ModelSet
 	models map[twin.ID]string // model of each twin seen or looked up
 	counts map[string]int     // source + name → relationships seen
+	// rd is the importer: the stored models and twins it does not see
+	// are as absent.
+	rd     reader
+	stored map[string]twin.Model
+}
+
+// modelVisible reports whether the importer sees model id: one of the
+// import's own, or a stored one the policy shows it.
+func (v *importValidator) modelVisible(id string) bool {
+	m, ok := v.stored[id]
+	return v.rd.all || !ok || v.rd.pol.ModelVisible(v.rd.pr, m)
 }
 
 func (v *importValidator) twin(t *twin.Twin) error {
@@ -525,7 +572,7 @@ func (v *importValidator) twin(t *twin.Twin) error {
 	if v.set != nil {
 		iface = v.set.Interface(t.Metadata.Model)
 	}
-	if iface == nil {
+	if iface == nil || !v.modelVisible(t.Metadata.Model) {
 		return badRequest("ValidationFailed", "twin %s: model %q is not uploaded", t.ID, t.Metadata.Model)
 	}
 	if err := pipeline.ValidateTwin(iface, *t); err != nil {
@@ -540,7 +587,7 @@ func (v *importValidator) modelOf(id twin.ID) (string, bool) {
 		return m, true
 	}
 	t, err := v.st.GetTwin(v.ctx, id)
-	if err != nil {
+	if err != nil || !v.rd.all && !v.rd.pol.TwinVisible(v.rd.pr, t.Metadata.Org, t.Metadata.Model) {
 		return "", false
 	}
 	v.models[id] = t.Metadata.Model
@@ -586,7 +633,7 @@ func prefixValidation(err error, what string) error {
 }
 
 func (a *API) getImport(w http.ResponseWriter, r *http.Request) error {
-	job, ok, err := a.jobs.get(r.Context(), r.PathValue("id"))
+	job, ok, err := a.jobs.get(r.Context(), scopedKey(ownerOf(a.readerOf(r.Context())), r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -597,7 +644,7 @@ func (a *API) getImport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) listImports(w http.ResponseWriter, r *http.Request) error {
-	jobs, err := a.jobs.list(r.Context())
+	jobs, err := a.jobs.list(r.Context(), a.readerOf(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -617,6 +664,11 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var bw *bulk.Writer
+	// The export holds only what the principal sees, projected: models
+	// it sees, visible twins, and relationships with both ends among
+	// them (the file lists twins before relationships).
+	rd := a.readerOf(r.Context())
+	visible := map[twin.ID]bool{}
 	for e, err := range a.opts.Store.Export(r.Context(), at) {
 		if err != nil {
 			if bw == nil {
@@ -633,13 +685,31 @@ func (a *API) export(w http.ResponseWriter, r *http.Request) error {
 		var werr error
 		switch {
 		case e.Model != nil:
-			werr = bw.Model(e.Model.DTDL)
+			if rd.all || rd.pol.ModelVisible(rd.pr, *e.Model) {
+				werr = bw.Model(e.Model.DTDL)
+			}
 		case e.Twin != nil:
 			t := *e.Twin
+			if !rd.all {
+				var ok bool
+				if t, ok = rd.pol.ProjectTwin(rd.pr, t); !ok {
+					continue
+				}
+				visible[t.ID] = true
+			}
 			t.ETag = ""
 			werr = bw.Twin(t)
 		case e.Relationship != nil:
 			rel := *e.Relationship
+			if !rd.all {
+				if !rd.pol.RelationshipVisible(rd.pr, rel, visible[rel.SourceID], visible[rel.TargetID]) {
+					continue
+				}
+				var ok bool
+				if rel, ok = rd.pol.ProjectRelationship(rd.pr, rel); !ok {
+					continue
+				}
+			}
 			rel.ETag = ""
 			werr = bw.Relationship(rel)
 		}

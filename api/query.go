@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"lodestone/dtdl"
 	"lodestone/store"
 	"lodestone/tql"
+	"lodestone/trust/tenancy"
 	"lodestone/twin"
 )
 
@@ -96,6 +96,12 @@ func relDoc(r twin.Relationship) tql.Doc {
 	if r.ETag != "" {
 		d["$etag"] = string(r.ETag)
 	}
+	// The owner keys, as the SQL graphs read them from the props column.
+	for k, v := range map[string]string{"$org": r.Org, "$writer": r.Writer, "$signer": r.Signer} {
+		if v != "" {
+			d[k] = v
+		}
+	}
 	return d
 }
 
@@ -120,7 +126,17 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var res *tql.Result
-	if rn, ok := a.opts.Graph.(QueryRunner); ok {
+	if rd := a.readerOf(r.Context()); !rd.all {
+		// A principal that does not see everything queries the graph it
+		// sees (tenancy.View): hidden twins are absent, shared ones
+		// projected, so rows, counts, aggregates, JOINs and MATCH paths
+		// are those of the visible graph.
+		var g tql.Graph
+		if g, err = a.graph(r.Context()); err != nil {
+			return err
+		}
+		res, err = tql.Eval(r.Context(), tenancy.View(g, rd.pol, rd.pr), q, opts, req.ContinuationToken)
+	} else if rn, ok := a.opts.Graph.(QueryRunner); ok {
 		// The store runs what it can in SQL (filters, aggregates, ORDER
 		// BY) and falls back to the reference evaluator for the rest.
 		res, err = rn.Run(r.Context(), q, opts, req.ContinuationToken)
@@ -165,49 +181,21 @@ func (a *API) neighbourhood(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("InvalidArgument", "cursor: %q is not a cursor from a previous page", v)
 		}
 	}
-	rootTwin, err := a.opts.Store.GetTwin(r.Context(), root)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", root)
-	}
+	// Twins and relationships the principal does not see are left out,
+	// as if absent: a hidden root is not found.
+	tc := a.newTwinCache(r.Context(), a.readerOf(r.Context()))
+	rootTwin, err := tc.get(root)
 	if err != nil {
 		return err
 	}
-	// Breadth-first over relationships in both directions; edges are
-	// collected in visiting order, which is deterministic because the
-	// store lists relationships in id order.
-	seenTwin := map[twin.ID]bool{root: true}
-	seenEdge := map[string]bool{}
-	var edges []GraphEdge
-	frontier := []twin.ID{root}
-	for d := 0; d < depth && len(frontier) > 0; d++ {
-		var next []twin.ID
-		for _, id := range frontier {
-			out, err := a.opts.Store.ListRelationships(r.Context(), id, "")
-			if err != nil {
-				return err
-			}
-			in, err := a.opts.Store.ListIncomingRelationships(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			for _, rel := range append(out, in...) {
-				key := string(rel.SourceID) + "\x00" + rel.ID
-				if seenEdge[key] {
-					continue
-				}
-				seenEdge[key] = true
-				edges = append(edges, GraphEdge{ID: rel.ID, Source: rel.SourceID, Target: rel.TargetID, Name: rel.Name})
-				for _, other := range []twin.ID{rel.SourceID, rel.TargetID} {
-					if !seenTwin[other] {
-						seenTwin[other] = true
-						next = append(next, other)
-					}
-				}
-			}
-		}
-		frontier = next
+	if !rootTwin.visible {
+		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", root)
 	}
-	out := Neighbourhood{Root: root, Depth: depth, Nodes: []GraphNode{{ID: root, Model: rootTwin.Metadata.Model}}, Edges: []GraphEdge{}}
+	edges, err := a.neighbourEdges(r.Context(), tc, root, depth)
+	if err != nil {
+		return err
+	}
+	out := Neighbourhood{Root: root, Depth: depth, Nodes: []GraphNode{{ID: root, Model: rootTwin.t.Metadata.Model}}, Edges: []GraphEdge{}}
 	end := min(offset+limit, len(edges))
 	if offset < end {
 		out.Edges = edges[offset:end]
@@ -222,12 +210,60 @@ func (a *API) neighbourhood(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			have[id] = true
-			t, err := a.opts.Store.GetTwin(r.Context(), id)
+			t, err := tc.get(id)
 			if err != nil {
 				return fmt.Errorf("neighbourhood of %s: %w", root, err)
 			}
-			out.Nodes = append(out.Nodes, GraphNode{ID: id, Model: t.Metadata.Model})
+			if !t.visible {
+				return fmt.Errorf("neighbourhood of %s: twin %s: %w", root, id, store.ErrNotFound)
+			}
+			out.Nodes = append(out.Nodes, GraphNode{ID: id, Model: t.t.Metadata.Model})
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// neighbourEdges walks breadth-first over the relationships, in both
+// directions, that the principal of tc sees, to depth hops from root.
+// Edges are collected in visiting order, which is deterministic because
+// the store lists relationships in id order.
+func (a *API) neighbourEdges(ctx context.Context, tc *twinCache, root twin.ID, depth int) ([]GraphEdge, error) {
+	seenTwin := map[twin.ID]bool{root: true}
+	seenEdge := map[string]bool{}
+	var edges []GraphEdge
+	frontier := []twin.ID{root}
+	for d := 0; d < depth && len(frontier) > 0; d++ {
+		var next []twin.ID
+		for _, id := range frontier {
+			out, err := a.opts.Store.ListRelationships(ctx, id, "")
+			if err != nil {
+				return nil, err
+			}
+			in, err := a.opts.Store.ListIncomingRelationships(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			for _, rel := range append(out, in...) {
+				key := string(rel.SourceID) + "\x00" + rel.ID
+				if seenEdge[key] {
+					continue
+				}
+				if _, ok, err := tc.relationship(rel); err != nil {
+					return nil, err
+				} else if !ok {
+					continue
+				}
+				seenEdge[key] = true
+				edges = append(edges, GraphEdge{ID: rel.ID, Source: rel.SourceID, Target: rel.TargetID, Name: rel.Name})
+				for _, other := range []twin.ID{rel.SourceID, rel.TargetID} {
+					if !seenTwin[other] {
+						seenTwin[other] = true
+						next = append(next, other)
+					}
+				}
+			}
+		}
+		frontier = next
+	}
+	return edges, nil
 }

@@ -347,7 +347,8 @@ func parseAsOf(field, v string) (time.Time, error) {
 
 // graphNetwork builds the network of the twin graph as of at.
 func (s *scenarioRunner) graphNetwork(ctx context.Context, at time.Time, opts *world.GraphOptions) (*world.GraphNetwork, time.Time, error) {
-	snap, err := s.a.opts.Store.Snapshot(ctx, at)
+	// The network is built from what the principal sees of the graph.
+	snap, err := s.a.visibleSnapshot(ctx, s.a.readerOf(ctx), at)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -377,7 +378,9 @@ func (s *scenarioRunner) ensureModels(r *http.Request) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	if _, err := s.a.pipe.PutModels(r.Context(), missing); err != nil {
+	// They are uploaded as the anonymous principal, into org "", which
+	// every org reads: the runs of every org use them.
+	if _, err := s.a.pipe.PutModels(auth.NewContext(r.Context(), auth.Anonymous), missing); err != nil {
 		var pe *pipeline.Error
 		if errors.As(err, &pe) && pe.Code == "ModelIdAlreadyExists" {
 			return nil // a concurrent request uploaded them
@@ -518,7 +521,12 @@ func (s *scenarioRunner) post(w http.ResponseWriter, r *http.Request) error {
 	// Shutdown or DELETE. Its result is written to the twin when it ends.
 	// The study gets its own copy of the run and changes only that copy.
 	bgRun := run
+	pr, hasPrincipal := auth.FromContext(r.Context())
 	s.a.goBackground(func(ctx context.Context) {
+		if hasPrincipal {
+			// The study's writes are its principal's (its org's run).
+			ctx = auth.NewContext(ctx, pr)
+		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		s.mu.Lock()
@@ -661,7 +669,26 @@ func apiRun(run *scenario.Run, full bool) ScenarioRun {
 	return out
 }
 
+// owned returns 404 unless the principal of ctx may see run id (a run of
+// its org, or of org ""), and the run's org.
+func (s *scenarioRunner) owned(ctx context.Context, id string) (string, error) {
+	rd := s.a.readerOf(ctx)
+	t, err := s.a.opts.Store.GetTwin(ctx, twin.ID(id))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", notFound("ScenarioRunNotFound", "there is no scenario run with id %s", id)
+	case err != nil:
+		return "", err
+	case !rd.owns(t.Metadata.Org):
+		return "", notFound("ScenarioRunNotFound", "there is no scenario run with id %s", id)
+	}
+	return t.Metadata.Org, nil
+}
+
 func (s *scenarioRunner) load(ctx context.Context, id string, full bool) (ScenarioRun, error) {
+	if _, err := s.owned(ctx, id); err != nil {
+		return ScenarioRun{}, err
+	}
 	run, err := s.runs.Get(ctx, twin.ID(id))
 	if errors.Is(err, scenario.ErrNotFound) {
 		return ScenarioRun{}, notFound("ScenarioRunNotFound", "there is no scenario run with id %s", id)
@@ -689,8 +716,12 @@ func (s *scenarioRunner) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rd := s.a.readerOf(r.Context())
 	out := ScenarioRunList{Value: []ScenarioRun{}}
 	for _, t := range snap.Twins {
+		if !rd.owns(t.Metadata.Org) {
+			continue // another org's run
+		}
 		stored, err := scenario.Decode(t)
 		if err != nil {
 			continue // not a run
@@ -755,6 +786,9 @@ func (s *scenarioRunner) compare(w http.ResponseWriter, r *http.Request) error {
 
 func (s *scenarioRunner) progress(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if _, err := s.owned(r.Context(), id); err != nil {
+		return err
+	}
 	state := func() (ScenarioProgress, <-chan struct{}, error) {
 		p, changed := s.liveProgress(id)
 		if p != nil {
@@ -925,6 +959,13 @@ func (s *scenarioRunner) release(id string) {
 // cancelled in the store; a run that ended is a 409.
 func (s *scenarioRunner) cancel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	org, err := s.owned(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !s.a.readerOf(r.Context()).canWrite(org) {
+		return &Error{Status: http.StatusForbidden, Code: "Forbidden", Message: fmt.Sprintf("the roles of this principal do not allow cancelling run %s of org %q", id, org)}
+	}
 	s.mu.Lock()
 	st := s.studies[id]
 	if st != nil {

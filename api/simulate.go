@@ -124,6 +124,15 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A twin the principal does not see is not found; a shared one is
+	// simulated from what the share shows of it.
+	if rd := a.readerOf(r.Context()); !rd.all {
+		p, ok := rd.pol.ProjectTwin(rd.pr, t)
+		if !ok {
+			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+		}
+		t = p
+	}
 	if !iface.IsAID(models.SXCascade) {
 		return badRequest("InvalidArgument", "twin %s is a %s, not an SXCascade; only cascades can be simulated", id, t.Metadata.Model)
 	}
@@ -192,6 +201,9 @@ func (a *API) writeBack(ctx context.Context, r *http.Request, id twin.ID, link *
 		if err != nil {
 			return err
 		}
+		if rd := a.readerOf(ctx); !rd.all {
+			pt, _ = rd.pol.ProjectTwin(rd.pr, pt) // plantOf checked it is visible
+		}
 		pl, patch, err := linkPlant(pt, id, link, resp, props)
 		if err != nil && link == nil {
 			// Without a link the plant is not written anyway; a bad
@@ -232,14 +244,20 @@ func (a *API) plantOf(r *http.Request, cascade twin.ID) (twin.ID, bool) {
 	if err != nil {
 		return "", false
 	}
+	// Only a plant the principal sees, through a relationship it sees.
+	tc := a.newTwinCache(r.Context(), a.readerOf(r.Context()))
 	for _, rel := range in {
 		if rel.Name != "hasUnit" {
 			continue
 		}
-		src, err := a.opts.Store.GetTwin(r.Context(), rel.SourceID)
-		if err != nil {
+		if _, ok, err := tc.relationship(rel); err != nil || !ok {
 			continue
 		}
+		c, err := tc.get(rel.SourceID)
+		if err != nil || !c.visible {
+			continue
+		}
+		src := c.t
 		if iface, _ := a.pipe.Models().Interface(src.Metadata.Model); iface != nil && iface.IsAID(models.SeparationPlant) {
 			return rel.SourceID, true
 		}
