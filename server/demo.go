@@ -1,11 +1,19 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"time"
+
+	"lodestone/examples"
 
 	"lodestone/plant/refplant"
 	"lodestone/twin"
@@ -82,4 +90,202 @@ func ResetDataDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+// The demo's story (issue 16): the dashboard's #/story page walks the
+// layers on the demo with live numbers. Besides the world and the
+// reference plant, a fresh demo stores the April 2025 export control as a
+// scenario run (so GET /scenarios lists it) and replays an analyser's
+// readings as telemetry of the reference plant; GET /demo/story hands the
+// page the documents its steps send (the org scenario, the investment
+// SPEC, the estimator's readings) and the ids it reads.
+
+// Names and ids of the demo's story.
+const (
+	// DemoScenarioName names the stored run of the April 2025 control.
+	DemoScenarioName = "April 2025 export control (demo)"
+	demoPlant        = "ref-sep-plant"
+	demoCascade      = "ref-sep-plant-train-1-cascade"
+	demoAnalyser     = "ref-sep-plant-train-1-xrf"
+	// demoSensor is the sensor of examples/plant/ndpr-drift.json whose
+	// readings are replayed as the analyser's assay telemetry.
+	demoSensor = "xrf-feed-Nd"
+	// demoNetworkNode is the network's separation node of the scale the
+	// reference plant borrows (Lynas Malaysia, [S28]).
+	demoNetworkNode = "sep-my-lynas"
+)
+
+// demoReplayStart is the source time of the replay's first reading
+// (t_h = 0 of the file); the readings keep their spacing.
+var demoReplayStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DemoStory is the body of GET /demo/story.
+type DemoStory struct {
+	ScenarioName string `json:"scenarioName"`
+	// ScenarioRequest is the body of POST /scenarios the demo stored.
+	ScenarioRequest json.RawMessage `json:"scenarioRequest"`
+	Plant           string          `json:"plant"`
+	Cascade         string          `json:"cascade"`
+	Analyser        string          `json:"analyser"`
+	Sensor          string          `json:"sensor"`
+	NetworkNode     string          `json:"networkNode"`
+	// Simulate is the body of POST /digitaltwins/{cascade}/simulate: the
+	// scale-up of the reference plant (trains and throughput per train,
+	// with their sources).
+	Simulate json.RawMessage `json:"simulate"`
+	// Estimate is the body of POST /plant/estimate
+	// (examples/plant/ndpr-drift.json).
+	Estimate json.RawMessage `json:"estimate"`
+	// OrgScenario is the body of POST /org/run
+	// (examples/org/april-2025.json).
+	OrgScenario json.RawMessage `json:"orgScenario"`
+	// Invest is the body of POST /org/invest: the org scenario with the
+	// candidates of examples/org/april-2025-invest.json.
+	Invest json.RawMessage `json:"invest"`
+}
+
+// demoScenarioRequest is the stored April 2025 run: the graph's network,
+// one year, supply's built-in control No. 18 (with its sources).
+func demoScenarioRequest() json.RawMessage {
+	return json.RawMessage(`{"name": "` + DemoScenarioName + `", "graph": true, "start": "2025-01-01", "days": 365, "controls": [{"name": "CN-2025-18", "builtin": "CN-2025-18"}]}`)
+}
+
+// demoSimulate is the scale-up of the reference plant: two trains
+// (plant/refplant, an assumption) sharing its scale, Lynas Malaysia's
+// FY2024 production of 10,908 t REO [S28].
+func demoSimulate() json.RawMessage {
+	return json.RawMessage(`{"link": {"trains": 2, "trainsSource": "reference plant: two SX trains (ASSUMPTION, plant/refplant)", "designThroughputTonnesReoPerYearPerTrain": 5454, "designThroughputSource": "reference plant scale: 10,908 t REO/yr, Lynas Malaysia FY2024 production [S28], over two trains"}}`)
+}
+
+// DemoStoryDoc assembles the body of GET /demo/story from the bundled
+// files.
+func DemoStoryDoc() (*DemoStory, error) {
+	read := func(folder, name string) ([]byte, error) {
+		b, ok := examples.Demo(folder, name)
+		if !ok {
+			return nil, fmt.Errorf("server: demo story: examples/%s/%s.json is not bundled", folder, name)
+		}
+		return b, nil
+	}
+	orgSc, err := read("org", "april-2025")
+	if err != nil {
+		return nil, err
+	}
+	est, err := read("plant", "ndpr-drift")
+	if err != nil {
+		return nil, err
+	}
+	candRaw, err := read("org", "april-2025-invest")
+	if err != nil {
+		return nil, err
+	}
+	var inv map[string]json.RawMessage
+	if err := json.Unmarshal(candRaw, &inv); err != nil {
+		return nil, fmt.Errorf("server: demo story: examples/org/april-2025-invest.json: %w", err)
+	}
+	delete(inv, "description")
+	inv["scenario"] = orgSc
+	invest, err := json.Marshal(inv)
+	if err != nil {
+		return nil, err
+	}
+	return &DemoStory{
+		ScenarioName: DemoScenarioName, ScenarioRequest: demoScenarioRequest(),
+		Plant: demoPlant, Cascade: demoCascade, Analyser: demoAnalyser, Sensor: demoSensor, NetworkNode: demoNetworkNode,
+		Simulate: demoSimulate(), Estimate: est, OrgScenario: orgSc, Invest: invest,
+	}, nil
+}
+
+// handleDemoStory serves GET /demo/story. The route reads nothing from the
+// store, so any caller the guard lets through may read it.
+func (s *Server) handleDemoStory() {
+	doc, err := DemoStoryDoc()
+	s.API.Handle("GET /demo/story", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "InternalError", "message": err.Error()}})
+			return
+		}
+		json.NewEncoder(w).Encode(doc)
+	}))
+}
+
+// demoStory runs after the demo world is loaded: it adds GET /demo/story
+// and, on a fresh demo, stores the April 2025 run and replays the
+// analyser's readings, through the API's own handlers.
+func (s *Server) demoStory(ctx context.Context) error {
+	s.handleDemoStory()
+	if !s.demoLoaded {
+		return nil
+	}
+	if _, err := s.demoCall(ctx, http.MethodPost, "/scenarios", demoScenarioRequest(), nil); err != nil {
+		return fmt.Errorf("store the April 2025 run: %w", err)
+	}
+	return s.replayDemoTelemetry(ctx)
+}
+
+// replayDemoTelemetry posts the readings of demoSensor in
+// examples/plant/ndpr-drift.json (synthetic readings of the dynamic cascade
+// model with seeded noise; the sensor reads 5 sd high from 10 h) as assay
+// telemetry of the reference plant's train-1 analyser, in time order, each
+// with its source time.
+func (s *Server) replayDemoTelemetry(ctx context.Context) error {
+	raw, ok := examples.Demo("plant", "ndpr-drift")
+	if !ok {
+		return errors.New("examples/plant/ndpr-drift.json is not bundled")
+	}
+	var f struct {
+		Sensors []struct {
+			ID      string `json:"id"`
+			Element string `json:"element"`
+		} `json:"sensors"`
+		Measurements []struct {
+			T      float64 `json:"t_h"`
+			Sensor string  `json:"sensor"`
+			Value  float64 `json:"value"`
+		} `json:"measurements"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return fmt.Errorf("examples/plant/ndpr-drift.json: %w", err)
+	}
+	element := ""
+	for _, sn := range f.Sensors {
+		if sn.ID == demoSensor {
+			element = sn.Element
+		}
+	}
+	if element == "" {
+		return fmt.Errorf("examples/plant/ndpr-drift.json: no sensor %q", demoSensor)
+	}
+	for i, m := range f.Measurements {
+		if m.Sensor != demoSensor {
+			continue
+		}
+		body, err := json.Marshal(map[string]any{"assay": map[string]float64{element: m.Value}})
+		if err != nil {
+			return err
+		}
+		at := demoReplayStart.Add(time.Duration(m.T * float64(time.Hour)))
+		hdr := http.Header{"Message-Id": {fmt.Sprintf("demo-replay-%d", i)}, "Telemetry-Source-Time": {at.Format(time.RFC3339Nano)}}
+		if _, err := s.demoCall(ctx, http.MethodPost, "/digitaltwins/"+demoAnalyser+"/telemetry", body, hdr); err != nil {
+			return fmt.Errorf("replay reading %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// demoCall sends one request to the API's handlers in this process.
+func (s *Server) demoCall(ctx context.Context, method, path string, body []byte, hdr http.Header) ([]byte, error) {
+	req := httptest.NewRequestWithContext(ctx, method, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	s.API.ServeHTTP(rec, req)
+	if rec.Code >= 300 {
+		return nil, fmt.Errorf("%s %s = %d %s", method, path, rec.Code, bytes.TrimSpace(rec.Body.Bytes()))
+	}
+	return rec.Body.Bytes(), nil
 }

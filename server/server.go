@@ -153,6 +153,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		if err := s.loadDemo(ctx); err != nil {
 			return fmt.Errorf("server: load demo: %w", err)
 		}
+		if err := s.demoStory(ctx); err != nil { // server/demo.go (issue 16)
+			return fmt.Errorf("server: demo story: %w", err)
+		}
 	}
 	mux := http.NewServeMux()
 	wt, rt := time.Duration(s.opts.HTTPWriteTimeout), time.Duration(s.opts.HTTPReadTimeout)

@@ -7,6 +7,7 @@ import { graphPage, queryPage } from "./graph.js";
 import { mapPage } from "./map.js";
 import { processPage } from "./process.js";
 import { supplyPage } from "./supply.js";
+import { storyPage } from "./story.js";
 
 const main = document.getElementById("main");
 let cleanup = []; // closers of the current page (event streams)
@@ -52,6 +53,7 @@ async function route() {
       case "map": return await mapPage(inView(view), arg, params);
       case "process": return await processPage(inView(view), arg);
       case "supply": return await supplyPage(inView(view), arg, onCleanup);
+      case "story": return await storyPage(inView(view));
       case "query": return await queryPage(inView(view), params);
       case "events": return eventsPage();
       case "sources": return await sourcesPage(arg);
@@ -74,6 +76,8 @@ async function homePage() {
     count("SELECT COUNT() FROM RELATIONSHIPS"),
   ]);
   showAt(gen, 
+    h("a", { class: "card story-link", id: "story-link", href: "#/story" }, h("h3", {}, "Mine to magnet: the story →"),
+      "One walk through the layers with live numbers: a cascade's recovery, the plant, its capacity in the network, the April 2025 export control, procurement's late decision, the investment frontier, and a passing verify."),
     h("h2", {}, "Twin graph"),
     h("div", { class: "cards" },
       h("a", { class: "card", href: "#/models" }, h("h3", {}, String(models)), "models"),
