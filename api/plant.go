@@ -8,5 +8,6 @@ func (a *API) plantRoutes() []Route {
 	rs = append(rs, a.plantSessionRoutes()...)
 	rs = append(rs, a.plantConnectorRoutes()...)
 	rs = append(rs, a.plantInspectRoutes()...)
+	rs = append(rs, a.plantEstimatorRoutes()...)
 	return rs
 }

@@ -95,6 +95,9 @@ type Options struct {
 	// Connectors is a connectors file (docs/formats/plant-connectors.md):
 	// its MQTT and OPC UA connectors run while the server does.
 	Connectors string `json:"connectors"`
+	// Estimators is an estimators file (docs/formats/plant-estimators.md):
+	// its soft sensors run live on the telemetry while the server does.
+	Estimators string `json:"estimators"`
 
 	// TLSCert and TLSKey (PEM files) make the server serve HTTPS (HTTP/2
 	// and HTTP/1.1); TLSClientCA (a PEM bundle) also requires every client
@@ -283,6 +286,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.DataDir, "data", o.DataDir, "data directory (SQLite file, embedded NATS store)")
 	fs.StringVar(&o.DataDir, "data.dir", o.DataDir, "alias of --data")
 	fs.StringVar(&o.Connectors, "connectors", o.Connectors, "connectors file: MQTT and OPC UA telemetry connectors to run (docs/formats/plant-connectors.md)")
+	fs.StringVar(&o.Estimators, "estimators", o.Estimators, "estimators file: soft sensors to run live on telemetry (docs/formats/plant-estimators.md)")
 	fs.StringVar(&o.HTTPAddr, "addr", o.HTTPAddr, "HTTP listen address of the API and dashboard")
 	fs.StringVar(&o.HTTPAddr, "http.addr", o.HTTPAddr, "alias of --addr")
 	fs.StringVar(&o.StoreDSN, "store", o.StoreDSN, "store DSN: sqlite:PATH (default: DATA/lodestone.db) or postgres://…")

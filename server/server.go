@@ -19,6 +19,7 @@ import (
 
 	"lodestone/api"
 	"lodestone/connector"
+	"lodestone/connector/softsensor"
 	"lodestone/event"
 	"lodestone/event/natsbus"
 	"lodestone/models"
@@ -45,7 +46,8 @@ type Server struct {
 	// trustLog is the transparency log (with --log-key), closed after the
 	// API so that its last checkpoint covers the relay's last appends.
 	trustLog   *trust.Log
-	connectors *connector.Manager // with --connectors
+	connectors *connector.Manager  // with --connectors
+	estimators *softsensor.Manager // with --estimators
 	// demoLoaded is set by Start when it loaded the demo world.
 	demoLoaded bool
 	ln         net.Listener
@@ -179,6 +181,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("server: listen %s: %w", s.opts.HTTPAddr, err)
 	}
 	if err := s.startConnectors(ctx); err != nil {
+		s.ln.Close()
+		return err
+	}
+	if err := s.startEstimators(ctx); err != nil {
 		s.ln.Close()
 		return err
 	}
@@ -407,6 +413,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.wg.Wait()
 	if s.connectors != nil {
 		errs = append(errs, s.connectors.Stop(ctx))
+	}
+	if s.estimators != nil {
+		errs = append(errs, s.estimators.Stop(ctx))
 	}
 	if s.API != nil {
 		if err := s.API.ShutdownRoutes(ctx); err != nil {
