@@ -127,6 +127,7 @@ type API struct {
 	ops    *opsState
 	events eventRoutes
 	now    func() time.Time
+	signed signedModels // the models that require signed writes (keys.go)
 
 	// Background work (Monte Carlo studies) runs under bgCtx and is
 	// counted in bg, so that Shutdown can stop it and wait for it.
@@ -180,7 +181,7 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		a.pipe, a.ownPipe = p, true
 	}
 	a.jobs = newJobRegistry(opts.Store, a.log, a.now)
-	for _, rt := range a.coreRoutes() {
+	for _, rt := range append(a.coreRoutes(), a.keyRoutes()...) {
 		a.handle(rt)
 	}
 	for _, rt := range opts.Extra {
@@ -237,6 +238,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// ADT clients send api-version on every call; it is accepted and ignored.
 	w, r = a.withLogIndex(w, r)
+	r, err := a.signedBody(w, r, pattern) // DSSE envelopes of twin writes and telemetry (dsse.go)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	a.mux.ServeHTTP(w, r)
 }
 

@@ -1,0 +1,184 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"lodestone/store"
+	_ "lodestone/store/sqlite" // the sqlite: scheme
+	"lodestone/trust/auth"
+	"lodestone/trust/dsse"
+)
+
+const signedModel = `[{"@context":"dtmi:dtdl:context;3","@id":"dtmi:test:Meter;1","@type":"Interface","contents":[
+	{"@type":"Property","name":"reading","schema":"double","writable":true},
+	{"@type":"Telemetry","name":"flow","schema":"double"}]},
+	{"@context":"dtmi:dtdl:context;3","@id":"dtmi:test:Free;1","@type":"Interface","contents":[
+	{"@type":"Property","name":"reading","schema":"double","writable":true}]}]`
+
+func newSignedAPI(t *testing.T) *API {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(ctx, Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Shutdown(context.Background()); st.Close() })
+	return a
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+func call(a *API, method, path, ct string, body []byte, hdr ...string) answer {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	return answer{rec.Code, rec.Body.String()}
+}
+
+func envelope(t *testing.T, payloadType, payload, keyID string, key ed25519.PrivateKey) []byte {
+	t.Helper()
+	b, err := json.Marshal(dsse.Sign(payloadType, []byte(payload), keyID, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSignedIngest registers a key, requires signatures on a model, and
+// checks what is accepted and what is refused, and why.
+func TestSignedIngest(t *testing.T) {
+	a := newSignedAPI(t)
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32))
+	pub := base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	must := func(got answer, want int, what string) {
+		t.Helper()
+		if got.status != want {
+			t.Fatalf("%s = %d %s, want %d", what, got.status, got.body, want)
+		}
+	}
+	must(call(a, "POST", "/models", "application/json", []byte(signedModel)), 201, "POST /models")
+	must(call(a, "POST", "/keys", "application/json", []byte(`{"id":"pump-7","owner":"pump-7@acme","public_key":"`+pub+`"}`)), 201, "POST /keys")
+	must(call(a, "POST", "/keys", "application/json", []byte(`{"id":"pump-7","owner":"x","public_key":"`+pub+`"}`)), 409, "POST /keys again")
+	if got := call(a, "POST", "/keys", "application/json", []byte(`{"id":"k2","owner":"x","public_key":"AAAA"}`)); got.status != 400 || !strings.Contains(got.body, "public_key") {
+		t.Errorf("a short key = %d %s, want 400 naming public_key", got.status, got.body)
+	}
+	if got := call(a, "GET", "/keys", "", nil); got.status != 200 || !strings.Contains(got.body, pub) {
+		t.Errorf("GET /keys = %d %s", got.status, got.body)
+	}
+	twinBody := `{"$metadata":{"$model":"dtmi:test:Meter;1"},"reading":1.5}`
+	must(call(a, "PUT", "/digitaltwins/m1", "application/json", []byte(twinBody)), 200, "unsigned PUT before signatures are required")
+	must(call(a, "PUT", "/digitaltwins/f1", "application/json", []byte(`{"$metadata":{"$model":"dtmi:test:Free;1"},"reading":1}`)), 200, "PUT of a Free twin")
+	must(call(a, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":true}`)), 200, "PUT signatures")
+	if got := call(a, "GET", "/models/dtmi:test:Meter;1/signatures", "", nil); !strings.Contains(got.body, `"required":true`) {
+		t.Errorf("GET signatures = %s", got.body)
+	}
+	must(call(a, "PUT", "/models/dtmi:test:Nope;1/signatures", "application/json", []byte(`{"required":true}`)), 404, "PUT signatures of an unknown model")
+
+	flipped := envelope(t, "application/json", twinBody, "pump-7", key)
+	var fe map[string]any
+	json.Unmarshal(flipped, &fe)
+	p, _ := base64.StdEncoding.DecodeString(fe["payload"].(string))
+	p[len(p)-3] ^= 1
+	fe["payload"] = base64.StdEncoding.EncodeToString(p)
+	flipped, _ = json.Marshal(fe)
+
+	patch := `[{"op":"replace","path":"/reading","value":7}]`
+	tests := []struct {
+		name, method, path, ct string
+		body                   []byte
+		want                   int
+		says                   string
+	}{
+		{"unsigned PUT", "PUT", "/digitaltwins/m1", "application/json", []byte(twinBody), 403, "dtmi:test:Meter;1"},
+		{"unsigned PUT creating a twin", "PUT", "/digitaltwins/m2", "application/json", []byte(twinBody), 403, "dtmi:test:Meter;1"},
+		{"unsigned PATCH", "PATCH", "/digitaltwins/m1", "application/json-patch+json", []byte(patch), 403, "SignatureRequired"},
+		{"unsigned telemetry", "POST", "/digitaltwins/m1/telemetry", "application/json", []byte(`{"flow":2}`), 403, "dtmi:test:Meter;1"},
+		{"unsigned PATCH of another model", "PATCH", "/digitaltwins/f1", "application/json-patch+json", []byte(patch), 204, ""},
+		{"signed PUT", "PUT", "/digitaltwins/m1", dsse.MediaType, envelope(t, "application/json", twinBody, "pump-7", key), 200, ""},
+		{"signed PUT detected without its Content-Type", "PUT", "/digitaltwins/m2", "application/json", envelope(t, "application/json", twinBody, "pump-7", key), 200, ""},
+		{"signed PATCH", "PATCH", "/digitaltwins/m1", dsse.MediaType, envelope(t, "application/json-patch+json", patch, "pump-7", key), 204, ""},
+		{"signed telemetry", "POST", "/digitaltwins/m1/telemetry", dsse.MediaType, envelope(t, "application/json", `{"flow":2}`, "pump-7", key), 204, ""},
+		{"flipped byte", "PUT", "/digitaltwins/m1", dsse.MediaType, flipped, 401, "signatures[0]"},
+		{"unknown key", "PUT", "/digitaltwins/m1", dsse.MediaType, envelope(t, "application/json", twinBody, "nobody", key), 401, "signatures[0].keyid"},
+		{"wrong key", "PUT", "/digitaltwins/m1", dsse.MediaType, envelope(t, "application/json", twinBody, "pump-7", other), 401, "SignatureInvalid"},
+		{"malformed envelope", "PUT", "/digitaltwins/m1", dsse.MediaType, []byte(`{"payloadType":"application/json","payload":"e30","signatures":[]}`), 400, "signatures"},
+		{"bad payload type", "PUT", "/digitaltwins/m1", dsse.MediaType, envelope(t, "text/plain", twinBody, "pump-7", key), 400, "payloadType"},
+	}
+	for _, tt := range tests {
+		got := call(a, tt.method, tt.path, tt.ct, tt.body, "Message-Id", "msg-"+tt.name)
+		if got.status != tt.want || !strings.Contains(got.body, tt.says) {
+			t.Errorf("%s: %d %s, want %d saying %q", tt.name, got.status, got.body, tt.want, tt.says)
+		}
+	}
+	// The twin holds the signed values.
+	if got := call(a, "GET", "/digitaltwins/m1", "", nil); !strings.Contains(got.body, `"reading":7`) {
+		t.Errorf("after the signed PATCH: %s", got.body)
+	}
+	// Not required any more: unsigned writes pass again.
+	must(call(a, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":false}`)), 200, "PUT signatures false")
+	must(call(a, "PATCH", "/digitaltwins/m1", "application/json-patch+json", []byte(patch)), 204, "unsigned PATCH after the requirement is lifted")
+	// A deleted key signs nothing.
+	must(call(a, "DELETE", "/keys/pump-7", "", nil), 204, "DELETE /keys/pump-7")
+	must(call(a, "PUT", "/digitaltwins/m1", dsse.MediaType, envelope(t, "application/json", twinBody, "pump-7", key)), 401, "signed with a deleted key")
+}
+
+// TestSignerInContext: the request that reaches the handler carries the
+// payload as its body and the verified signer in its context.
+func TestSignerInContext(t *testing.T) {
+	a := newSignedAPI(t)
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
+	pub := base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	if got := call(a, "POST", "/keys", "application/json", []byte(`{"id":"dev-1","owner":"device dev-1","public_key":"`+pub+`"}`)); got.status != 201 {
+		t.Fatalf("POST /keys = %d %s", got.status, got.body)
+	}
+	payload := `{"$metadata":{"$model":"dtmi:x:Y;1"}}`
+	req := httptest.NewRequest("PUT", "/digitaltwins/x", bytes.NewReader(envelope(t, "application/json", payload, "dev-1", key)))
+	req.Header.Set("Content-Type", dsse.MediaType)
+	r2, err := a.signedBody(httptest.NewRecorder(), req, "PUT /digitaltwins/{id}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := auth.SignerFromContext(r2.Context())
+	if !ok || s.KeyID != "dev-1" || s.Owner != "device dev-1" {
+		t.Errorf("signer = %+v, %v", s, ok)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(r2.Body)
+	if body.String() != payload || r2.Header.Get("Content-Type") != "application/json" || r2.ContentLength != int64(len(payload)) {
+		t.Errorf("body %q, Content-Type %q, length %d", body.String(), r2.Header.Get("Content-Type"), r2.ContentLength)
+	}
+	// An unsigned request has no signer; another route is untouched.
+	req = httptest.NewRequest("PUT", "/digitaltwins/x", strings.NewReader(payload))
+	if r2, err := a.signedBody(httptest.NewRecorder(), req, "PUT /digitaltwins/{id}"); err != nil {
+		t.Fatal(err)
+	} else if _, ok := auth.SignerFromContext(r2.Context()); ok {
+		t.Error("an unsigned request has a signer")
+	}
+	req = httptest.NewRequest("POST", "/query", strings.NewReader(`{}`))
+	if r2, _ := a.signedBody(httptest.NewRecorder(), req, "POST /query"); r2 != req {
+		t.Error("a request to another route was changed")
+	}
+	_ = http.StatusOK
+}

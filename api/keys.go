@@ -1,0 +1,252 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"lodestone/store"
+	"lodestone/trust/auth"
+	"lodestone/trust/dsse"
+)
+
+// Signing keys and the models that require signed writes are documents
+// in the store, so every server on one database verifies with the same
+// keys and enforces the same models.
+const (
+	docSigningKey      = "signing-key"
+	docModelSignatures = "model-signatures"
+)
+
+// SigningKey is an Ed25519 public key registered for a device or an org
+// (POST /keys): DSSE envelopes whose signature names ID are verified
+// with it.
+type SigningKey struct {
+	ID string `json:"id"`
+	// Owner is the device or org the key belongs to, recorded as the
+	// signer of the writes it signs.
+	Owner string `json:"owner"`
+	// PublicKey is the key: base64 of its 32 bytes, or a PEM PUBLIC KEY
+	// block; it is stored and answered as base64.
+	PublicKey string `json:"public_key"`
+	// Org is the org of the admin who registered it; only requests of
+	// that org may use it.
+	Org     string    `json:"org,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// ModelSignatures says whether writes to twins of a model must be signed.
+type ModelSignatures struct {
+	Model    string `json:"model"`
+	Required bool   `json:"required"`
+}
+
+// The OpenAPI document describes the bodies of the key routes from these
+// types (schemaTypes is openapi.go's table).
+func init() {
+	schemaTypes["SigningKey"] = reflect.TypeFor[SigningKey]()
+	schemaTypes["SigningKeyList"] = reflect.TypeFor[struct {
+		Value []SigningKey `json:"value"`
+	}]()
+	schemaTypes["ModelSignatures"] = reflect.TypeFor[ModelSignatures]()
+}
+
+func (a *API) keyRoutes() []Route {
+	return []Route{
+		{Pattern: "POST /keys", Handler: a.postKey, Summary: "Register an Ed25519 public key of a device or org for signed writes (DSSE): {id, owner, public_key (base64 or PEM)}", Body: "SigningKey", Response: "SigningKey"},
+		{Pattern: "GET /keys", Handler: a.listKeys, Summary: "List the signing keys of the caller's org", Response: "SigningKeyList"},
+		{Pattern: "GET /keys/{id}", Handler: a.getKey, Summary: "Get a signing key", Response: "SigningKey"},
+		{Pattern: "DELETE /keys/{id}", Handler: a.deleteKey, Summary: "Delete a signing key; envelopes it signed are refused from then on"},
+		{Pattern: "PUT /models/{id}/signatures", Handler: a.putModelSignatures, Summary: "Require (or stop requiring) signed writes to twins of a model: {required: true}", Body: "ModelSignatures", Response: "ModelSignatures"},
+		{Pattern: "GET /models/{id}/signatures", Handler: a.getModelSignatures, Summary: "Whether writes to twins of a model must be signed", Response: "ModelSignatures"},
+	}
+}
+
+// callerOrg is the org of the request's principal ("" without --auth).
+func callerOrg(ctx context.Context) string {
+	p, _ := auth.FromContext(ctx)
+	return p.Org
+}
+
+func (a *API) postKey(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	var k SigningKey
+	if err := decodeJSON(body, &k); err != nil {
+		return err
+	}
+	if err := checkID("id", k.ID); err != nil {
+		return err
+	}
+	if k.Owner == "" {
+		return badRequest("InvalidArgument", "owner: required (the device or org the key belongs to)")
+	}
+	pub, err := dsse.ParsePublicKey(k.PublicKey)
+	if err != nil {
+		return badRequest("InvalidArgument", "public_key: %v", err)
+	}
+	k.PublicKey = base64.StdEncoding.EncodeToString(pub)
+	k.Org = callerOrg(r.Context())
+	k.Created = a.now().UTC()
+	b, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	_, err = a.docs().PutDoc(r.Context(), store.Doc{Kind: docSigningKey, ID: k.ID, Body: b}, store.Condition{IfNoneMatch: true})
+	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrConflict) {
+		return &Error{Status: http.StatusConflict, Code: "KeyExists", Message: "id: a key " + k.ID + " is already registered; delete it first to replace it"}
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/keys/"+k.ID)
+	return writeJSON(w, http.StatusCreated, k)
+}
+
+// signingKey returns the registered key id if the caller's org may use
+// it; a key of another org is not found (its existence is not disclosed).
+func (a *API) signingKey(ctx context.Context, id string) (SigningKey, bool, error) {
+	d, err := a.docs().GetDoc(ctx, docSigningKey, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return SigningKey{}, false, nil
+	}
+	if err != nil {
+		return SigningKey{}, false, err
+	}
+	var k SigningKey
+	if err := json.Unmarshal(d.Body, &k); err != nil {
+		return k, false, err
+	}
+	return k, k.Org == callerOrg(ctx), nil
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request) error {
+	keys, err := listDocs[SigningKey](r.Context(), a.docs(), docSigningKey)
+	if err != nil {
+		return err
+	}
+	org := callerOrg(r.Context())
+	keys = slices.DeleteFunc(keys, func(k SigningKey) bool { return k.Org != org })
+	return writeJSON(w, http.StatusOK, map[string]any{"value": keys})
+}
+
+func (a *API) getKey(w http.ResponseWriter, r *http.Request) error {
+	k, ok, err := a.signingKey(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound("KeyNotFound", "there is no signing key %q", r.PathValue("id"))
+	}
+	return writeJSON(w, http.StatusOK, k)
+}
+
+func (a *API) deleteKey(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	_, ok, err := a.signingKey(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound("KeyNotFound", "there is no signing key %q", id)
+	}
+	if err := a.docs().DeleteDoc(r.Context(), docSigningKey, id, store.Condition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) putModelSignatures(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Required *bool `json:"required"`
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		return err
+	}
+	if in.Required == nil {
+		return badRequest("InvalidArgument", "required: give true or false")
+	}
+	if _, err := a.opts.Store.GetModel(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return notFound("ModelNotFound", "there is no model %s", id)
+	} else if err != nil {
+		return err
+	}
+	ms := ModelSignatures{Model: id, Required: *in.Required}
+	if ms.Required {
+		err = a.putDoc(r.Context(), docModelSignatures, id, ms)
+	} else if err = a.docs().DeleteDoc(r.Context(), docModelSignatures, id, store.Condition{}); errors.Is(err, store.ErrNotFound) {
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	a.signed.invalidate()
+	return writeJSON(w, http.StatusOK, ms)
+}
+
+func (a *API) getModelSignatures(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, err := a.opts.Store.GetModel(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return notFound("ModelNotFound", "there is no model %s", id)
+	} else if err != nil {
+		return err
+	}
+	req, err := a.signed.required(r.Context(), a.docs(), a.now())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, ModelSignatures{Model: id, Required: req[id]})
+}
+
+// signedModels caches the set of models that require signed writes, so
+// that an unsigned write costs no extra read when none does. It is read
+// again after refreshEvery, and at once after a change on this server; a
+// change made through another server applies here within refreshEvery.
+type signedModels struct {
+	mu   sync.Mutex
+	at   time.Time
+	set  map[string]bool
+	fill bool
+}
+
+const refreshEvery = 2 * time.Second
+
+func (s *signedModels) invalidate() {
+	s.mu.Lock()
+	s.fill = false
+	s.mu.Unlock()
+}
+
+func (s *signedModels) required(ctx context.Context, docs store.Documents, now time.Time) (map[string]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fill && now.Sub(s.at) < refreshEvery && !now.Before(s.at) {
+		return s.set, nil
+	}
+	list, err := listDocs[ModelSignatures](ctx, docs, docModelSignatures)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, m := range list {
+		if m.Required {
+			set[m.Model] = true
+		}
+	}
+	s.set, s.at, s.fill = set, now, true
+	return set, nil
+}
