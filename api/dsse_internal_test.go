@@ -182,3 +182,17 @@ func TestSignerInContext(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// TestErrorTypes: every status the API answers has its own type, not the
+// catch-all bad_request.
+func TestErrorTypes(t *testing.T) {
+	for status, want := range map[int]string{
+		400: "bad_data", 401: "unauthorized", 403: "forbidden", 404: "not_found", 408: "timeout",
+		409: "conflict", 412: "precondition_failed", 413: "too_large", 415: "unsupported_media_type",
+		422: "execution", 429: "too_many_requests", 499: "canceled", 500: "internal", 503: "unavailable",
+	} {
+		if got := errorType(status); got != want {
+			t.Errorf("errorType(%d) = %q, want %q", status, got, want)
+		}
+	}
+}

@@ -59,6 +59,16 @@ func errorType(status int) string {
 	switch status {
 	case http.StatusBadRequest:
 		return "bad_data"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusTooManyRequests:
+		return "too_many_requests"
+	case http.StatusRequestTimeout:
+		return "timeout"
+	case 499: // the client went away (nginx's code; see classifyDomain)
+		return "canceled"
 	case http.StatusNotFound:
 		return "not_found"
 	case http.StatusConflict:
