@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"lodestone/supply"
 )
@@ -22,6 +23,10 @@ type crule struct {
 	arcs            []int
 	programme       int // start_qualification: days from the effective day until the lane opens
 	action          Action
+	series          []float64 // price: the price in force on each day of the run (NaN: none yet)
+	alarms          []int     // plant_alarm: the days of the node's alarms, sorted
+	actNode         int       // change_policy, substitute_grade: the node (−1: none)
+	actControl      int       // apply_for_licences: the control
 }
 
 // program is a compiled organisation.
@@ -107,7 +112,7 @@ func compile(s *Scenario) (*program, error) {
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func compileRule(s *Scenario, actors map[string]int, p string, r Rule) (crule, error) {
-	cr := crule{id: r.ID, actor: r.Actor, signal: r.When.Signal, node: -1, control: -1, latency: r.LatencyDays, action: r.Action}
+	cr := crule{id: r.ID, actor: r.Actor, signal: r.When.Signal, node: -1, control: -1, latency: r.LatencyDays, action: r.Action, actNode: -1, actControl: -1}
 	if r.ID == "" {
 		return cr, fieldErr(p+".id", "required")
 	}
@@ -151,10 +156,17 @@ func compileRule(s *Scenario, actors map[string]int, p string, r Rule) (crule, e
 		if len(cr.arcs) == 0 {
 			return cr, fieldErr(p+".action.node", "stockpile %q has no standby arc to release through", r.Action.Node)
 		}
+	case ActionChangePolicy, ActionSubstituteGrade, ActionApplyForLicences:
+		if err := compileAction(s, p+".action", r.Action, &cr); err != nil {
+			return cr, err
+		}
 	case "":
 		return cr, fieldErr(p+".action.type", "required")
 	default:
-		return cr, fieldErr(p+".action.type", "unknown action %q (this version carries out %q, %q and %q)", r.Action.Type, ActionActivateArc, ActionStartQualification, ActionReleaseStockpile)
+		return cr, fieldErr(p+".action.type", "unknown action %q (want one of %v)", r.Action.Type, Actions())
+	}
+	if err := checkActionFields(p+".action", r.Action); err != nil {
+		return cr, err
 	}
 	if r.Action.Type == ActionStartQualification {
 		q := supply.DefaultQualification("", "", 0)
@@ -233,15 +245,30 @@ func compileWhen(s *Scenario, p string, w When, cr *crule) error {
 		if cr.node < 0 {
 			return fieldErr(p+".node", "unknown node %q", w.Node)
 		}
-	case SignalControl:
-		for i, c := range s.Supply.Controls {
-			if c.Name == w.Control {
-				cr.control = i
-			}
-		}
+	case SignalControl, SignalLicenceRefused:
+		cr.control = controlIndex(s.Supply, w.Control)
 		if cr.control < 0 {
 			return fieldErr(p+".control", "unknown control %q", w.Control)
 		}
+		if w.Signal == SignalLicenceRefused && s.Supply.Controls[cr.control].Mode != supply.ControlLicence {
+			return fieldErr(p+".control", "control %q is not a licence control (mode %q)", w.Control, s.Supply.Controls[cr.control].Mode)
+		}
+	case SignalPrice:
+		series, err := priceSeries(s.Supply, w.Material, w.Country)
+		if err != nil {
+			return fieldErr(p+".material", "%v", err)
+		}
+		cr.series = series
+	case SignalPlantAlarm:
+		cr.node = nodeIndex(s.Supply, w.Node)
+		if cr.node < 0 {
+			return fieldErr(p+".node", "unknown node %q", w.Node)
+		}
+		days, err := alarmDays(s, w.Node)
+		if err != nil {
+			return err
+		}
+		cr.alarms = days
 	case "":
 		return fieldErr(p+".signal", "required")
 	default:
@@ -263,12 +290,17 @@ type controller struct {
 	zero    bool // zero latency: decide and approve the day the signal crosses
 	off     int  // a rule to leave out (−1: none)
 	fired   []fired
-	pending []int // rules not yet fired
+	pending []int  // rules not yet fired
+	due     []todo // actions waiting for their effective day, in firing order
 }
+
+// todo is an action that takes effect on day.
+type todo struct{ day, rule int }
 
 func (c *controller) reset() {
 	c.fired = c.fired[:0]
 	c.pending = c.pending[:0]
+	c.due = c.due[:0]
 	for i := range c.p.rules {
 		c.fired = append(c.fired, fired{signalDay: -1})
 		if i != c.off {
@@ -296,6 +328,13 @@ func signalValue(r *crule, d supply.Day) float64 {
 		return 0
 	case SignalLost:
 		return d.Lost(r.node)
+	case SignalPrice:
+		return r.series[max(d.Index()-1, 0)]
+	case SignalLicenceRefused:
+		return float64(d.LicencesRefused(r.control))
+	case SignalPlantAlarm:
+		// Alarms raised up to yesterday.
+		return float64(sort.SearchInts(r.alarms, d.Index()))
 	case SignalControl:
 		return float64(d.ControlState(r.control))
 	}
@@ -316,6 +355,9 @@ func (c *controller) Decide(d supply.Day) {
 				for _, a := range r.arcs {
 					d.ActivateArc(a, d.Index()+c.latency(r)+r.programme)
 				}
+				if r.actNode >= 0 || r.actControl >= 0 {
+					c.due = append(c.due, todo{day: d.Index() + c.latency(r), rule: i})
+				}
 			}
 			continue
 		}
@@ -323,6 +365,17 @@ func (c *controller) Decide(d supply.Day) {
 		k++
 	}
 	c.pending = c.pending[:k]
+	// The actions due today, in the order their rules fired.
+	k = 0
+	for _, t := range c.due {
+		if t.day > d.Index() {
+			c.due[k] = t
+			k++
+			continue
+		}
+		act(&c.p.rules[t.rule], d)
+	}
+	c.due = c.due[:k]
 }
 
 func (c *controller) latency(r *crule) int {

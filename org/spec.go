@@ -23,6 +23,17 @@ const (
 	SignalStockout    = "stockout"      // 1 once the node has had a stockout day, else 0
 	SignalLost        = "lost"          // node's external demand lost so far, units
 	SignalControl     = "control"       // 0 before the control is announced, 1 announced, 2 in force
+	// SignalPrice is the scenario's price of When.Material in
+	// When.Country ("" : the benchmark) in force on the day: the latest
+	// entry of "prices" dated on or before it (a month or year starts on
+	// its first day).
+	SignalPrice = "price"
+	// SignalLicenceRefused is the number of licence applications under
+	// When.Control (a licence control) refused so far.
+	SignalLicenceRefused = "licence_refused"
+	// SignalPlantAlarm is the number of alarms of the plant twin at
+	// When.Node raised so far (Org.Alarms and Org.PlantEstimates).
+	SignalPlantAlarm = "plant_alarm"
 )
 
 // Actions the engine carries out.
@@ -40,7 +51,25 @@ const (
 	// customers go into service on the effective day (the stockpile is
 	// then released as its policy says, on shortfall by default).
 	ActionReleaseStockpile = "release_stockpile"
+	// ActionChangePolicy: from the effective day node Node's inputs are
+	// ordered up to CoverDays of its throughput, and/or the allocation
+	// rule becomes Allocation ("priority" or "proportional").
+	ActionChangePolicy = "change_policy"
+	// ActionSubstituteGrade: from the effective day demand node Node
+	// substitutes another grade (lower-Dy magnets, thrifting): its demand
+	// falls by a share growing RatePerYear per year up to MaxShare, as a
+	// scenario's substitutions.
+	ActionSubstituteGrade = "substitute_grade"
+	// ActionApplyForLicences: on the effective day licences are applied
+	// for on every lane of the licence control Control that has none, even
+	// before the control is in force (the review runs from then).
+	ActionApplyForLicences = "apply_for_licences"
 )
+
+// Actions lists the action types.
+func Actions() []string {
+	return []string{ActionActivateArc, ActionStartQualification, ActionReleaseStockpile, ActionChangePolicy, ActionSubstituteGrade, ActionApplyForLicences}
+}
 
 // Scenario is the SCENARIO document of `lodestone org run`: a supply
 // scenario plus its organisation.
@@ -53,6 +82,30 @@ type Scenario struct {
 type Org struct {
 	Actors []Actor `json:"actors"`
 	Rules  []Rule  `json:"rules"`
+	// Alarms and PlantEstimates are the plant twin's alarms that the
+	// signal plant_alarm counts.
+	Alarms         []Alarm         `json:"alarms,omitempty"`
+	PlantEstimates []PlantEstimate `json:"plant_estimates,omitempty"`
+}
+
+// Alarm is an alarm of the plant twin at a node of the network on a date.
+type Alarm struct {
+	Node string      `json:"node"`
+	Date supply.Date `json:"date"`
+	Kind string      `json:"kind,omitempty"`
+}
+
+// PlantEstimate is the output of `lodestone plant estimate --json` (its
+// alarms; other fields are ignored) for the plant at Node, whose hour 0
+// is the date Start: an alarm at t_h hours is raised on Start + ⌊t_h/24⌋.
+type PlantEstimate struct {
+	Node   string      `json:"node"`
+	Start  supply.Date `json:"start"`
+	Alarms []struct {
+		TH     float64 `json:"t_h"`
+		Kind   string  `json:"kind,omitempty"`
+		Sensor string  `json:"sensor,omitempty"`
+	} `json:"alarms"`
 }
 
 // Actor is a person or function with a role. AuthorityLimit, when set, is
@@ -80,11 +133,14 @@ type Rule struct {
 // When is a rule's trigger: Signal at Node (or Control) below or above a
 // threshold (exactly one of Below and Above).
 type When struct {
-	Signal  string   `json:"signal"`
-	Node    string   `json:"node,omitempty"`
-	Control string   `json:"control,omitempty"`
-	Below   *float64 `json:"below,omitempty"`
-	Above   *float64 `json:"above,omitempty"`
+	Signal  string `json:"signal"`
+	Node    string `json:"node,omitempty"`
+	Control string `json:"control,omitempty"`
+	// Material and Country select the price of the signal price.
+	Material string   `json:"material,omitempty"`
+	Country  string   `json:"country,omitempty"`
+	Below    *float64 `json:"below,omitempty"`
+	Above    *float64 `json:"above,omitempty"`
 }
 
 // Action is what a rule does. Cost is what an approver's authority limit
@@ -98,6 +154,15 @@ type Action struct {
 	ScreeningDays *int `json:"screening_days,omitempty"`
 	SamplesDays   *int `json:"samples_days,omitempty"`
 	AuditDays     *int `json:"audit_days,omitempty"`
+	// change_policy: the new cover days of Node's inputs and/or the
+	// allocation rule.
+	CoverDays  *float64 `json:"cover_days,omitempty"`
+	Allocation string   `json:"allocation,omitempty"`
+	// substitute_grade: the substitution at Node.
+	RatePerYear *float64 `json:"rate_per_year,omitempty"`
+	MaxShare    *float64 `json:"max_share,omitempty"`
+	// apply_for_licences: the licence control (its name).
+	Control string `json:"control,omitempty"`
 }
 
 // Approval is a sign-off by another actor, after its own latency.

@@ -37,6 +37,7 @@ type model struct {
 	groupArcs [][]int
 	nodeGrp   [][]int
 	levelS    []float64 // order-up-to per group, output-equivalent units
+	through   []float64 // per group: its node's steady throughput per day (a Controller's cover days → levelS)
 	inStock0  []float64 // initial input stock per group, output-equivalent units
 	transit0  []float64 // initial in-transit per arc, upstream units
 	backlog0  []float64 // initial open orders per arc (at rest), upstream units; nil: none
@@ -375,6 +376,7 @@ func (c *compiler) levels() error {
 				level = cover * through[j]
 			}
 			m.levelS = append(m.levelS, level)
+			m.through = append(m.through, through[j])
 			r := -1.0
 			if p.Type == "ss" {
 				if p.ReorderDays > cover {

@@ -106,6 +106,7 @@ type workspace struct {
 
 	actDay []int      // per arc: day a standby arc is activated (never: not yet)
 	ctl    Controller // nil: no decisions (phase 0 skipped)
+	act    actState   // what a Controller changed in this run (hook_actions.go)
 
 	events []cshock // sampled random shocks of this run
 	ctlRng []*rand.Rand
@@ -189,6 +190,7 @@ func (w *workspace) reset(rng *rand.Rand) {
 	for a := range w.actDay {
 		w.actDay[a] = never
 	}
+	w.act.reset(m)
 	for i := range w.soDays {
 		w.soDays[i] = 0
 		w.firstSO[i] = -1
@@ -329,7 +331,7 @@ func (w *workspace) regimes(d int) {
 	// the values reset set (capF = demF = 1, capE = capacity, which is what
 	// the recomputation gives bit for bit).
 	dynCap := len(m.shocks) > 0 || len(w.events) > 0
-	if dynCap || len(m.substs) > 0 {
+	if dynCap || len(w.act.substs) > 0 {
 		for i := range n {
 			w.capF[i], w.demF[i] = 1, 1
 		}
@@ -356,8 +358,8 @@ func (w *workspace) regimes(d int) {
 	if dynCap || len(m.builds) > 0 {
 		w.updateCapacity(d)
 	}
-	for k := range m.substs {
-		sb := &m.substs[k]
+	for k := range w.act.substs {
+		sb := &w.act.substs[k]
 		if d >= sb.from {
 			w.demF[sb.node] *= 1 - min(sb.maxShare, sb.rate*float64(d-sb.from+1))
 		}
@@ -416,6 +418,7 @@ func (w *workspace) controlRegimes(d int) {
 						}
 					} else {
 						w.licState[li] = 0
+						w.act.refused[c]++
 					}
 				}
 			case 2:
@@ -586,7 +589,7 @@ func (w *workspace) ship(d, slot int) {
 		}
 		left := avail
 		var served float64
-		if m.priority {
+		if w.act.priority {
 			served = min(ext, left)
 			left -= served
 		} else {
@@ -599,7 +602,7 @@ func (w *workspace) ship(d, slot int) {
 			req += newOrd[a]
 			r := backlog[a] * openF[a]
 			var s float64
-			if m.priority {
+			if w.act.priority {
 				s = min(r, left)
 				left -= s
 			} else {
@@ -694,7 +697,7 @@ func (w *workspace) order(d int) {
 		gap := max(0, m.inv0[j]-out[j])
 		q := 0.0
 		if r := m.levelR[g]; r < 0 || ip <= r+gap {
-			q = max(0, m.levelS[g]+gap-ip)
+			q = max(0, w.act.levelS[g]+gap-ip)
 		}
 		if q < m.zero {
 			q = 0
