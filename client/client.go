@@ -20,6 +20,9 @@ type Client struct {
 	base  string
 	hc    *http.Client
 	token string // bearer token of every request, when set
+	// signer signs twin writes and telemetry as DSSE envelopes, when set
+	// (sign.go).
+	signer *signingKey
 }
 
 // WithToken returns a copy of c that sends token as a bearer token (the
@@ -78,6 +81,10 @@ func esc(s string) string { return url.PathEscape(s) }
 
 // do sends a request and decodes a JSON answer into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path string, body io.Reader, contentType string, header http.Header, out any) (http.Header, error) {
+	body, contentType, err := c.sign(method, path, body, contentType)
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err
