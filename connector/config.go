@@ -247,25 +247,39 @@ func (t template) filter() string {
 	return strings.Join(out, "/")
 }
 
-// match returns the placeholder values of a topic, or false.
-func (t template) match(topic string) (map[string]string, bool) {
-	parts := strings.Split(topic, "/")
-	if len(parts) != len(t.levels) {
-		return nil, false
-	}
-	var got map[string]string
+// holes are the placeholder values of a matched topic.
+type holes struct {
+	twin, telemetry, property, component string
+}
+
+// match returns the placeholder values of a topic, or false. It does not
+// allocate: it runs once or more per MQTT message.
+func (t template) match(topic string) (holes, bool) {
+	var h holes
+	rest := topic
 	for i, l := range t.levels {
-		if strings.HasPrefix(l, "{") {
-			if parts[i] == "" {
-				return nil, false
+		part, tail, more := strings.Cut(rest, "/")
+		if more != (i < len(t.levels)-1) {
+			return holes{}, false // fewer or more levels than the template
+		}
+		rest = tail
+		if len(l) > 1 && l[0] == '{' {
+			if part == "" {
+				return holes{}, false
 			}
-			if got == nil {
-				got = map[string]string{}
+			switch l {
+			case "{twin}":
+				h.twin = part
+			case "{telemetry}":
+				h.telemetry = part
+			case "{property}":
+				h.property = part
+			case "{component}":
+				h.component = part
 			}
-			got[l[1:len(l)-1]] = parts[i]
-		} else if l != parts[i] {
-			return nil, false
+		} else if l != part {
+			return holes{}, false
 		}
 	}
-	return got, true
+	return h, true
 }

@@ -65,7 +65,7 @@ func (r *Runner) runMQTT(ctx context.Context) error {
 
 // onMQTT handles one message of a mapping's subscription.
 func (r *Runner) onMQTT(ctx context.Context, tmpls []template, m *Mapping, t template, topic string, payload []byte) {
-	holes, ok := t.match(topic)
+	h, ok := t.match(topic)
 	if !ok || r.best(tmpls, topic) != m {
 		return // another mapping's topic, or one that matches it more closely
 	}
@@ -73,17 +73,17 @@ func (r *Runner) onMQTT(ctx context.Context, tmpls []template, m *Mapping, t tem
 	if m.Property != "" {
 		tg.name, tg.property = m.Property, true
 	}
-	if v := holes["twin"]; v != "" {
-		tg.twin = twin.ID(v)
+	if h.twin != "" {
+		tg.twin = twin.ID(h.twin)
 	}
-	if v := holes["component"]; v != "" {
-		tg.component = v
+	if h.component != "" {
+		tg.component = h.component
 	}
-	if v := holes["telemetry"]; v != "" {
-		tg.name = v
+	if h.telemetry != "" {
+		tg.name = h.telemetry
 	}
-	if v := holes["property"]; v != "" {
-		tg.name, tg.property = v, true
+	if h.property != "" {
+		tg.name, tg.property = h.property, true
 	}
 	rd, err := DecodePayload(payload, m.ValuePath, m.TimePath, m.UnitPath)
 	if err != nil {

@@ -189,6 +189,7 @@ func BenchmarkMQTT(b *testing.B) {
 	// machine the wall-clock rate shows the load, this shows the cost.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "cpu-µs/value")
 	st := r.Status()
+	b.ReportMetric(float64(st.Stored)/float64(max(st.Batches, 1)), "values/batch")
 	b.ReportMetric(st.Latency.P50, "p50-ms")
 	b.ReportMetric(st.Latency.P99, "p99-ms")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,7 +92,7 @@ func NewRunner(spec Spec, pipe *pipeline.Pipeline, log *slog.Logger) *Runner {
 func (r *Runner) OnLag(f func(connector string, lag time.Duration)) { r.lag = f }
 
 // writers is how many goroutines drain the queue into the pipeline.
-const writers = 4
+const writers = 2
 
 // Run runs the connector until ctx ends, then writes what is queued and
 // its last status. It returns an error only if the connector cannot
@@ -227,30 +228,67 @@ func (r *Runner) iface(ctx context.Context, id twin.ID) (*dtdl.Interface, error)
 	return iface, nil
 }
 
+// linger is how long a writer waits for more values when a batch is not
+// full and the queue is empty: a source that sends one value at a time
+// (MQTT) then fills batches of tens of values instead of one or two, and
+// the store commits far fewer transactions, for at most this much latency.
+const linger = 2 * time.Millisecond
+
 // write drains the queue in batches until it is closed.
 func (r *Runner) write(ctx context.Context) {
 	batch := make([]sample, 0, r.spec.Batch)
+	timer := time.NewTimer(linger)
+	timer.Stop()
 	for {
 		s, ok := <-r.queue
 		if !ok {
 			return
 		}
 		batch = append(batch[:0], s)
-	fill:
-		for len(batch) < r.spec.Batch {
-			select {
-			case s, ok := <-r.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, s)
-			default:
-				break fill
-			}
-		}
+		closed := r.fill(&batch, timer)
 		r.flush(ctx, batch)
 		r.batches.Add(1)
+		if closed {
+			return
+		}
 	}
+}
+
+// fill takes values from the queue into batch until it is full, or the
+// queue has been empty for linger; it reports whether the queue closed.
+func (r *Runner) fill(batch *[]sample, timer *time.Timer) (closed bool) {
+	waiting := false
+	defer func() {
+		if waiting {
+			timer.Stop()
+		}
+	}()
+	for len(*batch) < r.spec.Batch {
+		select {
+		case s, ok := <-r.queue:
+			if !ok {
+				return true
+			}
+			*batch = append(*batch, s)
+			continue
+		default:
+		}
+		if !waiting {
+			timer.Reset(linger)
+			waiting = true
+		}
+		select {
+		case s, ok := <-r.queue:
+			if !ok {
+				return true
+			}
+			*batch = append(*batch, s)
+		case <-timer.C:
+			waiting = false
+			return false
+		}
+	}
+	return false
 }
 
 type msgKey struct {
@@ -290,7 +328,7 @@ func (r *Runner) flush(ctx context.Context, batch []sample) {
 	if len(msgs) > 0 {
 		batch := make([]pipeline.Telemetry, len(msgs))
 		for i, m := range msgs {
-			id := fmt.Sprintf("%s-%d", r.spec.ID, r.msgSeq.Add(1))
+			id := r.spec.ID + "-" + strconv.FormatInt(r.msgSeq.Add(1), 10)
 			batch[i] = pipeline.Telemetry{TwinID: m.key.twin, Component: m.key.component, MessageID: id, SourceTime: m.key.source, Values: m.values}
 		}
 		var refused []error
