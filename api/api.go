@@ -128,6 +128,7 @@ type API struct {
 	events eventRoutes
 	now    func() time.Time
 	signed signedModels // the models that require signed writes (keys.go)
+	shares sharingCache // the sharing agreements in force (sharing.go)
 
 	// Background work (Monte Carlo studies) runs under bgCtx and is
 	// counted in bg, so that Shutdown can stop it and wait for it.
@@ -362,6 +363,8 @@ func pipelineStatus(kind error) int {
 		return http.StatusBadRequest
 	case errors.Is(kind, pipeline.ErrBusy), errors.Is(kind, pipeline.ErrPublish):
 		return http.StatusServiceUnavailable
+	case errors.Is(kind, pipeline.ErrForbidden):
+		return http.StatusForbidden
 	}
 	return 0
 }

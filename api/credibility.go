@@ -37,14 +37,20 @@ func (a *API) credibility(w http.ResponseWriter, r *http.Request) error {
 	now := a.now()
 	rep := credibility.Report{Subject: id, Kind: "twin", GeneratedAt: now.UTC().Format(time.RFC3339)}
 	var twins []twin.Twin
+	v := a.viewerOf(ctx)
 	t, err := a.opts.Store.GetTwin(ctx, twin.ID(id))
+	if err == nil && !v.whole(t) {
+		// Credibility reports every value's evidence: only for twins
+		// the principal sees whole.
+		err = store.ErrNotFound
+	}
 	switch {
 	case err == nil:
 		twins = []twin.Twin{t}
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	case strings.HasPrefix(id, "dtmi:"):
-		if _, err := a.opts.Store.GetModel(ctx, id); errors.Is(err, store.ErrNotFound) {
+		if m, err := a.opts.Store.GetModel(ctx, id); errors.Is(err, store.ErrNotFound) || (err == nil && !v.model(m)) {
 			return notFound("ModelNotFound", "there is no twin and no model with id %s", id)
 		} else if err != nil {
 			return err
@@ -53,6 +59,7 @@ func (a *API) credibility(w http.ResponseWriter, r *http.Request) error {
 		if twins, err = a.twinsOf(ctx, id); err != nil {
 			return err
 		}
+		twins = slices.DeleteFunc(twins, func(t twin.Twin) bool { return !v.whole(t) })
 	default:
 		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
 	}

@@ -63,13 +63,14 @@ func (a *API) listModels(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	all := ms.All
+	v := a.viewerOf(r.Context())
 	var ids []string
 	if deps := queryParams(r)["dependenciesFor"]; len(deps) > 0 {
 		set := ms.Set
 		want := map[string]bool{}
 		for _, d := range deps {
 			for _, id := range strings.Split(d, ",") {
-				if set == nil || set.Interface(id) == nil {
+				if set == nil || set.Interface(id) == nil || !v.model(all[id]) {
 					return notFound("ModelNotFound", "model %s not found", id)
 				}
 				collectDeps(set.Interface(id), want)
@@ -86,7 +87,7 @@ func (a *API) listModels(w http.ResponseWriter, r *http.Request) error {
 	slices.Sort(ids)
 	out := ModelList{Value: make([]ModelData, 0, len(ids))}
 	for _, id := range ids {
-		if m, ok := all[id]; ok {
+		if m, ok := all[id]; ok && v.model(m) {
 			out.Value = append(out.Value, modelData(m, full))
 		}
 	}
@@ -118,7 +119,7 @@ func (a *API) getModel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m, ok := ms.All[id]
-	if !ok {
+	if !ok || !a.viewerOf(r.Context()).model(m) {
 		return notFound("ModelNotFound", "there is no model with id %s", id)
 	}
 	return writeJSON(w, http.StatusOK, modelData(m, queryParams(r).Get("includeModelDefinition") == "true"))
@@ -164,7 +165,7 @@ func (a *API) modelProperties(w http.ResponseWriter, r *http.Request) error {
 	if set != nil {
 		iface = set.Interface(id)
 	}
-	if iface == nil {
+	if iface == nil || !a.viewerOf(r.Context()).model(ms.All[id]) {
 		return notFound("ModelNotFound", "there is no model with id %s", id)
 	}
 	out := PropertyInfoList{Value: []PropertyInfo{}}

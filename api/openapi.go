@@ -11,6 +11,7 @@ import (
 
 	"lodestone/event"
 	"lodestone/trust"
+	"lodestone/trust/tenancy"
 	"lodestone/twin"
 )
 
@@ -31,6 +32,7 @@ func (a *API) coreRoutes() []Route {
 	rs = append(rs, a.governanceRoutes()...)
 	rs = append(rs, a.plantRoutes()...)
 	rs = append(rs, a.trustRoutes()...)
+	rs = append(rs, a.sharingRoutes()...)
 	rs = append(rs, a.opsRoutes()...)
 	return rs
 }
@@ -196,7 +198,10 @@ var schemaTypes = map[string]reflect.Type{
 	"ImportJobList": reflect.TypeFor[struct {
 		Value []ImportJob `json:"value"`
 	}](),
-	"EventRoute": reflect.TypeFor[EventRoute](),
+	"Agreement":        reflect.TypeFor[tenancy.Agreement](),
+	"AgreementList":    reflect.TypeFor[AgreementList](),
+	"AgreementRequest": reflect.TypeFor[AgreementRequest](),
+	"EventRoute":       reflect.TypeFor[EventRoute](),
 	"EventRouteList": reflect.TypeFor[struct {
 		Value []EventRoute                `json:"value"`
 		Stats map[string]event.RouteStats `json:"stats,omitempty"`

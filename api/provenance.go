@@ -30,6 +30,9 @@ func (a *API) provenanceRoutes() []Route {
 
 func (a *API) provenance(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
+	if err := a.wholeHistory(r.Context(), a.viewerOf(r.Context()), id); err != nil {
+		return err
+	}
 	doc, err := provenance.Build(r.Context(), a.opts.Store, id, a.provenanceOptions(r))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)

@@ -51,6 +51,17 @@ func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
 	if err := checkID("$relationshipId", relID); err != nil {
 		return err
 	}
+	// A relationship may point only at a twin the principal sees; one it
+	// does not see is missing, as the pipeline says of absent twins.
+	v := a.viewerOf(r.Context())
+	if _, err := a.seeTwin(r.Context(), v, src); err != nil {
+		return err
+	}
+	if _, ok, err := a.twinVisible(r.Context(), v, rel.TargetID); err != nil {
+		return err
+	} else if !ok {
+		return badRequest("ValidationFailed", "$targetId: there is no digital twin with id %s", rel.TargetID)
+	}
 	stored, err := a.pipe.PutRelationship(r.Context(), rel, cond)
 	if err != nil {
 		return err
@@ -77,6 +88,13 @@ func (a *API) getRelationship(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	rel, ok, err := a.rel(r.Context(), a.viewerOf(r.Context()), rel, at, nil)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound("RelationshipNotFound", "twin %s has no relationship %s", src, relID)
 	}
 	w.Header().Set("ETag", string(rel.ETag))
 	return writeJSON(w, http.StatusOK, rel)
@@ -118,11 +136,18 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) listRelationships(w http.ResponseWriter, r *http.Request) error {
 	src := twin.ID(r.PathValue("id"))
+	v := a.viewerOf(r.Context())
+	if _, err := a.seeTwin(r.Context(), v, src); err != nil {
+		return err
+	}
 	rels, err := a.opts.Store.ListRelationships(r.Context(), src, queryParams(r).Get("relationshipName"))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", src)
 	}
 	if err != nil {
+		return err
+	}
+	if rels, err = a.visibleRels(r.Context(), v, rels); err != nil {
 		return err
 	}
 	if rels == nil {
@@ -133,11 +158,18 @@ func (a *API) listRelationships(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) listIncoming(w http.ResponseWriter, r *http.Request) error {
 	tgt := twin.ID(r.PathValue("id"))
+	v := a.viewerOf(r.Context())
+	if _, err := a.seeTwin(r.Context(), v, tgt); err != nil {
+		return err
+	}
 	rels, err := a.opts.Store.ListIncomingRelationships(r.Context(), tgt)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", tgt)
 	}
 	if err != nil {
+		return err
+	}
+	if rels, err = a.visibleRels(r.Context(), v, rels); err != nil {
 		return err
 	}
 	out := IncomingRelationshipList{Value: make([]IncomingRelationship, len(rels))}

@@ -81,6 +81,16 @@ func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("InvalidArgument", "limit: %q is not a non-negative integer", v)
 		}
 	}
+	// Telemetry belongs to its twin's org: the twin must be visible, and
+	// a shared twin shows only the telemetry names its agreements list.
+	v := a.viewerOf(r.Context())
+	var tw twin.Twin
+	if !v.all {
+		if tw, err = a.seeTwin(r.Context(), v, q.TwinID); err != nil {
+			return err
+		}
+		tw, _ = a.opts.Store.GetTwin(r.Context(), q.TwinID)
+	}
 	pts, err := a.opts.Store.QueryTelemetry(r.Context(), q)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", q.TwinID)
@@ -94,11 +104,14 @@ func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
 			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", q.TwinID)
 		}
 	}
-	out := TelemetryList{Value: make([]TelemetryPoint, len(pts))}
-	for i, p := range pts {
-		var v any
-		json.Unmarshal(p.Value, &v)
-		out.Value[i] = TelemetryPoint{Name: p.Name, Value: v, SourceTime: p.SourceTime, MessageID: p.MessageID}
+	out := TelemetryList{Value: make([]TelemetryPoint, 0, len(pts))}
+	for _, p := range pts {
+		if !v.all && !v.pol.TelemetryVisible(v.pr, tw.Metadata.Org, tw.Metadata.Model, p.Name) {
+			continue
+		}
+		var val any
+		json.Unmarshal(p.Value, &val)
+		out.Value = append(out.Value, TelemetryPoint{Name: p.Name, Value: val, SourceTime: p.SourceTime, MessageID: p.MessageID})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -47,6 +47,9 @@ func (a *API) putTwin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t.ID = id
+	if err := a.checkModelVisible(a.viewerOf(r.Context()), t.Metadata.Model); err != nil {
+		return err
+	}
 	stored, doc, err := a.pipe.PutTwin(r.Context(), t, cond)
 	if err != nil {
 		return err
@@ -66,24 +69,25 @@ func (a *API) getTwin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	v := a.viewerOf(r.Context())
 	if at.IsZero() {
 		// The current version is served as the store holds it, without
-		// decoding and re-encoding it.
-		b, etag, err := a.opts.Store.GetTwinJSON(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-		}
+		// decoding and re-encoding it (unless a sharing agreement shows
+		// only part of it).
+		b, etag, err := a.seeTwinJSON(r.Context(), v, id)
 		if err != nil {
 			return err
 		}
 		w.Header().Set("ETag", string(etag))
 		return writeRawJSON(w, http.StatusOK, b)
 	}
+	// A past version is judged by the owner stored in it.
 	t, err := a.opts.Store.TwinAsOf(r.Context(), id, at)
-	if errors.Is(err, store.ErrNotFound) {
-		if at.IsZero() {
-			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-		}
+	ok := err == nil
+	if ok {
+		t, ok = v.twin(t)
+	}
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !ok) {
 		return notFound("DigitalTwinNotFound", "there was no digital twin with id %s at %s", id, at.Format(time.RFC3339))
 	}
 	if err != nil {
@@ -127,10 +131,7 @@ func (a *API) deleteTwin(w http.ResponseWriter, r *http.Request) error {
 func (a *API) getComponent(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
 	name := r.PathValue("name")
-	t, err := a.opts.Store.GetTwin(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-	}
+	t, err := a.seeTwin(r.Context(), a.viewerOf(r.Context()), id)
 	if err != nil {
 		return err
 	}
@@ -188,6 +189,10 @@ func (a *API) twinHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	changes, err = a.visibleChanges(r.Context(), a.viewerOf(r.Context()), id, changes)
+	if err != nil {
+		return err
+	}
 	first := 0
 	for first < len(changes) && changes[first].Time.Before(from) {
 		first++
@@ -219,6 +224,9 @@ func (a *API) snapshot(w http.ResponseWriter, r *http.Request) error {
 	s, err := a.opts.Store.Snapshot(r.Context(), at)
 	if err != nil {
 		return err
+	}
+	if v := a.viewerOf(r.Context()); !v.all {
+		s = v.snapshot(s)
 	}
 	out := Snapshot{AsOf: s.At, Twins: s.Twins, Relationships: s.Relationships}
 	if out.Twins == nil {

@@ -49,8 +49,9 @@ type Options struct {
 	Cite func(source string) []Reference
 }
 
-// UnrecordedAgent is the agent of every change: the write path does not
-// record the principal that made a change, so no one can be named.
+// UnrecordedAgent is the agent of a change that names no principal: one
+// written without --auth, or a delete (the deleted version names who
+// wrote it, not who deleted it).
 const UnrecordedAgent = "agent:unauthenticated"
 
 // performanceProps are the SimulatedPerformance properties the simulate
@@ -78,17 +79,37 @@ func Build(ctx context.Context, st Reader, id twin.ID, opts Options) (*Document,
 		return nil, fmt.Errorf("provenance: twin %s: %w", id, store.ErrNotFound)
 	}
 	b := &builder{ctx: ctx, st: st, opts: opts, doc: newDocument()}
-	b.doc.Agent[UnrecordedAgent] = Attrs{
-		"prov:type":         "lodestone:UnrecordedPrincipal",
-		"lodestone:subject": "unauthenticated",
-		"lodestone:org":     "",
-		"lodestone:signer":  "none",
-		"lodestone:note":    "the write path records no principal or signer with a change, so none can be named; the transparency log's org field is empty for the same reason",
-	}
 	if err := b.twin(id, chs); err != nil {
 		return nil, err
 	}
 	return b.doc, nil
+}
+
+// agent returns the agent of the version t (nil for a delete): the
+// principal ("$writer"), its org ("$org") and the key that signed the
+// write ("$signer") stored in the version, adding it to the document.
+func (b *builder) agent(t *twin.Twin) string {
+	if t == nil || (t.Metadata.Writer == "" && t.Metadata.Signer == "") {
+		b.doc.Agent[UnrecordedAgent] = Attrs{
+			"prov:type":         "lodestone:UnrecordedPrincipal",
+			"lodestone:subject": "unauthenticated",
+			"lodestone:org":     "",
+			"lodestone:signer":  "none",
+			"lodestone:note":    "the change names no principal: it was written without --auth, or it is a delete (a deleted version names who wrote it, not who deleted it)",
+		}
+		return UnrecordedAgent
+	}
+	md := t.Metadata
+	name := "agent:" + md.Org + "/" + md.Writer
+	signer := "none"
+	if md.Signer != "" {
+		name += "#" + md.Signer
+		signer = md.Signer
+	}
+	if _, seen := b.doc.Agent[name]; !seen {
+		b.doc.Agent[name] = Attrs{"prov:type": "lodestone:Principal", "lodestone:subject": md.Writer, "lodestone:org": md.Org, "lodestone:signer": signer}
+	}
+	return name
 }
 
 // state is the latest entity of each property and its value's JSON.
@@ -170,10 +191,13 @@ func (b *builder) change(id twin.ID, ch store.Change, etag string) string {
 	if strings.HasPrefix(attrs["lodestone:request"].(string), "an import") {
 		attrs["prov:type"] = "lodestone:Import"
 	}
+	if ch.Twin != nil && ch.Twin.Metadata.Org != "" {
+		org = ch.Twin.Metadata.Org
+	}
 	attrs["lodestone:org"] = org
 	if _, seen := b.doc.Activity[name]; !seen {
 		b.doc.Activity[name] = attrs
-		relation(b.doc.WasAssociatedWith, "assoc", Attrs{"prov:activity": name, "prov:agent": UnrecordedAgent})
+		relation(b.doc.WasAssociatedWith, "assoc", Attrs{"prov:activity": name, "prov:agent": b.agent(ch.Twin)})
 	}
 	return name
 }
@@ -202,7 +226,7 @@ func (b *builder) values(id twin.ID, version int, t twin.Twin, ch store.Change, 
 		}
 		b.doc.Entity[name] = attrs
 		relation(b.doc.WasGeneratedBy, "gen", Attrs{"prov:entity": name, "prov:activity": act, "prov:time": stamp(ch.Time)})
-		relation(b.doc.WasAttributedTo, "attr", Attrs{"prov:entity": name, "prov:agent": UnrecordedAgent})
+		relation(b.doc.WasAttributedTo, "attr", Attrs{"prov:entity": name, "prov:agent": b.agent(&t)})
 		if prev, ok := st.entity[p]; ok {
 			relation(b.doc.WasDerivedFrom, "der", Attrs{"prov:generatedEntity": name, "prov:usedEntity": prev, "prov:activity": act, "prov:type": "prov:Revision"})
 			if ch.Op == store.OpPatch {
@@ -362,7 +386,7 @@ func (b *builder) spec(id twin.ID, hash string, at time.Time, run string) (strin
 				"lodestone:etag": string(t.ETag), "lodestone:model": t.Metadata.Model}
 			act := b.change(c, ch, string(t.ETag))
 			relation(b.doc.WasGeneratedBy, "gen", Attrs{"prov:entity": name, "prov:activity": act, "prov:time": stamp(ch.Time)})
-			relation(b.doc.WasAttributedTo, "attr", Attrs{"prov:entity": name, "prov:agent": UnrecordedAgent})
+			relation(b.doc.WasAttributedTo, "attr", Attrs{"prov:entity": name, "prov:agent": b.agent(t)})
 		}
 		if matched {
 			b.doc.Entity[name]["lodestone:inputHashMatches"] = match
