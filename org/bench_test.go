@@ -169,3 +169,17 @@ func TestWorldOrgFires(t *testing.T) {
 	}
 	t.Logf("%d of 20 rules fired; lost %v", len(res.Decisions), res.Lost)
 }
+
+// BenchmarkOrgInvest12x1000BranchAndBound is the same search by branch
+// and bound (search "branch_and_bound").
+func BenchmarkOrgInvest12x1000BranchAndBound(b *testing.B) {
+	spec := investBench(b, 1000)
+	spec.Search = org.SearchBranchAndBound
+	for b.Loop() {
+		res, err := org.Invest(b.Context(), spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Evaluated), "portfolios")
+	}
+}

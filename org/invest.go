@@ -64,8 +64,8 @@ type InvestSpec struct {
 	Seed       uint64          `json:"seed"`
 	Objective  string          `json:"objective,omitempty"`
 	Workers    int             `json:"workers,omitempty"` // goroutines; 0: 1
-	// Search is "exhaustive", "greedy" or empty: exhaustive up to
-	// ExhaustiveMax candidates, greedy above.
+	// Search is "exhaustive", "greedy", "branch_and_bound" or empty:
+	// exhaustive up to ExhaustiveMax candidates, greedy above.
 	Search string `json:"search,omitempty"`
 }
 
@@ -84,7 +84,7 @@ type InvestResult struct {
 	Frontier  []Portfolio `json:"frontier"` // cost ascending, objective strictly descending
 	Baseline  Portfolio   `json:"baseline"` // no investment
 	Objective string      `json:"objective"`
-	Method    string      `json:"method"` // "exhaustive" or "greedy"
+	Method    string      `json:"method"` // "exhaustive", "greedy" or "branch_and_bound"
 	Evaluated int         `json:"evaluated"`
 	Runs      int         `json:"runs"`
 	Seed      uint64      `json:"seed"`
@@ -164,8 +164,8 @@ func (s *InvestSpec) check() (*investment, error) {
 	if s.Workers < 0 {
 		return nil, fieldErr("workers", "must be >= 0")
 	}
-	if s.Search != "" && s.Search != "exhaustive" && s.Search != "greedy" {
-		return nil, fieldErr("search", "unknown search %q (want exhaustive or greedy)", s.Search)
+	if s.Search != "" && s.Search != "exhaustive" && s.Search != "greedy" && s.Search != SearchBranchAndBound {
+		return nil, fieldErr("search", "unknown search %q (want exhaustive, greedy or %s)", s.Search, SearchBranchAndBound)
 	}
 	if s.Search == "exhaustive" && len(s.Candidates) > 20 {
 		return nil, fieldErr("search", "exhaustive search of %d candidates (2^%d portfolios): use greedy", len(s.Candidates), len(s.Candidates))
@@ -463,10 +463,14 @@ func Invest(ctx context.Context, spec *InvestSpec) (*InvestResult, error) {
 	}
 	res.Baseline = base
 	n := len(inv.cands)
-	if spec.Search == "exhaustive" || spec.Search == "" && n <= ExhaustiveMax {
+	switch {
+	case spec.Search == "exhaustive" || spec.Search == "" && n <= ExhaustiveMax:
 		res.Method = "exhaustive"
 		err = inv.exhaustive(n, eval)
-	} else {
+	case spec.Search == SearchBranchAndBound:
+		res.Method = SearchBranchAndBound
+		err = inv.branchAndBound(n, base, eval)
+	default:
 		res.Method = "greedy"
 		err = inv.greedy(n, base, eval)
 	}
