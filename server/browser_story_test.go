@@ -242,8 +242,8 @@ func sameValue(got string, want any) bool {
 	}
 }
 
-// TestStoryScreenshot regenerates docs/story.png: the story page of the
-// demo in headless Chromium. It runs only when LODESTONE_STORY_PNG names
+// TestStoryScreenshot regenerates docs/story.png: the first screen
+// (1280 × 1250) of the story page on the demo in headless Chromium. It runs only when LODESTONE_STORY_PNG names
 // the file to write:
 //
 //	LODESTONE_STORY_PNG=$PWD/docs/story.png go test ./server -run StoryScreenshot
@@ -258,7 +258,12 @@ func TestStoryScreenshot(t *testing.T) {
 	for _, sel := range []string{"#stage-profiles", "#sankey", "#run-map"} {
 		waitFor[bool](t, ctx, "chart "+sel, chartReady(sel))
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// The first screen: the summary of the seven steps and the cascade.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1250)); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
