@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"lodestone/twin"
 )
 
 // Config is a connectors file: the connectors a server runs.
@@ -282,4 +284,48 @@ func (t template) match(topic string) (holes, bool) {
 		}
 	}
 	return h, true
+}
+
+// Model is the model of connectors configured as twins: a twin of it (or
+// of a model that extends it) holds one connector's Spec in properties of
+// the same names, its id being the connector's.
+const Model = "dtmi:lodestone:Connector;1"
+
+// SpecFromTwin reads the Spec of a connector twin: its properties are the
+// fields of a connectors file's entry (kind, broker, mappings, …; unknown
+// ones are errors), its id is the connector's id, and "enabled" false
+// (ok false) turns it off. Errors name the twin and the field.
+func SpecFromTwin(t twin.Twin) (s Spec, ok bool, err error) {
+	f := fmt.Sprintf("twin %s", t.ID)
+	props := make(map[string]any, len(t.Properties)+1)
+	for k, v := range t.Properties {
+		props[k] = v
+	}
+	if en, has := props["enabled"]; has {
+		b, isBool := en.(bool)
+		if !isBool {
+			return Spec{}, false, fmt.Errorf("%s: enabled: want a boolean", f)
+		}
+		if !b {
+			return Spec{}, false, nil
+		}
+		delete(props, "enabled")
+	}
+	if _, has := props["password"]; has {
+		return Spec{}, false, fmt.Errorf("%s.password: passwords are not kept in twins, which every reader sees (use the connectors file)", f)
+	}
+	props["id"] = string(t.ID)
+	b, err := json.Marshal(props)
+	if err != nil {
+		return Spec{}, false, fmt.Errorf("%s: %v", f, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Spec{}, false, fmt.Errorf("%s: %v", f, err)
+	}
+	if err := s.check(f); err != nil {
+		return Spec{}, false, err
+	}
+	return s, true, nil
 }

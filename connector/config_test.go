@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"lodestone/connector"
+	"lodestone/twin"
 )
 
 func TestDecodeConfigExample(t *testing.T) {
@@ -139,5 +140,42 @@ func TestCheckTargets(t *testing.T) {
 	ok := connector.Spec{ID: "x", Mappings: []connector.Mapping{{Twin: "s0", Property: "setpoint", Type: "double"}, {Twin: "s0", Telemetry: "mode", Type: "string"}}}
 	if err := connector.CheckTargets(ctx, "connectors[0]", ok, f.pipe); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSpecFromTwin: a connector twin's properties are a connectors file's
+// entry; enabled false turns it off; errors name the twin and the field.
+func TestSpecFromTwin(t *testing.T) {
+	mapping := []any{map[string]any{"topic": "p/{twin}/{telemetry}", "valuePath": "v"}}
+	for _, tt := range []struct {
+		name  string
+		props map[string]any
+		ok    bool
+		err   string
+	}{
+		{"mqtt", map[string]any{"kind": "mqtt", "broker": "tcp://127.0.0.1:1883", "batch": 100.0, "mappings": mapping}, true, ""},
+		{"enabled", map[string]any{"kind": "mqtt", "enabled": true, "broker": "tcp://x:1883", "mappings": mapping}, true, ""},
+		{"disabled", map[string]any{"kind": "mqtt", "enabled": false, "mappings": mapping}, false, ""},
+		{"no broker", map[string]any{"kind": "mqtt", "mappings": mapping}, false, "twin c1.broker: required"},
+		{"unknown property", map[string]any{"kind": "mqtt", "broker": "tcp://x:1883", "password": "s", "mappings": mapping}, false, "twin c1.password"},
+		{"unknown field", map[string]any{"kind": "mqtt", "broker": "tcp://x:1883", "colour": "red", "mappings": mapping}, false, `unknown field "colour"`},
+		{"enabled not a boolean", map[string]any{"kind": "mqtt", "enabled": "yes"}, false, "twin c1: enabled: want a boolean"},
+		{"bad mapping", map[string]any{"kind": "mqtt", "broker": "tcp://x:1883", "mappings": []any{map[string]any{"topic": "p/{who}"}}}, false, "twin c1.mappings[0].topic"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ok, err := connector.SpecFromTwin(twin.Twin{ID: "c1", Metadata: twin.Metadata{Model: connector.Model}, Properties: tt.props})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || ok != tt.ok {
+				t.Fatalf("ok %v, err %v", ok, err)
+			}
+			if ok && (s.ID != "c1" || s.Queue != 10000 || len(s.Mappings) != 1) {
+				t.Errorf("spec %+v", s)
+			}
+		})
 	}
 }

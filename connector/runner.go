@@ -65,6 +65,9 @@ type Runner struct {
 	state   string
 
 	models sync.Map // twin.ID → model id
+	// run makes message ids unique across runs: the store takes a
+	// repeated (twin, message id, name) for a retry and ignores it.
+	run string
 
 	// lag, when set, is told the age of the newest value of each stored
 	// batch (source time to stored).
@@ -82,6 +85,7 @@ func NewRunner(spec Spec, pipe *pipeline.Pipeline, log *slog.Logger) *Runner {
 		queue: make(chan sample, spec.Queue),
 		lat:   make([]float64, 0, 4096),
 		state: "starting",
+		run:   strconv.FormatInt(time.Now().UnixNano(), 36),
 	}
 }
 
@@ -328,7 +332,7 @@ func (r *Runner) flush(ctx context.Context, batch []sample) {
 	if len(msgs) > 0 {
 		batch := make([]pipeline.Telemetry, len(msgs))
 		for i, m := range msgs {
-			id := r.spec.ID + "-" + strconv.FormatInt(r.msgSeq.Add(1), 10)
+			id := r.spec.ID + "-" + r.run + "-" + strconv.FormatInt(r.msgSeq.Add(1), 10)
 			batch[i] = pipeline.Telemetry{TwinID: m.key.twin, Component: m.key.component, MessageID: id, SourceTime: m.key.source, Values: m.values}
 		}
 		var refused []error

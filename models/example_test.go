@@ -23,6 +23,6 @@ func ExampleFiles() {
 		}
 	}
 	// Output:
-	// 45 interfaces
+	// 46 interfaces
 	// Mine.json dtmi:lodestone:Mine;1 extends dtmi:lodestone:Facility;1
 }

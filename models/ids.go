@@ -13,6 +13,8 @@ const (
 	Company = "dtmi:lodestone:Company;1"
 	// Concentrator identifies the Concentrator interface (Concentrator.json).
 	Concentrator = "dtmi:lodestone:Concentrator;1"
+	// Connector identifies the Connector interface (Connector.json).
+	Connector = "dtmi:lodestone:Connector;1"
 	// Country identifies the Country interface (Country.json).
 	Country = "dtmi:lodestone:Country;1"
 	// Deposit identifies the Deposit interface (Deposit.json).

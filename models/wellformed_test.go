@@ -91,6 +91,7 @@ func TestFilesMatchConstants(t *testing.T) {
 		"Calciner":             models.Calciner,
 		"Company":              models.Company,
 		"Concentrator":         models.Concentrator,
+		"Connector":            models.Connector,
 		"Country":              models.Country,
 		"Deposit":              models.Deposit,
 		"Entity":               models.Entity,

@@ -24,7 +24,7 @@ func TestDemoCLI(t *testing.T) {
 			name: "summary",
 			args: []string{"model", "summary"},
 			stdout: []string{
-				"45 interfaces",
+				"46 interfaces",
 				"  Entity\n",
 				"  ├── Facility\n",
 				"  │   ├── Mine\n",
