@@ -125,6 +125,20 @@ func printProvenance(w io.Writer, id string, d provenance.Document) {
 			fmt.Fprintln(w, "  "+l)
 		}
 	}
+	var agents []string
+	for name, a := range d.Agent {
+		if a["prov:type"] == "lodestone:Principal" {
+			agents = append(agents, name)
+		}
+	}
+	sort.Strings(agents)
+	for _, name := range agents {
+		a := d.Agent[name]
+		fmt.Fprintf(w, "\nAgent %s: principal %s of org %s, signer %s", name, provStr(a["lodestone:subject"]), provStr(a["lodestone:org"]), provStr(a["lodestone:signer"]))
+	}
+	if len(agents) > 0 {
+		fmt.Fprintln(w)
+	}
 	if a := d.Agent[provenance.UnrecordedAgent]; a != nil {
 		fmt.Fprintln(w, "\nAgent: "+provStr(a["lodestone:note"]))
 	}

@@ -17,7 +17,7 @@ func TestProvenanceCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("provenance: %d %s", code, errs)
 	}
-	for _, want := range []string{"PROPERTY", "capacityTonnesPerYear", "2 (current)", "patch", "Derived from:", "Agent: the write path records no principal"} {
+	for _, want := range []string{"PROPERTY", "capacityTonnesPerYear", "2 (current)", "patch", "Derived from:", "Agent: the change names no principal"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("provenance output lacks %q:\n%s", want, out)
 		}
