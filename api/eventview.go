@@ -267,7 +267,7 @@ func (s *tenantSub) Next(ctx context.Context) (event.Message, error) {
 		if !rd.all {
 			// The policy is read again for each event, so that a
 			// stream follows agreements as they change.
-			rd.pol = s.b.a.policy(ctx)
+			rd.pol = s.b.a.Tenancy(ctx)
 		}
 		if out, ok := s.b.a.eventFor(ctx, rd, m); ok {
 			return out, nil
@@ -296,7 +296,7 @@ func (a *API) routeEndpoint(rd reader, ep event.Endpoint) event.Endpoint {
 	}
 	return event.EndpointFunc(func(ctx context.Context, m event.Message) error {
 		rd := rd
-		rd.pol = a.policy(ctx)
+		rd.pol = a.Tenancy(ctx)
 		out, ok := a.eventFor(ctx, rd, m)
 		if !ok {
 			return nil

@@ -32,20 +32,8 @@ func (a *API) readerOf(ctx context.Context) reader {
 	if !ok || pr.Method == "" {
 		return reader{pr: auth.Anonymous, all: true}
 	}
-	pol := a.policy(ctx)
+	pol := a.Tenancy(ctx)
 	return reader{pr: pr, pol: pol, all: pol.Unrestricted(pr)}
-}
-
-// policy returns the sharing policy in force: the API's Tenancy (the
-// stored agreements, see sharing.go), or no agreements when the API has
-// none.
-func (a *API) policy(ctx context.Context) *tenancy.Policy {
-	if tp, ok := any(a).(interface {
-		Tenancy(context.Context) *tenancy.Policy
-	}); ok {
-		return tp.Tenancy(ctx)
-	}
-	return tenancy.NewPolicy(nil, a.now())
 }
 
 // owns reports whether things of org belong to the reader's org (or to
