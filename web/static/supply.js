@@ -4,10 +4,13 @@
 // studies, the run's map, Sankey by stage and country, time series with
 // shocks and export controls shaded, Monte Carlo distributions and fan
 // charts, stored runs compared (flagged when their horizons differ), and
-// the stress table with the server's units and definitions.
+// the stress table with the server's units and definitions, and under a
+// stored run the decision timeline of an organisation's rules on its
+// scenario (timeline.js).
 import { chart, timeChart, countryColour, legend, fmt } from "./charts.js";
 import { h, fieldErrors } from "./dom.js";
 import { worldMap, runSites, stageUnit } from "./map.js";
+import { orgPanel } from "./timeline.js";
 
 // Built-in scenarios of the editor. Export controls are supply's built-ins
 // (each with its source in the engine); the outage is an illustration
@@ -396,6 +399,7 @@ export async function supplyPage(main, arg, onCleanup = () => {}) {
   async function showRun(id) {
     const { data: run } = await call("GET", `/scenarios/${encodeURIComponent(id)}`);
     results.replaceChildren(...renderRun(run));
+    if (run.status === "done" && run.scenario && run.scenario.network) results.append(orgPanel(run, call));
   }
 
   async function runScenario() {
