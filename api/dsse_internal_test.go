@@ -132,13 +132,17 @@ func TestSignedIngest(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d saying %q", tt.name, got.status, got.body, tt.want, tt.says)
 		}
 	}
-	// The twin holds the signed values.
-	if got := call(a, "GET", "/digitaltwins/m1", "", nil); !strings.Contains(got.body, `"reading":7`) {
+	// The twin holds the signed values, and the pipeline recorded the
+	// signer of the last write.
+	if got := call(a, "GET", "/digitaltwins/m1", "", nil); !strings.Contains(got.body, `"reading":7`) || !strings.Contains(got.body, `"$signer":"pump-7"`) {
 		t.Errorf("after the signed PATCH: %s", got.body)
 	}
 	// Not required any more: unsigned writes pass again.
 	must(call(a, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":false}`)), 200, "PUT signatures false")
 	must(call(a, "PATCH", "/digitaltwins/m1", "application/json-patch+json", []byte(patch)), 204, "unsigned PATCH after the requirement is lifted")
+	if got := call(a, "GET", "/digitaltwins/m1", "", nil); strings.Contains(got.body, `"$signer":"pump-7"`) {
+		t.Errorf("an unsigned write kept the last signer: %s", got.body)
+	}
 	// A deleted key signs nothing.
 	must(call(a, "DELETE", "/keys/pump-7", "", nil), 204, "DELETE /keys/pump-7")
 	must(call(a, "PUT", "/digitaltwins/m1", dsse.MediaType, envelope(t, "application/json", twinBody, "pump-7", key)), 401, "signed with a deleted key")
