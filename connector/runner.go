@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -207,8 +208,16 @@ func (r *Runner) prepare(ctx context.Context, m *Mapping, tg target, rd Reading)
 		}
 		err = iface.ValidateProperty("/"+tg.name, v)
 	} else {
-		if iface.Telemetry(tg.name) == nil {
+		tm := iface.Telemetry(tg.name)
+		if tm == nil {
 			return nil, fmt.Errorf("telemetry: the model of twin %s has no telemetry %q", tg.twin, tg.name)
+		}
+		// A finite float64 fits a double or float schema: the common case
+		// skips building a message to validate.
+		if f, isFloat := v.(float64); isFloat && !math.IsInf(f, 0) && !math.IsNaN(f) && tm.Schema != nil {
+			if k := tm.Schema.SchemaKind(); k == "double" || k == "float" {
+				return v, nil
+			}
 		}
 		err = iface.ValidateTelemetry(map[string]any{tg.name: v})
 	}

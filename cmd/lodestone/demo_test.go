@@ -36,7 +36,7 @@ func TestDemoCLI(t *testing.T) {
 				"partsPerMillion",
 			},
 		},
-		{name: "json", args: []string{"model", "summary", "--json"}, stdout: []string{`"interfaces": 44`}},
+		{name: "json", args: []string{"model", "summary", "--json"}, stdout: []string{`"interfaces": 46`}},
 		{name: "extra argument", args: []string{"model", "summary", "world"}, code: 2, stderr: "unexpected argument", noStdout: true},
 		{name: "unknown flag", args: []string{"model", "summary", "--bogus"}, code: 2, stderr: "bogus", noStdout: true},
 		{name: "help", args: []string{"model", "summary", "-h"}, code: 0, stderr: "bundled ontology", noStdout: true},
