@@ -106,8 +106,14 @@ await step("getModel", async () => {
 
 await step("listModels", async () => {
   const ids = [];
-  for await (const m of client.listModels(undefined, true, 2)) ids.push(m.id);
+  let pages = 0;
+  for await (const page of client.listModels(undefined, true, 2).byPage({ maxPageSize: 2 })) {
+    pages++;
+    for (const m of page.value) ids.push(m.id);
+  }
   for (const id of [motorId, pumpId, tankId]) check(ids.includes(id), `listModels has ${id} (got ${ids})`);
+  eq(new Set(ids).size, ids.length, "distinct models");
+  if (pages === 1) note(`GET /models ignored the max-items-per-page header: one page of ${ids.length}`);
 });
 
 await step("upsertDigitalTwin", async () => {
