@@ -282,6 +282,29 @@ await step("decomissionModel", async () => {
   eq(m.decommissioned, true, "decommissioned");
 });
 
+await step("upsertDigitalTwin with If-None-Match * on an existing twin fails with 412", async () => {
+  try {
+    await client.upsertDigitalTwin("pump-00", JSON.stringify({ $metadata: { $model: pumpId }, flow: 1, motor: { $metadata: {} } }), { ifNoneMatch: "*" });
+  } catch (e) {
+    eq(e.statusCode, 412, "status");
+    return;
+  }
+  throw new Error("a create-only upsert replaced an existing twin");
+});
+
+await step("deleteModel", async () => {
+  const spare = "dtmi:lodestone:sdktest:Spare;1";
+  await client.createModels([{ "@id": spare, "@type": "Interface", "@context": "dtmi:dtdl:context;2", contents: [] }]);
+  await client.deleteModel(spare);
+  try {
+    await client.getModel(spare);
+  } catch (e) {
+    eq(e.statusCode, 404, "status of a deleted model");
+    return;
+  }
+  throw new Error("the deleted model is still there");
+});
+
 await step("deleteRelationship", async () => {
   await client.deleteRelationship("pump-11", "pump-11-feeds-tank-1");
   const rels = await all(client.listRelationships("pump-11"));
