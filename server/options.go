@@ -45,6 +45,10 @@ type Options struct {
 	// so that several Lodestone graphs can share one NATS.
 	NATSStream string `json:"nats_stream"`
 	NATSPrefix string `json:"nats_prefix"`
+	// NATSReplicas is the replica count of the event stream and of the
+	// study work queue's streams on an external JetStream cluster (3 on a
+	// three-node cluster; default 1).
+	NATSReplicas int `json:"nats_replicas"`
 	// Source is the CloudEvents source of the events (default
 	// "lodestone://" + the host name). Servers that share a database must
 	// share it: a change committed by one and relayed by another after a
@@ -66,6 +70,10 @@ type Options struct {
 	// JetStream work queue of the event bus's NATS whenever one answers
 	// (package worker); the server runs them itself otherwise.
 	StudiesWorkers bool `json:"studies_workers"`
+	// StudiesAckWait is how long a shard on the work queue may go without
+	// a worker's heartbeat before it is redelivered (0: 30 s); workers
+	// take the same value (lodestone worker --ack-wait).
+	StudiesAckWait Duration `json:"studies_ack_wait"`
 
 	// The HTTP timeouts bound what one client can hold: a goroutine, a
 	// connection and whatever its handler holds while it waits for that
@@ -297,6 +305,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.NATSPasswordFile, "nats.password-file", o.NATSPasswordFile, "file with user:password that clients of --nats.listen must present (default: a random one in DATA/nats-credentials)")
 	fs.StringVar(&o.NATSStream, "nats.stream", o.NATSStream, "JetStream stream of the events (default LODESTONE)")
 	fs.StringVar(&o.NATSPrefix, "nats.prefix", o.NATSPrefix, "first subject token of the events (default lodestone)")
+	fs.IntVar(&o.NATSReplicas, "nats.replicas", o.NATSReplicas, "replicas of the JetStream streams on an external cluster (3 on a three-node cluster; default 1)")
 	fs.StringVar(&o.Source, "source", o.Source, "CloudEvents source of the events; servers sharing a database must share it")
 	fs.Var(&o.RetryDeadline, "retry-deadline", "longest time a write without If-Match retries after concurrent writes")
 	fs.Int64Var(&o.MaxBodyBytes, "http.max-body", o.MaxBodyBytes, "largest accepted request body in bytes")
@@ -307,6 +316,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.StudiesMaxConcurrent, "studies.max-concurrent", o.StudiesMaxConcurrent, "Monte Carlo studies under way at once (0: 3)")
 	fs.IntVar(&o.StudiesMaxPerPrincipal, "studies.max-per-principal", o.StudiesMaxPerPrincipal, "studies one principal may run at once (0: studies.max-concurrent)")
 	fs.BoolVar(&o.StudiesWorkers, "studies.workers", o.StudiesWorkers, "hand Monte Carlo studies to lodestone worker processes on the NATS work queue when any is connected")
+	fs.Var(&o.StudiesAckWait, "studies.ack-wait", "how long a shard may go without a worker's heartbeat before it is redelivered (0: 30s; workers take the same --ack-wait)")
 	fs.IntVar(&o.StudiesMaxQueuedRuns, "studies.max-queued-runs", o.StudiesMaxQueuedRuns, "replications of all studies under way (0: 200000)")
 	o.registerSecurityFlags(fs)
 	o.registerTrustFlags(fs)
@@ -329,6 +339,11 @@ func (o *Options) Validate() error {
 	}
 	if o.NATSURL != "" && !strings.HasPrefix(o.NATSURL, "nats://") && !strings.HasPrefix(o.NATSURL, "tls://") {
 		errs = append(errs, fmt.Errorf("nats_url: %q: want nats://host:port", o.NATSURL))
+	}
+	if o.NATSReplicas < 0 || o.NATSReplicas > 5 {
+		errs = append(errs, fmt.Errorf("nats_replicas: %d: want 1 to 5 (JetStream's limit)", o.NATSReplicas))
+	} else if o.NATSReplicas > 1 && o.NATSURL == "" {
+		errs = append(errs, fmt.Errorf("nats_replicas: %d needs an external cluster (nats_url); the embedded server is one node", o.NATSReplicas))
 	}
 	if o.NATSListen != "" {
 		if _, port, err := net.SplitHostPort(o.NATSListen); err != nil {

@@ -105,6 +105,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Listen:         s.opts.NATSListen,
 		Stream:         s.opts.NATSStream,
 		Prefix:         s.opts.NATSPrefix,
+		Replicas:       s.opts.NATSReplicas,
 		Logger:         s.log.With("component", "event"),
 	})
 	if err != nil {
@@ -143,7 +144,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if s.opts.StudiesWorkers {
-		if aopts.Studies.Dispatcher, err = worker.NewDispatcher(ctx, bus.Conn(), worker.Config{}); err != nil {
+		if aopts.Studies.Dispatcher, err = worker.NewDispatcher(ctx, bus.Conn(), worker.Config{Replicas: s.opts.NATSReplicas, AckWait: time.Duration(s.opts.StudiesAckWait)}); err != nil {
 			return fmt.Errorf("server: study work queue: %w", err)
 		}
 	}

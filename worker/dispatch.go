@@ -90,8 +90,10 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 	}
 	rsub := d.cfg.resultSubject(study)
 	defer d.cleanup(study)
+	// The consumer has the stream's replicas (an ephemeral one would
+	// otherwise live on one node of a cluster, and die with it).
 	results, err := d.result.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: rsub, AckPolicy: jetstream.AckNonePolicy,
-		DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: 10 * time.Minute})
+		DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: 10 * time.Minute, Replicas: d.cfg.Replicas})
 	if err != nil {
 		return nil, fmt.Errorf("worker: results of %s: %w", study, err)
 	}
@@ -127,7 +129,7 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 	for from := 0; from < runs; from += per {
 		to := min(runs, from+per)
 		b, _ := json.Marshal(Shard{Study: study, Runs: runs, Seed: seed, From: from, To: to, Scenario: scJSON})
-		ack, err := d.js.Publish(ctx, d.cfg.shardSubject(study), b, jetstream.WithMsgID(fmt.Sprintf("%s-%d", study, from)))
+		ack, err := publish(ctx, d.js, d.cfg.shardSubject(study), b, fmt.Sprintf("%s-%d", study, from), d.cfg.AckWait)
 		if err != nil {
 			return nil, fmt.Errorf("worker: publish shard %d of %s: %w", from, study, err)
 		}
@@ -236,4 +238,25 @@ func (d *Dispatcher) cleanup(study string) {
 	_ = d.nc.Publish(d.cfg.Prefix+".cancel", []byte(study))
 	_ = d.work.Purge(ctx, jetstream.WithPurgeSubject(d.cfg.shardSubject(study)))
 	_ = d.result.Purge(ctx, jetstream.WithPurgeSubject(d.cfg.resultSubject(study)))
+}
+
+// publish publishes data on subject with a message id, retrying for up to
+// patience while the stream has no leader (a node of a cluster died and
+// the others elect a new one) or the connection is reconnecting: the
+// stream's duplicate window drops a message published twice.
+func publish(ctx context.Context, js jetstream.JetStream, subject string, data []byte, id string, patience time.Duration) (*jetstream.PubAck, error) {
+	deadline := time.Now().Add(max(patience, 5*time.Second))
+	wait := 50 * time.Millisecond
+	for {
+		ack, err := js.Publish(ctx, subject, data, jetstream.WithMsgID(id))
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return ack, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
 }

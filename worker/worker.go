@@ -39,6 +39,10 @@ type Config struct {
 	// blocks as fit, at most MaxBlocks (default 8, 256 runs).
 	MaxShardBytes int
 	MaxBlocks     int
+	// Replicas of the work and result streams and of the workers'
+	// consumer (default 1; 3 on a three-node JetStream cluster, so that
+	// losing one node loses no shard and no result).
+	Replicas int
 }
 
 func (c Config) withDefaults() Config {
@@ -65,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBlocks <= 0 {
 		c.MaxBlocks = 8
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
 	}
 	return c
 }
@@ -142,20 +149,20 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.C
 	cfg = cfg.withDefaults()
 	ws, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: cfg.WorkStream, Subjects: []string{cfg.Prefix + ".shard.>"}, Retention: jetstream.WorkQueuePolicy,
-		Storage: jetstream.FileStorage, Description: "Lodestone study shards (package worker)",
+		Storage: jetstream.FileStorage, Description: "Lodestone study shards (package worker)", Replicas: cfg.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("worker: stream %s: %w", cfg.WorkStream, err)
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: cfg.ResultStream, Subjects: []string{cfg.Prefix + ".result.>"}, Retention: jetstream.LimitsPolicy,
-		Storage: jetstream.FileStorage, MaxAge: 24 * time.Hour, Description: "Lodestone study shard results (package worker)",
+		Storage: jetstream.FileStorage, MaxAge: 24 * time.Hour, Description: "Lodestone study shard results (package worker)", Replicas: cfg.Replicas,
 	}); err != nil {
 		return nil, fmt.Errorf("worker: stream %s: %w", cfg.ResultStream, err)
 	}
 	cons, err := ws.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable: cfg.Consumer, FilterSubject: cfg.Prefix + ".shard.>", AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 10000,
+		AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 10000, Replicas: cfg.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("worker: consumer %s: %w", cfg.Consumer, err)
@@ -322,7 +329,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	data, err := encodeResult(res)
 	if err == nil {
-		_, err = w.js.Publish(ctx, w.cfg.resultSubject(sh.Study), data, jetstream.WithMsgID(fmt.Sprintf("%s-%d", sh.Study, sh.From)))
+		_, err = publish(ctx, w.js, w.cfg.resultSubject(sh.Study), data, fmt.Sprintf("%s-%d", sh.Study, sh.From), w.cfg.AckWait)
 	}
 	if err != nil {
 		w.log.Error("publish a shard result", "study", sh.Study, "from", sh.From, "err", err)

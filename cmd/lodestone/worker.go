@@ -19,10 +19,12 @@ func init() {
 	natsURL := fs.String("nats", "", "NATS URL of the work queue (the server's --nats, or its --nats.listen with credentials: nats://user:pass@host:port)")
 	storeDSN := fs.String("store", "", "accepted for the contract; unused: shard results travel back on the JetStream results stream, not through the store")
 	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "shards run at once (one core each)")
+	replicas := fs.Int("replicas", 1, "replicas of the work queue's streams (3 on a three-node JetStream cluster, as the server's --nats.replicas)")
+	ackWait := fs.Duration("ack-wait", 0, "how long a shard may go without a heartbeat before it is redelivered (0: 30s; the server's --studies.ack-wait)")
 	verbose := fs.Bool("v", false, "log each shard's problems to stderr")
 	register(&command{
 		name:      "worker",
-		usage:     "--nats URL [--store DSN] [--concurrency N]",
+		usage:     "--nats URL [--store DSN] [--concurrency N] [--replicas R] [--ack-wait D]",
 		shortHelp: "run shards of Monte Carlo studies from the server's JetStream work queue",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -35,6 +37,9 @@ func init() {
 			}
 			if *natsURL == "" {
 				return usageError{"worker: --nats URL is required (the NATS server of the work queue)"}
+			}
+			if *replicas < 1 || *replicas > 5 {
+				return usageError{"worker: --replicas must be 1 to 5"}
 			}
 			if *concurrency < 1 {
 				return usageError{"worker: --concurrency must be >= 1"}
@@ -50,7 +55,7 @@ func init() {
 				return err
 			}
 			defer nc.Close()
-			w, err := worker.New(nc, worker.Config{}, log)
+			w, err := worker.New(nc, worker.Config{Replicas: *replicas, AckWait: *ackWait}, log)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,316 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"lodestone/api"
+	"lodestone/event"
+	"lodestone/event/natsbus"
+	"lodestone/server"
+	"lodestone/supply"
+	"lodestone/worker"
+)
+
+// natsCluster is three nats-server nodes in this process, clustered with
+// routes, JetStream on each (file storage in the test's folders).
+type natsCluster struct {
+	nodes []*natsserver.Server
+	urls  string // the client URLs, comma separated
+}
+
+// freePort returns a loopback TCP port that was free a moment ago (never
+// 4222, the standard NATS port a standalone server may hold).
+func freePort(t *testing.T) int {
+	t.Helper()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if port != 4222 {
+			return port
+		}
+	}
+}
+
+// startCluster starts the three nodes on random ports and waits until
+// JetStream has a meta leader that every node follows.
+func startCluster(t *testing.T) *natsCluster {
+	t.Helper()
+	const n = 3
+	ports := make([]int, n)
+	var routes []*url.URL
+	for i := range ports {
+		ports[i] = freePort(t)
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[i])})
+	}
+	c := &natsCluster{}
+	var urls []string
+	for i := range n {
+		ns, err := natsserver.NewServer(&natsserver.Options{
+			ServerName: fmt.Sprintf("node-%d", i), Host: "127.0.0.1", Port: natsserver.RANDOM_PORT,
+			JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
+			Cluster: natsserver.ClusterOpts{Name: "lodestone-test", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  routes,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Start()
+		t.Cleanup(ns.Shutdown)
+		c.nodes = append(c.nodes, ns)
+	}
+	for _, ns := range c.nodes {
+		if !ns.ReadyForConnections(20 * time.Second) {
+			t.Fatalf("%s did not start", ns.Name())
+		}
+		urls = append(urls, ns.ClientURL())
+	}
+	c.urls = strings.Join(urls, ",")
+	deadline := time.Now().Add(30 * time.Second)
+	for !c.ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("the JetStream cluster elected no meta leader in 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return c
+}
+
+// ready says whether one node leads the JetStream meta group and every
+// running node is current with it.
+func (c *natsCluster) ready() bool {
+	leaders := 0
+	for _, ns := range c.nodes {
+		if !ns.Running() {
+			continue
+		}
+		if ns.JetStreamIsLeader() {
+			leaders++
+		}
+		if !ns.JetStreamIsCurrent() {
+			return false
+		}
+	}
+	return leaders == 1
+}
+
+// streamLeader returns the node that leads stream (in the global
+// account), or nil.
+func (c *natsCluster) streamLeader(stream string) *natsserver.Server {
+	for _, ns := range c.nodes {
+		if ns.Running() && ns.JetStreamIsStreamLeader(natsserver.DEFAULT_GLOBAL_ACCOUNT, stream) {
+			return ns
+		}
+	}
+	return nil
+}
+
+// TestNATSCluster runs a server and two workers on a three-node JetStream
+// cluster with R3 streams, a Monte Carlo study over the workers and a
+// stream of twin writes through the bus at once, and kills the node that
+// leads the event stream midway: the study equals the local result bit for
+// bit, and a consumer of the bus gets every write's event exactly once.
+func TestNATSCluster(t *testing.T) {
+	c := startCluster(t)
+	const ackWait = 3 * time.Second
+	s := startServer(t, func(o *server.Options) {
+		o.NATSURL = c.urls
+		o.NATSReplicas = 3
+		o.StudiesWorkers = true
+		o.StudiesAckWait = server.Duration(ackWait)
+		o.Logger = slog.New(slog.DiscardHandler)
+	})
+	base := s.URL()
+	call(t, "POST", base+"/models", "["+counterModel+"]", 201)
+
+	// Two workers, each on its own connection to the cluster.
+	cfg := worker.Config{Replicas: 3, AckWait: ackWait}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for i := range 2 {
+		nc, err := worker.Connect(c.urls, fmt.Sprintf("worker-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := worker.New(nc, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		wg.Go(func() { w.Run(ctx) })
+		defer nc.Close()
+		defer cancel()
+	}
+
+	// A consumer of the bus, on a connection of its own.
+	consumer, err := natsbus.Open(context.Background(), natsbus.Options{URL: c.urls, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	sub, err := consumer.Subscribe(context.Background(), event.Filter{Types: []string{"lodestone.twin.created"}}, event.Start{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	readCtx, stopReading := context.WithCancel(context.Background())
+	var readers sync.WaitGroup
+	readers.Go(func() {
+		for {
+			m, err := sub.Next(readCtx)
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(m.Event.Subject, "w-") { // not the study's run twin
+				mu.Lock()
+				seen[m.Event.Subject]++
+				mu.Unlock()
+			}
+		}
+	})
+
+	// The study, through the API and its workers.
+	doc, err := os.ReadFile("../examples/supply/scenario-montecarlo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(doc, &body); err != nil {
+		t.Fatal(err)
+	}
+	body["days"] = 30
+	scDoc := mustJSON(body)
+	sc, err := supply.DecodeScenario(scDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const runs, seed = 2000, 11
+	body["runs"], body["seed"] = runs, seed
+	var run api.ScenarioRun
+	if err := json.Unmarshal(call(t, "POST", base+"/scenarios", string(mustJSON(body)), 202), &run); err != nil {
+		t.Fatal(err)
+	}
+
+	// The writes, until told to stop; each must succeed.
+	var written atomic.Int64
+	stopWriting := make(chan struct{})
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stopWriting:
+				return
+			default:
+			}
+			r, err := send(context.Background(), http.DefaultClient, "PUT", fmt.Sprintf("%s/digitaltwins/w-%d", base, i), []byte(`{"$metadata":{"$model":"dtmi:test:Counter;1"},"n":1}`))
+			if err != nil || r.status != 200 {
+				t.Errorf("write %d: %v %d %s", i, err, r.status, r.body)
+				return
+			}
+			written.Add(1)
+		}
+	})
+
+	// Midway (some writes made, some shards in), kill the node that leads
+	// the event stream.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var p api.ScenarioProgress
+		json.Unmarshal(call(t, "GET", base+"/scenarios/"+run.ID+"/progress", "", 200), &p)
+		if p.Status != api.RunRunning {
+			t.Fatalf("the study ended (%s) before the kill: make it longer", p.Status)
+		}
+		if p.Done > 0 && written.Load() >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress in 60 s: %d of %d runs, %d writes", p.Done, p.Total, written.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	victim := c.streamLeader(natsbus.DefaultStream)
+	if victim == nil {
+		t.Fatal("the event stream has no leader")
+	}
+	killedAt := written.Load()
+	victim.Shutdown()
+	t.Logf("killed %s (leader of %s) after %d writes", victim.Name(), natsbus.DefaultStream, killedAt)
+
+	// The study ends, with the local bits.
+	start := time.Now()
+	for run.Status == api.RunRunning {
+		if time.Since(start) > 90*time.Second {
+			t.Fatal("the study did not end within 90 s of the kill")
+		}
+		time.Sleep(100 * time.Millisecond)
+		json.Unmarshal(call(t, "GET", base+"/scenarios/"+run.ID, "", 200), &run)
+	}
+	for written.Load() < killedAt+20 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stopWriting)
+	writer.Wait()
+	if run.Status != api.RunDone {
+		t.Fatalf("the study is %s: %s", run.Status, run.Error)
+	}
+	var got supply.MCResult
+	if err := json.Unmarshal(run.Result, &got); err != nil {
+		t.Fatal(err)
+	}
+	local, err := supply.MonteCarlo(context.Background(), sc, supply.MCOptions{Runs: runs, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(mustJSON(&got)) != string(mustJSON(local)) {
+		t.Error("the study over the cluster differs from the local study")
+	}
+
+	// Every write's event arrives, once.
+	n := int(written.Load())
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		have := len(seen)
+		mu.Unlock()
+		if have >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d write events arrived within 60 s", have, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // room for a duplicate to show
+	stopReading()
+	readers.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range n {
+		if id := fmt.Sprintf("w-%d", i); seen[id] != 1 {
+			t.Errorf("the event of write %s arrived %d times", id, seen[id])
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d events for %d writes", len(seen), n)
+	}
+	t.Logf("%d writes, each event once; study of %d runs equal to the local one; %v from the kill to the study's end", n, runs, time.Since(start).Round(time.Millisecond))
+}
