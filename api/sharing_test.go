@@ -361,3 +361,35 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestTenantProvenance: provenance names the principal and org stored with
+// each version, and answers only the owner's principals (another org's
+// auditor gets 404, even with the twin shared); so does credibility.
+func TestTenantProvenance(t *testing.T) {
+	tn := startTenants(t)
+	tn.seedAcme()
+	tn.must("acme/admin", "PATCH", "/digitaltwins/a1", `[{"op":"replace","path":"/capacity","value":13}]`, 204)
+	doc := tn.must("acme/admin", "GET", "/digitaltwins/a1/provenance", nil, 200)
+	agents := doc["agent"].(map[string]any)
+	w, ok := agents["agent:acme/acme-writer"].(map[string]any)
+	if !ok || w["lodestone:org"] != "acme" || w["lodestone:subject"] != "acme-writer" || w["lodestone:signer"] != "none" {
+		t.Errorf("agents = %v", agents)
+	}
+	if _, ok := agents["agent:acme/acme-admin"]; !ok {
+		t.Errorf("the patch's writer is not an agent: %v", agents)
+	}
+	// The patched value is attributed to the admin, the name to the writer.
+	attr := map[string]string{}
+	for _, r := range doc["wasAttributedTo"].(map[string]any) {
+		m := r.(map[string]any)
+		attr[m["prov:entity"].(string)] = m["prov:agent"].(string)
+	}
+	if attr["twin:a1/capacity/v2"] != "agent:acme/acme-admin" || attr["twin:a1/name/v1"] != "agent:acme/acme-writer" {
+		t.Errorf("attributions = %v", attr)
+	}
+	tn.must("acme/admin", "PUT", "/sharing/s1", map[string]any{"to_org": "globex", "models": []string{"dtmi:test:Asset;1"}, "properties": []string{"capacity"}}, 200)
+	tn.must("globex/reader", "GET", "/digitaltwins/a1", nil, 200)
+	tn.must("globex/admin", "GET", "/digitaltwins/a1/provenance", nil, 404)
+	tn.must("globex/admin", "GET", "/credibility/a1", nil, 404)
+	tn.must("acme/reader", "GET", "/credibility/a1", nil, 200)
+}
