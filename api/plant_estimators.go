@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"lodestone/connector/softsensor"
 	"lodestone/store"
@@ -22,6 +23,8 @@ func (a *API) plantEstimatorRoutes() []Route {
 			Summary: "Status of the live soft sensors: {value: [{id, twin, state, start, t_h, time, readings, late, tooLate, beforeStart, rejected, writes, certified, nis: {count, window, sum, bound}, sensors: [{id, twin, telemetry, readings, last_t_h, cusumPlus, cusumMinus, isolated}], alarms, lastError, updated}]}"},
 		{Pattern: "GET /plant/estimators/{id}", Handler: a.getEstimator, Response: "EstimatorStatus",
 			Summary: "Status of live soft sensor {id}: filter time (t_h and data time), NIS window, each sensor's CUSUM and isolation, the last 50 alarms, certified"},
+		{Pattern: "POST /plant/estimators/{id}/acknowledge", Handler: a.acknowledgeEstimator, Response: "EstimatorAck",
+			Summary: "Acknowledge the alarms of live soft sensor {id}: within a second the server that runs it certifies its estimates again (on its twin too) and returns isolated sensors to service; 202 {acknowledged: true, at}"},
 		{Pattern: "GET /plant/estimators/{id}/alarms", Handler: a.listEstimatorAlarms, Response: "EstimatorAlarmList",
 			Summary: "Alarms of live soft sensor {id} (the last 1,000), oldest first: {value: [{estimator, twin, seq, kind, sensor, t_h, time, raised, source: {twin, telemetry, key}}]}; each was also published as a lodestone.plant.alarm event"},
 	}
@@ -33,6 +36,7 @@ func init() {
 			Value []softsensor.Status `json:"value"`
 		}](),
 		"EstimatorStatus": reflect.TypeFor[softsensor.Status](),
+		"EstimatorAck":    reflect.TypeFor[EstimatorAck](),
 		"EstimatorAlarmList": reflect.TypeFor[struct {
 			Value []softsensor.Alarm `json:"value"`
 		}](),
@@ -97,4 +101,29 @@ func (a *API) listEstimatorAlarms(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// EstimatorAck is the answer of POST /plant/estimators/{id}/acknowledge
+// and the body of the acknowledgement document it writes.
+type EstimatorAck struct {
+	Acknowledged bool      `json:"acknowledged"`
+	At           time.Time `json:"at"`
+}
+
+func (a *API) acknowledgeEstimator(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, err := a.opts.Store.GetDoc(r.Context(), softsensor.KindStatus, id); errors.Is(err, store.ErrNotFound) {
+		return notFound("EstimatorNotFound", "there is no estimator %s", id)
+	} else if err != nil {
+		return err
+	}
+	ack := EstimatorAck{Acknowledged: true, At: time.Now().UTC()}
+	body, err := json.Marshal(ack)
+	if err != nil {
+		return err
+	}
+	if _, err := a.opts.Store.PutDoc(r.Context(), store.Doc{Kind: softsensor.KindAck, ID: id, Body: body}, store.Condition{}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, ack)
 }

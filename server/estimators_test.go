@@ -136,6 +136,23 @@ func TestEstimatorsServe(t *testing.T) {
 	if r, _ := send(ctx, c, "GET", s.URL()+"/plant/estimators/nope", nil); r.status != 404 {
 		t.Errorf("unknown estimator: %d", r.status)
 	}
+	if r, _ := send(ctx, c, "POST", s.URL()+"/plant/estimators/nope/acknowledge", nil); r.status != 404 {
+		t.Errorf("acknowledge an unknown estimator: %d", r.status)
+	}
+	if r, err := send(ctx, c, "POST", s.URL()+"/plant/estimators/ndpr-1/acknowledge", nil); err != nil || r.status != 202 {
+		t.Errorf("acknowledge: %v %d %s", err, r.status, r.body)
+	}
+	for {
+		var ack struct{ Acknowledged int }
+		r, err := send(ctx, c, "GET", s.URL()+"/plant/estimators/ndpr-1", nil)
+		if err == nil && json.Unmarshal(r.body, &ack) == nil && ack.Acknowledged == 1 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("acknowledgement never seen: %s", r.body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	var tw struct {
 		Certified bool    `json:"certified"`
 		TimeH     float64 `json:"timeH"`

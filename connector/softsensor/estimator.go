@@ -24,6 +24,10 @@ import (
 const (
 	KindStatus = "estimator-status"
 	KindAlarm  = "estimator-alarm"
+	// KindAck is the document (id: the estimator's) whose every new
+	// version acknowledges the estimator's alarms (POST
+	// /plant/estimators/{id}/acknowledge writes it).
+	KindAck = "estimator-ack"
 	// TypeAlarm is the type of the event published for each alarm.
 	TypeAlarm = "lodestone.plant.alarm"
 	// Model is the model a new estimates twin is created with.
@@ -73,6 +77,7 @@ type Estimator struct {
 	lastWrite float64   // t_h of the last write
 	alarmSeq  int64
 	lastAlarm *Alarm
+	ackTag    twin.ETag // version of the acknowledgement document last acted on
 
 	mu     sync.Mutex
 	status Status
@@ -100,6 +105,8 @@ type Status struct {
 	Rejected    int64 `json:"rejected"`
 	Writes      int64 `json:"writes"`
 	Certified   bool  `json:"certified"`
+	// Acknowledged counts the acknowledgements acted on.
+	Acknowledged int64 `json:"acknowledged"`
 	// NIS is the window test: the sum of the last Count NIS values (at
 	// most Window) against the χ²(Window) bound.
 	NIS     NIS            `json:"nis"`
@@ -229,6 +236,9 @@ func (e *Estimator) Run(ctx context.Context) error {
 		return err
 	}
 	defer sub.Close()
+	if d, err := e.st.GetDoc(ctx, KindAck, e.spec.ID); err == nil {
+		e.ackTag = d.ETag // an acknowledgement of an earlier run
+	}
 	e.setState("running")
 	close(e.ready)
 	// The readings stored before the subscription are read once: from
@@ -276,6 +286,7 @@ func (e *Estimator) Run(ctx context.Context) error {
 				e.pollAll(ctx)
 			}
 		case <-tick.C:
+			e.acknowledge(ctx)
 			e.saveStatus(ctx)
 		case err := <-errc:
 			wctx := context.WithoutCancel(ctx)
@@ -468,6 +479,25 @@ func (e *Estimator) feed(ctx context.Context, k int, r reading) {
 	}
 }
 
+// acknowledge acts on a new version of the acknowledgement document: the
+// filter's alarms no longer hold certification, isolated sensors return
+// to service, and the twin is written at once.
+func (e *Estimator) acknowledge(ctx context.Context) {
+	d, err := e.st.GetDoc(ctx, KindAck, e.spec.ID)
+	if err != nil || d.ETag == e.ackTag {
+		return
+	}
+	e.ackTag = d.ETag
+	e.count(func(s *Status) { s.Acknowledged++ })
+	if e.f == nil {
+		return
+	}
+	e.f.Acknowledge()
+	e.log.Info("soft sensor alarms acknowledged")
+	e.snapshot()
+	e.write(ctx)
+}
+
 // snapshot copies the filter's state into the status.
 func (e *Estimator) snapshot() {
 	d := e.f.Detectors()
@@ -541,7 +571,7 @@ func (e *Estimator) write(ctx context.Context) {
 	}
 	props := map[string]any{
 		"estimator": e.spec.ID, "timeH": est.T, "estimatedAt": e.dataTime(est.T).Format(time.RFC3339Nano),
-		"certified": est.Certified && e.f.Certified(), "stages": stages, "theta": theta,
+		"certified": e.f.Certified(), "stages": stages, "theta": theta,
 		"alarmCount": e.alarmSeq,
 	}
 	if a := e.lastAlarm; a != nil {

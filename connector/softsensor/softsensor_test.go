@@ -176,6 +176,12 @@ func (f *fixture) drive(t *testing.T, p *plant, steps, biased, biasFrom int, bia
 // run starts the estimator of the fixture's file, drives the plant and
 // waits until every reading is filtered.
 func (f *fixture) run(t *testing.T, steps, biased, biasFrom int, bias float64) (*Estimator, []event.Message) {
+	return f.runThen(t, steps, biased, biasFrom, bias, nil)
+}
+
+// runThen is run with then called on the running estimator before it is
+// stopped.
+func (f *fixture) runThen(t *testing.T, steps, biased, biasFrom int, bias float64, then func(ctx context.Context, e *Estimator)) (*Estimator, []event.Message) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -199,6 +205,9 @@ func (f *fixture) run(t *testing.T, steps, biased, biasFrom int, bias float64) (
 			t.Fatalf("%d of %d readings filtered: %+v", st.Readings, n, st)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if then != nil {
+		then(ctx, e)
 	}
 	if err := m.Stop(ctx); err != nil {
 		t.Fatal(err)
@@ -272,6 +281,38 @@ func TestLiveDrift(t *testing.T) {
 	doc, err := f.st.GetDoc(context.Background(), KindStatus, "ndpr-1")
 	if err != nil || !strings.Contains(string(doc.Body), `"sensor_drift"`) {
 		t.Errorf("status document: %v %s", err, doc.Body)
+	}
+}
+
+// TestLiveAcknowledge: after a drift alarm, a new version of the
+// acknowledgement document (what POST /plant/estimators/{id}/acknowledge
+// writes) certifies the estimates again, on the twin too, and returns the
+// isolated sensor to service.
+func TestLiveAcknowledge(t *testing.T) {
+	f := setup(t)
+	e, _ := f.runThen(t, 60, 2, 50, 5, func(ctx context.Context, e *Estimator) {
+		if st := e.Status(); st.Certified || len(st.Alarms) == 0 {
+			t.Fatalf("no alarm before the acknowledgement: %+v", st)
+		}
+		if _, err := f.st.PutDoc(ctx, store.Doc{Kind: KindAck, ID: "ndpr-1", Body: []byte(`{"by":"test"}`)}, store.Condition{}); err != nil {
+			t.Fatal(err)
+		}
+		for st := e.Status(); !st.Certified || st.Acknowledged != 1; st = e.Status() {
+			if ctx.Err() != nil {
+				t.Fatalf("never acknowledged: %+v", st)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	st := e.Status()
+	for _, s := range st.Sensors {
+		if s.Isolated {
+			t.Errorf("sensor %s still isolated after the acknowledgement", s.ID)
+		}
+	}
+	tw, err := f.st.GetTwin(context.Background(), "ndpr-1-softsensor")
+	if err != nil || tw.Properties["certified"] != true {
+		t.Errorf("twin after the acknowledgement: %v %v", tw.Properties["certified"], err)
 	}
 }
 
