@@ -117,7 +117,10 @@ func (p *Pipeline) PatchRelationship(ctx context.Context, src twin.ID, id string
 		if err := p.check(ctx, &Write{Kind: store.KindRelationship, Op: store.OpPatch, Subject: event.RelationshipSubject(string(src), id), Relationship: &next, Patch: pt}); err != nil {
 			return err
 		}
-		stored, err = p.st.PatchRelationship(ctx, src, id, pt, store.Condition{IfMatch: cur.ETag, Models: ms.Version})
+		// The store builds the patched version: it records this write's
+		// writer and signer from the context.
+		sctx := store.WithStamp(ctx, store.Stamp{Writer: a.writer(), Signer: a.signer})
+		stored, err = p.st.PatchRelationship(sctx, src, id, pt, store.Condition{IfMatch: cur.ETag, Models: ms.Version})
 		return retryable(err, cond)
 	})
 	return stored, err

@@ -91,6 +91,9 @@ func TestStamping(t *testing.T) {
 	if r.Org != "acme" || r.Writer != "bob" || r.Signer != "key-1" {
 		t.Errorf("relationship = %+v", r)
 	}
+	if pr, err := f.p.PatchRelationship(alice, "a", "r", twin.Patch{}, store.Condition{}); err != nil || pr.Writer != "alice" || pr.Signer != "" || pr.Org != "acme" {
+		t.Errorf("patched relationship = %+v, %v", pr, err)
+	}
 	if _, err := f.p.PutRelationship(mallory, twin.Relationship{ID: "r", SourceID: "a", TargetID: "b", Name: "feeds"}, store.Condition{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("relationship replace by another org: %v", err)
 	}

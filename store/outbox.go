@@ -129,6 +129,29 @@ func RecorderFrom(ctx context.Context) *Recorder {
 	return r
 }
 
+type stampKey struct{}
+
+// Stamp is who makes a write, for a store write that builds the stored
+// version itself from the stored one (a relationship patch): the writer
+// and signer it records ("$writer", "$signer"; see package twin). The
+// owner org never changes on a patch.
+type Stamp struct {
+	Writer, Signer string
+}
+
+// WithStamp returns a context whose relationship patches record s. The
+// write pipeline sets it; without it a patch keeps the stored writer and
+// signer.
+func WithStamp(ctx context.Context, s Stamp) context.Context {
+	return context.WithValue(ctx, stampKey{}, s)
+}
+
+// StampFrom returns the stamp of ctx, if it has one. Backends call it.
+func StampFrom(ctx context.Context) (Stamp, bool) {
+	s, ok := ctx.Value(stampKey{}).(Stamp)
+	return s, ok
+}
+
 // Outbox is the store's side of the event relay: the records of committed
 // changes whose events are not yet known to be published.
 type Outbox interface {

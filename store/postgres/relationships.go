@@ -205,6 +205,9 @@ func (db *DB) PatchRelationship(ctx context.Context, source twin.ID, id string, 
 		if err != nil {
 			return fmt.Errorf("%w: %w", store.ErrInvalid, err)
 		}
+		if s, ok := store.StampFrom(ctx); ok {
+			next.Writer, next.Signer = s.Writer, s.Signer
+		}
 		next.ETag = twin.NewETag()
 		out = next
 		return writeRel(ctx, tx, &rec, &out, model, now, store.OpPatch, pj)

@@ -86,8 +86,16 @@ func testOwners(t *testing.T, s store.Store, open func(t *testing.T) store.Store
 		t.Errorf("relationship JSON %s; record %s; want %s", rdoc, recs[0].Data, want)
 	}
 	pr, err := s.PatchRelationship(ctx, "a", "r", mustPatch(t, `[{"op":"replace","path":"/w","value":2}]`), store.Condition{})
-	if err != nil || pr.Org != "acme" || pr.Writer != "alice" || pr.Properties["w"] != 2.0 {
+	if err != nil || pr.Org != "acme" || pr.Writer != "alice" || pr.Signer != "key-2" || pr.Properties["w"] != 2.0 {
 		t.Errorf("PatchRelationship = %+v, %v", pr, err)
+	}
+	// With a stamp in its context a patch records that writer and signer.
+	pr, err = s.PatchRelationship(store.WithStamp(ctx, store.Stamp{Writer: "carol"}), "a", "r", mustPatch(t, `[{"op":"replace","path":"/w","value":3}]`), store.Condition{})
+	if err != nil || pr.Org != "acme" || pr.Writer != "carol" || pr.Signer != "" {
+		t.Errorf("stamped PatchRelationship = %+v, %v", pr, err)
+	}
+	if got, _ := s.GetRelationship(ctx, "a", "r"); got.Writer != "carol" || got.Signer != "" {
+		t.Errorf("stored after stamped patch = %+v", got)
 	}
 	if in, err := s.ListIncomingRelationships(ctx, "b"); err != nil || len(in) != 1 || in[0].Org != "acme" {
 		t.Errorf("ListIncomingRelationships = %+v, %v", in, err)
@@ -97,7 +105,7 @@ func testOwners(t *testing.T, s store.Store, open func(t *testing.T) store.Store
 	if err != nil || old.Metadata.Writer != "alice" || old.Metadata.Signer != "key-1" || old.Metadata.Org != "acme" {
 		t.Errorf("TwinAsOf(v1) = %+v, %v", old.Metadata, err)
 	}
-	if hr, err := s.RelationshipAsOf(ctx, "a", "r", time.Now().Add(time.Hour)); err != nil || hr.Org != "acme" || hr.Signer != "key-2" {
+	if hr, err := s.RelationshipAsOf(ctx, "a", "r", time.Now().Add(time.Hour)); err != nil || hr.Org != "acme" || hr.Writer != "carol" {
 		t.Errorf("RelationshipAsOf = %+v, %v", hr, err)
 	}
 	// Export and import into an empty store keep the owners.
@@ -114,7 +122,7 @@ func testOwners(t *testing.T, s store.Store, open func(t *testing.T) store.Store
 			t.Errorf("twin %s after round trip: %v\n%s", id, err, cmp.Diff(want, got, ign))
 		}
 	}
-	if got, err := s2.GetRelationship(ctx, "a", "r"); err != nil || got.Org != "acme" || got.Writer != "alice" || got.Signer != "key-2" {
+	if got, err := s2.GetRelationship(ctx, "a", "r"); err != nil || got.Org != "acme" || got.Writer != "carol" || got.Signer != "" {
 		t.Errorf("relationship after round trip = %+v, %v", got, err)
 	}
 	if m, err := s2.GetModel(ctx, siteModel); err != nil || m.Org != "acme" {
