@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"lodestone/store"
 	_ "lodestone/store/sqlite" // the sqlite: scheme
@@ -198,5 +200,63 @@ func TestErrorTypes(t *testing.T) {
 		if got := errorType(status); got != want {
 			t.Errorf("errorType(%d) = %q, want %q", status, got, want)
 		}
+	}
+}
+
+// TestSigningSharedByServers: two APIs on one database verify with the
+// same keys at once, and a model marked on one requires signatures on the
+// other within refreshEvery.
+func TestSigningSharedByServers(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + t.TempDir() + "/shared.db"
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	open := func() *API {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := New(ctx, Options{Store: st, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Shutdown(context.Background()); st.Close() })
+		return a
+	}
+	a := open()
+	if got := call(a, "POST", "/models", "application/json", []byte(signedModel)); got.status != 201 {
+		t.Fatalf("models on A: %d %s", got.status, got.body)
+	}
+	b := open() // loads the stored models
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{6}, 32))
+	pub := base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	twinBody := `{"$metadata":{"$model":"dtmi:test:Meter;1"},"reading":1.5}`
+	steps := []struct {
+		name string
+		api  *API
+		do   func(*API) answer
+		want int
+	}{
+		{"a twin on B before any mark", b, func(x *API) answer { return call(x, "PUT", "/digitaltwins/m1", "application/json", []byte(twinBody)) }, 200},
+		{"key on A", a, func(x *API) answer {
+			return call(x, "POST", "/keys", "application/json", []byte(`{"id":"k","owner":"o","public_key":"`+pub+`"}`))
+		}, 201},
+		{"signed on B with A's key", b, func(x *API) answer {
+			return call(x, "PUT", "/digitaltwins/m1", dsse.MediaType, envelope(t, "application/json", twinBody, "k", key))
+		}, 200},
+		{"mark on A", a, func(x *API) answer {
+			return call(x, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":true}`))
+		}, 200},
+		{"unsigned on A at once", a, func(x *API) answer { return call(x, "PUT", "/digitaltwins/m1", "application/json", []byte(twinBody)) }, 403},
+	}
+	for _, s := range steps {
+		if got := s.do(s.api); got.status != s.want {
+			t.Fatalf("%s: %d %s, want %d", s.name, got.status, got.body, s.want)
+		}
+	}
+	clock.Add(int64(refreshEvery + time.Second))
+	if got := call(b, "PUT", "/digitaltwins/m1", "application/json", []byte(twinBody)); got.status != 403 {
+		t.Errorf("unsigned on B after refreshEvery: %d %s, want 403", got.status, got.body)
 	}
 }
