@@ -37,7 +37,22 @@ var signableRoutes = map[string]bool{
 // the signer in its context (auth.WithSigner). An unsigned body is
 // refused (403) when the twin's model requires signatures. Other routes
 // pass untouched.
+//
+// A refusal is logged ("signed write refused") with what the guard logs of
+// its own refusals.
 func (a *API) signedBody(w http.ResponseWriter, r *http.Request, pattern string) (*http.Request, error) {
+	r2, err := a.verifySigned(w, r, pattern)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Status < 500 {
+			p, _ := auth.FromContext(r.Context())
+			a.log.Warn("signed write refused", "status", e.Status, "code", e.Code, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "subject", p.Subject, "org", p.Org, "reason", e.Message)
+		}
+	}
+	return r2, err
+}
+
+func (a *API) verifySigned(w http.ResponseWriter, r *http.Request, pattern string) (*http.Request, error) {
 	if !signableRoutes[pattern] || r.Body == nil || r.Body == http.NoBody {
 		return r, nil
 	}
