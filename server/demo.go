@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,11 +215,17 @@ func (s *Server) handleDemoStory() {
 	}))
 }
 
-// demoStory runs after the demo world is loaded: it adds GET /demo/story
-// and, on a fresh demo, stores the April 2025 run and replays the
-// analyser's readings, through the API's own handlers.
+// demoStory runs after the demo world is loaded: it adds GET /demo/story;
+// with the demo's identity file (--tenants) it loads the sharing part once
+// (demoSharing); and on a fresh demo it stores the April 2025 run and
+// replays the analyser's readings, through the API's own handlers.
 func (s *Server) demoStory(ctx context.Context) error {
 	s.handleDemoStory()
+	if s.opts.Auth != "" && filepath.Clean(s.opts.Auth) == filepath.Join(s.opts.DataDir, DemoAuthFile) {
+		if err := s.demoSharing(ctx); err != nil {
+			return fmt.Errorf("sharing agreement: %w", err)
+		}
+	}
 	if !s.demoLoaded {
 		return nil
 	}
@@ -279,15 +287,142 @@ func (s *Server) replayDemoTelemetry(ctx context.Context) error {
 
 // demoCall sends one request to the API's handlers in this process.
 func (s *Server) demoCall(ctx context.Context, method, path string, body []byte, hdr http.Header) ([]byte, error) {
+	return s.demoCallVia(ctx, s.API, method, path, body, hdr)
+}
+
+// demoCallVia sends one request to h (the API, or the API behind its
+// guard) in this process, from loopback.
+func (s *Server) demoCallVia(ctx context.Context, h http.Handler, method, path string, body []byte, hdr http.Header) ([]byte, error) {
 	req := httptest.NewRequestWithContext(ctx, method, path, bytes.NewReader(body))
+	req.Host = "localhost"
+	req.RemoteAddr = "127.0.0.1:1"
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
 	rec := httptest.NewRecorder()
-	s.API.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	if rec.Code >= 300 {
 		return nil, fmt.Errorf("%s %s = %d %s", method, path, rec.Code, bytes.TrimSpace(rec.Body.Bytes()))
 	}
 	return rec.Body.Bytes(), nil
+}
+
+// Two companies and a sharing agreement (lodestone demo --tenants): the
+// demo then runs with authentication from DemoAuthFile in its data folder,
+// which holds three bearer tokens: the demo's admin (org "demo", who may
+// write the loaded world of org ""), plantco's admin (the company that
+// runs the reference plant) and magnetco's buyer (a reader). plantco
+// uploads a model of its own, records the capacity it offers customers,
+// and shares that twin with magnetco, all but its private fields.
+
+// DemoAuthFile is the identity file of lodestone demo --tenants, in the
+// data folder.
+const DemoAuthFile = "demo-auth.json"
+
+// DemoToken is a bearer token of the demo's identity file.
+type DemoToken struct {
+	Token   string   `json:"token"`
+	Subject string   `json:"subject"`
+	Org     string   `json:"org"`
+	Roles   []string `json:"roles"`
+}
+
+// The demo's principals.
+var demoPrincipals = []DemoToken{
+	{Subject: "demo-admin", Org: "demo", Roles: []string{"admin"}},
+	{Subject: "plantco-admin", Org: "plantco", Roles: []string{"admin"}},
+	{Subject: "magnetco-buyer", Org: "magnetco", Roles: []string{"reader"}},
+}
+
+// DemoAuth returns the identity file of lodestone demo --tenants in
+// dataDir and its tokens, writing it (mode 0600, random tokens) when it is
+// not there yet.
+func DemoAuth(dataDir string) (string, []DemoToken, error) {
+	path := filepath.Join(dataDir, DemoAuthFile)
+	var f struct {
+		Tokens []DemoToken `json:"tokens"`
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if err := json.Unmarshal(b, &f); err != nil {
+			return "", nil, fmt.Errorf("server: %s: %w", path, err)
+		}
+		return path, f.Tokens, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("server: %w", err)
+	}
+	for _, p := range demoPrincipals {
+		var r [18]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return "", nil, err
+		}
+		p.Token = p.Subject + "-" + hex.EncodeToString(r[:])
+		f.Tokens = append(f.Tokens, p)
+	}
+	if b, err = json.MarshalIndent(f, "", "  "); err != nil {
+		return "", nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("server: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return "", nil, fmt.Errorf("server: %w", err)
+	}
+	return path, f.Tokens, nil
+}
+
+// Ids of the sharing part of the demo.
+const (
+	DemoOfferTwin     = "plantco-offer-ref-sep-plant"
+	DemoOfferModel    = "dtmi:plantco:CapacityOffer;1"
+	DemoAgreement     = "plantco-magnetco"
+	demoOfferModelDoc = `{"@context": "dtmi:dtdl:context;3", "@id": "dtmi:plantco:CapacityOffer;1", "@type": "Interface", "displayName": "Capacity offer (demo)",
+ "description": "The separation capacity a plant operator offers its customers; the reserved share and the notes are private.",
+ "contents": [
+  {"@type": "Property", "name": "name", "schema": "string"},
+  {"@type": "Property", "name": "plant", "schema": "string"},
+  {"@type": "Property", "name": "capacityTonnesPerYear", "schema": "double"},
+  {"@type": "Property", "name": "reservedShare", "schema": "double"},
+  {"@type": "Property", "name": "notes", "schema": "string"},
+  {"@type": "Property", "name": "source", "schema": "string"}]}`
+	demoOfferTwinDoc = `{"$metadata": {"$model": "dtmi:plantco:CapacityOffer;1"}, "name": "Separation capacity plantco offers customers (demo)", "plant": "ref-sep-plant",
+ "capacityTonnesPerYear": 10908, "reservedShare": 0.5, "notes": "private to plantco: half the output is reserved for the parent company (an illustration)",
+ "source": "capacityTonnesPerYear: the reference plant's scale, Lynas Malaysia FY2024 production [S28]; reservedShare and notes: ASSUMPTIONS of the demo"}`
+	demoAgreementDoc = `{"to_org": "magnetco", "models": ["dtmi:plantco:CapacityOffer;1"], "properties": ["name", "plant", "capacityTonnesPerYear", "source"], "relationships": [],
+ "purpose": "demo: magnetco sees the capacity plantco offers, not its reserved share or its notes"}`
+)
+
+// demoSharing loads the sharing part as plantco's admin, through the
+// API's guard like any client.
+func (s *Server) demoSharing(ctx context.Context) error {
+	_, toks, err := DemoAuth(s.opts.DataDir)
+	if err != nil {
+		return err
+	}
+	tok := ""
+	for _, t := range toks {
+		if t.Subject == "plantco-admin" {
+			tok = t.Token
+		}
+	}
+	if tok == "" {
+		return fmt.Errorf("%s has no plantco-admin token", DemoAuthFile)
+	}
+	hdr := http.Header{"Authorization": {"Bearer " + tok}}
+	guard := s.API.Guard()
+	if _, err := s.demoCallVia(ctx, guard, http.MethodGet, "/sharing/"+DemoAgreement, nil, hdr); err == nil {
+		return nil // loaded by an earlier start of this demo
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{http.MethodPost, "/models", "[" + demoOfferModelDoc + "]"},
+		{http.MethodPut, "/digitaltwins/" + DemoOfferTwin, demoOfferTwinDoc},
+		{http.MethodPut, "/sharing/" + DemoAgreement, demoAgreementDoc},
+	} {
+		if _, err := s.demoCallVia(ctx, guard, c.method, c.path, []byte(c.body), hdr); err != nil {
+			return err
+		}
+	}
+	return nil
 }

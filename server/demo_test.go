@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"reflect"
 	"testing"
@@ -182,4 +183,85 @@ func TestDemoStory(t *testing.T) {
 		t.Errorf("reopened demo: %d runs named %q, want still 1", n, server.DemoScenarioName)
 	}
 	getJSON(t, s.URL()+"/demo/story", &story)
+}
+
+// TestDemoTenants: the demo with its own identity file (lodestone demo
+// --tenants) loads plantco's capacity offer and shares it with magnetco:
+// magnetco's buyer sees the shared fields only, plantco's admin all of
+// them, the demo's admin (another org) nothing, and no token is a 401; the
+// loaded world stays readable by every principal. A demo first started
+// without --tenants gets them when restarted with it; the file and its
+// tokens are kept.
+func TestDemoTenants(t *testing.T) {
+	dir := t.TempDir()
+	// A demo first started without --tenants gets its companies later.
+	o := server.DefaultOptions()
+	o.DataDir, o.HTTPAddr, o.LoadDemo = dir, "127.0.0.1:0", true
+	plain, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := plain.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	authFile, toks, err := server.DemoAuth(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := map[string]string{}
+	for _, k := range toks {
+		tok[k.Subject] = k.Token
+	}
+	if len(tok) != 3 || tok["plantco-admin"] == "" || tok["magnetco-buyer"] == "" || tok["demo-admin"] == "" {
+		t.Fatalf("demo tokens: %+v", toks)
+	}
+	if fi, err := os.Stat(authFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: %v, mode %v; want 0600", authFile, err, fi.Mode())
+	}
+	s := startServer(t, func(o *server.Options) {
+		o.DataDir, o.LoadDemo, o.Auth = dir, true, authFile
+	})
+	base := s.URL()
+	get := func(who, path string) (int, map[string]any) {
+		var hdr []string
+		if who != "" {
+			hdr = []string{"Authorization", "Bearer " + tok[who]}
+		}
+		res, err := send(t.Context(), http.DefaultClient, http.MethodGet, base+path, nil, hdr...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		json.Unmarshal(res.body, &v)
+		return res.status, v
+	}
+	offer := "/digitaltwins/" + server.DemoOfferTwin
+	st, v := get("magnetco-buyer", offer)
+	if st != http.StatusOK || v["capacityTonnesPerYear"] != 10908.0 || v["reservedShare"] != nil || v["notes"] != nil {
+		t.Errorf("magnetco reads the offer: %d %v; want the shared fields only", st, v)
+	}
+	if st, v := get("plantco-admin", offer); st != http.StatusOK || v["reservedShare"] != 0.5 || v["notes"] == nil {
+		t.Errorf("plantco reads its offer: %d %v; want every field", st, v)
+	}
+	if st, _ := get("demo-admin", offer); st != http.StatusNotFound {
+		t.Errorf("the demo's admin (org demo) reads plantco's offer: %d, want 404", st)
+	}
+	if st, _ := get("", offer); st != http.StatusUnauthorized {
+		t.Errorf("no token: %d, want 401", st)
+	}
+	if st, _ := get("magnetco-buyer", "/digitaltwins/mine-cn"); st != http.StatusOK {
+		t.Errorf("magnetco reads the loaded world: %d, want 200", st)
+	}
+	if st, v := get("magnetco-buyer", "/sharing/"+server.DemoAgreement); st != http.StatusOK || v["owner"] != "plantco" {
+		t.Errorf("magnetco reads the agreement it receives: %d %v", st, v)
+	}
+	_, again, err := server.DemoAuth(dir)
+	if err != nil || !reflect.DeepEqual(again, toks) {
+		t.Errorf("DemoAuth again = %v, %v; want the same tokens", again, err)
+	}
 }

@@ -32,10 +32,11 @@ func serveCommand(name string, demo bool, help string) *command {
 	config := fs.String("config", "", "JSON config file (keys as in server.Options, e.g. data_dir, http_addr)")
 	verbose := fs.Bool("v", false, "log requests and diagnostics to stderr")
 	usage := "[--data DIR] [--addr 127.0.0.1:8080] [--store DSN] [--nats URL] [--config FILE]"
-	var reset *bool
+	var reset, tenants *bool
 	if demo {
 		reset = fs.Bool("reset", false, "empty the demo's data folder first and load the default world afresh")
-		usage = "[--reset] " + usage
+		tenants = fs.Bool("tenants", false, "two companies and a sharing agreement: run with the demo's tokens (written to DATA/"+server.DemoAuthFile+" and printed)")
+		usage = "[--reset] [--tenants] " + usage
 	}
 	return &command{
 		name:      name,
@@ -73,6 +74,11 @@ func serveCommand(name string, demo bool, help string) *command {
 					return err
 				}
 				fmt.Fprintf(env.stdout, "Emptied %s.\n", o.DataDir)
+			}
+			if tenants != nil && *tenants {
+				if err := demoTenants(env.stdout, &o); err != nil {
+					return err
+				}
 			}
 			level := slog.LevelWarn
 			if *verbose {
@@ -144,7 +150,7 @@ func printStart(w io.Writer, s *server.Server, o server.Options, demo bool) {
 		} else {
 			fmt.Fprintf(w, "Lodestone demo: reopened the edits in %s (lodestone demo --reset starts afresh from the default 2024 world).\n", o.DataDir)
 		}
-		fmt.Fprintf(w, "Dashboard: %s/\nAPI:       %s/openapi.json\n", s.URL(), s.URL())
+		fmt.Fprintf(w, "Dashboard: %s/\nStory:     %s/#/story\nAPI:       %s/openapi.json\n", s.URL(), s.URL(), s.URL())
 	} else {
 		fmt.Fprintf(w, "Lodestone serving at %s/ (data in %s)\n", s.URL(), o.DataDir)
 	}

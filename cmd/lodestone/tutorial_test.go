@@ -17,9 +17,10 @@ import (
 // heredoc included), the outputs its "# expect:" comments name, and
 // whether it is the demo's start (a block fenced as "sh demo").
 type tutorialStep struct {
-	line   string
-	expect []string
-	demo   bool
+	line      string
+	expect    []string
+	expectNot []string // "# expect-not: TEXT": must not be in the output
+	demo      bool
 }
 
 // tutorialSteps parses the fenced blocks of docs/tutorial.md whose info
@@ -62,6 +63,13 @@ func tutorialSteps(doc string) ([]tutorialStep, error) {
 			continue
 		}
 		s := strings.TrimSpace(l)
+		if e, ok := strings.CutPrefix(s, "# expect-not:"); ok {
+			if len(out) == 0 {
+				return nil, fmt.Errorf("tutorial line %d: # expect-not: before any command", n+1)
+			}
+			out[len(out)-1].expectNot = append(out[len(out)-1].expectNot, strings.TrimSpace(e))
+			continue
+		}
 		if e, ok := strings.CutPrefix(s, "# expect:"); ok {
 			if len(out) == 0 {
 				return nil, fmt.Errorf("tutorial line %d: # expect: before any command", n+1)
@@ -88,7 +96,7 @@ func tutorialSteps(doc string) ([]tutorialStep, error) {
 }
 
 func TestTutorialSteps(t *testing.T) {
-	doc := "text\n```sh\ngo install ./cmd/lodestone\n# a comment\nlodestone version\n# expect: lodestone\n" +
+	doc := "text\n```sh\ngo install ./cmd/lodestone\n# a comment\nlodestone version\n# expect: lodestone\n# expect-not: panic\n" +
 		"cat > f.json <<'EOF'\n{\"a\": 1}\n# not a comment\nEOF\nlodestone a \\\n  b\n```\n" +
 		"```json\n{\"not\": \"run\"}\n```\n```sh demo\ngo run ./cmd/lodestone demo\n```\n"
 	steps, err := tutorialSteps(doc)
@@ -97,7 +105,7 @@ func TestTutorialSteps(t *testing.T) {
 	}
 	want := []tutorialStep{
 		{line: "go install ./cmd/lodestone"},
-		{line: "lodestone version", expect: []string{"lodestone"}},
+		{line: "lodestone version", expect: []string{"lodestone"}, expectNot: []string{"panic"}},
 		{line: "cat > f.json <<'EOF'\n{\"a\": 1}\n# not a comment\nEOF"},
 		{line: "lodestone a \\\n  b"},
 		{line: "go run ./cmd/lodestone demo", demo: true},
@@ -114,11 +122,11 @@ func TestTutorialSteps(t *testing.T) {
 
 // TestTutorial runs docs/tutorial.md as a new user would: `go install`
 // lines at the repository root into a temporary GOBIN at the front of
-// PATH; the demo block starts that binary on a free port with its data in
-// a temporary folder; every other line runs in sh in a temporary working
-// folder (with the repository's examples/ linked into it), with
-// $LODESTONE_SERVER set to the demo. Each line must exit 0 and print what
-// its "# expect:" comments say.
+// PATH; each demo block starts that binary on a free port with its data in
+// a temporary folder (or the one the line names); every other line runs
+// in sh in a temporary working folder (with the repository's examples/
+// linked into it), with $LODESTONE_SERVER set to the latest demo. Each
+// line must exit 0 and print what its "# expect:" comments say.
 func TestTutorial(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts the demo; skipped with -short")
@@ -154,7 +162,7 @@ func TestTutorial(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "GOBIN="+bin, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	server := ""
+	server, demos := "", 0
 	t.Logf("%d steps", len(steps))
 	for _, st := range steps {
 		switch {
@@ -167,8 +175,20 @@ func TestTutorial(t *testing.T) {
 			if _, err := os.Stat(exe); err != nil {
 				t.Fatalf("the tutorial starts the demo before it installs lodestone: %v", err)
 			}
-			server = startDemoIn(t, ctx, exe, work, filepath.Join(tmp, "demo"), strings.Fields(args)[1:]...)
-			env = append(env, "LODESTONE_SERVER="+server)
+			// Each demo gets a data folder of its own unless the line
+			// names one (relative to the working folder).
+			demos++
+			fields := strings.Fields(args)[1:]
+			data := filepath.Join(tmp, fmt.Sprintf("demo-%d", demos))
+			for i, f := range fields {
+				if (f == "--data" || f == "-data") && i+1 < len(fields) {
+					data = filepath.Join(work, fields[i+1])
+					fields = append(fields[:i:i], fields[i+2:]...)
+					break
+				}
+			}
+			server = startDemoIn(t, ctx, exe, work, data, fields...)
+			env = append(env, "LODESTONE_SERVER="+server) // the last one wins
 			continue
 		case strings.HasPrefix(st.line, "export LODESTONE_SERVER="):
 			continue // the test sets it, to the demo's port
@@ -187,6 +207,11 @@ func TestTutorial(t *testing.T) {
 		for _, e := range st.expect {
 			if !strings.Contains(string(out), e) {
 				t.Errorf("tutorial command printed no %q:\n$ %s\n%s", e, st.line, out)
+			}
+		}
+		for _, e := range st.expectNot {
+			if strings.Contains(string(out), e) {
+				t.Errorf("tutorial command printed %q:\n$ %s\n%s", e, st.line, out)
 			}
 		}
 	}
