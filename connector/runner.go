@@ -314,48 +314,56 @@ type msgKey struct {
 // component and source time (a name seen twice starts another message),
 // properties as one patch per twin.
 func (r *Runner) flush(ctx context.Context, batch []sample) {
-	type msg struct {
-		key     msgKey
-		values  map[string]any
-		samples []sample
-	}
-	var msgs []*msg
 	var newest time.Time
-	open := map[msgKey]*msg{}
-	patches := map[twin.ID][]sample{}
-	for _, s := range batch {
+	var patches map[twin.ID][]sample
+	// Messages are built in place, and owner says which message each
+	// telemetry sample went into (-1 for a property): a few allocations
+	// per batch rather than per value.
+	msgs := make([]pipeline.Telemetry, 0, len(batch))
+	owner := make([]int32, len(batch))
+	open := make(map[msgKey]int32, len(batch))
+	for i, s := range batch {
 		if s.property {
+			if patches == nil {
+				patches = map[twin.ID][]sample{}
+			}
 			patches[s.twin] = append(patches[s.twin], s)
+			owner[i] = -1
 			continue
 		}
 		k := msgKey{s.twin, s.component, s.source}
-		m := open[k]
-		if m == nil || m.values[s.name] != nil {
-			m = &msg{key: k, values: map[string]any{}}
-			open[k] = m
-			msgs = append(msgs, m)
+		j, ok := open[k]
+		if !ok || msgs[j].Values[s.name] != nil {
+			j = int32(len(msgs))
+			open[k] = j
+			id := r.spec.ID + "-" + r.run + "-" + strconv.FormatInt(r.msgSeq.Add(1), 10)
+			msgs = append(msgs, pipeline.Telemetry{TwinID: s.twin, Component: s.component, MessageID: id, SourceTime: s.source, Values: make(map[string]any, 1)})
 		}
-		m.values[s.name] = s.value
-		m.samples = append(m.samples, s)
+		msgs[j].Values[s.name] = s.value
+		owner[i] = j
 	}
 	if len(msgs) > 0 {
-		batch := make([]pipeline.Telemetry, len(msgs))
-		for i, m := range msgs {
-			id := r.spec.ID + "-" + r.run + "-" + strconv.FormatInt(r.msgSeq.Add(1), 10)
-			batch[i] = pipeline.Telemetry{TwinID: m.key.twin, Component: m.key.component, MessageID: id, SourceTime: m.key.source, Values: m.values}
-		}
 		var refused []error
 		err := r.retry(ctx, func() (err error) {
-			refused, err = r.pipe.AppendTelemetryBatch(ctx, batch)
+			refused, err = r.pipe.AppendTelemetryBatch(ctx, msgs)
 			return err
 		})
-		for i, m := range msgs {
+		stored := make([]sample, 0, len(batch))
+		for i, s := range batch {
+			if owner[i] < 0 {
+				continue
+			}
 			e := err
 			if err == nil && refused != nil {
-				e = refused[i]
+				e = refused[owner[i]]
 			}
-			newest = later(newest, r.done(ctx, m.samples, e))
+			if e != nil {
+				r.done(ctx, []sample{s}, e)
+				continue
+			}
+			stored = append(stored, s)
 		}
+		newest = r.done(ctx, stored, nil)
 	}
 	for id, ss := range patches {
 		var pt twin.Patch
