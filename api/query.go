@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"lodestone/dtdl"
@@ -122,11 +123,20 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	opts := &tql.Options{PageSize: req.PageSize, MaxScan: a.opts.QueryMaxScan, Units: a}
+	rd := a.readerOf(r.Context())
+	if !rd.all && len(rd.pol.SharedWith(rd.pr.Org)) == 0 {
+		// Nothing is shared with the principal's org: it sees its own
+		// twins and those of org "" whole, so a query of the twins alone
+		// is the query of those twins, which the store runs in SQL.
+		if sq, ok := orgScoped(q, rd.pr.Org); ok {
+			q, rd = sq, reader{pr: rd.pr, pol: rd.pol, all: true}
+		}
+	}
 	if err := tql.Check(q, opts); err != nil {
 		return err
 	}
 	var res *tql.Result
-	if rd := a.readerOf(r.Context()); !rd.all {
+	if !rd.all {
 		// A principal that does not see everything queries the graph it
 		// sees (tenancy.View): hidden twins are absent, shared ones
 		// projected, so rows, counts, aggregates, JOINs and MATCH paths
@@ -266,4 +276,43 @@ func (a *API) neighbourEdges(ctx context.Context, tc *twinCache, root twin.ID, d
 		frontier = next
 	}
 	return edges, nil
+}
+
+// orgScoped returns q restricted to the twins of org and of org "" (those
+// without "$org"): q with "(NOT IS_DEFINED(T.$metadata.$org) OR
+// T.$metadata.$org = 'org') AND" before its WHERE. Only a query of the
+// twins alone (no JOIN, no MATCH: paths would cross other twins) is
+// rewritten, and only for an org name that needs no quoting; false
+// otherwise.
+func orgScoped(q *tql.Query, org string) (*tql.Query, bool) {
+	if q.From.Collection != tql.DigitalTwins || len(q.Joins) > 0 || len(q.Matches) > 0 || !plainOrg(org) {
+		return nil, false
+	}
+	prefix := ""
+	if q.From.Alias != "" {
+		prefix = q.From.Alias + "."
+	}
+	cond, err := tql.Parse(fmt.Sprintf("SELECT * FROM DIGITALTWINS %s WHERE (NOT IS_DEFINED(%s$metadata.$org) OR %s$metadata.$org = '%s')", q.From.Alias, prefix, prefix, org))
+	if err != nil {
+		return nil, false
+	}
+	out := *q
+	out.Where = cond.Where
+	if q.Where != nil {
+		out.Where = &tql.Binary{Pos: q.Where.Position(), Op: "AND", X: cond.Where, Y: q.Where}
+	}
+	return &out, true
+}
+
+// plainOrg reports whether an org name is letters, digits and "._-:".
+func plainOrg(org string) bool {
+	if org == "" {
+		return false
+	}
+	for _, c := range org {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-:", c)) {
+			return false
+		}
+	}
+	return true
 }

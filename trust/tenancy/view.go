@@ -54,6 +54,9 @@ type view struct {
 	// twin that is hidden or absent) and its org, so that relationship
 	// scans look each end up once.
 	twins map[string]seen
+	// complete says twins holds every twin of g (read by a scan of all
+	// relationships), so a twin not in it is absent.
+	complete bool
 }
 
 type seen struct {
@@ -104,7 +107,7 @@ func (v *view) visible(id string) (tql.Doc, bool) {
 	v.mu.Lock()
 	s, ok := v.twins[id]
 	v.mu.Unlock()
-	if ok {
+	if ok || v.isComplete() {
 		return s.doc, s.doc != nil
 	}
 	d, ok := v.g.Twin(id)
@@ -171,9 +174,30 @@ func (v *view) relSeq(seq iter.Seq[tql.Doc]) iter.Seq[tql.Doc] {
 // Twins implements tql.Graph.
 func (v *view) Twins(start string) iter.Seq[tql.Doc] { return v.twinSeq(v.g.Twins(start)) }
 
-// Relationships implements tql.Graph.
+// Relationships implements tql.Graph. A scan of the relationships reads
+// every twin first, in one scan, rather than looking each end up.
 func (v *view) Relationships(start string) iter.Seq[tql.Doc] {
-	return v.relSeq(v.g.Relationships(start))
+	return func(yield func(tql.Doc) bool) {
+		if !v.isComplete() {
+			for d := range v.g.Twins("") {
+				v.project(d)
+			}
+			v.mu.Lock()
+			v.complete = true
+			v.mu.Unlock()
+		}
+		for d := range v.relSeq(v.g.Relationships(start)) {
+			if !yield(d) {
+				return
+			}
+		}
+	}
+}
+
+func (v *view) isComplete() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.complete
 }
 
 // Outgoing implements tql.Graph: nothing for a hidden twin.
