@@ -60,6 +60,15 @@ func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Conditio
 // that the owner it kept is the owner of the version it replaces (a
 // concurrent delete and create makes the write retry).
 func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.Condition) error {
+	if c.IfNoneMatch {
+		// A create only (the store refuses it if the twin exists): no
+		// owner to keep, nothing to read.
+		if !a.mayWrite(a.org()) {
+			return forbidden("principal %s may not create twins in org %q", a.pr.Subject, a.org())
+		}
+		a.stampTwin(t, twin.Twin{}, false)
+		return nil
+	}
 	cur, err := p.st.GetTwin(ctx, t.ID)
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
