@@ -1,0 +1,5 @@
+//go:build !race
+
+package org_test
+
+const raceEnabled = false
