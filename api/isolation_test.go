@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -81,7 +82,7 @@ type tenantWorld struct {
 
 // startTenantServer starts a server on dataDir (and dsn, when set), with
 // --auth when withAuth.
-func startTenantServer(t *testing.T, dir, dsn string, withAuth bool) *env {
+func startTenantServer(t *testing.T, dir, dsn string, withAuth bool, edit ...func(*server.Options)) *env {
 	t.Helper()
 	so := server.DefaultOptions()
 	so.DataDir = filepath.Join(dir, "data")
@@ -100,6 +101,9 @@ func startTenantServer(t *testing.T, dir, dsn string, withAuth bool) *env {
 			t.Fatal(err)
 		}
 		so.Auth = f
+	}
+	for _, f := range edit {
+		f(&so)
 	}
 	s, err := server.New(so)
 	if err != nil {
@@ -854,4 +858,101 @@ var knownLeaks = map[string]string{
 
 type api_ScenarioRunID struct {
 	ID string `json:"id"`
+}
+
+// TestIsolationEventRoute: an org's event route delivers the events of
+// its own twins and of the twins shared with it (projected), and nothing
+// of another org's hidden twins.
+func TestIsolationEventRoute(t *testing.T) {
+	got := make(chan map[string]any, 100)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if json.NewDecoder(r.Body).Decode(&ev) == nil {
+			got <- ev
+		}
+	}))
+	defer hook.Close()
+	e := startTenantServer(t, t.TempDir(), "", true, func(o *server.Options) { o.WebhookAllow = "127.0.0.0/8" })
+	t.Cleanup(func() { stopServer(t, e) })
+	acme, globex := bearer("acme", auth.Admin), bearer("globex", auth.Admin)
+	e.mustDo("POST", "/models", tenantModels("acme"), 201, acme...)
+	e.mustDo("POST", "/models", tenantModels("globex"), 201, globex...)
+	e.mustDo("PUT", "/sharing/plants", map[string]any{"to_org": "acme", "models": []string{tenancytest.ModelID("globex", "Plant")}, "properties": []string{"name"}}, 200, globex...)
+	e.mustDo("PUT", "/endpoints/hook", map[string]any{"kind": "webhook", "url": hook.URL + "/events"}, 200, acme...)
+	e.mustDo("PUT", "/eventroutes/all", map[string]any{"endpointName": "hook", "filter": ""}, 200, acme...)
+	// globex names a route and an endpoint the same: its own.
+	e.mustDo("PUT", "/endpoints/hook", map[string]any{"kind": "webhook", "url": hook.URL + "/globex"}, 200, globex...)
+	var list struct {
+		Value []map[string]any `json:"value"`
+	}
+	json.Unmarshal(e.mustDo("GET", "/endpoints", nil, 200, acme...).body, &list)
+	if len(list.Value) != 1 || !strings.HasSuffix(fmt.Sprint(list.Value[0]["url"]), "/events") {
+		t.Errorf("acme's endpoints = %v, want its one", list.Value)
+	}
+	e.mustDo("GET", "/eventroutes/all", nil, 404, globex...)
+	e.mustDo("PUT", "/digitaltwins/globex-mine", map[string]any{"$metadata": map[string]any{"$model": tenancytest.ModelID("globex", "Mine")}, "secret": "GLOBEX-MINE"}, 200, globex...)
+	e.mustDo("PUT", "/digitaltwins/globex-plant", map[string]any{"$metadata": map[string]any{"$model": tenancytest.ModelID("globex", "Plant")}, "secret": "GLOBEX-PLANT", "name": "shared-name"}, 200, globex...)
+	e.mustDo("PATCH", "/digitaltwins/globex-plant", `[{"op":"replace","path":"/secret","value":"GLOBEX-PATCHED"}]`, 204, globex...)
+	e.mustDo("PATCH", "/digitaltwins/globex-plant", `[{"op":"replace","path":"/name","value":"renamed"}]`, 204, globex...)
+	e.mustDo("PUT", "/digitaltwins/acme-1", map[string]any{"$metadata": map[string]any{"$model": tenancytest.ModelID("acme", "Plant")}, "secret": "ACME-OWN"}, 200, acme...)
+	var seen []string
+	deadline := time.After(20 * time.Second)
+	for len(seen) < 3 {
+		select {
+		case ev := <-got:
+			b, _ := json.Marshal(ev)
+			if strings.Contains(string(b), "GLOBEX") || strings.Contains(string(b), "globex-mine") {
+				t.Fatalf("acme's route delivered %s", b)
+			}
+			if strings.HasPrefix(fmt.Sprint(ev["type"]), "lodestone.twin.") {
+				seen = append(seen, fmt.Sprint(ev["type"], " ", ev["subject"]))
+			}
+		case <-deadline:
+			t.Fatalf("acme's route delivered %v, want the plant's create and rename and acme-1's create", seen)
+		}
+	}
+	want := []string{"lodestone.twin.created globex-plant", "lodestone.twin.updated globex-plant", "lodestone.twin.created acme-1"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("acme's route delivered %v, want %v", seen, want)
+	}
+}
+
+// TestIsolationImport: an import sees only what its principal sees: a
+// model of another org is not uploaded, a relationship to another org's
+// twin has no target; import jobs are per org.
+func TestIsolationImport(t *testing.T) {
+	e := startTenantServer(t, t.TempDir(), "", true)
+	t.Cleanup(func() { stopServer(t, e) })
+	acme, globex := bearer("acme", auth.Admin), bearer("globex", auth.Admin)
+	e.mustDo("POST", "/models", tenantModels("acme"), 201, acme...)
+	e.mustDo("POST", "/models", tenantModels("globex"), 201, globex...)
+	e.mustDo("PUT", "/digitaltwins/acme-1", map[string]any{"$metadata": map[string]any{"$model": tenancytest.ModelID("acme", "Plant")}}, 200, acme...)
+	nd := func(lines ...string) string {
+		return strings.Join(append([]string{`{"Section":"Header"}`, `{"fileVersion":"1.0.0","author":"t","organization":"t"}`}, lines...), "\n") + "\n"
+	}
+	ndjson := append(globex, "Content-Type", "application/x-ndjson")
+	r := e.do("PUT", "/jobs/imports/j1", nd(`{"Section":"Twins"}`, `{"$dtId":"g-1","$metadata":{"$model":"`+tenancytest.ModelID("acme", "Plant")+`"}}`), ndjson...)
+	if r.status != 400 || !strings.Contains(string(r.body), "is not uploaded") {
+		t.Errorf("import of a twin of another org's model = %d %s, want 400 not uploaded", r.status, r.body)
+	}
+	r = e.do("PUT", "/jobs/imports/j2", nd(`{"Section":"Twins"}`, `{"$dtId":"g-1","$metadata":{"$model":"`+tenancytest.ModelID("globex", "Plant")+`"}}`,
+		`{"Section":"Relationships"}`, `{"$sourceId":"g-1","$relationshipId":"r","$targetId":"acme-1","$relationshipName":"feeds"}`), ndjson...)
+	if r.status != 400 || !strings.Contains(string(r.body), "target twin acme-1 not found") {
+		t.Errorf("import of a relationship to another org's twin = %d %s, want 400 target not found", r.status, r.body)
+	}
+	// The same job id in two orgs: two jobs.
+	e.mustDo("PUT", "/jobs/imports/same", nd(`{"Section":"Twins"}`, `{"$dtId":"g-2","$metadata":{"$model":"`+tenancytest.ModelID("globex", "Plant")+`"}}`), 200, ndjson...)
+	e.mustDo("PUT", "/jobs/imports/same", nd(`{"Section":"Twins"}`, `{"$dtId":"a-2","$metadata":{"$model":"`+tenancytest.ModelID("acme", "Plant")+`"}}`), 200, append(acme, "Content-Type", "application/x-ndjson")...)
+	var jobs struct {
+		Value []map[string]any `json:"value"`
+	}
+	json.Unmarshal(e.mustDo("GET", "/jobs/imports", nil, 200, acme...).body, &jobs)
+	if len(jobs.Value) != 1 || jobs.Value[0]["twinsCount"] != 1.0 {
+		t.Errorf("acme's jobs = %v, want its one import", jobs.Value)
+	}
+	tw := e.mustDo("GET", "/digitaltwins/g-2", nil, 200, globex...).json(t)
+	if md := tw["$metadata"].(map[string]any); md["$org"] != "globex" {
+		t.Errorf("imported twin's $metadata = %v, want $org globex", md)
+	}
+	e.mustDo("GET", "/digitaltwins/g-2", nil, 404, acme...)
 }
