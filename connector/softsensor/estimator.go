@@ -78,6 +78,7 @@ type Estimator struct {
 	alarmSeq  int64
 	lastAlarm *Alarm
 	ackTag    twin.ETag // version of the acknowledgement document last acted on
+	fed       int64     // readings filtered
 
 	mu     sync.Mutex
 	status Status
@@ -477,6 +478,11 @@ func (e *Estimator) feed(ctx context.Context, k int, r reading) {
 	if len(alarms) > 0 || (e.f.Time()-e.lastWrite)*3600 >= e.spec.WriteIntervalS {
 		e.write(ctx)
 	}
+	// The filter's record of estimates and innovations is only needed
+	// over the re-filtering horizon: keep it bounded even when writes fail.
+	if e.fed++; e.fed%100 == 0 {
+		e.f.Forget(e.f.Time() - e.c.Options.Horizon - 1)
+	}
 }
 
 // acknowledge acts on a new version of the acknowledgement document: the
@@ -601,7 +607,6 @@ func (e *Estimator) write(ctx context.Context) {
 		return
 	}
 	e.lastWrite = est.T
-	e.f.Forget(est.T - e.c.Options.Horizon - 1)
 	e.count(func(s *Status) { s.Writes++ })
 }
 
