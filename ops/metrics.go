@@ -39,6 +39,7 @@ type Metrics struct {
 	runsDone prometheus.Gauge
 	runsAll  prometheus.Gauge
 	conn     *prometheus.GaugeVec
+	size     *prometheus.GaugeVec
 
 	mu    sync.Mutex
 	study map[string][2]int // id → done, total of running studies
@@ -61,7 +62,10 @@ func NewMetrics(probe Probe) *Metrics {
 	m.conn = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "lodestone_connector_lag_seconds", Help: "Age of the newest reading a plant connector has delivered, by connector (set by the connectors through SetConnectorLag).",
 	}, []string{"connector"})
-	m.reg.MustRegister(m.requests, m.latency, m.studies, m.runsDone, m.runsAll, m.conn,
+	m.size = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lodestone_store_bytes", Help: "Disk use of the store (kind=file: what the file system holds; kind=used: the live part, SQLite pages not on the free list), measured every minute and after each compaction.",
+	}, []string{"kind"})
+	m.reg.MustRegister(m.requests, m.latency, m.studies, m.runsDone, m.runsAll, m.conn, m.size,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&probeCollector{p: probe})
 	return m
@@ -108,6 +112,12 @@ func (m *Metrics) StudyProgress(id string, running bool, done, total int) {
 // (connector.Options.Lag); the gauge is documented in docs/operations.md.
 func (m *Metrics) SetConnectorLag(connector string, lag time.Duration) {
 	m.conn.WithLabelValues(connector).Set(lag.Seconds())
+}
+
+// StoreSize sets the store's disk use (see package store/retention).
+func (m *Metrics) StoreSize(file, used int64) {
+	m.size.WithLabelValues("file").Set(float64(file))
+	m.size.WithLabelValues("used").Set(float64(used))
 }
 
 // probeCollector runs the probes on each scrape.

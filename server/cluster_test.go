@@ -211,7 +211,7 @@ func TestNATSCluster(t *testing.T) {
 	}
 
 	// The writes, until told to stop; each must succeed.
-	var written atomic.Int64
+	var written, delayed atomic.Int64
 	stopWriting := make(chan struct{})
 	var writer sync.WaitGroup
 	writer.Go(func() {
@@ -222,7 +222,14 @@ func TestNATSCluster(t *testing.T) {
 			default:
 			}
 			r, err := send(context.Background(), http.DefaultClient, "PUT", fmt.Sprintf("%s/digitaltwins/w-%d", base, i), []byte(`{"$metadata":{"$model":"dtmi:test:Counter;1"},"n":1}`))
-			if err != nil || r.status != 200 {
+			switch {
+			case err == nil && r.status == 200:
+			case err == nil && r.status == 503 && strings.Contains(string(r.body), "EventPublishFailed"):
+				// Stored, its event not yet published (the stream
+				// had no leader): the relay publishes it later, and
+				// it must still arrive once.
+				delayed.Add(1)
+			default:
 				t.Errorf("write %d: %v %d %s", i, err, r.status, r.body)
 				return
 			}
@@ -264,7 +271,7 @@ func TestNATSCluster(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		json.Unmarshal(call(t, "GET", base+"/scenarios/"+run.ID, "", 200), &run)
 	}
-	for written.Load() < killedAt+20 {
+	for written.Load() < killedAt+20 && !t.Failed() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	close(stopWriting)
@@ -312,5 +319,5 @@ func TestNATSCluster(t *testing.T) {
 	if len(seen) != n {
 		t.Errorf("%d events for %d writes", len(seen), n)
 	}
-	t.Logf("%d writes, each event once; study of %d runs equal to the local one; %v from the kill to the study's end", n, runs, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d writes (%d answered 503 EventPublishFailed while the stream had no leader), each event once; study of %d runs equal to the local one; %v from the kill to the study's end", n, delayed.Load(), runs, time.Since(start).Round(time.Millisecond))
 }

@@ -133,6 +133,19 @@ type Options struct {
 	RateLimit float64 `json:"rate_limit"`
 	RateBurst int64   `json:"rate_burst"`
 
+	// Retain* bound what the server keeps: events on the JetStream
+	// stream (its max age), twin and relationship versions that ended
+	// longer ago than RetainHistory (never the current version), and
+	// telemetry older than RetainTelemetry, compacted every RetainEvery
+	// (default 1 h); zero keeps everything. See docs/operations.md.
+	RetainEvents    Duration `json:"retain_events"`
+	RetainHistory   Duration `json:"retain_history"`
+	RetainTelemetry Duration `json:"retain_telemetry"`
+	RetainEvery     Duration `json:"retain_every"`
+	// MetricsPublic serves /metrics without credentials; by default a
+	// server with Auth serves it to auditors and admins only.
+	MetricsPublic bool `json:"metrics_public"`
+
 	// LogKey is the Ed25519 signing key file of the transparency log
 	// (outside DataDir); empty keeps no log.
 	LogKey string `json:"log_key"`
@@ -318,6 +331,8 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.StudiesWorkers, "studies.workers", o.StudiesWorkers, "hand Monte Carlo studies to lodestone worker processes on the NATS work queue when any is connected")
 	fs.Var(&o.StudiesAckWait, "studies.ack-wait", "how long a shard may go without a worker's heartbeat before it is redelivered (0: 30s; workers take the same --ack-wait)")
 	fs.IntVar(&o.StudiesMaxQueuedRuns, "studies.max-queued-runs", o.StudiesMaxQueuedRuns, "replications of all studies under way (0: 200000)")
+	o.registerRetentionFlags(fs)
+	fs.BoolVar(&o.MetricsPublic, "metrics-public", o.MetricsPublic, "serve /metrics without credentials (by default, with --auth, to auditors and admins only)")
 	o.registerSecurityFlags(fs)
 	o.registerTrustFlags(fs)
 	o.registerGovernFlags(fs)
@@ -376,6 +391,7 @@ func (o *Options) Validate() error {
 	}
 	errs = append(errs, o.validateSecurity()...)
 	errs = append(errs, o.validateTrust()...)
+	errs = append(errs, o.validateRetention()...)
 	return errors.Join(errs...)
 }
 

@@ -106,6 +106,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Stream:         s.opts.NATSStream,
 		Prefix:         s.opts.NATSPrefix,
 		Replicas:       s.opts.NATSReplicas,
+		MaxAge:         time.Duration(s.opts.RetainEvents),
 		Logger:         s.log.With("component", "event"),
 	})
 	if err != nil {
@@ -176,6 +177,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.cancel = cancel
 	if err := s.API.StartRoutes(runCtx); err != nil {
 		return err
+	}
+	s.wg.Go(func() { s.retain(runCtx) }) // server/retention.go
+	if s.opts.MetricsPublic {
+		mux.Handle("GET /metrics", withDeadlines(s.API, wt, 0)) // unguarded
 	}
 	s.ln, err = net.Listen("tcp", s.opts.HTTPAddr)
 	if err != nil {

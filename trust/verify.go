@@ -56,15 +56,21 @@ type Mismatch struct {
 
 // Report is the result of Verify.
 type Report struct {
-	OK          bool       `json:"ok"`
-	Origin      string     `json:"origin"`
-	VKey        string     `json:"vkey"`
-	KeyFrom     string     `json:"key_from"`
-	TreeSize    int64      `json:"tree_size"`
-	Signed      int64      `json:"signed_size"`
-	Checkpoints int        `json:"checkpoints"`
-	Versions    int        `json:"versions"`
-	Mismatches  []Mismatch `json:"mismatches"`
+	OK          bool   `json:"ok"`
+	Origin      string `json:"origin"`
+	VKey        string `json:"vkey"`
+	KeyFrom     string `json:"key_from"`
+	TreeSize    int64  `json:"tree_size"`
+	Signed      int64  `json:"signed_size"`
+	Checkpoints int    `json:"checkpoints"`
+	Versions    int    `json:"versions"`
+	// Compactions counts the valid compaction markers; the horizons are
+	// the latest of theirs: logged changes removed before them on purpose
+	// (see [RecordCompaction]) are not reported missing.
+	Compactions      int        `json:"compactions,omitempty"`
+	HistoryHorizon   time.Time  `json:"history_horizon,omitzero"`
+	TelemetryHorizon time.Time  `json:"telemetry_horizon,omitzero"`
+	Mismatches       []Mismatch `json:"mismatches"`
 }
 
 func (r *Report) add(m Mismatch) { r.Mismatches = append(r.Mismatches, m) }
@@ -103,11 +109,15 @@ func Verify(ctx context.Context, st store.Store, vkey string) (*Report, error) {
 		rep.add(Mismatch{Kind: Unsigned, Entity: "log", Name: strconv.FormatInt(rep.Signed, 10), Index: rep.Signed,
 			Detail: fmt.Sprintf("entries %d to %d are in no signed checkpoint: a checkpoint was rolled back or removed, or the server stopped before it signed (run it again)", rep.Signed, rep.TreeSize-1)})
 	}
+	h, err := readCompactions(ctx, st, vkey, cfg.Origin, rep)
+	if err != nil {
+		return nil, err
+	}
 	source := cfg.Source
 	if source == "" {
 		source = "lodestone://localhost"
 	}
-	if err := compareStore(ctx, st, source, cfg.Since, entries, rep); err != nil {
+	if err := compareStore(ctx, st, source, cfg.Since, entries, h, rep); err != nil {
 		return nil, err
 	}
 	rep.OK = len(rep.Mismatches) == 0
@@ -284,7 +294,7 @@ type expected struct {
 	optional bool
 }
 
-func compareStore(ctx context.Context, st store.Store, source string, since time.Time, raw [][]byte, rep *Report) error {
+func compareStore(ctx context.Context, st store.Store, source string, since time.Time, raw [][]byte, h horizons, rep *Report) error {
 	byID := map[string][]*logEntry{}
 	var all []*logEntry
 	importTimes := map[string]bool{}
@@ -375,8 +385,19 @@ func compareStore(ctx context.Context, st store.Store, source string, since time
 		}
 		rep.add(m)
 	}
+	// The next logged change of each entry's subject, for the history
+	// horizon (a version ends with the next change of its subject).
+	next := map[*logEntry]*logEntry{}
+	last := map[string]*logEntry{}
 	for _, le := range all {
-		if le.matched {
+		key := entityOf(le.Type) + "\x00" + le.Subject
+		if p := last[key]; p != nil {
+			next[p] = le
+		}
+		last[key] = le
+	}
+	for _, le := range all {
+		if le.matched || compacted(le, next[le], h) {
 			continue
 		}
 		rep.add(Mismatch{Kind: Missing, Entity: entityOf(le.Type), Name: le.Subject, Version: firstNonEmpty(le.ETag, le.Time), Change: le.Type, Index: le.index,

@@ -174,7 +174,10 @@ func ClassOf(method, pattern string) Class {
 		// A load balancer's probes carry no credentials; the answers
 		// name checks and their state, never data.
 		return Public
-	case root == "log" || path == "/verify" || (root == "digitaltwins" && strings.HasSuffix(rest, "/provenance")):
+	case root == "log" || path == "/verify" || path == "/metrics" || (root == "digitaltwins" && strings.HasSuffix(rest, "/provenance")):
+		// The metrics name routes, studies and connectors: auditors'
+		// (and admins') reading, unless the server is started with
+		// --metrics-public.
 		return Audit
 	}
 	switch method {

@@ -53,7 +53,7 @@ func TestClassOf(t *testing.T) {
 		{"GET", "GET /openapi.json", auth.Public},
 		{"GET", "GET /healthz", auth.Public},
 		{"GET", "GET /readyz", auth.Public},
-		{"GET", "GET /metrics", auth.Read},
+		{"GET", "GET /metrics", auth.Audit},
 		{"GET", "GET /digitaltwins/{id}", auth.Read},
 		{"GET", "GET /digitaltwins/{id}/relationships", auth.Read},
 		{"GET", "GET /models", auth.Read},
