@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -64,7 +65,7 @@ func printOrgRun(w io.Writer, res *org.RunResult) error {
 		if d.Refused != "" {
 			eff = "refused: " + d.Refused
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s=%.4g\t%s\t%s\t%s\t%s %s\n", d.Rule, d.Actor, d.Signal, d.Value, d.SignalDay, d.DecidedDay, eff, d.Action.Type, d.Action.Arc)
+		fmt.Fprintf(tw, "%s\t%s\t%s=%.4g\t%s\t%s\t%s\t%s %s\n", d.Rule, d.Actor, d.Signal, d.Value, d.SignalDay, d.DecidedDay, eff, d.Action.Type, actionTarget(d.Action))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -80,13 +81,25 @@ func printOrgRun(w io.Writer, res *org.RunResult) error {
 	return printRun(w, res.Result)
 }
 
+// actionTarget is what an action acts on: its arc, node or control.
+func actionTarget(a org.Action) string {
+	switch {
+	case a.Arc != "":
+		return a.Arc
+	case a.Node != "":
+		return a.Node
+	}
+	return a.Control
+}
+
 func orgInvestCmd() *command {
 	fs := flag.NewFlagSet("lodestone org invest", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON (docs/formats/org.md)")
 	workers := fs.Int("workers", 0, "goroutines (0: the spec's, else all cores)")
+	search := fs.String("search", "", "exhaustive, greedy or branch_and_bound (default: the spec's)")
 	return &command{
 		name:      "invest",
-		usage:     "SPEC.json [--json] [--workers N]",
+		usage:     "SPEC.json [--json] [--workers N] [--search S]",
 		shortHelp: "best portfolio of mitigations under a budget over common Monte Carlo runs, and the efficient frontier",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -104,6 +117,16 @@ func orgInvestCmd() *command {
 			spec, err := org.DecodeInvestSpec(data)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if *search != "" {
+				spec.Search = *search
+				raw, err := json.Marshal(spec)
+				if err != nil {
+					return err
+				}
+				if spec, err = org.DecodeInvestSpec(raw); err != nil {
+					return fmt.Errorf("--search: %w", err)
+				}
 			}
 			if *workers > 0 {
 				spec.Workers = *workers
