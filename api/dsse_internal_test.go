@@ -260,3 +260,52 @@ func TestSigningSharedByServers(t *testing.T) {
 		t.Errorf("unsigned on B after refreshEvery: %d %s, want 403", got.status, got.body)
 	}
 }
+
+// TestSigningAcrossOrgs: keys and signature marks belong to an org; another
+// org neither sees nor uses nor marks them.
+func TestSigningAcrossOrgs(t *testing.T) {
+	a := newSignedAPI(t)
+	acme := auth.Principal{Subject: "alice", Org: "acme", Roles: []auth.Role{auth.Admin}, Method: "token"}
+	globex := auth.Principal{Subject: "gus", Org: "globex", Roles: []auth.Role{auth.Admin}, Method: "token"}
+	as := func(p auth.Principal, method, path, ct string, body []byte) answer {
+		req := httptest.NewRequest(method, path, bytes.NewReader(body))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		req = req.WithContext(auth.NewContext(req.Context(), p))
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		return answer{rec.Code, rec.Body.String()}
+	}
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{2}, 32))
+	pub := base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	twinBody := `{"$metadata":{"$model":"dtmi:test:Meter;1"},"reading":1.5}`
+	tests := []struct {
+		name   string
+		p      auth.Principal
+		method string
+		path   string
+		ct     string
+		body   []byte
+		want   int
+		says   string
+	}{
+		{"acme's models", acme, "POST", "/models", "application/json", []byte(signedModel), 201, ""},
+		{"acme's key", acme, "POST", "/keys", "application/json", []byte(`{"id":"acme-1","owner":"acme","public_key":"` + pub + `"}`), 201, ""},
+		{"globex lists no keys", globex, "GET", "/keys", "", nil, 200, `{"value":[]}`},
+		{"globex cannot read acme's key", globex, "GET", "/keys/acme-1", "", nil, 404, "KeyNotFound"},
+		{"globex cannot delete acme's key", globex, "DELETE", "/keys/acme-1", "", nil, 404, "KeyNotFound"},
+		{"globex cannot mark acme's model", globex, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":true}`), 404, "ModelNotFound"},
+		{"globex cannot read acme's mark", globex, "GET", "/models/dtmi:test:Meter;1/signatures", "", nil, 404, "ModelNotFound"},
+		{"globex cannot sign with acme's key", globex, "PUT", "/digitaltwins/g1", dsse.MediaType, envelope(t, "application/json", twinBody, "acme-1", key), 401, "SigningKeyUnknown"},
+		{"acme marks its model", acme, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":true}`), 200, ""},
+		{"acme signs with its key", acme, "PUT", "/digitaltwins/a1", dsse.MediaType, envelope(t, "application/json", twinBody, "acme-1", key), 200, `"$signer":"acme-1"`},
+		{"acme's unsigned write is refused", acme, "PUT", "/digitaltwins/a1", "application/json", []byte(twinBody), 403, "SignatureRequired"},
+	}
+	for _, tt := range tests {
+		got := as(tt.p, tt.method, tt.path, tt.ct, tt.body)
+		if got.status != tt.want || !strings.Contains(got.body, tt.says) {
+			t.Errorf("%s: %d %s, want %d saying %q", tt.name, got.status, got.body, tt.want, tt.says)
+		}
+	}
+}

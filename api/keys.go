@@ -180,7 +180,8 @@ func (a *API) putModelSignatures(w http.ResponseWriter, r *http.Request) error {
 	if in.Required == nil {
 		return badRequest("InvalidArgument", "required: give true or false")
 	}
-	if _, err := a.opts.Store.GetModel(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+	// Only the model's own org marks it: to another org it is not there.
+	if m, err := a.opts.Store.GetModel(r.Context(), id); errors.Is(err, store.ErrNotFound) || err == nil && !a.readerOf(r.Context()).canWrite(m.Org) {
 		return notFound("ModelNotFound", "there is no model %s", id)
 	} else if err != nil {
 		return err
@@ -200,7 +201,11 @@ func (a *API) putModelSignatures(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) getModelSignatures(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if _, err := a.opts.Store.GetModel(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+	pr, _ := auth.FromContext(r.Context())
+	if pr.Method == "" {
+		pr = auth.Anonymous
+	}
+	if m, err := a.opts.Store.GetModel(r.Context(), id); errors.Is(err, store.ErrNotFound) || err == nil && !a.modelVisible(r.Context(), pr, m) {
 		return notFound("ModelNotFound", "there is no model %s", id)
 	} else if err != nil {
 		return err
