@@ -142,6 +142,8 @@ type nisEntry struct {
 type Filter struct {
 	st      *dynamic.Stepper
 	jac     *dynamic.Stepper // surrogate for the covariance when the cascade has settlers; nil: st
+	prob    dynamic.Problem
+	mheSim  *dynamic.Stepper // the MHE's simulator, made on its first use
 	sensors []Sensor
 	opt     Options
 	dim, na int
@@ -202,7 +204,7 @@ func New(ctx context.Context, p dynamic.Problem, sensors []Sensor, o *Options) (
 	if err != nil {
 		return nil, err
 	}
-	f := &Filter{st: st, jac: jac, sensors: slices.Clone(sensors), opt: opt, dim: st.Dim(), certified: true,
+	f := &Filter{st: st, jac: jac, prob: p, sensors: slices.Clone(sensors), opt: opt, dim: st.Dim(), certified: true,
 		nisBound: map[int]float64{}, gPlus: make([]float64, len(sensors)), gNeg: make([]float64, len(sensors)),
 		isolated: make([]bool, len(sensors))}
 	f.na = f.dim + C
