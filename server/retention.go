@@ -81,7 +81,7 @@ func (s *Server) retain(ctx context.Context) {
 			return
 		}
 	}
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(min(every, time.Minute))
 	defer t.Stop()
 	var next time.Time
 	for {
@@ -89,12 +89,12 @@ func (s *Server) retain(ctx context.Context) {
 			s.compactOnce(ctx, signer)
 			next = now.Add(every)
 		}
-		s.storeSize(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		s.storeSize(ctx)
 	}
 }
 
@@ -116,6 +116,9 @@ func (s *Server) compactOnce(ctx context.Context, signer note.Signer) {
 	}
 	s.log.Info("retention: compacted", "twin_versions", res.TwinVersions, "relationship_versions", res.RelationshipVersions,
 		"telemetry", res.Telemetry, "bytes_before", res.Before.File, "bytes_after", res.After.File, "used_after", res.After.Used)
+	if m := s.API.Metrics(); m != nil {
+		m.StoreSize(res.After.File, res.After.Used)
+	}
 }
 
 // storeSize reports the store's size to the metrics.
@@ -131,5 +134,28 @@ func (s *Server) storeSize(ctx context.Context) {
 	defer db.Close()
 	if sz, err := db.Size(ctx); err == nil {
 		m.StoreSize(sz.File, sz.Used)
+	}
+}
+
+// MergeOpsFlags copies the scale-out and operations flags given on the
+// command line over o: the NATS replicas, the studies' limits and work
+// queue, retention and --metrics-public.
+func MergeOpsFlags(o *Options, f Options, set map[string]bool) {
+	for name, apply := range map[string]func(){
+		"nats.replicas":             func() { o.NATSReplicas = f.NATSReplicas },
+		"studies.max-concurrent":    func() { o.StudiesMaxConcurrent = f.StudiesMaxConcurrent },
+		"studies.max-per-principal": func() { o.StudiesMaxPerPrincipal = f.StudiesMaxPerPrincipal },
+		"studies.max-queued-runs":   func() { o.StudiesMaxQueuedRuns = f.StudiesMaxQueuedRuns },
+		"studies.workers":           func() { o.StudiesWorkers = f.StudiesWorkers },
+		"studies.ack-wait":          func() { o.StudiesAckWait = f.StudiesAckWait },
+		"retain.events":             func() { o.RetainEvents = f.RetainEvents },
+		"retain.history":            func() { o.RetainHistory = f.RetainHistory },
+		"retain.telemetry":          func() { o.RetainTelemetry = f.RetainTelemetry },
+		"retain.every":              func() { o.RetainEvery = f.RetainEvery },
+		"metrics-public":            func() { o.MetricsPublic = f.MetricsPublic },
+	} {
+		if set[name] {
+			apply()
+		}
 	}
 }

@@ -178,7 +178,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err := s.API.StartRoutes(runCtx); err != nil {
 		return err
 	}
-	s.wg.Go(func() { s.retain(runCtx) }) // server/retention.go
+	// server/retention.go: the store's size in /metrics from the start,
+	// then every minute, and compaction with --retain.*.
+	s.storeSize(ctx)
+	s.wg.Go(func() { s.retain(runCtx) })
 	if s.opts.MetricsPublic {
 		mux.Handle("GET /metrics", withDeadlines(s.API, wt, 0)) // unguarded
 	}

@@ -136,6 +136,7 @@ func mergeFlags(o *server.Options, f server.Options, set map[string]bool) {
 	}
 	server.MergeSecurityFlags(o, f, set)
 	server.MergeTrustFlags(o, f, set)
+	server.MergeOpsFlags(o, f, set) // server/retention.go: replicas, studies, retention, metrics
 	server.MergeGovernFlags(o, f, set)
 }
 
