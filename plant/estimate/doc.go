@@ -83,6 +83,21 @@
 // acknowledged (Filter.Acknowledge, which also returns isolated sensors to
 // service).
 //
+// # Moving-horizon estimate
+//
+// Filter.MHE re-estimates the state over a window of the last W hours
+// (fixed lag): the decision is the state s₀ at the checkpoint at the
+// window's start, the cost the arrival cost (s₀ − s̄₀)ᵀP̄₀⁻¹(s₀ − s̄₀)
+// with the EKF's filtered state and covariance there plus the squared
+// standardised residuals of the window's readings through the model from
+// s₀ (no process noise inside the window), and every concentration of s₀
+// is bounded below by 0. Projected Gauss–Newton on the tracked states and
+// θ, with ∂Φ/∂s₀ accumulated from the step Jacobians
+// (dynamic.Stepper.ApplyJacobian) and a backtracking line search, finds
+// the optimum; the estimate is the model run from it to the filter's
+// time. The EKF is not changed. Rao, Rawlings and Mayne (2003) on
+// constrained MHE and its arrival cost.
+//
 // # References
 //
 // ../shared/research/plant-trust.md §b.2 (EKF/MHE on SX cascades,

@@ -44,6 +44,14 @@ type Spec struct {
 	Alarm        *SpecAlarm        `json:"alarm,omitempty"`
 	Noise        *SpecNoise        `json:"noise,omitempty"`
 	MaxStepH     *float64          `json:"max_step_h,omitempty"`
+	MHE          *SpecMHE          `json:"mhe,omitempty"`
+}
+
+// SpecMHE asks for a moving-horizon estimate over the last WindowH hours
+// of the data, after the filter has run (Filter.MHE).
+type SpecMHE struct {
+	WindowH    *float64 `json:"window_h,omitempty"`
+	Iterations *int     `json:"iterations,omitempty"`
 }
 
 // SpecSensor is one sensor of a Spec.
@@ -121,7 +129,8 @@ type Case struct {
 	Sensors      []Sensor
 	Measurements []Measurement // in the spec's (sample-time) order
 	Options      Options
-	molarMass    []float64 // g/mol per component
+	MHE          *MHEOptions // nil: no moving-horizon estimate
+	molarMass    []float64   // g/mol per component
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -185,6 +194,27 @@ func (s *Spec) Case() (*Case, error) {
 	}
 	if err := s.options(&c.Options); err != nil {
 		return nil, err
+	}
+	if m := s.MHE; m != nil {
+		c.MHE = &MHEOptions{Window: 1, Iterations: 10}
+		if m.WindowH != nil {
+			if !finite(*m.WindowH) || *m.WindowH <= 0 {
+				return nil, specErr("mhe.window_h", "%v, want a finite time > 0", *m.WindowH)
+			}
+			c.MHE.Window = *m.WindowH
+		}
+		if m.Iterations != nil {
+			if *m.Iterations < 1 || *m.Iterations > 1000 {
+				return nil, specErr("mhe.iterations", "%d is outside 1..1000", *m.Iterations)
+			}
+			c.MHE.Iterations = *m.Iterations
+		}
+		// The window's start is a checkpoint: keep them that long.
+		delay := 0.0
+		for _, sen := range c.Sensors {
+			delay = max(delay, sen.Delay)
+		}
+		c.Options.Horizon = max(c.Options.Horizon, 2*delay, c.MHE.Window)
 	}
 	return c, nil
 }
@@ -291,6 +321,18 @@ type Output struct {
 	Estimates   []OutputEstimate   `json:"estimates"`
 	Innovations []OutputInnovation `json:"innovations"`
 	Alarms      []OutputAlarm      `json:"alarms"`
+	MHE         *OutputMHE         `json:"mhe,omitempty"`
+}
+
+// OutputMHE is the moving-horizon estimate at the end of the data.
+type OutputMHE struct {
+	OutputEstimate
+	StartH       float64 `json:"window_start_h"`
+	Measurements int     `json:"measurements"`
+	Cost         float64 `json:"cost"`
+	PriorCost    float64 `json:"prior_cost"`
+	Iterations   int     `json:"iterations"`
+	Bound        int     `json:"bound"`
 }
 
 // OutputEstimate is the estimate after the measurements of one sample time.
@@ -339,27 +381,44 @@ func (c *Case) Run(ctx context.Context) (*Output, error) {
 			return nil, err
 		}
 	}
-	return c.Output(f), nil
+	out := c.Output(f)
+	if c.MHE != nil {
+		r, err := f.MHE(ctx, c.MHE)
+		if errors.Is(err, ErrNoWindow) {
+			return nil, specErr("mhe.window_h", "%g h is longer than the data (the filter reached %g h)", c.MHE.Window, f.Time())
+		}
+		if err != nil {
+			return nil, err
+		}
+		out.MHE = &OutputMHE{OutputEstimate: c.outputEstimate(r.Estimate), StartH: r.Start, Measurements: r.Measurements,
+			Cost: r.Cost, PriorCost: r.Prior, Iterations: r.Iterations, Bound: r.Bound}
+	}
+	return out, nil
+}
+
+// outputEstimate converts one estimate to mg/L.
+func (c *Case) outputEstimate(e Estimate) OutputEstimate {
+	comps := c.Cascade.Problem.Cascade.Components
+	oe := OutputEstimate{TH: e.T, Certified: e.Certified, Theta: map[string]float64{}}
+	for k := range e.Aqueous {
+		st := OutputStage{Stage: k + 1, Aqueous: map[string]float64{}, Organic: map[string]float64{}}
+		for i, comp := range comps {
+			st.Aqueous[comp.Name] = e.Aqueous[k][i] * 1000 * c.molarMass[i]
+			st.Organic[comp.Name] = e.Organic[k][i] * 1000 * c.molarMass[i]
+		}
+		oe.Stages = append(oe.Stages, st)
+	}
+	for i, comp := range comps {
+		oe.Theta[comp.Name] = e.Theta[i]
+	}
+	return oe
 }
 
 // Output converts the filter's record to mg/L.
 func (c *Case) Output(f *Filter) *Output {
-	comps := c.Cascade.Problem.Cascade.Components
 	o := &Output{Estimates: []OutputEstimate{}, Innovations: []OutputInnovation{}, Alarms: []OutputAlarm{}}
 	for _, e := range f.Estimates() {
-		oe := OutputEstimate{TH: e.T, Certified: e.Certified, Theta: map[string]float64{}}
-		for k := range e.Aqueous {
-			st := OutputStage{Stage: k + 1, Aqueous: map[string]float64{}, Organic: map[string]float64{}}
-			for i, comp := range comps {
-				st.Aqueous[comp.Name] = e.Aqueous[k][i] * 1000 * c.molarMass[i]
-				st.Organic[comp.Name] = e.Organic[k][i] * 1000 * c.molarMass[i]
-			}
-			oe.Stages = append(oe.Stages, st)
-		}
-		for i, comp := range comps {
-			oe.Theta[comp.Name] = e.Theta[i]
-		}
-		o.Estimates = append(o.Estimates, oe)
+		o.Estimates = append(o.Estimates, c.outputEstimate(e))
 	}
 	ids := map[string]float64{}
 	for _, s := range c.Sensors {

@@ -155,6 +155,64 @@ func TestRunSpec(t *testing.T) {
 	}
 }
 
+// TestRunSpecMHE: with "mhe", the run ends with a moving-horizon estimate
+// over the window, whose cost is no higher than at the EKF's state; a
+// window longer than the data is an error naming mhe.window_h.
+func TestRunSpecMHE(t *testing.T) {
+	data, err := os.ReadFile("testdata/ndpr-drift.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	ms := raw["measurements"].([]any)
+	short := ms[:0:0]
+	for _, m := range ms {
+		if m.(map[string]any)["t_h"].(float64) <= 5 {
+			short = append(short, m)
+		}
+	}
+	raw["measurements"] = short
+	for _, tt := range []struct {
+		window float64
+		err    string
+	}{{1, ""}, {6, "mhe.window_h: 6 h is longer than the data"}} {
+		raw["mhe"] = map[string]any{"window_h": tt.window}
+		b, _ := json.Marshal(raw)
+		spec, err := estimate.ParseSpec(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := spec.Case()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.Run(t.Context())
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("window %v: error %v, want %q", tt.window, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := out.MHE
+		if m == nil || m.TH != 5 || m.StartH != 4 || m.Measurements == 0 || m.Cost > m.PriorCost || len(m.Stages) != 8 {
+			t.Fatalf("mhe output %+v", m)
+		}
+		for _, st := range m.Stages {
+			for el, v := range st.Aqueous {
+				if v < 0 || st.Organic[el] < 0 {
+					t.Errorf("stage %d %s: negative estimate", st.Stage, el)
+				}
+			}
+		}
+	}
+}
+
 // TestSpecErrors checks that bad input names the field.
 func TestSpecErrors(t *testing.T) {
 	base := func(sensors, measurements string) string {
@@ -179,6 +237,8 @@ func TestSpecErrors(t *testing.T) {
 		{"no cascade", `{"sensors": ` + sensorsSpec + `}`, "cascade"},
 		{"bad alarm", `{"cascade": ` + cascadeSpec + `, "sensors": ` + sensorsSpec + `, "alarm": {"nis_alpha": 2}}`, "alarm.nis_alpha"},
 		{"bad cascade", `{"cascade": {"stages": 8}, "sensors": ` + sensorsSpec + `}`, "cascade"},
+		{"bad mhe window", `{"cascade": ` + cascadeSpec + `, "sensors": ` + sensorsSpec + `, "mhe": {"window_h": -1}}`, "mhe.window_h"},
+		{"bad mhe iterations", `{"cascade": ` + cascadeSpec + `, "sensors": ` + sensorsSpec + `, "mhe": {"iterations": 0}}`, "mhe.iterations"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
