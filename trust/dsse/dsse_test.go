@@ -199,3 +199,37 @@ func FuzzDecode(f *testing.F) {
 		dsse.LooksLikeEnvelope(b)
 	})
 }
+
+// TestEveryFlippedBitRefused flips each bit of the payload, the payload
+// type and the signature in turn: every one is refused.
+func TestEveryFlippedBitRefused(t *testing.T) {
+	key := testKey(9)
+	pub := key.Public().(ed25519.PublicKey)
+	lookup := func(string) (ed25519.PublicKey, bool) { return pub, true }
+	orig := dsse.Sign("application/json", []byte(`{"$metadata":{"$model":"dtmi:a:B;1"},"x":1}`), "k", key)
+	fields := map[string]func(*dsse.Envelope) []byte{
+		"payload":   func(e *dsse.Envelope) []byte { return e.Payload },
+		"signature": func(e *dsse.Envelope) []byte { return e.Signatures[0].Sig },
+	}
+	for name, field := range fields {
+		n := len(field(&orig)) * 8
+		for bit := range n {
+			e := orig
+			e.Payload = bytes.Clone(orig.Payload)
+			e.Signatures = []dsse.Signature{{KeyID: "k", Sig: bytes.Clone(orig.Signatures[0].Sig)}}
+			field(&e)[bit/8] ^= 1 << (bit % 8)
+			if _, err := dsse.Verify(&e, lookup); !errors.Is(err, dsse.ErrBadSignature) {
+				t.Fatalf("%s bit %d flipped: Verify = %v", name, bit, err)
+			}
+		}
+	}
+	for i := range len(orig.PayloadType) * 8 {
+		b := []byte(orig.PayloadType)
+		b[i/8] ^= 1 << (i % 8)
+		e := orig
+		e.PayloadType = string(b)
+		if _, err := dsse.Verify(&e, lookup); !errors.Is(err, dsse.ErrBadSignature) {
+			t.Fatalf("payloadType bit %d flipped: Verify = %v", i, err)
+		}
+	}
+}
