@@ -45,6 +45,9 @@ func (a *API) postModels(w http.ResponseWriter, r *http.Request) error {
 	if len(raws) == 0 {
 		return badRequest("InvalidArgument", "the body holds no models")
 	}
+	if err := a.checkModelRefs(a.viewerOf(r.Context()), raws); err != nil {
+		return err
+	}
 	added, err := a.pipe.PutModels(r.Context(), raws)
 	if err != nil {
 		return err
@@ -228,4 +231,47 @@ func definedIn(iface *dtdl.Interface, name string) string {
 		return ""
 	}
 	return walk(iface)
+}
+
+// checkModelRefs refuses a batch of models that names (extends, uses as a
+// schema or targets) a stored model the principal does not see, as if it
+// were not uploaded: a model of another org is not disclosed, nor built
+// upon.
+func (a *API) checkModelRefs(v viewer, raws []json.RawMessage) error {
+	if v.all {
+		return nil
+	}
+	all := a.pipe.Models().All
+	var walk func(x any) string
+	walk = func(x any) string {
+		switch x := x.(type) {
+		case string:
+			if m, ok := all[x]; ok && !v.model(m) {
+				return x
+			}
+		case []any:
+			for _, e := range x {
+				if id := walk(e); id != "" {
+					return id
+				}
+			}
+		case map[string]any:
+			for _, e := range x {
+				if id := walk(e); id != "" {
+					return id
+				}
+			}
+		}
+		return ""
+	}
+	for i, raw := range raws {
+		var doc any
+		if json.Unmarshal(raw, &doc) != nil {
+			continue // the pipeline says what is wrong with it
+		}
+		if id := walk(doc); id != "" {
+			return badRequest("ModelNotFound", "models[%d]: model %s is not uploaded; upload it with POST /models first", i, id)
+		}
+	}
+	return nil
 }

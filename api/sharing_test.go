@@ -218,6 +218,10 @@ func TestTenantIsolation(t *testing.T) {
 	if len(models) != 1 || models[0].(map[string]any)["id"] != "dtmi:globex:Site;1" {
 		t.Errorf("globex's models = %v", models)
 	}
+	// A model of globex may not build on one of acme's.
+	if st, _, raw := tn.do("globex/admin", "POST", "/models", `[{"@context":"dtmi:dtdl:context;3","@id":"dtmi:globex:Sub;1","@type":"Interface","extends":"dtmi:test:Asset;1"}]`); st != 400 || !strings.Contains(raw, "ModelNotFound") {
+		t.Errorf("a model extending a hidden one = %d %s", st, raw)
+	}
 	// A twin of a model globex does not see is as if the model were missing.
 	if st, m, raw := tn.do("globex/writer", "PUT", "/digitaltwins/g9", map[string]any{"$metadata": map[string]any{"$model": "dtmi:test:Owner;1"}, "name": "x"}); st != 400 || m["error"].(map[string]any)["code"] != "ModelNotFound" {
 		t.Errorf("create with a hidden model = %d %s", st, raw)
