@@ -204,6 +204,10 @@ func LooksLikeEnvelope(b []byte) bool {
 	if len(b) == 0 || b[0] != '{' {
 		return false
 	}
+	// Most bodies are twins and telemetry: rule them out without parsing.
+	if !bytes.Contains(b, []byte(`"payloadType"`)) || !bytes.Contains(b, []byte(`"signatures"`)) {
+		return false
+	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(b, &m) != nil || len(m) != 3 {
 		return false
