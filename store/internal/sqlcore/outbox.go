@@ -165,9 +165,24 @@ func (c *Core) PendingRecords(ctx context.Context, q Conn, after int64, limit in
 		return nil, err
 	}
 	rows.Close()
+	// A twin's org is the same in all its versions unless it was deleted
+	// and created again by another org, so one look-up per twin serves
+	// the telemetry records of a page (a page of a connector's backlog
+	// holds thousands of one twin's).
+	orgs := map[string]string{}
 	for i := range out {
-		if err := c.lookUpOrg(ctx, q, &out[i]); err != nil {
+		r := &out[i]
+		if r.Kind == store.KindTelemetry {
+			if org, ok := orgs[r.Subject]; ok {
+				r.Org = org
+				continue
+			}
+		}
+		if err := c.lookUpOrg(ctx, q, r); err != nil {
 			return nil, err
+		}
+		if r.Kind == store.KindTelemetry {
+			orgs[r.Subject] = r.Org
 		}
 	}
 	return out, nil
