@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"lodestone/store"
@@ -63,7 +64,12 @@ func (a *API) verifySigned(w http.ResponseWriter, r *http.Request, pattern strin
 	if mt != dsse.MediaType {
 		limit = a.opts.MaxBodyBytes
 	}
-	body, err := readBody(w, r, limit)
+	// Not readBody: the media type is the handler's to check, against the
+	// payload's type when the body is an envelope.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return r, &Error{Status: http.StatusRequestTimeout, Code: "RequestTimeout", Message: "the request body did not arrive within the server's read timeout", Err: err}
+	}
 	if err != nil {
 		return r, err
 	}

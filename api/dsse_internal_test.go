@@ -309,3 +309,27 @@ func TestSigningAcrossOrgs(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsignedBodiesUntouched: what the handlers answer about a body's
+// media type and size is theirs, not the signature check's.
+func TestUnsignedBodiesUntouched(t *testing.T) {
+	a := newSignedAPI(t)
+	if got := call(a, "POST", "/models", "application/json", []byte(signedModel)); got.status != 201 {
+		t.Fatal(got.body)
+	}
+	twinBody := `{"$metadata":{"$model":"dtmi:test:Meter;1"},"reading":1.5}`
+	for _, tt := range []struct {
+		name, ct, body string
+		want           int
+		says           string
+	}{
+		{"xml", "application/xml", twinBody, 415, "application/json"},
+		{"too large", "application/json", `{"$metadata":{"$model":"dtmi:test:Meter;1"},"x":"` + strings.Repeat("a", 2<<20) + `"}`, 413, "larger than"},
+		{"json", "application/json", twinBody, 200, `"reading":1.5`},
+	} {
+		got := call(a, "PUT", "/digitaltwins/u1", tt.ct, []byte(tt.body))
+		if got.status != tt.want || !strings.Contains(got.body, tt.says) {
+			t.Errorf("%s: %d %.300s, want %d saying %q", tt.name, got.status, got.body, tt.want, tt.says)
+		}
+	}
+}
