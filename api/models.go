@@ -25,7 +25,7 @@ func (a *API) modelRoutes() []Route {
 // modelData converts a stored model to ADT's ModelData, with the DTDL
 // document when full is set.
 func modelData(m twin.Model, full bool) ModelData {
-	d := ModelData{ID: m.ID, UploadTime: m.UploadTime, Decommissioned: m.Decommissioned}
+	d := ModelData{ID: m.ID, UploadTime: m.UploadTime, Decommissioned: m.Decommissioned, Org: m.Org}
 	d.DisplayName, d.Description = pipeline.ModelStrings(m.DTDL)
 	if full {
 		d.Model = m.DTDL

@@ -215,7 +215,7 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("a1 changed: %v", got)
 	}
 	models := tn.must("globex/reader", "GET", "/models", nil, 200)["value"].([]any)
-	if len(models) != 1 || models[0].(map[string]any)["id"] != "dtmi:globex:Site;1" {
+	if len(models) != 1 || models[0].(map[string]any)["id"] != "dtmi:globex:Site;1" || models[0].(map[string]any)["org"] != "globex" {
 		t.Errorf("globex's models = %v", models)
 	}
 	// A model of globex may not build on one of acme's.

@@ -17,6 +17,9 @@ type ModelData struct {
 	UploadTime     time.Time         `json:"uploadTime"`
 	Decommissioned bool              `json:"decommissioned"`
 	Model          json.RawMessage   `json:"model,omitempty"`
+	// Org is the org that owns the model (uploaded it); absent for
+	// models uploaded without --auth. Not in ADT's ModelData.
+	Org string `json:"org,omitempty"`
 }
 
 // ModelList is a page of models.
