@@ -82,6 +82,11 @@ func TestClassOf(t *testing.T) {
 		{"DELETE", "/anything/new", auth.Write},
 		{"GET", "/anything/new", auth.Read},
 		{"POST", "/models", auth.Manage},
+		{"POST", "/keys", auth.Manage},
+		{"DELETE", "/keys/{id}", auth.Manage},
+		{"GET", "/keys", auth.Read},
+		{"PUT", "/models/{id}/signatures", auth.Manage},
+		{"GET", "/models/{id}/signatures", auth.Read},
 	}
 	for _, tt := range tests {
 		if got := auth.ClassOf(tt.method, tt.pattern); got != tt.want {
