@@ -956,3 +956,48 @@ func TestIsolationImport(t *testing.T) {
 	}
 	e.mustDo("GET", "/digitaltwins/g-2", nil, 404, acme...)
 }
+
+// TestIsolationGraphNetwork: stress tests and scenario runs on the twin
+// graph are built from what the principal sees: another org's facility
+// is in its own org's network and in no one else's.
+func TestIsolationGraphNetwork(t *testing.T) {
+	dir := t.TempDir()
+	e := startTenantServer(t, dir, "", false, func(o *server.Options) { o.LoadDemo = true })
+	mine := e.mustDo("GET", "/digitaltwins/mine-cn", nil, 200).json(t)
+	out := e.mustDo("GET", "/digitaltwins/mine-cn/relationships", nil, 200).json(t)
+	stopServer(t, e)
+	e = startTenantServer(t, dir, "", true)
+	t.Cleanup(func() { stopServer(t, e) })
+	acme, globex := bearer("acme", auth.Admin), bearer("globex", auth.Admin)
+	// acme's own mine, a copy of the world's, supplying what it supplies.
+	body := map[string]any{}
+	for k, v := range mine {
+		if !strings.HasPrefix(k, "$") || k == "$metadata" {
+			body[k] = v
+		}
+	}
+	body["$metadata"] = map[string]any{"$model": tql.TwinModel(mine)}
+	e.mustDo("PUT", "/digitaltwins/acme-secret-mine", body, 200, acme...)
+	for i, rel := range out["value"].([]any) {
+		r := rel.(map[string]any)
+		rb := map[string]any{"$targetId": r["$targetId"], "$relationshipName": r["$relationshipName"]}
+		for k, v := range r {
+			if !strings.HasPrefix(k, "$") {
+				rb[k] = v
+			}
+		}
+		e.mustDo("PUT", fmt.Sprintf("/digitaltwins/acme-secret-mine/relationships/acme-r%d", i), rb, 200, acme...)
+	}
+	for _, c := range []struct {
+		hdr  []string
+		want bool
+	}{{acme, true}, {globex, false}} {
+		stress := e.mustDo("POST", "/scenarios/stress", map[string]any{"ttrPeriods": 120}, 200, c.hdr...)
+		run := e.mustDo("POST", "/scenarios", map[string]any{"graph": true, "days": 10}, 201, c.hdr...)
+		for what, b := range map[string][]byte{"stress": stress.body, "run": run.body} {
+			if has := strings.Contains(string(b), "acme-secret-mine"); has != c.want {
+				t.Errorf("%s %s: acme-secret-mine in the network = %v, want %v", c.hdr[1], what, has, c.want)
+			}
+		}
+	}
+}

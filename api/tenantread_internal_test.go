@@ -71,3 +71,45 @@ func TestOrgScopedEqualsView(t *testing.T) {
 		t.Error("an org name that needs quoting was rewritten")
 	}
 }
+
+// FuzzFilterPatch: filtering the JSON Patch of an event never panics, and
+// keeps only operations of the input whose paths name visible
+// properties.
+func FuzzFilterPatch(f *testing.F) {
+	f.Add([]byte(`[{"op":"replace","path":"/secret","value":1},{"op":"add","path":"/name","value":"x"}]`))
+	f.Add([]byte(`[{"op":"move","from":"/secret","path":"/name"},{"op":"remove","path":"/$metadata/name"}]`))
+	f.Add([]byte(`[{"op":"add","path":"/a~1b/c","value":{}}]`))
+	f.Add([]byte(`{"not":"a patch"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		visible := func(name string) bool { return name == "name" || name == "a/b" }
+		out, ok := filterPatch(data, visible)
+		if !ok {
+			return
+		}
+		var in, kept []map[string]any
+		if json.Unmarshal(data, &in) != nil {
+			t.Fatalf("kept %s of input that is no patch", out)
+		}
+		if err := json.Unmarshal(out, &kept); err != nil || len(kept) == 0 || len(kept) > len(in) {
+			t.Fatalf("kept %s of %s", out, data)
+		}
+		for _, op := range kept {
+			for _, k := range []string{"path", "from"} {
+				if p, has := op[k].(string); has && !visible(patchProperty(p)) {
+					t.Fatalf("kept %v, whose %s names a hidden property", op, k)
+				}
+			}
+		}
+	})
+}
+
+func TestPatchProperty(t *testing.T) {
+	for _, c := range []struct{ ptr, want string }{
+		{"/name", "name"}, {"/name/sub", "name"}, {"/$metadata/name/lastUpdateTime", "name"},
+		{"/$metadata/$model", ""}, {"/$dtId", ""}, {"/a~1b", "a/b"}, {"/t~0x", "t~x"}, {"", ""},
+	} {
+		if got := patchProperty(c.ptr); got != c.want {
+			t.Errorf("patchProperty(%q) = %q, want %q", c.ptr, got, c.want)
+		}
+	}
+}
