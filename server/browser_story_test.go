@@ -294,3 +294,30 @@ func postJSON(t *testing.T, u string, body []byte, v any) {
 		t.Fatalf("POST %s: %v", u, err)
 	}
 }
+
+// TestStoryInBrowserWithTenants: on lodestone demo --tenants the story
+// runs for the demo's admin, whose token the dashboard's token box holds.
+func TestStoryInBrowserWithTenants(t *testing.T) {
+	ctx := browser(t)
+	dir := t.TempDir()
+	authFile, toks, err := server.DemoAuth(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := writeKey(t, t.TempDir())
+	s := startServer(t, func(o *server.Options) {
+		o.DataDir, o.LoadDemo, o.Auth, o.LogKey = dir, true, authFile, key
+	})
+	admin := ""
+	for _, k := range toks {
+		if k.Subject == "demo-admin" {
+			admin = k.Token
+		}
+	}
+	go_(t, ctx, s.URL()+"/#/")
+	eval[bool](t, ctx, fmt.Sprintf(`(sessionStorage.setItem("lodestone.token", %s), true)`, jsString(admin)))
+	nums := storyNumbers(t, ctx, s.URL())
+	if nums["verify-ok"] != "true" || nums["alarm-kind"] != "sensor_drift" {
+		t.Errorf("story numbers for the demo's admin: %v", nums)
+	}
+}

@@ -267,3 +267,22 @@ func startDemoIn(t *testing.T, ctx context.Context, bin, dir, dataDir string, ar
 	}
 	return ""
 }
+
+// FuzzTutorialSteps: the tutorial's parser never panics, and every step
+// it returns has a command line.
+func FuzzTutorialSteps(f *testing.F) {
+	f.Add("```sh\nlodestone version\n# expect: lodestone\n```\n")
+	f.Add("```sh demo\ngo run ./cmd/lodestone demo\n```\n")
+	f.Add("```sh\ncat > f <<'EOF'\nx\nEOF\na \\\nb\n# expect-not: y\n```\n```json\n{}\n```\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		steps, err := tutorialSteps(doc)
+		if err != nil {
+			return
+		}
+		for _, s := range steps {
+			if strings.TrimSpace(s.line) == "" {
+				t.Fatalf("empty step from %q", doc)
+			}
+		}
+	})
+}
