@@ -64,3 +64,39 @@ func BenchmarkFilterStep(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMHE is one moving-horizon estimate of the 60-stage × 4-component
+// cascade over a 1 h window (10 steps of 0.1 h, four readings each), from
+// the filter's checkpoint at the window's start.
+func BenchmarkMHE(b *testing.B) {
+	ctx := context.Background()
+	spec, err := estimate.ParseSpec([]byte(benchSpec()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := spec.Case()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := estimate.New(ctx, c.Cascade.Problem, c.Sensors, &estimate.Options{MaxStep: 0.1, Horizon: 1.5})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for k := 1; k <= 12; k++ {
+		for j, s := range c.Sensors {
+			v := f.Stepper().State(nil)[f.Stepper().Index(s.Stage, s.Comp)]
+			if _, err := f.Add(ctx, estimate.Measurement{T: float64(k) / 10, Sensor: j, Value: v * 1.01}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var it int
+	for b.Loop() {
+		r, err := f.MHE(ctx, &estimate.MHEOptions{Window: 1, Iterations: 5})
+		if err != nil {
+			b.Fatal(err)
+		}
+		it = r.Iterations
+	}
+	b.ReportMetric(float64(it), "iterations")
+}
