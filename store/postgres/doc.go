@@ -36,8 +36,8 @@
 //
 // # Connections
 //
-// Each DB has one writer connection, owned by a writer goroutine that
-// group-commits: the writes queued while a transaction ran are applied in
+// Each DB has one writer connection, owned by a writer goroutine, and one
+// for blind writes (see "Blind writes"). The writer group-commits: the writes queued while a transaction ran are applied in
 // the next one, each in its own savepoint (a failing write rolls back alone)
 // and with its own transaction time, and all are acknowledged after the one
 // commit. An acknowledged write is committed with the server's
@@ -85,6 +85,25 @@
 // and its source twin, and for a put its target twin. DeleteTwin names its twin but does not read
 // ahead: it checks for relationships to its twin, which an earlier write
 // may change without naming it. AckRecords names the outbox alone.
+//
+// # Blind writes
+//
+// A group of the writer holds the clock row's lock across a round trip and
+// the writer's own work on its writes. The commonest twin writes need no
+// decision of this process between their read and their write: a create
+// (PutTwin with If-None-Match), a put without conditions, and
+// PatchTwinFrom. They are encoded by their caller, with a sentinel time
+// where the transaction time goes, and a blind writer (blind.go), with a
+// connection of its own, sends a group of them as one batch: BEGIN, the
+// clock's tick, one statement that checks each write's conditions against
+// the state under the lock, writes those that pass (the statement puts the
+// transaction time in place of the sentinel) and returns every write's
+// state, and COMMIT. The lock is then held only while the server runs the
+// batch. Each write's outcome is decided again from the returned state by
+// the checks the writer's path uses, with the same errors. Writes with
+// If-Match, data that holds the sentinel, a patch that does not apply or
+// touches a component, and the writes of a group whose statement fails
+// (rolled back whole) go through the writer instead.
 //
 // # Schema
 //

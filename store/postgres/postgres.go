@@ -53,6 +53,11 @@ type DB struct {
 	closer sync.Once
 
 	stats writerStats // counters of WriterStats
+
+	blind       chan *blindOp  // blind writes for the blind writers (blind.go)
+	blindWG     sync.WaitGroup // the blind writer goroutines
+	blindExited chan struct{}  // closed when they have all returned
+	noBlind     bool           // every write goes through the writer (tests of the writer)
 }
 
 // WriterStats counts the work of a DB's writer since Open, for tests and
@@ -137,7 +142,8 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	// One writer connection, held by the writer goroutine while writes
 	// wait (writes are serialised by the clock row anyway: see the package
 	// documentation), and one for the rest (ANALYZE after an import).
-	wcfg.MaxConns = 2
+	// The blind writers (blind.go) have a connection each.
+	wcfg.MaxConns = 2 + blindWriters
 	wcfg.MinConns = 0
 	wcfg.AfterConnect = prepareControl
 
@@ -156,6 +162,16 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	db.stop = make(chan struct{})
 	db.exited = make(chan struct{})
 	go db.writer()
+	db.blind = make(chan *blindOp, 4*maxGroup)
+	db.blindExited = make(chan struct{})
+	db.blindWG.Add(blindWriters)
+	for range blindWriters {
+		go db.blindWriter()
+	}
+	go func() {
+		db.blindWG.Wait()
+		close(db.blindExited)
+	}()
 	return db, nil
 }
 
@@ -167,6 +183,7 @@ func (db *DB) Schema() string { return db.schema }
 func (db *DB) Close() error {
 	db.closer.Do(func() { close(db.stop) })
 	<-db.exited
+	<-db.blindExited
 	err := db.rdb.Close()
 	db.r.Close()
 	db.w.Close()

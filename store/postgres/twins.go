@@ -186,6 +186,12 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 	if t.Metadata.Model == "" {
 		return twin.Twin{}, fmt.Errorf("postgres: put twin %q: empty $model: %w", t.ID, store.ErrInvalid)
 	}
+	if out, err := db.putBlind(ctx, t, cond); !errors.Is(err, errBlindFallback) {
+		if err != nil {
+			return twin.Twin{}, fmt.Errorf("postgres: put twin %q: %w", t.ID, err)
+		}
+		return out, nil
+	}
 	var out twin.Twin
 	var rec store.Record
 	args := []any{string(t.ID), t.Metadata.Model}
@@ -368,6 +374,12 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, c
 	pj, err := json.Marshal(p)
 	if err != nil {
 		return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w: %w", base.ID, store.ErrInvalid, err)
+	}
+	if out, err := db.patchBlind(ctx, base, p, pj, cond); !errors.Is(err, errBlindFallback) {
+		if err != nil {
+			return twin.Twin{}, fmt.Errorf("postgres: patch twin %q: %w", base.ID, err)
+		}
+		return out, nil
 	}
 	var out twin.Twin
 	var rec store.Record

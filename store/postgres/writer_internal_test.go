@@ -56,6 +56,8 @@ func openWriterTest(t *testing.T) *DB {
 	}
 	db.closer.Do(func() { close(db.stop) })
 	<-db.exited
+	<-db.blindExited
+	db.noBlind = true // the tests run the writer's groups themselves
 	return db
 }
 
