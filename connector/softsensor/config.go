@@ -43,6 +43,9 @@ type Spec struct {
 	Alarm       *estimate.SpecAlarm `json:"alarm,omitempty"`
 	Noise       *estimate.SpecNoise `json:"noise,omitempty"`
 	MaxStepH    *float64            `json:"max_step_h,omitempty"`
+	// MHE, when set, adds the moving-horizon estimate over the last
+	// window_h to every write (property "mhe").
+	MHE *estimate.SpecMHE `json:"mhe,omitempty"`
 
 	c *estimate.Case // checked by DecodeConfig
 }
@@ -116,7 +119,7 @@ func (s *Spec) check(f string) error {
 	if s.WriteIntervalS == 0 {
 		s.WriteIntervalS = 60
 	}
-	es := estimate.Spec{Cascade: s.Cascade, Alarm: s.Alarm, Noise: s.Noise, MaxStepH: s.MaxStepH}
+	es := estimate.Spec{Cascade: s.Cascade, Alarm: s.Alarm, Noise: s.Noise, MaxStepH: s.MaxStepH, MHE: s.MHE}
 	for j, sen := range s.Sensors {
 		g := fmt.Sprintf("%s.sensors[%d].source", f, j)
 		src := sen.Source
@@ -148,6 +151,9 @@ func (s *Spec) check(f string) error {
 	// The filter keeps checkpoints over this horizon: a lab assay arrives
 	// its delay late, any reading up to ReorderH behind the newest.
 	c.Options.Horizon = max(s.ReorderH, 2*delay)
+	if c.MHE != nil {
+		c.Options.Horizon = max(c.Options.Horizon, c.MHE.Window) // the window starts at a checkpoint
+	}
 	s.c = c
 	return nil
 }

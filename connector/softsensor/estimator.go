@@ -580,6 +580,11 @@ func (e *Estimator) write(ctx context.Context) {
 		"certified": e.f.Certified(), "stages": stages, "theta": theta,
 		"alarmCount": e.alarmSeq,
 	}
+	if e.c.MHE != nil {
+		if m := e.mhe(ctx); m != nil {
+			props["mhe"] = m
+		}
+	}
 	if a := e.lastAlarm; a != nil {
 		la := map[string]any{"kind": string(a.Kind), "timeH": a.TH, "at": a.Time.Format(time.RFC3339Nano)}
 		if a.Sensor != "" {
@@ -608,6 +613,25 @@ func (e *Estimator) write(ctx context.Context) {
 	}
 	e.lastWrite = est.T
 	e.count(func(s *Status) { s.Writes++ })
+}
+
+// mhe is the moving-horizon estimate for the twin, or nil while the data
+// are shorter than its window (or it fails: then lastError says why).
+func (e *Estimator) mhe(ctx context.Context) map[string]any {
+	r, err := e.f.MHE(context.WithoutCancel(ctx), e.c.MHE)
+	if errors.Is(err, estimate.ErrNoWindow) {
+		return nil
+	}
+	if err != nil {
+		e.fail(fmt.Errorf("mhe: %w", err))
+		return nil
+	}
+	stages := make([]any, len(r.Aqueous))
+	for k := range r.Aqueous {
+		stages[k] = map[string]any{"stage": k + 1, "aqueousMgPerL": e.c.Stage(r.Aqueous[k]), "organicMgPerL": e.c.Stage(r.Organic[k])}
+	}
+	return map[string]any{"timeH": r.T, "windowStartH": r.Start, "measurements": r.Measurements, "cost": r.Cost,
+		"priorCost": r.Prior, "bound": r.Bound, "stages": stages}
 }
 
 func (e *Estimator) count(f func(*Status)) {

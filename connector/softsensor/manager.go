@@ -132,6 +132,9 @@ func CheckSources(ctx context.Context, field string, spec Spec, pipe *pipeline.P
 		return fmt.Errorf("%s.twin: %w", field, err)
 	}
 	for _, p := range writes {
+		if p == "mhe" && spec.MHE == nil {
+			continue
+		}
 		if iface.Property(p) == nil {
 			return fmt.Errorf("%s.twin: the model %s of twin %s has no property %q (use %s or a model that extends it)", field, t.Metadata.Model, spec.Twin, p, Model)
 		}
@@ -140,4 +143,4 @@ func CheckSources(ctx context.Context, field string, spec Spec, pipe *pipeline.P
 }
 
 // writes are the properties an estimator writes to its twin.
-var writes = []string{"estimator", "timeH", "estimatedAt", "certified", "stages", "theta", "alarmCount", "lastAlarm"}
+var writes = []string{"estimator", "timeH", "estimatedAt", "certified", "stages", "theta", "alarmCount", "lastAlarm", "mhe"}

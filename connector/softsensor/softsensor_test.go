@@ -348,6 +348,14 @@ func TestLiveClean(t *testing.T) {
 	if th, _ := tw.Properties["timeH"].(float64); th < hours-0.1-1e-9 {
 		t.Errorf("timeH %v, want %v", th, hours)
 	}
+	// The moving-horizon estimate of the last hour, with the estimates.
+	mhe, _ := tw.Properties["mhe"].(map[string]any)
+	mstages, _ := mhe["stages"].([]any)
+	cost, _ := mhe["cost"].(float64)
+	prior, _ := mhe["priorCost"].(float64)
+	if n, _ := mhe["measurements"].(float64); len(mstages) != 8 || cost > prior || n == 0 {
+		t.Errorf("mhe on the twin: %v", mhe)
+	}
 	s1, _ := stages[0].(map[string]any)
 	aq, _ := s1["aqueousMgPerL"].(map[string]any)
 	if nd, _ := aq["Nd"].(float64); nd < 5000 || nd > 15000 {
