@@ -133,6 +133,9 @@ func TestScenarioRuns(t *testing.T) {
 	json.Unmarshal(e.mustDo("GET", "/scenarios", nil, 200).body, &list)
 	var ids []string
 	for _, r := range list.Value {
+		if strings.HasSuffix(r.Name, "(demo)") {
+			continue // the demo world's stored run (server/demo.go)
+		}
 		ids = append(ids, r.ID)
 		if r.Result != nil || r.Scenario != nil {
 			t.Errorf("list entry %s carries its result", r.ID)
