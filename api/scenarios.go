@@ -286,6 +286,9 @@ type scenarioRunner struct {
 	// dispatches), for the limits and for cancellation.
 	limits  StudyOptions
 	studies map[string]*liveStudy
+	// shared counts the studies in the store, over every server
+	// (studies_shared.go).
+	shared *sharedStudies
 }
 
 // liveStudy is a study under way in this process.
@@ -302,7 +305,8 @@ type liveStudy struct {
 func (a *API) supplyRoutes() []Route {
 	s := &scenarioRunner{a: a, runs: scenario.New(runTwins{a}), live: map[string]*ScenarioProgress{}, changed: make(chan struct{}),
 		limits: a.opts.Studies.withDefaults(), studies: map[string]*liveStudy{}}
-	a.goBackground(s.recoverInterrupted)
+	s.shared = newSharedStudies(a)
+	a.goBackground(s.recoverShared) // studies_shared.go: resume interrupted studies, renew leases
 	return []Route{
 		{Pattern: "POST /scenarios", Handler: s.post, Summary: "Run a supply SCENARIO (on the twin graph's network with \"graph\": true, as of \"asOf\"); runs > 1 is a Monte Carlo study in the background; the run is stored as a ScenarioRun twin", Body: "ScenarioRequest", Response: "ScenarioRun"},
 		{Pattern: "GET /scenarios", Handler: s.list, Summary: "Stored scenario runs, newest first (without their results)", Response: "ScenarioRunList"},
@@ -909,44 +913,17 @@ func principalKey(ctx context.Context) string {
 	return "anonymous"
 }
 
-// admit reserves a place for a study of runs replications, or refuses it:
-// 400 when the study alone is over the limit of queued runs, 429 with
+// admit reserves a place for a study of runs replications, counted in
+// the store over every server (studies_shared.go), or refuses it: 400
+// when the study alone is over the limit of queued runs, 429 with
 // Retry-After when the studies under way leave no room.
 func (s *scenarioRunner) admit(ctx context.Context, id string, runs int, cost StudyCost) (*liveStudy, error) {
-	lim := s.limits
-	if runs > lim.MaxQueuedRuns {
-		return nil, &Error{Status: http.StatusBadRequest, Code: "StudyTooLarge", Message: fmt.Sprintf("runs: %d is over the limit of queued runs (studies.max-queued-runs %d)", runs, lim.MaxQueuedRuns),
-			Details: []ErrorDetail{{Message: "over studies.max-queued-runs", Path: "runs", Rule: "studies.max-queued-runs"}}}
-	}
-	who := principalKey(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	mine, queued := 0, 0
-	for _, st := range s.studies {
-		queued += st.runs
-		if st.principal == who {
-			mine++
-		}
-	}
-	refuse := func(rule, msg string) error {
-		return &Error{Status: http.StatusTooManyRequests, Code: "TooManyStudies", Message: msg + fmt.Sprintf("; this study would cost %d node-days (%d runs × %d days × %d nodes); retry later", cost.NodeDays, cost.Runs, cost.Days, cost.Nodes),
-			Details: []ErrorDetail{{Message: msg, Rule: rule}}, RetryAfter: lim.RetryAfter}
-	}
-	switch {
-	case len(s.studies) >= lim.MaxConcurrent:
-		return nil, refuse("studies.max-concurrent", fmt.Sprintf("%d studies are under way, the limit (studies.max-concurrent)", lim.MaxConcurrent))
-	case mine >= lim.MaxPerPrincipal:
-		return nil, refuse("studies.max-per-principal", fmt.Sprintf("principal %s has %d studies under way, the limit (studies.max-per-principal)", who, lim.MaxPerPrincipal))
-	case queued+runs > lim.MaxQueuedRuns:
-		return nil, refuse("studies.max-queued-runs", fmt.Sprintf("%d runs are under way and %d more would pass the limit of %d (studies.max-queued-runs)", queued, runs, lim.MaxQueuedRuns))
-	}
-	st := &liveStudy{principal: who, runs: runs, cancel: func() {}, ended: make(chan struct{})}
-	s.studies[id] = st
-	return st, nil
+	return s.admitShared(ctx, id, runs, cost)
 }
 
 // release frees a study's place.
 func (s *scenarioRunner) release(id string) {
+	s.releaseShared(id) // studies_shared.go
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.studies, id)
@@ -1005,39 +982,6 @@ func (s *scenarioRunner) cancel(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// recoverInterrupted marks failed the studies a crash left running: a study runs in
-// the process that admitted it, so at start none of this process's is
-// under way. With several servers on one store, a study another server
-// runs at this moment is marked failed too (its own end overwrites it).
-func (s *scenarioRunner) recoverInterrupted(ctx context.Context) {
-	started := s.a.now()
-	snap, err := s.a.opts.Store.Snapshot(ctx, time.Time{})
-	if err != nil {
-		s.a.log.Error("scenario runs at start", "err", err)
-		return
-	}
-	for _, t := range snap.Twins {
-		run, err := scenario.Decode(t)
-		if err != nil || run.Status != scenario.Running || run.Runs <= 1 || !run.CreatedAt.Before(started) {
-			continue
-		}
-		s.mu.Lock()
-		live := s.studies[string(run.ID)] != nil
-		s.mu.Unlock()
-		if live {
-			continue
-		}
-		now := s.a.now().UTC()
-		if _, err := s.runs.Update(ctx, run.ID, func(stored *scenario.Run) error {
-			if stored.Status != scenario.Running {
-				return nil
-			}
-			stored.Status, stored.Error, stored.CompletedAt = scenario.Failed, InterruptedError, &now
-			return nil
-		}); err != nil {
-			s.a.log.Error("mark an interrupted study failed", "run_id", run.ID, "err", err)
-			continue
-		}
-		s.a.log.Warn("study interrupted by a stop of the server marked failed", "run_id", run.ID)
-	}
-}
+// The studies a crash left running are resumed from their stored
+// scenario and seed, or marked failed, by recoverShared
+// (studies_shared.go).

@@ -142,35 +142,51 @@ func TestStudyOverLimit(t *testing.T) {
 }
 
 // TestStudyInterrupted: a study stored as running when the server stops
-// without recording its end (a crash) is marked failed at the next start.
+// without recording its end (a crash) is resumed at the next start from
+// its stored scenario and seed, and ends with the bits of an
+// uninterrupted study (server/studies_test.go checks the bits after a
+// kill -9); without a stored scenario it is marked failed.
 func TestStudyInterrupted(t *testing.T) {
-	dir := t.TempDir()
-	s := startStudies(t, dir, nil)
-	e := &env{t: t, srv: s, url: s.URL()}
-	run := postRun(t, e, studyDoc(t, 0, 30), 201)
-	e.mustDo("PATCH", "/digitaltwins/"+run.ID, []map[string]any{
-		{"op": "replace", "path": "/status", "value": "running"}, {"op": "replace", "path": "/runs", "value": 500},
-		{"op": "remove", "path": "/completedAt"}}, 204)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s2 := startStudies(t, dir, nil)
-	e2 := &env{t: t, srv: s2, url: s2.URL()}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var got api.ScenarioRun
-		json.Unmarshal(e2.mustDo("GET", "/scenarios/"+run.ID, nil, 200).body, &got)
-		if got.Status == api.RunFailed {
-			if got.Error != api.InterruptedError {
-				t.Errorf("error %q, want %q", got.Error, api.InterruptedError)
+	for _, keep := range []bool{true, false} {
+		dir := t.TempDir()
+		s := startStudies(t, dir, nil)
+		e := &env{t: t, srv: s, url: s.URL()}
+		run := postRun(t, e, studyDoc(t, 0, 30), 201)
+		ops := []map[string]any{
+			{"op": "replace", "path": "/status", "value": "running"}, {"op": "replace", "path": "/runs", "value": 500},
+			{"op": "remove", "path": "/completedAt"}}
+		if !keep {
+			ops = append(ops, map[string]any{"op": "remove", "path": "/scenarioJson"})
+		}
+		e.mustDo("PATCH", "/digitaltwins/"+run.ID, ops, 204)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s2 := startStudies(t, dir, nil)
+		e2 := &env{t: t, srv: s2, url: s2.URL()}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			var got api.ScenarioRun
+			json.Unmarshal(e2.mustDo("GET", "/scenarios/"+run.ID, nil, 200).body, &got)
+			if keep && got.Status == api.RunDone {
+				var res struct{ Runs int }
+				if err := json.Unmarshal(got.Result, &res); err != nil || res.Runs != 500 {
+					t.Errorf("the resumed study's result: %v, %d runs", err, res.Runs)
+				}
+				break
 			}
-			return
+			if !keep && got.Status == api.RunFailed {
+				if got.Error != api.InterruptedError {
+					t.Errorf("error %q, want %q", got.Error, api.InterruptedError)
+				}
+				break
+			}
+			if got.Status != api.RunRunning || time.Now().After(deadline) {
+				t.Fatalf("scenario kept %v: after a restart the interrupted study is %s (%s)", keep, got.Status, got.Error)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after a restart the interrupted study is still %s", got.Status)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
