@@ -291,6 +291,8 @@ func (a *API) putProposal(ctx context.Context, pr *governance.Proposal, cond sto
 	return a.opts.Store.PutDoc(ctx, store.Doc{Kind: docProposal, ID: pr.ID, Body: b}, cond)
 }
 
+// getProposal reads a proposal of the principal's org: another org's is
+// not found, as its other things are.
 func (a *API) getProposal(ctx context.Context, id string) (*governance.Proposal, store.Doc, error) {
 	d, err := a.opts.Store.GetDoc(ctx, docProposal, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -302,6 +304,9 @@ func (a *API) getProposal(ctx context.Context, id string) (*governance.Proposal,
 	var pr governance.Proposal
 	if err := json.Unmarshal(d.Body, &pr); err != nil {
 		return nil, d, fmt.Errorf("proposal %s: %w", id, err)
+	}
+	if pr.Org != govPrincipal(ctx).Org {
+		return nil, d, notFound("ProposalNotFound", "there is no proposal %s", id)
 	}
 	return &pr, d, nil
 }
@@ -315,13 +320,14 @@ func (a *API) govProposals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	org := govPrincipal(r.Context()).Org
 	out := GovernanceProposalList{Proposals: []governance.Proposal{}}
 	for _, d := range docs {
 		var pr governance.Proposal
 		if err := json.Unmarshal(d.Body, &pr); err != nil {
 			return fmt.Errorf("proposal %s: %w", d.ID, err)
 		}
-		if status == "" || pr.Status == status {
+		if (status == "" || pr.Status == status) && pr.Org == org {
 			out.Proposals = append(out.Proposals, pr)
 		}
 	}
@@ -536,18 +542,23 @@ func (a *API) evidence(ctx context.Context, s governance.Subject) []governance.E
 	return out
 }
 
+// listVersions lists the versions of the principal's org. Versions are
+// numbered across orgs: another org's numbers are gaps.
 func (a *API) listVersions(ctx context.Context) ([]governance.Version, error) {
 	docs, err := a.opts.Store.ListDocs(ctx, docVersion)
 	if err != nil {
 		return nil, err
 	}
+	org := govPrincipal(ctx).Org
 	out := []governance.Version{}
 	for _, d := range docs {
 		var v governance.Version
 		if err := json.Unmarshal(d.Body, &v); err != nil {
 			return nil, fmt.Errorf("version %s: %w", d.ID, err)
 		}
-		out = append(out, v)
+		if v.Org == org {
+			out = append(out, v)
+		}
 	}
 	return out, nil
 }
@@ -576,6 +587,9 @@ func (a *API) govVersion(w http.ResponseWriter, r *http.Request) error {
 	var v GovernanceVersionView
 	if err := json.Unmarshal(d.Body, &v.Version); err != nil {
 		return fmt.Errorf("version %d: %w", n, err)
+	}
+	if v.Org != govPrincipal(ctx).Org {
+		return notFound("VersionNotFound", "there is no version %d", n)
 	}
 	v.AsOfTime = v.Version.AsOf()
 	if err := a.versionState(ctx, &v); err != nil {

@@ -28,6 +28,8 @@ func govEnv(t *testing.T) (*secureEnv, func(who string) []string) {
 	for who, role := range people {
 		toks = append(toks, fmt.Sprintf(`{"token":"%s-token-0123456789","subject":%q,"org":"acme","roles":[%q]}`, who, who, role))
 	}
+	// An admin of another org sees none of acme's proposals and versions.
+	toks = append(toks, `{"token":"gina-token-0123456789","subject":"gina","org":"globex","roles":["admin"]}`)
 	// startSecure uploads the test models as its admin.
 	toks = append(toks, fmt.Sprintf(`{"token":%q,"subject":"admin-user","org":"acme","roles":["admin"]}`, roleTokens[auth.Admin]))
 	authFile := filepath.Join(dir, "auth.json")
@@ -214,6 +216,16 @@ func TestGovernance(t *testing.T) {
 	if len(list.Proposals) != 3 {
 		t.Errorf("applied proposals = %d, want 3", len(list.Proposals))
 	}
+
+	// Another org's admin: nothing of acme's workflow is there for it.
+	decodeInto(t, e.mustDo("GET", "/governance/proposals", nil, 200, as("gina")...), &list)
+	decodeInto(t, e.mustDo("GET", "/governance/versions", nil, 200, as("gina")...), &vs)
+	if len(list.Proposals) != 0 || len(vs.Versions) != 0 {
+		t.Errorf("another org lists %d proposals and %d versions, want none", len(list.Proposals), len(vs.Versions))
+	}
+	e.mustDo("GET", path, nil, 404, as("gina")...)
+	e.mustDo("POST", path+"/reviews", map[string]any{"verdict": "reject"}, 404, as("gina")...)
+	e.mustDo("GET", "/governance/versions/2", nil, 404, as("gina")...)
 }
 
 // TestGovernanceFailedApply: an approved change the pipeline refuses

@@ -130,6 +130,9 @@ func TestWorkflow(t *testing.T) {
 		{"approve without review", func() error { return pr.Approve(&c, admin, t0) }, ErrState},
 		{"author reviews", func() error { return pr.AddReview(writer, VerdictApprove, "", t0) }, ErrForbidden},
 		{"reader reviews", func() error { return pr.AddReview(reader, VerdictApprove, "", t0) }, ErrForbidden},
+		{"another org's writer reviews", func() error {
+			return pr.AddReview(Principal{Subject: "w2", Org: "globex", Writer: true}, VerdictApprove, "", t0)
+		}, ErrForbidden},
 		{"admin reviews", func() error { return pr.AddReview(admin, VerdictApprove, "", t0) }, nil},
 		{"approver's own review does not count", func() error { return pr.Approve(&c, admin, t0) }, ErrState},
 		{"second writer rejects", func() error { return pr.AddReview(writer2, VerdictReject, "source?", t0) }, nil},
@@ -139,6 +142,9 @@ func TestWorkflow(t *testing.T) {
 			return pr.Approve(&c, Principal{Subject: "w", Org: "acme", Writer: true, Admin: true}, t0)
 		}, ErrForbidden},
 		{"writer approves", func() error { return pr.Approve(&c, writer2, t0) }, ErrForbidden},
+		{"another org's admin approves", func() error {
+			return pr.Approve(&c, Principal{Subject: "a", Org: "globex", Writer: true, Admin: true}, t0)
+		}, ErrForbidden},
 		{"admin approves", func() error { return pr.Approve(&c, admin, t0) }, nil},
 		{"approve twice", func() error { return pr.Approve(&c, admin, t0) }, ErrState},
 		{"review after approval", func() error { return pr.AddReview(writer2, VerdictApprove, "", t0) }, ErrState},

@@ -167,8 +167,11 @@ type Review struct {
 
 // Proposal is a change on its way through the workflow.
 type Proposal struct {
-	ID         string    `json:"id"`
-	Author     string    `json:"author"` // Principal.Key
+	ID     string `json:"id"`
+	Author string `json:"author"` // Principal.Key
+	// Org is the author's org: only principals of that org see, review
+	// and approve the proposal.
+	Org        string    `json:"org,omitempty"`
 	Reason     string    `json:"reason"`
 	Change     Change    `json:"change"`
 	Subject    Subject   `json:"subject"`
@@ -195,7 +198,7 @@ func Propose(p Principal, id, reason string, c Change, now time.Time) (*Proposal
 	if err != nil {
 		return nil, err
 	}
-	return &Proposal{ID: id, Author: p.Key(), Reason: reason, Change: c, Subject: sub, Status: StatusOpen, Reviews: []Review{}, Created: now}, nil
+	return &Proposal{ID: id, Author: p.Key(), Org: p.Org, Reason: reason, Change: c, Subject: sub, Status: StatusOpen, Reviews: []Review{}, Created: now}, nil
 }
 
 // AddReview records p's verdict. Writers and admins review; the author may
@@ -204,6 +207,9 @@ func Propose(p Principal, id, reason string, c Change, now time.Time) (*Proposal
 func (pr *Proposal) AddReview(p Principal, verdict, comment string, now time.Time) error {
 	if !p.Writer {
 		return fmt.Errorf("%w: reviewing needs the writer or admin role; %s has neither", ErrForbidden, p.Key())
+	}
+	if p.Org != pr.Org {
+		return fmt.Errorf("%w: proposal %s belongs to another org", ErrForbidden, pr.ID)
 	}
 	if p.Key() == pr.Author {
 		return fmt.Errorf("%w: %s is the author of proposal %s and may not review it", ErrForbidden, p.Key(), pr.ID)
@@ -227,6 +233,9 @@ func (pr *Proposal) AddReview(p Principal, verdict, comment string, now time.Tim
 func (pr *Proposal) Approve(c *Config, p Principal, now time.Time) error {
 	if !p.Admin {
 		return fmt.Errorf("%w: approving needs the admin role; %s has not got it", ErrForbidden, p.Key())
+	}
+	if p.Org != pr.Org {
+		return fmt.Errorf("%w: proposal %s belongs to another org", ErrForbidden, pr.ID)
 	}
 	if p.Key() == pr.Author {
 		return fmt.Errorf("%w: %s is the author of proposal %s and may not approve its own change", ErrForbidden, p.Key(), pr.ID)
@@ -290,6 +299,7 @@ type Version struct {
 	Governed  string     `json:"governed,omitempty"`
 	Op        string     `json:"op"`
 	Author    string     `json:"author"`
+	Org       string     `json:"org,omitempty"` // the author's org: only its principals see the version
 	Reviewers []string   `json:"reviewers"`
 	Approver  string     `json:"approver"`
 	Reason    string     `json:"reason"`
@@ -305,7 +315,7 @@ func NewVersion(n int, pr *Proposal, ev []Evidence, at time.Time) Version {
 	if ev == nil {
 		ev = []Evidence{}
 	}
-	return Version{N: n, Proposal: pr.ID, Subject: pr.Subject, Governed: pr.Governed, Op: pr.Change.Op, Author: pr.Author,
+	return Version{N: n, Proposal: pr.ID, Subject: pr.Subject, Governed: pr.Governed, Op: pr.Change.Op, Author: pr.Author, Org: pr.Org,
 		Reviewers: pr.Reviewers(), Approver: pr.Approver, Reason: pr.Reason, Evidence: ev, Time: at, ApprovedAt: pr.ApprovedAt}
 }
 
