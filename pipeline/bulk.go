@@ -23,7 +23,10 @@ func (p *Pipeline) Import(ctx context.Context, opts store.ImportOptions, src fun
 	if err != nil {
 		return store.ImportStats{}, err
 	}
-	stream := actorOf(ctx).stampImport(ctx, p.st, src(ms))
+	a := actorOf(ctx)
+	stream := a.stampImport(ctx, p.st, src(ms))
+	// The import's summary record carries the importer's org.
+	ctx = store.WithStamp(ctx, a.stamp())
 	var stats store.ImportStats
 	err = p.commit(ctx, func(ctx context.Context, _ *Models) error {
 		if err := p.check(ctx, &Write{Kind: store.KindImport, Op: store.OpCreate}); err != nil {

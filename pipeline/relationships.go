@@ -119,8 +119,11 @@ func (p *Pipeline) PatchRelationship(ctx context.Context, src twin.ID, id string
 		}
 		// The store builds the patched version: it records this write's
 		// writer and signer from the context.
-		sctx := store.WithStamp(ctx, store.Stamp{Writer: a.writer(), Signer: a.signer})
+		sctx := store.WithStamp(ctx, a.stamp())
 		stored, err = p.st.PatchRelationship(sctx, src, id, pt, store.Condition{IfMatch: cur.ETag, Models: ms.Version})
+		if err == nil {
+			stampPatchRecords(ctx, stored.Writer, stored.Signer)
+		}
 		return retryable(err, cond)
 	})
 	return stored, err

@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"lodestone/event"
 	"lodestone/store"
+	"lodestone/twin"
 )
 
 // Relay publishes the events of outbox records and removes the records
@@ -172,8 +174,46 @@ func (r *Relay) scan(ctx context.Context) {
 	r.first = false
 }
 
+// versionReader reads the versions patch records made (a store.Store).
+type versionReader interface {
+	TwinAsOf(ctx context.Context, id twin.ID, at time.Time) (twin.Twin, error)
+	RelationshipAsOf(ctx context.Context, source twin.ID, id string, at time.Time) (twin.Relationship, error)
+}
+
+// stampFromStore sets the Writer and Signer of the patch records among
+// recs, which the outbox does not keep, from the versions they made (the
+// request that wrote a record sets them itself; see stampPatchRecords).
+// A version that is gone leaves them "".
+func (r *Relay) stampFromStore(ctx context.Context, recs []store.Record) {
+	vr, ok := r.outbox.(versionReader)
+	if !ok || len(r.hooks) == 0 {
+		return
+	}
+	for i := range recs {
+		rec := &recs[i]
+		if rec.Op != store.OpPatch || rec.Writer != "" || rec.Signer != "" {
+			continue
+		}
+		switch rec.Kind {
+		case store.KindTwin:
+			if t, err := vr.TwinAsOf(ctx, twin.ID(rec.Subject), rec.Time); err == nil && string(t.ETag) == rec.Key {
+				rec.Writer, rec.Signer = t.Metadata.Writer, t.Metadata.Signer
+			}
+		case store.KindRelationship:
+			src, id, ok := strings.Cut(rec.Subject, "/relationships/")
+			if !ok {
+				continue
+			}
+			if rel, err := vr.RelationshipAsOf(ctx, twin.ID(src), id, rec.Time); err == nil && string(rel.ETag) == rec.Key {
+				rec.Writer, rec.Signer = rel.Writer, rel.Signer
+			}
+		}
+	}
+}
+
 // publish runs the hooks, publishes the events of recs and removes them.
 func (r *Relay) publish(ctx context.Context, recs []store.Record) error {
+	r.stampFromStore(ctx, recs)
 	for _, h := range r.hooks {
 		if err := h.Committed(ctx, recs); err != nil {
 			return err

@@ -51,6 +51,11 @@ func (a actor) writer() string {
 	return a.pr.Subject
 }
 
+// stamp is the store.Stamp of a's writes.
+func (a actor) stamp() store.Stamp {
+	return store.Stamp{Writer: a.writer(), Signer: a.signer, Org: a.org()}
+}
+
 // mayWrite reports whether the actor may change things of org: its own
 // org with the writer role, org "" as an admin (the rule of
 // tenancy.Policy.CanWrite, which the pipeline cannot import).
@@ -97,4 +102,23 @@ func notYours(code, format string, args ...any) error {
 // (a reader, or a non-admin writing things of org "").
 func forbidden(format string, args ...any) error {
 	return refuse(ErrForbidden, "Forbidden", format, args...)
+}
+
+// stampPatchRecords sets Writer and Signer, as the store wrote them in the
+// version, on the patch records of ctx's recorder: a patch's data does not
+// name them, and the transparency log's entry covers them. The pipeline's
+// recorder holds the records of one write only.
+func stampPatchRecords(ctx context.Context, writer, signer string) {
+	rec := store.RecorderFrom(ctx)
+	if rec == nil || writer == "" && signer == "" {
+		return
+	}
+	rs := rec.Records()
+	for i := range rs {
+		if rs[i].Op == store.OpPatch && (rs[i].Kind == store.KindTwin || rs[i].Kind == store.KindRelationship) {
+			rs[i].Writer, rs[i].Signer = writer, signer
+		}
+	}
+	rec.Reset()
+	rec.Add(rs...)
 }

@@ -153,6 +153,9 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 		} else {
 			stored, err = p.st.PatchTwin(ctx, id, pt, c)
 		}
+		if err == nil {
+			stampPatchRecords(ctx, stored.Metadata.Writer, stored.Metadata.Signer)
+		}
 		return retryable(err, cond)
 	})
 	return stored, err

@@ -78,6 +78,11 @@ type Record struct {
 	// --auth and for import summaries. Events carry it as their "org"
 	// extension attribute.
 	Org string `json:"org,omitempty"`
+	// Writer and Signer are the "$writer" and "$signer" of the version a
+	// patch makes, which its data (the patch) does not name; the write
+	// pipeline sets them and the transparency log's entry covers them.
+	Writer string `json:"writer,omitempty"`
+	Signer string `json:"signer,omitempty"`
 	// Time is the transaction time of the change.
 	Time time.Time `json:"time"`
 	// Data is the event's data (see above).
@@ -137,6 +142,8 @@ type stampKey struct{}
 // owner org never changes on a patch.
 type Stamp struct {
 	Writer, Signer string
+	// Org is the writer's org: an import's summary record carries it.
+	Org string
 }
 
 // WithStamp returns a context whose relationship patches record s. The

@@ -90,14 +90,16 @@ func (c *collector) twins(db *sql.DB) error {
 			case ch.Op == store.OpPatch:
 				rec.Key = string(ch.Twin.ETag)
 				rec.Org = ch.Twin.Metadata.Org
+				rec.Writer, rec.Signer = ch.Twin.Metadata.Writer, ch.Twin.Metadata.Signer
 				rec.Data, _ = json.Marshal(ch.Patch)
 				if prev != nil {
 					want, err := prev.ApplyPatch(ch.Patch, ch.Time)
 					if err == nil {
 						// A patch records who sent and signed it in the
-						// version it makes, not in the logged patch: the
-						// writer and signer are taken as stored (the org
-						// must stay the previous version's).
+						// version it makes, not in the patch: the entry's
+						// hash covers the writer and signer as stored (see
+						// EntryOf), and the org must stay the previous
+						// version's.
 						want.ETag = ch.Twin.ETag
 						want.Metadata.Writer, want.Metadata.Signer = ch.Twin.Metadata.Writer, ch.Twin.Metadata.Signer
 						a, _ := json.Marshal(want)
@@ -217,6 +219,7 @@ func (c *collector) relationships(db *sql.DB) error {
 				continue
 			}
 			rec.Data = []byte(v.patch.String)
+			rec.Writer, rec.Signer = cur.Writer, cur.Signer
 			if prev != nil {
 				if want, err := prev.ApplyPatch(p); err == nil {
 					want.ETag = cur.ETag

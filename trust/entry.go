@@ -32,17 +32,44 @@ const timeFormat = time.RFC3339Nano
 // EntryOf returns the entry of a committed change's CloudEvent. The etag
 // is the record's key for twins and relationships (the version's entity
 // tag) and "" for the other kinds, whose key is no entity tag.
+//
+// A patch's data (the JSON Patch) does not name who made the version it
+// makes: for a patch with a writer or signer (rec.Writer, rec.Signer)
+// data_sha256 is the hash of PatchData, which does.
 func EntryOf(source string, rec store.Record) (Entry, error) {
 	ev := pipeline.EventOf(source, rec)
 	etag := ""
 	if rec.Kind == store.KindTwin || rec.Kind == store.KindRelationship {
 		etag = rec.Key
 	}
-	return entryOfEvent(ev, etag)
+	data := ev.Data
+	if rec.Op == store.OpPatch && etag != "" && (rec.Writer != "" || rec.Signer != "") {
+		data = PatchData(ev.Data, rec.Writer, rec.Signer)
+	}
+	return entryOfEvent(ev, etag, data)
 }
 
-func entryOfEvent(ev event.Event, etag string) (Entry, error) {
-	sum, err := DataSHA256(ev.Data)
+// PatchData is the JSON a patch's data_sha256 covers when the version it
+// made has a writer or signer: {"$signer": signer, "$writer": writer,
+// "patch": patch}, an empty writer or signer left out.
+func PatchData(patch json.RawMessage, writer, signer string) json.RawMessage {
+	if len(patch) == 0 {
+		patch = json.RawMessage("null")
+	}
+	d := struct {
+		Signer string          `json:"$signer,omitempty"`
+		Writer string          `json:"$writer,omitempty"`
+		Patch  json.RawMessage `json:"patch"`
+	}{signer, writer, patch}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return patch // a patch that is not JSON: DataSHA256 reports it
+	}
+	return b
+}
+
+func entryOfEvent(ev event.Event, etag string, data json.RawMessage) (Entry, error) {
+	sum, err := DataSHA256(data)
 	if err != nil {
 		return Entry{}, fmt.Errorf("trust: entry of event %s: data: %w", ev.ID, err)
 	}

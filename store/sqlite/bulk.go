@@ -65,7 +65,7 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 					return err
 				}
 			}
-			r := sqlcore.ImportRecord(im.modelIDs, st.Twins, st.Relationships, now)
+			r := sqlcore.ImportRecord(ctx, im.modelIDs, st.Twins, st.Relationships, now)
 			rec = &r
 			return db.record(ctx, tx, rec)
 		}, true)

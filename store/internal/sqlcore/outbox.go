@@ -190,7 +190,8 @@ func (c *Core) PendingRecords(ctx context.Context, q Conn, after int64, limit in
 
 // orgOfRecord returns the owner org of a record read back from the
 // outbox, which does not store it: from the twin version's meta column,
-// or the data's "$org" ("$metadata.$org" of a twin, "org" of a model).
+// or the data's "$org" ("$metadata.$org" of a twin, "org" of a model or an
+// import summary).
 // Telemetry and relationship patches are left to lookUpOrg.
 func orgOfRecord(r *store.Record, meta []byte) string {
 	switch {
@@ -214,6 +215,10 @@ func orgOfRecord(r *store.Record, meta []byte) string {
 		var m twin.Model
 		json.Unmarshal(r.Data, &m)
 		return m.Org
+	case r.Kind == store.KindImport:
+		var sum importSummary
+		json.Unmarshal(r.Data, &sum)
+		return sum.Org
 	}
 	return ""
 }
@@ -307,21 +312,26 @@ func ModelRecord(op store.ChangeOp, m twin.Model, now int64) (store.Record, erro
 	return store.Record{Kind: store.KindModel, Op: op, Subject: m.ID, Key: key, Org: m.Org, Time: NSTime(now), Data: data}, nil
 }
 
-// importSummary is the data of an import record.
+// importSummary is the data of an import record. Org is the importer's
+// org (left out without one): the outbox keeps only the data, so the
+// record's owner is read back from it.
 type importSummary struct {
 	Models        []string `json:"models"`
 	Twins         int      `json:"twins"`
 	Relationships int      `json:"relationships"`
+	Org           string   `json:"org,omitempty"`
 }
 
 // ImportRecord returns the summary record of an import that stored the
-// models named and twins and rels twins and relationships.
-func ImportRecord(models []string, twins, rels int, now int64) store.Record {
+// models named and twins and rels twins and relationships. Its owner org
+// is the org of ctx's store.Stamp (the importer's; "" without one).
+func ImportRecord(ctx context.Context, models []string, twins, rels int, now int64) store.Record {
 	if models == nil {
 		models = []string{}
 	}
-	data, _ := json.Marshal(importSummary{Models: models, Twins: twins, Relationships: rels}) // cannot fail
-	return store.Record{Kind: store.KindImport, Op: store.OpCreate, Key: TimeKey(now), Time: NSTime(now), Data: data}
+	s, _ := store.StampFrom(ctx)
+	data, _ := json.Marshal(importSummary{Models: models, Twins: twins, Relationships: rels, Org: s.Org}) // cannot fail
+	return store.Record{Kind: store.KindImport, Op: store.OpCreate, Key: TimeKey(now), Org: s.Org, Time: NSTime(now), Data: data}
 }
 
 // TelemetryData accumulates the data of telemetry records: one JSON

@@ -1,6 +1,7 @@
 package sqlcore_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -57,8 +58,14 @@ func TestTelemetryData(t *testing.T) {
 
 func TestImportRecord(t *testing.T) {
 	now := time.Date(2025, 4, 1, 0, 0, 0, 5, time.UTC).UnixNano()
-	r := sqlcore.ImportRecord(nil, 3, 1, now)
-	if r.Key != "2025-04-01T00:00:00.000000005Z" || string(r.Data) != `{"models":[],"twins":3,"relationships":1}` {
+	r := sqlcore.ImportRecord(context.Background(), nil, 3, 1, now)
+	if r.Key != "2025-04-01T00:00:00.000000005Z" || r.Org != "" || string(r.Data) != `{"models":[],"twins":3,"relationships":1}` {
 		t.Errorf("ImportRecord = %+v (data %s)", r, r.Data)
+	}
+	// The importer's org (of the context's stamp) is the record's and is
+	// in its data, from which the outbox reads it back.
+	r = sqlcore.ImportRecord(store.WithStamp(context.Background(), store.Stamp{Org: "acme"}), []string{"dtmi:a;1"}, 0, 0, now)
+	if r.Org != "acme" || string(r.Data) != `{"models":["dtmi:a;1"],"twins":0,"relationships":0,"org":"acme"}` {
+		t.Errorf("ImportRecord of acme = %+v (data %s)", r, r.Data)
 	}
 }
