@@ -232,3 +232,23 @@ func TestActionErrors(t *testing.T) {
 		t.Errorf("bad alarm date: %v", err)
 	}
 }
+
+// TestSignalsActionsExample: the example file of the new signals and
+// actions decodes and runs; its rules on the control, the days of cover,
+// the price and the plant alarm fire on the days the file implies (the
+// control announced on day 0; the price step of 2026-02-15 read on
+// 2026-02-16; the alarm at 30.5 h after 2026-03-01, on 2026-03-02, read on
+// 2026-03-03).
+func TestSignalsActionsExample(t *testing.T) {
+	r := run(t, load(t, "signals_actions.json"), org.Options{ZeroLatency: true})
+	want := map[string]supply.Date{"apply-early": "2026-01-01", "more-cover": "2026-02-16", "plant-check": "2026-03-03"}
+	for _, d := range r.Decisions {
+		if w, ok := want[d.Rule]; ok && d.SignalDay != w {
+			t.Errorf("%s: signal day %s, want %s", d.Rule, d.SignalDay, w)
+		}
+		delete(want, d.Rule)
+	}
+	if len(want) != 0 {
+		t.Errorf("rules that did not fire: %v", want)
+	}
+}

@@ -207,6 +207,11 @@ func FuzzDecodeScenario(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b)
+	b, err = os.ReadFile("testdata/signals_actions.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	f.Add([]byte(`{"org": {}}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
