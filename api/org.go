@@ -18,7 +18,7 @@ import (
 func (a *API) orgRoutes() []Route {
 	return []Route{
 		{Pattern: "POST /org/run", Handler: a.orgRun, Summary: "Simulate an org SCENARIO (a supply scenario plus \"org\": actors and rules) once with its decisions: the supply run result plus decisions, timeline and the zero-latency counterfactual (?seed=N, default 1; ?zeroLatency=false to skip it; ?moved=true adds each decision's KPIs moved)", Body: "OrgScenario", Response: "OrgRunResponse"},
-		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals and the efficient frontier of cost against risk (the SPEC of lodestone org invest)", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
+		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals and the efficient frontier of cost against risk (the SPEC of lodestone org invest; search exhaustive, greedy or branch_and_bound)", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
 	}
 }
 
