@@ -133,8 +133,12 @@
 // Phase 0, decisions: a [Controller] given to [Sim.Run] (the org package's
 // rules) is called first each day and reads the previous day's closing
 // stocks and KPIs through [Day]; it may put a standby arc (arcs[].standby,
-// which carries nothing until then) into service from a given day on. With
-// no controller a run is bit for bit the same as [Run].
+// which carries nothing until then) into service from a given day on, and,
+// from today on, change a node's cover days or the allocation rule, start a
+// demand substitution, or apply for licences under a control ahead of need
+// (hook_actions.go; the run's licence refusals are a signal). These change
+// only the run under way. With no controller a run is bit for bit the same
+// as [Run].
 //
 // # Money
 //
