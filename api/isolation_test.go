@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -588,7 +589,11 @@ func (tw *tenantWorld) checkExport(t *testing.T, pr auth.Principal, ref *tql.Mem
 // holds the creation of every visible twin and nothing of a hidden one.
 func (tw *tenantWorld) checkEvents(t *testing.T, pr auth.Principal, ref *tql.MemGraph) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	// A sentinel twin of the reader's org, written last, marks the end
+	// of what the stream must have delivered.
+	sentinel := "sentinel-" + pr.Org
+	tw.mustDo("PUT", "/digitaltwins/"+sentinel, map[string]any{"$metadata": map[string]any{"$model": tenancytest.ModelID("", "Plant")}}, 200, bearer(pr.Org, auth.Admin)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", tw.url+"/events?lastEventId=0", nil)
 	req.Header.Set("Authorization", "Bearer "+tenantToken(pr.Org, auth.Reader))
@@ -613,7 +618,11 @@ func (tw *tenantWorld) checkEvents(t *testing.T, pr auth.Principal, ref *tql.Mem
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<24)
-	for sc.Scan() && len(created) < len(want) {
+	wantRels, rels := map[string]bool{}, map[string]bool{}
+	for d := range ref.Relationships("") {
+		wantRels[d["$sourceId"].(string)+"/relationships/"+d["$relationshipId"].(string)] = true
+	}
+	for sc.Scan() && !created[sentinel] {
 		line, ok := strings.CutPrefix(sc.Text(), "data: ")
 		if !ok {
 			continue
@@ -630,6 +639,9 @@ func (tw *tenantWorld) checkEvents(t *testing.T, pr auth.Principal, ref *tql.Mem
 		if _, ok := hidden[twinID]; ok && strings.HasPrefix(ev.Type, "lodestone.twin.") || ok && ev.Type == "lodestone.telemetry" {
 			t.Fatalf("%s: event %s of hidden twin %s delivered", pr.Org, ev.Type, twinID)
 		}
+		if ev.Type == "lodestone.relationship.created" {
+			rels[ev.Subject] = true
+		}
 		if ev.Type == "lodestone.twin.created" {
 			created[ev.Subject] = true
 			d, _ := ref.Twin(ev.Subject)
@@ -644,10 +656,16 @@ func (tw *tenantWorld) checkEvents(t *testing.T, pr auth.Principal, ref *tql.Mem
 			}
 		}
 	}
+	if !created[sentinel] {
+		t.Fatalf("%s: the stream ended before the sentinel's event: %v", pr.Org, sc.Err())
+	}
 	for id := range want {
 		if !created[id] {
 			t.Fatalf("%s: no lodestone.twin.created event of visible twin %s", pr.Org, id)
 		}
+	}
+	if !maps.Equal(rels, wantRels) {
+		t.Fatalf("%s: relationship.created events of %v, want those of the visible relationships %v", pr.Org, slices.Sorted(maps.Keys(rels)), slices.Sorted(maps.Keys(wantRels)))
 	}
 }
 
