@@ -42,8 +42,8 @@ var rules = []rule{
 	{pkg: "store/...", internal: []string{"twin", "tql/...", "dtdl/...", "store/..."}, anyExt: true},
 	{pkg: "event/...", internal: []string{"twin", "event/..."}, anyExt: true},
 	{pkg: "pipeline/...", internal: []string{"twin", "dtdl/...", "store", "event", "trust/auth", "pipeline/..."}},
-	{pkg: "process/...", internal: []string{"process/..."}, external: []string{"gonum.org/v1/gonum"}, pure: true},
-	{pkg: "plant/...", internal: []string{"process/...", "plant/..."}, external: []string{"gonum.org/v1/gonum"}, pure: true},
+	{pkg: "process/...", internal: []string{"process/...", "internal/fielderr"}, external: []string{"gonum.org/v1/gonum"}, pure: true},
+	{pkg: "plant/...", internal: []string{"process/...", "plant/...", "internal/fielderr"}, external: []string{"gonum.org/v1/gonum"}, pure: true},
 	{pkg: "supply/...", internal: []string{"supply/..."}, external: []string{"gonum.org/v1/gonum"}, pure: true},
 	{pkg: "org/...", internal: []string{"supply/...", "org/..."}, external: []string{"gonum.org/v1/gonum"}, pure: true},
 	{pkg: "trust/tenancy", internal: []string{"twin", "tql", "trust/auth"}},
@@ -62,6 +62,7 @@ var rules = []rule{
 	{pkg: "server/...", internal: []string{"..."}, anyExt: true},
 	{pkg: "client/...", internal: []string{"api", "twin", "bulk", "client/..."}},
 	{pkg: "cmd/...", internal: []string{"..."}, anyExt: true},
+	{pkg: "internal/fielderr", internal: nil, pure: true}, // the engines' field-path errors and strict JSON decode
 	{pkg: "internal/...", internal: []string{"..."}, anyExt: true},
 }
 

@@ -1,35 +1,28 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strings"
 
+	"lodestone/internal/fielderr"
 	"lodestone/process/sx"
 	"lodestone/process/sx/dynamic"
 )
 
-// SpecError is a problem with a Spec, naming the offending field.
-type SpecError struct {
-	Field string
-	Msg   string
-}
-
+// SpecError is a problem with a Spec, naming the offending field: its
 // Error returns "control: spec: FIELD: MSG".
-func (e *SpecError) Error() string {
-	if e.Field == "" {
-		return "control: spec: " + e.Msg
-	}
-	return "control: spec: " + e.Field + ": " + e.Msg
-}
+type SpecError = fielderr.Error[specPrefix]
+
+// specPrefix starts the text of a SpecError.
+type specPrefix struct{}
+
+func (specPrefix) Prefix() string { return "control: spec" }
 
 func specErr(field, format string, args ...any) *SpecError {
-	return &SpecError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return fielderr.New[specPrefix](field, format, args...)
 }
 
 // Spec is the JSON input of `lodestone plant control`
@@ -95,21 +88,9 @@ type SpecRatio struct {
 
 // ParseSpec decodes a Spec strictly.
 func ParseSpec(data []byte) (*Spec, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var s Spec
-	if err := dec.Decode(&s); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, specErr(te.Field, "cannot use a JSON %s here (want %v)", te.Value, te.Type)
-		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return nil, specErr(strings.Trim(f, `"`), "unknown field")
-		}
-		return nil, specErr("", "%v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, specErr("", "trailing data after the JSON object")
+	if err := fielderr.Decode[specPrefix](data, &s, fielderr.Strict{}); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

@@ -1,36 +1,30 @@
 package estimate
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
-	"strings"
 
+	"lodestone/internal/fielderr"
 	"lodestone/process/sx/dynamic"
 )
 
-// SpecError is a problem with a Spec, naming the offending field.
-type SpecError struct {
-	Field string // JSON path, e.g. "measurements[3].t_h"
-	Msg   string
-}
+// SpecError is a problem with a Spec, naming the offending field (a JSON
+// path, e.g. "measurements[3].t_h"): its Error returns
+// "estimate: spec: FIELD: MSG".
+type SpecError = fielderr.Error[specPrefix]
 
-// Error returns "estimate: spec: FIELD: MSG".
-func (e *SpecError) Error() string {
-	if e.Field == "" {
-		return "estimate: spec: " + e.Msg
-	}
-	return "estimate: spec: " + e.Field + ": " + e.Msg
-}
+// specPrefix starts the text of a SpecError.
+type specPrefix struct{}
+
+func (specPrefix) Prefix() string { return "estimate: spec" }
 
 func specErr(field, format string, args ...any) *SpecError {
-	return &SpecError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return fielderr.New[specPrefix](field, format, args...)
 }
 
 // Spec is the JSON input of `lodestone plant estimate`
@@ -95,31 +89,11 @@ type SpecNoise struct {
 // values of the wrong type are errors naming the field. The cascade is
 // checked by Case.
 func ParseSpec(data []byte) (*Spec, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var s Spec
-	if err := dec.Decode(&s); err != nil {
-		return nil, jsonErr(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, specErr("", "trailing data after the JSON object")
+	if err := fielderr.Decode[specPrefix](data, &s, fielderr.Strict{Offset: true}); err != nil {
+		return nil, err
 	}
 	return &s, nil
-}
-
-func jsonErr(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return specErr(te.Field, "cannot use a JSON %s here (want %v)", te.Value, te.Type)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return specErr("", "invalid JSON at byte %d: %v", se.Offset, err)
-	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return specErr(strings.Trim(f, `"`), "unknown field")
-	}
-	return specErr("", "%v", err)
 }
 
 // Case is a checked Spec: the cascade, the sensors and measurements in

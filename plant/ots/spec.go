@@ -1,35 +1,27 @@
 package ots
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"strings"
 
+	"lodestone/internal/fielderr"
 	"lodestone/plant/control"
 	"lodestone/process/sx/dynamic"
 )
 
-// SpecError is a problem with a scenario or an event, naming the field.
-type SpecError struct {
-	Field string
-	Msg   string
-}
+// SpecError is a problem with a scenario or an event, naming the field:
+// its Error returns "ots: spec: FIELD: MSG".
+type SpecError = fielderr.Error[specPrefix]
 
-// Error returns "ots: spec: FIELD: MSG".
-func (e *SpecError) Error() string {
-	if e.Field == "" {
-		return "ots: spec: " + e.Msg
-	}
-	return "ots: spec: " + e.Field + ": " + e.Msg
-}
+// specPrefix starts the text of a SpecError.
+type specPrefix struct{}
+
+func (specPrefix) Prefix() string { return "ots: spec" }
 
 func specErr(field, format string, args ...any) *SpecError {
-	return &SpecError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return fielderr.New[specPrefix](field, format, args...)
 }
 
 // SessionSpec is a stored session: the scenario and the events so far
@@ -85,22 +77,7 @@ type EventSpec struct {
 // decodeStrict decodes one JSON value into v, rejecting unknown fields and
 // trailing data.
 func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return specErr(te.Field, "cannot use a JSON %s here (want %v)", te.Value, te.Type)
-		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return specErr(strings.Trim(f, `"`), "unknown field")
-		}
-		return specErr("", "%v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return specErr("", "trailing data after the JSON object")
-	}
-	return nil
+	return fielderr.Decode[specPrefix](data, v, fielderr.Strict{})
 }
 
 // ParseSession decodes a SessionSpec strictly.

@@ -1,35 +1,29 @@
 package dynamic
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"slices"
 	"strings"
 
+	"lodestone/internal/fielderr"
 	"lodestone/process/sx"
 )
 
-// SpecError is a problem with a Spec, naming the offending field.
-type SpecError struct {
-	Field string // JSON path, e.g. "disturbances[0].at_h"
-	Msg   string
-}
+// SpecError is a problem with a Spec, naming the offending field (a JSON
+// path, e.g. "disturbances[0].at_h"): its Error returns
+// "dynamic: spec: FIELD: MSG".
+type SpecError = fielderr.Error[specPrefix]
 
-// Error returns "dynamic: spec: FIELD: MSG".
-func (e *SpecError) Error() string {
-	if e.Field == "" {
-		return "dynamic: spec: " + e.Msg
-	}
-	return "dynamic: spec: " + e.Field + ": " + e.Msg
-}
+// specPrefix starts the text of a SpecError.
+type specPrefix struct{}
+
+func (specPrefix) Prefix() string { return "dynamic: spec" }
 
 func specErr(field, format string, args ...any) *SpecError {
-	return &SpecError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return fielderr.New[specPrefix](field, format, args...)
 }
 
 // Spec is the JSON specification of `lodestone sx dynamic`
@@ -75,13 +69,9 @@ var dynamicKeys = map[string]bool{"holdup": true, "duration_h": true, "disturban
 // to sx.ParseSpec, the others are decoded here; unknown fields, trailing
 // data and values of the wrong type are errors that name the field.
 func ParseSpec(data []byte) (*Spec, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
 	var top map[string]json.RawMessage
-	if err := dec.Decode(&top); err != nil {
-		return nil, jsonErr("", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, specErr("", "trailing data after the JSON object")
+	if err := strict(data, "", &top); err != nil {
+		return nil, err
 	}
 	if top == nil {
 		return nil, specErr("", "want a JSON object")
@@ -102,14 +92,6 @@ func ParseSpec(data []byte) (*Spec, error) {
 		return nil, err
 	}
 	s := &Spec{Cascade: cs}
-	strict := func(raw json.RawMessage, prefix string, dst any) error {
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.DisallowUnknownFields()
-		if err := d.Decode(dst); err != nil {
-			return jsonErr(prefix, err)
-		}
-		return nil
-	}
 	// Fields in sorted order, not map order, so that of several bad ones the
 	// same is reported every time.
 	for _, k := range slices.Sorted(maps.Keys(mine)) {
@@ -149,23 +131,10 @@ func ParseSpec(data []byte) (*Spec, error) {
 	return s, nil
 }
 
-func jsonErr(prefix string, err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		f := strings.TrimSuffix(prefix, ".")
-		if te.Field != "" {
-			f = prefix + te.Field
-		}
-		return specErr(f, "cannot use a JSON %s here (want %v)", te.Value, te.Type)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return specErr(strings.TrimSuffix(prefix, "."), "invalid JSON at byte %d: %v", se.Offset, err)
-	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return specErr(prefix+strings.Trim(f, `"`), "unknown field")
-	}
-	return specErr(strings.TrimSuffix(prefix, "."), "%v", err)
+// strict decodes the JSON value data into dst strictly, naming fields
+// after path ("holdup.", "disturbances[2]."; "" at the top level).
+func strict(data []byte, path string, dst any) error {
+	return fielderr.Decode[specPrefix](data, dst, fielderr.Strict{Path: path, Offset: true})
 }
 
 // Case is a Spec turned into an engine Problem and Settings, with the
