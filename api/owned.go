@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/trust/auth"
 	"lodestone/trust/tenancy"
@@ -273,4 +274,63 @@ func (a *API) wholeHistory(ctx context.Context, v viewer, id twin.ID) error {
 		}
 	}
 	return nil
+}
+
+// sharedReadOnly turns the not-found refusal of a write to twin id (or
+// under it: its components, relationships, telemetry) into 403
+// SharedReadOnly when the principal reads that twin through a sharing
+// agreement: the twin's existence is disclosed to it already, and "not
+// found" would say the twin is gone. Hidden twins keep their 404. It reads
+// the twin only when the write was refused.
+func (a *API) sharedReadOnly(ctx context.Context, id twin.ID, err error) error {
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	v := a.viewerOf(ctx)
+	if v.all {
+		return err
+	}
+	t, gerr := a.opts.Store.GetTwin(ctx, id)
+	if gerr != nil {
+		return err
+	}
+	org := t.Metadata.Org
+	if org == "" || org == v.pr.Org || !v.pol.TwinVisible(v.pr, org, t.Metadata.Model) {
+		return err
+	}
+	return &Error{Status: http.StatusForbidden, Code: "SharedReadOnly",
+		Message: "twin " + string(id) + " is shared with your org read-only by a sharing agreement: only its owner org may write it, its components, relationships and telemetry", Err: err}
+}
+
+// hiddenRelationships explains the refusal of the delete of twin id that
+// still has relationships when the principal sees none of them (another
+// org's relationships to it, or relationships whose other end it no
+// longer sees): 409 RelationshipsNotVisible, naming none. Such a
+// relationship belongs to another org or ends at a twin the principal does
+// not see, so the delete is not the principal's to do; the relationships'
+// owners delete them first. With one it sees, the refusal stays ADT's 400
+// RelationshipsNotDeleted.
+func (a *API) hiddenRelationships(ctx context.Context, id twin.ID, err error) error {
+	var pe *pipeline.Error
+	if !errors.As(err, &pe) || pe.Code != "RelationshipsNotDeleted" {
+		return err
+	}
+	v := a.viewerOf(ctx)
+	if v.all {
+		return err
+	}
+	out, lerr := a.opts.Store.ListRelationships(ctx, id, "")
+	if lerr != nil {
+		return err
+	}
+	in, lerr := a.opts.Store.ListIncomingRelationships(ctx, id)
+	if lerr != nil {
+		return err
+	}
+	vis, lerr := a.visibleRels(ctx, v, append(out, in...))
+	if lerr != nil || len(vis) > 0 {
+		return err
+	}
+	return &Error{Status: http.StatusConflict, Code: "RelationshipsNotVisible",
+		Message: "twin " + string(id) + " is still related by relationships you cannot see (of another org, or to a twin no longer shared with you); their owners must delete them before the twin can be deleted", Err: err}
 }

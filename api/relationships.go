@@ -64,7 +64,7 @@ func (a *API) putRelationship(w http.ResponseWriter, r *http.Request) error {
 	}
 	stored, err := a.pipe.PutRelationship(r.Context(), rel, cond)
 	if err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), src, err)
 	}
 	w.Header().Set("ETag", string(stored.ETag))
 	return writeJSON(w, http.StatusOK, stored)
@@ -109,7 +109,7 @@ func (a *API) patchRelationship(w http.ResponseWriter, r *http.Request) error {
 	}
 	stored, err := a.pipe.PatchRelationship(r.Context(), src, relID, p, cond)
 	if err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), src, err)
 	}
 	w.Header().Set("ETag", string(stored.ETag))
 	w.WriteHeader(http.StatusNoContent)
@@ -125,7 +125,7 @@ func (a *API) deleteRelationship(w http.ResponseWriter, r *http.Request) error {
 	}
 	rel, _ := a.opts.Store.GetRelationship(r.Context(), src, relID)
 	if err := a.pipe.DeleteRelationship(r.Context(), src, relID, cond); err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), src, err)
 	}
 	if err := a.unlinkProcess(r.Context(), rel); err != nil {
 		a.log.Error("clear the process link of a deleted hasUnit", "twin", src, "relationship", relID, "err", err)

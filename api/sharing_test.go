@@ -323,8 +323,9 @@ func TestSharingAgreement(t *testing.T) {
 	if !slices.Equal(ids, []string{"dtmi:globex:Site;1", "dtmi:test:Asset;1", "dtmi:test:Plant;1"}) {
 		t.Errorf("globex's models = %v", ids)
 	}
-	// Sharing grants no writes.
-	tn.must("globex/admin", "PATCH", "/digitaltwins/a1", `[{"op":"replace","path":"/capacity","value":1}]`, 404)
+	// Sharing grants no writes: a shared twin is read-only (403; see
+	// TestSharedTwinWritesReadOnly).
+	tn.must("globex/admin", "PATCH", "/digitaltwins/a1", `[{"op":"replace","path":"/capacity","value":1}]`, 403)
 	// Telemetry: only listed names.
 	for i, v := range []map[string]any{{"temperature": 20.0}} {
 		req, _ := http.NewRequest("POST", tn.url+"/digitaltwins/a1/telemetry", strings.NewReader(mustJSON(v)))

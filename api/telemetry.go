@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"lodestone/pipeline"
@@ -61,7 +65,7 @@ func (a *API) postTelemetry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.pipe.AppendTelemetry(r.Context(), pipeline.Telemetry{TwinID: id, Component: component, MessageID: msgID, SourceTime: src, Values: msg}); err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), id, err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -84,14 +88,24 @@ func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
 	// Telemetry belongs to its twin's org: the twin must be visible, and
 	// a shared twin shows only the telemetry names its agreements list.
 	v := a.viewerOf(r.Context())
-	var tw twin.Twin
+	var pts []store.Telemetry
+	shared := false
 	if !v.all {
-		if tw, err = a.seeTwin(r.Context(), v, q.TwinID); err != nil {
+		if _, err = a.seeTwin(r.Context(), v, q.TwinID); err != nil {
 			return err
 		}
-		tw, _ = a.opts.Store.GetTwin(r.Context(), q.TwinID)
+		tw, _ := a.opts.Store.GetTwin(r.Context(), q.TwinID)
+		var props map[string]bool
+		var all bool
+		props, all, _ = v.pol.VisibleProperties(v.pr, tw.Metadata.Org, tw.Metadata.Model)
+		if !all {
+			shared = true
+			pts, err = a.sharedTelemetry(r.Context(), q, props)
+		}
 	}
-	pts, err := a.opts.Store.QueryTelemetry(r.Context(), q)
+	if !shared {
+		pts, err = a.opts.Store.QueryTelemetry(r.Context(), q)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", q.TwinID)
 	}
@@ -106,12 +120,47 @@ func (a *API) getTelemetry(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := TelemetryList{Value: make([]TelemetryPoint, 0, len(pts))}
 	for _, p := range pts {
-		if !v.all && !v.pol.TelemetryVisible(v.pr, tw.Metadata.Org, tw.Metadata.Model, p.Name) {
-			continue
-		}
 		var val any
 		json.Unmarshal(p.Value, &val)
 		out.Value = append(out.Value, TelemetryPoint{Name: p.Name, Value: val, SourceTime: p.SourceTime, MessageID: p.MessageID})
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// sharedTelemetry answers q for a reader that sees only the telemetry
+// names in visible (a twin shared by an agreement): one store query per
+// visible name, each with q's range and limit, merged in the store's
+// order (source time, enqueued time, name) and cut to the limit, so that
+// the limit counts visible points only.
+func (a *API) sharedTelemetry(ctx context.Context, q store.TelemetryQuery, visible map[string]bool) ([]store.Telemetry, error) {
+	var names []string
+	switch {
+	case q.Name != "" && visible[q.Name]:
+		names = []string{q.Name}
+	case q.Name == "":
+		names = slices.Sorted(maps.Keys(visible))
+	}
+	var out []store.Telemetry
+	for _, n := range names {
+		nq := q
+		nq.Name = n
+		pts, err := a.opts.Store.QueryTelemetry(ctx, nq)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pts...)
+	}
+	slices.SortStableFunc(out, func(x, y store.Telemetry) int {
+		if c := x.SourceTime.Compare(y.SourceTime); c != 0 {
+			return c
+		}
+		if c := x.EnqueuedTime.Compare(y.EnqueuedTime); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Name, y.Name)
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
 }

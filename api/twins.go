@@ -52,7 +52,7 @@ func (a *API) putTwin(w http.ResponseWriter, r *http.Request) error {
 	}
 	stored, doc, err := a.pipe.PutTwin(r.Context(), t, cond)
 	if err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), id, err)
 	}
 	if doc == nil {
 		if doc, err = json.Marshal(stored); err != nil {
@@ -108,7 +108,7 @@ func (a *API) patchTwin(w http.ResponseWriter, r *http.Request) error {
 	}
 	stored, err := a.pipe.PatchTwin(r.Context(), id, p, cond, "")
 	if err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), id, err)
 	}
 	w.Header().Set("ETag", string(stored.ETag))
 	w.WriteHeader(http.StatusNoContent)
@@ -122,7 +122,7 @@ func (a *API) deleteTwin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.pipe.DeleteTwin(r.Context(), id, cond); err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), id, a.hiddenRelationships(r.Context(), id, err))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -166,7 +166,7 @@ func (a *API) patchComponent(w http.ResponseWriter, r *http.Request) error {
 	}
 	stored, err := a.pipe.PatchTwin(r.Context(), id, p, cond, name)
 	if err != nil {
-		return err
+		return a.sharedReadOnly(r.Context(), id, err)
 	}
 	w.Header().Set("ETag", string(stored.ETag))
 	w.WriteHeader(http.StatusNoContent)
