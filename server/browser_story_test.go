@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -58,6 +59,13 @@ func TestStoryInBrowser(t *testing.T) {
 	base := s.URL()
 	nums := storyNumbers(t, ctx, base)
 	t.Logf("story numbers: %v", nums)
+
+	// The counterfactual is said in words, with both losses.
+	cf := eval[string](t, ctx, `document.getElementById("org-counterfactual").innerText`)
+	if !strings.Contains(cf, "With no latency") {
+		t.Errorf("the org step does not state the counterfactual: %q", cf)
+	}
+	t.Logf("counterfactual: %s", cf)
 
 	// Every chart of the story is drawn.
 	for _, sel := range []string{"#stage-profiles", "#story-telemetry", "#sankey", "#story-fill", "#story-frontier", "#run-map"} {

@@ -26,6 +26,7 @@ async function call(method, path, body) {
 
 const enc = encodeURIComponent;
 const pct = (v) => (typeof v === "number" ? (100 * v).toFixed(1) + " %" : "–");
+const daysBetween = (a, b) => Math.round((Date.parse(b) - Date.parse(a)) / 86400e3);
 const raw = (v) => (typeof v === "object" ? JSON.stringify(v) : String(v));
 
 // num is a number of the story: its label, the value shown and the value
@@ -177,6 +178,7 @@ async function orgStep(story) {
   const r = await call("POST", "/org/run?seed=1", story.orgScenario);
   const d = (r.decisions || [])[0] || {};
   const zero = (r.zero_latency || {}).lost;
+  const zd = ((r.zero_latency || {}).decisions || [])[0] || {};
   const rule = ((story.orgScenario.org || {}).rules || []).find((x) => x.id === d.rule) || {};
   return [
     h("div", { class: "cards" },
@@ -185,6 +187,8 @@ async function orgStep(story) {
       num("org-lost", "demand lost with the decision (t)", r.lost, fmt(Math.round(r.lost))),
       num("zero-lost", "lost had nobody waited (t)", zero, fmt(Math.round(zero))),
       num("latency-cost", "cost of the latencies (t)", r.latency_cost, fmt(Math.round(r.latency_cost)))),
+    h("p", { id: "org-counterfactual" }, `The decision took effect on ${d.effective_day}, ${daysBetween(d.signal_day, d.effective_day)} days after its signal. `,
+      zd.effective_day ? `With no latency it would have taken effect on ${zd.effective_day}: ${fmt(Math.round(zero))} t lost instead of ${fmt(Math.round(r.lost))} t.` : ""),
     h("table", { id: "org-timeline" }, h("tr", {}, h("th", {}, "day"), h("th", {}, "kind"), h("th", {}, "rule"), h("th", {}, "by")),
       (r.timeline || []).map((e) => h("tr", {}, h("td", {}, e.day), h("td", {}, e.kind), h("td", {}, e.rule), h("td", {}, e.by || "")))),
     h("p", { class: "muted small" }, citations(story.orgScenario.description || "")),
