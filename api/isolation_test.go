@@ -384,7 +384,7 @@ func tenantDSN(t *testing.T) string {
 // queries (rows, COUNT, aggregates, a WHERE on a hidden property, JOIN,
 // MATCH, AS OF), history, telemetry, export and events.
 func TestIsolationDifferential(t *testing.T) {
-	seeds := []uint64{1, 2, 3, 6, 7, 8, 9, 10}
+	seeds := []uint64{1, 2, 3, 6, 7, 8, 9, 13, 21, 22}
 	if testing.Short() {
 		seeds = seeds[:2]
 	}
@@ -396,7 +396,7 @@ func TestIsolationDifferential(t *testing.T) {
 // TestIsolationDifferentialPostgres is the same on PostgreSQL (the SQL
 // graph of store/sqlgraph under the view).
 func TestIsolationDifferentialPostgres(t *testing.T) {
-	for _, seed := range []uint64{4, 11} {
+	for _, seed := range []uint64{4, 10, 20} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { isolationDifferential(t, seed, tenantDSN(t)) })
 	}
 }
