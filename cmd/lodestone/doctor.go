@@ -56,6 +56,10 @@ const (
 	connectorLagP95 = 5000.0      // ms from a value's source time to its being stored
 )
 
+// connectorDisabled is the state in the status document of a connector
+// twin with enabled false (connector.WatchTwins).
+const connectorDisabled = "disabled"
+
 type doctorOpts struct {
 	server, data, natsURL, stream, logKey, logKeyPub, token string
 	timeout                                                 time.Duration
@@ -412,16 +416,21 @@ func (d *doctor) localConnectors(ctx context.Context, st store.Store) doctorChec
 }
 
 // judgeConnectors: a disconnected connector fails; a stale status or a
-// p95 lag over connectorLagP95 warns.
+// p95 lag over connectorLagP95 warns. A disabled one (a connector twin with
+// enabled false) is a normal state, named in the reason: its status
+// document is written once, when it is stopped, so it is neither judged
+// connected nor stale.
 func (d *doctor) judgeConnectors(list []connector.Status) doctorCheck {
 	c := doctorCheck{Name: "connectors"}
 	if len(list) == 0 {
 		c.Status, c.Reason = docOK, "no connector configured"
 		return c
 	}
-	var fails, warns []string
+	var fails, warns, disabled []string
 	for _, s := range list {
 		switch {
+		case s.State == connectorDisabled:
+			disabled = append(disabled, s.ID+" disabled")
 		case !s.Connected:
 			fails = append(fails, fmt.Sprintf("%s not connected (state %s%s)", s.ID, s.State, errSuffix(s.LastError)))
 		case d.o.now().Sub(s.Updated) > connectorStale:
@@ -432,11 +441,11 @@ func (d *doctor) judgeConnectors(list []connector.Status) doctorCheck {
 	}
 	switch {
 	case len(fails) > 0:
-		c.Status, c.Reason, c.Hint = docFail, strings.Join(append(fails, warns...), "; "), "is the broker or OPC UA server up? see GET /plant/connectors and its dead letters"
+		c.Status, c.Reason, c.Hint = docFail, strings.Join(append(append(fails, warns...), disabled...), "; "), "is the broker or OPC UA server up? see GET /plant/connectors and its dead letters"
 	case len(warns) > 0:
-		c.Status, c.Reason, c.Hint = docWarn, strings.Join(warns, "; "), "a stale status means the serving process stopped; a long lag means a slow store or a late source clock"
+		c.Status, c.Reason, c.Hint = docWarn, strings.Join(append(warns, disabled...), "; "), "a stale status means the serving process stopped; a long lag means a slow store or a late source clock"
 	default:
-		c.Status, c.Reason = docOK, fmt.Sprintf("%d connected", len(list))
+		c.Status, c.Reason = docOK, strings.Join(append([]string{fmt.Sprintf("%d connected", len(list)-len(disabled))}, disabled...), "; ")
 	}
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"lodestone/connector"
+	"lodestone/models"
 	"lodestone/server"
 )
 
@@ -359,6 +362,7 @@ func TestJudgeConnectors(t *testing.T) {
 	stale.ID, stale.Updated = "mqtt-2", now.Add(-5*time.Minute)
 	slow := up
 	slow.ID, slow.Latency = "mqtt-3", connector.Latency{N: 100, P95: 9000}
+	off := connector.Status{ID: "mqtt-4", Kind: "mqtt", State: "disabled", Updated: now.Add(-48 * time.Hour)}
 	for _, c := range []struct {
 		name string
 		list []connector.Status
@@ -370,10 +374,91 @@ func TestJudgeConnectors(t *testing.T) {
 		{"disconnected", []connector.Status{up, down}, docFail, "opc-1 not connected (state connecting, dial tcp: refused)"},
 		{"stale", []connector.Status{stale}, docWarn, "mqtt-2 status last updated 5m0s ago"},
 		{"slow", []connector.Status{slow}, docWarn, "mqtt-3 lag p95 9000 ms"},
+		// A disabled twin's status is written once: old, not connected.
+		{"disabled", []connector.Status{off}, docOK, "0 connected; mqtt-4 disabled"},
+		{"connected and disabled", []connector.Status{up, off}, docOK, "1 connected; mqtt-4 disabled"},
+		{"disconnected and disabled", []connector.Status{down, off}, docFail, "opc-1 not connected (state connecting, dial tcp: refused); mqtt-4 disabled"},
+		{"stale and disabled", []connector.Status{stale, off}, docWarn, "mqtt-2 status last updated 5m0s ago; mqtt-4 disabled"},
 	} {
 		got := d.judgeConnectors(c.list)
 		if got.Status != c.want || !strings.Contains(got.Reason, c.has) {
 			t.Errorf("%s: %+v, want %s with %q", c.name, got, c.want, c.has)
 		}
+	}
+}
+
+// TestDoctorDisabledConnector: a connector twin with enabled false is a
+// normal state, not a failure: the server writes its status "disabled",
+// and doctor (against the server and on the data directory) reports the
+// connectors check ok, naming it.
+func TestDoctorDisabledConnector(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "log.key")
+	if code, _, stderr := runCLI(t, "trust", "keygen", "lodestone.test/doctor", "--out", keyFile); code != 0 {
+		t.Fatalf("keygen: %d %s", code, stderr)
+	}
+	o := server.DefaultOptions()
+	o.DataDir, o.HTTPAddr, o.LogKey = t.TempDir(), "127.0.0.1:0", keyFile
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	stop := sync.OnceFunc(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	defer stop()
+	var raws []json.RawMessage
+	for _, f := range models.Files() {
+		raws = append(raws, json.RawMessage(f.Data))
+	}
+	body, err := json.Marshal(raws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path, body string) []byte {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, s.URL()+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		return b
+	}
+	do("POST", "/models", string(body))
+	do("PUT", "/digitaltwins/mq-off", `{"$metadata":{"$model":"`+connector.Model+`"},"kind":"mqtt","enabled":false,"mappings":[{"topic":"x/{twin}/{telemetry}","valuePath":"v"}]}`)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var list struct{ Value []connector.Status }
+		if err := json.Unmarshal(do("GET", "/plant/connectors", ""), &list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Value) == 1 && list.Value[0].State == "disabled" {
+			break
+		}
+		if time.Now().After(deadline) || len(list.Value) > 1 {
+			t.Fatalf("connector statuses %+v, want mq-off disabled", list.Value)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, rep, by := doctorJSON(t, "--server", s.URL())
+	if code != 0 || by["connectors"].Status != docOK || by["connectors"].Reason != "0 connected; mq-off disabled" {
+		t.Errorf("server: exit %d, connectors %+v (report %+v)", code, by["connectors"], rep)
+	}
+	stop()
+	code, rep, by = doctorJSON(t, "--data", o.DataDir)
+	if code != 0 || by["connectors"].Status != docOK || by["connectors"].Reason != "0 connected; mq-off disabled" {
+		t.Errorf("data: exit %d, connectors %+v (report %+v)", code, by["connectors"], rep)
 	}
 }
