@@ -119,6 +119,9 @@ func ParseCompaction(msg []byte, vkey, origin string) (Compaction, error) {
 		ns[i] = x
 	}
 	c.History, c.Telemetry, c.At = fromNano(ns[0]), fromNano(ns[1]), fromNano(ns[2])
+	if c.At.IsZero() {
+		return c, errors.New("marker: the time of the compaction (at) is missing")
+	}
 	if c.History.After(c.At) || c.Telemetry.After(c.At) {
 		return c, errors.New("marker: a horizon lies after the compaction itself")
 	}
