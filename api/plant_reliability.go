@@ -1,9 +1,9 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -42,7 +42,7 @@ func (a *API) plantReliabilityRoutes() []Route {
 // The schemas of the plant reliability routes are those of the engine's
 // types, registered here so that openapi.go need not know them.
 func init() {
-	for name, t := range map[string]reflect.Type{
+	maps.Copy(schemaTypes, map[string]reflect.Type{
 		"ReliabilityFitRequest": reflect.TypeFor[ReliabilityFitRequest](),
 		"FitResult":             reflect.TypeFor[reliability.FitResult](),
 		"ReplaceSpec":           reflect.TypeFor[reliability.ReplaceSpec](),
@@ -53,9 +53,7 @@ func init() {
 		"PlanResult":            reflect.TypeFor[reliability.PlanResult](),
 		"OEEInput":              reflect.TypeFor[reliability.OEEInput](),
 		"OEEResult":             reflect.TypeFor[reliability.OEEResult](),
-	} {
-		schemaTypes[name] = t
-	}
+	})
 }
 
 // ReliabilityFitRequest is the JSON form of POST /plant/reliability/fit.
@@ -97,10 +95,8 @@ func (a *API) plantFit(w http.ResponseWriter, r *http.Request) error {
 	trimmed := strings.TrimSpace(string(body))
 	if strings.HasPrefix(trimmed, "{") {
 		var req ReliabilityFitRequest
-		dec := json.NewDecoder(strings.NewReader(trimmed))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return badRequest("InvalidArgument", "request body: %v", err)
+		if err := decodeStrictBody(trimmed, &req); err != nil {
+			return err
 		}
 		for i, d := range req.Data {
 			if d.Failed != 0 && d.Failed != 1 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -55,7 +56,7 @@ func (a *API) plantSessionRoutes() []Route {
 }
 
 func init() {
-	for name, t := range map[string]reflect.Type{
+	maps.Copy(schemaTypes, map[string]reflect.Type{
 		"PlantEstimateSpec":   reflect.TypeFor[estimate.Spec](),
 		"PlantEstimateOutput": reflect.TypeFor[estimate.Output](),
 		"PlantControlSpec":    reflect.TypeFor[control.Spec](),
@@ -66,9 +67,7 @@ func init() {
 		"PlantSessionEvents":  reflect.TypeFor[PlantSessionEvents](),
 		"PlantSessionReplay":  reflect.TypeFor[PlantSessionReplay](),
 		"PlantSnapshot":       reflect.TypeFor[dynamic.Snapshot](),
-	} {
-		schemaTypes[name] = t
-	}
+	})
 }
 
 const docPlantSession = "plant-session"
@@ -122,11 +121,30 @@ func plantInput(err error) error {
 }
 
 func (a *API) plantEstimate(w http.ResponseWriter, r *http.Request) error {
+	return plantRun(a, w, r, estimate.ParseSpec)
+}
+
+func (a *API) plantControl(w http.ResponseWriter, r *http.Request) error {
+	return plantRun(a, w, r, control.ParseSpec)
+}
+
+// specCase is a parsed engine spec: Case checks it.
+type specCase[C any] interface{ Case() (C, error) }
+
+// caseRun is a checked engine case: Run runs it.
+type caseRun[O any] interface {
+	Run(ctx context.Context) (O, error)
+}
+
+// plantRun answers an offline plant run on the body (POST /plant/estimate,
+// /plant/control): the spec parsed, checked and run, a bad one a 400
+// naming the field.
+func plantRun[S specCase[C], C caseRun[O], O any](a *API, w http.ResponseWriter, r *http.Request, parse func([]byte) (S, error)) error {
 	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json")
 	if err != nil {
 		return err
 	}
-	spec, err := estimate.ParseSpec(body)
+	spec, err := parse(body)
 	if err != nil {
 		return plantInput(err)
 	}
@@ -141,24 +159,15 @@ func (a *API) plantEstimate(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func (a *API) plantControl(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r, a.opts.MaxBodyBytes, "application/json")
-	if err != nil {
-		return err
+// decodeStrictBody decodes the JSON value at the start of body into v,
+// refusing unknown fields; an error is a 400 "request body: ...".
+func decodeStrictBody(body string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("InvalidArgument", "request body: %v", err)
 	}
-	spec, err := control.ParseSpec(body)
-	if err != nil {
-		return plantInput(err)
-	}
-	c, err := spec.Case()
-	if err != nil {
-		return plantInput(err)
-	}
-	out, err := c.Run(r.Context())
-	if err != nil {
-		return plantInput(err)
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // replayDoc rebuilds a session from its document.
@@ -268,10 +277,8 @@ func (a *API) postSessionEvents(w http.ResponseWriter, r *http.Request) error {
 	var events []ots.EventSpec
 	if strings.Contains(string(body), `"events"`) {
 		var many PlantSessionEvents
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&many); err != nil {
-			return badRequest("InvalidArgument", "request body: %v", err)
+		if err := decodeStrictBody(string(body), &many); err != nil {
+			return err
 		}
 		events = many.Events
 	} else {
