@@ -63,7 +63,7 @@ func (a *API) eventRouteRoutes() []Route {
 		{Pattern: "PUT /endpoints/{name}", Handler: a.putEndpoint, Summary: "Create or replace an endpoint: a webhook URL or a JetStream subject", Body: "Endpoint", Response: "Endpoint"},
 		{Pattern: "GET /endpoints", Handler: a.listEndpoints, Summary: "List endpoints", Response: "EndpointList"},
 		{Pattern: "DELETE /endpoints/{name}", Handler: a.deleteEndpoint, Summary: "Delete an endpoint no route uses"},
-		{Pattern: "PUT /eventroutes/{id}", Handler: a.putEventRoute, Summary: "Create or replace an event route: a filter (type=…&source=…&subject=…) to an endpoint", Body: "EventRoute", Response: "EventRoute"},
+		{Pattern: "PUT /eventroutes/{id}", Handler: a.putEventRoute, Summary: "Create or replace an event route: a filter (type=…&source=…&subject=…) to an endpoint", Body: "EventRoute"},
 		{Pattern: "GET /eventroutes", Handler: a.listEventRoutes, Summary: "List event routes with the delivery statistics of the routes this server delivers", Response: "EventRouteList"},
 		{Pattern: "GET /eventroutes/{id}", Handler: a.getEventRoute, Summary: "Get an event route", Response: "EventRoute"},
 		{Pattern: "DELETE /eventroutes/{id}", Handler: a.deleteEventRoute, Summary: "Delete an event route"},
@@ -449,7 +449,10 @@ func (a *API) putEventRoute(w http.ResponseWriter, r *http.Request) error {
 	if err := a.reconcileRoutes(r.Context()); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, rt)
+	// ADT answers EventRoutes_Add with 204 and no body; its SDKs take any
+	// other success status for an error.
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (a *API) listEventRoutes(w http.ResponseWriter, r *http.Request) error {

@@ -162,7 +162,7 @@ func TestEventRoutes(t *testing.T) {
 		{"endpoint of an unknown kind", "PUT", "/endpoints/bad", `{"kind":"pigeon"}`, 400},
 		{"route to an unknown endpoint", "PUT", "/eventroutes/r0", `{"filter":"","endpointName":"nope"}`, 400},
 		{"route with a bad filter", "PUT", "/eventroutes/r0", `{"filter":"colour=red","endpointName":"hook"}`, 400},
-		{"route", "PUT", "/eventroutes/created", `{"filter":"type=lodestone.twin.created","endpointName":"hook"}`, 200},
+		{"route", "PUT", "/eventroutes/created", `{"filter":"type=lodestone.twin.created","endpointName":"hook"}`, 204},
 		{"get route", "GET", "/eventroutes/created", "", 200},
 		{"get unknown route", "GET", "/eventroutes/nope", "", 404},
 		{"list routes", "GET", "/eventroutes", "", 200},

@@ -738,7 +738,7 @@ func TestIsolationOpenAPIWalk(t *testing.T) {
 	e.mustDo("PUT", "/digitaltwins/acme-walk-1/relationships/acme-rel-1", map[string]any{"$targetId": "acme-walk-2", "$relationshipName": "feeds", "secret": "ACME-RSECRET"}, 200, owner...)
 	e.mustDo("PUT", "/sharing/acme-share", map[string]any{"to_org": "globex", "models": []string{plant}, "properties": []string{"name"}, "purpose": "ACME-PURPOSE"}, 200, owner...)
 	e.mustDo("PUT", "/endpoints/acme-ep", map[string]any{"kind": "webhook", "url": "http://93.184.215.14/acme-hook"}, 200, owner...)
-	e.mustDo("PUT", "/eventroutes/acme-route", map[string]any{"endpointName": "acme-ep", "filter": "type=acme.none"}, 200, owner...)
+	e.mustDo("PUT", "/eventroutes/acme-route", map[string]any{"endpointName": "acme-ep", "filter": "type=acme.none"}, 204, owner...)
 	imp := `{"Section":"Header"}` + "\n" + `{"fileVersion":"1.0.0","author":"acme","organization":"acme"}` + "\n" + `{"Section":"Twins"}` + "\n" +
 		`{"$dtId":"acme-walk-3","$metadata":{"$model":"` + plant + `"},"secret":"ACME-SECRET-3"}` + "\n"
 	e.mustDo("PUT", "/jobs/imports/acme-job", imp, 200, append(owner, "Content-Type", "application/x-ndjson")...)
@@ -897,7 +897,7 @@ func TestIsolationEventRoute(t *testing.T) {
 	e.mustDo("POST", "/models", tenantModels("globex"), 201, globex...)
 	e.mustDo("PUT", "/sharing/plants", map[string]any{"to_org": "acme", "models": []string{tenancytest.ModelID("globex", "Plant")}, "properties": []string{"name"}}, 200, globex...)
 	e.mustDo("PUT", "/endpoints/hook", map[string]any{"kind": "webhook", "url": hook.URL + "/events"}, 200, acme...)
-	e.mustDo("PUT", "/eventroutes/all", map[string]any{"endpointName": "hook", "filter": ""}, 200, acme...)
+	e.mustDo("PUT", "/eventroutes/all", map[string]any{"endpointName": "hook", "filter": ""}, 204, acme...)
 	// globex names a route and an endpoint the same: its own.
 	e.mustDo("PUT", "/endpoints/hook", map[string]any{"kind": "webhook", "url": hook.URL + "/globex"}, 200, globex...)
 	var list struct {

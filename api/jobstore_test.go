@@ -43,7 +43,7 @@ func TestJobsAndRoutesSurviveRestart(t *testing.T) {
 	a, st := open()
 	call(a, "PUT", "/jobs/imports/first", "application/x-ndjson", importFile(testModels, nil, nil), 200)
 	call(a, "PUT", "/endpoints/hook", "application/json", `{"kind":"webhook","url":"http://127.0.0.1:9/hook"}`, 200)
-	call(a, "PUT", "/eventroutes/r1", "application/json", `{"endpointName":"hook","filter":"type=lodestone.twin.*"}`, 200)
+	call(a, "PUT", "/eventroutes/r1", "application/json", `{"endpointName":"hook","filter":"type=lodestone.twin.*"}`, 204)
 	if err := a.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -88,11 +88,28 @@ func (a *API) listModels(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	slices.Sort(ids)
+	size, err := maxItemsPerPage(r)
+	if err != nil {
+		return err
+	}
+	after, err := pageAfter(r)
+	if err != nil {
+		return err
+	}
 	out := ModelList{Value: make([]ModelData, 0, len(ids))}
 	for _, id := range ids {
-		if m, ok := all[id]; ok && v.model(m) {
-			out.Value = append(out.Value, modelData(m, full))
+		if id <= after && after != "" {
+			continue
 		}
+		m, ok := all[id]
+		if !ok || !v.model(m) {
+			continue
+		}
+		if size > 0 && len(out.Value) == size {
+			out.NextLink = nextLink(r, out.Value[size-1].ID)
+			break
+		}
+		out.Value = append(out.Value, modelData(m, full))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

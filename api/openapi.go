@@ -78,7 +78,7 @@ func (a *API) OpenAPI() map[string]any {
 			ok["content"] = jsonContent(rt.Response)
 		}
 		status := "200"
-		if method == http.MethodDelete || (method == http.MethodPatch && rt.Response == "") {
+		if method == http.MethodDelete || ((method == http.MethodPatch || method == http.MethodPut) && rt.Response == "") {
 			status = "204"
 		}
 		if rt.Pattern == "POST /models" {

@@ -122,6 +122,12 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if req.PageSize == 0 {
+		// ADT's SDKs ask for a page size in this header (byPage's maxPageSize).
+		if req.PageSize, err = maxItemsPerPage(r); err != nil {
+			return err
+		}
+	}
 	opts := &tql.Options{PageSize: req.PageSize, MaxScan: a.opts.QueryMaxScan, Units: a}
 	rd := a.readerOf(r.Context())
 	if !rd.all && len(rd.pol.SharedWith(rd.pr.Org)) == 0 {

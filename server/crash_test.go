@@ -283,7 +283,7 @@ func TestCrashRecovery(t *testing.T) {
 	}))
 	defer hook.Close()
 	mustStatus(t, ctx, c, http.MethodPut, p.url+"/endpoints/hook", mustJSON(map[string]string{"kind": "webhook", "url": hook.URL}), http.StatusOK)
-	mustStatus(t, ctx, c, http.MethodPut, p.url+"/eventroutes/created", []byte(`{"endpointName":"hook","filter":"type=lodestone.twin.created&subject=after-*"}`), http.StatusOK)
+	mustStatus(t, ctx, c, http.MethodPut, p.url+"/eventroutes/created", []byte(`{"endpointName":"hook","filter":"type=lodestone.twin.created&subject=after-*"}`), http.StatusNoContent)
 
 	var acks atomic.Int64
 	writers := make([]*crashWriter, crashWriters)

@@ -106,7 +106,7 @@ func TestServersShareOneGraph(t *testing.T) {
 	}))
 	defer hook.Close()
 	call(t, "PUT", a+"/endpoints/hook", fmt.Sprintf(`{"kind":"webhook","url":%q}`, hook.URL), 200)
-	call(t, "PUT", a+"/eventroutes/all", `{"endpointName":"hook","filter":"type=lodestone.twin.created"}`, 200)
+	call(t, "PUT", a+"/eventroutes/all", `{"endpointName":"hook","filter":"type=lodestone.twin.created"}`, 204)
 	var routes struct{ Value []struct{ ID string } }
 	json.Unmarshal(call(t, "GET", b+"/eventroutes", "", 200), &routes)
 	if len(routes.Value) != 1 || routes.Value[0].ID != "all" {
