@@ -296,6 +296,10 @@ func (c *collector) telemetry(db *sql.DB) error {
 		if !ok {
 			if t, err := c.st.TwinAsOf(c.ctx, twin.ID(k.twin), rec.Time); err == nil {
 				org = t.Metadata.Org
+			} else if chs, err := c.st.TwinChanges(c.ctx, twin.ID(k.twin), time.Time{}, time.Time{}); err == nil && len(chs) > 0 && chs[0].Twin != nil {
+				// The version of that time was compacted away: a twin
+				// keeps its org, so its oldest kept version tells it.
+				org = chs[0].Twin.Metadata.Org
 			}
 			orgs[k.twin] = org
 		}
