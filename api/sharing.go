@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lodestone/store"
@@ -44,10 +45,17 @@ type AgreementRequest struct {
 }
 
 // sharingCache holds the agreements read last and the policy made of
-// them. Its zero value is ready (nothing read yet).
+// them. Its zero value is ready (nothing read yet). Requests take the
+// current policy without a lock; mu serialises the reads of the
+// agreements.
 type sharingCache struct {
-	mu      sync.Mutex
-	read    time.Time // when the agreements were read; zero: never
+	mu  sync.Mutex
+	cur atomic.Pointer[sharingState] // nil: read the agreements first
+}
+
+// sharingState is one read of the agreements and the policy made of them.
+type sharingState struct {
+	read    time.Time // when the agreements were read
 	all     []tenancy.Agreement
 	pol     *tenancy.Policy
 	validTo time.Time // the policy holds until the next expiry
@@ -59,37 +67,65 @@ func (a *API) sharing() *sharingCache { return &a.shares }
 // agreements that have not expired. It is cached (see sharingTTL); a
 // failure to read the agreements keeps the previous ones, or none, and
 // is logged: a principal then sees less, never more.
+//
+// A fresh policy is returned without a lock. Once it is sharingTTL old,
+// one request reads the agreements again while concurrent ones keep
+// using it (they do not queue behind the store read); a policy past an
+// agreement's expiry, or none (at start, after a change through this
+// server), is never used: the request waits for the new one.
 func (a *API) Tenancy(ctx context.Context) *tenancy.Policy {
 	c := a.sharing()
 	now := a.now()
-	c.mu.Lock()
+	s := c.cur.Load()
+	usable := s != nil && now.Before(s.validTo) && !now.Before(s.read)
+	if usable && now.Sub(s.read) < sharingTTL {
+		return s.pol
+	}
+	if usable {
+		if !c.mu.TryLock() {
+			return s.pol // another request is reading them
+		}
+	} else {
+		c.mu.Lock()
+	}
 	defer c.mu.Unlock()
-	if c.read.IsZero() || now.Sub(c.read) >= sharingTTL || now.Before(c.read) {
-		all, err := a.loadAgreements(ctx)
-		if err != nil {
-			a.log.Warn("read sharing agreements", "err", err)
-		} else {
-			c.all, c.pol = all, nil
-		}
-		c.read = now
+	return a.loadSharing(ctx, c, now).pol
+}
+
+// loadSharing reads the agreements again unless another request did while
+// this one waited for c.mu (held), rebuilding the policy at now.
+func (a *API) loadSharing(ctx context.Context, c *sharingCache, now time.Time) *sharingState {
+	prev := c.cur.Load()
+	if prev != nil && now.Before(prev.validTo) && !now.Before(prev.read) && now.Sub(prev.read) < sharingTTL {
+		return prev
 	}
-	if c.pol == nil || !now.Before(c.validTo) {
-		c.pol = tenancy.NewPolicy(c.all, now)
-		c.validTo = time.Unix(1<<62, 0)
-		for _, ag := range c.all {
-			if !ag.Expires.IsZero() && ag.Expires.After(now) && ag.Expires.Before(c.validTo) {
-				c.validTo = ag.Expires
-			}
+	next := &sharingState{read: now}
+	all, err := a.loadAgreements(ctx)
+	switch {
+	case err == nil:
+		next.all = all
+	case prev != nil:
+		a.log.Warn("read sharing agreements", "err", err)
+		next.all = prev.all
+	default:
+		a.log.Warn("read sharing agreements", "err", err)
+	}
+	next.pol = tenancy.NewPolicy(next.all, now)
+	next.validTo = time.Unix(1<<62, 0)
+	for _, ag := range next.all {
+		if !ag.Expires.IsZero() && ag.Expires.After(now) && ag.Expires.Before(next.validTo) {
+			next.validTo = ag.Expires
 		}
 	}
-	return c.pol
+	c.cur.Store(next)
+	return next
 }
 
 // invalidateSharing makes the next Tenancy read the agreements again.
 func (a *API) invalidateSharing() {
 	c := a.sharing()
 	c.mu.Lock()
-	c.read, c.pol = time.Time{}, nil
+	c.cur.Store(nil)
 	c.mu.Unlock()
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -178,4 +179,36 @@ func TestDeleteTwinHiddenRelationships(t *testing.T) {
 	tn.must("globex/writer", "DELETE", "/digitaltwins/g1/relationships/secret-link", nil, 204)
 	tn.must("acme/writer", "DELETE", "/digitaltwins/a1", nil, 204)
 	tn.must("acme/reader", "GET", "/digitaltwins/a1", nil, 404)
+}
+
+// TestTenancyCacheConcurrent: concurrent requests while the policy is
+// read again (the clock passes its life time and again) see an agreement
+// put through this server at once, and never a policy past its expiry;
+// run with -race it also checks the lock-free cache.
+func TestTenancyCacheConcurrent(t *testing.T) {
+	tn := startTenants(t)
+	tn.seedAcme()
+	exp := tn.clock().Add(time.Minute).Format(time.RFC3339)
+	run := func(want int) {
+		var wg sync.WaitGroup
+		for g := range 6 {
+			wg.Go(func() {
+				for i := range 25 {
+					if g == 0 && i%5 == 0 {
+						tn.advance(600 * time.Millisecond)
+					}
+					if st, _, raw := tn.do("globex/reader", "GET", "/digitaltwins/a1", nil); st != want {
+						t.Errorf("GET a1 = %d %s, want %d", st, raw, want)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	run(404)
+	tn.must("acme/admin", "PUT", "/sharing/s1", map[string]any{"to_org": "globex", "models": []string{"dtmi:test:Asset;1"}, "properties": []string{"capacity"}, "expires": exp}, 200)
+	run(200)
+	tn.advance(time.Minute) // past the expiry
+	run(404)
 }
