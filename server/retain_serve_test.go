@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,25 @@ func TestRetainServe(t *testing.T) {
 	}
 	if !strings.Contains(string(call(t, "GET", u+"/digitaltwins/x", "", 200)), `"n":3`) {
 		t.Error("the current version of x is not n=3")
+	}
+}
+
+// MergeOpsFlags copies exactly the flags given: serve used to drop the
+// studies' flags.
+func TestMergeOpsFlags(t *testing.T) {
+	var f server.Options
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f.RegisterFlags(fs)
+	args := []string{"--studies.workers", "--studies.max-concurrent", "7", "--nats.replicas", "3", "--retain.history", "48h", "--metrics-public"}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	o := server.DefaultOptions()
+	o.StudiesMaxQueuedRuns = 99 // not on the command line: kept
+	server.MergeOpsFlags(&o, f, set)
+	if !o.StudiesWorkers || o.StudiesMaxConcurrent != 7 || o.NATSReplicas != 3 || time.Duration(o.RetainHistory) != 48*time.Hour || !o.MetricsPublic || o.StudiesMaxQueuedRuns != 99 {
+		t.Errorf("merged %+v", o)
 	}
 }
