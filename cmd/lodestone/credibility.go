@@ -11,31 +11,35 @@ import (
 )
 
 func init() {
-	fs := flag.NewFlagSet("lodestone credibility", flag.ContinueOnError)
-	t := &target{}
-	t.flags(fs, true)
-	register(&command{
-		name:      "credibility",
-		usage:     "ID [--json] [--server URL]",
-		shortHelp: "grade a twin, or every twin of a model (a DTMI), by data, model and operational defensibility: each grade with its rule and the evidence it used",
-		flags:     fs,
-		exec: func(ctx context.Context, env *cliEnv, args []string) error {
-			if len(args) != 1 {
-				return usageError{"credibility: want one twin ID or model DTMI"}
-			}
-			return apiError(runCredibility(ctx, env, t, args[0]))
-		},
-	})
+	register(apiCommand("credibility", "ID [--json] [--server URL]",
+		"grade a twin, or every twin of a model (a DTMI), by data, model and operational defensibility: each grade with its rule and the evidence it used",
+		true, oneID("credibility: want one twin ID or model DTMI", runCredibility), nil))
 }
 
-func runCredibility(ctx context.Context, env *cliEnv, t *target, id string) error {
+// oneID is the apiRun of a command of one argument, an ID: with another
+// number of arguments it fails with usage.
+func oneID(usage string, run func(ctx context.Context, env *cliEnv, t *target, id string) error) apiRun {
+	return func(ctx context.Context, env *cliEnv, t *target, _ *flag.FlagSet, args []string) error {
+		if len(args) != 1 {
+			return usageError{usage}
+		}
+		return run(ctx, env, t, args[0])
+	}
+}
+
+// apiGet decodes the JSON answer to GET path from the server of t into v.
+func apiGet(ctx context.Context, t *target, path string, v any) error {
 	c, stop, err := t.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	return c.Do(ctx, "GET", path, nil, v)
+}
+
+func runCredibility(ctx context.Context, env *cliEnv, t *target, id string) error {
 	var rep credibility.Report
-	if err := c.Do(ctx, "GET", "/credibility/"+url.PathEscape(id), nil, &rep); err != nil {
+	if err := apiGet(ctx, t, "/credibility/"+url.PathEscape(id), &rep); err != nil {
 		return err
 	}
 	if t.json {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,33 +10,13 @@ import (
 )
 
 func init() {
-	fs := flag.NewFlagSet("lodestone plant control", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the result as JSON (docs/formats/plant-control.md)")
-	plantCmd.sub = append(plantCmd.sub, &command{
-		name:      "control",
-		usage:     "SPEC.json [--json]",
-		shortHelp: "control-strategy testing: closed-loop runs of PI, O/A feed-forward and acidity loops on the dynamic cascade, compared side by side (SPEC - reads stdin)",
-		flags:     fs,
-		exec: func(ctx context.Context, env *cliEnv, args []string) error {
-			return plantControl(ctx, env, args, *asJSON)
-		},
-	})
+	addPlantCommand("control", "SPEC.json [--json]",
+		"control-strategy testing: closed-loop runs of PI, O/A feed-forward and acidity loops on the dynamic cascade, compared side by side (SPEC - reads stdin)",
+		"print the result as JSON (docs/formats/plant-control.md)", plantControl)
 }
 
 func plantControl(ctx context.Context, env *cliEnv, args []string, asJSON bool) error {
-	data, err := plantReadArg(env, "control", args)
-	if err != nil {
-		return err
-	}
-	spec, err := control.ParseSpec(data)
-	if err != nil {
-		return err
-	}
-	c, err := spec.Case()
-	if err != nil {
-		return err
-	}
-	out, err := c.Run(ctx)
+	out, err := plantRunSpec(ctx, env, "control", args, control.ParseSpec)
 	if err != nil {
 		return err
 	}

@@ -14,17 +14,54 @@ import (
 )
 
 func init() {
-	fs := flag.NewFlagSet("lodestone plant estimate", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the result as JSON (docs/formats/plant-estimate.md)")
+	addPlantCommand("estimate", "SPEC.json [--json]",
+		"soft sensor: extended Kalman filter on the dynamic cascade from analyser and lab readings, with drift and out-of-sync alarms (SPEC - reads stdin)",
+		"print the result as JSON (docs/formats/plant-estimate.md)", plantEstimate)
+}
+
+// addPlantCommand adds `lodestone plant NAME` with its --json flag (its
+// help jsonHelp) to the plant command, and returns the flag set for
+// further flags.
+func addPlantCommand(name, usage, help, jsonHelp string, run func(ctx context.Context, env *cliEnv, args []string, asJSON bool) error) *flag.FlagSet {
+	fs := flag.NewFlagSet("lodestone plant "+name, flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, jsonHelp)
 	plantCmd.sub = append(plantCmd.sub, &command{
-		name:      "estimate",
-		usage:     "SPEC.json [--json]",
-		shortHelp: "soft sensor: extended Kalman filter on the dynamic cascade from analyser and lab readings, with drift and out-of-sync alarms (SPEC - reads stdin)",
+		name:      name,
+		usage:     usage,
+		shortHelp: help,
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
-			return plantEstimate(ctx, env, args, *asJSON)
+			return run(ctx, env, args, *asJSON)
 		},
 	})
+	return fs
+}
+
+// specCase is a parsed engine spec: Case checks it.
+type specCase[C any] interface{ Case() (C, error) }
+
+// caseRun is a checked engine case: Run runs it.
+type caseRun[O any] interface {
+	Run(ctx context.Context) (O, error)
+}
+
+// plantRunSpec reads the SPEC argument of `lodestone plant CMD`, parses,
+// checks and runs it.
+func plantRunSpec[S specCase[C], C caseRun[O], O any](ctx context.Context, env *cliEnv, cmd string, args []string, parse func([]byte) (S, error)) (O, error) {
+	var zero O
+	data, err := plantReadArg(env, cmd, args)
+	if err != nil {
+		return zero, err
+	}
+	spec, err := parse(data)
+	if err != nil {
+		return zero, err
+	}
+	c, err := spec.Case()
+	if err != nil {
+		return zero, err
+	}
+	return c.Run(ctx)
 }
 
 // plantReadArg reads the one SPEC argument of a plant subcommand ("-" is
@@ -50,19 +87,7 @@ func plantWriteJSON(w io.Writer, v any) error {
 }
 
 func plantEstimate(ctx context.Context, env *cliEnv, args []string, asJSON bool) error {
-	data, err := plantReadArg(env, "estimate", args)
-	if err != nil {
-		return err
-	}
-	spec, err := estimate.ParseSpec(data)
-	if err != nil {
-		return err
-	}
-	c, err := spec.Case()
-	if err != nil {
-		return err
-	}
-	out, err := c.Run(ctx)
+	out, err := plantRunSpec(ctx, env, "estimate", args, estimate.ParseSpec)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,18 +10,14 @@ import (
 )
 
 func init() {
-	fs := flag.NewFlagSet("lodestone plant train", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the session's view and score as JSON (docs/formats/plant-training.md)")
-	check := fs.Bool("check-replay", false, "replay the session a second time and fail unless the score is the same bit for bit")
-	plantCmd.sub = append(plantCmd.sub, &command{
-		name:      "train",
-		usage:     "SESSION.json [--json] [--check-replay]",
-		shortHelp: "operator training: run (replay) a training session's scenario and event log offline and print its score (SESSION - reads stdin)",
-		flags:     fs,
-		exec: func(ctx context.Context, env *cliEnv, args []string) error {
-			return plantTrain(ctx, env, args, *asJSON, *check)
-		},
-	})
+	var check bool
+	fs := addPlantCommand("train", "SESSION.json [--json] [--check-replay]",
+		"operator training: run (replay) a training session's scenario and event log offline and print its score (SESSION - reads stdin)",
+		"print the session's view and score as JSON (docs/formats/plant-training.md)",
+		func(ctx context.Context, env *cliEnv, args []string, asJSON bool) error {
+			return plantTrain(ctx, env, args, asJSON, check)
+		})
+	fs.BoolVar(&check, "check-replay", false, "replay the session a second time and fail unless the score is the same bit for bit")
 }
 
 func plantTrain(ctx context.Context, env *cliEnv, args []string, asJSON, check bool) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -15,31 +14,14 @@ import (
 )
 
 func init() {
-	fs := flag.NewFlagSet("lodestone provenance", flag.ContinueOnError)
-	t := &target{}
-	t.flags(fs, true)
-	register(&command{
-		name:      "provenance",
-		usage:     "ID [--json] [--server URL]",
-		shortHelp: "where each property value of a twin came from: the change (event id, log index) and agent that wrote each version, the version it revised, and for process results the run, the cascade spec and engine version and the cited sources (W3C PROV-JSON with --json)",
-		flags:     fs,
-		exec: func(ctx context.Context, env *cliEnv, args []string) error {
-			if len(args) != 1 {
-				return usageError{"provenance: want one twin ID"}
-			}
-			return apiError(runProvenance(ctx, env, t, args[0]))
-		},
-	})
+	register(apiCommand("provenance", "ID [--json] [--server URL]",
+		"where each property value of a twin came from: the change (event id, log index) and agent that wrote each version, the version it revised, and for process results the run, the cascade spec and engine version and the cited sources (W3C PROV-JSON with --json)",
+		true, oneID("provenance: want one twin ID", runProvenance), nil))
 }
 
 func runProvenance(ctx context.Context, env *cliEnv, t *target, id string) error {
-	c, stop, err := t.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer stop()
 	var raw json.RawMessage
-	if err := c.Do(ctx, "GET", "/digitaltwins/"+url.PathEscape(id)+"/provenance", nil, &raw); err != nil {
+	if err := apiGet(ctx, t, "/digitaltwins/"+url.PathEscape(id)+"/provenance", &raw); err != nil {
 		return err
 	}
 	if t.json {

@@ -22,15 +22,9 @@ import (
 func init() {
 	rc := &command{name: "rel", shortHelp: "read and write relationships: list, get, put, delete"}
 	mk := func(name, usage, help string, withJSON bool, run func(ctx context.Context, env *cliEnv, t *target, args []string) error, extra func(fs *flag.FlagSet)) *command {
-		fs := flag.NewFlagSet("lodestone rel "+name, flag.ContinueOnError)
-		t := &target{}
-		t.flags(fs, withJSON)
-		if extra != nil {
-			extra(fs)
-		}
-		return &command{name: name, usage: usage, shortHelp: help, flags: fs, exec: func(ctx context.Context, env *cliEnv, args []string) error {
-			return apiError(run(ctx, env, t, args))
-		}}
+		return apiCommand("rel "+name, usage, help, withJSON, func(ctx context.Context, env *cliEnv, t *target, _ *flag.FlagSet, args []string) error {
+			return run(ctx, env, t, args)
+		}, extra)
 	}
 	var relName, targetID, ifMatch, asOf string
 	var incoming, create bool

@@ -17,18 +17,31 @@ import (
 	"lodestone/twin"
 )
 
+// apiRun runs a command that talks to the server through t, with its
+// flags fs and arguments args.
+type apiRun func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error
+
+// apiCommand is a command that talks to the server: it has the flags of a
+// target (--server, --data, --token and, withJSON, --json) and those extra
+// adds; path is its name after "lodestone" ("twin get"), and run's errors
+// are reported as apiError says.
+func apiCommand(path, usage, help string, withJSON bool, run apiRun, extra func(fs *flag.FlagSet)) *command {
+	fs := flag.NewFlagSet("lodestone "+path, flag.ContinueOnError)
+	t := &target{}
+	t.flags(fs, withJSON)
+	if extra != nil {
+		extra(fs)
+	}
+	name := path[strings.LastIndexByte(path, ' ')+1:]
+	return &command{name: name, usage: usage, shortHelp: help, flags: fs, exec: func(ctx context.Context, env *cliEnv, args []string) error {
+		return apiError(run(ctx, env, t, fs, args))
+	}}
+}
+
 func init() {
 	tw := &command{name: "twin", shortHelp: "read and write twins: get, put, patch, delete, list, history"}
-	mk := func(name, usage, help string, withJSON bool, run func(ctx context.Context, env *cliEnv, t *target, fs *flag.FlagSet, args []string) error, extra func(fs *flag.FlagSet)) *command {
-		fs := flag.NewFlagSet("lodestone twin "+name, flag.ContinueOnError)
-		t := &target{}
-		t.flags(fs, withJSON)
-		if extra != nil {
-			extra(fs)
-		}
-		return &command{name: name, usage: usage, shortHelp: help, flags: fs, exec: func(ctx context.Context, env *cliEnv, args []string) error {
-			return apiError(run(ctx, env, t, fs, args))
-		}}
+	mk := func(name, usage, help string, withJSON bool, run apiRun, extra func(fs *flag.FlagSet)) *command {
+		return apiCommand("twin "+name, usage, help, withJSON, run, extra)
 	}
 	var asOf string
 	var model, prefix string
