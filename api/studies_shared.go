@@ -104,11 +104,12 @@ func (sh *sharedStudies) update(ctx context.Context, f func(now time.Time, sl *s
 	}
 }
 
-// live drops the slots whose lease ran out, other than this instance's.
+// live returns the slots whose lease has not run out (this server renews
+// its own every studyRenew).
 func (sh *sharedStudies) live(now time.Time, sl *studySlots) []studySlot {
 	var out []studySlot
 	for _, e := range sl.Studies {
-		if e.Instance == sh.instance || e.Expires.After(now) {
+		if e.Expires.After(now) {
 			out = append(out, e)
 		}
 	}
@@ -134,6 +135,16 @@ func (s *scenarioRunner) admitShared(ctx context.Context, id string, runs int, c
 		return &Error{Status: http.StatusTooManyRequests, Code: "TooManyStudies", Message: msg + fmt.Sprintf("; this study would cost %d node-days (%d runs × %d days × %d nodes); retry later", cost.NodeDays, cost.Runs, cost.Days, cost.Nodes),
 			Details: []ErrorDetail{{Message: msg, Rule: rule}}, RetryAfter: lim.RetryAfter}
 	}
+	// In memory first, so that a renewal never finds the new slot
+	// without its study.
+	st := &liveStudy{principal: who, runs: runs, cancel: func() {}, ended: make(chan struct{})}
+	s.mu.Lock()
+	if s.studies[id] != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("studies: %s is already under way", id)
+	}
+	s.studies[id] = st
+	s.mu.Unlock()
 	sh := s.shared
 	err := sh.update(ctx, func(now time.Time, sl *studySlots) error {
 		// A lease that ran out belongs to a study whose server is gone: it
@@ -158,12 +169,11 @@ func (s *scenarioRunner) admitShared(ctx context.Context, id string, runs int, c
 		return nil
 	})
 	if err != nil {
+		s.mu.Lock()
+		delete(s.studies, id)
+		s.mu.Unlock()
 		return nil, err
 	}
-	st := &liveStudy{principal: who, runs: runs, cancel: func() {}, ended: make(chan struct{})}
-	s.mu.Lock()
-	s.studies[id] = st
-	s.mu.Unlock()
 	return st, nil
 }
 
@@ -213,24 +223,34 @@ func (s *scenarioRunner) recoverShared(ctx context.Context) {
 	}
 }
 
-// renew extends the leases of the studies this server runs and takes over
-// those whose leases ran out.
+// renew extends the leases of the studies this server runs, drops its
+// slots of studies that ended without their release written, and takes
+// over the studies whose leases ran out.
 func (s *scenarioRunner) renew(ctx context.Context) {
 	sh := s.shared
 	var orphans []string
 	err := sh.update(ctx, func(now time.Time, sl *studySlots) error {
 		orphans = orphans[:0]
-		for i, e := range sl.Studies {
+		changed := false
+		kept := sl.Studies[:0]
+		for _, e := range sl.Studies {
 			if e.Instance == sh.instance {
 				s.mu.Lock()
 				live := s.studies[e.ID] != nil
 				s.mu.Unlock()
-				if live {
-					sl.Studies[i].Expires = now.Add(studySlotTTL)
+				if !live {
+					changed = true // ended here without its release written
+					continue
 				}
+				e.Expires, changed = now.Add(studySlotTTL), true
 			} else if !e.Expires.After(now) {
 				orphans = append(orphans, e.ID)
 			}
+			kept = append(kept, e)
+		}
+		sl.Studies = kept
+		if !changed {
+			return errNoChange // nothing of ours: no write
 		}
 		return nil
 	})
