@@ -146,7 +146,12 @@ func (a *API) seeTwinJSON(ctx context.Context, v viewer, id twin.ID) ([]byte, tw
 		return b, etag, err
 	}
 	var o twinOwner
-	if err := json.Unmarshal(b, &o); err != nil {
+	if model, org, ok := twinDocOwner(b); ok {
+		if len(org) == 0 || string(org) == v.pr.Org {
+			return b, etag, nil // its own org's or org "": seen whole
+		}
+		o.Metadata.Model, o.Metadata.Org = string(model), string(org)
+	} else if err := json.Unmarshal(b, &o); err != nil {
 		return nil, "", err
 	}
 	_, all, ok := v.pol.VisibleProperties(v.pr, o.Metadata.Org, o.Metadata.Model)
