@@ -246,7 +246,10 @@ async function trustStep(story, run) {
 
 // storyPage renders the story into main.
 export async function storyPage(main) {
-  const story = await call("GET", "/demo/story");
+  let story;
+  try { story = await call("GET", "/demo/story"); } catch (err) {
+    throw new Error(`The story runs on the demo's data: start the server with lodestone demo (${err.message}).`);
+  }
   const list = await call("GET", "/scenarios");
   const entry = (list.value || []).find((r) => r.name === story.scenarioName);
   if (!entry) throw new Error(`no stored run named "${story.scenarioName}": start the demo afresh (lodestone demo --reset)`);
