@@ -74,38 +74,24 @@ type EventSpec struct {
 	Name        string   `json:"name,omitempty"`
 }
 
-// decodeStrict decodes one JSON value into v, rejecting unknown fields and
-// trailing data.
-func decodeStrict(data []byte, v any) error {
-	return fielderr.Decode[specPrefix](data, v, fielderr.Strict{})
+// decodeStrict decodes one JSON value of type T, rejecting unknown fields
+// and trailing data.
+func decodeStrict[T any](data []byte) (*T, error) {
+	var v T
+	if err := fielderr.Decode[specPrefix](data, &v, fielderr.Strict{}); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // ParseSession decodes a SessionSpec strictly.
-func ParseSession(data []byte) (*SessionSpec, error) {
-	var s SessionSpec
-	if err := decodeStrict(data, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
+func ParseSession(data []byte) (*SessionSpec, error) { return decodeStrict[SessionSpec](data) }
 
 // ParseScenario decodes a ScenarioSpec strictly.
-func ParseScenario(data []byte) (*ScenarioSpec, error) {
-	var s ScenarioSpec
-	if err := decodeStrict(data, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
+func ParseScenario(data []byte) (*ScenarioSpec, error) { return decodeStrict[ScenarioSpec](data) }
 
 // ParseEvent decodes an EventSpec strictly.
-func ParseEvent(data []byte) (*EventSpec, error) {
-	var e EventSpec
-	if err := decodeStrict(data, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
-}
+func ParseEvent(data []byte) (*EventSpec, error) { return decodeStrict[EventSpec](data) }
 
 // Case is a checked scenario with what events need to convert units.
 type Case struct {
