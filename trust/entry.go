@@ -1,11 +1,13 @@
 package trust
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"lodestone/event"
 	"lodestone/pipeline"
@@ -92,8 +94,37 @@ func DataSHA256(data json.RawMessage) (string, error) {
 }
 
 // Bytes returns the entry as the log stores it: its RFC 8785 canonical
-// JSON.
+// JSON. Its members are strings, so it is written directly (keys in
+// canonical order, strings as Canonical writes them) unless a field is not
+// valid UTF-8, which json.Marshal replaces first.
 func (e Entry) Bytes() []byte {
+	fields := [...][2]string{{"data_sha256", e.DataSHA256}, {"etag", e.ETag}, {"id", e.ID}, {"org", e.Org},
+		{"subject", e.Subject}, {"time", e.Time}, {"type", e.Type}}
+	n := 2
+	for _, f := range fields {
+		if !utf8.ValidString(f[1]) {
+			return e.marshalled()
+		}
+		n += len(f[0]) + len(f[1]) + 6
+	}
+	var out bytes.Buffer
+	out.Grow(n)
+	out.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteByte('"')
+		out.WriteString(f[0])
+		out.WriteString(`":`)
+		writeCanonicalString(&out, f[1])
+	}
+	out.WriteByte('}')
+	return out.Bytes()
+}
+
+// marshalled is Bytes by json.Marshal and Canonical.
+func (e Entry) marshalled() []byte {
 	b, err := json.Marshal(e)
 	if err != nil {
 		panic(err) // strings only: cannot fail
