@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"lodestone/examples"
-
 	"lodestone/plant/refplant"
+	"lodestone/trust/auth"
 	"lodestone/twin"
 	"lodestone/world"
 )
@@ -308,9 +308,10 @@ func (s *Server) demoCallVia(ctx context.Context, h http.Handler, method, path s
 	return rec.Body.Bytes(), nil
 }
 
-// Two companies and a sharing agreement (lodestone demo --tenants): the
-// demo then runs with authentication from DemoAuthFile in its data folder,
-// which holds three bearer tokens: the demo's admin (org "demo", who may
+// Two companies and a sharing agreement (lodestone demo, unless
+// --tenants=false): the demo then runs with authentication from
+// DemoAuthFile in its data folder, which lets requests without a token in
+// as the demo's admin (on loopback only) and holds three bearer tokens: the demo's admin (org "demo", who may
 // write the loaded world of org ""), plantco's admin (the company that
 // runs the reference plant) and magnetco's buyer (a reader). plantco
 // uploads a model of its own, records the capacity it offers customers,
@@ -335,32 +336,45 @@ var demoPrincipals = []DemoToken{
 	{Subject: "magnetco-buyer", Org: "magnetco", Roles: []string{"reader"}},
 }
 
+// demoLocalUser is who a request without a token is in the demo: the
+// demo's admin (org "demo"), so that the dashboard opens without a token
+// on your own machine while the tokens show what each company sees. The
+// server lets requests without credentials in on loopback only.
+var demoLocalUser = auth.AnonymousConfig{Subject: "local-user", Org: "demo", Roles: []string{"admin"}}
+
 // DemoAuth returns the identity file of lodestone demo --tenants in
 // dataDir and its tokens, writing it (mode 0600, random tokens) when it is
 // not there yet.
 func DemoAuth(dataDir string) (string, []DemoToken, error) {
 	path := filepath.Join(dataDir, DemoAuthFile)
 	var f struct {
-		Tokens []DemoToken `json:"tokens"`
+		Tokens    []DemoToken           `json:"tokens"`
+		Anonymous *auth.AnonymousConfig `json:"anonymous,omitempty"`
 	}
 	b, err := os.ReadFile(path)
-	if err == nil {
+	switch {
+	case err == nil:
 		if err := json.Unmarshal(b, &f); err != nil {
 			return "", nil, fmt.Errorf("server: %s: %w", path, err)
 		}
-		return path, f.Tokens, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+		if f.Anonymous != nil {
+			return path, f.Tokens, nil
+		}
+		// A file written before requests without a token were let in:
+		// keep its tokens, add the local user.
+	case errors.Is(err, fs.ErrNotExist):
+		for _, p := range demoPrincipals {
+			var r [18]byte
+			if _, err := rand.Read(r[:]); err != nil {
+				return "", nil, err
+			}
+			p.Token = p.Subject + "-" + hex.EncodeToString(r[:])
+			f.Tokens = append(f.Tokens, p)
+		}
+	default:
 		return "", nil, fmt.Errorf("server: %w", err)
 	}
-	for _, p := range demoPrincipals {
-		var r [18]byte
-		if _, err := rand.Read(r[:]); err != nil {
-			return "", nil, err
-		}
-		p.Token = p.Subject + "-" + hex.EncodeToString(r[:])
-		f.Tokens = append(f.Tokens, p)
-	}
+	f.Anonymous = &demoLocalUser
 	if b, err = json.MarshalIndent(f, "", "  "); err != nil {
 		return "", nil, err
 	}

@@ -143,6 +143,9 @@ func (o *Options) security() (*api.Security, *tls.Config, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("server: --auth: %w", err)
 		}
+		if a.Anonymous() != nil && !sec.Loopback && !o.Insecure {
+			return nil, nil, fmt.Errorf("server: --auth: %s: anonymous: requests without credentials are let in only on a loopback address; %q is not one (give --insecure to allow it anyway)", o.Auth, o.HTTPAddr)
+		}
 		sec.Auth = a
 		sec.RateLimit, sec.RateBurst = o.RateLimit, int(o.RateBurst)
 	} else if sec.Loopback {

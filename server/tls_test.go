@@ -165,4 +165,17 @@ func TestSecurityOptionErrors(t *testing.T) {
 			s.Shutdown(t.Context())
 		}
 	}
+	// Requests without credentials are let in on loopback only.
+	os.WriteFile(o.Auth, []byte(`{"tokens":[{"token":"0123456789abcdef0123","subject":"a","org":"o","roles":["reader"]}],
+		"anonymous":{"subject":"local","org":"o","roles":["reader"]}}`), 0o600)
+	o.HTTPAddr = "0.0.0.0:0"
+	if s, err = server.New(o); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "anonymous") {
+		t.Errorf("Start with an anonymous entry on every interface = %v, want an error naming anonymous", err)
+		if err == nil {
+			s.Shutdown(t.Context())
+		}
+	}
 }

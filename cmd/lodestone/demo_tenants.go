@@ -20,7 +20,7 @@ func demoTenants(w io.Writer, o *server.Options) error {
 		return err
 	}
 	o.Auth = path
-	fmt.Fprintf(w, "Tokens of the demo (%s; paste one into the dashboard's token box, or export LODESTONE_TOKEN=…):\n", path)
+	fmt.Fprintf(w, "Tokens of the demo (%s; paste one into the dashboard's token box to see what that company sees, or export LODESTONE_TOKEN=…; without a token you act as the demo's admin, org demo):\n", path)
 	for _, t := range toks {
 		fmt.Fprintf(w, "  %-15s org %-9s %-7s %s\n", t.Subject, t.Org, strings.Join(t.Roles, ","), t.Token)
 	}

@@ -35,7 +35,7 @@ func serveCommand(name string, demo bool, help string) *command {
 	var reset, tenants *bool
 	if demo {
 		reset = fs.Bool("reset", false, "empty the demo's data folder first and load the default world afresh")
-		tenants = fs.Bool("tenants", false, "two companies and a sharing agreement: run with the demo's tokens (written to DATA/"+server.DemoAuthFile+" and printed)")
+		tenants = fs.Bool("tenants", true, "two companies and a sharing agreement: run with the demo's tokens (written to DATA/"+server.DemoAuthFile+" and printed; requests without a token act as the demo's admin, on loopback only); --tenants=false serves unauthenticated")
 		usage = "[--reset] [--tenants] " + usage
 	}
 	return &command{
@@ -75,7 +75,9 @@ func serveCommand(name string, demo bool, help string) *command {
 				}
 				fmt.Fprintf(env.stdout, "Emptied %s.\n", o.DataDir)
 			}
-			if tenants != nil && *tenants {
+			// The demo brings its companies unless told not to, or unless
+			// it is given an identity file of its own.
+			if tenants != nil && *tenants && (set["tenants"] || o.Auth == "") {
 				if err := demoTenants(env.stdout, &o); err != nil {
 					return err
 				}

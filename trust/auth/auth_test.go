@@ -123,6 +123,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"jwt no jwks", `{"jwt":{"issuer":"x","audience":"y"}}`, "jwt.jwks_file"},
 		{"jwt leeway", `{"jwt":{"issuer":"x","audience":"y","jwks_file":"k","leeway":"1h"}}`, "jwt.leeway"},
 		{"trailing", `{"tokens":[{"token":"0123456789abcdef0123","subject":"a","org":"o","roles":["reader"]}]} {}`, "trailing"},
+		{"anonymous alone", `{"anonymous":{"subject":"local","org":"o","roles":["reader"]}}`, "tokens, jwt"},
+		{"anonymous no org", `{"tokens":[{"token":"0123456789abcdef0123","subject":"a","org":"o","roles":["reader"]}],"anonymous":{"subject":"local","roles":["reader"]}}`, "anonymous.org"},
+		{"anonymous no subject", `{"tokens":[{"token":"0123456789abcdef0123","subject":"a","org":"o","roles":["reader"]}],"anonymous":{"org":"o","roles":["reader"]}}`, "anonymous.subject"},
+		{"anonymous bad role", `{"tokens":[{"token":"0123456789abcdef0123","subject":"a","org":"o","roles":["reader"]}],"anonymous":{"subject":"l","org":"o","roles":["god"]}}`, "anonymous.roles[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,5 +220,36 @@ func TestLimiter(t *testing.T) {
 	var none *auth.Limiter = auth.NewLimiter(0, 0)
 	if ok, _ := none.Allow("a", t0); !ok {
 		t.Error("no limiter refused")
+	}
+}
+
+// TestAnonymous: with an anonymous entry, a request without credentials is
+// that principal (restricted to its org like any token, never the
+// unrestricted principal of a server without --auth), while a wrong token
+// is still refused.
+func TestAnonymous(t *testing.T) {
+	cfg, err := auth.ParseConfig([]byte(`{"tokens":[
+		{"token":"alice-0123456789abcdef","subject":"alice","org":"acme","roles":["admin"]}],
+		"anonymous":{"subject":"local-user","org":"demo","roles":["admin"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	p, err := a.Authenticate(bearer(""), now)
+	if err != nil || p.Subject != "local-user" || p.Org != "demo" || p.Method == "anonymous" || len(p.Roles) != 1 || p.Roles[0] != auth.Admin {
+		t.Errorf("no credentials: %+v, %v; want local-user of org demo, not the unrestricted principal", p, err)
+	}
+	if a.Anonymous() == nil {
+		t.Error("Anonymous() = nil with an anonymous entry")
+	}
+	if p, err := a.Authenticate(bearer("Bearer alice-0123456789abcdef"), now); err != nil || p.Subject != "alice" {
+		t.Errorf("a token still wins: %+v, %v", p, err)
+	}
+	if _, err := a.Authenticate(bearer("Bearer wrong-0123456789abcdef"), now); !errorsIs(err, auth.ErrInvalid) {
+		t.Errorf("a wrong token: %v, want ErrInvalid", err)
 	}
 }

@@ -20,6 +20,20 @@ type Config struct {
 	Tokens []TokenConfig `json:"tokens,omitempty"`
 	JWT    *JWTConfig    `json:"jwt,omitempty"`
 	Certs  []CertConfig  `json:"certs,omitempty"`
+	// Anonymous, when given, is the principal of requests that bring no
+	// credentials at all (no Authorization header, no client
+	// certificate): for a server on your own machine whose dashboard
+	// should open without a token while tokens still act as their own,
+	// restricted principals. The server refuses it on a non-loopback
+	// address unless --insecure is given. A wrong token is still 401.
+	Anonymous *AnonymousConfig `json:"anonymous,omitempty"`
+}
+
+// AnonymousConfig is the principal of requests without credentials.
+type AnonymousConfig struct {
+	Subject string   `json:"subject"`
+	Org     string   `json:"org"`
+	Roles   []string `json:"roles"`
 }
 
 // CertConfig maps the client certificates of mutual TLS (--tls-client-ca)
@@ -73,6 +87,9 @@ type Authenticator struct {
 	tokens map[[32]byte]Principal // by SHA-256 of the token
 	certs  []certPrincipal        // in the order of the file
 	jwt    *jwtVerifier           // nil without a jwt section
+	// anonymous is the principal of requests without credentials (the
+	// file's anonymous entry), nil when they are refused.
+	anonymous *Principal
 
 	mu       sync.Mutex // guards verified
 	verified map[[32]byte]verifiedJWT
@@ -148,6 +165,22 @@ func (c Config) check() error {
 		errs = append(errs, errors.New("tokens, jwt, certs: give at least one"))
 	}
 	errs = append(errs, checkCerts(c.Certs)...)
+	if an := c.Anonymous; an != nil {
+		if an.Subject == "" {
+			errs = append(errs, errors.New("anonymous.subject: required"))
+		}
+		if an.Org == "" {
+			errs = append(errs, errors.New("anonymous.org: required (the org whose things requests without credentials act on)"))
+		}
+		if len(an.Roles) == 0 {
+			errs = append(errs, errors.New("anonymous.roles: give at least one"))
+		}
+		for j, r := range an.Roles {
+			if _, err := ParseRole(r); err != nil {
+				errs = append(errs, fmt.Errorf("anonymous.roles[%d]: %v", j, err))
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for i, t := range c.Tokens {
 		at := fmt.Sprintf("tokens[%d]", i)
@@ -212,6 +245,13 @@ func New(c Config, jwks []byte) (*Authenticator, error) {
 	for _, c := range c.Certs {
 		a.certs = append(a.certs, newCertPrincipal(c))
 	}
+	if an := c.Anonymous; an != nil {
+		p := Principal{Subject: an.Subject, Org: an.Org, Method: "local"}
+		for _, r := range an.Roles {
+			p.Roles = append(p.Roles, Role(r))
+		}
+		a.anonymous = &p
+	}
 	if c.JWT != nil {
 		v, err := newJWTVerifier(*c.JWT, jwks)
 		if err != nil {
@@ -222,6 +262,10 @@ func New(c Config, jwks []byte) (*Authenticator, error) {
 	return a, nil
 }
 
+// Anonymous returns the principal of requests without credentials, or
+// nil when the file has no anonymous entry and they are refused.
+func (a *Authenticator) Anonymous() *Principal { return a.anonymous }
+
 // Authenticate returns the principal of a request, from its
 // "Authorization: Bearer …" header, or, without one, from the client
 // certificate verified by mutual TLS, at time now. Errors wrap
@@ -230,7 +274,11 @@ func New(c Config, jwks []byte) (*Authenticator, error) {
 func (a *Authenticator) Authenticate(r *http.Request, now time.Time) (Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return a.certPrincipal(r)
+		p, err := a.certPrincipal(r)
+		if errors.Is(err, ErrNoCredentials) && a.anonymous != nil {
+			return *a.anonymous, nil
+		}
+		return p, err
 	}
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(cred) == "" {
