@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"lodestone/server"
@@ -21,37 +22,41 @@ const benchToken = "bench-acme-admin-token-0001"
 
 // BenchmarkTrusted measures, in one run, what BenchmarkTwinRead,
 // BenchmarkTwinPatch and BenchmarkTwinCreate measure (a whole server:
-// HTTP, SQLite, embedded NATS) in two modes: mode=plain (no --auth, no
-// log) and mode=auth+log (--auth with a bearer token of org acme, the
-// rate limit off, and the transparency log on with --log-key), so that
-// reads/s, patches/s and creates/s of both sit side by side:
+// HTTP, SQLite, embedded NATS) in four modes: mode=plain (no --auth, no
+// log), mode=auth (--auth with a bearer token of org acme, the rate limit
+// off), mode=log (the transparency log on with --log-key) and
+// mode=auth+log (both), so that reads/s, patches/s and creates/s of each
+// sit side by side (-bench 'BenchmarkTrusted/mode=(plain|auth\+log)/'
+// for the two ends):
 //
 //	go test ./server -run '^$' -bench BenchmarkTrusted -benchtime 3000x
 func BenchmarkTrusted(b *testing.B) {
-	for _, mode := range []string{"plain", "auth+log"} {
+	for _, mode := range []string{"plain", "auth", "log", "auth+log"} {
+		auth, log := strings.Contains(mode, "auth"), strings.Contains(mode, "log")
 		b.Run("mode="+mode, func(b *testing.B) {
 			var hdr []string
 			s := startServer(b, func(o *server.Options) {
-				if mode == "plain" {
-					return
-				}
 				dir := b.TempDir()
-				o.Auth = filepath.Join(dir, "auth.json")
-				id := `{"tokens":[{"token":"` + benchToken + `","subject":"bench","org":"acme","roles":["admin"]}]}`
-				if err := os.WriteFile(o.Auth, []byte(id), 0o600); err != nil {
-					b.Fatal(err)
+				if auth {
+					o.Auth = filepath.Join(dir, "auth.json")
+					id := `{"tokens":[{"token":"` + benchToken + `","subject":"bench","org":"acme","roles":["admin"]}]}`
+					if err := os.WriteFile(o.Auth, []byte(id), 0o600); err != nil {
+						b.Fatal(err)
+					}
+					o.RateLimit = 0
 				}
-				skey, _, err := trust.GenerateKey("lodestone.bench")
-				if err != nil {
-					b.Fatal(err)
+				if log {
+					skey, _, err := trust.GenerateKey("lodestone.bench")
+					if err != nil {
+						b.Fatal(err)
+					}
+					o.LogKey = filepath.Join(dir, "log.key")
+					if err := os.WriteFile(o.LogKey, []byte(skey+"\n"), 0o600); err != nil {
+						b.Fatal(err)
+					}
 				}
-				o.LogKey = filepath.Join(dir, "log.key")
-				if err := os.WriteFile(o.LogKey, []byte(skey+"\n"), 0o600); err != nil {
-					b.Fatal(err)
-				}
-				o.RateLimit = 0
 			})
-			if mode != "plain" {
+			if auth {
 				hdr = []string{"Authorization", "Bearer " + benchToken}
 			}
 			c := fastClient()
