@@ -10,6 +10,7 @@
 //	{"id", "type", "subject", "org", "etag", "time", "data_sha256"}
 //
 // of the change's CloudEvent (see pipeline.EventOf): data_sha256 is the
-// hex SHA-256 of the canonical JSON of the event's data. See
+// hex SHA-256 of the canonical JSON of the event's data (for a patch whose
+// version has a writer or signer, of [PatchData], which names them). See
 // docs/formats/trust-log.md for the storage layout and the routes.
 package trust
