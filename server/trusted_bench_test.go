@@ -16,80 +16,107 @@ import (
 	"lodestone/trust"
 )
 
-// benchToken is the bearer token of the trusted benchmark's principal (a
-// writer of org acme that also imports: admin).
+// benchToken is the bearer token of the trusted benchmark's principal (an
+// admin of org acme: it uploads models and imports).
 const benchToken = "bench-acme-admin-token-0001"
+
+// trustModes are the server set-ups BenchmarkTrusted compares.
+var trustModes = []string{"plain", "auth", "log", "auth+log"}
+
+// trustedServer is one server of BenchmarkTrusted with its pool of twins.
+type trustedServer struct {
+	url string
+	hdr []string // the Authorization header, with --auth
+}
+
+// startTrusted starts a server in mode (see BenchmarkTrusted) with the
+// bench ontology and benchPool imported twins.
+func startTrusted(b *testing.B, mode string) trustedServer {
+	b.Helper()
+	auth, log := strings.Contains(mode, "auth"), strings.Contains(mode, "log")
+	s := startServer(b, func(o *server.Options) {
+		dir := b.TempDir()
+		if auth {
+			o.Auth = filepath.Join(dir, "auth.json")
+			id := `{"tokens":[{"token":"` + benchToken + `","subject":"bench","org":"acme","roles":["admin"]}]}`
+			if err := os.WriteFile(o.Auth, []byte(id), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			o.RateLimit = 0
+		}
+		if log {
+			skey, _, err := trust.GenerateKey("lodestone.bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			o.LogKey = filepath.Join(dir, "log.key")
+			if err := os.WriteFile(o.LogKey, []byte(skey+"\n"), 0o600); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	ts := trustedServer{url: s.URL()}
+	if auth {
+		ts.hdr = []string{"Authorization", "Bearer " + benchToken}
+	}
+	c := fastClient()
+	if res, err := send(b.Context(), c, http.MethodPost, ts.url+"/models", ontologyBody(), ts.hdr...); err != nil || res.status != http.StatusCreated {
+		b.Fatalf("%s: POST /models = %d %s, %v", mode, res.status, res.body, err)
+	}
+	if err := importFileAs(b.Context(), c, ts.url, "pool", benchPool, ts.hdr); err != nil {
+		b.Fatalf("%s: %v", mode, err)
+	}
+	return ts
+}
 
 // BenchmarkTrusted measures, in one run, what BenchmarkTwinRead,
 // BenchmarkTwinPatch and BenchmarkTwinCreate measure (a whole server:
-// HTTP, SQLite, embedded NATS) in four modes: mode=plain (no --auth, no
+// HTTP, SQLite, embedded NATS) on four servers: mode=plain (no --auth, no
 // log), mode=auth (--auth with a bearer token of org acme, the rate limit
 // off), mode=log (the transparency log on with --log-key) and
-// mode=auth+log (both), so that reads/s, patches/s and creates/s of each
-// sit side by side (-bench 'BenchmarkTrusted/mode=(plain|auth\+log)/'
-// for the two ends):
+// mode=auth+log (both). The servers start first and each operation runs
+// on them one after another, so that the modes of one operation are
+// measured close in time on a machine whose load drifts:
 //
 //	go test ./server -run '^$' -bench BenchmarkTrusted -benchtime 3000x
 func BenchmarkTrusted(b *testing.B) {
-	for _, mode := range []string{"plain", "auth", "log", "auth+log"} {
-		auth, log := strings.Contains(mode, "auth"), strings.Contains(mode, "log")
-		b.Run("mode="+mode, func(b *testing.B) {
-			var hdr []string
-			s := startServer(b, func(o *server.Options) {
-				dir := b.TempDir()
-				if auth {
-					o.Auth = filepath.Join(dir, "auth.json")
-					id := `{"tokens":[{"token":"` + benchToken + `","subject":"bench","org":"acme","roles":["admin"]}]}`
-					if err := os.WriteFile(o.Auth, []byte(id), 0o600); err != nil {
-						b.Fatal(err)
-					}
-					o.RateLimit = 0
-				}
-				if log {
-					skey, _, err := trust.GenerateKey("lodestone.bench")
-					if err != nil {
-						b.Fatal(err)
-					}
-					o.LogKey = filepath.Join(dir, "log.key")
-					if err := os.WriteFile(o.LogKey, []byte(skey+"\n"), 0o600); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-			if auth {
-				hdr = []string{"Authorization", "Bearer " + benchToken}
+	servers := map[string]trustedServer{}
+	for _, mode := range trustModes {
+		servers[mode] = startTrusted(b, mode)
+	}
+	c := fastClient()
+	ctx := b.Context()
+	ops := []struct {
+		name, unit string
+		op         func(ts trustedServer) func(r *rand.Rand, seq int64) error
+	}{
+		{"read", "reads/s", func(ts trustedServer) func(*rand.Rand, int64) error {
+			return func(r *rand.Rand, _ int64) error {
+				res, err := send(ctx, c, http.MethodGet, ts.url+"/digitaltwins/pool-"+strconv.Itoa(r.IntN(benchPool)), nil, ts.hdr...)
+				return expect(res, err, http.StatusOK, "GET twin")
 			}
-			c := fastClient()
-			ctx := b.Context()
-			if res, err := send(ctx, c, http.MethodPost, s.URL()+"/models", ontologyBody(), hdr...); err != nil || res.status != http.StatusCreated {
-				b.Fatalf("POST /models = %d %s, %v", res.status, res.body, err)
+		}},
+		{"patch", "patches/s", func(ts trustedServer) func(*rand.Rand, int64) error {
+			return func(r *rand.Rand, seq int64) error {
+				body := []byte(`[{"op":"replace","path":"/inventoryTonnes","value":` + strconv.FormatInt(seq%100000, 10) + `.5}]`)
+				res, err := send(ctx, c, http.MethodPatch, ts.url+"/digitaltwins/pool-"+strconv.Itoa(r.IntN(benchPool)), body, ts.hdr...)
+				return expect(res, err, http.StatusNoContent, "PATCH twin")
 			}
-			if err := importFileAs(ctx, c, s.URL(), "pool", benchPool, hdr); err != nil {
-				b.Fatal(err)
+		}},
+		{"create", "creates/s", func(ts trustedServer) func(*rand.Rand, int64) error {
+			return func(_ *rand.Rand, seq int64) error {
+				body := []byte(`{"$metadata":{"$model":"` + benchModel + `"},"name":"new warehouse","capacityTonnesPerYear":2500,"inventoryTonnes":` + strconv.FormatInt(seq%1000, 10) + `}`)
+				res, err := send(ctx, c, http.MethodPut, ts.url+"/digitaltwins/new-"+strconv.FormatInt(seq, 10), body, append([]string{"If-None-Match", "*"}, ts.hdr...)...)
+				return expect(res, err, http.StatusOK, "PUT twin")
 			}
-			base := s.URL() + "/digitaltwins/pool-"
-			b.Run("op=read", func(b *testing.B) {
-				parallel(b, "reads/s", func(r *rand.Rand, _ int64) error {
-					res, err := send(ctx, c, http.MethodGet, base+strconv.Itoa(r.IntN(benchPool)), nil, hdr...)
-					return expect(res, err, http.StatusOK, "GET twin")
-				})
+		}},
+	}
+	for _, o := range ops {
+		for _, mode := range trustModes {
+			b.Run("op="+o.name+"/mode="+mode, func(b *testing.B) {
+				parallel(b, o.unit, o.op(servers[mode]))
 			})
-			b.Run("op=patch", func(b *testing.B) {
-				parallel(b, "patches/s", func(r *rand.Rand, seq int64) error {
-					body := []byte(`[{"op":"replace","path":"/inventoryTonnes","value":` + strconv.FormatInt(seq%100000, 10) + `.5}]`)
-					res, err := send(ctx, c, http.MethodPatch, base+strconv.Itoa(r.IntN(benchPool)), body, hdr...)
-					return expect(res, err, http.StatusNoContent, "PATCH twin")
-				})
-			})
-			b.Run("op=create", func(b *testing.B) {
-				nb := s.URL() + "/digitaltwins/new-"
-				parallel(b, "creates/s", func(_ *rand.Rand, seq int64) error {
-					body := []byte(`{"$metadata":{"$model":"` + benchModel + `"},"name":"new warehouse","capacityTonnesPerYear":2500,"inventoryTonnes":` + strconv.FormatInt(seq%1000, 10) + `}`)
-					res, err := send(ctx, c, http.MethodPut, nb+strconv.FormatInt(seq, 10), body, append([]string{"If-None-Match", "*"}, hdr...)...)
-					return expect(res, err, http.StatusOK, "PUT twin")
-				})
-			})
-		})
+		}
 	}
 }
 
