@@ -260,6 +260,7 @@ func (s *scenarioRunner) renew(ctx context.Context) {
 		}
 		return
 	}
+	s.stopCancelledElsewhere(ctx)
 	for _, id := range orphans {
 		run, err := s.runs.Get(ctx, twin.ID(id))
 		if err == nil && run.Status == scenario.Running {
@@ -359,4 +360,32 @@ func (s *scenarioRunner) markInterrupted(ctx context.Context, run scenario.Run) 
 		return
 	}
 	s.a.log.Warn("study interrupted by a stop of the server marked failed (no stored scenario to resume it from)", "run_id", run.ID)
+}
+
+// stopCancelledElsewhere stops the studies this server runs that were
+// cancelled through another server (DELETE there marks the stored run
+// cancelled), so that the cancellation holds on every server and their
+// places are freed.
+func (s *scenarioRunner) stopCancelledElsewhere(ctx context.Context) {
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.studies))
+	for id, st := range s.studies {
+		if !st.cancelled {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		run, err := s.runs.Get(ctx, twin.ID(id))
+		if err != nil || run.Status != scenario.Cancelled {
+			continue
+		}
+		s.mu.Lock()
+		if st := s.studies[id]; st != nil && !st.cancelled {
+			st.cancelled = true
+			st.cancel()
+			s.a.log.Info("study cancelled through another server stopped here", "run_id", id)
+		}
+		s.mu.Unlock()
+	}
 }

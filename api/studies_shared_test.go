@@ -15,7 +15,8 @@ import (
 
 // TestStudySlotsShared: two API instances on one SQLite store count their
 // studies together: with two allowed, two running on A leave no room on B
-// (429 naming the rule); cancelling one on A makes room on B.
+// (429 naming the rule); cancelling one on A makes room on B, and so does
+// cancelling A's other one through B.
 func TestStudySlotsShared(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite:"+t.TempDir()+"/shared.db")
@@ -64,6 +65,28 @@ func TestStudySlotsShared(t *testing.T) {
 	}
 	do(a, "DELETE", "/scenarios/"+r1, nil, 200)
 	r3 := id(do(b, "POST", "/scenarios", body, 202))
-	do(a, "DELETE", "/scenarios/"+r2, nil, 200)
+	// Cancelled through B, r2 stops on A (at A's next lease renewal) and
+	// frees its place.
+	do(b, "DELETE", "/scenarios/"+r2, nil, 200)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		req := httptest.NewRequest("POST", "/scenarios", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		b.ServeHTTP(w, req)
+		if w.Code == 202 {
+			do(b, "DELETE", "/scenarios/"+id(w), nil, 200)
+			break
+		}
+		if w.Code != 429 || time.Now().After(deadline) {
+			t.Fatalf("after r2 was cancelled through B: POST = %d %s", w.Code, w.Body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var run api.ScenarioRun
+	json.Unmarshal(do(a, "GET", "/scenarios/"+r2, nil, 200).Body.Bytes(), &run)
+	if run.Status != api.RunCancelled {
+		t.Errorf("r2 cancelled through B is %s on A", run.Status)
+	}
 	do(b, "DELETE", "/scenarios/"+r3, nil, 200)
 }
