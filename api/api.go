@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lodestone/dtdl"
@@ -123,8 +124,9 @@ type API struct {
 	// ownPipe says the API built pipe and shuts it down.
 	ownPipe bool
 	jobs    *jobRegistry
-	// ops holds the metrics (see ops.go).
-	ops    *opsState
+	// ops holds the metrics (see ops.go); atomic, since studies resumed at
+	// start report progress while New is still building the routes.
+	ops    atomic.Pointer[opsState]
 	events eventRoutes
 	now    func() time.Time
 	signed signedModels // the models that require signed writes (keys.go)
@@ -172,7 +174,7 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		if !opts.Governance.Empty() {
 			hooks = append(hooks, GovernanceGuard{Config: opts.Governance, Store: opts.Store})
 		}
-		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline, Hooks: hooks})
+		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline, Hooks: hooks, Signatures: a.signed.of(nil, opts.Store, a.now)})
 		if err != nil {
 			return nil, fmt.Errorf("api: %w", err)
 		}

@@ -6,18 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 
-	"lodestone/store"
+	"lodestone/pipeline"
 	"lodestone/trust/auth"
 	"lodestone/trust/dsse"
-	"lodestone/twin"
 )
 
 // signableRoutes are the routes whose body may be a DSSE envelope: twin
@@ -112,18 +108,6 @@ func (a *API) verifySigned(w http.ResponseWriter, r *http.Request, pattern strin
 	return r2.WithContext(auth.WithSigner(r2.Context(), auth.Signer{KeyID: keyID, Owner: keys[keyID].Owner})), nil
 }
 
-// twinOfPath is the {id} of a /digitaltwins/{id}/… request before the mux
-// has routed it (PathValue is empty until then).
-func twinOfPath(r *http.Request) twin.ID {
-	seg := strings.TrimPrefix(r.URL.EscapedPath(), "/digitaltwins/")
-	seg, _, _ = strings.Cut(seg, "/")
-	id, err := url.PathUnescape(seg)
-	if err != nil {
-		return twin.ID(seg)
-	}
-	return twin.ID(id)
-}
-
 // envelopeError maps a dsse error: a malformed envelope is a 400, a
 // signature that does not verify or names no registered key a 401; each
 // names the field ("signatures[0]").
@@ -144,36 +128,27 @@ func envelopeError(err error) error {
 	return e
 }
 
-// checkUnsigned refuses an unsigned write to a twin whose model (stored,
-// or given by a PUT's body) requires signatures.
+// checkUnsigned refuses an unsigned PUT of a twin whose body names a model
+// that requires signatures, before the body is read further. The pipeline
+// refuses every other unsigned write to a twin of such a model (the stored
+// twin's model, on every path: PATCH, component PATCH, telemetry, imports,
+// connectors), after it has checked that the caller may write the twin, so
+// that the refusal discloses no other org's twin or model.
 func (a *API) checkUnsigned(r *http.Request, pattern string, body []byte) error {
-	required, err := a.signed.required(r.Context(), a.docs(), a.now())
+	if pattern != "PUT /digitaltwins/{id}" {
+		return nil
+	}
+	required, err := a.requiredSigned(r.Context())
 	if err != nil || len(required) == 0 {
 		return err
 	}
-	var models []string
-	if pattern == "PUT /digitaltwins/{id}" {
-		var t struct {
-			Metadata struct {
-				Model string `json:"$model"`
-			} `json:"$metadata"`
-		}
-		if json.Unmarshal(body, &t) == nil && t.Metadata.Model != "" {
-			models = append(models, t.Metadata.Model)
-		}
+	var t struct {
+		Metadata struct {
+			Model string `json:"$model"`
+		} `json:"$metadata"`
 	}
-	t, err := a.opts.Store.GetTwin(r.Context(), twinOfPath(r))
-	switch {
-	case err == nil:
-		models = append(models, t.Metadata.Model)
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	for _, m := range models {
-		if required[m] {
-			return &Error{Status: http.StatusForbidden, Code: "SignatureRequired",
-				Message: fmt.Sprintf("model %s requires signed writes: send the body as a DSSE envelope (Content-Type %s) signed with a key registered by POST /keys", m, dsse.MediaType)}
-		}
+	if json.Unmarshal(body, &t) == nil && required[t.Metadata.Model] {
+		return &Error{Status: http.StatusForbidden, Code: "SignatureRequired", Message: pipeline.SignatureRequiredMessage(t.Metadata.Model)}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/trust/auth"
 	"lodestone/trust/dsse"
@@ -21,7 +22,7 @@ import (
 // keys and enforces the same models.
 const (
 	docSigningKey      = "signing-key"
-	docModelSignatures = "model-signatures"
+	docModelSignatures = pipeline.DocModelSignatures
 )
 
 // SigningKey is an Ed25519 public key registered for a device or an org
@@ -195,7 +196,7 @@ func (a *API) putModelSignatures(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.signed.invalidate()
+	a.invalidateSigned()
 	return writeJSON(w, http.StatusOK, ms)
 }
 
@@ -210,48 +211,41 @@ func (a *API) getModelSignatures(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	req, err := a.signed.required(r.Context(), a.docs(), a.now())
+	req, err := a.requiredSigned(r.Context())
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, ModelSignatures{Model: id, Required: req[id]})
 }
 
-// signedModels caches the set of models that require signed writes, so
-// that an unsigned write costs no extra read when none does. It is read
-// again after refreshEvery, and at once after a change on this server; a
-// change made through another server applies here within refreshEvery.
+// signedModels holds the cached set of models that require signed writes
+// (pipeline.SignatureMarks), shared with the pipeline the API builds, which
+// enforces it on every write path. It is read again after refreshEvery,
+// and at once after a change on this server; a change made through another
+// server applies here within refreshEvery.
 type signedModels struct {
-	mu   sync.Mutex
-	at   time.Time
-	set  map[string]bool
-	fill bool
+	mu sync.Mutex
+	m  *pipeline.SignatureMarks
 }
 
-const refreshEvery = 2 * time.Second
+const refreshEvery = pipeline.SignatureRefresh
 
-func (s *signedModels) invalidate() {
-	s.mu.Lock()
-	s.fill = false
-	s.mu.Unlock()
-}
-
-func (s *signedModels) required(ctx context.Context, docs store.Documents, now time.Time) (map[string]bool, error) {
+// of returns the marks, made on first use: the given pipeline's own when
+// it has some, else a reader of docs.
+func (s *signedModels) of(p *pipeline.Pipeline, docs store.Documents, now func() time.Time) *pipeline.SignatureMarks {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fill && now.Sub(s.at) < refreshEvery && !now.Before(s.at) {
-		return s.set, nil
+	if s.m == nil && p != nil {
+		s.m = p.Signatures()
 	}
-	list, err := listDocs[ModelSignatures](ctx, docs, docModelSignatures)
-	if err != nil {
-		return nil, err
+	if s.m == nil {
+		s.m = pipeline.NewSignatureMarks(docs, now)
 	}
-	set := map[string]bool{}
-	for _, m := range list {
-		if m.Required {
-			set[m.Model] = true
-		}
-	}
-	s.set, s.at, s.fill = set, now, true
-	return set, nil
+	return s.m
+}
+
+func (a *API) invalidateSigned() { a.signed.of(a.pipe, a.docs(), a.now).Invalidate() }
+
+func (a *API) requiredSigned(ctx context.Context) (map[string]bool, error) {
+	return a.signed.of(a.pipe, a.docs(), a.now).Required(ctx)
 }

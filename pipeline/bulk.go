@@ -24,7 +24,9 @@ func (p *Pipeline) Import(ctx context.Context, opts store.ImportOptions, src fun
 		return store.ImportStats{}, err
 	}
 	a := actorOf(ctx)
-	stream := a.stampImport(ctx, p.st, src(ms))
+	// Entities of other orgs are refused as not found before the
+	// signature check, which would name their model.
+	stream := p.signedImport(ctx, a, a.stampImport(ctx, p.st, src(ms)))
 	// The import's summary record carries the importer's org.
 	ctx = store.WithStamp(ctx, a.stamp())
 	var stats store.ImportStats

@@ -63,6 +63,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of patch validation; nil means time.Now.
 	Now func() time.Time
+	// Signatures, when set, makes the pipeline refuse unsigned writes to
+	// twins of the models it marks as requiring signatures, on every path
+	// (see signatures.go); nil checks none.
+	Signatures *SignatureMarks
 }
 
 // Pipeline is the one write path of the twin graph. It is safe for
@@ -114,6 +118,10 @@ func New(ctx context.Context, opts Options) (*Pipeline, error) {
 
 // Store returns the store the pipeline writes to (for reads).
 func (p *Pipeline) Store() store.Store { return p.st }
+
+// Signatures returns the reader of the signature marks the pipeline
+// enforces (Options.Signatures), or nil.
+func (p *Pipeline) Signatures() *SignatureMarks { return p.opts.Signatures }
 
 // Source returns the CloudEvents source of the pipeline's events.
 func (p *Pipeline) Source() string { return p.opts.Source }

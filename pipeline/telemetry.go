@@ -40,6 +40,9 @@ func (p *Pipeline) AppendTelemetry(ctx context.Context, m Telemetry) error {
 		if err := a.telemetryWrite(t); err != nil {
 			return err
 		}
+		if err := p.checkSigned(ctx, a, "", t.Metadata.Model); err != nil {
+			return err
+		}
 		iface, err := ms.Interface(t.Metadata.Model)
 		if iface == nil {
 			return err

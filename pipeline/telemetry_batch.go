@@ -38,6 +38,13 @@ func (p *Pipeline) AppendTelemetryBatch(ctx context.Context, msgs []Telemetry) (
 					refused[i] = err
 					continue
 				}
+				if err := p.checkSigned(ctx, a, "", t.Metadata.Model); err != nil {
+					if !errors.Is(err, ErrSignatureRequired) {
+						return err
+					}
+					refused[i] = err
+					continue
+				}
 				orgs[m.TwinID] = t.Metadata.Org
 				iface, err = ms.Interface(t.Metadata.Model)
 				if iface == nil {

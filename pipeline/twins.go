@@ -66,6 +66,9 @@ func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.
 		if !a.mayWrite(a.org()) {
 			return forbidden("principal %s may not create twins in org %q", a.pr.Subject, a.org())
 		}
+		if err := p.checkSigned(ctx, a, "", t.Metadata.Model); err != nil {
+			return err
+		}
 		a.stampTwin(t, twin.Twin{}, false)
 		return nil
 	}
@@ -82,6 +85,9 @@ func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.
 		return forbidden("principal %s may not write twin %s of org %q", a.pr.Subject, t.ID, cur.Metadata.Org)
 	case !exists && !a.mayWrite(a.org()):
 		return forbidden("principal %s may not create twins in org %q", a.pr.Subject, a.org())
+	}
+	if err := p.checkSigned(ctx, a, "", t.Metadata.Model, cur.Metadata.Model); err != nil {
+		return err
 	}
 	a.stampTwin(t, cur, exists)
 	if anyVersion(*c) && !c.IfNoneMatch {
@@ -125,6 +131,9 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
 			return refuse(store.ErrPreconditionFailed, "PreconditionFailed", "twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)
 		}
+		if err := p.checkSigned(ctx, a, "", cur.Metadata.Model); err != nil {
+			return err
+		}
 		// The store applies the patch to cur: the writer and signer of
 		// this write go in with it (the org stays).
 		cur.Metadata.Writer, cur.Metadata.Signer = a.writer(), a.signer
@@ -137,6 +146,11 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 		// moved to one.
 		if iface == nil || (err != nil && next.Metadata.Model != cur.Metadata.Model) {
 			return err
+		}
+		if next.Metadata.Model != cur.Metadata.Model {
+			if err := p.checkSigned(ctx, a, "", next.Metadata.Model); err != nil {
+				return err
+			}
 		}
 		if err := ValidateTwin(iface, next); err != nil {
 			return err
