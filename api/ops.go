@@ -50,8 +50,9 @@ func (a *API) opsRoutes() []Route {
 	if nc := natsConn(a.opts.Bus); nc != nil {
 		probe.BusRTT = nc.RTT
 	}
-	a.ops = &opsState{metrics: ops.NewMetrics(probe)}
-	metrics := a.ops.metrics.Handler()
+	state := &opsState{metrics: ops.NewMetrics(probe)}
+	a.ops.Store(state)
+	metrics := state.metrics.Handler()
 	return []Route{
 		{Pattern: "GET /healthz", Handler: a.healthz, Summary: "Liveness: 200 while the process serves requests (checks nothing else)", Response: "Health"},
 		{Pattern: "GET /readyz", Handler: a.readyz, Summary: "Readiness: the store answers, the event bus is connected (when configured) and the model cache is loaded; 503 otherwise; one JSON line per check", Response: "ReadinessReport"},
@@ -63,10 +64,11 @@ func (a *API) opsRoutes() []Route {
 // Metrics returns the metrics of the API, for the parts of a server that
 // report their own (the plant connectors' lag).
 func (a *API) Metrics() *ops.Metrics {
-	if a.ops == nil {
+	st := a.ops.Load()
+	if st == nil {
 		return nil
 	}
-	return a.ops.metrics
+	return st.metrics
 }
 
 func (a *API) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -115,7 +117,8 @@ func natsConn(bus any) *nats.Conn {
 // did): done counts it in the metrics and logs one line, at debug, or at
 // error for a 5xx.
 func (a *API) observe(w http.ResponseWriter, r *http.Request, pattern string) (http.ResponseWriter, func()) {
-	if a.ops == nil {
+	st := a.ops.Load()
+	if st == nil {
 		return w, func() {}
 	}
 	route := ops.Unrouted
@@ -133,7 +136,7 @@ func (a *API) observe(w http.ResponseWriter, r *http.Request, pattern string) (h
 		if status == 0 {
 			status = http.StatusOK // net/http's answer to a handler that wrote nothing
 		}
-		a.ops.metrics.ObserveRequest(route, r.Method, status, d)
+		st.metrics.ObserveRequest(route, r.Method, status, d)
 		level := slog.LevelDebug
 		if status >= 500 {
 			level = slog.LevelError
@@ -175,7 +178,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // studyProgress reports a study's progress to the metrics.
 func (a *API) studyProgress(id, status string, done, total int) {
-	if a.ops != nil {
-		a.ops.metrics.StudyProgress(id, status == RunRunning, done, total)
+	if st := a.ops.Load(); st != nil {
+		st.metrics.StudyProgress(id, status == RunRunning, done, total)
 	}
 }
