@@ -301,6 +301,9 @@ func TestSigningAcrossOrgs(t *testing.T) {
 		{"acme marks its model", acme, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":true}`), 200, ""},
 		{"acme signs with its key", acme, "PUT", "/digitaltwins/a1", dsse.MediaType, envelope(t, "application/json", twinBody, "acme-1", key), 200, `"$signer":"acme-1"`},
 		{"acme's unsigned write is refused", acme, "PUT", "/digitaltwins/a1", "application/json", []byte(twinBody), 403, "SignatureRequired"},
+		// The refusal of another org's write to acme's twin discloses
+		// neither the twin nor its model.
+		{"globex's unsigned PATCH of acme's twin is not found", globex, "PATCH", "/digitaltwins/a1", "application/json-patch+json", []byte(`[{"op":"replace","path":"/reading","value":2}]`), 404, "DigitalTwinNotFound"},
 	}
 	for _, tt := range tests {
 		got := as(tt.p, tt.method, tt.path, tt.ct, tt.body)
@@ -330,6 +333,69 @@ func TestUnsignedBodiesUntouched(t *testing.T) {
 		got := call(a, "PUT", "/digitaltwins/u1", tt.ct, []byte(tt.body))
 		if got.status != tt.want || !strings.Contains(got.body, tt.says) {
 			t.Errorf("%s: %d %.300s, want %d saying %q", tt.name, got.status, got.body, tt.want, tt.says)
+		}
+	}
+}
+
+// TestSignedImportRefused: an import job with a twin of a model that
+// requires signatures is refused as a whole (imports are not signed), 403
+// SignatureRequired naming the twin and the model, and stores nothing;
+// an import of other models' twins still runs.
+func TestSignedImportRefused(t *testing.T) {
+	// A file: with a model marked, the pipeline reads the twins an
+	// import replaces while the import's transaction is open, which an
+	// in-memory SQLite database does not serve (SQLITE_BUSY).
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+t.TempDir()+"/g.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(ctx, Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Shutdown(context.Background()); st.Close() })
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/models", signedModel, 201},
+		{"PUT", "/models/dtmi:test:Meter;1/signatures", `{"required":true}`, 200},
+	} {
+		if got := call(a, c.method, c.path, "application/json", []byte(c.body)); got.status != c.want {
+			t.Fatalf("%s %s = %d %s", c.method, c.path, got.status, got.body)
+		}
+	}
+	file := func(twins ...string) []byte {
+		return []byte(`{"Section":"Header"}` + "\n" + `{"fileVersion":"1.0.0","author":"test","organization":"test"}` + "\n" +
+			`{"Section":"Twins"}` + "\n" + strings.Join(twins, "\n") + "\n")
+	}
+	free := `{"$dtId":"f5","$metadata":{"$model":"dtmi:test:Free;1"},"reading":1}`
+	meter := `{"$dtId":"m5","$metadata":{"$model":"dtmi:test:Meter;1"},"reading":1}`
+	tests := []struct {
+		name, id string
+		body     []byte
+		want     int
+		says     []string
+	}{
+		{"a marked model's twin", "j1", file(free, meter), 403, []string{`"SignatureRequired"`, "twin m5", "dtmi:test:Meter;1", `"failed"`}},
+		{"other models' twins", "j2", file(free), 200, []string{`"succeeded"`}},
+	}
+	for _, tt := range tests {
+		got := call(a, "PUT", "/jobs/imports/"+tt.id, "application/x-ndjson", tt.body)
+		if got.status != tt.want {
+			t.Errorf("%s: %d %s, want %d", tt.name, got.status, got.body, tt.want)
+		}
+		job := call(a, "GET", "/jobs/imports/"+tt.id, "", nil)
+		for _, s := range tt.says {
+			if !strings.Contains(got.body, s) || !strings.Contains(job.body, s) {
+				t.Errorf("%s: answer %s, job %s; want both saying %s", tt.name, got.body, job.body, s)
+			}
+		}
+		if tt.id == "j1" {
+			if got := call(a, "GET", "/digitaltwins/f5", "", nil); got.status != 404 {
+				t.Errorf("after the refused import, f5: %d %s, want 404 (all or nothing)", got.status, got.body)
+			}
 		}
 	}
 }

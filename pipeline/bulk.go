@@ -26,7 +26,10 @@ func (p *Pipeline) Import(ctx context.Context, opts store.ImportOptions, src fun
 	a := actorOf(ctx)
 	// Entities of other orgs are refused as not found before the
 	// signature check, which would name their model.
-	stream := p.signedImport(ctx, a, a.stampImport(ctx, p.st, src(ms)))
+	stream, err := p.signedImport(ctx, a, a.stampImport(ctx, p.st, src(ms)))
+	if err != nil {
+		return store.ImportStats{}, err
+	}
 	// The import's summary record carries the importer's org.
 	ctx = store.WithStamp(ctx, a.stamp())
 	var stats store.ImportStats

@@ -114,10 +114,9 @@ func SignatureRequiredMessage(model string) string {
 }
 
 // checkSigned refuses a's write to a twin of one of models when the write
-// is not signed and the model requires signatures. what, when not empty,
-// names the entity ("twin x") at the start of the message (an import's
-// entities). Without Options.Signatures nothing is checked.
-func (p *Pipeline) checkSigned(ctx context.Context, a actor, what string, models ...string) error {
+// is not signed and the model requires signatures. Without
+// Options.Signatures nothing is checked.
+func (p *Pipeline) checkSigned(ctx context.Context, a actor, models ...string) error {
 	if a.signer != "" || p.opts.Signatures == nil {
 		return nil
 	}
@@ -129,48 +128,50 @@ func (p *Pipeline) checkSigned(ctx context.Context, a actor, what string, models
 		if m == "" || !req[m] {
 			continue
 		}
-		msg := SignatureRequiredMessage(m)
-		if what != "" {
-			msg = what + ": " + msg + "; an import is not signed: write such twins one by one"
-		}
-		return &Error{Code: "SignatureRequired", Message: msg, Err: ErrSignatureRequired}
+		return &Error{Code: "SignatureRequired", Message: SignatureRequiredMessage(m), Err: ErrSignatureRequired}
 	}
 	return nil
 }
 
-// signedImport returns in with every twin entity checked by checkSigned:
-// its model, and the model of the twin it replaces (read only while some
-// model is marked). The entity's error names the twin.
-func (p *Pipeline) signedImport(ctx context.Context, a actor, in iter.Seq2[store.Entity, error]) iter.Seq2[store.Entity, error] {
+// signedImport returns in with every twin entity checked as checkSigned
+// does: its model, and the model of the twin it replaces. The marks are
+// read before the import's transaction (a store may not serve reads of
+// other connections while it holds it); the replaced twin is read only
+// while some model is marked. The entity's error names the twin.
+func (p *Pipeline) signedImport(ctx context.Context, a actor, in iter.Seq2[store.Entity, error]) (iter.Seq2[store.Entity, error], error) {
 	if a.signer != "" || p.opts.Signatures == nil {
-		return in
+		return in, nil
+	}
+	req, err := p.opts.Signatures.Required(ctx)
+	if err != nil || len(req) == 0 {
+		return in, err
 	}
 	return func(yield func(store.Entity, error) bool) {
 		for e, err := range in {
 			if err == nil && e.Twin != nil {
-				err = p.checkSignedTwin(ctx, a, e.Twin)
+				err = p.checkSignedTwin(ctx, req, e.Twin)
 			}
 			if !yield(e, err) {
 				return
 			}
 		}
-	}
+	}, nil
 }
 
-func (p *Pipeline) checkSignedTwin(ctx context.Context, a actor, t *twin.Twin) error {
-	what := "twin " + string(t.ID)
-	if err := p.checkSigned(ctx, a, what, t.Metadata.Model); err != nil {
-		return err
+func (p *Pipeline) checkSignedTwin(ctx context.Context, req map[string]bool, t *twin.Twin) error {
+	model := t.Metadata.Model
+	if !req[model] {
+		cur, err := p.st.GetTwin(ctx, t.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		if model = cur.Metadata.Model; !req[model] {
+			return nil
+		}
 	}
-	if req, err := p.opts.Signatures.Required(ctx); err != nil || len(req) == 0 {
-		return err
-	}
-	cur, err := p.st.GetTwin(ctx, t.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil
-	case err != nil:
-		return err
-	}
-	return p.checkSigned(ctx, a, what, cur.Metadata.Model)
+	return &Error{Code: "SignatureRequired", Err: ErrSignatureRequired,
+		Message: "twin " + string(t.ID) + ": " + SignatureRequiredMessage(model) + "; an import is not signed: write such twins one by one"}
 }

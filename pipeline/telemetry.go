@@ -40,7 +40,7 @@ func (p *Pipeline) AppendTelemetry(ctx context.Context, m Telemetry) error {
 		if err := a.telemetryWrite(t); err != nil {
 			return err
 		}
-		if err := p.checkSigned(ctx, a, "", t.Metadata.Model); err != nil {
+		if err := p.checkSigned(ctx, a, t.Metadata.Model); err != nil {
 			return err
 		}
 		iface, err := ms.Interface(t.Metadata.Model)

@@ -38,7 +38,7 @@ func (p *Pipeline) AppendTelemetryBatch(ctx context.Context, msgs []Telemetry) (
 					refused[i] = err
 					continue
 				}
-				if err := p.checkSigned(ctx, a, "", t.Metadata.Model); err != nil {
+				if err := p.checkSigned(ctx, a, t.Metadata.Model); err != nil {
 					if !errors.Is(err, ErrSignatureRequired) {
 						return err
 					}

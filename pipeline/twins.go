@@ -66,7 +66,7 @@ func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.
 		if !a.mayWrite(a.org()) {
 			return forbidden("principal %s may not create twins in org %q", a.pr.Subject, a.org())
 		}
-		if err := p.checkSigned(ctx, a, "", t.Metadata.Model); err != nil {
+		if err := p.checkSigned(ctx, a, t.Metadata.Model); err != nil {
 			return err
 		}
 		a.stampTwin(t, twin.Twin{}, false)
@@ -86,7 +86,7 @@ func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.
 	case !exists && !a.mayWrite(a.org()):
 		return forbidden("principal %s may not create twins in org %q", a.pr.Subject, a.org())
 	}
-	if err := p.checkSigned(ctx, a, "", t.Metadata.Model, cur.Metadata.Model); err != nil {
+	if err := p.checkSigned(ctx, a, t.Metadata.Model, cur.Metadata.Model); err != nil {
 		return err
 	}
 	a.stampTwin(t, cur, exists)
@@ -131,7 +131,7 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
 			return refuse(store.ErrPreconditionFailed, "PreconditionFailed", "twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)
 		}
-		if err := p.checkSigned(ctx, a, "", cur.Metadata.Model); err != nil {
+		if err := p.checkSigned(ctx, a, cur.Metadata.Model); err != nil {
 			return err
 		}
 		// The store applies the patch to cur: the writer and signer of
@@ -148,7 +148,7 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 			return err
 		}
 		if next.Metadata.Model != cur.Metadata.Model {
-			if err := p.checkSigned(ctx, a, "", next.Metadata.Model); err != nil {
+			if err := p.checkSigned(ctx, a, next.Metadata.Model); err != nil {
 				return err
 			}
 		}
