@@ -412,6 +412,9 @@ func (r *Runner) retry(ctx context.Context, f func() error) error {
 // done counts the samples ss stored, or dead-letters them when err is set,
 // and returns the source time of the newest one stored (zero if none).
 func (r *Runner) done(ctx context.Context, ss []sample, err error) (newest time.Time) {
+	if errors.Is(err, pipeline.ErrSignatureRequired) {
+		err = fmt.Errorf("%w; a connector's values are not signed: such devices send DSSE envelopes to POST /digitaltwins/{id}/telemetry", err)
+	}
 	if err != nil {
 		for _, s := range ss {
 			v, _ := json.Marshal(map[string]any{s.name: s.value})
