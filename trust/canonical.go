@@ -2,12 +2,13 @@ package trust
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -19,26 +20,63 @@ import (
 // surrogates, duplicate member names, numbers out of double range) is
 // refused: two different texts must never canonicalise alike by accident.
 func Canonical(data []byte) ([]byte, error) {
-	p := &jcsParser{in: data}
+	out := make([]byte, 0, len(data))
+	return appendCanonical(out, data)
+}
+
+// appendCanonical appends the canonical form of data to out. The parser
+// writes straight into out: an object's members are written as they come
+// and reordered in place only when they were not in order already.
+func appendCanonical(out, data []byte) ([]byte, error) {
+	p := &jcsParser{in: data, out: out}
 	p.skipSpace()
-	var out bytes.Buffer
-	out.Grow(len(data))
-	if err := p.value(&out, 0); err != nil {
+	if err := p.value(0); err != nil {
 		return nil, err
 	}
 	p.skipSpace()
 	if p.pos != len(p.in) {
 		return nil, p.errorf("unexpected %q after the value", p.in[p.pos])
 	}
-	return out.Bytes(), nil
+	return p.out, nil
 }
+
+// canonicalSHA256 is the SHA-256 of Canonical(data), canonicalised in a
+// pooled buffer.
+func canonicalSHA256(data []byte) ([sha256.Size]byte, error) {
+	bp := canonPool.Get().(*[]byte)
+	c, err := appendCanonical((*bp)[:0], data)
+	var sum [sha256.Size]byte
+	if err == nil {
+		sum = sha256.Sum256(c)
+		*bp = c
+	}
+	if cap(*bp) <= 1<<16 {
+		canonPool.Put(bp)
+	}
+	return sum, err
+}
+
+var canonPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
 const maxDepth = 1000
 
 type jcsParser struct {
-	in  []byte
-	pos int
+	in      []byte
+	pos     int
+	out     []byte
+	members []member // stack of the open objects' members
+	scratch []byte   // unescaped names, and the copy of reordered members
+}
+
+// member is one object member as written to out: the name at
+// out[start+1 : start+1+len(name)] when the name had no escapes, otherwise
+// in scratch.
+type member struct {
+	name       []byte // the decoded name (in p.in, p.out or a copy)
+	start, end int    // the written `"name":value` in out
+	nameAt     int    // offset of the decoded name in scratch, or -1
+	nameLen    int
 }
 
 func (p *jcsParser) errorf(format string, args ...any) error {
@@ -56,7 +94,7 @@ func (p *jcsParser) skipSpace() {
 	}
 }
 
-func (p *jcsParser) value(out *bytes.Buffer, depth int) error {
+func (p *jcsParser) value(depth int) error {
 	if depth > maxDepth {
 		return p.errorf("nested deeper than %d", maxDepth)
 	}
@@ -65,68 +103,86 @@ func (p *jcsParser) value(out *bytes.Buffer, depth int) error {
 	}
 	switch c := p.in[p.pos]; {
 	case c == '{':
-		return p.object(out, depth)
+		return p.object(depth)
 	case c == '[':
-		return p.array(out, depth)
+		return p.array(depth)
 	case c == '"':
-		s, err := p.str()
-		if err != nil {
-			return err
-		}
-		writeCanonicalString(out, s)
-		return nil
+		return p.stringValue()
 	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number(out)
+		return p.number()
 	}
-	for _, lit := range []string{"true", "false", "null"} {
-		if bytes.HasPrefix(p.in[p.pos:], []byte(lit)) {
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if len(p.in)-p.pos >= len(lit) && string(p.in[p.pos:p.pos+len(lit)]) == lit {
 			p.pos += len(lit)
-			out.WriteString(lit)
+			p.out = append(p.out, lit...)
 			return nil
 		}
 	}
 	return p.errorf("unexpected %q", p.in[p.pos])
 }
 
-func (p *jcsParser) object(out *bytes.Buffer, depth int) error {
-	p.pos++ // {
-	type member struct {
-		name string
-		key  []uint16
-		val  []byte
+// stringValue reads a string and writes it canonically.
+func (p *jcsParser) stringValue() error {
+	s, plain, err := p.str()
+	if err != nil {
+		return err
 	}
-	var ms []member
-	seen := map[string]bool{}
+	if plain {
+		// Nothing to escape: the input's bytes are the canonical form.
+		p.out = append(p.out, '"')
+		p.out = append(p.out, s...)
+		p.out = append(p.out, '"')
+		return nil
+	}
+	p.out = appendCanonicalString(p.out, s)
+	return nil
+}
+
+func (p *jcsParser) object(depth int) error {
+	p.pos++ // {
 	p.skipSpace()
 	if p.pos < len(p.in) && p.in[p.pos] == '}' {
 		p.pos++
-		out.WriteString("{}")
+		p.out = append(p.out, "{}"...)
 		return nil
 	}
+	p.out = append(p.out, '{')
+	base, names := len(p.members), len(p.scratch)
+	defer func() { p.members, p.scratch = p.members[:base], p.scratch[:names] }()
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.in) || p.in[p.pos] != '"' {
 			return p.errorf("object member name expected")
 		}
-		name, err := p.str()
+		if len(p.members) > base {
+			p.out = append(p.out, ',')
+		}
+		m := member{start: len(p.out), nameAt: -1}
+		name, plain, err := p.str()
 		if err != nil {
 			return err
 		}
-		if seen[name] {
-			return p.errorf("duplicate member name %q", name)
+		if plain {
+			m.name = name // in p.in, which is not written to
+		} else {
+			// An unescaped copy may be in p.scratch, which grows: keep
+			// its offset and resolve it once all names are read.
+			m.nameAt, m.nameLen = len(p.scratch), len(name)
+			p.scratch = append(p.scratch, name...)
 		}
-		seen[name] = true
+		p.out = appendCanonicalString(p.out, name)
 		p.skipSpace()
 		if p.pos >= len(p.in) || p.in[p.pos] != ':' {
 			return p.errorf("':' expected after member name %q", name)
 		}
 		p.pos++
+		p.out = append(p.out, ':')
 		p.skipSpace()
-		var v bytes.Buffer
-		if err := p.value(&v, depth+1); err != nil {
+		if err := p.value(depth + 1); err != nil {
 			return err
 		}
-		ms = append(ms, member{name: name, key: utf16.Encode([]rune(name)), val: v.Bytes()})
+		m.end = len(p.out)
+		p.members = append(p.members, m)
 		p.skipSpace()
 		if p.pos >= len(p.in) {
 			return p.errorf("unexpected end of input in object")
@@ -141,35 +197,103 @@ func (p *jcsParser) object(out *bytes.Buffer, depth int) error {
 		p.pos++
 		break
 	}
-	slices.SortFunc(ms, func(a, b member) int { return slices.Compare(a.key, b.key) })
-	out.WriteByte('{')
-	for i, m := range ms {
-		if i > 0 {
-			out.WriteByte(',')
-		}
-		writeCanonicalString(out, m.name)
-		out.WriteByte(':')
-		out.Write(m.val)
+	if err := p.order(p.members[base:]); err != nil {
+		return err
 	}
-	out.WriteByte('}')
+	p.out = append(p.out, '}')
 	return nil
 }
 
-func (p *jcsParser) array(out *bytes.Buffer, depth int) error {
+// order sorts an object's members (written in out in input order) by
+// their names' UTF-16 code units and refuses duplicate names. Members in
+// order already, the usual case, are left where they are.
+func (p *jcsParser) order(ms []member) error {
+	for i := range ms {
+		if ms[i].nameAt >= 0 {
+			ms[i].name = p.scratch[ms[i].nameAt : ms[i].nameAt+ms[i].nameLen]
+		}
+	}
+	sorted := true
+	for i := 1; i < len(ms); i++ {
+		switch c := compareUTF16(ms[i-1].name, ms[i].name); {
+		case c == 0:
+			return p.errorf("duplicate member name %q", ms[i].name)
+		case c > 0:
+			sorted = false
+		}
+	}
+	if sorted {
+		return nil
+	}
+	// Copy the members aside (past the names in scratch) and write them
+	// back in order.
+	first := ms[0].start
+	region := append(p.scratch[len(p.scratch):len(p.scratch)], p.out[first:]...)
+	slices.SortFunc(ms, func(a, b member) int { return compareUTF16(a.name, b.name) })
+	for i := 1; i < len(ms); i++ {
+		if compareUTF16(ms[i-1].name, ms[i].name) == 0 {
+			return p.errorf("duplicate member name %q", ms[i].name)
+		}
+	}
+	p.out = p.out[:first]
+	for i, m := range ms {
+		if i > 0 {
+			p.out = append(p.out, ',')
+		}
+		p.out = append(p.out, region[m.start-first:m.end-first]...)
+	}
+	return nil
+}
+
+// compareUTF16 compares two valid UTF-8 strings by their UTF-16 code
+// units (RFC 8785 §3.2.3). UTF-8 byte order is code point order, which is
+// UTF-16 order except that a supplementary character (a surrogate pair,
+// D800–DBFF first) sorts before BMP characters from U+E000.
+func compareUTF16(a, b []byte) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) || i == len(b) {
+		return len(a) - len(b)
+	}
+	// Back up to the start of the runes that differ.
+	for i > 0 && !utf8.RuneStart(a[i]) {
+		i--
+	}
+	ra, _ := utf8.DecodeRune(a[i:])
+	rb, _ := utf8.DecodeRune(b[i:])
+	return int(utf16Key(ra)) - int(utf16Key(rb))
+}
+
+// utf16Key orders a rune as its first UTF-16 code unit does, ties between
+// supplementary characters broken by the code point (their second units
+// follow the same order).
+func utf16Key(r rune) rune {
+	if r >= 0x10000 {
+		return 0xD800 + (r - 0x10000) // D800…DBFF first units, in order
+	}
+	if r >= 0xD800 {
+		return r + 0x100000 // E000–FFFF sort after every surrogate pair
+	}
+	return r
+}
+
+func (p *jcsParser) array(depth int) error {
 	p.pos++ // [
-	out.WriteByte('[')
+	p.out = append(p.out, '[')
 	p.skipSpace()
 	if p.pos < len(p.in) && p.in[p.pos] == ']' {
 		p.pos++
-		out.WriteByte(']')
+		p.out = append(p.out, ']')
 		return nil
 	}
 	for i := 0; ; i++ {
 		if i > 0 {
-			out.WriteByte(',')
+			p.out = append(p.out, ',')
 		}
 		p.skipSpace()
-		if err := p.value(out, depth+1); err != nil {
+		if err := p.value(depth + 1); err != nil {
 			return err
 		}
 		p.skipSpace()
@@ -184,42 +308,72 @@ func (p *jcsParser) array(out *bytes.Buffer, depth int) error {
 			return p.errorf("',' or ']' expected in array")
 		}
 		p.pos++
-		out.WriteByte(']')
+		p.out = append(p.out, ']')
 		return nil
 	}
 }
 
 // str reads a JSON string and returns its value; lone surrogates and
-// invalid UTF-8 are refused (RFC 8785 §3.2.2.2 requires I-JSON).
-func (p *jcsParser) str() (string, error) {
+// invalid UTF-8 are refused (RFC 8785 §3.2.2.2 requires I-JSON). plain
+// reports a string without escapes and without characters that need
+// one: its value is then the input's bytes (not a copy), written as is.
+// Otherwise the value is unescaped into p.scratch's spare capacity and
+// valid until the next str.
+func (p *jcsParser) str() (s []byte, plain bool, err error) {
 	p.pos++ // "
-	var sb strings.Builder
+	start := p.pos
+	for p.pos < len(p.in) {
+		c := p.in[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return p.in[start : p.pos-1], true, nil
+		case c < 0x20:
+			return nil, false, p.errorf("control character 0x%02x in string", c)
+		case c == '\\':
+			return p.strSlow(start)
+		case c < utf8.RuneSelf:
+			p.pos++
+		default:
+			r, n := utf8.DecodeRune(p.in[p.pos:])
+			if r == utf8.RuneError && n <= 1 {
+				return nil, false, p.errorf("invalid UTF-8 in string")
+			}
+			p.pos += n
+		}
+	}
+	return nil, false, p.errorf("unterminated string")
+}
+
+// strSlow continues str from the first escape, unescaping into scratch.
+func (p *jcsParser) strSlow(start int) ([]byte, bool, error) {
+	buf := append(p.scratch[len(p.scratch):len(p.scratch)], p.in[start:p.pos]...)
 	for {
 		if p.pos >= len(p.in) {
-			return "", p.errorf("unterminated string")
+			return nil, false, p.errorf("unterminated string")
 		}
 		c := p.in[p.pos]
 		switch {
 		case c == '"':
 			p.pos++
-			return sb.String(), nil
+			return buf, false, nil
 		case c < 0x20:
-			return "", p.errorf("control character 0x%02x in string", c)
+			return nil, false, p.errorf("control character 0x%02x in string", c)
 		case c == '\\':
 			r, err := p.escape()
 			if err != nil {
-				return "", err
+				return nil, false, err
 			}
-			sb.WriteRune(r)
+			buf = utf8.AppendRune(buf, r)
 		case c < utf8.RuneSelf:
-			sb.WriteByte(c)
+			buf = append(buf, c)
 			p.pos++
 		default:
 			r, n := utf8.DecodeRune(p.in[p.pos:])
 			if r == utf8.RuneError && n <= 1 {
-				return "", p.errorf("invalid UTF-8 in string")
+				return nil, false, p.errorf("invalid UTF-8 in string")
 			}
-			sb.WriteRune(r)
+			buf = append(buf, p.in[p.pos:p.pos+n]...)
 			p.pos += n
 		}
 	}
@@ -273,17 +427,26 @@ func (p *jcsParser) hex4() (rune, error) {
 	if p.pos+4 > len(p.in) {
 		return 0, p.errorf("short \\u escape")
 	}
-	v, err := strconv.ParseUint(string(p.in[p.pos:p.pos+4]), 16, 32)
-	if err != nil {
-		return 0, p.errorf("invalid \\u escape %q", p.in[p.pos:p.pos+4])
+	var v rune
+	for _, c := range p.in[p.pos : p.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v<<4 | rune(c-'A'+10)
+		default:
+			return 0, p.errorf("invalid \\u escape %q", p.in[p.pos:p.pos+4])
+		}
 	}
 	p.pos += 4
-	return rune(v), nil
+	return v, nil
 }
 
 // number reads a JSON number (RFC 8259 grammar) and writes its canonical
 // form.
-func (p *jcsParser) number(out *bytes.Buffer) error {
+func (p *jcsParser) number() error {
 	start := p.pos
 	if p.in[p.pos] == '-' {
 		p.pos++
@@ -316,16 +479,27 @@ func (p *jcsParser) number(out *bytes.Buffer) error {
 			return p.errorf("digit expected in exponent")
 		}
 	}
-	f, err := strconv.ParseFloat(string(p.in[start:p.pos]), 64)
-	if err != nil {
-		return p.errorf("number %s is outside the IEEE 754 double range", p.in[start:p.pos])
+	lit := p.in[start:p.pos]
+	if n := len(lit); n <= 15 && lit[0] != '-' && (lit[0] != '0' || n == 1) && allDigits(lit) {
+		// A non-negative integer below 10^15 is its own shortest form.
+		p.out = append(p.out, lit...)
+		return nil
 	}
-	s, err := FormatNumber(f)
+	f, err := strconv.ParseFloat(string(lit), 64)
 	if err != nil {
-		return err
+		return p.errorf("number %s is outside the IEEE 754 double range", lit)
 	}
-	out.WriteString(s)
-	return nil
+	p.out, err = appendNumber(p.out, f)
+	return err
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // errNotFinite is returned for NaN and infinities, which JSON cannot hold.
@@ -337,77 +511,97 @@ var errNotFinite = errors.New("canonical json: NaN and infinities are not JSON n
 // exponents from -6 to 20 and in exponent notation ("1e+21", "5e-324")
 // otherwise. -0 prints as "0".
 func FormatNumber(f float64) (string, error) {
+	var buf [32]byte
+	b, err := appendNumber(buf[:0], f)
+	return string(b), err
+}
+
+// appendNumber appends FormatNumber(f) to out.
+func appendNumber(out []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "", errNotFinite
+		return out, errNotFinite
 	}
 	if f == 0 {
-		return "0", nil
+		return append(out, '0'), nil
 	}
-	sign := ""
 	if f < 0 {
-		sign, f = "-", -f
+		out, f = append(out, '-'), -f
 	}
 	// strconv's shortest 'e' form gives the digits d1.d2…dk and the
 	// exponent; n is ECMAScript's (the decimal point's position).
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, exp, _ := strings.Cut(e, "e")
-	ds := strings.Replace(mant, ".", "", 1)
-	x, _ := strconv.Atoi(exp)
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	at := bytes.IndexByte(e, 'e')
+	x, _ := strconv.Atoi(string(e[at+1:]))
+	var dbuf [24]byte
+	ds := append(dbuf[:0], e[0])
+	if at > 1 {
+		ds = append(ds, e[2:at]...) // skip the '.'
+	}
 	k, n := len(ds), x+1
-	var s string
 	switch {
 	case k <= n && n <= 21:
-		s = ds + strings.Repeat("0", n-k)
+		out = append(out, ds...)
+		for range n - k {
+			out = append(out, '0')
+		}
 	case 0 < n && n <= 21:
-		s = ds[:n] + "." + ds[n:]
+		out = append(append(append(out, ds[:n]...), '.'), ds[n:]...)
 	case -6 < n && n <= 0:
-		s = "0." + strings.Repeat("0", -n) + ds
+		out = append(out, "0."...)
+		for range -n {
+			out = append(out, '0')
+		}
+		out = append(out, ds...)
 	default:
-		s = ds[:1]
+		out = append(out, ds[0])
 		if k > 1 {
-			s += "." + ds[1:]
+			out = append(append(out, '.'), ds[1:]...)
 		}
 		if n-1 >= 0 {
-			s += "e+" + strconv.Itoa(n-1)
+			out = strconv.AppendInt(append(out, "e+"...), int64(n-1), 10)
 		} else {
-			s += "e-" + strconv.Itoa(1-n)
+			out = strconv.AppendInt(append(out, "e-"...), int64(1-n), 10)
 		}
 	}
-	return sign + s, nil
+	return out, nil
 }
 
-// writeCanonicalString writes s with the escapes of RFC 8785 §3.2.2.2:
-// \" \\ \b \f \n \r \t, \u00xx (lowercase hex) for the other controls,
-// everything else as UTF-8.
-func writeCanonicalString(out *bytes.Buffer, s string) {
+// appendCanonicalString appends s with the escapes of RFC 8785
+// §3.2.2.2: \" \\ \b \f \n \r \t, \u00xx (lowercase hex) for the other
+// controls, everything else as UTF-8.
+func appendCanonicalString[S ~string | ~[]byte](out []byte, s S) []byte {
 	const hex = "0123456789abcdef"
-	out.WriteByte('"')
+	out = append(out, '"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
 		case '"':
-			out.WriteString(`\"`)
+			out = append(out, `\"`...)
 		case '\\':
-			out.WriteString(`\\`)
+			out = append(out, `\\`...)
 		case '\b':
-			out.WriteString(`\b`)
+			out = append(out, `\b`...)
 		case '\f':
-			out.WriteString(`\f`)
+			out = append(out, `\f`...)
 		case '\n':
-			out.WriteString(`\n`)
+			out = append(out, `\n`...)
 		case '\r':
-			out.WriteString(`\r`)
+			out = append(out, `\r`...)
 		case '\t':
-			out.WriteString(`\t`)
+			out = append(out, `\t`...)
 		default:
 			if c < 0x20 {
-				out.WriteString(`\u00`)
-				out.WriteByte(hex[c>>4])
-				out.WriteByte(hex[c&0xf])
+				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			} else {
-				out.WriteByte(c)
+				out = append(out, c)
 			}
 		}
 	}
-	out.WriteByte('"')
+	return append(out, '"')
+}
+
+// writeCanonicalString writes s as appendCanonicalString does.
+func writeCanonicalString(out *bytes.Buffer, s string) {
+	out.Write(appendCanonicalString(out.AvailableBuffer(), s))
 }

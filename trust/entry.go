@@ -2,7 +2,6 @@ package trust
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -85,11 +84,10 @@ func DataSHA256(data json.RawMessage) (string, error) {
 	if len(data) == 0 {
 		data = json.RawMessage("null")
 	}
-	c, err := Canonical(data)
+	sum, err := canonicalSHA256(data)
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(c)
 	return hex.EncodeToString(sum[:]), nil
 }
 

@@ -1,12 +1,15 @@
 package trust
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -40,6 +43,32 @@ const ChunkSize = 8
 type chunkBody struct {
 	Entries []string `json:"entries"`
 	Seqs    []int64  `json:"seqs"`
+}
+
+// encode is json.Marshal(b) but for the escapes of <, > and &, which
+// JSON does not need: the entries are valid UTF-8 (Entry.Bytes makes
+// sure), so the canonical string escapes give the same strings back.
+func (b chunkBody) encode() []byte {
+	n := 32
+	for _, e := range b.Entries {
+		n += len(e) + len(e)/8 + 24
+	}
+	out := make([]byte, 0, n)
+	out = append(out, `{"entries":[`...)
+	for i, e := range b.Entries {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendCanonicalString(out, e)
+	}
+	out = append(out, `],"seqs":[`...)
+	for i, s := range b.Seqs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, s, 10)
+	}
+	return append(out, "]}"...)
 }
 
 // checkpointBody is a checkpoint document's body.
@@ -232,6 +261,7 @@ func (l *Log) Committed(ctx context.Context, recs []store.Record) error {
 // drain appends queued requests until the queue is empty.
 func (l *Log) drain() {
 	for {
+		l.gather()
 		l.qmu.Lock()
 		batch := l.queue
 		l.queue = nil
@@ -250,6 +280,28 @@ func (l *Log) drain() {
 		}
 	}
 }
+
+// gather yields while the queue grows, so that the writers woken by the
+// same store commit reach Committed before the batch is taken: a go
+// statement runs the appender next, ahead of them, and batches of one
+// (one store transaction per write) would follow. It costs nothing when
+// nothing else is runnable.
+func (l *Log) gather() {
+	n := -1
+	for range maxGather {
+		l.qmu.Lock()
+		m := len(l.queue)
+		l.qmu.Unlock()
+		if m == n {
+			return
+		}
+		n = m
+		runtime.Gosched()
+	}
+}
+
+// maxGather bounds how often gather yields.
+const maxGather = 8
 
 // IndexOf returns the log index of the entry of the record with outbox
 // seq seq.
@@ -284,6 +336,7 @@ func (l *Log) appendBatch(ctx context.Context, reqs []*appendReq) error {
 			}
 		}
 		l.mu.RUnlock()
+		sortBySeq(ents, seqs)
 		err := l.write(ctx, ents, seqs)
 		if err == nil {
 			break
@@ -305,6 +358,26 @@ func (l *Log) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		}
 	}
 	return nil
+}
+
+// sortBySeq orders a batch by outbox seq, which is commit order, when
+// every entry has one: writes committed together may reach Committed in
+// any order, and the batch restores theirs.
+func sortBySeq(ents [][]byte, seqs []int64) {
+	if slices.Contains(seqs, 0) || slices.IsSorted(seqs) {
+		return
+	}
+	idx := make([]int, len(seqs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
+	e2, s2 := make([][]byte, len(ents)), make([]int64, len(seqs))
+	for i, j := range idx {
+		e2[i], s2[i] = ents[j], seqs[j]
+	}
+	copy(ents, e2)
+	copy(seqs, s2)
 }
 
 // write stores ents after the last entry, chunk by chunk, and adds them
@@ -332,10 +405,7 @@ func (l *Log) write(ctx context.Context, ents [][]byte, seqs []int64) error {
 			body.Entries = append(body.Entries, string(ents[i]))
 			body.Seqs = append(body.Seqs, seqs[i])
 		}
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
+		raw := body.encode()
 		d, err := l.st.PutDoc(ctx, store.Doc{Kind: DocChunk, ID: chunkID(chunk), Body: raw}, cond)
 		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 			err = errors.Join(store.ErrPreconditionFailed, err)
