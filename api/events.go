@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lodestone/event"
@@ -47,9 +48,13 @@ type eventRoutes struct {
 	owner   string     // this server's lease owner id
 	router  *event.Router
 	running string // fingerprint of the routes the router runs
-	ctx     context.Context
-	stop    chan struct{}
-	done    chan struct{}
+	// filtered counts, per route of the router, the events its owner
+	// does not see: the router counts them as delivered (the endpoint
+	// took them), the statistics as filtered.
+	filtered map[string]*atomic.Uint64
+	ctx      context.Context
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // lease is the body of a route's lease document.
@@ -204,6 +209,7 @@ func (a *API) reconcileRoutes(ctx context.Context) error {
 		ev.router, ev.running = nil, ""
 	}
 	var rs []event.Route
+	filtered := map[string]*atomic.Uint64{}
 	for _, o := range mine {
 		f, err := event.ParseFilter(o.Route.Filter)
 		if err != nil {
@@ -216,7 +222,8 @@ func (a *API) reconcileRoutes(ctx context.Context) error {
 			continue
 		}
 		// The route delivers only what its owner sees.
-		r := event.Route{Name: o.Key, Filter: f, Endpoint: a.routeEndpoint(o.Route.Owner.reader(), ep)}
+		filtered[o.Key] = new(atomic.Uint64)
+		r := event.Route{Name: o.Key, Filter: f, Endpoint: a.routeEndpoint(o.Route.Owner.reader(), ep, filtered[o.Key])}
 		if a.opts.SubjectEndpoint != nil {
 			if dl, err := a.opts.SubjectEndpoint("deadletter." + o.Key); err == nil {
 				r.DeadLetter = dl
@@ -240,7 +247,7 @@ func (a *API) reconcileRoutes(ctx context.Context) error {
 		ev.running = ""
 		return err
 	}
-	ev.router = router
+	ev.router, ev.filtered = router, filtered
 	return nil
 }
 
@@ -455,20 +462,45 @@ func (a *API) putEventRoute(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// EventRouteList is the answer of GET /eventroutes: the caller's routes
+// and, for those this server runs, their statistics.
+type EventRouteList struct {
+	Value []EventRoute               `json:"value"`
+	Stats map[string]EventRouteStats `json:"stats,omitempty"`
+}
+
+// EventRouteStats counts what a route has done since this server's router
+// took it: the router's counts, with the events the route's owner does not
+// see (another org's, not shared) counted as Filtered, not Delivered.
+type EventRouteStats struct {
+	event.RouteStats
+	Filtered uint64 // events skipped because the route's owner does not see them
+}
+
+func routeStats(st event.RouteStats, filtered *atomic.Uint64) EventRouteStats {
+	out := EventRouteStats{RouteStats: st}
+	if filtered != nil {
+		// The endpoint counts an event filtered just before the router
+		// counts it delivered: never show more filtered than delivered.
+		out.Filtered = min(filtered.Load(), st.Delivered)
+		out.Delivered -= out.Filtered
+	}
+	return out
+}
+
 func (a *API) listEventRoutes(w http.ResponseWriter, r *http.Request) error {
 	routes, err := listDocs[storedRoute](r.Context(), a.docs(), docRoute)
 	if err != nil {
 		return err
 	}
 	rd := a.readerOf(r.Context())
-	out := struct {
-		Value []EventRoute                `json:"value"`
-		Stats map[string]event.RouteStats `json:"stats,omitempty"`
-	}{Value: []EventRoute{}}
+	out := EventRouteList{Value: []EventRoute{}}
 	a.events.mu.Lock()
-	var stats map[string]event.RouteStats
+	stats := map[string]EventRouteStats{}
 	if a.events.router != nil {
-		stats = a.events.router.Stats()
+		for k, st := range a.events.router.Stats() {
+			stats[k] = routeStats(st, a.events.filtered[k])
+		}
 	}
 	a.events.mu.Unlock()
 	for _, rt := range routes {
@@ -478,7 +510,7 @@ func (a *API) listEventRoutes(w http.ResponseWriter, r *http.Request) error {
 		out.Value = append(out.Value, rt.EventRoute)
 		if st, ok := stats[scopedKey(rt.Owner, rt.ID)]; ok {
 			if out.Stats == nil {
-				out.Stats = map[string]event.RouteStats{}
+				out.Stats = map[string]EventRouteStats{}
 			}
 			out.Stats[rt.ID] = st
 		}

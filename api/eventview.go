@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"lodestone/event"
 	"lodestone/twin"
@@ -289,8 +290,8 @@ func (a *API) serveEvents(w http.ResponseWriter, r *http.Request) error {
 
 // routeEndpoint wraps the endpoint of a route owned by rd: it delivers
 // only the events rd sees, projected; the others are acknowledged
-// without delivery.
-func (a *API) routeEndpoint(rd reader, ep event.Endpoint) event.Endpoint {
+// without delivery and counted in filtered.
+func (a *API) routeEndpoint(rd reader, ep event.Endpoint, filtered *atomic.Uint64) event.Endpoint {
 	if rd.all {
 		return ep
 	}
@@ -299,6 +300,7 @@ func (a *API) routeEndpoint(rd reader, ep event.Endpoint) event.Endpoint {
 		rd.pol = a.Tenancy(ctx)
 		out, ok := a.eventFor(ctx, rd, m)
 		if !ok {
+			filtered.Add(1)
 			return nil
 		}
 		return ep.Deliver(ctx, out)

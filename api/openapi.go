@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"lodestone/event"
 	"lodestone/trust"
 	"lodestone/trust/tenancy"
 	"lodestone/twin"
@@ -202,11 +202,8 @@ var schemaTypes = map[string]reflect.Type{
 	"AgreementList":    reflect.TypeFor[AgreementList](),
 	"AgreementRequest": reflect.TypeFor[AgreementRequest](),
 	"EventRoute":       reflect.TypeFor[EventRoute](),
-	"EventRouteList": reflect.TypeFor[struct {
-		Value []EventRoute                `json:"value"`
-		Stats map[string]event.RouteStats `json:"stats,omitempty"`
-	}](),
-	"Endpoint": reflect.TypeFor[Endpoint](),
+	"EventRouteList":   reflect.TypeFor[EventRouteList](),
+	"Endpoint":         reflect.TypeFor[Endpoint](),
 	"EndpointList": reflect.TypeFor[struct {
 		Value []Endpoint `json:"value"`
 	}](),
@@ -307,6 +304,11 @@ func structSchema(t reflect.Type, defs map[string]any) map[string]any {
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
+			continue
+		}
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			// encoding/json promotes the fields of an embedded struct.
+			maps.Copy(props, structSchema(f.Type, defs)["properties"].(map[string]any))
 			continue
 		}
 		if name == "" {
