@@ -140,6 +140,9 @@ type API struct {
 
 	// govMu serialises governance approvals (see governance.go).
 	govMu sync.Mutex
+
+	// handled lists the patterns mounted with Handle (openapi.go).
+	handled []string
 }
 
 // New builds the API and loads the stored models.
@@ -204,8 +207,11 @@ func New(ctx context.Context, opts Options) (*API, error) {
 func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
 
 // Handle mounts a handler (for example the dashboard) on the API's mux. It
-// is not documented in the OpenAPI document; routes are.
-func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+// is not documented in the OpenAPI document; routes are (see Handled).
+func (a *API) Handle(pattern string, h http.Handler) {
+	a.handled = append(a.handled, pattern)
+	a.mux.Handle(pattern, h)
+}
 
 func (a *API) handle(rt Route) {
 	a.routes = append(a.routes, rt)

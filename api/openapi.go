@@ -55,6 +55,11 @@ func queryParamNames(summary string) []string {
 	return names
 }
 
+// Handled returns the patterns mounted with [API.Handle]: handlers outside
+// the route table, so outside the OpenAPI document (the dashboard's pages,
+// "GET /"). A test checks that nothing else is mounted that way.
+func (a *API) Handled() []string { return append([]string(nil), a.handled...) }
+
 // OpenAPI returns the OpenAPI 3.1 document of the API, built from the same
 // route table the mux serves, so the two cannot drift apart.
 func (a *API) OpenAPI() map[string]any {

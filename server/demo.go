@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"lodestone/api"
 	"lodestone/examples"
 	"lodestone/plant/refplant"
 	"lodestone/trust/auth"
@@ -200,27 +201,27 @@ func DemoStoryDoc() (*DemoStory, error) {
 	}, nil
 }
 
-// handleDemoStory serves GET /demo/story. The route reads nothing from the
+// demoStoryRoute is GET /demo/story, a route of the API (and of its
+// OpenAPI document) when the demo is loaded. It reads nothing from the
 // store, so any caller the guard lets through may read it.
-func (s *Server) handleDemoStory() {
+func demoStoryRoute() api.Route {
 	doc, err := DemoStoryDoc()
-	s.API.Handle("GET /demo/story", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if err != nil {
-			w.WriteHeader(http.StatusInternalServerError)
-			json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "InternalError", "message": err.Error()}})
-			return
-		}
-		json.NewEncoder(w).Encode(doc)
-	}))
+	return api.Route{Pattern: "GET /demo/story", Response: "DemoStory",
+		Summary: "The demo's story (lodestone demo): the ids and requests the dashboard's guided story uses",
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Content-Type", "application/json")
+			return json.NewEncoder(w).Encode(doc)
+		}}
 }
 
-// demoStory runs after the demo world is loaded: it adds GET /demo/story;
-// with the demo's identity file (--tenants) it loads the sharing part once
+// demoStory runs after the demo world is loaded (GET /demo/story is
+// already a route, see demoStoryRoute): with the demo's identity file (--tenants) it loads the sharing part once
 // (demoSharing); and on a fresh demo it stores the April 2025 run and
 // replays the analyser's readings, through the API's own handlers.
 func (s *Server) demoStory(ctx context.Context) error {
-	s.handleDemoStory()
 	if s.opts.Auth != "" && filepath.Clean(s.opts.Auth) == filepath.Join(s.opts.DataDir, DemoAuthFile) {
 		if err := s.demoSharing(ctx); err != nil {
 			return fmt.Errorf("sharing agreement: %w", err)

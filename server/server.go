@@ -149,6 +149,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			return fmt.Errorf("server: study work queue: %w", err)
 		}
 	}
+	if s.opts.LoadDemo {
+		aopts.Extra = append(aopts.Extra, demoStoryRoute()) // server/demo.go
+	}
 	s.API, err = api.New(ctx, aopts)
 	if err != nil {
 		return err
