@@ -360,9 +360,10 @@ func (l *Log) appendBatch(ctx context.Context, reqs []*appendReq) error {
 	return nil
 }
 
-// sortBySeq orders a batch by outbox seq, which is commit order, when
-// every entry has one: writes committed together may reach Committed in
-// any order, and the batch restores theirs.
+// sortBySeq orders a batch by outbox seq when every entry has one: writes
+// committed together may reach Committed in any order, and the batch
+// restores theirs (on SQLite, seq order is commit order: its one writer
+// numbers the records; on PostgreSQL, the order seqs were drawn in).
 func sortBySeq(ents [][]byte, seqs []int64) {
 	if slices.Contains(seqs, 0) || slices.IsSorted(seqs) {
 		return
