@@ -177,6 +177,7 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		if !opts.Governance.Empty() {
 			hooks = append(hooks, GovernanceGuard{Config: opts.Governance, Store: opts.Store})
 		}
+		hooks = append(hooks, traceHook{a}) // ops.go: traces, when on
 		p, err := pipeline.New(ctx, pipeline.Options{Store: opts.Store, Bus: opts.Bus, Source: opts.Source, Logger: opts.Logger, Now: opts.Now, RetryDeadline: opts.RetryDeadline, Hooks: hooks, Signatures: a.signed.of(nil, opts.Store, a.now)})
 		if err != nil {
 			return nil, fmt.Errorf("api: %w", err)

@@ -8,17 +8,72 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/attribute"
 
 	"lodestone/ops"
+	"lodestone/ops/tracing"
+	"lodestone/pipeline"
+	"lodestone/store"
+	"lodestone/trust/auth"
 )
 
 // opsState is what the operations routes and the request middleware
-// share: the metrics of this API.
+// share: the metrics of this API and its tracer (nil: tracing off).
 type opsState struct {
 	metrics *ops.Metrics
+	tracer  atomic.Pointer[tracing.Tracer]
+}
+
+// SetTracer turns the OpenTelemetry traces of the API on (nil: off, the
+// default). Call it before serving; see [API.Traced].
+func (a *API) SetTracer(t *tracing.Tracer) {
+	if st := a.ops.Load(); st != nil {
+		st.tracer.Store(t)
+	}
+}
+
+func (a *API) tracer() *tracing.Tracer {
+	if st := a.ops.Load(); st != nil {
+		return st.tracer.Load()
+	}
+	return nil
+}
+
+// Traced wraps h (the API, or the guard in front of it) with one server
+// span per request, named by the route pattern the request matches
+// ("GET /digitaltwins/{id}"; "GET unrouted" when none does), its parent
+// the request's W3C traceparent. Without a tracer it returns h itself.
+func (a *API) Traced(h http.Handler) http.Handler {
+	return a.tracer().Handler(h, func(r *http.Request) string {
+		if _, pattern := a.mux.Handler(r); pattern != "" {
+			return pattern
+		}
+		return r.Method + " " + ops.Unrouted
+	})
+}
+
+// traceHook is the pipeline hook of the traces: a "pipeline.commit" span
+// from a validated write's checks to its commit (store and the commit
+// hooks before it, such as the transparency log's). It does nothing when
+// tracing is off or the write is not a traced request's.
+type traceHook struct{ a *API }
+
+func (h traceHook) Check(ctx context.Context, w *pipeline.Write) error {
+	if t := h.a.tracer(); t != nil && tracing.Enabled(ctx) {
+		t.BeginCommit(ctx, attribute.String("lodestone.kind", string(w.Kind)), attribute.String("lodestone.op", string(w.Op)))
+	}
+	return nil
+}
+
+func (h traceHook) Committed(ctx context.Context, recs []store.Record) error {
+	if t := h.a.tracer(); t != nil {
+		t.EndCommit(ctx, len(recs))
+	}
+	return nil
 }
 
 // Health is the body of /healthz.
@@ -137,6 +192,12 @@ func (a *API) observe(w http.ResponseWriter, r *http.Request, pattern string) (h
 			status = http.StatusOK // net/http's answer to a handler that wrote nothing
 		}
 		st.metrics.ObserveRequest(route, r.Method, status, d)
+		if tracing.Enabled(r.Context()) {
+			// The principal's org, never its token or subject's secrets.
+			if p, ok := auth.FromContext(r.Context()); ok {
+				tracing.Annotate(r.Context(), attribute.String("lodestone.org", p.Org), attribute.String("lodestone.auth", p.Method))
+			}
+		}
 		level := slog.LevelDebug
 		if status >= 500 {
 			level = slog.LevelError

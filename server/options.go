@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lodestone/ops/tracing"
 )
 
 // Options holds every knob of a Lodestone server. It is filled in this order:
@@ -145,6 +147,13 @@ type Options struct {
 	// MetricsPublic serves /metrics without credentials; by default a
 	// server with Auth serves it to auditors and admins only.
 	MetricsPublic bool `json:"metrics_public"`
+	// OTelEndpoint exports OpenTelemetry traces over OTLP/HTTP to this
+	// collector URL, or, set to "env", to the one the standard
+	// OTEL_EXPORTER_OTLP_* variables name; empty (default) traces nothing.
+	OTelEndpoint string `json:"otel_endpoint"`
+	// Tracer, when set, is the tracer of the server instead of one built
+	// from OTelEndpoint (tests, programs embedding a server).
+	Tracer *tracing.Tracer `json:"-"`
 
 	// LogKey is the Ed25519 signing key file of the transparency log
 	// (outside DataDir); empty keeps no log.
@@ -334,6 +343,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	o.registerRetentionFlags(fs)
 	fs.BoolVar(&o.MetricsPublic, "metrics-public", o.MetricsPublic, "serve /metrics without credentials (by default, with --auth, to auditors and admins only)")
 	o.registerSecurityFlags(fs)
+	o.registerTracingFlags(fs) // tracing.go
 	o.registerTrustFlags(fs)
 	o.registerGovernFlags(fs)
 }
@@ -392,6 +402,7 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.validateSecurity()...)
 	errs = append(errs, o.validateTrust()...)
 	errs = append(errs, o.validateRetention()...)
+	errs = append(errs, o.validateTracing()...)
 	return errors.Join(errs...)
 }
 

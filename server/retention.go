@@ -153,6 +153,7 @@ func MergeOpsFlags(o *Options, f Options, set map[string]bool) {
 		"retain.telemetry":          func() { o.RetainTelemetry = f.RetainTelemetry },
 		"retain.every":              func() { o.RetainEvery = f.RetainEvery },
 		"metrics-public":            func() { o.MetricsPublic = f.MetricsPublic },
+		"otel.endpoint":             func() { o.OTelEndpoint = f.OTelEndpoint },
 	} {
 		if set[name] {
 			apply()

@@ -23,6 +23,7 @@ import (
 	"lodestone/event"
 	"lodestone/event/natsbus"
 	"lodestone/models"
+	"lodestone/ops/tracing"
 	"lodestone/store"
 	_ "lodestone/store/postgres" // registers the postgres:// scheme
 	"lodestone/store/sqlgraph"
@@ -48,6 +49,7 @@ type Server struct {
 	trustLog   *trust.Log
 	connectors *connector.Manager  // with --connectors
 	estimators *softsensor.Manager // with --estimators
+	tracer     *tracing.Tracer     // with --otel.endpoint (tracing.go)
 	// demoLoaded is set by Start when it loaded the demo world.
 	demoLoaded bool
 	ln         net.Listener
@@ -166,7 +168,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	mux := http.NewServeMux()
 	wt, rt := time.Duration(s.opts.HTTPWriteTimeout), time.Duration(s.opts.HTTPReadTimeout)
-	guarded := s.API.Guard() // identity, roles and the hardening checks
+	if err := s.startTracing(ctx); err != nil { // tracing.go
+		return err
+	}
+	guarded := s.API.Traced(s.API.Guard()) // identity, roles and the hardening checks, in a span when tracing
 	mux.Handle("/", withDeadlines(guarded, wt, 0))
 	for _, route := range s.API.Routes() {
 		// The bulk import routes (their body is an import file) read for
@@ -437,6 +442,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, s.stopTracing(ctx))
 	if s.trustLog != nil {
 		if err := s.trustLog.Close(ctx); err != nil {
 			errs = append(errs, err)
