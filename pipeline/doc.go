@@ -26,6 +26,12 @@
 // server for its next write. Each server also applies model events from the
 // bus, so that its reads of the model set are fresh.
 //
+// With Options.Signatures the pipeline also refuses every unsigned write
+// to a twin of a model marked "signatures: required" (SignatureMarks, see
+// signatures.go): twin puts and patches, component patches, telemetry,
+// connectors' batches and imports alike, whatever route they came by; a
+// write is signed when its context carries auth.SignerFromContext.
+//
 // Writes without an If-Match precondition retry after a concurrent write
 // until they succeed or the pipeline's retry deadline passes (ErrBusy); a
 // write with If-Match fails at once when the version differs.
