@@ -567,6 +567,9 @@ func (s *scenarioRunner) monteCarlo(ctx context.Context, run scenario.Run, sc *s
 		s.mu.Lock()
 		cancelled := study.cancelled
 		s.mu.Unlock()
+		if !cancelled && s.handBack(id) { // studies_shared.go: a graceful shutdown hands the study back
+			return
+		}
 		run.Status, run.Error = scenario.Failed, InterruptedError+" ("+err.Error()+")"
 		if cancelled {
 			run.Status, run.Error = scenario.Cancelled, "cancelled by DELETE /scenarios/"+id

@@ -450,13 +450,9 @@ func TestScenarioStudyKeepsConcurrentEdit(t *testing.T) {
 	e := start(t, options{demo: true, noModels: true})
 	run := postRun(t, e, map[string]any{"name": "long study", "graph": true, "days": 3650, "runs": 100000, "seed": 1}, 202)
 	e.mustDo("PATCH", "/digitaltwins/"+run.ID, `[{"op":"add","path":"/notes","value":"edited during the study"}]`, 204)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	if err := e.srv.API.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
+	e.mustDo("DELETE", "/scenarios/"+run.ID, nil, 200)
 	tw := e.mustDo("GET", "/digitaltwins/"+run.ID, nil, 200).json(t)
-	if tw["notes"] != "edited during the study" || tw["status"] != api.RunFailed || tw["name"] != "long study" {
+	if tw["notes"] != "edited during the study" || (tw["status"] != api.RunFailed && tw["status"] != api.RunCancelled) || tw["name"] != "long study" {
 		t.Errorf("run twin after the study: notes %v, status %v, name %v; want the edit kept, failed (cancelled), long study", tw["notes"], tw["status"], tw["name"])
 	}
 }

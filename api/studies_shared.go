@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"lodestone/scenario"
@@ -52,6 +53,11 @@ type studySlots struct {
 type sharedStudies struct {
 	a        *API
 	instance string
+
+	mu sync.Mutex
+	// handedBack are the studies a graceful shutdown stopped: their
+	// slots' leases are ended, not released (see handBack).
+	handedBack map[string]bool
 }
 
 func newSharedStudies(a *API) *sharedStudies {
@@ -61,7 +67,25 @@ func newSharedStudies(a *API) *sharedStudies {
 		rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	return &sharedStudies{a: a, instance: id}
+	return &sharedStudies{a: a, instance: id, handedBack: map[string]bool{}}
+}
+
+// handBack tells a study stopped by its context whether the API's
+// shutdown stopped it (not DELETE), and if so hands it back: its stored
+// run stays running, and releasing its slot ends the slot's lease instead
+// of removing it, so that another server takes the study over at its next
+// lease renewal, or this one when it starts again, and resumes it from
+// its stored scenario, runs and seed with the same bits.
+func (s *scenarioRunner) handBack(id string) bool {
+	if s.a.bgCtx.Err() == nil {
+		return false
+	}
+	sh := s.shared
+	sh.mu.Lock()
+	sh.handedBack[id] = true
+	sh.mu.Unlock()
+	s.a.log.Info("study handed back by the shutdown: another server, or this one on restart, resumes it from its stored scenario and seed", "run_id", id)
+	return true
 }
 
 // errNoChange tells update that f changed nothing to write.
@@ -177,16 +201,27 @@ func (s *scenarioRunner) admitShared(ctx context.Context, id string, runs int, c
 	return st, nil
 }
 
-// releaseShared frees a study's slot in the store.
+// releaseShared frees a study's slot in the store; the slot of a study
+// handed back keeps its place with its lease ended (now), so that the
+// next renewal of any server finds it orphaned and resumes it.
 func (s *scenarioRunner) releaseShared(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := s.shared.update(ctx, func(_ time.Time, sl *studySlots) error {
+	sh := s.shared
+	sh.mu.Lock()
+	back := sh.handedBack[id]
+	delete(sh.handedBack, id)
+	sh.mu.Unlock()
+	err := sh.update(ctx, func(now time.Time, sl *studySlots) error {
 		i := slices.IndexFunc(sl.Studies, func(e studySlot) bool { return e.ID == id })
-		if i < 0 {
+		switch {
+		case i < 0:
 			return errNoChange
+		case back:
+			sl.Studies[i].Expires = now
+		default:
+			sl.Studies = slices.Delete(sl.Studies, i, i+1)
 		}
-		sl.Studies = slices.Delete(sl.Studies, i, i+1)
 		return nil
 	})
 	if err != nil {

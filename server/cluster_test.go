@@ -16,6 +16,7 @@ import (
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"lodestone/api"
 	"lodestone/event"
@@ -122,11 +123,47 @@ func (c *natsCluster) streamLeader(stream string) *natsserver.Server {
 	return nil
 }
 
+// workStream is the study work queue's stream (worker.Config's default).
+const workStream = "LODESTONE_WORK"
+
+// leaderOfBoth returns the node leading stream a after moving the
+// leadership of stream b onto it when it can (leader stepdowns of b until
+// that node is elected: one cannot kill two nodes of three, which would
+// lose the quorum), and whether that node now leads b too.
+func (c *natsCluster) leaderOfBoth(t *testing.T, a, b string) (*natsserver.Server, bool) {
+	t.Helper()
+	node := c.streamLeader(a)
+	if node == nil {
+		t.Fatalf("stream %s has no leader", a)
+	}
+	nc, err := nats.Connect(c.urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for try := 0; try < 20 && c.streamLeader(b) != node; try++ {
+		if _, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+b, nil, 5*time.Second); err != nil {
+			t.Logf("stepdown of %s: %v", b, err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); c.streamLeader(b) == nil && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if l := c.streamLeader(a); l != node {
+		node = l // a's leadership moved meanwhile: kill its leader anyway
+		if node == nil {
+			t.Fatalf("stream %s has no leader", a)
+		}
+	}
+	return node, c.streamLeader(b) == node
+}
+
 // TestNATSCluster runs a server and two workers on a three-node JetStream
 // cluster with R3 streams, a Monte Carlo study over the workers and a
 // stream of twin writes through the bus at once, and kills the node that
-// leads the event stream midway: the study equals the local result bit for
-// bit, and a consumer of the bus gets every write's event exactly once.
+// leads the study work queue's stream, made to lead the event stream too,
+// midway: the study equals the local result bit for bit, and a consumer of
+// the bus gets every write's event exactly once.
 func TestNATSCluster(t *testing.T) {
 	c := startCluster(t)
 	const ackWait = 3 * time.Second
@@ -260,13 +297,10 @@ func TestNATSCluster(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	victim := c.streamLeader(natsbus.DefaultStream)
-	if victim == nil {
-		t.Fatal("the event stream has no leader")
-	}
+	victim, leadsEvents := c.leaderOfBoth(t, workStream, natsbus.DefaultStream)
 	killedAt := written.Load()
 	victim.Shutdown()
-	t.Logf("killed %s (leader of %s) after %d writes", victim.Name(), natsbus.DefaultStream, killedAt)
+	t.Logf("killed %s (leader of %s; of %s too: %v) after %d writes", victim.Name(), workStream, natsbus.DefaultStream, leadsEvents, killedAt)
 
 	// The study ends, with the local bits.
 	start := time.Now()

@@ -50,6 +50,7 @@ type Server struct {
 	connectors *connector.Manager  // with --connectors
 	estimators *softsensor.Manager // with --estimators
 	tracer     *tracing.Tracer     // with --otel.endpoint (tracing.go)
+	dispatcher *worker.Dispatcher  // with --studies.workers
 	// demoLoaded is set by Start when it loaded the demo world.
 	demoLoaded bool
 	ln         net.Listener
@@ -147,9 +148,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if s.opts.StudiesWorkers {
-		if aopts.Studies.Dispatcher, err = worker.NewDispatcher(ctx, bus.Conn(), worker.Config{Replicas: s.opts.NATSReplicas, AckWait: time.Duration(s.opts.StudiesAckWait)}); err != nil {
+		if s.dispatcher, err = worker.NewDispatcher(ctx, bus.Conn(), worker.Config{Replicas: s.opts.NATSReplicas, AckWait: time.Duration(s.opts.StudiesAckWait)}); err != nil {
 			return fmt.Errorf("server: study work queue: %w", err)
 		}
+		aopts.Studies.Dispatcher = s.dispatcher
 	}
 	if s.opts.LoadDemo {
 		aopts.Extra = append(aopts.Extra, demoStoryRoute()) // server/demo.go
@@ -437,6 +439,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.API != nil {
 		if err := s.API.ShutdownRoutes(ctx); err != nil {
 			errs = append(errs, err)
+		}
+		if s.dispatcher != nil {
+			s.dispatcher.HandBack() // studies stopped now leave their shards to the server resuming them
 		}
 		if err := s.API.Shutdown(ctx); err != nil {
 			errs = append(errs, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,7 +24,16 @@ type Dispatcher struct {
 	cfg    Config
 	work   jetstream.Stream
 	result jetstream.Stream
+	// handBack is set by HandBack (a graceful shutdown).
+	handBack atomic.Bool
 }
+
+// HandBack makes the studies stopped from now on by their context leave
+// their shards on the queue and their results on the results stream, for
+// the server that resumes them (the shards' message ids and the results'
+// shard numbers make the resumed study's republished shards and repeated
+// results harmless). A server calls it when it shuts down gracefully.
+func (d *Dispatcher) HandBack() { d.handBack.Store(true) }
 
 // NewDispatcher sets the streams up on nc.
 func NewDispatcher(ctx context.Context, nc *nats.Conn, cfg Config) (*Dispatcher, error) {
@@ -89,7 +99,11 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 		return nil, err
 	}
 	rsub := d.cfg.resultSubject(study)
-	defer d.cleanup(study)
+	defer func() {
+		if !d.handBack.Load() || ctx.Err() == nil {
+			d.cleanup(study)
+		}
+	}()
 	// The consumer has the stream's replicas (an ephemeral one would
 	// otherwise live on one node of a cluster, and die with it).
 	results, err := d.result.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: rsub, AckPolicy: jetstream.AckNonePolicy,
