@@ -106,7 +106,7 @@ func (a *API) twinsOf(ctx context.Context, model string) ([]twin.Twin, error) {
 // dataInputs counts citations, telemetry and signed writes.
 func (a *API) dataInputs(ctx context.Context, twins []twin.Twin, changes map[twin.ID][]store.Change, now time.Time) (credibility.DataInputs, error) {
 	in := credibility.DataInputs{WindowHours: telemetryWindow.Hours(), NewestAgeHours: -1,
-		SignatureNote: "the write path records no signature (signed ingest, issue 12 item 6, is not kept with the change): no write can be counted as signed"}
+		SignatureNote: "versions written with a verified DSSE signature (the $signer the pipeline records; docs/formats/signing.md)"}
 	bib := map[string]world.Reference{}
 	if refs, err := world.Bibliography(); err == nil {
 		for _, r := range refs {
@@ -148,6 +148,12 @@ func (a *API) dataInputs(ctx context.Context, twins []twin.Twin, changes map[twi
 			}
 		}
 		in.Writes += len(changes[t.ID])
+		for _, c := range changes[t.ID] {
+			// The pipeline records the verified signer of each version.
+			if c.Twin != nil && c.Twin.Metadata.Signer != "" {
+				in.SignedWrites++
+			}
+		}
 		iface, _ := a.pipe.Models().Interface(t.Metadata.Model)
 		if iface == nil {
 			continue

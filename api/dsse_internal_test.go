@@ -139,6 +139,11 @@ func TestSignedIngest(t *testing.T) {
 	if got := call(a, "GET", "/digitaltwins/m1", "", nil); !strings.Contains(got.body, `"reading":7`) || !strings.Contains(got.body, `"$signer":"pump-7"`) {
 		t.Errorf("after the signed PATCH: %s", got.body)
 	}
+	// The credibility report counts the signed versions of m1: the signed
+	// PUT and PATCH of the table, not the unsigned first PUT.
+	if got := call(a, "GET", "/credibility/m1", "", nil); got.status != 200 || !strings.Contains(got.body, `"name":"signedWrites","value":2`) {
+		t.Errorf("GET /credibility/m1 = %d %s; want signedWrites 2", got.status, got.body)
+	}
 	// Not required any more: unsigned writes pass again.
 	must(call(a, "PUT", "/models/dtmi:test:Meter;1/signatures", "application/json", []byte(`{"required":false}`)), 200, "PUT signatures false")
 	must(call(a, "PATCH", "/digitaltwins/m1", "application/json-patch+json", []byte(patch)), 204, "unsigned PATCH after the requirement is lifted")

@@ -68,7 +68,7 @@ type DataInputs struct {
 	// Writes counts the changes of the twins; SignedWrites those that
 	// carried a verified signature.
 	Writes, SignedWrites int
-	// SignatureNote says why no write is signed, when none is.
+	// SignatureNote says what counts as a signed write.
 	SignatureNote string
 }
 
