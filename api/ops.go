@@ -56,6 +56,21 @@ func (a *API) Traced(h http.Handler) http.Handler {
 	})
 }
 
+// noop ends no span.
+func noop() {}
+
+// querySpan starts a "query.eval" child span of a traced request for the
+// evaluation of its query, and returns the request carrying it and the
+// func that ends it; off, r itself and a no-op.
+func (a *API) querySpan(r *http.Request) (*http.Request, func()) {
+	t := a.tracer()
+	if t == nil || !tracing.Enabled(r.Context()) {
+		return r, noop
+	}
+	ctx, span := t.Start(r.Context(), "query.eval")
+	return r.WithContext(ctx), func() { span.End() }
+}
+
 // traceHook is the pipeline hook of the traces: a "pipeline.commit" span
 // from a validated write's checks to its commit (store and the commit
 // hooks before it, such as the transparency log's). It does nothing when

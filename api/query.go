@@ -141,6 +141,8 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) error {
 	if err := tql.Check(q, opts); err != nil {
 		return err
 	}
+	r, endSpan := a.querySpan(r) // ops.go: a "query.eval" span when tracing
+	defer endSpan()
 	var res *tql.Result
 	if !rd.all {
 		// A principal that does not see everything queries the graph it

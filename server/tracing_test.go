@@ -28,8 +28,9 @@ func attr(kv []attribute.KeyValue, key string) (attribute.Value, bool) {
 
 // TestTracingSpans: with a span recorder, a write makes a server span
 // named by its route pattern with its status, the parent the request's
-// traceparent named, and a pipeline.commit child span; a path only the
-// dashboard's catch-all matches is named "GET /".
+// traceparent named, and a pipeline.commit child span; a query gets a
+// query.eval child span; a path only the dashboard's catch-all matches is
+// named "GET /".
 func TestTracingSpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
@@ -45,8 +46,11 @@ func TestTracingSpans(t *testing.T) {
 	if r, err = send(ctx, c, http.MethodGet, s.URL()+"/no/such/route", nil); err != nil || r.status != http.StatusNotFound {
 		t.Fatalf("GET /no/such/route: %v %d", err, r.status)
 	}
+	if r, err = send(ctx, c, http.MethodPost, s.URL()+"/query", []byte(`{"query":"SELECT T FROM DIGITALTWINS T"}`)); err != nil || r.status != http.StatusOK {
+		t.Fatalf("POST /query: %v %d %s", err, r.status, r.body)
+	}
 	spans := rec.Ended()
-	var server, unrouted, commit sdktrace.ReadOnlySpan
+	var server, unrouted, commit, query, queryEval sdktrace.ReadOnlySpan
 	for _, sp := range spans {
 		switch sp.Name() {
 		case "POST /models":
@@ -55,14 +59,21 @@ func TestTracingSpans(t *testing.T) {
 			unrouted = sp
 		case "pipeline.commit":
 			commit = sp
+		case "POST /query":
+			query = sp
+		case "query.eval":
+			queryEval = sp
 		}
 	}
-	if server == nil || unrouted == nil || commit == nil {
+	if server == nil || unrouted == nil || commit == nil || query == nil || queryEval == nil {
 		names := []string{}
 		for _, sp := range spans {
 			names = append(names, sp.Name())
 		}
-		t.Fatalf("spans %v: want POST /models, GET / and pipeline.commit", names)
+		t.Fatalf("spans %v: want POST /models, GET /, pipeline.commit, POST /query and query.eval", names)
+	}
+	if queryEval.Parent().SpanID() != query.SpanContext().SpanID() {
+		t.Error("query.eval is not a child of the POST /query span")
 	}
 	if v, ok := attr(server.Attributes(), "http.response.status_code"); !ok || v.AsInt64() != 201 {
 		t.Errorf("server span status = %v, want 201", v.Emit())
@@ -107,22 +118,28 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// TestTracingOTLP: with --otel.endpoint pointed at a collector, the spans
-// of requests arrive as POST /v1/traces (flushed at the latest by the
-// shutdown); without it, the collector gets nothing.
+// TestTracingOTLP: with --otel.endpoint pointed at a collector, or set to
+// "env" with OTEL_EXPORTER_OTLP_ENDPOINT naming it, the spans of requests
+// arrive as POST /v1/traces (flushed at the latest by the shutdown);
+// without it, the collector gets nothing.
 func TestTracingOTLP(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		on   bool
-	}{{"on", true}, {"off", false}} {
+	}{{"on", true}, {"env", true}, {"off", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			col := &collector{}
 			hs := httptest.NewServer(col)
 			defer hs.Close()
 			o := server.DefaultOptions()
 			o.DataDir, o.HTTPAddr = t.TempDir(), "127.0.0.1:0"
-			if tc.on {
+			switch tc.name {
+			case "on":
 				o.OTelEndpoint = hs.URL
+			case "env":
+				t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", hs.URL)
+				t.Setenv("OTEL_SERVICE_NAME", "lodestone-test")
+				o.OTelEndpoint = tracing.Env
 			}
 			s, err := server.New(o)
 			if err != nil {
