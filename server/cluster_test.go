@@ -361,3 +361,106 @@ func TestNATSCluster(t *testing.T) {
 	}
 	t.Logf("%d writes (%d answered 503 EventPublishFailed while the stream had no leader), each event once; study of %d runs equal to the local one; %v from the kill to the study's end", n, delayed.Load(), runs, time.Since(start).Round(time.Millisecond))
 }
+
+// TestNATSClusterHandBack: a server whose study runs on two workers shuts
+// down gracefully midway; the study's shards stay on the work queue and
+// its results on the results stream, and the server started again on the
+// same data folder resumes the study, which ends with the local bits.
+// (Without the hand-back the shards were purged and the resumed study's
+// republished shards dropped as duplicates: it never ended.)
+func TestNATSClusterHandBack(t *testing.T) {
+	c := startCluster(t)
+	const ackWait = 3 * time.Second
+	data := t.TempDir()
+	start := func() *server.Server {
+		o := server.DefaultOptions()
+		o.DataDir, o.HTTPAddr = data, "127.0.0.1:0"
+		o.NATSURL, o.NATSReplicas = c.urls, 3
+		o.StudiesWorkers, o.StudiesAckWait = true, server.Duration(ackWait)
+		s, err := server.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a := start() // sets the streams up, before the workers
+	cfg := worker.Config{Replicas: 3, AckWait: ackWait}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for i := range 2 {
+		nc, err := worker.Connect(c.urls, fmt.Sprintf("worker-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := worker.New(nc, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		wg.Go(func() { w.Run(ctx) })
+		defer nc.Close()
+		defer cancel()
+	}
+	const runs, seed = 2000, 13
+	body, sc := studyBody(t, 30, runs, seed)
+	var run api.ScenarioRun
+	if err := json.Unmarshal(call(t, "POST", a.URL()+"/scenarios", string(body), 202), &run); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var p api.ScenarioProgress
+		json.Unmarshal(call(t, "GET", a.URL()+"/scenarios/"+run.ID+"/progress", "", 200), &p)
+		if p.Status != api.RunRunning {
+			t.Fatalf("the study ended (%s) before the shutdown: make it longer", p.Status)
+		}
+		if p.Done > 0 {
+			t.Logf("shut down at %d of %d runs", p.Done, p.Total)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no progress in 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sctx, cancel := contextWithTimeout(30 * time.Second)
+	defer cancel()
+	if err := a.Shutdown(sctx); err != nil {
+		t.Fatal(err)
+	}
+	b := start()
+	defer func() {
+		ctx, cancel := contextWithTimeout(30 * time.Second)
+		defer cancel()
+		b.Shutdown(ctx)
+	}()
+	t0 := time.Now()
+	for {
+		json.Unmarshal(call(t, "GET", b.URL()+"/scenarios/"+run.ID, "", 200), &run)
+		if run.Status != api.RunRunning {
+			break
+		}
+		if time.Since(t0) > 120*time.Second {
+			t.Fatal("the handed-back study did not end within 120 s of the restart")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if run.Status != api.RunDone {
+		t.Fatalf("after the restart the study is %s: %s", run.Status, run.Error)
+	}
+	var got supply.MCResult
+	if err := json.Unmarshal(run.Result, &got); err != nil {
+		t.Fatal(err)
+	}
+	local, err := supply.MonteCarlo(context.Background(), sc, supply.MCOptions{Runs: runs, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(mustJSON(&got)) != string(mustJSON(local)) {
+		t.Error("the handed-back study over the workers differs from the local study")
+	}
+	t.Logf("resumed and ended %v after the restart", time.Since(t0).Round(time.Millisecond))
+}
