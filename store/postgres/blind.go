@@ -146,24 +146,7 @@ func (db *DB) writeBlind(ctx context.Context, w *blindWrite) error {
 		return err
 	}
 	op := &blindOp{ctx: ctx, w: w, done: make(chan error, 1)}
-	select {
-	case db.blind <- op:
-	case <-db.stop:
-		return errClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-op.done:
-		return err
-	case <-db.blindExited:
-		select {
-		case err := <-op.done:
-			return err
-		default:
-			return errClosed
-		}
-	}
+	return submit(ctx, db.stop, db.blind, op, op.done, db.blindExited)
 }
 
 // blindWriter takes the queued blind writes in groups (up to maxMerged,

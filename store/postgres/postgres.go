@@ -294,19 +294,26 @@ func (db *DB) run(ctx context.Context, op *writeOp) error {
 		return err
 	}
 	op.done = make(chan error, 1)
+	return submit(ctx, db.stop, db.ops, op, op.done, db.exited)
+}
+
+// submit hands op to a writer goroutine through queue and waits for its
+// answer on done; exited is closed when the writers have returned (after
+// answering every op they took), stop when the store is closing.
+func submit[T any](ctx context.Context, stop <-chan struct{}, queue chan<- T, op T, done <-chan error, exited <-chan struct{}) error {
 	select {
-	case db.ops <- op:
-	case <-db.stop:
+	case queue <- op:
+	case <-stop:
 		return errClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case err := <-op.done:
+	case err := <-done:
 		return err
-	case <-db.exited:
+	case <-exited:
 		select {
-		case err := <-op.done:
+		case err := <-done:
 			return err
 		default:
 			return errClosed
