@@ -71,17 +71,27 @@ type Mapping struct {
 	Type string `json:"type,omitempty"`
 }
 
+// DecodeStrict decodes the JSON object of a configuration file named
+// what into v: unknown fields and trailing data are errors, so a misspelt
+// key never silently weakens a configuration.
+func DecodeStrict(b []byte, what string, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %v", what, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%s: trailing data after the JSON object", what)
+	}
+	return nil
+}
+
 // DecodeConfig parses and checks a connectors file. Errors name the field
 // (connectors[0].mappings[2].topic) and the reason.
 func DecodeConfig(b []byte) (Config, error) {
 	var c Config
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("connectors: %v", err)
-	}
-	if dec.More() {
-		return Config{}, fmt.Errorf("connectors: trailing data after the JSON object")
+	if err := DecodeStrict(b, "connectors", &c); err != nil {
+		return Config{}, err
 	}
 	seen := map[string]bool{}
 	for i := range c.Connectors {

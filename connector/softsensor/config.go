@@ -1,7 +1,6 @@
 package softsensor
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"lodestone/connector"
 	"lodestone/plant/estimate"
 )
 
@@ -81,13 +81,8 @@ func (s Source) name() string {
 // fields are errors). Errors name the field: estimators[0].sensors[1].stage.
 func DecodeConfig(b []byte) (Config, error) {
 	var c Config
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("estimators: %v", err)
-	}
-	if dec.More() {
-		return Config{}, errors.New("estimators: trailing data after the JSON object")
+	if err := connector.DecodeStrict(b, "estimators", &c); err != nil {
+		return Config{}, err
 	}
 	seen := map[string]bool{}
 	for i := range c.Estimators {
