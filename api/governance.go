@@ -598,13 +598,17 @@ func (a *API) govVersion(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, v)
 }
 
-// versionState reads the version's subject as of its time.
+// versionState reads the version's subject as of its time, as the
+// principal sees it (the same tenancy as every other read).
 func (a *API) versionState(ctx context.Context, v *GovernanceVersionView) error {
+	vw := a.viewerOf(ctx)
 	switch v.Subject.Kind {
 	case "twin":
 		t, err := a.opts.Store.TwinAsOf(ctx, twin.ID(v.Subject.Twin), v.Time)
 		if err == nil {
-			v.Twin = &t
+			if p, ok := vw.twin(t); ok {
+				v.Twin = &p
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -622,16 +626,25 @@ func (a *API) versionState(ctx context.Context, v *GovernanceVersionView) error 
 			id = head.ID
 		}
 		rel, err := a.opts.Store.RelationshipAsOf(ctx, twin.ID(v.Subject.Twin), id, v.Time)
-		if err == nil {
-			v.Relationship = &rel
-		} else if !errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		} else if err != nil {
 			return err
+		}
+		p, ok, err := a.rel(ctx, vw, rel, v.Time, nil)
+		if err != nil {
+			return err
+		}
+		if ok {
+			v.Relationship = &p
 		}
 	case "model":
 		for _, id := range v.Subject.Models {
 			m, err := a.opts.Store.GetModel(ctx, id)
 			if err == nil {
-				v.Models = append(v.Models, m)
+				if vw.model(m) {
+					v.Models = append(v.Models, m)
+				}
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}

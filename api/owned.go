@@ -22,7 +22,10 @@ import (
 // the API adds what needs the agreements: a principal creates twins only
 // of models it sees, and relationships only to twins it sees.
 
-// viewer is who reads, under which policy.
+// viewer is who reads, under which policy. A request without a principal
+// (a server without Security, whose handlers run unguarded) reads as the
+// anonymous principal: everything. The query, event, job and run routes
+// call it a reader (tenantread.go).
 type viewer struct {
 	pr  auth.Principal
 	pol *tenancy.Policy

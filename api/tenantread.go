@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"lodestone/store"
-	"lodestone/trust/auth"
-	"lodestone/trust/tenancy"
 	"lodestone/twin"
 )
 
@@ -16,25 +14,12 @@ import (
 // a principal sees its own org's things, org "" and what agreements share
 // with it, projected. These helpers serve those routes.
 
-// reader is who reads, under which policy. A request without a principal
-// (a server without Security, whose handlers run unguarded) reads as the
-// anonymous principal: everything.
-type reader struct {
-	pr  auth.Principal
-	pol *tenancy.Policy
-	// all says the principal sees everything, so nothing is filtered.
-	all bool
-}
+// reader is who reads, under which policy: the same as the entity
+// routes' viewer (owned.go), one type with both sets of helpers.
+type reader = viewer
 
 // readerOf returns the reader of a request's context.
-func (a *API) readerOf(ctx context.Context) reader {
-	pr, ok := auth.FromContext(ctx)
-	if !ok || pr.Method == "" {
-		return reader{pr: auth.Anonymous, all: true}
-	}
-	pol := a.Tenancy(ctx)
-	return reader{pr: pr, pol: pol, all: pol.Unrestricted(pr)}
-}
+func (a *API) readerOf(ctx context.Context) reader { return a.viewerOf(ctx) }
 
 // owns reports whether things of org belong to the reader's org (or to
 // org "", which every principal reads): runs, studies, jobs, routes and
