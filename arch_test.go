@@ -48,7 +48,7 @@ var rules = []rule{
 	{pkg: "org/...", internal: []string{"supply/...", "org/..."}, external: []string{"gonum.org/v1/gonum"}, pure: true},
 	{pkg: "trust/tenancy/...", internal: []string{"twin", "tql", "trust/auth", "trust/tenancy/..."}},
 	{pkg: "trust/...", internal: []string{"twin", "store", "event", "pipeline", "trust/..."}, external: []string{"golang.org/x/crypto", "golang.org/x/mod", "github.com/golang-jwt/jwt/v5", "github.com/cedar-policy/cedar-go"}},
-	{pkg: "connector/...", internal: []string{"twin", "dtdl/...", "store", "event", "pipeline", "plant/...", "connector/..."}, anyExt: true},
+	{pkg: "connector/...", internal: []string{"twin", "dtdl/...", "store", "event", "pipeline", "plant/...", "trust/auth", "connector/..."}, anyExt: true},
 	{pkg: "world/...", internal: []string{"supply/...", "process/...", "world/...", "twin", "dtdl/...", "models"}},
 	{pkg: "models", internal: nil},
 	{pkg: "examples", internal: nil},

@@ -38,6 +38,10 @@ type Spec struct {
 	// DeadLetters bounds the dead letters kept (default 1000).
 	DeadLetters int       `json:"deadLetters,omitempty"`
 	Mappings    []Mapping `json:"mappings"`
+	// Org is the org of the connector twin the spec was read from: the
+	// connector writes as a principal of that org (a writer). A connector
+	// of the connectors file, given by the operator, has none.
+	Org string `json:"-"`
 }
 
 // Mapping maps one source (an MQTT topic template or an OPC UA node id)
@@ -337,5 +341,6 @@ func SpecFromTwin(t twin.Twin) (s Spec, ok bool, err error) {
 	if err := s.check(f); err != nil {
 		return Spec{}, false, err
 	}
+	s.Org = t.Metadata.Org
 	return s, true, nil
 }

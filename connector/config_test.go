@@ -163,7 +163,7 @@ func TestSpecFromTwin(t *testing.T) {
 		{"bad mapping", map[string]any{"kind": "mqtt", "broker": "tcp://x:1883", "mappings": []any{map[string]any{"topic": "p/{who}"}}}, false, "twin c1.mappings[0].topic"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, ok, err := connector.SpecFromTwin(twin.Twin{ID: "c1", Metadata: twin.Metadata{Model: connector.Model}, Properties: tt.props})
+			s, ok, err := connector.SpecFromTwin(twin.Twin{ID: "c1", Metadata: twin.Metadata{Model: connector.Model, Org: "acme"}, Properties: tt.props})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want %q", err, tt.err)
@@ -173,7 +173,7 @@ func TestSpecFromTwin(t *testing.T) {
 			if err != nil || ok != tt.ok {
 				t.Fatalf("ok %v, err %v", ok, err)
 			}
-			if ok && (s.ID != "c1" || s.Queue != 10000 || len(s.Mappings) != 1) {
+			if ok && (s.ID != "c1" || s.Queue != 10000 || len(s.Mappings) != 1 || s.Org != "acme") {
 				t.Errorf("spec %+v", s)
 			}
 		})

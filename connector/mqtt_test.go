@@ -24,6 +24,12 @@ const broker = "127.0.0.1:1883"
 // tests may share the broker) and a publisher.
 func mqttRun(t testing.TB, f *fixture, batch int) (*connector.Runner, mqtt.Client, string, func()) {
 	t.Helper()
+	return mqttRunSpec(t, f, batch, nil)
+}
+
+// mqttRunSpec is mqttRun with the connector's spec changed by edit first.
+func mqttRunSpec(t testing.TB, f *fixture, batch int, edit func(*connector.Spec)) (*connector.Runner, mqtt.Client, string, func()) {
+	t.Helper()
 	needService(t, broker, "Mosquitto")
 	prefix := fmt.Sprintf("lodestone-test-%d", rand.Uint64())
 	cfg := fmt.Sprintf(`{"connectors":[{"id":"m","kind":"mqtt","broker":"tcp://%s","batch":%d,"mappings":[
@@ -32,6 +38,9 @@ func mqttRun(t testing.TB, f *fixture, batch int) (*connector.Runner, mqtt.Clien
 	c, err := connector.DecodeConfig([]byte(cfg))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&c.Connectors[0])
 	}
 	r := connector.NewRunner(c.Connectors[0], f.pipe, nil)
 	r.OnLag(f.onLag)

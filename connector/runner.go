@@ -16,6 +16,7 @@ import (
 	"lodestone/dtdl"
 	"lodestone/pipeline"
 	"lodestone/store"
+	"lodestone/trust/auth"
 	"lodestone/twin"
 )
 
@@ -103,6 +104,11 @@ const writers = 2
 // its last status. It returns an error only if the connector cannot
 // start at all.
 func (r *Runner) Run(ctx context.Context) error {
+	if r.spec.Org != "" {
+		// A connector configured as a twin writes as its twin's org, so
+		// the pipeline lets it write only what that org may write.
+		ctx = auth.NewContext(ctx, auth.Principal{Subject: "connector:" + r.spec.ID, Org: r.spec.Org, Roles: []auth.Role{auth.Writer}, Method: "connector"})
+	}
 	wctx := context.WithoutCancel(ctx) // the writers finish the queue
 	rctx, stopReport := context.WithCancel(wctx)
 	var wg sync.WaitGroup
