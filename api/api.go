@@ -505,12 +505,11 @@ func parseTimeParam(r *http.Request, name string) (time.Time, error) {
 	return t, nil
 }
 
-// sourceTwin reads a twin and the parsed interface of its model.
+// sourceTwin reads a twin as the request's principal sees it (not found
+// when hidden, projected when shared) and the parsed interface of its
+// model.
 func (a *API) sourceTwin(r *http.Request, id twin.ID) (twin.Twin, *dtdl.Interface, error) {
-	t, err := a.opts.Store.GetTwin(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return t, nil, notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-	}
+	t, err := a.seeTwin(r.Context(), a.viewerOf(r.Context()), id)
 	if err != nil {
 		return t, nil, err
 	}

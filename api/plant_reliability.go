@@ -140,6 +140,9 @@ func (a *API) plantEquipmentFit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if in, err = a.visibleRels(r.Context(), a.viewerOf(r.Context()), in); err != nil {
+		return err
+	}
 	var recs []reliability.Record
 	for _, rel := range in {
 		if rel.Name != "of" {

@@ -120,18 +120,11 @@ func (a *API) simulate(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	// A twin the principal does not see is not found; a shared one is
+	// simulated from what the share shows of it.
 	t, iface, err := a.sourceTwin(r, id)
 	if err != nil {
 		return err
-	}
-	// A twin the principal does not see is not found; a shared one is
-	// simulated from what the share shows of it.
-	if rd := a.readerOf(r.Context()); !rd.all {
-		p, ok := rd.pol.ProjectTwin(rd.pr, t)
-		if !ok {
-			return notFound("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-		}
-		t = p
 	}
 	if !iface.IsAID(models.SXCascade) {
 		return badRequest("InvalidArgument", "twin %s is a %s, not an SXCascade; only cascades can be simulated", id, t.Metadata.Model)
