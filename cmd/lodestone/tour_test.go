@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -122,44 +120,5 @@ func tourLines(readme string) ([]string, error) {
 // Ctrl-C) when the test ends. It returns the server's URL.
 func startDemo(t *testing.T, ctx context.Context, bin, dir string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "demo", "--data", dir, "--addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{}) // closed when the demo has exited
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "Listening on "); ok {
-				addr <- strings.TrimSuffix(a, ".")
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a
-	case <-done:
-		t.Fatalf("demo exited: %v\n%s", waitErr, stderr.String())
-	case <-ctx.Done():
-		t.Fatalf("demo did not start: %v\n%s", ctx.Err(), stderr.String())
-	}
-	return ""
+	return startDemoIn(t, ctx, bin, "", dir)
 }
