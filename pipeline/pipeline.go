@@ -79,6 +79,7 @@ type Pipeline struct {
 	relay  *Relay
 	now    func() time.Time
 	locks  keyedLocks
+	twins  twinCache // versions this pipeline has just written (see PatchTwin)
 
 	syncCancel context.CancelFunc
 	syncDone   chan struct{}

@@ -49,6 +49,7 @@ func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Conditio
 		if rs := rec.Records(); len(rs) > n {
 			doc = rs[len(rs)-1].Data
 		}
+		p.twins.put(stored)
 		return nil
 	})
 	return stored, doc, err
@@ -106,10 +107,27 @@ func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.
 // validated against its (possibly new) model before the store applies the
 // same patch to the same version. Without If-Match a concurrent write makes
 // it retry on the newer version until the retry deadline.
+//
+// The base version is first taken from the twins this pipeline has just
+// written (twinCache), which saves a read of the store. The store is the
+// arbiter: it takes the patch only under If-Match of that version, so a
+// stale entry costs one refused write. Any outcome of an attempt on a
+// cached version other than success (a refused write, a precondition, a
+// permission or validation refusal) is decided again on the version read
+// from the store, so the cache changes no answer.
 func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, cond store.Condition, component string) (twin.Twin, error) {
 	var stored twin.Twin
 	a := actorOf(ctx)
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
+		if cur, ok := p.twins.get(id); ok {
+			s, err := p.patchFrom(ctx, a, ms, cur, pt, cond, component)
+			if err == nil {
+				stored = s
+				p.twins.put(s)
+				return nil
+			}
+			p.twins.drop(id, cur.ETag)
+		}
 		cur, err := p.st.GetTwin(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", id)
@@ -117,62 +135,75 @@ func (p *Pipeline) PatchTwin(ctx context.Context, id twin.ID, pt twin.Patch, con
 		if err != nil {
 			return err
 		}
-		if component != "" {
-			if _, ok := cur.Properties[component].(map[string]any); !ok {
-				return refuse(store.ErrNotFound, "ComponentNotFound", "twin %s has no component %s", id, component)
-			}
-		}
-		if !a.mayWrite(cur.Metadata.Org) {
-			if a.pr.Org != cur.Metadata.Org && cur.Metadata.Org != "" {
-				return notYours("DigitalTwinNotFound", "there is no digital twin with id %s", id)
-			}
-			return forbidden("principal %s may not write twin %s of org %q", a.pr.Subject, id, cur.Metadata.Org)
-		}
-		if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
-			return refuse(store.ErrPreconditionFailed, "PreconditionFailed", "twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)
-		}
-		if err := p.checkSigned(ctx, a, cur.Metadata.Model); err != nil {
-			return err
-		}
-		// The store applies the patch to cur: the writer and signer of
-		// this write go in with it (the org stays).
-		cur.Metadata.Writer, cur.Metadata.Signer = a.writer(), a.signer
-		next, err := cur.ApplyPatch(pt, p.now())
-		if err != nil {
-			return err
-		}
-		iface, err := ms.Interface(next.Metadata.Model)
-		// A twin of a decommissioned model may still be updated, but not
-		// moved to one.
-		if iface == nil || (err != nil && next.Metadata.Model != cur.Metadata.Model) {
-			return err
-		}
-		if next.Metadata.Model != cur.Metadata.Model {
-			if err := p.checkSigned(ctx, a, next.Metadata.Model); err != nil {
-				return err
-			}
-		}
-		if err := ValidateTwin(iface, next); err != nil {
-			return err
-		}
-		if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpPatch, Subject: string(id), Twin: &next, Patch: pt}); err != nil {
-			return err
-		}
-		// The store writes the patched version under If-Match of the
-		// version validated here; a store that can take that version
-		// (store.TwinPatcher) need not read and decode it again.
-		c := store.Condition{IfMatch: cur.ETag, Models: ms.Version}
-		if tp, ok := p.st.(store.TwinPatcher); ok {
-			stored, err = tp.PatchTwinFrom(ctx, cur, pt, c)
-		} else {
-			stored, err = p.st.PatchTwin(ctx, id, pt, c)
-		}
+		stored, err = p.patchFrom(ctx, a, ms, cur, pt, cond, component)
 		if err == nil {
-			stampPatchRecords(ctx, stored.Metadata.Writer, stored.Metadata.Signer)
+			p.twins.put(stored)
 		}
-		return retryable(err, cond)
+		return err
 	})
 	return stored, err
+}
+
+// patchFrom is one attempt of PatchTwin on cur, the version it read (from
+// the store or the cache).
+func (p *Pipeline) patchFrom(ctx context.Context, a actor, ms *Models, cur twin.Twin, pt twin.Patch, cond store.Condition, component string) (twin.Twin, error) {
+	id := cur.ID
+	if component != "" {
+		if _, ok := cur.Properties[component].(map[string]any); !ok {
+			return twin.Twin{}, refuse(store.ErrNotFound, "ComponentNotFound", "twin %s has no component %s", id, component)
+		}
+	}
+	if !a.mayWrite(cur.Metadata.Org) {
+		if a.pr.Org != cur.Metadata.Org && cur.Metadata.Org != "" {
+			return twin.Twin{}, notYours("DigitalTwinNotFound", "there is no digital twin with id %s", id)
+		}
+		return twin.Twin{}, forbidden("principal %s may not write twin %s of org %q", a.pr.Subject, id, cur.Metadata.Org)
+	}
+	if cond.IfMatch != "" && !cur.ETag.Matches(cond.IfMatch) {
+		return twin.Twin{}, refuse(store.ErrPreconditionFailed, "PreconditionFailed", "twin %s has etag %s, not %s", id, cur.ETag, cond.IfMatch)
+	}
+	if err := p.checkSigned(ctx, a, cur.Metadata.Model); err != nil {
+		return twin.Twin{}, err
+	}
+	// The store applies the patch to cur: the writer and signer of
+	// this write go in with it (the org stays).
+	cur.Metadata.Writer, cur.Metadata.Signer = a.writer(), a.signer
+	next, err := cur.ApplyPatch(pt, p.now())
+	if err != nil {
+		return twin.Twin{}, err
+	}
+	iface, err := ms.Interface(next.Metadata.Model)
+	// A twin of a decommissioned model may still be updated, but not
+	// moved to one.
+	if iface == nil || (err != nil && next.Metadata.Model != cur.Metadata.Model) {
+		return twin.Twin{}, err
+	}
+	if next.Metadata.Model != cur.Metadata.Model {
+		if err := p.checkSigned(ctx, a, next.Metadata.Model); err != nil {
+			return twin.Twin{}, err
+		}
+	}
+	if err := ValidateTwin(iface, next); err != nil {
+		return twin.Twin{}, err
+	}
+	if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpPatch, Subject: string(id), Twin: &next, Patch: pt}); err != nil {
+		return twin.Twin{}, err
+	}
+	// The store writes the patched version under If-Match of the
+	// version validated here; a store that can take that version
+	// (store.TwinPatcher) need not read and decode it again.
+	c := store.Condition{IfMatch: cur.ETag, Models: ms.Version}
+	var stored twin.Twin
+	if tp, ok := p.st.(store.TwinPatcher); ok {
+		stored, err = tp.PatchTwinFrom(ctx, cur, pt, c)
+	} else {
+		stored, err = p.st.PatchTwin(ctx, id, pt, c)
+	}
+	if err != nil {
+		return twin.Twin{}, retryable(err, cond)
+	}
+	stampPatchRecords(ctx, stored.Metadata.Writer, stored.Metadata.Signer)
+	return stored, nil
 }
 
 // DeleteTwin deletes a twin that has no relationships, under cond.
@@ -201,6 +232,7 @@ func (p *Pipeline) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condit
 			return err
 		}
 		err := retryable(p.st.DeleteTwin(ctx, id, c), cond)
+		p.twins.drop(id, "")
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return refuse(store.ErrNotFound, "DigitalTwinNotFound", "there is no digital twin with id %s", id)
