@@ -571,7 +571,11 @@ func BenchmarkGraphChart5000(b *testing.B) {
 	var total float64
 	b.ResetTimer()
 	for b.Loop() {
-		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](js, chromedp.EvalAwaitPromise))
+		// A drawing that never finishes fails the benchmark within a
+		// minute instead of holding the run until go test's timeout.
+		ectx, cancel := context.WithTimeout(ctx, time.Minute)
+		ms, err := chromedp.Run(ectx, chromedp.Evaluate[float64](js, chromedp.EvalAwaitPromise))
+		cancel()
 		if err != nil {
 			b.Fatal(err)
 		}
