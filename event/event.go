@@ -93,6 +93,20 @@ var reserved = map[string]bool{
 // id, source and type are set, the spec version is 1.0, extension names are
 // well formed and Data, when set, is one JSON value. Errors wrap [ErrInvalid].
 func (e *Event) Validate() error {
+	if err := e.validateAttributes(); err != nil {
+		return err
+	}
+	if e.Data != nil && !json.Valid(e.Data) {
+		return errDataNotJSON
+	}
+	return nil
+}
+
+// errDataNotJSON is Validate's error for Data that is not one JSON value.
+var errDataNotJSON = fmt.Errorf("%w: data is not valid JSON", ErrInvalid)
+
+// validateAttributes is Validate without the check of Data.
+func (e *Event) validateAttributes() error {
 	if e.SpecVersion != "" && e.SpecVersion != SpecVersion {
 		return fmt.Errorf("%w: specversion %q is not %q", ErrInvalid, e.SpecVersion, SpecVersion)
 	}
@@ -109,9 +123,6 @@ func (e *Event) Validate() error {
 		if err := checkExtensionName(name); err != nil {
 			return err
 		}
-	}
-	if e.Data != nil && !json.Valid(e.Data) {
-		return fmt.Errorf("%w: data is not valid JSON", ErrInvalid)
 	}
 	return nil
 }
@@ -140,7 +151,8 @@ func checkExtensionName(name string) error {
 // last) and Data is compacted, so the same event always encodes to the same
 // bytes. An invalid event is an error.
 func (e Event) MarshalJSON() ([]byte, error) {
-	if err := e.Validate(); err != nil {
+	// Data is checked by compacting it: one pass over it, not two.
+	if err := e.validateAttributes(); err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
@@ -175,7 +187,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if e.Data != nil {
 		b.WriteString(`,"data":`)
 		if err := json.Compact(&b, e.Data); err != nil {
-			return nil, fmt.Errorf("%w: data: %v", ErrInvalid, err)
+			return nil, errDataNotJSON
 		}
 	}
 	b.WriteByte('}')
@@ -198,6 +210,14 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 // Binary data ("data_base64") is rejected: the bus carries JSON payloads only.
 // Errors wrap [ErrInvalid].
 func Decode(b []byte) (Event, error) {
+	if e, ok := decodeFast(b); ok {
+		return e, nil
+	}
+	return decodeGeneral(b)
+}
+
+// decodeGeneral is Decode for any input (see decodeFast).
+func decodeGeneral(b []byte) (Event, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrInvalid, err)

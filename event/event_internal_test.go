@@ -2,7 +2,9 @@ package event
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
+	"time"
 )
 
 // FuzzAppendJSONString checks the hand-written string encoder against
@@ -35,4 +37,61 @@ func FuzzAppendJSONString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzDecodeFast checks Decode's fast path against its general path:
+// whatever decodeFast accepts, decodeGeneral accepts as the same event.
+func FuzzDecodeFast(f *testing.F) {
+	for _, s := range []string{
+		`{"specversion":"1.0","id":"1","source":"s","type":"t"}`,
+		` { "specversion" : "1.0" , "id":"1","source":"s","type":"t","subject":"a/b","time":"2026-01-02T03:04:05.123456789-07:00",
+		  "dataschema":"dtmi:a;1","org":"acme","data": {"a" : [1, 2.5e3, "x\"y", {"b":null}], "c":true} } `,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","data":null}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","data":"\u2028"}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","id":"2"}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","x":"1","x":"2"}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","data":1,"data":2}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","data":[1}]}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":1}}}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","data":-}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","time":""}`,
+		`{"specversion":"","id":"1","source":"s","type":"t"}`,
+		`{"specversion":"1.0","id":"1","source":"s","type":"t","Bad":"x"}`,
+		`{}`, `[]`, `null`, `"x"`, `{"id":{}}`, `{"specversion":"1.0"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := decodeFast(b)
+		if !ok {
+			return
+		}
+		general, err := decodeGeneral(b)
+		if err != nil {
+			t.Fatalf("decodeFast(%q) accepts, decodeGeneral: %v", b, err)
+		}
+		if !reflect.DeepEqual(fast, general) {
+			t.Fatalf("decodeFast(%q) = %#v\ndecodeGeneral = %#v", b, fast, general)
+		}
+	})
+}
+
+// TestDecodeFastTakesOwnEvents: the events this package writes take the
+// fast path.
+func TestDecodeFastTakesOwnEvents(t *testing.T) {
+	e := Event{ID: StableID("x"), Source: "lodestone://localhost", Type: TypeTwinUpdated, Subject: "pool-1",
+		Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), DataSchema: "dtmi:a;1", Extensions: map[string]string{"org": "acme"},
+		Data: json.RawMessage(`[{"op":"replace","path":"/inventoryTonnes","value":12.5}]`)}
+	b, err := e.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := decodeFast(b)
+	if !ok {
+		t.Fatalf("decodeFast(%s) took the general path", b)
+	}
+	e.SpecVersion = SpecVersion
+	if !reflect.DeepEqual(got, e) {
+		t.Fatalf("decodeFast = %#v, want %#v", got, e)
+	}
 }

@@ -299,7 +299,7 @@ func (b *Bus) publish(ctx context.Context, subject string, e *event.Event) error
 	if err != nil {
 		return fmt.Errorf("natsbus: publish: %w", err)
 	}
-	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{"Content-Type": []string{event.ContentType}}}
+	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{"Content-Type": contentType}}
 	_, err = b.js.PublishMsg(ctx, msg,
 		jetstream.WithMsgID(msgID(subject, e)),
 		jetstream.WithExpectStream(b.opts.Stream))
@@ -312,6 +312,10 @@ func (b *Bus) publish(ctx context.Context, subject string, e *event.Event) error
 	return nil
 }
 
+// contentType is the Content-Type header value of every message; nats.go
+// only reads it.
+var contentType = []string{event.ContentType}
+
 // batchWindow is how many asynchronous publishes PublishBatch keeps in
 // flight before it waits for their acknowledgements.
 const batchWindow = 256
@@ -322,10 +326,15 @@ const batchWindow = 256
 // asynchronous publish that found no stream, which could reorder a batch
 // published while the stream is being created; Open creates it first.)
 func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
+	// Encoding validates: every event is encoded before the first is
+	// published.
+	data := make([][]byte, len(es))
 	for i := range es {
-		if err := es[i].Validate(); err != nil {
+		d, err := es[i].MarshalJSON()
+		if err != nil {
 			return fmt.Errorf("natsbus: publish batch: event %d: %w", i, err)
 		}
+		data[i] = d
 	}
 	if b.isClosed() {
 		return event.ErrClosed
@@ -351,12 +360,8 @@ func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
 			window = append(window[:0], window[1:]...)
 		}
 		e := &es[i]
-		data, err := e.MarshalJSON()
-		if err != nil {
-			return fmt.Errorf("natsbus: publish batch: %w", err)
-		}
 		subject := b.Subject(e.Type)
-		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{"Content-Type": []string{event.ContentType}}}
+		msg := &nats.Msg{Subject: subject, Data: data[i], Header: nats.Header{"Content-Type": contentType}}
 		f, err := b.js.PublishMsgAsync(msg, jetstream.WithMsgID(msgID(subject, e)), jetstream.WithExpectStream(b.opts.Stream))
 		if err != nil {
 			return b.mapErr("publish batch", err)
