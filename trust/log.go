@@ -48,21 +48,25 @@ type chunkBody struct {
 // encode is json.Marshal(b) but for the escapes of <, > and &, which
 // JSON does not need: the entries are valid UTF-8 (Entry.Bytes makes
 // sure), so the canonical string escapes give the same strings back.
-func (b chunkBody) encode() []byte {
+func (b chunkBody) encode() []byte { return encodeChunk(b.Entries, b.Seqs) }
+
+// encodeChunk is chunkBody{ents, seqs}.encode() without the copies of the
+// entries into strings.
+func encodeChunk[S ~string | ~[]byte](ents []S, seqs []int64) []byte {
 	n := 32
-	for _, e := range b.Entries {
+	for _, e := range ents {
 		n += len(e) + len(e)/8 + 24
 	}
 	out := make([]byte, 0, n)
 	out = append(out, `{"entries":[`...)
-	for i, e := range b.Entries {
+	for i, e := range ents {
 		if i > 0 {
 			out = append(out, ',')
 		}
 		out = appendCanonicalString(out, e)
 	}
 	out = append(out, `],"seqs":[`...)
-	for i, s := range b.Seqs {
+	for i, s := range seqs {
 		if i > 0 {
 			out = append(out, ',')
 		}
@@ -97,12 +101,20 @@ type LogOptions struct {
 	CheckpointInterval time.Duration
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// NoStoreHook keeps the log from installing itself as the store's
+	// commit hook (store.CommitHooker): every entry is then appended after
+	// its change's commit, in a transaction of its own, as on a store
+	// without the hook. For comparisons and tests.
+	NoStoreHook bool
 }
 
 // Log is the transparency log. It implements pipeline.Hook: Committed
 // appends the entries of committed records, once each (by outbox seq),
-// in one global order shared by every server of the database. It is safe
-// for concurrent use.
+// in one global order shared by every server of the database. On a store
+// with a commit hook (store.CommitHooker: SQLite) it is also the store's
+// store.CommitHook, and the entries of most records are written in their
+// change's own transaction (see loghook.go); Committed then finds them
+// logged. It is safe for concurrent use.
 type Log struct {
 	st     store.Documents
 	signer note.Signer
@@ -112,10 +124,25 @@ type Log struct {
 	logger *slog.Logger
 	every  time.Duration
 
-	appendMu sync.Mutex // held by the one append or sync in progress
+	// appendMu is held by the one append or sync in progress, and by the
+	// store's writer from PrepareCommit to Finished. Lock order: appendMu,
+	// then qmu or mu. With the store hook, no append holds it across a
+	// store write (that would wait for the writer, which may be waiting
+	// for appendMu in PrepareCommit).
+	appendMu sync.Mutex
 	qmu      sync.Mutex
 	queue    []*appendReq
 	draining bool // an appender goroutine is running
+
+	// hooker is the store the log is the commit hook of; nil without one.
+	hooker store.CommitHooker
+	// late holds the entries Committed found not logged yet (records the
+	// hook does not take, records committed before the log started), for
+	// the next PrepareCommit. Guarded by qmu.
+	late hookEntries
+	// pend is what the running PrepareCommit wrote, applied or dropped by
+	// Finished. Guarded by appendMu.
+	pend hookTx
 
 	mu        sync.RWMutex
 	entries   [][]byte
@@ -176,6 +203,16 @@ func NewLog(ctx context.Context, st store.Documents, signer note.Signer, opts Lo
 	if err := l.loadCheckpoint(ctx); err != nil {
 		return nil, err
 	}
+	if h, ok := st.(store.CommitHooker); ok && !opts.NoStoreHook {
+		// Another log on the same store has the hook: this one appends
+		// after commits, and the two meet in the chunks' conditions.
+		switch err := h.SetCommitHook(l); {
+		case err == nil:
+			l.hooker = h
+		case !errors.Is(err, store.ErrConflict):
+			return nil, fmt.Errorf("trust: log hook: %w", err)
+		}
+	}
 	return l, nil
 }
 
@@ -228,8 +265,16 @@ func VerifierKey(s note.Signer) (string, error) {
 func (l *Log) Check(context.Context, *pipeline.Write) error { return nil }
 
 // Committed implements pipeline.Hook: it appends the entries of recs
-// (those not logged yet) and returns once they are stored.
+// (those not logged yet) and returns once they are stored. Records the
+// store's commit hook logged in their own transaction are found logged,
+// and it returns at once.
 func (l *Log) Committed(ctx context.Context, recs []store.Record) error {
+	if l.logged(recs) {
+		return nil
+	}
+	if l.hooker != nil && !slices.ContainsFunc(recs, func(r store.Record) bool { return r.Seq == 0 }) {
+		return l.commitLate(ctx, recs)
+	}
 	req := &appendReq{entries: make([][]byte, len(recs)), seqs: make([]int64, len(recs))}
 	for i, r := range recs {
 		e, err := EntryOf(l.source, r)
@@ -302,6 +347,18 @@ func (l *Log) gather() {
 
 // maxGather bounds how often gather yields.
 const maxGather = 8
+
+// logged reports whether every record of recs has its entry.
+func (l *Log) logged(recs []store.Record) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	for _, r := range recs {
+		if _, ok := l.seqs[r.Seq]; !ok || r.Seq == 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // IndexOf returns the log index of the entry of the record with outbox
 // seq seq.
@@ -481,35 +538,44 @@ func (l *Log) sync(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("trust: read log chunk %d: %w", chunk, err)
 		}
-		var body chunkBody
-		if err := json.Unmarshal(d.Body, &body); err != nil || len(body.Seqs) != len(body.Entries) || len(body.Entries) > ChunkSize {
-			return fmt.Errorf("trust: log chunk %d is malformed", chunk)
+		// Under appendMu nothing else changes the entries.
+		ents, seqs, err := readChunk(d, chunk, k, func(i int64) []byte { return l.entries[i] })
+		if err != nil {
+			return err
 		}
-		if len(body.Entries) < k {
-			return fmt.Errorf("trust: log chunk %d lost entries (%d stored, %d known): the log was tampered with", chunk, len(body.Entries), k)
-		}
-		l.mu.RLock()
-		for i := range k {
-			if body.Entries[i] != string(l.entries[chunk*ChunkSize+int64(i)]) {
-				l.mu.RUnlock()
-				return fmt.Errorf("trust: log entry %d changed in the store: the log was tampered with", chunk*ChunkSize+int64(i))
-			}
-		}
-		l.mu.RUnlock()
-		ents := make([][]byte, 0, len(body.Entries)-k)
-		for _, e := range body.Entries[k:] {
-			ents = append(ents, []byte(e))
-		}
-		if err := l.add(ents, body.Seqs[k:]); err != nil {
+		if err := l.add(ents, seqs); err != nil {
 			return err
 		}
 		l.mu.Lock()
 		l.lastChunk = string(d.ETag)
 		l.mu.Unlock()
-		if len(body.Entries) < ChunkSize {
+		if k+len(ents) < ChunkSize {
 			return nil
 		}
 	}
+}
+
+// readChunk decodes chunk document d, of which the first k entries are
+// known (entryAt returns known entry i, by log index), checks that they
+// are unchanged, and returns the entries after them with their seqs.
+func readChunk(d store.Doc, chunk int64, k int, entryAt func(int64) []byte) ([][]byte, []int64, error) {
+	var body chunkBody
+	if err := json.Unmarshal(d.Body, &body); err != nil || len(body.Seqs) != len(body.Entries) || len(body.Entries) > ChunkSize {
+		return nil, nil, fmt.Errorf("trust: log chunk %d is malformed", chunk)
+	}
+	if len(body.Entries) < k {
+		return nil, nil, fmt.Errorf("trust: log chunk %d lost entries (%d stored, %d known): the log was tampered with", chunk, len(body.Entries), k)
+	}
+	for i := range k {
+		if body.Entries[i] != string(entryAt(chunk*ChunkSize+int64(i))) {
+			return nil, nil, fmt.Errorf("trust: log entry %d changed in the store: the log was tampered with", chunk*ChunkSize+int64(i))
+		}
+	}
+	ents := make([][]byte, 0, len(body.Entries)-k)
+	for _, e := range body.Entries[k:] {
+		ents = append(ents, []byte(e))
+	}
+	return ents, body.Seqs[k:], nil
 }
 
 func chunkID(n int64) string { return fmt.Sprintf("%012d", n) }

@@ -68,6 +68,8 @@ func (db *DB) flushRecords(ctx context.Context, tx *sql.Tx) error {
 func (db *DB) dropRecords(n int) {
 	clear(db.records[n:])
 	db.records = db.records[:n]
+	clear(db.recs[n/recordCols:])
+	db.recs = db.recs[:n/recordCols]
 }
 
 // AckRecords implements store.Outbox. It is a write like the others (the

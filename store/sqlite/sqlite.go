@@ -105,6 +105,12 @@ type DB struct {
 	// of the running transaction wrote, inserted just before it commits
 	// (flushRecords); a write that rolls back drops its own.
 	records []any
+	// recs are the records of the rows in records, in the same order,
+	// for the commit hook.
+	recs []store.Record
+	// hook is the commit hook (SetCommitHook), run by the writer; nil
+	// when none is installed. Guarded by wmu.
+	hook store.CommitHook
 
 	wstmts, rstmts stmtCache
 
@@ -312,6 +318,7 @@ type writeOp struct {
 	ctx  context.Context
 	fn   writeFunc
 	solo bool       // run in a transaction of its own (imports)
+	hook bool       // run the commit hook even without records (RunCommitHook)
 	done chan error // receives the result once the commit is durable
 }
 
@@ -335,10 +342,15 @@ func (db *DB) write(ctx context.Context, fn writeFunc) error {
 }
 
 func (db *DB) submit(ctx context.Context, fn writeFunc, solo bool) error {
+	return db.submitOp(ctx, &writeOp{fn: fn, solo: solo})
+}
+
+// submitOp queues op (its fn and flags set) and waits for its result.
+func (db *DB) submitOp(ctx context.Context, op *writeOp) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	op := &writeOp{ctx: ctx, fn: fn, solo: solo, done: make(chan error, 1)}
+	op.ctx, op.done = ctx, make(chan error, 1)
 	select {
 	case db.ops <- op:
 	case <-db.stop:
@@ -432,7 +444,9 @@ func (db *DB) runGroup(ops []*writeOp) {
 		db.dropRecords(0)
 	}()
 	errs := make([]error, len(ops))
+	hooked := false
 	for i, op := range ops {
+		hooked = hooked || op.hook
 		if err := op.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
@@ -466,21 +480,18 @@ func (db *DB) runGroup(ops []*writeOp) {
 			return
 		}
 	}
-	if err := db.flushRecords(bg, tx); err != nil {
-		_ = tx.Rollback()
+	hookErr, err := db.commit(bg, tx, hooked)
+	if err != nil {
 		for _, op := range ops {
 			op.done <- err
 		}
 		return
 	}
-	if err := tx.Commit(); err != nil {
-		for _, op := range ops {
-			op.done <- fmt.Errorf("sqlite: commit: %w", err)
-		}
-		return
-	}
 	tx = nil // committed: keep the version
 	for i, op := range ops {
+		if errs[i] == nil && op.hook {
+			errs[i] = hookErr
+		}
 		op.done <- errs[i]
 	}
 }
@@ -496,18 +507,18 @@ func (db *DB) runOne(op *writeOp) error {
 	}
 	prev, prevModels := db.last, db.models
 	defer db.dropRecords(0)
-	err = callWrite(op.ctx, op.fn, tx, db.tick())
-	if err == nil {
-		err = db.flushRecords(op.ctx, tx)
-	}
-	if err != nil {
+	if err := callWrite(op.ctx, op.fn, tx, db.tick()); err != nil {
 		db.last, db.models = prev, prevModels
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	hookErr, err := db.commit(op.ctx, tx, op.hook)
+	if err != nil {
 		db.last, db.models = prev, prevModels
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return err
+	}
+	if op.hook {
+		return hookErr
 	}
 	return nil
 }
@@ -583,6 +594,7 @@ func (c txConn) WriteRecord(r *store.Record) error {
 	c.db.seq++
 	r.Seq = c.db.seq
 	c.db.records = append(append(c.db.records, r.Seq), sqlcore.RecordArgs(r)...)
+	c.db.recs = append(c.db.recs, *r)
 	return nil
 }
 

@@ -115,6 +115,12 @@ func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64
 	}
 	rec := sqlcore.TwinRecord(op, t.ID, t.ETag, t.Metadata.Model, now, data)
 	rec.Org = t.Metadata.Org
+	if op == store.OpPatch {
+		// The patch's record names who made the version (store.Record),
+		// as the pipeline would set them after the write: the commit hook
+		// sees the record complete.
+		rec.Writer, rec.Signer = t.Metadata.Writer, t.Metadata.Signer
+	}
 	return rec, db.record(ctx, tx, &rec)
 }
 
