@@ -80,18 +80,38 @@ func (db *DB) PendingRecords(ctx context.Context, after int64, limit int) ([]sto
 	return recs, nil
 }
 
-// AckRecords implements store.Outbox. It runs as a write, under the clock
-// row's lock like every other.
+// qAck deletes the acknowledged records: an index scan of the outbox's
+// key per seq, whatever the table's size and its dead rows.
+const qAck = `DELETE FROM outbox WHERE seq = ANY($1::bigint[])`
+
+// AckRecords implements store.Outbox. It does not run as a write: it
+// takes no transaction time and needs no order with the writes, since it
+// deletes records that are committed (an acknowledged record was read
+// from the outbox, or returned by a committed write) and no write reads
+// the outbox. So it runs on a writer connection of its own, outside the
+// clock row's lock, and the writes do not wait for it. Its commit is not
+// waited for on disk (synchronous_commit off): an acknowledgement lost in
+// a crash only has the relay publish the records again, which it must
+// allow anyway (a crash between the publication and the acknowledgement).
+// The deletion is visible at once to every reader.
 func (db *DB) AckRecords(ctx context.Context, seqs []int64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	// It touches only the outbox, which no write's first read reads, so
-	// it names that alone: the reads of the writes after it may run ahead.
-	err := db.writeRead(ctx, firstRead{keys: []string{"outbox"}}, func(ctx context.Context, tx pgx.Tx, _ int64) error {
-		return core.AckRecords(ctx, txConn{tx}, seqs)
-	})
+	conn, err := db.w.Acquire(ctx)
 	if err != nil {
+		return fmt.Errorf("postgres: ack records: connect: %w", err)
+	}
+	defer conn.Release()
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit = off`)
+	b.Queue(qAck, seqs)
+	b.Queue(`COMMIT`)
+	if err = conn.SendBatch(ctx, b).Close(); err != nil {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.Background(), `ROLLBACK`)
+		}
 		return fmt.Errorf("postgres: ack records: %w", err)
 	}
 	return nil

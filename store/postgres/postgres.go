@@ -141,9 +141,10 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	wcfg.ConnConfig.RuntimeParams["search_path"] = searchPath
 	// One writer connection, held by the writer goroutine while writes
 	// wait (writes are serialised by the clock row anyway: see the package
-	// documentation), and one for the rest (ANALYZE after an import).
-	// The blind writers (blind.go) have a connection each.
-	wcfg.MaxConns = 2 + blindWriters
+	// documentation), one for the rest (ANALYZE after an import) and one
+	// for AckRecords, which runs outside the writer (outbox.go). The
+	// blind writers (blind.go) have a connection each.
+	wcfg.MaxConns = 3 + blindWriters
 	wcfg.MinConns = 0
 	wcfg.AfterConnect = prepareControl
 
