@@ -151,9 +151,23 @@ func (db *DB) writeBlind(ctx context.Context, w *blindWrite) error {
 
 // blindWriter takes the queued blind writes in groups (up to maxMerged,
 // each twin at most once) and runs each group, until Close.
+//
+// A group's writers are answered together, and most write again at once:
+// while the next group runs, they queue behind it, and the writers fall
+// into two cohorts that alternate, each group half of them. Each group
+// costs the server about as much again as its writes (its commit's sync,
+// the statement's start), so the writer waits a little for the writers it
+// just answered: it takes the next group once as many writes are queued
+// as it answered plus those that were queued then, or once a quarter of
+// the last group's run has passed (gather). A lone writer never waits: it
+// is the one answered, and its next write is all that is expected.
 func (db *DB) blindWriter() {
 	defer db.blindWG.Done()
-	var carry *blindOp // an op that named a twin of the group before
+	var (
+		carry *blindOp      // an op that named a twin of the group before
+		want  int           // the writes expected for the next group
+		last  time.Duration // the run of the last group
+	)
 	for {
 		op := carry
 		carry = nil
@@ -173,22 +187,51 @@ func (db *DB) blindWriter() {
 		}
 		group := []*blindOp{op}
 		ids := map[string]bool{op.w.id: true}
-	drain:
-		for len(group) < maxMerged {
+		group, carry = db.gather(group, ids, min(want, maxMerged), last/4)
+		start := time.Now()
+		db.runBlind(group)
+		last = time.Since(start)
+		want = len(group) + len(db.blind)
+	}
+}
+
+// gather adds the queued blind writes to group, up to maxMerged, and
+// waits up to wait for more while it has fewer than want. It returns the
+// group and an op it took that names a twin of the group, if any (the
+// group ends there).
+func (db *DB) gather(group []*blindOp, ids map[string]bool, want int, wait time.Duration) ([]*blindOp, *blindOp) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for len(group) < maxMerged {
+		var op *blindOp
+		select {
+		case op = <-db.blind:
+		default:
+			if len(group) >= want || wait <= 0 {
+				return group, nil
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			}
 			select {
-			case op := <-db.blind:
-				if ids[op.w.id] {
-					carry = op
-					break drain
-				}
-				ids[op.w.id] = true
-				group = append(group, op)
-			default:
-				break drain
+			case op = <-db.blind:
+			case <-timer.C:
+				return group, nil
+			case <-db.stop:
+				return group, nil
 			}
 		}
-		db.runBlind(group)
+		if ids[op.w.id] {
+			return group, op
+		}
+		ids[op.w.id] = true
+		group = append(group, op)
 	}
+	return group, nil
 }
 
 // runBlind runs a group of blind writes in one transaction and answers

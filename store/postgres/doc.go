@@ -84,7 +84,8 @@
 // write's key is its twin; a relationship write's are the relationship
 // and its source twin, and for a put its target twin. DeleteTwin names its twin but does not read
 // ahead: it checks for relationships to its twin, which an earlier write
-// may change without naming it. AckRecords names the outbox alone.
+// may change without naming it. AckRecords is not a write: it runs on a
+// connection of its own, outside the clock row's lock (see its comment).
 //
 // # Blind writes
 //
@@ -103,7 +104,11 @@
 // the checks the writer's path uses, with the same errors. Writes with
 // If-Match, data that holds the sentinel, a patch that does not apply or
 // touches a component, and the writes of a group whose statement fails
-// (rolled back whole) go through the writer instead.
+// (rolled back whole) go through the writer instead. A group's writers
+// mostly write again as soon as they are answered, so the blind writer
+// waits a little (a quarter of the last group's run at most) for as many
+// writes as it answered plus those queued then: the writers then share one
+// group and its commit instead of alternating in two halves.
 //
 // # Schema
 //
