@@ -69,11 +69,15 @@ func (a *API) verifySigned(w http.ResponseWriter, r *http.Request, pattern strin
 	if err != nil {
 		return r, err
 	}
-	r2 := r.Clone(r.Context())
-	r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	if mt != dsse.MediaType && !dsse.LooksLikeEnvelope(body) {
+		// Only the body changes: a shallow copy will do (the handler
+		// reads the bytes through readBody without copying them).
+		r2 := r.WithContext(r.Context())
+		r2.Body, r2.ContentLength = &readBodyBytes{Reader: bytes.NewReader(body), b: body}, int64(len(body))
 		return r2, a.checkUnsigned(r2, pattern, body)
 	}
+	// The envelope's payload and type replace the body and its header.
+	r2 := r.Clone(r.Context())
 	env, err := dsse.Decode(body)
 	if err != nil {
 		return r, envelopeError(err)
@@ -103,7 +107,7 @@ func (a *API) verifySigned(w http.ResponseWriter, r *http.Request, pattern strin
 	if err != nil {
 		return r, envelopeError(err)
 	}
-	r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(env.Payload)), int64(len(env.Payload))
+	r2.Body, r2.ContentLength = &readBodyBytes{Reader: bytes.NewReader(env.Payload), b: env.Payload}, int64(len(env.Payload))
 	r2.Header.Set("Content-Type", env.PayloadType)
 	return r2.WithContext(auth.WithSigner(r2.Context(), auth.Signer{KeyID: keyID, Owner: keys[keyID].Owner})), nil
 }
