@@ -267,17 +267,30 @@ func anyVersion(cond store.Condition) bool {
 // only; a component's own metadata lives in its "$metadata". The component
 // entries are left out of the document so that a twin with components can
 // be patched at all.
+//
+// The document is t.Doc() without its copies: the validator reads it and
+// changes nothing, so the properties are t's own maps, and each metadata
+// entry is an empty object (of a property's metadata the validator reads
+// only "unit", which twin.PropertyMetadata does not have).
 func ValidateTwin(iface *dtdl.Interface, t twin.Twin) error {
-	doc := t.Doc()
-	if md, ok := doc["$metadata"].(map[string]any); ok {
-		for k := range md {
-			if iface.Component(k) != nil {
-				delete(md, k)
-			}
+	doc := make(map[string]any, len(t.Properties)+1)
+	for k, v := range t.Properties {
+		doc[k] = v
+	}
+	md := make(map[string]any, len(t.Metadata.Properties)+1)
+	md["$model"] = t.Metadata.Model
+	for k := range t.Metadata.Properties {
+		if iface.Component(k) == nil {
+			md[k] = noPropertyMetadata
 		}
 	}
+	doc["$metadata"] = md
 	return iface.ValidateTwin(doc)
 }
+
+// noPropertyMetadata is the metadata entry ValidateTwin gives every
+// property; nothing writes to it.
+var noPropertyMetadata = map[string]any{}
 
 // keyedLocks serialise the writes of one key within this server (by a
 // hash of the key), waiting no longer than the caller's context.
