@@ -83,5 +83,17 @@
 // its group, puts the version back. A twin create or replace stores no
 // document in its outbox row: PendingRecords rebuilds it from the version
 // the record names. The outbox, documents and version statements are shared
-// with store/postgres through store/internal/sqlcore.
+// with store/postgres through store/internal/sqlcore. docs is a rowid table
+// with a unique (kind, id) index, so that a document of a few KiB stays in
+// its leaf page (a WITHOUT ROWID row spills past a quarter page).
+//
+// # Commit hook
+//
+// [DB] implements store.CommitHooker: the writer runs the installed
+// store.CommitHook (the transparency log) in each group's transaction after
+// the outbox rows and before the commit, in a savepoint of its own, with
+// the group's records; what it writes commits with them, and it is told
+// whether the commit happened before any write of the group is
+// acknowledged. The hook's If-Match and If-None-Match document writes take
+// one statement each.
 package sqlite

@@ -3,10 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"lodestone/store"
 	"lodestone/store/internal/sqlcore"
+	"lodestone/twin"
 )
 
 // The commit hook (store.CommitHook) runs in the writer, in the
@@ -26,17 +28,23 @@ const (
 	qHookSavepoint  = `SAVEPOINT hook`
 	qHookRollbackTo = `ROLLBACK TO hook`
 	qHookRelease    = `RELEASE hook`
+	// qDocReplaceIf and qDocCreate are conditional document writes in one
+	// statement each (the general PutDoc reads the ETag first): a hook
+	// appending to a log rewrites its last document under If-Match, or
+	// starts the next under If-None-Match, in every transaction.
+	qDocReplaceIf = `UPDATE docs SET etag = ?, body = ?, updated_ns = ? WHERE kind = ? AND id = ? AND etag = ?`
+	qDocCreate    = `INSERT INTO docs(kind, id, etag, body, updated_ns) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO NOTHING`
 )
 
 func init() {
-	writerQueries = append(writerQueries, qHookSavepoint, qHookRollbackTo, qHookRelease)
+	writerQueries = append(writerQueries, qHookSavepoint, qHookRollbackTo, qHookRelease, qDocReplaceIf, qDocCreate)
 }
 
 // SetCommitHook implements store.CommitHooker.
 func (db *DB) SetCommitHook(h store.CommitHook) error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	if h != nil && db.hook != nil && db.hook != h {
+	if h != nil && db.hook != nil {
 		return fmt.Errorf("sqlite: set commit hook: the store has one: %w", store.ErrConflict)
 	}
 	db.hook = h
@@ -127,14 +135,34 @@ func (t txDocs) GetDoc(ctx context.Context, kind, id string) (store.Doc, error) 
 }
 
 // PutDoc implements store.TxDocs. The document's time is the transaction
-// time of the group's last write.
+// time of the group's last write. An If-Match of an exact ETag (what a
+// hook that wrote the document got back) and an If-None-Match take one
+// statement; a stored ETag that matches cond.IfMatch only weakly gives
+// ErrPreconditionFailed there, as a changed one does.
 func (t txDocs) PutDoc(ctx context.Context, d store.Doc, cond store.Condition) (store.Doc, error) {
 	if err := sqlcore.CheckDoc(&d); err != nil {
 		return store.Doc{}, fmt.Errorf("sqlite: put doc %q of %q: %w", d.ID, d.Kind, err)
 	}
-	out, err := core.PutDoc(ctx, txConn{t.db, t.tx}, d, cond, t.db.last)
+	now := t.db.last
+	var res sql.Result
+	var err error
+	out := store.Doc{Kind: d.Kind, ID: d.ID, ETag: twin.NewETag(), Body: d.Body, Updated: nsTime(now)}
+	switch {
+	case cond.IfNoneMatch && cond.IfMatch == "":
+		res, err = t.db.txExec(ctx, t.tx, qDocCreate, out.Kind, out.ID, string(out.ETag), string(out.Body), now)
+	case !cond.IfNoneMatch && cond.IfMatch != "" && cond.IfMatch != twin.AnyETag:
+		res, err = t.db.txExec(ctx, t.tx, qDocReplaceIf, string(out.ETag), string(out.Body), now, out.Kind, out.ID, string(cond.IfMatch))
+	default:
+		if out, err = core.PutDoc(ctx, txConn{t.db, t.tx}, d, cond, now); err != nil {
+			return store.Doc{}, fmt.Errorf("sqlite: put doc %q of %q: %w", d.ID, d.Kind, err)
+		}
+		return out, nil
+	}
 	if err != nil {
 		return store.Doc{}, fmt.Errorf("sqlite: put doc %q of %q: %w", d.ID, d.Kind, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return store.Doc{}, fmt.Errorf("sqlite: put doc %q of %q: %w", d.ID, d.Kind, errors.Join(store.ErrPreconditionFailed, err))
 	}
 	return out, nil
 }

@@ -218,3 +218,63 @@ func putTwin(t *testing.T, db *sqlite.DB, ctx context.Context, id string, cond s
 	}
 	return rec.Records()[0].Seq
 }
+
+// funcHook is a store.CommitHook of a function.
+type funcHook func(ctx context.Context, tx store.TxDocs) error
+
+func (f funcHook) PrepareCommit(ctx context.Context, tx store.TxDocs, _ []store.Record) error {
+	return f(ctx, tx)
+}
+
+func (funcHook) Finished(bool) {}
+
+// TestTxDocsConditions: the conditional document writes of a hook (the
+// one-statement If-Match and If-None-Match) keep PutDoc's conditions.
+func TestTxDocsConditions(t *testing.T) {
+	db := openFile(t, filepath.Join(t.TempDir(), "twin.db"))
+	defer db.Close()
+	var etag twin.ETag
+	steps := []struct {
+		name string
+		cond func() store.Condition
+		id   string
+		want error
+	}{
+		{"create", func() store.Condition { return store.Condition{IfNoneMatch: true} }, "a", nil},
+		{"create again", func() store.Condition { return store.Condition{IfNoneMatch: true} }, "a", store.ErrPreconditionFailed},
+		{"replace the version written", func() store.Condition { return store.Condition{IfMatch: etag} }, "a", nil},
+		{"replace a version replaced", func() store.Condition { return store.Condition{IfMatch: `W/"stale"`} }, "a", store.ErrPreconditionFailed},
+		{"replace a missing one", func() store.Condition { return store.Condition{IfMatch: etag} }, "b", store.ErrPreconditionFailed},
+		{"replace any", func() store.Condition { return store.Condition{IfMatch: twin.AnyETag} }, "a", nil},
+		{"put", func() store.Condition { return store.Condition{} }, "b", nil},
+	}
+	for _, s := range steps {
+		var got error
+		h := funcHook(func(ctx context.Context, tx store.TxDocs) error {
+			d, err := tx.PutDoc(ctx, store.Doc{Kind: "k", ID: s.id, Body: []byte(`{"step":"` + s.name + `"}`)}, s.cond())
+			got = err
+			if err == nil {
+				etag = d.ETag
+			}
+			return nil
+		})
+		if err := db.SetCommitHook(h); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RunCommitHook(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetCommitHook(nil); err != nil {
+			t.Fatal(err)
+		}
+		if s.want == nil && got != nil || s.want != nil && !errors.Is(got, s.want) {
+			t.Fatalf("%s: %v, want %v", s.name, got, s.want)
+		}
+		if got == nil {
+			d, err := db.GetDoc(context.Background(), "k", s.id)
+			if err != nil || d.ETag != etag || string(d.Body) != `{"step":"`+s.name+`"}` {
+				t.Fatalf("%s: stored %s %s, %v; want etag %s", s.name, d.ETag, d.Body, err, etag)
+			}
+		}
+	}
+}
