@@ -80,7 +80,7 @@ func TestVerifyOwners(t *testing.T) {
 		t.Fatalf("verify before the change: %v %+v", err, rep.Mismatches)
 	}
 	// A stored owner changed afterwards is an altered version.
-	db, err := sql.Open("sqlite", filepath.Join(f.dir, "lodestone.db"))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(f.dir, "lodestone.db")+"?_pragma=busy_timeout(10000)")
 	must(err)
 	defer db.Close()
 	res, err := db.ExecContext(ctx, `UPDATE twins SET meta = replace(meta, '"$org":"acme"', '"$org":"globex"') WHERE id = 'o1'`)

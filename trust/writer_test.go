@@ -53,7 +53,7 @@ func TestVerifyPatchWriter(t *testing.T) {
 			if !rep.OK {
 				t.Fatalf("untouched store: %+v", rep.Mismatches)
 			}
-			db, err := sql.Open("sqlite", filepath.Join(f.dir, "lodestone.db"))
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(f.dir, "lodestone.db")+"?_pragma=busy_timeout(10000)")
 			must(err)
 			defer db.Close()
 			res, err := db.ExecContext(ctx, tc.query)

@@ -94,7 +94,7 @@ func TestTrustKeygenAndVerify(t *testing.T) {
 		t.Errorf("verify with another key: exit %d, want 1", code)
 	}
 
-	db, err := sql.Open("sqlite", filepath.Join(dir, "lodestone.db"))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "lodestone.db")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
