@@ -158,9 +158,10 @@ func (db *DB) writeBlind(ctx context.Context, w *blindWrite) error {
 // costs the server about as much again as its writes (its commit's sync,
 // the statement's start), so the writer waits a little for the writers it
 // just answered: it takes the next group once as many writes are queued
-// as it answered plus those that were queued then, or once a quarter of
-// the last group's run has passed (gather). A lone writer never waits: it
-// is the one answered, and its next write is all that is expected.
+// as it answered plus those that were queued then, or once half the last
+// group's run has passed, or when no write came for an eighth of it
+// (gather). A lone writer never waits: it is the one answered, and its
+// next write is all that is expected.
 func (db *DB) blindWriter() {
 	defer db.blindWG.Done()
 	var (
@@ -187,7 +188,7 @@ func (db *DB) blindWriter() {
 		}
 		group := []*blindOp{op}
 		ids := map[string]bool{op.w.id: true}
-		group, carry = db.gather(group, ids, min(want, maxMerged), last/4)
+		group, carry = db.gather(group, ids, min(want, maxMerged), last/2, last/8)
 		start := time.Now()
 		db.runBlind(group)
 		last = time.Since(start)
@@ -196,11 +197,15 @@ func (db *DB) blindWriter() {
 }
 
 // gather adds the queued blind writes to group, up to maxMerged, and
-// waits up to wait for more while it has fewer than want. It returns the
-// group and an op it took that names a twin of the group, if any (the
-// group ends there).
-func (db *DB) gather(group []*blindOp, ids map[string]bool, want int, wait time.Duration) ([]*blindOp, *blindOp) {
-	var timer *time.Timer
+// while it has fewer than want waits for more: up to wait in all, and up
+// to gap for each (writers that come back late are left for the next
+// group). It returns the group and an op it took that names a twin of the
+// group, if any (the group ends there).
+func (db *DB) gather(group []*blindOp, ids map[string]bool, want int, wait, gap time.Duration) ([]*blindOp, *blindOp) {
+	var (
+		timer    *time.Timer
+		deadline time.Time
+	)
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -214,11 +219,22 @@ func (db *DB) gather(group []*blindOp, ids map[string]bool, want int, wait time.
 			if len(group) >= want || wait <= 0 {
 				return group, nil
 			}
+			d := gap
 			if timer == nil {
-				timer = time.NewTimer(wait)
+				deadline = time.Now().Add(wait)
+				timer = time.NewTimer(min(d, wait))
+			} else {
+				if left := time.Until(deadline); left < d {
+					d = left
+				}
+				if d <= 0 {
+					return group, nil
+				}
+				timer.Reset(d)
 			}
 			select {
 			case op = <-db.blind:
+				timer.Stop()
 			case <-timer.C:
 				return group, nil
 			case <-db.stop:
