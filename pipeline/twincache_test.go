@@ -4,11 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/url"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"lodestone/pipeline"
 	"lodestone/store"
+	_ "lodestone/store/postgres" // registers postgres:// for store.Open
 	"lodestone/trust/auth"
 	"lodestone/twin"
 )
@@ -43,7 +49,64 @@ func sameTwin(t *testing.T, what string, got, want twin.Twin) {
 // returns, so that a patch from the cache stores what a patch from a read
 // would.
 func TestTwinCacheHoldsTheStoredVersion(t *testing.T) {
-	f := setup(t)
+	t.Run("store=sqlite", func(t *testing.T) { testTwinCacheHolds(t, openStore(t)) })
+	t.Run("store=postgres", func(t *testing.T) {
+		base := os.Getenv("LODESTONE_TEST_POSTGRES")
+		if base == "" {
+			t.Skip("LODESTONE_TEST_POSTGRES is not set")
+		}
+		testTwinCacheHolds(t, openPostgres(t, base))
+	})
+}
+
+// openPostgres opens a PostgreSQL store in a schema of its own, dropped
+// when the test ends.
+func openPostgres(t *testing.T, base string) store.Store {
+	t.Helper()
+	name := fmt.Sprintf("lodestone_pipeline_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("schema", name)
+	u.RawQuery = q.Encode()
+	st, err := store.Open(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Close()
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	return st
+}
+
+// withModels is a pipeline on st (without a bus) with the test models.
+func withModels(t *testing.T, st store.Store) *fixture {
+	t.Helper()
+	f := &fixture{p: newPipeline(t, st, nil)}
+	raws := make([]json.RawMessage, len(testModels))
+	for i, m := range testModels {
+		raws[i] = json.RawMessage(m)
+	}
+	if _, err := f.p.PutModels(context.Background(), raws); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func testTwinCacheHolds(t *testing.T, st store.Store) {
+	f := withModels(t, st)
 	ctx := auth.NewContext(context.Background(), auth.Principal{Subject: "ann", Org: "acme", Roles: []auth.Role{auth.Writer}, Method: "token"})
 	check := func(what string) {
 		t.Helper()
@@ -51,7 +114,7 @@ func TestTwinCacheHoldsTheStoredVersion(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: twin not cached", what)
 		}
-		want, err := f.st.GetTwin(ctx, "c1")
+		want, err := st.GetTwin(ctx, "c1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,8 +156,19 @@ func TestTwinCacheHoldsTheStoredVersion(t *testing.T) {
 // replaced, or a twin it deleted and another org created again, never
 // decides a patch: the answers are those of a pipeline without a cache.
 func TestTwinCacheTwoServers(t *testing.T) {
-	f := setup(t)
-	b := newPipeline(t, f.st, nil)
+	t.Run("store=sqlite", func(t *testing.T) { testTwinCacheTwoServers(t, openStore(t)) })
+	t.Run("store=postgres", func(t *testing.T) {
+		base := os.Getenv("LODESTONE_TEST_POSTGRES")
+		if base == "" {
+			t.Skip("LODESTONE_TEST_POSTGRES is not set")
+		}
+		testTwinCacheTwoServers(t, openPostgres(t, base))
+	})
+}
+
+func testTwinCacheTwoServers(t *testing.T, st store.Store) {
+	f := withModels(t, st)
+	b := newPipeline(t, st, nil)
 	acme := auth.NewContext(context.Background(), auth.Principal{Subject: "ann", Org: "acme", Roles: []auth.Role{auth.Writer}, Method: "token"})
 	other := auth.NewContext(context.Background(), auth.Principal{Subject: "bob", Org: "other", Roles: []auth.Role{auth.Writer}, Method: "token"})
 	set := func(p *pipeline.Pipeline, ctx context.Context, v float64, cond store.Condition) (twin.Twin, error) {
@@ -141,7 +215,7 @@ func TestTwinCacheTwoServers(t *testing.T) {
 	if _, err := set(f.p, acme, 7, store.Condition{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("acme patches org other's twin through a stale cache: %v, want ErrNotFound", err)
 	}
-	got, err := f.st.GetTwin(acme, "t1")
+	got, err := st.GetTwin(acme, "t1")
 	if err != nil {
 		t.Fatal(err)
 	}
