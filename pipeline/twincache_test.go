@@ -201,6 +201,13 @@ func testTwinCacheTwoServers(t *testing.T, st store.Store) {
 	if _, err := f.p.PatchTwin(acme, "t1", twin.Patch{{Op: "replace", Path: "/gauge/reading", Value: 2.0}}, store.Condition{}, ""); err != nil {
 		t.Fatalf("patch of a property the other server added: %v", err)
 	}
+	// A replace through A of the version B wrote keeps the owner.
+	if _, err := set(b, acme, 5.5, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	if put, _, err := f.p.PutTwin(acme, asset("t1", 5.75), store.Condition{IfMatch: twin.AnyETag}); err != nil || put.Metadata.Org != "acme" {
+		t.Fatalf("replace through A after a write through B = %+v, %v", put.Metadata, err)
+	}
 	// B deletes the twin and org other creates it again: A's cache still
 	// says acme's twin, but acme may not write it.
 	if _, err := set(f.p, acme, 6, store.Condition{}); err != nil {
@@ -214,6 +221,9 @@ func testTwinCacheTwoServers(t *testing.T, st store.Store) {
 	}
 	if _, err := set(f.p, acme, 7, store.Condition{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("acme patches org other's twin through a stale cache: %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.p.PutTwin(acme, asset("t1", 7), store.Condition{}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("acme replaces org other's twin through a stale cache: %v, want ErrNotFound", err)
 	}
 	got, err := st.GetTwin(acme, "t1")
 	if err != nil {

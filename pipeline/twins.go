@@ -14,6 +14,11 @@ import (
 // PutTwin validates t against its model and creates or replaces it under
 // cond. It returns the stored twin and its ADT JSON document (the data of
 // its event, byte for byte what json.Marshal of the twin gives).
+//
+// A replace that accepts any version takes the version it replaces from
+// the twins this pipeline has just written, as PatchTwin does: the store
+// takes the write only under If-Match of that version, and any other
+// outcome is decided again on the version read from the store.
 func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (twin.Twin, []byte, error) {
 	if t.Metadata.Model == "" {
 		return twin.Twin{}, nil, refuse(store.ErrInvalid, "ValidationFailed", "$metadata.$model is required")
@@ -22,45 +27,65 @@ func (p *Pipeline) PutTwin(ctx context.Context, t twin.Twin, cond store.Conditio
 	var doc []byte
 	a := actorOf(ctx)
 	err := p.commit(ctx, func(ctx context.Context, ms *Models) error {
-		iface, err := ms.Interface(t.Metadata.Model)
-		if err != nil {
-			return err
-		}
-		if err := ValidateTwin(iface, t); err != nil {
-			return err
-		}
-		c := cond
-		c.Models = ms.Version
-		if err := p.ownTwin(ctx, a, &t, &c); err != nil {
-			return err
-		}
-		if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpReplace, Subject: string(t.ID), Twin: &t}); err != nil {
-			return err
-		}
-		rec := store.RecorderFrom(ctx)
-		n := len(rec.Records())
-		stored, err = p.st.PutTwin(ctx, t, c)
-		if err != nil {
-			if cond.IfNoneMatch {
-				return err
+		if anyVersion(cond) && !cond.IfNoneMatch {
+			if cur, ok := p.twins.get(t.ID); ok {
+				s, d, err := p.putOnce(ctx, a, ms, t, cond, &cur)
+				if err == nil {
+					stored, doc = s, d
+					return nil
+				}
+				p.twins.drop(t.ID, cur.ETag)
 			}
-			return retryable(err, cond)
 		}
-		if rs := rec.Records(); len(rs) > n {
-			doc = rs[len(rs)-1].Data
-		}
-		p.twins.put(stored)
-		return nil
+		var err error
+		stored, doc, err = p.putOnce(ctx, a, ms, t, cond, nil)
+		return err
 	})
 	return stored, doc, err
 }
 
+// putOnce is one attempt of PutTwin; cached, when not nil, is the current
+// version as the twin cache has it (see ownTwin).
+func (p *Pipeline) putOnce(ctx context.Context, a actor, ms *Models, t twin.Twin, cond store.Condition, cached *twin.Twin) (twin.Twin, []byte, error) {
+	iface, err := ms.Interface(t.Metadata.Model)
+	if err != nil {
+		return twin.Twin{}, nil, err
+	}
+	if err := ValidateTwin(iface, t); err != nil {
+		return twin.Twin{}, nil, err
+	}
+	c := cond
+	c.Models = ms.Version
+	if err := p.ownTwin(ctx, a, &t, &c, cached); err != nil {
+		return twin.Twin{}, nil, err
+	}
+	if err := p.check(ctx, &Write{Kind: store.KindTwin, Op: store.OpReplace, Subject: string(t.ID), Twin: &t}); err != nil {
+		return twin.Twin{}, nil, err
+	}
+	rec := store.RecorderFrom(ctx)
+	n := len(rec.Records())
+	stored, err := p.st.PutTwin(ctx, t, c)
+	if err != nil {
+		if cond.IfNoneMatch {
+			return twin.Twin{}, nil, err
+		}
+		return twin.Twin{}, nil, retryable(err, cond)
+	}
+	var doc []byte
+	if rs := rec.Records(); len(rs) > n {
+		doc = rs[len(rs)-1].Data
+	}
+	p.twins.put(stored)
+	return stored, doc, nil
+}
+
 // ownTwin stamps the owner fields of t (see actor.stampTwin) and checks
-// that a may write it. It reads the current version, and makes c
-// conditional on it when the client's condition accepts any version, so
-// that the owner it kept is the owner of the version it replaces (a
-// concurrent delete and create makes the write retry).
-func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.Condition) error {
+// that a may write it. It reads the current version (or takes cached, a
+// version from the twin cache, for a condition that accepts any version),
+// and makes c conditional on it when the client's condition accepts any
+// version, so that the owner it kept is the owner of the version it
+// replaces (a concurrent delete and create makes the write retry).
+func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.Condition, cached *twin.Twin) error {
 	if c.IfNoneMatch {
 		// A create only (the store refuses it if the twin exists): no
 		// owner to keep, nothing to read.
@@ -73,7 +98,13 @@ func (p *Pipeline) ownTwin(ctx context.Context, a actor, t *twin.Twin, c *store.
 		a.stampTwin(t, twin.Twin{}, false)
 		return nil
 	}
-	cur, err := p.st.GetTwin(ctx, t.ID)
+	var cur twin.Twin
+	var err error
+	if cached != nil {
+		cur = *cached
+	} else {
+		cur, err = p.st.GetTwin(ctx, t.ID)
+	}
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
