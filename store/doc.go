@@ -51,6 +51,15 @@
 // since. Small JSON documents that are not part of the graph (jobs,
 // routes, leases) live beside it through [Documents].
 //
+// # Commit hooks
+//
+// A backend whose transactions have one writer, so that their order is the
+// commit order (store/sqlite), implements [CommitHooker]: it runs a
+// [CommitHook] in each write transaction after the records are written and
+// before the commit, and the hook's documents commit or roll back with the
+// changes. The transparency log appends its entries that way; on the other
+// backends it appends after the commit.
+//
 // # Queries
 //
 // The tql compiler runs queries as SQL on backends that implement [SQLer];

@@ -53,14 +53,15 @@ type hookTx struct {
 }
 
 // hookable reports whether the hook logs r in its own transaction: a twin
-// record with its data. The pipeline completes some records after the
-// store has written them (the owner org of telemetry, the stamp of a
-// relationship patch), and a twin create made without a recorder has no
-// document yet (the outbox rebuilds it); those are logged by Committed,
-// from the records as the pipeline or the relay hands them over, so that
-// every entry is the one Committed would have made.
+// or relationship record with its data (the store names the writer and
+// signer of a patch's version in its record, as the pipeline would). The
+// pipeline completes other records after the store has written them (the
+// owner org of telemetry), and a twin create made without a recorder has
+// no document yet (the outbox rebuilds it); those are logged by
+// Committed, from the records as the pipeline or the relay hands them
+// over, so that every entry is the one Committed would have made.
 func hookable(r store.Record) bool {
-	return r.Kind == store.KindTwin && len(r.Data) > 0 && r.Seq != 0
+	return (r.Kind == store.KindTwin || r.Kind == store.KindRelationship) && len(r.Data) > 0 && r.Seq != 0
 }
 
 // PrepareCommit implements store.CommitHook: it writes the entries of the

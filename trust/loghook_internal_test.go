@@ -232,6 +232,18 @@ func TestHookLogsInTransaction(t *testing.T) {
 		{"twin delete", false, func(ctx context.Context, st *sqlite.DB) error {
 			return st.DeleteTwin(ctx, "b", store.Condition{})
 		}, true},
+		{"relationship create", false, func(ctx context.Context, st *sqlite.DB) error {
+			_, err := st.PutRelationship(ctx, twin.Relationship{ID: "r", SourceID: "b", TargetID: "b", Name: "self"}, store.Condition{})
+			return err
+		}, true},
+		{"relationship patch, stamped", false, func(ctx context.Context, st *sqlite.DB) error {
+			if _, err := st.PutRelationship(context.Background(), twin.Relationship{ID: "r", SourceID: "b", TargetID: "b", Name: "self"}, store.Condition{}); err != nil {
+				return err
+			}
+			ctx = store.WithStamp(ctx, store.Stamp{Writer: "w", Signer: "s"})
+			_, err := st.PatchRelationship(ctx, "b", "r", twin.Patch{{Op: "add", Path: "/share", Value: 0.5}}, store.Condition{})
+			return err
+		}, true},
 		{"twin create without a recorder", false, func(_ context.Context, st *sqlite.DB) error {
 			_, err := st.PutTwin(context.Background(), box("c", 1), store.Condition{})
 			return err
@@ -278,11 +290,24 @@ func TestHookLogsInTransaction(t *testing.T) {
 			if err := l.Committed(ctx, []store.Record{last}); err != nil {
 				t.Fatal(err)
 			}
+			size := l.Size()
 			if err := l.Committed(ctx, []store.Record{last}); err != nil {
 				t.Fatal(err)
 			}
-			if l.Size() != 1 {
-				t.Fatalf("size %d, want 1", l.Size())
+			if i, ok := l.IndexOf(last.Seq); !ok || l.Size() != size || i != size-1 {
+				t.Fatalf("size %d then %d, index %d, %v", size, l.Size(), i, ok)
+			}
+			// The entry is the one of the record as the relay reads it
+			// back (with the writer and signer of the version it names).
+			if last.Op == store.OpPatch && last.Kind == store.KindRelationship {
+				last.Writer, last.Signer = "w", "s"
+			}
+			e, err := EntryOf(l.source, last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.entries[size-1]; string(got) != string(e.Bytes()) {
+				t.Fatalf("entry\n%s\nwant\n%s", got, e.Bytes())
 			}
 		})
 	}

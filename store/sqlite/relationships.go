@@ -93,6 +93,11 @@ func (db *DB) writeRel(ctx context.Context, tx *sql.Tx, r *twin.Relationship, mo
 	}
 	rec := sqlcore.RelationshipRecord(op, r.SourceID, r.ID, r.ETag, model, now, data)
 	rec.Org = r.Org
+	if op == store.OpPatch {
+		// As for a twin patch (writeTwin): the record names who made the
+		// version.
+		rec.Writer, rec.Signer = r.Writer, r.Signer
+	}
 	return rec, db.record(ctx, tx, &rec)
 }
 

@@ -17,10 +17,19 @@ const (
 	qTwinCurrent = `SELECT model, etag, props, meta FROM twins WHERE id = ?`
 	qTwinEtag    = `SELECT etag FROM twins WHERE id = ?`
 	qModelExists = `SELECT 1 FROM models WHERE id = ?`
+	// qTwinPutState reads what a put checks, in one statement: the etag of
+	// the current version of twin ?1 (NULL if none) and whether model ?2
+	// exists.
+	qTwinPutState = `SELECT (SELECT etag FROM twins WHERE id = ?1), EXISTS(SELECT 1 FROM models WHERE id = ?2)`
 	// qTwinArchive moves the current version of a twin to the history,
 	// closing its interval at ?2.
 	qTwinArchive = `INSERT OR REPLACE INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
 		SELECT id, valid_from, ?2, model, etag, props, meta, op, patch FROM twins WHERE id = ?1`
+	// qTwinArchiveIf is qTwinArchive of the version with etag ?3 only: a
+	// patch of a version read before (PatchTwinFrom) checks its ETag and
+	// archives it in one statement.
+	qTwinArchiveIf = `INSERT OR REPLACE INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+		SELECT id, valid_from, ?2, model, etag, props, meta, op, patch FROM twins WHERE id = ?1 AND etag = ?3`
 	// qTwinUpsert updates in place (unlike INSERT OR REPLACE, which deletes
 	// and re-inserts), so indexes whose columns did not change are not
 	// touched.
@@ -37,7 +46,7 @@ const (
 )
 
 func init() {
-	writerQueries = append(writerQueries, qTwinCurrent, qTwinEtag, qTwinUpdate, qModelExists, qTwinArchive, qTwinUpsert, qTwinDelete, qTwinHasRel)
+	writerQueries = append(writerQueries, qTwinCurrent, qTwinEtag, qTwinUpdate, qModelExists, qTwinPutState, qTwinArchive, qTwinArchiveIf, qTwinUpsert, qTwinDelete, qTwinHasRel)
 }
 
 // checkCond checks a write precondition (see rowcodec.CheckCond).
@@ -83,14 +92,14 @@ func (db *DB) modelExists(ctx context.Context, tx *sql.Tx, model string) (bool, 
 // outbox: data is the patch of an OpPatch, else the twin's document, made
 // from the encoded columns for the recorder of ctx (the outbox row leaves
 // it out: sqlcore.Rebuilt). sameModel says that the current version exists
-// with t's model.
-func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte, archive, sameModel bool) (store.Record, error) {
+// with t's model; archived, that the caller has archived it already.
+func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64, op store.ChangeOp, patch []byte, archive, archived, sameModel bool) (store.Record, error) {
 	pb, mb, err := rowcodec.EncodeTwin(t)
 	if err != nil {
 		return store.Record{}, err
 	}
 	props, meta := string(pb), string(mb)
-	if archive {
+	if archive && !archived {
 		if _, err := db.txExec(ctx, tx, qTwinArchive, string(t.ID), now); err != nil {
 			return store.Record{}, err
 		}
@@ -138,17 +147,13 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		if err := db.checkModels(cond); err != nil {
 			return err
 		}
-		var etag string
-		err := db.txQueryRow(ctx, tx, qTwinEtag, string(t.ID)).Scan(&etag)
-		exists := err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var etag sql.NullString
+		var ok bool
+		if err := db.txQueryRow(ctx, tx, qTwinPutState, string(t.ID), t.Metadata.Model).Scan(&etag, &ok); err != nil {
 			return err
 		}
-		if err := checkCond(cond, exists, twin.ETag(etag)); err != nil {
-			return err
-		}
-		ok, err := db.modelExists(ctx, tx, t.Metadata.Model)
-		if err != nil {
+		exists := etag.Valid
+		if err := checkCond(cond, exists, twin.ETag(etag.String)); err != nil {
 			return err
 		}
 		if !ok {
@@ -159,7 +164,8 @@ func (db *DB) PutTwin(ctx context.Context, t twin.Twin, cond store.Condition) (t
 		if exists {
 			op = store.OpReplace
 		}
-		rec, err = db.writeTwin(ctx, tx, &out, now, op, nil, exists, false)
+		var err error
+		rec, err = db.writeTwin(ctx, tx, &out, now, op, nil, exists, false, false)
 		return err
 	})
 	if err != nil {
@@ -187,8 +193,9 @@ func (db *DB) GetTwin(ctx context.Context, id twin.ID) (twin.Twin, error) {
 }
 
 // patchFrom applies p (pj: its JSON) to cur, the stored version of a twin,
-// at transaction time now and stores the result with a new ETag.
-func (db *DB) patchFrom(ctx context.Context, tx *sql.Tx, cur *twin.Twin, p twin.Patch, pj []byte, now int64) (twin.Twin, store.Record, error) {
+// at transaction time now and stores the result with a new ETag; archived
+// says that cur is in the history already.
+func (db *DB) patchFrom(ctx context.Context, tx *sql.Tx, cur *twin.Twin, p twin.Patch, pj []byte, now int64, archived bool) (twin.Twin, store.Record, error) {
 	next, err := cur.ApplyPatch(p, nsTime(now))
 	if err != nil {
 		return twin.Twin{}, store.Record{}, fmt.Errorf("%w: %w", store.ErrInvalid, err)
@@ -203,7 +210,7 @@ func (db *DB) patchFrom(ctx context.Context, tx *sql.Tx, cur *twin.Twin, p twin.
 		}
 	}
 	next.ETag = twin.NewETag()
-	rec, err := db.writeTwin(ctx, tx, &next, now, store.OpPatch, pj, true, next.Metadata.Model == cur.Metadata.Model)
+	rec, err := db.writeTwin(ctx, tx, &next, now, store.OpPatch, pj, true, archived, next.Metadata.Model == cur.Metadata.Model)
 	return next, rec, err
 }
 
@@ -229,7 +236,7 @@ func (db *DB) PatchTwin(ctx context.Context, id twin.ID, p twin.Patch, cond stor
 		if err := checkCond(cond, true, cur.ETag); err != nil {
 			return err
 		}
-		out, rec, err = db.patchFrom(ctx, tx, &cur, p, pj, now)
+		out, rec, err = db.patchFrom(ctx, tx, &cur, p, pj, now, false)
 		return err
 	})
 	if err != nil {
@@ -257,18 +264,24 @@ func (db *DB) PatchTwinFrom(ctx context.Context, base twin.Twin, p twin.Patch, c
 		if err := db.checkModels(cond); err != nil {
 			return err
 		}
-		var etag string
-		err := db.txQueryRow(ctx, tx, qTwinEtag, string(id)).Scan(&etag)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
+		// Archive the base version if it is still the current one; else
+		// say why not.
+		res, err := db.txExec(ctx, tx, qTwinArchiveIf, string(id), now, string(base.ETag))
 		if err != nil {
 			return err
 		}
-		if twin.ETag(etag) != base.ETag {
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			var etag string
+			err := db.txQueryRow(ctx, tx, qTwinEtag, string(id)).Scan(&etag)
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
 			return fmt.Errorf("etag %s is not the base version's %s: %w", etag, base.ETag, store.ErrPreconditionFailed)
 		}
-		out, rec, err = db.patchFrom(ctx, tx, &base, p, pj, now)
+		out, rec, err = db.patchFrom(ctx, tx, &base, p, pj, now, true)
 		return err
 	})
 	if err != nil {
