@@ -35,4 +35,12 @@
 // Writes without an If-Match precondition retry after a concurrent write
 // until they succeed or the pipeline's retry deadline passes (ErrBusy); a
 // write with If-Match fails at once when the version differs.
+//
+// A patch (and a replace that accepts any version) starts from the version
+// of the twin that this pipeline wrote last, kept in a small cache, instead
+// of reading the store. The store writes it only under If-Match of that
+// version (ETags are random per version), so with several servers on one
+// database a version another server has replaced costs one refused write;
+// every outcome other than success is then decided again on the version
+// read from the store, so the cache changes no answer (twincache.go).
 package pipeline
