@@ -47,6 +47,11 @@ import (
 // blindWriters is the number of blind writer goroutines and connections.
 const blindWriters = 1
 
+// maxGather caps the time a blind writer waits for the writers it
+// answered (see blindWriter), whatever the last group's run: one that
+// waited for the clock behind an import says nothing of the writers.
+const maxGather = 2 * time.Millisecond
+
 // stampSentinel is the time a blind write's row holds where its
 // transaction time goes; the statement replaces its JSON string by the
 // transaction time's. No transaction time can be this (year 1).
@@ -159,9 +164,9 @@ func (db *DB) writeBlind(ctx context.Context, w *blindWrite) error {
 // the statement's start), so the writer waits a little for the writers it
 // just answered: it takes the next group once as many writes are queued
 // as it answered plus those that were queued then, or once half the last
-// group's run has passed, or when no write came for an eighth of it
-// (gather). A lone writer never waits: it is the one answered, and its
-// next write is all that is expected.
+// group's run has passed (2 ms at most), or when no write came for a
+// quarter of that wait (gather). A lone writer never waits: it is the one
+// answered, and its next write is all that is expected.
 func (db *DB) blindWriter() {
 	defer db.blindWG.Done()
 	var (
@@ -188,7 +193,8 @@ func (db *DB) blindWriter() {
 		}
 		group := []*blindOp{op}
 		ids := map[string]bool{op.w.id: true}
-		group, carry = db.gather(group, ids, min(want, maxMerged), last/2, last/8)
+		wait := min(last/2, maxGather)
+		group, carry = db.gather(group, ids, min(want, maxMerged), wait, wait/4)
 		start := time.Now()
 		db.runBlind(group)
 		last = time.Since(start)

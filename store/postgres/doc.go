@@ -106,7 +106,7 @@
 // touches a component, and the writes of a group whose statement fails
 // (rolled back whole) go through the writer instead. A group's writers
 // mostly write again as soon as they are answered, so the blind writer
-// waits a little (half the last group's run at most) for as many
+// waits a little (half the last group's run, 2 ms at most) for as many
 // writes as it answered plus those queued then: the writers then share one
 // group and its commit instead of alternating in two halves.
 //
