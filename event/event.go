@@ -158,13 +158,11 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(160 + len(e.Data))
 	b.WriteString(`{"specversion":"1.0"`)
-	var scratch []byte
 	field := func(name, value string) {
 		b.WriteString(`,"`)
 		b.WriteString(name)
 		b.WriteString(`":`)
-		scratch = appendJSONString(scratch[:0], value)
-		b.Write(scratch)
+		b.Write(appendJSONString(b.AvailableBuffer(), value))
 	}
 	field("id", e.ID)
 	field("source", e.Source)
@@ -181,8 +179,14 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if e.DataSchema != "" {
 		field("dataschema", e.DataSchema)
 	}
-	for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
-		field(name, e.Extensions[name])
+	if len(e.Extensions) == 1 {
+		for name, v := range e.Extensions {
+			field(name, v)
+		}
+	} else {
+		for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
+			field(name, e.Extensions[name])
+		}
 	}
 	if e.Data != nil {
 		b.WriteString(`,"data":`)
