@@ -61,7 +61,10 @@
 // only repeat "$lastUpdateTime". op and patch record how the version came about,
 // which gives the change list. Indexes: twins(id) and twins(model);
 // relationships(source_id, rel_id), (source_id, name) and (target_id); the
-// history tables by the same keys plus valid_from; telemetry by
+// history tables (rowid tables, so that archived versions append to their
+// last page instead of landing in random leaves) by unique indexes on the
+// same keys plus valid_from, and by (model, valid_from) and
+// (target_id, valid_from); telemetry by
 // (twin_id, name, source_ns) and (twin_id, source_ns), with a unique
 // (twin_id, message_id, name) for dedup. [DB] implements store.SQLer for the
 // tql compiler, and store.TwinPatcher: PatchTwinFrom stores a patch applied

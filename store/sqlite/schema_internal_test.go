@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"lodestone/store"
 )
@@ -73,5 +74,99 @@ func TestMigrateDocsRowid(t *testing.T) {
 	}
 	if _, err := db.PutDoc(ctx, store.Doc{Kind: "job", ID: "004", Body: []byte(`{"n":5}`)}, store.Condition{IfMatch: d.ETag}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigrateHistoryRowid: a version 4 database's history versions survive
+// the move of the history tables to rowid tables (migration 5), stay
+// unique by their former key, and read back as before.
+func TestMigrateHistoryRowid(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v4.db")
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	for _, m := range migrations[:4] {
+		if _, err := raw.ExecContext(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const model = "dtmi:test:Thing;1"
+	// Twin a: three archived versions written in time order, stored here
+	// out of it (as a clustered table returns them: by id).
+	for _, v := range []struct {
+		id       string
+		from, to int64
+	}{{"b", 10, 40}, {"a", 20, 30}, {"a", 30, 50}, {"a", 50, 60}} {
+		if _, err := raw.ExecContext(ctx, `INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+			VALUES (?, ?, ?, ?, ?, ?, '{}', 'replace', NULL)`, v.id, v.from, v.to, model, fmt.Sprintf(`W/"%s%d"`, v.id, v.from), fmt.Sprintf(`{"n":%d}`, v.from)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES ('a', ?, 'W/"a60"', '{"n":60}', '{}', 60, 'replace', NULL)`, model); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+		VALUES ('a', 'r1', 5, 25, 'b', 'feeds', 'W/"r5"', '{}', 'create', NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `PRAGMA user_version = 4`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, table := range []string{"twin_history", "relationship_history"} {
+		var ddl string
+		if err := db.r.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&ddl); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.ToUpper(ddl), "WITHOUT ROWID") {
+			t.Errorf("%s is still WITHOUT ROWID: %s", table, ddl)
+		}
+	}
+	// Rows are in archive (valid_to) order.
+	rows, err := db.r.QueryContext(ctx, `SELECT id, valid_from FROM twin_history ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var id string
+		var from int64
+		if err := rows.Scan(&id, &from); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s@%d", id, from))
+	}
+	rows.Close()
+	if want := "a@20 b@10 a@30 a@50"; strings.Join(got, " ") != want {
+		t.Errorf("history rows by rowid: %v, want %s", got, want)
+	}
+	// The versions read back through the store, as of a time between.
+	tw, err := db.TwinAsOf(ctx, "a", time.Unix(0, 35))
+	if err != nil || tw.ETag != `W/"a30"` {
+		t.Fatalf("twin a as of 35 = %+v, %v; want etag W/\"a30\"", tw, err)
+	}
+	// The former key stays unique: archiving a version again replaces it.
+	if _, err := db.w.ExecContext(ctx, qTwinArchive, "a", int64(70)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, qTwinArchive, "a", int64(80)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM twin_history WHERE id = 'a' AND valid_from = 60`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("versions of a from 60: %d, %v; want 1", n, err)
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+		VALUES ('a', 'r1', 5, 26, 'b', 'feeds', 'W/"r5"', '{}', 'create', NULL)`); err == nil {
+		t.Error("a second relationship version a/r1 from 5 was stored")
 	}
 }
