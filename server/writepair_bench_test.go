@@ -189,7 +189,7 @@ func runClients(b *testing.B, ps *pairServer, do func(ctx context.Context, ps *p
 	)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, sys0 := cpuTime(), rwSyscalls()
 	start := time.Now()
 	for range writeClients {
 		wg.Go(func() {
@@ -213,7 +213,7 @@ func runClients(b *testing.B, ps *pairServer, do func(ctx context.Context, ps *p
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu, sys := cpuTime()-cpu0, rwSyscalls()-sys0
 	b.StopTimer()
 	var pgCPU time.Duration
 	if ps.pg != nil {
@@ -240,6 +240,7 @@ func runClients(b *testing.B, ps *pairServer, do func(ctx context.Context, ps *p
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(len(all)), "cpu-us/op")
+	b.ReportMetric(sys/float64(len(all)), "rw-syscalls/op")
 
 	if ps.pg != nil {
 		b.ReportMetric(float64(pgCPU.Microseconds())/float64(len(all)), "pg-cpu-us/op")
