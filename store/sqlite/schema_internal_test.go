@@ -17,33 +17,12 @@ import (
 // uniqueness.
 func TestMigrateDocsRowid(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v3.db")
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw.SetMaxOpenConns(1)
-	for _, m := range migrations[:3] {
-		if _, err := raw.ExecContext(ctx, m); err != nil {
-			t.Fatal(err)
+	db := migrateFrom(t, 3, func(exec func(q string, args ...any)) {
+		for i := range 20 {
+			exec(`INSERT INTO docs(kind, id, etag, body, updated_ns) VALUES (?, ?, ?, ?, ?)`,
+				[]string{"job", "tlog.chunk"}[i%2], fmt.Sprintf("%03d", i), fmt.Sprintf(`W/"e%d"`, i), fmt.Sprintf(`{"n":%d}`, i), i)
 		}
-	}
-	for i := range 20 {
-		if _, err := raw.ExecContext(ctx, `INSERT INTO docs(kind, id, etag, body, updated_ns) VALUES (?, ?, ?, ?, ?)`,
-			[]string{"job", "tlog.chunk"}[i%2], fmt.Sprintf("%03d", i), fmt.Sprintf(`W/"e%d"`, i), fmt.Sprintf(`{"n":%d}`, i), i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := raw.ExecContext(ctx, `PRAGMA user_version = 3`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-
-	db, err := Open(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	})
 	var ddl string
 	if err := db.r.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'docs'`).Scan(&ddl); err != nil {
 		t.Fatal(err)
@@ -82,46 +61,21 @@ func TestMigrateDocsRowid(t *testing.T) {
 // unique by their former key, and read back as before.
 func TestMigrateHistoryRowid(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v4.db")
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw.SetMaxOpenConns(1)
-	for _, m := range migrations[:4] {
-		if _, err := raw.ExecContext(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const model = "dtmi:test:Thing;1"
-	// Twin a: three archived versions written in time order, stored here
-	// out of it (as a clustered table returns them: by id).
-	for _, v := range []struct {
-		id       string
-		from, to int64
-	}{{"b", 10, 40}, {"a", 20, 30}, {"a", 30, 50}, {"a", 50, 60}} {
-		if _, err := raw.ExecContext(ctx, `INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
-			VALUES (?, ?, ?, ?, ?, ?, '{}', 'replace', NULL)`, v.id, v.from, v.to, model, fmt.Sprintf(`W/"%s%d"`, v.id, v.from), fmt.Sprintf(`{"n":%d}`, v.from)); err != nil {
-			t.Fatal(err)
+	db := migrateFrom(t, 4, func(exec func(q string, args ...any)) {
+		// Twin a: three archived versions written in time order, stored
+		// here out of it (as a clustered table returns them: by id).
+		for _, v := range []struct {
+			id       string
+			from, to int64
+		}{{"b", 10, 40}, {"a", 20, 30}, {"a", 30, 50}, {"a", 50, 60}} {
+			exec(`INSERT INTO twin_history(id, valid_from, valid_to, model, etag, props, meta, op, patch)
+				VALUES (?, ?, ?, ?, ?, ?, '{}', 'replace', NULL)`, v.id, v.from, v.to, model, fmt.Sprintf(`W/"%s%d"`, v.id, v.from), fmt.Sprintf(`{"n":%d}`, v.from))
 		}
-	}
-	if _, err := raw.ExecContext(ctx, `INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES ('a', ?, 'W/"a60"', '{"n":60}', '{}', 60, 'replace', NULL)`, model); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.ExecContext(ctx, `INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
-		VALUES ('a', 'r1', 5, 25, 'b', 'feeds', 'W/"r5"', '{}', 'create', NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.ExecContext(ctx, `PRAGMA user_version = 4`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-
-	db, err := Open(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+		exec(`INSERT INTO twins(id, model, etag, props, meta, valid_from, op, patch) VALUES ('a', ?, 'W/"a60"', '{"n":60}', '{}', 60, 'replace', NULL)`, model)
+		exec(`INSERT INTO relationship_history(source_id, rel_id, valid_from, valid_to, target_id, name, etag, props, op, patch)
+			VALUES ('a', 'r1', 5, 25, 'b', 'feeds', 'W/"r5"', '{}', 'create', NULL)`)
+	})
 	for _, table := range []string{"twin_history", "relationship_history"} {
 		var ddl string
 		if err := db.r.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&ddl); err != nil {
@@ -169,4 +123,36 @@ func TestMigrateHistoryRowid(t *testing.T) {
 		VALUES ('a', 'r1', 5, 26, 'b', 'feeds', 'W/"r5"', '{}', 'create', NULL)`); err == nil {
 		t.Error("a second relationship version a/r1 from 5 was stored")
 	}
+}
+
+// migrateFrom makes a database at schema version v (the first v
+// migrations), lets fill write rows into it, and opens it with Open, which
+// migrates it to the current version.
+func migrateFrom(t *testing.T, v int, fill func(exec func(q string, args ...any))) *DB {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("v%d.db", v))
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range migrations[:v] {
+		exec(m)
+	}
+	fill(exec)
+	exec(fmt.Sprintf(`PRAGMA user_version = %d`, v))
+	raw.Close()
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
