@@ -64,7 +64,7 @@ func shutdownQuietly(s *server.Server) {
 // down gracefully midway, and waits for the study to end on the server
 // started with then (or, when then is nil, on other, already running).
 func testHandBack(t *testing.T, first, then func(*server.Options), other ...*server.Server) {
-	const runs, seed = 800, 11
+	const runs, seed = 4000, 11 // long enough that no machine ends it between the first progress and the shutdown (800 once did)
 	body, sc := studyBody(t, 365, runs, seed)
 	ctx := context.Background()
 	c := fastClient()
