@@ -50,7 +50,7 @@ const blindWriters = 1
 // maxGather caps the time a blind writer waits for the writers it
 // answered (see blindWriter), whatever the last group's run: one that
 // waited for the clock behind an import says nothing of the writers.
-const maxGather = 2 * time.Millisecond
+const maxGather = 6 * time.Millisecond
 
 // stampSentinel is the time a blind write's row holds where its
 // transaction time goes; the statement replaces its JSON string by the
@@ -161,12 +161,18 @@ func (db *DB) writeBlind(ctx context.Context, w *blindWrite) error {
 // while the next group runs, they queue behind it, and the writers fall
 // into two cohorts that alternate, each group half of them. Each group
 // costs the server about as much again as its writes (its commit's sync,
-// the statement's start), so the writer waits a little for the writers it
-// just answered: it takes the next group once as many writes are queued
-// as it answered plus those that were queued then, or once half the last
-// group's run has passed (2 ms at most), or when no write came for a
-// quarter of that wait (gather). A lone writer never waits: it is the one
-// answered, and its next write is all that is expected.
+// the statement's start), so the writer waits for the writers it just
+// answered: it takes the next group once as many writes are queued as it
+// answered plus those that were queued then, or once twice the last
+// group's run has passed (6 ms at most), or when no write came for a
+// quarter of that wait (gather). Writers behind an HTTP request come back
+// after their response and their next request, longer than the group's
+// run: with half the run as the limit (before 2026-12-07) the two cohorts
+// never met, and groups through the API stayed at about 7 writes of 16
+// clients; with twice the run they hold 12-14, and the database's CPU per
+// write falls by a fifth to a third (BenchmarkWritePair, docs/benchmarks.md).
+// A lone writer never waits: it is the one answered, and its next write is
+// all that is expected.
 func (db *DB) blindWriter() {
 	defer db.blindWG.Done()
 	var (
@@ -193,7 +199,7 @@ func (db *DB) blindWriter() {
 		}
 		group := []*blindOp{op}
 		ids := map[string]bool{op.w.id: true}
-		wait := min(last/2, maxGather)
+		wait := min(2*last, maxGather)
 		group, carry = db.gather(group, ids, min(want, maxMerged), wait, wait/4)
 		start := time.Now()
 		db.runBlind(group)
