@@ -38,7 +38,8 @@ type Options struct {
 	Synchronous string
 	// ReadConns is the size of the reader pool; 0 means 4.
 	ReadConns int
-	// CacheMiB is the page cache of each connection in MiB; 0 means 64.
+	// CacheMiB is the page cache of each reader connection in MiB; 0
+	// means 64. The writer's is at most maxWriterCacheMiB.
 	CacheMiB int
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
@@ -162,7 +163,9 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 	}
 	db.logger = db.logger.With("component", "store", "backend", "sqlite")
 
-	common := fmt.Sprintf("_pragma=busy_timeout(10000)&_pragma=cache_size(-%d)&_pragma=foreign_keys(0)", cache*1024)
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
+	rCache := fmt.Sprintf("&_pragma=cache_size(-%d)", cache*1024)
+	wCache := fmt.Sprintf("&_pragma=cache_size(-%d)", min(cache, maxWriterCacheMiB)*1024)
 	var err error
 	var wURI, rURI, ckURI string
 	if path == ":memory:" {
@@ -172,16 +175,16 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		// a reader holding a read lock delays a commit, within the busy
 		// timeout.
 		name := fmt.Sprintf("/lodestone-%d-%d", os.Getpid(), memSeq.Add(1))
-		wURI = "file:" + name + "?vfs=memdb&" + common + "&_txlock=immediate"
-		rURI = "file:" + name + "?vfs=memdb&" + common + "&_pragma=query_only(1)"
+		wURI = "file:" + name + "?vfs=memdb&" + common + wCache + "&_txlock=immediate"
+		rURI = "file:" + name + "?vfs=memdb&" + common + rCache + "&_pragma=query_only(1)"
 	} else {
 		u := "file:" + (&url.URL{Path: path}).EscapedPath()
 		// journal_size_limit truncates the WAL after a checkpoint, which
 		// a large import would otherwise leave as big as the data.
 		// wal_autocheckpoint(0): commits never run a checkpoint inline;
 		// the checkpointer goroutine does, on its own connection.
-		wURI = u + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=journal_size_limit(67108864)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
-		rURI = u + "?" + common + "&_pragma=query_only(1)"
+		wURI = u + "?" + common + wCache + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=journal_size_limit(67108864)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+		rURI = u + "?" + common + rCache + "&_pragma=query_only(1)"
 		ckURI = u + "?_pragma=busy_timeout(10000)&_pragma=synchronous(" + sync + ")"
 	}
 	db.w, err = sql.Open("sqlite", wURI)
@@ -522,6 +525,19 @@ func (db *DB) runOne(op *writeOp) error {
 	}
 	return nil
 }
+
+// maxWriterCacheMiB caps the writer connection's page cache. A commit
+// that follows a B-tree balance scans the writer's whole page-cache hash
+// table: balance_nonroot gives a page the lock-byte page's number (262,145
+// with 4 KiB pages) while it swaps two pages, and pcache1Truncate, run by
+// the commit, then finds a key beyond the end of the database. The table
+// grows with the pages the cache holds, so with 64 MiB that scan took
+// 12.8 % of the CPU of patches to a database of 100,000 twins just
+// imported, and 3.8 % with 8 MiB, for 2 % more reads from the OS page
+// cache (BenchmarkTwinPatchAfterImport; docs/benchmarks.md). The writer
+// reads little: the interior pages of the B-trees it writes and the
+// leaves it changes.
+const maxWriterCacheMiB = 8
 
 // checkpointInterval is how often the checkpointer copies committed WAL
 // frames into the database file.
