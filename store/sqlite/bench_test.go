@@ -115,31 +115,19 @@ func BenchmarkTwinGet(b *testing.B) {
 	}
 }
 
-func BenchmarkTwinPatch(b *testing.B) {
-	db := openBench(b)
-	const n = 10000
-	seedTwins(b, db, n)
-	ctx := b.Context()
-	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
-	i := 0
-	for b.Loop() {
-		p := twin.Patch{{Op: twin.OpReplace, Path: "/capacityTonnesPerYear", Value: float64(i)}}
-		if _, err := db.PatchTwin(ctx, twin.ID(fmt.Sprintf("node-%07d", i%n)), p, store.Condition{}); err != nil {
-			b.Fatal(err)
-		}
-		i += 7
-	}
-}
+func BenchmarkTwinPatch(b *testing.B) { benchPatch(b, 10_000, 7) }
 
 // BenchmarkTwinPatchAfterImport patches twins at random in a database
 // that has just imported 100,000 twins and 200,000 relationships: the
 // pages the writer touches are spread over the whole database, and a
 // commit after a B-tree balance scans the writer's page-cache hash table
 // (see maxWriterCacheMiB).
-func BenchmarkTwinPatchAfterImport(b *testing.B) {
+func BenchmarkTwinPatchAfterImport(b *testing.B) { benchPatch(b, 100_000, 7919) }
+
+// benchPatch imports n twins (and 2n relationships), then patches one at
+// a time, the i-th patch going to twin i*step mod n.
+func benchPatch(b *testing.B, n, step int) {
 	db := openBench(b)
-	const n = 100_000
 	seedTwins(b, db, n)
 	ctx := b.Context()
 	b.ReportAllocs()
@@ -147,7 +135,7 @@ func BenchmarkTwinPatchAfterImport(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		p := twin.Patch{{Op: twin.OpReplace, Path: "/capacityTonnesPerYear", Value: float64(i)}}
-		if _, err := db.PatchTwin(ctx, twin.ID(fmt.Sprintf("node-%07d", (i*7919)%n)), p, store.Condition{}); err != nil {
+		if _, err := db.PatchTwin(ctx, twin.ID(fmt.Sprintf("node-%07d", (i*step)%n)), p, store.Condition{}); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -159,8 +159,8 @@ CREATE UNIQUE INDEX docs_kind_id ON docs(kind, id);
 	// group of four). Rows now append to the table's last page, shared by
 	// the writes of a group, and only the small index entries land at
 	// random (write syscalls per PATCH of a server under lodestone bench,
-	// 16 clients: 12.0 -> 9.4). Rows are copied in time order, so rowid order is time
-	// order.
+	// 16 clients: 12.0 -> 9.4). Rows are copied in time order, so rowid
+	// order is time order.
 	`
 CREATE TABLE twin_history_v5 (
 	id TEXT NOT NULL,
