@@ -11,7 +11,7 @@ import (
 )
 
 // The signals price and plant_alarm and the actions change_policy,
-// substitute_grade and apply_for_licences (issue 14, item 1).
+// substitute_grade, apply_for_licences and start_build (issue 14, item 1).
 
 func controlIndex(s *supply.SimScenario, name string) int {
 	for i, c := range s.Controls {
@@ -22,11 +22,11 @@ func controlIndex(s *supply.SimScenario, name string) int {
 	return -1
 }
 
-// compileAction checks the fields of change_policy, substitute_grade and
-// apply_for_licences.
+// compileAction checks the fields of change_policy, substitute_grade,
+// apply_for_licences and start_build.
 func compileAction(s *Scenario, p string, a Action, cr *crule) error {
 	switch a.Type {
-	case ActionChangePolicy, ActionSubstituteGrade:
+	case ActionChangePolicy, ActionSubstituteGrade, ActionStartBuild:
 		cr.actNode = nodeIndex(s.Supply, a.Node)
 		if cr.actNode < 0 {
 			return fieldErr(p+".node", "unknown node %q", a.Node)
@@ -66,6 +66,22 @@ func compileAction(s *Scenario, p string, a Action, cr *crule) error {
 		if m := s.Supply.Controls[cr.actControl].Mode; m != supply.ControlLicence {
 			return fieldErr(p+".control", "control %q is not a licence control (mode %q)", a.Control, m)
 		}
+	case ActionStartBuild:
+		if a.AddCapacityPerPeriod == nil {
+			return fieldErr(p+".add_capacity_per_period", "required with start_build (the capacity the build adds, units per day)")
+		}
+		if v := *a.AddCapacityPerPeriod; !(v > 0) || !finite(v) {
+			return fieldErr(p+".add_capacity_per_period", "must be a finite number > 0")
+		}
+		if a.RampDays != nil && *a.RampDays < 0 {
+			return fieldErr(p+".ramp_days", "must be >= 0")
+		}
+		if a.LeadTimeDays != nil {
+			if *a.LeadTimeDays < 0 {
+				return fieldErr(p+".lead_time_days", "must be >= 0")
+			}
+			cr.programme = *a.LeadTimeDays
+		}
 	}
 	return nil
 }
@@ -79,12 +95,15 @@ func checkActionFields(p string, a Action) error {
 		with []string
 	}{
 		{"arc", a.Arc != "", []string{ActionActivateArc, ActionStartQualification}},
-		{"node", a.Node != "", []string{ActionReleaseStockpile, ActionChangePolicy, ActionSubstituteGrade}},
+		{"node", a.Node != "", []string{ActionReleaseStockpile, ActionChangePolicy, ActionSubstituteGrade, ActionStartBuild}},
 		{"cover_days", a.CoverDays != nil, []string{ActionChangePolicy}},
 		{"allocation", a.Allocation != "", []string{ActionChangePolicy}},
 		{"rate_per_year", a.RatePerYear != nil, []string{ActionSubstituteGrade}},
 		{"max_share", a.MaxShare != nil, []string{ActionSubstituteGrade}},
 		{"control", a.Control != "", []string{ActionApplyForLicences}},
+		{"add_capacity_per_period", a.AddCapacityPerPeriod != nil, []string{ActionStartBuild}},
+		{"ramp_days", a.RampDays != nil, []string{ActionStartBuild}},
+		{"lead_time_days", a.LeadTimeDays != nil, []string{ActionStartBuild}},
 	} {
 		if f.set && !slices.Contains(f.with, a.Type) {
 			return fieldErr(p+"."+f.name, "does not go with %s (only with %s)", a.Type, strings.Join(f.with, ", "))
@@ -93,8 +112,8 @@ func checkActionFields(p string, a Action) error {
 	return nil
 }
 
-// act carries out rule r's action of change_policy, substitute_grade or
-// apply_for_licences today.
+// act carries out rule r's action of change_policy, substitute_grade,
+// apply_for_licences or start_build today.
 func act(r *crule, d supply.Day) {
 	a := r.action
 	switch a.Type {
@@ -109,6 +128,12 @@ func act(r *crule, d supply.Day) {
 		d.Substitute(r.actNode, *a.RatePerYear, *a.MaxShare)
 	case ActionApplyForLicences:
 		d.ApplyLicences(r.actControl)
+	case ActionStartBuild:
+		ramp := 0
+		if a.RampDays != nil {
+			ramp = *a.RampDays
+		}
+		d.StartBuild(r.actNode, d.Index()+r.programme, *a.AddCapacityPerPeriod, ramp)
 	}
 }
 

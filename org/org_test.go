@@ -207,11 +207,13 @@ func FuzzDecodeScenario(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b)
-	b, err = os.ReadFile("testdata/signals_actions.json")
-	if err != nil {
-		f.Fatal(err)
+	for _, name := range []string{"signals_actions.json", "build.json"} {
+		b, err = os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
-	f.Add(b)
 	f.Add([]byte(`{"org": {}}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -23,7 +23,8 @@ type Decision struct {
 	ApprovedDay  supply.Date `json:"approved_day"`
 	EffectiveDay supply.Date `json:"effective_day"`
 	// InServiceDay is when a lane whose qualification the decision started
-	// opens (start_qualification only).
+	// opens (start_qualification), or when a build's capacity starts to come
+	// online (start_build with a lead time).
 	InServiceDay supply.Date `json:"in_service_day,omitempty"`
 	// Refused says why the chain of approvers could not approve the cost
 	// (the action then has no effect and EffectiveDay is empty).

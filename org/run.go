@@ -21,7 +21,7 @@ type crule struct {
 	approvalLatency int      // sum of the approvers' latencies
 	refused         string   // non-empty: no one in the chain may approve the cost
 	arcs            []int
-	programme       int // start_qualification: days from the effective day until the lane opens
+	programme       int // start_qualification: days from the effective day until the lane opens; start_build: the lead time
 	action          Action
 	series          []float64 // price: the price in force on each day of the run (NaN: none yet)
 	alarms          []int     // plant_alarm: the days of the node's alarms, sorted
@@ -156,7 +156,7 @@ func compileRule(s *Scenario, actors map[string]int, p string, r Rule) (crule, e
 		if len(cr.arcs) == 0 {
 			return cr, fieldErr(p+".action.node", "stockpile %q has no standby arc to release through", r.Action.Node)
 		}
-	case ActionChangePolicy, ActionSubstituteGrade, ActionApplyForLicences:
+	case ActionChangePolicy, ActionSubstituteGrade, ActionApplyForLicences, ActionStartBuild:
 		if err := compileAction(s, p+".action", r.Action, &cr); err != nil {
 			return cr, err
 		}

@@ -64,11 +64,18 @@ const (
 	// for on every lane of the licence control Control that has none, even
 	// before the control is in force (the review runs from then).
 	ActionApplyForLicences = "apply_for_licences"
+	// ActionStartBuild: on the effective day a build of new capacity at
+	// Node starts; after LeadTimeDays (the build time) its capacity grows
+	// by AddCapacityPerPeriod, linearly over RampDays, as a scenario's
+	// builds (supply.Build). Cost is the build's capex, what approvers'
+	// authority limits are checked against (finance approves capex up to a
+	// budget).
+	ActionStartBuild = "start_build"
 )
 
 // Actions lists the action types.
 func Actions() []string {
-	return []string{ActionActivateArc, ActionStartQualification, ActionReleaseStockpile, ActionChangePolicy, ActionSubstituteGrade, ActionApplyForLicences}
+	return []string{ActionActivateArc, ActionStartQualification, ActionReleaseStockpile, ActionChangePolicy, ActionSubstituteGrade, ActionApplyForLicences, ActionStartBuild}
 }
 
 // Scenario is the SCENARIO document of `lodestone org run`: a supply
@@ -144,11 +151,12 @@ type When struct {
 }
 
 // Action is what a rule does. Cost is what an approver's authority limit
-// is checked against (scenario currency).
+// is checked against (scenario currency; a build's capex). It is not
+// charged to the run's money.
 type Action struct {
 	Type string  `json:"type"`
 	Arc  string  `json:"arc,omitempty"`
-	Node string  `json:"node,omitempty"` // release_stockpile: the stockpile
+	Node string  `json:"node,omitempty"` // release_stockpile: the stockpile; start_build: where
 	Cost float64 `json:"cost,omitempty"`
 	// The programme of start_qualification, days (absent: the defaults).
 	ScreeningDays *int `json:"screening_days,omitempty"`
@@ -163,6 +171,13 @@ type Action struct {
 	MaxShare    *float64 `json:"max_share,omitempty"`
 	// apply_for_licences: the licence control (its name).
 	Control string `json:"control,omitempty"`
+	// start_build: the capacity added per period (> 0, the node's units
+	// per day), the ramp to it and the build time from the effective day
+	// until the capacity starts to come online (the fields of
+	// supply.Build, whose online date is the effective day + the lead).
+	AddCapacityPerPeriod *float64 `json:"add_capacity_per_period,omitempty"`
+	RampDays             *int     `json:"ramp_days,omitempty"`
+	LeadTimeDays         *int     `json:"lead_time_days,omitempty"`
 }
 
 // Approval is a sign-off by another actor, after its own latency.

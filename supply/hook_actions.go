@@ -2,7 +2,8 @@ package supply
 
 // The actions of a Controller beyond activating standby arcs (hook.go):
 // change a node's cover days or the allocation rule, start a demand
-// substitution (another grade), apply for export licences ahead of need.
+// substitution (another grade), apply for export licences ahead of need,
+// start a capacity build.
 // Each changes only the run under way: reset puts the scenario's values
 // back, so a Sim runs the next replication as compiled.
 
@@ -13,12 +14,14 @@ type actState struct {
 	priority bool      // allocation: priority (else proportional)
 	substs   []csubst  // the scenario's substitutions, then those a Controller started
 	refused  []int     // per control: licence applications refused so far
+	builds   []cbuild  // builds a Controller started (added to the scenario's)
 }
 
 func (s *actState) reset(m *model) {
 	s.levelS = m.levelS
 	s.priority = m.priority
 	s.substs = append(s.substs[:0], m.substs...)
+	s.builds = s.builds[:0]
 	if s.refused == nil {
 		s.refused = make([]int, len(m.controls))
 	}
@@ -97,4 +100,36 @@ func (d Day) LicencesRefused(c int) int {
 // control (mode licence).
 func (s *Sim) IsLicenceControl(c int) bool {
 	return c >= 0 && c < len(s.m.controls) && s.m.controls[c].mode == 0
+}
+
+// StartBuild starts a capacity build at node i during the run: from day
+// online (an index, today or later) the node's capacity grows by
+// addPerPeriod, linearly over rampDays (at once when 0), exactly as a
+// scenario's Build with that online date. Unlike a scenario's build it
+// does not raise the node's steady throughput that the inventory levels
+// are sized on (those were set before the decision). It returns false for
+// a bad node, a day before today, a negative ramp or a capacity that is
+// not a finite number > 0.
+func (d Day) StartBuild(i, online int, addPerPeriod float64, rampDays int) bool {
+	if i < 0 || i >= d.w.m.n || online < d.d || rampDays < 0 || !(addPerPeriod > 0) || !finite(addPerPeriod) {
+		return false
+	}
+	d.w.act.builds = append(d.w.act.builds, cbuild{node: i, online: online, ramp: rampDays, add: addPerPeriod})
+	return true
+}
+
+// addBuilds adds to capE, today's capacities before the shocks' factors,
+// what the builds a Controller started add on day d (the ramp of
+// updateCapacity).
+func (s *actState) addBuilds(d int, capE []float64) {
+	for k := range s.builds {
+		b := &s.builds[k]
+		if d >= b.online {
+			f := 1.0
+			if b.ramp > 0 {
+				f = min(1, float64(d-b.online+1)/float64(b.ramp))
+			}
+			capE[b.node] += b.add * f
+		}
+	}
 }

@@ -355,7 +355,7 @@ func (w *workspace) regimes(d int) {
 	for k := range w.events {
 		w.applyShock(&w.events[k], d)
 	}
-	if dynCap || len(m.builds) > 0 {
+	if dynCap || len(m.builds) > 0 || len(w.act.builds) > 0 {
 		w.updateCapacity(d)
 	}
 	for k := range w.act.substs {
@@ -822,6 +822,7 @@ func (w *workspace) updateCapacity(d int) {
 			w.capE[b.node] += b.add * f
 		}
 	}
+	w.act.addBuilds(d, w.capE) // builds a Controller started (hook_actions.go)
 	for i := range m.n {
 		w.capE[i] *= w.capF[i]
 	}
