@@ -175,6 +175,19 @@ func TestHardeningWebhooks(t *testing.T) {
 		a.mustDo("PUT", "/endpoints/h", map[string]string{"kind": "webhook", "url": u}, 200, a.as(auth.Admin)...)
 	}
 	a.mustDo("PUT", "/endpoints/h", map[string]string{"kind": "webhook", "url": "http://192.168.1.1/"}, 400, a.as(auth.Admin)...)
+
+	// The default configuration, a loopback server without --auth, refuses
+	// loopback too (the audit's POST reached 127.0.0.1:5432 there); only
+	// --webhook-allow opens it.
+	open := start(t, options{noModels: true})
+	for _, u := range []string{"http://127.0.0.1:5432/", "http://[::1]:8080/", "http://localhost:6379/"} {
+		r := open.do("PUT", "/endpoints/h", map[string]string{"kind": "webhook", "url": u})
+		if r.status != 400 || r.errCode(t) != "WebhookAddressNotAllowed" {
+			t.Errorf("without --auth on loopback: webhook %s = %d %s, want 400 WebhookAddressNotAllowed", u, r.status, r.body)
+		}
+	}
+	allowed := start(t, options{noModels: true, webhookAllow: "127.0.0.0/8"})
+	allowed.mustDo("PUT", "/endpoints/h", map[string]string{"kind": "webhook", "url": "http://127.0.0.1:5432/"}, 200)
 }
 
 // TestHardeningRateLimit: past its burst a principal gets 429 with

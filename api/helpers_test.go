@@ -49,6 +49,8 @@ type options struct {
 	noModels bool
 	maxBody  int64
 	maxBulk  int64
+	// webhookAllow is --webhook-allow: loopback receivers need it.
+	webhookAllow string
 }
 
 func start(t testing.TB, o options) *env {
@@ -63,6 +65,7 @@ func start(t testing.TB, o options) *env {
 	if o.maxBulk > 0 {
 		so.MaxBulkBytes = o.maxBulk
 	}
+	so.WebhookAllow = o.webhookAllow
 	s, err := server.New(so)
 	if err != nil {
 		t.Fatal(err)

@@ -53,6 +53,7 @@ func startShared(t *testing.T, n int) []*server.Server {
 			o.NATSStream = strings.ToUpper(tag)
 			o.NATSPrefix = tag
 			o.Source = "lodestone://" + tag
+			o.WebhookAllow = "127.0.0.0/8" // the test's webhook receiver
 		})
 		out = append(out, s)
 	}

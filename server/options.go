@@ -127,8 +127,8 @@ type Options struct {
 	// call the API from another site; none by default.
 	CORSOrigins string `json:"cors_origins"`
 	// WebhookAllow are address ranges (CIDR, comma separated) webhooks may
-	// reach although they are loopback, private or link-local. A loopback
-	// server without Auth allows loopback addresses anyway.
+	// reach although they are loopback, private or link-local; none by
+	// default, also on a loopback server without Auth.
 	WebhookAllow string `json:"webhook_allow"`
 	// RateLimit is the requests per second each principal may make on
 	// average, RateBurst its burst; applied with Auth; 0 turns it off.

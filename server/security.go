@@ -37,7 +37,7 @@ func (o *Options) registerSecurityFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Insecure, "insecure", o.Insecure, "allow a non-loopback address without --auth (anyone who reaches it may do anything)")
 	fs.StringVar(&o.Hostnames, "hostname", o.Hostnames, "host names (comma separated) accepted in the Host header besides IP literals")
 	fs.StringVar(&o.CORSOrigins, "cors-origin", o.CORSOrigins, "browser origins (comma separated) allowed to call the API cross-site; none by default")
-	fs.StringVar(&o.WebhookAllow, "webhook-allow", o.WebhookAllow, "address ranges (CIDR, comma separated) webhooks may reach although private or loopback")
+	fs.StringVar(&o.WebhookAllow, "webhook-allow", o.WebhookAllow, "address ranges (CIDR, comma separated) webhooks may reach although private or loopback (none by default, also on loopback without --auth; a local receiver needs 127.0.0.0/8)")
 	fs.Float64Var(&o.RateLimit, "rate-limit", o.RateLimit, "requests per second each principal may make on average (with --auth); 0: no limit")
 	fs.Int64Var(&o.RateBurst, "rate-burst", o.RateBurst, "burst of the per-principal rate limit")
 }
@@ -148,11 +148,12 @@ func (o *Options) security() (*api.Security, *tls.Config, error) {
 		}
 		sec.Auth = a
 		sec.RateLimit, sec.RateBurst = o.RateLimit, int(o.RateBurst)
-	} else if sec.Loopback {
-		// One local user and nothing else on the listener: webhooks to
-		// local services are what a developer tests with.
-		sec.WebhookAllow = append(sec.WebhookAllow, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
 	}
+	// Webhooks to loopback and private ranges are opt-in only, with
+	// --webhook-allow, also on a loopback server without --auth: a local
+	// server's webhooks reaching 127.0.0.1:5432 is the audit's finding,
+	// and a developer's local receiver costs one flag
+	// (--webhook-allow 127.0.0.0/8).
 	if o.TLSCert == "" {
 		return sec, nil, nil
 	}
