@@ -9,5 +9,7 @@ func (a *API) plantRoutes() []Route {
 	rs = append(rs, a.plantConnectorRoutes()...)
 	rs = append(rs, a.plantInspectRoutes()...)
 	rs = append(rs, a.plantEstimatorRoutes()...)
+	rs = append(rs, a.plantAvailabilityRoutes()...)
+	rs = append(rs, a.plantExampleRoutes()...)
 	return rs
 }
