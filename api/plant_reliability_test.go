@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"lodestone/models"
 )
@@ -107,5 +108,54 @@ func TestPlantEquipmentReliability(t *testing.T) {
 	e.mustDo("PUT", "/digitaltwins/pump-2", `{"$metadata":{"$model":"dtmi:lodestone:Pump;1"}}`, 200)
 	if r := e.do("GET", "/plant/equipment/pump-2/reliability", nil); r.status != 400 || !strings.Contains(string(r.body), "no FailureRecord twins") {
 		t.Errorf("no records: %d %s", r.status, r.body)
+	}
+}
+
+// TestPlantMaintenancePlanWrite: ?write=true writes each preventive work
+// order as a WorkOrder twin (due = start + due hours) with appliesTo to
+// its item's twin, and refuses a plan without start or with an item that
+// is not a twin, writing nothing.
+func TestPlantMaintenancePlanWrite(t *testing.T) {
+	e := start(t, options{noModels: true})
+	loadOntology(t, e)
+	e.mustDo("PUT", "/digitaltwins/pump-1", `{"$metadata":{"$model":"dtmi:lodestone:Pump;1"},"name":"pump 1"}`, 200)
+	plan := `{"horizon":2000,"items":[{"id":"pump-1","shape":3,"scale":500,"cost_preventive":1,"cost_failure":10,"mttr_preventive":2,"mttr_corrective":5,"interval":600}]}`
+	for _, b := range []struct{ path, body, want string }{
+		{"/plant/maintenance/plan?write=true", plan, "start: required with write=true"},
+		{"/plant/maintenance/plan?write=true&start=2026-01-01T00:00:00Z", strings.Replace(plan, `"pump-1"`, `"pump-9"`, 1), `\"pump-9\" is not a twin`},
+	} {
+		if r := e.do("POST", b.path, b.body); r.status != 400 || !strings.Contains(string(r.body), b.want) {
+			t.Errorf("POST %s = %d %s, want 400 with %q", b.path, r.status, r.body, b.want)
+		}
+	}
+	if r := e.do("GET", "/digitaltwins/wo-pump-9-1", nil); r.status != 404 {
+		t.Errorf("a refused plan wrote a work order: %d", r.status)
+	}
+	r := e.do("POST", "/plant/maintenance/plan?write=true&start=2026-01-01T00:00:00Z", plan)
+	if r.status != 200 {
+		t.Fatalf("plan: %d %s", r.status, r.body)
+	}
+	items := r.json(t)["items"].([]any)
+	orders := items[0].(map[string]any)["work_orders"].([]any)
+	// Interval 600 h and 2 h of preventive work: due at 600, 1202, 1804.
+	if len(orders) != 3 {
+		t.Fatalf("%d work orders, want 3: %s", len(orders), r.body)
+	}
+	for i, o := range orders {
+		wo := o.(map[string]any)
+		id := wo["id"].(string)
+		tw := e.do("GET", "/digitaltwins/"+id, nil)
+		if tw.status != 200 {
+			t.Fatalf("work order %s not written: %d %s", id, tw.status, tw.body)
+		}
+		doc := tw.json(t)
+		due := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(wo["due"].(float64) * float64(time.Hour))).Format(time.RFC3339)
+		if doc["$metadata"].(map[string]any)["$model"] != "dtmi:lodestone:WorkOrder;1" || doc["status"] != "planned" || doc["kind"] != "preventive" || doc["due"] != due {
+			t.Errorf("work order %d: %s, want due %s", i, tw.body, due)
+		}
+		rel := e.do("GET", "/digitaltwins/"+id+"/relationships/appliesTo", nil)
+		if rel.status != 200 || rel.json(t)["$targetId"] != "pump-1" {
+			t.Errorf("work order %s appliesTo: %d %s", id, rel.status, rel.body)
+		}
 	}
 }

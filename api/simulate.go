@@ -197,7 +197,21 @@ func (a *API) writeBack(ctx context.Context, r *http.Request, id twin.ID, link *
 		if rd := a.readerOf(ctx); !rd.all {
 			pt, _ = rd.pol.ProjectTwin(rd.pr, pt) // plantOf checked it is visible
 		}
-		pl, patch, err := linkPlant(pt, id, link, resp, props)
+		// A plant without an availability property gets the chain's
+		// (PlantAvailability from its equipment's failure records), or
+		// the chain's reason for having none.
+		var chain *plant.AvailabilityResult
+		if _, ok := pt.Properties["availability"]; !ok {
+			chain, err = a.plantAvailabilityOf(ctx, pid, PlantAvailabilityRequest{})
+			if err != nil {
+				var ae *Error
+				if !errors.As(err, &ae) {
+					return err
+				}
+				chain = &plant.AvailabilityResult{Reason: "not computed: " + ae.Message}
+			}
+		}
+		pl, patch, err := linkPlant(pt, id, link, resp, props, chain)
 		if err != nil && link == nil {
 			// Without a link the plant is not written anyway; a bad
 			// figure (a zero throughput, a plant's bad availability) must
@@ -467,7 +481,7 @@ func jsonEqual(a, b any) bool {
 // that writes it. A missing link or a result outside the nameplate band
 // gives a PlantLink with Refused naming the field; bad link figures are a
 // 400.
-func linkPlant(p twin.Twin, cascade twin.ID, req *LinkRequest, resp *SimulateResponse, props twin.Patch) (PlantLink, twin.Patch, error) {
+func linkPlant(p twin.Twin, cascade twin.ID, req *LinkRequest, resp *SimulateResponse, props twin.Patch, chain *plant.AvailabilityResult) (PlantLink, twin.Patch, error) {
 	pl := PlantLink{Plant: p.ID, MaxNameplateFactor: DefaultMaxNameplateFactor}
 	link := req
 	if link == nil {
@@ -510,6 +524,12 @@ func linkPlant(p twin.Twin, cascade twin.ID, req *LinkRequest, resp *SimulateRes
 	}
 	in.Recovery = plant.Quantity{Value: rec, Source: fmt.Sprintf("cascade %s (%s, %s): %s", cascade, resp.ModelVersion, resp.InputHash, basis)}
 	in.Availability = plant.Quantity{Value: 1, Source: "no availability on plant twin " + string(p.ID) + ": 1 assumed"}
+	switch {
+	case chain != nil && chain.Computed:
+		in.Availability = plant.Quantity{Value: *chain.Availability, Source: "computed from the equipment models of plant " + string(p.ID) + ": " + chain.Source}
+	case chain != nil:
+		in.Availability.Source = "no availability on plant twin " + string(p.ID) + " and none from its equipment models (" + chain.Reason + "): 1 assumed"
+	}
 	if v, ok := p.Properties["availability"]; ok {
 		f, isNum := v.(float64)
 		if !isNum || f < 0 || f > 1 {
@@ -562,6 +582,12 @@ func linkPlant(p twin.Twin, cascade twin.ID, req *LinkRequest, resp *SimulateRes
 		if patch[i].Path == "/throughputCapacityTonnesReoPerYear" {
 			patch[i].Value = preAvail
 		}
+	}
+	if chain != nil && chain.Computed {
+		// The network multiplies in the plant's availability property:
+		// the chain's value goes there, with its provenance.
+		sources["availability"] = chain.Source
+		patch = append(patch, twin.Operation{Op: "add", Path: "/availability", Value: *chain.Availability})
 	}
 	patch = append(patch, twin.Operation{Op: "add", Path: "/sources", Value: sources})
 	return pl, patch, nil

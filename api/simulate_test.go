@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"lodestone/api"
+	"lodestone/plant"
 	"lodestone/server"
 	"lodestone/store"
 	"lodestone/world"
@@ -424,36 +425,61 @@ func sendRaw(t *testing.T, method, url string, body any, out any) (int, string) 
 
 // TestProcessLinkRefPlant links a cascade of the demo's reference plant
 // (ref-sep-plant, two trains, capacityTonnesPerYear 10,908 cited S28) with
-// the bench spec and an explicit scale-up, and checks that the plant twin's
-// availability (a test value standing for the equipment models' result)
-// and nameplate enter the capacity with their sources. The design
-// throughput is a test input.
+// the bench spec and an explicit scale-up. The plant has no life data, so
+// the first link assumes availability 1 and says why (the chain's reason);
+// then the chain runs on test figures (POST
+// /plant/equipment/ref-sep-plant/availability?write=true, test values, not
+// data) and its availability and the nameplate enter the capacity with
+// their sources. The design throughput is a test input.
 func TestProcessLinkRefPlant(t *testing.T) {
 	u := startSimServer(t)
 	spec, err := os.ReadFile("../examples/sx/ndpr-saponified.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := send(t, "PATCH", u+"/digitaltwins/ref-sep-plant", []map[string]any{{"op": "add", "path": "/availability", "value": 0.95}}, nil); st != 204 {
-		t.Fatalf("PATCH availability = %d", st)
-	}
 	body := map[string]any{"spec": json.RawMessage(spec), "link": map[string]any{
 		"trains": 2, "trainsSource": "plant/refplant trains.count (ASSUMPTION)",
 		"designThroughputTonnesReoPerYearPerTrain": 6000.0, "designThroughputSource": "test input",
 	}}
-	var res api.SimulateResponse
-	st, raw := sendRaw(t, "POST", u+"/digitaltwins/ref-sep-plant-train-1-cascade/simulate", body, &res)
-	if st != 200 || res.PlantLink == nil || res.PlantLink.Plant != "ref-sep-plant" || !res.PlantLink.Written {
-		t.Fatalf("simulate = %d %s", st, raw)
+	simulate := func() api.SimulateResponse {
+		t.Helper()
+		var res api.SimulateResponse
+		st, raw := sendRaw(t, "POST", u+"/digitaltwins/ref-sep-plant-train-1-cascade/simulate", body, &res)
+		if st != 200 || res.PlantLink == nil || res.PlantLink.Plant != "ref-sep-plant" || !res.PlantLink.Written {
+			t.Fatalf("simulate = %d %s", st, raw)
+		}
+		return res
 	}
-	want := 2 * 6000 * meanBestRecovery(res.Recovery) * 0.95
+	term := func(res api.SimulateResponse, name string) plant.Term {
+		for _, tm := range res.PlantLink.Capacity.Terms {
+			if tm.Name == name {
+				return tm
+			}
+		}
+		t.Fatalf("no %s term in %+v", name, res.PlantLink.Capacity.Terms)
+		return plant.Term{}
+	}
+	if tm := term(simulate(), "availability"); tm.Value != 1 || !strings.Contains(tm.Source, "none from its equipment models (not computed: no FailureRecord twins (and no figures) for the Filter (2 units), Flowmeter (6 units), Gearbox (120 units), Motor (120 units), Pump (12 units) the SX trains need)") {
+		t.Errorf("availability term without life data = %+v", tm)
+	}
+	figures := map[string]any{}
+	for m, f := range map[string][2]float64{"Motor": {50000, 8}, "Gearbox": {40000, 16}, "Pump": {6000, 12}, "Flowmeter": {80000, 4}, "Filter": {20000, 2}} {
+		figures[m] = map[string]any{"mtbf": f[0], "mttr": f[1], "source": "test figures (not data)"}
+	}
+	var av api.PlantAvailabilityResult
+	if st, raw := sendRaw(t, "POST", u+"/plant/equipment/ref-sep-plant/availability?write=true", map[string]any{"figures": figures}, &av); st != 200 || !av.Computed || !av.Written {
+		t.Fatalf("availability = %d %s", st, raw)
+	}
+	a := *av.Availability
+	res := simulate()
+	want := 2 * 6000 * meanBestRecovery(res.Recovery) * a
 	if got := res.PlantLink.Capacity.TonnesReoPerYear; math.Abs(got-want) > 1e-9*want {
-		t.Errorf("capacity = %v, want 2 × 6000 × recovery × 0.95 = %v", got, want)
+		t.Errorf("capacity = %v, want 2 × 6000 × recovery × %v = %v", got, a, want)
 	}
 	for _, tm := range res.PlantLink.Capacity.Terms {
 		switch tm.Name {
 		case "availability":
-			if tm.Value != 0.95 || !strings.Contains(tm.Source, "ref-sep-plant availability") {
+			if tm.Value != a || !strings.Contains(tm.Source, "ref-sep-plant availability: mean availability of 2 SX trains") || !strings.Contains(tm.Source, "test figures (not data)") {
 				t.Errorf("availability term = %+v", tm)
 			}
 		case "nameplate":
