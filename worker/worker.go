@@ -198,8 +198,9 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Worker, error) {
 }
 
 // Run takes shards until ctx ends. A shard under way when ctx ends is
-// neither acked nor handed back: the queue redelivers it after AckWait,
-// as it does the shards of a worker that was killed.
+// handed back (a Nak without delay): the queue gives it to another worker
+// at once, instead of after AckWait as it does the shards of a worker
+// that was killed. Run returns once the hand-backs reached the server.
 func (w *Worker) Run(ctx context.Context) error {
 	cons, err := Setup(ctx, w.js, w.cfg)
 	if err != nil {
@@ -220,6 +221,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Go(func() { w.loop(ctx, cons) })
 	}
 	wg.Wait()
+	// The Naks of the shards handed back are plain publishes: flush them
+	// before the caller closes the connection.
+	if err := w.nc.FlushTimeout(5 * time.Second); err != nil && w.nc.IsConnected() {
+		w.log.Warn("flush the shards handed back", "err", err)
+	}
 	return nil
 }
 
@@ -287,7 +293,7 @@ func (w *Worker) untrack(study string) {
 
 // handle runs one shard: undecodable ones are terminated (the queue moves
 // on; the server sees the advisory), those of cancelled studies acked and
-// dropped.
+// dropped, the one under way when the worker stops handed back.
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	sh, sc, err := DecodeShard(msg.Data())
 	if err != nil {
@@ -320,8 +326,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if sctx.Err() != nil {
 		if ctx.Err() == nil {
 			_ = msg.Ack() // the study was cancelled
+			return
 		}
-		return // killed: left for redelivery
+		w.handBack(msg, sh)
+		return
 	}
 	res := &Result{Study: sh.Study, From: sh.From, To: sh.To, Shard: shard}
 	if err != nil {
@@ -333,7 +341,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	if err != nil {
 		w.log.Error("publish a shard result", "study", sh.Study, "from", sh.From, "err", err)
-		return // redelivered after AckWait
+		if ctx.Err() != nil {
+			w.handBack(msg, sh) // stopping: another worker recomputes it (same bits)
+		}
+		return // otherwise redelivered after AckWait
 	}
 	if res.Err != "" {
 		_ = msg.TermWithReason(res.Err)
@@ -342,6 +353,17 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if err := msg.DoubleAck(ctx); err != nil {
 		w.log.Warn("ack a shard", "study", sh.Study, "from", sh.From, "err", err)
 	}
+}
+
+// handBack returns a shard to the queue for another worker at once (the
+// worker is stopping). Should the Nak be lost, the queue still redelivers
+// the shard after AckWait.
+func (w *Worker) handBack(msg jetstream.Msg, sh *Shard) {
+	if err := msg.Nak(); err != nil {
+		w.log.Warn("hand a shard back", "study", sh.Study, "from", sh.From, "err", err)
+		return
+	}
+	w.log.Info("handed a shard back", "study", sh.Study, "from", sh.From)
 }
 
 // Connect dials the NATS server of the work queue, failing at once with

@@ -335,3 +335,82 @@ func TestWorkersVanish(t *testing.T) {
 		t.Error("the study finished here after its worker died differs from the local study")
 	}
 }
+
+// TestStopHandsBack: a worker stopped (its context cancelled, as on
+// SIGTERM) with a shard under way hands it back with a Nak: a second
+// worker takes it at once, not after AckWait (five minutes here; the
+// study is given one minute, a liveness bound, not a measured latency),
+// the shard is delivered twice, and the study ends with the local bits.
+func TestStopHandsBack(t *testing.T) {
+	url := embedded(t)
+	nc := connect(t, url)
+	cfg := worker.Config{AckWait: 5 * time.Minute, MaxBlocks: 8}
+	d, err := worker.NewDispatcher(context.Background(), nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	cons, err := js.Consumer(context.Background(), "LODESTONE_WORK", "lodestone-workers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := func() *jetstream.ConsumerInfo {
+		t.Helper()
+		i, err := cons.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	// One shard (four blocks fit in MaxShardBytes at this length) of 128
+	// runs over 20 years: about a second of work for worker A.
+	sc := study(t, 7300)
+	const runs, seed = 128, 11
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	a, err := worker.New(connect(t, url), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stopA := context.WithCancel(context.Background())
+	aDone := make(chan struct{})
+	go func() { defer close(aDone); a.Run(actx) }()
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	type outcome struct {
+		r   *supply.MCResult
+		err error
+	}
+	out := make(chan outcome, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go func() {
+		r, err := d.Run(ctx, "handed-back", sc, runs, seed, nil)
+		out <- outcome{r, err}
+	}()
+	for i := info(); i.NumAckPending == 0; i = info() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stopA() // the shard is under way on A
+	<-aDone
+	if i := info(); i.Delivered.Consumer != 1 || i.AckFloor.Consumer != 0 {
+		t.Fatalf("after A stopped: delivered %d, ack floor %d; want the shard delivered once, not acked (A finished it before it was stopped?)", i.Delivered.Consumer, i.AckFloor.Consumer)
+	}
+	stopB := startWorker(t, url, cfg, &wg)
+	defer stopB()
+	o := <-out
+	if o.err != nil {
+		t.Fatalf("the study after A stopped: %v (not handed back: waiting for AckWait %v)", o.err, cfg.AckWait)
+	}
+	if i := info(); i.Delivered.Consumer != 2 || i.Delivered.Stream != 1 || i.NumAckPending != 0 {
+		t.Errorf("after B ran it: delivered %d times for %d shards, %d unacked; want one shard delivered twice (A, then B)", i.Delivered.Consumer, i.Delivered.Stream, i.NumAckPending)
+	}
+	local, err := supply.MonteCarlo(context.Background(), sc, supply.MCOptions{Runs: runs, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bitsOf(t, o.r) != bitsOf(t, local) {
+		t.Error("the study handed back differs from the local study")
+	}
+}
