@@ -15,8 +15,9 @@ const SearchBranchAndBound = "branch_and_bound"
 // branch when a lower bound of the objective of every portfolio in it is
 // worse than the best found (or equal, and the branch costs no less).
 //
-// The bound. Let f be the objective (≥ 0: lost demand or its cost), on the
-// same runs for every portfolio. A branch holds the portfolio S (evaluated)
+// The bound. Let f be the loss (≥ 0: lost demand or its cost, or the
+// horizon minus the time to survive), on the same runs for every
+// portfolio. A branch holds the portfolio S (evaluated)
 // and may add any T from the candidates not yet decided, R, with cost(T)
 // ≤ the budget left B. With g_i(S) = max(0, f(S) − f(S ∪ {i})), the gain
 // of i added to S alone: if gains diminish from S on (f(S) − f(S ∪ T) ≤
@@ -55,7 +56,7 @@ func (inv *investment) branchAndBound(n int, base Portfolio, eval func([]int) (P
 			return p, err
 		}
 		memo[mask] = p
-		if p.Objective < best.Objective || p.Objective == best.Objective && p.Cost < best.Cost {
+		if p.loss < best.loss || p.loss == best.loss && p.Cost < best.Cost {
 			best = p
 		}
 		return p, nil
@@ -72,7 +73,7 @@ func (inv *investment) branchAndBound(n int, base Portfolio, eval func([]int) (P
 			if err != nil {
 				return nil, err
 			}
-			g[i] = max(0, cur.Objective-p.Objective)
+			g[i] = max(0, cur.loss-p.loss)
 		}
 		return g, nil
 	}
@@ -88,7 +89,7 @@ func (inv *investment) branchAndBound(n int, base Portfolio, eval func([]int) (P
 	}
 	slices.SortStableFunc(order, byRatio(root, inv.costs))
 	prune := func(lb, cost float64) bool {
-		return lb > best.Objective || lb == best.Objective && cost >= best.Cost
+		return lb > best.loss || lb == best.loss && cost >= best.Cost
 	}
 	var walk func(k int, set []int, cost float64, cur Portfolio) error
 	walk = func(k int, set []int, cost float64, cur Portfolio) error {
@@ -96,7 +97,7 @@ func (inv *investment) branchAndBound(n int, base Portfolio, eval func([]int) (P
 			return nil
 		}
 		left := budget - cost
-		if prune(max(0, cur.Objective-knapsack(order[k:], root, inv.costs, left)), cost) {
+		if prune(max(0, cur.loss-knapsack(order[k:], root, inv.costs, left)), cost) {
 			if len(set) == 0 {
 				return nil // the gains at S are the root's
 			}
@@ -106,7 +107,7 @@ func (inv *investment) branchAndBound(n int, base Portfolio, eval func([]int) (P
 			}
 			rest := slices.Clone(order[k:])
 			slices.SortStableFunc(rest, byRatio(local, inv.costs))
-			if prune(max(0, cur.Objective-knapsack(rest, local, inv.costs, left)), cost) {
+			if prune(max(0, cur.loss-knapsack(rest, local, inv.costs, left)), cost) {
 				return nil
 			}
 		}

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,10 +29,24 @@ const (
 	ObjectiveExpectedLost     = "expected_lost"      // mean external demand lost, units (the default)
 	ObjectiveCVaR95           = "cvar95"             // mean of the worst 5 % of runs' lost demand, units
 	ObjectiveExpectedLostCost = "expected_lost_cost" // mean cost of lost demand, scenario currency (needs money)
+	// ObjectiveTimeToSurvive is the mean time to survive, days, which the
+	// search maximises: per run, the days from the first disruption (the
+	// earliest shock, random shock or control taking effect; the start
+	// when there is none) to the first stockout at a node with external
+	// demand, supply's empirical TTS (MCResult tts_days, research note
+	// b.3); a run without such a stockout survives to the horizon
+	// (censored there, as the note reports TTS ≥ T_max as "survives").
+	ObjectiveTimeToSurvive = "time_to_survive"
 )
 
+// Objectives lists the objectives.
+func Objectives() []string {
+	return []string{ObjectiveExpectedLost, ObjectiveCVaR95, ObjectiveExpectedLostCost, ObjectiveTimeToSurvive}
+}
+
 // ExhaustiveMax is the largest candidate set searched exhaustively (2^10
-// portfolios); larger sets are searched greedily.
+// portfolios); larger sets are searched greedily, with a bound of the gap
+// to the best portfolio (Bound).
 const ExhaustiveMax = 10
 
 // Candidate is one investment. Cost is its capital cost; its cost over the
@@ -55,18 +70,33 @@ type Candidate struct {
 	Source                string   `json:"source,omitempty"`
 }
 
-// InvestSpec is the SPEC of `lodestone org invest`.
+// InvestSpec is the SPEC of `lodestone org invest`. It has exactly one of
+// Scenario and Scenarios.
 type InvestSpec struct {
-	Scenario   json.RawMessage `json:"scenario"`
-	Candidates []Candidate     `json:"candidates"`
-	Budget     float64         `json:"budget"`
-	Runs       int             `json:"runs"`
-	Seed       uint64          `json:"seed"`
-	Objective  string          `json:"objective,omitempty"`
-	Workers    int             `json:"workers,omitempty"` // goroutines; 0: 1
+	Scenario json.RawMessage `json:"scenario,omitempty"`
+	// Scenarios judges each portfolio over a set of shocks: every
+	// portfolio runs in every scenario, run r of each with the stream
+	// (Seed, r) (common random numbers), and the objective is that of the
+	// mixture in which scenario k has probability weight_k / Σ weight.
+	Scenarios  []WeightedScenario `json:"scenarios,omitempty"`
+	Candidates []Candidate        `json:"candidates"`
+	Budget     float64            `json:"budget"`
+	Runs       int                `json:"runs"`
+	Seed       uint64             `json:"seed"`
+	Objective  string             `json:"objective,omitempty"`
+	Workers    int                `json:"workers,omitempty"` // goroutines; 0: 1
 	// Search is "exhaustive", "greedy", "branch_and_bound" or empty:
 	// exhaustive up to ExhaustiveMax candidates, greedy above.
 	Search string `json:"search,omitempty"`
+}
+
+// WeightedScenario is one scenario of InvestSpec.Scenarios: a supply
+// SCENARIO (optionally with "org") and its weight (> 0; absent: 1). All
+// the scenarios share one start and horizon.
+type WeightedScenario struct {
+	Name     string          `json:"name,omitempty"`
+	Weight   *float64        `json:"weight,omitempty"`
+	Scenario json.RawMessage `json:"scenario"`
 }
 
 // Portfolio is a set of candidates with its cost and objective over the
@@ -76,7 +106,30 @@ type Portfolio struct {
 	Cost       float64    `json:"cost"`
 	Objective  float64    `json:"objective"`
 	CI         [2]float64 `json:"ci"`
+	// loss is what the searches minimise: the objective, or for
+	// time_to_survive the horizon minus it (≥ 0 either way).
+	loss float64
 }
+
+// Bound says how far the best portfolio found may be from the best within
+// the budget, on the same runs (not the sampling error, which CI gives).
+// Objective is the bound: no portfolio within the budget has a better
+// objective (lower, or higher for time_to_survive); Gap = |best −
+// Objective|. Exhaustive search is exact (gap 0, assumes nothing); branch
+// and bound is exact if gains diminish; greedy's bound holds if, besides,
+// adding candidates never makes the objective worse (see greedyBound).
+type Bound struct {
+	Objective float64 `json:"objective"`
+	Gap       float64 `json:"gap"`
+	Assumes   string  `json:"assumes"`
+}
+
+// What the bounds of Bound assume.
+const (
+	AssumesNothing            = "nothing"
+	AssumesDiminishingGains   = "diminishing_gains"
+	AssumesMonotoneDiminishng = "monotone_diminishing_gains"
+)
 
 // InvestResult is the output of `lodestone org invest`.
 type InvestResult struct {
@@ -85,17 +138,22 @@ type InvestResult struct {
 	Baseline  Portfolio   `json:"baseline"` // no investment
 	Objective string      `json:"objective"`
 	Method    string      `json:"method"` // "exhaustive", "greedy" or "branch_and_bound"
-	Evaluated int         `json:"evaluated"`
-	Runs      int         `json:"runs"`
-	Seed      uint64      `json:"seed"`
+	// Bound bounds the gap between Best and the best portfolio within the
+	// budget on these runs.
+	Bound     *Bound `json:"bound,omitempty"`
+	Evaluated int    `json:"evaluated"`
+	Runs      int    `json:"runs"`
+	Seed      uint64 `json:"seed"`
 }
 
 // investment is a checked spec.
 type investment struct {
-	base  *Scenario
-	cands []Candidate
-	costs []float64 // over the horizon
-	spec  *InvestSpec
+	bases   []*Scenario // the scenario, or those of Scenarios
+	weights []float64   // per base, summing to 1
+	days    int         // the horizon every base shares
+	cands   []Candidate
+	costs   []float64 // over the horizon
+	spec    *InvestSpec
 }
 
 // DecodeInvestSpec decodes a SPEC strictly and checks it.
@@ -110,43 +168,86 @@ func DecodeInvestSpec(data []byte) (*InvestSpec, error) {
 	return &s, nil
 }
 
-// scenarioOf decodes the spec's scenario: a supply scenario, with or
-// without "org".
-func scenarioOf(raw json.RawMessage) (*Scenario, error) {
+// scenarioOf decodes a scenario of the spec at path p ("scenario" or
+// "scenarios[k].scenario"): a supply scenario, with or without "org".
+func scenarioOf(raw json.RawMessage, p string) (*Scenario, error) {
 	if len(raw) == 0 {
-		return nil, fieldErr("scenario", "required")
+		return nil, fieldErr(p, "required")
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil || top == nil {
-		return nil, fieldErr("scenario", "must be a JSON object")
+		return nil, fieldErr(p, "must be a JSON object")
 	}
 	if _, ok := top["org"]; ok {
 		s, err := DecodeScenario(raw)
 		if err != nil {
-			return nil, prefix(err)
+			return nil, prefix(err, p)
 		}
 		return s, nil
 	}
 	ss, err := supply.DecodeScenario(raw)
 	if err != nil {
-		return nil, prefix(err)
+		return nil, prefix(err, p)
 	}
 	return &Scenario{Supply: ss}, nil
 }
 
-// prefix puts "scenario." before a field error's path.
-func prefix(err error) error {
+// prefix puts p and a dot before a field error's path.
+func prefix(err error, p string) error {
 	switch e := err.(type) {
 	case *supply.FieldError:
-		return fieldErr("scenario."+e.Field, "%s", e.Msg)
+		return fieldErr(p+"."+e.Field, "%s", e.Msg)
 	case *FieldError:
-		return fieldErr("scenario."+e.Field, "%s", e.Msg)
+		return fieldErr(p+"."+e.Field, "%s", e.Msg)
 	}
 	return err
 }
 
+// scenarios decodes the spec's scenario or scenarios and their weights
+// (normalised to sum to 1; a single scenario has weight 1 exactly).
+func (s *InvestSpec) scenarios() ([]*Scenario, []float64, error) {
+	switch {
+	case len(s.Scenario) > 0 && len(s.Scenarios) > 0:
+		return nil, nil, fieldErr("scenarios", "give either scenario or scenarios, not both")
+	case len(s.Scenarios) == 0:
+		b, err := scenarioOf(s.Scenario, "scenario")
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*Scenario{b}, []float64{1}, nil
+	case len(s.Scenarios) > 100:
+		return nil, nil, fieldErr("scenarios", "at most 100")
+	}
+	var bases []*Scenario
+	var ws []float64
+	sum := 0.0
+	for k, ws0 := range s.Scenarios {
+		p := fmt.Sprintf("scenarios[%d]", k)
+		w := 1.0
+		if ws0.Weight != nil {
+			w = *ws0.Weight
+		}
+		if !(w > 0) || !finite(w) {
+			return nil, nil, fieldErr(p+".weight", "must be a finite number > 0")
+		}
+		b, err := scenarioOf(ws0.Scenario, p+".scenario")
+		if err != nil {
+			return nil, nil, err
+		}
+		if k > 0 && (b.Supply.Start != bases[0].Supply.Start || b.Supply.Days != bases[0].Supply.Days) {
+			return nil, nil, fieldErr(p+".scenario.days", "start %s and days %d differ from scenarios[0]'s %s and %d (the scenarios share one horizon, which candidates' costs run to)", b.Supply.Start, b.Supply.Days, bases[0].Supply.Start, bases[0].Supply.Days)
+		}
+		bases, ws = append(bases, b), append(ws, w)
+		sum += w
+	}
+	for k := range ws {
+		ws[k] /= sum
+	}
+	return bases, ws, nil
+}
+
 func (s *InvestSpec) check() (*investment, error) {
-	base, err := scenarioOf(s.Scenario)
+	bases, weights, err := s.scenarios()
 	if err != nil {
 		return nil, err
 	}
@@ -156,10 +257,8 @@ func (s *InvestSpec) check() (*investment, error) {
 	if s.Budget < 0 || !finite(s.Budget) {
 		return nil, fieldErr("budget", "must be a finite number >= 0")
 	}
-	switch s.Objective {
-	case "", ObjectiveExpectedLost, ObjectiveCVaR95, ObjectiveExpectedLostCost:
-	default:
-		return nil, fieldErr("objective", "unknown objective %q (want %s, %s or %s)", s.Objective, ObjectiveExpectedLost, ObjectiveCVaR95, ObjectiveExpectedLostCost)
+	if s.Objective != "" && !slices.Contains(Objectives(), s.Objective) {
+		return nil, fieldErr("objective", "unknown objective %q (want one of %v)", s.Objective, Objectives())
 	}
 	if s.Workers < 0 {
 		return nil, fieldErr("workers", "must be >= 0")
@@ -178,7 +277,7 @@ func (s *InvestSpec) check() (*investment, error) {
 		c.Objective = ObjectiveExpectedLost
 	}
 	c.Workers = max(1, c.Workers)
-	inv := &investment{base: base, cands: s.Candidates, spec: &c}
+	inv := &investment{bases: bases, weights: weights, days: bases[0].Supply.Days, cands: s.Candidates, spec: &c}
 	ids := map[string]bool{}
 	for i, c := range s.Candidates {
 		p := fmt.Sprintf("candidates[%d]", i)
@@ -206,19 +305,22 @@ func (s *InvestSpec) check() (*investment, error) {
 		if c.RampDays < 0 {
 			return nil, fieldErr(p+".ramp_days", "must be >= 0")
 		}
-		days := max(0, base.Supply.Days-c.LeadTimeDays)
+		days := max(0, inv.days-c.LeadTimeDays)
 		inv.costs = append(inv.costs, *c.Cost+(c.RunningCostPerDay+c.Size*c.HoldingCostPerUnitDay)*float64(days))
-		// Each candidate alone must give a valid scenario.
-		if _, err := inv.apply([]int{i}); err != nil {
-			return nil, err
+		// Each candidate alone must give a valid scenario, in every one.
+		for k := range inv.bases {
+			if _, err := inv.apply(k, []int{i}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return inv, nil
 }
 
-// apply returns a copy of the base scenario with the candidates set.
-func (inv *investment) apply(set []int) (*Scenario, error) {
-	raw, err := json.Marshal(inv.base.Supply)
+// apply returns a copy of base scenario k with the candidates set.
+func (inv *investment) apply(k int, set []int) (*Scenario, error) {
+	base := inv.bases[k]
+	raw, err := json.Marshal(base.Supply)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +340,7 @@ func (inv *investment) apply(set []int) (*Scenario, error) {
 			return nil, err
 		}
 	}
-	out := &Scenario{Supply: &s, Org: inv.base.Org}
+	out := &Scenario{Supply: &s, Org: base.Org}
 	if err := s.Validate(); err != nil && len(set) > 0 {
 		return nil, fieldErr(fmt.Sprintf("candidates[%d]", set[len(set)-1]), "gives an invalid scenario: %v", err)
 	} else if err != nil {
@@ -354,13 +456,19 @@ func applyStockpile(s *supply.SimScenario, c Candidate, p string, needNode func(
 
 // samples runs the scenario spec.Runs times, run r with the stream (Seed,
 // r) whatever the portfolio (common random numbers), and returns each
-// run's measure.
+// run's measure: lost demand, its cost, or the time to survive.
 func (inv *investment) samples(ctx context.Context, sc *Scenario) ([]float64, error) {
 	p, err := compile(sc)
 	if err != nil {
 		return nil, err
 	}
-	runs := inv.spec.Runs
+	var demand []int // nodes with external demand, for time_to_survive
+	for i, n := range sc.Supply.Network.Nodes {
+		if n.DemandPerPeriod > 0 {
+			demand = append(demand, i)
+		}
+	}
+	runs, obj := inv.spec.Runs, inv.spec.Objective
 	workers := max(1, min(inv.spec.Workers, runs))
 	out := make([]float64, runs)
 	errs := make([]error, workers)
@@ -383,7 +491,7 @@ func (inv *investment) samples(ctx context.Context, sc *Scenario) ([]float64, er
 					ctl.reset()
 				}
 				rng := rand.New(rand.NewPCG(inv.spec.Seed, uint64(r)))
-				if inv.spec.Objective == ObjectiveExpectedLostCost {
+				if obj == ObjectiveExpectedLostCost {
 					res, err := sim.Run(ctx, rng, c)
 					if err != nil {
 						errs[k] = err
@@ -400,6 +508,9 @@ func (inv *investment) samples(ctx context.Context, sc *Scenario) ([]float64, er
 					errs[k] = err
 					return
 				}
+				if obj == ObjectiveTimeToSurvive {
+					out[r] = survival(sim, demand)
+				}
 			}
 		})
 	}
@@ -410,6 +521,25 @@ func (inv *investment) samples(ctx context.Context, sc *Scenario) ([]float64, er
 		}
 	}
 	return out, nil
+}
+
+// survival is the time to survive of sim's last run, days
+// (ObjectiveTimeToSurvive): from the first disruption within the horizon
+// (the start without one) to the first stockout at a demand node, or to
+// the horizon without one; 0 when the stockout comes first.
+func survival(sim *supply.Sim, demand []int) float64 {
+	days := sim.Days()
+	end := days
+	for _, i := range demand {
+		if f := sim.FirstStockout(i); f >= 0 && f < end {
+			end = f
+		}
+	}
+	on := sim.Onset()
+	if on < 0 || on >= days {
+		on = 0
+	}
+	return float64(max(0, end-on))
 }
 
 // measure is the objective and its 95 % confidence interval over the runs.
@@ -439,6 +569,61 @@ func measure(xs []float64, objective string) (float64, [2]float64) {
 	return m, [2]float64{m - h, m + h}
 }
 
+// measureMix is the objective over the scenarios' samples xs[k][r] (run r
+// of scenario k, the same stream r in every scenario) with weights w
+// (summing to 1): the objective of the mixture in which scenario k has
+// probability w[k]. A mean is that of y_r = Σ_k w[k]·xs[k][r], with the
+// interval of the y_r (independent over r, whatever the scenarios share
+// through common random numbers). CVaR 95 % is the mean of the worst
+// 5 % of the mixture's mass, each sample weighing w[k] runs (the boundary
+// one in part), with measure's interval over the tail's mass. With one
+// scenario, w = [1], both are measure's bits (y_r = 0 + 1·x_r = x_r, and
+// the tail is the same ⌈5 % n⌉ runs summed in the same order).
+func measureMix(xs [][]float64, w []float64, objective string) (float64, [2]float64) {
+	runs := len(xs[0])
+	if objective != ObjectiveCVaR95 {
+		y := make([]float64, runs)
+		for k, x := range xs {
+			for r := range y {
+				y[r] += w[k] * x[r]
+			}
+		}
+		return measure(y, objective)
+	}
+	type sample struct{ x, m float64 }
+	all := make([]sample, 0, len(xs)*runs)
+	for k, x := range xs {
+		for _, v := range x {
+			all = append(all, sample{v, w[k]})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b sample) int { return cmp.Compare(a.x, b.x) })
+	kk := max(1, int(math.Ceil(0.05*float64(runs))))
+	mass := float64(kk)
+	// The tail, from the worst down until it holds mass runs.
+	i, acc := len(all), 0.0
+	for i > 0 && acc < mass {
+		i--
+		all[i].m = min(all[i].m, mass-acc)
+		acc += all[i].m
+	}
+	tail := all[i:]
+	m := 0.0
+	for _, s := range tail {
+		m += s.m * s.x
+	}
+	m /= acc
+	if len(tail) < 2 || acc < 2 {
+		return m, [2]float64{m, m}
+	}
+	v := 0.0
+	for _, s := range tail {
+		v += s.m * (s.x - m) * (s.x - m)
+	}
+	h := 1.96 * math.Sqrt(v/(acc-1)/acc)
+	return m, [2]float64{m - h, m + h}
+}
+
 // Invest finds the portfolio of candidates with the best objective whose
 // cost is within the budget, and the efficient frontier of cost against
 // the objective among the portfolios evaluated.
@@ -463,41 +648,59 @@ func Invest(ctx context.Context, spec *InvestSpec) (*InvestResult, error) {
 	}
 	res.Baseline = base
 	n := len(inv.cands)
+	var lb float64 // a lower bound of the loss within the budget
+	assumes := AssumesDiminishingGains
 	switch {
 	case spec.Search == "exhaustive" || spec.Search == "" && n <= ExhaustiveMax:
-		res.Method = "exhaustive"
+		res.Method, assumes = "exhaustive", AssumesNothing
 		err = inv.exhaustive(n, eval)
 	case spec.Search == SearchBranchAndBound:
 		res.Method = SearchBranchAndBound
 		err = inv.branchAndBound(n, base, eval)
 	default:
-		res.Method = "greedy"
-		err = inv.greedy(n, base, eval)
+		res.Method, assumes = "greedy", AssumesMonotoneDiminishng
+		lb, err = inv.greedy(ctx, n, base, eval)
 	}
 	if err != nil {
 		return nil, err
 	}
 	res.Evaluated = len(seen)
 	res.Best, res.Frontier = choose(seen)
+	// Exhaustive search is exact, branch and bound too if gains diminish.
+	b := &Bound{Objective: res.Best.Objective, Assumes: assumes}
+	if res.Method == "greedy" {
+		b.Objective, b.Gap = lb, res.Best.loss-lb
+		if obj == ObjectiveTimeToSurvive {
+			b.Objective = float64(inv.days) - lb
+		}
+	}
+	res.Bound = b
 	return res, nil
 }
 
-// eval evaluates one portfolio (candidate indices) over the runs.
+// eval evaluates one portfolio (candidate indices) over the runs of every
+// scenario.
 func (inv *investment) eval(ctx context.Context, set []int) (Portfolio, error) {
-	sc, err := inv.apply(set)
-	if err != nil {
-		return Portfolio{}, err
-	}
-	xs, err := inv.samples(ctx, sc)
-	if err != nil {
-		return Portfolio{}, err
+	xs := make([][]float64, len(inv.bases))
+	for k := range inv.bases {
+		sc, err := inv.apply(k, set)
+		if err != nil {
+			return Portfolio{}, err
+		}
+		if xs[k], err = inv.samples(ctx, sc); err != nil {
+			return Portfolio{}, err
+		}
 	}
 	pf := Portfolio{Candidates: []string{}}
 	for _, i := range set {
 		pf.Candidates = append(pf.Candidates, inv.cands[i].ID)
 		pf.Cost += inv.costs[i]
 	}
-	pf.Objective, pf.CI = measure(xs, inv.spec.Objective)
+	pf.Objective, pf.CI = measureMix(xs, inv.weights, inv.spec.Objective)
+	pf.loss = pf.Objective
+	if inv.spec.Objective == ObjectiveTimeToSurvive {
+		pf.loss = float64(inv.days) - pf.Objective
+	}
 	return pf, nil
 }
 
@@ -519,7 +722,6 @@ func Evaluate(ctx context.Context, spec *InvestSpec, ids []string) (Portfolio, e
 	return inv.eval(ctx, set)
 }
 
-// exhaustive evaluates every portfolio within the budget.
 func (inv *investment) exhaustive(n int, eval func([]int) (Portfolio, error)) error {
 	for mask := 1; mask < 1<<n; mask++ {
 		var set []int
@@ -543,11 +745,19 @@ func (inv *investment) exhaustive(n int, eval func([]int) (Portfolio, error)) er
 // greedy adds, while the budget allows, the candidate with the largest
 // improvement of the objective per unit of cost (a free improving one
 // first), and stops when none improves. It has no optimality guarantee.
-func (inv *investment) greedy(n int, base Portfolio, eval func([]int) (Portfolio, error)) error {
+
+// greedy adds, while the budget allows, the candidate with the largest
+// improvement of the loss per unit of cost (a free improving one first),
+// and stops when none improves. It returns greedyBound's lower bound of
+// the loss of every portfolio within the budget.
+func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval func([]int) (Portfolio, error)) (float64, error) {
 	var set []int
 	cur, cost := base, 0.0
 	in := make([]bool, n)
+	// last holds S ∪ {i} of the last round, for the bound.
+	last := map[int]Portfolio{}
 	for {
+		clear(last)
 		bestI, bestScore := -1, 0.0
 		var bestPf Portfolio
 		for i := range n {
@@ -556,9 +766,10 @@ func (inv *investment) greedy(n int, base Portfolio, eval func([]int) (Portfolio
 			}
 			pf, err := eval(append(slices.Clone(set), i))
 			if err != nil {
-				return err
+				return 0, err
 			}
-			gain := cur.Objective - pf.Objective
+			last[i] = pf
+			gain := cur.loss - pf.loss
 			if gain <= 0 {
 				continue
 			}
@@ -571,29 +782,69 @@ func (inv *investment) greedy(n int, base Portfolio, eval func([]int) (Portfolio
 			}
 		}
 		if bestI < 0 {
-			return nil
+			break
 		}
 		in[bestI] = true
 		set = append(set, bestI)
 		cost += inv.costs[bestI]
 		cur = bestPf
 	}
+	// The gains at G, the greedy portfolio, of every candidate outside it
+	// that fits the budget alone; those the budget left could not take
+	// are evaluated for the bound only (over the budget: not portfolios
+	// of the result).
+	gain := make([]float64, n)
+	var items []int
+	for i := range n {
+		if in[i] || inv.costs[i] > inv.spec.Budget {
+			continue
+		}
+		pf, ok := last[i]
+		if !ok {
+			var err error
+			if pf, err = inv.eval(ctx, append(slices.Clone(set), i)); err != nil {
+				return 0, err
+			}
+		}
+		gain[i] = max(0, cur.loss-pf.loss)
+		items = append(items, i)
+	}
+	return greedyBound(cur.loss, items, gain, inv.costs, inv.spec.Budget), nil
 }
 
-// choose returns the best portfolio (lowest objective, then lowest cost)
-// and the efficient frontier: the portfolios no other is at least as cheap
-// and strictly better than, cost ascending.
+// greedyBound is a lower bound of the loss f(T) of every portfolio T
+// within budget B, from the greedy portfolio G: with g_i = max(0, f(G) −
+// f(G ∪ {i})) for the candidates i outside G (items),
+//
+//	f(T) ≥ f(G ∪ T) ≥ f(G) − Σ_{i∈T∖G} g_i ≥ f(G) − K(items, B),
+//
+// the first step if adding candidates never raises the loss (monotone),
+// the second if gains diminish (a candidate never helps more in company
+// than alone: submodular), the third since T∖G costs at most B, K being
+// the fractional knapsack of the gains within B, which bounds the integer
+// one from above (the data-dependent bound of budgeted submodular
+// maximisation, Leskovec et al., "Cost-effective outbreak detection in
+// networks", KDD 2007). The bound is on the same runs; it is at least 0.
+func greedyBound(loss float64, items []int, gain, costs []float64, budget float64) float64 {
+	items = slices.Clone(items)
+	slices.SortStableFunc(items, byRatio(gain, costs))
+	return max(0, loss-knapsack(items, gain, costs, budget))
+}
+
+// choose returns the best portfolio (lowest loss, then lowest cost) and
+// the efficient frontier: the portfolios no other is at least as cheap and
+// strictly better than, cost ascending.
 func choose(seen []Portfolio) (Portfolio, []Portfolio) {
 	s := slices.Clone(seen)
 	sort.SliceStable(s, func(a, b int) bool {
 		if s[a].Cost != s[b].Cost {
 			return s[a].Cost < s[b].Cost
 		}
-		return s[a].Objective < s[b].Objective
+		return s[a].loss < s[b].loss
 	})
 	var front []Portfolio
 	for _, p := range s {
-		if len(front) == 0 || p.Objective < front[len(front)-1].Objective {
+		if len(front) == 0 || p.loss < front[len(front)-1].loss {
 			front = append(front, p)
 		}
 	}

@@ -3,6 +3,7 @@ package org_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -90,15 +91,41 @@ func checkFrontier(t *testing.T, res *org.InvestResult, budget float64) {
 
 // TestInvestGreedy: the greedy search stays within the budget, its
 // frontier is monotone and it does no worse than the best single candidate.
+// Its bound is no better than the best portfolio exhaustive search finds
+// on the same runs, and its gap is the distance from its best to the
+// bound.
 func TestInvestGreedy(t *testing.T) {
+	for _, budget := range []float64{250, 400, 600} {
+		spec := loadSpec(t, "invest_small.json")
+		spec.Search, spec.Workers, spec.Runs, spec.Budget = "greedy", 2, 60, budget
+		res, err := org.Invest(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Method != "greedy" {
+			t.Fatalf("method %q", res.Method)
+		}
+		ex := loadSpec(t, "invest_small.json")
+		ex.Search, ex.Workers, ex.Runs, ex.Budget = "exhaustive", 2, 60, budget
+		opt, err := org.Invest(context.Background(), ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := res.Bound
+		if b == nil || b.Assumes != org.AssumesMonotoneDiminishng || b.Objective > opt.Best.Objective || b.Objective < 0 ||
+			math.Abs(b.Gap-(res.Best.Objective-b.Objective)) > 1e-9*res.Best.Objective || b.Gap < res.Best.Objective-opt.Best.Objective-1e-9 {
+			t.Errorf("budget %v: greedy best %v, bound %+v; exhaustive best %v", budget, res.Best.Objective, b, opt.Best.Objective)
+		}
+		if opt.Bound == nil || opt.Bound.Gap != 0 || opt.Bound.Objective != opt.Best.Objective || opt.Bound.Assumes != org.AssumesNothing {
+			t.Errorf("budget %v: exhaustive bound %+v", budget, opt.Bound)
+		}
+		t.Logf("budget %v: greedy %v, bound %v (gap %v), exhaustive %v", budget, res.Best.Objective, b.Objective, b.Gap, opt.Best.Objective)
+	}
 	spec := loadSpec(t, "invest_small.json")
 	spec.Search, spec.Workers, spec.Runs = "greedy", 2, 60
 	res, err := org.Invest(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if res.Method != "greedy" {
-		t.Fatalf("method %q", res.Method)
 	}
 	checkFrontier(t, res, spec.Budget)
 	for _, c := range spec.Candidates {

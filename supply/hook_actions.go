@@ -133,3 +133,23 @@ func (s *actState) addBuilds(d int, capE []float64) {
 		}
 	}
 }
+
+// Onset is the day of the last run's first disruption: the earliest
+// start of a scenario shock, a sampled random shock or an export control
+// taking effect (−1: none). With FirstStockout it gives the empirical time
+// to survive of MCResult's tts_days: FirstStockout(i) − Onset().
+func (s *Sim) Onset() int {
+	if s.w.firstOnset == never {
+		return -1
+	}
+	return s.w.firstOnset
+}
+
+// FirstStockout is node i's first stockout day in the last run (−1: none,
+// or a bad node).
+func (s *Sim) FirstStockout(i int) int {
+	if i < 0 || i >= len(s.w.firstSO) {
+		return -1
+	}
+	return s.w.firstSO[i]
+}
