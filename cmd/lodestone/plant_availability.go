@@ -91,4 +91,3 @@ func plantWritten(w bool) string {
 	}
 	return "not written; --write stores it"
 }
-
