@@ -6,6 +6,7 @@ import { twinForm, modelDefs, forgetModels } from "./forms.js";
 import { graphPage, queryPage } from "./graph.js";
 import { mapPage } from "./map.js";
 import { processPage } from "./process.js";
+import { plantPage } from "./plant.js";
 import { supplyPage } from "./supply.js";
 import { storyPage } from "./story.js";
 
@@ -52,6 +53,7 @@ async function route() {
       case "graph": return await graphPage(inView(view), arg, params);
       case "map": return await mapPage(inView(view), arg, params);
       case "process": return await processPage(inView(view), arg);
+      case "plant": return await plantPage(inView(view), arg, params);
       case "supply": return await supplyPage(inView(view), arg, onCleanup);
       case "story": return await storyPage(inView(view));
       case "query": return await queryPage(inView(view), params);

@@ -1,0 +1,520 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"lodestone/server"
+)
+
+// The reference plant's ids the plant test works on (plant/refplant,
+// loaded by the demo).
+const (
+	plantItem     = "ref-sep-plant-train-1-p-feed-a-item-1"
+	plantPump     = "ref-sep-plant-train-1-p-feed-a"
+	plantAnalyser = "ref-sep-plant-train-1-xrf"
+)
+
+// plantNumbers returns the numbers the plant page shows, by data-k, as
+// their data-v.
+func plantNumbers(t *testing.T, ctx context.Context) map[string]string {
+	t.Helper()
+	raw := eval[string](t, ctx, `JSON.stringify(Object.fromEntries([...document.querySelectorAll("#plant-body [data-k]")].map(e => [e.dataset.k, e.dataset.v])))`)
+	var nums map[string]string
+	if err := json.Unmarshal([]byte(raw), &nums); err != nil {
+		t.Fatal(err)
+	}
+	return nums
+}
+
+// checkNumbers compares the page's numbers with the API's: floats to the
+// last bit, pairs ([lo, hi] bounds) element by element, others as text.
+func checkNumbers(t *testing.T, where string, nums map[string]string, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		got, ok := nums[k]
+		if !ok {
+			t.Errorf("%s: the page shows no number %q (the API says %v)", where, k, w)
+			continue
+		}
+		if pair, isPair := w.([]float64); isPair {
+			var g []float64
+			if err := json.Unmarshal([]byte(got), &g); err != nil || len(g) != len(pair) {
+				t.Errorf("%s: %s = %s, the API says %v", where, k, got, pair)
+				continue
+			}
+			for i := range pair {
+				if !sameValue(strconv.FormatFloat(g[i], 'g', -1, 64), pair[i]) {
+					t.Errorf("%s: %s = %s, the API says %v", where, k, got, pair)
+				}
+			}
+			continue
+		}
+		if w == nil {
+			if got != "" {
+				t.Errorf("%s: %s = %s, the API says null", where, k, got)
+			}
+			continue
+		}
+		if !sameValue(got, w) {
+			t.Errorf("%s: %s = %s, the API says %v", where, k, got, w)
+		}
+	}
+}
+
+// mosquitto reports whether the broker of the connector tests answers;
+// under CI=true it must.
+func mosquitto(t *testing.T) bool {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", "127.0.0.1:1883", time.Second)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Mosquitto is not reachable at 127.0.0.1:1883 (CI=true requires it): %v", err)
+		}
+		t.Logf("Mosquitto is not reachable at 127.0.0.1:1883 (%v): the connector part is skipped", err)
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// demoEstimatorFile writes an estimators file with one live soft sensor
+// on the demo's replayed analyser readings: the cascade, alarm settings
+// and sensor of examples/plant/ndpr-drift.json, the sensor read from the
+// train-1 analyser's assay (the demo replays it there from 2025-01-01).
+func demoEstimatorFile(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "examples", "plant", "ndpr-drift.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Cascade json.RawMessage  `json:"cascade"`
+		Alarm   json.RawMessage  `json:"alarm"`
+		Sensors []map[string]any `json:"sensors"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	var sensors []map[string]any
+	for _, s := range f.Sensors {
+		if s["id"] == "xrf-feed-Nd" {
+			s["source"] = map[string]any{"twin": plantAnalyser, "telemetry": "assay", "key": s["element"]}
+			sensors = append(sensors, s)
+		}
+	}
+	if len(sensors) != 1 {
+		t.Fatalf("examples/plant/ndpr-drift.json has no sensor xrf-feed-Nd")
+	}
+	cfg := map[string]any{"estimators": []any{map[string]any{
+		"id": "demo-xrf", "twin": "demo-xrf-softsensor", "start": "2025-01-01T00:00:00Z", "write_interval_s": 600,
+		"cascade": f.Cascade, "alarm": f.Alarm, "sensors": sensors,
+	}}}
+	p := filepath.Join(dir, "estimators.json")
+	if err := os.WriteFile(p, mustJSON(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// lifeData reads a time,failed CSV of plant/reliability/testdata.
+func lifeData(t *testing.T, name string) [][2]float64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "plant", "reliability", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]float64
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "time") {
+			continue
+		}
+		a, f, ok := strings.Cut(line, ",")
+		if !ok {
+			t.Fatalf("%s: %q", name, line)
+		}
+		x, err1 := strconv.ParseFloat(a, 64)
+		y, err2 := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %q", name, line)
+		}
+		out = append(out, [2]float64{x, y})
+	}
+	return out
+}
+
+// TestPlantPagesInBrowser walks the plant pages (#/plant…) on the demo,
+// served with a live soft sensor on the demo's replayed analyser readings
+// and an MQTT connector, and checks every section's numbers against the
+// same calls made here in Go: the equipment tree and an item's failure
+// records (the NIST censored data set recorded as FailureRecord twins,
+// one more added through the page's form), its life fit and
+// age-replacement optimum; the connector and its dead letter, the live
+// estimator and its alarms, the analyser telemetry, the offline estimator
+// run; the control strategies; a training session driven from the
+// console (acknowledge, set, snapshot, backtrack, freeze) and its replay;
+// the inspection round and the fault study.
+func TestPlantPagesInBrowser(t *testing.T) {
+	ctx := browser(t)
+	dir := t.TempDir()
+	estFile := demoEstimatorFile(t, dir)
+	connFile, prefix := "", ""
+	if mosquitto(t) {
+		prefix = fmt.Sprintf("lodestone-plantweb-%d", rand.Uint64())
+		connFile = filepath.Join(dir, "connectors.json")
+		cfg := fmt.Sprintf(`{"connectors":[{"id":"pumps","kind":"mqtt","broker":"tcp://127.0.0.1:1883","mappings":[{"topic":"%s/{twin}/{telemetry}","valuePath":"v"}]}]}`, prefix)
+		if err := os.WriteFile(connFile, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServer(t, func(o *server.Options) {
+		o.LoadDemo, o.Estimators, o.Connectors = true, estFile, connFile
+	})
+	base := s.URL()
+
+	// Failure records of one maintainable item: the NIST censored sample
+	// (times in hours), as FailureRecord twins pointing at the item.
+	for i, r := range lifeData(t, "nist_8_4_1_3_censored.csv") {
+		id := fmt.Sprintf("fr-test-%02d", i)
+		putJSON(t, "PUT", base+"/digitaltwins/"+id, map[string]any{"$metadata": map[string]any{"$model": "dtmi:lodestone:FailureRecord;1"},
+			"operatingTime": r[0], "suspension": r[1] == 0, "source": "NIST/SEMATECH e-Handbook 8.4.1.3 (plant/reliability/testdata), recorded by the browser test"}, 200)
+		putJSON(t, "PUT", base+"/digitaltwins/"+id+"/relationships/of", map[string]any{"$relationshipName": "of", "$targetId": plantItem}, 200)
+	}
+
+	// The connector: 20 pump flows and one bad payload.
+	if prefix != "" {
+		pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://127.0.0.1:1883").SetClientID(prefix + "-pub"))
+		if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publisher: %v", tok.Error())
+		}
+		defer pub.Disconnect(100)
+		waitAPI(t, "the connector connected", func() bool {
+			var st struct{ Value []map[string]any }
+			getJSON(t, base+"/plant/connectors", &st)
+			return len(st.Value) == 1 && st.Value[0]["connected"] == true
+		})
+		pub.Publish(prefix+"/"+plantPump+"/flow", 1, false, `{"v": "lots"}`).Wait()
+		for i := range 20 {
+			pub.Publish(prefix+"/"+plantPump+"/flow", 1, false, fmt.Sprintf(`{"v": %g}`, 10+0.1*float64(i))).Wait()
+		}
+		waitAPI(t, "20 flows stored and one dead letter", func() bool {
+			var st struct{ Value []map[string]any }
+			getJSON(t, base+"/plant/connectors", &st)
+			return len(st.Value) == 1 && st.Value[0]["stored"] == 20.0 && st.Value[0]["deadLettered"] == 1.0
+		})
+	}
+	// The live estimator has filtered the 100 replayed readings.
+	waitAPI(t, "the live estimator filtered the replayed readings", func() bool {
+		var st struct{ Readings int }
+		getJSON(t, base+"/plant/estimators/demo-xrf", &st)
+		return st.Readings == 100
+	})
+
+	// 1. Equipment: from the nav to the tree, the item, its fit.
+	go_(t, ctx, base+"/#/")
+	click(t, ctx, `#nav a[data-page="plant"]`)
+	waitFor[bool](t, ctx, "plant nav link active", `document.querySelector('#nav a[data-page="plant"]').classList.contains("active")`)
+	waitFor[bool](t, ctx, "the equipment tree", `!!document.querySelector("#plant-tree a[data-twin='`+plantItem+`']")`)
+	var twins struct {
+		Value []map[string]any `json:"value"`
+	}
+	postJSON(t, base+"/query", mustJSON(map[string]string{"query": "SELECT COUNT() FROM DIGITALTWINS T WHERE STARTSWITH(T.$dtId, 'ref-sep-plant')"}), &twins)
+	nums := plantNumbers(t, ctx)
+	checkNumbers(t, "equipment", nums, map[string]any{"tree-twins": twins.Value[0]["COUNT"], "tree-records": 20.0,
+		"records-ref-sep-plant": 20.0, "records-" + plantPump: 20.0, "records-" + plantItem: 20.0})
+	// The hierarchy: plant → section → unit → subunit → item.
+	chain := eval[string](t, ctx, `(() => { const a = document.querySelector("#plant-tree a[data-twin='`+plantItem+`']"); const ids = []; for (let li = a.closest("li"); li; li = li.parentElement.closest("li")) ids.unshift(li.querySelector("a[data-twin]").dataset.twin); return ids.join(" > "); })()`)
+	if want := "ref-sep-plant > ref-sep-plant-train-1 > " + plantPump + " > " + plantPump + "-subunit > " + plantItem; chain != want {
+		t.Errorf("the item sits at %q in the tree, want %q", chain, want)
+	}
+	click(t, ctx, "#plant-tree a[data-twin='"+plantItem+"']")
+	waitFor[bool](t, ctx, "the item's fit", `!!document.querySelector("#plant-fit-table")`)
+	fitWant := func() map[string]any {
+		var fit struct {
+			Distribution string `json:"distribution"`
+			MTTF         float64
+			N            float64
+			Candidates   []struct {
+				Distribution            string
+				Shape, Scale, MTTF, AIC float64
+				ShapeCI                 []float64 `json:"shape_ci"`
+				ScaleCI                 []float64 `json:"scale_ci"`
+			}
+		}
+		getJSON(t, base+"/plant/equipment/"+plantItem+"/reliability?distribution=auto", &fit)
+		w := map[string]any{"fit-distribution": fit.Distribution, "fit-mttf": fit.MTTF, "fit-n": fit.N}
+		for _, c := range fit.Candidates {
+			p := "fit-" + c.Distribution + "-"
+			w[p+"shape"], w[p+"scale"], w[p+"mttf"], w[p+"aic"], w[p+"shape_ci"], w[p+"scale_ci"] = c.Shape, c.Scale, c.MTTF, c.AIC, c.ShapeCI, c.ScaleCI
+		}
+		if len(fit.Candidates) != 3 {
+			t.Errorf("the fit has %d candidates, want weibull, exponential and lognormal", len(fit.Candidates))
+		}
+		return w
+	}
+	checkNumbers(t, "fit", plantNumbers(t, ctx), fitWant())
+	if n := eval[int](t, ctx, `document.querySelectorAll("#plant-records tr[data-record]").length`); n != 20 {
+		t.Errorf("the item's records table has %d rows, want 20", n)
+	}
+	// Age replacement with costs typed into the form.
+	fill(t, ctx, "#replace-cp", "1")
+	fill(t, ctx, "#replace-cf", "10")
+	click(t, ctx, "#replace-run")
+	waitFor[bool](t, ctx, "the replacement optimum", `!!document.querySelector("[data-k=replace-interval]")`)
+	var weibull struct{ Shape, Scale float64 }
+	getJSON(t, base+"/plant/equipment/"+plantItem+"/reliability?distribution=weibull", &weibull)
+	var rep struct {
+		Interval    *float64 `json:"interval"`
+		CostRate    float64  `json:"cost_rate"`
+		RTF         float64  `json:"run_to_failure_cost_rate"`
+		Saving      float64  `json:"saving"`
+		Reliability float64  `json:"reliability_at_interval"`
+	}
+	postJSON(t, base+"/plant/reliability/replace", mustJSON(map[string]float64{"shape": weibull.Shape, "scale": weibull.Scale, "cost_preventive": 1, "cost_failure": 10}), &rep)
+	repWant := map[string]any{"replace-cost-rate": rep.CostRate, "replace-rtf-cost-rate": rep.RTF, "replace-saving": rep.Saving, "replace-reliability": rep.Reliability, "replace-interval": nil}
+	if rep.Interval != nil {
+		repWant["replace-interval"] = *rep.Interval
+	}
+	checkNumbers(t, "age replacement", plantNumbers(t, ctx), repWant)
+	// A suspension recorded through the page's form joins the fit.
+	fill(t, ctx, "#record-time", "1500")
+	eval[bool](t, ctx, `(document.getElementById("record-kind").value = "suspension", true)`)
+	click(t, ctx, "#record-add")
+	waitFor[bool](t, ctx, "the new record in the fit", `document.querySelector("[data-k=fit-n]").dataset.v === "21"`)
+	checkNumbers(t, "fit after the form's record", plantNumbers(t, ctx), fitWant())
+
+	// 2. Live telemetry.
+	click(t, ctx, `#plant-tabs a[data-tab="live"]`)
+	waitFor[bool](t, ctx, "the live page", `!!document.querySelector("[data-k=offline-alarms]") && !!document.querySelector("#estimators section")`)
+	waitFor[bool](t, ctx, "the telemetry chart", chartReady("#plant-telemetry-chart"))
+	waitFor[bool](t, ctx, "the innovations chart", chartReady("#offline-innovations"))
+	live := map[string]any{}
+	if prefix != "" {
+		var conns struct{ Value []map[string]any }
+		getJSON(t, base+"/plant/connectors", &conns)
+		for _, k := range []string{"received", "stored", "deadLettered"} {
+			live["conn-pumps-"+k] = conns.Value[0][k]
+		}
+	}
+	var est struct {
+		TH        float64 `json:"t_h"`
+		Readings  float64
+		Certified bool
+		NIS       struct{ Sum float64 } `json:"nis"`
+	}
+	getJSON(t, base+"/plant/estimators/demo-xrf", &est)
+	var alarms struct {
+		Value []struct {
+			Seq  int
+			Kind string
+		}
+	}
+	getJSON(t, base+"/plant/estimators/demo-xrf/alarms", &alarms)
+	live["est-demo-xrf-t_h"], live["est-demo-xrf-readings"], live["est-demo-xrf-nis"], live["est-demo-xrf-certified"] = est.TH, est.Readings, est.NIS.Sum, est.Certified
+	live["est-demo-xrf-alarms"] = float64(len(alarms.Value))
+	for _, a := range alarms.Value {
+		live[fmt.Sprintf("est-demo-xrf-alarm-%d-kind", a.Seq)] = a.Kind
+	}
+	if len(alarms.Value) == 0 || est.Certified {
+		t.Errorf("the live estimator on the demo's drifting analyser raised %d alarms, certified %v: want an alarm and uncertified estimates", len(alarms.Value), est.Certified)
+	}
+	var tel struct{ Value []json.RawMessage }
+	getJSON(t, base+"/digitaltwins/"+plantAnalyser+"/telemetry?name=assay&limit=1000", &tel)
+	live["telemetry-points"] = float64(len(tel.Value))
+	var examples struct {
+		Examples []struct {
+			Kind string
+			Spec json.RawMessage
+		}
+	}
+	getJSON(t, base+"/plant/examples", &examples)
+	spec := func(kind string) json.RawMessage {
+		for _, e := range examples.Examples {
+			if e.Kind == kind {
+				return e.Spec
+			}
+		}
+		t.Fatalf("GET /plant/examples has no %s example", kind)
+		return nil
+	}
+	var off struct {
+		Estimates   []json.RawMessage
+		Innovations []json.RawMessage
+		Alarms      []struct {
+			T    float64 `json:"t_h"`
+			Kind string
+		}
+	}
+	postJSON(t, base+"/plant/estimate", spec("estimate"), &off)
+	live["offline-estimates"], live["offline-innovations"], live["offline-alarms"] = float64(len(off.Estimates)), float64(len(off.Innovations)), float64(len(off.Alarms))
+	for i, a := range off.Alarms {
+		live[fmt.Sprintf("offline-alarm-%d-t", i)], live[fmt.Sprintf("offline-alarm-%d-kind", i)] = a.T, a.Kind
+	}
+	checkNumbers(t, "live", plantNumbers(t, ctx), live)
+	if prefix != "" {
+		click(t, ctx, `button[data-dl="pumps"]`)
+		waitFor[bool](t, ctx, "the dead letters", `!!document.querySelector("#dead-letter-table")`)
+		var dl struct{ Value []json.RawMessage }
+		getJSON(t, base+"/plant/connectors/pumps/dead-letters", &dl)
+		if n := eval[int](t, ctx, `document.querySelectorAll("#dead-letter-table tr").length - 1`); n != len(dl.Value) || n != 1 {
+			t.Errorf("dead letters: %d rows on the page, %d from the API, want 1", n, len(dl.Value))
+		}
+		if txt := eval[string](t, ctx, `document.getElementById("dead-letter-table").innerText`); !strings.Contains(txt, "lots") {
+			t.Errorf("the dead letter's payload is not shown: %q", txt)
+		}
+	}
+
+	// 3. Control strategies.
+	click(t, ctx, `#plant-tabs a[data-tab="control"]`)
+	waitFor[bool](t, ctx, "the control KPIs", `!!document.querySelector("#control-kpis tr[data-strategy]")`)
+	waitFor[bool](t, ctx, "the controlled-variable chart", chartReady("#control-cv"))
+	var ctl struct {
+		Setpoint   float64
+		Strategies []struct {
+			Name      string
+			IAE       float64  `json:"iae"`
+			Peak      float64  `json:"peak_deviation"`
+			Overshoot float64  `json:"overshoot_pct"`
+			Settling  *float64 `json:"settling_time_h"`
+			InSpec    float64  `json:"time_in_spec_fraction"`
+			Purity    float64  `json:"final_product_purity"`
+		}
+	}
+	postJSON(t, base+"/plant/control", spec("control"), &ctl)
+	cw := map[string]any{"control-setpoint": ctl.Setpoint}
+	for _, s := range ctl.Strategies {
+		p := "control-" + s.Name + "-"
+		cw[p+"iae"], cw[p+"peak_deviation"], cw[p+"overshoot_pct"], cw[p+"time_in_spec_fraction"], cw[p+"final_product_purity"] = s.IAE, s.Peak, s.Overshoot, s.InSpec, s.Purity
+		cw[p+"settling_time_h"] = nil
+		if s.Settling != nil {
+			cw[p+"settling_time_h"] = *s.Settling
+		}
+	}
+	if len(ctl.Strategies) < 2 {
+		t.Fatalf("the control example compares %d strategies", len(ctl.Strategies))
+	}
+	checkNumbers(t, "control", plantNumbers(t, ctx), cw)
+	if got, want := eval[string](t, ctx, `document.getElementById("control-cv").dataset.series`), ctl.Strategies[0].Name; !strings.HasPrefix(got, want+"|") {
+		t.Errorf("the CV chart's series %q do not start with %q", got, want)
+	}
+
+	// 4. Training: start from the example scenario, drive the console.
+	click(t, ctx, `#plant-tabs a[data-tab="training"]`)
+	click(t, ctx, "#training-start")
+	waitFor[bool](t, ctx, "the console", `!!document.getElementById("session-id") && !!document.querySelector("[data-k=session-t]")`)
+	id := eval[string](t, ctx, `document.getElementById("session-id").textContent`)
+	consoleAt := func(what, pred string) { waitFor[bool](t, ctx, what, pred) }
+	fill(t, ctx, "#console-to", "5.25")
+	click(t, ctx, "#console-advance")
+	consoleAt("t = 5.25 h", `document.querySelector("[data-k=session-t]").dataset.v === "5.25"`)
+	click(t, ctx, `button[data-ack="0"]`)
+	consoleAt("alarm 0 acknowledged", `!document.querySelector('button[data-ack="0"]')`)
+	eval[bool](t, ctx, `(document.getElementById("console-inlet").value = "2", true)`)
+	fill(t, ctx, "#console-flow", "40")
+	click(t, ctx, "#console-set")
+	consoleAt("organic flow 40 L/h", `document.querySelector("[data-k=session-inlet-2]").dataset.v === "40"`)
+	fill(t, ctx, "#console-snap-name", "after upset")
+	click(t, ctx, "#console-snapshot")
+	consoleAt("the snapshot listed", `!!document.querySelector('button[data-backtrack="after upset"]')`)
+	fill(t, ctx, "#console-to", "10")
+	click(t, ctx, "#console-advance")
+	consoleAt("t = 10 h", `document.querySelector("[data-k=session-t]").dataset.v === "10"`)
+	click(t, ctx, "#console-freeze")
+	consoleAt("frozen", `document.getElementById("console-freeze").dataset.frozen === "true"`)
+	click(t, ctx, "#console-advance")
+	consoleAt("advancing a frozen session is refused", `document.getElementById("console-errors").textContent.length > 0`)
+	click(t, ctx, "#console-freeze")
+	consoleAt("unfrozen", `document.getElementById("console-freeze").dataset.frozen === "false"`)
+	click(t, ctx, `button[data-backtrack="after upset"]`)
+	consoleAt("back at 5.25 h", `document.querySelector("[data-k=session-t]").dataset.v === "5.25"`)
+	var sess struct {
+		State struct {
+			TH      float64 `json:"t_h"`
+			Monitor float64
+			Purity  float64 `json:"product_purity"`
+			Score   struct{ Total float64 }
+			Events  int
+		}
+	}
+	getJSON(t, base+"/plant/sessions/"+url.PathEscape(id), &sess)
+	if sess.State.Events != 8 {
+		t.Errorf("the session logged %d events, want 8 (advance, acknowledge, set, snapshot, advance, freeze, unfreeze, backtrack; the refused advance not logged)", sess.State.Events)
+	}
+	checkNumbers(t, "training", plantNumbers(t, ctx), map[string]any{"session-t": sess.State.TH, "session-monitor": sess.State.Monitor, "session-purity": sess.State.Purity, "session-score": sess.State.Score.Total})
+	click(t, ctx, "#console-replay-run")
+	consoleAt("the replay", `!!document.querySelector("[data-k=replay-same]")`)
+	checkNumbers(t, "replay", plantNumbers(t, ctx), map[string]any{"replay-same": true, "replay-score": sess.State.Score.Total})
+
+	// 5. Inspection.
+	click(t, ctx, `#plant-tabs a[data-tab="inspect"]`)
+	waitFor[bool](t, ctx, "the findings and the fault study", `!!document.querySelector("#inspect-findings-table") && !!document.querySelector("#fault-study-table")`)
+	waitFor[bool](t, ctx, "the fault study chart", chartReady("#fault-study-chart"))
+	var ins struct {
+		Findings []struct {
+			T     float64 `json:"t_h"`
+			Value float64
+		}
+		Round struct {
+			Items []struct {
+				Equipment, Status string
+			}
+			NotCovered []string `json:"not_covered"`
+		}
+	}
+	postJSON(t, base+"/plant/inspect", spec("inspect"), &ins)
+	iw := map[string]any{"inspect-findings": float64(len(ins.Findings)), "inspect-items": float64(len(ins.Round.Items)), "inspect-not-covered": float64(len(ins.Round.NotCovered))}
+	for i, f := range ins.Findings {
+		iw[fmt.Sprintf("finding-%d-t", i)], iw[fmt.Sprintf("finding-%d-value", i)] = f.T, f.Value
+	}
+	for _, it := range ins.Round.Items {
+		iw["round-"+it.Equipment] = it.Status
+	}
+	var study struct {
+		Results []struct {
+			Without *float64 `json:"without_twin_h"`
+			With    *float64 `json:"with_twin_h"`
+		}
+	}
+	postJSON(t, base+"/plant/inspect/fault-study", []byte(`{}`), &study)
+	for i, r := range study.Results {
+		iw[fmt.Sprintf("study-%d-without", i)], iw[fmt.Sprintf("study-%d-with", i)] = nil, nil
+		if r.Without != nil {
+			iw[fmt.Sprintf("study-%d-without", i)] = *r.Without
+		}
+		if r.With != nil {
+			iw[fmt.Sprintf("study-%d-with", i)] = *r.With
+		}
+	}
+	if len(ins.Findings) == 0 || len(study.Results) == 0 {
+		t.Errorf("inspection: %d findings, fault study: %d results", len(ins.Findings), len(study.Results))
+	}
+	checkNumbers(t, "inspection", plantNumbers(t, ctx), iw)
+}
+
+// waitAPI polls cond (API calls made in Go) until it holds.
+func waitAPI(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(browserWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %v", what, browserWait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
