@@ -156,13 +156,6 @@ func (a *API) plantAvailabilityOf(ctx context.Context, id twin.ID, req PlantAvai
 
 func (a *API) plantTwinAvailability(w http.ResponseWriter, r *http.Request) error {
 	id := twin.ID(r.PathValue("id"))
-	p, iface, err := a.sourceTwin(r, id)
-	if err != nil {
-		return err
-	}
-	if iface == nil || !iface.IsAID(models.SeparationPlant) {
-		return badRequest("ValidationFailed", "id: twin %s is a %s, not a SeparationPlant: availability is computed for a plant's SX trains", id, p.Metadata.Model)
-	}
 	var req PlantAvailabilityRequest
 	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
 	if err != nil {
@@ -172,6 +165,13 @@ func (a *API) plantTwinAvailability(w http.ResponseWriter, r *http.Request) erro
 		if err := decodeStrictBody(s, &req); err != nil {
 			return err
 		}
+	}
+	p, iface, err := a.sourceTwin(r, id)
+	if err != nil {
+		return err
+	}
+	if iface == nil || !iface.IsAID(models.SeparationPlant) {
+		return badRequest("ValidationFailed", "id: twin %s is a %s, not a SeparationPlant: availability is computed for a plant's SX trains", id, p.Metadata.Model)
 	}
 	switch reliability.Distribution(req.Distribution) {
 	case "", reliability.Weibull, reliability.Exponential, reliability.Lognormal, reliability.Auto:
