@@ -142,6 +142,10 @@ type API struct {
 	// govMu serialises governance approvals (see governance.go).
 	govMu sync.Mutex
 
+	// studies admits and counts the studies under way (scenarios.go); the
+	// organisation's investment searches go through it too (org.go).
+	studies *scenarioRunner
+
 	// handled lists the patterns mounted with Handle (openapi.go).
 	handled []string
 }

@@ -1,8 +1,13 @@
 package api
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -18,7 +23,7 @@ import (
 func (a *API) orgRoutes() []Route {
 	return []Route{
 		{Pattern: "POST /org/run", Handler: a.orgRun, Summary: "Simulate an org SCENARIO (a supply scenario plus \"org\": actors and rules) once with its decisions: the supply run result plus decisions, timeline and the zero-latency counterfactual (?seed=N, default 1; ?zeroLatency=false to skip it; ?moved=true adds each decision's KPIs moved)", Body: "OrgScenario", Response: "OrgRunResponse"},
-		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals and the efficient frontier of cost against risk (the SPEC of lodestone org invest; search exhaustive, greedy or branch_and_bound)", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
+		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals, a bound of the gap to the best and the efficient frontier of cost against risk (the SPEC of lodestone org invest; search exhaustive, greedy or branch_and_bound). Answered when done, after admission as a study: 429 TooManyStudies with Retry-After when the studies under way leave no room, 400 StudyTooLarge when its runs (portfolios × runs × scenarios, at most) alone pass the limit of queued runs", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
 	}
 }
 
@@ -48,9 +53,10 @@ type OrgRunResponse struct {
 }
 
 // OrgInvestSpec is the body of POST /org/invest (the SPEC of `lodestone org
-// invest`).
+// invest`): exactly one of Scenario and Scenarios.
 type OrgInvestSpec struct {
-	Scenario   json.RawMessage `json:"scenario"`
+	Scenario   json.RawMessage `json:"scenario,omitempty"`
+	Scenarios  json.RawMessage `json:"scenarios,omitempty"`
 	Candidates json.RawMessage `json:"candidates"`
 	Budget     float64         `json:"budget"`
 	Runs       int             `json:"runs"`
@@ -66,9 +72,13 @@ type OrgInvestResponse struct {
 	Baseline  json.RawMessage `json:"baseline"`
 	Objective string          `json:"objective"`
 	Method    string          `json:"method"`
+	Bound     json.RawMessage `json:"bound,omitempty"`
 	Evaluated int             `json:"evaluated"`
 	Runs      int             `json:"runs"`
 	Seed      uint64          `json:"seed"`
+	// EstimatedCost is what the search was admitted with: its runs at
+	// most (portfolios × runs × scenarios), days and nodes.
+	EstimatedCost *StudyCost `json:"estimatedCost,omitempty"`
 }
 
 func init() {
@@ -128,6 +138,17 @@ func (a *API) orgRun(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, res)
 }
 
+// orgInvestOut is the answer of POST /org/invest: the result of `lodestone
+// org invest` plus the cost it was admitted with.
+type orgInvestOut struct {
+	*org.InvestResult
+	EstimatedCost *StudyCost `json:"estimatedCost"`
+}
+
+// orgInvest runs an investment search inside the request, as a study: it
+// holds a study's place (its runs count toward the queued runs) from
+// admission until it answers, so that searches and Monte Carlo studies
+// share the limits; the client's disconnect stops it.
 func (a *API) orgInvest(w http.ResponseWriter, r *http.Request) error {
 	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
 	if err != nil {
@@ -140,9 +161,40 @@ func (a *API) orgInvest(w http.ResponseWriter, r *http.Request) error {
 	if spec.Workers == 0 {
 		spec.Workers = runtime.GOMAXPROCS(0)
 	}
-	res, err := org.Invest(r.Context(), spec)
+	est, err := spec.Cost()
 	if err != nil {
 		return orgError(err)
 	}
-	return writeJSON(w, http.StatusOK, res)
+	runs := int(min(est.Total, int64(math.MaxInt)))
+	cost := StudyCost{Runs: runs, Days: est.Days, Nodes: est.Nodes, NodeDays: satMul64(satMul64(int64(runs), int64(est.Days)), int64(est.Nodes))}
+	s := a.studies
+	var b [8]byte
+	rand.Read(b[:])
+	id := "org-invest-" + hex.EncodeToString(b[:])
+	study, err := s.admit(r.Context(), id, runs, cost)
+	if e := (*Error)(nil); errors.As(err, &e) && e.Code == "StudyTooLarge" {
+		e.Message = fmt.Sprintf("runs: the search may simulate %d runs (%d portfolios at most × %d runs × %d scenarios), over the limit of queued runs (studies.max-queued-runs %d): fewer runs, candidates or scenarios, or search greedy", est.Total, est.Portfolios, est.Runs, est.Scenarios, s.limits.MaxQueuedRuns)
+		return e
+	} else if err != nil {
+		return err
+	}
+	defer s.release(id)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	s.mu.Lock()
+	study.cancel = cancel
+	s.mu.Unlock()
+	res, err := org.Invest(ctx, spec)
+	if err != nil {
+		return orgError(err)
+	}
+	return writeJSON(w, http.StatusOK, orgInvestOut{InvestResult: res, EstimatedCost: &cost})
+}
+
+// satMul64 is a·b for a, b ≥ 0, saturating at math.MaxInt64.
+func satMul64(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
 }

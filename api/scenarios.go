@@ -306,6 +306,7 @@ func (a *API) supplyRoutes() []Route {
 	s := &scenarioRunner{a: a, runs: scenario.New(runTwins{a}), live: map[string]*ScenarioProgress{}, changed: make(chan struct{}),
 		limits: a.opts.Studies.withDefaults(), studies: map[string]*liveStudy{}}
 	s.shared = newSharedStudies(a)
+	a.studies = s
 	a.goBackground(s.recoverShared) // studies_shared.go: resume interrupted studies, renew leases
 	return []Route{
 		{Pattern: "POST /scenarios", Handler: s.post, Summary: "Run a supply SCENARIO (on the twin graph's network with \"graph\": true, as of \"asOf\"); runs > 1 is a Monte Carlo study in the background; the run is stored as a ScenarioRun twin", Body: "ScenarioRequest", Response: "ScenarioRun"},

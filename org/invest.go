@@ -122,6 +122,10 @@ type Bound struct {
 	Objective float64 `json:"objective"`
 	Gap       float64 `json:"gap"`
 	Assumes   string  `json:"assumes"`
+	// Extra counts the evaluations made for the bound alone (greedy:
+	// G ∪ {i} over the budget), which are not among the result's
+	// portfolios nor in InvestResult.Evaluated.
+	Extra int `json:"extra_evaluations,omitempty"`
 }
 
 // What the bounds of Bound assume.
@@ -649,6 +653,7 @@ func Invest(ctx context.Context, spec *InvestSpec) (*InvestResult, error) {
 	res.Baseline = base
 	n := len(inv.cands)
 	var lb float64 // a lower bound of the loss within the budget
+	extra := 0
 	assumes := AssumesDiminishingGains
 	switch {
 	case spec.Search == "exhaustive" || spec.Search == "" && n <= ExhaustiveMax:
@@ -659,7 +664,7 @@ func Invest(ctx context.Context, spec *InvestSpec) (*InvestResult, error) {
 		err = inv.branchAndBound(n, base, eval)
 	default:
 		res.Method, assumes = "greedy", AssumesMonotoneDiminishng
-		lb, err = inv.greedy(ctx, n, base, eval)
+		lb, extra, err = inv.greedy(ctx, n, base, eval)
 	}
 	if err != nil {
 		return nil, err
@@ -669,7 +674,7 @@ func Invest(ctx context.Context, spec *InvestSpec) (*InvestResult, error) {
 	// Exhaustive search is exact, branch and bound too if gains diminish.
 	b := &Bound{Objective: res.Best.Objective, Assumes: assumes}
 	if res.Method == "greedy" {
-		b.Objective, b.Gap = lb, res.Best.loss-lb
+		b.Objective, b.Gap, b.Extra = lb, res.Best.loss-lb, extra
 		if obj == ObjectiveTimeToSurvive {
 			b.Objective = float64(inv.days) - lb
 		}
@@ -749,8 +754,9 @@ func (inv *investment) exhaustive(n int, eval func([]int) (Portfolio, error)) er
 // greedy adds, while the budget allows, the candidate with the largest
 // improvement of the loss per unit of cost (a free improving one first),
 // and stops when none improves. It returns greedyBound's lower bound of
-// the loss of every portfolio within the budget.
-func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval func([]int) (Portfolio, error)) (float64, error) {
+// the loss of every portfolio within the budget and the evaluations made
+// for it alone.
+func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval func([]int) (Portfolio, error)) (float64, int, error) {
 	var set []int
 	cur, cost := base, 0.0
 	in := make([]bool, n)
@@ -766,7 +772,7 @@ func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval f
 			}
 			pf, err := eval(append(slices.Clone(set), i))
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			last[i] = pf
 			gain := cur.loss - pf.loss
@@ -795,6 +801,7 @@ func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval f
 	// of the result).
 	gain := make([]float64, n)
 	var items []int
+	extra := 0
 	for i := range n {
 		if in[i] || inv.costs[i] > inv.spec.Budget {
 			continue
@@ -803,13 +810,90 @@ func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval f
 		if !ok {
 			var err error
 			if pf, err = inv.eval(ctx, append(slices.Clone(set), i)); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
+			extra++
 		}
 		gain[i] = max(0, cur.loss-pf.loss)
 		items = append(items, i)
 	}
-	return greedyBound(cur.loss, items, gain, inv.costs, inv.spec.Budget), nil
+	return greedyBound(cur.loss, items, gain, inv.costs, inv.spec.Budget), extra, nil
+}
+
+// InvestCost is the estimated cost of an investment search, for admission
+// (the server's study limits): at most Portfolios evaluations (an upper
+// bound: exhaustive search evaluates every portfolio within the budget,
+// counted; greedy at most 1 + n(n+1)/2 + n with its bound; branch and
+// bound in the worst case every portfolio within the budget, counted up
+// to 20 candidates and 2^n above), each of Runs runs in each of
+// Scenarios scenarios: Total simulated runs of Days days over at most
+// Nodes nodes. Counts saturate at math.MaxInt64.
+type InvestCost struct {
+	Portfolios int64 `json:"portfolios"`
+	Runs       int   `json:"runs"`
+	Scenarios  int   `json:"scenarios"`
+	Total      int64 `json:"total"`
+	Days       int   `json:"days"`
+	Nodes      int   `json:"nodes"`
+}
+
+// Cost estimates the cost of Invest on the spec, after checking it.
+func (s *InvestSpec) Cost() (InvestCost, error) {
+	inv, err := s.check()
+	if err != nil {
+		return InvestCost{}, err
+	}
+	n := len(inv.cands)
+	c := InvestCost{Runs: s.Runs, Scenarios: len(inv.bases), Days: inv.days}
+	for _, b := range inv.bases {
+		c.Nodes = max(c.Nodes, len(b.Supply.Network.Nodes))
+	}
+	for _, k := range inv.cands {
+		if k.Kind == KindStockpile {
+			c.Nodes++ // each adds its node
+		}
+	}
+	switch {
+	case s.Search == "exhaustive" || s.Search == "" && n <= ExhaustiveMax,
+		s.Search == SearchBranchAndBound && n <= 20:
+		c.Portfolios = inv.withinBudget()
+	case s.Search == SearchBranchAndBound:
+		c.Portfolios = math.MaxInt64
+		if n < 63 {
+			c.Portfolios = 1 << n
+		}
+	default:
+		c.Portfolios = 1 + int64(n*(n+1)/2) + int64(n)
+	}
+	c.Total = satMul(satMul(c.Portfolios, int64(c.Runs)), int64(c.Scenarios))
+	return c, nil
+}
+
+// withinBudget counts the portfolios (with the empty one) whose cost is
+// within the budget; n ≤ 20.
+func (inv *investment) withinBudget() int64 {
+	n := len(inv.cands)
+	var count int64
+	for mask := range 1 << n {
+		cost := 0.0
+		for i := range n {
+			if mask&(1<<i) != 0 {
+				cost += inv.costs[i]
+			}
+		}
+		if cost <= inv.spec.Budget {
+			count++
+		}
+	}
+	return count
+}
+
+// satMul is a·b for a, b ≥ 0, saturating at math.MaxInt64.
+func satMul(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 // greedyBound is a lower bound of the loss f(T) of every portfolio T

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -276,5 +277,49 @@ func TestScenariosBadInput(t *testing.T) {
 				t.Errorf("got %v, want an error at %s", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestInvestCost: the estimate admission uses bounds what each search
+// evaluates (exhaustive search: exactly the portfolios within the budget),
+// and counts every run in every scenario.
+func TestInvestCost(t *testing.T) {
+	ctx := context.Background()
+	for _, search := range []string{"exhaustive", "greedy", org.SearchBranchAndBound} {
+		spec := loadSpec(t, "invest_small.json")
+		spec.Search, spec.Runs, spec.Workers = search, 10, 2
+		c, err := spec.Cost()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := org.Invest(ctx, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		used := int64(res.Evaluated + res.Bound.Extra)
+		if search == "exhaustive" && c.Portfolios != used || used > c.Portfolios {
+			t.Errorf("%s: estimate %d portfolios, evaluated %d", search, c.Portfolios, used)
+		}
+		if c.Total != c.Portfolios*10 || c.Scenarios != 1 || c.Days != 180 || c.Nodes != 4 {
+			t.Errorf("%s: cost %+v", search, c)
+		}
+	}
+	spec := survivalSpec(t, 3, 1, 2)
+	spec.Runs = 7
+	c, err := spec.Cost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Portfolios != 2 || c.Total != 2*7*2 {
+		t.Errorf("two scenarios: %+v, want 2 portfolios × 7 runs × 2 scenarios", c)
+	}
+	big := loadSpec(t, "invest_small.json")
+	for i := range 55 {
+		cost := 1.0
+		big.Candidates = append(big.Candidates, org.Candidate{ID: fmt.Sprint("b", i), Kind: org.KindBuild, Node: "S1", AddCapacityPerPeriod: 1, Cost: &cost})
+	}
+	big.Search, big.Runs = org.SearchBranchAndBound, 1000
+	if c, err := big.Cost(); err != nil || c.Total != math.MaxInt64 {
+		t.Errorf("60 candidates by branch and bound: %+v %v, want a saturated total", c, err)
 	}
 }
