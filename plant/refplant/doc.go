@@ -1,7 +1,8 @@
 // Package refplant is the reference separation plant of the demo: an
 // illustrative rare-earth SX plant (trains, Pr/Nd cascades of mixer-settler
 // stages, agitator drives, dosing and transfer pumps in duty/standby pairs,
-// flowmeters, an on-line XRF analyser per train, precipitation and
+// flowmeters, an on-line XRF analyser per train, interface and level
+// transmitters on the settlers of two stages per cascade, precipitation and
 // calcining) as twins and relationships of the Lodestone ontology,
 // structured by the ISO 14224 taxonomy: plant → section (PlantSection) →
 // equipment unit (Equipment and its classes) → subunit (Subunit) →

@@ -63,10 +63,13 @@ type equipment struct {
 	Sources        map[string]string `json:"sources"`
 	Items          []string          `json:"items"`
 	SamplingPump   bool              `json:"sampling_pump"`
-	Measures       string            `json:"measures"`
-	DriveOf        string            `json:"drive_of"`
-	Unit           string            `json:"unit"`
-	Source         string            `json:"source"`
+	// Stages, for stage equipment, lists the stages that have it (none:
+	// every stage).
+	Stages   []int  `json:"stages"`
+	Measures string `json:"measures"`
+	DriveOf  string `json:"drive_of"`
+	Unit     string `json:"unit"`
+	Source   string `json:"source"`
 }
 
 type unit struct {
@@ -198,6 +201,13 @@ func decode(raw []byte) (*Plant, error) {
 	}
 	if st, ok := d.Cascade.Spec["stages"].(float64); d.Cascade.Spec != nil && (!ok || int(st) != d.Cascade.Stages) {
 		return nil, fmt.Errorf("refplant: cascade.spec.stages %v must equal cascade.stages %d", d.Cascade.Spec["stages"], d.Cascade.Stages)
+	}
+	for _, e := range d.StageEquipment {
+		for _, st := range e.Stages {
+			if st < 1 || st > d.Cascade.Stages {
+				return nil, fmt.Errorf("refplant: stage_equipment %q: stages: %d is not a stage of the %d-stage cascade", e.Suffix, st, d.Cascade.Stages)
+			}
+		}
 	}
 	b := &builder{d: &d, p: &Plant{PlantID: d.Plant.ID, Trains: d.Trains.Count}, seen: map[string]bool{}, rseen: map[string]bool{}}
 	var err error

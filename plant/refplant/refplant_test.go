@@ -110,6 +110,8 @@ func TestReferencePlantShape(t *testing.T) {
 		models.SeparationPlant: 1, models.SXCascade: 2, models.SXStage: 120, models.Mixer: 120, models.Settler: 120,
 		models.Motor: 121, models.Gearbox: 121, models.Analyser: 2, models.Kiln: 1, models.PlantSection: 4,
 		models.Pump: 14, models.Flowmeter: 6,
+		// An interface and a level transmitter at stages 30 and 60 of each train.
+		models.Instrument: 8,
 	}
 	for m, n := range want {
 		if count[m] != n {

@@ -1,6 +1,9 @@
 package refplant
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // train adds SX train n: its section, its cascade with every stage and the
 // stage equipment, and the train's pumps, meters, filter and analyser.
@@ -73,10 +76,15 @@ func (b *builder) stage(cas string, s int) error {
 	// The drive (motor and gearbox) of the mixer is its ISO 14224 subunit.
 	drive := ""
 	for _, e := range d.StageEquipment {
+		if len(e.Stages) > 0 && !slices.Contains(e.Stages, s) {
+			continue
+		}
 		eid := id + "-" + e.Suffix
-		if err := b.add(eid, e.Model, map[string]any{
-			"name": fmt.Sprintf("stage %d %s", s, e.Name), "equipmentClass": e.EquipmentClass, "tag": eid,
-		}, e.Source, nil); err != nil {
+		props := map[string]any{"name": fmt.Sprintf("stage %d %s", s, e.Name), "equipmentClass": e.EquipmentClass, "tag": eid}
+		for k, v := range e.Props {
+			props[k] = v
+		}
+		if err := b.add(eid, e.Model, props, e.Source, e.Sources); err != nil {
 			return err
 		}
 		if e.DriveOf == "" {
