@@ -148,7 +148,13 @@ func orgInvestCmd() *command {
 func printInvest(w io.Writer, res *org.InvestResult) error {
 	fmt.Fprintf(w, "objective %s over %d runs (seed %d), %s search, %d portfolios evaluated\n", res.Objective, res.Runs, res.Seed, res.Method, res.Evaluated)
 	fmt.Fprintf(w, "no investment: %.6g [%.6g, %.6g]\n", res.Baseline.Objective, res.Baseline.CI[0], res.Baseline.CI[1])
-	fmt.Fprintf(w, "best: %v cost %.6g objective %.6g [%.6g, %.6g]\n\n", res.Best.Candidates, res.Best.Cost, res.Best.Objective, res.Best.CI[0], res.Best.CI[1])
+	fmt.Fprintf(w, "best: %v cost %.6g objective %.6g [%.6g, %.6g]\n", res.Best.Candidates, res.Best.Cost, res.Best.Objective, res.Best.CI[0], res.Best.CI[1])
+	if b := res.Bound; b != nil {
+		// On the same runs: how far the best found may be from the best
+		// within the budget, and under what assumption.
+		fmt.Fprintf(w, "bound: no portfolio within the budget beats %.6g (gap %.6g; assumes %s)\n", b.Objective, b.Gap, b.Assumes)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "COST\tOBJECTIVE\tCI95\tCANDIDATES")
 	for _, p := range res.Frontier {

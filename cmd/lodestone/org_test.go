@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -66,5 +67,52 @@ func TestOrgInvestContract(t *testing.T) {
 	}
 	if *got.Best.Cost > 600 {
 		t.Errorf("best costs %v, over the budget 600", *got.Best.Cost)
+	}
+}
+
+// TestOrgInvestBoundAndScenarios: the text output gives the bound; a SPEC
+// with scenarios[] and the objective time_to_survive runs through the CLI
+// (they are SPEC fields) and its JSON carries the bound.
+func TestOrgInvestBoundAndScenarios(t *testing.T) {
+	code, out, errs := runLodestone(t, "", "org", "invest", "../../org/testdata/invest_small.json", "--workers", "2", "--search", "greedy")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "bound: no portfolio within the budget beats") || !strings.Contains(out, "monotone_diminishing_gains") {
+		t.Errorf("no bound in %s", out)
+	}
+	b, err := os.ReadFile("../../org/testdata/invest_small.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(b, &spec); err != nil {
+		t.Fatal(err)
+	}
+	spec["scenarios"] = []any{map[string]any{"name": "base", "weight": 2, "scenario": spec["scenario"]}, map[string]any{"name": "again", "scenario": spec["scenario"]}}
+	delete(spec, "scenario")
+	spec["objective"], spec["runs"] = "time_to_survive", 20
+	in, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runLodestone(t, string(in), "org", "invest", "-", "--json", "--workers", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Objective string
+		Best      struct{ Objective float64 }
+		Baseline  struct{ Objective float64 }
+		Bound     *struct {
+			Gap     float64
+			Assumes string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Objective != "time_to_survive" || got.Bound == nil || got.Bound.Assumes != "nothing" || got.Best.Objective < got.Baseline.Objective || got.Best.Objective > 180 {
+		t.Errorf("output %s", out)
 	}
 }
