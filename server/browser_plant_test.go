@@ -416,6 +416,13 @@ func TestPlantPagesInBrowser(t *testing.T) {
 
 	// 4. Training: start from the example scenario, drive the console.
 	click(t, ctx, `#plant-tabs a[data-tab="training"]`)
+	waitFor[bool](t, ctx, "the scenario's malfunctions", `document.querySelectorAll("#training-malfunctions tr").length > 1`)
+	nMal := eval[int](t, ctx, `document.querySelectorAll("#training-malfunctions tr").length - 1`)
+	// Inject one more: the analyser fails at 28 h (after the steps below).
+	eval[bool](t, ctx, `(document.getElementById("mal-kind").value = "analyser_failure", true)`)
+	fill(t, ctx, "#mal-at", "28")
+	click(t, ctx, "#mal-add")
+	waitFor[bool](t, ctx, "the injected malfunction listed", fmt.Sprintf(`document.querySelectorAll("#training-malfunctions tr").length - 1 === %d`, nMal+1))
 	click(t, ctx, "#training-start")
 	waitFor[bool](t, ctx, "the console", `!!document.getElementById("session-id") && !!document.querySelector("[data-k=session-t]")`)
 	id := eval[string](t, ctx, `document.getElementById("session-id").textContent`)
@@ -425,6 +432,8 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	consoleAt("t = 5.25 h", `document.querySelector("[data-k=session-t]").dataset.v === "5.25"`)
 	click(t, ctx, `button[data-ack="0"]`)
 	consoleAt("alarm 0 acknowledged", `!document.querySelector('button[data-ack="0"]')`)
+	click(t, ctx, `button[data-repair="0"]`)
+	consoleAt("malfunction 0 repaired", `!document.querySelector('button[data-repair="0"]')`)
 	eval[bool](t, ctx, `(document.getElementById("console-inlet").value = "2", true)`)
 	fill(t, ctx, "#console-flow", "40")
 	click(t, ctx, "#console-set")
@@ -453,8 +462,20 @@ func TestPlantPagesInBrowser(t *testing.T) {
 		}
 	}
 	getJSON(t, base+"/plant/sessions/"+url.PathEscape(id), &sess)
-	if sess.State.Events != 8 {
-		t.Errorf("the session logged %d events, want 8 (advance, acknowledge, set, snapshot, advance, freeze, unfreeze, backtrack; the refused advance not logged)", sess.State.Events)
+	if sess.State.Events != 9 {
+		t.Errorf("the session logged %d events, want 9 (advance, acknowledge, repair, set, snapshot, advance, freeze, unfreeze, backtrack; the refused advance not logged)", sess.State.Events)
+	}
+	var log struct {
+		Scenario struct {
+			Malfunctions []struct {
+				AtH  float64 `json:"at_h"`
+				Kind string
+			}
+		}
+	}
+	getJSON(t, base+"/plant/sessions/"+url.PathEscape(id)+"/log", &log)
+	if m := log.Scenario.Malfunctions; len(m) != nMal+1 || m[nMal].Kind != "analyser_failure" || m[nMal].AtH != 28 {
+		t.Errorf("the session's malfunctions %+v: want the %d of the example and the injected analyser failure at 28 h", m, nMal)
 	}
 	checkNumbers(t, "training", plantNumbers(t, ctx), map[string]any{"session-t": sess.State.TH, "session-monitor": sess.State.Monitor, "session-purity": sess.State.Purity, "session-score": sess.State.Score.Total})
 	click(t, ctx, "#console-replay-run")

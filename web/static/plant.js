@@ -33,6 +33,10 @@ function card(k, label, v, shown) {
   return h("div", { class: "card plant-num" }, h("h3", { "data-k": k, "data-v": raw(v) }, shown === undefined ? num(v) : shown), label);
 }
 
+// put replaces an element's children, leaving out the absent ones (a
+// null child would print as "null").
+function put(el, ...c) { el.replaceChildren(...c.flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false)); }
+
 const apiCalls = (...calls) => h("p", { class: "api-calls muted small" }, "API: ", calls.map((c, i) => [i ? " · " : "", h("code", {}, c)]));
 
 const tabs = [["", "Equipment"], ["live", "Live telemetry"], ["control", "Control"], ["training", "Training"], ["inspect", "Inspection"]];
@@ -65,7 +69,7 @@ export async function plantPage(view, arg, params) {
   const [sub, ...rest] = (arg || "").split("/");
   const key = sub === "equipment" ? "" : sub;
   const body = h("div", { id: "plant-body" }, h("p", { class: "muted" }, "Loading…"));
-  view.replaceChildren(
+  put(view, 
     h("h2", {}, "Plant"),
     h("nav", { class: "subnav", id: "plant-tabs" }, tabs.map(([k, label]) => h("a", { href: "#/plant" + (k ? "/" + k : ""), "data-tab": k || "equipment", class: k === key ? "active" : "" }, label))),
     body);
@@ -78,7 +82,7 @@ export async function plantPage(view, arg, params) {
       default: return await equipmentPage(body, sub === "equipment" ? rest.join("/") : "", params);
     }
   } catch (err) {
-    body.replaceChildren(fail(err));
+    put(body, fail(err));
   }
 }
 
@@ -167,7 +171,7 @@ async function findPlants() {
 async function equipmentPage(body, selected, params) {
   const plants = await findPlants();
   if (!plants.length) {
-    body.replaceChildren(h("p", { class: "muted", id: "plant-none" }, "No separation plant with sections (hasSection) in the graph. The demo ships the reference plant ref-sep-plant: start ", h("code", {}, "lodestone demo"), "."));
+    put(body, h("p", { class: "muted", id: "plant-none" }, "No separation plant with sections (hasSection) in the graph. The demo ships the reference plant ref-sep-plant: start ", h("code", {}, "lodestone demo"), "."));
     return;
   }
   // The plant shown: ?plant=ID, else the one that holds the selected twin,
@@ -184,12 +188,12 @@ async function equipmentPage(body, selected, params) {
   const detail = h("div", { id: "plant-detail" }, h("p", { class: "muted" }, "Choose a unit, subunit or maintainable item in the tree: its failure records, life fit and age-replacement optimum show here."));
   const picker = plants.length > 1 ? h("select", { id: "plant-pick", onchange: (e) => { location.hash = `#/plant?plant=${enc(e.target.value)}`; } }, plants.map((p) => h("option", { value: p.$dtId, selected: p.$dtId === root }, p.name || p.$dtId))) : null;
   const all = [...tree.records.values()].flat().length;
-  body.replaceChildren(
+  put(body, 
     h("div", { class: "cards" },
       card("tree-twins", `twins in the hierarchy of ${root}`, tree.size),
       card("tree-records", "failure records in the graph (FailureRecord --of-->)", all)),
     picker,
-    h("div", { class: "split" }, h("div", { class: "plant-tree-box" }, treeView(tree, selected)), detail),
+    h("div", { class: "split plant-split" }, h("div", { class: "plant-tree-box" }, treeView(tree, selected)), detail),
     apiCalls("POST /query (containment relationships, twins, 'of' relationships)"));
   if (selected) {
     const sel = body.querySelector(`.plant-node.selected`);
@@ -210,7 +214,7 @@ async function itemDetail(box, id, tree) {
   const props = ["itemType", "equipmentClass", "tag", "weibullShape", "weibullScale", "meanTimeToRepair", "costPreventive", "costFailure", "replacementInterval", "age"].filter((k) => t[k] !== undefined);
   const fitBox = h("div", { id: "plant-fit" });
   const repBox = h("div", { id: "plant-replace" });
-  box.replaceChildren(
+  put(box, 
     h("h3", {}, t.name || id), h("p", { class: "muted small" }, h("a", { href: `#/twin/${enc(id)}` }, id), " · ", modelLabel(t.$metadata.$model)),
     props.length ? h("table", { id: "plant-item-props" }, props.map((k) => h("tr", {}, h("th", {}, k), h("td", {}, val("prop-" + k, t[k]))))) : null,
     t.notes ? h("p", { class: "muted small" }, t.notes) : null,
@@ -249,10 +253,10 @@ function recordForm(id) {
 async function fitView(fitBox, repBox, id, t) {
   const path = `/plant/equipment/${enc(id)}/reliability?distribution=auto`;
   let fit;
-  try { fit = await api.call("GET", path); } catch (err) { fitBox.replaceChildren(h("h4", {}, "Life fit"), fail(err), apiCalls("GET " + path)); return; }
+  try { fit = await api.call("GET", path); } catch (err) { put(fitBox, h("h4", {}, "Life fit"), fail(err), apiCalls("GET " + path)); return; }
   const cands = fit.candidates && fit.candidates.length ? fit.candidates : [fit];
   const ci = (c) => (c ? `${fmt(c[0])} – ${fmt(c[1])}` : "–");
-  fitBox.replaceChildren(
+  put(fitBox, 
     h("h4", {}, "Life fit (maximum likelihood, right-censored)"),
     h("div", { class: "cards" },
       card("fit-distribution", `chosen by AIC of ${cands.length}`, fit.distribution),
@@ -275,16 +279,16 @@ async function fitView(fitBox, repBox, id, t) {
     const spec = { shape: weibull.shape, scale: weibull.scale, cost_preventive: Number(cp.value), cost_failure: Number(cf.value) };
     try {
       const r = await api.call("POST", "/plant/reliability/replace", spec);
-      out.replaceChildren(h("div", { class: "cards" },
+      put(out, h("div", { class: "cards" },
         card("replace-interval", r.run_to_failure ? "run to failure: no finite optimum (β ≤ 1 or costs)" : "optimum replacement age (h)", r.interval, r.interval === null ? "run to failure" : fmt(r.interval)),
         card("replace-cost-rate", "cost per hour at the optimum", r.cost_rate),
         card("replace-rtf-cost-rate", "cost per hour, run to failure", r.run_to_failure_cost_rate),
         card("replace-saving", "saving", r.saving, pct(r.saving)),
         card("replace-reliability", "reliability at the interval", r.reliability_at_interval, pct(r.reliability_at_interval))),
       apiCalls(`POST /plant/reliability/replace ${JSON.stringify(spec)}`));
-    } catch (err) { out.replaceChildren(fail(err)); }
+    } catch (err) { put(out, fail(err)); }
   };
-  repBox.replaceChildren(h("h4", {}, "Age replacement (Weibull fit)"),
+  put(repBox, h("h4", {}, "Age replacement (Weibull fit)"),
     h("form", { class: "row", id: "replace-form", onsubmit: (e) => { e.preventDefault(); run(); } },
       "cost of a planned replacement ", h("span", { class: "field" }, cp), " cost of a failure ", h("span", { class: "field" }, cf), h("button", { id: "replace-run" }, "Optimise")),
     h("p", { class: "muted small" }, t.costPreventive === undefined ? "The item carries no costPreventive/costFailure: type them (the plant's currency)." : "Costs from the item's costPreventive and costFailure."),
@@ -301,11 +305,11 @@ async function livePage(body) {
   const showDL = async (id) => {
     try {
       const r = await api.call("GET", `/plant/connectors/${enc(id)}/dead-letters`);
-      dlBox.replaceChildren(h("h4", {}, `Dead letters of ${id} (${r.value.length})`),
+      put(dlBox, h("h4", {}, `Dead letters of ${id} (${r.value.length})`),
         h("table", { id: "dead-letter-table", "data-connector": id }, h("tr", {}, h("th", {}, "seq"), h("th", {}, "at"), h("th", {}, "source"), h("th", {}, "twin"), h("th", {}, "reason"), h("th", {}, "payload")),
           r.value.map((d) => h("tr", {}, h("td", {}, String(d.seq)), h("td", { class: "time" }, shortTime(d.at)), h("td", {}, d.source || ""), h("td", {}, d.twin || ""), h("td", { class: "error" }, d.reason), h("td", {}, h("code", {}, String(d.payload || "").slice(0, 200)))))),
         apiCalls(`GET /plant/connectors/${id}/dead-letters`));
-    } catch (err) { dlBox.replaceChildren(fail(err)); }
+    } catch (err) { put(dlBox, fail(err)); }
   };
   const connTable = cs.length
     ? h("table", { id: "connector-table" }, h("tr", {}, h("th", {}, "connector"), h("th", {}, "kind"), h("th", {}, "source"), h("th", {}, "state"), h("th", {}, "received"), h("th", {}, "stored"), h("th", {}, "dead-lettered"), h("th", {}, "queued"), h("th", {}, "reconnects"), h("th", {}, "latency p50 / p95 (ms)"), h("th", {}, "")),
@@ -318,13 +322,13 @@ async function livePage(body) {
   const estBox = h("div", { id: "estimators" });
   const telBox = h("div", { id: "plant-telemetry" });
   const offBox = h("div", { id: "offline-estimate" });
-  body.replaceChildren(
+  put(body, 
     h("h3", {}, "Connectors"), connTable, dlBox, apiCalls("GET /plant/connectors"),
     h("h3", {}, "Live soft sensors"), estBox,
     h("h3", {}, "Analyser telemetry"), telBox,
     h("h3", {}, "Offline estimator run"), offBox);
-  if (!es.length) estBox.replaceChildren(h("p", { class: "muted", id: "estimators-none" }, "No soft sensor runs on this server. Start it with ", h("code", {}, "--estimators FILE"), " (docs/formats/plant-estimators.md); the offline run below filters the bundled readings."), apiCalls("GET /plant/estimators"));
-  else estBox.replaceChildren(...(await Promise.all(es.map(estimatorView))).flat(), apiCalls("GET /plant/estimators", "GET /plant/estimators/{id}/alarms", "GET /digitaltwins/{twin}"));
+  if (!es.length) put(estBox, h("p", { class: "muted", id: "estimators-none" }, "No soft sensor runs on this server. Start it with ", h("code", {}, "--estimators FILE"), " (docs/formats/plant-estimators.md); the offline run below filters the bundled readings."), apiCalls("GET /plant/estimators"));
+  else put(estBox, ...(await Promise.all(es.map(estimatorView))).flat(), apiCalls("GET /plant/estimators", "GET /plant/estimators/{id}/alarms", "GET /digitaltwins/{twin}"));
   await Promise.all([telemetryView(telBox, es), offlineEstimate(offBox)]);
 }
 
@@ -373,7 +377,7 @@ async function telemetryView(box, ests) {
     for (const [key, pts] of byKey) series.push({ name: `${id} ${key}`, id, data: pts });
   }
   if (!series.length) {
-    box.replaceChildren(h("p", { class: "muted", id: "telemetry-none" }, `No assay telemetry on the ${ids.length} analyser twin(s).`));
+    put(box, h("p", { class: "muted", id: "telemetry-none" }, `No assay telemetry on the ${ids.length} analyser twin(s).`));
     return;
   }
   const total = series.reduce((n, s) => n + s.data.length, 0);
@@ -384,7 +388,7 @@ async function telemetryView(box, ests) {
   }, { height: 260, id: "plant-telemetry-chart" });
   c.dataset.series = series.map((s) => s.name).join("|");
   c.dataset.points = String(total);
-  box.replaceChildren(h("div", { class: "cards" }, card("telemetry-points", `assay readings of ${ids.length} analyser(s) charted`, total)), h("div", { class: "charts" }, c),
+  put(box, h("div", { class: "cards" }, card("telemetry-points", `assay readings of ${ids.length} analyser(s) charted`, total)), h("div", { class: "charts wide" }, c),
     apiCalls(...ids.slice(0, 3).map((id) => `GET /digitaltwins/${id}/telemetry?name=assay`)));
 }
 
@@ -409,7 +413,7 @@ async function offlineEstimate(box) {
     ],
   }, { height: 260, id: "offline-innovations" });
   const last = ests[ests.length - 1];
-  box.replaceChildren(
+  put(box, 
     h("p", { class: "muted small" }, ex.spec.description || `examples/plant/${ex.name}.json`),
     h("div", { class: "cards" },
       card("offline-estimates", "estimates", ests.length),
@@ -417,7 +421,7 @@ async function offlineEstimate(box) {
       card("offline-alarms", "alarms", alarms.length),
       drift ? card("offline-drift", `first alarm naming a sensor: ${drift.sensor} at ${fmt(drift.t_h)} h`, drift.kind) : null,
       last ? card("offline-certified", `estimate at ${fmt(last.t_h)} h`, last.certified, last.certified ? "certified" : "uncertified") : null),
-    h("div", { class: "charts" }, c),
+    h("div", { class: "charts wide" }, c),
     h("table", { id: "offline-alarms-table" }, h("tr", {}, h("th", {}, "t (h)"), h("th", {}, "kind"), h("th", {}, "sensor")),
       alarms.map((a, i) => h("tr", {}, h("td", { class: "num" }, val(`offline-alarm-${i}-t`, a.t_h, fmt(a.t_h))), h("td", {}, val(`offline-alarm-${i}-kind`, a.kind)), h("td", {}, a.sensor || "(the filter)")))),
     apiCalls(`GET /plant/examples (${ex.name})`, "POST /plant/estimate"));
@@ -434,12 +438,12 @@ async function controlPage(body) {
   const ed = specEditor("control-spec", ex.spec);
   const out = h("div", { id: "control-out" });
   const run = async () => {
-    out.replaceChildren(h("p", { class: "muted" }, "Running…"));
+    put(out, h("p", { class: "muted" }, "Running…"));
     let spec;
-    try { spec = JSON.parse(ed.value); } catch (err) { out.replaceChildren(fail("not JSON: " + err.message)); return; }
-    try { out.replaceChildren(...controlView(await api.call("POST", "/plant/control", spec), spec)); } catch (err) { out.replaceChildren(fail(err)); }
+    try { spec = JSON.parse(ed.value); } catch (err) { put(out, fail("not JSON: " + err.message)); return; }
+    try { put(out, ...controlView(await api.call("POST", "/plant/control", spec), spec)); } catch (err) { put(out, fail(err)); }
   };
-  body.replaceChildren(h("p", {}, ex.spec.description || ""),
+  put(body, h("p", {}, ex.spec.description || ""),
     h("details", {}, h("summary", {}, `spec (examples/plant/${ex.name}.json, editable)`), ed),
     h("div", { class: "row" }, h("button", { id: "control-run", onclick: run }, "Run strategies")), out);
   await run();
@@ -471,7 +475,7 @@ function controlView(r, spec) {
         kpi(s.name, "settling_time_h", s.settling_time_h, s.settling_time_h === null ? "not settled" : fmt(s.settling_time_h)), kpi(s.name, "time_in_spec_fraction", s.time_in_spec_fraction, pct(s.time_in_spec_fraction)),
         kpi(s.name, "final_product_purity", s.final_product_purity), h("td", { class: "num" }, fmt(vol(s)))))),
     h("p", { class: "muted small" }, "setpoint ", val("control-setpoint", r.setpoint), ". IAE = ∫|SP − CV| dt; settling: from the first disturbance to the end of the last excursion outside the band; in spec: time the product purity met its minimum (docs/formats/plant-control.md)."),
-    h("div", { class: "charts" }, cv, pur),
+    h("div", { class: "charts wide" }, cv, pur),
     apiCalls("POST /plant/control"),
   ];
 }
@@ -490,19 +494,29 @@ async function trainingPage(body, id) {
   const at = h("input", { type: "number", step: "any", min: 0, id: "mal-at", placeholder: "at h", size: 6 });
   const inlet = h("input", { type: "number", min: 0, id: "mal-inlet", placeholder: "inlet", size: 4 });
   const factor = h("input", { type: "number", step: "any", id: "mal-factor", placeholder: "factor", size: 6 });
+  const field = h("input", { type: "text", id: "mal-field", placeholder: "field (feed_upset: flow_L_per_h, mg_per_L.Nd…)", size: 28 });
+  const malTable = h("table", { id: "training-malfunctions" });
+  const showMalfunctions = () => {
+    let s;
+    try { s = JSON.parse(ed.value); } catch { return; }
+    put(malTable, h("tr", {}, h("th", {}, "#"), h("th", {}, "at (h)"), h("th", {}, "malfunction"), h("th", {}, "inlet / field / factor")),
+      (s.malfunctions || []).map((m, i) => h("tr", {}, h("td", {}, String(i)), h("td", { class: "num" }, fmt(m.at_h)), h("td", {}, m.kind), h("td", {}, [m.inlet, m.field, m.factor].filter((x) => x !== undefined).join(" · ")))));
+  };
+  ed.addEventListener("input", showMalfunctions);
   const inject = () => {
-    errs.replaceChildren();
+    put(errs, );
     let s;
     try { s = JSON.parse(ed.value); } catch (err) { errs.append(h("li", { class: "error" }, "not JSON: " + err.message)); return; }
     const m = { at_h: Number(at.value), kind: mk.value };
     if (inlet.value !== "") m.inlet = Number(inlet.value);
+    if (field.value.trim() !== "") m.field = field.value.trim();
     if (factor.value !== "") m.factor = Number(factor.value);
-    if (m.kind === "feed_upset") m.field = m.field || "mg_per_L.Nd";
     s.malfunctions = [...(s.malfunctions || []), m];
     ed.value = JSON.stringify(s, null, 2);
+    showMalfunctions();
   };
   const start = async () => {
-    errs.replaceChildren();
+    put(errs, );
     let s;
     try { s = JSON.parse(ed.value); } catch (err) { errs.append(h("li", { class: "error" }, "not JSON: " + err.message)); return; }
     try {
@@ -510,18 +524,18 @@ async function trainingPage(body, id) {
       location.hash = `#/plant/training/${enc(r.id)}`;
     } catch (err) { errs.append(h("li", { class: "error" }, err.message)); }
   };
-  body.replaceChildren(
+  put(body, 
     h("h3", {}, "Start a training session"),
     h("p", {}, scenario.description || ""),
-    h("table", { id: "training-malfunctions" }, h("tr", {}, h("th", {}, "#"), h("th", {}, "at (h)"), h("th", {}, "malfunction"), h("th", {}, "inlet / field / factor")),
-      (scenario.malfunctions || []).map((m, i) => h("tr", {}, h("td", {}, String(i)), h("td", { class: "num" }, fmt(m.at_h)), h("td", {}, m.kind), h("td", {}, [m.inlet, m.field, m.factor].filter((x) => x !== undefined).join(" · "))))),
-    h("div", { class: "row" }, "Inject a malfunction: ", mk, at, inlet, factor, h("button", { class: "secondary", id: "mal-add", onclick: inject }, "Add to the scenario")),
+    malTable,
+    h("div", { class: "row" }, "Inject a malfunction: ", mk, at, inlet, field, factor, h("button", { class: "secondary", id: "mal-add", onclick: inject }, "Add to the scenario")),
     h("details", {}, h("summary", {}, `scenario (examples/plant/${ex.name}.json, editable)`), ed),
     h("div", { class: "row" }, h("button", { id: "training-start", onclick: start }, "Start session")), errs,
     h("h3", {}, `Sessions (${list.value.length})`),
     list.value.length ? h("table", { id: "training-sessions" }, h("tr", {}, h("th", {}, "session"), h("th", {}, "events"), h("th", {}, "score")),
       list.value.map((s) => h("tr", {}, h("td", {}, h("a", { href: `#/plant/training/${enc(s.id)}` }, s.id)), h("td", { class: "num" }, String(s.events)), h("td", { class: "num" }, fmt(s.score))))) : h("p", { class: "muted" }, "No session stored yet."),
     apiCalls(`GET /plant/examples (${ex.name})`, "GET /plant/sessions", "POST /plant/sessions"));
+  showMalfunctions();
 }
 
 async function sessionConsole(body, id) {
@@ -531,7 +545,7 @@ async function sessionConsole(body, id) {
   const stateBox = h("div", { id: "console-state" });
   const replayBox = h("div", { id: "console-replay" });
   const send = async (ev) => {
-    errs.replaceChildren();
+    put(errs, );
     try {
       const r = await api.call("POST", `/plant/sessions/${enc(id)}/events`, ev);
       trace.push({ t: r.state.t_h, monitor: r.state.monitor, purity: r.state.product_purity });
@@ -545,10 +559,10 @@ async function sessionConsole(body, id) {
   const snapName = h("input", { type: "text", id: "console-snap-name", size: 12, placeholder: "snapshot name" });
   const draw = (s) => {
     to.value = String(Math.min(s.end_h, +(s.t_h + 1).toFixed(6)));
-    setIn.replaceChildren(...s.inlets.map((x, i) => h("option", { value: i }, x.name)));
+    put(setIn, ...s.inlets.map((x, i) => h("option", { value: i }, x.name)));
     const sc2 = s.score;
     const lim = sc.monitor || {};
-    stateBox.replaceChildren(
+    put(stateBox, 
       h("div", { class: "cards" },
         card("session-t", `time (h) of ${fmt(s.end_h)}${s.frozen ? " · FROZEN" : ""}`, s.t_h),
         card("session-monitor", `monitor: stage ${lim.stage} ${lim.element || ""} ${lim.measure || ""} (limits ${lim.low ?? "–"} – ${lim.high ?? "–"})`, s.monitor),
@@ -565,7 +579,7 @@ async function sessionConsole(body, id) {
           h("td", {}, s.malfunctions_active[i] ? h("button", { class: "secondary small", "data-repair": i, onclick: () => send({ kind: "repair", malfunction: i }) }, "repair") : "")))),
       h("h4", {}, "Snapshots"),
       s.snapshots.length ? h("ul", { id: "console-snapshots" }, s.snapshots.map((n) => h("li", {}, n, " ", h("button", { class: "secondary small", "data-backtrack": n, onclick: () => send({ kind: "backtrack", name: n }) }, "backtrack")))) : h("p", { class: "muted" }, "none"),
-      h("div", { class: "charts" }, chart({
+      h("div", { class: "charts wide" }, chart({
         animation: false, title: { text: "monitor and product purity at each console update", textStyle: { fontSize: 12 } }, tooltip: { trigger: "axis" }, legend: { bottom: 0 },
         grid: { left: 64, right: 20, top: 36, bottom: 48 }, xAxis: { type: "value", name: "t (h)" }, yAxis: { type: "value", scale: true },
         series: [{ type: "line", name: "monitor", data: trace.map((p) => [p.t, p.monitor]) }, { type: "line", name: "product purity", data: trace.map((p) => [p.t, p.purity]) }],
@@ -578,10 +592,10 @@ async function sessionConsole(body, id) {
   const replay = async () => {
     try {
       const r = await api.call("POST", `/plant/sessions/${enc(id)}/replay`);
-      replayBox.replaceChildren(h("div", { class: "cards" }, card("replay-score", "score on replay", r.score.total), card("replay-same", "same score as stored", r.same_score, r.same_score ? "yes" : "NO")), apiCalls(`POST /plant/sessions/${id}/replay`));
-    } catch (err) { replayBox.replaceChildren(fail(err)); }
+      put(replayBox, h("div", { class: "cards" }, card("replay-score", "score on replay", r.score.total), card("replay-same", "same score as stored", r.same_score, r.same_score ? "yes" : "NO")), apiCalls(`POST /plant/sessions/${id}/replay`));
+    } catch (err) { put(replayBox, fail(err)); }
   };
-  body.replaceChildren(
+  put(body, 
     h("h3", {}, "Session ", h("code", { id: "session-id" }, id), " ", h("a", { class: "small", href: "#/plant/training" }, "all sessions")),
     h("p", { class: "muted small" }, sc.description || ""),
     h("div", { class: "row console-actions" },
@@ -604,14 +618,14 @@ async function inspectPage(body) {
   const study = h("div", { id: "fault-study" });
   const run = async () => {
     let spec;
-    try { spec = JSON.parse(ed.value); } catch (err) { out.replaceChildren(fail("not JSON: " + err.message)); return; }
-    try { out.replaceChildren(...inspectView(await api.call("POST", "/plant/inspect", spec))); } catch (err) { out.replaceChildren(fail(err)); }
+    try { spec = JSON.parse(ed.value); } catch (err) { put(out, fail("not JSON: " + err.message)); return; }
+    try { put(out, ...inspectView(await api.call("POST", "/plant/inspect", spec))); } catch (err) { put(out, fail(err)); }
   };
   const runStudy = async () => {
-    study.replaceChildren(h("p", { class: "muted" }, "Replaying the fault set…"));
-    try { study.replaceChildren(...studyView(await api.call("POST", "/plant/inspect/fault-study", {}))); } catch (err) { study.replaceChildren(fail(err)); }
+    put(study, h("p", { class: "muted" }, "Replaying the fault set…"));
+    try { put(study, ...studyView(await api.call("POST", "/plant/inspect/fault-study", {}))); } catch (err) { put(study, fail(err)); }
   };
-  body.replaceChildren(
+  put(body, 
     h("h3", {}, "Inspection round"),
     h("p", { class: "muted small" }, "Rules (limit, rate of change, frozen value, disagreement with the soft sensor's estimate, twin alarm) over time-ordered samples; the round is a checklist over the equipment."),
     h("details", {}, h("summary", {}, `rules and samples (examples/plant/${ex.name}.json, editable)`), ed),
@@ -651,7 +665,7 @@ function studyView(r) {
       rs.map((x, i) => h("tr", {}, h("td", {}, x.fault.name), h("td", {}, x.fault.kind), h("td", { class: "num" }, fmt(x.fault.start_h)),
         h("td", { class: "num" }, val(`study-${i}-without`, x.without_twin_h, t(x.without_twin_h))), h("td", { class: "num" }, val(`study-${i}-with`, x.with_twin_h, t(x.with_twin_h))),
         h("td", {}, x.first_with ? x.first_with.detail : ""), h("td", { class: "num" }, `${x.false_without} / ${x.false_with}`)))),
-    h("div", { class: "charts" }, c),
+    h("div", { class: "charts wide" }, c),
     h("ul", { class: "muted small" }, (r.assumptions || []).map((a) => h("li", {}, a))),
     apiCalls("POST /plant/inspect/fault-study {} (seed " + r.seed + ", " + r.duration_h + " h, synthetic)"),
   ];
