@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -25,6 +26,8 @@ func (a *API) plantEstimatorRoutes() []Route {
 			Summary: "Status of live soft sensor {id}: filter time (t_h and data time), NIS window, each sensor's CUSUM and isolation, the last 50 alarms, certified"},
 		{Pattern: "POST /plant/estimators/{id}/acknowledge", Handler: a.acknowledgeEstimator, Response: "EstimatorAck",
 			Summary: "Acknowledge the alarms of live soft sensor {id}: within a second the server that runs it certifies its estimates again (on its twin too) and returns isolated sensors to service; 202 {acknowledged: true, at}"},
+		{Pattern: "GET /plant/estimators/{id}/snapshot", Handler: a.getEstimatorSnapshot, Response: "EstimatorSnapshot",
+			Summary: "The dynamic model's state at live soft sensor {id}'s newest estimate (stored once a second while it filters, and when it stops): {estimator, twin, t_h, time, certified, snapshot}; snapshot is a start_snapshot of a training scenario (POST /plant/sessions?start_from_estimator={id} takes it directly)"},
 		{Pattern: "GET /plant/estimators/{id}/alarms", Handler: a.listEstimatorAlarms, Response: "EstimatorAlarmList",
 			Summary: "Alarms of live soft sensor {id} (the last 1,000), oldest first: {value: [{estimator, twin, seq, kind, sensor, t_h, time, raised, source: {twin, telemetry, key}}]}; each was also published as a lodestone.plant.alarm event"},
 	}
@@ -35,8 +38,9 @@ func init() {
 		"EstimatorStatusList": reflect.TypeFor[struct {
 			Value []softsensor.Status `json:"value"`
 		}](),
-		"EstimatorStatus": reflect.TypeFor[softsensor.Status](),
-		"EstimatorAck":    reflect.TypeFor[EstimatorAck](),
+		"EstimatorStatus":   reflect.TypeFor[softsensor.Status](),
+		"EstimatorAck":      reflect.TypeFor[EstimatorAck](),
+		"EstimatorSnapshot": reflect.TypeFor[softsensor.ModelSnapshot](),
 		"EstimatorAlarmList": reflect.TypeFor[struct {
 			Value []softsensor.Alarm `json:"value"`
 		}](),
@@ -126,4 +130,33 @@ func (a *API) acknowledgeEstimator(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, ack)
+}
+
+// estimatorSnapshot reads the stored model state of live estimator id.
+func (a *API) estimatorSnapshot(ctx context.Context, id string) (*softsensor.ModelSnapshot, error) {
+	if _, err := a.opts.Store.GetDoc(ctx, softsensor.KindStatus, id); errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("EstimatorNotFound", "there is no estimator %s", id)
+	} else if err != nil {
+		return nil, err
+	}
+	d, err := a.opts.Store.GetDoc(ctx, softsensor.KindSnapshot, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("SnapshotNotFound", "estimator %s has no snapshot yet: it has filtered no reading", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ms softsensor.ModelSnapshot
+	if err := json.Unmarshal(d.Body, &ms); err != nil {
+		return nil, err
+	}
+	return &ms, nil
+}
+
+func (a *API) getEstimatorSnapshot(w http.ResponseWriter, r *http.Request) error {
+	ms, err := a.estimatorSnapshot(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, ms)
 }

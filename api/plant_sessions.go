@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"lodestone/plant/control"
 	"lodestone/plant/estimate"
@@ -38,9 +40,9 @@ func (a *API) plantSessionRoutes() []Route {
 		{Pattern: "POST /plant/control", Handler: a.plantControl, Body: "PlantControlSpec", Response: "PlantControlOutput",
 			Summary: "Control-strategy testing: closed-loop runs of PI, O/A feed-forward and pH loops on the dynamic cascade, side by side (docs/formats/plant-control.md)"},
 		{Pattern: "POST /plant/sessions", Handler: a.createSession, Body: "PlantSession", Response: "PlantSessionState",
-			Summary: "Start an operator training session: body {scenario, events?}; returns {id, state}"},
+			Summary: "Start an operator training session: body {scenario, events?}; returns {id, state}. ?start_from_estimator=ID starts it from the live soft sensor's newest model state (GET /plant/estimators/{id}/snapshot) as the scenario's start_snapshot: the scenario's cascade must be the estimator's"},
 		{Pattern: "PUT /plant/sessions/{id}", Handler: a.createSession, Body: "PlantSession", Response: "PlantSessionState",
-			Summary: "Start a training session with a chosen id (fails with 412 if it exists)"},
+			Summary: "Start a training session with a chosen id (fails with 412 if it exists); ?start_from_estimator=ID as for POST /plant/sessions"},
 		{Pattern: "GET /plant/sessions", Handler: a.listSessions, Response: "PlantSessionList", Summary: "List training sessions"},
 		{Pattern: "GET /plant/sessions/{id}", Handler: a.getSession, Response: "PlantSessionState",
 			Summary: "The trainee's console: time, monitor as displayed, product purity, inlets, alarms, active malfunctions, snapshots, score"},
@@ -184,6 +186,26 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
 	ss, err := ots.ParseSession(body)
 	if err != nil {
 		return plantInput(err)
+	}
+	if est := r.URL.Query().Get("start_from_estimator"); est != "" {
+		// The live twin's state as the session's initial conditions.
+		if ss.Scenario.Start != nil {
+			return badRequest("InvalidArgument", "start_from_estimator: the scenario has a start_snapshot already; give one or the other")
+		}
+		ms, err := a.estimatorSnapshot(r.Context(), est)
+		if err != nil {
+			return err
+		}
+		var snap dynamic.Snapshot
+		if err := json.Unmarshal(ms.Snapshot, &snap); err != nil {
+			return fmt.Errorf("estimator %s snapshot: %w", est, err)
+		}
+		ss.Scenario.Start = &snap
+		note := fmt.Sprintf("started from live soft sensor %s at t_h %g (%s, certified %v)", est, ms.TH, ms.Time.Format(time.RFC3339), ms.Certified)
+		if ss.Scenario.Description != "" {
+			note = ss.Scenario.Description + "; " + note
+		}
+		ss.Scenario.Description = note
 	}
 	id := r.PathValue("id")
 	if id == "" {

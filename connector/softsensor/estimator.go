@@ -28,6 +28,11 @@ const (
 	// version acknowledges the estimator's alarms (POST
 	// /plant/estimators/{id}/acknowledge writes it).
 	KindAck = "estimator-ack"
+	// KindSnapshot is the document (id: the estimator's) holding the
+	// model state of its newest estimate (ModelSnapshot), stored once a
+	// second while the filter's time moves and when it stops: what a
+	// training session starts from (GET /plant/estimators/{id}/snapshot).
+	KindSnapshot = "estimator-snapshot"
 	// TypeAlarm is the type of the event published for each alarm.
 	TypeAlarm = "lodestone.plant.alarm"
 	// Model is the model a new estimates twin is created with.
@@ -79,6 +84,8 @@ type Estimator struct {
 	lastAlarm *Alarm
 	ackTag    twin.ETag // version of the acknowledgement document last acted on
 	fed       int64     // readings filtered
+	snapT     float64   // filter time of the last snapshot stored
+	snapSaved bool
 
 	mu     sync.Mutex
 	status Status
@@ -289,11 +296,13 @@ func (e *Estimator) Run(ctx context.Context) error {
 		case <-tick.C:
 			e.acknowledge(ctx)
 			e.saveStatus(ctx)
+			e.saveSnapshot(ctx)
 		case err := <-errc:
 			wctx := context.WithoutCancel(ctx)
 			e.write(wctx)
 			e.setState("stopped")
 			e.saveStatus(wctx)
+			e.saveSnapshot(wctx)
 			if errors.Is(err, event.ErrClosed) || ctx.Err() != nil {
 				return nil
 			}
@@ -646,6 +655,47 @@ func (e *Estimator) setState(s string) { e.count(func(st *Status) { st.State = s
 func (e *Estimator) fail(err error) {
 	e.log.Warn("soft sensor", "err", err)
 	e.count(func(s *Status) { s.LastError = err.Error() })
+}
+
+// ModelSnapshot is the body of a KindSnapshot document: the dynamic
+// model's state at the filter's newest estimate (concentrations, settler
+// holdups, drifting parameters and inlets, t_h the filter's time), with the
+// data time it stands for and whether the estimates were certified then.
+type ModelSnapshot struct {
+	Estimator string    `json:"estimator"`
+	Twin      string    `json:"twin"`
+	TH        float64   `json:"t_h"`
+	Time      time.Time `json:"time"`
+	Certified bool      `json:"certified"`
+	// Snapshot is the dynamic.Snapshot of process/sx/dynamic, as JSON
+	// (this package may not import the process layer).
+	Snapshot json.RawMessage `json:"snapshot"`
+}
+
+// saveSnapshot stores the filter's model state when its time moved since
+// the last one stored. Run's goroutine only (it owns the filter).
+func (e *Estimator) saveSnapshot(ctx context.Context) {
+	if e.f == nil || e.fed == 0 {
+		return
+	}
+	t := e.f.Time()
+	if e.snapSaved && t == e.snapT {
+		return
+	}
+	snap, err := json.Marshal(e.f.Stepper().Snapshot())
+	var body []byte
+	if err == nil {
+		body, err = json.Marshal(ModelSnapshot{Estimator: e.spec.ID, Twin: e.spec.Twin, TH: t, Time: e.dataTime(t), Certified: e.f.Certified(), Snapshot: snap})
+	}
+	if err != nil {
+		e.fail(fmt.Errorf("snapshot: %w", err))
+		return
+	}
+	if _, err := e.st.PutDoc(context.WithoutCancel(ctx), store.Doc{Kind: KindSnapshot, ID: e.spec.ID, Body: body}, store.Condition{}); err != nil {
+		e.log.Warn("snapshot not stored", "err", err)
+		return
+	}
+	e.snapT, e.snapSaved = t, true
 }
 
 func (e *Estimator) saveStatus(ctx context.Context) {

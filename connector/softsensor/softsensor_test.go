@@ -361,6 +361,27 @@ func TestLiveClean(t *testing.T) {
 	if nd, _ := aq["Nd"].(float64); nd < 5000 || nd > 15000 {
 		t.Errorf("stage 1 aqueous Nd %v mg/L, want near the raffinate analyser's 9,600", aq["Nd"])
 	}
+	// The model state of the newest estimate, stored at the stop: what a
+	// training session starts from.
+	doc, err := f.st.GetDoc(context.Background(), KindSnapshot, "ndpr-1")
+	if err != nil {
+		t.Fatalf("snapshot document: %v", err)
+	}
+	var ms ModelSnapshot
+	if err := json.Unmarshal(doc.Body, &ms); err != nil {
+		t.Fatal(err)
+	}
+	var snap struct {
+		T      float64   `json:"t_h"`
+		U      []float64 `json:"u"`
+		Inlets []any     `json:"inlets"`
+	}
+	if err := json.Unmarshal(ms.Snapshot, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if ms.Estimator != "ndpr-1" || ms.Twin != "ndpr-1-softsensor" || ms.TH != st.TH || snap.T != st.TH || !ms.Certified || len(snap.U) == 0 || len(snap.Inlets) == 0 {
+		t.Errorf("snapshot t_h %v (status %v), %d states, %d inlets, certified %v", ms.TH, st.TH, len(snap.U), len(snap.Inlets), ms.Certified)
+	}
 }
 
 // TestDecodeConfigErrors: errors name the field.
