@@ -87,6 +87,13 @@ func TestStoryInBrowser(t *testing.T) {
 	}
 	getJSON(t, base+"/digitaltwins/"+story.Plant+"/provenance", &prov)
 	want["provenance-entities"] = float64(len(prov.Entity))
+	refs := 0
+	for k := range prov.Entity {
+		if strings.HasPrefix(k, "bib:") {
+			refs++
+		}
+	}
+	want["provenance-refs"] = float64(refs)
 	// 1. The cascade: the same simulation, asked again.
 	var sim struct {
 		Result struct {
@@ -132,6 +139,20 @@ func TestStoryInBrowser(t *testing.T) {
 	if want["alarm-kind"] != "sensor_drift" {
 		t.Errorf("the estimator raised %v on the replayed readings, want sensor_drift", est.Alarms)
 	}
+	// The availability from the equipment models: the reference plant has
+	// no failure records (no public life data), so none, with the reason.
+	var av struct {
+		Computed     bool     `json:"computed"`
+		Availability *float64 `json:"availability"`
+		Reason       string   `json:"reason"`
+	}
+	postJSON(t, base+"/plant/equipment/"+story.Plant+"/availability", nil, &av)
+	want["availability"] = nil
+	if av.Computed {
+		want["availability"] = *av.Availability
+	} else if reason := eval[string](t, ctx, `document.getElementById("availability-reason").innerText`); av.Reason == "" || !strings.Contains(reason, av.Reason) {
+		t.Errorf("the plant step does not give the reason the availability is not computed (%q): %q", av.Reason, reason)
+	}
 
 	// 3. Capacity and provenance.
 	want["capacity"] = sim.PlantLink.Capacity.Tonnes
@@ -161,8 +182,24 @@ func TestStoryInBrowser(t *testing.T) {
 				Fill float64 `json:"fill_rate"`
 			} `json:"nodes"`
 		} `json:"result"`
+		Scenario struct {
+			Network struct {
+				Nodes []struct {
+					ID       string  `json:"id"`
+					Capacity float64 `json:"capacity_per_period"`
+				} `json:"nodes"`
+			} `json:"network"`
+		} `json:"scenario"`
 	}
 	getJSON(t, base+"/scenarios/"+runID, &run)
+	for _, n := range run.Scenario.Network.Nodes {
+		if n.ID == story.NetworkNode {
+			want["network-capacity"] = n.Capacity * 365
+		}
+	}
+	if want["network-capacity"] == nil {
+		t.Errorf("the stored run's network has no node %s", story.NetworkNode)
+	}
 	want["fill-rate"], want["lost"], want["first-stockout"] = run.KPIs.Fill, run.KPIs.Lost, run.KPIs.FirstStockout
 	want["oem-row-fill"] = run.Result.Nodes["oem-row"].Fill
 	if run.KPIs.Fill >= 1 || run.KPIs.FirstStockout == "" {
@@ -240,6 +277,8 @@ func TestStoryInBrowser(t *testing.T) {
 // exactly in both, so the comparison allows only rounding of the last bit.
 func sameValue(got string, want any) bool {
 	switch w := want.(type) {
+	case nil:
+		return got == "null"
 	case float64:
 		g, err := strconv.ParseFloat(got, 64)
 		return err == nil && (g == w || math.Abs(g-w) <= 1e-12*math.Abs(w))
