@@ -120,6 +120,54 @@ func (m *Metrics) StoreSize(file, used int64) {
 	m.size.WithLabelValues("used").Set(float64(used))
 }
 
+// QueueDepth is the state of the study work queue at one moment.
+type QueueDepth struct {
+	// Pending is the shards on the queue not yet done: waiting for a
+	// worker, or under way on one (a work-queue stream drops a shard
+	// when its worker acks it).
+	Pending int
+	// Running is the part of Pending delivered to a worker and not yet
+	// acked (or handed back).
+	Running int
+}
+
+// WatchWorkQueue adds the work queue's gauges, read by depth at each
+// scrape (a server with workers calls it with worker.Dispatcher.Depth):
+// reading the JetStream stream then costs one request per scrape and
+// nothing per shard. It fails when called twice.
+func (m *Metrics) WatchWorkQueue(depth func(ctx context.Context) (QueueDepth, error)) error {
+	return m.reg.Register(&queueCollector{depth: depth})
+}
+
+var (
+	descQueuePending = prometheus.NewDesc("lodestone_work_queue_pending_shards", "Study shards on the JetStream work queue not yet done: waiting for a worker or under way on one (read at scrape time).", nil, nil)
+	descQueueRunning = prometheus.NewDesc("lodestone_work_queue_running_shards", "Study shards delivered to a worker and not yet acked (read at scrape time).", nil, nil)
+	descQueueUp      = prometheus.NewDesc("lodestone_work_queue_up", "1 when the scrape-time read of the work queue succeeded.", nil, nil)
+)
+
+// queueCollector reads the work queue on each scrape.
+type queueCollector struct {
+	depth func(ctx context.Context) (QueueDepth, error)
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descQueuePending
+	ch <- descQueueRunning
+	ch <- descQueueUp
+}
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := c.depth(ctx)
+	ch <- prometheus.MustNewConstMetric(descQueueUp, prometheus.GaugeValue, up(err))
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descQueuePending, prometheus.GaugeValue, float64(d.Pending))
+	ch <- prometheus.MustNewConstMetric(descQueueRunning, prometheus.GaugeValue, float64(d.Running))
+}
+
 // probeCollector runs the probes on each scrape.
 type probeCollector struct{ p Probe }
 

@@ -71,6 +71,64 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestWorkQueueMetrics: the work queue's gauges read the depth at each
+// scrape; a failed read reports the queue down and no depth; a second
+// watch is refused; a server without workers has no queue gauges.
+func TestWorkQueueMetrics(t *testing.T) {
+	scrape := func(m *Metrics) string {
+		w := httptest.NewRecorder()
+		m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		return w.Body.String()
+	}
+	if got := scrape(NewMetrics(Probe{})); strings.Contains(got, "lodestone_work_queue") {
+		t.Errorf("work queue gauges without a work queue:\n%s", got)
+	}
+	for _, tc := range []struct {
+		name        string
+		depth       QueueDepth
+		err         error
+		want, avoid []string
+	}{
+		{"depth", QueueDepth{Pending: 7, Running: 2}, nil,
+			[]string{"lodestone_work_queue_up 1", "lodestone_work_queue_pending_shards 7", "lodestone_work_queue_running_shards 2"}, nil},
+		{"empty", QueueDepth{}, nil,
+			[]string{"lodestone_work_queue_up 1", "lodestone_work_queue_pending_shards 0", "lodestone_work_queue_running_shards 0"}, nil},
+		{"down", QueueDepth{Pending: 7}, errors.New("nats: timeout"),
+			[]string{"lodestone_work_queue_up 0"}, []string{"lodestone_work_queue_pending_shards", "lodestone_work_queue_running_shards"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewMetrics(Probe{})
+			calls := 0
+			if err := m.WatchWorkQueue(func(ctx context.Context) (QueueDepth, error) {
+				calls++
+				if _, ok := ctx.Deadline(); !ok {
+					t.Error("the depth is read without a deadline")
+				}
+				return tc.depth, tc.err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got := scrape(m)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w+"\n") {
+					t.Errorf("metrics lack %q", w)
+				}
+			}
+			for _, a := range tc.avoid {
+				if strings.Contains(got, a+" ") {
+					t.Errorf("metrics have %q after a failed read", a)
+				}
+			}
+			if calls != 1 {
+				t.Errorf("depth read %d times in one scrape", calls)
+			}
+			if err := m.WatchWorkQueue(func(context.Context) (QueueDepth, error) { return QueueDepth{}, nil }); err == nil {
+				t.Error("a second work queue watch was accepted")
+			}
+		})
+	}
+}
+
 // BenchmarkObserveRequest is the metrics cost added to every request.
 func BenchmarkObserveRequest(b *testing.B) {
 	m := NewMetrics(Probe{})

@@ -23,6 +23,7 @@ import (
 	"lodestone/event"
 	"lodestone/event/natsbus"
 	"lodestone/models"
+	"lodestone/ops"
 	"lodestone/ops/tracing"
 	"lodestone/store"
 	_ "lodestone/store/postgres" // registers the postgres:// scheme
@@ -159,6 +160,15 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.API, err = api.New(ctx, aopts)
 	if err != nil {
 		return err
+	}
+	if m := s.API.Metrics(); m != nil && s.dispatcher != nil {
+		d := s.dispatcher
+		if err := m.WatchWorkQueue(func(ctx context.Context) (ops.QueueDepth, error) {
+			p, r, err := d.Depth(ctx)
+			return ops.QueueDepth{Pending: p, Running: r}, err
+		}); err != nil {
+			return fmt.Errorf("server: work queue metrics: %w", err)
+		}
 	}
 	if s.opts.LoadDemo {
 		if err := s.loadDemo(ctx); err != nil {

@@ -64,6 +64,23 @@ func (d *Dispatcher) Available(ctx context.Context) bool {
 	return err == nil
 }
 
+// Depth reads the work queue: pending is the shards not yet done (the
+// work-queue stream drops a shard when it is acked), running those of
+// them delivered to a worker and not yet acked. The server's /metrics
+// reads it at each scrape (lodestone_work_queue_pending_shards).
+func (d *Dispatcher) Depth(ctx context.Context) (pending, running int, err error) {
+	si, err := d.work.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("worker: stream %s: %w", d.cfg.WorkStream, err)
+	}
+	cons, err := d.js.Consumer(ctx, d.cfg.WorkStream, d.cfg.Consumer)
+	if err != nil {
+		return 0, 0, fmt.Errorf("worker: consumer %s: %w", d.cfg.Consumer, err)
+	}
+	ci := cons.CachedInfo() // fetched just now by js.Consumer
+	return int(si.State.Msgs), ci.NumAckPending, nil
+}
+
 // shardRuns is the number of runs per shard: as many whole blocks as fit
 // in MaxShardBytes of result, at most MaxBlocks; 0 when one block does not
 // fit (the caller then runs the study itself).

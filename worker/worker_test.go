@@ -414,3 +414,72 @@ func TestStopHandsBack(t *testing.T) {
 		t.Error("the study handed back differs from the local study")
 	}
 }
+
+// TestDepth: the queue depth counts the shards not yet done and, of them,
+// those delivered and not acked; a cancelled study leaves nothing.
+func TestDepth(t *testing.T) {
+	url := embedded(t)
+	nc := connect(t, url)
+	cfg := worker.Config{AckWait: 5 * time.Minute, MaxBlocks: 2} // 64 runs a shard
+	d, err := worker.NewDispatcher(context.Background(), nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := func() (int, int) {
+		t.Helper()
+		p, r, err := d.Depth(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, r
+	}
+	if p, r := depth(); p != 0 || r != 0 {
+		t.Fatalf("empty queue: pending %d, running %d", p, r)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.Run(ctx, "deep", study(t, 365), 192, 1, nil)
+		done <- err
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for p, _ := depth(); p < 3; p, _ = depth() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the study's three shards did not reach the queue: pending %d", p)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Take one shard as a worker would, without acking it yet.
+	js, _ := jetstream.New(nc)
+	cons, err := js.Consumer(context.Background(), "LODESTONE_WORK", "lodestone-workers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg jetstream.Msg
+	for m := range batch.Messages() {
+		msg = m
+	}
+	if msg == nil {
+		t.Fatal("no shard fetched")
+	}
+	if p, r := depth(); p != 3 || r != 1 {
+		t.Errorf("one shard taken: pending %d, running %d; want 3, 1", p, r)
+	}
+	if err := msg.DoubleAck(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p, r := depth(); p != 2 || r != 0 {
+		t.Errorf("one shard acked: pending %d, running %d; want 2, 0", p, r)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("the cancelled study succeeded")
+	}
+	if p, r := depth(); p != 0 || r != 0 {
+		t.Errorf("after the cancel: pending %d, running %d; want none", p, r)
+	}
+}

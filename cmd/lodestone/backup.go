@@ -20,6 +20,7 @@ func init() {
 		shortHelp: "online backup of a SQLite store (VACUUM INTO: a consistent copy while the server writes); for PostgreSQL use pg_dump (docs/operations.md)",
 		flags:     bfs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
+			defer resetSupplyFlags(bfs) // in-process runs (tests) start from the defaults
 			if len(args) > 0 {
 				return usageError{fmt.Sprintf("backup: unexpected argument %q", args[0])}
 			}
@@ -44,6 +45,7 @@ func init() {
 		shortHelp: "put a backup file (of lodestone backup) back as the store of a data directory, after checking that it is a Lodestone store",
 		flags:     rfs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
+			defer resetSupplyFlags(rfs)
 			if len(args) != 1 {
 				return usageError{"restore: give the backup FILE (one argument)"}
 			}

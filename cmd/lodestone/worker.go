@@ -13,11 +13,13 @@ import (
 
 // `lodestone worker` takes shards of Monte Carlo studies from the JetStream
 // work queue of a server started with --studies.workers (docs/formats/worker.md).
+// On SIGINT or SIGTERM it hands its shards under way back to the queue
+// (worker.Worker.Run) and exits 0.
 
 func init() {
 	fs := flag.NewFlagSet("lodestone worker", flag.ContinueOnError)
 	natsURL := fs.String("nats", "", "NATS URL of the work queue (the server's --nats, or its --nats.listen with credentials: nats://user:pass@host:port)")
-	storeDSN := fs.String("store", "", "accepted for the contract; unused: shard results travel back on the JetStream results stream, not through the store")
+	storeDSN := fs.String("store", "", "accepted (the issue's contract names it) and ignored: a worker needs no store, shard results travel back on the JetStream results stream")
 	concurrency := fs.Int("concurrency", runtime.GOMAXPROCS(0), "shards run at once (one core each)")
 	replicas := fs.Int("replicas", 1, "replicas of the work queue's streams (3 on a three-node JetStream cluster, as the server's --nats.replicas)")
 	ackWait := fs.Duration("ack-wait", 0, "how long a shard may go without a heartbeat before it is redelivered (0: 30s; the server's --studies.ack-wait)")
@@ -44,7 +46,9 @@ func init() {
 			if *concurrency < 1 {
 				return usageError{"worker: --concurrency must be >= 1"}
 			}
-			_ = *storeDSN
+			if *storeDSN != "" {
+				fmt.Fprintln(env.stderr, "worker: --store is ignored: a worker needs no store (shard results travel on the JetStream results stream)")
+			}
 			level := slog.LevelWarn
 			if *verbose {
 				level = slog.LevelInfo

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -100,6 +102,19 @@ func TestSupplyRunServer(t *testing.T) {
 	}
 	if info, err := st.Info(context.Background(), jetstream.WithSubjectFilter("lodestone_work.shard."+run.ID)); err != nil || info.State.Msgs != 0 {
 		t.Errorf("shards of the cancelled study left in the queue: %v %+v", err, info.State)
+	}
+	// The work queue's gauges: read from the stream at the scrape, empty
+	// now that the cancelled study's shards are withdrawn.
+	resp, err := http.Get(s.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"lodestone_work_queue_up 1\n", "lodestone_work_queue_pending_shards 0\n", "lodestone_work_queue_running_shards 0\n"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 	if code, _, errOut := runLodestone(t, "", "supply", "run", file, "--runs", "1", "--server", s.URL()); code != 2 || !strings.Contains(errOut, "--server") {
 		t.Errorf("--runs 1 --server: %d %s", code, errOut)
