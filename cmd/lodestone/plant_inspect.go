@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,15 +14,29 @@ import (
 func init() {
 	fs := flag.NewFlagSet("lodestone plant inspect", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the findings and the round as JSON (docs/formats/plant-inspection.md)")
+	tgt := &target{}
+	tgt.flags(fs, false)
 	plantCmd.sub = append(plantCmd.sub, &command{
 		name:      "inspect",
-		usage:     "SPEC.json [--json]",
-		shortHelp: "virtual inspection: limit, rate, frozen, estimate-disagreement and twin-alarm rules over readings; findings with detection times and an inspection round over the equipment (SPEC - reads stdin)",
+		usage:     "SPEC.json [--json] [--server URL | --data DIR]",
+		shortHelp: "virtual inspection: limit, rate, frozen, estimate-disagreement and twin-alarm rules over readings; findings with detection times and an inspection round over the equipment (SPEC - reads stdin); a SPEC with telemetry {from, to, sources} reads stored telemetry from the server",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
 			data, err := plantReadArg(env, "inspect", args)
 			if err != nil {
 				return err
+			}
+			var top map[string]json.RawMessage
+			if json.Unmarshal(data, &top) == nil && top["telemetry"] != nil {
+				// The readings are in a server's store: POST /plant/inspect.
+				out, err := remoteInspect(ctx, tgt, data)
+				if err != nil {
+					return apiError(err)
+				}
+				if *asJSON {
+					return plantWriteJSON(env.stdout, out)
+				}
+				return printInspect(env.stdout, out)
 			}
 			spec, err := inspect.ParseSpec(data)
 			if err != nil {
@@ -102,4 +117,18 @@ func printFaultStudy(w io.Writer, r inspect.StudyResult) error {
 		fmt.Fprintf(w, "- %s\n", a)
 	}
 	return nil
+}
+
+// remoteInspect posts a spec with a telemetry member to the server of t.
+func remoteInspect(ctx context.Context, t *target, spec []byte) (*inspect.Output, error) {
+	c, stop, err := t.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	var out inspect.Output
+	if err := c.Do(ctx, "POST", "/plant/inspect", json.RawMessage(spec), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -37,3 +37,26 @@ func TestPlantInspectCommands(t *testing.T) {
 		t.Errorf("bad connectors: exit %d: %s", code, errs)
 	}
 }
+
+// TestPlantInspectTelemetryCLI: a SPEC with telemetry reads the demo's
+// replayed analyser readings from the server (POST /plant/inspect).
+func TestPlantInspectTelemetryCLI(t *testing.T) {
+	s := startDemoServer(t, t.TempDir())
+	defer stopServer(t, s)
+	spec := `{"rules": [{"id": "nd-frozen", "kind": "frozen", "tag": "AT-1.Nd", "window": 3}, {"id": "nd-hi", "kind": "limit", "tag": "AT-1.Nd", "hi": 11000}],
+	  "telemetry": {"from": "2025-01-01T00:00:00Z", "sources": [{"twin": "ref-sep-plant-train-1-xrf", "name": "assay", "key": "Nd", "tag": "AT-1.Nd"}]}}`
+	code, out, errs := runSX(t, spec, "plant", "inspect", "-", "--server", s.URL(), "--json")
+	var o struct {
+		Findings []struct {
+			Rule string  `json:"rule"`
+			T    float64 `json:"t_h"`
+		} `json:"findings"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &o) != nil || len(o.Findings) == 0 || o.Findings[0].Rule != "nd-hi" {
+		t.Fatalf("inspect over telemetry: exit %d: %s %s", code, errs, out)
+	}
+	bad := strings.Replace(spec, `"key": "Nd"`, `"key": "Dy"`, 1)
+	if code, _, errs := runSX(t, bad, "plant", "inspect", "-", "--server", s.URL()); code == 0 || !strings.Contains(errs, "telemetry.sources[0].key") {
+		t.Errorf("bad key: exit %d: %s", code, errs)
+	}
+}
