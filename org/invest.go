@@ -130,9 +130,9 @@ type Bound struct {
 
 // What the bounds of Bound assume.
 const (
-	AssumesNothing            = "nothing"
-	AssumesDiminishingGains   = "diminishing_gains"
-	AssumesMonotoneDiminishng = "monotone_diminishing_gains"
+	AssumesNothing             = "nothing"
+	AssumesDiminishingGains    = "diminishing_gains"
+	AssumesMonotoneDiminishing = "monotone_diminishing_gains"
 )
 
 // InvestResult is the output of `lodestone org invest`.
@@ -663,7 +663,7 @@ func Invest(ctx context.Context, spec *InvestSpec) (*InvestResult, error) {
 		res.Method = SearchBranchAndBound
 		err = inv.branchAndBound(n, base, eval)
 	default:
-		res.Method, assumes = "greedy", AssumesMonotoneDiminishng
+		res.Method, assumes = "greedy", AssumesMonotoneDiminishing
 		lb, extra, err = inv.greedy(ctx, n, base, eval)
 	}
 	if err != nil {

@@ -112,7 +112,7 @@ func TestInvestGreedy(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := res.Bound
-		if b == nil || b.Assumes != org.AssumesMonotoneDiminishng || b.Objective > opt.Best.Objective || b.Objective < 0 ||
+		if b == nil || b.Assumes != org.AssumesMonotoneDiminishing || b.Objective > opt.Best.Objective || b.Objective < 0 ||
 			math.Abs(b.Gap-(res.Best.Objective-b.Objective)) > 1e-9*res.Best.Objective || b.Gap < res.Best.Objective-opt.Best.Objective-1e-9 {
 			t.Errorf("budget %v: greedy best %v, bound %+v; exhaustive best %v", budget, res.Best.Objective, b, opt.Best.Objective)
 		}
