@@ -148,7 +148,7 @@ async function capacityStep(story, state, run) {
     h("table", { id: "capacity-terms" }, h("tr", {}, h("th", {}, "term"), h("th", {}, "value"), h("th", {}, "source")),
       (cap.terms || []).map((t) => h("tr", {}, h("td", {}, t.name), h("td", { class: "num" }, fmt(t.value)), h("td", {}, citations(t.source))))),
     h("p", { class: "muted small" }, cap.formula ? `capacity = ${cap.formula}. ` : "",
-      `The reference plant borrows its scale from ${story.networkNode} and feeds nothing, so the network leaves it out; the network's node: `, citations(node.source || "")),
+      `The reference plant borrows its scale from ${story.networkNode} and feeds nothing, so the network leaves it out: its capacity is shown beside the node's, not fed into it, because its recovery comes from a synthetic bench-scale cascade and its trains are assumed — linking it would replace a published figure with illustrative ones. The network's node: `, citations(node.source || "")),
     apiCalls(`POST /digitaltwins/${story.cascade}/simulate (above)`, `GET ${path}`),
   ];
 }
