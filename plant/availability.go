@@ -387,7 +387,7 @@ func PlantAvailability(in AvailabilityInput) (*AvailabilityResult, error) {
 		}
 	}
 	fig := map[string]ClassLife{}
-	var missing []string
+	var missing, noData []string
 	for _, m := range models {
 		c := ClassLife{Model: m, Units: units[m], Records: []string{}}
 		if f, ok := in.Figures[m]; ok {
@@ -398,17 +398,21 @@ func PlantAvailability(in AvailabilityInput) (*AvailabilityResult, error) {
 			c.Source = fmt.Sprintf("%s: MTBF %.6g h, MTTR %.4g h given: %s", m, f.MTBF, f.MTTR, f.Source)
 		} else if len(recs[m]) == 0 {
 			c.Missing = fmt.Sprintf("no FailureRecord twins of any of the %d %s units the trains need, and no figures given", units[m], m)
+			noData = append(noData, fmt.Sprintf("%s (%d units)", m, units[m]))
 		} else {
 			classLife(&c, recs[m], in.Fit)
-		}
-		if c.Missing != "" {
-			missing = append(missing, c.Missing)
+			if c.Missing != "" {
+				missing = append(missing, c.Missing)
+			}
 		}
 		fig[m] = c
 		res.Classes = append(res.Classes, c)
 	}
 	for i, sec := range sections {
 		res.Trains = append(res.Trains, TrainAvailability{Section: sec, Block: trainBlock(sec, needs[i], fig)})
+	}
+	if len(noData) > 0 {
+		missing = append([]string{"no FailureRecord twins (and no figures) for the " + strings.Join(noData, ", ") + " the SX trains need"}, missing...)
 	}
 	if len(missing) > 0 {
 		res.Reason = "not computed: " + strings.Join(missing, "; ")

@@ -106,11 +106,11 @@ func TestPlantAvailabilityNotComputed(t *testing.T) {
 		t.Fatalf("computed %v without life data", res.Availability)
 	}
 	for _, m := range []string{"Gearbox", "Pump", "Flowmeter", "Filter"} {
-		if !strings.Contains(res.Reason, "no FailureRecord twins of any of the") || !strings.Contains(res.Reason, " "+m+" units") {
+		if !strings.Contains(res.Reason, "not computed: no FailureRecord twins (and no figures) for the ") || !strings.Contains(res.Reason, " "+m+" (") {
 			t.Errorf("reason %q does not name %s", res.Reason, m)
 		}
 	}
-	if strings.Contains(res.Reason, "Motor units") {
+	if strings.Contains(res.Reason, "Motor") {
 		t.Errorf("reason names Motor, which has figures: %q", res.Reason)
 	}
 }
