@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,11 +172,14 @@ func TestBadShard(t *testing.T) {
 	}
 }
 
-// TestCancel: cancelling the study's context ends Run at once and
-// withdraws its shards.
+// TestCancel: cancelling the study's context ends Run, withdraws its
+// shards and stops the shard under way on the worker: the worker acks it,
+// no goroutine runs its replications any more, and the worker goes on
+// answering. The waits are liveness bounds, not measured latencies.
 func TestCancel(t *testing.T) {
 	url := embedded(t)
-	d, err := worker.NewDispatcher(context.Background(), connect(t, url), testConfig)
+	nc := connect(t, url)
+	d, err := worker.NewDispatcher(context.Background(), nc, testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,11 +187,78 @@ func TestCancel(t *testing.T) {
 	defer wg.Wait()
 	stop := startWorker(t, url, testConfig, &wg)
 	defer stop()
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	js, _ := jetstream.New(nc)
+	cons, err := js.Consumer(context.Background(), "LODESTONE_WORK", "lodestone-workers")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+	go func() {
+		// Cancel once the worker runs a shard.
+		defer cancel()
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if i, err := cons.Info(context.Background()); err == nil && i.NumAckPending > 0 && replicationGoroutines() > 0 {
+				return
+			}
+		}
+		t.Error("the worker ran no shard of the study within a minute")
+	}()
 	if _, err := d.Run(ctx, "cancelled", study(t, 3650), 100000, 1, nil); err == nil {
 		t.Fatal("a cancelled study succeeded")
 	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		i, err := cons.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := replicationGoroutines()
+		if i.NumAckPending == 0 && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the cancel: %d shards unacked, %d goroutines run replications", i.NumAckPending, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p, r, err := d.Depth(context.Background()); err != nil || p != 0 || r != 0 {
+		t.Errorf("queue after the cancel: pending %d, running %d, %v", p, r, err)
+	}
+	// The shard was stopped, not finished: its result never came (the
+	// cleanup purged the results before; a finished shard's would be
+	// published after).
+	rs, err := js.Stream(context.Background(), "LODESTONE_RESULTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := rs.Info(context.Background(), jetstream.WithSubjectFilter("lodestone_work.result.cancelled"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 0 {
+		t.Errorf("%d results of the cancelled study came after the cancel: its shard was not stopped", info.State.Msgs)
+	}
+	if !d.Available(context.Background()) {
+		t.Error("the worker stopped answering after a cancel")
+	}
+}
+
+// replicationGoroutines counts the goroutines running Monte Carlo
+// replications in this process.
+func replicationGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	return strings.Count(string(buf), "lodestone/supply.monteCarloRange.func")
 }
 
 func TestNoNATS(t *testing.T) {
