@@ -244,6 +244,9 @@ func (s *InvestSpec) scenarios() ([]*Scenario, []float64, error) {
 		bases, ws = append(bases, b), append(ws, w)
 		sum += w
 	}
+	if !finite(sum) {
+		return nil, nil, fieldErr("scenarios", "the weights' sum is not finite")
+	}
 	for k := range ws {
 		ws[k] /= sum
 	}

@@ -2,6 +2,7 @@ package org_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -198,6 +199,22 @@ func FuzzDecodeInvestSpec(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add([]byte(`{"scenario": {}, "candidates": [{"id": "a"}]}`))
+	// The same spec over two weighted scenarios, maximising the time to
+	// survive.
+	var spec map[string]json.RawMessage
+	if err := json.Unmarshal(b, &spec); err != nil {
+		f.Fatal(err)
+	}
+	mix, err := json.Marshal([]map[string]any{{"name": "a", "weight": 3, "scenario": spec["scenario"]}, {"name": "b", "scenario": spec["scenario"]}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	delete(spec, "scenario")
+	spec["scenarios"], spec["objective"] = mix, json.RawMessage(`"time_to_survive"`)
+	if b, err = json.Marshal(spec); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := org.DecodeInvestSpec(data)
 		if err != nil {
