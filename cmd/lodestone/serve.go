@@ -82,6 +82,14 @@ func serveCommand(name string, demo bool, help string) *command {
 					return err
 				}
 			}
+			// The demo keeps a transparency log (its story ends on a
+			// passing verify), with a key of its own beside the data
+			// folder unless given one or --log-key "" (demo_logkey.go).
+			if demo {
+				if err := demoLogKey(env.stdout, &o, set["log-key"]); err != nil {
+					return err
+				}
+			}
 			level := slog.LevelWarn
 			if *verbose {
 				level = slog.LevelDebug // one line per request (api/ops.go)
