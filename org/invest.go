@@ -751,40 +751,55 @@ func (inv *investment) exhaustive(n int, eval func([]int) (Portfolio, error)) er
 }
 
 // greedy adds, while the budget allows, the candidate with the largest
-// improvement of the objective per unit of cost (a free improving one
-// first), and stops when none improves. It has no optimality guarantee.
-
-// greedy adds, while the budget allows, the candidate with the largest
 // improvement of the loss per unit of cost (a free improving one first),
-// and stops when none improves. It returns greedyBound's lower bound of
-// the loss of every portfolio within the budget and the evaluations made
-// for it alone.
+// and stops when none improves. It returns a lower bound of the loss of
+// every portfolio within the budget, the best of greedyBound's at each
+// greedy portfolio G_k, and the evaluations made for it alone.
+//
+// At G_k the gain of a candidate that did not fit the budget left is
+// that of the latest round that evaluated it: if gains diminish, an
+// earlier gain is at least the gain at G_k, so the bound stays valid
+// (round 0, at the empty portfolio, evaluates every candidate within the
+// budget). At the final G the gains are evaluated exactly: those the
+// budget left could not take are evaluated for the bound only (over the
+// budget, they are not portfolios of the result).
 func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval func([]int) (Portfolio, error)) (float64, int, error) {
+	budget := inv.spec.Budget
 	var set []int
 	cur, cost := base, 0.0
 	in := make([]bool, n)
-	// last holds S ∪ {i} of the last round, for the bound.
-	last := map[int]Portfolio{}
+	gain := make([]float64, n) // the latest gain known of each candidate
+	fresh := make([]bool, n)   // gain[i] is at the current portfolio
+	lb := 0.0
+	bound := func() {
+		var items []int
+		for i := range n {
+			if !in[i] && inv.costs[i] <= budget {
+				items = append(items, i)
+			}
+		}
+		lb = max(lb, greedyBound(cur.loss, items, gain, inv.costs, budget))
+	}
 	for {
-		clear(last)
+		clear(fresh)
 		bestI, bestScore := -1, 0.0
 		var bestPf Portfolio
 		for i := range n {
-			if in[i] || cost+inv.costs[i] > inv.spec.Budget {
+			if in[i] || cost+inv.costs[i] > budget {
 				continue
 			}
 			pf, err := eval(append(slices.Clone(set), i))
 			if err != nil {
 				return 0, 0, err
 			}
-			last[i] = pf
-			gain := cur.loss - pf.loss
-			if gain <= 0 {
+			g := cur.loss - pf.loss
+			gain[i], fresh[i] = max(0, g), true
+			if g <= 0 {
 				continue
 			}
 			score := math.Inf(1)
 			if inv.costs[i] > 0 {
-				score = gain / inv.costs[i]
+				score = g / inv.costs[i]
 			}
 			if bestI < 0 || score > bestScore {
 				bestI, bestScore, bestPf = i, score, pf
@@ -793,34 +808,26 @@ func (inv *investment) greedy(ctx context.Context, n int, base Portfolio, eval f
 		if bestI < 0 {
 			break
 		}
+		bound()
 		in[bestI] = true
 		set = append(set, bestI)
 		cost += inv.costs[bestI]
 		cur = bestPf
 	}
-	// The gains at G, the greedy portfolio, of every candidate outside it
-	// that fits the budget alone; those the budget left could not take
-	// are evaluated for the bound only (over the budget: not portfolios
-	// of the result).
-	gain := make([]float64, n)
-	var items []int
 	extra := 0
 	for i := range n {
-		if in[i] || inv.costs[i] > inv.spec.Budget {
+		if in[i] || fresh[i] || inv.costs[i] > budget {
 			continue
 		}
-		pf, ok := last[i]
-		if !ok {
-			var err error
-			if pf, err = inv.eval(ctx, append(slices.Clone(set), i)); err != nil {
-				return 0, 0, err
-			}
-			extra++
+		pf, err := inv.eval(ctx, append(slices.Clone(set), i))
+		if err != nil {
+			return 0, 0, err
 		}
 		gain[i] = max(0, cur.loss-pf.loss)
-		items = append(items, i)
+		extra++
 	}
-	return greedyBound(cur.loss, items, gain, inv.costs, inv.spec.Budget), extra, nil
+	bound()
+	return lb, extra, nil
 }
 
 // InvestCost is the estimated cost of an investment search, for admission
