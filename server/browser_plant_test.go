@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -221,9 +222,10 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	}
 	// The live estimator has filtered the 100 replayed readings.
 	waitAPI(t, "the live estimator filtered the replayed readings", func() bool {
+		// 404 until the estimator saves its first status.
 		var st struct{ Readings int }
-		getJSON(t, base+"/plant/estimators/demo-xrf", &st)
-		return st.Readings == 100
+		r, err := send(t.Context(), http.DefaultClient, http.MethodGet, base+"/plant/estimators/demo-xrf", nil)
+		return err == nil && r.status == http.StatusOK && json.Unmarshal(r.body, &st) == nil && st.Readings == 100
 	})
 
 	// 1. Equipment: from the nav to the tree, the item, its fit.
@@ -333,6 +335,25 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	}
 	if len(alarms.Value) == 0 || est.Certified {
 		t.Errorf("the live estimator on the demo's drifting analyser raised %d alarms, certified %v: want an alarm and uncertified estimates", len(alarms.Value), est.Certified)
+	}
+	var softsensor struct {
+		Stages []struct {
+			Stage   int                `json:"stage"`
+			Aqueous map[string]float64 `json:"aqueousMgPerL"`
+			Organic map[string]float64 `json:"organicMgPerL"`
+		} `json:"stages"`
+	}
+	getJSON(t, base+"/digitaltwins/demo-xrf-softsensor", &softsensor)
+	if len(softsensor.Stages) == 0 {
+		t.Error("the live estimator wrote no stage estimates to its twin")
+	}
+	for _, st := range softsensor.Stages {
+		for el, v := range st.Aqueous {
+			live[fmt.Sprintf("est-demo-xrf-stage-%d-%s-aq", st.Stage, el)] = v
+		}
+		for el, v := range st.Organic {
+			live[fmt.Sprintf("est-demo-xrf-stage-%d-%s-org", st.Stage, el)] = v
+		}
 	}
 	var tel struct{ Value []json.RawMessage }
 	getJSON(t, base+"/digitaltwins/"+plantAnalyser+"/telemetry?name=assay&limit=1000", &tel)

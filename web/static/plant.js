@@ -338,7 +338,9 @@ async function estimatorView(s) {
     api.twin(s.twin).catch(() => null)]);
   const k = (x) => `est-${s.id}-${x}`;
   const stages = (tw && tw.stages) || [];
-  const els = [...new Set(stages.flatMap((st) => Object.keys(st.aqueous_mg_per_L || st.aqueous || {})))].sort();
+  // The SoftSensor model's stage fields (models/SoftSensor.json).
+  const aq = (st) => st.aqueousMgPerL || {}, org = (st) => st.organicMgPerL || {};
+  const els = [...new Set(stages.flatMap((st) => Object.keys(aq(st))))].sort();
   const ack = h("button", { class: "secondary", id: `ack-${s.id}`, onclick: async () => {
     try { await api.call("POST", `/plant/estimators/${enc(s.id)}/acknowledge`); ack.textContent = "acknowledged: the server certifies again within a second"; ack.disabled = true; } catch (err) { ack.after(fail(err)); }
   } }, "Acknowledge alarms");
@@ -356,7 +358,7 @@ async function estimatorView(s) {
       alarms.map((a) => h("tr", { class: "alarm" }, h("td", {}, String(a.seq)), h("td", {}, val(k(`alarm-${a.seq}-kind`), a.kind)), h("td", {}, a.sensor || "(the filter)"), h("td", { class: "num" }, fmt(a.t_h)), h("td", { class: "time" }, shortTime(a.time))))) : null,
     alarms.length ? ack : null,
     stages.length ? h("table", { class: "estimator-stages" }, h("tr", {}, h("th", {}, "stage"), els.map((e) => [h("th", {}, `${e} aq (mg/L)`), h("th", {}, `${e} org (mg/L)`)])),
-      stages.map((st) => h("tr", {}, h("td", {}, String(st.stage)), els.map((e) => [h("td", { class: "num" }, fmt(((st.aqueous_mg_per_L || st.aqueous || {})[e]))), h("td", { class: "num" }, fmt(((st.organic_mg_per_L || st.organic || {})[e])))])))) : h("p", { class: "muted" }, "No estimate written to the twin yet."),
+      stages.map((st) => h("tr", {}, h("td", {}, String(st.stage)), els.map((e) => [h("td", { class: "num" }, val(k(`stage-${st.stage}-${e}-aq`), aq(st)[e])), h("td", { class: "num" }, val(k(`stage-${st.stage}-${e}-org`), org(st)[e]))])))) : h("p", { class: "muted" }, "No estimate written to the twin yet."),
     tw && tw.estimatedAt ? h("p", { class: "muted small" }, `estimates of ${shortTime(tw.estimatedAt)} (t = ${fmt(tw.timeH)} h) on ${s.twin}`) : null)];
 }
 
