@@ -300,6 +300,7 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	click(t, ctx, "#record-add")
 	waitFor[bool](t, ctx, "the new record in the fit", `document.querySelector("[data-k=fit-n]").dataset.v === "21"`)
 	checkNumbers(t, "fit after the form's record", plantNumbers(t, ctx), fitWant())
+	plantShot(t, ctx, "plant-equipment")
 
 	// 2. Live telemetry.
 	click(t, ctx, `#plant-tabs a[data-tab="live"]`)
@@ -388,6 +389,7 @@ func TestPlantPagesInBrowser(t *testing.T) {
 		live[fmt.Sprintf("offline-alarm-%d-t", i)], live[fmt.Sprintf("offline-alarm-%d-kind", i)] = a.T, a.Kind
 	}
 	checkNumbers(t, "live", plantNumbers(t, ctx), live)
+	plantShot(t, ctx, "plant-live")
 	if prefix != "" {
 		click(t, ctx, `button[data-dl="pumps"]`)
 		waitFor[bool](t, ctx, "the dead letters", `!!document.querySelector("#dead-letter-table")`)
@@ -431,6 +433,7 @@ func TestPlantPagesInBrowser(t *testing.T) {
 		t.Fatalf("the control example compares %d strategies", len(ctl.Strategies))
 	}
 	checkNumbers(t, "control", plantNumbers(t, ctx), cw)
+	plantShot(t, ctx, "plant-control")
 	if got, want := eval[string](t, ctx, `document.getElementById("control-cv").dataset.series`), ctl.Strategies[0].Name; !strings.HasPrefix(got, want+"|") {
 		t.Errorf("the CV chart's series %q do not start with %q", got, want)
 	}
@@ -502,6 +505,7 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	click(t, ctx, "#console-replay-run")
 	consoleAt("the replay", `!!document.querySelector("[data-k=replay-same]")`)
 	checkNumbers(t, "replay", plantNumbers(t, ctx), map[string]any{"replay-same": true, "replay-score": sess.State.Score.Total})
+	plantShot(t, ctx, "plant-training")
 
 	// 5. Inspection.
 	click(t, ctx, `#plant-tabs a[data-tab="inspect"]`)
@@ -547,6 +551,17 @@ func TestPlantPagesInBrowser(t *testing.T) {
 		t.Errorf("inspection: %d findings, fault study: %d results", len(ins.Findings), len(study.Results))
 	}
 	checkNumbers(t, "inspection", plantNumbers(t, ctx), iw)
+	plantShot(t, ctx, "plant-inspect")
+}
+
+// plantShot writes a full-page screenshot of the plant page as it is to
+// $LODESTONE_PLANT_SHOTS/NAME.png when that folder is set (to look at the
+// pages; nothing is committed from it).
+func plantShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if dir := os.Getenv("LODESTONE_PLANT_SHOTS"); dir != "" {
+		screenshot(t, ctx, dir, name)
+	}
 }
 
 // waitAPI polls cond (API calls made in Go) until it holds.
