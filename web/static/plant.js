@@ -550,6 +550,8 @@ async function sessionConsole(body, id) {
     put(errs, );
     try {
       const r = await api.call("POST", `/plant/sessions/${enc(id)}/events`, ev);
+      // A backtrack rewinds the trace too.
+      while (trace.length && trace[trace.length - 1].t > r.state.t_h) trace.pop();
       trace.push({ t: r.state.t_h, monitor: r.state.monitor, purity: r.state.product_purity });
       draw(r.state);
     } catch (err) { errs.append(h("li", { class: "error" }, err.message)); }
@@ -561,7 +563,9 @@ async function sessionConsole(body, id) {
   const snapName = h("input", { type: "text", id: "console-snap-name", size: 12, placeholder: "snapshot name" });
   const draw = (s) => {
     to.value = String(Math.min(s.end_h, +(s.t_h + 1).toFixed(6)));
-    put(setIn, ...s.inlets.map((x, i) => h("option", { value: i }, x.name)));
+    const chosen = setIn.value;
+    put(setIn, s.inlets.map((x, i) => h("option", { value: i }, x.name)));
+    if (chosen) setIn.value = chosen;
     const sc2 = s.score;
     const lim = sc.monitor || {};
     put(stateBox, 
