@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -8,26 +10,31 @@ import (
 
 	"lodestone/store"
 	"lodestone/trust"
+	"lodestone/trust/auth"
 )
 
 // trustRoutes serves the trust layer: the transparency log, verify,
 // provenance and credibility.
 //
-// The log's routes are for principals with the auditor or admin role;
-// until identity exists they are served openly, each through a.auditor,
-// the one place where the role check goes.
+// The log's routes are for principals with the auditor or admin role (the
+// guard checks it: auth.ClassOf classes them Audit), except the inclusion
+// proof of one entry, which a reader or writer may also fetch for an entry
+// of its own org's writes (class OwnProof; logProof checks the entry's
+// org). A server without --auth serves them all to its anonymous
+// principal.
 func (a *API) trustRoutes() []Route {
 	return append([]Route{
-		{Pattern: "GET /log/checkpoint", Handler: a.auditor(a.logCheckpoint), Summary: "The transparency log's latest checkpoint: a C2SP tlog-checkpoint signed as a C2SP note (text/plain)"},
-		{Pattern: "GET /log/key", Handler: a.auditor(a.logKey), Summary: "The log's verifier key in C2SP vkey form (text/plain)"},
-		{Pattern: "GET /log/tile/", Handler: a.auditor(a.logTile), Summary: "C2SP tlog-tiles (a path prefix): hash tiles /log/tile/<L>/<N>[.p/<W>] and entry bundles /log/tile/entries/<N>[.p/<W>] of the checkpointed tree (application/octet-stream)"},
-		{Pattern: "GET /log/proof/{index}", Handler: a.auditor(a.logProof), Summary: "RFC 6962 inclusion proof of the entry at index in the latest checkpoint's tree, with the entry and the checkpoint", Response: "LogProof"},
-		{Pattern: "GET /verify", Handler: a.auditor(a.verify), Summary: "Recompute every log entry from the store and check the tree, checkpoints and their consistency: a report of each mismatch", Response: "VerifyReport"},
+		{Pattern: "GET /log/checkpoint", Handler: a.logCheckpoint, Summary: "The transparency log's latest checkpoint: a C2SP tlog-checkpoint signed as a C2SP note (text/plain)"},
+		{Pattern: "GET /log/key", Handler: a.logKey, Summary: "The log's verifier key in C2SP vkey form (text/plain)"},
+		{Pattern: "GET /log/tile/", Handler: a.logTile, Summary: "C2SP tlog-tiles (a path prefix): hash tiles /log/tile/<L>/<N>[.p/<W>] and entry bundles /log/tile/entries/<N>[.p/<W>] of the checkpointed tree (application/octet-stream)"},
+		{Pattern: "GET /log/proof/{index}", Handler: a.logProof, Summary: "RFC 6962 inclusion proof of the entry at index in the latest checkpoint's tree, with the entry and the checkpoint: any entry's for auditors and admins, an entry of the principal's own org for its readers and writers (another org's: 404)", Response: "LogProof"},
+		{Pattern: "GET /verify", Handler: a.verify, Summary: "Recompute every log entry from the store and check the tree, checkpoints and their consistency: a report of each mismatch", Response: "VerifyReport"},
 	}, append(a.provenanceRoutes(), a.credibilityRoutes()...)...)
 }
 
-// auditor wraps a handler of the log's routes: the authorisation check
-// (auditor or admin role) goes here once principals exist.
+// auditor marks the handler of an auditors' route (provenance): it adds
+// nothing, since the guard already checked the role (auth.ClassOf classes
+// the route Audit); it says at the route table whose route it is.
 func (a *API) auditor(h HandlerFunc) HandlerFunc { return h }
 
 // trustLog returns the log, or the error for a server running without one.
@@ -103,6 +110,12 @@ func (a *API) logProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || idx < 0 {
 		return &Error{Status: http.StatusBadRequest, Code: "InvalidArgument", Message: fmt.Sprintf("index: %q is not a non-negative integer", r.PathValue("index"))}
 	}
+	// A reader or writer without the auditor role proves its own org's
+	// entries only; any other entry, and one that does not exist, is the
+	// same 404 (neither the entry's org nor the tree's size is told).
+	pr, hasPr := auth.FromContext(r.Context())
+	ownOnly := hasPr && pr.Method != "" && !pr.Has(auth.Auditor)
+	hidden := &Error{Status: http.StatusNotFound, Code: "LogEntryNotFound", Message: fmt.Sprintf("there is no log entry %d of org %q in the signed tree", idx, pr.Org)}
 	if _, size := l.Latest(); idx >= size && idx < l.Size() {
 		if err := l.Checkpoint(r.Context()); err != nil {
 			return err
@@ -110,7 +123,18 @@ func (a *API) logProof(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := l.Prove(idx)
 	if err != nil {
+		if ownOnly && errors.Is(err, store.ErrNotFound) {
+			return hidden
+		}
 		return err
+	}
+	if ownOnly {
+		var ent struct {
+			Org *string `json:"org"`
+		}
+		if err := json.Unmarshal([]byte(p.Entry), &ent); err != nil || ent.Org == nil || *ent.Org != pr.Org {
+			return hidden
+		}
 	}
 	return writeJSON(w, http.StatusOK, p)
 }

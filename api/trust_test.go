@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,8 +21,10 @@ import (
 
 	"lodestone/api"
 	"lodestone/pipeline"
+	"lodestone/server"
 	"lodestone/store/sqlite"
 	"lodestone/trust"
+	"lodestone/trust/auth"
 )
 
 // logServer is an API with the transparency log on a SQLite file.
@@ -386,3 +389,123 @@ func BenchmarkTwinWritesLog(b *testing.B) {
 type atomicInt struct{ v atomic.Int64 }
 
 func (a *atomicInt) next() int { return int(a.v.Add(1) - 1) }
+
+// startProofServer starts a server with --auth and the transparency log.
+// Its principals: acme and beta each with an admin, a writer and a reader,
+// and "audit-user" of org "audit" with the auditor role only.
+func startProofServer(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	var toks []string
+	for _, org := range []string{"acme", "beta"} {
+		for _, role := range []auth.Role{auth.Admin, auth.Writer, auth.Reader} {
+			toks = append(toks, fmt.Sprintf(`{"token":%q,"subject":%q,"org":%q,"roles":[%q]}`, tenantToken(org, role), string(role)+"-"+org, org, role))
+		}
+	}
+	toks = append(toks, fmt.Sprintf(`{"token":%q,"subject":"audit-user","org":"audit","roles":["auditor"]}`, tenantToken("audit", auth.Auditor)))
+	authFile := filepath.Join(dir, "auth.json")
+	if err := os.WriteFile(authFile, []byte(`{"tokens":[`+strings.Join(toks, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	skey, _, err := trust.GenerateKey("lodestone.test/proof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "log.key")
+	if err := os.WriteFile(keyFile, []byte(skey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	so := server.DefaultOptions()
+	so.DataDir = filepath.Join(dir, "data")
+	so.HTTPAddr = "127.0.0.1:0"
+	so.Auth, so.LogKey, so.RateLimit = authFile, keyFile, 0
+	s, err := server.New(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: s, url: s.URL()}
+	t.Cleanup(func() { stopServer(t, e) })
+	return e
+}
+
+// TestLogProofOwnOrg: a reader or writer fetches the inclusion proof of
+// its own org's writes (issue 12: "each org can also fetch inclusion
+// proofs for its own writes"); another org's entry, and an entry that does
+// not exist, are the same 404; auditors and admins prove any entry; the
+// rest of the log stays the auditors'.
+func TestLogProofOwnOrg(t *testing.T) {
+	e := startProofServer(t)
+	logIndex := func(r res) int64 {
+		t.Helper()
+		idx, err := strconv.ParseInt(r.header.Get("Lodestone-Log-Index"), 10, 64)
+		if err != nil {
+			t.Fatalf("Lodestone-Log-Index %q: %v", r.header.Get("Lodestone-Log-Index"), err)
+		}
+		return idx
+	}
+	model := func(org string) string {
+		return fmt.Sprintf(`[{"@context":"dtmi:dtdl:context;3","@id":"dtmi:proof:%s;1","@type":"Interface","contents":[{"@type":"Property","name":"n","schema":"double","writable":true}]}]`, org)
+	}
+	entries := map[string][]int64{} // org → its entries' indexes
+	for _, org := range []string{"acme", "beta"} {
+		entries[org] = append(entries[org], logIndex(e.mustDo("POST", "/models", model(org), 201, bearer(org, auth.Admin)...)))
+		body := fmt.Sprintf(`{"$metadata":{"$model":"dtmi:proof:%s;1"},"n":1}`, org)
+		entries[org] = append(entries[org], logIndex(e.mustDo("PUT", "/digitaltwins/t-"+org, body, 200, bearer(org, auth.Writer)...)))
+	}
+	type proof struct {
+		Index int64  `json:"index"`
+		Entry string `json:"entry"`
+	}
+	for _, tt := range []struct {
+		name string
+		hdr  []string
+		own  string // the org whose entries it may prove; "*" for all
+	}{
+		{"acme reader", bearer("acme", auth.Reader), "acme"},
+		{"acme writer", bearer("acme", auth.Writer), "acme"},
+		{"beta reader", bearer("beta", auth.Reader), "beta"},
+		{"auditor of another org", bearer("audit", auth.Auditor), "*"},
+		{"beta admin", bearer("beta", auth.Admin), "*"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for org, idxs := range entries {
+				for _, idx := range idxs {
+					r := e.do("GET", fmt.Sprintf("/log/proof/%d", idx), nil, tt.hdr...)
+					if tt.own != "*" && tt.own != org {
+						if r.status != 404 || r.errCode(t) != "LogEntryNotFound" {
+							t.Errorf("proof of %s's entry %d = %d %s, want 404 LogEntryNotFound", org, idx, r.status, r.body)
+						}
+						continue
+					}
+					if r.status != 200 {
+						t.Errorf("proof of %s's entry %d = %d %s, want 200", org, idx, r.status, r.body)
+						continue
+					}
+					var p proof
+					var ent struct{ Org string }
+					if err := json.Unmarshal(r.body, &p); err != nil || json.Unmarshal([]byte(p.Entry), &ent) != nil {
+						t.Fatalf("proof %s: %v", r.body, err)
+					}
+					if p.Index != idx || ent.Org != org {
+						t.Errorf("proof of entry %d = index %d of org %q, want org %q", idx, p.Index, ent.Org, org)
+					}
+				}
+			}
+			// Beyond the log: the same 404 as another org's entry.
+			r := e.do("GET", "/log/proof/1000000", nil, tt.hdr...)
+			if r.status != 404 {
+				t.Errorf("proof beyond the log = %d %s, want 404", r.status, r.body)
+			}
+			if tt.own != "*" {
+				if got := r.errCode(t); got != "LogEntryNotFound" {
+					t.Errorf("proof beyond the log: code %s, want LogEntryNotFound (as for another org's entry)", got)
+				}
+				// The rest of the log is still the auditors'.
+				e.mustDo("GET", "/log/checkpoint", nil, 403, tt.hdr...)
+			}
+		})
+	}
+}

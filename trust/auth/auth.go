@@ -113,6 +113,13 @@ const (
 	Manage
 	// Audit: the transparency log, /verify and provenance.
 	Audit
+	// OwnProof: the inclusion proof of one log entry (GET
+	// /log/proof/{index}). Auditors (and admins) get any entry's; a reader
+	// or writer gets those of its own org's writes only, which the
+	// handler checks against the entry's org (another org's entry is a
+	// 404): each org can prove its own writes were logged without seeing
+	// what others wrote.
+	OwnProof
 )
 
 func (c Class) String() string {
@@ -127,6 +134,8 @@ func (c Class) String() string {
 		return "manage"
 	case Audit:
 		return "audit"
+	case OwnProof:
+		return "own-proof"
 	}
 	return "unknown"
 }
@@ -142,14 +151,19 @@ func (c Class) Need() Role {
 		return Admin
 	case Audit:
 		return Auditor
+	case OwnProof:
+		return Reader // or Auditor; see Allowed
 	}
 	return ""
 }
 
 // Allowed reports whether p may use a route of class c.
 func Allowed(p Principal, c Class) bool {
-	if c == Public {
+	switch c {
+	case Public:
 		return true
+	case OwnProof:
+		return p.Has(Reader) || p.Has(Auditor)
 	}
 	return p.Has(c.Need())
 }
@@ -170,6 +184,8 @@ func ClassOf(method, pattern string) Class {
 	switch {
 	case path == "/openapi.json":
 		return Public
+	case path == "/log/proof/{index}":
+		return OwnProof
 	case path == "/healthz" || path == "/readyz":
 		// A load balancer's probes carry no credentials; the answers
 		// name checks and their state, never data.

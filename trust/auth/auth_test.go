@@ -16,13 +16,13 @@ import (
 // admins also models, routes, endpoints; auditors the log, /verify and
 // provenance).
 func TestAllowedMatrix(t *testing.T) {
-	classes := []auth.Class{auth.Public, auth.Read, auth.Write, auth.Manage, auth.Audit}
+	classes := []auth.Class{auth.Public, auth.Read, auth.Write, auth.Manage, auth.Audit, auth.OwnProof}
 	want := map[auth.Role][]bool{ // in the order of classes
-		auth.Reader:  {true, true, false, false, false},
-		auth.Writer:  {true, true, true, false, false},
-		auth.Admin:   {true, true, true, true, true},
-		auth.Auditor: {true, false, false, false, true},
-		"":           {true, false, false, false, false},
+		auth.Reader:  {true, true, false, false, false, true},
+		auth.Writer:  {true, true, true, false, false, true},
+		auth.Admin:   {true, true, true, true, true, true},
+		auth.Auditor: {true, false, false, false, true, true},
+		"":           {true, false, false, false, false, false},
 	}
 	for role, w := range want {
 		p := auth.Principal{Subject: "s", Org: "o"}
@@ -76,6 +76,7 @@ func TestClassOf(t *testing.T) {
 		{"DELETE", "DELETE /endpoints/{name}", auth.Manage},
 		{"GET", "GET /log/checkpoint", auth.Audit},
 		{"GET", "GET /log/tile/", auth.Audit},
+		{"GET", "GET /log/proof/{index}", auth.OwnProof},
 		{"GET", "GET /verify", auth.Audit},
 		{"GET", "GET /digitaltwins/{id}/provenance", auth.Audit},
 		// Unrouted paths and patterns without a method.
