@@ -123,10 +123,36 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.deny(w, r, e, p, class)
 		return
 	}
+	ctx := r.Context()
 	if p.Method != "" {
-		r = r.WithContext(auth.NewContext(r.Context(), p))
+		ctx = auth.NewContext(ctx, p)
 	}
+	// The handlers' refusals reach the error adapter (writeError), which
+	// publishes the denials among them through the guard (see denial).
+	r = r.WithContext(context.WithValue(ctx, auditKey{}, auditSink{g: g, class: class}))
 	a.ServeHTTP(w, r)
+}
+
+// auditKey is the context key of the guard's auditSink in a request that
+// passed the guard.
+type auditKey struct{}
+
+// auditSink reports the refusals handlers answer (past the guard) as
+// lodestone.audit.denied events, as the guard reports its own.
+type auditSink struct {
+	g     *guard
+	class auth.Class
+}
+
+// denied logs and publishes e, the refusal of r by a handler. Reason is
+// the message the caller got, and Subject and Org are the caller's: the
+// event is delivered to the caller's org (eventFor), so it holds nothing
+// of the org whose entity was hidden.
+func (s auditSink) denied(r *http.Request, e *Error) {
+	p, _ := auth.FromContext(r.Context())
+	d := Denied{Status: e.Status, Code: e.Code, Reason: e.Message, Method: r.Method, Path: r.URL.Path, Remote: r.RemoteAddr, Subject: p.Subject, Org: p.Org, Class: s.class.String()}
+	s.g.a.log.Warn("request denied", "status", d.Status, "code", d.Code, "method", d.Method, "path", d.Path, "remote", d.Remote, "subject", d.Subject, "org", d.Org, "reason", d.Reason)
+	s.g.publishDenied(r.Context(), d)
 }
 
 // authenticate returns the request's principal. A public route without

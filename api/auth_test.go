@@ -275,6 +275,71 @@ func TestAuditDenied(t *testing.T) {
 	}
 }
 
+// TestAuditDeniedByHandlers: the refusals handlers answer past the guard
+// are published as lodestone.audit.denied too (issue 12: audit events for
+// every denied request): a write to another org's twin (404), an unsigned
+// write to a twin of a model that requires signatures (403, in the API's
+// check and in the pipeline's), a DSSE envelope that does not decode and
+// a webhook address that is not allowed (400). The event names the caller
+// and the answer it got, never the org that owns the hidden twin. A 404
+// for what does not exist, and a 400 for a bad body, are no denials.
+func TestAuditDeniedByHandlers(t *testing.T) {
+	e := startSecure(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wr, adm := e.as(auth.Writer), e.as(auth.Admin)
+	e.mustDo("PUT", "/digitaltwins/h1", `{"$metadata":{"$model":"dtmi:test:Owner;1"},"name":"a"}`, 200, wr...)
+	e.mustDo("PUT", "/digitaltwins/g1", `{"$metadata":{"$model":"dtmi:test:Gauge;1"},"reading":1}`, 200, wr...)
+	e.mustDo("PUT", "/models/dtmi:test:Gauge;1/signatures", `{"required":true}`, 200, adm...)
+	beta := []string{"Authorization", "Bearer " + e.jwt(t, jwt.MapClaims{"iss": testIssuer, "aud": testAudience, "sub": "bob", "org": "beta", "roles": []string{"writer"}, "exp": time.Now().Add(time.Hour).Unix()})}
+	sub, err := e.srv.Bus.Subscribe(ctx, event.Filter{Types: []string{api.TypeAuditDenied}}, event.Start{New: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	tests := []struct {
+		name         string
+		method, path string
+		body         any
+		hdr          []string
+		status       int
+		code         string // the denial's code; "" for no denial
+		org, subject string
+	}{
+		{"not found (no denial)", "PATCH", "/digitaltwins/none", `[{"op":"replace","path":"/name","value":"b"}]`, wr, 404, "", "", ""},
+		{"bad body (no denial)", "PUT", "/digitaltwins/x", `{"$metadata":`, wr, 400, "", "", ""},
+		{"another org's twin", "PATCH", "/digitaltwins/h1", `[{"op":"replace","path":"/name","value":"b"}]`, beta, 404, "DigitalTwinNotFound", "beta", "bob"},
+		{"another org's twin, delete", "DELETE", "/digitaltwins/h1", nil, beta, 404, "DigitalTwinNotFound", "beta", "bob"},
+		{"signature required (api)", "PUT", "/digitaltwins/g2", `{"$metadata":{"$model":"dtmi:test:Gauge;1"},"reading":1}`, wr, 403, "SignatureRequired", "acme", "writer-user"},
+		{"signature required (pipeline)", "PATCH", "/digitaltwins/g1", `[{"op":"replace","path":"/reading","value":2}]`, wr, 403, "SignatureRequired", "acme", "writer-user"},
+		{"bad envelope", "PUT", "/digitaltwins/o9", `{"payload":"%%%","payloadType":"application/json","signatures":[]}`, append([]string{"Content-Type", "application/vnd.dsse.envelope.v1+json"}, wr...), 400, "EnvelopeInvalid", "acme", "writer-user"},
+		{"webhook address", "PUT", "/endpoints/h", map[string]string{"kind": "webhook", "url": "http://127.0.0.1:5432/"}, adm, 400, "WebhookAddressNotAllowed", "acme", "admin-user"},
+	}
+	for _, tt := range tests {
+		r := e.do(tt.method, tt.path, tt.body, tt.hdr...)
+		if r.status != tt.status {
+			t.Fatalf("%s: %s %s = %d %s, want %d", tt.name, tt.method, tt.path, r.status, r.body, tt.status)
+		}
+		if tt.code == "" {
+			continue // the next denial's event must come first: none is published for this one
+		}
+		m, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("%s: no audit event: %v", tt.name, err)
+		}
+		var d api.Denied
+		if err := json.Unmarshal(m.Event.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != tt.status || d.Code != tt.code || d.Org != tt.org || d.Subject != tt.subject || d.Method != tt.method || d.Path != tt.path {
+			t.Errorf("%s: audit event %+v, want status %d code %s org %s subject %s %s %s", tt.name, d, tt.status, tt.code, tt.org, tt.subject, tt.method, tt.path)
+		}
+		if tt.org == "beta" && strings.Contains(string(m.Event.Data), "acme") {
+			t.Errorf("%s: the event tells the hidden twin's org: %s", tt.name, m.Event.Data)
+		}
+	}
+}
+
 // TestNonLoopbackNeedsAuth: a server on every interface without --auth is
 // refused unless --insecure; with --auth it starts.
 func TestNonLoopbackNeedsAuth(t *testing.T) {

@@ -35,21 +35,10 @@ var signableRoutes = map[string]bool{
 // refused (403) when the twin's model requires signatures. Other routes
 // pass untouched.
 //
-// A refusal is logged ("signed write refused") with what the guard logs of
-// its own refusals.
+// Its refusals (a bad envelope or signature, a signature required) are
+// logged and published as audit events by the error adapter (denial in
+// errors.go), with the guard's own.
 func (a *API) signedBody(w http.ResponseWriter, r *http.Request, pattern string) (*http.Request, error) {
-	r2, err := a.verifySigned(w, r, pattern)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Status < 500 {
-			p, _ := auth.FromContext(r.Context())
-			a.log.Warn("signed write refused", "status", e.Status, "code", e.Code, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "subject", p.Subject, "org", p.Org, "reason", e.Message)
-		}
-	}
-	return r2, err
-}
-
-func (a *API) verifySigned(w http.ResponseWriter, r *http.Request, pattern string) (*http.Request, error) {
 	if !signableRoutes[pattern] || r.Body == nil || r.Body == http.NoBody {
 		return r, nil
 	}
@@ -84,7 +73,9 @@ func (a *API) verifySigned(w http.ResponseWriter, r *http.Request, pattern strin
 	}
 	pt, _, err := mime.ParseMediaType(env.PayloadType)
 	if err != nil || (pt != "application/json" && pt != "application/json-patch+json") {
-		return r, badRequest("InvalidArgument", "payloadType: %q: want application/json (or application/json-patch+json for a PATCH)", env.PayloadType)
+		e := badRequest("InvalidArgument", "payloadType: %q: want application/json (or application/json-patch+json for a PATCH)", env.PayloadType)
+		e.Err = dsse.ErrMalformed // a bad envelope: an audit event (denial)
+		return r, e
 	}
 	var keyErr error
 	keys := map[string]SigningKey{}
@@ -120,7 +111,7 @@ func envelopeError(err error) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	e := &Error{Status: http.StatusBadRequest, Code: "EnvelopeInvalid", Message: "DSSE envelope: " + de.Field + ": " + de.Reason,
+	e := &Error{Status: http.StatusBadRequest, Code: "EnvelopeInvalid", Message: "DSSE envelope: " + de.Field + ": " + de.Reason, Err: err,
 		Details: []ErrorDetail{{Code: "EnvelopeInvalid", Message: de.Reason, Path: de.Field}}}
 	switch {
 	case errors.Is(err, dsse.ErrUnknownKey):
@@ -152,7 +143,7 @@ func (a *API) checkUnsigned(r *http.Request, pattern string, body []byte) error 
 		} `json:"$metadata"`
 	}
 	if json.Unmarshal(body, &t) == nil && required[t.Metadata.Model] {
-		return &Error{Status: http.StatusForbidden, Code: "SignatureRequired", Message: pipeline.SignatureRequiredMessage(t.Metadata.Model)}
+		return &Error{Status: http.StatusForbidden, Code: "SignatureRequired", Message: pipeline.SignatureRequiredMessage(t.Metadata.Model), Err: pipeline.ErrSignatureRequired}
 	}
 	return nil
 }

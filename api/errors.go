@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"lodestone/pipeline"
+	"lodestone/trust/dsse"
 )
 
 // Error is an API error with the HTTP status and the ADT error code to send.
@@ -93,6 +96,23 @@ func errorType(status int) string {
 	}
 }
 
+// denial reports whether err (answered as e) refuses the request for who
+// sent it or what it may reach, rather than for a fault of the request or
+// the server: every 401 and 403 (roles, signatures required, governed
+// subjects, shared read-only twins), a write to another org's entity
+// (404, pipeline.ErrNotYours), a DSSE envelope that does not decode (400,
+// dsse.ErrMalformed) and a webhook address that is not allowed (400,
+// ErrWebhookAddress).
+func denial(err error, e *Error) bool {
+	switch {
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
+		return true
+	case e.Status >= 500:
+		return false
+	}
+	return errors.Is(err, pipeline.ErrNotYours) || errors.Is(err, dsse.ErrMalformed) || errors.Is(err, ErrWebhookAddress)
+}
+
 func badRequest(code, format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
 }
@@ -123,10 +143,19 @@ func classify(err error, classifiers []func(error) *Error) *Error {
 
 // writeError sends err in the one JSON error shape. Internal details are
 // logged, not sent.
+//
+// It is also where the refusals of handlers become audit events: a denial
+// (see [denial]) of a request that passed the guard is logged and
+// published as lodestone.audit.denied, like the guard's own refusals.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, classifiers []func(error) *Error) {
 	e := classify(err, classifiers)
 	if e.Status >= 500 {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if denial(err, e) {
+		if s, ok := r.Context().Value(auditKey{}).(auditSink); ok {
+			s.denied(r, e)
+		}
 	}
 	var body errorBody
 	body.Error.Code = e.Code

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+
+	"lodestone/store"
 )
 
 // Sentinels of the pipeline, checked with errors.Is.
@@ -20,6 +22,11 @@ var (
 	// writer that is not an admin changing things of org ""); the API
 	// answers 403.
 	ErrForbidden = errors.New("pipeline: forbidden")
+	// ErrNotYours is a write refused because the entity belongs to an
+	// org the principal may not write (a hidden tenant's): a
+	// store.ErrNotFound to the client, so that the write discloses no
+	// more than a read; the API publishes it as an audit event.
+	ErrNotYours = fmt.Errorf("pipeline: not the principal's to write: %w", store.ErrNotFound)
 )
 
 // Error is a write refused for a reason the client can act on. Code is the

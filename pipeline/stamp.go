@@ -95,7 +95,7 @@ func (a actor) stampRel(r *twin.Relationship, cur twin.Relationship, exists bool
 // notYours is the refusal of a write to another org's entity: "not found",
 // so that the write discloses no more than a read would.
 func notYours(code, format string, args ...any) error {
-	return refuse(store.ErrNotFound, code, format, args...)
+	return refuse(ErrNotYours, code, format, args...)
 }
 
 // forbidden refuses a write the actor's roles do not cover in its own org
