@@ -10,12 +10,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"lodestone/api"
+	"lodestone/client"
 	"lodestone/trust/dsse"
 )
 
@@ -29,6 +33,7 @@ func init() {
 		shortHelp: "signing keys of devices and orgs: make one, register its public key with a server, list, delete",
 		sub:       []*command{keysGenCmd(), keysAddCmd(), keysListCmd(), keysDeleteCmd()},
 	})
+	modelCommand.sub = append(modelCommand.sub, modelSignaturesCmd())
 }
 
 // keyIDHeader is the PEM header of a private key file that names the key
@@ -192,4 +197,82 @@ func keysDeleteCmd() *command {
 			return nil
 		},
 	}
+}
+
+// modelSignaturesCmd is `lodestone model signatures MODEL [--required]`:
+// whether writes to twins of MODEL must be DSSE-signed (GET and PUT
+// /models/{id}/signatures). With --required (or --required=false) it sets
+// the mark (admin); without, it shows it.
+func modelSignaturesCmd() *command {
+	fs := flag.NewFlagSet("lodestone model signatures", flag.ContinueOnError)
+	t := &target{}
+	t.flags(fs, true)
+	required := &optionalBool{}
+	fs.Var(required, "required", "require signed writes to twins of MODEL (admin); --required=false stops requiring them; without the flag the current setting is shown")
+	return &command{
+		name:      "signatures",
+		usage:     "MODEL [--required[=false]] [--json] [--server URL]",
+		shortHelp: "show or set whether writes to twins of MODEL must carry a DSSE signature by a registered key (keys add); unsigned ones are then refused with 403 SignatureRequired",
+		flags:     fs,
+		exec: func(ctx context.Context, env *cliEnv, args []string) error {
+			defer func() { *required = optionalBool{} }()
+			defer resetSupplyFlags(fs)
+			if len(args) != 1 || args[0] == "" {
+				return usageError{"model signatures: want exactly one MODEL (a dtmi)"}
+			}
+			c, stop, err := t.connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			if required.set {
+				if err := c.RequireSignatures(ctx, args[0], required.v); err != nil {
+					return apiError(err)
+				}
+			}
+			ms, err := modelSignatures(ctx, c, args[0])
+			if err != nil {
+				return apiError(err)
+			}
+			if t.json {
+				return printJSON(env.stdout, ms)
+			}
+			if ms.Required {
+				fmt.Fprintf(env.stdout, "Writes to twins of %s must be signed.\n", ms.Model)
+			} else {
+				fmt.Fprintf(env.stdout, "Writes to twins of %s need no signature.\n", ms.Model)
+			}
+			return nil
+		},
+	}
+}
+
+// optionalBool is a boolean flag that tells whether it was given: the
+// flag set of a command lives as long as the process (tests run commands
+// many times), so FlagSet.Visit would still see a flag of an earlier run.
+type optionalBool struct{ set, v bool }
+
+func (b *optionalBool) String() string {
+	if b == nil || !b.set {
+		return ""
+	}
+	return strconv.FormatBool(b.v)
+}
+
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	b.set, b.v = true, v
+	return nil
+}
+
+func (b *optionalBool) IsBoolFlag() bool { return true }
+
+// modelSignatures reads GET /models/{id}/signatures.
+func modelSignatures(ctx context.Context, c *client.Client, model string) (api.ModelSignatures, error) {
+	var ms api.ModelSignatures
+	err := c.Do(ctx, http.MethodGet, "/models/"+url.PathEscape(model)+"/signatures", nil, &ms)
+	return ms, err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,5 +75,54 @@ func TestKeysAndSign(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "keys", "list", "--data", data); code != 0 || strings.Contains(out, "pump-7") {
 		t.Errorf("keys list after delete: %d %q", code, out)
+	}
+}
+
+// TestModelSignatures marks a model as requiring signatures through the
+// CLI: unsigned writes to its twins are refused from then on, until the
+// mark is taken off.
+func TestModelSignatures(t *testing.T) {
+	url := demoServerURL(t)
+	const model = "dtmi:test:SignedMeter;1"
+	put := func(method, path, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := put("POST", "/models", `[{"@context":"dtmi:dtdl:context;3","@id":"`+model+`","@type":"Interface","contents":[{"@type":"Property","name":"flow","schema":"double","writable":true}]}]`); got != 201 {
+		t.Fatalf("POST /models = %d", got)
+	}
+	twin := `{"$metadata":{"$model":"` + model + `"},"flow":1}`
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		put    int // the status of an unsigned twin write afterwards; 0: none
+	}{
+		{"shown, not required", []string{"model", "signatures", model}, 0, "need no signature", 200},
+		{"required", []string{"model", "signatures", model, "--required"}, 0, "must be signed", 403},
+		{"shown, required, JSON", []string{"model", "signatures", model, "--json"}, 0, `"required": true`, 403},
+		{"no longer required", []string{"model", "signatures", model, "--required=false"}, 0, "need no signature", 200},
+		{"unknown model", []string{"model", "signatures", "dtmi:test:None;1", "--required"}, 1, "", 0},
+		{"no model", []string{"model", "signatures", "--required"}, 2, "", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runCLI(t, append(tt.args, "--server", url)...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) {
+				t.Fatalf("%v: exit %d %q %s, want %d and %q", tt.args, code, out, stderr, tt.code, tt.stdout)
+			}
+			if tt.put != 0 {
+				if got := put("PUT", "/digitaltwins/meter-1", twin); got != tt.put {
+					t.Errorf("unsigned PUT after %v = %d, want %d", tt.args, got, tt.put)
+				}
+			}
+		})
 	}
 }
