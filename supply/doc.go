@@ -135,7 +135,8 @@
 // stocks and KPIs through [Day]; it may put a standby arc (arcs[].standby,
 // which carries nothing until then) into service from a given day on, and,
 // from today on, change a node's cover days or the allocation rule, start a
-// demand substitution, or apply for licences under a control ahead of need
+// demand substitution, start a build of new capacity (a [Build] that starts
+// that day), or apply for licences under a control ahead of need
 // (hook_actions.go; the run's licence refusals are a signal). These change
 // only the run under way. With no controller a run is bit for bit the same
 // as [Run].
