@@ -294,6 +294,48 @@ func TestPlantPagesInBrowser(t *testing.T) {
 		repWant["replace-interval"] = *rep.Interval
 	}
 	checkNumbers(t, "age replacement", plantNumbers(t, ctx), repWant)
+	// The item's maintenance plan over a year, then its work orders written.
+	fill(t, ctx, "#plan-horizon", "8760")
+	fill(t, ctx, "#plan-mttr-p", "2")
+	fill(t, ctx, "#plan-mttr-c", "8")
+	click(t, ctx, "#plan-run")
+	waitFor[bool](t, ctx, "the plan", `!!document.querySelector("[data-k=plan-availability]")`)
+	planSpec := mustJSON(map[string]any{"horizon": 8760, "items": []any{map[string]any{"id": plantItem, "shape": weibull.Shape, "scale": weibull.Scale,
+		"cost_preventive": 1, "cost_failure": 10, "mttr_preventive": 2, "mttr_corrective": 8}}})
+	var plan struct {
+		Items []struct {
+			Interval   *float64              `json:"interval"`
+			Failures   float64               `json:"expected_failures"`
+			Cost       float64               `json:"expected_cost"`
+			Avail      float64               `json:"availability"`
+			WorkOrders []struct{ ID string } `json:"work_orders"`
+		}
+	}
+	postJSON(t, base+"/plant/maintenance/plan", planSpec, &plan)
+	pi := plan.Items[0]
+	planWant := map[string]any{"plan-failures": pi.Failures, "plan-cost": pi.Cost, "plan-availability": pi.Avail, "plan-work-orders": float64(len(pi.WorkOrders)), "plan-interval": nil}
+	if pi.Interval != nil {
+		planWant["plan-interval"] = *pi.Interval
+	}
+	checkNumbers(t, "maintenance plan", plantNumbers(t, ctx), planWant)
+	if len(pi.WorkOrders) == 0 {
+		t.Fatal("the plan has no work orders to write")
+	}
+	click(t, ctx, "#plan-write")
+	waitFor[bool](t, ctx, "the work orders written", `!!document.getElementById("plan-written")`)
+	var wo struct {
+		Status string `json:"status"`
+	}
+	getJSON(t, base+"/digitaltwins/"+url.PathEscape(pi.WorkOrders[0].ID), &wo)
+	var woRels struct {
+		Value []struct {
+			Target string `json:"$targetId"`
+		} `json:"value"`
+	}
+	getJSON(t, base+"/digitaltwins/"+url.PathEscape(pi.WorkOrders[0].ID)+"/relationships", &woRels)
+	if wo.Status != "planned" || len(woRels.Value) != 1 || woRels.Value[0].Target != plantItem {
+		t.Errorf("work order %s: status %q, relationships %+v; want planned, appliesTo %s", pi.WorkOrders[0].ID, wo.Status, woRels.Value, plantItem)
+	}
 	// A suspension recorded through the page's form joins the fit.
 	fill(t, ctx, "#record-time", "1500")
 	eval[bool](t, ctx, `(document.getElementById("record-kind").value = "suspension", true)`)

@@ -288,12 +288,49 @@ async function fitView(fitBox, repBox, id, t) {
       apiCalls(`POST /plant/reliability/replace ${JSON.stringify(spec)}`));
     } catch (err) { put(out, fail(err)); }
   };
+  const planBox = h("div", { id: "plant-plan" });
   put(repBox, h("h4", {}, "Age replacement (Weibull fit)"),
     h("form", { class: "row", id: "replace-form", onsubmit: (e) => { e.preventDefault(); run(); } },
       "cost of a planned replacement ", h("span", { class: "field" }, cp), " cost of a failure ", h("span", { class: "field" }, cf), h("button", { id: "replace-run" }, "Optimise")),
     h("p", { class: "muted small" }, t.costPreventive === undefined ? "The item carries no costPreventive/costFailure: type them (the plant's currency)." : "Costs from the item's costPreventive and costFailure."),
-    out);
+    out, planBox);
+  planForm(planBox, id, t, weibull, cp, cf);
   if (t.costPreventive !== undefined && t.costFailure !== undefined) await run();
+}
+
+// planForm asks for the item's preventive-maintenance plan over a horizon
+// (POST /plant/maintenance/plan; its optimum interval, expected failures,
+// cost and availability) and can write its work orders as WorkOrder twins.
+function planForm(box, id, t, weibull, cp, cf) {
+  const horizon = h("input", { type: "number", step: "any", min: 0, id: "plan-horizon", "data-path": "horizon", placeholder: "hours", size: 8 });
+  const mp = h("input", { type: "number", step: "any", min: 0, id: "plan-mttr-p", "data-path": "items[0].mttr_preventive", placeholder: "h", size: 5 });
+  const mc = h("input", { type: "number", step: "any", min: 0, id: "plan-mttr-c", "data-path": "items[0].mttr_corrective", placeholder: "h", size: 5, value: t.meanTimeToRepair ?? "" });
+  const out = h("div", { id: "plant-plan-out" });
+  const spec = () => ({ horizon: Number(horizon.value), items: [{ id, shape: weibull.shape, scale: weibull.scale, cost_preventive: Number(cp.value), cost_failure: Number(cf.value), mttr_preventive: Number(mp.value), mttr_corrective: Number(mc.value) }] });
+  const plan = async (write) => {
+    const path = "/plant/maintenance/plan" + (write ? `?write=true&start=${enc(new Date().toISOString())}` : "");
+    try {
+      const r = await api.call("POST", path, spec());
+      const it = r.items[0];
+      put(out, h("div", { class: "cards" },
+        card("plan-interval", it.optimised ? "replacement interval (h, optimum)" : "replacement interval (h)", it.interval, it.interval === null ? "run to failure" : fmt(it.interval)),
+        card("plan-work-orders", `preventive work orders over ${fmt(r.horizon)} h${it.truncated ? " (list truncated)" : ""}`, it.work_orders.length),
+        card("plan-failures", "expected failures", it.expected_failures),
+        card("plan-cost", "expected cost", it.expected_cost),
+        card("plan-availability", "availability", it.availability, pct(it.availability))),
+      it.work_orders.length ? h("table", { id: "plan-orders" }, h("tr", {}, h("th", {}, "work order"), h("th", {}, "due (h)"), h("th", {}, "duration (h)")),
+        it.work_orders.slice(0, 10).map((w) => h("tr", {}, h("td", {}, write ? h("a", { href: `#/twin/${enc(w.id)}` }, w.id) : w.id), h("td", { class: "num" }, fmt(w.due)), h("td", { class: "num" }, fmt(w.duration))))) : null,
+      it.work_orders.length > 10 ? h("p", { class: "muted small" }, `… and ${it.work_orders.length - 10} more`) : null,
+      write ? h("p", { id: "plan-written" }, `${it.work_orders.length} WorkOrder twins written (status planned, due from now), each appliesTo ${id}.`) : h("button", { class: "secondary", id: "plan-write", onclick: () => plan(true) }, "Write the work orders as twins"),
+      apiCalls("POST " + path));
+    } catch (err) { put(out, fail(err)); }
+  };
+  put(box, h("h4", {}, "Maintenance plan"),
+    h("form", { class: "row", id: "plan-form", onsubmit: (e) => { e.preventDefault(); plan(false); } },
+      "horizon ", h("span", { class: "field" }, horizon), " h · time to replace: planned ", h("span", { class: "field" }, mp), " h, after a failure ", h("span", { class: "field" }, mc), " h ",
+      h("button", { id: "plan-run" }, "Plan")),
+    h("p", { class: "muted small" }, "Uses the Weibull fit and the costs above; the interval is the age-replacement optimum."),
+    out);
 }
 
 // --- live ----------------------------------------------------------------------
