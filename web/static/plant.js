@@ -365,8 +365,10 @@ async function livePage(body) {
     h("h3", {}, "Analyser telemetry"), telBox,
     h("h3", {}, "Offline estimator run"), offBox);
   if (!es.length) put(estBox, h("p", { class: "muted", id: "estimators-none" }, "No soft sensor runs on this server. Start it with ", h("code", {}, "--estimators FILE"), " (docs/formats/plant-estimators.md); the offline run below filters the bundled readings."), apiCalls("GET /plant/estimators"));
-  else put(estBox, ...(await Promise.all(es.map(estimatorView))).flat(), apiCalls("GET /plant/estimators", "GET /plant/estimators/{id}/alarms", "GET /digitaltwins/{twin}"));
-  await Promise.all([telemetryView(telBox, es), offlineEstimate(offBox)]);
+  else await Promise.all(es.map(estimatorView)).then((v) => put(estBox, v, apiCalls("GET /plant/estimators", "GET /plant/estimators/{id}/alarms", "GET /digitaltwins/{twin}"))).catch((err) => put(estBox, fail(err)));
+  // Each section shows its own failure; the others still render.
+  const own = (box, f) => f(box).catch((err) => put(box, fail(err)));
+  await Promise.all([own(telBox, (b) => telemetryView(b, es)), own(offBox, offlineEstimate)]);
 }
 
 async function estimatorView(s) {
