@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"lodestone/supply"
@@ -158,6 +156,7 @@ type investment struct {
 	cands   []Candidate
 	costs   []float64 // over the horizon
 	spec    *InvestSpec
+	sampler Sampler // nil: Samples, here
 }
 
 // DecodeInvestSpec decodes a SPEC strictly and checks it.
@@ -463,71 +462,17 @@ func applyStockpile(s *supply.SimScenario, c Candidate, p string, needNode func(
 
 // samples runs the scenario spec.Runs times, run r with the stream (Seed,
 // r) whatever the portfolio (common random numbers), and returns each
-// run's measure: lost demand, its cost, or the time to survive.
+// run's measure: lost demand, its cost, or the time to survive. A sampler
+// given to Invest computes them elsewhere, with the same bits.
 func (inv *investment) samples(ctx context.Context, sc *Scenario) ([]float64, error) {
-	p, err := compile(sc)
-	if err != nil {
-		return nil, err
-	}
-	var demand []int // nodes with external demand, for time_to_survive
-	for i, n := range sc.Supply.Network.Nodes {
-		if n.DemandPerPeriod > 0 {
-			demand = append(demand, i)
+	if inv.sampler != nil {
+		xs, err := inv.sampler(ctx, sc, inv.spec.Objective, inv.spec.Seed, inv.spec.Runs)
+		if err == nil && len(xs) != inv.spec.Runs {
+			err = fmt.Errorf("org: the sampler returned %d samples for %d runs", len(xs), inv.spec.Runs)
 		}
+		return xs, err
 	}
-	runs, obj := inv.spec.Runs, inv.spec.Objective
-	workers := max(1, min(inv.spec.Workers, runs))
-	out := make([]float64, runs)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for k := range workers {
-		wg.Go(func() {
-			sim, err := supply.NewSim(sc.Supply)
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			var c supply.Controller
-			var ctl *controller
-			if len(p.rules) > 0 {
-				ctl = &controller{p: p, off: -1}
-				c = ctl
-			}
-			for r := k; r < runs; r += workers {
-				if ctl != nil {
-					ctl.reset()
-				}
-				rng := rand.New(rand.NewPCG(inv.spec.Seed, uint64(r)))
-				if obj == ObjectiveExpectedLostCost {
-					res, err := sim.Run(ctx, rng, c)
-					if err != nil {
-						errs[k] = err
-						return
-					}
-					if res.Cost == nil {
-						errs[k] = fieldErr("objective", "%s needs a scenario with prices or costs", ObjectiveExpectedLostCost)
-						return
-					}
-					out[r] = res.Cost.LostDemandCost
-					continue
-				}
-				if out[r], err = sim.LostOnly(ctx, rng, c); err != nil {
-					errs[k] = err
-					return
-				}
-				if obj == ObjectiveTimeToSurvive {
-					out[r] = survival(sim, demand)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return nil, e
-		}
-	}
-	return out, nil
+	return Samples(ctx, sc, inv.spec.Objective, inv.spec.Seed, 0, inv.spec.Runs, inv.spec.Workers)
 }
 
 // survival is the time to survive of sim's last run, days
@@ -633,9 +578,10 @@ func measureMix(xs [][]float64, w []float64, objective string) (float64, [2]floa
 
 // Invest finds the portfolio of candidates with the best objective whose
 // cost is within the budget, and the efficient frontier of cost against
-// the objective among the portfolios evaluated.
-func Invest(ctx context.Context, spec *InvestSpec) (*InvestResult, error) {
-	inv, err := spec.check()
+// the objective among the portfolios evaluated. WithSampler computes the
+// portfolios' runs elsewhere (the same bits).
+func Invest(ctx context.Context, spec *InvestSpec, opts ...InvestOption) (*InvestResult, error) {
+	inv, err := spec.checkWith(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -714,8 +660,8 @@ func (inv *investment) eval(ctx context.Context, set []int) (Portfolio, error) {
 
 // Evaluate evaluates the portfolio of the candidates ids over the spec's
 // runs (the same runs Invest uses), whatever the budget.
-func Evaluate(ctx context.Context, spec *InvestSpec, ids []string) (Portfolio, error) {
-	inv, err := spec.check()
+func Evaluate(ctx context.Context, spec *InvestSpec, ids []string, opts ...InvestOption) (Portfolio, error) {
+	inv, err := spec.checkWith(opts)
 	if err != nil {
 		return Portfolio{}, err
 	}
