@@ -115,12 +115,50 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 	if err != nil {
 		return nil, err
 	}
-	rsub := d.cfg.resultSubject(study)
 	defer func() {
 		if !d.handBack.Load() || ctx.Err() == nil {
 			d.cleanup(study)
 		}
 	}()
+	got, err := d.dispatch(ctx, study, runs, per, func(from, to int) Shard {
+		return Shard{Study: study, Runs: runs, Seed: seed, From: from, To: to, Scenario: scJSON}
+	}, progress)
+	if errors.Is(err, errNoWorkers) {
+		// The workers are gone: withdraw the shards and run the missing
+		// ones here (the same bits).
+		d.cleanup(study)
+		done := 0
+		for from := 0; from < runs; from += per {
+			if got[from] != nil {
+				done += got[from].To - from
+				continue
+			}
+			sh, err := supply.MonteCarloShard(ctx, sc, opts, from, min(runs, from+per))
+			if err != nil {
+				return nil, err
+			}
+			got[from] = &Result{From: from, To: sh.To, Shard: sh}
+			done += sh.To - from
+			if progress != nil {
+				progress(done, runs)
+			}
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	shards := make([]*supply.MCShard, 0, len(got))
+	for _, r := range got {
+		shards = append(shards, r.Shard)
+	}
+	return supply.MergeMC(sc, opts, shards)
+}
+
+// dispatch publishes the shards of runs [0, runs) in pieces of per runs
+// (shard makes each one's message), and collects their results by first
+// run. On errNoWorkers it returns the results that came. The caller
+// withdraws the shards (cleanup) when it is done.
+func (d *Dispatcher) dispatch(ctx context.Context, study string, runs, per int, shard func(from, to int) Shard, progress func(done, total int)) (map[int]*Result, error) {
+	rsub := d.cfg.resultSubject(study)
 	// The consumer has the stream's replicas (an ephemeral one would
 	// otherwise live on one node of a cluster, and die with it).
 	results, err := d.result.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: rsub, AckPolicy: jetstream.AckNonePolicy,
@@ -159,7 +197,7 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 	nshards := 0
 	for from := 0; from < runs; from += per {
 		to := min(runs, from+per)
-		b, _ := json.Marshal(Shard{Study: study, Runs: runs, Seed: seed, From: from, To: to, Scenario: scJSON})
+		b, _ := json.Marshal(shard(from, to))
 		ack, err := publish(ctx, d.js, d.cfg.shardSubject(study), b, fmt.Sprintf("%s-%d", study, from), d.cfg.AckWait)
 		if err != nil {
 			return nil, fmt.Errorf("worker: publish shard %d of %s: %w", from, study, err)
@@ -169,35 +207,7 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 		mu.Unlock()
 		nshards++
 	}
-	got, err := d.collect(ctx, results, nshards, runs, progress, dead)
-	if errors.Is(err, errNoWorkers) {
-		// The workers are gone: withdraw the shards and run the missing
-		// ones here (the same bits).
-		d.cleanup(study)
-		done := 0
-		for from := 0; from < runs; from += per {
-			if got[from] != nil {
-				done += got[from].To - from
-				continue
-			}
-			sh, err := supply.MonteCarloShard(ctx, sc, opts, from, min(runs, from+per))
-			if err != nil {
-				return nil, err
-			}
-			got[from] = sh
-			done += sh.To - from
-			if progress != nil {
-				progress(done, runs)
-			}
-		}
-	} else if err != nil {
-		return nil, err
-	}
-	shards := make([]*supply.MCShard, 0, len(got))
-	for _, sh := range got {
-		shards = append(shards, sh)
-	}
-	return supply.MergeMC(sc, opts, shards)
+	return d.collect(ctx, results, nshards, runs, progress, dead)
 }
 
 // errNoWorkers says that no worker answered while the study's results
@@ -213,8 +223,8 @@ func cmpOr(a, b string) string {
 
 // collect reads the study's results until every shard is in, keeping one
 // result per shard (a redelivered shard may be computed twice: same bits).
-func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, nshards, runs int, progress func(done, total int), dead <-chan string) (map[int]*supply.MCShard, error) {
-	got := map[int]*supply.MCShard{}
+func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, nshards, runs int, progress func(done, total int), dead <-chan string) (map[int]*Result, error) {
+	got := map[int]*Result{}
 	done := 0
 	it, err := results.Messages(jetstream.PullMaxMessages(64))
 	if err != nil {
@@ -227,7 +237,7 @@ func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, ns
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case why := <-dead:
-			return nil, fmt.Errorf("worker: %s", why)
+			return nil, lastWord(it, why)
 		default:
 		}
 		m, err := it.Next(jetstream.NextMaxWait(250 * time.Millisecond))
@@ -248,10 +258,10 @@ func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, ns
 			return nil, err
 		}
 		if r.Err != "" {
-			return nil, fmt.Errorf("worker: shard [%d, %d): %s", r.From, r.To, r.Err)
+			return nil, r.failure()
 		}
 		if got[r.From] == nil {
-			got[r.From], last = r.Shard, time.Now()
+			got[r.From], last = r, time.Now()
 			done += r.To - r.From
 			if progress != nil {
 				progress(done, runs)

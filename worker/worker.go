@@ -81,6 +81,9 @@ func (c Config) resultSubject(study string) string { return c.Prefix + ".result.
 
 // Shard is the message of one shard on the work queue (JSON).
 type Shard struct {
+	// Kind is KindInvest for a portfolio evaluation of an investment
+	// search; absent for a Monte Carlo study's shard.
+	Kind  string `json:"kind,omitempty"`
 	Study string `json:"study"`
 	Runs  int    `json:"runs"`
 	Seed  uint64 `json:"seed"`
@@ -88,6 +91,10 @@ type Shard struct {
 	To    int    `json:"to"`
 	// Scenario is the supply.SimScenario, as encoding/json writes it.
 	Scenario json.RawMessage `json:"scenario"`
+	// Objective and Org (the org scenario's organisation, may be
+	// absent) are those of an invest shard.
+	Objective string          `json:"objective,omitempty"`
+	Org       json.RawMessage `json:"org,omitempty"`
 }
 
 // Result is the message of one shard's outcome on the results stream
@@ -96,9 +103,11 @@ type Result struct {
 	Study    string
 	From, To int
 	Shard    *supply.MCShard
+	// Samples are an invest shard's measures of runs From..To-1.
+	Samples []float64
 	// Err says why the shard cannot be run (the same on every worker:
-	// the study fails).
-	Err string
+	// the study fails); Field names the field of an org field error.
+	Err, Field string
 }
 
 // DecodeShard reads a shard message, naming the field at fault.
@@ -108,6 +117,8 @@ func DecodeShard(data []byte) (*Shard, *supply.SimScenario, error) {
 		return nil, nil, fmt.Errorf("worker: shard: %w", err)
 	}
 	switch {
+	case sh.Kind != "" && sh.Kind != KindInvest:
+		return nil, nil, fmt.Errorf("worker: shard: kind: %q, want %q or none", sh.Kind, KindInvest)
 	case sh.Study == "":
 		return nil, nil, errors.New("worker: shard: study: missing")
 	case sh.Runs <= 0:
@@ -120,6 +131,11 @@ func DecodeShard(data []byte) (*Shard, *supply.SimScenario, error) {
 	var sc supply.SimScenario
 	if err := json.Unmarshal(sh.Scenario, &sc); err != nil {
 		return nil, nil, fmt.Errorf("worker: shard: scenario: %w", err)
+	}
+	if sh.Kind == KindInvest {
+		if err := checkInvest(&sh); err != nil {
+			return nil, nil, err
+		}
 	}
 	return &sh, &sc, nil
 }
@@ -138,8 +154,8 @@ func DecodeResult(data []byte) (*Result, error) {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&r); err != nil {
 		return nil, fmt.Errorf("worker: result: %w", err)
 	}
-	if r.Err == "" && (r.Shard == nil || r.Shard.From != r.From || r.Shard.To != r.To) {
-		return nil, fmt.Errorf("worker: result: shard: missing or not [%d, %d)", r.From, r.To)
+	if r.Err == "" && !r.complete() {
+		return nil, fmt.Errorf("worker: result: shard or samples: missing or not [%d, %d)", r.From, r.To)
 	}
 	return &r, nil
 }
@@ -322,7 +338,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 			}
 		}
 	}()
-	shard, err := supply.MonteCarloShard(sctx, sc, supply.MCOptions{Runs: sh.Runs, Seed: sh.Seed, Workers: 1}, sh.From, sh.To)
+	res := compute(sctx, sh, sc)
 	if sctx.Err() != nil {
 		if ctx.Err() == nil {
 			_ = msg.Ack() // the study was cancelled
@@ -330,10 +346,6 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		w.handBack(msg, sh)
 		return
-	}
-	res := &Result{Study: sh.Study, From: sh.From, To: sh.To, Shard: shard}
-	if err != nil {
-		res.Shard, res.Err = nil, err.Error()
 	}
 	data, err := encodeResult(res)
 	if err == nil {
