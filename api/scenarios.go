@@ -606,8 +606,12 @@ func (s *scenarioRunner) monteCarlo(ctx context.Context, run scenario.Run, sc *s
 func (s *scenarioRunner) update(id string, p *ScenarioProgress) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cur := s.live[id]; cur != nil && p.Status == RunRunning && p.Done < cur.Done {
+	cur := s.live[id]
+	if cur != nil && p.Status == RunRunning && p.Done < cur.Done {
 		return // progress callbacks of parallel workers may arrive out of order
+	}
+	if cur != nil && p.Status != RunRunning && p.Status != RunDone && p.Done > cur.Done {
+		p.Done = cur.Done // a study stopped early did not do them all
 	}
 	s.a.studyProgress(id, p.Status, p.Done, p.Total)
 	if p.Status == RunRunning {
@@ -806,8 +810,10 @@ func (s *scenarioRunner) progress(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return ScenarioProgress{}, nil, err
 		}
+		// The store keeps no count of the runs a cancelled or failed
+		// study did: only a finished one says all.
 		done := 0
-		if run.Status != RunRunning {
+		if run.Status == RunDone {
 			done = run.Runs
 		}
 		return ScenarioProgress{ID: id, Status: run.Status, Done: done, Total: run.Runs, Error: run.Error}, changed, nil

@@ -101,6 +101,13 @@ func TestStudyCancelStopsWork(t *testing.T) {
 	if n := studyGoroutines(); n != 0 {
 		t.Errorf("%d goroutines still run the cancelled study's replications after DELETE answered", n)
 	}
+	var p api.ScenarioProgress
+	if err := json.Unmarshal(e.mustDo("GET", "/scenarios/"+run.ID+"/progress", nil, 200).body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != api.RunCancelled || p.Done >= p.Total {
+		t.Errorf("progress after the cancel = %+v, want cancelled with fewer than all runs done", p)
+	}
 	for i := range 3 {
 		after := studyMetrics(t, e)
 		if after["lodestone_studies_running"] != 0 || after["lodestone_study_runs_done"] != 0 || after["lodestone_study_runs_planned"] != 0 {
