@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"slices"
@@ -169,16 +170,12 @@ func (a *API) inspectSamples(r *http.Request, tel *InspectTelemetry) ([]inspect.
 			return nil, badRequest("InvalidArgument", "telemetry: more than %d readings; narrow from and to", maxInspectPoints)
 		}
 		for _, p := range got {
-			var v float64
-			if src.Key == "" {
-				if err := json.Unmarshal(p.Value, &v); err != nil {
-					return nil, badRequest("ValidationFailed", "%s.key: reading %s of %s %s is not a number (%s): name the member to read", field, p.MessageID, src.Twin, src.Name, p.Value)
-				}
-			} else {
-				var m map[string]json.RawMessage
-				if json.Unmarshal(p.Value, &m) != nil || m[src.Key] == nil || json.Unmarshal(m[src.Key], &v) != nil {
-					return nil, badRequest("ValidationFailed", "%s.key: reading %s of %s %s has no number %q (%s)", field, p.MessageID, src.Twin, src.Name, src.Key, p.Value)
-				}
+			v, ok := telemetryNumber(p.Value, src.Key)
+			switch {
+			case !ok && src.Key == "":
+				return nil, badRequest("ValidationFailed", "%s.key: reading %s of %s %s is not a number (%s): name the member to read", field, p.MessageID, src.Twin, src.Name, p.Value)
+			case !ok:
+				return nil, badRequest("ValidationFailed", "%s.key: reading %s of %s %s has no number %q (%s)", field, p.MessageID, src.Twin, src.Name, src.Key, p.Value)
 			}
 			pts = append(pts, point{s: inspect.Sample{T: p.SourceTime.Sub(tel.From).Hours(), Tag: src.Tag, Value: v}, src: i})
 		}
@@ -189,6 +186,23 @@ func (a *API) inspectSamples(r *http.Request, tel *InspectTelemetry) ([]inspect.
 		out[i] = p.s
 	}
 	return out, nil
+}
+
+// telemetryNumber reads a stored reading as a number: the reading itself
+// (key "") or its member key; false when that is not a finite number.
+func telemetryNumber(raw json.RawMessage, key string) (float64, bool) {
+	if key != "" {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil || m[key] == nil {
+			return 0, false
+		}
+		raw = m[key]
+	}
+	var v *float64 // null leaves it nil: not a number
+	if json.Unmarshal(raw, &v) != nil || v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
+		return 0, false
+	}
+	return *v, true
 }
 
 // visibleTelemetry answers q as GET /digitaltwins/{id}/telemetry does for
