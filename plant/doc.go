@@ -34,4 +34,14 @@
 // its source; [EffectiveCapacity] checks the result against the nameplate
 // and warns when it is outside the band (a bench cascade once set a plant's
 // capacity to 2.95 t/yr: the check catches that).
+//
+// # Availability from the equipment
+//
+// [PlantAvailability] gives the availability term from the twin graph:
+// the FailureRecord twins of the equipment each SX train needs, fitted per
+// equipment model (MTBF the fitted mean life, MTTR the mean recorded
+// downtime), each train's reliability block diagram (units in series,
+// duty/standby groups by tag), and the mean over the trains. Without life
+// data it says why instead of giving a number: the reference plant has
+// none (no public MTBF or MTTR for SX equipment was found).
 package plant

@@ -23,5 +23,7 @@
 // diagram of package reliability (drives and meters in series, duty/standby
 // pump pairs), given MTBF and MTTR per equipment class: the plant twin's
 // availability that the supply layer's capacity needs
-// (plant.EffectiveCapacity).
+// (plant.EffectiveCapacity). plant.PlantAvailability builds the same
+// diagrams from the twin graph (its tests check that they agree) and takes
+// the figures from failure records.
 package refplant
