@@ -336,6 +336,9 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	if wo.Status != "planned" || len(woRels.Value) != 1 || woRels.Value[0].Target != plantItem {
 		t.Errorf("work order %s: status %q, relationships %+v; want planned, appliesTo %s", pi.WorkOrders[0].ID, wo.Status, woRels.Value, plantItem)
 	}
+	// A record without its operating time is refused at the form.
+	click(t, ctx, "#record-add")
+	waitFor[bool](t, ctx, "the record form's error", `/operatingTime/.test(document.querySelector(".record-form .form-errors").textContent)`)
 	// A suspension recorded through the page's form joins the fit.
 	fill(t, ctx, "#record-time", "1500")
 	eval[bool](t, ctx, `(document.getElementById("record-kind").value = "suspension", true)`)
@@ -479,6 +482,10 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	if got, want := eval[string](t, ctx, `document.getElementById("control-cv").dataset.series`), ctl.Strategies[0].Name; !strings.HasPrefix(got, want+"|") {
 		t.Errorf("the CV chart's series %q do not start with %q", got, want)
 	}
+	// A bad spec: the server's error, naming the field, replaces the results.
+	eval[bool](t, ctx, `(() => { const ed = document.getElementById("control-spec"); const s = JSON.parse(ed.value); s.sample_h = 0; ed.value = JSON.stringify(s); return true; })()`)
+	click(t, ctx, "#control-run")
+	waitFor[bool](t, ctx, "the control spec's error", `/sample_h: 0/.test(document.querySelector("#control-out .error")?.textContent || "")`)
 
 	// 4. Training: start from the example scenario, drive the console.
 	click(t, ctx, `#plant-tabs a[data-tab="training"]`)
