@@ -211,7 +211,8 @@ async function itemDetail(box, id, tree) {
     recs.push(...(await queryAll(`SELECT T FROM DIGITALTWINS T WHERE T.$dtId IN [${chunk}] AND IS_OF_MODEL(T, '${M("FailureRecord")}')`)).map((r) => r.T || r));
   }
   recs.sort((a, b) => (a.operatingTime ?? 0) - (b.operatingTime ?? 0));
-  const props = ["itemType", "equipmentClass", "tag", "weibullShape", "weibullScale", "meanTimeToRepair", "costPreventive", "costFailure", "replacementInterval", "age"].filter((k) => t[k] !== undefined);
+  // The twin's own scalar properties (its name, notes and sources are shown apart).
+  const props = Object.keys(t).filter((k) => !k.startsWith("$") && !["name", "notes", "source", "sources"].includes(k) && ["number", "string", "boolean"].includes(typeof t[k])).sort();
   const fitBox = h("div", { id: "plant-fit" });
   const repBox = h("div", { id: "plant-replace" });
   put(box, 
