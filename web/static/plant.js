@@ -225,8 +225,10 @@ async function itemDetail(box, id, tree) {
       ? h("table", { id: "plant-records" }, h("tr", {}, h("th", {}, "record"), h("th", {}, "operating time (h)"), h("th", {}, "event"), h("th", {}, "mode"), h("th", {}, "detected")),
         recs.map((r) => h("tr", { "data-record": r.$dtId }, h("td", {}, h("a", { href: `#/twin/${enc(r.$dtId)}` }, r.$dtId)), h("td", { class: "num" }, val(`record-${r.$dtId}`, r.operatingTime)),
           h("td", {}, r.suspension ? "suspension" : "failure"), h("td", {}, r.failureMode || ""), h("td", {}, shortTime(r.detectedAt || "")))))
-      : h("p", { class: "muted", id: "plant-no-records" }, "No FailureRecord twin points at this twin ('of'). Record failures and suspensions below (or import them) to fit its life."),
-    recordForm(id),
+      : h("p", { class: "muted", id: "plant-no-records" }, "No FailureRecord twin points at this twin ('of')."),
+    // Failures are of equipment units, subunits and maintainable items
+    // (FailureRecord.of), not of a plant or a section.
+    [M("SeparationPlant"), M("PlantSection")].includes(t.$metadata.$model) ? null : recordForm(id),
     fitBox, repBox);
   if (!recs.length) return;
   await fitView(fitBox, repBox, id, t);
