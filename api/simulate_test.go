@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -487,5 +488,61 @@ func TestProcessLinkRefPlant(t *testing.T) {
 				t.Errorf("nameplate term = %+v, want 10908 cited S28", tm)
 			}
 		}
+	}
+}
+
+// TestProcessLinkChainAvailability: with failure records of every
+// equipment model its trains need (test records, not data) and no
+// availability property, the link takes the chain's availability (the same
+// as POST /plant/equipment/ref-sep-plant/availability answers), says where
+// it came from, and writes it to the plant with the link.
+func TestProcessLinkChainAvailability(t *testing.T) {
+	u := startSimServer(t)
+	spec, err := os.ReadFile("../examples/sx/ndpr-saponified.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]string{
+		"Motor": "ref-sep-plant-train-1-cascade-stage-01-agitator-motor", "Gearbox": "ref-sep-plant-train-2-cascade-stage-07-agitator-gearbox",
+		"Pump": "ref-sep-plant-train-1-p-feed-a", "Flowmeter": "ref-sep-plant-train-2-fm-feed", "Filter": "ref-sep-plant-train-1-f-organic",
+	}
+	n := 0
+	for _, unit := range units {
+		for i, h := range []float64{9000, 15000, 21000, 30000} {
+			n++
+			id := fmt.Sprintf("test-fr-%d", n)
+			rec := map[string]any{"$metadata": map[string]any{"$model": "dtmi:lodestone:FailureRecord;1"}, "operatingTime": h, "suspension": i == 3, "downtime": 6.0 + float64(i)}
+			if st := send(t, "PUT", u+"/digitaltwins/"+id, rec, nil); st != 200 {
+				t.Fatalf("PUT %s = %d", id, st)
+			}
+			if st := send(t, "PUT", u+"/digitaltwins/"+id+"/relationships/of", map[string]any{"$targetId": unit, "$relationshipName": "of"}, nil); st != 200 {
+				t.Fatalf("PUT %s of = %d", id, st)
+			}
+		}
+	}
+	var av api.PlantAvailabilityResult
+	if st, raw := sendRaw(t, "POST", u+"/plant/equipment/ref-sep-plant/availability", nil, &av); st != 200 || !av.Computed {
+		t.Fatalf("availability = %d %s", st, raw)
+	}
+	body := map[string]any{"spec": json.RawMessage(spec), "link": map[string]any{
+		"trains": 2, "trainsSource": "plant/refplant trains.count (ASSUMPTION)",
+		"designThroughputTonnesReoPerYearPerTrain": 6000.0, "designThroughputSource": "test input",
+	}}
+	var res api.SimulateResponse
+	if st, raw := sendRaw(t, "POST", u+"/digitaltwins/ref-sep-plant-train-1-cascade/simulate", body, &res); st != 200 || res.PlantLink == nil || !res.PlantLink.Written {
+		t.Fatalf("simulate = %d %s", st, raw)
+	}
+	for _, tm := range res.PlantLink.Capacity.Terms {
+		if tm.Name == "availability" && (tm.Value != *av.Availability || !strings.Contains(tm.Source, "computed from the equipment models of plant ref-sep-plant: mean availability of 2 SX trains") || !strings.Contains(tm.Source, "weibull fit")) {
+			t.Errorf("availability term %+v, want %v from the chain", tm, *av.Availability)
+		}
+	}
+	var pl map[string]any
+	if st := send(t, "GET", u+"/digitaltwins/ref-sep-plant", nil, &pl); st != 200 {
+		t.Fatalf("GET plant = %d", st)
+	}
+	src, _ := pl["sources"].(map[string]any)["availability"].(string)
+	if pl["availability"] != *av.Availability || !strings.Contains(src, "FailureRecord twins test-fr-") {
+		t.Errorf("plant availability %v (source %q), want %v written with the link", pl["availability"], src, *av.Availability)
 	}
 }
