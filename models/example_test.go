@@ -23,6 +23,6 @@ func ExampleFiles() {
 		}
 	}
 	// Output:
-	// 46 interfaces
+	// 48 interfaces
 	// Mine.json dtmi:lodestone:Mine;1 extends dtmi:lodestone:Facility;1
 }

@@ -95,4 +95,8 @@ const (
 	WorkOrder = "dtmi:lodestone:WorkOrder;1"
 	// FailureRecord identifies the Failure record interface (FailureRecord.json).
 	FailureRecord = "dtmi:lodestone:FailureRecord;1"
+	// OrgActor identifies the Organisation actor interface (OrgActor.json).
+	OrgActor = "dtmi:lodestone:OrgActor;1"
+	// DecisionRule identifies the Decision rule interface (DecisionRule.json).
+	DecisionRule = "dtmi:lodestone:DecisionRule;1"
 )

@@ -123,6 +123,8 @@ func TestFilesMatchConstants(t *testing.T) {
 		"Warehouse":            models.Warehouse,
 		"PlantSection":         models.PlantSection,
 		"Subunit":              models.Subunit,
+		"OrgActor":             models.OrgActor,
+		"DecisionRule":         models.DecisionRule,
 		"MaintainableItem":     models.MaintainableItem,
 		"Motor":                models.Motor,
 		"Gearbox":              models.Gearbox,
