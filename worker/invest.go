@@ -94,8 +94,8 @@ func (d *Dispatcher) InvestSampler(search string) org.Sampler {
 
 // Samples computes org.Samples(sc, objective, seed, 0, runs) on the
 // workers, in shards of whole blocks of runs, and returns them in run
-// order (the same bits). When the workers vanish it computes the missing
-// shards here. Cancelling ctx withdraws the shards and stops them on
+// order (the same bits). When no worker answers, or the workers vanish
+// midway, it computes the (missing) runs here. Cancelling ctx withdraws the shards and stops them on
 // every worker.
 func (d *Dispatcher) Samples(ctx context.Context, study string, sc *org.Scenario, objective string, seed uint64, runs int) ([]float64, error) {
 	if strings.ContainsAny(study, ".*> \t") || study == "" {
@@ -108,8 +108,12 @@ func (d *Dispatcher) Samples(ctx context.Context, study string, sc *org.Scenario
 	if err != nil {
 		return nil, err
 	}
-	defer d.cleanup(study)
 	per := d.investRuns()
+	if !d.Available(ctx) {
+		// No worker (any more): no shard to wait AckWait for.
+		return org.Samples(ctx, sc, objective, seed, 0, runs, runtime.GOMAXPROCS(0))
+	}
+	defer d.cleanup(study)
 	got, err := d.dispatch(ctx, study, runs, per, func(from, to int) Shard {
 		return Shard{Kind: KindInvest, Study: study, Runs: runs, Seed: seed, From: from, To: to, Objective: objective, Scenario: sj, Org: oj}
 	}, nil)
