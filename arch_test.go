@@ -49,7 +49,7 @@ var rules = []rule{
 	{pkg: "trust/tenancy/...", internal: []string{"twin", "tql", "trust/auth", "trust/tenancy/..."}},
 	{pkg: "trust/...", internal: []string{"twin", "store", "event", "pipeline", "trust/..."}, external: []string{"golang.org/x/crypto", "golang.org/x/mod", "github.com/golang-jwt/jwt/v5", "github.com/cedar-policy/cedar-go"}},
 	{pkg: "connector/...", internal: []string{"twin", "dtdl/...", "store", "event", "pipeline", "plant/...", "trust/auth", "connector/..."}, anyExt: true},
-	{pkg: "world/...", internal: []string{"supply/...", "process/...", "world/...", "twin", "dtdl/...", "models"}},
+	{pkg: "world/...", internal: []string{"supply/...", "org/...", "process/...", "world/...", "twin", "dtdl/...", "models"}},
 	{pkg: "models", internal: nil},
 	{pkg: "examples", internal: nil},
 	{pkg: "worker/...", internal: []string{"twin", "store", "event/...", "supply/...", "scenario", "world/...", "worker/..."}, anyExt: true},
