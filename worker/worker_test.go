@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"lodestone/org"
 	"lodestone/supply"
 	"lodestone/worker"
 )
@@ -276,10 +278,22 @@ func FuzzDecodeShard(f *testing.F) {
 	f.Add([]byte(`{"study":"s","runs":10,"seed":1,"from":0,"to":10,"scenario":{"days":3}}`))
 	f.Add([]byte(`{"study":"s","runs":10,"from":5,"to":3,"scenario":{}}`))
 	f.Add([]byte(`[]`))
+	f.Add(investShard(f, nil))
+	f.Add(investShard(f, func(m map[string]any) { m["org"] = map[string]any{"rules": []any{map[string]any{"id": "r"}}} }))
+	f.Add([]byte(`{"kind":"invest","study":"s","runs":10,"from":0,"to":10,"objective":"cvar95","scenario":{"days":3}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sh, sc, err := worker.DecodeShard(data)
 		if err == nil && (sh == nil || sc == nil || sh.To <= sh.From || sh.To > sh.Runs) {
 			t.Fatalf("accepted %+v", sh)
+		}
+		if err == nil && sh.Kind == worker.KindInvest {
+			// An accepted invest shard is one a worker can run.
+			if !slices.Contains(org.Objectives(), sh.Objective) {
+				t.Fatalf("accepted the objective %q", sh.Objective)
+			}
+			if _, err := org.DecodeScenarioParts(sh.Scenario, sh.Org); err != nil {
+				t.Fatalf("accepted a scenario that does not decode: %v", err)
+			}
 		}
 	})
 }
