@@ -23,7 +23,7 @@ import (
 func (a *API) orgRoutes() []Route {
 	return []Route{
 		{Pattern: "POST /org/run", Handler: a.orgRun, Summary: "Simulate an org SCENARIO (a supply scenario plus \"org\": actors and rules) once with its decisions: the supply run result plus decisions, timeline and the zero-latency counterfactual (?seed=N, default 1; ?zeroLatency=false to skip it; ?moved=true adds each decision's KPIs moved)", Body: "OrgScenario", Response: "OrgRunResponse"},
-		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals, a bound of the gap to the best and the efficient frontier of cost against risk (the SPEC of lodestone org invest; search exhaustive, greedy or branch_and_bound). Answered when done, after admission as a study: 429 TooManyStudies with Retry-After when the studies under way leave no room, 400 StudyTooLarge when its runs (portfolios × runs × scenarios, at most) alone pass the limit of queued runs", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
+		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals, a bound of the gap to the best and the efficient frontier of cost against risk (the SPEC of lodestone org invest; search exhaustive, greedy or branch_and_bound). Answered when done, after admission as a study: 429 TooManyStudies with Retry-After when the studies under way leave no room, 400 StudyTooLarge when its runs (portfolios × runs × scenarios, at most) alone pass the limit of queued runs. With --studies.workers and a worker connected, the portfolios' runs are computed on the workers, with the same result", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
 	}
 }
 
@@ -138,6 +138,13 @@ func (a *API) orgRun(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, res)
 }
 
+// InvestDispatcher is a StudyDispatcher that also runs the portfolio
+// evaluations of an investment search on workers (worker.Dispatcher): the
+// sampler must give org.Samples' bits.
+type InvestDispatcher interface {
+	InvestSampler(search string) org.Sampler
+}
+
 // orgInvestOut is the answer of POST /org/invest: the result of `lodestone
 // org invest` plus the cost it was admitted with.
 type orgInvestOut struct {
@@ -148,7 +155,8 @@ type orgInvestOut struct {
 // orgInvest runs an investment search inside the request, as a study: it
 // holds a study's place (its runs count toward the queued runs) from
 // admission until it answers, so that searches and Monte Carlo studies
-// share the limits; the client's disconnect stops it.
+// share the limits; the client's disconnect stops it (and its shards on
+// the workers, when they run its portfolios' runs).
 func (a *API) orgInvest(w http.ResponseWriter, r *http.Request) error {
 	body, err := readBody(w, r, a.opts.MaxBodyBytes, jsonTypes...)
 	if err != nil {
@@ -184,7 +192,13 @@ func (a *API) orgInvest(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Lock()
 	study.cancel = cancel
 	s.mu.Unlock()
-	res, err := org.Invest(ctx, spec)
+	// With workers the portfolios' runs are computed on them (the same
+	// bits); the search itself stays here.
+	var opts []org.InvestOption
+	if d, ok := s.limits.Dispatcher.(InvestDispatcher); ok && s.limits.Dispatcher.Available(ctx) {
+		opts = append(opts, org.WithSampler(d.InvestSampler(id)))
+	}
+	res, err := org.Invest(ctx, spec, opts...)
 	if err != nil {
 		return orgError(err)
 	}
