@@ -7,5 +7,10 @@
 // supply.MergeMC. Run r always draws from rand.NewPCG(seed, r), so a study
 // gives the same bits over any number of workers, redeliveries included.
 //
+// Shards of kind "invest" carry the runs of one portfolio evaluation of an
+// organisation investment search (org.Invest with InvestSampler): the
+// worker computes org.Samples for them, the server copies the samples into
+// run order.
+//
 // The wire formats are described in docs/formats/worker.md.
 package worker
