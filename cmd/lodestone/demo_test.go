@@ -24,7 +24,7 @@ func TestDemoCLI(t *testing.T) {
 			name: "summary",
 			args: []string{"model", "summary"},
 			stdout: []string{
-				"46 interfaces",
+				"48 interfaces",
 				"  Entity\n",
 				"  ├── Facility\n",
 				"  │   ├── Mine\n",
@@ -36,7 +36,7 @@ func TestDemoCLI(t *testing.T) {
 				"partsPerMillion",
 			},
 		},
-		{name: "json", args: []string{"model", "summary", "--json"}, stdout: []string{`"interfaces": 46`}},
+		{name: "json", args: []string{"model", "summary", "--json"}, stdout: []string{`"interfaces": 48`}},
 		{name: "extra argument", args: []string{"model", "summary", "world"}, code: 2, stderr: "unexpected argument", noStdout: true},
 		{name: "unknown flag", args: []string{"model", "summary", "--bogus"}, code: 2, stderr: "bogus", noStdout: true},
 		{name: "help", args: []string{"model", "summary", "-h"}, code: 0, stderr: "bundled ontology", noStdout: true},

@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"runtime"
 	"text/tabwriter"
+	"time"
 
+	"lodestone/api"
 	"lodestone/org"
+	"lodestone/world"
 )
 
 func init() {
@@ -27,23 +31,42 @@ func orgRunCmd() *command {
 	seed := fs.Uint64("seed", 1, "random seed (the stream (seed, 0), as supply run)")
 	zero := fs.Bool("zero-latency", true, "add the counterfactual with every latency zero and the cost of the latencies")
 	moved := fs.Bool("moved", false, "add each decision's KPIs moved (one more run per decision)")
+	graph := fs.Bool("graph", false, "read the network and the organisation (OrgActor and DecisionRule twins) from the twin graph (GET /snapshot); the SCENARIO file, if any, supplies shocks, controls, policies and dates")
+	asOf := fs.String("as-of", "", "with --graph: the graph as of this date (YYYY-MM-DD) or RFC 3339 time")
+	var tgt target
+	tgt.flags(fs, false)
 	return &command{
 		name:      "run",
-		usage:     "SCENARIO.json [--json] [--seed S] [--zero-latency=false] [--moved]",
+		usage:     "SCENARIO.json [--json] [--seed S] [--zero-latency=false] [--moved] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
 		shortHelp: "simulate a supply scenario with its organisation's rules: decisions, timeline, cost of slow decisions",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
 			defer resetSupplyFlags(fs)
-			if len(args) != 1 {
-				return usageError{"org run: want one SCENARIO file"}
+			if *graph && len(args) > 1 || !*graph && len(args) != 1 {
+				return usageError{"org run: want one SCENARIO file (optional with --graph)"}
 			}
-			data, err := readInput(env, args[0])
+			if !*graph && (*asOf != "" || tgt.data != "" || tgt.server != "") {
+				return usageError{"org run: --as-of, --server and --data go with --graph"}
+			}
+			var data []byte
+			if len(args) == 1 {
+				var err error
+				if data, err = readInput(env, args[0]); err != nil {
+					return err
+				}
+			}
+			var sc *org.Scenario
+			var err error
+			if *graph {
+				sc, err = orgGraphScenario(ctx, env, &tgt, *asOf, data)
+			} else {
+				sc, err = org.DecodeScenario(data)
+			}
 			if err != nil {
+				if len(args) == 1 {
+					return fmt.Errorf("%s: %w", args[0], err)
+				}
 				return err
-			}
-			sc, err := org.DecodeScenario(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			res, err := org.Run(ctx, sc, org.Options{Seed: *seed, ZeroLatency: *zero, Moved: *moved})
 			if err != nil {
@@ -55,6 +78,62 @@ func orgRunCmd() *command {
 			return printOrgRun(env.stdout, res)
 		},
 	}
+}
+
+// orgGraphScenario builds the org SCENARIO of `org run --graph`: the
+// network and the organisation of the twin graph as of asOf (one
+// snapshot, so both are of the same moment) and the document doc, which
+// may be empty and must carry neither network nor org
+// (world.OrgGraphScenario).
+func orgGraphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, doc []byte) (*org.Scenario, error) {
+	var head map[string]json.RawMessage
+	if json.Unmarshal(doc, &head) == nil && (head["network"] != nil || head["org"] != nil) {
+		// Say so before calling the server.
+		return world.OrgGraphScenario(doc, nil, nil, nil)
+	}
+	snap, err := graphSnapshot(ctx, tgt, asOf)
+	if err != nil {
+		return nil, err
+	}
+	desc := "twin graph as of " + snap.AsOf.UTC().Format(time.RFC3339)
+	g, err := world.NetworkFromTwins(snap.Twins, snap.Relationships, &world.GraphOptions{Description: desc})
+	if err != nil {
+		return nil, err
+	}
+	sc, err := world.OrgGraphScenario(doc, g.Network, snap.Twins, snap.Relationships)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(env.stderr, "network and organisation from the %s: %d nodes, %d arcs (per day), %d actors, %d rules\n", desc, len(g.Network.Nodes), len(g.Network.Arcs), len(sc.Org.Actors), len(sc.Org.Rules))
+	for _, p := range g.Process {
+		if p.Used {
+			fmt.Fprintf(env.stderr, "  %s: capacity %.6g t/yr and recovery %.4g from the process twin (%s, %s)\n", p.Node, p.CapacityTonnesPerYear, p.Recovery, p.ModelVersion, p.InputHash)
+		}
+	}
+	return sc, nil
+}
+
+// graphSnapshot reads the twin graph as of asOf (GET /snapshot).
+func graphSnapshot(ctx context.Context, tgt *target, asOf string) (*api.Snapshot, error) {
+	path := "/snapshot"
+	if asOf != "" {
+		if _, err := time.Parse(time.DateOnly, asOf); err != nil {
+			if _, err := time.Parse(time.RFC3339Nano, asOf); err != nil {
+				return nil, usageError{fmt.Sprintf("--as-of %q: want YYYY-MM-DD or an RFC 3339 time", asOf)}
+			}
+		}
+		path += "?asOf=" + url.QueryEscape(asOf)
+	}
+	c, stop, err := tgt.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	var snap api.Snapshot
+	if err := c.Do(ctx, "GET", path, nil, &snap); err != nil {
+		return nil, apiError(err)
+	}
+	return &snap, nil
 }
 
 func printOrgRun(w io.Writer, res *org.RunResult) error {
