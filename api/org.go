@@ -22,7 +22,7 @@ import (
 // pipeline.
 func (a *API) orgRoutes() []Route {
 	return []Route{
-		{Pattern: "POST /org/run", Handler: a.orgRun, Summary: "Simulate an org SCENARIO (a supply scenario plus \"org\": actors and rules) once with its decisions: the supply run result plus decisions, timeline and the zero-latency counterfactual (?seed=N, default 1; ?zeroLatency=false to skip it; ?moved=true adds each decision's KPIs moved)", Body: "OrgScenario", Response: "OrgRunResponse"},
+		{Pattern: "POST /org/run", Handler: a.orgRun, Summary: "Simulate an org SCENARIO (a supply scenario plus \"org\": actors and rules) once with its decisions: the supply run result plus decisions, timeline and the zero-latency counterfactual (?seed=N, default 1; ?zeroLatency=false to skip it; ?moved=true adds each decision's KPIs moved; ?graph=true[&asOf=T]: the network and the organisation's OrgActor and DecisionRule twins from the twin graph, the body only shocks, controls, policies and dates)", Body: "OrgScenario", Response: "OrgRunResponse"},
 		{Pattern: "POST /org/invest", Handler: a.orgInvest, Summary: "Best portfolio of candidate investments under a budget over common Monte Carlo runs, with 95% confidence intervals, a bound of the gap to the best and the efficient frontier of cost against risk (the SPEC of lodestone org invest; search exhaustive, greedy or branch_and_bound). Answered when done, after admission as a study: 429 TooManyStudies with Retry-After when the studies under way leave no room, 400 StudyTooLarge when its runs (portfolios × runs × scenarios, at most) alone pass the limit of queued runs. With --studies.workers and a worker connected, the portfolios' runs are computed on the workers, with the same result", Body: "OrgInvestSpec", Response: "OrgInvestResponse"},
 	}
 }
@@ -115,9 +115,9 @@ func (a *API) orgRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sc, err := org.DecodeScenario(body)
+	sc, err := a.orgScenario(r, body)
 	if err != nil {
-		return orgError(err)
+		return err
 	}
 	opts := org.Options{Seed: 1}
 	if v := r.URL.Query().Get("seed"); v != "" {
