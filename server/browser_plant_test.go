@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -347,6 +349,12 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	checkNumbers(t, "fit after the form's record", plantNumbers(t, ctx), fitWant())
 	plantShot(t, ctx, "plant-equipment")
 
+	// 1b. Availability and OEE: the chain on the item's records, then with
+	// figures typed for every model, written to the plant twin.
+	click(t, ctx, `#plant-tabs a[data-tab="availability"]`)
+	checkAvailabilityTab(t, ctx, base)
+	plantShot(t, ctx, "plant-availability")
+
 	// 2. Live telemetry.
 	click(t, ctx, `#plant-tabs a[data-tab="live"]`)
 	waitFor[bool](t, ctx, "the live page", `!!document.querySelector("[data-k=offline-alarms]") && !!document.querySelector("#estimators section")`)
@@ -623,4 +631,312 @@ func waitAPI(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// plantAvailability is the answer of POST
+// /plant/equipment/{id}/availability as the page test reads it.
+type plantAvailability struct {
+	Computed     bool     `json:"computed"`
+	Availability *float64 `json:"availability"`
+	Reason       string   `json:"reason"`
+	Source       string   `json:"source"`
+	Written      bool     `json:"written"`
+	Classes      []struct {
+		Model    string   `json:"model"`
+		Units    float64  `json:"units"`
+		Records  []string `json:"records"`
+		Failures float64  `json:"failures"`
+		Fit      *struct {
+			Shape, Scale float64
+		} `json:"fit"`
+		MTBF    float64 `json:"mtbf"`
+		MTTR    float64 `json:"mttr"`
+		Missing string  `json:"missing"`
+	} `json:"classes"`
+	Trains []struct {
+		Section string          `json:"section"`
+		Block   json.RawMessage `json:"block"`
+		Result  *struct {
+			Availability float64
+			Blocks       []struct{ Availability float64 }
+		} `json:"result"`
+	} `json:"trains"`
+}
+
+// want is the page's numbers of the chain's answer.
+func (r plantAvailability) want() map[string]any {
+	w := map[string]any{"avail-computed": r.Computed, "avail-availability": nil, "avail-classes": float64(len(r.Classes))}
+	if r.Availability != nil {
+		w["avail-availability"] = *r.Availability
+	}
+	for _, c := range r.Classes {
+		p := "avail-class-" + c.Model + "-"
+		w[p+"units"], w[p+"records"], w[p+"failures"] = c.Units, float64(len(c.Records)), c.Failures
+		if c.Fit != nil {
+			w[p+"shape"], w[p+"scale"] = c.Fit.Shape, c.Fit.Scale
+		}
+		if c.MTBF > 0 {
+			w[p+"mtbf"] = c.MTBF
+		}
+		if c.MTTR > 0 {
+			w[p+"mttr"] = c.MTTR
+		}
+	}
+	for _, tr := range r.Trains {
+		w["avail-train-"+tr.Section] = nil
+		if tr.Result != nil {
+			w["avail-train-"+tr.Section] = tr.Result.Availability
+			for j, b := range tr.Result.Blocks {
+				w[fmt.Sprintf("avail-train-%s-b%d", tr.Section, j)] = b.Availability
+			}
+		}
+	}
+	return w
+}
+
+// blockWant flattens a block result into the calculator's data-k names
+// (block, block-0, block-0-1, …).
+func blockWant(w map[string]any, path string, r map[string]any) {
+	w[path] = r["availability"]
+	bs, _ := r["blocks"].([]any)
+	for i, b := range bs {
+		blockWant(w, fmt.Sprintf("%s-%d", path, i), b.(map[string]any))
+	}
+}
+
+// checkBlockCalculator posts the calculator's diagram as the page holds
+// it and compares every block's availability.
+func checkBlockCalculator(t *testing.T, ctx context.Context, base, where string) {
+	t.Helper()
+	spec := eval[string](t, ctx, `document.getElementById("block-spec").value`)
+	var res map[string]any
+	postJSON(t, base+"/plant/availability", []byte(spec), &res)
+	w := map[string]any{}
+	blockWant(w, "block", res)
+	if len(w) < 2 {
+		t.Errorf("%s: the diagram has %d blocks", where, len(w))
+	}
+	checkNumbers(t, where, plantNumbers(t, ctx), w)
+}
+
+// checkAvailabilityTab walks #/plant/availability on the demo: the chain
+// from the records of the test's item (Pump, no downtime: not computed),
+// then with figures for every model (computed, then written to the plant
+// twin with its provenance), the OEE form (and a record it refuses), and
+// the block calculator on the documented diagram and on train 1's.
+func checkAvailabilityTab(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	const plantID = "ref-sep-plant"
+	waitFor[bool](t, ctx, "the availability chain", `!!document.querySelector("#avail-classes tr[data-class]") && !!document.querySelector("[data-k=plant-capacity]") && !!document.querySelector("[data-k=block]")`)
+	var r plantAvailability
+	postJSON(t, base+"/plant/equipment/"+plantID+"/availability", []byte(`{"distribution":"weibull"}`), &r)
+	if r.Computed {
+		t.Fatalf("the reference plant's availability is computed from the test's records alone: %+v", r)
+	}
+	checkNumbers(t, "availability (records only)", plantNumbers(t, ctx), r.want())
+	if txt := eval[string](t, ctx, `document.getElementById("avail-reason").textContent`); !strings.Contains(txt, r.Reason) || !strings.Contains(txt, "no life data") {
+		t.Errorf("the page's reason %q does not give the API's %q and say the demo has no life data", txt, r.Reason)
+	}
+	var pump int
+	for _, c := range r.Classes {
+		if c.Model == "Pump" {
+			pump = len(c.Records)
+		}
+	}
+	if pump != 21 {
+		t.Errorf("the chain pools %d records of Pump, want the 21 of the test's item", pump)
+	}
+	var plant struct {
+		Capacity     float64  `json:"capacityTonnesPerYear"`
+		Availability *float64 `json:"availability"`
+		Sources      map[string]string
+	}
+	getJSON(t, base+"/digitaltwins/"+plantID, &plant)
+	checkNumbers(t, "plant twin", plantNumbers(t, ctx), map[string]any{"plant-capacity": plant.Capacity, "plant-availability": nil, "plant-network-capacity": plant.Capacity})
+	if eval[bool](t, ctx, `!!document.getElementById("avail-write")`) {
+		t.Error("a write button is offered for an availability that is not computed")
+	}
+
+	// Figures for every model (test figures, not plant data).
+	figures := map[string]map[string]any{}
+	for i, c := range r.Classes {
+		f := map[string]any{"mtbf": 1000.0 * float64(i+2), "mttr": float64(4 + i), "source": "browser test figures (not plant data)"}
+		figures[c.Model] = f
+		click(t, ctx, fmt.Sprintf(`input[data-fig=%q]`, c.Model+"-use"))
+		fill(t, ctx, fmt.Sprintf(`input[data-fig=%q]`, c.Model+"-mtbf"), fmt.Sprint(f["mtbf"]))
+		fill(t, ctx, fmt.Sprintf(`input[data-fig=%q]`, c.Model+"-mttr"), fmt.Sprint(f["mttr"]))
+		fill(t, ctx, fmt.Sprintf(`input[data-fig=%q]`, c.Model+"-source"), f["source"].(string))
+	}
+	click(t, ctx, "#avail-rerun")
+	waitFor[bool](t, ctx, "the computed availability", `document.querySelector("[data-k=avail-computed]")?.dataset.v === "true"`)
+	body := mustJSON(map[string]any{"distribution": "weibull", "figures": figures})
+	var rc plantAvailability
+	postJSON(t, base+"/plant/equipment/"+plantID+"/availability", body, &rc)
+	if !rc.Computed || rc.Availability == nil || len(rc.Trains) == 0 || rc.Trains[0].Result == nil {
+		t.Fatalf("with figures for every model the chain computes nothing: %+v", rc)
+	}
+	checkNumbers(t, "availability (figures)", plantNumbers(t, ctx), rc.want())
+	// Train 1's diagram in the calculator gives the chain's value.
+	click(t, ctx, "#avail-to-calc")
+	waitFor[bool](t, ctx, "train 1 in the calculator", `document.getElementById("block-spec").value.includes(`+jsString(rc.Trains[0].Section)+`) && document.querySelector("[data-k=block]")?.dataset.v === `+jsString(strconv.FormatFloat(rc.Trains[0].Result.Availability, 'g', -1, 64)))
+	checkBlockCalculator(t, ctx, base, "calculator (train 1)")
+
+	// Written to the plant twin, with its provenance.
+	click(t, ctx, "#avail-write")
+	waitFor[bool](t, ctx, "the availability written", `!!document.getElementById("avail-written") && document.querySelector("[data-k=plant-availability]").dataset.v !== ""`)
+	getJSON(t, base+"/digitaltwins/"+plantID, &plant)
+	if plant.Availability == nil || *plant.Availability != *rc.Availability || plant.Sources["availability"] != rc.Source {
+		t.Fatalf("the plant twin holds availability %v, source %q; the chain gave %v, %q", plant.Availability, plant.Sources["availability"], *rc.Availability, rc.Source)
+	}
+	checkNumbers(t, "plant twin (written)", plantNumbers(t, ctx), map[string]any{"plant-capacity": plant.Capacity, "plant-availability": *plant.Availability,
+		"plant-network-capacity": plant.Capacity * *plant.Availability, "plant-availability-source": plant.Sources["availability"]})
+
+	// OEE from the form (the nameplate from the plant twin).
+	click(t, ctx, "#oee-nameplate-twin")
+	for f, v := range map[string]string{"planned_time": "720", "run_time": "600", "output": "700", "in_spec_output": "650"} {
+		fill(t, ctx, "#oee-"+f, v)
+	}
+	click(t, ctx, "#oee-run")
+	waitFor[bool](t, ctx, "the OEE", `!!document.querySelector("[data-k=oee-oee]")`)
+	var oee map[string]float64
+	postJSON(t, base+"/plant/oee", mustJSON(map[string]float64{"planned_time": 720, "run_time": 600, "nameplate_rate": plant.Capacity / 8760, "output": 700, "in_spec_output": 650}), &oee)
+	checkNumbers(t, "OEE", plantNumbers(t, ctx), map[string]any{"oee-availability": oee["availability"], "oee-performance": oee["performance"], "oee-quality": oee["quality"], "oee-oee": oee["oee"]})
+	fill(t, ctx, "#oee-run_time", "800")
+	click(t, ctx, "#oee-run")
+	waitFor[bool](t, ctx, "the OEE record's error", `/run_time: 800 exceeds planned_time 720/.test(document.querySelector("#oee-out .error")?.textContent || "")`)
+
+	// The documented diagram in the calculator.
+	eval[bool](t, ctx, `(document.getElementById("block-spec").value = JSON.stringify({kind: "k_of_n", k: 2, blocks: [{kind: "unit", mtbf: 900, mttr: 100}, {kind: "standby", n: 2, mtbf: 300, mttr: 30}, {kind: "parallel", blocks: [{kind: "unit", availability: 0.5}, {kind: "unit", availability: 0.6}]}]}), true)`)
+	click(t, ctx, "#block-run")
+	waitFor[bool](t, ctx, "the typed diagram computed", `!!document.querySelector("[data-k=block-2-1]")`)
+	checkBlockCalculator(t, ctx, base, "calculator (typed)")
+}
+
+// TestPlantLiveOfflineInBrowser opens #/plant/live on a demo started
+// without --estimators: the page says no soft sensor runs and runs the
+// estimator offline on the analyser readings the demo replayed into the
+// store (POST /plant/estimate), labelled offline. The same spec is built
+// here from the API's answers (GET /demo/story, the analyser's assay
+// telemetry, t = 0 at 00:00 UTC of the first reading's day) and every
+// number compared; the readings land at the estimator file's own times and
+// the filter flags the replayed drift as sensor_drift on the demo's sensor.
+func TestPlantLiveOfflineInBrowser(t *testing.T) {
+	ctx := browser(t)
+	s := startServer(t, func(o *server.Options) { o.LoadDemo = true })
+	base := s.URL()
+	go_(t, ctx, base+"/#/plant/live")
+	waitFor[bool](t, ctx, "the offline estimate on the stored readings", `!!document.getElementById("stored-offline") && !!document.querySelector("[data-k=stored-alarms]") && !!document.getElementById("estimators-none")`)
+	waitFor[bool](t, ctx, "the stored readings chart", chartReady("#stored-chart"))
+
+	var story struct {
+		Analyser string          `json:"analyser"`
+		Sensor   string          `json:"sensor"`
+		Estimate json.RawMessage `json:"estimate"`
+	}
+	getJSON(t, base+"/demo/story", &story)
+	var file struct {
+		Cascade, Alarm, Noise json.RawMessage
+		Sensors               []map[string]any
+		Measurements          []struct {
+			T      float64 `json:"t_h"`
+			Sensor string
+		}
+	}
+	if err := json.Unmarshal(story.Estimate, &file); err != nil {
+		t.Fatal(err)
+	}
+	var sensor map[string]any
+	for _, x := range file.Sensors {
+		if x["id"] == story.Sensor {
+			sensor = x
+		}
+	}
+	if sensor == nil {
+		t.Fatalf("the story's estimate has no sensor %s", story.Sensor)
+	}
+	el := sensor["element"].(string)
+	var tel struct {
+		Value []struct {
+			Value      map[string]any `json:"value"`
+			SourceTime time.Time      `json:"sourceTime"`
+		}
+	}
+	getJSON(t, base+"/digitaltwins/"+url.PathEscape(story.Analyser)+"/telemetry?name=assay&limit=1000", &tel)
+	type reading struct {
+		ms int64
+		v  float64
+	}
+	var rs []reading
+	for _, p := range tel.Value {
+		if v, ok := p.Value[el].(float64); ok {
+			rs = append(rs, reading{p.SourceTime.UnixMilli(), v})
+		}
+	}
+	slices.SortStableFunc(rs, func(a, b reading) int { return cmp.Compare(a.ms, b.ms) })
+	if len(rs) == 0 {
+		t.Fatal("the demo stored no assay readings")
+	}
+	first := time.UnixMilli(rs[0].ms).UTC()
+	t0 := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, time.UTC).UnixMilli()
+	var ms []map[string]any
+	for _, r := range rs {
+		ms = append(ms, map[string]any{"t_h": float64(r.ms-t0) / 3600e3, "sensor": story.Sensor, "value": r.v})
+	}
+	spec := map[string]any{"cascade": file.Cascade, "alarm": file.Alarm, "sensors": []any{sensor}, "measurements": ms}
+	if len(file.Noise) > 0 {
+		spec["noise"] = file.Noise
+	}
+	var out struct {
+		Estimates []struct {
+			T         float64 `json:"t_h"`
+			Certified bool
+			Stages    []struct {
+				Stage   int                `json:"stage"`
+				Aqueous map[string]float64 `json:"aqueous_mg_per_L"`
+				Organic map[string]float64 `json:"organic_mg_per_L"`
+			}
+		}
+		Alarms []struct {
+			T      float64 `json:"t_h"`
+			Kind   string
+			Sensor *string
+		}
+	}
+	postJSON(t, base+"/plant/estimate", mustJSON(spec), &out)
+	fileFirst := -1.0
+	for _, m := range file.Measurements {
+		if m.Sensor == story.Sensor {
+			fileFirst = m.T
+			break
+		}
+	}
+	w := map[string]any{"stored-readings": float64(len(rs)), "stored-first-t": fileFirst, "stored-estimates": float64(len(out.Estimates)), "stored-alarms": float64(len(out.Alarms))}
+	drift := false
+	for i, a := range out.Alarms {
+		w[fmt.Sprintf("stored-alarm-%d-t", i)], w[fmt.Sprintf("stored-alarm-%d-kind", i)] = a.T, a.Kind
+		if w["stored-drift"] == nil && a.Sensor != nil {
+			w["stored-drift"] = a.Kind
+			drift = a.Kind == "sensor_drift" && *a.Sensor == story.Sensor
+		}
+	}
+	if !drift {
+		t.Errorf("the offline run on the stored readings raised %+v: want sensor_drift on %s first", out.Alarms, story.Sensor)
+	}
+	if n := len(out.Estimates); n > 0 {
+		last := out.Estimates[n-1]
+		w["stored-certified"] = last.Certified
+		for _, st := range last.Stages {
+			for e, v := range st.Aqueous {
+				w[fmt.Sprintf("stored-stage-%d-%s-aq", st.Stage, e)] = v
+			}
+			for e, v := range st.Organic {
+				w[fmt.Sprintf("stored-stage-%d-%s-org", st.Stage, e)] = v
+			}
+		}
+	}
+	checkNumbers(t, "live (offline on stored readings)", plantNumbers(t, ctx), w)
+	if txt := eval[string](t, ctx, `document.getElementById("stored-estimate").textContent`); !strings.Contains(txt, "OFFLINE") || !strings.Contains(txt, "not a live soft sensor") {
+		t.Errorf("the stored-readings run is not labelled offline: %.200q", txt)
+	}
+	plantShot(t, ctx, "plant-live-offline")
 }

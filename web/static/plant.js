@@ -4,9 +4,15 @@
 //                                  the twin graph: plant → section → unit →
 //                                  subunit → maintainable item), an item's
 //                                  failure records, life fit and age replacement
+//   #/plant/availability           the plant's availability from its
+//                                  equipment (records → fits → trains →
+//                                  plant, written with its provenance), OEE
+//                                  of a continuous line, block calculator
+//                                  (plant_avail.js)
 //   #/plant/live                   connectors and dead letters, live soft
 //                                  sensors (estimates, NIS, CUSUM, alarms),
 //                                  analyser telemetry, the offline estimator
+//                                  (with no live one: on the stored readings)
 //   #/plant/control                control strategies side by side
 //   #/plant/training, …/ID         operator training console
 //   #/plant/inspect                virtual inspection and the fault study
@@ -19,31 +25,32 @@
 import { api } from "./api.js";
 import { chart, fmt, modelLabel, shortTime } from "./charts.js";
 import { h, fail, citations } from "./dom.js";
+import { availabilityPage } from "./plant_avail.js";
 
 const enc = encodeURIComponent;
-const raw = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
-const pct = (v) => (typeof v === "number" ? (100 * v).toFixed(1) + " %" : "–");
+export const raw = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+export const pct = (v) => (typeof v === "number" ? (100 * v).toFixed(1) + " %" : "–");
 const num = (v, unit) => (typeof v === "number" ? fmt(v) + (unit ? " " + unit : "") : v === null || v === undefined ? "–" : String(v));
 
 // val is one number of the page in a span with data-k and data-v.
-function val(k, v, shown) { return h("span", { "data-k": k, "data-v": raw(v) }, shown === undefined ? num(v) : shown); }
+export function val(k, v, shown) { return h("span", { "data-k": k, "data-v": raw(v) }, shown === undefined ? num(v) : shown); }
 
 // card is a headline number.
-function card(k, label, v, shown) {
+export function card(k, label, v, shown) {
   return h("div", { class: "card plant-num" }, h("h3", { "data-k": k, "data-v": raw(v) }, shown === undefined ? num(v) : shown), label);
 }
 
 // put replaces an element's children, leaving out the absent ones (a
 // null child would print as "null").
-function put(el, ...c) { el.replaceChildren(...c.flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false)); }
+export function put(el, ...c) { el.replaceChildren(...c.flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false)); }
 
-const apiCalls = (...calls) => h("p", { class: "api-calls muted small" }, "API: ", calls.map((c, i) => [i ? " · " : "", h("code", {}, c)]));
+export const apiCalls = (...calls) => h("p", { class: "api-calls muted small" }, "API: ", calls.map((c, i) => [i ? " · " : "", h("code", {}, c)]));
 
-const tabs = [["", "Equipment"], ["live", "Live telemetry"], ["control", "Control"], ["training", "Training"], ["inspect", "Inspection"]];
+const tabs = [["", "Equipment"], ["availability", "Availability & OEE"], ["live", "Live telemetry"], ["control", "Control"], ["training", "Training"], ["inspect", "Inspection"]];
 
 // The containment relationships of the ISO 14224 hierarchy in the ontology.
 const containment = ["hasSection", "hasUnit", "hasStage", "hasEquipment", "hasSubunit", "hasItem"];
-const M = (name) => `dtmi:lodestone:${name};1`;
+export const M = (name) => `dtmi:lodestone:${name};1`;
 
 let examplesCache = null;
 async function example(kind) {
@@ -54,7 +61,7 @@ async function example(kind) {
 }
 
 // queryAll runs a query through every continuation page.
-async function queryAll(q) {
+export async function queryAll(q) {
   const out = [];
   let tok;
   do {
@@ -75,6 +82,7 @@ export async function plantPage(view, arg, params) {
     body);
   try {
     switch (sub) {
+      case "availability": return await availabilityPage(body, params);
       case "live": return await livePage(body);
       case "control": return await controlPage(body);
       case "training": return await trainingPage(body, rest.join("/"));
@@ -162,7 +170,7 @@ function treeView(tree, selected) {
   return h("ul", { class: "tree plant-tree", id: "plant-tree", "data-twins": String(tree.size) }, node(tree.root));
 }
 
-async function findPlants() {
+export async function findPlants() {
   const rows = await queryAll(`SELECT T.$dtId, T.name FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, '${M("SeparationPlant")}')`);
   const withSections = new Set((await queryAll("SELECT R.$sourceId FROM RELATIONSHIPS R WHERE R.$relationshipName = 'hasSection'")).map((r) => r.$sourceId));
   return rows.filter((r) => withSections.has(r.$dtId));
@@ -367,8 +375,11 @@ async function livePage(body) {
     h("h3", {}, "Live soft sensors"), estBox,
     h("h3", {}, "Analyser telemetry"), telBox,
     h("h3", {}, "Offline estimator run"), offBox);
-  if (!es.length) put(estBox, h("p", { class: "muted", id: "estimators-none" }, "No soft sensor runs on this server. Start it with ", h("code", {}, "--estimators FILE"), " (docs/formats/plant-estimators.md); the offline run below filters the bundled readings."), apiCalls("GET /plant/estimators"));
-  else await Promise.all(es.map(estimatorView)).then((v) => put(estBox, v, apiCalls("GET /plant/estimators", "GET /plant/estimators/{id}/alarms", "GET /digitaltwins/{twin}"))).catch((err) => put(estBox, fail(err)));
+  if (!es.length) {
+    const stored = h("div", { id: "stored-estimate" });
+    put(estBox, h("p", { class: "muted", id: "estimators-none" }, "No soft sensor runs on this server. Start it with ", h("code", {}, "--estimators FILE"), " (docs/formats/plant-estimators.md). Below, the estimator is run offline on the analyser readings stored on this server, and on the bundled readings."), apiCalls("GET /plant/estimators"), stored);
+    await storedEstimate(stored).catch((err) => put(stored, fail(err)));
+  } else await Promise.all(es.map(estimatorView)).then((v) => put(estBox, v, apiCalls("GET /plant/estimators", "GET /plant/estimators/{id}/alarms", "GET /digitaltwins/{twin}"))).catch((err) => put(estBox, fail(err)));
   // Each section shows its own failure; the others still render.
   const own = (box, f) => f(box).catch((err) => put(box, fail(err)));
   await Promise.all([own(telBox, (b) => telemetryView(b, es)), own(offBox, offlineEstimate)]);
@@ -402,6 +413,72 @@ async function estimatorView(s) {
     stages.length ? h("table", { class: "estimator-stages" }, h("tr", {}, h("th", {}, "stage"), els.map((e) => [h("th", {}, `${e} aq (mg/L)`), h("th", {}, `${e} org (mg/L)`)])),
       stages.map((st) => h("tr", {}, h("td", {}, String(st.stage)), els.map((e) => [h("td", { class: "num" }, val(k(`stage-${st.stage}-${e}-aq`), aq(st)[e])), h("td", { class: "num" }, val(k(`stage-${st.stage}-${e}-org`), org(st)[e]))])))) : h("p", { class: "muted" }, "No estimate written to the twin yet."),
     tw && tw.estimatedAt ? h("p", { class: "muted small" }, `estimates of ${shortTime(tw.estimatedAt)} (t = ${fmt(tw.timeH)} h) on ${s.twin}`) : null)];
+}
+
+// storedEstimate runs the estimator offline (POST /plant/estimate) on the
+// readings stored on this server when no live one runs: on the demo
+// (GET /demo/story names the analyser and the sensor whose readings it
+// replays), the cascade, alarm settings and that sensor of the story's
+// estimator file, the measurements read back from the analyser's assay
+// telemetry. t_h counts hours from 00:00 UTC of the first stored
+// reading's day (the demo replays from 2025-01-01T00:00Z, so t_h is the
+// file's). It is labelled offline: nothing here is a live soft sensor.
+async function storedEstimate(box) {
+  const story = await api.call("GET", "/demo/story").catch((err) => { if (err.status === 404) return null; throw err; });
+  if (!story) {
+    put(box, h("p", { class: "muted", id: "stored-none" }, "This server is not the demo (no GET /demo/story): no stored readings are known to belong to an estimator's sensor."));
+    return;
+  }
+  const est = story.estimate || {};
+  const sensor = (est.sensors || []).find((x) => x.id === story.sensor);
+  if (!sensor) throw new Error(`GET /demo/story: its estimate has no sensor ${story.sensor}`);
+  const tPath = `/digitaltwins/${enc(story.analyser)}/telemetry?name=assay&limit=1000`;
+  const tel = await api.call("GET", tPath);
+  const pts = (tel.value || []).filter((p) => p.value && typeof p.value[sensor.element] === "number")
+    .map((p) => ({ ms: Date.parse(p.sourceTime), v: p.value[sensor.element] })).sort((a, b) => a.ms - b.ms);
+  if (!pts.length) {
+    put(box, h("p", { class: "muted", id: "stored-none" }, `No ${sensor.element} assay stored on ${story.analyser} yet.`));
+    return;
+  }
+  const d = new Date(pts[0].ms);
+  const t0 = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  const spec = { cascade: est.cascade, alarm: est.alarm, sensors: [sensor], measurements: pts.map((p) => ({ t_h: (p.ms - t0) / 3600e3, sensor: sensor.id, value: p.v })) };
+  if (est.noise) spec.noise = est.noise;
+  const out = await api.call("POST", "/plant/estimate", spec);
+  const ests = out.estimates || [], alarms = out.alarms || [];
+  const drift = alarms.find((a) => a.sensor);
+  const last = ests[ests.length - 1];
+  const phaseKey = sensor.phase === "organic" ? "organic_mg_per_L" : "aqueous_mg_per_L";
+  const at = (th) => new Date(t0 + th * 3600e3).toISOString().replace(".000Z", "Z");
+  const estAt = ests.map((e) => [e.t_h, ((e.stages || []).find((st) => st.stage === sensor.stage) || {})[phaseKey]?.[sensor.element]]);
+  const c = chart({
+    animation: false, title: { text: `${sensor.id}: stored readings and the offline estimate (stage ${sensor.stage} ${sensor.phase} ${sensor.element}, mg/L)`, textStyle: { fontSize: 12 } }, tooltip: { trigger: "axis" }, legend: { bottom: 0 },
+    grid: { left: 64, right: 20, top: 36, bottom: 48 }, xAxis: { type: "value", name: "t (h)" }, yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v) } },
+    series: [
+      { type: "scatter", name: `readings of ${story.analyser}`, symbolSize: 4, data: spec.measurements.map((m) => [m.t_h, m.value]),
+        markLine: { symbol: "none", lineStyle: { color: "#b3261e" }, label: { formatter: (p) => p.name, position: "insideEndTop" }, data: alarms.map((a) => ({ name: a.kind + (a.sensor ? " " + a.sensor : ""), xAxis: a.t_h })) } },
+      { type: "line", name: "estimate (offline EKF)", showSymbol: false, data: estAt },
+    ],
+  }, { height: 260, id: "stored-chart" });
+  const els = last ? [...new Set((last.stages || []).flatMap((st) => Object.keys(st.aqueous_mg_per_L || {})))].sort() : [];
+  put(box,
+    h("h4", {}, h("span", { class: "tag offline", id: "stored-offline" }, "OFFLINE"), ` estimator on the ${pts.length} readings stored on ${story.analyser} (not a live soft sensor)`),
+    h("p", { class: "muted small" }, `The demo replays ${story.sensor} of its estimator file as ${story.analyser}'s assay telemetry (the sensor reads 5 σ high from 10 h); this run reads them back from the store and filters them with that file's cascade and alarm settings. t = 0 at ${at(0)}.`),
+    h("div", { class: "cards" },
+      card("stored-readings", `${sensor.element} readings read back (first at t = ${fmt(spec.measurements[0].t_h)} h)`, pts.length),
+      card("stored-first-t", "first reading's t (h)", spec.measurements[0].t_h),
+      card("stored-estimates", "estimates", ests.length),
+      card("stored-alarms", "alarms", alarms.length),
+      drift ? card("stored-drift", `first alarm naming a sensor: ${drift.sensor} at ${fmt(drift.t_h)} h (data time ${at(drift.t_h)})`, drift.kind) : null,
+      last ? card("stored-certified", `estimate at ${fmt(last.t_h)} h`, last.certified, last.certified ? "certified" : "uncertified") : null),
+    h("div", { class: "charts wide" }, c),
+    drift && spec.sensors.length === 1 ? h("p", { class: "muted small", id: "stored-isolated" }, `After its sensor_drift the sensor is isolated and its later readings are not used (docs/formats/plant-estimate.md); with ${drift.sensor} the only sensor, the estimate stops at ${fmt(drift.t_h)} h.`) : null,
+    alarms.length ? h("table", { id: "stored-alarms-table" }, h("tr", {}, h("th", {}, "t (h)"), h("th", {}, "data time"), h("th", {}, "kind"), h("th", {}, "sensor")),
+      alarms.map((a, i) => h("tr", {}, h("td", { class: "num" }, val(`stored-alarm-${i}-t`, a.t_h, fmt(a.t_h))), h("td", { class: "time" }, at(a.t_h)), h("td", {}, val(`stored-alarm-${i}-kind`, a.kind)), h("td", {}, a.sensor || "(the filter)")))) : null,
+    last ? h("details", {}, h("summary", {}, `the last estimate (t = ${fmt(last.t_h)} h), every stage`),
+      h("table", { id: "stored-stages" }, h("tr", {}, h("th", {}, "stage"), els.map((e) => [h("th", {}, `${e} aq (mg/L)`), h("th", {}, `${e} org (mg/L)`)])),
+        (last.stages || []).map((st) => h("tr", {}, h("td", {}, String(st.stage)), els.map((e) => [h("td", { class: "num" }, val(`stored-stage-${st.stage}-${e}-aq`, (st.aqueous_mg_per_L || {})[e])), h("td", { class: "num" }, val(`stored-stage-${st.stage}-${e}-org`, (st.organic_mg_per_L || {})[e]))]))))) : null,
+    apiCalls("GET /demo/story", `GET ${tPath}`, "POST /plant/estimate"));
 }
 
 // telemetryView charts the assay telemetry of the plant's analysers (those
