@@ -44,7 +44,11 @@ func demoWorld() ([]twin.Twin, []twin.Relationship, error) {
 	for _, r := range p.Relationships {
 		rels = append(rels, twin.Relationship{ID: r.ID, SourceID: twin.ID(r.Source), TargetID: twin.ID(r.Target), Name: r.Name})
 	}
-	return twins, rels, nil
+	orgTwins, orgRels, err := demoOrg()
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(twins, orgTwins...), append(rels, orgRels...), nil
 }
 
 // DemoLoaded reports whether Start loaded the bundled ontology and the
@@ -145,6 +149,11 @@ type DemoStory struct {
 	// Invest is the body of POST /org/invest: the org scenario with the
 	// candidates of examples/org/april-2025-invest.json.
 	Invest json.RawMessage `json:"invest"`
+	// OrgActors and OrgRules are the ids of the OrgActor and
+	// DecisionRule twins the demo loaded from OrgScenario's org section
+	// (server/demo_org.go): the organisation lives on the graph.
+	OrgActors []string `json:"orgActors"`
+	OrgRules  []string `json:"orgRules"`
 }
 
 // demoScenarioRequest is the stored April 2025 run: the graph's network,
@@ -194,10 +203,12 @@ func DemoStoryDoc() (*DemoStory, error) {
 	if err != nil {
 		return nil, err
 	}
+	actors, rules := demoOrgIDs()
 	return &DemoStory{
 		ScenarioName: DemoScenarioName, ScenarioRequest: demoScenarioRequest(),
 		Plant: demoPlant, Cascade: demoCascade, Analyser: demoAnalyser, Sensor: demoSensor, NetworkNode: demoNetworkNode,
 		Simulate: demoSimulate(), Estimate: est, OrgScenario: orgSc, Invest: invest,
+		OrgActors: actors, OrgRules: rules,
 	}, nil
 }
 
