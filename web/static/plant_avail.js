@@ -100,7 +100,7 @@ function resultView(r, figures, rerun, write, calc) {
       card(k("availability"), `plant availability (mean of ${trains.length} trains)`, r.availability, r.availability === null ? "–" : pct(r.availability)),
       card(k("classes"), "equipment models the trains need", classes.length)),
     r.computed ? null : h("div", { class: "notice", id: "avail-reason" },
-      h("p", {}, h("b", {}, "Not computed. "), r.reason),
+      h("p", {}, /^not computed/i.test(r.reason || "") ? null : h("b", {}, "Not computed: "), r.reason),
       h("p", { class: "muted small" }, "The demo's reference plant ships no life data: no public MTBF/MTTR or Weibull parameters for SX equipment were found, and none is invented here. Record failures (with their downtime) on the Equipment tab, or give a model's published figures with their source below.")),
     h("table", { id: "avail-classes" },
       h("tr", {}, h("th", {}, "equipment model"), h("th", {}, "units"), h("th", {}, "records"), h("th", {}, "failures"), h("th", {}, "fit"), h("th", {}, "MTBF (h)"), h("th", {}, "MTTR (h)"), h("th", {}, "source or what is missing"), h("th", {}, "figures instead (MTBF, MTTR, source)")),
