@@ -360,6 +360,9 @@ func TestPlantPagesInBrowser(t *testing.T) {
 	waitFor[bool](t, ctx, "the live page", `!!document.querySelector("[data-k=offline-alarms]") && !!document.querySelector("#estimators section")`)
 	waitFor[bool](t, ctx, "the telemetry chart", chartReady("#plant-telemetry-chart"))
 	waitFor[bool](t, ctx, "the innovations chart", chartReady("#offline-innovations"))
+	if eval[bool](t, ctx, `!!document.getElementById("stored-estimate")`) {
+		t.Error("with a live soft sensor the page still runs the offline estimate on the stored readings")
+	}
 	live := map[string]any{}
 	if prefix != "" {
 		var conns struct{ Value []map[string]any }
