@@ -3,8 +3,11 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"lodestone/org"
 	"lodestone/world"
@@ -62,6 +65,25 @@ func TestOrgRunGraphRoute(t *testing.T) {
 	}
 	// An empty body is the baseline dates (no shock): still the graph's org.
 	e.mustDo("POST", "/org/run?graph=true&zeroLatency=false", "", 200)
+
+	// As of a time before a change of the rule, the graph run is the
+	// earlier one; now it is not.
+	before := time.Now().UTC()
+	time.Sleep(50 * time.Millisecond) // so that the change is stamped after before
+	for _, tw := range twins {
+		if tw.ID == "build-mine2" {
+			p := maps.Clone(tw.Properties)
+			p["latencyDays"] = 30
+			e.putTwin(string(tw.ID), tw.Metadata.Model, p)
+		}
+	}
+	then := e.mustDo("POST", "/org/run?seed=2&moved=true&graph=true&asOf="+url.QueryEscape(before.Format(time.RFC3339Nano)), doc, 200)
+	if !bytes.Equal(then.body, want.body) {
+		t.Errorf("graph run as of before the change differs from the earlier run:\n%s", then.body)
+	}
+	if now := e.mustDo("POST", "/org/run?seed=2&moved=true&graph=true", doc, 200); bytes.Equal(now.body, want.body) {
+		t.Error("graph run after the rule's latency changed from 3 to 30 days is unchanged")
+	}
 
 	for _, tc := range []struct {
 		name, path, body, field string
