@@ -46,6 +46,17 @@ func OrgTwins(o *org.Org, source string) ([]twin.Twin, []twin.Relationship, erro
 		}
 		rels = append(rels, r)
 	}
+	seen := map[string]string{}
+	unique := func(id, field string) error {
+		if id == "" {
+			return fieldErr(field, "required")
+		}
+		if prev, ok := seen[id]; ok {
+			return fieldErr(field, "id %q is also %s: actors and rules are twins, whose ids are unique", id, prev)
+		}
+		seen[id] = field
+		return nil
+	}
 	props := func() map[string]any {
 		p := map[string]any{}
 		if source != "" {
@@ -54,8 +65,8 @@ func OrgTwins(o *org.Org, source string) ([]twin.Twin, []twin.Relationship, erro
 		return p
 	}
 	for i, a := range o.Actors {
-		if a.ID == "" {
-			return nil, nil, fieldErr(fmt.Sprintf("org.actors[%d].id", i), "required")
+		if err := unique(a.ID, fmt.Sprintf("org.actors[%d].id", i)); err != nil {
+			return nil, nil, err
 		}
 		p := props()
 		p["role"] = a.Role
@@ -71,8 +82,8 @@ func OrgTwins(o *org.Org, source string) ([]twin.Twin, []twin.Relationship, erro
 		}
 	}
 	for i, r := range o.Rules {
-		if r.ID == "" {
-			return nil, nil, fieldErr(fmt.Sprintf("org.rules[%d].id", i), "required")
+		if err := unique(r.ID, fmt.Sprintf("org.rules[%d].id", i)); err != nil {
+			return nil, nil, err
 		}
 		p := props()
 		p["signal"] = r.When.Signal

@@ -135,6 +135,28 @@ func TestOrgTwinsModelEnums(t *testing.T) {
 	}
 }
 
+// TestOrgTwinsErrors: an organisation whose ids cannot be twin ids.
+func TestOrgTwinsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		o     org.Org
+		field string
+	}{
+		{"actor without id", org.Org{Actors: []org.Actor{{Role: "finance"}}}, "org.actors[0].id"},
+		{"rule without id", org.Org{Rules: []org.Rule{{Actor: "a"}}}, "org.rules[0].id"},
+		{"rule named as an actor", org.Org{Actors: []org.Actor{{ID: "a", Role: "finance"}}, Rules: []org.Rule{{ID: "a", Actor: "a", Action: org.Action{Type: org.ActionActivateArc}}}}, "org.rules[0].id"},
+		{"two actors alike", org.Org{Actors: []org.Actor{{ID: "a", Role: "finance"}, {ID: "a", Role: "policy"}}}, "org.actors[1].id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := world.OrgTwins(&tc.o, "")
+			var fe *world.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Errorf("err = %v, want field %s", err, tc.field)
+			}
+		})
+	}
+}
+
 // orgGraph is a small valid organisation graph: an actor, an approver and
 // a rule watching node oem.
 func orgGraph() ([]twin.Twin, []twin.Relationship) {
