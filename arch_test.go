@@ -52,7 +52,7 @@ var rules = []rule{
 	{pkg: "world/...", internal: []string{"supply/...", "org/...", "process/...", "world/...", "twin", "dtdl/...", "models"}},
 	{pkg: "models", internal: nil},
 	{pkg: "examples", internal: nil},
-	{pkg: "worker/...", internal: []string{"twin", "store", "event/...", "supply/...", "scenario", "world/...", "worker/..."}, anyExt: true},
+	{pkg: "worker/...", internal: []string{"twin", "store", "event/...", "supply/...", "org/...", "scenario", "world/...", "worker/..."}, anyExt: true},
 	{pkg: "scenario", internal: []string{"twin", "store", "models", "supply/...", "world/..."}},
 	{pkg: "api/...", internal: []string{"twin", "dtdl/...", "tql/...", "store", "event", "process/...", "plant/...", "supply/...", "org/...", "trust/...", "connector/...", "world/...", "models", "examples", "web", "bulk", "pipeline", "scenario", "ops/...", "api/..."}, anyExt: true},
 	{pkg: "web", internal: nil},
