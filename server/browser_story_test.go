@@ -76,6 +76,7 @@ func TestStoryInBrowser(t *testing.T) {
 		ScenarioName                                  string
 		Plant, Cascade, Analyser, Sensor, NetworkNode string
 		Simulate, Estimate, OrgScenario, Invest       json.RawMessage
+		OrgActors, OrgRules                           []string
 	}
 	getJSON(t, base+"/demo/story", &story)
 
@@ -224,6 +225,11 @@ func TestStoryInBrowser(t *testing.T) {
 	}
 	want["decision-signal-day"], want["decision-effective-day"] = org.Decisions[0].SignalDay, org.Decisions[0].EffectiveDay
 	want["org-lost"], want["zero-lost"], want["latency-cost"] = org.Lost, org.ZeroLatency.Lost, org.LatencyCost
+	// The actors and rules the page links are the demo's twins.
+	if len(story.OrgActors) == 0 || len(story.OrgRules) == 0 {
+		t.Errorf("GET /demo/story names no actor or rule twin: %v %v", story.OrgActors, story.OrgRules)
+	}
+	want["org-twins"] = strings.Join(append(append([]string{}, story.OrgActors...), story.OrgRules...), ",")
 	if !(org.LatencyCost > 0) {
 		t.Errorf("the latencies cost nothing (%v): the story's decision has no counterfactual to show", org.LatencyCost)
 	}

@@ -178,6 +178,16 @@ async function shockStep(story, run) {
   ];
 }
 
+// orgOnGraph links the actors and rules the demo loaded as OrgActor and
+// DecisionRule twins (the same ones as the scenario's org section).
+function orgOnGraph(story) {
+  const link = (id) => h("a", { href: `#/twin/${enc(id)}` }, id);
+  const list = (ids) => (ids || []).flatMap((id, i) => (i ? [", ", link(id)] : [link(id)]));
+  return h("p", { id: "org-twins", "data-k": "org-twins", "data-v": [...(story.orgActors || []), ...(story.orgRules || [])].join(",") },
+    "On the twin graph: actors ", ...list(story.orgActors), " (OrgActor twins) and rules ", ...list(story.orgRules),
+    " (DecisionRule twins); ", h("code", {}, "POST /org/run?graph=true"), " runs them over the graph's network.");
+}
+
 async function orgStep(story) {
   const r = await call("POST", "/org/run?seed=1", story.orgScenario);
   const d = (r.decisions || [])[0] || {};
@@ -195,6 +205,7 @@ async function orgStep(story) {
       zd.effective_day ? `With no latency it would have taken effect on ${zd.effective_day}: ${fmt(Math.round(zero))} t lost instead of ${fmt(Math.round(r.lost))} t.` : ""),
     h("table", { id: "org-timeline" }, h("tr", {}, h("th", {}, "day"), h("th", {}, "kind"), h("th", {}, "rule"), h("th", {}, "by")),
       (r.timeline || []).map((e) => h("tr", {}, h("td", {}, e.day), h("td", {}, e.kind), h("td", {}, e.rule), h("td", {}, e.by || "")))),
+    orgOnGraph(story),
     h("p", { class: "muted small" }, citations(story.orgScenario.description || "")),
     apiCalls("POST /org/run?seed=1 (examples/org/april-2025.json)"),
   ];
