@@ -104,6 +104,9 @@ func (d *Dispatcher) Samples(ctx context.Context, study string, sc *org.Scenario
 	if runs <= 0 {
 		return nil, fmt.Errorf("worker: runs: %d, want > 0", runs)
 	}
+	if objective == "" {
+		objective = org.ObjectiveExpectedLost // as org.Samples reads it
+	}
 	sj, oj, err := org.EncodeScenario(sc)
 	if err != nil {
 		return nil, err

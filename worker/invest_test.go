@@ -130,9 +130,9 @@ func TestInvestStopped(t *testing.T) {
 				t.Fatal(err)
 			}
 			cons := workConsumer(t, nc)
-			// One candidate (two portfolios), 512 runs of 20 years: each
-			// shard takes A a while.
-			spec := investSpec(t, 512)
+			// One candidate (two portfolios), 300 runs of 20 years: the first
+			// shard of each (256 runs) takes A a while.
+			spec := investSpec(t, 300)
 			spec.Candidates = spec.Candidates[:1]
 			var doc map[string]any
 			if err := json.Unmarshal(spec.Scenario, &doc); err != nil {
@@ -196,7 +196,7 @@ func TestInvestStopped(t *testing.T) {
 
 // TestInvestFieldError: an objective the scenario cannot give
 // (expected_lost_cost without money) fails over workers with the field
-// error of the local search.
+// error of the local search; an empty objective is expected_lost.
 func TestInvestFieldError(t *testing.T) {
 	url := embedded(t)
 	d, err := worker.NewDispatcher(context.Background(), connect(t, url), testConfig)
@@ -218,6 +218,27 @@ func TestInvestFieldError(t *testing.T) {
 	if !errors.As(lerr, &a) || !errors.As(rerr, &b) || *a != *b {
 		t.Fatalf("local %v, over workers %v: want the same field error", lerr, rerr)
 	}
+	// An empty objective is expected_lost, as org.Samples reads it.
+	sc, err := org.DecodeScenario(mustRead(t, "../org/testdata/second_source.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Samples(context.Background(), "empty-objective", sc, "", 3, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := org.Samples(context.Background(), sc, org.ObjectiveExpectedLost, 3, 0, 100, 1); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Error("the samples of an empty objective over a worker differ from expected_lost's")
+	}
+}
+
+func mustRead(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // investShard is a valid invest shard's JSON, with edit applied.
@@ -344,5 +365,46 @@ func TestInvestSamplesNoWorker(t *testing.T) {
 	}
 	if _, err := d.Samples(context.Background(), "a.b", sc, "", 4, 100); err == nil {
 		t.Error("a study id with a dot accepted")
+	}
+}
+
+// BenchmarkInvest measures the small investment search (12 portfolios of
+// 1,000 runs of 180 days) here (two goroutines) and over 1 and 2 workers of one shard
+// at a time each,
+// through an embedded nats-server: portfolio runs per second.
+func BenchmarkInvest(b *testing.B) {
+	spec := investSpec(b, 1000)
+	for _, n := range []int{0, 1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
+			var opts []org.InvestOption
+			if n > 0 {
+				url := embedded(b)
+				d, err := worker.NewDispatcher(context.Background(), connect(b, url), worker.Config{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				defer wg.Wait()
+				for range n {
+					stop := startWorker(b, url, worker.Config{}, &wg)
+					defer stop()
+				}
+				for !d.Available(context.Background()) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				opts = append(opts, org.WithSampler(d.InvestSampler(fmt.Sprintf("bench-%d", n))))
+			}
+			defer b.StopTimer() // before the workers stop
+			b.ResetTimer()
+			evaluated := 0
+			for range b.N {
+				r, err := org.Invest(context.Background(), spec, opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				evaluated += r.Evaluated
+			}
+			b.ReportMetric(float64(evaluated*spec.Runs)/b.Elapsed().Seconds(), "runs/s")
+		})
 	}
 }
