@@ -6,12 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
+	"os"
 	"runtime"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"lodestone/api"
+	"lodestone/client"
 	"lodestone/org"
 	"lodestone/world"
 )
@@ -37,7 +41,7 @@ func orgRunCmd() *command {
 	tgt.flags(fs, false)
 	return &command{
 		name:      "run",
-		usage:     "SCENARIO.json [--json] [--seed S] [--zero-latency=false] [--moved] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
+		usage:     "SCENARIO.json [--json] [--seed S] [--zero-latency=false] [--moved] [--server URL] | --graph [--as-of DATE] [--server URL | --data DIR] [SCENARIO.json]",
 		shortHelp: "simulate a supply scenario with its organisation's rules: decisions, timeline, cost of slow decisions",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -45,8 +49,8 @@ func orgRunCmd() *command {
 			if *graph && len(args) > 1 || !*graph && len(args) != 1 {
 				return usageError{"org run: want one SCENARIO file (optional with --graph)"}
 			}
-			if !*graph && (*asOf != "" || tgt.data != "" || tgt.server != "") {
-				return usageError{"org run: --as-of, --server and --data go with --graph"}
+			if !*graph && (*asOf != "" || tgt.data != "") {
+				return usageError{"org run: --as-of and --data go with --graph"}
 			}
 			var data []byte
 			if len(args) == 1 {
@@ -54,6 +58,17 @@ func orgRunCmd() *command {
 				if data, err = readInput(env, args[0]); err != nil {
 					return err
 				}
+			}
+			if !*graph && tgt.server != "" {
+				q := url.Values{"seed": {strconv.FormatUint(*seed, 10)}, "zeroLatency": {strconv.FormatBool(*zero)}, "moved": {strconv.FormatBool(*moved)}}
+				var res org.RunResult
+				if err := orgRemote(ctx, tgt.server, args[0], "/org/run?"+q.Encode(), data, nil, &res); err != nil {
+					return err
+				}
+				if *asJSON {
+					return writeJSON(env.stdout, &res)
+				}
+				return printOrgRun(env.stdout, &res)
 			}
 			var sc *org.Scenario
 			var err error
@@ -176,9 +191,10 @@ func orgInvestCmd() *command {
 	asJSON := fs.Bool("json", false, "print JSON (docs/formats/org.md)")
 	workers := fs.Int("workers", 0, "goroutines (0: the spec's, else all cores)")
 	search := fs.String("search", "", "exhaustive, greedy or branch_and_bound (default: the spec's)")
+	srv := fs.String("server", "", "run the search on this server (POST /org/invest; on its workers when they answer) and print what the local command prints; $LODESTONE_TOKEN and $LODESTONE_CA as for the other remote commands")
 	return &command{
 		name:      "invest",
-		usage:     "SPEC.json [--json] [--workers N] [--search S]",
+		usage:     "SPEC.json [--json] [--workers N] [--search S] [--server URL]",
 		shortHelp: "best portfolio of mitigations under a budget over common Monte Carlo runs, and the efficient frontier",
 		flags:     fs,
 		exec: func(ctx context.Context, env *cliEnv, args []string) error {
@@ -192,6 +208,25 @@ func orgInvestCmd() *command {
 			data, err := readInput(env, args[0])
 			if err != nil {
 				return err
+			}
+			if *srv != "" {
+				// The server checks the SPEC (its errors name the field);
+				// the flags override the SPEC's fields there as here.
+				set := map[string]any{}
+				if *search != "" {
+					set["search"] = *search
+				}
+				if *workers > 0 {
+					set["workers"] = *workers
+				}
+				var res org.InvestResult
+				if err := orgRemote(ctx, *srv, args[0], "/org/invest", data, set, &res); err != nil {
+					return err
+				}
+				if *asJSON {
+					return writeJSON(env.stdout, &res)
+				}
+				return printInvest(env.stdout, &res)
 			}
 			spec, err := org.DecodeInvestSpec(data)
 			if err != nil {
@@ -222,6 +257,47 @@ func orgInvestCmd() *command {
 			return printInvest(env.stdout, res)
 		},
 	}
+}
+
+// orgRemote posts the document data, read from the file name, to path on
+// the server srv, with the top-level fields of set replacing the
+// document's, and decodes the answer into out. The request has no client
+// timeout: the server answers when the run or search is done, and an
+// interrupt (ctx) closes the request, which stops the work on the server.
+func orgRemote(ctx context.Context, srv, name, path string, data []byte, set map[string]any, out any) error {
+	body := json.RawMessage(data)
+	if len(set) > 0 {
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return jsonError(name, data, err)
+		}
+		for k, v := range set {
+			doc[k], _ = json.Marshal(v)
+		}
+		var err error
+		if body, err = json.Marshal(doc); err != nil {
+			return err
+		}
+	} else if !json.Valid(data) {
+		var v any
+		return jsonError(name, data, json.Unmarshal(data, &v))
+	}
+	hc, err := remoteHTTPClient(os.Getenv("LODESTONE_CA"))
+	if err != nil {
+		return err
+	}
+	if hc == nil {
+		hc = &http.Client{}
+	} else {
+		long := *hc
+		long.Timeout = 0
+		hc = &long
+	}
+	c := client.New(srv, hc).WithToken(os.Getenv("LODESTONE_TOKEN"))
+	if err := c.Do(ctx, "POST", path, body, out); err != nil {
+		return apiError(err)
+	}
+	return nil
 }
 
 func printInvest(w io.Writer, res *org.InvestResult) error {
