@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"lodestone/server"
+	"lodestone/worker"
 )
 
 // startOrgServer runs a server without the demo world on a loopback port;
@@ -94,7 +97,7 @@ func TestOrgServerErrors(t *testing.T) {
 		code  int
 		wants []string // substrings of stderr
 	}{
-		{"bad field", []string{"org", "invest", spec, "--search", "bogus", "--server", s.URL()}, 1, []string{"(HTTP 400)", "search"}},
+		{"bad field", []string{"org", "invest", spec, "--search", "bogus", "--server", s.URL()}, 1, []string{"ValidationFailed (HTTP 400)", "search: "}},
 		{"too large", []string{"org", "invest", spec, "--server", small.URL()}, 1, []string{"StudyTooLarge (HTTP 400)", "runs:"}},
 		{"busy", []string{"org", "invest", spec, "--json", "--server", busy.URL}, 1, []string{"TooManyStudies (HTTP 429)", "retry later"}},
 		{"run bad scenario", []string{"org", "run", "-", "--server", s.URL()}, 1, []string{"(HTTP 400)"}},
@@ -130,6 +133,61 @@ func TestOrgServerBadJSON(t *testing.T) {
 		code, _, errs := runLodestone(t, "{\n  \"runs\": ,\n}", args...)
 		if code != 1 || !strings.Contains(errs, "-:2:") {
 			t.Errorf("%v: exit %d: %s", extra, code, errs)
+		}
+	}
+}
+
+// TestOrgInvestServerWorker: with --studies.workers and a worker connected
+// the portfolios' runs are computed on the worker; `org invest --server`
+// still prints the bytes of the local command.
+func TestOrgInvestServerWorker(t *testing.T) {
+	o := server.DefaultOptions()
+	o.DataDir = t.TempDir()
+	o.HTTPAddr = "127.0.0.1:0"
+	o.StudiesWorkers = true
+	o.Logger = slog.New(slog.DiscardHandler)
+	s, err := server.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	nc := s.Bus.(interface{ Conn() *nats.Conn }).Conn()
+	w, err := worker.New(nc, worker.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	d, err := worker.NewDispatcher(context.Background(), nc, worker.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !d.Available(context.Background()) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, args := range [][]string{
+		{"org", "invest", "../../org/testdata/invest_small.json", "--json"},
+		{"org", "invest", "../../org/testdata/invest_small.json", "--search", "greedy"},
+	} {
+		code, want, errs := runLodestone(t, "", args...)
+		if code != 0 {
+			t.Fatalf("local: exit %d: %s", code, errs)
+		}
+		code, got, errs := runLodestone(t, "", append(args, "--server", s.URL())...)
+		if code != 0 {
+			t.Fatalf("%v --server: exit %d: %s", args, code, errs)
+		}
+		if got != want {
+			t.Errorf("%v: --server output with a worker differs from the local command's:\n--- local\n%s\n--- server\n%s", args, want, got)
 		}
 	}
 }
