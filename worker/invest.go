@@ -37,6 +37,9 @@ func checkInvest(sh *Shard) error {
 // compute runs a decoded shard of either kind. An error is the result's
 // Err (a field error's field in Field): the same on every worker.
 func compute(ctx context.Context, sh *Shard, sc *supply.SimScenario) *Result {
+	if sh.Kind == KindRun {
+		return computeRun(ctx, sh, sc)
+	}
 	res := &Result{Study: sh.Study, From: sh.From, To: sh.To}
 	var err error
 	if sh.Kind == KindInvest {
@@ -57,17 +60,24 @@ func compute(ctx context.Context, sh *Shard, sc *supply.SimScenario) *Result {
 }
 
 // complete says whether a result without Err holds its shard's payload:
-// a Monte Carlo shard or the To − From samples of an invest shard.
+// a Monte Carlo shard, the To − From samples of an invest shard or the
+// result of a run shard.
 func (r *Result) complete() bool {
+	if r.Kind == KindRun {
+		return r.Shard == nil && r.Samples == nil && len(r.Run) > 0 && r.From == 0 && r.To == 1
+	}
 	if r.Shard == nil {
 		return r.To > r.From && len(r.Samples) == r.To-r.From
 	}
-	return r.Samples == nil && r.Shard.From == r.From && r.Shard.To == r.To
+	return r.Samples == nil && r.Run == nil && r.Shard.From == r.From && r.Shard.To == r.To
 }
 
 // failure is the error of a result with Err: an org field error keeps its
 // type (the API answers it 400 with the field, as when run locally).
 func (r *Result) failure() error {
+	if r.Kind == KindRun {
+		return &runError{r.Err}
+	}
 	if r.Field != "" {
 		return &org.FieldError{Field: r.Field, Msg: r.Err}
 	}

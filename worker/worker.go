@@ -82,7 +82,8 @@ func (c Config) resultSubject(study string) string { return c.Prefix + ".result.
 // Shard is the message of one shard on the work queue (JSON).
 type Shard struct {
 	// Kind is KindInvest for a portfolio evaluation of an investment
-	// search; absent for a Monte Carlo study's shard.
+	// search, KindRun for a single supply run; absent for a Monte Carlo
+	// study's shard.
 	Kind  string `json:"kind,omitempty"`
 	Study string `json:"study"`
 	Runs  int    `json:"runs"`
@@ -100,11 +101,16 @@ type Shard struct {
 // Result is the message of one shard's outcome on the results stream
 // (encoding/gob: the samples hold NaN, which JSON cannot carry).
 type Result struct {
+	// Kind is the shard's kind when it is KindRun (a run's failure is
+	// its error word for word).
+	Kind     string
 	Study    string
 	From, To int
 	Shard    *supply.MCShard
 	// Samples are an invest shard's measures of runs From..To-1.
 	Samples []float64
+	// Run is a run shard's supply.Result, as encoding/json writes it.
+	Run json.RawMessage
 	// Err says why the shard cannot be run (the same on every worker:
 	// the study fails); Field names the field of an org field error.
 	Err, Field string
@@ -117,8 +123,8 @@ func DecodeShard(data []byte) (*Shard, *supply.SimScenario, error) {
 		return nil, nil, fmt.Errorf("worker: shard: %w", err)
 	}
 	switch {
-	case sh.Kind != "" && sh.Kind != KindInvest:
-		return nil, nil, fmt.Errorf("worker: shard: kind: %q, want %q or none", sh.Kind, KindInvest)
+	case sh.Kind != "" && sh.Kind != KindInvest && sh.Kind != KindRun:
+		return nil, nil, fmt.Errorf("worker: shard: kind: %q, want %q, %q or none", sh.Kind, KindInvest, KindRun)
 	case sh.Study == "":
 		return nil, nil, errors.New("worker: shard: study: missing")
 	case sh.Runs <= 0:
@@ -134,6 +140,11 @@ func DecodeShard(data []byte) (*Shard, *supply.SimScenario, error) {
 	}
 	if sh.Kind == KindInvest {
 		if err := checkInvest(&sh); err != nil {
+			return nil, nil, err
+		}
+	}
+	if sh.Kind == KindRun {
+		if err := checkRun(&sh); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -155,7 +166,7 @@ func DecodeResult(data []byte) (*Result, error) {
 		return nil, fmt.Errorf("worker: result: %w", err)
 	}
 	if r.Err == "" && !r.complete() {
-		return nil, fmt.Errorf("worker: result: shard or samples: missing or not [%d, %d)", r.From, r.To)
+		return nil, fmt.Errorf("worker: result: shard, samples or run: missing or not [%d, %d)", r.From, r.To)
 	}
 	return &r, nil
 }

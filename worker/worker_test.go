@@ -281,10 +281,15 @@ func FuzzDecodeShard(f *testing.F) {
 	f.Add(investShard(f, nil))
 	f.Add(investShard(f, func(m map[string]any) { m["org"] = map[string]any{"rules": []any{map[string]any{"id": "r"}}} }))
 	f.Add([]byte(`{"kind":"invest","study":"s","runs":10,"from":0,"to":10,"objective":"cvar95","scenario":{"days":3}}`))
+	f.Add([]byte(`{"kind":"run","study":"s","runs":1,"seed":1,"from":0,"to":1,"scenario":{"days":3}}`))
+	f.Add([]byte(`{"kind":"run","study":"s","runs":3,"from":0,"to":3,"scenario":{"days":3}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sh, sc, err := worker.DecodeShard(data)
 		if err == nil && (sh == nil || sc == nil || sh.To <= sh.From || sh.To > sh.Runs) {
 			t.Fatalf("accepted %+v", sh)
+		}
+		if err == nil && sh.Kind == worker.KindRun && (sh.Runs != 1 || sh.From != 0 || sh.To != 1) {
+			t.Fatalf("accepted a split run %+v", sh)
 		}
 		if err == nil && sh.Kind == worker.KindInvest {
 			// An accepted invest shard is one a worker can run.
@@ -303,8 +308,8 @@ func FuzzDecodeResult(f *testing.F) {
 	f.Add([]byte("\x03\xff\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := worker.DecodeResult(data)
-		if err == nil && r.Err == "" && r.Shard == nil {
-			t.Fatal("a result without a shard")
+		if err == nil && r.Err == "" && r.Shard == nil && r.Samples == nil && r.Run == nil {
+			t.Fatal("a result without a shard, samples or run")
 		}
 	})
 }
