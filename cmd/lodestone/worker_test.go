@@ -77,6 +77,7 @@ func TestSupplyRunServer(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	check("a study on a worker", "--runs", "300", "--seed", "9")
+	check("a single run on a worker", "--seed", "4")
 	// A long study on the worker, cancelled: the server stores it as
 	// cancelled and its shards leave the queue.
 	doc, _ := os.ReadFile(file)
