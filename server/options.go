@@ -337,7 +337,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&o.HTTPIdleTimeout, "http.idle-timeout", "longest time a keep-alive connection waits for its next request")
 	fs.IntVar(&o.StudiesMaxConcurrent, "studies.max-concurrent", o.StudiesMaxConcurrent, "Monte Carlo studies under way at once (0: 3)")
 	fs.IntVar(&o.StudiesMaxPerPrincipal, "studies.max-per-principal", o.StudiesMaxPerPrincipal, "studies one principal may run at once (0: studies.max-concurrent)")
-	fs.BoolVar(&o.StudiesWorkers, "studies.workers", o.StudiesWorkers, "hand Monte Carlo studies to lodestone worker processes on the NATS work queue when any is connected")
+	fs.BoolVar(&o.StudiesWorkers, "studies.workers", o.StudiesWorkers, "hand Monte Carlo studies, investment searches and single runs to lodestone worker processes on the NATS work queue when any is connected")
 	fs.Var(&o.StudiesAckWait, "studies.ack-wait", "how long a shard may go without a worker's heartbeat before it is redelivered (0: 30s; workers take the same --ack-wait)")
 	fs.IntVar(&o.StudiesMaxQueuedRuns, "studies.max-queued-runs", o.StudiesMaxQueuedRuns, "replications of all studies under way (0: 200000)")
 	o.registerRetentionFlags(fs)
