@@ -116,8 +116,8 @@ func TestResolvedOntology(t *testing.T) {
 		model, rel, target string
 		props              []string
 	}{
-		{models.Facility, "feeds", models.Facility, []string{"materialCode", "tonnesPerYear", "leadTimeDays", "ratio"}},
-		{models.Mine, "feeds", models.Facility, []string{"materialCode", "tonnesPerYear", "leadTimeDays", "ratio"}},
+		{models.Facility, "feeds", models.Facility, []string{"materialCode", "tonnesPerYear", "leadTimeDays", "ratio", "standby"}},
+		{models.Mine, "feeds", models.Facility, []string{"materialCode", "tonnesPerYear", "leadTimeDays", "ratio", "standby"}},
 		{models.Company, "owns", "", []string{"sharePercent", "since"}},
 		{models.Lane, "from", models.Facility, nil},
 		{models.Lane, "to", models.Facility, nil},

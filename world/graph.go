@@ -140,8 +140,10 @@ func defaultMaterialElements() map[string][]string {
 // as capacity and demand, and lostDemandCostUsdPerTonne as its loss per
 // unit, 1 when absent), inventoryTonnes, and its country from the isoCode of
 // the Country twin it is locatedIn ("ROW" without one). An arc takes the
-// feeds edge's ratio (required), materialCode and leadTimeDays; the edge's
-// tonnesPerYear is reported in Skipped, as supply lanes have no capacity.
+// feeds edge's ratio (required), materialCode, leadTimeDays and standby (a
+// lane that carries nothing until an organisation rule puts it into
+// service); the edge's tonnesPerYear is reported in Skipped, as supply
+// lanes have no capacity.
 // A facility's availability (0..1, from its plant twin) scales its capacity.
 //
 // A separation plant with converged process-twin results
@@ -342,6 +344,13 @@ func NetworkFromTwins(twins []twin.Twin, rels []twin.Relationship, opts *GraphOp
 				return nil, fieldErr(field("leadTimeDays"), "must be a number of days >= 0, got %v", lv)
 			}
 			a.LeadTimeDays = int(math.Round(l))
+		}
+		if sv, ok := r.Properties["standby"]; ok {
+			b, isBool := sv.(bool)
+			if !isBool {
+				return nil, fieldErr(field("standby"), "must be true or false, got %v", sv)
+			}
+			a.Standby = b
 		}
 		if tv, ok := r.Properties["tonnesPerYear"]; ok {
 			g.Skipped = append(g.Skipped, fmt.Sprintf("%s = %v: not used (supply lanes have no capacity)", field("tonnesPerYear"), tv))

@@ -268,6 +268,7 @@ func TestNetworkFromTwinsErrors(t *testing.T) {
 		{"no ratio", twins, withEdge(map[string]any{"materialCode": "REO-concentrate"}), "relationships[" + id + "].ratio"},
 		{"zero ratio", twins, withEdge(map[string]any{"ratio": 0.0}), "relationships[" + id + "].ratio"},
 		{"bad lead time", twins, withEdge(map[string]any{"ratio": 1.0, "leadTimeDays": -3.0}), "relationships[" + id + "].leadTimeDays"},
+		{"standby not a boolean", twins, withEdge(map[string]any{"ratio": 1.0, "standby": "yes"}), "relationships[" + id + "].standby"},
 		{"negative capacity", setProps(twins, "mine-cn", map[string]any{"capacityTonnesPerYear": -1.0}), rels, "twins[mine-cn].capacityTonnesPerYear"},
 		{"bad availability", setProps(twins, "mine-cn", map[string]any{"availability": 1.5}), rels, "twins[mine-cn].availability"},
 		{"no facility", twins[:1], nil, "twins"},
@@ -280,6 +281,52 @@ func TestNetworkFromTwinsErrors(t *testing.T) {
 				t.Fatalf("NetworkFromTwins error = %v, want a FieldError on %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// TestNetworkFromTwinsStandby: a feeds edge with standby true becomes a
+// standby arc (it carries nothing until a rule puts it into service), one
+// with false or none an arc in service, and nothing else of the network
+// changes.
+func TestNetworkFromTwinsStandby(t *testing.T) {
+	w, err := world.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, rels := w.Twins()
+	base, err := world.NetworkFromTwins(twins, rels, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, standby := range []bool{true, false} {
+		out := append([]twin.Relationship(nil), rels...)
+		var from, to supply.NodeID
+		for i, r := range out {
+			if r.Name == "feeds" {
+				out[i].Properties = withProp(r.Properties, "standby", standby)
+				from, to = supply.NodeID(r.SourceID), supply.NodeID(r.TargetID)
+				break
+			}
+		}
+		g, err := world.NetworkFromTwins(twins, out, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *base.Network
+		want.Arcs = slices.Clone(base.Network.Arcs)
+		n := 0
+		for i, a := range want.Arcs {
+			if a.From == from && a.To == to {
+				want.Arcs[i].Standby = standby
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d arcs %s -> %s in the network, want 1", n, from, to)
+		}
+		if diff := cmp.Diff(&want, g.Network); diff != "" {
+			t.Errorf("standby %v: network (-want +got):\n%s", standby, diff)
+		}
 	}
 }
 
