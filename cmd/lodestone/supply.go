@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -337,23 +338,13 @@ func graphScenario(ctx context.Context, env *cliEnv, tgt *target, asOf string, d
 // snapshot through the API) and reports on stderr what it is made of and
 // which process-twin results it used.
 func graphNetwork(ctx context.Context, env *cliEnv, tgt *target, asOf string, opts world.GraphOptions) (*world.GraphNetwork, error) {
-	path := "/snapshot"
-	if asOf != "" {
-		if _, err := time.Parse(time.DateOnly, asOf); err != nil {
-			if _, err := time.Parse(time.RFC3339Nano, asOf); err != nil {
-				return nil, usageError{fmt.Sprintf("supply: --as-of %q: want YYYY-MM-DD or an RFC 3339 time", asOf)}
-			}
-		}
-		path += "?asOf=" + url.QueryEscape(asOf)
+	snap, err := graphSnapshot(ctx, tgt, asOf)
+	var u usageError
+	if errors.As(err, &u) {
+		return nil, usageError{"supply: " + u.msg}
 	}
-	c, stop, err := tgt.connect(ctx)
 	if err != nil {
 		return nil, err
-	}
-	defer stop()
-	var snap api.Snapshot
-	if err := c.Do(ctx, "GET", path, nil, &snap); err != nil {
-		return nil, apiError(err)
 	}
 	desc := "twin graph as of " + snap.AsOf.UTC().Format(time.RFC3339)
 	opts.Description = desc
