@@ -210,6 +210,8 @@ func (a *API) writeAvailability(ctx context.Context, id twin.ID, res *plant.Avai
 		{Op: "add", Path: "/availability", Value: *res.Availability},
 		{Op: "add", Path: "/sources", Value: sources},
 	}
-	_, err = a.pipe.PatchTwin(ctx, p.ID, patch, store.Condition{}, "")
+	// On the version read: a sources entry written meanwhile is not lost
+	// (412; the caller runs it again).
+	_, err = a.pipe.PatchTwin(ctx, p.ID, patch, store.Condition{IfMatch: p.ETag}, "")
 	return err
 }
