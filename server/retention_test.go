@@ -151,6 +151,13 @@ func testCompaction(t *testing.T, storeDSN string) {
 	t.Logf("removed %d twin versions, %d relationship versions, %d telemetry points; bytes %d (used %d) before, %d (used %d) after",
 		res.TwinVersions, res.RelationshipVersions, res.Telemetry, res.Before.File, res.Before.Used, res.After.File, res.After.Used)
 	if res.TwinVersions != 4 || res.RelationshipVersions != 1 || res.Telemetry != 3 {
+		// The history horizon moves back to the oldest record still in
+		// the outbox: name them, with the horizons, so a failure says why.
+		pending, _ := st.PendingRecords(ctx, 0, 100)
+		for _, r := range pending {
+			t.Logf("pending outbox record seq %d %s %s %s at %s", r.Seq, r.Kind, r.Op, r.Subject, r.Time.Format(time.RFC3339Nano))
+		}
+		t.Logf("horizon %s, history compacted before %s", horizon.Format(time.RFC3339Nano), res.HistoryBefore.Format(time.RFC3339Nano))
 		t.Errorf("removed %d twin versions (want a's first three and b's), %d relationship versions (want 1), %d telemetry points (want 3)",
 			res.TwinVersions, res.RelationshipVersions, res.Telemetry)
 	}
