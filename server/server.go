@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,10 @@ import (
 	"lodestone/web"
 	"lodestone/worker"
 )
+
+// defaultDocCacheMiB is the SQLite document cache the server keeps for
+// the store in its data folder: some 30,000 twins of 1 KB.
+const defaultDocCacheMiB = 32
 
 // Server is a running Lodestone: store, event bus, API and dashboard.
 type Server struct {
@@ -93,7 +98,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		s.log.Warn("data folder not locked", "err", err)
 		err = nil
 	}
-	s.Store, err = store.Open(ctx, s.opts.storeDSN())
+	dsn := s.opts.storeDSN()
+	if s.opts.StoreDSN == "" && s.lock != nil {
+		// The server is the only writer of the file in the data folder it
+		// holds locked, the condition of SQLite's document cache.
+		dsn += "?doccache=" + strconv.Itoa(defaultDocCacheMiB)
+	}
+	s.Store, err = store.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}

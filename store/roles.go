@@ -51,7 +51,8 @@ type Twins interface {
 	// document, byte for byte what json.Marshal of GetTwin's result gives,
 	// and its ETag. Backends build it from the stored JSON without
 	// decoding the properties where they can, which makes it the cheap way
-	// to serve reads.
+	// to serve reads. The caller must not modify the document: a backend
+	// may share it between readers (sqlite's document cache).
 	GetTwinJSON(ctx context.Context, id twin.ID) ([]byte, twin.ETag, error)
 	// PatchTwin applies a JSON Patch to a twin under cond (see
 	// twin.Twin.ApplyPatch); the patch is recorded in the change list. A

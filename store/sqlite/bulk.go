@@ -50,6 +50,7 @@ func (db *DB) Import(ctx context.Context, src iter.Seq2[store.Entity, error], op
 			if err != nil {
 				return err
 			}
+			db.touch("", true) // any twin: the cache is cleared
 			defer im.close()
 			if err := sqlcore.Import(ctx, src, now, opts, &st, im); err != nil {
 				return err

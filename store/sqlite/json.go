@@ -14,7 +14,19 @@ import (
 // GetTwinJSON implements store.Store. It splices the stored props text into
 // the document instead of decoding it; only the small metadata column is
 // decoded, to put back the entries rowcodec.EncodeTwin left out.
+//
+// With the document cache on (Options.DocCacheMiB), a twin read before
+// and not written since is served from memory; the document returned is
+// then shared and must not be modified (no caller does: store.Twins).
 func (db *DB) GetTwinJSON(ctx context.Context, id twin.ID) ([]byte, twin.ETag, error) {
+	var gen uint64
+	if db.docs != nil {
+		d, g, ok := db.docs.get(id)
+		if ok {
+			return d.doc, d.etag, nil
+		}
+		gen = g
+	}
 	var model, etag, props, meta string
 	err := db.readRow(ctx, qTwinCurrent, string(id)).Scan(&model, &etag, &props, &meta)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -26,6 +38,9 @@ func (db *DB) GetTwinJSON(ctx context.Context, id twin.ID) ([]byte, twin.ETag, e
 	b, err := twinJSON(id, model, etag, props, meta)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: get twin %q: %w", id, err)
+	}
+	if db.docs != nil {
+		db.docs.put(id, cachedDoc{doc: b, etag: twin.ETag(etag)}, gen)
 	}
 	return b, twin.ETag(etag), nil
 }

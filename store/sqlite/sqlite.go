@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 
 	"lodestone/store"
 	"lodestone/store/internal/sqlcore"
+	"lodestone/twin"
 )
 
 func init() {
@@ -49,6 +51,10 @@ type Options struct {
 	// strictly increasing: a write at a time not after the last one gets
 	// one nanosecond after it.
 	Now func() time.Time
+	// DocCacheMiB, when > 0, keeps up to that many MiB of twin documents
+	// in memory for GetTwinJSON (see docCache). Only the database's only
+	// writer may turn it on: a write by another process is not seen.
+	DocCacheMiB int
 }
 
 // ParseDSN splits a "sqlite:PATH[?synchronous=full]" DSN into a path and
@@ -71,6 +77,12 @@ func ParseDSN(dsn string) (string, *Options, error) {
 		switch k {
 		case "synchronous":
 			opts.Synchronous = v[0]
+		case "doccache":
+			n, err := strconv.Atoi(v[0])
+			if err != nil || n < 0 {
+				return "", nil, fmt.Errorf("sqlite: DSN %q: doccache: want a whole number of MiB, got %q", dsn, v[0])
+			}
+			opts.DocCacheMiB = n
 		default:
 			return "", nil, fmt.Errorf("sqlite: DSN %q: unknown parameter %q", dsn, k)
 		}
@@ -122,6 +134,13 @@ type DB struct {
 
 	ck       *sql.DB       // checkpoint connection (file databases only)
 	ckExited chan struct{} // closed when the checkpointer returns
+
+	// docs caches GetTwinJSON's documents (Options.DocCacheMiB); nil when
+	// off. touched and touchedAll are the twins the running write
+	// transaction wrote (see docCache), guarded by wmu.
+	docs       *docCache
+	touched    []twin.ID
+	touchedAll bool
 }
 
 var (
@@ -155,6 +174,9 @@ func Open(ctx context.Context, path string, opts *Options) (*DB, error) {
 		cache = 64
 	}
 	db := &DB{logger: opts.Logger, now: opts.Now}
+	if opts.DocCacheMiB > 0 {
+		db.docs = newDocCache(opts.DocCacheMiB << 20)
+	}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -484,6 +506,7 @@ func (db *DB) runGroup(ops []*writeOp) {
 		}
 	}
 	hookErr, err := db.commit(bg, tx, hooked)
+	db.endTouch()
 	if err != nil {
 		for _, op := range ops {
 			op.done <- err
@@ -516,6 +539,7 @@ func (db *DB) runOne(op *writeOp) error {
 		return err
 	}
 	hookErr, err := db.commit(op.ctx, tx, op.hook)
+	db.endTouch()
 	if err != nil {
 		db.last, db.models = prev, prevModels
 		return err

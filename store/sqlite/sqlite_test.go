@@ -28,3 +28,15 @@ func TestConformanceMemory(t *testing.T) {
 		return s
 	})
 }
+
+// TestConformanceDocCache runs the conformance suite with the document
+// cache on: every read it makes after a write must see the write.
+func TestConformanceDocCache(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := store.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "twin.db")+"?doccache=4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

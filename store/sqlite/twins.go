@@ -116,6 +116,7 @@ func (db *DB) writeTwin(ctx context.Context, tx *sql.Tx, t *twin.Twin, now int64
 	if err != nil {
 		return store.Record{}, err
 	}
+	db.touch(t.ID, false)
 	data := patch
 	if data == nil && store.RecorderFrom(ctx) != nil {
 		if data, err = rowcodec.TwinDoc(t, pb); err != nil {
@@ -320,6 +321,7 @@ func (db *DB) DeleteTwin(ctx context.Context, id twin.ID, cond store.Condition) 
 		if _, err = db.txExec(ctx, tx, qTwinDelete, string(id)); err != nil {
 			return err
 		}
+		db.touch(id, false)
 		doc, err := twinJSON(id, model, etag, props, meta)
 		if err != nil {
 			return err

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Outbox", testOutbox},
 		{"ModelsVersion", testModelsVersion},
 		{"Documents", testDocuments},
+		{"ReadAfterWrite", testReadAfterWrite},
+		{"ReadAfterAck", testReadAfterAck},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
