@@ -7,6 +7,7 @@
 //	sqlite:/var/lib/lodestone/twin.db   a file (created if missing)
 //	sqlite:twin.db?synchronous=full     fsync every commit (see below)
 //	sqlite::memory:                      a private in-memory database
+//	sqlite:twin.db?doccache=32          keep 32 MiB of twin documents in memory
 //
 // # Durability
 //
@@ -34,7 +35,19 @@
 // back alone) and with its own transaction time, and all of them are
 // acknowledged after the one commit. Imports run in transactions of their
 // own. A reader
-// started after a commit returned sees it (read-your-writes). An in-memory
+// started after a commit returned sees it (read-your-writes).
+//
+// # Document cache
+//
+// With doccache=MiB (Options.DocCacheMiB) GetTwinJSON keeps the documents
+// it made and serves a twin read again from memory until a transaction
+// writes that twin (an import drops them all). The writer goroutine drops
+// the written twins after the transaction ends and before any of its
+// writes is acknowledged, so read-your-writes holds (storetest's
+// ReadAfterWrite and ReadAfterAck). Only the database's only writer may
+// turn it on, since a commit by another process is not seen: lodestone
+// serve does (32 MiB) for the file in the data folder it holds locked, not
+// for a --store DSN. An in-memory
 // database uses SQLite's memdb VFS so that the same pools share it; it has
 // no WAL, so there a long read delays commits (up to the busy timeout).
 //
