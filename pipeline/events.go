@@ -9,14 +9,19 @@ import (
 	"lodestone/twin"
 )
 
-// ModelData is the data of a model event: Azure Digital Twins' ModelData
-// without the DTDL document.
+// ModelData is the data of a model event: Azure Digital Twins' ModelData,
+// the DTDL document included (as GET /models/{id}?includeModelDefinition
+// gives it).
 type ModelData struct {
 	ID             string            `json:"id"`
 	DisplayName    map[string]string `json:"displayName,omitempty"`
 	Description    map[string]string `json:"description,omitempty"`
 	UploadTime     string            `json:"uploadTime"`
 	Decommissioned bool              `json:"decommissioned"`
+	// Model is the interface's DTDL, so that the transparency log's
+	// entry of a model change (which hashes this data) covers the model's
+	// definition, not only its name and times.
+	Model json.RawMessage `json:"model,omitempty"`
 }
 
 // EventOf returns the CloudEvent of a committed change. It depends on the
@@ -73,12 +78,27 @@ func pick(op store.ChangeOp, created, updated, deleted string) string {
 // modelEventData turns a model record's twin.Model into ModelData; the
 // record data is returned as it is if it is not a model.
 func modelEventData(raw json.RawMessage) json.RawMessage {
+	return modelData(raw, true)
+}
+
+// LegacyModelEventData is the data model events had before they carried
+// the DTDL (ModelData.Model): the form the transparency log's entries of
+// those events hash, which verify still accepts (trust.Report's
+// LegacyModelEntries).
+func LegacyModelEventData(raw json.RawMessage) json.RawMessage {
+	return modelData(raw, false)
+}
+
+func modelData(raw json.RawMessage, withDTDL bool) json.RawMessage {
 	var m twin.Model
 	if json.Unmarshal(raw, &m) != nil || m.ID == "" {
 		return raw
 	}
 	d := ModelData{ID: m.ID, Decommissioned: m.Decommissioned, UploadTime: m.UploadTime.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")}
 	d.DisplayName, d.Description = ModelStrings(m.DTDL)
+	if withDTDL && json.Valid(m.DTDL) {
+		d.Model = m.DTDL
+	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		return raw

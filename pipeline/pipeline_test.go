@@ -407,7 +407,7 @@ func TestEventOf(t *testing.T) {
 			event.TypeRelationshipUpdated, "t/relationships/r", `[]`, ""},
 		{"model decommission", store.Record{Kind: store.KindModel, Op: store.OpDecommission, Subject: "dtmi:m;1", Key: "k", Time: at,
 			Data: json.RawMessage(`{"id":"dtmi:m;1","model":{"@id":"dtmi:m;1","displayName":"M"},"uploadTime":"2026-01-01T00:00:00Z","decommissioned":true}`)},
-			event.TypeModelUpdated, "dtmi:m;1", `{"id":"dtmi:m;1","displayName":{"en":"M"},"uploadTime":"2026-01-01T00:00:00Z","decommissioned":true}`, ""},
+			event.TypeModelUpdated, "dtmi:m;1", `{"id":"dtmi:m;1","displayName":{"en":"M"},"uploadTime":"2026-01-01T00:00:00Z","decommissioned":true,"model":{"@id":"dtmi:m;1","displayName":"M"}}`, ""},
 		{"component telemetry", store.Record{Kind: store.KindTelemetry, Op: store.OpCreate, Subject: "t", Key: "m1", Model: "dtmi:m;1", Time: at, Data: json.RawMessage(`{"c/a":1,"c/b":2}`)},
 			event.TypeTelemetry, "t/components/c", `{"a":1,"b":2}`, "dtmi:m;1"},
 		{"twin telemetry", store.Record{Kind: store.KindTelemetry, Op: store.OpCreate, Subject: "t", Key: "m1", Model: "dtmi:m;1", Time: at, Data: json.RawMessage(`{"a":1,"c/b":2}`)},

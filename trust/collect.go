@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lodestone/event"
+	"lodestone/pipeline"
 	"lodestone/store"
 	"lodestone/twin"
 )
@@ -50,7 +51,18 @@ func (c *collector) expect(rec store.Record, entity, name, version string) error
 	if err != nil {
 		return err
 	}
-	c.exp = append(c.exp, expected{entry: e, entity: entity, name: name, version: version, optional: rec.Time.Before(c.since)})
+	x := expected{entry: e, entity: entity, name: name, version: version, optional: rec.Time.Before(c.since)}
+	if rec.Kind == store.KindModel {
+		// Logs written before model events carried the DTDL hold entries
+		// of the older data: accepted, and counted (their DTDL is not
+		// covered).
+		ev := pipeline.EventOf(c.source, rec)
+		old := pipeline.LegacyModelEventData(rec.Data)
+		if le, err := entryOfEvent(ev, "", old); err == nil {
+			x.legacy = string(le.Bytes())
+		}
+	}
+	c.exp = append(c.exp, x)
 	return nil
 }
 

@@ -97,6 +97,7 @@ func TestTamper(t *testing.T) {
 		"relationship target":        byteIn(`SELECT 'relationships', source_id || char(0) || rel_id, valid_from, etag, target_id FROM relationships UNION ALL SELECT 'relationship_history', source_id || char(0) || rel_id, valid_from, etag, target_id FROM relationship_history`, "target_id", "relationship"),
 		"telemetry value byte":       byteIn(`SELECT 'telemetry', twin_id || char(0) || message_id || char(0) || name, 0, '', value FROM telemetry`, "value", "telemetry"),
 		"model upload time":          modelTime,
+		"model DTDL byte":            byteIn(`SELECT 'models', id, upload_ns, '', dtdl FROM models`, "dtdl", "model"),
 		"checkpoint byte":            byteIn(`SELECT 'docs', kind || char(0) || id, 0, '', body FROM docs WHERE kind = 'tlog.checkpoint'`, "body", "checkpoint"),
 		"log entry byte":             byteIn(`SELECT 'docs', kind || char(0) || id, 0, '', body FROM docs WHERE kind = 'tlog.chunk'`, "body", "log"),
 		"history row deleted":        deleteRow,
@@ -424,8 +425,7 @@ func modelIDs(t *testing.T, db *sql.DB) []string {
 }
 
 // modelTime moves a random model's upload time by 1 µs: the logged
-// upload is missing, and the stored one extra. (A model's entry covers its
-// id, upload time and decommission, not its DTDL: see the package notes.)
+// upload is missing, and the stored one extra.
 func modelTime(t *testing.T, rng *rand.Rand, db *sql.DB) want {
 	ids := modelIDs(t, db)
 	id := ids[rng.IntN(len(ids))]

@@ -70,6 +70,9 @@ func init() {
 func printVerify(env *cliEnv, rep *trust.Report) {
 	fmt.Fprintf(env.stdout, "log %s: %d entries, %d signed, %d checkpoints; %d versions in the store; key from %s\n",
 		rep.Origin, rep.TreeSize, rep.Signed, rep.Checkpoints, rep.Versions, rep.KeyFrom)
+	if rep.LegacyModelEntries > 0 {
+		fmt.Fprintf(env.stdout, "note: %d model entries predate model events carrying the DTDL: their definitions are not covered by the log\n", rep.LegacyModelEntries)
+	}
 	if rep.OK {
 		fmt.Fprintln(env.stdout, "ok: the store matches its log")
 		return
