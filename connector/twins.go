@@ -29,7 +29,13 @@ func (m *Manager) WatchTwins(ctx context.Context, bus event.Bus, list func(ctx c
 	}
 	m.mu.Unlock()
 	// Subscribe first: a change made while the twins are listed is seen.
-	sub, err := bus.Subscribe(m.ctx, event.Filter{Types: []string{event.TypeTwinCreated, event.TypeTwinUpdated, event.TypeTwinDeleted}}, event.Start{New: true})
+	w := &twinWatch{m: m, fixed: fixed, mine: map[string]bool{}}
+	// Only twins of Model and those that were (moved to another model or
+	// deleted) matter: the bus may skip the others without decoding
+	// their data. Where runs in Next, on the goroutine below.
+	f := event.Filter{Types: []string{event.TypeTwinCreated, event.TypeTwinUpdated, event.TypeTwinDeleted},
+		Where: func(ev *event.Event) bool { return ev.DataSchema == Model || w.mine[ev.Subject] }}
+	sub, err := bus.Subscribe(m.ctx, f, event.Start{New: true})
 	if err != nil {
 		return fmt.Errorf("connectors: twins: subscribe: %w", err)
 	}
@@ -38,7 +44,6 @@ func (m *Manager) WatchTwins(ctx context.Context, bus event.Bus, list func(ctx c
 		sub.Close()
 		return fmt.Errorf("connectors: twins: list: %w", err)
 	}
-	w := &twinWatch{m: m, fixed: fixed, mine: map[string]bool{}}
 	for _, id := range ids {
 		w.reload(ctx, string(id))
 	}
@@ -49,10 +54,7 @@ func (m *Manager) WatchTwins(ctx context.Context, bus event.Bus, list func(ctx c
 			if err != nil {
 				return // Stop, or the bus closed
 			}
-			ev := msg.Event
-			if ev.DataSchema == Model || w.mine[ev.Subject] {
-				w.reload(m.ctx, ev.Subject)
-			}
+			w.reload(m.ctx, msg.Event.Subject)
 		}
 	})
 	return nil

@@ -15,7 +15,16 @@ import (
 // Decode then takes its general path, which gives the same event or the
 // error. An event decodeFast accepts is one the general path accepts, with
 // the same fields.
-func decodeFast(b []byte) (e Event, ok bool) {
+func decodeFast(b []byte) (e Event, ok bool) { return decodeFastData(b, true) }
+
+// DecodeAttributes reads the attributes of an event in the form this
+// package writes (see decodeFast), skipping data: a cheap look before a
+// full Decode, for a subscriber that wants few of the events it is sent
+// (Filter.Where). ok is false when b is not in that form; only Decode
+// can then tell.
+func DecodeAttributes(b []byte) (e Event, ok bool) { return decodeFastData(b, false) }
+
+func decodeFastData(b []byte, withData bool) (e Event, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return Event{}, false
@@ -39,7 +48,12 @@ func decodeFast(b []byte) (e Event, ok bool) {
 		if !ok {
 			return Event{}, false
 		}
-		if !e.setFast(key, b[j:end], &seen) {
+		if key == "data" && !withData {
+			if seen&seenData != 0 {
+				return Event{}, false
+			}
+			seen |= seenData
+		} else if !e.setFast(key, b[j:end], &seen) {
 			return Event{}, false
 		}
 		i = skipSpace(b, end)

@@ -63,6 +63,15 @@ func FuzzDecodeFast(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fast, ok := decodeFast(b)
+		attrs, aok := DecodeAttributes(b)
+		if ok {
+			// DecodeAttributes reads what decodeFast does, data aside.
+			want := fast
+			want.Data = nil
+			if !aok || !reflect.DeepEqual(attrs, want) {
+				t.Fatalf("DecodeAttributes(%q) = %#v, %v; want %#v", b, attrs, aok, want)
+			}
+		}
 		if !ok {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -215,6 +216,22 @@ func testFilter(t *testing.T, b event.Bus) {
 	}
 	// A filter that matches nothing yields nothing.
 	s := subscribe(t, b, event.Filter{Types: []string{"nope.*"}}, event.Start{})
+	expectNone(t, s)
+	// Where holds too, with the state of the goroutine that calls Next:
+	// here it keeps the twin events of subjects not seen yet.
+	seen := map[string]bool{}
+	s = subscribe(t, b, event.Filter{Types: []string{"lodestone.twin.*"}, Where: func(e *event.Event) bool { return !seen[e.Subject] }}, event.Start{})
+	var ids []string
+	for _, m := range collect(t, s, 3) {
+		seen[m.Event.Subject] = true
+		ids = append(ids, m.Event.ID)
+		if len(m.Event.Data) == 0 {
+			t.Errorf("event %s delivered without its data", m.Event.ID)
+		}
+	}
+	if want := []string{all[0].ID, all[1].ID, all[3].ID}; !slices.Equal(ids, want) {
+		t.Errorf("Where: ids %v, want %v (mine-1's delete refused)", ids, want)
+	}
 	expectNone(t, s)
 }
 

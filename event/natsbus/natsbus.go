@@ -512,6 +512,12 @@ func (s *subscription) Next(ctx context.Context) (event.Message, error) {
 		if err != nil {
 			return event.Message{}, fmt.Errorf("natsbus: next: %w", err)
 		}
+		if s.filter.Where != nil {
+			// Refuse what the filter refuses before decoding the data.
+			if attrs, ok := event.DecodeAttributes(msg.Data()); ok && !s.filter.Match(&attrs) {
+				continue
+			}
+		}
 		e, err := event.Decode(msg.Data())
 		if err != nil {
 			// Not ours (someone else published on our subjects): skip it
