@@ -14,6 +14,12 @@ type stmtCache struct {
 	db *sql.DB
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
+	// tx and inTx are the statements of m bound to the running write
+	// transaction (writer cache only): a group of writes runs the same few
+	// statements many times, and binding one to a transaction
+	// (Tx.StmtContext) allocates a statement each time.
+	tx   *sql.Tx
+	inTx map[string]*sql.Stmt
 }
 
 func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -60,9 +66,10 @@ func (db *DB) prepareWriter(ctx context.Context) error {
 // txStmt returns the writer statement for q bound to tx: the one prepared at
 // open if q is in writerQueries, else one prepared in tx.
 func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
-	db.wstmts.mu.Lock()
-	s, ok := db.wstmts.m[q]
-	db.wstmts.mu.Unlock()
+	c := &db.wstmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[q]
 	if !ok {
 		s, err := tx.PrepareContext(ctx, q)
 		if err != nil {
@@ -70,7 +77,20 @@ func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, erro
 		}
 		return s, nil
 	}
-	return tx.StmtContext(ctx, s), nil
+	if c.tx != tx {
+		// Another transaction: its statements were closed with it.
+		c.tx = tx
+		clear(c.inTx)
+	}
+	if ts, ok := c.inTx[q]; ok {
+		return ts, nil
+	}
+	ts := tx.StmtContext(context.WithoutCancel(ctx), s)
+	if c.inTx == nil {
+		c.inTx = make(map[string]*sql.Stmt)
+	}
+	c.inTx[q] = ts
+	return ts, nil
 }
 
 // txExec runs a cached statement in tx.
