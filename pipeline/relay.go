@@ -128,11 +128,31 @@ func (r *Relay) flush(ctx context.Context) {
 		return
 	}
 	if err := r.outbox.AckRecords(ctx, seqs); err != nil {
-		r.log.Warn("outbox ack", "err", err, "records", len(seqs))
-		// The records stay; the next scan publishes them again, which the
-		// bus deduplicates.
+		if ctx.Err() == nil {
+			r.log.Warn("outbox ack", "err", err, "records", len(seqs))
+		}
+		// The records stay. Queue them again, so that the next flush (the
+		// last one, at shutdown, when ctx ended because of it) removes
+		// them: left to the scan, they would be published again at the
+		// next start, after the bus's deduplication window perhaps. Past
+		// maxAckQueue the scan is left to it.
+		r.requeue(seqs)
 	}
 }
+
+// requeue queues seqs, whose removal failed, to be removed by the next
+// flush.
+func (r *Relay) requeue(seqs []int64) {
+	r.mu.Lock()
+	if len(r.acks)+len(seqs) <= maxAckQueue {
+		r.acks = append(seqs, r.acks...)
+	}
+	r.mu.Unlock()
+}
+
+// maxAckQueue bounds the published records a relay keeps to remove while
+// the outbox refuses (its database is down): 8 MiB of seqs.
+const maxAckQueue = 1 << 20
 
 // scan publishes the records that are still pending and were pending at
 // the previous scan too (all of them at the first scan).
@@ -233,5 +253,9 @@ func (r *Relay) publish(ctx context.Context, recs []store.Record) error {
 		seqs[i] = rec.Seq
 	}
 	r.log.Info("outbox relayed", "records", len(recs))
-	return r.outbox.AckRecords(ctx, seqs)
+	if err := r.outbox.AckRecords(ctx, seqs); err != nil {
+		// Published: the next flush removes them (see flush).
+		r.requeue(seqs)
+	}
+	return nil
 }
