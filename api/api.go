@@ -317,6 +317,12 @@ func classifyDomain(err error) *Error {
 	var se *tql.SemanticError
 	var ce *tql.CostError
 	var pe2 *pipeline.Error
+	if errors.Is(err, pipeline.ErrPublish) && errors.Is(err, context.Canceled) {
+		// The client went away while the event was being published: the
+		// change is stored and the relay publishes its event. Not a
+		// server failure (no 503 in the log for every cancelled request).
+		return &Error{Status: 499, Code: "Canceled", Message: "request canceled; the change is stored and its event will be published", Err: err}
+	}
 	if errors.As(err, &pe2) {
 		if status := pipelineStatus(pe2.Err); status != 0 {
 			e := &Error{Status: status, Code: pe2.Code, Message: pe2.Message, Err: err}
