@@ -83,26 +83,50 @@ func BenchmarkStoreWritePair(b *testing.B) {
 	}
 }
 
-// patch does what the pipeline does for a PATCH without If-Match: read
-// the twin, then store the patch applied to the version read under
-// If-Match of it (PatchTwinFrom), again from a fresh read if another write
-// came between.
+// patch does what the pipeline does for a PATCH without If-Match
+// (pipeline.PatchTwin): it takes the base version from the versions this
+// client side has just written (the pipeline's twin cache), else reads the
+// twin, and stores the patch applied to that version under If-Match of it
+// (PatchTwinFrom). A cached version that is no longer current (another
+// write came between) is dropped and the twin read again, as is a version
+// read from the store that a concurrent write made stale.
 func patch(ctx context.Context, be *backend, id twin.ID, p twin.Patch) error {
+	if v, ok := be.written.Load(id); ok {
+		cur := v.(twin.Twin)
+		if err := patchFrom(ctx, be, cur, p); err == nil {
+			return nil
+		}
+		be.written.CompareAndDelete(id, v)
+	}
 	for {
 		cur, err := be.st.GetTwin(ctx, id)
 		if err != nil {
 			return err
 		}
-		c := store.Condition{IfMatch: cur.ETag, Models: be.models}
-		if tp, ok := be.st.(store.TwinPatcher); ok {
-			_, err = tp.PatchTwinFrom(ctx, cur, p, c)
-		} else {
-			_, err = be.st.PatchTwin(ctx, id, p, c)
-		}
+		err = patchFrom(ctx, be, cur, p)
 		if !errors.Is(err, store.ErrPreconditionFailed) {
 			return err
 		}
 	}
+}
+
+// patchFrom stores p applied to cur under If-Match of cur and keeps the
+// stored version for the next patch of the twin.
+func patchFrom(ctx context.Context, be *backend, cur twin.Twin, p twin.Patch) error {
+	c := store.Condition{IfMatch: cur.ETag, Models: be.models}
+	var (
+		stored twin.Twin
+		err    error
+	)
+	if tp, ok := be.st.(store.TwinPatcher); ok {
+		stored, err = tp.PatchTwinFrom(ctx, cur, p, c)
+	} else {
+		stored, err = be.st.PatchTwin(ctx, cur.ID, p, c)
+	}
+	if err == nil {
+		be.written.Store(cur.ID, stored)
+	}
+	return err
 }
 
 func warehouse(id string, inventory float64) twin.Twin {
@@ -123,6 +147,9 @@ type backend struct {
 	models int64       // the model-set version the writes were "validated" against
 	pg     *pgBackends // the PostgreSQL server's processes, or nil
 	acks   *acker
+	// written holds the twin versions the patches stored (twin.ID →
+	// twin.Twin), as the pipeline's twin cache does.
+	written sync.Map
 }
 
 func openSQLite(b *testing.B) *backend {
