@@ -42,12 +42,15 @@ const modelDTDL = `{"@context":"dtmi:dtdl:context;3","@id":"` + model + `","@typ
 // PostgreSQL with 16 concurrent clients (see the package documentation).
 // Each op runs on SQLite, then on PostgreSQL, so that a change in the
 // machine's load hits both; the PostgreSQL line reports its rate as a
-// fraction of SQLite's in the run just before (x-sqlite), the CPU of its
+// fraction of SQLite's in the run just before (x-sqlite) and of SQLite's
+// with synchronous=full (x-sqlite-full: an fsync at every commit, as
+// PostgreSQL does by default, where SQLite's default syncs only at
+// checkpoints; the store=sqlite-full line), the CPU of its
 // database server processes per op (pg-cpu-us/op, read from /proc: the
 // server must run on this machine) and the writer's writes per commit and
 // round trips per write.
 func BenchmarkStoreWritePair(b *testing.B) {
-	backends := []*backend{openSQLite(b), openPostgres(b)}
+	backends := []*backend{openSQLite(b, ""), openSQLite(b, "full"), openPostgres(b)}
 	var ids atomic.Int64 // ids of created twins, unique across rounds
 	ops := []struct {
 		name string
@@ -65,7 +68,7 @@ func BenchmarkStoreWritePair(b *testing.B) {
 		}},
 	}
 	for _, op := range ops {
-		var sqliteRate float64
+		var sqliteRate, fullRate float64
 		for _, be := range backends {
 			b.Run("op="+op.name+"/store="+be.name, func(b *testing.B) {
 				if be.st == nil {
@@ -75,8 +78,13 @@ func BenchmarkStoreWritePair(b *testing.B) {
 				switch {
 				case be.name == "sqlite":
 					sqliteRate = rate
+				case be.name == "sqlite-full":
+					fullRate = rate
 				case sqliteRate > 0:
 					b.ReportMetric(rate/sqliteRate, "x-sqlite")
+					if fullRate > 0 {
+						b.ReportMetric(rate/fullRate, "x-sqlite-full")
+					}
 				}
 			})
 		}
@@ -152,13 +160,21 @@ type backend struct {
 	written sync.Map
 }
 
-func openSQLite(b *testing.B) *backend {
+// openSQLite opens a SQLite store in a temporary folder, with the
+// default synchronous mode (normal) or, with sync "full", one that syncs
+// the log at every commit.
+func openSQLite(b *testing.B, sync string) *backend {
 	b.Helper()
-	st, err := store.Open(b.Context(), "sqlite:"+filepath.Join(b.TempDir(), "pair.db"))
+	dsn, name := "sqlite:"+filepath.Join(b.TempDir(), "pair.db"), "sqlite"
+	if sync != "" {
+		dsn += "?synchronous=" + sync
+		name += "-" + sync
+	}
+	st, err := store.Open(b.Context(), dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return setUp(b, &backend{name: "sqlite", st: st})
+	return setUp(b, &backend{name: name, st: st})
 }
 
 // openPostgres opens PostgreSQL in a fresh schema, dropped at the end.
