@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,9 +29,11 @@ import (
 //	LODESTONE_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //		go test -run='^$' -bench=WritePair -benchtime=5s -count=3 ./server
 //
-// Each op runs on both backends one after the other (op=create/store=sqlite,
-// op=create/store=postgres, op=patch/…), so that a change in the machine's
-// load hits both. PostgreSQL runs in a fresh schema that is dropped
+// Each op runs on each backend one after the other (op=create/store=sqlite,
+// op=create/store=sqlite-full, op=create/store=postgres, op=patch/…), so
+// that a change in the machine's load hits all of them; sqlite-full is
+// SQLite with synchronous=full, which syncs its log at every commit as
+// PostgreSQL does by default. PostgreSQL runs in a fresh schema that is dropped
 // afterwards; without LODESTONE_TEST_POSTGRES its sub-benchmarks skip.
 // Besides ops/s and the p50 and p99 latencies, each reports the CPU time
 // of this process per op (server and client; the PostgreSQL server's own
@@ -42,6 +45,11 @@ func BenchmarkWritePair(b *testing.B) {
 		dsn  func(b *testing.B) string // "" skips
 	}{
 		{"sqlite", func(*testing.B) string { return "" }},
+		// SQLite syncing its log at every commit, as PostgreSQL does by
+		// default (SQLite's default syncs at checkpoints only).
+		{"sqlite-full", func(b *testing.B) string {
+			return "sqlite:" + filepath.Join(b.TempDir(), "full.db") + "?synchronous=full"
+		}},
 		{"postgres", benchPostgresDSN},
 	}
 	// Servers are started once per backend and shared by the ops and the
@@ -111,7 +119,7 @@ type writerStatser interface {
 func startPair(b *testing.B, dsn string) *pairServer {
 	b.Helper()
 	ps := startPairServer(b, dsn)
-	if dsn != "" {
+	if strings.HasPrefix(dsn, "postgres") {
 		ps.pg = watchBackends(b, dsn)
 	}
 	return ps
