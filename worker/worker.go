@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"lodestone/internal/jsretry"
 	"lodestone/supply"
 )
 
@@ -174,22 +175,34 @@ func DecodeResult(data []byte) (*Result, error) {
 // Setup creates or updates the streams and the workers' consumer.
 func Setup(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Consumer, error) {
 	cfg = cfg.withDefaults()
-	ws, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: cfg.WorkStream, Subjects: []string{cfg.Prefix + ".shard.>"}, Retention: jetstream.WorkQueuePolicy,
-		Storage: jetstream.FileStorage, Description: "Lodestone study shards (package worker)", Replicas: cfg.Replicas,
+	// Each call waits for a cluster that is still forming (jsretry).
+	var ws jetstream.Stream
+	err := jsretry.Do(ctx, func(ctx context.Context) (err error) {
+		ws, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name: cfg.WorkStream, Subjects: []string{cfg.Prefix + ".shard.>"}, Retention: jetstream.WorkQueuePolicy,
+			Storage: jetstream.FileStorage, Description: "Lodestone study shards (package worker)", Replicas: cfg.Replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("worker: stream %s: %w", cfg.WorkStream, err)
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: cfg.ResultStream, Subjects: []string{cfg.Prefix + ".result.>"}, Retention: jetstream.LimitsPolicy,
-		Storage: jetstream.FileStorage, MaxAge: 24 * time.Hour, Description: "Lodestone study shard results (package worker)", Replicas: cfg.Replicas,
+	if err := jsretry.Do(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name: cfg.ResultStream, Subjects: []string{cfg.Prefix + ".result.>"}, Retention: jetstream.LimitsPolicy,
+			Storage: jetstream.FileStorage, MaxAge: 24 * time.Hour, Description: "Lodestone study shard results (package worker)", Replicas: cfg.Replicas,
+		})
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("worker: stream %s: %w", cfg.ResultStream, err)
 	}
-	cons, err := ws.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: cfg.Consumer, FilterSubject: cfg.Prefix + ".shard.>", AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 10000, Replicas: cfg.Replicas,
+	var cons jetstream.Consumer
+	err = jsretry.Do(ctx, func(ctx context.Context) (err error) {
+		cons, err = ws.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable: cfg.Consumer, FilterSubject: cfg.Prefix + ".shard.>", AckPolicy: jetstream.AckExplicitPolicy,
+			AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, MaxAckPending: 10000, Replicas: cfg.Replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("worker: consumer %s: %w", cfg.Consumer, err)

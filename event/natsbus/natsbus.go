@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"lodestone/event"
+	"lodestone/internal/jsretry"
 )
 
 // Defaults of [Options].
@@ -222,7 +223,12 @@ func (b *Bus) setupStream(ctx context.Context) error {
 		Replicas:    b.opts.Replicas,
 		AllowDirect: true,
 	}
-	b.stream, err = js.CreateOrUpdateStream(ctx, cfg)
+	// A cluster that has just started may not place a replicated stream
+	// yet: wait for it (jsretry) rather than fail the server's start.
+	err = jsretry.Do(ctx, func(ctx context.Context) (err error) {
+		b.stream, err = js.CreateOrUpdateStream(ctx, cfg)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("natsbus: stream %s: %w", cfg.Name, err)
 	}
