@@ -40,7 +40,7 @@ var rules = []rule{
 	{pkg: "dtdl/...", internal: []string{"twin", "dtdl/..."}},
 	{pkg: "tql/...", internal: []string{"twin", "tql/..."}},
 	{pkg: "store/...", internal: []string{"twin", "tql/...", "dtdl/...", "store/..."}, anyExt: true},
-	{pkg: "event/...", internal: []string{"twin", "event/..."}, anyExt: true},
+	{pkg: "event/...", internal: []string{"twin", "event/...", "internal/jsretry"}, anyExt: true},
 	{pkg: "pipeline/...", internal: []string{"twin", "dtdl/...", "store", "event", "trust/auth", "pipeline/..."}},
 	{pkg: "process/...", internal: []string{"process/...", "internal/fielderr"}, external: []string{"gonum.org/v1/gonum"}, pure: true},
 	{pkg: "plant/...", internal: []string{"process/...", "plant/...", "internal/fielderr"}, external: []string{"gonum.org/v1/gonum"}, pure: true},
@@ -52,7 +52,7 @@ var rules = []rule{
 	{pkg: "world/...", internal: []string{"supply/...", "org/...", "process/...", "world/...", "twin", "dtdl/...", "models"}},
 	{pkg: "models", internal: nil},
 	{pkg: "examples", internal: nil},
-	{pkg: "worker/...", internal: []string{"twin", "store", "event/...", "supply/...", "org/...", "scenario", "world/...", "worker/..."}, anyExt: true},
+	{pkg: "worker/...", internal: []string{"twin", "store", "event/...", "supply/...", "org/...", "scenario", "world/...", "worker/...", "internal/jsretry"}, anyExt: true},
 	{pkg: "scenario", internal: []string{"twin", "store", "models", "supply/...", "world/..."}},
 	{pkg: "api/...", internal: []string{"twin", "dtdl/...", "tql/...", "store", "event", "process/...", "plant/...", "supply/...", "org/...", "trust/...", "connector/...", "world/...", "models", "examples", "web", "bulk", "pipeline", "scenario", "ops/...", "api/..."}, anyExt: true},
 	{pkg: "web", internal: nil},
@@ -63,7 +63,8 @@ var rules = []rule{
 	{pkg: "server/...", internal: []string{"..."}, anyExt: true},
 	{pkg: "client/...", internal: []string{"api", "twin", "bulk", "client/..."}},
 	{pkg: "cmd/...", internal: []string{"..."}, anyExt: true},
-	{pkg: "internal/fielderr", internal: nil, pure: true}, // the engines' field-path errors and strict JSON decode
+	{pkg: "internal/fielderr", internal: nil, pure: true},                                      // the engines' field-path errors and strict JSON decode
+	{pkg: "internal/jsretry", internal: nil, external: []string{"github.com/nats-io/nats.go"}}, // JetStream set-up that waits for a forming cluster
 	{pkg: "internal/...", internal: []string{"..."}, anyExt: true},
 }
 
