@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -21,106 +19,19 @@ import (
 	"lodestone/api"
 	"lodestone/event"
 	"lodestone/event/natsbus"
+	"lodestone/event/natsbus/natstest"
 	"lodestone/server"
 	"lodestone/supply"
 	"lodestone/worker"
 )
 
-// natsCluster is three nats-server nodes in this process, clustered with
-// routes, JetStream on each (file storage in the test's folders).
-type natsCluster struct {
-	nodes []*natsserver.Server
-	urls  string // the client URLs, comma separated
-}
-
-// freePort returns a loopback TCP port that was free a moment ago (never
-// 4222, the standard NATS port a standalone server may hold).
-func freePort(t *testing.T) int {
+// startCluster starts three nodes and waits until the cluster has its
+// meta leader and every node is current with it.
+func startCluster(t *testing.T) *natstest.Cluster {
 	t.Helper()
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if port != 4222 {
-			return port
-		}
-	}
-}
-
-// startCluster starts the three nodes on random ports and waits until
-// JetStream has a meta leader that every node follows.
-func startCluster(t *testing.T) *natsCluster {
-	t.Helper()
-	const n = 3
-	ports := make([]int, n)
-	var routes []*url.URL
-	for i := range ports {
-		ports[i] = freePort(t)
-		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[i])})
-	}
-	c := &natsCluster{}
-	var urls []string
-	for i := range n {
-		ns, err := natsserver.NewServer(&natsserver.Options{
-			ServerName: fmt.Sprintf("node-%d", i), Host: "127.0.0.1", Port: natsserver.RANDOM_PORT,
-			JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true,
-			Cluster: natsserver.ClusterOpts{Name: "lodestone-test", Host: "127.0.0.1", Port: ports[i]},
-			Routes:  routes,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ns.Start()
-		t.Cleanup(ns.Shutdown)
-		c.nodes = append(c.nodes, ns)
-	}
-	for _, ns := range c.nodes {
-		if !ns.ReadyForConnections(20 * time.Second) {
-			t.Fatalf("%s did not start", ns.Name())
-		}
-		urls = append(urls, ns.ClientURL())
-	}
-	c.urls = strings.Join(urls, ",")
-	deadline := time.Now().Add(30 * time.Second)
-	for !c.ready() {
-		if time.Now().After(deadline) {
-			t.Fatal("the JetStream cluster elected no meta leader in 30 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	c := natstest.Start(t, 3)
+	c.WaitReady(t, 30*time.Second)
 	return c
-}
-
-// ready says whether one node leads the JetStream meta group and every
-// running node is current with it.
-func (c *natsCluster) ready() bool {
-	leaders := 0
-	for _, ns := range c.nodes {
-		if !ns.Running() {
-			continue
-		}
-		if ns.JetStreamIsLeader() {
-			leaders++
-		}
-		if !ns.JetStreamIsCurrent() {
-			return false
-		}
-	}
-	return leaders == 1
-}
-
-// streamLeader returns the node that leads stream (in the global
-// account), or nil.
-func (c *natsCluster) streamLeader(stream string) *natsserver.Server {
-	for _, ns := range c.nodes {
-		if ns.Running() && ns.JetStreamIsStreamLeader(natsserver.DEFAULT_GLOBAL_ACCOUNT, stream) {
-			return ns
-		}
-	}
-	return nil
 }
 
 // workStream is the study work queue's stream (worker.Config's default).
@@ -130,32 +41,32 @@ const workStream = "LODESTONE_WORK"
 // leadership of stream b onto it when it can (leader stepdowns of b until
 // that node is elected: one cannot kill two nodes of three, which would
 // lose the quorum), and whether that node now leads b too.
-func (c *natsCluster) leaderOfBoth(t *testing.T, a, b string) (*natsserver.Server, bool) {
+func leaderOfBoth(t *testing.T, c *natstest.Cluster, a, b string) (*natsserver.Server, bool) {
 	t.Helper()
-	node := c.streamLeader(a)
+	node := c.StreamLeader(a)
 	if node == nil {
 		t.Fatalf("stream %s has no leader", a)
 	}
-	nc, err := nats.Connect(c.urls)
+	nc, err := nats.Connect(c.URLs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	for try := 0; try < 20 && c.streamLeader(b) != node; try++ {
+	for try := 0; try < 20 && c.StreamLeader(b) != node; try++ {
 		if _, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+b, nil, 5*time.Second); err != nil {
 			t.Logf("stepdown of %s: %v", b, err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); c.streamLeader(b) == nil && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(10 * time.Second); c.StreamLeader(b) == nil && time.Now().Before(deadline); {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if l := c.streamLeader(a); l != node {
+	if l := c.StreamLeader(a); l != node {
 		node = l // a's leadership moved meanwhile: kill its leader anyway
 		if node == nil {
 			t.Fatalf("stream %s has no leader", a)
 		}
 	}
-	return node, c.streamLeader(b) == node
+	return node, c.StreamLeader(b) == node
 }
 
 // TestNATSCluster runs a server and two workers on a three-node JetStream
@@ -168,7 +79,7 @@ func TestNATSCluster(t *testing.T) {
 	c := startCluster(t)
 	const ackWait = 3 * time.Second
 	s := startServer(t, func(o *server.Options) {
-		o.NATSURL = c.urls
+		o.NATSURL = c.URLs
 		o.NATSReplicas = 3
 		o.StudiesWorkers = true
 		o.StudiesAckWait = server.Duration(ackWait)
@@ -182,7 +93,7 @@ func TestNATSCluster(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for i := range 2 {
-		nc, err := worker.Connect(c.urls, fmt.Sprintf("worker-%d", i))
+		nc, err := worker.Connect(c.URLs, fmt.Sprintf("worker-%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +108,7 @@ func TestNATSCluster(t *testing.T) {
 	}
 
 	// A consumer of the bus, on a connection of its own.
-	consumer, err := natsbus.Open(context.Background(), natsbus.Options{URL: c.urls, Replicas: 3})
+	consumer, err := natsbus.Open(context.Background(), natsbus.Options{URL: c.URLs, Replicas: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +208,7 @@ func TestNATSCluster(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	victim, leadsEvents := c.leaderOfBoth(t, workStream, natsbus.DefaultStream)
+	victim, leadsEvents := leaderOfBoth(t, c, workStream, natsbus.DefaultStream)
 	killedAt := written.Load()
 	victim.Shutdown()
 	t.Logf("killed %s (leader of %s; of %s too: %v) after %d writes", victim.Name(), workStream, natsbus.DefaultStream, leadsEvents, killedAt)
@@ -375,7 +286,7 @@ func TestNATSClusterHandBack(t *testing.T) {
 	start := func() *server.Server {
 		o := server.DefaultOptions()
 		o.DataDir, o.HTTPAddr = data, "127.0.0.1:0"
-		o.NATSURL, o.NATSReplicas = c.urls, 3
+		o.NATSURL, o.NATSReplicas = c.URLs, 3
 		o.StudiesWorkers, o.StudiesAckWait = true, server.Duration(ackWait)
 		s, err := server.New(o)
 		if err != nil {
@@ -391,7 +302,7 @@ func TestNATSClusterHandBack(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for i := range 2 {
-		nc, err := worker.Connect(c.urls, fmt.Sprintf("worker-%d", i))
+		nc, err := worker.Connect(c.URLs, fmt.Sprintf("worker-%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
