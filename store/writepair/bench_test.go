@@ -40,8 +40,8 @@ const modelDTDL = `{"@context":"dtmi:dtdl:context;3","@id":"` + model + `","@typ
 
 // BenchmarkStoreWritePair runs the same creates and patches on SQLite and
 // PostgreSQL with 16 concurrent clients (see the package documentation).
-// Each op runs on SQLite, then on PostgreSQL, so that a change in the
-// machine's load hits both; the PostgreSQL line reports its rate as a
+// Each op runs on SQLite, on SQLite with synchronous=full, then on
+// PostgreSQL, so that a change in the machine's load hits all three; the PostgreSQL line reports its rate as a
 // fraction of SQLite's in the run just before (x-sqlite) and of SQLite's
 // with synchronous=full (x-sqlite-full: an fsync at every commit, as
 // PostgreSQL does by default, where SQLite's default syncs only at
