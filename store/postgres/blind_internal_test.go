@@ -31,11 +31,14 @@ func openBlindTest(t *testing.T) *DB {
 	}
 	db.noBlind = false
 	db.blindExited = make(chan struct{})
+	db.flushes = make(chan flushed, 4*maxGroup)
+	go db.flusher()
 	t.Cleanup(func() {
 		close(db.stop)
 		<-db.exited
 		db.blindWG.Wait()
-		close(db.blindExited)
+		close(db.flushes)
+		<-db.blindExited
 	})
 	return db
 }
@@ -267,4 +270,63 @@ func TestBlindFallback(t *testing.T) {
 	<-db.exited
 	db.blindWG.Wait()
 	db.stop = make(chan struct{}) // for the cleanup
+}
+
+// TestBlindAckWaitsForFlush checks that a blind write is acknowledged
+// only after the flusher's transaction, not when its own group commits
+// (with synchronous_commit off): while the flush is held, the twin is
+// already visible to readers and PutTwin has not returned; a flush that
+// fails fails the writes it would have made durable.
+func TestBlindAckWaitsForFlush(t *testing.T) {
+	db := openBlindTest(t)
+	ctx := context.Background()
+	entered := make(chan struct{})
+	release := make(chan error)
+	db.beforeFlush = func() error {
+		entered <- struct{}{}
+		return <-release
+	}
+	db.blindWG.Add(1)
+	go db.blindWriter()
+
+	put := func(id string) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			_, err := db.PutTwin(ctx, blindTwin(id, 1), store.Condition{IfNoneMatch: true})
+			done <- err
+		}()
+		return done
+	}
+	flushes := db.WriterStats().Flushes
+	done := put("held")
+	select {
+	case <-entered:
+	case err := <-done:
+		t.Fatalf("PutTwin returned before any flush: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no flush began")
+	}
+	if _, err := db.GetTwin(ctx, "held"); err != nil {
+		t.Fatalf("the group committed before its flush, so readers see it: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("PutTwin returned while its flush was held: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release <- nil
+	if err := <-done; err != nil {
+		t.Fatalf("PutTwin after the flush: %v", err)
+	}
+	if got := db.WriterStats().Flushes - flushes; got != 1 {
+		t.Errorf("flushes: %d, want 1", got)
+	}
+
+	lost := errors.New("connection lost during the flush")
+	done = put("unflushed")
+	<-entered
+	release <- lost
+	if err := <-done; !errors.Is(err, lost) {
+		t.Errorf("PutTwin whose flush failed: %v, want %v", err, lost)
+	}
 }

@@ -41,7 +41,8 @@
 // the next one, each in its own savepoint (a failing write rolls back alone)
 // and with its own transaction time, and all are acknowledged after the one
 // commit. An acknowledged write is committed with the server's
-// synchronous_commit setting (on by default: flushed to the WAL on disk).
+// synchronous_commit setting (on by default: flushed to the WAL on disk;
+// a blind group is made durable by a later commit: see "Blind writes").
 // Reads use a pool of read-only connections (default_transaction_read_only),
 // which is also the store.SQLer read pool; a read started after a write was
 // acknowledged sees it, on any server (read-your-writes).
@@ -100,13 +101,21 @@
 // the state under the lock, writes those that pass (the statement puts the
 // transaction time in place of the sentinel) and returns every write's
 // state, and COMMIT. The lock is then held only while the server runs the
-// batch. Each write's outcome is decided again from the returned state by
+// batch. The batch commits with synchronous_commit off, so the lock is
+// released once the commit is in the WAL's buffers rather than once it
+// is on disk; a flusher, with a connection of its own, then commits a
+// transaction with the server's setting, which flushes the WAL past the
+// group's commit, and only then are the group's writes acknowledged (an
+// acknowledged write is as durable as on the writer's path). The next
+// group runs while the last one's WAL goes to disk. Until the flush,
+// other connections may see a group's writes that are not yet durable.
+// Each write's outcome is decided again from the returned state by
 // the checks the writer's path uses, with the same errors. Writes with
 // If-Match, data that holds the sentinel, a patch that does not apply or
 // touches a component, and the writes of a group whose statement fails
 // (rolled back whole) go through the writer instead. A group's writers
 // mostly write again as soon as they are answered, so the blind writer
-// waits a little (half the last group's run, 2 ms at most) for as many
+// waits a little (twice the last group's run, 6 ms at most) for as many
 // writes as it answered plus those queued then: the writers then share one
 // group and its commit instead of alternating in two halves.
 //

@@ -56,8 +56,10 @@ type DB struct {
 
 	blind       chan *blindOp  // blind writes for the blind writers (blind.go)
 	blindWG     sync.WaitGroup // the blind writer goroutines
-	blindExited chan struct{}  // closed when they have all returned
+	blindExited chan struct{}  // closed when they and the flusher have returned
+	flushes     chan flushed   // committed blind groups waiting for the flusher (blind.go)
 	noBlind     bool           // every write goes through the writer (tests of the writer)
+	beforeFlush func() error   // runs before each flush of blind groups (tests)
 }
 
 // WriterStats counts the work of a DB's writer since Open, for tests and
@@ -69,10 +71,11 @@ type WriterStats struct {
 	Chained    int64 // transactions begun in the commit's round trip of the one before
 	RoundTrips int64 // round trips to the server of group transactions
 	Merged     int64 // statements sent merged with others (see merger, readMerger)
+	Flushes    int64 // transactions that made committed blind groups durable (see flusher)
 }
 
 type writerStats struct {
-	writes, commits, chained, roundTrips, merged atomic.Int64
+	writes, commits, chained, roundTrips, merged, flushes atomic.Int64
 }
 
 var (
@@ -143,8 +146,9 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	// wait (writes are serialised by the clock row anyway: see the package
 	// documentation), one for the rest (ANALYZE after an import) and one
 	// for AckRecords, which runs outside the writer (outbox.go). The
-	// blind writers (blind.go) have a connection each.
-	wcfg.MaxConns = 3 + blindWriters
+	// blind writers (blind.go) have a connection each, and their flusher
+	// one.
+	wcfg.MaxConns = 4 + blindWriters
 	wcfg.MinConns = 0
 	wcfg.AfterConnect = prepareControl
 
@@ -165,14 +169,16 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	go db.writer()
 	db.blind = make(chan *blindOp, 4*maxGroup)
 	db.blindExited = make(chan struct{})
+	db.flushes = make(chan flushed, 4*maxGroup)
 	db.blindWG.Add(blindWriters)
 	for range blindWriters {
 		go db.blindWriter()
 	}
 	go func() {
 		db.blindWG.Wait()
-		close(db.blindExited)
+		close(db.flushes)
 	}()
+	go db.flusher()
 	return db, nil
 }
 
@@ -199,6 +205,7 @@ func (db *DB) WriterStats() WriterStats {
 		Chained:    db.stats.chained.Load(),
 		RoundTrips: db.stats.roundTrips.Load(),
 		Merged:     db.stats.merged.Load(),
+		Flushes:    db.stats.flushes.Load(),
 	}
 }
 
