@@ -339,7 +339,7 @@ func (db *DB) flusher() {
 				break drain
 			}
 		}
-		err := db.flushWAL()
+		err := db.flushWAL(context.Background())
 		for _, g := range batch {
 			for _, op := range g.ops {
 				op.done <- err
@@ -352,16 +352,18 @@ func (db *DB) flusher() {
 // connection's synchronous_commit: PostgreSQL flushes the WAL up to its
 // commit record, which is past the commit record of every blind group
 // handed over before it began.
-func (db *DB) flushWAL() error {
-	ctx := context.Background()
+//
+// PendingRecords flushes too, after its read, so that the relay never
+// publishes the event of a change that is not yet durable.
+func (db *DB) flushWAL(ctx context.Context) error {
 	conn, err := db.w.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: blind write: flush: connect: %w", err)
+		return fmt.Errorf("postgres: flush: connect: %w", err)
 	}
 	defer conn.Release()
 	if db.beforeFlush != nil {
 		if err := db.beforeFlush(); err != nil {
-			return fmt.Errorf("postgres: blind write: flush: %w", err)
+			return fmt.Errorf("postgres: flush: %w", err)
 		}
 	}
 	db.stats.flushes.Add(1)
@@ -370,7 +372,7 @@ func (db *DB) flushWAL() error {
 	b.Queue(`SELECT txid_current()`) // gives the transaction an id, so its commit is logged and flushed
 	b.Queue(`COMMIT`)
 	if err := conn.Conn().SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("postgres: blind write: flush: %w", err)
+		return fmt.Errorf("postgres: flush: %w", err)
 	}
 	return nil
 }

@@ -330,3 +330,37 @@ func TestBlindAckWaitsForFlush(t *testing.T) {
 		t.Errorf("PutTwin whose flush failed: %v, want %v", err, lost)
 	}
 }
+
+// TestPendingRecordsFlushes checks that PendingRecords flushes the WAL
+// after it has read records (a blind group's are visible before its
+// flush), and that a failed flush fails it rather than hand the relay a
+// record whose change a crash could undo.
+func TestPendingRecordsFlushes(t *testing.T) {
+	db := openBlindTest(t)
+	ctx := context.Background()
+	db.blindWG.Add(1)
+	go db.blindWriter()
+	if _, err := db.PutTwin(ctx, blindTwin("pending", 1), store.Condition{IfNoneMatch: true}); err != nil {
+		t.Fatal(err)
+	}
+	var flushes int
+	db.beforeFlush = func() error { flushes++; return nil }
+	recs, err := db.PendingRecords(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) == 0 || flushes != 1 {
+		t.Fatalf("PendingRecords: %d records, %d flushes; want some records and 1 flush", len(recs), flushes)
+	}
+	lost := errors.New("connection lost during the flush")
+	db.beforeFlush = func() error { return lost }
+	if _, err := db.PendingRecords(ctx, 0, 0); !errors.Is(err, lost) {
+		t.Errorf("PendingRecords whose flush failed: %v, want %v", err, lost)
+	}
+	db.beforeFlush = nil
+	before := db.WriterStats().Flushes
+	none, err := db.PendingRecords(ctx, recs[len(recs)-1].Seq, 0)
+	if err != nil || len(none) != 0 || db.WriterStats().Flushes != before {
+		t.Errorf("PendingRecords past the last record: %d records, %v, %d flushes; want none", len(none), err, db.WriterStats().Flushes-before)
+	}
+}

@@ -108,7 +108,9 @@
 // group's commit, and only then are the group's writes acknowledged (an
 // acknowledged write is as durable as on the writer's path). The next
 // group runs while the last one's WAL goes to disk. Until the flush,
-// other connections may see a group's writes that are not yet durable.
+// other connections may see a group's writes that are not yet durable;
+// PendingRecords flushes before it returns records, so the relay never
+// publishes the event of such a write.
 // Each write's outcome is decided again from the returned state by
 // the checks the writer's path uses, with the same errors. Writes with
 // If-Match, data that holds the sentinel, a patch that does not apply or

@@ -71,11 +71,22 @@ func (r pgRows) Close() error {
 	return r.Rows.Err()
 }
 
-// PendingRecords implements store.Outbox.
+// PendingRecords implements store.Outbox. A blind group's records are
+// visible from its commit, before the flusher has made them durable (see
+// flusher), so when it found any it flushes the WAL before it returns
+// them: a transaction begun after the read commits with the server's
+// synchronous_commit, which puts every commit the read saw on disk. The
+// relay then never publishes the event of a change that a crash of the
+// database could still undo.
 func (db *DB) PendingRecords(ctx context.Context, after int64, limit int) ([]store.Record, error) {
 	recs, err := core.PendingRecords(ctx, poolConn{db.r}, after, limit, sqlcore.DecodedTwinDoc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: pending records: %w", err)
+	}
+	if len(recs) > 0 {
+		if err := db.flushWAL(ctx); err != nil {
+			return nil, fmt.Errorf("postgres: pending records: %w", err)
+		}
 	}
 	return recs, nil
 }

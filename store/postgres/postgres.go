@@ -146,9 +146,9 @@ func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
 	// wait (writes are serialised by the clock row anyway: see the package
 	// documentation), one for the rest (ANALYZE after an import) and one
 	// for AckRecords, which runs outside the writer (outbox.go). The
-	// blind writers (blind.go) have a connection each, and their flusher
-	// one.
-	wcfg.MaxConns = 4 + blindWriters
+	// blind writers (blind.go) have a connection each, their flusher one,
+	// and PendingRecords's flush one.
+	wcfg.MaxConns = 5 + blindWriters
 	wcfg.MinConns = 0
 	wcfg.AfterConnect = prepareControl
 
