@@ -204,9 +204,9 @@ func (b *Bus) startEmbedded() error {
 
 // setupStream creates the stream, or updates it to the wanted config.
 func (b *Bus) setupStream(ctx context.Context) error {
-	// The async timeout only frees the state of batch publishes whose ack
-	// never comes; PublishBatch itself waits on its context.
-	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(time.Minute))
+	// An asynchronous publish whose ack has not come within ackPatience
+	// fails, and PublishBatch sends it again (see there).
+	js, err := jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(ackPatience))
 	if err != nil {
 		return fmt.Errorf("natsbus: jetstream: %w", err)
 	}
@@ -326,11 +326,31 @@ var contentType = []string{event.ContentType}
 // flight before it waits for their acknowledgements.
 const batchWindow = 256
 
+// ackPatience is how long PublishBatch waits for one acknowledgement
+// before it sends the events not yet acknowledged again. A message sent to
+// a stream leader that dies is never answered: before 2026-12-08 the
+// batch waited for it for a minute (the asynchronous publish timeout), and
+// with it the write that published it (TestNATSCluster saw writes and a
+// study stall for 60 s, and once for over 120 s, after the leader of the
+// event stream was killed).
+const ackPatience = 5 * time.Second
+
+// publishBudget bounds the time PublishBatch spends sending events again
+// while the stream elects a leader or is unreachable.
+const publishBudget = time.Minute
+
 // PublishBatch publishes es in order, with up to batchWindow unacknowledged
 // at any time, and returns once the stream has acknowledged every one. Invalid
 // events are reported before anything is published. (nats.go retries an
 // asynchronous publish that found no stream, which could reorder a batch
 // published while the stream is being created; Open creates it first.)
+//
+// An acknowledgement that does not come within ackPatience, or an answer
+// that the stream has no leader, has the events from the first one not
+// acknowledged sent again, with their ids, until publishBudget has passed
+// or ctx ends: the stream's duplicate window drops those it has already.
+// An event sent again may then follow, in the stream, one published after
+// it; that is so already when the relay publishes what a failed batch left.
 func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
 	// Encoding validates: every event is encoded before the first is
 	// published.
@@ -342,18 +362,47 @@ func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
 		}
 		data[i] = d
 	}
-	if b.isClosed() {
-		return event.ErrClosed
+	deadline := time.Now().Add(publishBudget)
+	pause := 100 * time.Millisecond
+	for done := 0; ; {
+		if b.isClosed() {
+			return event.ErrClosed
+		}
+		n, err := b.publishFrom(ctx, es[done:], data[done:])
+		done += n
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !resendable(err) || time.Now().After(deadline) {
+			return b.mapErr("publish batch", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
 	}
+}
+
+// publishFrom publishes es (encoded as data) in order, with up to
+// batchWindow unacknowledged, and returns how many of them, from the
+// first, were acknowledged before the first failure.
+func (b *Bus) publishFrom(ctx context.Context, es []event.Event, data [][]byte) (int, error) {
 	// A sliding window: before each publish beyond the window, wait for
 	// the oldest acknowledgement, so the pipe never drains.
 	window := make([]jetstream.PubAckFuture, 0, min(len(es), batchWindow))
+	acked := 0
 	wait := func(f jetstream.PubAckFuture) error {
 		select {
 		case <-f.Ok():
+			acked++
 			return nil
 		case err := <-f.Err():
-			return b.mapErr("publish batch", err)
+			return err
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -361,7 +410,7 @@ func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
 	for i := range es {
 		if len(window) == batchWindow {
 			if err := wait(window[0]); err != nil {
-				return err
+				return acked, err
 			}
 			window = append(window[:0], window[1:]...)
 		}
@@ -370,16 +419,27 @@ func (b *Bus) PublishBatch(ctx context.Context, es []event.Event) error {
 		msg := &nats.Msg{Subject: subject, Data: data[i], Header: nats.Header{"Content-Type": contentType}}
 		f, err := b.js.PublishMsgAsync(msg, jetstream.WithMsgID(msgID(subject, e)), jetstream.WithExpectStream(b.opts.Stream))
 		if err != nil {
-			return b.mapErr("publish batch", err)
+			return acked, err
 		}
 		window = append(window, f)
 	}
 	for _, f := range window {
 		if err := wait(f); err != nil {
-			return err
+			return acked, err
 		}
 	}
-	return nil
+	return acked, nil
+}
+
+// resendable reports whether a batch publish that failed with err may
+// succeed if sent again: its ack did not come, the connection dropped
+// (the client reconnects to another node), the stream had no leader or
+// no responder, or the client's queue of unacknowledged publishes was
+// full.
+func resendable(err error) bool {
+	return errors.Is(err, jetstream.ErrAsyncPublishTimeout) || errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrTooManyStalledMsgs) ||
+		jsretry.Transient(err)
 }
 
 // Subscribe reads the events matching f from the stream with an ordered
