@@ -160,9 +160,13 @@ func (d *Dispatcher) Run(ctx context.Context, study string, sc *supply.SimScenar
 func (d *Dispatcher) dispatch(ctx context.Context, study string, runs, per int, shard func(from, to int) Shard, progress func(done, total int)) (map[int]*Result, error) {
 	rsub := d.cfg.resultSubject(study)
 	// The consumer has the stream's replicas (an ephemeral one would
-	// otherwise live on one node of a cluster, and die with it).
-	results, err := d.result.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: rsub, AckPolicy: jetstream.AckNonePolicy,
-		DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: 10 * time.Minute, Replicas: d.cfg.Replicas})
+	// otherwise live on one node of a cluster, and die with it), and its
+	// results are acked: a result the consumer's leader delivered as it
+	// died is delivered again by the next one after AckWait. (With no
+	// acks it counted as delivered: CI saw a study wait for a result that
+	// never came after the node leading the work queue was killed.)
+	results, err := d.result.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: rsub, AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: d.cfg.AckWait, DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: 10 * time.Minute, Replicas: d.cfg.Replicas})
 	if err != nil {
 		return nil, fmt.Errorf("worker: results of %s: %w", study, err)
 	}
@@ -253,6 +257,7 @@ func (d *Dispatcher) collect(ctx context.Context, results jetstream.Consumer, ns
 		if err != nil {
 			return nil, fmt.Errorf("worker: read results: %w", err)
 		}
+		_ = m.Ack() // a lost ack only has the result delivered again
 		r, err := DecodeResult(m.Data())
 		if err != nil {
 			return nil, err
