@@ -46,7 +46,7 @@ func TestOpenWhileClusterForms(t *testing.T) {
 // the dead leader is never acknowledged; every batch must still succeed
 // (its unacknowledged events sent again once their ack is overdue, not
 // failed after the minute of the asynchronous publish timeout, as before
-// 2026-12-08: CI saw a study stall for over 120 s on it), and the stream
+// 2026-12-08, when writes and a study stalled 60 s on it), and the stream
 // must hold every event exactly once.
 func TestPublishBatchAcrossLeaderLoss(t *testing.T) {
 	c := natstest.Start(t, 3)

@@ -331,8 +331,7 @@ const batchWindow = 256
 // a stream leader that dies is never answered: before 2026-12-08 the
 // batch waited for it for a minute (the asynchronous publish timeout), and
 // with it the write that published it (TestNATSCluster saw writes and a
-// study stall for 60 s, and once for over 120 s, after the leader of the
-// event stream was killed).
+// study stall for 60 s after the leader of the event stream was killed).
 const ackPatience = 5 * time.Second
 
 // publishBudget bounds the time PublishBatch spends sending events again

@@ -41,14 +41,14 @@ const modelDTDL = `{"@context":"dtmi:dtdl:context;3","@id":"` + model + `","@typ
 // BenchmarkStoreWritePair runs the same creates and patches on SQLite and
 // PostgreSQL with 16 concurrent clients (see the package documentation).
 // Each op runs on SQLite, on SQLite with synchronous=full, then on
-// PostgreSQL, so that a change in the machine's load hits all three; the PostgreSQL line reports its rate as a
-// fraction of SQLite's in the run just before (x-sqlite) and of SQLite's
-// with synchronous=full (x-sqlite-full: an fsync at every commit, as
-// PostgreSQL does by default, where SQLite's default syncs only at
-// checkpoints; the store=sqlite-full line), the CPU of its
-// database server processes per op (pg-cpu-us/op, read from /proc: the
-// server must run on this machine) and the writer's writes per commit and
-// round trips per write.
+// PostgreSQL, so that a change in the machine's load hits all three; the
+// PostgreSQL line reports its rate as a fraction of SQLite's in the run
+// just before (x-sqlite) and of SQLite's with synchronous=full
+// (x-sqlite-full: an fsync at every commit, as PostgreSQL does by default,
+// where SQLite's default syncs only at checkpoints; the store=sqlite-full
+// line), the CPU of its database server processes per op (pg-cpu-us/op,
+// read from /proc: the server must run on this machine) and the writer's
+// writes per commit and round trips per write.
 func BenchmarkStoreWritePair(b *testing.B) {
 	backends := []*backend{openSQLite(b, ""), openSQLite(b, "full"), openPostgres(b)}
 	var ids atomic.Int64 // ids of created twins, unique across rounds
